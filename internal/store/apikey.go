@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/id"
+)
+
+// APIKey describes a key without its secret.
+type APIKey struct {
+	ID         string     `json:"id"`
+	OrgID      string     `json:"-"`
+	Name       string     `json:"name"`
+	Mode       string     `json:"mode"`
+	Prefix     string     `json:"prefix"`
+	Last4      string     `json:"last4"`
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Revoked reports whether the key has been revoked.
+func (k APIKey) Revoked() bool { return k.RevokedAt != nil }
+
+type apiKeyItem struct {
+	key
+	Type       string `dynamodbav:"type"`
+	ID         string `dynamodbav:"id"`
+	OrgID      string `dynamodbav:"org_id"`
+	Name       string `dynamodbav:"name,omitempty"`
+	Mode       string `dynamodbav:"mode"`
+	Prefix     string `dynamodbav:"prefix"`
+	Last4      string `dynamodbav:"last4"`
+	Hash       string `dynamodbav:"hash"`
+	CreatedAt  string `dynamodbav:"created_at"`
+	LastUsedAt string `dynamodbav:"last_used_at,omitempty"`
+	RevokedAt  string `dynamodbav:"revoked_at,omitempty"`
+}
+
+func parseTime(s string) *time.Time {
+	if s == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+func (it apiKeyItem) model() APIKey {
+	k := APIKey{
+		ID: it.ID, OrgID: it.OrgID, Name: it.Name, Mode: it.Mode, Prefix: it.Prefix, Last4: it.Last4,
+		Hash: it.Hash, LastUsedAt: parseTime(it.LastUsedAt), RevokedAt: parseTime(it.RevokedAt),
+	}
+	if t := parseTime(it.CreatedAt); t != nil {
+		k.CreatedAt = *t
+	}
+	return k
+}
+
+// IssueKey creates a key for an existing organisation and returns it with its
+// plaintext, which is never stored and cannot be read again.
+func (s *Store) IssueKey(ctx context.Context, orgID, name, mode string) (APIKey, string, error) {
+	gen, err := apikey.Generate(mode)
+	if err != nil {
+		return APIKey{}, "", apperr.Field("mode", "must be live or test")
+	}
+	now := s.now()
+	it := apiKeyItem{
+		ID: id.New(id.APIKey, now), OrgID: orgID, Name: strings.TrimSpace(name), Mode: gen.Mode,
+		Prefix: gen.Prefix, Last4: gen.Last4, Hash: gen.Hash, CreatedAt: timestamp(now),
+	}
+	byHash, inOrg := it, it
+	byHash.key, byHash.Type = key{keyHashPK(gen.Hash), keyHashSK()}, typeKeyHash
+	inOrg.key, inOrg.Type = key{orgPK(orgID), apiKeySK(it.ID)}, typeAPIKey
+	a, err := marshal(byHash)
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	b, err := marshal(inOrg)
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	err = s.transact(ctx, "issue api key", []types.TransactWriteItem{
+		s.mustExist(key{orgPK(orgID), orgSK()}),
+		s.put(a, "attribute_not_exists(pk)"),
+		s.put(b, "attribute_not_exists(pk)"),
+	}, func(failed []bool) error {
+		if failed[0] {
+			return conditionErr(apperr.NotFound, "organization not found")
+		}
+		return conditionErr(apperr.Conflict, "api key collision, retry")
+	})
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	return inOrg.model(), gen.Plaintext, nil
+}
+
+// KeyByHash finds a key by the SHA-256 of its plaintext (authentication). It
+// answers NotFound when no key has that hash; revoked keys are returned with
+// RevokedAt set, and the caller refuses them.
+func (s *Store) KeyByHash(ctx context.Context, hash string) (APIKey, error) {
+	var it apiKeyItem
+	found, err := s.getItem(ctx, key{keyHashPK(hash), keyHashSK()}, &it)
+	if err != nil {
+		return APIKey{}, err
+	}
+	if !found || !apikey.Equal(it.Hash, hash) {
+		return APIKey{}, apperr.New(apperr.NotFound, "api key not found")
+	}
+	return it.model(), nil
+}
+
+// APIKey reads one key of an organisation.
+func (s *Store) APIKey(ctx context.Context, orgID, keyID string) (APIKey, error) {
+	var it apiKeyItem
+	found, err := s.getItem(ctx, key{orgPK(orgID), apiKeySK(keyID)}, &it)
+	if err != nil {
+		return APIKey{}, err
+	}
+	if !found {
+		return APIKey{}, apperr.New(apperr.NotFound, "api key not found")
+	}
+	return it.model(), nil
+}
+
+// ListKeys lists an organisation's keys, oldest first, revoked ones included.
+func (s *Store) ListKeys(ctx context.Context, orgID string) ([]APIKey, error) {
+	cond := expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).
+		And(expression.Key(attrSK).BeginsWith(apiKeySKPrefix()))
+	expr, err := expression.NewBuilder().WithKeyCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	})
+	var keys []APIKey
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, unavailable("list api keys", err)
+		}
+		var items []apiKeyItem
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			keys = append(keys, it.model())
+		}
+	}
+	return keys, nil
+}
+
+// RevokeKey revokes a key at once: both of its items are marked in one
+// transaction, conditional on neither being revoked already.
+func (s *Store) RevokeKey(ctx context.Context, orgID, keyID string) (APIKey, error) {
+	k, err := s.APIKey(ctx, orgID, keyID)
+	if err != nil {
+		return APIKey{}, err
+	}
+	now := timestamp(s.now())
+	upd := func(kk key) types.TransactWriteItem {
+		return types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(s.table),
+			Key:                       kk.av(),
+			UpdateExpression:          aws.String("SET revoked_at = :now"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(revoked_at)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: now}},
+		}}
+	}
+	err = s.transact(ctx, "revoke api key", []types.TransactWriteItem{
+		upd(key{orgPK(orgID), apiKeySK(keyID)}),
+		upd(key{keyHashPK(k.Hash), keyHashSK()}),
+	}, func([]bool) error {
+		return conditionErr(apperr.Conflict, "api key is already revoked").WithCode("already_revoked")
+	})
+	if err != nil {
+		return APIKey{}, err
+	}
+	k.RevokedAt = parseTime(now)
+	return k, nil
+}
+
+// TouchKey records that a key was used, at most once a minute per key so
+// authentication stays one read on the hot path most of the time. A lost race
+// is not an error.
+func (s *Store) TouchKey(ctx context.Context, k APIKey) error {
+	now := s.now()
+	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < time.Minute {
+		return nil
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 key{orgPK(k.OrgID), apiKeySK(k.ID)}.av(),
+		UpdateExpression:    aws.String("SET last_used_at = :now"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :cut)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": &types.AttributeValueMemberS{Value: timestamp(now)},
+			":cut": &types.AttributeValueMemberS{Value: timestamp(now.Add(-time.Minute))},
+		},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return unavailable("touch api key", err)
+	}
+	// Mirror on the auth item so the next lookup can skip the write.
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key{keyHashPK(k.Hash), keyHashSK()}.av(),
+		UpdateExpression:          aws.String("SET last_used_at = :now"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: timestamp(now)}},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return unavailable("touch api key", err)
+	}
+	return nil
+}

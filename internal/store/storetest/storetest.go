@@ -1,0 +1,44 @@
+// Package storetest gives tests a real DynamoDB API in process: minidyn's
+// HTTP server under httptest, reached by the real SDK client, with the
+// store's table created in it.
+package storetest
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	miniserver "github.com/truora/minidyn/server"
+
+	"github.com/pytake/pytake/internal/store"
+)
+
+// Table is an in-process table.
+type Table struct {
+	Client *dynamodb.Client
+	Name   string
+	Server *miniserver.Server
+}
+
+// New starts a server, creates the store's table and closes it when t ends.
+func New(t testing.TB) *Table {
+	t.Helper()
+	srv := miniserver.NewServer()
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	client := dynamodb.New(dynamodb.Options{
+		Region:                          "us-east-1",
+		BaseEndpoint:                    aws.String(hs.URL),
+		Credentials:                     credentials.NewStaticCredentialsProvider("test", "test", ""),
+		DisableValidateResponseChecksum: true,
+		RetryMaxAttempts:                1,
+	})
+	const name = "pytake-test"
+	if _, err := client.CreateTable(context.Background(), store.CreateTableInput(name)); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	return &Table{Client: client, Name: name, Server: srv}
+}
