@@ -1,0 +1,98 @@
+# PyTake. Two commands matter: `make run` (the whole system locally) and
+# `make test` (everything CI checks). Tools are pinned here and installed into
+# .local/ only when missing.
+
+SHELL := /bin/bash
+GO ?= go
+GOPATH := $(shell $(GO) env GOPATH)
+
+# Functions: directory under functions/ -> logical id in template.yaml.
+FUNCTIONS := api
+
+# Pinned tools.
+MOTO_VERSION        := 5.2.5
+CFN_LINT_VERSION    := 1.58.0
+CFN_LINT_SLS_VERSION := 0.3.6
+SAM_CLI_VERSION     := 1.170.0
+SCHEMATHESIS_VERSION := 4.32.5
+RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
+
+VENV := .local/venv
+PY   := $(VENV)/bin
+RIE  := $(GOPATH)/bin/aws-lambda-rie
+
+# The one set of flags for every Lambda artifact (sam build uses them too).
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
+LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
+
+.PHONY: all build tools venv rie run test vet unit lint-template sam-build e2e bench clean fmt
+
+all: build
+
+## build: the deployable arm64 artifacts, bin/arm64/<fn>/bootstrap (as sam build makes them)
+build: $(FUNCTIONS:%=bin/arm64/%/bootstrap)
+
+bin/arm64/%/bootstrap: FORCE
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+
+FORCE:
+
+# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
+build-ApiFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
+
+## tools: the pinned Python tools in .local/venv and the Lambda Runtime Interface Emulator
+tools: venv rie
+
+venv: $(PY)/.installed-$(MOTO_VERSION)-$(SAM_CLI_VERSION)-$(SCHEMATHESIS_VERSION)
+
+$(PY)/.installed-$(MOTO_VERSION)-$(SAM_CLI_VERSION)-$(SCHEMATHESIS_VERSION):
+	python3 -m venv $(VENV)
+	$(PY)/pip install --quiet --disable-pip-version-check \
+		"moto[server]==$(MOTO_VERSION)" "cfn-lint==$(CFN_LINT_VERSION)" \
+		"cfn-lint-serverless==$(CFN_LINT_SLS_VERSION)" "aws-sam-cli==$(SAM_CLI_VERSION)" \
+		"schemathesis==$(SCHEMATHESIS_VERSION)"
+	touch $@
+
+rie: $(RIE)
+
+$(RIE):
+	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+## run: the whole system on 127.0.0.1 (PORT, default 3000); Ctrl-C stops it
+run: tools
+	$(GO) run ./infra/local
+
+## test: vet, unit tests, template checks, sam build, end-to-end suite
+test: vet unit lint-template sam-build e2e
+
+vet:
+	@test -z "$$(gofmt -l functions internal infra)" || { gofmt -l functions internal infra; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+lint-template: venv
+	$(PY)/cfn-lint template.yaml
+	$(PY)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+	$(PY)/sam validate --lint --region us-east-1
+
+sam-build: venv
+	$(PY)/sam build --region us-east-1 --build-dir .aws-sam/build
+	@for f in $(FUNCTIONS); do \
+		id=$$(echo $$f | sed -E 's/(^|-)([a-z])/\U\2/g')Function; \
+		test -x .aws-sam/build/$$id/bootstrap || { echo "sam build made no bootstrap for $$id"; exit 1; }; \
+	done
+
+e2e: tools
+	$(GO) test -count=1 -tags e2e -timeout 20m ./infra/e2e/...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+clean:
+	rm -rf bin .aws-sam
+
+fmt:
+	gofmt -w functions internal infra
