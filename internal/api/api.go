@@ -1,0 +1,114 @@
+// Package api is PyTake's integrator REST API (/v1): its routes, the API-key
+// authentication in front of them, and the handlers. It runs inside the api
+// Lambda function; functions/api only wires its dependencies.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// Store is what the API needs from the data store.
+type Store interface {
+	Organization(ctx context.Context, orgID string) (store.Organization, error)
+	KeyByHash(ctx context.Context, hash string) (store.APIKey, error)
+	TouchKey(ctx context.Context, k store.APIKey) error
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Server holds the API's dependencies.
+type Server struct {
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns a Server.
+func New(s Store, log *slog.Logger, now func() time.Time) *Server {
+	return &Server{store: s, log: log, now: now}
+}
+
+// Router builds the /v1 router.
+func (s *Server) Router() *httpapi.Router {
+	rt := httpapi.NewRouter(s.log, s.now)
+	auth := s.authenticate
+	rt.Handle(http.MethodGet, "/v1/health", s.health)
+	rt.Handle(http.MethodGet, "/v1/organization", s.organization, auth)
+	return rt
+}
+
+// principalKey holds the authenticated key on the request.
+type principalKey struct{}
+
+// caller is the key that authenticated the request.
+func caller(r *httpapi.Request) store.APIKey {
+	k, _ := r.Value(principalKey{}).(store.APIKey)
+	return k
+}
+
+// authenticate accepts "Authorization: Bearer pytake_(live|test)_...". The
+// key's SHA-256 is looked up (only hashes are stored) and compared in
+// constant time; revoked keys are refused.
+func (s *Server) authenticate(next httpapi.Handler) httpapi.Handler {
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		authz := strings.TrimSpace(r.Header("authorization"))
+		scheme, token, ok := strings.Cut(authz, " ")
+		if authz == "" {
+			return nil, unauthorized("missing Authorization header; send \"Authorization: Bearer pytake_live_...\"")
+		}
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return nil, unauthorized("Authorization must use the Bearer scheme")
+		}
+		hash, _, err := apikey.Parse(strings.TrimSpace(token))
+		if err != nil {
+			return nil, unauthorized("the API key is malformed")
+		}
+		k, err := s.store.KeyByHash(ctx, hash)
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, unauthorized("the API key is not valid")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if k.Revoked() {
+			return nil, unauthorized("the API key has been revoked").WithCode("api_key_revoked")
+		}
+		r.Set(principalKey{}, k)
+		r.SetOrgID(k.OrgID)
+		if err := s.store.TouchKey(ctx, k); err != nil {
+			r.Logger().Warn("could not record api key use", "key_id", k.ID, "error", err.Error())
+		}
+		return next(ctx, r)
+	}
+}
+
+func unauthorized(msg string) *apperr.Error {
+	return apperr.New(apperr.Unauthenticated, msg)
+}
+
+func (s *Server) health(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	return httpapi.JSON(http.StatusOK, map[string]any{"status": "ok", "time": s.now().UTC().Format(time.RFC3339)})
+}
+
+func (s *Server) organization(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	org, err := s.store.Organization(ctx, r.OrgID())
+	if err != nil {
+		return nil, err
+	}
+	k := caller(r)
+	return httpapi.JSON(http.StatusOK, map[string]any{
+		"id":         org.ID,
+		"name":       org.Name,
+		"created_at": org.CreatedAt,
+		"api_key":    map[string]any{"id": k.ID, "mode": k.Mode, "prefix": k.Prefix, "last4": k.Last4},
+	})
+}

@@ -1,0 +1,196 @@
+package api_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/pytake/pytake/internal/api"
+	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/store/storetest"
+)
+
+type fixture struct {
+	t      *testing.T
+	store  *store.Store
+	router *httpapi.Router
+	org    store.Organization
+	key    string
+	keyID  string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	tbl := storetest.New(t)
+	now := func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
+	st := store.New(tbl.Client, tbl.Name, now)
+	ctx := context.Background()
+	org, err := st.CreateOrganization(ctx, "Demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, plain, err := st.IssueKey(ctx, org.ID, "test", apikey.Live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	return &fixture{t: t, store: st, router: api.New(st, log, now).Router(), org: org, key: plain, keyID: k.ID}
+}
+
+func event(method, path, authz, body string) events.APIGatewayV2HTTPRequest {
+	h := map[string]string{}
+	if authz != "" {
+		h["authorization"] = authz
+	}
+	if body != "" {
+		h["content-type"] = "application/json"
+	}
+	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, Headers: h, Body: body}
+	ev.RequestContext.HTTP.Method = method
+	ev.RequestContext.RequestID = "req-test"
+	return ev
+}
+
+type errBody struct {
+	Error struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id"`
+		Details   []any  `json:"details"`
+	} `json:"error"`
+}
+
+func (f *fixture) do(ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, map[string]any) {
+	f.t.Helper()
+	resp, err := f.router.Serve(context.Background(), ev)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var m map[string]any
+	if resp.Body != "" {
+		if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
+			f.t.Fatalf("body is not JSON: %q", resp.Body)
+		}
+	}
+	if resp.Headers["X-Request-Id"] == "" {
+		f.t.Fatalf("no X-Request-Id header")
+	}
+	return resp, m
+}
+
+func TestRoutesAndAuth(t *testing.T) {
+	f := newFixture(t)
+	malformed := "Bearer pytake_live_abc123"
+	unknown, _ := apikey.Generate(apikey.Live)
+	tests := []struct {
+		name     string
+		ev       events.APIGatewayV2HTTPRequest
+		status   int
+		code     string
+		contains string
+	}{
+		{"health needs no key", event("GET", "/v1/health", "", ""), 200, "", `"status":"ok"`},
+		{"organization with key", event("GET", "/v1/organization", "Bearer "+f.key, ""), 200, "", f.org.ID},
+		{"scheme is case-insensitive", event("GET", "/v1/organization", "bearer "+f.key, ""), 200, "", f.org.ID},
+		{"missing key", event("GET", "/v1/organization", "", ""), 401, "unauthorized", ""},
+		{"malformed key", event("GET", "/v1/organization", malformed, ""), 401, "unauthorized", "malformed"},
+		{"unknown key", event("GET", "/v1/organization", "Bearer "+unknown.Plaintext, ""), 401, "unauthorized", ""},
+		{"basic scheme", event("GET", "/v1/organization", "Basic "+f.key, ""), 401, "unauthorized", ""},
+		{"unknown route", event("GET", "/v1/nope", "Bearer "+f.key, ""), 404, "route_not_found", ""},
+		{"wrong method", event("DELETE", "/v1/health", "", ""), 405, "method_not_allowed", "GET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, _ := f.do(tt.ev)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if tt.code != "" {
+				var eb errBody
+				_ = json.Unmarshal([]byte(resp.Body), &eb)
+				if eb.Error.Code != tt.code || eb.Error.RequestID != "req-test" || eb.Error.Message == "" || eb.Error.Details == nil {
+					t.Fatalf("error body = %s", resp.Body)
+				}
+			}
+			if !strings.Contains(resp.Body, tt.contains) {
+				t.Fatalf("body %s does not contain %q", resp.Body, tt.contains)
+			}
+		})
+	}
+}
+
+func TestRevokedKeyIsRefused(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.store.RevokeKey(context.Background(), f.org.ID, f.keyID); err != nil {
+		t.Fatal(err)
+	}
+	resp, m := f.do(event("GET", "/v1/organization", "Bearer "+f.key, ""))
+	if resp.StatusCode != http.StatusUnauthorized || m["error"].(map[string]any)["code"] != "api_key_revoked" {
+		t.Fatalf("revoked key: %d %s", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestBase64BodyAndBodyLimit(t *testing.T) {
+	f := newFixture(t)
+	ev := event("GET", "/v1/health", "", "")
+	ev.Body = base64.StdEncoding.EncodeToString([]byte(`{}`))
+	ev.IsBase64Encoded = true
+	if resp, _ := f.do(ev); resp.StatusCode != 200 {
+		t.Fatalf("base64 body: %d", resp.StatusCode)
+	}
+	ev.Body = "%%%"
+	if resp, _ := f.do(ev); resp.StatusCode != 400 {
+		t.Fatalf("bad base64: %d", resp.StatusCode)
+	}
+	big := event("GET", "/v1/health", "", strings.Repeat("x", httpapi.DefaultMaxBody+1))
+	if resp, _ := f.do(big); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("big body: %d", resp.StatusCode)
+	}
+}
+
+// TestEventSamples feeds every sample in events/api to the function's router,
+// so the samples for `sam local invoke` stay valid. The samples carry a
+// placeholder key; the test swaps in a key it issued.
+func TestEventSamples(t *testing.T) {
+	f := newFixture(t)
+	want := map[string]int{"health.json": 200, "organization.json": 200, "organization-no-key.json": 401}
+	files, err := filepath.Glob("../../events/api/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples: %v", err)
+	}
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			status, ok := want[name]
+			if !ok {
+				t.Fatalf("sample %s has no expected status in this test", name)
+			}
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if a := ev.Headers["authorization"]; a != "" {
+				ev.Headers["authorization"] = "Bearer " + f.key
+			}
+			if resp, _ := f.do(ev); resp.StatusCode != status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, status, resp.Body)
+			}
+		})
+	}
+}
