@@ -10,10 +10,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/pytake/pytake/internal/api"
+	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -30,9 +30,9 @@ func run(ctx context.Context) error {
 	if table == "" {
 		return fmt.Errorf("TABLE_NAME is not set")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {
-		return fmt.Errorf("load AWS config: %w", err)
+		return err
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), table, time.Now)
 	srv := api.New(st, log, time.Now)
