@@ -12,12 +12,34 @@ package store
 // | organisation        | ORG#<org>              | ORG                |                 |                                    |
 // | API key (by hash)   | KEY#<sha256 hex>       | KEY                |                 | auth lookup; org id, key id, revoked_at |
 // | API key (in org)    | ORG#<org>              | APIKEY#<key id>    |                 | listing; prefix, last4, hash, times |
+// | WhatsApp account    | ORG#<org>              | WHATSAPP           |                 | phone number id, WABA, version, health |
+// | phone number → org  | PHONE#<phone_number_id>| PHONE              |                 | unique across organisations        |
+// | verify token → org  | VERIFY#<sha256(token)> | VERIFY             |                 | GET verification without a scan    |
+// | contact             | ORG#<org>              | CONTACT#<id>       |                 | wa_id, BSUID, name, tags, attributes |
+// | contact identity    | ORG#<org>#IDENT#WA#<wa_id> / ORG#<org>#IDENT#BSUID#<user_id> | IDENT | | → contact id; one per identity |
+// | conversation        | ORG#<org>              | CONV#<id>          | ORG#<org>#CONTACT#<c> / CONV#<id> | status, last_inbound_at |
+// | open conversation   | ORG#<org>#CONTACT#<c>  | OPENCONV           |                 | → the contact's open conversation  |
+// | message             | ORG#<org>#MSG#<id>     | MSG                | ORG#<org>#CONV#<conv> / MSG#<id> | raw JSON, status, timestamps |
+// | message status      | ORG#<org>#MSG#<id>     | STATUS#<status>    |                 | one per (wamid, status): the timeline |
+// | wamid → message     | ORG#<org>#WAMID#<wamid>| WAMID              |                 | dedupe of Meta redeliveries; events_pending |
+// | status, unknown wamid | ORG#<org>#WAMID#<wamid> | STATUS#<status> |                 | kept for inspection, TTL           |
+// | media → message     | ORG#<org>#MEDIA#<media>| MEDIA              |                 | ownership check for /v1/media      |
+// | webhook field record| ORG#<org>#WAFIELD      | <sortable id>      |                 | non-message Meta fields, TTL 30 d  |
+// | unroutable input    | UNROUTED#<yyyy-mm-dd>  | <sortable id>      |                 | bad JSON, unknown phone id; TTL 14 d |
 //
 // Access patterns:
 //  1. Organisation by id: GetItem ORG#<org> / ORG.
 //  2. Authenticate a key: GetItem KEY#<sha256(key)> / KEY (consistent read).
 //  3. List an organisation's API keys: Query pk = ORG#<org>, sk begins_with APIKEY#.
 //  4. One API key of an organisation (revoke): GetItem ORG#<org> / APIKEY#<id>.
+//  5. Organisation of an inbound webhook: GetItem PHONE#<phone_number_id> / PHONE.
+//  6. Organisation of a verify token: GetItem VERIFY#<sha256(token)> / VERIFY.
+//  7. Contact of an inbound identity: BatchGetItem of the IDENT items (BSUID first, then wa_id).
+//  8. The contact's open conversation: GetItem ORG#<org>#CONTACT#<c> / OPENCONV.
+//  9. Messages of a conversation: Query gsi1 gsi1pk = ORG#<org>#CONV#<conv>.
+// 10. A message by id: GetItem ORG#<org>#MSG#<id> / MSG; its timeline: Query pk, sk begins_with STATUS#.
+// 11. A status by wamid: GetItem ORG#<org>#WAMID#<wamid> / WAMID, then the message.
+// 12. Conversations of a contact: Query gsi1 gsi1pk = ORG#<org>#CONTACT#<c>.
 //
 // Uniqueness and dedupe are decided by conditional writes, never by
 // read-then-write; writes that touch several items use one transaction.
@@ -39,6 +61,19 @@ const (
 	typeOrganization = "organization"
 	typeKeyHash      = "api_key_hash"
 	typeAPIKey       = "api_key"
+	typeWhatsApp     = "whatsapp_account"
+	typePhone        = "phone_number"
+	typeVerify       = "verify_token"
+	typeContact      = "contact"
+	typeIdentity     = "contact_identity"
+	typeConversation = "conversation"
+	typeOpenConv     = "open_conversation"
+	typeMessage      = "message"
+	typeStatus       = "message_status"
+	typeWamid        = "wamid"
+	typeMedia        = "media"
+	typeWAField      = "whatsapp_field"
+	typeUnrouted     = "unrouted"
 )
 
 func orgPK(org string) string   { return "ORG#" + org }
@@ -47,3 +82,25 @@ func keyHashPK(h string) string { return "KEY#" + h }
 func keyHashSK() string         { return "KEY" }
 func apiKeySK(id string) string { return "APIKEY#" + id }
 func apiKeySKPrefix() string    { return "APIKEY#" }
+
+func whatsappSK() string                        { return "WHATSAPP" }
+func phonePK(pid string) string                 { return "PHONE#" + pid }
+func verifyPK(h string) string                  { return "VERIFY#" + h }
+func contactSK(id string) string                { return "CONTACT#" + id }
+func identWAPK(org, waID string) string         { return "ORG#" + org + "#IDENT#WA#" + waID }
+func identBSUIDPK(org, userID string) string    { return "ORG#" + org + "#IDENT#BSUID#" + userID }
+func identSK() string                           { return "IDENT" }
+func convSK(id string) string                   { return "CONV#" + id }
+func contactConvsPK(org, contact string) string { return "ORG#" + org + "#CONTACT#" + contact }
+func openConvSK() string                        { return "OPENCONV" }
+func msgPK(org, id string) string               { return "ORG#" + org + "#MSG#" + id }
+func msgSK() string                             { return "MSG" }
+func convMsgsPK(org, conv string) string        { return "ORG#" + org + "#CONV#" + conv }
+func msgGSISK(id string) string                 { return "MSG#" + id }
+func statusSK(status string) string             { return "STATUS#" + status }
+func wamidPK(org, wamid string) string          { return "ORG#" + org + "#WAMID#" + wamid }
+func wamidSK() string                           { return "WAMID" }
+func mediaPK(org, media string) string          { return "ORG#" + org + "#MEDIA#" + media }
+func mediaSK() string                           { return "MEDIA" }
+func waFieldPK(org string) string               { return "ORG#" + org + "#WAFIELD" }
+func unroutedPK(day string) string              { return "UNROUTED#" + day }

@@ -158,3 +158,28 @@ func conditionErr(kind apperr.Kind, msg string) *apperr.Error {
 
 // timestamp formats t as stored: RFC 3339 UTC with milliseconds, sortable.
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func num(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+
+func updateInput(table string, k key, update, condition string, values map[string]types.AttributeValue) *dynamodb.UpdateItemInput {
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       k.av(),
+		UpdateExpression:          aws.String(update),
+		ExpressionAttributeValues: values,
+	}
+	if condition != "" {
+		in.ConditionExpression = aws.String(condition)
+	}
+	return in
+}
+
+func putInput(table string, item map[string]types.AttributeValue, condition string) *dynamodb.PutItemInput {
+	in := &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}
+	if condition != "" {
+		in.ConditionExpression = aws.String(condition)
+	}
+	return in
+}

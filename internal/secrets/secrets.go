@@ -1,0 +1,116 @@
+// Package secrets keeps organisations' provider credentials in AWS Secrets
+// Manager, one JSON secret per organisation and provider under the stage's
+// prefix (pytake/<stage>/org/<org>/<provider>), cached in memory with a TTL
+// across warm invocations. Values are never logged.
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/pytake/pytake/internal/apperr"
+)
+
+// API is the part of the Secrets Manager client used here.
+type API interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	CreateSecret(ctx context.Context, in *secretsmanager.CreateSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+	PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+}
+
+var _ API = (*secretsmanager.Client)(nil)
+
+// ErrNotFound means the secret does not exist.
+var ErrNotFound = errors.New("secrets: not found")
+
+// Store reads and writes JSON secrets with a read cache.
+type Store struct {
+	api    API
+	prefix string
+	ttl    time.Duration
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]entry
+}
+
+type entry struct {
+	value   []byte
+	expires time.Time
+}
+
+// New returns a Store for secrets under prefix (e.g. "pytake/dev/").
+func New(api API, prefix string, ttl time.Duration, now func() time.Time) *Store {
+	return &Store{api: api, prefix: prefix, ttl: ttl, now: now, cache: map[string]entry{}}
+}
+
+// Name is the full secret name of an organisation's provider credentials.
+func (s *Store) Name(orgID, provider string) string {
+	return s.prefix + "org/" + orgID + "/" + provider
+}
+
+// Get decodes the organisation's provider secret into v.
+func (s *Store) Get(ctx context.Context, orgID, provider string, v any) error {
+	name := s.Name(orgID, provider)
+	s.mu.Lock()
+	e, ok := s.cache[name]
+	s.mu.Unlock()
+	if !ok || s.now().After(e.expires) {
+		out, err := s.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+		var nf *smtypes.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return apperr.New(apperr.Unavailable, "the secret store is unavailable, retry").WithCause(fmt.Errorf("secrets: get %s: %w", name, err))
+		}
+		e = entry{value: []byte(aws.ToString(out.SecretString)), expires: s.now().Add(s.ttl)}
+		s.mu.Lock()
+		s.cache[name] = e
+		s.mu.Unlock()
+	}
+	if err := json.Unmarshal(e.value, v); err != nil {
+		return fmt.Errorf("secrets: decode %s: %w", name, err)
+	}
+	return nil
+}
+
+// Put writes v as the organisation's provider secret, creating it if needed.
+func (s *Store) Put(ctx context.Context, orgID, provider string, v any) error {
+	name := s.Name(orgID, provider)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("secrets: encode %s: %w", name, err)
+	}
+	_, err = s.api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(string(b))})
+	var nf *smtypes.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		_, err = s.api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+			Name:         aws.String(name),
+			SecretString: aws.String(string(b)),
+			Tags:         []smtypes.Tag{{Key: aws.String("pytake:org"), Value: aws.String(orgID)}},
+		})
+	}
+	if err != nil {
+		return apperr.New(apperr.Unavailable, "the secret store is unavailable, retry").WithCause(fmt.Errorf("secrets: put %s: %w", name, err))
+	}
+	s.mu.Lock()
+	s.cache[name] = entry{value: b, expires: s.now().Add(s.ttl)}
+	s.mu.Unlock()
+	return nil
+}
+
+// Forget drops a cached secret (after it is known to be stale).
+func (s *Store) Forget(orgID, provider string) {
+	s.mu.Lock()
+	delete(s.cache, s.Name(orgID, provider))
+	s.mu.Unlock()
+}

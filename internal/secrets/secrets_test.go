@@ -1,0 +1,76 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+)
+
+// fakeSM is an in-memory Secrets Manager counting reads.
+type fakeSM struct {
+	values map[string]string
+	gets   int
+}
+
+func (f *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	f.gets++
+	v, ok := f.values[aws.ToString(in.SecretId)]
+	if !ok {
+		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no")}
+	}
+	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(v)}, nil
+}
+
+func (f *fakeSM) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
+	f.values[aws.ToString(in.Name)] = aws.ToString(in.SecretString)
+	return &secretsmanager.CreateSecretOutput{}, nil
+}
+
+func (f *fakeSM) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
+	if _, ok := f.values[aws.ToString(in.SecretId)]; !ok {
+		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no")}
+	}
+	f.values[aws.ToString(in.SecretId)] = aws.ToString(in.SecretString)
+	return &secretsmanager.PutSecretValueOutput{}, nil
+}
+
+func TestPutGetCache(t *testing.T) {
+	fake := &fakeSM{values: map[string]string{}}
+	now := time.Unix(0, 0)
+	s := New(fake, "pytake/dev/", time.Minute, func() time.Time { return now })
+	ctx := context.Background()
+	type cred struct{ Token string }
+	var got cred
+	if err := s.Get(ctx, "org_1", "whatsapp", &got); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing secret: %v", err)
+	}
+	if err := s.Put(ctx, "org_1", "whatsapp", cred{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fake.values["pytake/dev/org/org_1/whatsapp"]; !ok {
+		t.Fatalf("secret name: %v", fake.values)
+	}
+	if err := s.Put(ctx, "org_1", "whatsapp", cred{"b"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Forget("org_1", "whatsapp")
+	gets := fake.gets
+	for i := 0; i < 3; i++ {
+		if err := s.Get(ctx, "org_1", "whatsapp", &got); err != nil || got.Token != "b" {
+			t.Fatalf("Get = %+v %v", got, err)
+		}
+	}
+	if fake.gets-gets != 1 {
+		t.Fatalf("cache: %d reads for 3 gets", fake.gets-gets)
+	}
+	now = now.Add(2 * time.Minute)
+	_ = s.Get(ctx, "org_1", "whatsapp", &got)
+	if fake.gets-gets != 2 {
+		t.Fatalf("ttl not honoured: %d reads", fake.gets-gets)
+	}
+}

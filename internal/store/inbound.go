@@ -1,0 +1,396 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/id"
+)
+
+// Identity is who wrote, as Meta reports it.
+type Identity struct {
+	WaID         string // phone, digits; may be empty for username users
+	UserID       string // BSUID
+	ParentUserID string
+	ProfileName  string
+}
+
+// InboundMessage is a customer's message to store.
+type InboundMessage struct {
+	OrgID        string
+	From         Identity
+	WAMID        string
+	Type         string
+	Timestamp    time.Time
+	Content      json.RawMessage // PyTake's typed content
+	Raw          json.RawMessage // Meta's message object, as received
+	ContextWAMID string
+	MediaID      string
+	MediaMime    string
+}
+
+// InboundResult is what storing an inbound message did.
+type InboundResult struct {
+	// Duplicate: Meta delivered this wamid before; nothing was written.
+	Duplicate bool
+	// EventsPending: the events of this message were not yet confirmed
+	// published (on a duplicate, the earlier attempt failed after storing).
+	EventsPending       bool
+	Contact             Contact
+	ContactCreated      bool
+	Conversation        Conversation
+	ConversationCreated bool
+	Message             Message
+}
+
+// EventLease is how long a first delivery owns publishing its events. A
+// duplicate that finds events still pending within the lease answers
+// Unavailable (Meta retries later) instead of publishing them a second time.
+const EventLease = 30 * time.Second
+
+// ErrEventsInFlight is returned for a duplicate whose first delivery is
+// still publishing its events.
+var ErrEventsInFlight = errors.New("store: events of this message are being published")
+
+// RecordInbound stores a customer's message exactly once per wamid, finding
+// or creating the contact and joining or opening the contact's conversation,
+// all in one transaction decided by conditions.
+func (s *Store) RecordInbound(ctx context.Context, in InboundMessage) (InboundResult, error) {
+	if in.WAMID == "" {
+		return InboundResult{}, apperr.Field("id", "message has no wamid")
+	}
+	if in.From.WaID == "" && in.From.UserID == "" {
+		return InboundResult{}, apperr.Field("from", "message has neither a phone number nor a user id")
+	}
+	var lastErr error
+	for attempt := 0; attempt < 4; attempt++ {
+		res, retry, err := s.recordInbound(ctx, in)
+		if !retry {
+			return res, err
+		}
+		lastErr = err
+	}
+	return InboundResult{}, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry").WithCause(lastErr)
+}
+
+var errRace = errors.New("store: lost a race, retry")
+
+func (s *Store) recordInbound(ctx context.Context, in InboundMessage) (InboundResult, bool, error) {
+	now := s.now()
+	org := in.OrgID
+	res := InboundResult{}
+
+	contact, missing, found, err := s.resolveContact(ctx, org, in.From)
+	if err != nil {
+		return res, false, err
+	}
+	var items []types.TransactWriteItem
+	nowS := timestamp(now)
+	if !found {
+		contact = Contact{
+			ID: id.New(id.Contact, now), OrgID: org, WhatsAppID: in.From.WaID, UserID: in.From.UserID,
+			ParentUserID: in.From.ParentUserID, ProfileName: in.From.ProfileName, Tags: []string{},
+			Attributes: map[string]any{}, CreatedAt: now, UpdatedAt: now,
+		}
+		av, err := marshal(newContactItem(contact))
+		if err != nil {
+			return res, false, err
+		}
+		items = append(items, s.put(av, "attribute_not_exists(pk)"))
+		res.ContactCreated = true
+	} else if upd, changed := identityUpdate(&contact, in.From); changed {
+		contact.UpdatedAt = now
+		upd.values[":now"] = str(nowS)
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orgPK(org), contactSK(contact.ID)}.av(),
+			UpdateExpression:          aws.String(upd.expr + ", updated_at = :now"),
+			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			ExpressionAttributeValues: upd.values,
+		}})
+	}
+	for _, k := range missing {
+		av, err := marshal(identItem{key: k, Type: typeIdentity, ContactID: contact.ID})
+		if err != nil {
+			return res, false, err
+		}
+		items = append(items, s.put(av, "attribute_not_exists(pk)"))
+	}
+
+	conv, convFound, err := s.openConversation(ctx, org, contact.ID, !found)
+	if err != nil {
+		return res, false, err
+	}
+	ts := timestamp(in.Timestamp)
+	if convFound {
+		conv.MessageCount++
+		conv.LastInboundAt, conv.LastMessageAt, conv.UpdatedAt = &in.Timestamp, &in.Timestamp, now
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(conv.ID)}.av(),
+			UpdateExpression:         aws.String("SET last_inbound_at = :ts, last_message_at = :ts, updated_at = :now ADD message_count :one"),
+			ConditionExpression:      aws.String("#st = :open"),
+			ExpressionAttributeNames: map[string]string{"#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":ts": str(ts), ":now": str(nowS), ":one": num("1"), ":open": str(ConversationOpen),
+			},
+		}})
+	} else {
+		conv = Conversation{
+			ID: id.New(id.Conversation, now), OrgID: org, ContactID: contact.ID, Status: ConversationOpen,
+			MessageCount: 1, LastInboundAt: &in.Timestamp, LastMessageAt: &in.Timestamp, CreatedAt: now, UpdatedAt: now,
+		}
+		cv, err := marshal(newConvItem(conv))
+		if err != nil {
+			return res, false, err
+		}
+		ptr, err := marshal(openConvItem{key: key{contactConvsPK(org, contact.ID), openConvSK()}, Type: typeOpenConv, ConversationID: conv.ID})
+		if err != nil {
+			return res, false, err
+		}
+		items = append(items, s.put(cv, "attribute_not_exists(pk)"), s.put(ptr, "attribute_not_exists(pk)"))
+		res.ConversationCreated = true
+	}
+
+	msg := Message{
+		ID: id.New(id.Message, now), OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Inbound,
+		WAMID: in.WAMID, Type: in.Type, Content: in.Content, Raw: in.Raw, Status: StatusReceived,
+		ContextWAMID: in.ContextWAMID, Timestamp: in.Timestamp, CreatedAt: now,
+	}
+	wamidIdx := len(items)
+	wi, err := marshal(wamidItem{
+		key: key{wamidPK(org, in.WAMID), wamidSK()}, Type: typeWamid, MessageID: msg.ID,
+		ConversationID: conv.ID, ContactID: contact.ID, EventsPending: true, CreatedAt: nowS,
+	})
+	if err != nil {
+		return res, false, err
+	}
+	mi, err := marshal(newMsgItem(msg))
+	if err != nil {
+		return res, false, err
+	}
+	items = append(items, s.put(wi, "attribute_not_exists(pk)"), s.put(mi, "attribute_not_exists(pk)"))
+	if in.MediaID != "" {
+		md, err := marshal(mediaItem{key: key{mediaPK(org, in.MediaID), mediaSK()}, Type: typeMedia, MessageID: msg.ID, MimeType: in.MediaMime})
+		if err != nil {
+			return res, false, err
+		}
+		items = append(items, s.put(md, ""))
+	}
+
+	duplicate := false
+	err = s.transact(ctx, "record inbound message", items, func(failed []bool) error {
+		if failed[wamidIdx] {
+			duplicate = true
+			return nil
+		}
+		return errRace
+	})
+	switch {
+	case duplicate:
+		r, err := s.duplicateInbound(ctx, org, in.WAMID)
+		return r, false, err
+	case errors.Is(err, errRace):
+		return res, true, err
+	case err != nil:
+		return res, false, err
+	}
+	res.Contact, res.Conversation, res.Message, res.EventsPending = contact, conv, msg, true
+	return res, false, nil
+}
+
+// duplicateInbound answers for a wamid already stored.
+func (s *Store) duplicateInbound(ctx context.Context, org, wamid string) (InboundResult, error) {
+	var wi wamidItem
+	found, err := s.getItem(ctx, key{wamidPK(org, wamid), wamidSK()}, &wi)
+	if err != nil {
+		return InboundResult{}, err
+	}
+	if !found {
+		return InboundResult{}, apperr.New(apperr.Unavailable, "message state is settling, retry")
+	}
+	res := InboundResult{Duplicate: true, EventsPending: wi.EventsPending}
+	if !wi.EventsPending {
+		return res, nil
+	}
+	if created := parseTime(wi.CreatedAt); created != nil && s.now().Sub(*created) < EventLease {
+		return res, apperr.New(apperr.Unavailable, "this message is being processed, retry").WithCause(ErrEventsInFlight)
+	}
+	// The first delivery stored the message but did not publish its events:
+	// give the caller what it needs to publish them now.
+	if res.Message, err = s.Message(ctx, org, wi.MessageID); err != nil {
+		return res, err
+	}
+	if res.Contact, err = s.Contact(ctx, org, wi.ContactID); err != nil {
+		return res, err
+	}
+	if res.Conversation, err = s.Conversation(ctx, org, wi.ConversationID); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// MarkEventsSent records that the events of an inbound wamid were published.
+func (s *Store) MarkEventsSent(ctx context.Context, org, wamid string) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{wamidPK(org, wamid), wamidSK()},
+		"REMOVE events_pending", "attribute_exists(pk)", nil))
+	if err != nil && !isConditionFailed(err) {
+		return unavailable("mark events sent", err)
+	}
+	return nil
+}
+
+// resolveContact finds the contact of an identity (BSUID first, then the
+// phone) and lists the identity items still to write.
+func (s *Store) resolveContact(ctx context.Context, org string, who Identity) (c Contact, missing []key, found bool, err error) {
+	var keys []key
+	if who.UserID != "" {
+		keys = append(keys, key{identBSUIDPK(org, who.UserID), identSK()})
+	}
+	if who.WaID != "" {
+		keys = append(keys, key{identWAPK(org, who.WaID), identSK()})
+	}
+	got, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return c, nil, false, err
+	}
+	contactID := ""
+	for _, k := range keys {
+		item, ok := got[k]
+		if !ok {
+			missing = append(missing, k)
+			continue
+		}
+		var it identItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return c, nil, false, fmt.Errorf("store: decode identity: %w", err)
+		}
+		if contactID == "" {
+			contactID = it.ContactID
+		}
+	}
+	if contactID == "" {
+		return c, missing, false, nil
+	}
+	c, err = s.Contact(ctx, org, contactID)
+	if err != nil {
+		return c, nil, false, err
+	}
+	return c, missing, true, nil
+}
+
+type update struct {
+	expr   string
+	values map[string]types.AttributeValue
+}
+
+// identityUpdate brings a stored contact up to date with what Meta reports.
+func identityUpdate(c *Contact, who Identity) (update, bool) {
+	u := update{values: map[string]types.AttributeValue{}}
+	set := func(attr, v string, field *string) {
+		if v == "" || v == *field {
+			return
+		}
+		*field = v
+		if u.expr == "" {
+			u.expr = "SET "
+		} else {
+			u.expr += ", "
+		}
+		u.expr += attr + " = :" + attr
+		u.values[":"+attr] = str(v)
+	}
+	set("profile_name", who.ProfileName, &c.ProfileName)
+	set("wa_id", who.WaID, &c.WhatsAppID)
+	set("user_id", who.UserID, &c.UserID)
+	set("parent_user_id", who.ParentUserID, &c.ParentUserID)
+	return u, u.expr != ""
+}
+
+// openConversation returns the contact's open conversation, if any.
+func (s *Store) openConversation(ctx context.Context, org, contactID string, newContact bool) (Conversation, bool, error) {
+	if newContact {
+		return Conversation{}, false, nil
+	}
+	var ptr openConvItem
+	found, err := s.getItem(ctx, key{contactConvsPK(org, contactID), openConvSK()}, &ptr)
+	if err != nil || !found {
+		return Conversation{}, false, err
+	}
+	c, err := s.Conversation(ctx, org, ptr.ConversationID)
+	if err != nil {
+		return Conversation{}, false, err
+	}
+	return c, c.Status == ConversationOpen, nil
+}
+
+func (s *Store) batchGet(ctx context.Context, keys []key) (map[key]map[string]types.AttributeValue, error) {
+	out := map[key]map[string]types.AttributeValue{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	req := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		req[i] = k.av()
+	}
+	pending := map[string]types.KeysAndAttributes{s.table: {Keys: req, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(pending) > 0 && attempt < 5; attempt++ {
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		if err != nil {
+			return nil, unavailable("batch get", err)
+		}
+		for _, item := range res.Responses[s.table] {
+			var k key
+			if err := attributevalue.UnmarshalMap(item, &k); err != nil {
+				return nil, fmt.Errorf("store: decode key: %w", err)
+			}
+			out[k] = item
+		}
+		pending = res.UnprocessedKeys
+	}
+	if len(pending) > 0 {
+		return nil, apperr.New(apperr.Unavailable, "the data store is throttling, retry")
+	}
+	return out, nil
+}
+
+func newContactItem(c Contact) contactItem {
+	return contactItem{
+		key: key{orgPK(c.OrgID), contactSK(c.ID)}, Type: typeContact, ID: c.ID, OrgID: c.OrgID,
+		WhatsAppID: c.WhatsAppID, UserID: c.UserID, ParentUserID: c.ParentUserID, Name: c.Name,
+		ProfileName: c.ProfileName, Email: c.Email, Tags: c.Tags, Attributes: c.Attributes,
+		CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
+	}
+}
+
+func newConvItem(c Conversation) convItem {
+	it := convItem{
+		key: key{orgPK(c.OrgID), convSK(c.ID)}, GSI1PK: contactConvsPK(c.OrgID, c.ContactID), GSI1SK: convSK(c.ID),
+		Type: typeConversation, ID: c.ID, OrgID: c.OrgID, ContactID: c.ContactID, Status: c.Status,
+		MessageCount: c.MessageCount, CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
+	}
+	if c.LastInboundAt != nil {
+		it.LastInboundAt = timestamp(*c.LastInboundAt)
+	}
+	if c.LastMessageAt != nil {
+		it.LastMessageAt = timestamp(*c.LastMessageAt)
+	}
+	return it
+}
+
+func newMsgItem(m Message) msgItem {
+	return msgItem{
+		key: key{msgPK(m.OrgID, m.ID), msgSK()}, GSI1PK: convMsgsPK(m.OrgID, m.ConversationID), GSI1SK: msgGSISK(m.ID),
+		Type: typeMessage, ID: m.ID, OrgID: m.OrgID, ConversationID: m.ConversationID, ContactID: m.ContactID,
+		Direction: m.Direction, WAMID: m.WAMID, MsgType: m.Type, Content: string(m.Content), Raw: string(m.Raw),
+		Status: m.Status, StatusRank: StatusRank(m.Status), ContextWAMID: m.ContextWAMID,
+		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt),
+	}
+}

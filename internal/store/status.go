@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pytake/pytake/internal/apperr"
+)
+
+// StatusUpdate is one status Meta reported for an outbound message.
+type StatusUpdate struct {
+	OrgID           string
+	WAMID           string
+	Status          string
+	Timestamp       time.Time
+	Error           *MessageError
+	Errors          json.RawMessage
+	Pricing         json.RawMessage
+	PricingCategory string
+	Billable        *bool
+	Raw             json.RawMessage
+}
+
+// StatusResult says what applying a status did.
+type StatusResult struct {
+	Applied  bool // first time this (wamid, status) arrived
+	Unknown  bool // no message of ours has this wamid; the status was recorded
+	Advanced bool // the message's status moved forward
+	Message  Message
+}
+
+// unknownStatusTTL is how long statuses of unknown wamids are kept.
+const unknownStatusTTL = 30 * 24 * time.Hour
+
+// ApplyStatus applies a status to our outbound message: each (wamid, status)
+// once, timestamps recorded whatever the order, and the message's status
+// only moving forward (sent < delivered < read; read implies delivered;
+// failed recorded with Meta's error, never erased and erasing nothing).
+func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, error) {
+	var wi wamidItem
+	found, err := s.getItem(ctx, key{wamidPK(u.OrgID, u.WAMID), wamidSK()}, &wi)
+	if err != nil {
+		return StatusResult{}, err
+	}
+	now := s.now()
+	st := statusItem{
+		Type: typeStatus, Status: u.Status, Timestamp: timestamp(u.Timestamp), ReceivedAt: timestamp(now),
+		Errors: string(u.Errors), Pricing: string(u.Pricing),
+	}
+	if !found {
+		st.key = key{wamidPK(u.OrgID, u.WAMID), statusSK(u.Status)}
+		st.Raw, st.ExpiresAt = string(u.Raw), now.Add(unknownStatusTTL).Unix()
+		av, err := marshal(st)
+		if err != nil {
+			return StatusResult{}, err
+		}
+		_, err = s.db.PutItem(ctx, putInput(s.table, av, "attribute_not_exists(pk)"))
+		if err != nil && !isConditionFailed(err) {
+			return StatusResult{}, unavailable("record unknown status", err)
+		}
+		return StatusResult{Unknown: true}, nil
+	}
+
+	mk := key{msgPK(u.OrgID, wi.MessageID), msgSK()}
+	st.key = key{msgPK(u.OrgID, wi.MessageID), statusSK(u.Status)}
+	av, err := marshal(st)
+	if err != nil {
+		return StatusResult{}, err
+	}
+	ts := str(timestamp(u.Timestamp))
+	set := "SET updated_at = :now"
+	values := map[string]types.AttributeValue{":now": str(timestamp(now)), ":ts": ts}
+	switch u.Status {
+	case StatusSent:
+		set += ", sent_at = if_not_exists(sent_at, :ts)"
+	case StatusDelivered:
+		set += ", delivered_at = if_not_exists(delivered_at, :ts)"
+	case StatusRead, StatusPlayed:
+		set += ", read_at = if_not_exists(read_at, :ts), delivered_at = if_not_exists(delivered_at, :ts)"
+	case StatusFailed:
+		set += ", failed_at = if_not_exists(failed_at, :ts)"
+		if e := u.Error; e != nil {
+			set += ", error_code = :ec, error_title = :et, error_message = :em, error_details = :ed"
+			values[":ec"] = num(strconv.Itoa(e.Code))
+			values[":et"], values[":em"], values[":ed"] = str(e.Title), str(e.Message), str(e.Details)
+		}
+	}
+	if u.PricingCategory != "" {
+		set += ", pricing_category = :pc"
+		values[":pc"] = str(u.PricingCategory)
+	}
+	if u.Billable != nil {
+		set += ", billable = :bl"
+		values[":bl"] = &types.AttributeValueMemberBOOL{Value: *u.Billable}
+	}
+	dup := false
+	err = s.transact(ctx, "apply status", []types.TransactWriteItem{
+		s.put(av, "attribute_not_exists(pk)"),
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: mk.av(), UpdateExpression: aws.String(set),
+			ConditionExpression: aws.String("attribute_exists(pk)"), ExpressionAttributeValues: values,
+		}},
+	}, func(failed []bool) error {
+		if failed[0] {
+			dup = true
+			return nil
+		}
+		return conditionErr(apperr.Unavailable, "message is being written, retry")
+	})
+	if err != nil {
+		return StatusResult{}, err
+	}
+	if dup {
+		return StatusResult{}, nil
+	}
+	// Forward only: the condition decides, so concurrent statuses settle on
+	// the highest rank whatever order they land in.
+	rank := StatusRank(u.Status)
+	in := updateInput(s.table, mk, "SET #st = :s, status_rank = :r", "attribute_exists(pk) AND status_rank < :r",
+		map[string]types.AttributeValue{":s": str(u.Status), ":r": num(strconv.Itoa(rank))})
+	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	res := StatusResult{Applied: true}
+	out, err := s.db.UpdateItem(ctx, in)
+	item := map[string]types.AttributeValue(nil)
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		res.Advanced, item = true, out.Attributes
+	case errors.As(err, &ccf):
+		item = ccf.Item
+	default:
+		return StatusResult{}, unavailable("advance status", err)
+	}
+	if len(item) == 0 {
+		m, err := s.Message(ctx, u.OrgID, wi.MessageID)
+		if err != nil {
+			return StatusResult{}, err
+		}
+		res.Message = m
+		return res, nil
+	}
+	var it msgItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return StatusResult{}, err
+	}
+	res.Message = it.model()
+	return res, nil
+}
+
+func (st statusItem) entry() StatusEntry {
+	e := StatusEntry{Status: st.Status, Timestamp: mustTime(st.Timestamp), ReceivedAt: mustTime(st.ReceivedAt)}
+	if st.Errors != "" {
+		e.Errors = json.RawMessage(st.Errors)
+	}
+	if st.Pricing != "" {
+		e.Pricing = json.RawMessage(st.Pricing)
+	}
+	return e
+}
+
+func sortTimeline(t []StatusEntry) {
+	sort.SliceStable(t, func(i, j int) bool {
+		if !t[i].Timestamp.Equal(t[j].Timestamp) {
+			return t[i].Timestamp.Before(t[j].Timestamp)
+		}
+		return StatusRank(t[i].Status) < StatusRank(t[j].Status)
+	})
+}

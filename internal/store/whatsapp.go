@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pytake/pytake/internal/apperr"
+)
+
+// WhatsAppAccount is an organisation's connected WhatsApp number, without
+// its secrets (those live in Secrets Manager).
+type WhatsAppAccount struct {
+	OrgID           string     `json:"-"`
+	PhoneNumberID   string     `json:"phone_number_id"`
+	WABAID          string     `json:"waba_id,omitempty"`
+	GraphAPIVersion string     `json:"graph_api_version,omitempty"`
+	VerifyTokenHash string     `json:"-"`
+	Healthy         bool       `json:"healthy"`
+	UnhealthyReason string     `json:"unhealthy_reason,omitempty"`
+	UnhealthySince  *time.Time `json:"unhealthy_since,omitempty"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+type whatsappItem struct {
+	key
+	Type            string `dynamodbav:"type"`
+	OrgID           string `dynamodbav:"org_id"`
+	PhoneNumberID   string `dynamodbav:"phone_number_id"`
+	WABAID          string `dynamodbav:"waba_id,omitempty"`
+	GraphAPIVersion string `dynamodbav:"graph_api_version,omitempty"`
+	VerifyTokenHash string `dynamodbav:"verify_token_hash"`
+	Unhealthy       string `dynamodbav:"unhealthy_reason,omitempty"`
+	UnhealthySince  string `dynamodbav:"unhealthy_since,omitempty"`
+	UpdatedAt       string `dynamodbav:"updated_at"`
+}
+
+func (it whatsappItem) model() WhatsAppAccount {
+	a := WhatsAppAccount{
+		OrgID: it.OrgID, PhoneNumberID: it.PhoneNumberID, WABAID: it.WABAID, GraphAPIVersion: it.GraphAPIVersion,
+		VerifyTokenHash: it.VerifyTokenHash, Healthy: it.Unhealthy == "", UnhealthyReason: it.Unhealthy,
+		UnhealthySince: parseTime(it.UnhealthySince),
+	}
+	if t := parseTime(it.UpdatedAt); t != nil {
+		a.UpdatedAt = *t
+	}
+	return a
+}
+
+// pointerItem maps a phone number id or verify token hash to its organisation.
+type pointerItem struct {
+	key
+	Type  string `dynamodbav:"type"`
+	OrgID string `dynamodbav:"org_id"`
+}
+
+// WhatsAppAccount reads the organisation's connected number; NotFound when
+// none is configured.
+func (s *Store) WhatsAppAccount(ctx context.Context, orgID string) (WhatsAppAccount, error) {
+	var it whatsappItem
+	found, err := s.getItem(ctx, key{orgPK(orgID), whatsappSK()}, &it)
+	if err != nil {
+		return WhatsAppAccount{}, err
+	}
+	if !found {
+		return WhatsAppAccount{}, apperr.New(apperr.NotFound, "WhatsApp is not configured for this organization").WithCode("whatsapp_not_configured")
+	}
+	return it.model(), nil
+}
+
+// PutWhatsAppAccount connects (or re-connects) the organisation's number. The
+// phone number id and the verify token stay unique across organisations: a
+// number another organisation holds is a Conflict. Saving marks the
+// connection healthy again.
+func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (WhatsAppAccount, error) {
+	var old whatsappItem
+	had, err := s.getItem(ctx, key{orgPK(a.OrgID), whatsappSK()}, &old)
+	if err != nil {
+		return WhatsAppAccount{}, err
+	}
+	now := s.now()
+	it := whatsappItem{
+		key: key{orgPK(a.OrgID), whatsappSK()}, Type: typeWhatsApp, OrgID: a.OrgID,
+		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
+		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now),
+	}
+	acct, err := marshal(it)
+	if err != nil {
+		return WhatsAppAccount{}, err
+	}
+	claim := func(k key, typ string) (types.TransactWriteItem, error) {
+		av, err := marshal(pointerItem{key: k, Type: typ, OrgID: a.OrgID})
+		if err != nil {
+			return types.TransactWriteItem{}, err
+		}
+		w := s.put(av, "attribute_not_exists(pk) OR org_id = :org")
+		w.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":org": &types.AttributeValueMemberS{Value: a.OrgID}}
+		return w, nil
+	}
+	phone, err := claim(key{phonePK(a.PhoneNumberID), "PHONE"}, typePhone)
+	if err != nil {
+		return WhatsAppAccount{}, err
+	}
+	verify, err := claim(key{verifyPK(a.VerifyTokenHash), "VERIFY"}, typeVerify)
+	if err != nil {
+		return WhatsAppAccount{}, err
+	}
+	items := []types.TransactWriteItem{phone, verify, s.put(acct, "")}
+	release := func(k key) types.TransactWriteItem {
+		return types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: k.av(),
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR org_id = :org"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":org": &types.AttributeValueMemberS{Value: a.OrgID}},
+		}}
+	}
+	if had && old.PhoneNumberID != a.PhoneNumberID {
+		items = append(items, release(key{phonePK(old.PhoneNumberID), "PHONE"}))
+	}
+	if had && old.VerifyTokenHash != a.VerifyTokenHash {
+		items = append(items, release(key{verifyPK(old.VerifyTokenHash), "VERIFY"}))
+	}
+	err = s.transact(ctx, "put whatsapp account", items, func(failed []bool) error {
+		if failed[0] {
+			return conditionErr(apperr.Conflict, "this phone_number_id is connected to another organization").
+				WithCode("phone_number_taken").WithDetails(apperr.Detail{Field: "phone_number_id", Issue: "is connected to another organization"})
+		}
+		if failed[1] {
+			return conditionErr(apperr.Conflict, "this verify_token is used by another organization; choose another").
+				WithCode("verify_token_taken").WithDetails(apperr.Detail{Field: "verify_token", Issue: "is used by another organization"})
+		}
+		return conditionErr(apperr.Conflict, "the WhatsApp settings changed concurrently, retry")
+	})
+	if err != nil {
+		return WhatsAppAccount{}, err
+	}
+	return it.model(), nil
+}
+
+// MarkWhatsAppUnhealthy records that Meta refused the organisation's token
+// (error 190, ...); sends fail fast until the settings are saved again.
+func (s *Store) MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(orgID), whatsappSK()},
+		"SET unhealthy_reason = :r, unhealthy_since = if_not_exists(unhealthy_since, :t)", "attribute_exists(pk)",
+		map[string]types.AttributeValue{":r": str(reason), ":t": str(timestamp(s.now()))}))
+	if isConditionFailed(err) {
+		return apperr.New(apperr.NotFound, "WhatsApp is not configured for this organization")
+	}
+	if err != nil {
+		return unavailable("mark whatsapp unhealthy", err)
+	}
+	return nil
+}
+
+// OrgByPhoneNumberID finds the organisation that owns a phone number id.
+func (s *Store) OrgByPhoneNumberID(ctx context.Context, phoneNumberID string) (string, error) {
+	return s.pointer(ctx, key{phonePK(phoneNumberID), "PHONE"}, "no organization owns this phone number id")
+}
+
+// OrgByVerifyTokenHash finds the organisation whose verify token hashes to h.
+func (s *Store) OrgByVerifyTokenHash(ctx context.Context, h string) (string, error) {
+	return s.pointer(ctx, key{verifyPK(h), "VERIFY"}, "no organization has this verify token")
+}
+
+func (s *Store) pointer(ctx context.Context, k key, notFound string) (string, error) {
+	var it pointerItem
+	found, err := s.getItem(ctx, k, &it)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", apperr.New(apperr.NotFound, notFound)
+	}
+	return it.OrgID, nil
+}
