@@ -240,7 +240,8 @@ func (s *Store) duplicateInbound(ctx context.Context, org, wamid string) (Inboun
 // MarkEventsSent records that the events of an inbound wamid were published.
 func (s *Store) MarkEventsSent(ctx context.Context, org, wamid string) error {
 	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{wamidPK(org, wamid), wamidSK()},
-		"REMOVE events_pending", "attribute_exists(pk)", nil))
+		"SET events_pending = :f", "attribute_exists(pk)",
+		map[string]types.AttributeValue{":f": &types.AttributeValueMemberBOOL{Value: false}}))
 	if err != nil && !isConditionFailed(err) {
 		return unavailable("mark events sent", err)
 	}
@@ -362,6 +363,13 @@ func (s *Store) batchGet(ctx context.Context, keys []key) (map[key]map[string]ty
 }
 
 func newContactItem(c Contact) contactItem {
+	// Empty collections are stored absent (and read back empty).
+	if len(c.Tags) == 0 {
+		c.Tags = nil
+	}
+	if len(c.Attributes) == 0 {
+		c.Attributes = nil
+	}
 	return contactItem{
 		key: key{orgPK(c.OrgID), contactSK(c.ID)}, Type: typeContact, ID: c.ID, OrgID: c.OrgID,
 		WhatsAppID: c.WhatsAppID, UserID: c.UserID, ParentUserID: c.ParentUserID, Name: c.Name,

@@ -16,8 +16,8 @@ type contactItem struct {
 	Name         string         `dynamodbav:"name,omitempty"`
 	ProfileName  string         `dynamodbav:"profile_name,omitempty"`
 	Email        string         `dynamodbav:"email,omitempty"`
-	Tags         []string       `dynamodbav:"tags"`
-	Attributes   map[string]any `dynamodbav:"attributes"`
+	Tags         []string       `dynamodbav:"tags,omitempty"`
+	Attributes   map[string]any `dynamodbav:"attributes,omitempty"`
 	CreatedAt    string         `dynamodbav:"created_at"`
 	UpdatedAt    string         `dynamodbav:"updated_at"`
 }

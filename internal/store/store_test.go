@@ -28,10 +28,14 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+func newTable(t *testing.T) (*storetest.Table, *clock) {
+	t.Helper()
+	return storetest.New(t), &clock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+}
+
 func newStore(t *testing.T) (*store.Store, *clock, *storetest.Table) {
 	t.Helper()
-	tbl := storetest.New(t)
-	c := &clock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	tbl, c := newTable(t)
 	return store.New(tbl.Client, tbl.Name, c.Now), c, tbl
 }
 
