@@ -1,0 +1,73 @@
+package event
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/pytake/pytake/internal/apperr"
+)
+
+type fakeSQS struct {
+	bodies []string
+	fail   error
+	failN  int
+}
+
+func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	if len(in.Entries) > 10 {
+		return nil, fmt.Errorf("batch of %d", len(in.Entries))
+	}
+	out := &sqs.SendMessageBatchOutput{}
+	for i, e := range in.Entries {
+		if i < f.failN {
+			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError")})
+			continue
+		}
+		f.bodies = append(f.bodies, aws.ToString(e.MessageBody))
+	}
+	return out, nil
+}
+
+func TestPublish(t *testing.T) {
+	at := time.Date(2025, 10, 3, 16, 30, 0, 0, time.UTC)
+	var evs []Event
+	for i := 0; i < 23; i++ {
+		e, err := New(fmt.Sprintf("evt_%d", i), MessageReceived, "org_1", at, map[string]any{"message": map[string]any{"id": i}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+	}
+	f := &fakeSQS{}
+	if err := NewPublisher(f, "q").Publish(context.Background(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.bodies) != 23 {
+		t.Fatalf("sent %d", len(f.bodies))
+	}
+	var got map[string]any
+	_ = json.Unmarshal([]byte(f.bodies[0]), &got)
+	if got["event"] != "message.received" || got["timestamp"] != "2025-10-03T16:30:00Z" || got["organization_id"] != "org_1" || got["id"] != "evt_0" {
+		t.Fatalf("envelope = %v", got)
+	}
+
+	for name, f := range map[string]*fakeSQS{"request fails": {fail: errors.New("down")}, "entry fails": {failN: 1}} {
+		t.Run(name, func(t *testing.T) {
+			err := NewPublisher(f, "q").Publish(context.Background(), evs[0])
+			if !apperr.Is(err, apperr.Unavailable) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
