@@ -7,7 +7,7 @@ GO ?= go
 GOPATH := $(shell $(GO) env GOPATH)
 
 # Functions: directory under functions/ -> logical id in template.yaml.
-FUNCTIONS := api
+FUNCTIONS := api whatsapp-webhook
 
 # Pinned tools.
 MOTO_VERSION        := 5.2.5
@@ -40,6 +40,8 @@ FORCE:
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
 build-ApiFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
+build-WhatsAppWebhookFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/whatsapp-webhook
 
 ## tools: the pinned Python tools in .local/venv and the Lambda Runtime Interface Emulator
 tools: venv rie
@@ -81,7 +83,7 @@ lint-template: venv
 sam-build: venv
 	$(PY)/sam build --region us-east-1 --build-dir .aws-sam/build
 	@for f in $(FUNCTIONS); do \
-		id=$$(echo $$f | sed -E 's/(^|-)([a-z])/\U\2/g')Function; \
+		id=$$(echo $$f | sed -E 's/(^|-)([a-z])/\U\2/g; s/^Whatsapp/WhatsApp/; s/^Woocommerce/WooCommerce/')Function; \
 		test -x .aws-sam/build/$$id/bootstrap || { echo "sam build made no bootstrap for $$id"; exit 1; }; \
 	done
 

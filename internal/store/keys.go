@@ -14,6 +14,7 @@ package store
 // | API key (in org)    | ORG#<org>              | APIKEY#<key id>    |                 | listing; prefix, last4, hash, times |
 // | WhatsApp account    | ORG#<org>              | WHATSAPP           |                 | phone number id, WABA, version, health |
 // | phone number → org  | PHONE#<phone_number_id>| PHONE              |                 | unique across organisations        |
+// | WABA id → org       | WABA#<waba_id>         | WABA               |                 | fields without a phone number id   |
 // | verify token → org  | VERIFY#<sha256(token)> | VERIFY             |                 | GET verification without a scan    |
 // | contact             | ORG#<org>              | CONTACT#<id>       |                 | wa_id, BSUID, name, tags, attributes |
 // | contact identity    | ORG#<org>#IDENT#WA#<wa_id> / ORG#<org>#IDENT#BSUID#<user_id> | IDENT | | → contact id; one per identity |
@@ -64,6 +65,7 @@ const (
 	typeWhatsApp     = "whatsapp_account"
 	typePhone        = "phone_number"
 	typeVerify       = "verify_token"
+	typeWABA         = "waba"
 	typeContact      = "contact"
 	typeIdentity     = "contact_identity"
 	typeConversation = "conversation"
@@ -104,3 +106,4 @@ func mediaPK(org, media string) string          { return "ORG#" + org + "#MEDIA#
 func mediaSK() string                           { return "MEDIA" }
 func waFieldPK(org string) string               { return "ORG#" + org + "#WAFIELD" }
 func unroutedPK(day string) string              { return "UNROUTED#" + day }
+func wabaPK(id string) string                   { return "WABA#" + id }

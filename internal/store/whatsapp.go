@@ -108,6 +108,13 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		return WhatsAppAccount{}, err
 	}
 	items := []types.TransactWriteItem{phone, verify, s.put(acct, "")}
+	if a.WABAID != "" {
+		waba, err := claim(key{wabaPK(a.WABAID), "WABA"}, typeWABA)
+		if err != nil {
+			return WhatsAppAccount{}, err
+		}
+		items = append(items, waba)
+	}
 	release := func(k key) types.TransactWriteItem {
 		return types.TransactWriteItem{Delete: &types.Delete{
 			TableName: aws.String(s.table), Key: k.av(),
@@ -117,6 +124,9 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 	}
 	if had && old.PhoneNumberID != a.PhoneNumberID {
 		items = append(items, release(key{phonePK(old.PhoneNumberID), "PHONE"}))
+	}
+	if had && old.WABAID != "" && old.WABAID != a.WABAID {
+		items = append(items, release(key{wabaPK(old.WABAID), "WABA"}))
 	}
 	if had && old.VerifyTokenHash != a.VerifyTokenHash {
 		items = append(items, release(key{verifyPK(old.VerifyTokenHash), "VERIFY"}))
@@ -129,6 +139,10 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		if failed[1] {
 			return conditionErr(apperr.Conflict, "this verify_token is used by another organization; choose another").
 				WithCode("verify_token_taken").WithDetails(apperr.Detail{Field: "verify_token", Issue: "is used by another organization"})
+		}
+		if a.WABAID != "" && failed[3] {
+			return conditionErr(apperr.Conflict, "this waba_id is connected to another organization").
+				WithCode("waba_taken").WithDetails(apperr.Detail{Field: "waba_id", Issue: "is connected to another organization"})
 		}
 		return conditionErr(apperr.Conflict, "the WhatsApp settings changed concurrently, retry")
 	})
@@ -156,6 +170,12 @@ func (s *Store) MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string)
 // OrgByPhoneNumberID finds the organisation that owns a phone number id.
 func (s *Store) OrgByPhoneNumberID(ctx context.Context, phoneNumberID string) (string, error) {
 	return s.pointer(ctx, key{phonePK(phoneNumberID), "PHONE"}, "no organization owns this phone number id")
+}
+
+// OrgByWABAID finds the organisation of a WhatsApp Business Account id
+// (webhook fields without a phone number, such as template status updates).
+func (s *Store) OrgByWABAID(ctx context.Context, wabaID string) (string, error) {
+	return s.pointer(ctx, key{wabaPK(wabaID), "WABA"}, "no organization owns this WABA id")
 }
 
 // OrgByVerifyTokenHash finds the organisation whose verify token hashes to h.

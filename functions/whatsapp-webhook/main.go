@@ -1,0 +1,50 @@
+// Command whatsapp-webhook receives Meta's WhatsApp webhooks (GET
+// verification and signed POSTs). It only wires dependencies; the logic is
+// in internal/inbound.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pytake/pytake/internal/awsconf"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/inbound"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/store"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "whatsapp-webhook:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	log := lambdacontext.NewLogger()
+	env := map[string]string{}
+	for _, k := range []string{"TABLE_NAME", "EVENTS_QUEUE_URL", "SECRETS_PREFIX"} {
+		if env[k] = os.Getenv(k); env[k] == "" {
+			return fmt.Errorf("%s is not set", k)
+		}
+	}
+	cfg, err := awsconf.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
+	sec := secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
+	pub := event.NewPublisher(sqs.NewFromConfig(cfg), env["EVENTS_QUEUE_URL"])
+	hook := inbound.New(st, sec, pub, log, time.Now)
+	lambda.StartWithOptions(hook.Router().Serve, lambda.WithContext(ctx))
+	return nil
+}

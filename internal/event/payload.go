@@ -1,0 +1,97 @@
+package event
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/pytake/pytake/internal/store"
+)
+
+var idEnc = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// StableID derives an event id from what the event is about, so an event
+// published again after a failure carries the same id (receivers dedupe on
+// it, and the webhook-id header stays stable).
+func StableID(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return "evt_" + strings.ToLower(idEnc.EncodeToString(sum[:16]))
+}
+
+// MessageView is a message as events show it.
+type MessageView struct {
+	ID             string              `json:"id"`
+	WAMID          string              `json:"wamid,omitempty"`
+	Direction      string              `json:"direction"`
+	Type           string              `json:"type"`
+	Content        json.RawMessage     `json:"content"`
+	Status         string              `json:"status"`
+	Timestamp      time.Time           `json:"timestamp"`
+	ContextWAMID   string              `json:"context_wamid,omitempty"`
+	Error          *store.MessageError `json:"error,omitempty"`
+	ConversationID string              `json:"conversation_id"`
+}
+
+// ContactView is a contact as events show it. whatsapp_id is E.164 with '+'.
+type ContactView struct {
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`
+	WhatsAppID string         `json:"whatsapp_id,omitempty"`
+	UserID     string         `json:"user_id,omitempty"`
+	Email      string         `json:"email,omitempty"`
+	Tags       []string       `json:"tags"`
+	Attributes map[string]any `json:"attributes"`
+	CreatedAt  time.Time      `json:"created_at"`
+}
+
+// ConversationView is a conversation as events show it.
+type ConversationView struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	ContactID string `json:"contact_id"`
+}
+
+// MessageData is the data of message.* events: the integrations guide's
+// {"message","contact","conversation"}.
+type MessageData struct {
+	Message      MessageView      `json:"message"`
+	Contact      ContactView      `json:"contact"`
+	Conversation ConversationView `json:"conversation"`
+}
+
+// ViewMessage shows a message.
+func ViewMessage(m store.Message) MessageView {
+	content := m.Content
+	if len(content) == 0 {
+		content = json.RawMessage(`{}`)
+	}
+	return MessageView{
+		ID: m.ID, WAMID: m.WAMID, Direction: m.Direction, Type: m.Type, Content: content, Status: m.Status,
+		Timestamp: m.Timestamp.UTC(), ContextWAMID: m.ContextWAMID, Error: m.Error, ConversationID: m.ConversationID,
+	}
+}
+
+// ViewContact shows a contact.
+func ViewContact(c store.Contact) ContactView {
+	v := ContactView{
+		ID: c.ID, Name: c.DisplayName(), UserID: c.UserID, Email: c.Email, Tags: c.Tags,
+		Attributes: c.Attributes, CreatedAt: c.CreatedAt.UTC(),
+	}
+	if c.WhatsAppID != "" {
+		v.WhatsAppID = "+" + c.WhatsAppID
+	}
+	if v.Tags == nil {
+		v.Tags = []string{}
+	}
+	if v.Attributes == nil {
+		v.Attributes = map[string]any{}
+	}
+	return v
+}
+
+// ViewConversation shows a conversation.
+func ViewConversation(c store.Conversation) ConversationView {
+	return ConversationView{ID: c.ID, Status: c.Status, ContactID: c.ContactID}
+}

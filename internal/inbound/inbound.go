@@ -1,0 +1,133 @@
+// Package inbound is the WhatsApp webhook: Meta's GET verification and the
+// signed POSTs carrying customer messages, statuses and account changes.
+//
+// How a body finds its organisation before it is trusted: the raw bytes are
+// peeked (not trusted) for each entry's metadata.phone_number_id; each id maps
+// to one organisation (the PHONE# item, unique across organisations); the
+// X-Hub-Signature-256 must verify with that organisation's app secret. Only
+// the entries of organisations whose secret verifies the body are processed;
+// if none does, the answer is 401 and nothing is stored. Input that passes no
+// organisation's check because no organisation owns its number (or that is
+// not JSON) is recorded for inspection and acknowledged, so Meta does not
+// retry it for a week.
+package inbound
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// Store is what the webhook needs from the data store.
+type Store interface {
+	OrgByPhoneNumberID(ctx context.Context, phoneNumberID string) (string, error)
+	OrgByVerifyTokenHash(ctx context.Context, h string) (string, error)
+	OrgByWABAID(ctx context.Context, wabaID string) (string, error)
+	RecordInbound(ctx context.Context, in store.InboundMessage) (store.InboundResult, error)
+	MarkEventsSent(ctx context.Context, org, wamid string) error
+	ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error)
+	ChangeIdentity(ctx context.Context, org string, old, updated store.Identity) (store.Contact, error)
+	RecordWebhookField(ctx context.Context, org, field string, value json.RawMessage) (string, error)
+	RecordUnroutable(ctx context.Context, reason string, body []byte) (string, error)
+	Contact(ctx context.Context, org, id string) (store.Contact, error)
+	Conversation(ctx context.Context, org, id string) (store.Conversation, error)
+}
+
+// Credentials are an organisation's WhatsApp secrets (Secrets Manager).
+type Credentials struct {
+	PhoneNumberID   string `json:"phone_number_id"`
+	AccessToken     string `json:"access_token"`
+	AppSecret       string `json:"app_secret"`
+	VerifyToken     string `json:"verify_token"`
+	WABAID          string `json:"waba_id,omitempty"`
+	GraphAPIVersion string `json:"graph_api_version,omitempty"`
+}
+
+// Secrets reads credentials.
+type Secrets interface {
+	Get(ctx context.Context, orgID, provider string, v any) error
+}
+
+var _ Secrets = (*secrets.Store)(nil)
+
+// Publisher puts events on the events queue.
+type Publisher interface {
+	Publish(ctx context.Context, events ...event.Event) error
+}
+
+// Provider is the secret name of WhatsApp credentials.
+const Provider = "whatsapp"
+
+// Webhook serves /webhooks/whatsapp.
+type Webhook struct {
+	store   Store
+	secrets Secrets
+	events  Publisher
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New returns the webhook.
+func New(s Store, sec Secrets, pub Publisher, log *slog.Logger, now func() time.Time) *Webhook {
+	return &Webhook{store: s, secrets: sec, events: pub, log: log, now: now}
+}
+
+// maxBody: Meta sends up to 3 MB.
+const maxBody = 4 << 20
+
+// Router routes the webhook's two methods.
+func (w *Webhook) Router() *httpapi.Router {
+	rt := httpapi.NewRouter(w.log, w.now)
+	rt.SetMaxBody(maxBody)
+	rt.Handle(http.MethodGet, "/webhooks/whatsapp", w.verify)
+	rt.Handle(http.MethodPost, "/webhooks/whatsapp", w.receive)
+	return rt
+}
+
+// HashVerifyToken is how verify tokens are looked up (only hashes are stored).
+func HashVerifyToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// verify answers Meta's subscription check with the raw challenge when the
+// token belongs to an organisation; 403 otherwise.
+func (w *Webhook) verify(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	mode, token, challenge := r.Query.Get("hub.mode"), r.Query.Get("hub.verify_token"), r.Query.Get("hub.challenge")
+	forbidden := apperr.New(apperr.Forbidden, "verification failed: hub.mode must be subscribe and hub.verify_token must match").WithCode("verification_failed")
+	if mode != "subscribe" || token == "" || challenge == "" {
+		return nil, forbidden
+	}
+	h := HashVerifyToken(token)
+	org, err := w.store.OrgByVerifyTokenHash(ctx, h)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, forbidden
+	}
+	if err != nil {
+		return nil, err
+	}
+	var cred Credentials
+	if err := w.secrets.Get(ctx, org, Provider, &cred); err != nil {
+		if errors.Is(err, secrets.ErrNotFound) {
+			return nil, forbidden
+		}
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(cred.VerifyToken), []byte(token)) != 1 {
+		return nil, forbidden
+	}
+	r.SetOrgID(org)
+	return &httpapi.Response{Status: http.StatusOK, Headers: map[string]string{"Content-Type": "text/plain"}, Body: []byte(challenge)}, nil
+}
