@@ -132,5 +132,9 @@ func content(typ string, raw json.RawMessage) (json.RawMessage, string, string) 
 			return b, mediaID, mime
 		}
 	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, payload) == nil {
+		return compact.Bytes(), "", ""
+	}
 	return payload, "", ""
 }

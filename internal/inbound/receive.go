@@ -207,7 +207,10 @@ func (w *Webhook) message(ctx context.Context, org string, contacts []waContact,
 	}
 	who := identityFor(m, contacts)
 	if m.Type == "system" && m.System != nil {
-		w.identityChange(ctx, org, who, m)
+		if c, changed := w.identityChange(ctx, org, who, m); changed {
+			// File the notice under the contact's new identity.
+			who = store.Identity{WaID: c.WhatsAppID, UserID: c.UserID}
+		}
 	}
 	cont, mediaID, mime := content(m.Type, raw)
 	in := store.InboundMessage{
@@ -264,7 +267,7 @@ func (w *Webhook) message(ctx context.Context, org string, contacts []waContact,
 }
 
 // identityChange applies user_changed_number / user_changed_user_id.
-func (w *Webhook) identityChange(ctx context.Context, org string, who store.Identity, m waMessage) {
+func (w *Webhook) identityChange(ctx context.Context, org string, who store.Identity, m waMessage) (store.Contact, bool) {
 	s := m.System
 	updated := store.Identity{WaID: firstNonEmpty(s.NewWaID, s.WaID), UserID: firstNonEmpty(s.NewUserID, s.UserID), ParentUserID: s.ParentUserID}
 	switch s.Type {
@@ -273,11 +276,14 @@ func (w *Webhook) identityChange(ctx context.Context, org string, who store.Iden
 	case "user_changed_user_id":
 		updated.WaID = ""
 	default:
-		return
+		return store.Contact{}, false
 	}
-	if _, err := w.store.ChangeIdentity(ctx, org, who, updated); err != nil {
+	c, err := w.store.ChangeIdentity(ctx, org, who, updated)
+	if err != nil {
 		w.log.Warn("identity change not applied", "org_id", org, "type", s.Type, "error", err.Error())
+		return store.Contact{}, false
 	}
+	return c, true
 }
 
 func firstNonEmpty(v ...string) string {

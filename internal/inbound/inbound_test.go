@@ -1,0 +1,415 @@
+package inbound_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	miniserver "github.com/truora/minidyn/server"
+
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/id"
+	"github.com/pytake/pytake/internal/inbound"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/store/storetest"
+	"github.com/pytake/pytake/internal/whatsapp"
+)
+
+const (
+	phoneID     = "106540352242922"
+	wabaID      = "102290129340398"
+	appSecret   = "test-app-secret"
+	verifyToken = "verify-me-0123456789"
+)
+
+type fakeSecrets struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (f *fakeSecrets) Get(_ context.Context, org, provider string, v any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.m[org+"/"+provider]
+	if !ok {
+		return secrets.ErrNotFound
+	}
+	return json.Unmarshal(b, v)
+}
+
+type fakePublisher struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+func (f *fakePublisher) Publish(_ context.Context, evs ...event.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, evs...)
+	return nil
+}
+
+func (f *fakePublisher) named(name string) []event.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []event.Event
+	for _, e := range f.events {
+		if e.Event == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+type fixture struct {
+	t      *testing.T
+	store  *store.Store
+	tbl    *storetest.Table
+	pub    *fakePublisher
+	router *httpapi.Router
+	org    string
+	now    time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	tbl := storetest.New(t)
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := store.New(tbl.Client, tbl.Name, clock)
+	ctx := context.Background()
+	org, err := st.CreateOrganization(ctx, "Demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: phoneID, WABAID: wabaID, VerifyTokenHash: inbound.HashVerifyToken(verifyToken)}); err != nil {
+		t.Fatal(err)
+	}
+	cred, _ := json.Marshal(inbound.Credentials{PhoneNumberID: phoneID, AppSecret: appSecret, VerifyToken: verifyToken, AccessToken: "EAAG"})
+	sec := &fakeSecrets{m: map[string][]byte{org.ID + "/" + inbound.Provider: cred}}
+	pub := &fakePublisher{}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	hook := inbound.New(st, sec, pub, log, clock)
+	return &fixture{t: t, store: st, tbl: tbl, pub: pub, router: hook.Router(), org: org.ID, now: now}
+}
+
+func (f *fixture) post(body []byte, signature string, b64 bool) events.APIGatewayV2HTTPResponse {
+	f.t.Helper()
+	ev := events.APIGatewayV2HTTPRequest{RawPath: "/webhooks/whatsapp", Headers: map[string]string{"content-type": "application/json"}}
+	ev.RequestContext.HTTP.Method = "POST"
+	if signature != "" {
+		ev.Headers["x-hub-signature-256"] = signature
+	}
+	if b64 {
+		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+	} else {
+		ev.Body = string(body)
+	}
+	resp, err := f.router.Serve(context.Background(), ev)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return resp
+}
+
+func (f *fixture) postSigned(body []byte) events.APIGatewayV2HTTPResponse {
+	return f.post(body, whatsapp.Sign(body, []byte(appSecret)), false)
+}
+
+func read(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// messagesOf lists every stored inbound message of the organisation.
+func (f *fixture) messages() []store.Message {
+	f.t.Helper()
+	var out []store.Message
+	for _, e := range f.pub.named(event.MessageReceived) {
+		var d event.MessageData
+		_ = json.Unmarshal(e.Data, &d)
+		m, err := f.store.Message(context.Background(), f.org, d.Message.ID)
+		if err != nil {
+			f.t.Fatalf("event names a message that is not stored: %v", err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestEveryMessageType(t *testing.T) {
+	tests := []struct {
+		file, typ, contentHas string
+	}{
+		{"message_text.json", "text", `"text":"Olá, preciso de ajuda"`},
+		{"message_image.json", "image", `"media_id":"1479537139650973"`},
+		{"message_video.json", "video", `"media_id":"1479537139650974"`},
+		{"message_audio.json", "audio", `"voice":true`},
+		{"message_document.json", "document", `"filename":"nota.pdf"`},
+		{"message_sticker.json", "sticker", `"mime_type":"image/webp"`},
+		{"message_location.json", "location", `"latitude":-23.5505`},
+		{"message_contacts.json", "contacts", `"formatted_name":"Maria"`},
+		{"message_button_reply.json", "interactive", `"button_reply"`},
+		{"message_list_reply.json", "interactive", `"list_reply"`},
+		{"message_nfm_reply.json", "interactive", `"response_json"`},
+		{"message_button.json", "button", `"payload":"STOP"`},
+		{"message_reaction.json", "reaction", `"emoji":"👍"`},
+		{"message_order.json", "order", `"product_retailer_id":"sku1"`},
+		{"message_unsupported.json", "unsupported", `"type":"poll"`},
+		{"message_request_welcome.json", "request_welcome", `{}`},
+		{"message_referral.json", "text", `vi o anúncio`},
+		{"message_future_type.json", "hologram", `"id":"x"`},
+		{"message_bsuid_only.json", "text", `sem telefone`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			f := newFixture(t)
+			body := read(t, tt.file)
+			if resp := f.postSigned(body); resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+			}
+			msgs := f.messages()
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages stored", len(msgs))
+			}
+			m := msgs[0]
+			if m.Type != tt.typ || !strings.Contains(string(m.Content), tt.contentHas) {
+				t.Fatalf("type %q content %s", m.Type, m.Content)
+			}
+			// The raw JSON is Meta's message object, byte for byte.
+			var env struct {
+				Entry []struct {
+					Changes []struct {
+						Value struct {
+							Messages []json.RawMessage `json:"messages"`
+						} `json:"value"`
+					} `json:"changes"`
+				} `json:"entry"`
+			}
+			_ = json.Unmarshal(body, &env)
+			if string(m.Raw) != string(env.Entry[0].Changes[0].Value.Messages[0]) {
+				t.Fatalf("raw differs:\n%s\n%s", m.Raw, env.Entry[0].Changes[0].Value.Messages[0])
+			}
+			if len(f.pub.named(event.ContactCreated)) != 1 || len(f.pub.named(event.ConversationCreated)) != 1 {
+				t.Fatalf("events: %d", len(f.pub.events))
+			}
+		})
+	}
+}
+
+func TestContextAndMediaOwnership(t *testing.T) {
+	f := newFixture(t)
+	f.postSigned(read(t, "message_button_reply.json"))
+	f.postSigned(read(t, "message_image.json"))
+	msgs := f.messages()
+	if msgs[0].ContextWAMID != "wamid.OUT1" {
+		t.Fatalf("context not kept: %+v", msgs[0])
+	}
+	if id, _, err := f.store.MediaOwner(context.Background(), f.org, "1479537139650973"); err != nil || id != msgs[1].ID {
+		t.Fatalf("media owner %q %v", id, err)
+	}
+	if _, _, err := f.store.MediaOwner(context.Background(), "org_other", "1479537139650973"); err == nil {
+		t.Fatal("another organisation owns the media")
+	}
+}
+
+func insertOutbound(t *testing.T, f *fixture, wamid string) store.Message {
+	t.Helper()
+	ctx := context.Background()
+	r, err := f.store.RecordInbound(ctx, store.InboundMessage{OrgID: f.org, From: store.Identity{WaID: "5511777777777"}, WAMID: "wamid.seed." + wamid, Type: "text", Timestamp: f.now, Content: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := store.Message{ID: id.New(id.Message, f.now), OrgID: f.org, ConversationID: r.Conversation.ID, ContactID: r.Contact.ID,
+		Direction: store.Outbound, WAMID: wamid, Type: "text", Content: json.RawMessage(`{"text":"x"}`), Status: store.StatusAccepted, Timestamp: f.now, CreatedAt: f.now}
+	if err := f.store.InsertMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestMixedBatch(t *testing.T) {
+	f := newFixture(t)
+	out1 := insertOutbound(t, f, "wamid.OUT1")
+	out2 := insertOutbound(t, f, "wamid.OUT2")
+	if resp := f.postSigned(read(t, "batch_mixed.json")); resp.StatusCode != 200 {
+		t.Fatalf("status %d %s", resp.StatusCode, resp.Body)
+	}
+	if n := len(f.messages()); n != 3 {
+		t.Fatalf("%d of 3 messages stored", n)
+	}
+	m1, _ := f.store.Message(context.Background(), f.org, out1.ID)
+	m2, _ := f.store.Message(context.Background(), f.org, out2.ID)
+	if m1.Status != "delivered" || m1.PricingCategory != "utility" || len(m1.Timeline) != 2 {
+		t.Fatalf("OUT1 = %s %s %d", m1.Status, m1.PricingCategory, len(m1.Timeline))
+	}
+	if m2.Status != "failed" || m2.Error == nil || m2.Error.Code != 131026 || m2.ReadAt == nil || m2.DeliveredAt == nil {
+		t.Fatalf("OUT2 = %+v", m2)
+	}
+	for name, want := range map[string]int{event.MessageSent: 1, event.MessageDelivered: 1, event.MessageRead: 1, event.MessageFailed: 1, event.MessageReceived: 3} {
+		if got := len(f.pub.named(name)); got != want {
+			t.Errorf("%s events = %d, want %d", name, got, want)
+		}
+	}
+}
+
+func TestStatusesOutOfOrderAndDuplicated(t *testing.T) {
+	f := newFixture(t)
+	out := insertOutbound(t, f, "wamid.OOO")
+	status := func(st string, ts int) []byte {
+		return []byte(`{"object":"whatsapp_business_account","entry":[{"id":"` + wabaID + `","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1555","phone_number_id":"` + phoneID + `"},"statuses":[{"id":"wamid.OOO","status":"` + st + `","timestamp":"` + itoa(ts) + `","recipient_id":"5511777777777"}]}}]}]}`)
+	}
+	for _, b := range [][]byte{status("read", 30), status("sent", 10), status("delivered", 20), status("read", 30), status("sent", 10)} {
+		if resp := f.postSigned(b); resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	m, _ := f.store.Message(context.Background(), f.org, out.ID)
+	if m.Status != "read" || len(m.Timeline) != 3 {
+		t.Fatalf("status %s timeline %d", m.Status, len(m.Timeline))
+	}
+	if n := len(f.pub.named(event.MessageRead)) + len(f.pub.named(event.MessageSent)) + len(f.pub.named(event.MessageDelivered)); n != 3 {
+		t.Fatalf("%d status events, want 3", n)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestDuplicatesDeliveredConcurrently(t *testing.T) {
+	f := newFixture(t)
+	body := read(t, "message_text.json")
+	var wg sync.WaitGroup
+	codes := make(chan int, 10)
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); codes <- f.postSigned(body).StatusCode }()
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != 200 && c != 503 { // 503: "being processed, retry" while the first publishes
+			t.Fatalf("status %d", c)
+		}
+	}
+	if n := len(f.pub.named(event.MessageReceived)); n != 1 {
+		t.Fatalf("message.received emitted %d times", n)
+	}
+	// Meta's later retry is acknowledged and changes nothing.
+	if resp := f.postSigned(body); resp.StatusCode != 200 || len(f.pub.named(event.MessageReceived)) != 1 {
+		t.Fatalf("retry: %d, %d events", resp.StatusCode, len(f.pub.named(event.MessageReceived)))
+	}
+}
+
+func TestSignatureAndEncoding(t *testing.T) {
+	body := read(t, "message_text.json")
+	tests := []struct {
+		name   string
+		sig    string
+		b64    bool
+		status int
+		stored int
+	}{
+		{"base64-encoded body", whatsapp.Sign(body, []byte(appSecret)), true, 200, 1},
+		{"wrong secret", whatsapp.Sign(body, []byte("nope")), false, 401, 0},
+		{"missing", "", false, 401, 0},
+		{"malformed", "sha256=zz", false, 401, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			if resp := f.post(body, tt.sig, tt.b64); resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if n := len(f.pub.events); (n > 0) != (tt.stored > 0) {
+				t.Fatalf("%d events", n)
+			}
+		})
+	}
+}
+
+func TestUnroutableInputIsRecordedAndAcknowledged(t *testing.T) {
+	for _, body := range [][]byte{read(t, "unknown_phone.json"), []byte(`{"object":`), []byte(`not json`)} {
+		f := newFixture(t)
+		if resp := f.post(body, "sha256=00", false); resp.StatusCode != 200 {
+			t.Fatalf("status %d for %q", resp.StatusCode, body[:8])
+		}
+		if len(f.pub.events) != 0 {
+			t.Fatal("events for unroutable input")
+		}
+	}
+}
+
+func TestOtherFieldsBecomeEvents(t *testing.T) {
+	f := newFixture(t)
+	for file, name := range map[string]string{"field_template_status.json": "whatsapp.message_template_status_update", "value_errors.json": "whatsapp.errors"} {
+		if resp := f.postSigned(read(t, file)); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", file, resp.StatusCode, resp.Body)
+		}
+		if got := f.pub.named(name); len(got) != 1 || !strings.Contains(string(got[0].Data), `"value"`) {
+			t.Fatalf("%s: events %v", file, got)
+		}
+	}
+}
+
+func TestUserChangedNumber(t *testing.T) {
+	f := newFixture(t)
+	f.postSigned(read(t, "message_text.json"))
+	first := f.messages()[0]
+	if resp := f.postSigned(read(t, "system_changed_number.json")); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	c, _ := f.store.Contact(context.Background(), f.org, first.ContactID)
+	if c.WhatsAppID != "5511555555555" || len(f.pub.named(event.ContactCreated)) != 1 {
+		t.Fatalf("contact %+v, %d contacts created", c, len(f.pub.named(event.ContactCreated)))
+	}
+}
+
+func TestStorageFailureAsksMetaToRetry(t *testing.T) {
+	f := newFixture(t)
+	f.tbl.Server.EmulateFailure(miniserver.FailureConditionInternalServerError)
+	if resp := f.postSigned(read(t, "message_text.json")); resp.StatusCode < 500 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	f.tbl.Server.EmulateFailure(miniserver.FailureConditionNone)
+	if resp := f.postSigned(read(t, "message_text.json")); resp.StatusCode != 200 || len(f.messages()) != 1 {
+		t.Fatalf("retry: %d", resp.StatusCode)
+	}
+}
+
+func TestVerification(t *testing.T) {
+	f := newFixture(t)
+	q := func(mode, token, challenge string) events.APIGatewayV2HTTPResponse {
+		ev := events.APIGatewayV2HTTPRequest{RawPath: "/webhooks/whatsapp", RawQueryString: url.Values{"hub.mode": {mode}, "hub.verify_token": {token}, "hub.challenge": {challenge}}.Encode()}
+		ev.RequestContext.HTTP.Method = "GET"
+		resp, _ := f.router.Serve(context.Background(), ev)
+		return resp
+	}
+	if r := q("subscribe", verifyToken, "1158201444"); r.StatusCode != 200 || r.Body != "1158201444" {
+		t.Fatalf("good: %d %q", r.StatusCode, r.Body)
+	}
+	for name, r := range map[string]events.APIGatewayV2HTTPResponse{
+		"wrong token":  q("subscribe", "nope", "1"),
+		"wrong mode":   q("unsubscribe", verifyToken, "1"),
+		"no challenge": q("subscribe", verifyToken, ""),
+	} {
+		if r.StatusCode != 403 {
+			t.Errorf("%s: %d", name, r.StatusCode)
+		}
+	}
+}
