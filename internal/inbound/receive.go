@@ -23,30 +23,28 @@ func ok() (*httpapi.Response, error) {
 // receive handles a signed POST from Meta.
 func (w *Webhook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	body := r.Body
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	plan, err := ParsePlan(body)
+	if err != nil {
 		return w.unroutable(ctx, r, "body is not a JSON webhook envelope: "+err.Error(), body)
 	}
 	// Which organisations the body claims to be for (untrusted until verified).
 	orgOf := map[string]string{}
 	orgs := map[string]bool{}
-	for _, e := range env.Entry {
-		for _, ch := range e.Changes {
-			pid, lookup := routeKey(e.ID, ch.Value), w.store.OrgByPhoneNumberID
-			if strings.HasPrefix(pid, wabaRoute) {
-				lookup = w.store.OrgByWABAID
-			}
-			if pid == wabaRoute || orgOf[pid] != "" {
-				continue
-			}
-			org, err := lookup(ctx, strings.TrimPrefix(pid, wabaRoute))
-			if apperr.Is(err, apperr.NotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			orgOf[pid], orgs[org] = org, true
+	for _, ch := range plan.Changes {
+		if _, seen := orgOf[ch.Route]; seen || ch.Route == wabaRoute {
+			continue
+		}
+		lookup, key := w.store.OrgByPhoneNumberID, ch.Route
+		if k, ok := strings.CutPrefix(ch.Route, wabaRoute); ok {
+			lookup, key = w.store.OrgByWABAID, k
+		}
+		org, err := lookup(ctx, key)
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			return nil, err
+		}
+		orgOf[ch.Route] = org
+		if org != "" {
+			orgs[org] = true
 		}
 	}
 	if len(orgs) == 0 {
@@ -76,15 +74,13 @@ func (w *Webhook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	}
 
 	var failed []error
-	for _, e := range env.Entry {
-		for _, ch := range e.Changes {
-			org := orgOf[routeKey(e.ID, ch.Value)]
-			if org == "" || !verified[org] {
-				continue
-			}
-			if err := w.change(ctx, org, ch); err != nil {
-				failed = append(failed, err)
-			}
+	for _, ch := range plan.Changes {
+		org := orgOf[ch.Route]
+		if org == "" || !verified[org] {
+			continue
+		}
+		if err := w.change(ctx, org, ch); err != nil {
+			failed = append(failed, err)
 		}
 	}
 	if len(failed) > 0 {
@@ -97,28 +93,6 @@ func (w *Webhook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 // wabaRoute marks a route by WABA id (changes without a phone number id).
 const wabaRoute = "waba:"
 
-// routeKey is how a change finds its organisation: its phone number id, or
-// for fields that carry none, its entry's WABA id.
-func routeKey(entryID string, v json.RawMessage) string {
-	if pid := phoneNumberID(v); pid != "" {
-		return pid
-	}
-	return wabaRoute + entryID
-}
-
-// phoneNumberID peeks a change's metadata.phone_number_id.
-func phoneNumberID(v json.RawMessage) string {
-	var m struct {
-		Metadata struct {
-			PhoneNumberID string `json:"phone_number_id"`
-		} `json:"metadata"`
-	}
-	if json.Unmarshal(v, &m) != nil {
-		return ""
-	}
-	return m.Metadata.PhoneNumberID
-}
-
 func (w *Webhook) unroutable(ctx context.Context, r *httpapi.Request, reason string, body []byte) (*httpapi.Response, error) {
 	rec, err := w.store.RecordUnroutable(ctx, reason, body)
 	if err != nil {
@@ -128,30 +102,28 @@ func (w *Webhook) unroutable(ctx context.Context, r *httpapi.Request, reason str
 	return ok()
 }
 
-// change processes one change; every item is tried, and the first failure
-// that is worth a retry is returned.
-func (w *Webhook) change(ctx context.Context, org string, ch change) error {
+// change processes one change; every item is tried, and the failures worth
+// a retry are returned.
+func (w *Webhook) change(ctx context.Context, org string, ch PlannedChange) error {
 	if ch.Field != "messages" {
 		return w.otherField(ctx, org, ch.Field, ch.Value)
 	}
-	var v messagesValue
-	if err := json.Unmarshal(ch.Value, &v); err != nil {
-		_, rerr := w.store.RecordWebhookField(ctx, org, "messages.malformed", ch.Value)
-		return rerr
+	if ch.Bad != "" {
+		return w.otherField(ctx, org, "messages.unparsable", ch.Value)
 	}
 	var errs []error
-	for _, raw := range v.Messages {
-		if err := w.message(ctx, org, v.Contacts, raw); err != nil {
+	for _, m := range ch.Messages {
+		if err := w.message(ctx, org, m); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	for _, raw := range v.Statuses {
-		if err := w.status(ctx, org, raw); err != nil {
+	for _, st := range ch.Statuses {
+		if err := w.status(ctx, org, st); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if len(v.Errors) > 0 && string(v.Errors) != "null" {
-		if err := w.otherField(ctx, org, "errors", v.Errors); err != nil {
+	if len(ch.Errors) > 0 {
+		if err := w.otherField(ctx, org, "errors", ch.Errors); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -199,36 +171,28 @@ func identityFor(m waMessage, contacts []waContact) store.Identity {
 	return id
 }
 
-func (w *Webhook) message(ctx context.Context, org string, contacts []waContact, raw json.RawMessage) error {
-	var m waMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m.ID == "" {
-		_, rerr := w.store.RecordWebhookField(ctx, org, "messages.unparsable", raw)
-		return rerr
+func (w *Webhook) message(ctx context.Context, org string, pm PlannedMessage) error {
+	if pm.Bad != "" {
+		_, err := w.store.RecordWebhookField(ctx, org, "messages.unparsable", pm.Raw)
+		return err
 	}
-	who := identityFor(m, contacts)
-	if m.Type == "system" && m.System != nil {
-		if c, changed := w.identityChange(ctx, org, who, m); changed {
-			// File the notice under the contact's new identity.
-			who = store.Identity{WaID: c.WhatsAppID, UserID: c.UserID}
-		}
-	}
-	cont, mediaID, mime := content(m.Type, raw)
-	in := store.InboundMessage{
-		OrgID: org, From: who, WAMID: m.ID, Type: m.Type, Timestamp: unixTime(m.Timestamp),
-		Content: cont, Raw: raw, MediaID: mediaID, MediaMime: mime,
-	}
+	in := pm.In
+	in.OrgID = org
 	if in.Timestamp.IsZero() {
 		in.Timestamp = w.now().UTC()
 	}
-	if m.Context != nil {
-		in.ContextWAMID = m.Context.ID
+	if pm.System != nil {
+		if c, changed := w.identityChange(ctx, org, in.From, pm.System); changed {
+			// File the notice under the contact's new identity.
+			in.From = store.Identity{WaID: c.WhatsAppID, UserID: c.UserID}
+		}
 	}
 	res, err := w.store.RecordInbound(ctx, in)
 	if err != nil {
 		if retryable(err) {
 			return err
 		}
-		_, rerr := w.store.RecordWebhookField(ctx, org, "messages.rejected", raw)
+		_, rerr := w.store.RecordWebhookField(ctx, org, "messages.rejected", pm.Raw)
 		return rerr
 	}
 	if res.Duplicate && !res.EventsPending {
@@ -257,30 +221,20 @@ func (w *Webhook) message(ctx context.Context, org string, contacts []waContact,
 			return err
 		}
 	}
-	if err := add(event.MessageReceived, m.ID, data); err != nil {
+	if err := add(event.MessageReceived, in.WAMID, data); err != nil {
 		return err
 	}
 	if err := w.events.Publish(ctx, evs...); err != nil {
 		return err
 	}
-	return w.store.MarkEventsSent(ctx, org, m.ID)
+	return w.store.MarkEventsSent(ctx, org, in.WAMID)
 }
 
 // identityChange applies user_changed_number / user_changed_user_id.
-func (w *Webhook) identityChange(ctx context.Context, org string, who store.Identity, m waMessage) (store.Contact, bool) {
-	s := m.System
-	updated := store.Identity{WaID: firstNonEmpty(s.NewWaID, s.WaID), UserID: firstNonEmpty(s.NewUserID, s.UserID), ParentUserID: s.ParentUserID}
-	switch s.Type {
-	case "user_changed_number":
-		updated.UserID = ""
-	case "user_changed_user_id":
-		updated.WaID = ""
-	default:
-		return store.Contact{}, false
-	}
-	c, err := w.store.ChangeIdentity(ctx, org, who, updated)
+func (w *Webhook) identityChange(ctx context.Context, org string, who store.Identity, ch *IdentityChange) (store.Contact, bool) {
+	c, err := w.store.ChangeIdentity(ctx, org, who, ch.Updated)
 	if err != nil {
-		w.log.Warn("identity change not applied", "org_id", org, "type", s.Type, "error", err.Error())
+		w.log.Warn("identity change not applied", "org_id", org, "type", ch.Type, "error", err.Error())
 		return store.Contact{}, false
 	}
 	return c, true
@@ -295,25 +249,15 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
-func (w *Webhook) status(ctx context.Context, org string, raw json.RawMessage) error {
-	var st waStatus
-	if err := json.Unmarshal(raw, &st); err != nil || st.ID == "" || st.Status == "" {
-		_, rerr := w.store.RecordWebhookField(ctx, org, "statuses.unparsable", raw)
-		return rerr
+func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus) error {
+	if ps.Bad != "" {
+		_, err := w.store.RecordWebhookField(ctx, org, "statuses.unparsable", ps.Raw)
+		return err
 	}
-	u := store.StatusUpdate{OrgID: org, WAMID: st.ID, Status: st.Status, Timestamp: unixTime(st.Timestamp), Raw: raw}
+	u := ps.Update
+	u.OrgID = org
 	if u.Timestamp.IsZero() {
 		u.Timestamp = w.now().UTC()
-	}
-	var fields map[string]json.RawMessage
-	_ = json.Unmarshal(raw, &fields)
-	u.Errors, u.Pricing = fields["errors"], fields["pricing"]
-	if len(st.Errors) > 0 {
-		e := st.Errors[0]
-		u.Error = &store.MessageError{Code: e.Code, Title: e.Title, Message: e.Message, Details: e.ErrorData.Details}
-	}
-	if st.Pricing != nil {
-		u.PricingCategory, u.Billable = st.Pricing.Category, st.Pricing.Billable
 	}
 	res, err := w.store.ApplyStatus(ctx, u)
 	if err != nil {
@@ -322,8 +266,8 @@ func (w *Webhook) status(ctx context.Context, org string, raw json.RawMessage) e
 	if !res.Applied {
 		return nil
 	}
-	name := "message." + st.Status
-	switch st.Status {
+	name := "message." + u.Status
+	switch u.Status {
 	case "sent", "delivered", "read", "failed":
 	default:
 		return nil // "played" and future statuses: recorded on the timeline only
@@ -337,8 +281,8 @@ func (w *Webhook) status(ctx context.Context, org string, raw json.RawMessage) e
 		return err
 	}
 	view := event.ViewMessage(res.Message)
-	view.Status = st.Status
-	ev, err := event.New(event.StableID(org, name, st.ID), name, org, w.now(), event.MessageData{
+	view.Status = u.Status
+	ev, err := event.New(event.StableID(org, name, u.WAMID), name, org, w.now(), event.MessageData{
 		Message: view, Contact: event.ViewContact(ct), Conversation: event.ViewConversation(cv),
 	})
 	if err != nil {
