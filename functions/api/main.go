@@ -5,15 +5,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/awsconf"
+	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -26,16 +30,24 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := lambdacontext.NewLogger()
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		return fmt.Errorf("TABLE_NAME is not set")
+	env := map[string]string{}
+	for _, k := range []string{"TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION"} {
+		if env[k] = os.Getenv(k); env[k] == "" {
+			return fmt.Errorf("%s is not set", k)
+		}
 	}
 	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
-	st := store.New(dynamodb.NewFromConfig(cfg), table, time.Now)
-	srv := api.New(st, log, time.Now)
+	srv := api.New(api.Deps{
+		Store:        store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
+		Secrets:      secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
+		Graph:        graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),
+		GraphVersion: env["GRAPH_API_VERSION"],
+		Log:          log,
+		Now:          time.Now,
+	})
 	lambda.StartWithOptions(srv.Router().Serve, lambda.WithContext(ctx))
 	return nil
 }

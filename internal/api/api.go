@@ -12,6 +12,7 @@ import (
 
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -21,20 +22,47 @@ type Store interface {
 	Organization(ctx context.Context, orgID string) (store.Organization, error)
 	KeyByHash(ctx context.Context, hash string) (store.APIKey, error)
 	TouchKey(ctx context.Context, k store.APIKey) error
+	Message(ctx context.Context, org, id string) (store.Message, error)
+	ConversationMessages(ctx context.Context, org, conv, cursor string, limit int) (store.Page[store.Message], error)
+	MediaOwner(ctx context.Context, org, mediaID string) (string, string, error)
+}
+
+// Secrets reads organisations' credentials.
+type Secrets interface {
+	Get(ctx context.Context, orgID, provider string, v any) error
+}
+
+// Graph is the part of the Graph API the API calls.
+type Graph interface {
+	MediaInfo(ctx context.Context, version, token, mediaID string) (graph.Media, error)
+	Download(ctx context.Context, mediaURL, token string, limit int64) ([]byte, string, bool, error)
 }
 
 var _ Store = (*store.Store)(nil)
 
 // Server holds the API's dependencies.
 type Server struct {
-	store Store
-	log   *slog.Logger
-	now   func() time.Time
+	store        Store
+	secrets      Secrets
+	graph        Graph
+	graphVersion string
+	log          *slog.Logger
+	now          func() time.Time
+}
+
+// Deps are the Server's collaborators.
+type Deps struct {
+	Store        Store
+	Secrets      Secrets
+	Graph        Graph
+	GraphVersion string // default Graph API version
+	Log          *slog.Logger
+	Now          func() time.Time
 }
 
 // New returns a Server.
-func New(s Store, log *slog.Logger, now func() time.Time) *Server {
-	return &Server{store: s, log: log, now: now}
+func New(d Deps) *Server {
+	return &Server{store: d.Store, secrets: d.Secrets, graph: d.Graph, graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
 }
 
 // Router builds the /v1 router.
@@ -43,6 +71,9 @@ func (s *Server) Router() *httpapi.Router {
 	auth := s.authenticate
 	rt.Handle(http.MethodGet, "/v1/health", s.health)
 	rt.Handle(http.MethodGet, "/v1/organization", s.organization, auth)
+	rt.Handle(http.MethodGet, "/v1/messages/{id}", s.getMessage, auth)
+	rt.Handle(http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages, auth)
+	rt.Handle(http.MethodGet, "/v1/media/{media_id}", s.media, auth)
 	return rt
 }
 

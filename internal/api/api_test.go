@@ -46,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	return &fixture{t: t, store: st, router: api.New(st, log, now).Router(), org: org, key: plain, keyID: k.ID}
+	return &fixture{t: t, store: st, router: api.New(api.Deps{Store: st, Log: log, Now: now}).Router(), org: org, key: plain, keyID: k.ID}
 }
 
 func event(method, path, authz, body string) events.APIGatewayV2HTTPRequest {

@@ -46,14 +46,7 @@ type Store interface {
 }
 
 // Credentials are an organisation's WhatsApp secrets (Secrets Manager).
-type Credentials struct {
-	PhoneNumberID   string `json:"phone_number_id"`
-	AccessToken     string `json:"access_token"`
-	AppSecret       string `json:"app_secret"`
-	VerifyToken     string `json:"verify_token"`
-	WABAID          string `json:"waba_id,omitempty"`
-	GraphAPIVersion string `json:"graph_api_version,omitempty"`
-}
+type Credentials = secrets.WhatsApp
 
 // Secrets reads credentials.
 type Secrets interface {
@@ -68,7 +61,7 @@ type Publisher interface {
 }
 
 // Provider is the secret name of WhatsApp credentials.
-const Provider = "whatsapp"
+const Provider = secrets.ProviderWhatsApp
 
 // Webhook serves /webhooks/whatsapp.
 type Webhook struct {

@@ -114,3 +114,16 @@ func (s *Store) Forget(orgID, provider string) {
 	delete(s.cache, s.Name(orgID, provider))
 	s.mu.Unlock()
 }
+
+// WhatsApp is an organisation's WhatsApp Cloud API credentials.
+type WhatsApp struct {
+	PhoneNumberID   string `json:"phone_number_id"`
+	AccessToken     string `json:"access_token"`
+	AppSecret       string `json:"app_secret"`
+	VerifyToken     string `json:"verify_token"`
+	WABAID          string `json:"waba_id,omitempty"`
+	GraphAPIVersion string `json:"graph_api_version,omitempty"`
+}
+
+// ProviderWhatsApp names the WhatsApp credentials secret.
+const ProviderWhatsApp = "whatsapp"

@@ -1,0 +1,123 @@
+// Package graph is PyTake's client of Meta's Graph API (the WhatsApp Cloud
+// API): the calls PyTake makes, Meta's error shape, and nothing else.
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Client calls the Graph API at a base URL (https://graph.facebook.com, or
+// the local simulator).
+type Client struct {
+	base string
+	http *http.Client
+}
+
+// New returns a client for base.
+func New(base string, hc *http.Client) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), http: hc}
+}
+
+// Error is Meta's error object.
+type Error struct {
+	HTTPStatus   int    `json:"-"`
+	Message      string `json:"message"`
+	Type         string `json:"type"`
+	Code         int    `json:"code"`
+	ErrorSubcode int    `json:"error_subcode,omitempty"`
+	FBTraceID    string `json:"fbtrace_id,omitempty"`
+	ErrorData    struct {
+		Details string `json:"details,omitempty"`
+	} `json:"error_data"`
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("graph: HTTP %d, code %d: %s", e.HTTPStatus, e.Code, e.Message)
+}
+
+// do sends a request with the bearer token and decodes a JSON answer into
+// out. Non-2xx answers become *Error.
+func (c *Client) do(ctx context.Context, method, u, token string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return fmt.Errorf("graph: build request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("graph: %s %s: %w", method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("graph: read answer: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var wrap struct {
+			Error *Error `json:"error"`
+		}
+		if json.Unmarshal(b, &wrap) != nil || wrap.Error == nil {
+			wrap.Error = &Error{Message: strings.TrimSpace(string(b))}
+		}
+		wrap.Error.HTTPStatus = resp.StatusCode
+		return wrap.Error
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("graph: decode answer: %w", err)
+	}
+	return nil
+}
+
+// Media is what Meta says of a media id.
+type Media struct {
+	URL      string `json:"url"`
+	MimeType string `json:"mime_type"`
+	SHA256   string `json:"sha256"`
+	FileSize int64  `json:"file_size"`
+	ID       string `json:"id"`
+}
+
+// MediaInfo asks for a media id's short-lived download URL.
+func (c *Client) MediaInfo(ctx context.Context, version, token, mediaID string) (Media, error) {
+	var m Media
+	err := c.do(ctx, http.MethodGet, c.base+"/"+version+"/"+url.PathEscape(mediaID), token, nil, &m)
+	return m, err
+}
+
+// Download fetches media bytes from the URL MediaInfo gave, at most limit
+// bytes; tooLarge is true when the file is bigger.
+func (c *Client) Download(ctx context.Context, mediaURL, token string, limit int64) (body []byte, contentType string, tooLarge bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, mediaURL, nil)
+	if err != nil {
+		return nil, "", false, fmt.Errorf("graph: build download: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, "", false, fmt.Errorf("graph: download: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, "", false, &Error{HTTPStatus: resp.StatusCode, Message: "media download failed"}
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, "", false, fmt.Errorf("graph: download: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, "", true, nil
+	}
+	return b, resp.Header.Get("Content-Type"), false, nil
+}
