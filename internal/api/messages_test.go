@@ -76,8 +76,8 @@ func TestMessagesAndMediaAreScopedToTheCaller(t *testing.T) {
 
 	tests := []struct {
 		name, key, path string
-		status           int
-		has              string
+		status          int
+		has             string
 	}{
 		{"own message", keyA, "/v1/messages/" + in.Message.ID, 200, `"wamid":"wamid.M1"`},
 		{"other org's message", keyB, "/v1/messages/" + in.Message.ID, 404, "not_found"},
