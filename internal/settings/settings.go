@@ -1,0 +1,77 @@
+// Package settings applies an organisation's provider settings: the
+// non-secret parts go to the store (where uniqueness is decided), the
+// secrets to Secrets Manager. The REST API, the ops command and the local
+// stack all go through here.
+package settings
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/inbound"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// Store is where the WhatsApp account is kept.
+type Store interface {
+	PutWhatsAppAccount(ctx context.Context, a store.WhatsAppAccount) (store.WhatsAppAccount, error)
+}
+
+// SecretWriter writes secrets.
+type SecretWriter interface {
+	Put(ctx context.Context, orgID, provider string, v any) error
+}
+
+var (
+	digits  = regexp.MustCompile(`^[0-9]{5,32}$`)
+	version = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]$`)
+)
+
+// ValidateWhatsApp checks credentials, naming each bad field.
+func ValidateWhatsApp(c secrets.WhatsApp) error {
+	var details []apperr.Detail
+	bad := func(field, issue string) { details = append(details, apperr.Detail{Field: field, Issue: issue}) }
+	if !digits.MatchString(c.PhoneNumberID) {
+		bad("phone_number_id", "must be Meta's numeric phone number id")
+	}
+	if strings.TrimSpace(c.AccessToken) == "" || len(c.AccessToken) > 4096 {
+		bad("access_token", "is required (at most 4096 characters)")
+	}
+	if len(c.AppSecret) < 8 || len(c.AppSecret) > 256 {
+		bad("app_secret", "is required (8 to 256 characters)")
+	}
+	if len(c.VerifyToken) < 8 || len(c.VerifyToken) > 256 {
+		bad("verify_token", "is required (8 to 256 characters)")
+	}
+	if c.WABAID != "" && !digits.MatchString(c.WABAID) {
+		bad("waba_id", "must be numeric")
+	}
+	if c.GraphAPIVersion != "" && !version.MatchString(c.GraphAPIVersion) {
+		bad("graph_api_version", "must look like v26.0")
+	}
+	if len(details) > 0 {
+		return apperr.New(apperr.Unprocessable, "WhatsApp settings are invalid").WithDetails(details...)
+	}
+	return nil
+}
+
+// ConfigureWhatsApp connects an organisation's WhatsApp number.
+func ConfigureWhatsApp(ctx context.Context, st Store, sec SecretWriter, orgID string, c secrets.WhatsApp) (store.WhatsAppAccount, error) {
+	if err := ValidateWhatsApp(c); err != nil {
+		return store.WhatsAppAccount{}, err
+	}
+	acct, err := st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{
+		OrgID: orgID, PhoneNumberID: c.PhoneNumberID, WABAID: c.WABAID, GraphAPIVersion: c.GraphAPIVersion,
+		VerifyTokenHash: inbound.HashVerifyToken(c.VerifyToken),
+	})
+	if err != nil {
+		return store.WhatsAppAccount{}, err
+	}
+	if err := sec.Put(ctx, orgID, secrets.ProviderWhatsApp, c); err != nil {
+		return store.WhatsAppAccount{}, err
+	}
+	return acct, nil
+}
