@@ -1,0 +1,125 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/pytake/pytake/internal/provision"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/settings"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// Demo WhatsApp credentials. They match the samples in events/whatsapp-webhook,
+// so a sample's body, re-signed or not, routes to the demo organisation.
+const (
+	DemoPhoneNumberID = "106540352242922"
+	DemoWABAID        = "102290129340398"
+	DemoAppSecret     = "test-app-secret"
+	DemoVerifyToken   = "verify-me-0123456789"
+	DemoAccessToken   = "local-demo-access-token"
+)
+
+// Demo is the seeded organisation.
+type Demo struct {
+	provision.Result
+	WhatsApp secrets.WhatsApp
+}
+
+// Store is a store client on the local table.
+func (s *Stack) Store() *store.Store {
+	return store.New(dynamodb.NewFromConfig(s.AWS), s.Names.Refs["Table"], time.Now)
+}
+
+// Secrets is a Secrets Manager client under the template's prefix.
+func (s *Stack) Secrets() (*secrets.Store, error) {
+	prefix, err := s.Names.Resolve(s.Template.GlobalEnv["SECRETS_PREFIX"])
+	if err != nil {
+		return nil, err
+	}
+	return secrets.New(secretsmanager.NewFromConfig(s.AWS), prefix, 0, time.Now), nil
+}
+
+// SeedDemo creates the demo organisation with a live key and connects the
+// demo WhatsApp number.
+func (s *Stack) SeedDemo(ctx context.Context) (Demo, error) {
+	res, err := provision.Organization(ctx, s.Store(), "Demo", "live")
+	if err != nil {
+		return Demo{}, err
+	}
+	sec, err := s.Secrets()
+	if err != nil {
+		return Demo{}, err
+	}
+	wa := secrets.WhatsApp{
+		PhoneNumberID: DemoPhoneNumberID, WABAID: DemoWABAID, AccessToken: DemoAccessToken,
+		AppSecret: DemoAppSecret, VerifyToken: DemoVerifyToken,
+	}
+	if _, err := settings.ConfigureWhatsApp(ctx, s.Store(), sec, res.Organization.ID, wa); err != nil {
+		return Demo{}, fmt.Errorf("configure demo WhatsApp: %w", err)
+	}
+	return Demo{Result: res, WhatsApp: wa}, nil
+}
+
+// DemoEnv is what .local/demo.env holds.
+func (s *Stack) DemoEnv(d Demo) map[string]string {
+	env := s.ClientEnv()
+	env["PYTAKE_API_URL"] = s.URL + "/v1"
+	env["PYTAKE_BASE_URL"] = s.URL
+	env["PYTAKE_API_KEY"] = d.APIKey.Key
+	env["PYTAKE_ORG_ID"] = d.Organization.ID
+	env["WHATSAPP_WEBHOOK_URL"] = s.URL + "/webhooks/whatsapp"
+	env["WHATSAPP_PHONE_NUMBER_ID"] = d.WhatsApp.PhoneNumberID
+	env["WHATSAPP_WABA_ID"] = d.WhatsApp.WABAID
+	env["WHATSAPP_VERIFY_TOKEN"] = d.WhatsApp.VerifyToken
+	env["WHATSAPP_APP_SECRET"] = d.WhatsApp.AppSecret
+	for _, id := range []string{"Table", "EventsQueue", "OutboundQueue", "EventsDeadLetterQueue", "OutboundDeadLetterQueue"} {
+		if v, ok := s.Names.Refs[id]; ok {
+			env[envName(id)] = v
+		}
+	}
+	return env
+}
+
+// envName: Table -> TABLE_NAME, EventsQueue -> EVENTS_QUEUE_URL.
+func envName(id string) string {
+	var b strings.Builder
+	for i, r := range id {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	n := strings.ToUpper(b.String())
+	if strings.HasSuffix(n, "QUEUE") {
+		return n + "_URL"
+	}
+	return n + "_NAME"
+}
+
+// WriteEnvFile writes KEY=value lines (sorted) readable by `source` and by
+// dotenv loaders.
+func WriteEnvFile(path string, env map[string]string) error {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Written by `make run`; valid while it runs. Load with: set -a; source .local/demo.env; set +a\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, env[k])
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}

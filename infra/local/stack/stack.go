@@ -1,0 +1,357 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// Config says where things are and how to run them.
+type Config struct {
+	Root     string // repository root (template.yaml, Makefile, functions/)
+	StateDir string // binaries and demo.env (default Root/.local)
+	Addr     string // gateway address (default 127.0.0.1:3000; port 0 picks one)
+	RIE      string // aws-lambda-rie
+	Moto     string // moto_server
+	Region   string // default us-east-1
+	PerFunc  int    // emulators per function (default 2)
+	// ExtraEnv is added to every function's environment after the
+	// template's (the local Graph API simulator's URL, for instance).
+	ExtraEnv map[string]string
+	Log      *slog.Logger // the stack's own log
+	Output   io.Writer    // functions' and moto's output (default os.Stderr)
+}
+
+// Credentials every local client uses; moto accepts any.
+const (
+	AccessKeyID     = "local"
+	SecretAccessKey = "local-secret"
+	Account         = "123456789012" // moto's default account
+)
+
+// Stack is a running local stack.
+type Stack struct {
+	URL       string // gateway base URL
+	Endpoint  string // moto endpoint (AWS_ENDPOINT_URL)
+	Region    string
+	Template  *Template
+	Functions []Function
+	Names     *Names
+	AWS       aws.Config
+
+	cfg    Config
+	pool   *Pool
+	moto   *exec.Cmd
+	motoUp chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Start brings the stack up. Close stops everything it started.
+func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
+	if cfg.StateDir == "" {
+		cfg.StateDir = filepath.Join(cfg.Root, ".local")
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:3000"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Output == nil {
+		cfg.Output = os.Stderr
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(cfg.Output, nil))
+	}
+	for name, path := range map[string]string{"aws-lambda-rie": cfg.RIE, "moto_server": cfg.Moto} {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%s not found at %q (make tools installs it): %w", name, path, err)
+		}
+	}
+	t, err := LoadTemplate(filepath.Join(cfg.Root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	fns, err := t.Functions(filepath.Join(cfg.Root, "Makefile"))
+	if err != nil {
+		return nil, err
+	}
+	// Listen first: a busy port should fail before anything starts.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w (set PORT to use another port)", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s = &Stack{Region: cfg.Region, Template: t, Functions: fns, cfg: cfg, cancel: cancel}
+	defer func() {
+		if err != nil {
+			ln.Close()
+			s.Close()
+			s = nil
+		}
+	}()
+
+	binDir := filepath.Join(cfg.StateDir, "bin")
+	built := make(chan error, 1)
+	go func() { built <- BuildFunctions(ctx, cfg.Root, binDir, fns) }()
+
+	if err := s.startMoto(ctx); err != nil {
+		<-built
+		return nil, err
+	}
+	s.AWS = aws.Config{
+		Region:       cfg.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		BaseEndpoint: aws.String(s.Endpoint),
+	}
+	s.Names = NewNames(t, cfg.Region, Account)
+	if err := s.createResources(ctx); err != nil {
+		<-built
+		return nil, err
+	}
+	if err := <-built; err != nil {
+		return nil, err
+	}
+	s.pool, err = StartPool(ctx, PoolConfig{
+		RIE: cfg.RIE, BinDir: binDir, PerFunc: cfg.PerFunc, Functions: fns,
+		Env:  s.functionEnv,
+		Logs: func(f Function) io.Writer { return &prefixWriter{w: cfg.Output, prefix: "[" + f.LogicalID + "] "} },
+	})
+	if err != nil {
+		return nil, err
+	}
+	var routes []Route
+	for _, f := range fns {
+		routes = append(routes, f.Routes...)
+	}
+	gw := NewGateway(routes, s.pool, cfg.Log, time.Now)
+	s.URL = "http://" + ln.Addr().String()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := gw.Serve(runCtx, ln); err != nil {
+			cfg.Log.Error("gateway stopped", "error", err.Error())
+		}
+	}()
+	sq := sqs.NewFromConfig(s.AWS)
+	for _, f := range fns {
+		for _, q := range f.Queues {
+			p := &Poller{SQS: sq, Invoker: s.pool, Function: f.LogicalID, Event: q, Region: cfg.Region, Log: cfg.Log,
+				QueueURL: s.Names.Refs[q.Queue], QueueARN: s.Names.Attrs[q.Queue+".Arn"]}
+			if p.QueueURL == "" {
+				return nil, fmt.Errorf("%s: SQS event on unknown queue %s", f.LogicalID, q.Queue)
+			}
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); p.Run(runCtx) }()
+		}
+	}
+	return s, nil
+}
+
+// Invoke calls a function directly, as `sam local invoke` would.
+func (s *Stack) Invoke(ctx context.Context, function string, payload []byte) Invocation {
+	return s.pool.Invoke(ctx, function, payload)
+}
+
+// Close stops everything Start started.
+func (s *Stack) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	if s.moto != nil {
+		killGroup(s.moto)
+		select {
+		case <-s.motoUp:
+		case <-time.After(5 * time.Second):
+			_ = s.moto.Process.Kill()
+		}
+	}
+}
+
+func (s *Stack) startMoto(ctx context.Context) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.cfg.Moto, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.Stdout = io.Discard
+	cmd.Stderr = &prefixWriter{w: s.cfg.Output, prefix: "[moto] ", filter: motoNoise}
+	ownGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start moto_server: %w", err)
+	}
+	s.moto = cmd
+	s.motoUp = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(s.motoUp) }()
+	s.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	if err := waitTCP(ctx, "127.0.0.1:"+strconv.Itoa(port), 60*time.Second, s.motoUp); err != nil {
+		return fmt.Errorf("moto_server: %w", err)
+	}
+	// The port is open a moment before the app answers.
+	for i := 0; i < 100; i++ {
+		resp, err := http.Get(s.Endpoint + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("moto_server does not answer")
+}
+
+// motoNoise drops moto's per-request access log lines.
+func motoNoise(line string) bool {
+	return strings.Contains(line, " - - [") && strings.Contains(line, "HTTP/1.1")
+}
+
+// createResources creates what template.yaml declares, in dependency
+// order, and records the physical names intrinsics resolve to.
+func (s *Stack) createResources(ctx context.Context) error {
+	prefix := "pytake-local-"
+	db := dynamodb.NewFromConfig(s.AWS)
+	for _, r := range s.Template.ResourcesOfType("AWS::DynamoDB::Table") {
+		name := prefix + r.LogicalID
+		in, ttl, err := TableInput(name, r.Properties)
+		if err != nil {
+			return err
+		}
+		out, err := db.CreateTable(ctx, in)
+		if err != nil {
+			return fmt.Errorf("create table %s: %w", r.LogicalID, err)
+		}
+		if ttl != "" {
+			if _, err := db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+				TableName:               aws.String(name),
+				TimeToLiveSpecification: &dtypes.TimeToLiveSpecification{AttributeName: aws.String(ttl), Enabled: aws.Bool(true)},
+			}); err != nil {
+				return fmt.Errorf("table %s TTL: %w", r.LogicalID, err)
+			}
+		}
+		s.Names.Refs[r.LogicalID] = name
+		s.Names.Attrs[r.LogicalID+".Arn"] = aws.ToString(out.TableDescription.TableArn)
+	}
+	if err := createQueues(ctx, sqs.NewFromConfig(s.AWS), s.Template, s.Names, prefix); err != nil {
+		return err
+	}
+	for _, f := range s.Functions {
+		s.Names.Refs[f.LogicalID] = prefix + f.LogicalID
+		s.Names.Attrs[f.LogicalID+".Arn"] = "arn:aws:lambda:" + s.Region + ":" + Account + ":function:" + prefix + f.LogicalID
+	}
+	for _, r := range s.Template.ResourcesOfType("AWS::Serverless::HttpApi") {
+		s.Names.Refs[r.LogicalID] = "local"
+	}
+	return nil
+}
+
+// ClientEnv is the environment a tool needs to reach the local AWS.
+func (s *Stack) ClientEnv() map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL":      s.Endpoint,
+		"AWS_REGION":            s.Region,
+		"AWS_DEFAULT_REGION":    s.Region,
+		"AWS_ACCESS_KEY_ID":     AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": SecretAccessKey,
+	}
+}
+
+// FunctionEnv is a function's resolved environment (template and extras).
+func (s *Stack) FunctionEnv(logicalID string) (map[string]string, error) {
+	for _, f := range s.Functions {
+		if f.LogicalID == logicalID {
+			env, err := s.Names.Env(f.Env)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range s.cfg.ExtraEnv {
+				env[k] = v
+			}
+			return env, nil
+		}
+	}
+	return nil, fmt.Errorf("no function %s", logicalID)
+}
+
+func (s *Stack) functionEnv(f Function) ([]string, error) {
+	env, err := s.FunctionEnv(f.LogicalID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.LogicalID, err)
+	}
+	for k, v := range s.ClientEnv() {
+		env[k] = v
+	}
+	level := "INFO"
+	if lc := asMap(s.Template.Globals["LoggingConfig"]); lc != nil {
+		if l, err := s.Names.Resolve(lc["ApplicationLogLevel"]); err == nil && l != "" {
+			level = l
+		}
+	}
+	env["AWS_LAMBDA_FUNCTION_NAME"] = s.Names.Refs[f.LogicalID]
+	env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = strconv.Itoa(f.Timeout)
+	env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = strconv.Itoa(f.MemorySize)
+	env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+	env["AWS_LAMBDA_LOG_LEVEL"] = level
+	env["PYTAKE_LOCAL"] = "1"
+	env["PATH"] = os.Getenv("PATH")
+	env["TZ"] = "UTC"
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(env))
+	for _, k := range keys {
+		out = append(out, k+"="+env[k])
+	}
+	return out, nil
+}
+
+// prefixWriter writes whole lines, each prefixed, from concurrent writers.
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    bytes.Buffer
+	filter func(string) bool
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf.Write(b)
+	for {
+		i := bytes.IndexByte(p.buf.Bytes(), '\n')
+		if i < 0 {
+			break
+		}
+		line := string(p.buf.Next(i + 1))
+		if p.filter != nil && p.filter(line) {
+			continue
+		}
+		_, _ = io.WriteString(p.w, p.prefix+line)
+	}
+	return len(b), nil
+}
