@@ -177,6 +177,14 @@ func ErrorResponse(err error, requestID string) *Response {
 	}
 	b, _ := json.Marshal(errorBody(e, requestID))
 	h := map[string]string{"Content-Type": "application/json"}
+	switch e.Kind {
+	case apperr.Unauthenticated:
+		h["WWW-Authenticate"] = `Bearer realm="pytake"`
+	case apperr.MethodNotAllowed:
+		if allowed, ok := e.Extra["allowed"].([]string); ok {
+			h["Allow"] = strings.Join(allowed, ", ")
+		}
+	}
 	return &Response{Status: e.Kind.Status(), Headers: h, Body: b}
 }
 

@@ -127,3 +127,14 @@ func TestInternalErrorsHideTheCause(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+func TestErrorResponseHeaders(t *testing.T) {
+	r := ErrorResponse(apperr.New(apperr.Unauthenticated, "no key"), "req_1")
+	if r.Status != 401 || r.Headers["WWW-Authenticate"] != `Bearer realm="pytake"` {
+		t.Errorf("401 headers %v", r.Headers)
+	}
+	r = ErrorResponse(apperr.New(apperr.MethodNotAllowed, "no").With("allowed", []string{"GET", "HEAD"}), "req_1")
+	if r.Status != 405 || r.Headers["Allow"] != "GET, HEAD" {
+		t.Errorf("405 headers %v", r.Headers)
+	}
+}

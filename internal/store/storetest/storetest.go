@@ -21,6 +21,7 @@ type Table struct {
 	Client *dynamodb.Client
 	Name   string
 	Server *miniserver.Server
+	URL    string // the server's endpoint, for clients built elsewhere
 }
 
 // New starts a server, creates the store's table and closes it when t ends.
@@ -40,5 +41,5 @@ func New(t testing.TB) *Table {
 	if _, err := client.CreateTable(context.Background(), store.CreateTableInput(name)); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
-	return &Table{Client: client, Name: name, Server: srv}
+	return &Table{Client: client, Name: name, Server: srv, URL: hs.URL}
 }

@@ -1,0 +1,123 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The command behind `make run`: it starts, prints a working URL, writes
+// demo.env, and on Ctrl-C stops everything it started.
+func TestRunCommand(t *testing.T) {
+	state := t.TempDir()
+	bin := filepath.Join(state, "local")
+	if out, err := exec.Command("go", "build", "-o", bin, "../local").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	abs, _ := filepath.Abs(root)
+	cmd := exec.Command(bin)
+	cmd.Dir = abs
+	cmd.Env = append(os.Environ(), "PORT=0", "PYTAKE_STATE_DIR="+state,
+		"MOTO_SERVER="+filepath.Join(abs, ".local", "venv", "bin", "moto_server"))
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	urlRe := regexp.MustCompile(`PyTake is running at (http://\S+)`)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := urlRe.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-found:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the local stack did not start")
+	}
+	env, err := os.ReadFile(filepath.Join(state, "demo.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(env), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {
+			vars[k] = v
+		}
+	}
+	for _, k := range []string{"PYTAKE_API_URL", "PYTAKE_API_KEY", "PYTAKE_ORG_ID", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_APP_SECRET"} {
+		if vars[k] == "" {
+			t.Errorf("demo.env lacks %s", k)
+		}
+	}
+	if vars["PYTAKE_API_URL"] != base+"/v1" {
+		t.Errorf("PYTAKE_API_URL %q, printed %q", vars["PYTAKE_API_URL"], base)
+	}
+	req, _ := http.NewRequest("GET", vars["PYTAKE_API_URL"]+"/organization", nil)
+	req.Header.Set("Authorization", "Bearer "+vars["PYTAKE_API_KEY"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("organization with demo.env's key: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	// Ctrl-C stops it and everything it started.
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after Ctrl-C: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("still running 20 s after Ctrl-C")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if left := processesMentioning(state); len(left) > 0 {
+		t.Fatalf("left running after Ctrl-C: %v", left)
+	}
+	if _, err := http.Get(base + "/v1/health"); err == nil {
+		t.Fatal("the gateway still answers after Ctrl-C")
+	}
+	if _, err := http.Get(vars["AWS_ENDPOINT_URL"] + "/moto-api/"); err == nil {
+		t.Fatal("moto still answers after Ctrl-C")
+	}
+}
+
+// processesMentioning lists live processes whose command line contains s.
+func processesMentioning(s string) []string {
+	var out []string
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		stat, _ := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if strings.Contains(string(stat), ") Z ") { // zombie: already dead
+			continue
+		}
+		if cl := strings.ReplaceAll(string(b), "\x00", " "); strings.Contains(cl, s) {
+			out = append(out, d.Name()+": "+cl)
+		}
+	}
+	return out
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/provision"
+	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/store/storetest"
+)
+
+func TestCreateOrg(t *testing.T) {
+	tb := storetest.New(t)
+	t.Setenv("AWS_ENDPOINT_URL", tb.URL)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	env := map[string]string{"TABLE_NAME": tb.Name}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"create-org", "--name", "Acme", "--mode", "test"}, func(k string) string { return env[k] }, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	var res provision.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if res.Organization.Name != "Acme" || !strings.HasPrefix(res.APIKey.Key, "pytake_test_") {
+		t.Fatalf("result %+v", res)
+	}
+	st := store.New(tb.Client, tb.Name, time.Now)
+	if k, err := st.KeyByHash(context.Background(), apikey.Hash(res.APIKey.Key)); err != nil || k.OrgID != res.Organization.ID {
+		t.Fatalf("key not stored: %+v %v", k, err)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	none := func(string) string { return "" }
+	table := func(k string) string {
+		if k == "TABLE_NAME" {
+			return "t"
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		args []string
+		env  func(string) string
+		want string
+	}{
+		{nil, none, "usage"},
+		{[]string{"create-org", "--name", "x"}, none, "TABLE_NAME"},
+		{[]string{"create-org", "--bogus"}, none, "flag provided but not defined"},
+		{[]string{"create-org", "--name", "x", "--mode", "prod"}, table, "--mode"},
+		{[]string{"set-whatsapp"}, table, "--org"},
+		{[]string{"set-whatsapp", "--org", "org_1"}, table, "SECRETS_PREFIX"},
+		{[]string{"explode"}, table, "unknown command"},
+	} {
+		err := run(context.Background(), c.args, c.env, strings.NewReader(""), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
+		}
+	}
+}
