@@ -17,6 +17,9 @@ SAM_CLI_VERSION     := 1.170.0
 SCHEMATHESIS_VERSION := 4.32.5
 RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
 
+# sam: no telemetry from CI or laptops.
+export SAM_CLI_TELEMETRY := 0
+
 VENV := .local/venv
 PY   := $(VENV)/bin
 RIE  := $(GOPATH)/bin/aws-lambda-rie
@@ -25,7 +28,7 @@ RIE  := $(GOPATH)/bin/aws-lambda-rie
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 
-.PHONY: all build tools venv rie run test vet unit lint-template sam-build e2e bench clean fmt
+.PHONY: all build tools venv rie run test vet unit lint-template sam-build e2e bench bench-cold clean fmt
 
 all: build
 
@@ -93,6 +96,10 @@ e2e: tools
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+## bench-cold: cold start of each function under the emulator against a hello-world function
+bench-cold: tools
+	$(GO) test -tags e2e -run '^$$' -bench ColdStart -count 6 -timeout 30m ./infra/e2e/
 
 clean:
 	rm -rf bin .aws-sam

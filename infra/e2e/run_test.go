@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -67,6 +68,11 @@ func TestRunCommand(t *testing.T) {
 	}
 	if vars["PYTAKE_API_URL"] != base+"/v1" {
 		t.Errorf("PYTAKE_API_URL %q, printed %q", vars["PYTAKE_API_URL"], base)
+	}
+	var samEnv map[string]map[string]string
+	if b, err := os.ReadFile(filepath.Join(state, "sam-env.json")); err != nil || json.Unmarshal(b, &samEnv) != nil ||
+		samEnv["ApiFunction"]["TABLE_NAME"] != vars["TABLE_NAME"] || samEnv["WhatsAppWebhookFunction"]["AWS_ENDPOINT_URL"] != vars["AWS_ENDPOINT_URL"] {
+		t.Errorf("sam-env.json: %v %v", samEnv, err)
 	}
 	req, _ := http.NewRequest("GET", vars["PYTAKE_API_URL"]+"/organization", nil)
 	req.Header.Set("Authorization", "Bearer "+vars["PYTAKE_API_KEY"])

@@ -60,6 +60,13 @@ func run() error {
 	if err := stack.WriteEnvFile(envFile, s.DemoEnv(demo)); err != nil {
 		return err
 	}
+	samEnv, err := s.SAMEnvJSON()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(state, "sam-env.json"), samEnv, 0o600); err != nil {
+		return err
+	}
 	fmt.Printf(`
 PyTake is running at %[1]s (Ctrl-C stops it)
   AWS (moto):   %[2]s

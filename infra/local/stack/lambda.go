@@ -71,7 +71,21 @@ type emulator struct {
 	started bool
 }
 
+// start runs the emulator; a port taken between choosing and binding it
+// makes the emulator exit, so it tries a few times.
 func (e *emulator) start(ctx context.Context) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = e.startOnce(ctx); err == nil || !errors.Is(err, errExited) {
+			return err
+		}
+	}
+	return err
+}
+
+var errExited = errors.New("exited before listening")
+
+func (e *emulator) startOnce(ctx context.Context) error {
 	invokePort, err := freePort()
 	if err != nil {
 		return err
@@ -275,10 +289,47 @@ func waitTCP(ctx context.Context, addr string, limit time.Duration, exited <-cha
 		}
 		select {
 		case <-exited:
-			return errors.New("exited before listening")
+			return errExited
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
+
+// Emulator is one function binary under a fresh emulator whose runtime has
+// not started yet: its first Invoke is a cold start.
+type Emulator struct{ e *emulator }
+
+// StartEmulator starts the emulator (the runtime itself starts on the first
+// invoke, as in Lambda).
+func StartEmulator(ctx context.Context, rie, binary string, env []string) (*Emulator, error) {
+	e := &emulator{fn: Function{LogicalID: filepath.Base(binary), Timeout: 10}, rie: rie, binary: binary, env: env, logs: io.Discard}
+	if err := e.start(ctx); err != nil {
+		return nil, err
+	}
+	return &Emulator{e: e}, nil
+}
+
+// Invoke sends one event.
+func (e *Emulator) Invoke(ctx context.Context, payload []byte) Invocation { return e.e.invoke(ctx, payload) }
+
+// Stop ends the emulator and the runtime.
+func (e *Emulator) Stop() { e.e.stop() }
+
+// FunctionEnvList is a function's full environment under the emulator, as
+// KEY=value pairs.
+func (s *Stack) FunctionEnvList(logicalID string) ([]string, error) {
+	for _, f := range s.Functions {
+		if f.LogicalID == logicalID {
+			return s.functionEnv(f)
+		}
+	}
+	return nil, fmt.Errorf("no function %s", logicalID)
+}
+
+// RIE is the emulator binary the stack runs.
+func (s *Stack) RIE() string { return s.cfg.RIE }
+
+// BinDir is where the stack built the functions.
+func (s *Stack) BinDir() string { return filepath.Join(s.cfg.StateDir, "bin") }

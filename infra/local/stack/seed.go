@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,4 +123,22 @@ func WriteEnvFile(path string, env map[string]string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+// SAMEnvJSON is an --env-vars file for `sam local start-api` / `sam local
+// invoke` (the Docker route): each function's environment pointing at this
+// stack's moto.
+func (s *Stack) SAMEnvJSON() ([]byte, error) {
+	out := map[string]map[string]string{}
+	for _, f := range s.Functions {
+		env, err := s.FunctionEnv(f.LogicalID)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range s.ClientEnv() {
+			env[k] = v
+		}
+		out[f.LogicalID] = env
+	}
+	return json.MarshalIndent(out, "", "  ")
 }
