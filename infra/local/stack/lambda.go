@@ -312,7 +312,9 @@ func StartEmulator(ctx context.Context, rie, binary string, env []string) (*Emul
 }
 
 // Invoke sends one event.
-func (e *Emulator) Invoke(ctx context.Context, payload []byte) Invocation { return e.e.invoke(ctx, payload) }
+func (e *Emulator) Invoke(ctx context.Context, payload []byte) Invocation {
+	return e.e.invoke(ctx, payload)
+}
 
 // Stop ends the emulator and the runtime.
 func (e *Emulator) Stop() { e.e.stop() }
