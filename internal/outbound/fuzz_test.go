@@ -1,0 +1,70 @@
+package outbound
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/pytake/pytake/internal/apperr"
+)
+
+// FuzzParse: Parse never panics, fails only with a 400 or a 422, and every
+// request it accepts yields a MetaBody that is valid JSON and parses back
+// to the same Request.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/requests/*.json")
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{"to":"5511999999999","text":"oi"}`,
+		`{"to":"US.13491208655302741918","image":{"id":"1","caption":"<&>"}}`,
+		`{"to":"5511999999999","template":{"name":"t","language":{"code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":1e2}]}]}}`,
+		`{"to":"5511999999999","location":{"latitude":1E1,"longitude":-0}}`,
+		`{"to":"5511999999999","text":"x","text":"y"}`,
+		`{"to":"5511999999999","text":"\ud800"}`,
+		`[]`, `null`, `{}`, `{"to":1}`, `{"to":"5511999999999","type":"interactive","interactive":{"type":"list"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := Parse(body)
+		if err != nil {
+			if k := apperr.KindOf(err); k != apperr.Invalid && k != apperr.Unprocessable {
+				t.Fatalf("error of kind %v: %v", k, err)
+			}
+			if e, _ := apperr.As(err); e.Kind == apperr.Unprocessable && len(e.Details) == 0 {
+				t.Fatalf("422 without details: %v", err)
+			}
+			return
+		}
+		if r.Type == "" || !json.Valid(r.Content) || r.To == "" || r.ToKind == "" {
+			t.Fatalf("accepted an incomplete request: %+v", r)
+		}
+		to := resolvedTo(r)
+		meta, err := MetaBody(to, r)
+		if err != nil {
+			t.Fatalf("MetaBody(%q, %+v): %v", to, r, err)
+		}
+		if !json.Valid(meta) {
+			t.Fatalf("MetaBody is not JSON: %s", meta)
+		}
+		again, err := Parse(meta)
+		if err != nil {
+			t.Fatalf("MetaBody %s does not parse: %v %+v", meta, err, details(err))
+		}
+		want := r
+		if r.ToKind == ToContact {
+			want.To, want.ToKind = to, ToPhone
+		}
+		if !reflect.DeepEqual(again, want) {
+			t.Fatalf("round trip changed the request:\n got %+v\nwant %+v\nmeta %s", again, want, meta)
+		}
+	})
+}

@@ -1,0 +1,354 @@
+package outbound
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pytake/pytake/internal/apperr"
+)
+
+// ToKind says what a recipient string is.
+type ToKind string
+
+// The recipient kinds.
+const (
+	ToPhone   ToKind = "phone"   // digits with country code, E.164 without '+'
+	ToContact ToKind = "contact" // a PyTake contact id, ct_...; the sender resolves it
+	ToBSUID   ToKind = "bsuid"   // a business-scoped user id, e.g. US.13491208655302741918
+)
+
+// The message types PyTake sends, in the order error messages list them.
+var messageTypes = [...]string{
+	"text", "image", "document", "audio", "video", "sticker",
+	"interactive", "template", "location", "reaction",
+}
+
+func knownType(t string) bool {
+	for _, k := range messageTypes {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Limits of the message envelope.
+const (
+	maxBizOpaque = 512 // biz_opaque_callback_data
+	maxWAMID     = 512 // PyTake's sanity bound on a wamid; real ones are under 100
+	minPhone     = 8
+	maxPhone     = 15
+	minBSUID     = 5   // characters after "CC."
+	maxBSUID     = 128 // Meta: up to 128 alphanumeric characters after "CC."
+	maxContactID = 64  // characters after "ct_"
+)
+
+// Request is a validated POST /v1/messages.
+type Request struct {
+	To     string // normalised: digits for a phone, as given for a contact id or BSUID
+	ToKind ToKind
+	Type   string // one of text, image, document, audio, video, sticker, interactive, template, location, reaction
+	// Content is the canonical JSON object for Type (the value of Meta's
+	// "<type>" member), rebuilt from validated fields: compact, members in a
+	// fixed order, template text parameters always strings.
+	Content      json.RawMessage
+	ContextWAMID string // the message replied to, when this is a reply
+	BizOpaque    string // biz_opaque_callback_data, echoed by Meta in status webhooks
+}
+
+// IsTemplate reports whether r is an approved-template message.
+func (r Request) IsTemplate() bool { return r.Type == "template" }
+
+// FreeForm reports whether r needs an open 24-hour customer-service window:
+// everything but templates does (Meta answers 131047 otherwise).
+func (r Request) FreeForm() bool { return !r.IsTemplate() }
+
+// NormalizeTo reads a recipient. A phone number may carry '+', spaces,
+// dashes, dots and parentheses; it comes back as its 8 to 15 digits. A
+// contact id (ct_...) and a BSUID (two capital letters, a dot, 5 to 128
+// letters or digits) come back unchanged. Anything else is a 422 on "to".
+func NormalizeTo(s string) (ToKind, string, error) {
+	kind, to, issue := normalizeTo(s)
+	if issue != "" {
+		return "", "", apperr.Field("to", issue)
+	}
+	return kind, to, nil
+}
+
+const toHelp = "must be a phone number with country code (e.g. +5511999999999), a contact id (ct_...) or a WhatsApp user id (e.g. US.13491208655302741918)"
+
+func normalizeTo(s string) (ToKind, string, string) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", "", "must not be empty"
+	case strings.HasPrefix(s, "ct_"):
+		rest := s[len("ct_"):]
+		if rest == "" || len(rest) > maxContactID || !alnum(rest) {
+			return "", "", "is not a valid contact id (ct_ followed by letters and digits)"
+		}
+		return ToContact, s, ""
+	case isBSUID(s):
+		return ToBSUID, s, ""
+	}
+	var digits strings.Builder
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
+		case r == '+' && i == 0:
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return "", "", toHelp
+		}
+	}
+	d := digits.String()
+	switch {
+	case d == "":
+		return "", "", toHelp
+	case len(d) < minPhone || len(d) > maxPhone:
+		return "", "", fmt.Sprintf("has %d digits; a phone number with country code has %d to %d", len(d), minPhone, maxPhone)
+	case d[0] == '0':
+		return "", "", "must start with the country code (an international number does not start with 0)"
+	}
+	return ToPhone, d, ""
+}
+
+// isBSUID reports whether s looks like a business-scoped user id: an ISO
+// 3166 alpha-2 country code, a dot, then letters and digits.
+func isBSUID(s string) bool {
+	if len(s) < 3+minBSUID || len(s) > 3+maxBSUID || s[2] != '.' {
+		return false
+	}
+	if s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
+		return false
+	}
+	return alnum(s[3:])
+}
+
+func alnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// wamidIssue checks a WhatsApp message id; "" when it is fine.
+func wamidIssue(s string) string {
+	switch {
+	case !strings.HasPrefix(s, "wamid.") || len(s) == len("wamid."):
+		return "must be a WhatsApp message id (wamid.…)"
+	case len(s) > maxWAMID:
+		return fmt.Sprintf("must be at most %d characters", maxWAMID)
+	case strings.ContainsAny(s, " \t\r\n"):
+		return "must not contain spaces"
+	}
+	return ""
+}
+
+// Parse reads the body of POST /v1/messages. It accepts Meta's shape
+//
+//	{"messaging_product": "whatsapp", "recipient_type": "individual",
+//	 "to": "5511999999999", "type": "image", "image": {...},
+//	 "context": {"message_id": "wamid..."}, "biz_opaque_callback_data": "..."}
+//
+// (messaging_product and recipient_type optional; type optional when exactly
+// one message object is given; Meta's "recipient" member may replace "to"
+// for a BSUID), and the shorthand {"to": "+5511999999999", "text": "Olá!"}.
+// A body that is not a JSON object is an apperr.Invalid (400); a JSON object
+// that breaks a rule is an apperr.Unprocessable (422) listing every problem
+// with its field path.
+func Parse(body []byte) (Request, error) {
+	raw, err := decodeBody(body)
+	if err != nil {
+		return Request{}, err
+	}
+	c := &checker{}
+	o := c.object("", raw)
+	if o == nil {
+		return Request{}, c.err()
+	}
+	var r Request
+
+	if s, ok := o.str("messaging_product", false); ok && s != "whatsapp" {
+		c.fail("messaging_product", `must be "whatsapp"`)
+	}
+	if s, ok := o.str("recipient_type", false); ok && s != "individual" {
+		c.fail("recipient_type", `must be "individual"`)
+	}
+	r.To, r.ToKind = recipient(o)
+
+	if ctx := o.child("context", false); ctx != nil {
+		if id, ok := ctx.str("message_id", true); ok {
+			if issue := wamidIssue(id); issue != "" {
+				c.fail("context.message_id", "%s", issue)
+			}
+			r.ContextWAMID = id
+		}
+		ctx.done()
+	}
+	r.BizOpaque = o.text("biz_opaque_callback_data", false, maxBizOpaque)
+
+	r.Type, r.Content = message(o)
+	o.done()
+	if err := c.err(); err != nil {
+		return Request{}, err
+	}
+	return r, nil
+}
+
+// decodeBody checks that body is one JSON object and nothing else.
+func decodeBody(body []byte) (json.RawMessage, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, apperr.New(apperr.Invalid, "the request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return nil, apperr.Newf(apperr.Invalid, "the request body is not valid JSON: %v", err).WithCause(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, apperr.New(apperr.Invalid, "the request body has data after its JSON object")
+	}
+	if k := kindOf(raw); k != "an object" {
+		return nil, apperr.Newf(apperr.Invalid, "the request body must be a JSON object, not %s", k)
+	}
+	return raw, nil
+}
+
+// recipient reads "to" (phone, contact id or BSUID) or Meta's "recipient"
+// (BSUID only); exactly one of them.
+func recipient(o *obj) (string, ToKind) {
+	c := o.c
+	toGiven, recGiven := o.has("to"), o.has("recipient")
+	if toGiven && recGiven {
+		c.fail("recipient", "give either to or recipient, not both")
+	}
+	if recGiven {
+		s, ok := o.str("recipient", true)
+		o.used["to"] = true
+		if !ok {
+			return "", ""
+		}
+		kind, v, issue := normalizeTo(s)
+		switch {
+		case issue != "":
+			c.fail("recipient", "%s", issue)
+		case kind != ToBSUID:
+			c.fail("recipient", "must be a WhatsApp user id (e.g. US.13491208655302741918); put phone numbers and contact ids in to")
+		}
+		return v, kind
+	}
+	raw, ok := o.take("to")
+	if !ok {
+		c.fail("to", "is required")
+		return "", ""
+	}
+	if k := kindOf(raw); k != "a string" {
+		c.fail("to", "must be a string, not %s (quote phone numbers: \"+5511999999999\")", k)
+		return "", ""
+	}
+	s, _ := o.str("to", true)
+	kind, v, issue := normalizeTo(s)
+	if issue != "" {
+		c.fail("to", "%s", issue)
+	}
+	return v, kind
+}
+
+// message finds the message object and validates it.
+func message(o *obj) (string, json.RawMessage) {
+	c := o.c
+	var present []string
+	for _, t := range messageTypes {
+		if o.has(t) {
+			present = append(present, t)
+		} else {
+			o.skip(t) // absent or null
+		}
+	}
+	typ, typeGiven := o.str("type", false)
+	switch {
+	case typeGiven && !knownType(typ):
+		c.fail("type", "must be one of %s", strings.Join(messageTypes[:], ", "))
+		for _, t := range present {
+			o.used[t] = true
+		}
+		return "", nil
+	case typeGiven:
+		for _, t := range present {
+			if t != typ {
+				c.fail(t, "is not allowed when type is %q", typ)
+			}
+		}
+	case len(present) == 0:
+		if !o.has("type") { // a wrong-typed "type" was reported already
+			c.fail("type", "is required (or give one message object: %s)", strings.Join(messageTypes[:], ", "))
+		}
+		return "", nil
+	default:
+		typ = present[0]
+		for _, t := range present[1:] {
+			c.fail(t, "conflicts with %s: a message has one type (set type to choose)", typ)
+		}
+	}
+	raw, ok := o.take(typ)
+	if !ok {
+		c.fail(typ, "is required when type is %q", typ)
+		return typ, nil
+	}
+	var v any
+	if typ == "text" && kindOf(raw) == "a string" {
+		v = shorthandText(c, raw)
+	} else if co := c.object(typ, raw); co != nil {
+		v = content(typ, co)
+		co.done()
+	}
+	if v == nil || !c.ok() {
+		return typ, nil
+	}
+	b, err := canonical(v)
+	if err != nil {
+		c.fail(typ, "cannot be encoded: %v", err)
+		return typ, nil
+	}
+	return typ, b
+}
+
+// content validates the object of message type typ.
+func content(typ string, o *obj) any {
+	switch typ {
+	case "text":
+		return textMessage(o)
+	case "image", "document", "audio", "video", "sticker":
+		return mediaObject(o, typ, true)
+	case "interactive":
+		return interactiveMessage(o)
+	case "template":
+		return templateMessage(o)
+	case "location":
+		return locationMessage(o)
+	case "reaction":
+		return reactionMessage(o)
+	}
+	return nil
+}
+
+// canonical encodes v compactly, without HTML escaping.
+func canonical(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode content: %w", err)
+	}
+	return json.RawMessage(bytes.TrimRight(buf.Bytes(), "\n")), nil
+}
