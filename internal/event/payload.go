@@ -95,3 +95,12 @@ func ViewContact(c store.Contact) ContactView {
 func ViewConversation(c store.Conversation) ConversationView {
 	return ConversationView{ID: c.ID, Status: c.Status, ContactID: c.ContactID}
 }
+
+// MessageEvent builds a message.* event whose stable id is derived from the
+// organisation, the event name and subject (a wamid, or our message id), so
+// a retried publication has the same id.
+func MessageEvent(name, org, subject string, at time.Time, m store.Message, c store.Contact, cv store.Conversation) (Event, error) {
+	return New(StableID(org, name, subject), name, org, at, MessageData{
+		Message: ViewMessage(m), Contact: ViewContact(c), Conversation: ViewConversation(cv),
+	})
+}

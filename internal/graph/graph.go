@@ -3,13 +3,16 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Client calls the Graph API at a base URL (https://graph.facebook.com, or
@@ -26,12 +29,13 @@ func New(base string, hc *http.Client) *Client {
 
 // Error is Meta's error object.
 type Error struct {
-	HTTPStatus   int    `json:"-"`
-	Message      string `json:"message"`
-	Type         string `json:"type"`
-	Code         int    `json:"code"`
-	ErrorSubcode int    `json:"error_subcode,omitempty"`
-	FBTraceID    string `json:"fbtrace_id,omitempty"`
+	HTTPStatus   int           `json:"-"`
+	RetryAfter   time.Duration `json:"-"` // from a Retry-After header, when Meta sends one
+	Message      string        `json:"message"`
+	Type         string        `json:"type"`
+	Code         int           `json:"code"`
+	ErrorSubcode int           `json:"error_subcode,omitempty"`
+	FBTraceID    string        `json:"fbtrace_id,omitempty"`
 	ErrorData    struct {
 		Details string `json:"details,omitempty"`
 	} `json:"error_data"`
@@ -69,6 +73,9 @@ func (c *Client) do(ctx context.Context, method, u, token string, body io.Reader
 			wrap.Error = &Error{Message: strings.TrimSpace(string(b))}
 		}
 		wrap.Error.HTTPStatus = resp.StatusCode
+		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && ra > 0 {
+			wrap.Error.RetryAfter = time.Duration(ra) * time.Second
+		}
 		return wrap.Error
 	}
 	if out == nil {
@@ -120,4 +127,53 @@ func (c *Client) Download(ctx context.Context, mediaURL, token string, limit int
 		return nil, "", true, nil
 	}
 	return b, resp.Header.Get("Content-Type"), false, nil
+}
+
+// SendResult is Meta's answer to a send.
+type SendResult struct {
+	WAMID         string
+	MessageStatus string // "accepted" for templates, when Meta says so
+	WaID          string // the recipient as Meta resolved it
+}
+
+// SendMessage posts a message body (built by the outbound package) to
+// POST /{version}/{phone_number_id}/messages.
+func (c *Client) SendMessage(ctx context.Context, version, phoneNumberID, token string, body []byte) (SendResult, error) {
+	var out struct {
+		Contacts []struct {
+			WaID string `json:"wa_id"`
+		} `json:"contacts"`
+		Messages []struct {
+			ID            string `json:"id"`
+			MessageStatus string `json:"message_status"`
+		} `json:"messages"`
+	}
+	u := c.base + "/" + version + "/" + url.PathEscape(phoneNumberID) + "/messages"
+	if err := c.do(ctx, http.MethodPost, u, token, bytes.NewReader(body), &out); err != nil {
+		return SendResult{}, err
+	}
+	if len(out.Messages) == 0 || out.Messages[0].ID == "" {
+		return SendResult{}, fmt.Errorf("graph: send answered no message id")
+	}
+	r := SendResult{WAMID: out.Messages[0].ID, MessageStatus: out.Messages[0].MessageStatus}
+	if len(out.Contacts) > 0 {
+		r.WaID = out.Contacts[0].WaID
+	}
+	return r, nil
+}
+
+// PhoneNumber is what Meta says of a business phone number.
+type PhoneNumber struct {
+	ID                 string `json:"id"`
+	DisplayPhoneNumber string `json:"display_phone_number"`
+	VerifiedName       string `json:"verified_name"`
+	QualityRating      string `json:"quality_rating"`
+}
+
+// GetPhoneNumber asks for GET /{version}/{phone_number_id}.
+func (c *Client) GetPhoneNumber(ctx context.Context, version, phoneNumberID, token string) (PhoneNumber, error) {
+	var p PhoneNumber
+	u := c.base + "/" + version + "/" + url.PathEscape(phoneNumberID) + "?fields=display_phone_number,verified_name,quality_rating"
+	err := c.do(ctx, http.MethodGet, u, token, nil, &p)
+	return p, err
 }

@@ -280,11 +280,9 @@ func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus) erro
 	if err != nil {
 		return err
 	}
-	view := event.ViewMessage(res.Message)
-	view.Status = u.Status
-	ev, err := event.New(event.StableID(org, name, u.WAMID), name, org, w.now(), event.MessageData{
-		Message: view, Contact: event.ViewContact(ct), Conversation: event.ViewConversation(cv),
-	})
+	m := res.Message
+	m.Status = u.Status
+	ev, err := event.MessageEvent(name, org, u.WAMID, w.now(), m, ct, cv)
 	if err != nil {
 		return err
 	}

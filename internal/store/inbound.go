@@ -399,6 +399,6 @@ func newMsgItem(m Message) msgItem {
 		Type: typeMessage, ID: m.ID, OrgID: m.OrgID, ConversationID: m.ConversationID, ContactID: m.ContactID,
 		Direction: m.Direction, WAMID: m.WAMID, MsgType: m.Type, Content: string(m.Content), Raw: string(m.Raw),
 		Status: m.Status, StatusRank: StatusRank(m.Status), ContextWAMID: m.ContextWAMID,
-		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt),
+		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt), Recipient: m.To,
 	}
 }

@@ -103,6 +103,14 @@ type msgItem struct {
 	ErrorDetails    string `dynamodbav:"error_details,omitempty"`
 	PricingCategory string `dynamodbav:"pricing_category,omitempty"`
 	Billable        *bool  `dynamodbav:"billable,omitempty"`
+	// Outbound only: the sender's state machine.
+	Recipient  string `dynamodbav:"recipient,omitempty"`  // wa_id or BSUID the message goes to
+	SendState  string `dynamodbav:"send_state,omitempty"` // queued, sending, accepted, failed
+	Claim      string `dynamodbav:"claim,omitempty"`      // the current sender's claim token
+	LeaseUntil string `dynamodbav:"lease_until,omitempty"`
+	Attempts   int    `dynamodbav:"attempts,omitempty"`
+	AcceptedAt string `dynamodbav:"accepted_at,omitempty"`
+	LastError  string `dynamodbav:"last_error,omitempty"` // the latest retryable failure
 }
 
 func (it msgItem) model() Message {
@@ -112,6 +120,7 @@ func (it msgItem) model() Message {
 		Timestamp: mustTime(it.Timestamp), CreatedAt: mustTime(it.CreatedAt), SentAt: parseTime(it.SentAt),
 		DeliveredAt: parseTime(it.DeliveredAt), ReadAt: parseTime(it.ReadAt), FailedAt: parseTime(it.FailedAt),
 		PricingCategory: it.PricingCategory, Billable: it.Billable,
+		To: it.Recipient, Attempts: it.Attempts, AcceptedAt: parseTime(it.AcceptedAt), LastError: it.LastError,
 	}
 	if it.Content != "" {
 		m.Content = json.RawMessage(it.Content)

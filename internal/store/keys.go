@@ -1,5 +1,11 @@
 package store
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+)
+
 // The single-table design: every key builder and every access pattern lives in
 // this file, so the table's shape can be read in one place.
 //
@@ -27,6 +33,8 @@ package store
 // | media → message     | ORG#<org>#MEDIA#<media>| MEDIA              |                 | ownership check for /v1/media      |
 // | webhook field record| ORG#<org>#WAFIELD      | <sortable id>      |                 | non-message Meta fields, TTL 30 d  |
 // | unroutable input    | UNROUTED#<yyyy-mm-dd>  | <sortable id>      |                 | bad JSON, unknown phone id; TTL 14 d |
+// | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
+// | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n < cap; TTL 2 min         |
 //
 // Access patterns:
 //  1. Organisation by id: GetItem ORG#<org> / ORG.
@@ -40,7 +48,14 @@ package store
 //  9. Messages of a conversation: Query gsi1 gsi1pk = ORG#<org>#CONV#<conv>.
 // 10. A message by id: GetItem ORG#<org>#MSG#<id> / MSG; its timeline: Query pk, sk begins_with STATUS#.
 // 11. A status by wamid: GetItem ORG#<org>#WAMID#<wamid> / WAMID, then the message.
-// 12. Conversations of a contact: Query gsi1 gsi1pk = ORG#<org>#CONTACT#<c>.
+// 12. Conversations of a contact: Query gsi1 gsi1pk = ORG#<org>#CONTACT#<c>
+//     (newest first for the customer-service window).
+// 13. Replay an Idempotency-Key: GetItem ORG#<org>#IDEM#<sha256(key)> / IDEM.
+// 14. Sender claim and transitions of a message: conditional UpdateItem on
+//     ORG#<org>#MSG#<id> / MSG (send_state, claim token, lease).
+// 15. Statuses that beat the sender to the wamid: Query ORG#<org>#WAMID#<wamid>,
+//     sk begins_with STATUS#, after the wamid is stored.
+// 16. Per-number throughput: conditional ADD on RATE#<phone>#<second> / RATE.
 //
 // Uniqueness and dedupe are decided by conditional writes, never by
 // read-then-write; writes that touch several items use one transaction.
@@ -76,6 +91,8 @@ const (
 	typeMedia        = "media"
 	typeWAField      = "whatsapp_field"
 	typeUnrouted     = "unrouted"
+	typeIdempotency  = "idempotency_key"
+	typeRate         = "send_rate"
 )
 
 func orgPK(org string) string   { return "ORG#" + org }
@@ -107,3 +124,15 @@ func mediaSK() string                           { return "MEDIA" }
 func waFieldPK(org string) string               { return "ORG#" + org + "#WAFIELD" }
 func unroutedPK(day string) string              { return "UNROUTED#" + day }
 func wabaPK(id string) string                   { return "WABA#" + id }
+func idemSK() string                            { return "IDEM" }
+func rateSK() string                            { return "RATE" }
+
+// idemPK hashes the client's key so any characters are safe in the key.
+func idemPK(org, idemKey string) string {
+	sum := sha256.Sum256([]byte(idemKey))
+	return "ORG#" + org + "#IDEM#" + hex.EncodeToString(sum[:])
+}
+
+func ratePK(phoneNumberID string, unixSecond int64) string {
+	return "RATE#" + phoneNumberID + "#" + strconv.FormatInt(unixSecond, 10)
+}

@@ -132,4 +132,9 @@ type Message struct {
 	PricingCategory string          `json:"pricing_category,omitempty"`
 	Billable        *bool           `json:"billable,omitempty"`
 	Timeline        []StatusEntry   `json:"timeline,omitempty"`
+	// Outbound only.
+	To         string     `json:"to,omitempty"`
+	Attempts   int        `json:"attempts,omitempty"`
+	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
+	LastError  string     `json:"last_error,omitempty"`
 }

@@ -1,0 +1,530 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/id"
+)
+
+// CustomerServiceWindow is how long after a customer's last message any
+// message may be sent; after it, only templates.
+const CustomerServiceWindow = 24 * time.Hour
+
+// IdempotencyTTL is how long an Idempotency-Key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+// Sender states of an outbound message.
+const (
+	SendQueued   = "queued"
+	SendSending  = "sending"
+	SendAccepted = "accepted"
+	SendFailed   = "failed"
+)
+
+// OutboundMessage is a message an integrator asked to send.
+type OutboundMessage struct {
+	OrgID        string
+	To           Identity // the recipient's phone (WaID) or BSUID (UserID), or
+	ContactID    string   // an existing contact
+	Type         string
+	Content      json.RawMessage // the type's object, in Meta's shape
+	ContextWAMID string
+	FreeForm     bool // needs the customer-service window (everything but templates)
+	// IdempotencyKey, when set, makes the request answer the same message
+	// on a retry with the same RequestHash and a Conflict with another.
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// OutboundResult is what accepting an outbound message did.
+type OutboundResult struct {
+	Message             Message
+	Contact             Contact
+	ContactCreated      bool
+	Conversation        Conversation
+	ConversationCreated bool
+	// Replayed: the idempotency key was seen with the same request; Message
+	// is the one accepted then. Enqueued says whether it reached the queue.
+	Replayed bool
+	Enqueued bool
+}
+
+type idemItem struct {
+	key
+	Type        string `dynamodbav:"type"`
+	RequestHash string `dynamodbav:"request_hash"`
+	MessageID   string `dynamodbav:"message_id"`
+	Enqueued    bool   `dynamodbav:"enqueued"`
+	CreatedAt   string `dynamodbav:"created_at"`
+	ExpiresAt   int64  `dynamodbav:"expires_at"`
+}
+
+// AcceptOutbound records a message to send: the contact found or created,
+// the contact's open conversation joined or a new one opened, the
+// customer-service window enforced for free-form messages, the message
+// stored as queued, and the idempotency key claimed, all in one
+// transaction.
+func (s *Store) AcceptOutbound(ctx context.Context, m OutboundMessage) (OutboundResult, error) {
+	var lastErr error
+	for attempt := 0; attempt < 4; attempt++ {
+		res, retry, err := s.acceptOutbound(ctx, m)
+		if !retry {
+			return res, err
+		}
+		lastErr = err
+	}
+	return OutboundResult{}, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry").WithCause(lastErr)
+}
+
+func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (OutboundResult, bool, error) {
+	org := m.OrgID
+	if m.IdempotencyKey != "" {
+		res, found, err := s.replay(ctx, m)
+		if found || err != nil {
+			return res, false, err
+		}
+	}
+	now := s.now()
+	nowS := timestamp(now)
+	var (
+		res     OutboundResult
+		items   []types.TransactWriteItem
+		contact Contact
+		found   bool
+		missing []key
+		err     error
+	)
+	if m.ContactID != "" {
+		contact, err = s.Contact(ctx, org, m.ContactID)
+		if apperr.Is(err, apperr.NotFound) {
+			return res, false, apperr.New(apperr.NotFound, "no contact "+m.ContactID+" in this organization").
+				WithDetails(apperr.Detail{Field: "to", Issue: "contact not found"}).WithCode("contact_not_found")
+		}
+		if err != nil {
+			return res, false, err
+		}
+		found = true
+	} else {
+		contact, missing, found, err = s.resolveContact(ctx, org, m.To)
+		if err != nil {
+			return res, false, err
+		}
+	}
+	recipient := contact.WhatsAppID
+	if recipient == "" {
+		recipient = contact.UserID
+	}
+	if !found {
+		contact = Contact{
+			ID: id.New(id.Contact, now), OrgID: org, WhatsAppID: m.To.WaID, UserID: m.To.UserID,
+			Tags: []string{}, Attributes: map[string]any{}, CreatedAt: now, UpdatedAt: now,
+		}
+		recipient = m.To.WaID
+		if recipient == "" {
+			recipient = m.To.UserID
+		}
+	}
+	if recipient == "" {
+		return res, false, apperr.Field("to", "the contact has neither a WhatsApp number nor a user id")
+	}
+
+	conv, convFound, err := s.openConversation(ctx, org, contact.ID, !found)
+	if err != nil {
+		return res, false, err
+	}
+	if m.FreeForm {
+		last := conv.LastInboundAt
+		if !convFound && found {
+			if last, err = s.lastInbound(ctx, org, contact.ID); err != nil {
+				return res, false, err
+			}
+		}
+		if last == nil || now.Sub(*last) > CustomerServiceWindow {
+			msg := "the customer has never written: only an approved template can start the conversation"
+			if last != nil {
+				msg = "the customer last wrote at " + last.UTC().Format(time.RFC3339) +
+					", more than 24 hours ago: only an approved template can be sent outside the customer service window"
+			}
+			return res, false, apperr.New(apperr.Unprocessable, msg).WithCode("outside_customer_service_window").
+				WithDetails(apperr.Detail{Field: "type", Issue: "free-form messages need a customer message in the last 24 hours; send a template"})
+		}
+	}
+
+	if !found {
+		av, err := marshal(newContactItem(contact))
+		if err != nil {
+			return res, false, err
+		}
+		items = append(items, s.put(av, "attribute_not_exists(pk)"))
+		res.ContactCreated = true
+	}
+	for _, k := range missing {
+		av, err := marshal(identItem{key: k, Type: typeIdentity, ContactID: contact.ID})
+		if err != nil {
+			return res, false, err
+		}
+		items = append(items, s.put(av, "attribute_not_exists(pk)"))
+	}
+	if convFound {
+		conv.MessageCount++
+		conv.LastMessageAt, conv.UpdatedAt = &now, now
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(conv.ID)}.av(),
+			UpdateExpression:         aws.String("SET last_message_at = :now, updated_at = :now ADD message_count :one"),
+			ConditionExpression:      aws.String("#st = :open"),
+			ExpressionAttributeNames: map[string]string{"#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":now": str(nowS), ":one": num("1"), ":open": str(ConversationOpen),
+			},
+		}})
+	} else {
+		conv = Conversation{
+			ID: id.New(id.Conversation, now), OrgID: org, ContactID: contact.ID, Status: ConversationOpen,
+			MessageCount: 1, LastMessageAt: &now, CreatedAt: now, UpdatedAt: now,
+		}
+		if m.FreeForm || found {
+			// Keep the window visible on the new conversation.
+			if last, err := s.lastInbound(ctx, org, contact.ID); err == nil {
+				conv.LastInboundAt = last
+			}
+		}
+		cv, err := marshal(newConvItem(conv))
+		if err != nil {
+			return res, false, err
+		}
+		ptr, err := marshal(openConvItem{key: key{contactConvsPK(org, contact.ID), openConvSK()}, Type: typeOpenConv, ConversationID: conv.ID})
+		if err != nil {
+			return res, false, err
+		}
+		// As on inbound: resolving a conversation removes the pointer, so
+		// the condition decides who opens the next one.
+		items = append(items, s.put(cv, "attribute_not_exists(pk)"), s.put(ptr, "attribute_not_exists(pk)"))
+		res.ConversationCreated = true
+	}
+
+	msg := Message{
+		ID: id.New(id.Message, now), OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Outbound,
+		Type: m.Type, Content: m.Content, Status: StatusQueued, ContextWAMID: m.ContextWAMID, Timestamp: now,
+		CreatedAt: now, To: recipient,
+	}
+	it := newMsgItem(msg)
+	it.SendState = SendQueued
+	mi, err := marshal(it)
+	if err != nil {
+		return res, false, err
+	}
+	items = append(items, s.put(mi, "attribute_not_exists(pk)"))
+	idemIdx := -1
+	if m.IdempotencyKey != "" {
+		ii, err := marshal(idemItem{
+			key: key{idemPK(org, m.IdempotencyKey), idemSK()}, Type: typeIdempotency, RequestHash: m.RequestHash,
+			MessageID: msg.ID, CreatedAt: nowS, ExpiresAt: now.Add(IdempotencyTTL).Unix(),
+		})
+		if err != nil {
+			return res, false, err
+		}
+		idemIdx = len(items)
+		items = append(items, s.put(ii, "attribute_not_exists(pk) OR expires_at < :now"))
+		items[idemIdx].Put.ExpressionAttributeValues = map[string]types.AttributeValue{":now": num(strconv.FormatInt(now.Unix(), 10))}
+	}
+	replay := false
+	err = s.transact(ctx, "accept outbound message", items, func(failed []bool) error {
+		if idemIdx >= 0 && failed[idemIdx] {
+			replay = true
+			return nil
+		}
+		return errRace
+	})
+	switch {
+	case replay:
+		r, found, err := s.replay(ctx, m)
+		if !found && err == nil {
+			return r, true, errRace
+		}
+		return r, false, err
+	case errors.Is(err, errRace):
+		return res, true, err
+	case err != nil:
+		return res, false, err
+	}
+	res.Message, res.Contact, res.Conversation = msg, contact, conv
+	return res, false, nil
+}
+
+// replay answers a request whose idempotency key was seen.
+func (s *Store) replay(ctx context.Context, m OutboundMessage) (OutboundResult, bool, error) {
+	var it idemItem
+	found, err := s.getItem(ctx, key{idemPK(m.OrgID, m.IdempotencyKey), idemSK()}, &it)
+	if err != nil || !found || it.ExpiresAt < s.now().Unix() {
+		return OutboundResult{}, false, err
+	}
+	if it.RequestHash != m.RequestHash {
+		return OutboundResult{}, true, apperr.New(apperr.Conflict,
+			"this Idempotency-Key was used with a different request; use a new key for a new message").
+			WithCode("idempotency_key_reused").With("message_id", it.MessageID)
+	}
+	msg, err := s.Message(ctx, m.OrgID, it.MessageID)
+	if err != nil {
+		return OutboundResult{}, true, err
+	}
+	return OutboundResult{Message: msg, Replayed: true, Enqueued: it.Enqueued}, true, nil
+}
+
+// MarkEnqueued records that an idempotent request's message reached the
+// queue, so a replay does not enqueue it again.
+func (s *Store) MarkEnqueued(ctx context.Context, org, idemKey string) error {
+	if idemKey == "" {
+		return nil
+	}
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{idemPK(org, idemKey), idemSK()},
+		"SET enqueued = :t", "attribute_exists(pk)",
+		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}))
+	if err != nil && !isConditionFailed(err) {
+		return unavailable("mark enqueued", err)
+	}
+	return nil
+}
+
+// lastInbound is the contact's latest customer message time, from its most
+// recent conversation (gsi1, newest first).
+func (s *Store) lastInbound(ctx context.Context, org, contactID string) (*time.Time, error) {
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		IndexName:              aws.String(IndexGSI1),
+		KeyConditionExpression: aws.String("gsi1pk = :p AND begins_with(gsi1sk, :c)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p": str(contactConvsPK(org, contactID)), ":c": str("CONV#"),
+		},
+		ScanIndexForward: aws.Bool(false),
+		Limit:            aws.Int32(3),
+	})
+	if err != nil {
+		return nil, unavailable("last inbound", err)
+	}
+	var latest *time.Time
+	for _, item := range res.Items {
+		var it convItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, fmt.Errorf("store: decode conversation: %w", err)
+		}
+		if t := parseTime(it.LastInboundAt); t != nil && (latest == nil || t.After(*latest)) {
+			latest = t
+		}
+	}
+	return latest, nil
+}
+
+// ---------------------------------------------------------------- sender
+
+// Claim is a sender's hold on a message while it sends it.
+type Claim struct {
+	Message Message
+	Token   string
+	State   string // the state found when the claim failed
+}
+
+// ErrNotClaimable means another sender holds the message or it is done.
+var ErrNotClaimable = errors.New("store: message is not claimable")
+
+// ClaimSend moves a queued message (or one whose previous sender's lease
+// expired) to sending. A message already accepted or failed, or held by a
+// live sender, answers ErrNotClaimable with the state found.
+func (s *Store) ClaimSend(ctx context.Context, org, msgID string, lease time.Duration) (Claim, error) {
+	now := s.now()
+	token := id.New("clm", now)
+	in := updateInput(s.table, key{msgPK(org, msgID), msgSK()},
+		"SET send_state = :sending, claim = :c, lease_until = :until ADD attempts :one",
+		"attribute_exists(pk) AND (send_state = :queued OR (send_state = :sending AND lease_until < :now))",
+		map[string]types.AttributeValue{
+			":sending": str(SendSending), ":queued": str(SendQueued), ":c": str(token),
+			":until": str(timestamp(now.Add(lease))), ":now": str(timestamp(now)), ":one": num("1"),
+		})
+	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	out, err := s.db.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			return Claim{}, apperr.New(apperr.NotFound, "message not found")
+		}
+		var it msgItem
+		_ = attributevalue.UnmarshalMap(ccf.Item, &it)
+		return Claim{Message: it.model(), State: it.SendState}, ErrNotClaimable
+	}
+	if err != nil {
+		return Claim{}, unavailable("claim message", err)
+	}
+	var it msgItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return Claim{}, fmt.Errorf("store: decode message: %w", err)
+	}
+	return Claim{Message: it.model(), Token: token, State: SendSending}, nil
+}
+
+// SendAccepted records Meta's wamid for a claimed message, with the wamid
+// lookup the status webhooks use, and returns statuses that arrived for the
+// wamid before it was known (to apply now).
+func (s *Store) SendAccepted(ctx context.Context, c Claim, wamid string) ([]StatusUpdate, error) {
+	m := c.Message
+	now := timestamp(s.now())
+	wi, err := marshal(wamidItem{
+		key: key{wamidPK(m.OrgID, wamid), wamidSK()}, Type: typeWamid, MessageID: m.ID,
+		ConversationID: m.ConversationID, ContactID: m.ContactID, CreatedAt: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.transact(ctx, "accept send", []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{msgPK(m.OrgID, m.ID), msgSK()}.av(),
+			UpdateExpression: aws.String("SET send_state = :acc, #st = :accepted, status_rank = :r, wamid = :w, accepted_at = :now, " +
+				"updated_at = :now, claim = :none"),
+			ConditionExpression:      aws.String("send_state = :sending AND claim = :c"),
+			ExpressionAttributeNames: map[string]string{"#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":acc": str(SendAccepted), ":accepted": str(StatusAccepted), ":r": num(strconv.Itoa(StatusRank(StatusAccepted))),
+				":w": str(wamid), ":now": str(now), ":none": str(""), ":sending": str(SendSending), ":c": str(c.Token),
+			},
+		}},
+		s.put(wi, "attribute_not_exists(pk)"),
+	}, func([]bool) error {
+		return fmt.Errorf("store: accept send of %s: %w", m.ID, ErrNotClaimable)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.earlyStatuses(ctx, m.OrgID, wamid)
+}
+
+// earlyStatuses lists statuses recorded for a wamid before its message had
+// it.
+func (s *Store) earlyStatuses(ctx context.Context, org, wamid string) ([]StatusUpdate, error) {
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :s)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(wamidPK(org, wamid)), ":s": str("STATUS#"),
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, unavailable("early statuses", err)
+	}
+	var out []StatusUpdate
+	for _, item := range res.Items {
+		var st statusItem
+		if err := attributevalue.UnmarshalMap(item, &st); err != nil {
+			return nil, fmt.Errorf("store: decode status: %w", err)
+		}
+		u := StatusUpdate{OrgID: org, WAMID: wamid, Status: st.Status, Raw: json.RawMessage(st.Raw)}
+		if t := parseTime(st.Timestamp); t != nil {
+			u.Timestamp = *t
+		}
+		if st.Errors != "" {
+			u.Errors = json.RawMessage(st.Errors)
+			var errs []struct {
+				Code      int    `json:"code"`
+				Title     string `json:"title"`
+				Message   string `json:"message"`
+				ErrorData struct {
+					Details string `json:"details"`
+				} `json:"error_data"`
+			}
+			if json.Unmarshal(u.Errors, &errs) == nil && len(errs) > 0 {
+				u.Error = &MessageError{Code: errs[0].Code, Title: errs[0].Title, Message: errs[0].Message, Details: errs[0].ErrorData.Details}
+			}
+		}
+		if st.Pricing != "" {
+			u.Pricing = json.RawMessage(st.Pricing)
+			var p struct {
+				Category string `json:"category"`
+				Billable *bool  `json:"billable"`
+			}
+			if json.Unmarshal(u.Pricing, &p) == nil {
+				u.PricingCategory, u.Billable = p.Category, p.Billable
+			}
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// SendRetry returns a claimed message to the queue after a retryable
+// failure.
+func (s *Store) SendRetry(ctx context.Context, c Claim, reason string) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{msgPK(c.Message.OrgID, c.Message.ID), msgSK()},
+		"SET send_state = :queued, claim = :none, last_error = :e, updated_at = :now", "send_state = :sending AND claim = :c",
+		map[string]types.AttributeValue{
+			":queued": str(SendQueued), ":none": str(""), ":e": str(reason), ":now": str(timestamp(s.now())),
+			":sending": str(SendSending), ":c": str(c.Token),
+		}))
+	if isConditionFailed(err) {
+		return fmt.Errorf("store: retry %s: %w", c.Message.ID, ErrNotClaimable)
+	}
+	if err != nil {
+		return unavailable("retry send", err)
+	}
+	return nil
+}
+
+// SendFailed marks a claimed message failed for good with the error.
+func (s *Store) SendFailed(ctx context.Context, c Claim, e MessageError) (Message, error) {
+	now := timestamp(s.now())
+	in := updateInput(s.table, key{msgPK(c.Message.OrgID, c.Message.ID), msgSK()},
+		"SET send_state = :failed, #st = :failed, status_rank = :r, failed_at = :now, updated_at = :now, claim = :none, "+
+			"error_code = :ec, error_title = :et, error_message = :em, error_details = :ed",
+		"send_state = :sending AND claim = :c",
+		map[string]types.AttributeValue{
+			":failed": str(SendFailed), ":r": num(strconv.Itoa(StatusRank(StatusFailed))), ":now": str(now), ":none": str(""),
+			":ec": num(strconv.Itoa(e.Code)), ":et": str(e.Title), ":em": str(e.Message), ":ed": str(e.Details),
+			":sending": str(SendSending), ":c": str(c.Token),
+		})
+	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := s.db.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		return Message{}, fmt.Errorf("store: fail %s: %w", c.Message.ID, ErrNotClaimable)
+	}
+	if err != nil {
+		return Message{}, unavailable("fail send", err)
+	}
+	var it msgItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return Message{}, fmt.Errorf("store: decode message: %w", err)
+	}
+	return it.model(), nil
+}
+
+// TakeSendSlot takes one of the per-second send slots of a phone number:
+// a counter item per (phone number, second) incremented only while under
+// the cap, so the cap holds across any number of concurrent senders. It
+// answers false when this second is full.
+func (s *Store) TakeSendSlot(ctx context.Context, phoneNumberID string, perSecond int) (bool, error) {
+	now := s.now()
+	sec := now.Unix()
+	in := updateInput(s.table, key{ratePK(phoneNumberID, sec), rateSK()},
+		"SET expires_at = :ttl, #t = :type ADD n :one", "attribute_not_exists(n) OR n < :cap",
+		map[string]types.AttributeValue{
+			":ttl": num(strconv.FormatInt(sec+120, 10)), ":one": num("1"), ":cap": num(strconv.Itoa(perSecond)), ":type": str(typeRate),
+		})
+	in.ExpressionAttributeNames = map[string]string{"#t": attrType}
+	_, err := s.db.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable("take send slot", err)
+	}
+	return true, nil
+}
