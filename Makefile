@@ -7,7 +7,7 @@ GO ?= go
 GOPATH := $(shell $(GO) env GOPATH)
 
 # Functions: directory under functions/ -> logical id in template.yaml.
-FUNCTIONS := api whatsapp-webhook
+FUNCTIONS := api whatsapp-webhook sender
 
 # Pinned tools.
 MOTO_VERSION        := 5.2.5
@@ -45,6 +45,8 @@ build-ApiFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
 build-WhatsAppWebhookFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/whatsapp-webhook
+build-SenderFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sender
 
 ## tools: the pinned Python tools in .local/venv and the Lambda Runtime Interface Emulator
 tools: venv rie

@@ -13,11 +13,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -31,7 +33,7 @@ func main() {
 func run(ctx context.Context) error {
 	log := lambdacontext.NewLogger()
 	env := map[string]string{}
-	for _, k := range []string{"TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION"} {
+	for _, k := range []string{"TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL"} {
 		if env[k] = os.Getenv(k); env[k] == "" {
 			return fmt.Errorf("%s is not set", k)
 		}
@@ -40,9 +42,12 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sec := secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
 	srv := api.New(api.Deps{
 		Store:        store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
-		Secrets:      secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
+		Secrets:      sec,
+		SecretWriter: sec,
+		Outbox:       sender.Enqueuer{SQS: sqs.NewFromConfig(cfg), QueueURL: env["OUTBOUND_QUEUE_URL"]},
 		Graph:        graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),
 		GraphVersion: env["GRAPH_API_VERSION"],
 		Log:          log,

@@ -25,6 +25,23 @@ type Store interface {
 	Message(ctx context.Context, org, id string) (store.Message, error)
 	ConversationMessages(ctx context.Context, org, conv, cursor string, limit int) (store.Page[store.Message], error)
 	MediaOwner(ctx context.Context, org, mediaID string) (string, string, error)
+	AcceptOutbound(ctx context.Context, m store.OutboundMessage) (store.OutboundResult, error)
+	MarkEnqueued(ctx context.Context, org, idemKey string) error
+	ClaimSend(ctx context.Context, org, msgID string, lease time.Duration) (store.Claim, error)
+	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
+	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
+	PutWhatsAppAccount(ctx context.Context, a store.WhatsAppAccount) (store.WhatsAppAccount, error)
+	MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error
+}
+
+// SecretWriter stores organisations' credentials.
+type SecretWriter interface {
+	Put(ctx context.Context, orgID, provider string, v any) error
+}
+
+// Outbox puts accepted messages on the outbound queue.
+type Outbox interface {
+	Enqueue(ctx context.Context, org, contactID, messageID string) error
 }
 
 // Secrets reads organisations' credentials.
@@ -36,6 +53,7 @@ type Secrets interface {
 type Graph interface {
 	MediaInfo(ctx context.Context, version, token, mediaID string) (graph.Media, error)
 	Download(ctx context.Context, mediaURL, token string, limit int64) ([]byte, string, bool, error)
+	GetPhoneNumber(ctx context.Context, version, phoneNumberID, token string) (graph.PhoneNumber, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -44,6 +62,8 @@ var _ Store = (*store.Store)(nil)
 type Server struct {
 	store        Store
 	secrets      Secrets
+	secretWriter SecretWriter
+	outbox       Outbox
 	graph        Graph
 	graphVersion string
 	log          *slog.Logger
@@ -54,6 +74,8 @@ type Server struct {
 type Deps struct {
 	Store        Store
 	Secrets      Secrets
+	SecretWriter SecretWriter // nil: settings are read-only
+	Outbox       Outbox       // nil: sending is not configured
 	Graph        Graph
 	GraphVersion string // default Graph API version
 	Log          *slog.Logger
@@ -62,7 +84,8 @@ type Deps struct {
 
 // New returns a Server.
 func New(d Deps) *Server {
-	return &Server{store: d.Store, secrets: d.Secrets, graph: d.Graph, graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
+	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, outbox: d.Outbox, graph: d.Graph,
+		graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
 }
 
 // Router builds the /v1 router.
@@ -71,7 +94,11 @@ func (s *Server) Router() *httpapi.Router {
 	auth := s.authenticate
 	rt.Handle(http.MethodGet, "/v1/health", s.health)
 	rt.Handle(http.MethodGet, "/v1/organization", s.organization, auth)
+	rt.Handle(http.MethodPost, "/v1/messages", s.sendMessage, auth)
 	rt.Handle(http.MethodGet, "/v1/messages/{id}", s.getMessage, auth)
+	rt.Handle(http.MethodGet, "/v1/settings/whatsapp", s.getWhatsApp, auth)
+	rt.Handle(http.MethodPut, "/v1/settings/whatsapp", s.putWhatsApp, auth)
+	rt.Handle(http.MethodPost, "/v1/settings/whatsapp/test", s.testWhatsApp, auth)
 	rt.Handle(http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages, auth)
 	rt.Handle(http.MethodGet, "/v1/media/{media_id}", s.media, auth)
 	return rt

@@ -1,0 +1,69 @@
+// Command sender is the Lambda function consuming the outbound FIFO queue:
+// it sends each message through the Graph API once. It only wires
+// dependencies; the work is in internal/sender.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pytake/pytake/internal/awsconf"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/store"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "sender:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	log := lambdacontext.NewLogger()
+	env := map[string]string{}
+	for _, k := range []string{"TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_QUEUE_URL"} {
+		if env[k] = os.Getenv(k); env[k] == "" {
+			return fmt.Errorf("%s is not set", k)
+		}
+	}
+	rate := 80
+	if v := os.Getenv("SEND_RATE_PER_SECOND"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("SEND_RATE_PER_SECOND must be a positive integer, got %q", v)
+		}
+		rate = n
+	}
+	cfg, err := awsconf.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	q := sqs.NewFromConfig(cfg)
+	s := sender.New(sender.Deps{
+		Store:         store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
+		Secrets:       secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
+		Graph:         graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 15 * time.Second}),
+		Queue:         q,
+		QueueURL:      env["OUTBOUND_QUEUE_URL"],
+		Events:        event.NewPublisher(q, env["EVENTS_QUEUE_URL"]),
+		GraphVersion:  env["GRAPH_API_VERSION"],
+		RatePerSecond: rate,
+		Log:           log,
+	})
+	lambda.StartWithOptions(s.Handle, lambda.WithContext(ctx))
+	return nil
+}

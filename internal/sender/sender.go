@@ -1,0 +1,383 @@
+// Package sender consumes the outbound FIFO queue and sends each message
+// through the Graph API, once.
+//
+// Per message: claim it (a conditional queued → sending transition with a
+// lease, so a redelivered queue message or a second sender finds it taken or
+// done), check the organisation's WhatsApp connection (an account Meta
+// refused with error 190 fails fast until its settings are saved again),
+// take a per-number send slot (the throughput cap, a DynamoDB counter per
+// phone number and second shared by every concurrent sender), POST it, and
+// record the wamid (statuses that beat us to it are applied then). Meta's
+// errors are classified: retryable ones go back to the queue with a backoff
+// (the queue message's visibility), terminal ones mark the message failed
+// (and the account unhealthy for account errors) and emit message.failed.
+//
+// The queue is FIFO with one message group per organisation and recipient;
+// after the first message of a batch that must be retried, the rest of the
+// batch is reported failed without being touched, so a recipient's
+// messages keep their order.
+package sender
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/outbound"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// Job is the body of an outbound queue message.
+type Job struct {
+	OrgID     string `json:"org_id"`
+	MessageID string `json:"message_id"`
+}
+
+// Store is what the sender needs from the store.
+type Store interface {
+	ClaimSend(ctx context.Context, org, msgID string, lease time.Duration) (store.Claim, error)
+	SendAccepted(ctx context.Context, c store.Claim, wamid string) ([]store.StatusUpdate, error)
+	SendRetry(ctx context.Context, c store.Claim, reason string) error
+	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
+	TakeSendSlot(ctx context.Context, phoneNumberID string, perSecond int) (bool, error)
+	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
+	MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error
+	ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error)
+	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
+	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
+}
+
+// Secrets reads credentials (cached) and forgets them when they change.
+type Secrets interface {
+	Get(ctx context.Context, orgID, provider string, v any) error
+	Forget(orgID, provider string)
+}
+
+// Graph sends messages.
+type Graph interface {
+	SendMessage(ctx context.Context, version, phoneNumberID, token string, body []byte) (graph.SendResult, error)
+}
+
+// Queue changes a queue message's visibility (the retry delay).
+type Queue interface {
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+// Publisher publishes events.
+type Publisher interface {
+	Publish(ctx context.Context, evs ...event.Event) error
+}
+
+// Deps wires a Sender.
+type Deps struct {
+	Store         Store
+	Secrets       Secrets
+	Graph         Graph
+	Queue         Queue
+	QueueURL      string
+	Events        Publisher
+	GraphVersion  string
+	RatePerSecond int           // per phone number (default 80)
+	Lease         time.Duration // how long a claim holds (default 60 s)
+	Log           *slog.Logger
+	Now           func() time.Time
+	Sleep         func(ctx context.Context, d time.Duration) error
+	Rand          func() float64
+}
+
+// Sender is the outbound queue consumer.
+type Sender struct {
+	d Deps
+
+	mu     sync.Mutex
+	loaded map[string]time.Time // org → when its credentials were read
+}
+
+// New returns a Sender with defaults filled in.
+func New(d Deps) *Sender {
+	if d.RatePerSecond <= 0 {
+		d.RatePerSecond = 80
+	}
+	if d.Lease <= 0 {
+		d.Lease = 60 * time.Second
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Sleep == nil {
+		d.Sleep = sleep
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Float64
+	}
+	return &Sender{d: d, loaded: map[string]time.Time{}}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// outcome of one message.
+type outcome int
+
+const (
+	done  outcome = iota // sent, failed for good, or nothing to do: delete it
+	retry                // keep it: it comes back after its visibility timeout
+)
+
+// Handle processes a batch, reporting the messages to keep.
+func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for i, rec := range ev.Records {
+		if s.process(ctx, rec) == retry {
+			// FIFO: keep this one and everything after it, untouched.
+			for _, r := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			}
+			break
+		}
+	}
+	return resp, nil
+}
+
+func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
+	var job Job
+	if err := json.Unmarshal([]byte(rec.Body), &job); err != nil || job.OrgID == "" || job.MessageID == "" {
+		s.d.Log.Error("outbound job is not valid; dropped", "sqs_message_id", rec.MessageId, "body_size", len(rec.Body))
+		return done
+	}
+	log := s.d.Log.With("org_id", job.OrgID, "message_id", job.MessageID)
+	claim, err := s.d.Store.ClaimSend(ctx, job.OrgID, job.MessageID, s.d.Lease)
+	switch {
+	case errors.Is(err, store.ErrNotClaimable):
+		if claim.State == store.SendSending {
+			// Another sender holds it: look again after its lease.
+			return s.later(ctx, rec, s.d.Lease, log)
+		}
+		log.Info("outbound message already handled", "state", claim.State)
+		return done
+	case apperr.Is(err, apperr.NotFound):
+		log.Error("outbound message not found; dropped")
+		return done
+	case err != nil:
+		log.Warn("claim failed", "error", err.Error())
+		return s.later(ctx, rec, s.backoff(1, 0), log)
+	}
+	return s.send(ctx, rec, claim, log)
+}
+
+func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim, log *slog.Logger) outcome {
+	m := c.Message
+	acct, err := s.d.Store.WhatsAppAccount(ctx, m.OrgID)
+	if apperr.Is(err, apperr.NotFound) {
+		return s.fail(ctx, c, store.MessageError{Code: 0, Title: "whatsapp_not_configured",
+			Message: "WhatsApp is not configured for this organization"}, log)
+	}
+	if err != nil {
+		return s.retry(ctx, rec, c, "store: "+err.Error(), 0, log)
+	}
+	if !acct.Healthy {
+		return s.fail(ctx, c, store.MessageError{Code: 190, Title: "whatsapp_connection_unhealthy",
+			Message: "the WhatsApp connection was refused by Meta (" + acct.UnhealthyReason + "); update the WhatsApp settings",
+		}, log)
+	}
+	var creds secrets.WhatsApp
+	if err := s.credentials(ctx, acct, &creds); err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return s.fail(ctx, c, store.MessageError{Title: "whatsapp_not_configured", Message: "WhatsApp credentials are missing"}, log)
+		}
+		return s.retry(ctx, rec, c, "secrets: "+err.Error(), 0, log)
+	}
+	body, err := outbound.MetaBody(m.To, outbound.Request{Type: m.Type, Content: m.Content, ContextWAMID: m.ContextWAMID})
+	if err != nil {
+		return s.fail(ctx, c, store.MessageError{Code: 100, Title: "invalid_message", Message: err.Error()}, log)
+	}
+	if err := s.slot(ctx, acct.PhoneNumberID); err != nil {
+		return s.retry(ctx, rec, c, "throughput: "+err.Error(), 0, log)
+	}
+	version := acct.GraphAPIVersion
+	if version == "" {
+		version = creds.GraphAPIVersion
+	}
+	if version == "" {
+		version = s.d.GraphVersion
+	}
+	res, err := s.d.Graph.SendMessage(ctx, version, acct.PhoneNumberID, creds.AccessToken, body)
+	if err != nil {
+		d := outbound.Classify(err)
+		merr := store.MessageError{Code: d.Code, Title: d.Class.String(), Message: d.Message, Details: d.Details}
+		switch {
+		case d.Class == outbound.FailAccount:
+			if uerr := s.d.Store.MarkWhatsAppUnhealthy(ctx, m.OrgID, "Meta error "+strconv.Itoa(d.Code)+": "+d.Message); uerr != nil {
+				log.Error("could not mark the WhatsApp connection unhealthy", "error", uerr.Error())
+			}
+			s.d.Secrets.Forget(m.OrgID, secrets.ProviderWhatsApp)
+			return s.fail(ctx, c, merr, log)
+		case d.Class == outbound.FailMessage:
+			return s.fail(ctx, c, merr, log)
+		case m.Attempts >= outbound.MaxAttempts:
+			merr.Message = "gave up after " + strconv.Itoa(m.Attempts) + " attempts: " + merr.Message
+			return s.fail(ctx, c, merr, log)
+		default:
+			return s.retry(ctx, rec, c, err.Error(), retryAfter(err), log)
+		}
+	}
+	early, err := s.acceptWithRetries(ctx, c, res.WAMID)
+	if err != nil {
+		// Sent, but the wamid is not recorded: keep the claim (its lease
+		// expires) rather than send it again now. Statuses for this wamid
+		// are recorded as unknown and matched when the lease is retaken.
+		log.Error("sent but not recorded", "wamid", res.WAMID, "error", err.Error())
+		return done
+	}
+	log.Info("sent", "wamid", res.WAMID, "attempts", m.Attempts)
+	for _, u := range early {
+		r, err := s.d.Store.ApplyStatus(ctx, u)
+		if err != nil || !r.Applied {
+			continue
+		}
+		s.publishMessage(ctx, "message."+u.Status, u.WAMID, r.Message, u.Status, log)
+	}
+	return done
+}
+
+func (s *Sender) acceptWithRetries(ctx context.Context, c store.Claim, wamid string) ([]store.StatusUpdate, error) {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var early []store.StatusUpdate
+		if early, err = s.d.Store.SendAccepted(ctx, c, wamid); err == nil || errors.Is(err, store.ErrNotClaimable) {
+			return early, err
+		}
+		_ = s.d.Sleep(ctx, time.Duration(100*(attempt+1))*time.Millisecond)
+	}
+	return nil, err
+}
+
+// credentials reads the organisation's secret, dropping the cached copy when
+// the settings were saved after it was read.
+func (s *Sender) credentials(ctx context.Context, acct store.WhatsAppAccount, v *secrets.WhatsApp) error {
+	s.mu.Lock()
+	loaded, ok := s.loaded[acct.OrgID]
+	if ok && acct.UpdatedAt.After(loaded) {
+		s.d.Secrets.Forget(acct.OrgID, secrets.ProviderWhatsApp)
+		ok = false
+	}
+	if !ok {
+		s.loaded[acct.OrgID] = s.d.Now()
+	}
+	s.mu.Unlock()
+	return s.d.Secrets.Get(ctx, acct.OrgID, secrets.ProviderWhatsApp, v)
+}
+
+// slot waits for a send slot of the number, up to a few seconds.
+func (s *Sender) slot(ctx context.Context, phoneNumberID string) error {
+	for i := 0; i < 50; i++ {
+		ok, err := s.d.Store.TakeSendSlot(ctx, phoneNumberID, s.d.RatePerSecond)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		now := s.d.Now()
+		wait := now.Truncate(time.Second).Add(time.Second).Sub(now) + time.Duration(s.d.Rand()*float64(20*time.Millisecond))
+		if err := s.d.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	return errors.New("no send slot for 50 seconds")
+}
+
+func (s *Sender) retry(ctx context.Context, rec events.SQSMessage, c store.Claim, reason string, after time.Duration, log *slog.Logger) outcome {
+	if err := s.d.Store.SendRetry(ctx, c, reason); err != nil {
+		log.Warn("could not release the claim; its lease will", "error", err.Error())
+	}
+	d := s.backoff(c.Message.Attempts, after)
+	log.Warn("send will be retried", "attempt", c.Message.Attempts, "delay", d.String(), "reason", reason)
+	return s.later(ctx, rec, d, log)
+}
+
+func (s *Sender) backoff(attempt int, after time.Duration) time.Duration {
+	return outbound.Backoff(attempt, after, s.d.Rand)
+}
+
+// later keeps the queue message, visible again after d.
+func (s *Sender) later(ctx context.Context, rec events.SQSMessage, d time.Duration, log *slog.Logger) outcome {
+	secs := int32(d / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	if secs > 43200 {
+		secs = 43200
+	}
+	if s.d.Queue != nil && rec.ReceiptHandle != "" {
+		if _, err := s.d.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+			QueueUrl: aws.String(s.d.QueueURL), ReceiptHandle: aws.String(rec.ReceiptHandle), VisibilityTimeout: secs,
+		}); err != nil {
+			log.Warn("could not set the retry delay; the queue's visibility timeout applies", "error", err.Error())
+		}
+	}
+	return retry
+}
+
+func (s *Sender) fail(ctx context.Context, c store.Claim, e store.MessageError, log *slog.Logger) outcome {
+	m, err := s.d.Store.SendFailed(ctx, c, e)
+	if err != nil {
+		log.Warn("could not mark the message failed", "error", err.Error())
+		return done
+	}
+	log.Warn("send failed for good", "code", e.Code, "reason", e.Title, "error_message", e.Message)
+	s.publishMessage(ctx, event.MessageFailed, m.ID, m, store.StatusFailed, log)
+	return done
+}
+
+func (s *Sender) publishMessage(ctx context.Context, name, subject string, m store.Message, status string, log *slog.Logger) {
+	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
+	if err != nil {
+		log.Error("event not published: contact", "event", name, "error", err.Error())
+		return
+	}
+	cv, err := s.d.Store.Conversation(ctx, m.OrgID, m.ConversationID)
+	if err != nil {
+		log.Error("event not published: conversation", "event", name, "error", err.Error())
+		return
+	}
+	m.Status = status
+	ev, err := event.MessageEvent(name, m.OrgID, subject, s.d.Now(), m, ct, cv)
+	if err == nil {
+		err = s.d.Events.Publish(ctx, ev)
+	}
+	if err != nil {
+		log.Error("event not published", "event", name, "error", err.Error())
+	}
+}
+
+// retryAfter reads a Retry-After hint from a Graph error, if any.
+func retryAfter(err error) time.Duration {
+	var ge *graph.Error
+	if errors.As(err, &ge) && ge.RetryAfter > 0 {
+		return ge.RetryAfter
+	}
+	return 0
+}
+

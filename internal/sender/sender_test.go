@@ -1,0 +1,426 @@
+package sender_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/store/storetest"
+)
+
+type fakeSecrets struct {
+	mu     sync.Mutex
+	creds  map[string]secrets.WhatsApp
+	gets   int
+	forgot int
+}
+
+func (f *fakeSecrets) Get(_ context.Context, org, _ string, v any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gets++
+	c, ok := f.creds[org]
+	if !ok {
+		return errors.New("no secret")
+	}
+	*(v.(*secrets.WhatsApp)) = c
+	return nil
+}
+func (f *fakeSecrets) Forget(string, string) { f.mu.Lock(); f.forgot++; f.mu.Unlock() }
+
+// fakeGraph answers sends from a script of errors, then wamids.
+type fakeGraph struct {
+	mu     sync.Mutex
+	errs   []error
+	sent   []string // bodies
+	tokens []string
+	n      int
+}
+
+func (g *fakeGraph) SendMessage(_ context.Context, version, phone, token string, body []byte) (graph.SendResult, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.tokens = append(g.tokens, token)
+	if len(g.errs) > 0 {
+		err := g.errs[0]
+		g.errs = g.errs[1:]
+		return graph.SendResult{}, err
+	}
+	g.sent = append(g.sent, string(body))
+	g.n++
+	return graph.SendResult{WAMID: "wamid.sim" + string(rune('A'+g.n))}, nil
+}
+
+type fakeQueue struct {
+	mu         sync.Mutex
+	visibility map[string]int32
+}
+
+func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.visibility[aws.ToString(in.ReceiptHandle)] = in.VisibilityTimeout
+	return &sqs.ChangeMessageVisibilityOutput{}, nil
+}
+
+type fakeEvents struct {
+	mu  sync.Mutex
+	evs []event.Event
+}
+
+func (f *fakeEvents) Publish(_ context.Context, evs ...event.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.evs = append(f.evs, evs...)
+	return nil
+}
+
+type env struct {
+	st    *store.Store
+	org   string
+	graph *fakeGraph
+	queue *fakeQueue
+	evs   *fakeEvents
+	sec   *fakeSecrets
+	s     *sender.Sender
+	now   time.Time
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	tb := storetest.New(t)
+	e := &env{now: time.Now()}
+	e.st = store.New(tb.Client, tb.Name, time.Now)
+	ctx := context.Background()
+	org, _ := e.st.CreateOrganization(ctx, "A")
+	e.org = org.ID
+	if _, err := e.st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "106540352242922", VerifyTokenHash: "h-" + org.ID}); err != nil {
+		t.Fatal(err)
+	}
+	e.graph = &fakeGraph{}
+	e.queue = &fakeQueue{visibility: map[string]int32{}}
+	e.evs = &fakeEvents{}
+	e.sec = &fakeSecrets{creds: map[string]secrets.WhatsApp{org.ID: {PhoneNumberID: "106540352242922", AccessToken: "tok"}}}
+	e.s = sender.New(sender.Deps{
+		Store: e.st, Secrets: e.sec, Graph: e.graph, Queue: e.queue, QueueURL: "q", Events: e.evs,
+		GraphVersion: "v26.0", RatePerSecond: 1000, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Sleep: func(context.Context, time.Duration) error { return nil }, Rand: func() float64 { return 0.5 },
+	})
+	return e
+}
+
+// queue accepts a template to a number and returns its SQS record.
+func (e *env) queueMsg(t *testing.T, to string) (store.Message, events.SQSMessage) {
+	t.Helper()
+	res, err := e.st.AcceptOutbound(context.Background(), store.OutboundMessage{
+		OrgID: e.org, To: store.Identity{WaID: to}, Type: "template",
+		Content: json.RawMessage(`{"name":"hello_world","language":{"code":"en_US"}}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(sender.Job{OrgID: e.org, MessageID: res.Message.ID})
+	return res.Message, events.SQSMessage{MessageId: "sqs-" + res.Message.ID, ReceiptHandle: "rh-" + res.Message.ID, Body: string(body)}
+}
+
+func (e *env) handle(t *testing.T, recs ...events.SQSMessage) []string {
+	t.Helper()
+	resp, err := e.s.Handle(context.Background(), events.SQSEvent{Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	return failed
+}
+
+func (e *env) msg(t *testing.T, id string) store.Message {
+	t.Helper()
+	m, err := e.st.Message(context.Background(), e.org, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestSendOnceEvenWhenRedelivered(t *testing.T) {
+	e := setup(t)
+	m, rec := e.queueMsg(t, "5511900000001")
+	if f := e.handle(t, rec); len(f) != 0 {
+		t.Fatalf("failures %v", f)
+	}
+	got := e.msg(t, m.ID)
+	if got.Status != store.StatusAccepted || got.WAMID == "" || len(e.graph.sent) != 1 {
+		t.Fatalf("after send: %+v, %d sends", got, len(e.graph.sent))
+	}
+	var body map[string]any
+	_ = json.Unmarshal([]byte(e.graph.sent[0]), &body)
+	if body["to"] != "5511900000001" || body["type"] != "template" || body["messaging_product"] != "whatsapp" {
+		t.Fatalf("Graph body %s", e.graph.sent[0])
+	}
+	// SQS delivers it again (at-least-once): nothing is sent twice.
+	if f := e.handle(t, rec); len(f) != 0 || len(e.graph.sent) != 1 {
+		t.Fatalf("redelivery: failures %v, %d sends", f, len(e.graph.sent))
+	}
+}
+
+func TestRetryableErrorsBackOff(t *testing.T) {
+	e := setup(t)
+	e.graph.errs = []error{
+		&graph.Error{HTTPStatus: 400, Code: 130429, Message: "Rate limit hit"},
+		&graph.Error{HTTPStatus: 503, Message: "unavailable"},
+		&net.OpError{Op: "dial", Err: errors.New("connection refused")},
+	}
+	m, rec := e.queueMsg(t, "5511900000002")
+	for i := 0; i < 3; i++ {
+		if f := e.handle(t, rec); len(f) != 1 || f[0] != rec.MessageId {
+			t.Fatalf("attempt %d: failures %v", i+1, f)
+		}
+		if got := e.msg(t, m.ID); got.Status != store.StatusQueued || got.LastError == "" {
+			t.Fatalf("attempt %d: %+v", i+1, got)
+		}
+		if v := e.queue.visibility[rec.ReceiptHandle]; v < 1 || v > 900 {
+			t.Fatalf("attempt %d: visibility %d", i+1, v)
+		}
+	}
+	if f := e.handle(t, rec); len(f) != 0 {
+		t.Fatalf("fourth attempt: %v", f)
+	}
+	if got := e.msg(t, m.ID); got.Status != store.StatusAccepted || got.Attempts != 4 {
+		t.Fatalf("after retries: %+v", got)
+	}
+}
+
+func TestTerminalErrors(t *testing.T) {
+	e := setup(t)
+	e.graph.errs = []error{&graph.Error{HTTPStatus: 400, Code: 131047, Message: "Re-engagement message", ErrorData: struct {
+		Details string `json:"details,omitempty"`
+	}{Details: "more than 24 hours"}}}
+	m, rec := e.queueMsg(t, "5511900000003")
+	if f := e.handle(t, rec); len(f) != 0 {
+		t.Fatalf("failures %v", f)
+	}
+	got := e.msg(t, m.ID)
+	if got.Status != store.StatusFailed || got.Error == nil || got.Error.Code != 131047 || got.Error.Details != "more than 24 hours" {
+		t.Fatalf("131047: %+v", got)
+	}
+	if len(e.evs.evs) != 1 || e.evs.evs[0].Event != event.MessageFailed {
+		t.Fatalf("events %+v", e.evs.evs)
+	}
+	// The account stays healthy after a message error.
+	if a, _ := e.st.WhatsAppAccount(context.Background(), e.org); !a.Healthy {
+		t.Fatal("131047 marked the account unhealthy")
+	}
+}
+
+func TestExpiredTokenFailsFastUntilSettingsChange(t *testing.T) {
+	e := setup(t)
+	e.graph.errs = []error{&graph.Error{HTTPStatus: 401, Code: 190, Message: "Error validating access token"}}
+	m1, r1 := e.queueMsg(t, "5511900000004")
+	m2, r2 := e.queueMsg(t, "5511900000005")
+	if f := e.handle(t, r1, r2); len(f) != 0 {
+		t.Fatalf("failures %v", f)
+	}
+	if got := e.msg(t, m1.ID); got.Status != store.StatusFailed || got.Error.Code != 190 {
+		t.Fatalf("first: %+v", got)
+	}
+	// The second never reached Meta: failed fast with a clear error.
+	got := e.msg(t, m2.ID)
+	if got.Status != store.StatusFailed || got.Error.Title != "whatsapp_connection_unhealthy" || len(e.graph.tokens) != 1 {
+		t.Fatalf("second: %+v, graph calls %d", got, len(e.graph.tokens))
+	}
+	if a, _ := e.st.WhatsAppAccount(context.Background(), e.org); a.Healthy {
+		t.Fatal("190 did not mark the account unhealthy")
+	}
+	// New settings: sends work again with the new token.
+	time.Sleep(2 * time.Millisecond)
+	e.sec.creds[e.org] = secrets.WhatsApp{PhoneNumberID: "106540352242922", AccessToken: "tok2"}
+	if _, err := e.st.PutWhatsAppAccount(context.Background(), store.WhatsAppAccount{OrgID: e.org, PhoneNumberID: "106540352242922", VerifyTokenHash: "h-" + e.org}); err != nil {
+		t.Fatal(err)
+	}
+	m3, r3 := e.queueMsg(t, "5511900000006")
+	if f := e.handle(t, r3); len(f) != 0 {
+		t.Fatalf("failures %v", f)
+	}
+	if got := e.msg(t, m3.ID); got.Status != store.StatusAccepted || e.graph.tokens[len(e.graph.tokens)-1] != "tok2" {
+		t.Fatalf("after new settings: %+v tokens %v", got, e.graph.tokens)
+	}
+}
+
+// FIFO: after a message must be retried, the rest of the batch is kept
+// untouched so no recipient's later message overtakes it.
+func TestBatchStopsAtFirstRetry(t *testing.T) {
+	e := setup(t)
+	m1, r1 := e.queueMsg(t, "5511900000007")
+	_, r2 := e.queueMsg(t, "5511900000007")
+	_, r3 := e.queueMsg(t, "5511900000008")
+	// The first goes; the next hits a throughput error.
+	resp := e.handle(t, r1)
+	if len(resp) != 0 || e.msg(t, m1.ID).Status != store.StatusAccepted {
+		t.Fatal("first message")
+	}
+	e.graph.errs = []error{&graph.Error{HTTPStatus: 400, Code: 130429}}
+	failed := e.handle(t, r2, r3)
+	if len(failed) != 2 || failed[0] != r2.MessageId || failed[1] != r3.MessageId {
+		t.Fatalf("failures %v", failed)
+	}
+	if len(e.graph.sent) != 1 {
+		t.Fatalf("the message after the retry was sent: %d sends", len(e.graph.sent))
+	}
+}
+
+func TestGivesUpAfterMaxAttempts(t *testing.T) {
+	e := setup(t)
+	m, rec := e.queueMsg(t, "5511900000009")
+	for i := 0; i < 20; i++ {
+		e.graph.errs = append(e.graph.errs, &graph.Error{HTTPStatus: 500, Code: 131000, Message: "Something went wrong"})
+	}
+	for i := 0; i < 20; i++ {
+		if f := e.handle(t, rec); len(f) == 0 {
+			break
+		}
+	}
+	got := e.msg(t, m.ID)
+	if got.Status != store.StatusFailed || got.Error == nil || got.Error.Code != 131000 {
+		t.Fatalf("after giving up: %+v", got)
+	}
+}
+
+func TestBadJobIsDropped(t *testing.T) {
+	e := setup(t)
+	if f := e.handle(t, events.SQSMessage{MessageId: "x", Body: "{"}); len(f) != 0 {
+		t.Fatalf("failures %v", f)
+	}
+	body, _ := json.Marshal(sender.Job{OrgID: e.org, MessageID: "msg_missing"})
+	if f := e.handle(t, events.SQSMessage{MessageId: "y", Body: string(body)}); len(f) != 0 {
+		t.Fatalf("failures %v", f)
+	}
+}
+
+// The cap holds across concurrent senders: no second sees more sends of a
+// number than the cap.
+func TestThroughputCapAcrossSenders(t *testing.T) {
+	e := setup(t)
+	const perSecond, n = 10, 40
+	slots := &slotRecorder{Store: e.st}
+	g := &timedGraph{onSend: func() {}}
+	var recs []events.SQSMessage
+	for i := 0; i < n; i++ {
+		_, r := e.queueMsg(t, fmt.Sprintf("55119100%05d", i))
+		recs = append(recs, r)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		s := sender.New(sender.Deps{
+			Store: slots, Secrets: e.sec, Graph: g, Queue: e.queue, QueueURL: "q", Events: e.evs,
+			GraphVersion: "v26.0", RatePerSecond: perSecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		part := recs[w*n/4 : (w+1)*n/4]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, r := range part {
+				if _, err := s.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{r}}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if g.n != n || len(slots.at) != n {
+		t.Fatalf("%d sends, %d slots, of %d", g.n, len(slots.at), n)
+	}
+	perSec := map[int64]int{}
+	for _, sec := range slots.at {
+		perSec[sec]++
+	}
+	if len(perSec) < n/perSecond {
+		t.Fatalf("%d messages at %d/s went out in %d seconds", n, perSecond, len(perSec))
+	}
+	for sec, c := range perSec {
+		if sec >= 0 && c > perSecond {
+			t.Fatalf("second %d had %d sends, cap %d", sec, c, perSecond)
+		}
+	}
+}
+
+type timedGraph struct {
+	mu     sync.Mutex
+	n      int
+	onSend func()
+}
+
+func (g *timedGraph) SendMessage(context.Context, string, string, string, []byte) (graph.SendResult, error) {
+	g.onSend()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.n++
+	return graph.SendResult{WAMID: "wamid.t" + time.Now().Format("150405.000000000") + string(rune('a'+g.n%26))}, nil
+}
+
+// slotRecorder notes the second of every slot taken.
+type slotRecorder struct {
+	*store.Store
+	mu sync.Mutex
+	at []int64
+}
+
+func (r *slotRecorder) TakeSendSlot(ctx context.Context, phone string, perSecond int) (bool, error) {
+	sec := time.Now().Unix()
+	ok, err := r.Store.TakeSendSlot(ctx, phone, perSecond)
+	if ok && time.Now().Unix() == sec {
+		r.mu.Lock()
+		r.at = append(r.at, sec)
+		r.mu.Unlock()
+	} else if ok {
+		// The second turned while the slot was taken: unknown which one.
+		r.mu.Lock()
+		r.at = append(r.at, -1)
+		r.mu.Unlock()
+	}
+	return ok, err
+}
+
+// The sample in events/sender is a valid SQS batch for the sender (a
+// message that does not exist is dropped, not retried forever).
+func TestEventSamples(t *testing.T) {
+	files, _ := filepath.Glob("../../events/sender/*.json")
+	if len(files) == 0 {
+		t.Fatal("no samples in events/sender")
+	}
+	e := setup(t)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev events.SQSEvent
+		if err := json.Unmarshal(b, &ev); err != nil || len(ev.Records) == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+		resp, err := e.s.Handle(context.Background(), ev)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: %+v %v", f, resp, err)
+		}
+	}
+}
