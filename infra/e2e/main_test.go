@@ -45,7 +45,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(state)
-	logs, err = os.Create(filepath.Join(state, "stack.log"))
+	logPath := filepath.Join(state, "stack.log")
+	if p := os.Getenv("PYTAKE_E2E_LOG"); p != "" {
+		logPath = p // kept after the run
+	}
+	logs, err = os.Create(logPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -46,6 +46,7 @@ func run() error {
 		Addr:     "127.0.0.1:" + envOr("PORT", "3000"),
 		RIE:      rie,
 		Moto:     envOr("MOTO_SERVER", filepath.Join(state, "venv", "bin", "moto_server")),
+		GraphURL: os.Getenv("WHATSAPP_GRAPH_URL"),
 		Log:      log,
 	})
 	if err != nil {
@@ -70,13 +71,14 @@ func run() error {
 	fmt.Printf(`
 PyTake is running at %[1]s (Ctrl-C stops it)
   AWS (moto):   %[2]s
+  Graph API:    %[6]s
   demo org:     %[3]s
   settings:     %[4]s
 
   curl %[1]s/v1/health
   curl -H "Authorization: Bearer %[5]s" %[1]s/v1/organization
 
-`, s.URL, s.Endpoint, demo.Organization.ID, envFile, demo.APIKey.Key)
+`, s.URL, s.Endpoint, demo.Organization.ID, envFile, demo.APIKey.Key, s.GraphURL)
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "\nstopping")
 	return nil

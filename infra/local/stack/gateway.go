@@ -128,7 +128,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeGatewayError(w, http.StatusInternalServerError, "Internal Server Error", reqID)
 		return
 	}
-	inv := g.invoker.Invoke(r.Context(), route.Function, payload)
+	// As on AWS, a client that hangs up does not cancel the invocation.
+	inv := g.invoker.Invoke(context.WithoutCancel(r.Context()), route.Function, payload)
 	if inv.Err != nil {
 		g.log.Error("function failed", "function", route.Function, "request_id", reqID, "error", inv.Err.Error())
 		writeGatewayError(w, http.StatusInternalServerError, "Internal Server Error", reqID)

@@ -238,7 +238,7 @@ func (p *Pool) Invoke(ctx context.Context, function string, payload []byte) Invo
 	}
 	defer func() { ch <- e }()
 	inv := e.invoke(ctx, payload)
-	if inv.Err != nil && !isHandledError(inv.Payload) {
+	if inv.Err != nil && ctx.Err() == nil && !isHandledError(inv.Payload) {
 		// Timed out, crashed or unreachable: start a fresh runtime.
 		p.mu.Lock()
 		e.stop()

@@ -78,6 +78,8 @@ func (s *Stack) DemoEnv(d Demo) map[string]string {
 	env["PYTAKE_API_KEY"] = d.APIKey.Key
 	env["PYTAKE_ORG_ID"] = d.Organization.ID
 	env["WHATSAPP_WEBHOOK_URL"] = s.URL + "/webhooks/whatsapp"
+	env["WHATSAPP_GRAPH_URL"] = s.GraphURL
+	env["WHATSAPP_ACCESS_TOKEN"] = d.WhatsApp.AccessToken
 	env["WHATSAPP_PHONE_NUMBER_ID"] = d.WhatsApp.PhoneNumberID
 	env["WHATSAPP_WABA_ID"] = d.WhatsApp.WABAID
 	env["WHATSAPP_VERIFY_TOKEN"] = d.WhatsApp.VerifyToken

@@ -3,6 +3,7 @@ package stack
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pytake/pytake/infra/local/graphsim"
 )
 
 // Config says where things are and how to run them.
@@ -35,8 +38,14 @@ type Config struct {
 	Region   string // default us-east-1
 	PerFunc  int    // emulators per function (default 2)
 	// ExtraEnv is added to every function's environment after the
-	// template's (the local Graph API simulator's URL, for instance).
+	// template's.
 	ExtraEnv map[string]string
+	// GraphURL is the Graph API the functions call. Empty: the stack runs
+	// the WhatsApp Cloud API simulator (graphsim) and points them at it.
+	GraphURL string
+	// StatusDelay is the simulator's pause before each status webhook
+	// (0: its default; negative: none).
+	StatusDelay time.Duration
 	Log      *slog.Logger // the stack's own log
 	Output   io.Writer    // functions' and moto's output (default os.Stderr)
 }
@@ -57,6 +66,8 @@ type Stack struct {
 	Functions []Function
 	Names     *Names
 	AWS       aws.Config
+	GraphURL  string        // what WHATSAPP_GRAPH_URL is for the functions
+	Sim       *graphsim.Sim // the simulator, unless Config.GraphURL was set
 
 	cfg    Config
 	pool   *Pool
@@ -132,6 +143,10 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	if err := <-built; err != nil {
 		return nil, err
 	}
+	s.URL = "http://" + ln.Addr().String()
+	if err := s.startGraph(runCtx); err != nil {
+		return nil, err
+	}
 	s.pool, err = StartPool(ctx, PoolConfig{
 		RIE: cfg.RIE, BinDir: binDir, PerFunc: cfg.PerFunc, Functions: fns,
 		Env:  s.functionEnv,
@@ -140,12 +155,12 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.URL = "http://" + ln.Addr().String()
 	var routes []Route
 	for _, f := range fns {
 		routes = append(routes, f.Routes...)
 	}
 	gw := NewGateway(routes, s.pool, cfg.Log, time.Now)
-	s.URL = "http://" + ln.Addr().String()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -161,11 +176,57 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 			if p.QueueURL == "" {
 				return nil, fmt.Errorf("%s: SQS event on unknown queue %s", f.LogicalID, q.Queue)
 			}
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); p.Run(runCtx) }()
+			// Concurrent batches, as Lambda runs them (bounded by the
+			// emulators; FIFO groups keep their order across pollers).
+			n := cfg.PerFunc
+			if n <= 0 {
+				n = 2
+			}
+			if q.MaxConcurrency > 0 && q.MaxConcurrency < n {
+				n = q.MaxConcurrency
+			}
+			for i := 0; i < n; i++ {
+				s.wg.Add(1)
+				go func() { defer s.wg.Done(); p.Run(runCtx) }()
+			}
 		}
 	}
 	return s, nil
+}
+
+// startGraph starts the WhatsApp Cloud API simulator on a free port, with
+// the demo organisation's number, posting its webhooks to the gateway.
+func (s *Stack) startGraph(ctx context.Context) error {
+	if s.cfg.GraphURL != "" {
+		s.GraphURL = s.cfg.GraphURL
+		return nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("graph simulator: %w", err)
+	}
+	s.Sim = graphsim.New(graphsim.Config{
+		WebhookURL:  s.URL + "/webhooks/whatsapp",
+		StatusDelay: s.cfg.StatusDelay,
+		AnyMedia:    true,
+		Log:         s.cfg.Log.With("component", "graphsim"),
+		Accounts: []graphsim.Account{{
+			PhoneNumberID: DemoPhoneNumberID, WABAID: DemoWABAID, DisplayPhoneNumber: "15550783881",
+			VerifiedName: "PyTake Demo", AccessToken: DemoAccessToken, AppSecret: DemoAppSecret,
+		}},
+	})
+	srv := &http.Server{Handler: s.Sim, ReadHeaderTimeout: 10 * time.Second}
+	s.GraphURL = "http://" + l.Addr().String()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		go func() {
+			<-ctx.Done()
+			_ = srv.Close()
+		}()
+		_ = srv.Serve(l)
+	}()
+	return nil
 }
 
 // Invoke calls a function directly, as `sam local invoke` would.
@@ -177,6 +238,9 @@ func (s *Stack) Invoke(ctx context.Context, function string, payload []byte) Inv
 func (s *Stack) Close() {
 	if s.cancel != nil {
 		s.cancel()
+	}
+	if s.Sim != nil {
+		s.Sim.Close()
 	}
 	s.wg.Wait()
 	if s.pool != nil {
@@ -197,7 +261,17 @@ func (s *Stack) startMoto(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(s.cfg.Moto, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	// moto_serial.py (embedded) runs moto's app with requests serialised;
+	// it runs on the Python next to moto_server, in the same venv.
+	script := filepath.Join(s.cfg.StateDir, "moto_serial.py")
+	if err := os.MkdirAll(s.cfg.StateDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(script, motoSerial, 0o644); err != nil {
+		return fmt.Errorf("write moto launcher: %w", err)
+	}
+	python := filepath.Join(filepath.Dir(s.cfg.Moto), "python")
+	cmd := exec.Command(python, script, "127.0.0.1", strconv.Itoa(port))
 	cmd.Stdout = io.Discard
 	cmd.Stderr = &prefixWriter{w: s.cfg.Output, prefix: "[moto] ", filter: motoNoise}
 	ownGroup(cmd)
@@ -222,6 +296,9 @@ func (s *Stack) startMoto(ctx context.Context) error {
 	}
 	return errors.New("moto_server does not answer")
 }
+
+//go:embed moto_serial.py
+var motoSerial []byte
 
 // motoNoise drops moto's per-request access log lines.
 func motoNoise(line string) bool {
@@ -285,6 +362,9 @@ func (s *Stack) FunctionEnv(logicalID string) (map[string]string, error) {
 			env, err := s.Names.Env(f.Env)
 			if err != nil {
 				return nil, err
+			}
+			if s.GraphURL != "" {
+				env["WHATSAPP_GRAPH_URL"] = s.GraphURL
 			}
 			for k, v := range s.cfg.ExtraEnv {
 				env[k] = v

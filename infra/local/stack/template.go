@@ -56,6 +56,7 @@ type QueueEvent struct {
 	Queue          string // logical id
 	BatchSize      int
 	ReportFailures bool // FunctionResponseTypes: [ReportBatchItemFailures]
+	MaxConcurrency int  // ScalingConfig.MaximumConcurrency (0: unset)
 }
 
 // LoadTemplate reads a SAM template.
@@ -151,7 +152,7 @@ func (t *Template) Functions(makefile string) ([]Function, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s.%s: %w", r.LogicalID, n, err)
 				}
-				qe := QueueEvent{Queue: q, BatchSize: intOr(p["BatchSize"], 10)}
+				qe := QueueEvent{Queue: q, BatchSize: intOr(p["BatchSize"], 10), MaxConcurrency: intOr(asMap(p["ScalingConfig"])["MaximumConcurrency"], 0)}
 				for _, rt := range asSlice(p["FunctionResponseTypes"]) {
 					if rt == "ReportBatchItemFailures" {
 						qe.ReportFailures = true

@@ -1,0 +1,148 @@
+"""moto_server with its backends serialised.
+
+moto's backends are not thread-safe: under concurrent requests a
+DynamoDB TransactWriteItems (which deep-copies the tables to roll back)
+fails with "dictionary changed size during iteration". Real AWS is
+concurrent; the local stack only needs each request to see a consistent
+backend, so requests run one at a time, except SQS long polls
+(ReceiveMessage), which wait without touching shared state for most of
+their time and would otherwise block everything.
+
+moto's TransactWriteItems also deep-copies every table it touches to be
+able to roll back, which makes each transaction cost as much as the whole
+table: a few thousand items in, the local stack crawls. Since requests are
+serialised here, the transaction is replaced by an equivalent one: check
+every condition first (DynamoDB forbids two actions on one item, so the
+order of checks does not matter), and only if all hold, apply the actions,
+keeping a copy of just the touched items to restore if applying fails.
+
+Usage: python moto_serial.py HOST PORT
+"""
+
+import os
+import signal
+import sys
+import threading
+
+from werkzeug.serving import run_simple
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+try:
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+except ImportError:  # older moto
+    MotoRequestHandler = None
+
+LOCK = threading.Lock()
+
+
+def patch_transactions():
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    def transact_write_items(self, transact_items):
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        seen = set()
+        plan = []
+        errors = []
+        for item in transact_items:
+            if len(list(item.keys())) > 1:
+                raise TransactWriteSingleOpException
+            op_type, op = next(iter(item.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+            table_name = op["TableName"]
+            table = self.get_table(table_name)
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            ident = (str(table_name), str(dict(sorted(key.items()))))
+            if ident in seen:
+                raise MultipleTransactionsException()
+            seen.add(ident)
+            current = self.get_item(table_name, key)
+            original_item = None
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                check = get_filter_expression(
+                    condition,
+                    op.get("ExpressionAttributeNames"),
+                    op.get("ExpressionAttributeValues"),
+                )
+                if not check.expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    errors.append(("ConditionalCheckFailed", "The conditional request failed", original_item))
+                    continue
+            errors.append((None, None, None))
+            plan.append((op_type, op, table_name, key, copy.deepcopy(current)))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        done = []
+        try:
+            for op_type, op, table_name, key, before in plan:
+                kwargs = dict(
+                    condition_expression=op.get("ConditionExpression"),
+                    expression_attribute_names=op.get("ExpressionAttributeNames"),
+                    expression_attribute_values=op.get("ExpressionAttributeValues"),
+                )
+                if op_type == "Put":
+                    self.put_item(table_name, op["Item"], **kwargs)
+                elif op_type == "Delete":
+                    self.delete_item(table_name, key, **kwargs)
+                elif op_type == "Update":
+                    self.update_item(table_name, key, update_expression=op["UpdateExpression"], **kwargs)
+                done.append((table_name, key, before))
+        except Exception:
+            for table_name, key, before in reversed(done):
+                try:
+                    if before is None:
+                        self.delete_item(table_name, key)
+                    else:
+                        self.put_item(table_name, before.to_json()["Attributes"])
+                except Exception:
+                    pass
+            raise
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def serial(app):
+    def wrapped(environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.endswith(".ReceiveMessage"):
+            return app(environ, start_response)
+        with LOCK:
+            return list(app(environ, start_response))
+
+    return wrapped
+
+
+def main():
+    host, port = sys.argv[1], int(sys.argv[2])
+    os.environ.setdefault("MOTO_PORT", str(port))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    patch_transactions()
+    app = DomainDispatcherApplication(create_backend_app)
+    kwargs = {"threaded": True}
+    if MotoRequestHandler is not None:
+        kwargs["request_handler"] = MotoRequestHandler
+    run_simple(host, port, serial(app), **kwargs)
+
+
+if __name__ == "__main__":
+    main()
