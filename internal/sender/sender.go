@@ -380,4 +380,3 @@ func retryAfter(err error) time.Duration {
 	}
 	return 0
 }
-

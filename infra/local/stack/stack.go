@@ -46,8 +46,8 @@ type Config struct {
 	// StatusDelay is the simulator's pause before each status webhook
 	// (0: its default; negative: none).
 	StatusDelay time.Duration
-	Log      *slog.Logger // the stack's own log
-	Output   io.Writer    // functions' and moto's output (default os.Stderr)
+	Log         *slog.Logger // the stack's own log
+	Output      io.Writer    // functions' and moto's output (default os.Stderr)
 }
 
 // Credentials every local client uses; moto accepts any.
