@@ -1,0 +1,326 @@
+package delivery
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The Standard Webhooks specification's own test vector.
+func TestHeadersStandardWebhooksVector(t *testing.T) {
+	const (
+		secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+		msgID  = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+		want   = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+	)
+	body := []byte(`{"test": 2432232314}`)
+	ts := time.Unix(1614265330, 0)
+	key, err := ParseSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Headers(msgID, ts, body, [][]byte{key})
+	if got := h.Get(HeaderSignature); got != want {
+		t.Errorf("webhook-signature = %q, want %q", got, want)
+	}
+	if got := h.Get(HeaderTimestamp); got != "1614265330" {
+		t.Errorf("webhook-timestamp = %q", got)
+	}
+	if got := h.Get(HeaderID); got != msgID {
+		t.Errorf("webhook-id = %q", got)
+	}
+	// The receiver side, with the spec's header only.
+	in := http.Header{}
+	in.Set("webhook-id", msgID)
+	in.Set("webhook-timestamp", "1614265330")
+	in.Set("webhook-signature", want)
+	if err := Verify(secret, in, body, ts.Add(4*time.Minute), 0); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+}
+
+// PyTake's own vector (also in ExampleHeaders), computed independently
+// with Python's hmac module.
+func TestHeadersPyTakeVector(t *testing.T) {
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	body := []byte(`{"id":"evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D","event":"message.received","timestamp":"2025-10-03T16:30:00Z","organization_id":"org_01K6NYQ2M4P6R8T0V2X4Z6B8D0","data":{"message":{"id":"msg_01K6NZ3F8Q","type":"text","content":{"text":"Olá <3"}}}}`)
+	key, err := ParseSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Headers("evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D", time.Date(2025, 10, 3, 16, 30, 0, 0, time.UTC), body, [][]byte{key})
+	want := map[string]string{
+		"Content-Type":       "application/json",
+		"User-Agent":         "PyTake-Webhooks/1",
+		"Webhook-Id":         "evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D",
+		"Webhook-Timestamp":  "1759509000",
+		"Webhook-Signature":  "v1,YmtOi3/QinsrQ+anQrjjIc3FPW6elWoZZfAXSR0i0No=",
+		"X-Pytake-Signature": "sha256=3fc5bf983150beca3ba7de79ae90446a2c0a8553f07cba5e7024807deee35c55",
+	}
+	if len(h) != len(want) {
+		t.Errorf("got %d headers, want %d: %v", len(h), len(want), h)
+	}
+	for name, v := range want {
+		if got := h[name]; len(got) != 1 || got[0] != v {
+			t.Errorf("%s = %q, want %q", name, got, v)
+		}
+	}
+}
+
+func TestHeadersRotation(t *testing.T) {
+	newest, older := mustSecret(t), mustSecret(t)
+	body := []byte(`{"event":"message.sent"}`)
+	ts := time.Unix(1759509000, 0)
+	h := Headers("evt_1", ts, body, [][]byte{mustParse(t, newest), mustParse(t, older)})
+
+	entries := strings.Split(h.Get(HeaderSignature), " ")
+	if len(entries) != 2 {
+		t.Fatalf("webhook-signature = %q, want two entries", h.Get(HeaderSignature))
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e, "v1,") {
+			t.Errorf("entry %q lacks v1,", e)
+		}
+	}
+	for _, s := range []string{newest, older} {
+		if err := Verify(s, h, body, ts, 0); err != nil {
+			t.Errorf("Verify with an active secret: %v", err)
+		}
+	}
+	if err := VerifyPyTake(newest, h.Get(HeaderPyTakeSignature), body); err != nil {
+		t.Errorf("X-PyTake-Signature is not keyed with the newest secret: %v", err)
+	}
+	if err := VerifyPyTake(older, h.Get(HeaderPyTakeSignature), body); !errors.Is(err, ErrNoMatchingSignature) {
+		t.Errorf("X-PyTake-Signature verified with the older secret: %v", err)
+	}
+}
+
+func TestHeadersNoKeys(t *testing.T) {
+	h := Headers("evt_1", time.Unix(1, 0), []byte(`{}`), nil)
+	if h.Get(HeaderSignature) != "" || h.Get(HeaderPyTakeSignature) != "" {
+		t.Errorf("signature headers without keys: %v", h)
+	}
+	if h.Get(HeaderID) != "evt_1" || h.Get(HeaderTimestamp) != "1" {
+		t.Errorf("headers = %v", h)
+	}
+}
+
+func TestNewSecret(t *testing.T) {
+	a, b := mustSecret(t), mustSecret(t)
+	if a == b {
+		t.Fatal("two secrets are equal")
+	}
+	if !strings.HasPrefix(a, "whsec_") {
+		t.Errorf("%q lacks whsec_", a)
+	}
+	if key := mustParse(t, a); len(key) != 32 {
+		t.Errorf("key is %d bytes, want 32", len(key))
+	}
+	if FormatSecret(mustParse(t, a)) != a {
+		t.Error("FormatSecret(ParseSecret(s)) != s")
+	}
+}
+
+func TestParseSecret(t *testing.T) {
+	b64 := func(n int) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb}, n)) }
+	tests := []struct {
+		name, secret string
+		size         int // 0: invalid
+	}{
+		{"spec secret, 24 bytes", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 24},
+		{"32 bytes", "whsec_" + b64(32), 32},
+		{"64 bytes", "whsec_" + b64(64), 64},
+		{"25 bytes, padded", "whsec_" + b64(25), 25},
+		{"empty", "", 0},
+		{"prefix only", "whsec_", 0},
+		{"no prefix", b64(32), 0},
+		{"guide's example secret", "abc123", 0},
+		{"upper-case prefix", "WHSEC_" + b64(32), 0},
+		{"23 bytes", "whsec_" + b64(23), 0},
+		{"65 bytes", "whsec_" + b64(65), 0},
+		{"padding missing", "whsec_" + strings.TrimRight(b64(25), "="), 0},
+		{"url-safe alphabet", "whsec_" + base64.URLEncoding.EncodeToString(bytes.Repeat([]byte{0xfb}, 32)), 0},
+		{"line break", "whsec_" + b64(24)[:16] + "\n" + b64(24)[16:], 0},
+		{"trailing space", "whsec_" + b64(32) + " ", 0},
+		{"not base64", "whsec_!!!!" + b64(30), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, err := ParseSecret(tt.secret)
+			if tt.size == 0 {
+				if !errors.Is(err, ErrInvalidSecret) {
+					t.Fatalf("err = %v, want ErrInvalidSecret", err)
+				}
+				if len(tt.secret) > 10 && strings.Contains(err.Error(), tt.secret[6:]) {
+					t.Errorf("the error quotes the secret: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(key) != tt.size {
+				t.Errorf("key is %d bytes, want %d", len(key), tt.size)
+			}
+			if FormatSecret(key) != tt.secret {
+				t.Errorf("FormatSecret = %q, want %q", FormatSecret(key), tt.secret)
+			}
+		})
+	}
+}
+
+func TestVerify(t *testing.T) {
+	secret := mustSecret(t)
+	other := mustSecret(t)
+	body := []byte(`{"id":"evt_1","event":"message.received"}`)
+	sent := time.Unix(1759509000, 0)
+	signed := func() http.Header { return Headers("evt_1", sent, body, [][]byte{mustParse(t, secret)}) }
+	with := func(name, value string) http.Header {
+		h := signed()
+		if value == "" {
+			h.Del(name)
+		} else {
+			h.Set(name, value)
+		}
+		return h
+	}
+	good := signed().Get(HeaderSignature)
+	otherSig := Headers("evt_1", sent, body, [][]byte{mustParse(t, other)}).Get(HeaderSignature)
+
+	tests := []struct {
+		name      string
+		secret    string
+		h         http.Header
+		body      []byte
+		now       time.Time
+		tolerance time.Duration
+		want      error
+	}{
+		{"valid", secret, signed(), body, sent, 0, nil},
+		{"valid, 5 min late", secret, signed(), body, sent.Add(5 * time.Minute), 0, nil},
+		{"valid, 5 min early", secret, signed(), body, sent.Add(-5 * time.Minute), 0, nil},
+		{"too old", secret, signed(), body, sent.Add(5*time.Minute + time.Second), 0, ErrTimestampOutOfRange},
+		{"too new", secret, signed(), body, sent.Add(-5*time.Minute - time.Second), 0, ErrTimestampOutOfRange},
+		{"custom tolerance", secret, signed(), body, sent.Add(time.Hour), 2 * time.Hour, nil},
+		{"tampered body", secret, signed(), []byte(`{"id":"evt_2","event":"message.received"}`), sent, 0, ErrNoMatchingSignature},
+		{"re-serialised body", secret, signed(), []byte(`{"id": "evt_1", "event": "message.received"}`), sent, 0, ErrNoMatchingSignature},
+		{"wrong secret", other, signed(), body, sent, 0, ErrNoMatchingSignature},
+		{"invalid secret", "abc123", signed(), body, sent, 0, ErrInvalidSecret},
+		{"tampered id", secret, with(HeaderID, "evt_2"), body, sent, 0, ErrNoMatchingSignature},
+		{"tampered timestamp", secret, with(HeaderTimestamp, "1759509001"), body, sent, 0, ErrNoMatchingSignature},
+		{"no id", secret, with(HeaderID, ""), body, sent, 0, ErrMissingHeader},
+		{"no timestamp", secret, with(HeaderTimestamp, ""), body, sent, 0, ErrMissingHeader},
+		{"no signature", secret, with(HeaderSignature, ""), body, sent, 0, ErrMissingHeader},
+		{"timestamp with sign", secret, with(HeaderTimestamp, "+1759509000"), body, sent, 0, ErrInvalidTimestamp},
+		{"timestamp in ms", secret, with(HeaderTimestamp, "1759509000000"), body, sent, 0, ErrTimestampOutOfRange},
+		{"timestamp huge", secret, with(HeaderTimestamp, "999999999999999999"), body, sent, 0, ErrTimestampOutOfRange},
+		{"timestamp too long", secret, with(HeaderTimestamp, "9999999999999999999999"), body, sent, 0, ErrInvalidTimestamp},
+		{"timestamp RFC 3339", secret, with(HeaderTimestamp, "2025-10-03T16:30:00Z"), body, sent, 0, ErrInvalidTimestamp},
+		{"second entry matches", secret, with(HeaderSignature, otherSig+" "+good), body, sent, 0, nil},
+		{"v2 entry ignored", secret, with(HeaderSignature, "v2,"+strings.TrimPrefix(good, "v1,")), body, sent, 0, ErrNoMatchingSignature},
+		{"entry without version", secret, with(HeaderSignature, strings.TrimPrefix(good, "v1,")), body, sent, 0, ErrNoMatchingSignature},
+		{"bad base64 then good", secret, with(HeaderSignature, "v1,@@@ "+good), body, sent, 0, nil},
+		{"truncated signature", secret, with(HeaderSignature, good[:20]), body, sent, 0, ErrNoMatchingSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Verify(tt.secret, tt.h, tt.body, tt.now, tt.tolerance)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Verify = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Verify = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyPyTake(t *testing.T) {
+	secret := mustSecret(t)
+	body := []byte(`{"event":"message.read"}`)
+	sig := Headers("evt_1", time.Unix(1, 0), body, [][]byte{mustParse(t, secret)}).Get(HeaderPyTakeSignature)
+	tests := []struct {
+		name, secret, header string
+		body                 []byte
+		want                 error
+	}{
+		{"valid", secret, sig, body, nil},
+		{"tampered body", secret, sig, []byte(`{"event":"message.sent"}`), ErrNoMatchingSignature},
+		{"wrong secret", mustSecret(t), sig, body, ErrNoMatchingSignature},
+		{"no prefix", secret, strings.TrimPrefix(sig, "sha256="), body, ErrNoMatchingSignature},
+		{"upper-case hex", secret, "sha256=" + strings.ToUpper(strings.TrimPrefix(sig, "sha256=")), body, ErrNoMatchingSignature},
+		{"missing", secret, "", body, ErrMissingHeader},
+		{"empty secret", "", sig, body, ErrInvalidSecret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := VerifyPyTake(tt.secret, tt.header, tt.body)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("VerifyPyTake = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	f.Add([]byte(`{"test": 2432232314}`), "msg_p5jXN8AQM9LWM0D4loKWxJek", int64(1614265330), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "1614265330")
+	f.Add([]byte{}, "evt_1", int64(0), "", "")
+	f.Add([]byte("\xff\x00"), "x", int64(-1), "v1, v1,,,", "-5")
+	key := bytes.Repeat([]byte{7}, 32)
+	secret := FormatSecret(key)
+	f.Fuzz(func(t *testing.T, body []byte, msgID string, unix int64, sigHeader, tsHeader string) {
+		// Arbitrary headers never panic.
+		h := http.Header{}
+		h.Set(HeaderID, msgID)
+		h.Set(HeaderTimestamp, tsHeader)
+		h.Set(HeaderSignature, sigHeader)
+		_ = Verify(secret, h, body, time.Unix(unix, 0), 0)
+		_ = VerifyPyTake(secret, sigHeader, body)
+
+		// What Headers signs, Verify accepts.
+		unix &= 1<<40 - 1 // non-negative and within a sane range
+		ts := time.Unix(unix, 0)
+		signed := Headers(msgID, ts, body, [][]byte{key})
+		if err := Verify(secret, signed, body, ts, time.Minute); err != nil {
+			// http.Header.Get cannot give back an empty id.
+			if msgID != "" || !errors.Is(err, ErrMissingHeader) {
+				t.Fatalf("round trip: %v", err)
+			}
+		}
+		if err := VerifyPyTake(secret, signed.Get(HeaderPyTakeSignature), body); err != nil {
+			t.Fatalf("X-PyTake-Signature round trip: %v", err)
+		}
+		if len(body) > 0 {
+			tampered := bytes.Clone(body)
+			tampered[0] ^= 1
+			if msgID != "" && Verify(secret, signed, tampered, ts, time.Minute) == nil {
+				t.Fatal("a tampered body verified")
+			}
+		}
+	})
+}
+
+func mustSecret(t testing.TB) string {
+	t.Helper()
+	s, err := NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func mustParse(t testing.TB, s string) []byte {
+	t.Helper()
+	key, err := ParseSecret(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
