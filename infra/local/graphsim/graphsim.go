@@ -48,11 +48,16 @@ type Config struct {
 	// generated media (as ids beginning with "media-" always do), so the
 	// numeric media ids of replayed webhook bodies can be downloaded.
 	AnyMedia bool
+	// WebhookTimeout bounds one webhook POST (default 10 s).
+	WebhookTimeout time.Duration
+	// MaxInFlight bounds concurrent webhook POSTs (default 8).
+	MaxInFlight int
 }
 
 // Sim is the simulator. It is an http.Handler; Close stops its background
 // webhook deliveries.
 type Sim struct {
+	inflight chan struct{}
 	cfg      Config
 	delay    time.Duration
 	accounts map[string]Account // by phone number id
@@ -105,7 +110,11 @@ func New(cfg Config) *Sim {
 	case delay < 0:
 		delay = 0
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 8
+	}
 	s := &Sim{
+		inflight: make(chan struct{}, cfg.MaxInFlight),
 		cfg:      cfg,
 		delay:    delay,
 		accounts: make(map[string]Account, len(cfg.Accounts)),

@@ -195,7 +195,19 @@ func (s *Sim) post(ctx context.Context, acct Account, body []byte) (int, error) 
 	if s.cfg.WebhookURL == "" {
 		return 0, errors.New("graphsim: no WebhookURL configured")
 	}
-	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
+	// At most MaxInFlight webhooks at a time, as Meta paces deliveries;
+	// a burst of sends must not become a burst of timeouts and retries.
+	select {
+	case s.inflight <- struct{}{}:
+		defer func() { <-s.inflight }()
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	timeout := s.cfg.WebhookTimeout
+	if timeout <= 0 {
+		timeout = webhookTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.WebhookURL, bytes.NewReader(body))
 	if err != nil {

@@ -16,9 +16,13 @@ every condition first (DynamoDB forbids two actions on one item, so the
 order of checks does not matter), and only if all hold, apply the actions,
 keeping a copy of just the touched items to restore if applying fails.
 
+And moto answers a Query on the table's key by sorting every item of the
+table; the launcher narrows that to the queried partition.
+
 Usage: python moto_serial.py HOST PORT
 """
 
+import logging
 import os
 import signal
 import sys
@@ -34,6 +38,36 @@ except ImportError:  # older moto
     MotoRequestHandler = None
 
 LOCK = threading.Lock()
+
+
+def patch_queries():
+    from moto.dynamodb.models.table import Table
+
+    original_query = Table.query
+    original_all_items = Table.all_items
+
+    def all_items(self):
+        part = getattr(self, "_serial_partition", None)
+        if part is None:
+            return original_all_items(self)
+        found = self.items.get(part)
+        if found is None:
+            return []
+        items = list(found.values()) if self.range_key_attr else [found]
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    def query(self, hash_key, *args, **kwargs):
+        index_name = kwargs["index_name"] if "index_name" in kwargs else (args[6] if len(args) > 6 else None)
+        if index_name or hash_key is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        self._serial_partition = hash_key
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            self._serial_partition = None
+
+    Table.all_items = all_items
+    Table.query = query
 
 
 def patch_transactions():
@@ -137,6 +171,8 @@ def main():
     os.environ.setdefault("MOTO_PORT", str(port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     patch_transactions()
+    patch_queries()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     app = DomainDispatcherApplication(create_backend_app)
     kwargs = {"threaded": True}
     if MotoRequestHandler is not None:

@@ -208,8 +208,14 @@ func (s *Stack) startGraph(ctx context.Context) error {
 	s.Sim = graphsim.New(graphsim.Config{
 		WebhookURL:  s.URL + "/webhooks/whatsapp",
 		StatusDelay: s.cfg.StatusDelay,
-		AnyMedia:    true,
-		Log:         s.cfg.Log.With("component", "graphsim"),
+		// Under a burst the webhook function queues behind its emulators;
+		// a short client timeout would make the simulator retry (as Meta
+		// does) and multiply the load.
+		HTTPClient:     &http.Client{Timeout: 2 * time.Minute},
+		WebhookTimeout: 2 * time.Minute,
+		MaxInFlight:    4,
+		AnyMedia:       true,
+		Log:            s.cfg.Log.With("component", "graphsim"),
 		Accounts: []graphsim.Account{{
 			PhoneNumberID: DemoPhoneNumberID, WABAID: DemoWABAID, DisplayPhoneNumber: "15550783881",
 			VerifiedName: "PyTake Demo", AccessToken: DemoAccessToken, AppSecret: DemoAppSecret,
