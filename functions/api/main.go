@@ -43,15 +43,19 @@ func run(ctx context.Context) error {
 		return err
 	}
 	sec := secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
+	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
 	srv := api.New(api.Deps{
-		Store:        store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
+		Store:        st,
 		Secrets:      sec,
 		SecretWriter: sec,
 		Outbox:       sender.Enqueuer{SQS: sqs.NewFromConfig(cfg), QueueURL: env["OUTBOUND_QUEUE_URL"]},
-		Graph:        graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),
-		GraphVersion: env["GRAPH_API_VERSION"],
-		Log:          log,
-		Now:          time.Now,
+		Webhooks:     st,
+		// Only the local stack may subscribe http:// and loopback URLs.
+		InsecureWebhooks: os.Getenv("PYTAKE_LOCAL") == "1",
+		Graph:            graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),
+		GraphVersion:     env["GRAPH_API_VERSION"],
+		Log:              log,
+		Now:              time.Now,
 	})
 	lambda.StartWithOptions(srv.Router().Serve, lambda.WithContext(ctx))
 	return nil

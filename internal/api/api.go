@@ -64,10 +64,14 @@ type Server struct {
 	secrets      Secrets
 	secretWriter SecretWriter
 	outbox       Outbox
-	graph        Graph
-	graphVersion string
-	log          *slog.Logger
-	now          func() time.Time
+	hooks        WebhookStore
+	// insecureWebhooks allows http:// and loopback webhook URLs (the
+	// local stack only).
+	insecureWebhooks bool
+	graph            Graph
+	graphVersion     string
+	log              *slog.Logger
+	now              func() time.Time
 }
 
 // Deps are the Server's collaborators.
@@ -76,15 +80,20 @@ type Deps struct {
 	Secrets      Secrets
 	SecretWriter SecretWriter // nil: settings are read-only
 	Outbox       Outbox       // nil: sending is not configured
-	Graph        Graph
-	GraphVersion string // default Graph API version
-	Log          *slog.Logger
-	Now          func() time.Time
+	Webhooks     WebhookStore // nil: webhooks are not configured
+	// InsecureWebhooks allows http:// and loopback webhook URLs; only the
+	// local stack sets it (PYTAKE_LOCAL=1).
+	InsecureWebhooks bool
+	Graph            Graph
+	GraphVersion     string // default Graph API version
+	Log              *slog.Logger
+	Now              func() time.Time
 }
 
 // New returns a Server.
 func New(d Deps) *Server {
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, outbox: d.Outbox, graph: d.Graph,
+		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
 }
 
@@ -99,6 +108,13 @@ func (s *Server) Router() *httpapi.Router {
 	rt.Handle(http.MethodGet, "/v1/settings/whatsapp", s.getWhatsApp, auth)
 	rt.Handle(http.MethodPut, "/v1/settings/whatsapp", s.putWhatsApp, auth)
 	rt.Handle(http.MethodPost, "/v1/settings/whatsapp/test", s.testWhatsApp, auth)
+	rt.Handle(http.MethodGet, "/v1/webhooks/events", s.webhookEvents, auth)
+	rt.Handle(http.MethodPost, "/v1/webhooks", s.createWebhook, auth)
+	rt.Handle(http.MethodGet, "/v1/webhooks", s.listWebhooks, auth)
+	rt.Handle(http.MethodGet, "/v1/webhooks/{id}", s.getWebhook, auth)
+	rt.Handle(http.MethodPatch, "/v1/webhooks/{id}", s.patchWebhook, auth)
+	rt.Handle(http.MethodDelete, "/v1/webhooks/{id}", s.deleteWebhook, auth)
+	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/rotate-secret", s.rotateWebhookSecret, auth)
 	rt.Handle(http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages, auth)
 	rt.Handle(http.MethodGet, "/v1/media/{media_id}", s.media, auth)
 	return rt

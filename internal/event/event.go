@@ -28,6 +28,7 @@ const (
 	ContactUpdated       = "contact.updated"
 	ConversationCreated  = "conversation.created"
 	ConversationResolved = "conversation.resolved"
+	WebhookTest          = "webhook.test"
 	// WhatsAppPrefix prefixes events for other Meta webhook fields
 	// (whatsapp.message_template_status_update, ...).
 	WhatsAppPrefix = "whatsapp."

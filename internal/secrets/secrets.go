@@ -108,6 +108,25 @@ func (s *Store) Put(ctx context.Context, orgID, provider string, v any) error {
 	return nil
 }
 
+// Delete removes a secret at once (no recovery window): it belonged to
+// something that no longer exists.
+func (s *Store) Delete(ctx context.Context, orgID, provider string) error {
+	name := s.Name(orgID, provider)
+	d, ok := s.api.(interface {
+		DeleteSecret(ctx context.Context, in *secretsmanager.DeleteSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
+	})
+	if !ok {
+		return fmt.Errorf("secrets: delete %s: client cannot delete", name)
+	}
+	_, err := d.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	var nf *smtypes.ResourceNotFoundException
+	if err != nil && !errors.As(err, &nf) {
+		return apperr.New(apperr.Unavailable, "the secret store is unavailable, retry").WithCause(fmt.Errorf("secrets: delete %s: %w", name, err))
+	}
+	s.Forget(orgID, provider)
+	return nil
+}
+
 // Forget drops a cached secret (after it is known to be stale).
 func (s *Store) Forget(orgID, provider string) {
 	s.mu.Lock()
@@ -124,6 +143,33 @@ type WhatsApp struct {
 	WABAID          string `json:"waba_id,omitempty"`
 	GraphAPIVersion string `json:"graph_api_version,omitempty"`
 }
+
+// WebhookSecrets are a webhook subscription's signing secrets, newest
+// first; a rotated-out secret keeps signing until ExpiresAt.
+type WebhookSecrets struct {
+	Secrets []SigningSecret `json:"secrets"`
+}
+
+// SigningSecret is one whsec_ secret.
+type SigningSecret struct {
+	Secret    string     `json:"secret"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Active are the secrets still signing at now, newest first.
+func (w WebhookSecrets) Active(now time.Time) []SigningSecret {
+	var out []SigningSecret
+	for _, s := range w.Secrets {
+		if s.ExpiresAt == nil || now.Before(*s.ExpiresAt) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ProviderWebhook names a webhook subscription's signing secrets.
+func ProviderWebhook(webhookID string) string { return "webhooks/" + webhookID }
 
 // ProviderWhatsApp names the WhatsApp credentials secret.
 const ProviderWhatsApp = "whatsapp"

@@ -33,6 +33,7 @@ import (
 // | media → message     | ORG#<org>#MEDIA#<media>| MEDIA              |                 | ownership check for /v1/media      |
 // | webhook field record| ORG#<org>#WAFIELD      | <sortable id>      |                 | non-message Meta fields, TTL 30 d  |
 // | unroutable input    | UNROUTED#<yyyy-mm-dd>  | <sortable id>      |                 | bad JSON, unknown phone id; TTL 14 d |
+// | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active; secrets in Secrets Manager |
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
 // | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n < cap; TTL 2 min         |
 //
@@ -56,6 +57,8 @@ import (
 // 15. Statuses that beat the sender to the wamid: Query ORG#<org>#WAMID#<wamid>,
 //     sk begins_with STATUS#, after the wamid is stored.
 // 16. Per-number throughput: conditional ADD on RATE#<phone>#<second> / RATE.
+// 17. An organisation's webhooks (listing, fan-out): Query pk = ORG#<org>,
+//     sk begins_with WEBHOOK# (at most MaxWebhooks).
 //
 // Uniqueness and dedupe are decided by conditional writes, never by
 // read-then-write; writes that touch several items use one transaction.
@@ -93,6 +96,7 @@ const (
 	typeUnrouted     = "unrouted"
 	typeIdempotency  = "idempotency_key"
 	typeRate         = "send_rate"
+	typeWebhook      = "webhook"
 )
 
 func orgPK(org string) string   { return "ORG#" + org }

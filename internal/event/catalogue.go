@@ -1,0 +1,100 @@
+package event
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/pytake/pytake/internal/store"
+)
+
+// Kind describes one event name in the catalogue.
+type Kind struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Sample      Event  `json:"sample"`
+}
+
+// Wildcards a subscription may use besides catalogue names.
+const (
+	All          = "*"
+	AnyWhatsApp  = WhatsAppPrefix + "*"
+	sampleOrg    = "org_01JBZ5K7Q3XW8Y2N4M6P9R1T3V"
+	sampleAtUnix = 1796040000
+)
+
+// Catalogue lists every event PyTake emits, each with a sample payload in
+// exactly the live shape.
+func Catalogue() []Kind {
+	at := time.Unix(sampleAtUnix, 0).UTC()
+	contact := store.Contact{ID: "ct_01JBZ5K7Q3XW8Y2N4M6P9R1T3W", WhatsAppID: "5511999999999", ProfileName: "João Silva",
+		Tags: []string{"customer"}, Attributes: map[string]any{"plan": "pro"}, CreatedAt: at}
+	conv := store.Conversation{ID: "cv_01JBZ5K7Q3XW8Y2N4M6P9R1T3X", Status: store.ConversationOpen, ContactID: contact.ID}
+	in := store.Message{ID: "msg_01JBZ5K7Q3XW8Y2N4M6P9R1T3Y", WAMID: "wamid.HBgNNTUxMTk5OTk5OTk5ORUCABIYFjNFQjBDRkE", Direction: store.Inbound,
+		Type: "text", Content: json.RawMessage(`{"text":"Olá, preciso de ajuda"}`), Status: store.StatusReceived, Timestamp: at, ConversationID: conv.ID}
+	out := store.Message{ID: "msg_01JBZ5K7Q3XW8Y2N4M6P9R1T3Z", WAMID: "wamid.HBgNNTUxMTk5OTk5OTk5ORUCABEYEjQyNTg5QkU1", Direction: store.Outbound,
+		Type: "text", Content: json.RawMessage(`{"body":"Olá! Como posso ajudar?"}`), Timestamp: at, ConversationID: conv.ID}
+	msg := func(name string, m store.Message, status string) Event {
+		m.Status = status
+		if status == store.StatusFailed {
+			m.Error = &store.MessageError{Code: 131047, Title: "Re-engagement message", Message: "Re-engagement message",
+				Details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number."}
+		}
+		e, _ := MessageEvent(name, sampleOrg, m.ID, at, m, contact, conv)
+		return e
+	}
+	other := func(name string, data any) Event {
+		e, _ := New(StableID(sampleOrg, name, "sample"), name, sampleOrg, at, data)
+		return e
+	}
+	resolved := conv
+	resolved.Status = store.ConversationResolved
+	return []Kind{
+		{MessageReceived, "A customer sent a message (any type; content is typed, raw JSON kept).", msg(MessageReceived, in, store.StatusReceived)},
+		{MessageSent, "Meta sent one of our messages.", msg(MessageSent, out, store.StatusSent)},
+		{MessageDelivered, "One of our messages reached the customer's phone.", msg(MessageDelivered, out, store.StatusDelivered)},
+		{MessageRead, "The customer read one of our messages.", msg(MessageRead, out, store.StatusRead)},
+		{MessageFailed, "One of our messages failed for good (Meta's code and details in message.error).", msg(MessageFailed, out, store.StatusFailed)},
+		{ContactCreated, "A contact was created (first message from a new number, or through the API).",
+			other(ContactCreated, map[string]any{"contact": ViewContact(contact)})},
+		{ContactUpdated, "A contact's name, tags or attributes changed.", other(ContactUpdated, map[string]any{"contact": ViewContact(contact)})},
+		{ConversationCreated, "A conversation was opened.",
+			other(ConversationCreated, map[string]any{"conversation": ViewConversation(conv), "contact": ViewContact(contact)})},
+		{ConversationResolved, "A conversation was resolved.",
+			other(ConversationResolved, map[string]any{"conversation": ViewConversation(resolved), "contact": ViewContact(contact),
+				"resolution_time": 5400, "satisfaction": 5})},
+		{WebhookTest, "Sent by POST /v1/webhooks/{id}/test.", other(WebhookTest, map[string]any{"message": "This is a test event from PyTake."})},
+		{AnyWhatsApp, "Other Meta webhook fields (template status and quality, account alerts, errors), as whatsapp.<field> with Meta's raw value.",
+			other(WhatsAppPrefix+"message_template_status_update", map[string]any{"field": "message_template_status_update",
+				"value": json.RawMessage(`{"event":"APPROVED","message_template_id":12345678,"message_template_name":"order_update","message_template_language":"pt_BR"}`)})},
+	}
+}
+
+// Known says whether a subscription filter names events PyTake emits.
+func Known(filter string) bool {
+	if filter == All || filter == AnyWhatsApp {
+		return true
+	}
+	if strings.HasPrefix(filter, WhatsAppPrefix) && len(filter) > len(WhatsAppPrefix) {
+		return true
+	}
+	for _, k := range Catalogue() {
+		if k.Name == filter {
+			return true
+		}
+	}
+	return false
+}
+
+// Matches says whether an event name passes a subscription's filters.
+func Matches(filters []string, name string) bool {
+	for _, f := range filters {
+		switch {
+		case f == All, f == name:
+			return true
+		case f == AnyWhatsApp && strings.HasPrefix(name, WhatsAppPrefix):
+			return true
+		}
+	}
+	return false
+}
