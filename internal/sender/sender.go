@@ -289,9 +289,14 @@ func (s *Sender) credentials(ctx context.Context, acct store.WhatsAppAccount, v 
 	return s.d.Secrets.Get(ctx, acct.OrgID, secrets.ProviderWhatsApp, v)
 }
 
-// slot waits for a send slot of the number, up to a few seconds.
+// slot waits for a send slot of the number; it gives up (the message is
+// retried through the queue) rather than run into the invocation's
+// deadline.
 func (s *Sender) slot(ctx context.Context, phoneNumberID string) error {
 	for i := 0; i < 50; i++ {
+		if dl, ok := ctx.Deadline(); ok && dl.Sub(s.d.Now()) < 3*time.Second {
+			return errors.New("no send slot before the invocation's deadline")
+		}
 		ok, err := s.d.Store.TakeSendSlot(ctx, phoneNumberID, s.d.RatePerSecond)
 		if err != nil {
 			return err
