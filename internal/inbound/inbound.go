@@ -37,6 +37,7 @@ type Store interface {
 	OrgByWABAID(ctx context.Context, wabaID string) (string, error)
 	RecordInbound(ctx context.Context, in store.InboundMessage) (store.InboundResult, error)
 	MarkEventsSent(ctx context.Context, org, wamid string) error
+	MarkStatusEventsSent(ctx context.Context, org, msgID, status string) error
 	ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error)
 	ChangeIdentity(ctx context.Context, org string, old, updated store.Identity) (store.Contact, error)
 	RecordWebhookField(ctx context.Context, org, field string, value json.RawMessage) (string, error)

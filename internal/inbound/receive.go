@@ -270,7 +270,8 @@ func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus) erro
 	switch u.Status {
 	case "sent", "delivered", "read", "failed":
 	default:
-		return nil // "played" and future statuses: recorded on the timeline only
+		// "played" and future statuses: recorded on the timeline only.
+		return w.store.MarkStatusEventsSent(ctx, org, res.Message.ID, u.Status)
 	}
 	ct, err := w.store.Contact(ctx, org, res.Message.ContactID)
 	if err != nil {
@@ -286,5 +287,8 @@ func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus) erro
 	if err != nil {
 		return err
 	}
-	return w.events.Publish(ctx, ev)
+	if err := w.events.Publish(ctx, ev); err != nil {
+		return err
+	}
+	return w.store.MarkStatusEventsSent(ctx, org, res.Message.ID, u.Status)
 }

@@ -56,6 +56,7 @@ func (m *memStore) MarkWhatsAppUnhealthy(context.Context, string, string) error 
 func (m *memStore) ApplyStatus(context.Context, store.StatusUpdate) (store.StatusResult, error) {
 	return store.StatusResult{}, nil
 }
+func (m *memStore) MarkStatusEventsSent(context.Context, string, string, string) error { return nil }
 func (m *memStore) Contact(context.Context, string, string) (store.Contact, error) {
 	return store.Contact{}, nil
 }

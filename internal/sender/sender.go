@@ -56,6 +56,7 @@ type Store interface {
 	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
 	MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error
 	ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error)
+	MarkStatusEventsSent(ctx context.Context, org, msgID, status string) error
 	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
 	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
 }
@@ -256,7 +257,11 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		if err != nil || !r.Applied {
 			continue
 		}
-		s.publishMessage(ctx, "message."+u.Status, u.WAMID, r.Message, u.Status, log)
+		if s.publishMessage(ctx, "message."+u.Status, u.WAMID, r.Message, u.Status, log) {
+			if err := s.d.Store.MarkStatusEventsSent(ctx, m.OrgID, m.ID, u.Status); err != nil {
+				log.Warn("status event published, not marked", "status", u.Status, "error", err.Error())
+			}
+		}
 	}
 	return done
 }
@@ -356,16 +361,16 @@ func (s *Sender) fail(ctx context.Context, c store.Claim, e store.MessageError, 
 	return done
 }
 
-func (s *Sender) publishMessage(ctx context.Context, name, subject string, m store.Message, status string, log *slog.Logger) {
+func (s *Sender) publishMessage(ctx context.Context, name, subject string, m store.Message, status string, log *slog.Logger) bool {
 	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
 	if err != nil {
 		log.Error("event not published: contact", "event", name, "error", err.Error())
-		return
+		return false
 	}
 	cv, err := s.d.Store.Conversation(ctx, m.OrgID, m.ConversationID)
 	if err != nil {
 		log.Error("event not published: conversation", "event", name, "error", err.Error())
-		return
+		return false
 	}
 	m.Status = status
 	ev, err := event.MessageEvent(name, m.OrgID, subject, s.d.Now(), m, ct, cv)
@@ -374,7 +379,9 @@ func (s *Sender) publishMessage(ctx context.Context, name, subject string, m sto
 	}
 	if err != nil {
 		log.Error("event not published", "event", name, "error", err.Error())
+		return false
 	}
+	return true
 }
 
 // retryAfter reads a Retry-After hint from a Graph error, if any.

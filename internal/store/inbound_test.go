@@ -259,6 +259,9 @@ func TestStatusesOnlyMoveForward(t *testing.T) {
 				}
 				if r.Applied {
 					applied++
+					if err := s.MarkStatusEventsSent(ctx, org.ID, m.ID, st); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			got, err := s.Message(ctx, org.ID, m.ID)
@@ -331,5 +334,33 @@ func TestCursorFromAnotherConversationIsRefused(t *testing.T) {
 	}
 	if _, err := s.Message(ctx, b.ID, ra.Message.ID); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("B reads A's message: %v", err)
+	}
+}
+
+// A status whose event was never confirmed published is handed out again
+// to a later redelivery (after the lease), so the event is not lost.
+func TestStatusEventsPendingAreRedelivered(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	org, _ := s.CreateOrganization(ctx, "A")
+	m := outbound(t, s, org.ID, c, "wamid.pending")
+	u := store.StatusUpdate{OrgID: org.ID, WAMID: m.WAMID, Status: "delivered", Timestamp: c.Now()}
+	if r, err := s.ApplyStatus(ctx, u); err != nil || !r.Applied {
+		t.Fatalf("first: %+v %v", r, err)
+	}
+	// The publish failed; Meta retries at once: the first may still be publishing.
+	if _, err := s.ApplyStatus(ctx, u); apperr.KindOf(err) != apperr.Unavailable {
+		t.Fatalf("retry within the lease: %v", err)
+	}
+	c.Add(store.EventLease + time.Second)
+	r, err := s.ApplyStatus(ctx, u)
+	if err != nil || !r.Applied || r.Message.ID != m.ID {
+		t.Fatalf("retry after the lease: %+v %v", r, err)
+	}
+	if err := s.MarkStatusEventsSent(ctx, org.ID, m.ID, "delivered"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.ApplyStatus(ctx, u); err != nil || r.Applied {
+		t.Fatalf("after publishing: %+v %v", r, err)
 	}
 }

@@ -71,6 +71,7 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, 
 
 	mk := key{msgPK(u.OrgID, wi.MessageID), msgSK()}
 	st.key = key{msgPK(u.OrgID, wi.MessageID), statusSK(u.Status)}
+	st.EventsPending = true // cleared by MarkStatusEventsSent once published
 	av, err := marshal(st)
 	if err != nil {
 		return StatusResult{}, err
@@ -119,7 +120,7 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, 
 		return StatusResult{}, err
 	}
 	if dup {
-		return StatusResult{}, nil
+		return s.duplicateStatus(ctx, u.OrgID, wi.MessageID, u.Status)
 	}
 	// Forward only: the condition decides, so concurrent statuses settle on
 	// the highest rank whatever order they land in.
@@ -155,6 +156,38 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, 
 	}
 	res.Message = it.model()
 	return res, nil
+}
+
+// duplicateStatus answers a (wamid, status) seen before. If its events were
+// never confirmed published (the first delivery failed after storing it),
+// the caller gets it again as applied, to publish now; within EventLease
+// the first delivery may still be publishing, so Meta is asked to retry.
+func (s *Store) duplicateStatus(ctx context.Context, org, msgID, status string) (StatusResult, error) {
+	var st statusItem
+	found, err := s.getItem(ctx, key{msgPK(org, msgID), statusSK(status)}, &st)
+	if err != nil || !found || !st.EventsPending {
+		return StatusResult{}, err
+	}
+	if at := parseTime(st.ReceivedAt); at != nil && s.now().Sub(*at) < EventLease {
+		return StatusResult{}, apperr.New(apperr.Unavailable, "this status is being processed, retry").WithCause(ErrEventsInFlight)
+	}
+	m, err := s.Message(ctx, org, msgID)
+	if err != nil {
+		return StatusResult{}, err
+	}
+	return StatusResult{Applied: true, Message: m}, nil
+}
+
+// MarkStatusEventsSent records that the events of a (message, status) were
+// published.
+func (s *Store) MarkStatusEventsSent(ctx context.Context, org, msgID, status string) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{msgPK(org, msgID), statusSK(status)},
+		"SET events_pending = :f", "attribute_exists(pk)",
+		map[string]types.AttributeValue{":f": &types.AttributeValueMemberBOOL{Value: false}}))
+	if err != nil && !isConditionFailed(err) {
+		return unavailable("mark status events sent", err)
+	}
+	return nil
 }
 
 func (st statusItem) entry() StatusEntry {
