@@ -7,7 +7,7 @@ GO ?= go
 GOPATH := $(shell $(GO) env GOPATH)
 
 # Functions: directory under functions/ -> logical id in template.yaml.
-FUNCTIONS := api whatsapp-webhook sender
+FUNCTIONS := api whatsapp-webhook sender dispatcher
 
 # Pinned tools.
 MOTO_VERSION        := 5.2.5
@@ -47,6 +47,8 @@ build-WhatsAppWebhookFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/whatsapp-webhook
 build-SenderFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sender
+build-DispatcherFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/dispatcher
 
 ## tools: the pinned Python tools in .local/venv and the Lambda Runtime Interface Emulator
 tools: venv rie

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/awsconf"
+	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
@@ -44,12 +45,15 @@ func run(ctx context.Context) error {
 	}
 	sec := secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
+	q := sqs.NewFromConfig(cfg)
 	srv := api.New(api.Deps{
-		Store:        st,
-		Secrets:      sec,
-		SecretWriter: sec,
-		Outbox:       sender.Enqueuer{SQS: sqs.NewFromConfig(cfg), QueueURL: env["OUTBOUND_QUEUE_URL"]},
-		Webhooks:     st,
+		Store:         st,
+		Secrets:       sec,
+		SecretWriter:  sec,
+		Outbox:        sender.Enqueuer{SQS: q, QueueURL: env["OUTBOUND_QUEUE_URL"]},
+		Webhooks:      st,
+		Deliveries:    st,
+		DeliveryQueue: deliveryQueue{sqs: q, url: os.Getenv("DELIVERIES_QUEUE_URL")},
 		// Only the local stack may subscribe http:// and loopback URLs.
 		InsecureWebhooks: os.Getenv("PYTAKE_LOCAL") == "1",
 		Graph:            graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),
@@ -59,4 +63,14 @@ func run(ctx context.Context) error {
 	})
 	lambda.StartWithOptions(srv.Router().Serve, lambda.WithContext(ctx))
 	return nil
+}
+
+// deliveryQueue sends webhook delivery jobs to the dispatcher.
+type deliveryQueue struct {
+	sqs *sqs.Client
+	url string
+}
+
+func (d deliveryQueue) Enqueue(ctx context.Context, jobs ...dispatch.Job) error {
+	return dispatch.EnqueueJobs(ctx, d.sqs, d.url, jobs...)
 }

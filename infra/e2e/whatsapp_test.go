@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/infra/local/stack"
 	"github.com/pytake/pytake/internal/whatsapp"
@@ -38,32 +36,49 @@ type envelope struct {
 	Data           json.RawMessage `json:"data"`
 }
 
-// drainEvents reads the events queue, deleting what it reads, until at
-// least want events named name and containing match have arrived and the
-// queue is empty (or time runs out).
+// drainEvents waits until at least want events named name and containing
+// match have gone through the dispatcher (which keeps each emitted event's
+// exact bytes as a sample), then returns them all: a duplicate emission
+// would show as a second sample with its own id.
 func drainEvents(t *testing.T, name, match string, want int) []envelope {
 	t.Helper()
-	c := sqs.NewFromConfig(st.AWS)
-	queue := st.Names.Refs["EventsQueue"]
 	var got []envelope
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		samples, err := st.Store().EventSamples(context.Background(), demo.Organization.ID, name, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out.Messages) == 0 && len(got) >= want {
-			break
-		}
-		for _, m := range out.Messages {
+		got = got[:0]
+		for _, b := range samples {
 			var e envelope
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
-				t.Fatalf("event is not JSON: %s", aws.ToString(m.Body))
+			if err := json.Unmarshal(b, &e); err != nil {
+				t.Fatalf("event is not JSON: %s", b)
 			}
-			if e.Event == name && strings.Contains(string(e.Data), match) {
+			if strings.Contains(string(e.Data), match) {
 				got = append(got, e)
 			}
-			_, _ = c.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(queue), ReceiptHandle: m.ReceiptHandle})
+		}
+		if len(got) >= want {
+			time.Sleep(500 * time.Millisecond) // let a duplicate, if any, land too
+			return drainOnce(t, name, match)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return got
+}
+
+func drainOnce(t *testing.T, name, match string) []envelope {
+	samples, err := st.Store().EventSamples(context.Background(), demo.Organization.ID, name, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []envelope
+	for _, b := range samples {
+		var e envelope
+		_ = json.Unmarshal(b, &e)
+		if strings.Contains(string(e.Data), match) {
+			got = append(got, e)
 		}
 	}
 	return got

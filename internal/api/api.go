@@ -60,11 +60,13 @@ var _ Store = (*store.Store)(nil)
 
 // Server holds the API's dependencies.
 type Server struct {
-	store        Store
-	secrets      Secrets
-	secretWriter SecretWriter
-	outbox       Outbox
-	hooks        WebhookStore
+	store         Store
+	secrets       Secrets
+	secretWriter  SecretWriter
+	outbox        Outbox
+	hooks         WebhookStore
+	deliveries    DeliveryStore
+	deliveryQueue DeliveryQueue
 	// insecureWebhooks allows http:// and loopback webhook URLs (the
 	// local stack only).
 	insecureWebhooks bool
@@ -76,11 +78,13 @@ type Server struct {
 
 // Deps are the Server's collaborators.
 type Deps struct {
-	Store        Store
-	Secrets      Secrets
-	SecretWriter SecretWriter // nil: settings are read-only
-	Outbox       Outbox       // nil: sending is not configured
-	Webhooks     WebhookStore // nil: webhooks are not configured
+	Store         Store
+	Secrets       Secrets
+	SecretWriter  SecretWriter // nil: settings are read-only
+	Outbox        Outbox       // nil: sending is not configured
+	Webhooks      WebhookStore // nil: webhooks are not configured
+	Deliveries    DeliveryStore
+	DeliveryQueue DeliveryQueue
 	// InsecureWebhooks allows http:// and loopback webhook URLs; only the
 	// local stack sets it (PYTAKE_LOCAL=1).
 	InsecureWebhooks bool
@@ -93,7 +97,7 @@ type Deps struct {
 // New returns a Server.
 func New(d Deps) *Server {
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, outbox: d.Outbox, graph: d.Graph,
-		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks,
+		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
 }
 
@@ -115,6 +119,12 @@ func (s *Server) Router() *httpapi.Router {
 	rt.Handle(http.MethodPatch, "/v1/webhooks/{id}", s.patchWebhook, auth)
 	rt.Handle(http.MethodDelete, "/v1/webhooks/{id}", s.deleteWebhook, auth)
 	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/rotate-secret", s.rotateWebhookSecret, auth)
+	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/test", s.testWebhook, auth)
+	rt.Handle(http.MethodGet, "/v1/webhooks/{id}/deliveries", s.listDeliveries, auth)
+	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", s.retryDelivery, auth)
+	rt.Handle(http.MethodPost, "/v1/hooks", s.createHook, auth)
+	rt.Handle(http.MethodDelete, "/v1/hooks/{id}", s.deleteWebhook, auth)
+	rt.Handle(http.MethodGet, "/v1/hooks/samples/{event}", s.hookSamples, auth)
 	rt.Handle(http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages, auth)
 	rt.Handle(http.MethodGet, "/v1/media/{media_id}", s.media, auth)
 	return rt

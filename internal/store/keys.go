@@ -34,6 +34,8 @@ import (
 // | webhook field record| ORG#<org>#WAFIELD      | <sortable id>      |                 | non-message Meta fields, TTL 30 d  |
 // | unroutable input    | UNROUTED#<yyyy-mm-dd>  | <sortable id>      |                 | bad JSON, unknown phone id; TTL 14 d |
 // | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active; secrets in Secrets Manager |
+// | webhook delivery    | ORG#<org>#WEBHOOK#<wh> | DLV#<time>_<hash>  |                 | exact body, status, attempts; TTL 30 d |
+// | recent event        | ORG#<org>#EVENTS#<name>| <time>#<event id>  |                 | exact body, for Zapier samples; TTL 7 d |
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
 // | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n < cap; TTL 2 min         |
 //
@@ -59,6 +61,9 @@ import (
 // 16. Per-number throughput: conditional ADD on RATE#<phone>#<second> / RATE.
 // 17. An organisation's webhooks (listing, fan-out): Query pk = ORG#<org>,
 //     sk begins_with WEBHOOK# (at most MaxWebhooks).
+// 18. A webhook's deliveries, newest first: Query ORG#<org>#WEBHOOK#<wh>, sk
+//     begins_with DLV#, descending; one delivery: GetItem (its id holds both).
+// 19. Latest events of a name (samples): Query ORG#<org>#EVENTS#<name>, descending.
 //
 // Uniqueness and dedupe are decided by conditional writes, never by
 // read-then-write; writes that touch several items use one transaction.
@@ -97,6 +102,8 @@ const (
 	typeIdempotency  = "idempotency_key"
 	typeRate         = "send_rate"
 	typeWebhook      = "webhook"
+	typeDelivery     = "webhook_delivery"
+	typeEventSample  = "event_sample"
 )
 
 func orgPK(org string) string   { return "ORG#" + org }

@@ -372,6 +372,9 @@ func (s *Stack) FunctionEnv(logicalID string) (map[string]string, error) {
 			if s.GraphURL != "" {
 				env["WHATSAPP_GRAPH_URL"] = s.GraphURL
 			}
+			// Webhook retries on a 1/100 schedule locally (5 s becomes
+			// 50 ms, 5 min 3 s), so the whole schedule is observable.
+			env["WEBHOOK_RETRY_SCALE"] = "0.01"
 			for k, v := range s.cfg.ExtraEnv {
 				env[k] = v
 			}

@@ -1,0 +1,67 @@
+// Command dispatcher is the Lambda function that delivers events to
+// integrators' webhooks: it fans events (events queue) out to delivery jobs
+// (deliveries queue) and performs them. It only wires dependencies; the work
+// is in internal/dispatch.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pytake/pytake/internal/awsconf"
+	"github.com/pytake/pytake/internal/delivery"
+	"github.com/pytake/pytake/internal/dispatch"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/store"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "dispatcher:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	log := lambdacontext.NewLogger()
+	env := map[string]string{}
+	for _, k := range []string{"TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL"} {
+		if env[k] = os.Getenv(k); env[k] == "" {
+			return fmt.Errorf("%s is not set", k)
+		}
+	}
+	scale := 0.0
+	if v := os.Getenv("WEBHOOK_RETRY_SCALE"); v != "" && os.Getenv("PYTAKE_LOCAL") == "1" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			return fmt.Errorf("WEBHOOK_RETRY_SCALE must be in (0, 1], got %q", v)
+		}
+		scale = f
+	}
+	cfg, err := awsconf.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	d := dispatch.New(dispatch.Deps{
+		Store:           store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
+		Secrets:         secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
+		Queue:           sqs.NewFromConfig(cfg),
+		DeliveriesQueue: env["DELIVERIES_QUEUE_URL"],
+		// 10 s per attempt, no redirects, the dialled address checked;
+		// loopback receivers only on the local stack.
+		HTTP:       delivery.NewClient(delivery.ClientOptions{Timeout: 10 * time.Second, AllowLoopback: os.Getenv("PYTAKE_LOCAL") == "1"}),
+		Log:        log,
+		RetryScale: scale,
+	})
+	lambda.StartWithOptions(d.Handle, lambda.WithContext(ctx))
+	return nil
+}

@@ -1,0 +1,341 @@
+// Package dispatch delivers events to integrators' webhooks.
+//
+// Two SQS sources feed one function. Events (from the events queue) are
+// fanned out: each active subscription whose filter matches gets a
+// delivery record (its id derived from the event and the subscription, so
+// a redelivered event fans out once) holding the exact bytes to send, and
+// a delivery job on the deliveries queue. Delivery jobs are attempted
+// independently and concurrently, so one slow or failing endpoint never
+// holds up another: a signed POST through the SSRF-guarded client (10 s,
+// no redirects), every attempt recorded. A failure is retried on Svix's
+// schedule by leaving the job on the queue with its visibility set to the
+// next delay (durable: nothing sleeps); 410 Gone disables the
+// subscription; after the last attempt the delivery is failed, and a
+// subscription failing for 5 days is disabled.
+package dispatch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/delivery"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// DisableAfter is how long a subscription may fail before it is disabled.
+const DisableAfter = 5 * 24 * time.Hour
+
+// Job is the body of a deliveries-queue message.
+type Job struct {
+	OrgID      string `json:"org_id"`
+	WebhookID  string `json:"webhook_id"`
+	DeliveryID string `json:"delivery_id"`
+}
+
+// Store is what dispatching needs from the store.
+type Store interface {
+	Webhooks(ctx context.Context, org string) ([]store.Webhook, error)
+	Webhook(ctx context.Context, org, id string) (store.Webhook, error)
+	CreateDelivery(ctx context.Context, d store.Delivery) (store.Delivery, bool, error)
+	Delivery(ctx context.Context, org, webhookID, id string) (store.Delivery, error)
+	RecordAttempt(ctx context.Context, d store.Delivery, a store.Attempt, status string) (store.Delivery, error)
+	RecordEventSample(ctx context.Context, org, name, eventID string, at time.Time, body []byte) error
+	MarkWebhookFailing(ctx context.Context, org, webhookID string) (time.Time, error)
+	MarkWebhookHealthy(ctx context.Context, org, webhookID string) error
+	DisableWebhook(ctx context.Context, org, webhookID, reason string) error
+}
+
+// Secrets reads signing secrets.
+type Secrets interface {
+	Get(ctx context.Context, orgID, provider string, v any) error
+}
+
+// Queue sends delivery jobs and delays retries.
+type Queue interface {
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+// Deps wires a Dispatcher.
+type Deps struct {
+	Store           Store
+	Secrets         Secrets
+	Queue           Queue
+	DeliveriesQueue string // URL
+	HTTP            *http.Client
+	Log             *slog.Logger
+	Now             func() time.Time
+	Rand            func() float64
+	// RetryScale multiplies retry delays (0: 1). Only the local stack sets
+	// it, so end-to-end tests see the whole schedule in seconds.
+	RetryScale float64
+}
+
+// Dispatcher is the dispatcher function's handler.
+type Dispatcher struct{ d Deps }
+
+// New returns a Dispatcher.
+func New(d Deps) *Dispatcher {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Float64
+	}
+	return &Dispatcher{d: d}
+}
+
+// Handle processes a batch from either queue, concurrently, and reports
+// the messages to keep (retries and failures to fan out).
+func (p *Dispatcher) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		resp events.SQSEventResponse
+	)
+	for _, rec := range ev.Records {
+		wg.Add(1)
+		go func(rec events.SQSMessage) {
+			defer wg.Done()
+			if !p.process(ctx, rec) {
+				mu.Lock()
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+				mu.Unlock()
+			}
+		}(rec)
+	}
+	wg.Wait()
+	return resp, nil
+}
+
+// process handles one record; false keeps it on its queue.
+func (p *Dispatcher) process(ctx context.Context, rec events.SQSMessage) bool {
+	var probe struct {
+		DeliveryID string `json:"delivery_id"`
+		Event      string `json:"event"`
+	}
+	if err := json.Unmarshal([]byte(rec.Body), &probe); err != nil {
+		p.d.Log.Error("queue message is not JSON; dropped", "sqs_message_id", rec.MessageId)
+		return true
+	}
+	if probe.DeliveryID != "" {
+		var job Job
+		_ = json.Unmarshal([]byte(rec.Body), &job)
+		return p.deliver(ctx, rec, job)
+	}
+	if err := p.fanOut(ctx, []byte(rec.Body)); err != nil {
+		p.d.Log.Warn("fan-out failed; the event comes back", "error", err.Error())
+		return false
+	}
+	return true
+}
+
+// fanOut creates one delivery per matching active subscription and queues
+// their jobs.
+func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
+	var ev event.Event
+	if err := json.Unmarshal(raw, &ev); err != nil || ev.ID == "" || ev.Event == "" || ev.OrganizationID == "" {
+		p.d.Log.Error("event is not an event envelope; dropped", "size", len(raw))
+		return nil
+	}
+	body, err := delivery.CanonicalBody(raw)
+	if err != nil {
+		p.d.Log.Error("event body cannot be sent as is; dropped", "event_id", ev.ID, "error", err.Error())
+		return nil
+	}
+	if err := p.d.Store.RecordEventSample(ctx, ev.OrganizationID, ev.Event, ev.ID, ev.Timestamp, body); err != nil {
+		p.d.Log.Warn("event sample not recorded", "event_id", ev.ID, "error", err.Error())
+	}
+	hooks, err := p.d.Store.Webhooks(ctx, ev.OrganizationID)
+	if err != nil {
+		return err
+	}
+	var jobs []Job
+	for _, h := range hooks {
+		if !h.Active || !event.Matches(h.Events, ev.Event) {
+			continue
+		}
+		d, created, err := p.d.Store.CreateDelivery(ctx, store.Delivery{
+			ID: store.DeliveryID(ev.Timestamp, ev.ID, h.ID), OrgID: ev.OrganizationID, WebhookID: h.ID,
+			EventID: ev.ID, Event: ev.Event, Body: string(body),
+		})
+		if err != nil {
+			return err
+		}
+		// A redelivered event finds its deliveries made: no second job.
+		// (Receivers dedupe on webhook-id, stable across attempts, for the
+		// at-least-once cases SQS leaves.)
+		if created {
+			jobs = append(jobs, Job{OrgID: ev.OrganizationID, WebhookID: h.ID, DeliveryID: d.ID})
+		}
+	}
+	return p.Enqueue(ctx, jobs...)
+}
+
+// Enqueue puts delivery jobs on the deliveries queue (also used by the API
+// for tests and manual retries).
+func (p *Dispatcher) Enqueue(ctx context.Context, jobs ...Job) error {
+	return EnqueueJobs(ctx, p.d.Queue, p.d.DeliveriesQueue, jobs...)
+}
+
+// EnqueueJobs sends jobs in batches of ten.
+func EnqueueJobs(ctx context.Context, q interface {
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+}, queueURL string, jobs ...Job) error {
+	for start := 0; start < len(jobs); start += 10 {
+		end := min(start+10, len(jobs))
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for i, j := range jobs[start:end] {
+			b, _ := json.Marshal(j)
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: aws.String(string(b))})
+		}
+		out, err := q.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queueURL), Entries: entries})
+		if err != nil {
+			return apperr.New(apperr.Unavailable, "the deliveries queue is unavailable, retry").WithCause(err)
+		}
+		if len(out.Failed) > 0 {
+			return apperr.Newf(apperr.Unavailable, "%d delivery jobs were not queued", len(out.Failed))
+		}
+	}
+	return nil
+}
+
+// deliver makes one attempt; false keeps the job (a retry after its
+// visibility timeout, which was set to the next delay).
+func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job) bool {
+	log := p.d.Log.With("org_id", job.OrgID, "webhook_id", job.WebhookID, "delivery_id", job.DeliveryID)
+	d, err := p.d.Store.Delivery(ctx, job.OrgID, job.WebhookID, job.DeliveryID)
+	if apperr.Is(err, apperr.NotFound) {
+		return true
+	}
+	if err != nil {
+		log.Warn("delivery not readable; retried", "error", err.Error())
+		return p.later(ctx, rec, 5*time.Second)
+	}
+	if d.Status != store.DeliveryPending {
+		return true // done already (a redelivered job)
+	}
+	hook, err := p.d.Store.Webhook(ctx, job.OrgID, job.WebhookID)
+	if apperr.Is(err, apperr.NotFound) {
+		_, _ = p.d.Store.RecordAttempt(ctx, d, store.Attempt{At: p.d.Now().UTC(), Error: "the webhook was deleted"}, store.DeliveryFailed)
+		return true
+	}
+	if err != nil {
+		return p.later(ctx, rec, 5*time.Second)
+	}
+	if !hook.Active {
+		_, _ = p.d.Store.RecordAttempt(ctx, d, store.Attempt{At: p.d.Now().UTC(), Error: "the webhook is disabled: " + hook.DisabledReason}, store.DeliveryFailed)
+		return true
+	}
+	var sec secrets.WebhookSecrets
+	if err := p.d.Secrets.Get(ctx, job.OrgID, secrets.ProviderWebhook(job.WebhookID), &sec); err != nil {
+		log.Warn("signing secret not readable; retried", "error", err.Error())
+		return p.later(ctx, rec, 5*time.Second)
+	}
+	now := p.d.Now()
+	var keys [][]byte
+	for _, s := range sec.Active(now) {
+		if k, err := delivery.ParseSecret(s.Secret); err == nil {
+			keys = append(keys, k)
+		}
+	}
+	status, respBody, hdr, latency, postErr := p.post(ctx, hook.URL, d, keys, now)
+	a := store.Attempt{At: now.UTC(), StatusCode: status, LatencyMS: latency.Milliseconds(), Response: delivery.Excerpt(respBody)}
+	if postErr != nil {
+		a.Error = postErr.Error()
+	}
+	switch delivery.Classify(status, postErr) {
+	case delivery.Success:
+		if _, err := p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryDelivered); err != nil && !apperr.Is(err, apperr.Conflict) {
+			log.Warn("delivered, not recorded", "error", err.Error())
+		}
+		if hook.FailingSince != nil {
+			_ = p.d.Store.MarkWebhookHealthy(ctx, job.OrgID, job.WebhookID)
+		}
+		return true
+	case delivery.Gone:
+		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
+		_ = p.d.Store.DisableWebhook(ctx, job.OrgID, job.WebhookID, "the endpoint answered 410 Gone")
+		log.Info("endpoint gone; webhook disabled")
+		return true
+	}
+	since, err := p.d.Store.MarkWebhookFailing(ctx, job.OrgID, job.WebhookID)
+	if err == nil && !since.IsZero() && now.Sub(since) > DisableAfter {
+		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
+		_ = p.d.Store.DisableWebhook(ctx, job.OrgID, job.WebhookID, "failing for more than 5 days")
+		return true
+	}
+	delay, more := delivery.NextDelay(len(d.Attempts)+1, delivery.RetryAfter(status, hdr, now), p.d.Rand)
+	if !more {
+		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
+		log.Info("delivery failed after the last attempt", "attempts", len(d.Attempts)+1)
+		return true
+	}
+	if p.d.RetryScale > 0 {
+		delay = time.Duration(float64(delay) * p.d.RetryScale)
+	}
+	next := now.Add(delay).UTC()
+	a.NextAt = &next
+	if _, err := p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryPending); err != nil {
+		if apperr.Is(err, apperr.Conflict) {
+			return true // another deliverer recorded this attempt
+		}
+		log.Warn("attempt not recorded", "error", err.Error())
+	}
+	return p.later(ctx, rec, delay)
+}
+
+// post signs and sends the exact stored bytes.
+func (p *Dispatcher) post(ctx context.Context, url string, d store.Delivery, keys [][]byte, now time.Time) (int, []byte, http.Header, time.Duration, error) {
+	body := []byte(d.Body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, 0, fmt.Errorf("build request: %w", err)
+	}
+	req.Header = delivery.Headers(d.EventID, now, body, keys)
+	start := time.Now()
+	resp, err := p.d.HTTP.Do(req)
+	if err != nil {
+		return 0, nil, nil, time.Since(start), err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	return resp.StatusCode, b, resp.Header, time.Since(start), nil
+}
+
+// later keeps a job; it comes back after d (at least 1 s, at most SQS's
+// 12 hours).
+func (p *Dispatcher) later(ctx context.Context, rec events.SQSMessage, d time.Duration) bool {
+	secs := int32(d / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	if secs > 43200 {
+		secs = 43200
+	}
+	if rec.ReceiptHandle != "" {
+		if _, err := p.d.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+			QueueUrl: aws.String(p.d.DeliveriesQueue), ReceiptHandle: aws.String(rec.ReceiptHandle), VisibilityTimeout: secs,
+		}); err != nil && !errors.Is(err, context.Canceled) {
+			p.d.Log.Warn("retry delay not set; the queue's visibility timeout applies", "error", err.Error())
+		}
+	}
+	return false
+}
