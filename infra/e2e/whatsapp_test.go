@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/pytake/pytake/infra/local/stack"
 	"github.com/pytake/pytake/internal/whatsapp"
 )
