@@ -1,0 +1,101 @@
+package dispatch_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/delivery"
+	"github.com/pytake/pytake/internal/dispatch"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// memStore keeps deliveries in memory, so the benchmark measures the
+// dispatcher (job decoding, signing, the HTTP POST, the outcome), not a
+// database.
+type memStore struct {
+	mu   sync.Mutex
+	hook store.Webhook
+	dlv  map[string]store.Delivery
+}
+
+func (m *memStore) Webhooks(context.Context, string) ([]store.Webhook, error) {
+	return []store.Webhook{m.hook}, nil
+}
+func (m *memStore) Webhook(context.Context, string, string) (store.Webhook, error) { return m.hook, nil }
+func (m *memStore) CreateDelivery(_ context.Context, d store.Delivery) (store.Delivery, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d.Status = store.DeliveryPending
+	m.dlv[d.ID] = d
+	return d, true, nil
+}
+func (m *memStore) Delivery(_ context.Context, _, _, id string) (store.Delivery, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.dlv[id]
+	if !ok {
+		return d, apperr.New(apperr.NotFound, "no")
+	}
+	d.Status = store.DeliveryPending // every op delivers again
+	return d, nil
+}
+func (m *memStore) RecordAttempt(_ context.Context, d store.Delivery, a store.Attempt, status string) (store.Delivery, error) {
+	return d, nil
+}
+func (m *memStore) RecordEventSample(context.Context, string, string, string, time.Time, []byte) error {
+	return nil
+}
+func (m *memStore) MarkWebhookFailing(context.Context, string, string) (time.Time, error) {
+	return time.Time{}, nil
+}
+func (m *memStore) MarkWebhookHealthy(context.Context, string, string) error      { return nil }
+func (m *memStore) DisableWebhook(context.Context, string, string, string) error { return nil }
+
+// BenchmarkDeliver: one op is one delivery (batches of 10, concurrently, as
+// the function runs them) to a local receiver over real HTTP.
+//
+//	go test -run '^$' -bench Deliver -benchmem ./internal/dispatch/
+func BenchmarkDeliver(b *testing.B) {
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(204)
+	}))
+	defer rcv.Close()
+	secret, _ := delivery.NewSecret()
+	sec := &memSecrets{m: map[string][]byte{}}
+	ms := &memStore{hook: store.Webhook{ID: "wh_1", OrgID: "org_1", URL: rcv.URL, Events: []string{"*"}, Active: true}, dlv: map[string]store.Delivery{}}
+	sb, _ := json.Marshal(secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: secret}}})
+	sec.m["org_1/"+secrets.ProviderWebhook("wh_1")] = sb
+	body := `{"id":"evt_1","event":"message.received","timestamp":"2026-11-30T12:00:00Z","organization_id":"org_1","data":{"message":{"id":"msg_1","type":"text","content":{"text":"Olá, preciso de ajuda"}}}}`
+	batch := make([]events.SQSMessage, 10)
+	for i := range batch {
+		id := "dlv_" + string(rune('a'+i))
+		ms.dlv[id] = store.Delivery{ID: id, OrgID: "org_1", WebhookID: "wh_1", EventID: "evt_1", Event: "message.received", Body: body}
+		j, _ := json.Marshal(dispatch.Job{OrgID: "org_1", WebhookID: "wh_1", DeliveryID: id})
+		batch[i] = events.SQSMessage{MessageId: id, Body: string(j)}
+	}
+	p := dispatch.New(dispatch.Deps{Store: ms, Secrets: sec, Queue: &fakeQueue{visibility: map[string]int32{}}, DeliveriesQueue: "dq",
+		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, MaxIdleConnsPerHost: 16}),
+		Log:  slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))})
+	ctx := context.Background()
+	b.ReportAllocs()
+	start := time.Now()
+	for i := 0; i < b.N; i += len(batch) {
+		resp, _ := p.Handle(ctx, events.SQSEvent{Records: batch})
+		if len(resp.BatchItemFailures) != 0 {
+			b.Fatalf("failures %v", resp.BatchItemFailures)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+}
