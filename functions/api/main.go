@@ -18,6 +18,7 @@ import (
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/dispatch"
+	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
@@ -53,6 +54,8 @@ func run(ctx context.Context) error {
 		Outbox:        sender.Enqueuer{SQS: q, QueueURL: env["OUTBOUND_QUEUE_URL"]},
 		Webhooks:      st,
 		Deliveries:    st,
+		Contacts:      st,
+		Events:        event.NewPublisher(q, os.Getenv("EVENTS_QUEUE_URL")),
 		DeliveryQueue: deliveryQueue{sqs: q, url: os.Getenv("DELIVERIES_QUEUE_URL")},
 		// Only the local stack may subscribe http:// and loopback URLs.
 		InsecureWebhooks: os.Getenv("PYTAKE_LOCAL") == "1",

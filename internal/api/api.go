@@ -66,6 +66,8 @@ type Server struct {
 	outbox        Outbox
 	hooks         WebhookStore
 	deliveries    DeliveryStore
+	contacts      ContactStore
+	events        Publisher
 	deliveryQueue DeliveryQueue
 	// insecureWebhooks allows http:// and loopback webhook URLs (the
 	// local stack only).
@@ -84,6 +86,8 @@ type Deps struct {
 	Outbox        Outbox       // nil: sending is not configured
 	Webhooks      WebhookStore // nil: webhooks are not configured
 	Deliveries    DeliveryStore
+	Contacts      ContactStore
+	Events        Publisher // contact.* events
 	DeliveryQueue DeliveryQueue
 	// InsecureWebhooks allows http:// and loopback webhook URLs; only the
 	// local stack sets it (PYTAKE_LOCAL=1).
@@ -98,6 +102,7 @@ type Deps struct {
 func New(d Deps) *Server {
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, outbox: d.Outbox, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
+		contacts: d.Contacts, events: d.Events,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
 }
 
@@ -122,6 +127,10 @@ func (s *Server) Router() *httpapi.Router {
 	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/test", s.testWebhook, auth)
 	rt.Handle(http.MethodGet, "/v1/webhooks/{id}/deliveries", s.listDeliveries, auth)
 	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", s.retryDelivery, auth)
+	rt.Handle(http.MethodPost, "/v1/contacts", s.createContact, auth)
+	rt.Handle(http.MethodGet, "/v1/contacts/{id}", s.getContact, auth)
+	rt.Handle(http.MethodPost, "/v1/contacts/{id}/tags", s.addTags, auth)
+	rt.Handle(http.MethodDelete, "/v1/contacts/{id}/tags/{tag}", s.removeTag, auth)
 	rt.Handle(http.MethodPost, "/v1/hooks", s.createHook, auth)
 	rt.Handle(http.MethodDelete, "/v1/hooks/{id}", s.deleteWebhook, auth)
 	rt.Handle(http.MethodGet, "/v1/hooks/samples/{event}", s.hookSamples, auth)

@@ -32,7 +32,9 @@ type memStore struct {
 func (m *memStore) Webhooks(context.Context, string) ([]store.Webhook, error) {
 	return []store.Webhook{m.hook}, nil
 }
-func (m *memStore) Webhook(context.Context, string, string) (store.Webhook, error) { return m.hook, nil }
+func (m *memStore) Webhook(context.Context, string, string) (store.Webhook, error) {
+	return m.hook, nil
+}
 func (m *memStore) CreateDelivery(_ context.Context, d store.Delivery) (store.Delivery, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -59,7 +61,7 @@ func (m *memStore) RecordEventSample(context.Context, string, string, string, ti
 func (m *memStore) MarkWebhookFailing(context.Context, string, string) (time.Time, error) {
 	return time.Time{}, nil
 }
-func (m *memStore) MarkWebhookHealthy(context.Context, string, string) error      { return nil }
+func (m *memStore) MarkWebhookHealthy(context.Context, string, string) error     { return nil }
 func (m *memStore) DisableWebhook(context.Context, string, string, string) error { return nil }
 
 // BenchmarkDeliver: one op is one delivery (batches of 10, concurrently, as

@@ -1,0 +1,256 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/mail"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/outbound"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// Contact limits.
+const (
+	maxTags         = 50
+	maxTagLen       = 64
+	maxAttributes   = 50
+	maxAttrKeyLen   = 64
+	maxAttrValueLen = 1024
+	maxNameLen      = 256
+)
+
+// ContactStore is the part of the store contact routes use.
+type ContactStore interface {
+	CreateContact(ctx context.Context, c store.Contact) (store.Contact, error)
+	Contact(ctx context.Context, org, id string) (store.Contact, error)
+	SaveContact(ctx context.Context, c store.Contact) (store.Contact, error)
+}
+
+// Publisher publishes events.
+type Publisher interface {
+	Publish(ctx context.Context, evs ...event.Event) error
+}
+
+type contactInput struct {
+	WhatsAppID string         `json:"whatsapp_id"`
+	Name       string         `json:"name"`
+	Email      string         `json:"email"`
+	Tags       []string       `json:"tags"`
+	Attributes map[string]any `json:"attributes"`
+}
+
+func cleanTags(field string, in []string, details *[]apperr.Detail) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for i, t := range in {
+		t = strings.TrimSpace(t)
+		switch {
+		case t == "":
+			*details = append(*details, apperr.Detail{Field: field + "[" + strconv.Itoa(i) + "]", Issue: "must not be empty"})
+		case utf8.RuneCountInString(t) > maxTagLen:
+			*details = append(*details, apperr.Detail{Field: field + "[" + strconv.Itoa(i) + "]", Issue: "at most 64 characters"})
+		case !seen[t]:
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	if len(out) > maxTags {
+		*details = append(*details, apperr.Detail{Field: field, Issue: "at most 50 tags"})
+	}
+	return out
+}
+
+func checkAttributes(attrs map[string]any, details *[]apperr.Detail) {
+	if len(attrs) > maxAttributes {
+		*details = append(*details, apperr.Detail{Field: "attributes", Issue: "at most 50 attributes"})
+	}
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f := "attributes." + k
+		if k == "" || utf8.RuneCountInString(k) > maxAttrKeyLen {
+			*details = append(*details, apperr.Detail{Field: f, Issue: "keys are 1 to 64 characters"})
+		}
+		switch v := attrs[k].(type) {
+		case string:
+			if utf8.RuneCountInString(v) > maxAttrValueLen {
+				*details = append(*details, apperr.Detail{Field: f, Issue: "at most 1024 characters"})
+			}
+		case json.Number:
+			if _, err := v.Float64(); err != nil {
+				*details = append(*details, apperr.Detail{Field: f, Issue: "is not a finite number"})
+			} else if n, err := v.Int64(); err == nil {
+				attrs[k] = n
+			} else {
+				attrs[k], _ = v.Float64()
+			}
+		case float64, int64, bool, nil:
+		default:
+			*details = append(*details, apperr.Detail{Field: f, Issue: "must be a string, a number or a boolean"})
+		}
+	}
+}
+
+func (s *Server) createContact(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	if s.contacts == nil {
+		return nil, apperr.New(apperr.Unavailable, "contacts are not configured")
+	}
+	var in contactInput
+	if err := r.DecodeJSON(&in); err != nil {
+		return nil, err
+	}
+	var details []apperr.Detail
+	kind, wa, err := outbound.NormalizeTo(in.WhatsAppID)
+	if err != nil || kind != outbound.ToPhone {
+		details = append(details, apperr.Detail{Field: "whatsapp_id", Issue: "must be a phone number with country code, e.g. +5511999999999"})
+	}
+	name := strings.TrimSpace(in.Name)
+	if utf8.RuneCountInString(name) > maxNameLen {
+		details = append(details, apperr.Detail{Field: "name", Issue: "at most 256 characters"})
+	}
+	email := strings.TrimSpace(in.Email)
+	if email != "" {
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
+			details = append(details, apperr.Detail{Field: "email", Issue: "is not a valid email address"})
+		}
+	}
+	tags := cleanTags("tags", in.Tags, &details)
+	checkAttributes(in.Attributes, &details)
+	for k, v := range in.Attributes {
+		if v == nil {
+			delete(in.Attributes, k)
+		}
+	}
+	if len(details) > 0 {
+		return nil, apperr.New(apperr.Unprocessable, "the contact is invalid").WithDetails(details...)
+	}
+	c, err := s.contacts.CreateContact(ctx, store.Contact{OrgID: r.OrgID(), WhatsAppID: wa, Name: name, Email: email,
+		Tags: tags, Attributes: in.Attributes})
+	if err != nil {
+		return nil, err
+	}
+	s.publishContact(ctx, r, event.ContactCreated, c)
+	resp, err := httpapi.JSON(http.StatusCreated, event.ViewContact(c))
+	if err == nil {
+		resp.Headers["Location"] = "/v1/contacts/" + c.ID
+	}
+	return resp, err
+}
+
+func (s *Server) getContact(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	if s.contacts == nil {
+		return nil, apperr.New(apperr.Unavailable, "contacts are not configured")
+	}
+	c, err := s.contacts.Contact(ctx, r.OrgID(), r.Params["id"])
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.JSON(http.StatusOK, event.ViewContact(c))
+}
+
+// editContact applies f to the contact and saves it, retrying when a
+// concurrent edit got there first.
+func (s *Server) editContact(ctx context.Context, r *httpapi.Request, f func(*store.Contact) bool) (*httpapi.Response, error) {
+	if s.contacts == nil {
+		return nil, apperr.New(apperr.Unavailable, "contacts are not configured")
+	}
+	for attempt := 0; attempt < 5; attempt++ {
+		c, err := s.contacts.Contact(ctx, r.OrgID(), r.Params["id"])
+		if err != nil {
+			return nil, err
+		}
+		if !f(&c) {
+			return httpapi.JSON(http.StatusOK, event.ViewContact(c))
+		}
+		saved, err := s.contacts.SaveContact(ctx, c)
+		if apperr.Is(err, apperr.Conflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.publishContact(ctx, r, event.ContactUpdated, saved)
+		return httpapi.JSON(http.StatusOK, event.ViewContact(saved))
+	}
+	return nil, apperr.New(apperr.Conflict, "the contact keeps changing; retry")
+}
+
+func (s *Server) addTags(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	var in struct {
+		Tags []string `json:"tags"`
+	}
+	if err := r.DecodeJSON(&in); err != nil {
+		return nil, err
+	}
+	var details []apperr.Detail
+	tags := cleanTags("tags", in.Tags, &details)
+	if len(in.Tags) == 0 {
+		details = append(details, apperr.Detail{Field: "tags", Issue: "list at least one tag"})
+	}
+	if len(details) > 0 {
+		return nil, apperr.New(apperr.Unprocessable, "the tags are invalid").WithDetails(details...)
+	}
+	var tooMany bool
+	resp, err := s.editContact(ctx, r, func(c *store.Contact) bool {
+		changed := false
+		for _, t := range tags {
+			found := false
+			for _, have := range c.Tags {
+				found = found || have == t
+			}
+			if !found {
+				c.Tags = append(c.Tags, t)
+				changed = true
+			}
+		}
+		if len(c.Tags) > maxTags {
+			tooMany = true
+			return false
+		}
+		return changed
+	})
+	if tooMany {
+		return nil, apperr.Field("tags", "a contact has at most 50 tags")
+	}
+	return resp, err
+}
+
+func (s *Server) removeTag(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	tag := strings.TrimSpace(r.Params["tag"])
+	return s.editContact(ctx, r, func(c *store.Contact) bool {
+		out := c.Tags[:0]
+		for _, t := range c.Tags {
+			if t != tag {
+				out = append(out, t)
+			}
+		}
+		changed := len(out) != len(c.Tags)
+		c.Tags = out
+		return changed
+	})
+}
+
+func (s *Server) publishContact(ctx context.Context, r *httpapi.Request, name string, c store.Contact) {
+	if s.events == nil {
+		return
+	}
+	ev, err := event.New(event.StableID(c.OrgID, name, c.ID, c.UpdatedAt.String()), name, c.OrgID, s.now(),
+		map[string]any{"contact": event.ViewContact(c)})
+	if err == nil {
+		err = s.events.Publish(ctx, ev)
+	}
+	if err != nil {
+		r.Logger().Error("contact event not published", "event", name, "contact_id", c.ID, "error", err.Error())
+	}
+}

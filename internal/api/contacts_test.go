@@ -1,0 +1,111 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pytake/pytake/internal/api"
+	"github.com/pytake/pytake/internal/apikey"
+	pyevent "github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/store/storetest"
+)
+
+type recordEvents struct {
+	mu  sync.Mutex
+	evs []pyevent.Event
+}
+
+func (r *recordEvents) Publish(_ context.Context, evs ...pyevent.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evs = append(r.evs, evs...)
+	return nil
+}
+
+func newContactFixture(t *testing.T) (*fixture, *recordEvents, string, string) {
+	tbl := storetest.New(t)
+	st := store.New(tbl.Client, tbl.Name, time.Now)
+	ctx := context.Background()
+	a, _ := st.CreateOrganization(ctx, "A")
+	b, _ := st.CreateOrganization(ctx, "B")
+	_, ka, _ := st.IssueKey(ctx, a.ID, "a", apikey.Live)
+	_, kb, _ := st.IssueKey(ctx, b.ID, "b", apikey.Live)
+	evs := &recordEvents{}
+	srv := api.New(api.Deps{Store: st, Contacts: st, Events: evs, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+	return &fixture{t: t, router: srv.Router()}, evs, ka, kb
+}
+
+func TestContacts(t *testing.T) {
+	f, evs, ka, kb := newContactFixture(t)
+	// The guide's example.
+	code, body := f.call("POST", "/v1/contacts", ka, `{"whatsapp_id":"+55 11 99999-9999","name":"Maria Silva","email":"maria@example.com","tags":["cliente"," vip ","cliente"],"attributes":{"plan":"pro","orders":3,"newsletter":true}}`)
+	var c struct {
+		ID         string         `json:"id"`
+		WhatsAppID string         `json:"whatsapp_id"`
+		Tags       []string       `json:"tags"`
+		Attributes map[string]any `json:"attributes"`
+	}
+	_ = json.Unmarshal([]byte(body), &c)
+	if code != 201 || c.WhatsAppID != "+5511999999999" || len(c.Tags) != 2 || c.Attributes["orders"] != float64(3) {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	// The same number again: 409 naming the existing contact.
+	code, body = f.call("POST", "/v1/contacts", ka, `{"whatsapp_id":"5511999999999","name":"Outra"}`)
+	if code != 409 || !strings.Contains(body, `"existing_id":"`+c.ID+`"`) {
+		t.Fatalf("duplicate: %d %s", code, body)
+	}
+	// Another organisation may have the same number.
+	if code, body := f.call("POST", "/v1/contacts", kb, `{"whatsapp_id":"5511999999999"}`); code != 201 {
+		t.Fatalf("other org: %d %s", code, body)
+	}
+	// Tags: add (deduplicated), remove one; another org cannot.
+	code, body = f.call("POST", "/v1/contacts/"+c.ID+"/tags", ka, `{"tags":["comprou","vip"]}`)
+	if code != 200 || !strings.Contains(body, `"tags":["cliente","vip","comprou"]`) {
+		t.Fatalf("add tags: %d %s", code, body)
+	}
+	if code, _ := f.call("POST", "/v1/contacts/"+c.ID+"/tags", kb, `{"tags":["x"]}`); code != 404 {
+		t.Fatalf("other org adds a tag: %d", code)
+	}
+	code, body = f.call("DELETE", "/v1/contacts/"+c.ID+"/tags/cliente", ka, "")
+	if code != 200 || !strings.Contains(body, `"tags":["vip","comprou"]`) {
+		t.Fatalf("remove tag: %d %s", code, body)
+	}
+	if code, _ := f.call("GET", "/v1/contacts/"+c.ID, kb, ""); code != 404 {
+		t.Fatalf("other org reads: %d", code)
+	}
+	if code, body := f.call("GET", "/v1/contacts/"+c.ID, ka, ""); code != 200 || !strings.Contains(body, "Maria Silva") {
+		t.Fatalf("get: %d %s", code, body)
+	}
+	names := map[string]int{}
+	for _, e := range evs.evs {
+		names[e.Event]++
+	}
+	if names["contact.created"] != 2 || names["contact.updated"] != 2 {
+		t.Fatalf("events %v", names)
+	}
+}
+
+func TestContactValidation(t *testing.T) {
+	f, _, ka, _ := newContactFixture(t)
+	long := strings.Repeat("x", 1025)
+	for _, c := range []struct{ name, body, field string }{
+		{"no number", `{"name":"x"}`, "whatsapp_id"},
+		{"bad number", `{"whatsapp_id":"abc"}`, "whatsapp_id"},
+		{"bad email", `{"whatsapp_id":"5511911111111","email":"not-an-email"}`, "email"},
+		{"empty tag", `{"whatsapp_id":"5511911111111","tags":["ok",""]}`, "tags[1]"},
+		{"object attribute", `{"whatsapp_id":"5511911111111","attributes":{"a":{"b":1}}}`, "attributes.a"},
+		{"long attribute", `{"whatsapp_id":"5511911111111","attributes":{"a":"` + long + `"}}`, "attributes.a"},
+	} {
+		code, body := f.call("POST", "/v1/contacts", ka, c.body)
+		if code != 422 || !strings.Contains(body, `"field":"`+c.field+`"`) {
+			t.Errorf("%s: %d %s", c.name, code, body)
+		}
+	}
+}
