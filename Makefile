@@ -28,7 +28,7 @@ RIE  := $(GOPATH)/bin/aws-lambda-rie
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 
-.PHONY: all build tools venv rie run test vet unit lint-template sam-build e2e bench bench-cold clean fmt
+.PHONY: all build tools venv rie run test vet unit lint-template sam-build e2e zapier bench bench-cold clean fmt
 
 all: build
 
@@ -72,8 +72,12 @@ $(RIE):
 run: tools
 	$(GO) run ./infra/local
 
-## test: vet, unit tests, template checks, sam build, end-to-end suite
-test: vet unit lint-template sam-build e2e
+## test: vet, unit tests, template checks, sam build, the Zapier app's tests, end-to-end suite
+test: vet unit lint-template sam-build zapier e2e
+
+## zapier: the Zapier Platform app (infra/zapier): pinned npm dependencies, its tests and schema check
+zapier:
+	cd infra/zapier && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run validate
 
 vet:
 	@test -z "$$(gofmt -l functions internal infra)" || { gofmt -l functions internal infra; echo "gofmt needed"; exit 1; }

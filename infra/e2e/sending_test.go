@@ -5,9 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -84,80 +82,6 @@ func TestReplyReachesRead(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the simulator never got the message")
-	}
-}
-
-// 1,000 messages to 20 recipients: each sent exactly once, in the order
-// accepted per recipient, and each reaches read.
-func TestThousandMessagesInOrder(t *testing.T) {
-	const recipients, each = 20, 50
-	ids := make([][]string, recipients)
-	var wg sync.WaitGroup
-	errs := make(chan string, recipients)
-	for r := 0; r < recipients; r++ {
-		wg.Add(1)
-		go func(r int) {
-			defer wg.Done()
-			to := fmt.Sprintf("55219000%04d", r)
-			for i := 0; i < each; i++ {
-				body := fmt.Sprintf(`{"to":"%s","type":"template","template":{"name":"order_update","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"%d"}]}]}}`, to, i)
-				code, id := send(t, body, "Idempotency-Key", fmt.Sprintf("bulk-%d-%d", r, i))
-				if code != 202 {
-					errs <- fmt.Sprintf("recipient %d message %d: %d", r, i, code)
-					return
-				}
-				ids[r] = append(ids[r], id)
-			}
-		}(r)
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatal(e)
-	}
-	start := time.Now()
-	for r := range ids {
-		for _, id := range ids[r] {
-			waitMessage(t, id, 5*time.Minute, func(m store.Message) bool { return m.Status == store.StatusRead })
-		}
-	}
-	t.Logf("1000 messages read %s after the last was accepted", time.Since(start).Round(time.Millisecond))
-	perTo := map[string][]int{}
-	seen := map[string]int{}
-	for _, s := range st.Sim.Sent() {
-		if !strings.HasPrefix(s.To, "55219000") {
-			continue
-		}
-		var b struct {
-			Template struct {
-				Components []struct {
-					Parameters []struct{ Text string } `json:"parameters"`
-				} `json:"components"`
-			} `json:"template"`
-		}
-		_ = json.Unmarshal(s.Body, &b)
-		n := -1
-		fmt.Sscanf(b.Template.Components[0].Parameters[0].Text, "%d", &n)
-		perTo[s.To] = append(perTo[s.To], n)
-		seen[fmt.Sprintf("%s/%d", s.To, n)]++
-	}
-	for k, c := range seen {
-		if c != 1 {
-			t.Errorf("%s sent %d times", k, c)
-		}
-	}
-	if len(seen) != recipients*each {
-		t.Fatalf("%d distinct messages reached the simulator, want %d", len(seen), recipients*each)
-	}
-	for to, seq := range perTo {
-		for i := range seq {
-			if seq[i] != i {
-				t.Fatalf("%s got messages out of order: %v", to, seq)
-			}
-		}
-	}
-	if max := st.Sim.MaxPerSecond(stack.DemoPhoneNumberID); max > 80 {
-		t.Fatalf("%d sends in one second, cap 80", max)
 	}
 }
 

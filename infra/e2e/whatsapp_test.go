@@ -42,7 +42,7 @@ type envelope struct {
 func drainEvents(t *testing.T, name, match string, want int) []envelope {
 	t.Helper()
 	var got []envelope
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		samples, err := st.Store().EventSamples(context.Background(), demo.Organization.ID, name, 100)
 		if err != nil {
