@@ -91,4 +91,3 @@ func TestThousandMessagesInOrder(t *testing.T) {
 		t.Fatalf("%d sends in one second, cap 80", max)
 	}
 }
-
