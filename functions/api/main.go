@@ -55,6 +55,7 @@ func run(ctx context.Context) error {
 		Webhooks:      st,
 		Deliveries:    st,
 		Contacts:      st,
+		Conversations: st,
 		Events:        event.NewPublisher(q, os.Getenv("EVENTS_QUEUE_URL")),
 		DeliveryQueue: deliveryQueue{sqs: q, url: os.Getenv("DELIVERIES_QUEUE_URL")},
 		// Only the local stack may subscribe http:// and loopback URLs.

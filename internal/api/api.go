@@ -67,6 +67,7 @@ type Server struct {
 	hooks         WebhookStore
 	deliveries    DeliveryStore
 	contacts      ContactStore
+	convs         ConversationStore
 	events        Publisher
 	deliveryQueue DeliveryQueue
 	// insecureWebhooks allows http:// and loopback webhook URLs (the
@@ -87,6 +88,7 @@ type Deps struct {
 	Webhooks      WebhookStore // nil: webhooks are not configured
 	Deliveries    DeliveryStore
 	Contacts      ContactStore
+	Conversations ConversationStore
 	Events        Publisher // contact.* events
 	DeliveryQueue DeliveryQueue
 	// InsecureWebhooks allows http:// and loopback webhook URLs; only the
@@ -102,7 +104,7 @@ type Deps struct {
 func New(d Deps) *Server {
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, outbox: d.Outbox, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
-		contacts: d.Contacts, events: d.Events,
+		contacts: d.Contacts, events: d.Events, convs: d.Conversations,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
 }
 
@@ -134,6 +136,9 @@ func (s *Server) Router() *httpapi.Router {
 	rt.Handle(http.MethodPost, "/v1/hooks", s.createHook, auth)
 	rt.Handle(http.MethodDelete, "/v1/hooks/{id}", s.deleteWebhook, auth)
 	rt.Handle(http.MethodGet, "/v1/hooks/samples/{event}", s.hookSamples, auth)
+	rt.Handle(http.MethodGet, "/v1/conversations", s.listConversations, auth)
+	rt.Handle(http.MethodGet, "/v1/conversations/{id}", s.getConversation, auth)
+	rt.Handle(http.MethodPatch, "/v1/conversations/{id}", s.patchConversation, auth)
 	rt.Handle(http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages, auth)
 	rt.Handle(http.MethodGet, "/v1/media/{media_id}", s.media, auth)
 	return rt

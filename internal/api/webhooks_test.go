@@ -68,7 +68,10 @@ func newWebhookFixture(t *testing.T, insecure bool) (*fixture, *jsonSecrets, str
 }
 
 func (f *fixture) call(method, path, key, body string) (int, string) {
-	resp, _ := f.do(event(method, path, "Bearer "+key, body))
+	path, query, _ := strings.Cut(path, "?")
+	ev := event(method, path, "Bearer "+key, body)
+	ev.RawQueryString = query
+	resp, _ := f.do(ev)
 	return resp.StatusCode, resp.Body
 }
 

@@ -58,14 +58,22 @@ type convItem struct {
 	CreatedAt     string `dynamodbav:"created_at"`
 	UpdatedAt     string `dynamodbav:"updated_at"`
 	ResolvedAt    string `dynamodbav:"resolved_at,omitempty"`
+	Satisfaction  int    `dynamodbav:"satisfaction,omitempty"`
+	Assignee      string `dynamodbav:"assignee,omitempty"`
 }
 
 func (it convItem) model() Conversation {
-	return Conversation{
+	c := Conversation{
 		ID: it.ID, OrgID: it.OrgID, ContactID: it.ContactID, Status: it.Status, MessageCount: it.MessageCount,
 		LastInboundAt: parseTime(it.LastInboundAt), LastMessageAt: parseTime(it.LastMessageAt),
 		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt), ResolvedAt: parseTime(it.ResolvedAt),
+		Assignee: it.Assignee,
 	}
+	if it.Satisfaction > 0 {
+		s := it.Satisfaction
+		c.Satisfaction = &s
+	}
+	return c
 }
 
 type openConvItem struct {

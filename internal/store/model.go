@@ -50,6 +50,8 @@ type Conversation struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
+	Satisfaction  *int       `json:"satisfaction,omitempty"` // 1-5, given when resolved
+	Assignee      string     `json:"assignee,omitempty"`
 }
 
 // Message directions.

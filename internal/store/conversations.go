@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pytake/pytake/internal/apperr"
+)
+
+// Conversations lists an organisation's conversations, newest first, in
+// bounded pages: the organisation's partition (sk CONV#), or one contact's
+// through gsi1. A status filter applies within each page (a page may hold
+// fewer items; follow next_cursor).
+func (s *Store) Conversations(ctx context.Context, org, status, contactID, cursor string, limit int) (Page[Conversation], error) {
+	var (
+		items []map[string]types.AttributeValue
+		next  string
+		err   error
+	)
+	if contactID != "" {
+		part := contactConvsPK(org, contactID)
+		cond := expression.Key(attrGSI1PK).Equal(expression.Value(part)).And(expression.Key(attrGSI1SK).BeginsWith("CONV#"))
+		items, next, err = s.queryPage(ctx, IndexGSI1, cond, attrGSI1PK, part, cursor, limit, false)
+	} else {
+		part := orgPK(org)
+		cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith("CONV#"))
+		items, next, err = s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, false)
+	}
+	out := Page[Conversation]{Items: []Conversation{}}
+	if err != nil {
+		return out, err
+	}
+	for _, item := range items {
+		var it convItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return out, fmt.Errorf("store: decode conversation: %w", err)
+		}
+		if status == "" || it.Status == status {
+			out.Items = append(out.Items, it.model())
+		}
+	}
+	out.NextCursor = next
+	return out, nil
+}
+
+// ResolveConversation closes an open conversation (the contact's next
+// message opens a new one): the conversation and the removal of the
+// contact's open-conversation pointer in one transaction.
+func (s *Store) ResolveConversation(ctx context.Context, org, id string, satisfaction int, assignee *string) (Conversation, error) {
+	c, err := s.Conversation(ctx, org, id)
+	if err != nil {
+		return c, err
+	}
+	now := s.now()
+	set := "SET #st = :resolved, resolved_at = :now, updated_at = :now"
+	values := map[string]types.AttributeValue{":resolved": str(ConversationResolved), ":open": str(ConversationOpen), ":now": str(timestamp(now))}
+	if satisfaction > 0 {
+		set += ", satisfaction = :sat"
+		values[":sat"] = num(strconv.Itoa(satisfaction))
+	}
+	if assignee != nil {
+		set += ", assignee = :as"
+		values[":as"] = str(*assignee)
+	}
+	err = s.transact(ctx, "resolve conversation", []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(id)}.av(), UpdateExpression: aws.String(set),
+			ConditionExpression: aws.String("#st = :open"), ExpressionAttributeNames: map[string]string{"#st": "status"},
+			ExpressionAttributeValues: values,
+		}},
+		{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: key{contactConvsPK(org, c.ContactID), openConvSK()}.av(),
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR conversation_id = :id"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(id)},
+		}},
+	}, func(failed []bool) error {
+		return conditionErr(apperr.Conflict, "the conversation is not open").WithCode("conversation_not_open")
+	})
+	if err != nil {
+		return Conversation{}, err
+	}
+	return s.Conversation(ctx, org, id)
+}
+
+// ReopenConversation opens a resolved conversation again, unless the
+// contact has another open one (Conflict).
+func (s *Store) ReopenConversation(ctx context.Context, org, id string, assignee *string) (Conversation, error) {
+	c, err := s.Conversation(ctx, org, id)
+	if err != nil {
+		return c, err
+	}
+	now := timestamp(s.now())
+	set := "SET #st = :open, resolved_at = :none, satisfaction = :zero, updated_at = :now"
+	values := map[string]types.AttributeValue{":open": str(ConversationOpen), ":resolved": str(ConversationResolved),
+		":none": str(""), ":zero": num("0"), ":now": str(now)}
+	if assignee != nil {
+		set += ", assignee = :as"
+		values[":as"] = str(*assignee)
+	}
+	ptr, err := marshal(openConvItem{key: key{contactConvsPK(org, c.ContactID), openConvSK()}, Type: typeOpenConv, ConversationID: id})
+	if err != nil {
+		return Conversation{}, err
+	}
+	err = s.transact(ctx, "reopen conversation", []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(id)}.av(), UpdateExpression: aws.String(set),
+			ConditionExpression: aws.String("#st = :resolved"), ExpressionAttributeNames: map[string]string{"#st": "status"},
+			ExpressionAttributeValues: values,
+		}},
+		s.put(ptr, "attribute_not_exists(pk)"),
+	}, func(failed []bool) error {
+		if failed[0] {
+			return conditionErr(apperr.Conflict, "the conversation is not resolved").WithCode("conversation_not_resolved")
+		}
+		return conditionErr(apperr.Conflict, "the contact has another open conversation; resolve it first").WithCode("contact_has_open_conversation")
+	})
+	if err != nil {
+		return Conversation{}, err
+	}
+	return s.Conversation(ctx, org, id)
+}
+
+// AssignConversation sets (or clears) who handles a conversation.
+func (s *Store) AssignConversation(ctx context.Context, org, id, assignee string) (Conversation, error) {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(org), convSK(id)},
+		"SET assignee = :as, updated_at = :now", "attribute_exists(pk)",
+		map[string]types.AttributeValue{":as": str(assignee), ":now": str(timestamp(s.now()))}))
+	if isConditionFailed(err) {
+		return Conversation{}, apperr.New(apperr.NotFound, "conversation not found")
+	}
+	if err != nil {
+		return Conversation{}, unavailable("assign conversation", err)
+	}
+	return s.Conversation(ctx, org, id)
+}
