@@ -67,6 +67,7 @@ type Server struct {
 	hooks         WebhookStore
 	deliveries    DeliveryStore
 	contacts      ContactStore
+	contactList   ContactLister
 	convs         ConversationStore
 	events        Publisher
 	deliveryQueue DeliveryQueue
@@ -102,9 +103,13 @@ type Deps struct {
 
 // New returns a Server.
 func New(d Deps) *Server {
+	var lister ContactLister
+	if l, ok := d.Contacts.(ContactLister); ok {
+		lister = l
+	}
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, outbox: d.Outbox, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
-		contacts: d.Contacts, events: d.Events, convs: d.Conversations,
+		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
 }
 
@@ -130,7 +135,10 @@ func (s *Server) Router() *httpapi.Router {
 	rt.Handle(http.MethodGet, "/v1/webhooks/{id}/deliveries", s.listDeliveries, auth)
 	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", s.retryDelivery, auth)
 	rt.Handle(http.MethodPost, "/v1/contacts", s.createContact, auth)
+	rt.Handle(http.MethodGet, "/v1/contacts", s.listContacts, auth)
 	rt.Handle(http.MethodGet, "/v1/contacts/{id}", s.getContact, auth)
+	rt.Handle(http.MethodPatch, "/v1/contacts/{id}", s.patchContact, auth)
+	rt.Handle(http.MethodDelete, "/v1/contacts/{id}", s.deleteContact, auth)
 	rt.Handle(http.MethodPost, "/v1/contacts/{id}/tags", s.addTags, auth)
 	rt.Handle(http.MethodDelete, "/v1/contacts/{id}/tags/{tag}", s.removeTag, auth)
 	rt.Handle(http.MethodPost, "/v1/hooks", s.createHook, auth)

@@ -254,3 +254,120 @@ func (s *Server) publishContact(ctx context.Context, r *httpapi.Request, name st
 		r.Logger().Error("contact event not published", "event", name, "contact_id", c.ID, "error", err.Error())
 	}
 }
+
+func (s *Server) listContacts(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	if s.contactList == nil {
+		return nil, apperr.New(apperr.Unavailable, "contacts are not configured")
+	}
+	limit, err := pageLimit(r)
+	if err != nil {
+		return nil, err
+	}
+	wa := ""
+	if q := r.Query.Get("whatsapp_id"); q != "" {
+		kind, n, err := outbound.NormalizeTo(q)
+		if err != nil || kind != outbound.ToPhone {
+			return nil, apperr.Field("whatsapp_id", "must be a phone number with country code")
+		}
+		wa = n
+	}
+	page, err := s.contactList.Contacts(ctx, r.OrgID(), strings.TrimSpace(r.Query.Get("tag")), wa, r.Query.Get("cursor"), limit)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]event.ContactView, 0, len(page.Items))
+	for _, c := range page.Items {
+		views = append(views, event.ViewContact(c))
+	}
+	return httpapi.JSON(http.StatusOK, store.Page[event.ContactView]{Items: views, NextCursor: page.NextCursor})
+}
+
+// patchContact sets name and email, replaces tags, and merges attributes
+// (a null value removes a key).
+func (s *Server) patchContact(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	var in struct {
+		Name       *string         `json:"name"`
+		Email      *string         `json:"email"`
+		Tags       *[]string       `json:"tags"`
+		Attributes *map[string]any `json:"attributes"`
+	}
+	if err := r.DecodeJSON(&in); err != nil {
+		return nil, err
+	}
+	var details []apperr.Detail
+	var tags []string
+	if in.Name != nil {
+		n := strings.TrimSpace(*in.Name)
+		in.Name = &n
+		if utf8.RuneCountInString(n) > maxNameLen {
+			details = append(details, apperr.Detail{Field: "name", Issue: "at most 256 characters"})
+		}
+	}
+	if in.Email != nil {
+		e := strings.TrimSpace(*in.Email)
+		in.Email = &e
+		if e != "" {
+			if a, err := mail.ParseAddress(e); err != nil || a.Address != e || len(e) > 254 {
+				details = append(details, apperr.Detail{Field: "email", Issue: "is not a valid email address"})
+			}
+		}
+	}
+	if in.Tags != nil {
+		tags = cleanTags("tags", *in.Tags, &details)
+	}
+	if in.Attributes != nil {
+		checkAttributes(*in.Attributes, &details)
+	}
+	if len(details) > 0 {
+		return nil, apperr.New(apperr.Unprocessable, "the contact is invalid").WithDetails(details...)
+	}
+	tooMany := false
+	resp, err := s.editContact(ctx, r, func(c *store.Contact) bool {
+		if in.Name != nil {
+			c.Name = *in.Name
+		}
+		if in.Email != nil {
+			c.Email = *in.Email
+		}
+		if in.Tags != nil {
+			c.Tags = tags
+		}
+		if in.Attributes != nil {
+			if c.Attributes == nil {
+				c.Attributes = map[string]any{}
+			}
+			for k, v := range *in.Attributes {
+				if v == nil {
+					delete(c.Attributes, k)
+				} else {
+					c.Attributes[k] = v
+				}
+			}
+			if len(c.Attributes) > maxAttributes {
+				tooMany = true
+				return false
+			}
+		}
+		return true
+	})
+	if tooMany {
+		return nil, apperr.Field("attributes", "a contact has at most 50 attributes")
+	}
+	return resp, err
+}
+
+func (s *Server) deleteContact(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	if s.contactList == nil {
+		return nil, apperr.New(apperr.Unavailable, "contacts are not configured")
+	}
+	if err := s.contactList.DeleteContact(ctx, r.OrgID(), r.Params["id"]); err != nil {
+		return nil, err
+	}
+	return httpapi.NoContent()
+}
+
+// ContactLister lists and deletes contacts.
+type ContactLister interface {
+	Contacts(ctx context.Context, org, tag, waID, cursor string, limit int) (store.Page[store.Contact], error)
+	DeleteContact(ctx context.Context, org, id string) error
+}

@@ -109,3 +109,68 @@ func TestContactValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestContactListPatchDelete(t *testing.T) {
+	f, _, ka, kb := newContactFixture(t)
+	var ids []string
+	for i, n := range []string{"5511900000201", "5511900000202", "5511900000203"} {
+		tags := `["lead"]`
+		if i == 1 {
+			tags = `["lead","vip"]`
+		}
+		_, body := f.call("POST", "/v1/contacts", ka, `{"whatsapp_id":"`+n+`","name":"C`+n[len(n)-1:]+`","tags":`+tags+`}`)
+		var c struct{ ID string }
+		_ = json.Unmarshal([]byte(body), &c)
+		ids = append(ids, c.ID)
+	}
+	count := func(body string) int { return strings.Count(body, `"id":"ct_`) }
+	if code, body := f.call("GET", "/v1/contacts?limit=100", ka, ""); code != 200 || count(body) != 3 {
+		t.Fatalf("list: %d %s", code, body)
+	}
+	if _, body := f.call("GET", "/v1/contacts?tag=vip", ka, ""); count(body) != 1 || !strings.Contains(body, ids[1]) {
+		t.Fatalf("tag filter: %s", body)
+	}
+	if _, body := f.call("GET", "/v1/contacts?whatsapp_id=%2B5511900000203", ka, ""); count(body) != 1 || !strings.Contains(body, ids[2]) {
+		t.Fatalf("number filter: %s", body)
+	}
+	if _, body := f.call("GET", "/v1/contacts", kb, ""); count(body) != 0 {
+		t.Fatalf("other org lists: %s", body)
+	}
+	if code, _ := f.call("GET", "/v1/contacts?limit=101", ka, ""); code != 422 {
+		t.Fatalf("limit 101: %d", code)
+	}
+	_, body := f.call("GET", "/v1/contacts?limit=1", ka, "")
+	var p struct {
+		Next string `json:"next_cursor"`
+	}
+	_ = json.Unmarshal([]byte(body), &p)
+	if code, _ := f.call("GET", "/v1/contacts?cursor="+p.Next, kb, ""); code != 422 {
+		t.Fatalf("foreign cursor: %d", code)
+	}
+	// The guide's PATCH after a purchase: tags replaced, attributes merged, null removes.
+	f.call("PATCH", "/v1/contacts/"+ids[0], ka, `{"attributes":{"plan":"basic","old":"x"}}`)
+	code, body := f.call("PATCH", "/v1/contacts/"+ids[0], ka, `{"tags":["customer","purchased"],"attributes":{"last_purchase":"2026-11-29","total_spent":150.5,"old":null}}`)
+	if code != 200 || !strings.Contains(body, `"tags":["customer","purchased"]`) || !strings.Contains(body, `"plan":"basic"`) ||
+		!strings.Contains(body, `"total_spent":150.5`) || strings.Contains(body, `"old"`) {
+		t.Fatalf("patch: %d %s", code, body)
+	}
+	if code, _ := f.call("PATCH", "/v1/contacts/"+ids[0], kb, `{"name":"x"}`); code != 404 {
+		t.Fatalf("other org patches: %d", code)
+	}
+	if code, body := f.call("PATCH", "/v1/contacts/"+ids[0], ka, `{"email":"bad"}`); code != 422 || !strings.Contains(body, `"field":"email"`) {
+		t.Fatalf("bad email: %d %s", code, body)
+	}
+	// DELETE: gone, and the number is free again.
+	if code, _ := f.call("DELETE", "/v1/contacts/"+ids[0], kb, ""); code != 404 {
+		t.Fatalf("other org deletes: %d", code)
+	}
+	if code, _ := f.call("DELETE", "/v1/contacts/"+ids[0], ka, ""); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code, _ := f.call("GET", "/v1/contacts/"+ids[0], ka, ""); code != 404 {
+		t.Fatalf("after delete: %d", code)
+	}
+	if code, body := f.call("POST", "/v1/contacts", ka, `{"whatsapp_id":"5511900000201"}`); code != 201 {
+		t.Fatalf("number after delete: %d %s", code, body)
+	}
+}

@@ -3,6 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -81,4 +86,83 @@ func (s *Store) SaveContact(ctx context.Context, c Contact) (Contact, error) {
 		return Contact{}, unavailable("save contact", err)
 	}
 	return c, nil
+}
+
+// Contacts lists an organisation's contacts, oldest first, in bounded
+// pages; tag filters within each page (follow next_cursor), whatsapp_id is
+// an exact lookup through the identity item.
+func (s *Store) Contacts(ctx context.Context, org, tag, waID, cursor string, limit int) (Page[Contact], error) {
+	out := Page[Contact]{Items: []Contact{}}
+	if waID != "" {
+		var it identItem
+		found, err := s.getItem(ctx, key{identWAPK(org, waID), identSK()}, &it)
+		if err != nil || !found {
+			return out, err
+		}
+		c, err := s.Contact(ctx, org, it.ContactID)
+		if apperr.Is(err, apperr.NotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		if tag == "" || hasTag(c, tag) {
+			out.Items = append(out.Items, c)
+		}
+		return out, nil
+	}
+	part := orgPK(org)
+	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith("CONTACT#"))
+	items, next, err := s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, true)
+	if err != nil {
+		return out, err
+	}
+	for _, item := range items {
+		var it contactItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return out, fmt.Errorf("store: decode contact: %w", err)
+		}
+		c := it.model()
+		if tag == "" || hasTag(c, tag) {
+			out.Items = append(out.Items, c)
+		}
+	}
+	out.NextCursor = next
+	return out, nil
+}
+
+func hasTag(c Contact, tag string) bool {
+	for _, t := range c.Tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteContact removes a contact with its identity items and open
+// conversation pointer (its messages and conversations stay, for history);
+// the same number writing again becomes a new contact.
+func (s *Store) DeleteContact(ctx context.Context, org, id string) error {
+	c, err := s.Contact(ctx, org, id)
+	if err != nil {
+		return err
+	}
+	del := func(k key) types.TransactWriteItem {
+		return types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: k.av()}}
+	}
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: aws.String(s.table), Key: key{orgPK(org), contactSK(id)}.av(),
+			ConditionExpression: aws.String("attribute_exists(pk)")}},
+		del(key{contactConvsPK(org, id), openConvSK()}),
+	}
+	if c.WhatsAppID != "" {
+		items = append(items, del(key{identWAPK(org, c.WhatsAppID), identSK()}))
+	}
+	if c.UserID != "" {
+		items = append(items, del(key{identBSUIDPK(org, c.UserID), identSK()}))
+	}
+	return s.transact(ctx, "delete contact", items, func([]bool) error {
+		return apperr.New(apperr.NotFound, "contact not found")
+	})
 }
