@@ -46,7 +46,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	return &fixture{t: t, store: st, router: api.New(api.Deps{Store: st, Log: log, Now: now}).Router(), org: org, key: plain, keyID: k.ID}
+	sec := &jsonSecrets{m: map[string][]byte{}}
+	srv := api.New(api.Deps{Store: st, Log: log, Now: now, Secrets: sec, SecretWriter: sec, Outbox: &outbox{},
+		Contacts: st, Conversations: st, Webhooks: st, Deliveries: st, Events: &recordEvents{}})
+	return &fixture{t: t, store: st, router: srv.Router(), org: org, key: plain, keyID: k.ID}
 }
 
 func event(method, path, authz, body string) events.APIGatewayV2HTTPRequest {
@@ -165,7 +168,9 @@ func TestBase64BodyAndBodyLimit(t *testing.T) {
 // placeholder key; the test swaps in a key it issued.
 func TestEventSamples(t *testing.T) {
 	f := newFixture(t)
-	want := map[string]int{"health.json": 200, "organization.json": 200, "organization-no-key.json": 401}
+	want := map[string]int{"health.json": 200, "organization.json": 200, "organization-no-key.json": 401,
+		"messages-send.json": 202, "contacts-create.json": 201, "contacts-list.json": 200, "conversations-list.json": 200,
+		"webhooks-create.json": 201, "webhooks-events.json": 200, "settings-whatsapp-put.json": 200}
 	files, err := filepath.Glob("../../events/api/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no samples: %v", err)
