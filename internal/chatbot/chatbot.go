@@ -1,0 +1,456 @@
+package chatbot
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/outbound"
+)
+
+// Limits of a chatbot, in characters (Unicode code points). The reply
+// limits are Meta's send limits (FACTS.md "Send limits").
+const (
+	MaxName        = 100
+	MaxWelcome     = 4096
+	MaxRules       = 50
+	MaxKeywords    = 50 // per rule
+	MaxKeyword     = 100
+	MaxReplyID     = 256
+	MaxRuleID      = 64
+	MaxText        = 4096 // text reply
+	MaxButtonBody  = 1024 // text above reply buttons
+	MaxButtons     = 3
+	MaxButtonID    = 256
+	MaxButtonTitle = 20
+)
+
+// The reply types.
+const (
+	ReplyText     = "text"
+	ReplyButtons  = "buttons"
+	ReplyTemplate = "template"
+)
+
+// Reply is one message the bot sends.
+type Reply struct {
+	Type    string   `json:"type"` // text, buttons or template
+	Text    string   `json:"text,omitempty"`
+	Buttons []Button `json:"buttons,omitempty"`
+	// Template is a template object as POST /v1/messages takes it ({"name",
+	// "language":{"code"}, "components"}), in outbound's canonical form.
+	Template json.RawMessage `json:"template,omitempty"`
+}
+
+// Button is a reply button: the customer taps it and the bot receives its
+// id as Inbound.ReplyID.
+type Button struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+// Match says when a rule applies; exactly one member is set.
+type Match struct {
+	Keywords []string `json:"keywords,omitempty"`
+	ReplyID  string   `json:"reply_id,omitempty"`
+	Any      bool     `json:"any,omitempty"`
+}
+
+// Rule is one step of a bot: when Match matches, send Reply and/or hand the
+// conversation to a person.
+type Rule struct {
+	ID      string `json:"id"`
+	Match   Match  `json:"match"`
+	Reply   *Reply `json:"reply,omitempty"`
+	Handoff bool   `json:"handoff"`
+}
+
+// Bot is a chatbot as the REST API shows it.
+type Bot struct {
+	Name           string `json:"name"`
+	WelcomeMessage string `json:"welcome_message"`
+	Active         bool   `json:"active"`
+	Rules          []Rule `json:"rules"`
+	Fallback       *Reply `json:"fallback,omitempty"`
+}
+
+// ParseCreate reads the body of POST /v1/chatbots:
+//
+//	{"name": "Atendimento", "welcome_message": "Olá!", "active": true,
+//	 "rules": [{"id": "precos", "match": {"keywords": ["preço"]},
+//	            "reply": {"type": "text", "text": "..."}, "handoff": false}],
+//	 "fallback": {"type": "text", "text": "..."}}
+//
+// name is required; active defaults to true; rules to none. Rules without
+// an id get "r<position>" (r1 for the first). A body that is not a JSON
+// object is an apperr.Invalid (400); an object that breaks a rule is an
+// apperr.Unprocessable (422) listing every problem with its field path.
+func ParseCreate(body []byte) (Bot, error) {
+	raw, err := decodeBody(body)
+	if err != nil {
+		return Bot{}, err
+	}
+	c := &checker{}
+	o := c.object("", raw)
+	if o == nil {
+		return Bot{}, c.err()
+	}
+	b := Bot{Active: true, Rules: []Rule{}}
+	b.Name = o.text("name", true, MaxName)
+	b.WelcomeMessage = welcome(o)
+	if v := o.boolean("active"); v != nil {
+		b.Active = *v
+	}
+	if items, ok := o.list("rules", false); ok {
+		b.Rules = rules(c, o.at("rules"), items)
+	}
+	if f := o.child("fallback", false); f != nil {
+		b.Fallback = reply(f)
+		f.done()
+	}
+	o.done()
+	if err := c.err(); err != nil {
+		return Bot{}, err
+	}
+	return b, nil
+}
+
+// ParsePatch applies the body of PATCH /v1/chatbots/{id} to cur. Any subset
+// of name, welcome_message, active, rules and fallback may be given, with
+// the rules of ParseCreate; rules replaces the whole list; fallback null
+// removes the fallback and welcome_message null (or "") removes the welcome
+// message. null is refused for name, active and rules. An empty object
+// changes nothing. cur is not modified.
+func ParsePatch(cur Bot, body []byte) (Bot, error) {
+	raw, err := decodeBody(body)
+	if err != nil {
+		return Bot{}, err
+	}
+	c := &checker{}
+	o := c.object("", raw)
+	if o == nil {
+		return Bot{}, c.err()
+	}
+	b := cur
+	b.Rules = slices.Clone(cur.Rules)
+	if b.Rules == nil {
+		b.Rules = []Rule{}
+	}
+	if o.given("name") && o.notNull("name", "must not be null") {
+		b.Name = o.text("name", true, MaxName)
+	}
+	if o.given("welcome_message") {
+		b.WelcomeMessage = welcome(o) // null: "", no welcome message
+	}
+	if o.given("active") && o.notNull("active", "must be true or false, not null") {
+		if v := o.boolean("active"); v != nil {
+			b.Active = *v
+		}
+	}
+	if o.given("rules") && o.notNull("rules", "must be an array, not null (use [] to remove every rule)") {
+		if items, ok := o.list("rules", false); ok {
+			b.Rules = rules(c, o.at("rules"), items)
+		}
+	}
+	if o.given("fallback") {
+		b.Fallback = nil // null removes it
+		if f := o.child("fallback", false); f != nil {
+			b.Fallback = reply(f)
+			f.done()
+		}
+	}
+	o.done()
+	if err := c.err(); err != nil {
+		return Bot{}, err
+	}
+	return b, nil
+}
+
+// notNull reports key with issue, and marks it read, when it is null.
+func (o *obj) notNull(key, issue string) bool {
+	if raw, ok := o.m[key]; ok && isNull(raw) {
+		o.c.fail(o.at(key), "%s", issue)
+		o.used[key] = true
+		return false
+	}
+	return true
+}
+
+// welcome reads welcome_message: "" (or absent) for none, else text that
+// is not blank.
+func welcome(o *obj) string {
+	s, ok := o.str("welcome_message", false)
+	if !ok {
+		return ""
+	}
+	if s != "" && strings.TrimSpace(s) == "" {
+		o.c.fail(o.at("welcome_message"), `must not be blank (leave it out, or use "" for no welcome message)`)
+		return ""
+	}
+	o.c.length(o.at("welcome_message"), s, false, MaxWelcome)
+	return s
+}
+
+// rules reads the rule list at path and gives every rule an id.
+func rules(c *checker, path string, items []json.RawMessage) []Rule {
+	out := make([]Rule, 0, len(items))
+	given := make([]bool, 0, len(items)) // the rule carried its own id
+	for i, raw := range items {
+		p := index(path, i)
+		if i == MaxRules {
+			c.fail(p, "is one rule too many: at most %d are allowed", MaxRules)
+		}
+		r, hasID := rule(c, p, raw)
+		out = append(out, r)
+		given = append(given, hasID)
+	}
+	// Ids given in the body are claimed first, so a generated id never
+	// takes one a client chose.
+	owner := map[string]int{}
+	for i, r := range out {
+		if !given[i] || r.ID == "" {
+			continue
+		}
+		if j, dup := owner[r.ID]; dup {
+			c.fail(index(path, i)+".id", "duplicates the id of %s", index(path, j))
+			continue
+		}
+		owner[r.ID] = i
+	}
+	for i := range out {
+		if given[i] {
+			continue
+		}
+		id := "r" + strconv.Itoa(i+1)
+		if j, dup := owner[id]; dup {
+			c.fail(index(path, i)+".id", "is missing, and the id it would get (%q) is taken by %s; give this rule an id", id, index(path, j))
+		}
+		owner[id] = i
+		out[i].ID = id
+	}
+	return out
+}
+
+// rule reads one rule; hasID says whether it carried an id.
+func rule(c *checker, path string, raw json.RawMessage) (r Rule, hasID bool) {
+	o := c.object(path, raw)
+	if o == nil {
+		return Rule{}, true // reported; do not generate an id for it
+	}
+	if id, ok := o.str("id", false); ok {
+		hasID = true
+		if issue := ruleIDIssue(id); issue != "" {
+			c.fail(o.at("id"), "%s", issue)
+		} else {
+			r.ID = id
+		}
+	} else if o.has("id") {
+		hasID = true // of the wrong type, reported
+	}
+	if m := o.child("match", true); m != nil {
+		r.Match = match(m)
+		m.done()
+	}
+	if ro := o.child("reply", false); ro != nil {
+		r.Reply = reply(ro)
+		ro.done()
+	}
+	h := o.boolean("handoff")
+	if h != nil {
+		r.Handoff = *h
+	}
+	handoffBad := h == nil && o.has("handoff") // of the wrong type, reported
+	if !o.has("reply") && !r.Handoff && !handoffBad {
+		c.fail(o.at("reply"), "is required unless handoff is true (a rule must reply, hand off, or both)")
+	}
+	o.done()
+	return r, hasID
+}
+
+// ruleIDIssue checks a rule id; "" when it is fine.
+func ruleIDIssue(id string) string {
+	switch {
+	case id == "":
+		return "must not be empty"
+	case len(id) > MaxRuleID:
+		return "must be at most " + strconv.Itoa(MaxRuleID) + " characters"
+	}
+	for i := 0; i < len(id); i++ {
+		ch := id[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-') {
+			return "must be letters, digits, _ and - only"
+		}
+	}
+	return ""
+}
+
+// match reads a rule's match: exactly one of keywords, reply_id, any: true.
+func match(o *obj) Match {
+	c := o.c
+	var m Match
+	n := 0
+	if items, ok := o.list("keywords", false); ok {
+		n++
+		m.Keywords = keywords(c, o.at("keywords"), items)
+	} else if o.has("keywords") {
+		n++ // of the wrong type, reported
+	}
+	if o.has("reply_id") {
+		n++
+		if s, ok := o.str("reply_id", false); ok {
+			c.length(o.at("reply_id"), s, true, MaxReplyID)
+			m.ReplyID = s
+		}
+	} else {
+		o.skip("reply_id")
+	}
+	anyOK := true
+	if o.has("any") {
+		v := o.boolean("any")
+		switch {
+		case v == nil:
+			anyOK = false // of the wrong type, reported
+			n++
+		case *v:
+			m.Any = true
+			n++
+		}
+	} else {
+		o.skip("any")
+	}
+	switch {
+	case n > 1:
+		c.fail(o.path, "must have exactly one of keywords, reply_id or any, not %d", n)
+	case n == 0 && anyOK:
+		c.fail(o.path, "needs one of keywords (a list of words), reply_id (a button or list reply id) or any: true")
+	}
+	return m
+}
+
+// keywords reads a keyword list.
+func keywords(c *checker, path string, items []json.RawMessage) []string {
+	if len(items) == 0 {
+		c.fail(path, "must have at least 1 keyword")
+	}
+	out := make([]string, 0, len(items))
+	for i, raw := range items {
+		p := index(path, i)
+		if i == MaxKeywords {
+			c.fail(p, "is one keyword too many: at most %d are allowed", MaxKeywords)
+		}
+		if k := kindOf(raw); k != "a string" {
+			c.fail(p, "must be a string, not %s", k)
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			c.fail(p, "cannot be read: %v", err)
+			continue
+		}
+		if c.length(p, s, true, MaxKeyword) && Fold(s) == "" {
+			c.fail(p, "must contain a letter or a digit")
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// reply reads a reply object.
+func reply(o *obj) *Reply {
+	c := o.c
+	typ, ok := o.str("type", true)
+	if !ok {
+		o.skip("text", "buttons", "template")
+		return nil
+	}
+	r := &Reply{Type: typ}
+	switch typ {
+	case ReplyText:
+		r.Text = o.text("text", true, MaxText)
+		o.forbid("buttons", `is only allowed on a "buttons" reply`)
+		o.forbid("template", `is only allowed on a "template" reply`)
+	case ReplyButtons:
+		r.Text = o.text("text", true, MaxButtonBody)
+		r.Buttons = buttons(o)
+		o.forbid("template", `is only allowed on a "template" reply`)
+	case ReplyTemplate:
+		o.forbid("text", `is not allowed on a "template" reply (the template holds the text)`)
+		o.forbid("buttons", `is not allowed on a "template" reply (the template holds the buttons)`)
+		r.Template = template(o)
+	default:
+		c.fail(o.at("type"), "must be one of text, buttons, template")
+		o.skip("text", "buttons", "template")
+	}
+	return r
+}
+
+// buttons reads the reply buttons of a buttons reply.
+func buttons(o *obj) []Button {
+	c := o.c
+	items, ok := o.list("buttons", true)
+	if !ok {
+		return nil
+	}
+	path := o.at("buttons")
+	if len(items) == 0 {
+		c.fail(path, "must have at least 1 button")
+	}
+	out := make([]Button, 0, len(items))
+	ids := map[string]int{}
+	for i, raw := range items {
+		p := index(path, i)
+		if i == MaxButtons {
+			c.fail(p, "is one button too many: at most %d are allowed", MaxButtons)
+		}
+		bo := c.object(p, raw)
+		if bo == nil {
+			continue
+		}
+		bt := Button{
+			ID:    bo.text("id", true, MaxButtonID),
+			Title: bo.text("title", true, MaxButtonTitle),
+		}
+		if j, dup := ids[bt.ID]; dup && bt.ID != "" {
+			c.fail(bo.at("id"), "duplicates the id of %s", index(path, j))
+		} else {
+			ids[bt.ID] = i
+		}
+		bo.done()
+		out = append(out, bt)
+	}
+	return out
+}
+
+// template checks a template reply's template object with the rules of
+// POST /v1/messages and returns outbound's canonical form of it.
+func template(o *obj) json.RawMessage {
+	c := o.c
+	raw, ok := o.take("template")
+	if !ok {
+		c.fail(o.at("template"), "is required")
+		return nil
+	}
+	body := make([]byte, 0, len(raw)+64)
+	body = append(body, `{"to":"5511999999999","type":"template","template":`...)
+	body = append(body, raw...)
+	body = append(body, '}')
+	req, err := outbound.Parse(body)
+	if err == nil {
+		return req.Content
+	}
+	e, ok := apperr.As(err)
+	if !ok || len(e.Details) == 0 {
+		c.fail(o.at("template"), "cannot be read: %v", err)
+		return nil
+	}
+	for _, d := range e.Details {
+		field := o.at("template")
+		if rest, ok := strings.CutPrefix(d.Field, "template"); ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
+			field += rest
+		}
+		c.fail(field, "%s", d.Issue)
+	}
+	return nil
+}
