@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/jsoncheck"
 	"github.com/pytake/pytake/internal/outbound"
 )
 
@@ -88,30 +89,30 @@ type Bot struct {
 // object is an apperr.Invalid (400); an object that breaks a rule is an
 // apperr.Unprocessable (422) listing every problem with its field path.
 func ParseCreate(body []byte) (Bot, error) {
-	raw, err := decodeBody(body)
+	raw, err := jsoncheck.DecodeBody(body)
 	if err != nil {
 		return Bot{}, err
 	}
-	c := &checker{}
-	o := c.object("", raw)
+	c := jsoncheck.New("chatbot")
+	o := c.Object("", raw)
 	if o == nil {
-		return Bot{}, c.err()
+		return Bot{}, c.Err()
 	}
 	b := Bot{Active: true, Rules: []Rule{}}
-	b.Name = o.text("name", true, MaxName)
+	b.Name = o.Text("name", true, MaxName)
 	b.WelcomeMessage = welcome(o)
-	if v := o.boolean("active"); v != nil {
+	if v := o.Boolean("active"); v != nil {
 		b.Active = *v
 	}
-	if items, ok := o.list("rules", false); ok {
-		b.Rules = rules(c, o.at("rules"), items)
+	if items, ok := o.List("rules", false); ok {
+		b.Rules = rules(c, o.At("rules"), items)
 	}
-	if f := o.child("fallback", false); f != nil {
+	if f := o.Child("fallback", false); f != nil {
 		b.Fallback = reply(f)
-		f.done()
+		f.Done()
 	}
-	o.done()
-	if err := c.err(); err != nil {
+	o.Done()
+	if err := c.Err(); err != nil {
 		return Bot{}, err
 	}
 	return b, nil
@@ -124,55 +125,55 @@ func ParseCreate(body []byte) (Bot, error) {
 // message. null is refused for name, active and rules. An empty object
 // changes nothing. cur is not modified.
 func ParsePatch(cur Bot, body []byte) (Bot, error) {
-	raw, err := decodeBody(body)
+	raw, err := jsoncheck.DecodeBody(body)
 	if err != nil {
 		return Bot{}, err
 	}
-	c := &checker{}
-	o := c.object("", raw)
+	c := jsoncheck.New("chatbot")
+	o := c.Object("", raw)
 	if o == nil {
-		return Bot{}, c.err()
+		return Bot{}, c.Err()
 	}
 	b := cur
 	b.Rules = slices.Clone(cur.Rules)
 	if b.Rules == nil {
 		b.Rules = []Rule{}
 	}
-	if o.given("name") && o.notNull("name", "must not be null") {
-		b.Name = o.text("name", true, MaxName)
+	if o.Given("name") && notNull(o, "name", "must not be null") {
+		b.Name = o.Text("name", true, MaxName)
 	}
-	if o.given("welcome_message") {
+	if o.Given("welcome_message") {
 		b.WelcomeMessage = welcome(o) // null: "", no welcome message
 	}
-	if o.given("active") && o.notNull("active", "must be true or false, not null") {
-		if v := o.boolean("active"); v != nil {
+	if o.Given("active") && notNull(o, "active", "must be true or false, not null") {
+		if v := o.Boolean("active"); v != nil {
 			b.Active = *v
 		}
 	}
-	if o.given("rules") && o.notNull("rules", "must be an array, not null (use [] to remove every rule)") {
-		if items, ok := o.list("rules", false); ok {
-			b.Rules = rules(c, o.at("rules"), items)
+	if o.Given("rules") && notNull(o, "rules", "must be an array, not null (use [] to remove every rule)") {
+		if items, ok := o.List("rules", false); ok {
+			b.Rules = rules(c, o.At("rules"), items)
 		}
 	}
-	if o.given("fallback") {
+	if o.Given("fallback") {
 		b.Fallback = nil // null removes it
-		if f := o.child("fallback", false); f != nil {
+		if f := o.Child("fallback", false); f != nil {
 			b.Fallback = reply(f)
-			f.done()
+			f.Done()
 		}
 	}
-	o.done()
-	if err := c.err(); err != nil {
+	o.Done()
+	if err := c.Err(); err != nil {
 		return Bot{}, err
 	}
 	return b, nil
 }
 
 // notNull reports key with issue, and marks it read, when it is null.
-func (o *obj) notNull(key, issue string) bool {
-	if raw, ok := o.m[key]; ok && isNull(raw) {
-		o.c.fail(o.at(key), "%s", issue)
-		o.used[key] = true
+func notNull(o *jsoncheck.Obj, key, issue string) bool {
+	if o.Given(key) && !o.Has(key) {
+		o.C.Fail(o.At(key), "%s", issue)
+		o.Skip(key)
 		return false
 	}
 	return true
@@ -180,27 +181,27 @@ func (o *obj) notNull(key, issue string) bool {
 
 // welcome reads welcome_message: "" (or absent) for none, else text that
 // is not blank.
-func welcome(o *obj) string {
-	s, ok := o.str("welcome_message", false)
+func welcome(o *jsoncheck.Obj) string {
+	s, ok := o.Str("welcome_message", false)
 	if !ok {
 		return ""
 	}
 	if s != "" && strings.TrimSpace(s) == "" {
-		o.c.fail(o.at("welcome_message"), `must not be blank (leave it out, or use "" for no welcome message)`)
+		o.C.Fail(o.At("welcome_message"), `must not be blank (leave it out, or use "" for no welcome message)`)
 		return ""
 	}
-	o.c.length(o.at("welcome_message"), s, false, MaxWelcome)
+	o.C.Length(o.At("welcome_message"), s, false, MaxWelcome)
 	return s
 }
 
 // rules reads the rule list at path and gives every rule an id.
-func rules(c *checker, path string, items []json.RawMessage) []Rule {
+func rules(c *jsoncheck.Checker, path string, items []json.RawMessage) []Rule {
 	out := make([]Rule, 0, len(items))
 	given := make([]bool, 0, len(items)) // the rule carried its own id
 	for i, raw := range items {
-		p := index(path, i)
+		p := jsoncheck.Index(path, i)
 		if i == MaxRules {
-			c.fail(p, "is one rule too many: at most %d are allowed", MaxRules)
+			c.Fail(p, "is one rule too many: at most %d are allowed", MaxRules)
 		}
 		r, hasID := rule(c, p, raw)
 		out = append(out, r)
@@ -214,7 +215,7 @@ func rules(c *checker, path string, items []json.RawMessage) []Rule {
 			continue
 		}
 		if j, dup := owner[r.ID]; dup {
-			c.fail(index(path, i)+".id", "duplicates the id of %s", index(path, j))
+			c.Fail(jsoncheck.Index(path, i)+".id", "duplicates the id of %s", jsoncheck.Index(path, j))
 			continue
 		}
 		owner[r.ID] = i
@@ -225,7 +226,7 @@ func rules(c *checker, path string, items []json.RawMessage) []Rule {
 		}
 		id := "r" + strconv.Itoa(i+1)
 		if j, dup := owner[id]; dup {
-			c.fail(index(path, i)+".id", "is missing, and the id it would get (%q) is taken by %s; give this rule an id", id, index(path, j))
+			c.Fail(jsoncheck.Index(path, i)+".id", "is missing, and the id it would get (%q) is taken by %s; give this rule an id", id, jsoncheck.Index(path, j))
 		}
 		owner[id] = i
 		out[i].ID = id
@@ -234,38 +235,38 @@ func rules(c *checker, path string, items []json.RawMessage) []Rule {
 }
 
 // rule reads one rule; hasID says whether it carried an id.
-func rule(c *checker, path string, raw json.RawMessage) (r Rule, hasID bool) {
-	o := c.object(path, raw)
+func rule(c *jsoncheck.Checker, path string, raw json.RawMessage) (r Rule, hasID bool) {
+	o := c.Object(path, raw)
 	if o == nil {
 		return Rule{}, true // reported; do not generate an id for it
 	}
-	if id, ok := o.str("id", false); ok {
+	if id, ok := o.Str("id", false); ok {
 		hasID = true
 		if issue := ruleIDIssue(id); issue != "" {
-			c.fail(o.at("id"), "%s", issue)
+			c.Fail(o.At("id"), "%s", issue)
 		} else {
 			r.ID = id
 		}
-	} else if o.has("id") {
+	} else if o.Has("id") {
 		hasID = true // of the wrong type, reported
 	}
-	if m := o.child("match", true); m != nil {
+	if m := o.Child("match", true); m != nil {
 		r.Match = match(m)
-		m.done()
+		m.Done()
 	}
-	if ro := o.child("reply", false); ro != nil {
+	if ro := o.Child("reply", false); ro != nil {
 		r.Reply = reply(ro)
-		ro.done()
+		ro.Done()
 	}
-	h := o.boolean("handoff")
+	h := o.Boolean("handoff")
 	if h != nil {
 		r.Handoff = *h
 	}
-	handoffBad := h == nil && o.has("handoff") // of the wrong type, reported
-	if !o.has("reply") && !r.Handoff && !handoffBad {
-		c.fail(o.at("reply"), "is required unless handoff is true (a rule must reply, hand off, or both)")
+	handoffBad := h == nil && o.Has("handoff") // of the wrong type, reported
+	if !o.Has("reply") && !r.Handoff && !handoffBad {
+		c.Fail(o.At("reply"), "is required unless handoff is true (a rule must reply, hand off, or both)")
 	}
-	o.done()
+	o.Done()
 	return r, hasID
 }
 
@@ -287,28 +288,28 @@ func ruleIDIssue(id string) string {
 }
 
 // match reads a rule's match: exactly one of keywords, reply_id, any: true.
-func match(o *obj) Match {
-	c := o.c
+func match(o *jsoncheck.Obj) Match {
+	c := o.C
 	var m Match
 	n := 0
-	if items, ok := o.list("keywords", false); ok {
+	if items, ok := o.List("keywords", false); ok {
 		n++
-		m.Keywords = keywords(c, o.at("keywords"), items)
-	} else if o.has("keywords") {
+		m.Keywords = keywords(c, o.At("keywords"), items)
+	} else if o.Has("keywords") {
 		n++ // of the wrong type, reported
 	}
-	if o.has("reply_id") {
+	if o.Has("reply_id") {
 		n++
-		if s, ok := o.str("reply_id", false); ok {
-			c.length(o.at("reply_id"), s, true, MaxReplyID)
+		if s, ok := o.Str("reply_id", false); ok {
+			c.Length(o.At("reply_id"), s, true, MaxReplyID)
 			m.ReplyID = s
 		}
 	} else {
-		o.skip("reply_id")
+		o.Skip("reply_id")
 	}
 	anyOK := true
-	if o.has("any") {
-		v := o.boolean("any")
+	if o.Has("any") {
+		v := o.Boolean("any")
 		switch {
 		case v == nil:
 			anyOK = false // of the wrong type, reported
@@ -318,39 +319,39 @@ func match(o *obj) Match {
 			n++
 		}
 	} else {
-		o.skip("any")
+		o.Skip("any")
 	}
 	switch {
 	case n > 1:
-		c.fail(o.path, "must have exactly one of keywords, reply_id or any, not %d", n)
+		c.Fail(o.Path(), "must have exactly one of keywords, reply_id or any, not %d", n)
 	case n == 0 && anyOK:
-		c.fail(o.path, "needs one of keywords (a list of words), reply_id (a button or list reply id) or any: true")
+		c.Fail(o.Path(), "needs one of keywords (a list of words), reply_id (a button or list reply id) or any: true")
 	}
 	return m
 }
 
 // keywords reads a keyword list.
-func keywords(c *checker, path string, items []json.RawMessage) []string {
+func keywords(c *jsoncheck.Checker, path string, items []json.RawMessage) []string {
 	if len(items) == 0 {
-		c.fail(path, "must have at least 1 keyword")
+		c.Fail(path, "must have at least 1 keyword")
 	}
 	out := make([]string, 0, len(items))
 	for i, raw := range items {
-		p := index(path, i)
+		p := jsoncheck.Index(path, i)
 		if i == MaxKeywords {
-			c.fail(p, "is one keyword too many: at most %d are allowed", MaxKeywords)
+			c.Fail(p, "is one keyword too many: at most %d are allowed", MaxKeywords)
 		}
-		if k := kindOf(raw); k != "a string" {
-			c.fail(p, "must be a string, not %s", k)
+		if k := jsoncheck.KindOf(raw); k != "a string" {
+			c.Fail(p, "must be a string, not %s", k)
 			continue
 		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			c.fail(p, "cannot be read: %v", err)
+			c.Fail(p, "cannot be read: %v", err)
 			continue
 		}
-		if c.length(p, s, true, MaxKeyword) && Fold(s) == "" {
-			c.fail(p, "must contain a letter or a digit")
+		if c.Length(p, s, true, MaxKeyword) && Fold(s) == "" {
+			c.Fail(p, "must contain a letter or a digit")
 		}
 		out = append(out, s)
 	}
@@ -358,66 +359,66 @@ func keywords(c *checker, path string, items []json.RawMessage) []string {
 }
 
 // reply reads a reply object.
-func reply(o *obj) *Reply {
-	c := o.c
-	typ, ok := o.str("type", true)
+func reply(o *jsoncheck.Obj) *Reply {
+	c := o.C
+	typ, ok := o.Str("type", true)
 	if !ok {
-		o.skip("text", "buttons", "template")
+		o.Skip("text", "buttons", "template")
 		return nil
 	}
 	r := &Reply{Type: typ}
 	switch typ {
 	case ReplyText:
-		r.Text = o.text("text", true, MaxText)
-		o.forbid("buttons", `is only allowed on a "buttons" reply`)
-		o.forbid("template", `is only allowed on a "template" reply`)
+		r.Text = o.Text("text", true, MaxText)
+		o.Forbid("buttons", `is only allowed on a "buttons" reply`)
+		o.Forbid("template", `is only allowed on a "template" reply`)
 	case ReplyButtons:
-		r.Text = o.text("text", true, MaxButtonBody)
+		r.Text = o.Text("text", true, MaxButtonBody)
 		r.Buttons = buttons(o)
-		o.forbid("template", `is only allowed on a "template" reply`)
+		o.Forbid("template", `is only allowed on a "template" reply`)
 	case ReplyTemplate:
-		o.forbid("text", `is not allowed on a "template" reply (the template holds the text)`)
-		o.forbid("buttons", `is not allowed on a "template" reply (the template holds the buttons)`)
+		o.Forbid("text", `is not allowed on a "template" reply (the template holds the text)`)
+		o.Forbid("buttons", `is not allowed on a "template" reply (the template holds the buttons)`)
 		r.Template = template(o)
 	default:
-		c.fail(o.at("type"), "must be one of text, buttons, template")
-		o.skip("text", "buttons", "template")
+		c.Fail(o.At("type"), "must be one of text, buttons, template")
+		o.Skip("text", "buttons", "template")
 	}
 	return r
 }
 
 // buttons reads the reply buttons of a buttons reply.
-func buttons(o *obj) []Button {
-	c := o.c
-	items, ok := o.list("buttons", true)
+func buttons(o *jsoncheck.Obj) []Button {
+	c := o.C
+	items, ok := o.List("buttons", true)
 	if !ok {
 		return nil
 	}
-	path := o.at("buttons")
+	path := o.At("buttons")
 	if len(items) == 0 {
-		c.fail(path, "must have at least 1 button")
+		c.Fail(path, "must have at least 1 button")
 	}
 	out := make([]Button, 0, len(items))
 	ids := map[string]int{}
 	for i, raw := range items {
-		p := index(path, i)
+		p := jsoncheck.Index(path, i)
 		if i == MaxButtons {
-			c.fail(p, "is one button too many: at most %d are allowed", MaxButtons)
+			c.Fail(p, "is one button too many: at most %d are allowed", MaxButtons)
 		}
-		bo := c.object(p, raw)
+		bo := c.Object(p, raw)
 		if bo == nil {
 			continue
 		}
 		bt := Button{
-			ID:    bo.text("id", true, MaxButtonID),
-			Title: bo.text("title", true, MaxButtonTitle),
+			ID:    bo.Text("id", true, MaxButtonID),
+			Title: bo.Text("title", true, MaxButtonTitle),
 		}
 		if j, dup := ids[bt.ID]; dup && bt.ID != "" {
-			c.fail(bo.at("id"), "duplicates the id of %s", index(path, j))
+			c.Fail(bo.At("id"), "duplicates the id of %s", jsoncheck.Index(path, j))
 		} else {
 			ids[bt.ID] = i
 		}
-		bo.done()
+		bo.Done()
 		out = append(out, bt)
 	}
 	return out
@@ -425,11 +426,11 @@ func buttons(o *obj) []Button {
 
 // template checks a template reply's template object with the rules of
 // POST /v1/messages and returns outbound's canonical form of it.
-func template(o *obj) json.RawMessage {
-	c := o.c
-	raw, ok := o.take("template")
+func template(o *jsoncheck.Obj) json.RawMessage {
+	c := o.C
+	raw, ok := o.Take("template")
 	if !ok {
-		c.fail(o.at("template"), "is required")
+		c.Fail(o.At("template"), "is required")
 		return nil
 	}
 	body := make([]byte, 0, len(raw)+64)
@@ -442,15 +443,15 @@ func template(o *obj) json.RawMessage {
 	}
 	e, ok := apperr.As(err)
 	if !ok || len(e.Details) == 0 {
-		c.fail(o.at("template"), "cannot be read: %v", err)
+		c.Fail(o.At("template"), "cannot be read: %v", err)
 		return nil
 	}
 	for _, d := range e.Details {
-		field := o.at("template")
+		field := o.At("template")
 		if rest, ok := strings.CutPrefix(d.Field, "template"); ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
 			field += rest
 		}
-		c.fail(field, "%s", d.Issue)
+		c.Fail(field, "%s", d.Issue)
 	}
 	return nil
 }

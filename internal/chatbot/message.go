@@ -1,6 +1,8 @@
 package chatbot
 
 import (
+	"github.com/pytake/pytake/internal/jsoncheck"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -65,8 +67,8 @@ func (r Reply) MessageBody() ([]byte, error) {
 			Type: "button", Body: bodyText{Text: r.Text}, Action: action{Buttons: bs},
 		}}
 	case ReplyTemplate:
-		if kindOf(r.Template) != "an object" {
-			return nil, fmt.Errorf("chatbot: message body: a template reply needs a template object, not %s", kindOf(r.Template))
+		if jsoncheck.KindOf(r.Template) != "an object" {
+			return nil, fmt.Errorf("chatbot: message body: a template reply needs a template object, not %s", jsoncheck.KindOf(r.Template))
 		}
 		v = templateMessage{Type: "template", Template: r.Template}
 	default:

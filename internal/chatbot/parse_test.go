@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/jsoncheck"
 )
 
 func details(err error) []apperr.Detail {
@@ -289,7 +290,7 @@ func TestParseCreateBoundsDetails(t *testing.T) {
 	if !ok || e.Kind != apperr.Unprocessable {
 		t.Fatalf("err = %v", err)
 	}
-	if len(e.Details) != maxDetails || e.Extra["details_omitted"] == nil {
+	if len(e.Details) != jsoncheck.MaxDetails || e.Extra["details_omitted"] == nil {
 		t.Fatalf("%d details, extra %v", len(e.Details), e.Extra)
 	}
 }

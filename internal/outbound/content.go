@@ -1,6 +1,8 @@
 package outbound
 
 import (
+	"github.com/pytake/pytake/internal/jsoncheck"
+
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -164,59 +166,59 @@ type reaction struct {
 }
 
 // shorthandText is {"text": "Olá!"}.
-func shorthandText(c *checker, raw json.RawMessage) *textContent {
+func shorthandText(c *jsoncheck.Checker, raw json.RawMessage) *textContent {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		c.fail("text", "cannot be read: %v", err)
+		c.Fail("text", "cannot be read: %v", err)
 		return nil
 	}
-	c.length("text", s, true, maxTextBody)
+	c.Length("text", s, true, maxTextBody)
 	return &textContent{Body: s}
 }
 
-func textMessage(o *obj) *textContent {
-	t := &textContent{Body: o.text("body", true, maxTextBody)}
-	t.PreviewURL = o.boolean("preview_url")
+func textMessage(o *jsoncheck.Obj) *textContent {
+	t := &textContent{Body: o.Text("body", true, maxTextBody)}
+	t.PreviewURL = o.Boolean("preview_url")
 	return t
 }
 
 // mediaObject validates a media object of kind image, video, audio,
 // document or sticker. Captions belong to top-level image, video and
 // document messages only; filenames to documents.
-func mediaObject(o *obj, kind string, topLevel bool) *media {
+func mediaObject(o *jsoncheck.Obj, kind string, topLevel bool) *media {
 	m := &media{}
-	id, hasID := o.str("id", false)
-	link, hasLink := o.str("link", false)
+	id, hasID := o.Str("id", false)
+	link, hasLink := o.Str("link", false)
 	switch {
 	case hasID && hasLink:
-		o.c.fail(o.at("link"), "give either id or link, not both")
+		o.C.Fail(o.At("link"), "give either id or link, not both")
 	case !hasID && !hasLink:
-		if !o.has("id") && !o.has("link") { // wrong types were reported already
-			o.c.fail(o.at("id"), "give either id (a media id from Meta) or link (an https URL)")
+		if !o.Has("id") && !o.Has("link") { // wrong types were reported already
+			o.C.Fail(o.At("id"), "give either id (a media id from Meta) or link (an https URL)")
 		}
 	case hasID:
-		if o.c.length(o.at("id"), id, true, maxMediaID) && strings.ContainsAny(id, " \t\r\n") {
-			o.c.fail(o.at("id"), "must not contain spaces")
+		if o.C.Length(o.At("id"), id, true, maxMediaID) && strings.ContainsAny(id, " \t\r\n") {
+			o.C.Fail(o.At("id"), "must not contain spaces")
 		}
 		m.ID = id
 	default:
 		if issue := linkIssue(link, false); issue != "" {
-			o.c.fail(o.at("link"), "%s", issue)
+			o.C.Fail(o.At("link"), "%s", issue)
 		}
 		m.Link = link
 	}
 	captioned := topLevel && (kind == "image" || kind == "video" || kind == "document")
 	if captioned {
-		m.Caption = o.text("caption", false, maxCaption)
+		m.Caption = o.Text("caption", false, maxCaption)
 	} else if topLevel {
-		o.forbid("caption", fmt.Sprintf("is not allowed on %s messages (only image, video and document take a caption)", kind))
+		o.Forbid("caption", fmt.Sprintf("is not allowed on %s messages (only image, video and document take a caption)", kind))
 	} else {
-		o.forbid("caption", "is not allowed here")
+		o.Forbid("caption", "is not allowed here")
 	}
 	if kind == "document" {
-		m.Filename = o.text("filename", false, maxFilename)
+		m.Filename = o.Text("filename", false, maxFilename)
 	} else {
-		o.forbid("filename", fmt.Sprintf("is only allowed on documents, not on %s", kind))
+		o.Forbid("filename", fmt.Sprintf("is only allowed on documents, not on %s", kind))
 	}
 	return m
 }
@@ -254,11 +256,11 @@ func linkIssue(s string, httpsOnly bool) string {
 
 const interactiveTypes = "button, list, cta_url"
 
-func interactiveMessage(o *obj) *interactive {
-	c := o.c
-	typ, ok := o.str("type", true)
+func interactiveMessage(o *jsoncheck.Obj) *interactive {
+	c := o.C
+	typ, ok := o.Str("type", true)
 	if !ok {
-		o.skip("header", "body", "footer", "action")
+		o.Skip("header", "body", "footer", "action")
 		return nil
 	}
 	in := &interactive{Type: typ}
@@ -269,23 +271,23 @@ func interactiveMessage(o *obj) *interactive {
 	case "list":
 		bodyMax = maxListBody
 	default:
-		c.fail(o.at("type"), "must be one of %s", interactiveTypes)
-		o.skip("header", "body", "footer", "action")
+		c.Fail(o.At("type"), "must be one of %s", interactiveTypes)
+		o.Skip("header", "body", "footer", "action")
 		return nil
 	}
-	if h := o.child("header", false); h != nil {
+	if h := o.Child("header", false); h != nil {
 		in.Header = interactiveHeader(h, typ == "list")
-		h.done()
+		h.Done()
 	}
-	if b := o.child("body", true); b != nil {
-		in.Body = &textOnly{Text: b.text("text", true, bodyMax)}
-		b.done()
+	if b := o.Child("body", true); b != nil {
+		in.Body = &textOnly{Text: b.Text("text", true, bodyMax)}
+		b.Done()
 	}
-	if f := o.child("footer", false); f != nil {
-		in.Footer = &textOnly{Text: f.text("text", true, maxFooterText)}
-		f.done()
+	if f := o.Child("footer", false); f != nil {
+		in.Footer = &textOnly{Text: f.Text("text", true, maxFooterText)}
+		f.Done()
 	}
-	if a := o.child("action", true); a != nil {
+	if a := o.Child("action", true); a != nil {
 		switch typ {
 		case "button":
 			in.Action = buttonAction(a)
@@ -294,45 +296,45 @@ func interactiveMessage(o *obj) *interactive {
 		case "cta_url":
 			in.Action = ctaAction(a)
 		}
-		a.done()
+		a.Done()
 	}
 	return in
 }
 
-func interactiveHeader(o *obj, textOnly bool) *header {
-	typ, ok := o.str("type", true)
+func interactiveHeader(o *jsoncheck.Obj, textOnly bool) *header {
+	typ, ok := o.Str("type", true)
 	if !ok {
-		o.skip("text", "image", "video", "document")
+		o.Skip("text", "image", "video", "document")
 		return nil
 	}
 	h := &header{Type: typ}
 	switch {
 	case typ == "text":
 	case textOnly:
-		o.c.fail(o.at("type"), `must be "text" for a list`)
-		o.skip("text", "image", "video", "document")
+		o.C.Fail(o.At("type"), `must be "text" for a list`)
+		o.Skip("text", "image", "video", "document")
 		return h
 	case typ == "image" || typ == "video" || typ == "document":
 	default:
-		o.c.fail(o.at("type"), "must be one of text, image, video, document")
-		o.skip("text", "image", "video", "document")
+		o.C.Fail(o.At("type"), "must be one of text, image, video, document")
+		o.Skip("text", "image", "video", "document")
 		return h
 	}
 	for _, k := range [...]string{"text", "image", "video", "document"} {
 		if k != typ {
-			o.forbid(k, fmt.Sprintf("is not allowed when header type is %q", typ))
+			o.Forbid(k, fmt.Sprintf("is not allowed when header type is %q", typ))
 		}
 	}
 	if typ == "text" {
-		h.Text = o.text("text", true, maxHeaderText)
+		h.Text = o.Text("text", true, maxHeaderText)
 		return h
 	}
-	m := o.child(typ, true)
+	m := o.Child(typ, true)
 	if m == nil {
 		return h
 	}
 	md := mediaObject(m, typ, false)
-	m.done()
+	m.Done()
 	switch typ {
 	case "image":
 		h.Image = md
@@ -344,185 +346,185 @@ func interactiveHeader(o *obj, textOnly bool) *header {
 	return h
 }
 
-func buttonAction(a *obj) *interaction {
-	c := a.c
-	a.forbid("sections", "is only allowed on list messages")
-	a.forbid("button", "is only allowed on list messages (reply buttons go in buttons)")
-	items, ok := a.list("buttons", true)
+func buttonAction(a *jsoncheck.Obj) *interaction {
+	c := a.C
+	a.Forbid("sections", "is only allowed on list messages")
+	a.Forbid("button", "is only allowed on list messages (reply buttons go in buttons)")
+	items, ok := a.List("buttons", true)
 	if !ok {
 		return nil
 	}
-	path := a.at("buttons")
+	path := a.At("buttons")
 	if len(items) == 0 {
-		c.fail(path, "must have at least 1 button")
+		c.Fail(path, "must have at least 1 button")
 	}
 	act := &interaction{}
 	ids := map[string]int{}
 	for i, raw := range items {
-		p := index(path, i)
+		p := jsoncheck.Index(path, i)
 		if i == maxButtons {
-			c.fail(p, "is one button too many: at most %d are allowed", maxButtons)
+			c.Fail(p, "is one button too many: at most %d are allowed", maxButtons)
 		}
-		b := c.object(p, raw)
+		b := c.Object(p, raw)
 		if b == nil {
 			continue
 		}
-		if t, ok := b.str("type", true); ok && t != "reply" {
-			c.fail(b.at("type"), `must be "reply"`)
+		if t, ok := b.Str("type", true); ok && t != "reply" {
+			c.Fail(b.At("type"), `must be "reply"`)
 		}
 		var rp reply
-		if r := b.child("reply", true); r != nil {
-			rp.ID = r.text("id", true, maxButtonID)
-			rp.Title = r.text("title", true, maxButtonTitle)
+		if r := b.Child("reply", true); r != nil {
+			rp.ID = r.Text("id", true, maxButtonID)
+			rp.Title = r.Text("title", true, maxButtonTitle)
 			if j, dup := ids[rp.ID]; dup && rp.ID != "" {
-				c.fail(r.at("id"), "duplicates the id of %s", index(path, j))
+				c.Fail(r.At("id"), "duplicates the id of %s", jsoncheck.Index(path, j))
 			} else {
 				ids[rp.ID] = i
 			}
-			r.done()
+			r.Done()
 		}
-		b.done()
+		b.Done()
 		act.Buttons = append(act.Buttons, replyButton{Type: "reply", Reply: rp})
 	}
 	return act
 }
 
-func listAction(a *obj) *interaction {
-	c := a.c
-	a.forbid("buttons", "is only allowed on button messages")
-	act := &interaction{Button: a.text("button", true, maxListButton)}
-	items, ok := a.list("sections", true)
+func listAction(a *jsoncheck.Obj) *interaction {
+	c := a.C
+	a.Forbid("buttons", "is only allowed on button messages")
+	act := &interaction{Button: a.Text("button", true, maxListButton)}
+	items, ok := a.List("sections", true)
 	if !ok {
 		return act
 	}
-	path := a.at("sections")
+	path := a.At("sections")
 	if len(items) == 0 {
-		c.fail(path, "must have at least 1 section")
+		c.Fail(path, "must have at least 1 section")
 	}
 	ids := map[string]string{}
 	total := 0
 	for i, raw := range items {
-		p := index(path, i)
+		p := jsoncheck.Index(path, i)
 		if i == maxSections {
-			c.fail(p, "is one section too many: at most %d are allowed", maxSections)
+			c.Fail(p, "is one section too many: at most %d are allowed", maxSections)
 		}
-		s := c.object(p, raw)
+		s := c.Object(p, raw)
 		if s == nil {
 			continue
 		}
-		sec := section{Title: s.text("title", len(items) > 1, maxSectionTitle)}
-		rows, ok := s.list("rows", true)
+		sec := section{Title: s.Text("title", len(items) > 1, maxSectionTitle)}
+		rows, ok := s.List("rows", true)
 		if ok && len(rows) == 0 {
-			c.fail(s.at("rows"), "must have at least 1 row")
+			c.Fail(s.At("rows"), "must have at least 1 row")
 		}
 		for j, rraw := range rows {
-			rp := index(s.at("rows"), j)
+			rp := jsoncheck.Index(s.At("rows"), j)
 			total++
 			if total == maxRows+1 {
-				c.fail(rp, "is one row too many: a list has at most %d rows in all sections", maxRows)
+				c.Fail(rp, "is one row too many: a list has at most %d rows in all sections", maxRows)
 			}
-			r := c.object(rp, rraw)
+			r := c.Object(rp, rraw)
 			if r == nil {
 				continue
 			}
 			rw := row{
-				ID:          r.text("id", true, maxRowID),
-				Title:       r.text("title", true, maxRowTitle),
-				Description: r.text("description", false, maxRowDesc),
+				ID:          r.Text("id", true, maxRowID),
+				Title:       r.Text("title", true, maxRowTitle),
+				Description: r.Text("description", false, maxRowDesc),
 			}
 			if first, dup := ids[rw.ID]; dup && rw.ID != "" {
-				c.fail(r.at("id"), "duplicates the id of %s", first)
+				c.Fail(r.At("id"), "duplicates the id of %s", first)
 			} else {
 				ids[rw.ID] = rp
 			}
-			r.done()
+			r.Done()
 			sec.Rows = append(sec.Rows, rw)
 		}
-		s.done()
+		s.Done()
 		act.Sections = append(act.Sections, sec)
 	}
 	return act
 }
 
-func ctaAction(a *obj) *interaction {
-	c := a.c
-	a.forbid("buttons", "is only allowed on button messages")
-	a.forbid("sections", "is only allowed on list messages")
-	a.forbid("button", "is only allowed on list messages")
+func ctaAction(a *jsoncheck.Obj) *interaction {
+	c := a.C
+	a.Forbid("buttons", "is only allowed on button messages")
+	a.Forbid("sections", "is only allowed on list messages")
+	a.Forbid("button", "is only allowed on list messages")
 	act := &interaction{Name: "cta_url"}
-	if n, ok := a.str("name", true); ok && n != "cta_url" {
-		c.fail(a.at("name"), `must be "cta_url"`)
+	if n, ok := a.Str("name", true); ok && n != "cta_url" {
+		c.Fail(a.At("name"), `must be "cta_url"`)
 	}
-	p := a.child("parameters", true)
+	p := a.Child("parameters", true)
 	if p == nil {
 		return act
 	}
-	cp := &ctaParameters{DisplayText: p.text("display_text", true, maxCTADisplay)}
-	if u, ok := p.str("url", true); ok {
+	cp := &ctaParameters{DisplayText: p.Text("display_text", true, maxCTADisplay)}
+	if u, ok := p.Str("url", true); ok {
 		if issue := linkIssue(u, true); issue != "" {
-			c.fail(p.at("url"), "%s", issue)
+			c.Fail(p.At("url"), "%s", issue)
 		}
 		cp.URL = u
 	}
-	p.done()
+	p.Done()
 	act.Parameters = cp
 	return act
 }
 
 // Templates.
 
-func templateMessage(o *obj) *template {
-	c := o.c
+func templateMessage(o *jsoncheck.Obj) *template {
+	c := o.C
 	t := &template{}
-	if name, ok := o.str("name", true); ok {
+	if name, ok := o.Str("name", true); ok {
 		switch {
 		case name == "":
-			c.fail(o.at("name"), "must not be empty")
+			c.Fail(o.At("name"), "must not be empty")
 		case len(name) > maxTemplateName:
-			c.fail(o.at("name"), "must be at most %d characters, not %d", maxTemplateName, len(name))
+			c.Fail(o.At("name"), "must be at most %d characters, not %d", maxTemplateName, len(name))
 		case !templateName(name):
-			c.fail(o.at("name"), "must be the template's name: lowercase letters, digits and underscores")
+			c.Fail(o.At("name"), "must be the template's name: lowercase letters, digits and underscores")
 		}
 		t.Name = name
 	}
-	if l := o.child("language", true); l != nil {
-		if code, ok := l.str("code", true); ok {
+	if l := o.Child("language", true); l != nil {
+		if code, ok := l.Str("code", true); ok {
 			if !languageCode(code) {
-				c.fail(l.at("code"), "must be a language code such as pt_BR, en_US or en")
+				c.Fail(l.At("code"), "must be a language code such as pt_BR, en_US or en")
 			}
 			t.Language.Code = code
 		}
-		if p, ok := l.str("policy", false); ok {
+		if p, ok := l.Str("policy", false); ok {
 			if p != "deterministic" {
-				c.fail(l.at("policy"), `must be "deterministic" when given`)
+				c.Fail(l.At("policy"), `must be "deterministic" when given`)
 			}
 			t.Language.Policy = p
 		}
-		l.done()
+		l.Done()
 	}
-	items, ok := o.list("components", false)
+	items, ok := o.List("components", false)
 	if !ok {
 		return t
 	}
-	path := o.at("components")
+	path := o.At("components")
 	seen := map[string]string{}
 	for i, raw := range items {
-		p := index(path, i)
-		co := c.object(p, raw)
+		p := jsoncheck.Index(path, i)
+		co := c.Object(p, raw)
 		if co == nil {
 			continue
 		}
 		comp := templateComponent(co)
-		co.done()
+		co.Done()
 		if comp == nil {
 			continue
 		}
 		switch first, dup := seen[comp.Type+"#"+comp.Index]; {
 		case comp.Type == "button" && comp.Index == "":
 		case dup && comp.Type == "button":
-			c.fail(co.at("index"), "repeats the button index of %s", first)
+			c.Fail(co.At("index"), "repeats the button index of %s", first)
 		case dup:
-			c.fail(co.at("type"), "repeats %s: a template has one %s component", first, comp.Type)
+			c.Fail(co.At("type"), "repeats %s: a template has one %s component", first, comp.Type)
 		default:
 			seen[comp.Type+"#"+comp.Index] = p
 		}
@@ -569,67 +571,67 @@ var componentParams = map[string]string{
 	"button": "payload, text, coupon_code",
 }
 
-func templateComponent(co *obj) *component {
-	c := co.c
-	typ, ok := co.str("type", true)
+func templateComponent(co *jsoncheck.Obj) *component {
+	c := co.C
+	typ, ok := co.Str("type", true)
 	if !ok {
-		co.skip("sub_type", "index", "parameters")
+		co.Skip("sub_type", "index", "parameters")
 		return nil
 	}
 	typ = strings.ToLower(typ)
 	allowed, known := componentParams[typ]
 	if !known {
-		c.fail(co.at("type"), "must be one of header, body, footer, button")
-		co.skip("sub_type", "index", "parameters")
+		c.Fail(co.At("type"), "must be one of header, body, footer, button")
+		co.Skip("sub_type", "index", "parameters")
 		return nil
 	}
 	comp := &component{Type: typ}
 	if typ == "button" {
-		if st, ok := co.str("sub_type", true); ok {
+		if st, ok := co.Str("sub_type", true); ok {
 			st = strings.ToLower(st)
 			if st == "" || !templateName(st) {
-				c.fail(co.at("sub_type"), "must be a button sub-type such as quick_reply, url or copy_code")
+				c.Fail(co.At("sub_type"), "must be a button sub-type such as quick_reply, url or copy_code")
 			}
 			comp.SubType = st
 		}
 		comp.Index = buttonIndex(co)
 	} else {
-		co.forbid("sub_type", "is only allowed on button components")
-		co.forbid("index", "is only allowed on button components")
+		co.Forbid("sub_type", "is only allowed on button components")
+		co.Forbid("index", "is only allowed on button components")
 	}
-	items, ok := co.list("parameters", true)
+	items, ok := co.List("parameters", true)
 	if !ok {
 		return comp
 	}
-	path := co.at("parameters")
+	path := co.At("parameters")
 	if len(items) == 0 {
-		c.fail(path, "must have at least 1 parameter (leave the component out when the template has no variables)")
+		c.Fail(path, "must have at least 1 parameter (leave the component out when the template has no variables)")
 	}
 	comp.Parameters = []parameter{}
 	for i, raw := range items {
-		p := index(path, i)
-		po := c.object(p, raw)
+		p := jsoncheck.Index(path, i)
+		po := c.Object(p, raw)
 		if po == nil {
 			continue
 		}
 		if pr := templateParameter(po, typ, allowed); pr != nil {
 			comp.Parameters = append(comp.Parameters, *pr)
 		}
-		po.done()
+		po.Done()
 	}
 	return comp
 }
 
 // buttonIndex reads a button component's index, 0 to 9, given as a number
 // or a string (Meta's examples use "0"); it is sent as a string.
-func buttonIndex(co *obj) string {
-	raw, ok := co.take("index")
+func buttonIndex(co *jsoncheck.Obj) string {
+	raw, ok := co.Take("index")
 	if !ok {
-		co.c.fail(co.at("index"), "is required on button components (0 to 9)")
+		co.C.Fail(co.At("index"), "is required on button components (0 to 9)")
 		return ""
 	}
 	var s string
-	switch kindOf(raw) {
+	switch jsoncheck.KindOf(raw) {
 	case "a string":
 		_ = json.Unmarshal(raw, &s)
 	case "a number":
@@ -637,40 +639,40 @@ func buttonIndex(co *obj) string {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 || n > 9 || len(s) != 1 {
-		co.c.fail(co.at("index"), "must be a button position from 0 to 9")
+		co.C.Fail(co.At("index"), "must be a button position from 0 to 9")
 		return ""
 	}
 	return s
 }
 
-func templateParameter(po *obj, component, allowed string) *parameter {
-	c := po.c
+func templateParameter(po *jsoncheck.Obj, component, allowed string) *parameter {
+	c := po.C
 	others := [...]string{"text", "currency", "date_time", "image", "document", "video", "payload", "coupon_code", "parameter_name"}
-	typ, ok := po.str("type", true)
+	typ, ok := po.Str("type", true)
 	if !ok {
-		po.skip(others[:]...)
+		po.Skip(others[:]...)
 		return nil
 	}
 	if !inList(allowed, typ) {
-		c.fail(po.at("type"), "must be one of %s in a %s component", allowed, component)
-		po.skip(others[:]...)
+		c.Fail(po.At("type"), "must be one of %s in a %s component", allowed, component)
+		po.Skip(others[:]...)
 		return nil
 	}
 	pr := &parameter{Type: typ}
 	for _, k := range others[:8] {
 		if k != typ {
-			po.forbid(k, fmt.Sprintf("is not allowed on a %s parameter", typ))
+			po.Forbid(k, fmt.Sprintf("is not allowed on a %s parameter", typ))
 		}
 	}
 	if typ == "text" {
-		if name, ok := po.str("parameter_name", false); ok {
+		if name, ok := po.Str("parameter_name", false); ok {
 			if name == "" || len(name) > maxParameterName || !templateName(name) {
-				c.fail(po.at("parameter_name"), "must be the variable's name: lowercase letters, digits and underscores")
+				c.Fail(po.At("parameter_name"), "must be the variable's name: lowercase letters, digits and underscores")
 			}
 			pr.ParameterName = name
 		}
 	} else {
-		po.forbid("parameter_name", "is only allowed on text parameters")
+		po.Forbid("parameter_name", "is only allowed on text parameters")
 	}
 	switch typ {
 	case "text":
@@ -687,14 +689,14 @@ func templateParameter(po *obj, component, allowed string) *parameter {
 	case "currency":
 		pr.Currency = currencyParameter(po)
 	case "date_time":
-		if d := po.child("date_time", true); d != nil {
-			pr.DateTime = &dateTime{FallbackValue: d.text("fallback_value", true, maxBodyParam)}
-			d.done()
+		if d := po.Child("date_time", true); d != nil {
+			pr.DateTime = &dateTime{FallbackValue: d.Text("fallback_value", true, maxBodyParam)}
+			d.Done()
 		}
 	case "image", "document", "video":
-		if m := po.child(typ, true); m != nil {
+		if m := po.Child(typ, true); m != nil {
 			md := mediaObject(m, typ, false)
-			m.done()
+			m.Done()
 			switch typ {
 			case "image":
 				pr.Image = md
@@ -705,66 +707,66 @@ func templateParameter(po *obj, component, allowed string) *parameter {
 			}
 		}
 	case "payload":
-		pr.Payload = po.text("payload", true, maxButtonParam)
+		pr.Payload = po.Text("payload", true, maxButtonParam)
 	case "coupon_code":
-		pr.CouponCode = po.text("coupon_code", true, maxCouponCode)
+		pr.CouponCode = po.Text("coupon_code", true, maxCouponCode)
 	}
 	return pr
 }
 
 // textParameter reads a text parameter's value: a string, or a number
 // written out exactly (order numbers arrive as JSON numbers).
-func textParameter(po *obj, limit int) string {
-	raw, ok := po.take("text")
+func textParameter(po *jsoncheck.Obj, limit int) string {
+	raw, ok := po.Take("text")
 	if !ok {
-		c := po.c
-		c.fail(po.at("text"), "is required")
+		c := po.C
+		c.Fail(po.At("text"), "is required")
 		return ""
 	}
 	var s string
-	switch k := kindOf(raw); k {
+	switch k := jsoncheck.KindOf(raw); k {
 	case "a string":
 		if err := json.Unmarshal(raw, &s); err != nil {
-			po.c.fail(po.at("text"), "cannot be read: %v", err)
+			po.C.Fail(po.At("text"), "cannot be read: %v", err)
 			return ""
 		}
 	case "a number":
-		d, ok := decimal(json.Number(strings.TrimSpace(string(raw))))
+		d, ok := jsoncheck.Decimal(json.Number(strings.TrimSpace(string(raw))))
 		if !ok {
-			po.c.fail(po.at("text"), "is a number too large to write out; send it as a string")
+			po.C.Fail(po.At("text"), "is a number too large to write out; send it as a string")
 			return ""
 		}
 		s = d
 	default:
-		po.c.fail(po.at("text"), "must be a string or a number, not %s", k)
+		po.C.Fail(po.At("text"), "must be a string or a number, not %s", k)
 		return ""
 	}
-	po.c.length(po.at("text"), s, true, limit)
+	po.C.Length(po.At("text"), s, true, limit)
 	return s
 }
 
-func currencyParameter(po *obj) *currency {
-	c := po.c
-	co := po.child("currency", true)
+func currencyParameter(po *jsoncheck.Obj) *currency {
+	c := po.C
+	co := po.Child("currency", true)
 	if co == nil {
 		return nil
 	}
-	cur := &currency{FallbackValue: co.text("fallback_value", true, maxBodyParam)}
-	if code, ok := co.str("code", true); ok {
+	cur := &currency{FallbackValue: co.Text("fallback_value", true, maxBodyParam)}
+	if code, ok := co.Str("code", true); ok {
 		if len(code) != 3 || strings.ToUpper(code) != code || !alnum(code) || strings.ContainsAny(code, "0123456789") {
-			c.fail(co.at("code"), "must be an ISO 4217 currency code such as BRL or USD")
+			c.Fail(co.At("code"), "must be an ISO 4217 currency code such as BRL or USD")
 		}
 		cur.Code = code
 	}
-	if n, ok := co.number("amount_1000", true); ok {
-		d, _ := decimal(n)
+	if n, ok := co.Number("amount_1000", true); ok {
+		d, _ := jsoncheck.Decimal(n)
 		v, err := strconv.ParseInt(d, 10, 64)
 		if err != nil {
-			c.fail(co.at("amount_1000"), "must be an integer: the amount times 1000 (R$ 10,50 is 10500)")
+			c.Fail(co.At("amount_1000"), "must be an integer: the amount times 1000 (R$ 10,50 is 10500)")
 		}
 		cur.Amount1000 = v
 	}
-	co.done()
+	co.Done()
 	return cur
 }
 
@@ -779,47 +781,47 @@ func inList(list, s string) bool {
 
 // Location and reaction.
 
-func locationMessage(o *obj) *location {
+func locationMessage(o *jsoncheck.Obj) *location {
 	l := &location{
 		Latitude:  coordinate(o, "latitude", 90),
 		Longitude: coordinate(o, "longitude", 180),
-		Name:      o.text("name", false, maxLocationText),
-		Address:   o.text("address", false, maxLocationText),
+		Name:      o.Text("name", false, maxLocationText),
+		Address:   o.Text("address", false, maxLocationText),
 	}
 	return l
 }
 
 // coordinate reads a number from -limit to limit, keeping its literal text.
-func coordinate(o *obj, key string, limit float64) json.Number {
-	n, ok := o.number(key, true)
+func coordinate(o *jsoncheck.Obj, key string, limit float64) json.Number {
+	n, ok := o.Number(key, true)
 	if !ok {
 		return ""
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || f < -limit || f > limit {
-		o.c.fail(o.at(key), "must be from %g to %g", -limit, limit)
+		o.C.Fail(o.At(key), "must be from %g to %g", -limit, limit)
 	}
 	return n
 }
 
-func reactionMessage(o *obj) *reaction {
+func reactionMessage(o *jsoncheck.Obj) *reaction {
 	r := &reaction{}
-	if id, ok := o.str("message_id", true); ok {
+	if id, ok := o.Str("message_id", true); ok {
 		if issue := wamidIssue(id); issue != "" {
-			o.c.fail(o.at("message_id"), "%s", issue)
+			o.C.Fail(o.At("message_id"), "%s", issue)
 		}
 		r.MessageID = id
 	}
-	if o.has("emoji") {
-		if e, ok := o.str("emoji", false); ok {
+	if o.Has("emoji") {
+		if e, ok := o.Str("emoji", false); ok {
 			if n := utf8.RuneCountInString(e); n > maxEmoji {
-				o.c.fail(o.at("emoji"), "must be one emoji, not %d characters", n)
+				o.C.Fail(o.At("emoji"), "must be one emoji, not %d characters", n)
 			}
 			r.Emoji = e
 		}
 	} else {
-		o.skip("emoji")
-		o.c.fail(o.at("emoji"), `is required ("" removes a reaction)`)
+		o.Skip("emoji")
+		o.C.Fail(o.At("emoji"), `is required ("" removes a reaction)`)
 	}
 	return r
 }

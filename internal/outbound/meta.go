@@ -1,6 +1,8 @@
 package outbound
 
 import (
+	"github.com/pytake/pytake/internal/jsoncheck"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -25,8 +27,8 @@ func MetaBody(to string, r Request) ([]byte, error) {
 		return nil, fmt.Errorf("outbound: meta body: recipient %q is a contact id; resolve it to a phone number or BSUID first", to)
 	case !knownType(r.Type):
 		return nil, fmt.Errorf("outbound: meta body: unknown message type %q", r.Type)
-	case kindOf(r.Content) != "an object":
-		return nil, fmt.Errorf("outbound: meta body: %s content must be a JSON object, not %s", r.Type, kindOf(r.Content))
+	case jsoncheck.KindOf(r.Content) != "an object":
+		return nil, fmt.Errorf("outbound: meta body: %s content must be a JSON object, not %s", r.Type, jsoncheck.KindOf(r.Content))
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"messaging_product":"whatsapp","recipient_type":"individual",`)

@@ -1,12 +1,12 @@
 package outbound
 
 import (
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/jsoncheck"
 )
 
 func details(err error) []apperr.Detail {
@@ -337,34 +337,16 @@ func TestParseProblems(t *testing.T) {
 func TestParseCapsDetails(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(`{"to":"5511999999999","text":"x"`)
-	for i := 0; i < maxDetails+7; i++ {
+	for i := 0; i < jsoncheck.MaxDetails+7; i++ {
 		b.WriteString(`,"x` + strings.Repeat("y", i) + `":1`)
 	}
 	b.WriteString(`}`)
 	_, err := Parse([]byte(b.String()))
 	e, ok := apperr.As(err)
-	if !ok || len(e.Details) != maxDetails || e.Extra["details_omitted"] != 7 {
+	if !ok || len(e.Details) != jsoncheck.MaxDetails || e.Extra["details_omitted"] != 7 {
 		t.Fatalf("got %d details, extra %v: %v", len(details(err)), e.Extra, err)
 	}
 	if !strings.Contains(e.Message, "and 56 more problems") {
 		t.Errorf("message %q", e.Message)
-	}
-}
-
-func TestDecimal(t *testing.T) {
-	cases := map[string]string{
-		"0": "0", "1001": "1001", "-7": "-7", "150.00": "150.00", "-0.5": "-0.5",
-		"1e3": "1000", "1E+3": "1000", "1.5e3": "1500", "1.2345e2": "123.45", "25e-3": "0.025",
-		"-2.5E-1": "-0.25", "0e5": "0", "0.0e1": "0", "12e-1": "1.2", "1e0": "1",
-		"123456789012345678901234567890": "123456789012345678901234567890",
-	}
-	for in, want := range cases {
-		got, ok := decimal(json.Number(in))
-		if !ok || got != want {
-			t.Errorf("decimal(%s) = %q, %v; want %q", in, got, ok, want)
-		}
-	}
-	if _, ok := decimal("1e1101"); ok {
-		t.Error("decimal accepted a huge exponent")
 	}
 }

@@ -3,12 +3,11 @@ package outbound
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/jsoncheck"
 )
 
 // ToKind says what a recipient string is.
@@ -166,165 +165,145 @@ func wamidIssue(s string) string {
 // that breaks a rule is an apperr.Unprocessable (422) listing every problem
 // with its field path.
 func Parse(body []byte) (Request, error) {
-	raw, err := decodeBody(body)
+	raw, err := jsoncheck.DecodeBody(body)
 	if err != nil {
 		return Request{}, err
 	}
-	c := &checker{}
-	o := c.object("", raw)
+	c := jsoncheck.New("message")
+	o := c.Object("", raw)
 	if o == nil {
-		return Request{}, c.err()
+		return Request{}, c.Err()
 	}
 	var r Request
 
-	if s, ok := o.str("messaging_product", false); ok && s != "whatsapp" {
-		c.fail("messaging_product", `must be "whatsapp"`)
+	if s, ok := o.Str("messaging_product", false); ok && s != "whatsapp" {
+		c.Fail("messaging_product", `must be "whatsapp"`)
 	}
-	if s, ok := o.str("recipient_type", false); ok && s != "individual" {
-		c.fail("recipient_type", `must be "individual"`)
+	if s, ok := o.Str("recipient_type", false); ok && s != "individual" {
+		c.Fail("recipient_type", `must be "individual"`)
 	}
 	r.To, r.ToKind = recipient(o)
 
-	if ctx := o.child("context", false); ctx != nil {
-		if id, ok := ctx.str("message_id", true); ok {
+	if ctx := o.Child("context", false); ctx != nil {
+		if id, ok := ctx.Str("message_id", true); ok {
 			if issue := wamidIssue(id); issue != "" {
-				c.fail("context.message_id", "%s", issue)
+				c.Fail("context.message_id", "%s", issue)
 			}
 			r.ContextWAMID = id
 		}
-		ctx.done()
+		ctx.Done()
 	}
-	r.BizOpaque = o.text("biz_opaque_callback_data", false, maxBizOpaque)
+	r.BizOpaque = o.Text("biz_opaque_callback_data", false, maxBizOpaque)
 
 	r.Type, r.Content = message(o)
-	o.done()
-	if err := c.err(); err != nil {
+	o.Done()
+	if err := c.Err(); err != nil {
 		return Request{}, err
 	}
 	return r, nil
 }
 
-// decodeBody checks that body is one JSON object and nothing else.
-func decodeBody(body []byte) (json.RawMessage, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, apperr.New(apperr.Invalid, "the request body is empty; send a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return nil, apperr.Newf(apperr.Invalid, "the request body is not valid JSON: %v", err).WithCause(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, apperr.New(apperr.Invalid, "the request body has data after its JSON object")
-	}
-	if k := kindOf(raw); k != "an object" {
-		return nil, apperr.Newf(apperr.Invalid, "the request body must be a JSON object, not %s", k)
-	}
-	return raw, nil
-}
-
 // recipient reads "to" (phone, contact id or BSUID) or Meta's "recipient"
 // (BSUID only); exactly one of them.
-func recipient(o *obj) (string, ToKind) {
-	c := o.c
-	toGiven, recGiven := o.has("to"), o.has("recipient")
+func recipient(o *jsoncheck.Obj) (string, ToKind) {
+	c := o.C
+	toGiven, recGiven := o.Has("to"), o.Has("recipient")
 	if toGiven && recGiven {
-		c.fail("recipient", "give either to or recipient, not both")
+		c.Fail("recipient", "give either to or recipient, not both")
 	}
 	if recGiven {
-		s, ok := o.str("recipient", true)
-		o.used["to"] = true
+		s, ok := o.Str("recipient", true)
+		o.Skip("to")
 		if !ok {
 			return "", ""
 		}
 		kind, v, issue := normalizeTo(s)
 		switch {
 		case issue != "":
-			c.fail("recipient", "%s", issue)
+			c.Fail("recipient", "%s", issue)
 		case kind != ToBSUID:
-			c.fail("recipient", "must be a WhatsApp user id (e.g. US.13491208655302741918); put phone numbers and contact ids in to")
+			c.Fail("recipient", "must be a WhatsApp user id (e.g. US.13491208655302741918); put phone numbers and contact ids in to")
 		}
 		return v, kind
 	}
-	raw, ok := o.take("to")
+	raw, ok := o.Take("to")
 	if !ok {
-		c.fail("to", "is required")
+		c.Fail("to", "is required")
 		return "", ""
 	}
-	if k := kindOf(raw); k != "a string" {
-		c.fail("to", "must be a string, not %s (quote phone numbers: \"+5511999999999\")", k)
+	if k := jsoncheck.KindOf(raw); k != "a string" {
+		c.Fail("to", "must be a string, not %s (quote phone numbers: \"+5511999999999\")", k)
 		return "", ""
 	}
-	s, _ := o.str("to", true)
+	s, _ := o.Str("to", true)
 	kind, v, issue := normalizeTo(s)
 	if issue != "" {
-		c.fail("to", "%s", issue)
+		c.Fail("to", "%s", issue)
 	}
 	return v, kind
 }
 
 // message finds the message object and validates it.
-func message(o *obj) (string, json.RawMessage) {
-	c := o.c
+func message(o *jsoncheck.Obj) (string, json.RawMessage) {
+	c := o.C
 	var present []string
 	for _, t := range messageTypes {
-		if o.has(t) {
+		if o.Has(t) {
 			present = append(present, t)
 		} else {
-			o.skip(t) // absent or null
+			o.Skip(t) // absent or null
 		}
 	}
-	typ, typeGiven := o.str("type", false)
+	typ, typeGiven := o.Str("type", false)
 	switch {
 	case typeGiven && !knownType(typ):
-		c.fail("type", "must be one of %s", strings.Join(messageTypes[:], ", "))
+		c.Fail("type", "must be one of %s", strings.Join(messageTypes[:], ", "))
 		for _, t := range present {
-			o.used[t] = true
+			o.Skip(t)
 		}
 		return "", nil
 	case typeGiven:
 		for _, t := range present {
 			if t != typ {
-				c.fail(t, "is not allowed when type is %q", typ)
+				c.Fail(t, "is not allowed when type is %q", typ)
 			}
 		}
 	case len(present) == 0:
-		if !o.has("type") { // a wrong-typed "type" was reported already
-			c.fail("type", "is required (or give one message object: %s)", strings.Join(messageTypes[:], ", "))
+		if !o.Has("type") { // a wrong-typed "type" was reported already
+			c.Fail("type", "is required (or give one message object: %s)", strings.Join(messageTypes[:], ", "))
 		}
 		return "", nil
 	default:
 		typ = present[0]
 		for _, t := range present[1:] {
-			c.fail(t, "conflicts with %s: a message has one type (set type to choose)", typ)
+			c.Fail(t, "conflicts with %s: a message has one type (set type to choose)", typ)
 		}
 	}
-	raw, ok := o.take(typ)
+	raw, ok := o.Take(typ)
 	if !ok {
-		c.fail(typ, "is required when type is %q", typ)
+		c.Fail(typ, "is required when type is %q", typ)
 		return typ, nil
 	}
 	var v any
-	if typ == "text" && kindOf(raw) == "a string" {
+	if typ == "text" && jsoncheck.KindOf(raw) == "a string" {
 		v = shorthandText(c, raw)
-	} else if co := c.object(typ, raw); co != nil {
+	} else if co := c.Object(typ, raw); co != nil {
 		v = content(typ, co)
-		co.done()
+		co.Done()
 	}
-	if v == nil || !c.ok() {
+	if v == nil || !c.OK() {
 		return typ, nil
 	}
 	b, err := canonical(v)
 	if err != nil {
-		c.fail(typ, "cannot be encoded: %v", err)
+		c.Fail(typ, "cannot be encoded: %v", err)
 		return typ, nil
 	}
 	return typ, b
 }
 
 // content validates the object of message type typ.
-func content(typ string, o *obj) any {
+func content(typ string, o *jsoncheck.Obj) any {
 	switch typ {
 	case "text":
 		return textMessage(o)

@@ -1,0 +1,97 @@
+package jsoncheck_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/jsoncheck"
+)
+
+func TestObjectMembers(t *testing.T) {
+	c := jsoncheck.New("thing")
+	raw, err := jsoncheck.DecodeBody([]byte(`{"name":"x","name":"y","n":1.50,"gone":null,"extra":true,"kids":[{"a":1}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Object("", raw)
+	if name := o.Text("name", true, 10); name != "y" {
+		t.Fatalf("name %q", name)
+	}
+	if n, ok := o.Number("n", true); !ok || n != "1.50" {
+		t.Fatalf("number %q", n)
+	}
+	if _, ok := o.Str("gone", false); ok || !o.Given("gone") || o.Has("gone") {
+		t.Fatal("null is absent but given")
+	}
+	if items, ok := o.List("kids", true); !ok || len(items) != 1 {
+		t.Fatal("list")
+	}
+	o.Done()
+	err = c.Err()
+	e, ok := apperr.As(err)
+	if !ok || e.Kind != apperr.Unprocessable || !strings.HasPrefix(e.Message, "the thing is invalid: name: is given more than once") {
+		t.Fatalf("err = %v", err)
+	}
+	fields := []string{}
+	for _, d := range e.Details {
+		fields = append(fields, d.Field)
+	}
+	if strings.Join(fields, ",") != "name,extra" {
+		t.Fatalf("details %v", fields)
+	}
+}
+
+func TestTooManyProblems(t *testing.T) {
+	c := jsoncheck.New("thing")
+	for i := 0; i < jsoncheck.MaxDetails+7; i++ {
+		c.Fail(jsoncheck.Index("x", i), "bad")
+	}
+	e, _ := apperr.As(c.Err())
+	if len(e.Details) != jsoncheck.MaxDetails || !strings.Contains(e.Message, "and 56 more problems") {
+		t.Fatalf("%d details, %q", len(e.Details), e.Message)
+	}
+}
+
+func TestDecodeBody(t *testing.T) {
+	for _, body := range []string{"", "  ", "null", "[1]", `"x"`, `{"a":1} {}`, `{"a":`} {
+		if _, err := jsoncheck.DecodeBody([]byte(body)); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("%q: %v, want Invalid", body, err)
+		}
+	}
+}
+
+func TestDecimal(t *testing.T) {
+	cases := map[string]string{
+		"0": "0", "1001": "1001", "-7": "-7", "150.00": "150.00", "-0.5": "-0.5",
+		"1e3": "1000", "1E+3": "1000", "1.5e3": "1500", "1.2345e2": "123.45", "25e-3": "0.025",
+		"-2.5E-1": "-0.25", "0e5": "0", "0.0e1": "0", "12e-1": "1.2", "1e0": "1",
+		"123456789012345678901234567890": "123456789012345678901234567890",
+	}
+	for in, want := range cases {
+		got, ok := jsoncheck.Decimal(json.Number(in))
+		if !ok || got != want {
+			t.Errorf("jsoncheck.Decimal(%s) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	if _, ok := jsoncheck.Decimal("1e1101"); ok {
+		t.Error("decimal accepted a huge exponent")
+	}
+}
+
+func FuzzDecodeBody(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":[1,{"b":null}]}`, `null`, `{"a":1}x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		raw, err := jsoncheck.DecodeBody(body)
+		if err != nil {
+			return
+		}
+		c := jsoncheck.New("thing")
+		if o := c.Object("", raw); o == nil && c.OK() {
+			t.Fatalf("an accepted body is not an object and nothing was reported: %q", body)
+		}
+	})
+}
