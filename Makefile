@@ -7,7 +7,7 @@ GO ?= go
 GOPATH := $(shell $(GO) env GOPATH)
 
 # Functions: directory under functions/ -> logical id in template.yaml.
-FUNCTIONS := api whatsapp-webhook sender dispatcher
+FUNCTIONS := api whatsapp-webhook sender dispatcher shopify-webhook woocommerce-webhook
 
 # Pinned tools.
 MOTO_VERSION        := 5.2.5
@@ -49,6 +49,10 @@ build-SenderFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sender
 build-DispatcherFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/dispatcher
+build-ShopifyWebhookFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/shopify-webhook
+build-WooCommerceWebhookFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/woocommerce-webhook
 
 ## tools: the pinned Python tools in .local/venv and the Lambda Runtime Interface Emulator
 tools: venv rie

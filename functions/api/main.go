@@ -34,11 +34,9 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := lambdacontext.NewLogger()
-	env := map[string]string{}
-	for _, k := range []string{"TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL"} {
-		if env[k] = os.Getenv(k); env[k] == "" {
-			return fmt.Errorf("%s is not set", k)
-		}
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL")
+	if err != nil {
+		return err
 	}
 	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {
@@ -56,6 +54,8 @@ func run(ctx context.Context) error {
 		Deliveries:    st,
 		Contacts:      st,
 		Conversations: st,
+		Chatbots:      st,
+		Integrations:  st,
 		Events:        event.NewPublisher(q, os.Getenv("EVENTS_QUEUE_URL")),
 		DeliveryQueue: deliveryQueue{sqs: q, url: os.Getenv("DELIVERIES_QUEUE_URL")},
 		// Only the local stack may subscribe http:// and loopback URLs.

@@ -1,6 +1,7 @@
 // Command dispatcher is the Lambda function that delivers events to
 // integrators' webhooks: it fans events (events queue) out to delivery jobs
-// (deliveries queue) and performs them. It only wires dependencies; the work
+// (deliveries queue) and performs them, and runs the organisation's chatbot
+// on message.received events. It only wires dependencies; the work
 // is in internal/dispatch.
 package main
 
@@ -18,9 +19,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/internal/awsconf"
+	"github.com/pytake/pytake/internal/botrun"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
+	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -33,11 +37,9 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := lambdacontext.NewLogger()
-	env := map[string]string{}
-	for _, k := range []string{"TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL"} {
-		if env[k] = os.Getenv(k); env[k] == "" {
-			return fmt.Errorf("%s is not set", k)
-		}
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "OUTBOUND_QUEUE_URL")
+	if err != nil {
+		return err
 	}
 	scale := 0.0
 	if v := os.Getenv("WEBHOOK_RETRY_SCALE"); v != "" && os.Getenv("PYTAKE_LOCAL") == "1" {
@@ -51,10 +53,22 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
+	q := sqs.NewFromConfig(cfg)
+	bots := botrun.New(st, sender.Enqueuer{SQS: q, QueueURL: env["OUTBOUND_QUEUE_URL"]},
+		event.NewPublisher(q, env["EVENTS_QUEUE_URL"]), log, time.Now)
 	d := dispatch.New(dispatch.Deps{
-		Store:           store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
-		Secrets:         secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
-		Queue:           sqs.NewFromConfig(cfg),
+		Store:   st,
+		Secrets: secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
+		Queue:   q,
+		// The chatbot answers message.received once it is fanned out.
+		React: func(ctx context.Context, ev event.Event) error {
+			out, err := bots.React(ctx, ev)
+			if err == nil && out.Reason != "" && ev.Event == event.MessageReceived {
+				log.Info("chatbot", "event_id", ev.ID, "reason", out.Reason, "rule_id", out.RuleID, "reply_id", out.MessageID, "handoff", out.Handoff)
+			}
+			return err
+		},
 		DeliveriesQueue: env["DELIVERIES_QUEUE_URL"],
 		// 10 s per attempt, no redirects, the dialled address checked;
 		// loopback receivers only on the local stack.

@@ -34,11 +34,9 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := lambdacontext.NewLogger()
-	env := map[string]string{}
-	for _, k := range []string{"TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_QUEUE_URL"} {
-		if env[k] = os.Getenv(k); env[k] == "" {
-			return fmt.Errorf("%s is not set", k)
-		}
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_QUEUE_URL")
+	if err != nil {
+		return err
 	}
 	rate := 80
 	if v := os.Getenv("SEND_RATE_PER_SECOND"); v != "" {

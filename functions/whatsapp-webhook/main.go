@@ -31,11 +31,9 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := lambdacontext.NewLogger()
-	env := map[string]string{}
-	for _, k := range []string{"TABLE_NAME", "EVENTS_QUEUE_URL", "SECRETS_PREFIX"} {
-		if env[k] = os.Getenv(k); env[k] == "" {
-			return fmt.Errorf("%s is not set", k)
-		}
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "EVENTS_QUEUE_URL", "SECRETS_PREFIX")
+	if err != nil {
+		return err
 	}
 	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {

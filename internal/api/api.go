@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	_ "embed"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/integrations"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -22,6 +24,10 @@ type Store interface {
 	Organization(ctx context.Context, orgID string) (store.Organization, error)
 	KeyByHash(ctx context.Context, hash string) (store.APIKey, error)
 	TouchKey(ctx context.Context, k store.APIKey) error
+	IssueKey(ctx context.Context, orgID, name, mode string) (store.APIKey, string, error)
+	Keys(ctx context.Context, orgID, cursor string, limit int) (store.Page[store.APIKey], error)
+	APIKey(ctx context.Context, orgID, keyID string) (store.APIKey, error)
+	RevokeKey(ctx context.Context, orgID, keyID string) (store.APIKey, error)
 	Message(ctx context.Context, org, id string) (store.Message, error)
 	ConversationMessages(ctx context.Context, org, conv, cursor string, limit int) (store.Page[store.Message], error)
 	MediaOwner(ctx context.Context, org, mediaID string) (string, string, error)
@@ -69,6 +75,8 @@ type Server struct {
 	contacts      ContactStore
 	contactList   ContactLister
 	convs         ConversationStore
+	bots          ChatbotStore
+	integrations  IntegrationStore
 	events        Publisher
 	deliveryQueue DeliveryQueue
 	// insecureWebhooks allows http:// and loopback webhook URLs (the
@@ -90,7 +98,8 @@ type Deps struct {
 	Deliveries    DeliveryStore
 	Contacts      ContactStore
 	Conversations ConversationStore
-	Events        Publisher // contact.* events
+	Chatbots      ChatbotStore // nil: chatbots are not configured
+	Events        Publisher    // contact.* events
 	DeliveryQueue DeliveryQueue
 	// InsecureWebhooks allows http:// and loopback webhook URLs; only the
 	// local stack sets it (PYTAKE_LOCAL=1).
@@ -99,6 +108,11 @@ type Deps struct {
 	GraphVersion     string // default Graph API version
 	Log              *slog.Logger
 	Now              func() time.Time
+
+	// Integrations keeps e-commerce integration settings (nil: not
+	// configured); their secrets go through SecretWriter, which must also
+	// read and delete (secrets.Store does).
+	Integrations IntegrationStore
 }
 
 // New returns a Server.
@@ -109,7 +123,8 @@ func New(d Deps) *Server {
 	}
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, outbox: d.Outbox, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
-		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister,
+		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister, bots: d.Chatbots,
+		integrations: d.Integrations,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
 }
 
@@ -118,7 +133,12 @@ func (s *Server) Router() *httpapi.Router {
 	rt := httpapi.NewRouter(s.log, s.now)
 	auth := s.authenticate
 	rt.Handle(http.MethodGet, "/v1/health", s.health)
+	rt.Handle(http.MethodGet, "/v1/openapi.json", s.openAPI)
 	rt.Handle(http.MethodGet, "/v1/organization", s.organization, auth)
+	rt.Handle(http.MethodPost, "/v1/api-keys", s.createAPIKey, auth)
+	rt.Handle(http.MethodGet, "/v1/api-keys", s.listAPIKeys, auth)
+	rt.Handle(http.MethodGet, "/v1/api-keys/{id}", s.getAPIKey, auth)
+	rt.Handle(http.MethodDelete, "/v1/api-keys/{id}", s.revokeAPIKey, auth)
 	rt.Handle(http.MethodPost, "/v1/messages", s.sendMessage, auth)
 	rt.Handle(http.MethodGet, "/v1/messages/{id}", s.getMessage, auth)
 	rt.Handle(http.MethodGet, "/v1/settings/whatsapp", s.getWhatsApp, auth)
@@ -149,6 +169,16 @@ func (s *Server) Router() *httpapi.Router {
 	rt.Handle(http.MethodPatch, "/v1/conversations/{id}", s.patchConversation, auth)
 	rt.Handle(http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages, auth)
 	rt.Handle(http.MethodGet, "/v1/media/{media_id}", s.media, auth)
+	rt.Handle(http.MethodPost, "/v1/chatbots", s.createChatbot, auth)
+	rt.Handle(http.MethodGet, "/v1/chatbots", s.listChatbots, auth)
+	rt.Handle(http.MethodGet, "/v1/chatbots/{id}", s.getChatbot, auth)
+	rt.Handle(http.MethodPatch, "/v1/chatbots/{id}", s.patchChatbot, auth)
+	rt.Handle(http.MethodDelete, "/v1/chatbots/{id}", s.deleteChatbot, auth)
+	for _, p := range []string{integrations.Shopify, integrations.WooCommerce} {
+		rt.Handle(http.MethodPut, "/v1/integrations/"+p, s.putIntegration(p), auth)
+		rt.Handle(http.MethodGet, "/v1/integrations/"+p, s.getIntegration(p), auth)
+		rt.Handle(http.MethodDelete, "/v1/integrations/"+p, s.deleteIntegration(p), auth)
+	}
 	return rt
 }
 
@@ -199,6 +229,19 @@ func (s *Server) authenticate(next httpapi.Handler) httpapi.Handler {
 
 func unauthorized(msg string) *apperr.Error {
 	return apperr.New(apperr.Unauthenticated, msg)
+}
+
+// openAPIDoc is the OpenAPI 3.1 description of /v1, kept next to the
+// handlers and served as is.
+//
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// openAPI serves the OpenAPI document; it needs no key.
+func (s *Server) openAPI(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+	return &httpapi.Response{Status: http.StatusOK, Body: openAPIDoc, Headers: map[string]string{
+		"Content-Type": "application/json", "Cache-Control": "public, max-age=300",
+	}}, nil
 }
 
 func (s *Server) health(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {

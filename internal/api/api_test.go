@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	sec := &jsonSecrets{m: map[string][]byte{}}
 	srv := api.New(api.Deps{Store: st, Log: log, Now: now, Secrets: sec, SecretWriter: sec, Outbox: &outbox{},
-		Contacts: st, Conversations: st, Webhooks: st, Deliveries: st, Events: &recordEvents{}})
+		Contacts: st, Conversations: st, Chatbots: st, Webhooks: st, Deliveries: st, Events: &recordEvents{}})
 	return &fixture{t: t, store: st, router: srv.Router(), org: org, key: plain, keyID: k.ID}
 }
 
@@ -83,13 +83,16 @@ func (f *fixture) do(ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTP
 	}
 	var m map[string]any
 	if resp.Body != "" {
-		if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
+		var v any
+		if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
 			f.t.Fatalf("body is not JSON: %q", resp.Body)
 		}
+		m, _ = v.(map[string]any)
 	}
 	if resp.Headers["X-Request-Id"] == "" {
 		f.t.Fatalf("no X-Request-Id header")
 	}
+	checkResponse(f.t, ev, resp)
 	return resp, m
 }
 
@@ -170,7 +173,9 @@ func TestEventSamples(t *testing.T) {
 	f := newFixture(t)
 	want := map[string]int{"health.json": 200, "organization.json": 200, "organization-no-key.json": 401,
 		"messages-send.json": 202, "contacts-create.json": 201, "contacts-list.json": 200, "conversations-list.json": 200,
-		"webhooks-create.json": 201, "webhooks-events.json": 200, "settings-whatsapp-put.json": 200}
+		"webhooks-create.json": 201, "webhooks-events.json": 200, "settings-whatsapp-put.json": 200,
+		"api-keys-create.json": 201, "api-keys-list.json": 200, "openapi-document.json": 200,
+		"chatbots-create.json": 201, "chatbots-list.json": 200}
 	files, err := filepath.Glob("../../events/api/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no samples: %v", err)
@@ -197,5 +202,26 @@ func TestEventSamples(t *testing.T) {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, status, resp.Body)
 			}
 		})
+	}
+}
+
+// TestJSONBodyRules: every route with a body refuses other content types
+// (415) and a JSON null (400), naming the problem.
+func TestJSONBodyRules(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/v1/messages", `{"to":"+5511999999999","text":"oi"}`},
+		{"POST", "/v1/contacts", `{"whatsapp_id":"+5511999999999"}`},
+		{"POST", "/v1/chatbots", `{"name":"x"}`},
+		{"POST", "/v1/api-keys", `{"name":"x"}`},
+	} {
+		ev := event(c.method, c.path, "Bearer "+f.key, c.body)
+		ev.Headers["content-type"] = "text/plain"
+		if resp, _ := f.do(ev); resp.StatusCode != 415 || !strings.Contains(resp.Body, "application/json") {
+			t.Errorf("%s %s as text/plain: %d %s", c.method, c.path, resp.StatusCode, resp.Body)
+		}
+		if resp, _ := f.do(event(c.method, c.path, "Bearer "+f.key, "null")); resp.StatusCode/100 != 4 {
+			t.Errorf("%s %s null: %d %s", c.method, c.path, resp.StatusCode, resp.Body)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/mail"
 	"sort"
@@ -68,6 +69,13 @@ func cleanTags(field string, in []string, details *[]apperr.Detail) []string {
 	return out
 }
 
+// storable reports whether DynamoDB can keep a number: magnitudes from
+// 1e-130 to below 1e126, or zero.
+func storable(f float64) bool {
+	a := math.Abs(f)
+	return !math.IsInf(f, 0) && !math.IsNaN(f) && (a == 0 || (a >= 1e-130 && a < 1e125))
+}
+
 func checkAttributes(attrs map[string]any, details *[]apperr.Detail) {
 	if len(attrs) > maxAttributes {
 		*details = append(*details, apperr.Detail{Field: "attributes", Issue: "at most 50 attributes"})
@@ -88,8 +96,8 @@ func checkAttributes(attrs map[string]any, details *[]apperr.Detail) {
 				*details = append(*details, apperr.Detail{Field: f, Issue: "at most 1024 characters"})
 			}
 		case json.Number:
-			if _, err := v.Float64(); err != nil {
-				*details = append(*details, apperr.Detail{Field: f, Issue: "is not a finite number"})
+			if fv, err := v.Float64(); err != nil || !storable(fv) {
+				*details = append(*details, apperr.Detail{Field: f, Issue: "must be a number between -1e125 and 1e125 (DynamoDB's range), 0 or at least 1e-130 in magnitude"})
 			} else if n, err := v.Int64(); err == nil {
 				attrs[k] = n
 			} else {

@@ -102,6 +102,8 @@ func TestContactValidation(t *testing.T) {
 		{"empty tag", `{"whatsapp_id":"5511911111111","tags":["ok",""]}`, "tags[1]"},
 		{"object attribute", `{"whatsapp_id":"5511911111111","attributes":{"a":{"b":1}}}`, "attributes.a"},
 		{"long attribute", `{"whatsapp_id":"5511911111111","attributes":{"a":"` + long + `"}}`, "attributes.a"},
+		{"number beyond DynamoDB", `{"whatsapp_id":"5511911111111","attributes":{"big":5.7e175}}`, "attributes.big"},
+		{"number below DynamoDB", `{"whatsapp_id":"5511911111111","attributes":{"tiny":1e-200}}`, "attributes.tiny"},
 	} {
 		code, body := f.call("POST", "/v1/contacts", ka, c.body)
 		if code != 422 || !strings.Contains(body, `"field":"`+c.field+`"`) {
@@ -156,6 +158,9 @@ func TestContactListPatchDelete(t *testing.T) {
 	}
 	if code, _ := f.call("PATCH", "/v1/contacts/"+ids[0], kb, `{"name":"x"}`); code != 404 {
 		t.Fatalf("other org patches: %d", code)
+	}
+	if code, body := f.call("PATCH", "/v1/contacts/"+ids[0], ka, `null`); code != 400 || !strings.Contains(body, "invalid_json") {
+		t.Fatalf("null body: %d %s", code, body)
 	}
 	if code, body := f.call("PATCH", "/v1/contacts/"+ids[0], ka, `{"email":"bad"}`); code != 422 || !strings.Contains(body, `"field":"email"`) {
 		t.Fatalf("bad email: %d %s", code, body)

@@ -19,6 +19,7 @@ type ConversationStore interface {
 	ResolveConversation(ctx context.Context, org, id string, satisfaction int, assignee *string) (store.Conversation, error)
 	ReopenConversation(ctx context.Context, org, id string, assignee *string) (store.Conversation, error)
 	AssignConversation(ctx context.Context, org, id, assignee string) (store.Conversation, error)
+	HandoffConversation(ctx context.Context, org, id string, on bool) (store.Conversation, bool, error)
 	Contact(ctx context.Context, org, id string) (store.Contact, error)
 }
 
@@ -62,6 +63,7 @@ func (s *Server) patchConversation(ctx context.Context, r *httpapi.Request) (*ht
 		Status       *string `json:"status"`
 		Satisfaction *int    `json:"satisfaction"`
 		Assignee     *string `json:"assignee"`
+		Handoff      *bool   `json:"handoff"`
 	}
 	if err := r.DecodeJSON(&in); err != nil {
 		return nil, err
@@ -83,8 +85,11 @@ func (s *Server) patchConversation(ctx context.Context, r *httpapi.Request) (*ht
 			details = append(details, apperr.Detail{Field: "assignee", Issue: "at most 256 characters"})
 		}
 	}
-	if in.Status == nil && in.Assignee == nil {
-		details = append(details, apperr.Detail{Field: "status", Issue: "send status and/or assignee"})
+	if in.Status == nil && in.Assignee == nil && in.Handoff == nil {
+		details = append(details, apperr.Detail{Field: "status", Issue: "send status, assignee and/or handoff"})
+	}
+	if in.Handoff != nil && *in.Handoff && in.Status != nil && *in.Status == store.ConversationResolved {
+		details = append(details, apperr.Detail{Field: "handoff", Issue: "a resolved conversation cannot be handed to agents"})
 	}
 	if len(details) > 0 {
 		return nil, apperr.New(apperr.Unprocessable, "the change is invalid").WithDetails(details...)
@@ -108,12 +113,43 @@ func (s *Server) patchConversation(ctx context.Context, r *httpapi.Request) (*ht
 		if c, err = s.convs.ReopenConversation(ctx, org, id, in.Assignee); err != nil {
 			return nil, err
 		}
-	default:
+	case in.Assignee != nil:
 		if c, err = s.convs.AssignConversation(ctx, org, id, *in.Assignee); err != nil {
 			return nil, err
 		}
 	}
+	if in.Handoff != nil {
+		changed := false
+		if c, changed, err = s.convs.HandoffConversation(ctx, org, id, *in.Handoff); err != nil {
+			return nil, err
+		}
+		if changed && c.Handoff {
+			s.publishHandoff(ctx, r, c)
+		}
+	}
 	return httpapi.JSON(http.StatusOK, c)
+}
+
+// publishHandoff emits conversation.handoff for a handoff made through the
+// API (an agent taking over); the chatbot's own handoffs are emitted by the
+// dispatcher.
+func (s *Server) publishHandoff(ctx context.Context, r *httpapi.Request, c store.Conversation) {
+	if s.events == nil || c.HandoffAt == nil {
+		return
+	}
+	ct, err := s.convs.Contact(ctx, c.OrgID, c.ContactID)
+	if err != nil {
+		r.Logger().Error("conversation.handoff not published", "error", err.Error())
+		return
+	}
+	data := map[string]any{"conversation": event.ViewConversation(c), "contact": event.ViewContact(ct), "by": "api"}
+	ev, err := event.New(event.StableID(c.OrgID, event.ConversationHandoff, c.ID, c.HandoffAt.String()), event.ConversationHandoff, c.OrgID, s.now(), data)
+	if err == nil {
+		err = s.events.Publish(ctx, ev)
+	}
+	if err != nil {
+		r.Logger().Error("conversation.handoff not published", "error", err.Error())
+	}
 }
 
 func (s *Server) publishResolved(ctx context.Context, r *httpapi.Request, c store.Conversation) {

@@ -114,3 +114,44 @@ func TestConversations(t *testing.T) {
 		t.Fatalf("assign: %d %s", code, body)
 	}
 }
+
+func TestConversationHandoff(t *testing.T) {
+	tbl := storetest.New(t)
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	st := store.New(tbl.Client, tbl.Name, func() time.Time { return now })
+	ctx := context.Background()
+	a, _ := st.CreateOrganization(ctx, "A")
+	_, ka, _ := st.IssueKey(ctx, a.ID, "a", apikey.Live)
+	evs := &recordEvents{}
+	f := &fixture{t: t, router: api.New(api.Deps{Store: st, Contacts: st, Conversations: st, Events: evs,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}).Router()}
+	in, err := st.RecordInbound(ctx, store.InboundMessage{OrgID: a.ID, From: store.Identity{WaID: "5511900000201"}, WAMID: "wamid.h1", Type: "text",
+		Timestamp: now, Content: json.RawMessage(`{"text":"oi"}`), Raw: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/conversations/" + in.Conversation.ID
+	steps := []struct {
+		body   string
+		code   int
+		has    string
+		events int
+	}{
+		{`{"handoff":true}`, 200, `"handoff":true`, 1},
+		{`{"handoff":true}`, 200, `"handoff":true`, 1}, // already: no second event
+		{`{"handoff":false}`, 200, `"handoff":false`, 1},
+		{`{"handoff":"yes"}`, 422, `"field":"handoff"`, 1},
+		{`{"status":"resolved","handoff":true}`, 422, `"field":"handoff"`, 1},
+		{`{"status":"resolved"}`, 200, `"status":"resolved"`, 2},
+		{`{"handoff":true}`, 409, `conversation_not_open`, 2},
+	}
+	for i, s := range steps {
+		code, body := f.call("PATCH", path, ka, s.body)
+		if code != s.code || !strings.Contains(body, s.has) || len(evs.evs) != s.events {
+			t.Fatalf("step %d %s: %d %s (%d events)", i, s.body, code, body, len(evs.evs))
+		}
+	}
+	if evs.evs[0].Event != "conversation.handoff" || !strings.Contains(string(evs.evs[0].Data), `"by":"api"`) {
+		t.Fatalf("event: %+v", evs.evs[0])
+	}
+}

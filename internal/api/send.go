@@ -35,6 +35,9 @@ func (s *Server) sendMessage(ctx context.Context, r *httpapi.Request) (*httpapi.
 	if s.outbox == nil {
 		return nil, apperr.New(apperr.Unavailable, "sending is not configured")
 	}
+	if err := r.JSONBody(); err != nil {
+		return nil, err
+	}
 	req, err := outbound.Parse(r.Body)
 	if err != nil {
 		return nil, err

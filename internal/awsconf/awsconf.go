@@ -7,8 +7,10 @@ package awsconf
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +19,22 @@ import (
 
 // Env is the part of the environment awsconf reads (os.Getenv in main).
 type Env func(string) string
+
+// Require reads the variables a function cannot start without; an error
+// names every one that is missing.
+func Require(getenv Env, keys ...string) (map[string]string, error) {
+	env := make(map[string]string, len(keys))
+	var missing []string
+	for _, k := range keys {
+		if env[k] = getenv(k); env[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("not set: %s", strings.Join(missing, ", "))
+	}
+	return env, nil
+}
 
 // FromEnv returns a config for the function's region and execution-role
 // credentials. AWS_ENDPOINT_URL, when set, points every client at one

@@ -39,3 +39,15 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 }
+
+func TestRequire(t *testing.T) {
+	env := map[string]string{"TABLE_NAME": "t", "EMPTY": ""}
+	got, err := Require(func(k string) string { return env[k] }, "TABLE_NAME")
+	if err != nil || got["TABLE_NAME"] != "t" {
+		t.Fatalf("Require = %v, %v", got, err)
+	}
+	_, err = Require(func(k string) string { return env[k] }, "TABLE_NAME", "EMPTY", "MISSING")
+	if err == nil || err.Error() != "not set: EMPTY, MISSING" {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -83,6 +83,10 @@ type Deps struct {
 	Log             *slog.Logger
 	Now             func() time.Time
 	Rand            func() float64
+	// React, when set, runs after an event is fanned out (the chatbot on
+	// message.received); an error brings the event back (fan-out is
+	// idempotent, so webhooks still get it once).
+	React func(ctx context.Context, ev event.Event) error
 	// RetryScale multiplies retry delays (0: 1). Only the local stack sets
 	// it, so end-to-end tests see the whole schedule in seconds.
 	RetryScale float64
@@ -186,7 +190,13 @@ func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
 			jobs = append(jobs, Job{OrgID: ev.OrganizationID, WebhookID: h.ID, DeliveryID: d.ID})
 		}
 	}
-	return p.Enqueue(ctx, jobs...)
+	if err := p.Enqueue(ctx, jobs...); err != nil {
+		return err
+	}
+	if p.d.React != nil {
+		return p.d.React(ctx, ev)
+	}
+	return nil
 }
 
 // Enqueue puts delivery jobs on the deliveries queue (also used by the API

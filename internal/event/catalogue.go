@@ -49,6 +49,8 @@ func Catalogue() []Kind {
 	}
 	resolved := conv
 	resolved.Status = store.ConversationResolved
+	handedOff := conv
+	handedOff.Handoff = true
 	return []Kind{
 		{MessageReceived, "A customer sent a message (any type; content is typed, raw JSON kept).", msg(MessageReceived, in, store.StatusReceived)},
 		{MessageSent, "Meta sent one of our messages.", msg(MessageSent, out, store.StatusSent)},
@@ -63,6 +65,13 @@ func Catalogue() []Kind {
 		{ConversationResolved, "A conversation was resolved.",
 			other(ConversationResolved, map[string]any{"conversation": ViewConversation(resolved), "contact": ViewContact(contact),
 				"resolution_time": 5400, "satisfaction": 5})},
+		{ConversationHandoff, "The chatbot handed a conversation to agents (a handoff rule matched); it stays quiet until the conversation is resolved or handed back.",
+			other(ConversationHandoff, map[string]any{"conversation": ViewConversation(handedOff), "contact": ViewContact(contact), "by": "chatbot",
+				"chatbot_id": "bot_01JBZ5K7Q3XW8Y2N4M6P9R1T40", "rule_id": "r3", "message_id": in.ID})},
+		{OrderCreated, "A Shopify (orders/create) or WooCommerce (first status seen) order reached PyTake: the order, the customer's contact (null without a usable phone), and the notification sent for it.",
+			other(OrderCreated, orderSample(contact, "", "orders/create"))},
+		{OrderUpdated, "A Shopify order was fulfilled or cancelled, or a WooCommerce order changed status (previous_status), with the notification sent for it.",
+			other(OrderUpdated, orderSample(contact, "processing", "order.updated"))},
 		{WebhookTest, "Sent by POST /v1/webhooks/{id}/test.", other(WebhookTest, map[string]any{"message": "This is a test event from PyTake."})},
 		{AnyWhatsApp, "Other Meta webhook fields (template status and quality, account alerts, errors), as whatsapp.<field> with Meta's raw value.",
 			other(WhatsAppPrefix+"message_template_status_update", map[string]any{"field": "message_template_status_update",

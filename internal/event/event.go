@@ -28,7 +28,10 @@ const (
 	ContactUpdated       = "contact.updated"
 	ConversationCreated  = "conversation.created"
 	ConversationResolved = "conversation.resolved"
+	ConversationHandoff  = "conversation.handoff"
 	WebhookTest          = "webhook.test"
+	OrderCreated         = "order.created" // a Shopify or WooCommerce order, first seen
+	OrderUpdated         = "order.updated" // a handled Shopify topic or a WooCommerce status change
 	// WhatsAppPrefix prefixes events for other Meta webhook fields
 	// (whatsapp.message_template_status_update, ...).
 	WhatsAppPrefix = "whatsapp."

@@ -51,6 +51,7 @@ type ConversationView struct {
 	ID        string `json:"id"`
 	Status    string `json:"status"`
 	ContactID string `json:"contact_id"`
+	Handoff   bool   `json:"handoff,omitempty"` // handed to agents: the chatbot is quiet
 }
 
 // MessageData is the data of message.* events: the integrations guide's
@@ -93,7 +94,7 @@ func ViewContact(c store.Contact) ContactView {
 
 // ViewConversation shows a conversation.
 func ViewConversation(c store.Conversation) ConversationView {
-	return ConversationView{ID: c.ID, Status: c.Status, ContactID: c.ContactID}
+	return ConversationView{ID: c.ID, Status: c.Status, ContactID: c.ContactID, Handoff: c.Handoff}
 }
 
 // MessageEvent builds a message.* event whose stable id is derived from the

@@ -87,19 +87,31 @@ type Middleware func(Handler) Handler
 // DecodeJSON strictly decodes the request body into v: JSON content type,
 // one object, no unknown fields. Errors are 4xx apperr errors naming the field.
 func (r *Request) DecodeJSON(v any) error {
+	if err := r.JSONBody(); err != nil {
+		return err
+	}
+	return DecodeStrict(r.Body, v)
+}
+
+// JSONBody refuses a body sent with a content type other than JSON (415),
+// for handlers that parse the body themselves.
+func (r *Request) JSONBody() error {
 	if ct := r.Header("content-type"); ct != "" {
 		mt := strings.TrimSpace(strings.ToLower(strings.SplitN(ct, ";", 2)[0]))
 		if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
 			return apperr.Newf(apperr.UnsupportedMedia, "content type %q is not supported, send application/json", mt)
 		}
 	}
-	return DecodeStrict(r.Body, v)
+	return nil
 }
 
 // DecodeStrict decodes one JSON value with no unknown fields into v.
 func DecodeStrict(body []byte, v any) error {
-	if len(strings.TrimSpace(string(body))) == 0 {
+	switch strings.TrimSpace(string(body)) {
+	case "":
 		return apperr.New(apperr.Invalid, "request body is empty, send a JSON object").WithCode("invalid_json")
+	case "null":
+		return apperr.New(apperr.Invalid, "request body is null, send a JSON object").WithCode("invalid_json")
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()

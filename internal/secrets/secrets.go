@@ -67,7 +67,9 @@ func (s *Store) Get(ctx context.Context, orgID, provider string, v any) error {
 		out, err := s.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
 		var nf *smtypes.ResourceNotFoundException
 		if errors.As(err, &nf) {
-			return ErrNotFound
+			// NotFound for the API (404, not 500); errors.Is(err,
+			// ErrNotFound) still holds.
+			return apperr.New(apperr.NotFound, "the credentials are not set").WithCause(ErrNotFound)
 		}
 		if err != nil {
 			return apperr.New(apperr.Unavailable, "the secret store is unavailable, retry").WithCause(fmt.Errorf("secrets: get %s: %w", name, err))

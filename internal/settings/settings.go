@@ -7,7 +7,6 @@ package settings
 import (
 	"context"
 	"regexp"
-	"strings"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/inbound"
@@ -28,6 +27,9 @@ type SecretWriter interface {
 var (
 	digits  = regexp.MustCompile(`^[0-9]{5,32}$`)
 	version = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]$`)
+	// token: Meta's access tokens are printable ASCII without spaces; a
+	// control character could never go in an Authorization header.
+	token = regexp.MustCompile(`^[!-~]+$`)
 )
 
 // ValidateWhatsApp checks credentials, naming each bad field.
@@ -37,8 +39,8 @@ func ValidateWhatsApp(c secrets.WhatsApp) error {
 	if !digits.MatchString(c.PhoneNumberID) {
 		bad("phone_number_id", "must be Meta's numeric phone number id")
 	}
-	if strings.TrimSpace(c.AccessToken) == "" || len(c.AccessToken) > 4096 {
-		bad("access_token", "is required (at most 4096 characters)")
+	if !token.MatchString(c.AccessToken) || len(c.AccessToken) > 4096 {
+		bad("access_token", "is required: 1 to 4096 printable ASCII characters, no spaces")
 	}
 	if len(c.AppSecret) < 8 || len(c.AppSecret) > 256 {
 		bad("app_secret", "is required (8 to 256 characters)")

@@ -17,6 +17,8 @@ func TestValidateWhatsApp(t *testing.T) {
 		{"good", func(*secrets.WhatsApp) {}, ""},
 		{"phone id not numeric", func(c *secrets.WhatsApp) { c.PhoneNumberID = "waba_id_xxxxxxx" }, "phone_number_id"},
 		{"no token", func(c *secrets.WhatsApp) { c.AccessToken = " " }, "access_token"},
+		{"token with a newline", func(c *secrets.WhatsApp) { c.AccessToken = "EAAG\nX-Injected: 1" }, "access_token"},
+		{"token with a space", func(c *secrets.WhatsApp) { c.AccessToken = "EAAG abc" }, "access_token"},
 		{"short secret", func(c *secrets.WhatsApp) { c.AppSecret = "x" }, "app_secret"},
 		{"short verify token", func(c *secrets.WhatsApp) { c.VerifyToken = "abc" }, "verify_token"},
 		{"bad version", func(c *secrets.WhatsApp) { c.GraphAPIVersion = "26" }, "graph_api_version"},

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -137,36 +138,25 @@ func (s *Store) APIKey(ctx context.Context, orgID, keyID string) (APIKey, error)
 	return it.model(), nil
 }
 
-// ListKeys lists an organisation's keys, oldest first, revoked ones included.
-func (s *Store) ListKeys(ctx context.Context, orgID string) ([]APIKey, error) {
-	cond := expression.Key(attrPK).Equal(expression.Value(orgPK(orgID))).
-		And(expression.Key(attrSK).BeginsWith(apiKeySKPrefix()))
-	expr, err := expression.NewBuilder().WithKeyCondition(cond).Build()
+// Keys lists one page of an organisation's keys, oldest first, revoked ones
+// included (with revoked_at).
+func (s *Store) Keys(ctx context.Context, orgID, cursor string, limit int) (Page[APIKey], error) {
+	part := orgPK(orgID)
+	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith(apiKeySKPrefix()))
+	out := Page[APIKey]{Items: []APIKey{}}
+	items, next, err := s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, true)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
-	})
-	var keys []APIKey
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, unavailable("list api keys", err)
+	for _, item := range items {
+		var it apiKeyItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return out, fmt.Errorf("store: decode api key: %w", err)
 		}
-		var items []apiKeyItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			keys = append(keys, it.model())
-		}
+		out.Items = append(out.Items, it.model())
 	}
-	return keys, nil
+	out.NextCursor = next
+	return out, nil
 }
 
 // RevokeKey revokes a key at once: both of its items are marked in one

@@ -139,3 +139,36 @@ func (s *Store) AssignConversation(ctx context.Context, org, id, assignee string
 	}
 	return s.Conversation(ctx, org, id)
 }
+
+// HandoffConversation hands an open conversation to agents (on) or back to
+// the chatbot (off). changed is false when it already was that way, so a
+// repeated handoff emits nothing.
+func (s *Store) HandoffConversation(ctx context.Context, org, id string, on bool) (c Conversation, changed bool, err error) {
+	now := timestamp(s.now())
+	cond := "attribute_exists(pk) AND handoff = :yes"
+	values := map[string]types.AttributeValue{":on": &types.AttributeValueMemberBOOL{Value: on},
+		":yes": &types.AttributeValueMemberBOOL{Value: true}, ":at": str(""), ":now": str(now)}
+	if on {
+		cond = "attribute_exists(pk) AND #st = :open AND (attribute_not_exists(handoff) OR handoff <> :yes)"
+		values[":at"], values[":open"] = str(now), str(ConversationOpen)
+	}
+	in := updateInput(s.table, key{orgPK(org), convSK(id)}, "SET handoff = :on, handoff_at = :at, updated_at = :now", cond, values)
+	if on {
+		in.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	}
+	_, err = s.db.UpdateItem(ctx, in)
+	if err != nil && !isConditionFailed(err) {
+		return Conversation{}, false, unavailable("hand off conversation", err)
+	}
+	c, rerr := s.Conversation(ctx, org, id)
+	if rerr != nil {
+		return c, false, rerr
+	}
+	if err != nil { // condition failed: not open, or already so
+		if c.Status != ConversationOpen && on {
+			return c, false, conditionErr(apperr.Conflict, "the conversation is not open").WithCode("conversation_not_open")
+		}
+		return c, false, nil
+	}
+	return c, true, nil
+}

@@ -95,6 +95,7 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage) (InboundRe
 	}
 	var items []types.TransactWriteItem
 	nowS := timestamp(now)
+	msgID := id.New(id.Message, now)
 	if !found {
 		contact = Contact{
 			ID: id.New(id.Contact, now), OrgID: org, WhatsAppID: in.From.WaID, UserID: in.From.UserID,
@@ -146,6 +147,7 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage) (InboundRe
 		conv = Conversation{
 			ID: id.New(id.Conversation, now), OrgID: org, ContactID: contact.ID, Status: ConversationOpen,
 			MessageCount: 1, LastInboundAt: &in.Timestamp, LastMessageAt: &in.Timestamp, CreatedAt: now, UpdatedAt: now,
+			OpenedBy: msgID,
 		}
 		cv, err := marshal(newConvItem(conv))
 		if err != nil {
@@ -160,7 +162,7 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage) (InboundRe
 	}
 
 	msg := Message{
-		ID: id.New(id.Message, now), OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Inbound,
+		ID: msgID, OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Inbound,
 		WAMID: in.WAMID, Type: in.Type, Content: in.Content, Raw: in.Raw, Status: StatusReceived,
 		ContextWAMID: in.ContextWAMID, Timestamp: in.Timestamp, CreatedAt: now,
 	}
@@ -383,6 +385,7 @@ func newConvItem(c Conversation) convItem {
 		key: key{orgPK(c.OrgID), convSK(c.ID)}, GSI1PK: contactConvsPK(c.OrgID, c.ContactID), GSI1SK: convSK(c.ID),
 		Type: typeConversation, ID: c.ID, OrgID: c.OrgID, ContactID: c.ContactID, Status: c.Status,
 		MessageCount: c.MessageCount, CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
+		OpenedBy: c.OpenedBy,
 	}
 	if c.LastInboundAt != nil {
 		it.LastInboundAt = timestamp(*c.LastInboundAt)

@@ -60,6 +60,9 @@ type convItem struct {
 	ResolvedAt    string `dynamodbav:"resolved_at,omitempty"`
 	Satisfaction  int    `dynamodbav:"satisfaction,omitempty"`
 	Assignee      string `dynamodbav:"assignee,omitempty"`
+	Handoff       bool   `dynamodbav:"handoff,omitempty"`
+	HandoffAt     string `dynamodbav:"handoff_at,omitempty"`
+	OpenedBy      string `dynamodbav:"opened_by,omitempty"`
 }
 
 func (it convItem) model() Conversation {
@@ -67,7 +70,8 @@ func (it convItem) model() Conversation {
 		ID: it.ID, OrgID: it.OrgID, ContactID: it.ContactID, Status: it.Status, MessageCount: it.MessageCount,
 		LastInboundAt: parseTime(it.LastInboundAt), LastMessageAt: parseTime(it.LastMessageAt),
 		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt), ResolvedAt: parseTime(it.ResolvedAt),
-		Assignee: it.Assignee,
+		Assignee: it.Assignee, Handoff: it.Handoff, HandoffAt: parseTime(it.HandoffAt),
+		OpenedBy: it.OpenedBy,
 	}
 	if it.Satisfaction > 0 {
 		s := it.Satisfaction

@@ -24,7 +24,7 @@ import (
 // | verify token → org  | VERIFY#<sha256(token)> | VERIFY             |                 | GET verification without a scan    |
 // | contact             | ORG#<org>              | CONTACT#<id>       |                 | wa_id, BSUID, name, tags, attributes |
 // | contact identity    | ORG#<org>#IDENT#WA#<wa_id> / ORG#<org>#IDENT#BSUID#<user_id> | IDENT | | → contact id; one per identity |
-// | conversation        | ORG#<org>              | CONV#<id>          | ORG#<org>#CONTACT#<c> / CONV#<id> | status, last_inbound_at |
+// | conversation        | ORG#<org>              | CONV#<id>          | ORG#<org>#CONTACT#<c> / CONV#<id> | status, last_inbound_at, handoff, opened_by |
 // | open conversation   | ORG#<org>#CONTACT#<c>  | OPENCONV           |                 | → the contact's open conversation  |
 // | message             | ORG#<org>#MSG#<id>     | MSG                | ORG#<org>#CONV#<conv> / MSG#<id> | raw JSON, status, timestamps |
 // | message status      | ORG#<org>#MSG#<id>     | STATUS#<status>    |                 | one per (wamid, status): the timeline |
@@ -36,8 +36,16 @@ import (
 // | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active; secrets in Secrets Manager |
 // | webhook delivery    | ORG#<org>#WEBHOOK#<wh> | DLV#<time>_<hash>  |                 | exact body, status, attempts; TTL 30 d |
 // | recent event        | ORG#<org>#EVENTS#<name>| <time>#<event id>  |                 | exact body, for Zapier samples; TTL 7 d |
+// | chatbot            | ORG#<org>              | BOT#<id>           |                 | definition JSON, active, version   |
+// | active chatbot     | ORG#<org>              | ACTIVEBOT          |                 | → the one active bot's id          |
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
 // | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n < cap; TTL 2 min         |
+// | e-commerce integration | ORG#<org>           | INTEGRATION#<platform> |             | shop domain / site URL, config JSON; secret in Secrets Manager |
+// | integration source → org | COMMERCE#<platform>#<source key> | SOURCE |          | shop domain / site URL unique across organisations |
+// | e-commerce order    | ORG#<org>#ORDER#<platform>#<order id> | ORDER |              | number, status, total, phone source, contact, counted |
+// | order trigger       | ORG#<org>#ORDER#<platform>#<order id> | NOTIFY#<topic or status:s> | | pending (lease) / done, message id, result |
+// | platform webhook id | ORG#<org>#CHOOK#<platform>#<webhook id> | HOOK |             | Shopify X-Shopify-Webhook-Id dedupe: pending/done; TTL 7 d |
+// | platform webhook record | ORG#<org>#CREC#<platform> | <sortable id> |                | unhandled topics, unreadable bodies; TTL 30 d |
 //
 // Access patterns:
 //  1. Organisation by id: GetItem ORG#<org> / ORG.
@@ -64,6 +72,18 @@ import (
 // 18. A webhook's deliveries, newest first: Query ORG#<org>#WEBHOOK#<wh>, sk
 //     begins_with DLV#, descending; one delivery: GetItem (its id holds both).
 // 19. Latest events of a name (samples): Query ORG#<org>#EVENTS#<name>, descending.
+// 20. An organisation's chatbots: Query pk = ORG#<org>, sk begins_with BOT#.
+// 21. The bot answering an inbound message: GetItem ORG#<org> / ACTIVEBOT, then
+//     GetItem ORG#<org> / BOT#<id>; one active bot per organisation is kept
+//     by conditional writes on ACTIVEBOT in the bot's own transactions.
+// 22. An organisation's e-commerce integration: GetItem ORG#<org> / INTEGRATION#<platform>.
+// 23. Organisation of a platform webhook: GetItem COMMERCE#<platform>#<shop domain or
+//     site URL key> / SOURCE (claimed conditionally in the settings' transaction).
+// 24. An order with its triggers: Query pk = ORG#<org>#ORDER#<platform>#<id> (consistent).
+// 25. Once per trigger: conditional UpdateItem of NOTIFY#<trigger> (new, or pending
+//     with an expired lease); once per Shopify webhook id: the same on CHOOK#...
+// 26. Total spent once per order: the contact's conditional put and the order's
+//     "counted" flag in one transaction.
 //
 // Uniqueness and dedupe are decided by conditional writes, never by
 // read-then-write; writes that touch several items use one transaction.
@@ -104,6 +124,8 @@ const (
 	typeWebhook      = "webhook"
 	typeDelivery     = "webhook_delivery"
 	typeEventSample  = "event_sample"
+	typeChatbot      = "chatbot"
+	typeActiveBot    = "active_chatbot"
 )
 
 func orgPK(org string) string   { return "ORG#" + org }
@@ -147,3 +169,30 @@ func idemPK(org, idemKey string) string {
 func ratePK(phoneNumberID string, unixSecond int64) string {
 	return "RATE#" + phoneNumberID + "#" + strconv.FormatInt(unixSecond, 10)
 }
+
+// E-commerce integrations (commerce.go).
+const (
+	typeIntegration       = "integration"
+	typeIntegrationSource = "integration_source"
+	typeOrder             = "order"
+	typeOrderTrigger      = "order_trigger"
+	typeCommerceHook      = "commerce_webhook"
+	typeCommerceRecord    = "commerce_webhook_record"
+	triggerSKPrefix       = "NOTIFY#"
+)
+
+func integrationSK(platform string) string { return "INTEGRATION#" + platform }
+func integrationSourcePK(platform, sourceKey string) string {
+	return "COMMERCE#" + platform + "#" + sourceKey
+}
+func integrationSourceSK() string { return "SOURCE" }
+func orderPK(org, platform, orderID string) string {
+	return "ORG#" + org + "#ORDER#" + platform + "#" + orderID
+}
+func orderSK() string                 { return "ORDER" }
+func triggerSK(trigger string) string { return triggerSKPrefix + trigger }
+func commerceHookPK(org, platform, webhookID string) string {
+	return "ORG#" + org + "#CHOOK#" + platform + "#" + webhookID
+}
+func commerceHookSK() string                       { return "HOOK" }
+func commerceRecordPK(org, platform string) string { return "ORG#" + org + "#CREC#" + platform }

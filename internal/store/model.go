@@ -52,6 +52,13 @@ type Conversation struct {
 	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
 	Satisfaction  *int       `json:"satisfaction,omitempty"` // 1-5, given when resolved
 	Assignee      string     `json:"assignee,omitempty"`
+	// Handoff: the conversation was handed to agents; the chatbot stays
+	// quiet until it is resolved or handed back.
+	Handoff   bool       `json:"handoff"`
+	HandoffAt *time.Time `json:"handoff_at,omitempty"`
+	// OpenedBy is the message that opened the conversation (an inbound
+	// one gets the chatbot's welcome).
+	OpenedBy string `json:"-"`
 }
 
 // Message directions.

@@ -94,9 +94,9 @@ func TestIssueLookupRevoke(t *testing.T) {
 	if !apperr.Is(err, apperr.Conflict) || !errors.Is(err, store.ErrConditionFailed) {
 		t.Fatalf("second revoke: %v", err)
 	}
-	keys, err := s.ListKeys(ctx, org.ID)
-	if err != nil || len(keys) != 1 || !keys[0].Revoked() {
-		t.Fatalf("ListKeys = %+v, %v", keys, err)
+	keys, err := s.Keys(ctx, org.ID, "", 20)
+	if err != nil || len(keys.Items) != 1 || !keys.Items[0].Revoked() {
+		t.Fatalf("Keys = %+v, %v", keys, err)
 	}
 }
 
@@ -138,7 +138,7 @@ func TestKeysAreScopedToTheirOrganization(t *testing.T) {
 	if _, err := s.RevokeKey(ctx, b.ID, k.ID); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("B revoked A's key: %v", err)
 	}
-	if keys, _ := s.ListKeys(ctx, b.ID); len(keys) != 0 {
+	if keys, _ := s.Keys(ctx, b.ID, "", 20); len(keys.Items) != 0 {
 		t.Fatalf("B lists A's keys: %+v", keys)
 	}
 }

@@ -60,6 +60,7 @@ type Sim struct {
 	inflight chan struct{}
 	cfg      Config
 	delay    time.Duration
+	acctMu   sync.RWMutex       // guards accounts and tokens (AddAccount)
 	accounts map[string]Account // by phone number id
 	tokens   map[string]bool
 	urlKey   []byte // signs media download URLs
@@ -227,8 +228,17 @@ func (s *Sim) Reset() {
 
 // account returns the account of a phone number id.
 func (s *Sim) account(phoneNumberID string) (Account, bool) {
+	s.acctMu.RLock()
+	defer s.acctMu.RUnlock()
 	a, ok := s.accounts[phoneNumberID]
 	return a, ok
+}
+
+// knownToken reports whether token belongs to an account.
+func (s *Sim) knownToken(token string) bool {
+	s.acctMu.RLock()
+	defer s.acctMu.RUnlock()
+	return s.tokens[token]
 }
 
 // soleAccount is the only account, when there is exactly one.

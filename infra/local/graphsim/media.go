@@ -74,7 +74,7 @@ func (s *Sim) handleGetObject(w http.ResponseWriter, r *http.Request) {
 	case token == "":
 		badToken(w, "no access token was sent; use \"Authorization: Bearer <token>\".")
 		return
-	case !s.tokens[token]:
+	case !s.knownToken(token):
 		badToken(w, "the access token could not be decrypted or has expired.")
 		return
 	}
@@ -125,7 +125,7 @@ func (s *Sim) handleDownload(w http.ResponseWriter, r *http.Request) {
 	case token == "":
 		badToken(w, "no access token was sent; use \"Authorization: Bearer <token>\".")
 		return
-	case !s.tokens[token]:
+	case !s.knownToken(token):
 		badToken(w, "the access token could not be decrypted or has expired.")
 		return
 	}

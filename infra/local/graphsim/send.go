@@ -147,7 +147,7 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request, phone, method st
 	case token == "":
 		s.reject(190)
 		badToken(w, "no access token was sent; use \"Authorization: Bearer <token>\".")
-	case !s.tokens[token]:
+	case !s.knownToken(token):
 		s.reject(190)
 		badToken(w, "the access token could not be decrypted or has expired.")
 	case !known:

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pytake/pytake/internal/integrations"
 	"github.com/pytake/pytake/internal/provision"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/settings"
@@ -27,6 +28,17 @@ const (
 	DemoAppSecret     = "test-app-secret"
 	DemoVerifyToken   = "verify-me-0123456789"
 	DemoAccessToken   = "local-demo-access-token"
+)
+
+// Demo e-commerce integrations, configured with the defaults. The samples in
+// events/shopify-webhook and events/woocommerce-webhook are signed with these
+// secrets.
+const (
+	DemoShopDomain         = "pytake-demo.myshopify.com"
+	DemoShopifySecret      = "pytake-demo-shopify-secret"
+	DemoWooCommerceSite    = "http://127.0.0.1:8080/shop"
+	DemoWooCommerceSecret  = "pytake-demo-woocommerce-secret"
+	demoIntegrationsFormat = `{"%s":%q,"webhook_secret":%q}`
 )
 
 // Demo is the seeded organisation.
@@ -67,6 +79,15 @@ func (s *Stack) SeedDemo(ctx context.Context) (Demo, error) {
 	if _, err := settings.ConfigureWhatsApp(ctx, s.Store(), sec, res.Organization.ID, wa); err != nil {
 		return Demo{}, fmt.Errorf("configure demo WhatsApp: %w", err)
 	}
+	for _, in := range []struct{ platform, field, source, secret string }{
+		{integrations.Shopify, "shop_domain", DemoShopDomain, DemoShopifySecret},
+		{integrations.WooCommerce, "site_url", DemoWooCommerceSite, DemoWooCommerceSecret},
+	} {
+		body := fmt.Sprintf(demoIntegrationsFormat, in.field, in.source, in.secret)
+		if _, _, _, err := integrations.Configure(ctx, s.Store(), sec, res.Organization.ID, in.platform, []byte(body), time.Now()); err != nil {
+			return Demo{}, fmt.Errorf("configure demo %s: %w", in.platform, err)
+		}
+	}
 	return Demo{Result: res, WhatsApp: wa}, nil
 }
 
@@ -84,6 +105,12 @@ func (s *Stack) DemoEnv(d Demo) map[string]string {
 	env["WHATSAPP_WABA_ID"] = d.WhatsApp.WABAID
 	env["WHATSAPP_VERIFY_TOKEN"] = d.WhatsApp.VerifyToken
 	env["WHATSAPP_APP_SECRET"] = d.WhatsApp.AppSecret
+	env["SHOPIFY_WEBHOOK_URL"] = s.URL + "/webhooks/shopify"
+	env["SHOPIFY_SHOP_DOMAIN"] = DemoShopDomain
+	env["SHOPIFY_WEBHOOK_SECRET"] = DemoShopifySecret
+	env["WOOCOMMERCE_WEBHOOK_URL"] = s.URL + "/webhooks/woocommerce"
+	env["WOOCOMMERCE_SOURCE_URL"] = DemoWooCommerceSite + "/"
+	env["WOOCOMMERCE_WEBHOOK_SECRET"] = DemoWooCommerceSecret
 	for _, id := range []string{"Table", "EventsQueue", "OutboundQueue", "EventsDeadLetterQueue", "OutboundDeadLetterQueue"} {
 		if v, ok := s.Names.Refs[id]; ok {
 			env[envName(id)] = v

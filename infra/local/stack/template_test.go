@@ -88,6 +88,9 @@ func TestTemplateRoutesAndEnvironment(t *testing.T) {
 		"ANY /v1/{proxy+}":        "ApiFunction",
 		"GET /webhooks/whatsapp":  "WhatsAppWebhookFunction",
 		"POST /webhooks/whatsapp": "WhatsAppWebhookFunction",
+		// e-commerce order webhooks
+		"POST /webhooks/shopify":     "ShopifyWebhookFunction",
+		"POST /webhooks/woocommerce": "WooCommerceWebhookFunction",
 	} {
 		if routes[route] != fn {
 			t.Errorf("route %s -> %q, want %s", route, routes[route], fn)

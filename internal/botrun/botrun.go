@@ -1,0 +1,227 @@
+// Package botrun runs an organisation's active chatbot on inbound customer
+// messages. The dispatcher calls it for every message.received event it
+// takes off the events queue, after fanning the event out to webhooks, so
+// the WhatsApp webhook answers Meta without waiting for the bot.
+//
+// One inbound message yields at most one bot reply: the reply is accepted
+// with the idempotency key "chatbot:<message id>", so a redelivered event (or
+// a message Meta delivered twice) replays the same reply instead of sending
+// another. Replies take the normal sending path (stored as queued messages,
+// the outbound queue, the sender) and count as messages of the conversation.
+package botrun
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/chatbot"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/outbound"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// Store is what the runner reads and writes.
+type Store interface {
+	ActiveChatbot(ctx context.Context, org string) (store.Chatbot, error)
+	Conversation(ctx context.Context, org, id string) (store.Conversation, error)
+	HandoffConversation(ctx context.Context, org, id string, on bool) (store.Conversation, bool, error)
+	AcceptOutbound(ctx context.Context, m store.OutboundMessage) (store.OutboundResult, error)
+	MarkEnqueued(ctx context.Context, org, idemKey string) error
+}
+
+// Outbox puts accepted messages on the outbound queue.
+type Outbox interface {
+	Enqueue(ctx context.Context, org, contactID, messageID string) error
+}
+
+// Publisher publishes events (conversation.handoff).
+type Publisher interface {
+	Publish(ctx context.Context, evs ...event.Event) error
+}
+
+// Runner answers inbound messages with the active chatbot.
+type Runner struct {
+	store  Store
+	outbox Outbox
+	events Publisher
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a Runner.
+func New(s Store, o Outbox, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
+	return &Runner{store: s, outbox: o, events: p, log: log, now: now}
+}
+
+// Outcome is what the runner did with one event (for logs and tests).
+type Outcome struct {
+	Reason    string // chatbot.Reason*, or "skipped: <why>"
+	RuleID    string
+	MessageID string // the bot's reply, if any
+	Handoff   bool
+}
+
+// React runs the bot for one event. Errors are transient (the event comes
+// back); permanent problems (a reply Meta's rules refuse, a conversation
+// resolved meanwhile) are logged and dropped.
+func (r *Runner) React(ctx context.Context, ev event.Event) (Outcome, error) {
+	if ev.Event != event.MessageReceived {
+		return Outcome{Reason: "skipped: not message.received"}, nil
+	}
+	var data event.MessageData
+	if err := json.Unmarshal(ev.Data, &data); err != nil {
+		return Outcome{Reason: "skipped: data is not a message"}, nil
+	}
+	org, msg := ev.OrganizationID, data.Message
+	if msg.Direction != store.Inbound || data.Conversation.ID == "" || data.Contact.ID == "" {
+		return Outcome{Reason: "skipped: not an inbound message"}, nil
+	}
+	bot, err := r.store.ActiveChatbot(ctx, org)
+	if apperr.Is(err, apperr.NotFound) {
+		return Outcome{Reason: "skipped: no active chatbot"}, nil
+	}
+	if err != nil {
+		return Outcome{}, fmt.Errorf("botrun: active chatbot: %w", err)
+	}
+	var def chatbot.Bot
+	if err := json.Unmarshal(bot.Definition, &def); err != nil {
+		r.log.Error("stored chatbot does not decode; skipped", "chatbot_id", bot.ID, "error", err.Error())
+		return Outcome{Reason: "skipped: chatbot does not decode"}, nil
+	}
+	def.Active = bot.Active
+	conv, err := r.store.Conversation(ctx, org, data.Conversation.ID)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("botrun: conversation: %w", err)
+	}
+	if conv.Status != store.ConversationOpen {
+		return Outcome{Reason: "skipped: conversation not open"}, nil
+	}
+	if conv.Handoff {
+		return Outcome{Reason: "skipped: handed off to agents"}, nil
+	}
+	// A conversation this very message opened gets the welcome (a
+	// business-initiated one, opened by a template, does not).
+	d := chatbot.Decide(def, Inbound(msg), conv.OpenedBy == msg.ID)
+	out := Outcome{Reason: d.Reason, RuleID: d.RuleID, Handoff: d.Handoff}
+	if d.Reply != nil {
+		id, err := r.reply(ctx, org, data.Contact.ID, msg.ID, *d.Reply)
+		if err != nil {
+			return out, err
+		}
+		out.MessageID = id
+	}
+	if d.Handoff {
+		if err := r.handoff(ctx, org, bot.ID, d.RuleID, msg.ID, conv, data.Contact); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// reply accepts the bot's reply with an idempotency key derived from the
+// inbound message and queues it (once).
+func (r *Runner) reply(ctx context.Context, org, contactID, inboundID string, rep chatbot.Reply) (string, error) {
+	body, err := rep.MessageBody()
+	if err != nil {
+		r.log.Error("chatbot reply cannot be built; skipped", "error", err.Error())
+		return "", nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return "", fmt.Errorf("botrun: reply body: %w", err)
+	}
+	m["to"], _ = json.Marshal(contactID)
+	full, _ := json.Marshal(m)
+	req, err := outbound.Parse(full)
+	if err != nil {
+		r.log.Error("chatbot reply refused by the sending rules; skipped", "error", err.Error())
+		return "", nil
+	}
+	sum := sha256.Sum256(full)
+	key := "chatbot:" + inboundID
+	res, err := r.store.AcceptOutbound(ctx, store.OutboundMessage{
+		OrgID: org, ContactID: contactID, Type: req.Type, Content: req.Content, FreeForm: req.FreeForm(),
+		IdempotencyKey: key, RequestHash: hex.EncodeToString(sum[:]),
+	})
+	switch k := apperr.KindOf(err); {
+	case err == nil:
+	case k != apperr.Unprocessable && k != apperr.Conflict && k != apperr.NotFound && k != apperr.Invalid:
+		return "", fmt.Errorf("botrun: accept reply: %w", err)
+	default:
+		// Outside the window (an event retried a day late), a contact
+		// deleted meanwhile, the bot edited between two attempts: drop.
+		r.log.Warn("chatbot reply not accepted; skipped", "inbound_message_id", inboundID, "error", err.Error())
+		return "", nil
+	}
+	if !res.Replayed || !res.Enqueued {
+		if err := r.outbox.Enqueue(ctx, org, res.Message.ContactID, res.Message.ID); err != nil {
+			return "", fmt.Errorf("botrun: enqueue reply: %w", err)
+		}
+		if err := r.store.MarkEnqueued(ctx, org, key); err != nil {
+			r.log.Warn("chatbot reply enqueue not recorded; a retry enqueues again (deduplicated)", "error", err.Error())
+		}
+	}
+	return res.Message.ID, nil
+}
+
+// handoff publishes conversation.handoff (a stable id: a retry publishes the
+// same event, delivered once) and then marks the conversation, so a failure
+// in between is retried whole.
+func (r *Runner) handoff(ctx context.Context, org, botID, ruleID, inboundID string, conv store.Conversation, contact event.ContactView) error {
+	conv.Handoff = true
+	ev, err := event.New(event.StableID(org, event.ConversationHandoff, conv.ID, inboundID), event.ConversationHandoff, org, r.now(),
+		map[string]any{"conversation": event.ViewConversation(conv), "contact": contact, "by": "chatbot",
+			"chatbot_id": botID, "rule_id": ruleID, "message_id": inboundID})
+	if err != nil {
+		return fmt.Errorf("botrun: handoff event: %w", err)
+	}
+	if err := r.events.Publish(ctx, ev); err != nil {
+		return fmt.Errorf("botrun: publish handoff: %w", err)
+	}
+	if _, _, err := r.store.HandoffConversation(ctx, org, conv.ID, true); err != nil && !apperr.Is(err, apperr.Conflict) {
+		return fmt.Errorf("botrun: hand off: %w", err)
+	}
+	return nil
+}
+
+// Inbound is what the bot reads of a stored inbound message: the text (or
+// a caption), and what the customer tapped (an interactive button or list
+// row, or a template's quick-reply button).
+func Inbound(m event.MessageView) chatbot.Inbound {
+	in := chatbot.Inbound{Type: m.Type}
+	var c struct {
+		Text        string `json:"text"`
+		Caption     string `json:"caption"`
+		Payload     string `json:"payload"`
+		ButtonReply *struct {
+			ID, Title string
+		} `json:"button_reply"`
+		ListReply *struct {
+			ID, Title string
+		} `json:"list_reply"`
+	}
+	if json.Unmarshal(m.Content, &c) != nil {
+		return in
+	}
+	switch m.Type {
+	case "text":
+		in.Text = c.Text
+	case "interactive":
+		if c.ButtonReply != nil {
+			in.ReplyID, in.ReplyTitle = c.ButtonReply.ID, c.ButtonReply.Title
+		} else if c.ListReply != nil {
+			in.ReplyID, in.ReplyTitle = c.ListReply.ID, c.ListReply.Title
+		}
+	case "button":
+		in.ReplyID, in.ReplyTitle = c.Payload, c.Text
+	default:
+		in.Text = c.Caption
+	}
+	return in
+}

@@ -1,0 +1,450 @@
+package ecommerce
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/big"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/commerce"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/integrations"
+	"github.com/pytake/pytake/internal/outbound"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// trigger is one thing an order webhook can cause once per order.
+type trigger struct {
+	key        string // the Shopify topic, or status:<s>
+	setting    string // the topic or status whose settings apply
+	event      string // order.created or order.updated
+	topic      string // the webhook's topic
+	prevStatus string
+}
+
+// Contact attribute names.
+const (
+	AttrLastPurchase       = "last_purchase"
+	AttrTotalSpent         = "total_spent"
+	AttrTotalSpentCurrency = "total_spent_currency"
+)
+
+// Contact limits (as the API's).
+const (
+	maxContactTags = 50
+	maxNameLen     = 256
+)
+
+func orderRecord(org string, o commerce.Order, topic string) store.Order {
+	rec := store.Order{OrgID: org, Platform: o.Platform, ID: o.ID, Number: o.Number, Name: o.Name, Status: o.Status,
+		Total: o.Total, Currency: o.Currency, PlacedAt: o.CreatedAt, LastTopic: topic, PhoneSource: store.NoPhone}
+	if phone, source, ok := o.Phone(); ok {
+		rec.Phone, rec.PhoneSource = phone, source
+	}
+	return rec
+}
+
+// process runs one trigger of an order: claimed once, the order recorded,
+// the contact updated, the message accepted and queued, the events
+// published, the trigger done. It returns the trigger's result.
+func (w *Webhook) process(ctx context.Context, log *slog.Logger, st integrations.Settings, o commerce.Order, topic string, tr trigger) (string, error) {
+	org, platform := st.OrgID, st.Platform
+	log = log.With("platform", platform, "order_id", o.ID, "trigger", tr.key)
+	n, claimed, err := w.Store.ClaimOrderNotification(ctx, org, platform, o.ID, tr.key, tr.event, Lease)
+	if err != nil {
+		return "", err
+	}
+	if !claimed {
+		if n.State == store.TriggerDone {
+			if _, err := w.Store.UpsertOrder(ctx, orderRecord(org, o, topic)); err != nil {
+				return "", err
+			}
+			log.Info("trigger already done")
+			return "seen", nil
+		}
+		if platform == integrations.Shopify {
+			return "", apperr.New(apperr.Unavailable, "this order is being processed; retry later").WithCode("delivery_in_progress")
+		}
+		// WooCommerce does not retry: the holder finishes, or the next
+		// delivery of this status resumes after its lease.
+		log.Info("trigger held by a concurrent delivery")
+		return "in_progress", nil
+	}
+	if n.Event != "" {
+		tr.event = n.Event // a resumed trigger keeps the event it started with
+	}
+	res, err := w.run(ctx, log, st, o, topic, tr, n)
+	if err != nil {
+		if rerr := w.Store.ReleaseOrderNotification(ctx, org, platform, o.ID, tr.key); rerr != nil {
+			log.Warn("could not release the trigger; a retry waits for the lease", "error", rerr.Error())
+		}
+		return "", err
+	}
+	return res, nil
+}
+
+func (w *Webhook) run(ctx context.Context, log *slog.Logger, st integrations.Settings, o commerce.Order, topic string, tr trigger, n store.OrderNotification) (string, error) {
+	org, platform := st.OrgID, st.Platform
+	ord, err := w.Store.UpsertOrder(ctx, orderRecord(org, o, topic))
+	if err != nil {
+		return "", err
+	}
+	var evs []event.Event
+	data := event.OrderData{Platform: platform, Topic: topic, PhoneSource: ord.PhoneSource,
+		Order: event.OrderView{ID: o.ID, Number: o.Number, Name: o.Name, Status: o.Status, PreviousStatus: tr.prevStatus,
+			Total: o.Total, Currency: o.Currency, CreatedAt: o.CreatedAt}}
+	if tr.event == event.OrderCreated {
+		data.Order.PreviousStatus = ""
+	}
+	phone := ord.Phone
+	trig, _ := st.Trigger(tr.setting)
+	var contact store.Contact
+	switch {
+	case phone == "":
+		n.Result = event.NotificationNoPhone
+	default:
+		var cevs []event.Event
+		contact, cevs, err = w.contact(ctx, log, st, o, ord, phone)
+		if err != nil {
+			return "", err
+		}
+		evs = append(evs, cevs...)
+		v := event.ViewContact(contact)
+		data.Contact = &v
+		if !trig.Sends() {
+			n.Result = event.NotificationDisabled
+			break
+		}
+		if err := w.notify(ctx, log, org, platform, st.Source, o, contact, trig, &n); err != nil {
+			return "", err
+		}
+	}
+	data.Notification = event.OrderNotification{Status: n.Result, Reason: n.Reason}
+	if n.MessageID != "" {
+		id := n.MessageID
+		data.MessageID = &id
+	}
+	ev, err := event.New(event.StableID(org, tr.event, platform, o.ID, tr.key), tr.event, org, w.Now(), data)
+	if err != nil {
+		return "", err
+	}
+	evs = append(evs, ev)
+	if w.Events != nil {
+		if err := w.Events.Publish(ctx, evs...); err != nil {
+			return "", err
+		}
+	}
+	if err := w.Store.CompleteOrderNotification(ctx, org, platform, o.ID, n); err != nil {
+		return "", err
+	}
+	log.Info("order trigger done", "result", n.Result, "reason", n.Reason, "message_id", n.MessageID, "phone_source", ord.PhoneSource)
+	return n.Result, nil
+}
+
+// notify accepts and queues the trigger's message (once: a resumed trigger
+// queues the message it accepted before).
+func (w *Webhook) notify(ctx context.Context, log *slog.Logger, org, platform, shop string, o commerce.Order, c store.Contact, trig integrations.Trigger, n *store.OrderNotification) error {
+	if n.MessageID == "" {
+		body, err := MessageBody(trig.Message, c.WhatsAppID, o, shop)
+		if err != nil {
+			n.Result, n.Reason = event.NotificationRefused, "invalid_message: "+err.Error()
+			return nil
+		}
+		req, err := outbound.Parse(body)
+		if err != nil {
+			n.Result, n.Reason = event.NotificationRefused, "invalid_message: "+err.Error()
+			log.Warn("the configured message is not sendable for this order", "error", err.Error())
+			return nil
+		}
+		idem := "commerce:" + platform + ":" + o.ID + ":" + n.Key
+		sum := sha256.Sum256([]byte(idem))
+		res, err := w.Store.AcceptOutbound(ctx, store.OutboundMessage{
+			OrgID: org, ContactID: c.ID, Type: req.Type, Content: req.Content, FreeForm: req.FreeForm(),
+			IdempotencyKey: idem, RequestHash: hex.EncodeToString(sum[:]),
+		})
+		if err != nil {
+			if k := apperr.KindOf(err); k == apperr.Unprocessable || k == apperr.NotFound || k == apperr.Conflict {
+				reason := err.Error()
+				if e, ok := apperr.As(err); ok {
+					reason = e.Code
+				}
+				n.Result, n.Reason = event.NotificationRefused, reason
+				log.Info("message refused", "reason", reason)
+				return nil
+			}
+			return err
+		}
+		n.MessageID = res.Message.ID
+		n.Enqueued = res.Replayed && res.Enqueued
+		if err := w.Store.RecordOrderMessage(ctx, org, platform, o.ID, n.Key, n.MessageID); err != nil {
+			return err
+		}
+	}
+	if !n.Enqueued {
+		if err := w.Outbox.Enqueue(ctx, org, c.ID, n.MessageID); err != nil {
+			return err
+		}
+		n.Enqueued = true
+	}
+	n.Result = event.NotificationQueued
+	return nil
+}
+
+// MessageBody renders a trigger's message for an order as a POST
+// /v1/messages body in Meta's shape; {{shop}} is the shop domain or site
+// URL. Template parameters that render empty are sent as "-" (Meta refuses
+// empty parameters).
+func MessageBody(m *integrations.Message, to string, o commerce.Order, shop string) ([]byte, error) {
+	vars := o.Vars()
+	vars[commerce.VarShop] = shop
+	switch m.Type {
+	case "template":
+		t := m.Template
+		tpl := map[string]any{"name": t.Name, "language": map[string]string{"code": t.Language.Code}}
+		if len(t.Parameters) > 0 {
+			params := make([]map[string]string, 0, len(t.Parameters))
+			for _, p := range t.Parameters {
+				v, err := commerce.Render(p, vars)
+				if err != nil {
+					return nil, err
+				}
+				if v = strings.TrimSpace(v); v == "" {
+					v = "-"
+				}
+				params = append(params, map[string]string{"type": "text", "text": v})
+			}
+			tpl["components"] = []map[string]any{{"type": "body", "parameters": params}}
+		}
+		return json.Marshal(map[string]any{"messaging_product": "whatsapp", "to": to, "type": "template", "template": tpl})
+	case "text":
+		v, err := commerce.Render(m.Text, vars)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(map[string]any{"messaging_product": "whatsapp", "to": to, "type": "text", "text": map[string]string{"body": v}})
+	}
+	return nil, errors.New("unknown message type " + m.Type)
+}
+
+// ---------------------------------------------------------------- contact
+
+// countable says whether an order counts as a purchase (total_spent,
+// last_purchase): Shopify orders not cancelled; WooCommerce orders paid or
+// being paid (processing, on-hold, completed).
+func countable(o commerce.Order) bool {
+	if o.Platform == integrations.Shopify {
+		return o.Status != "cancelled"
+	}
+	switch o.Status {
+	case "processing", "on-hold", "completed":
+		return true
+	}
+	return false
+}
+
+// contact finds or creates the customer's contact (name and email filled
+// when missing), merges the tags and, once per order, adds the order to
+// the purchase attributes. It returns the contact.* events to publish.
+func (w *Webhook) contact(ctx context.Context, log *slog.Logger, st integrations.Settings, o commerce.Order, ord store.Order, phone string) (store.Contact, []event.Event, error) {
+	org := st.OrgID
+	opts := st.Contact
+	counted := ord.Counted
+	for attempt := 0; attempt < 6; attempt++ {
+		page, err := w.Store.Contacts(ctx, org, "", phone, "", 1)
+		if err != nil {
+			return store.Contact{}, nil, err
+		}
+		create := len(page.Items) == 0
+		var c store.Contact
+		changed := false
+		if create {
+			c = store.Contact{OrgID: org, WhatsAppID: phone, Tags: []string{}, Attributes: map[string]any{}}
+		} else {
+			c = page.Items[0]
+			c.OrgID = org
+			c.Tags = append([]string(nil), c.Tags...)
+			attrs := make(map[string]any, len(c.Attributes)+3)
+			for k, v := range c.Attributes {
+				attrs[k] = v
+			}
+			c.Attributes = attrs
+		}
+		if name := customerName(o); c.Name == "" && name != "" {
+			c.Name, changed = name, true
+		}
+		if c.Email == "" {
+			if e := email(o.Email); e != "" {
+				c.Email, changed = e, true
+			}
+		}
+		for _, t := range opts.Tags {
+			if !contains(c.Tags, t) && len(c.Tags) < maxContactTags {
+				c.Tags, changed = append(c.Tags, t), true
+			}
+		}
+		count := !counted && countable(o) && (opts.Attributes.LastPurchase || opts.Attributes.TotalSpent)
+		countedTotal := ""
+		if count {
+			countedTotal = addPurchase(&c, o, opts.Attributes, w.Now())
+			changed = true
+		}
+		if !create && !changed {
+			if ord.ContactID != c.ID {
+				if err := w.Store.SetOrderContact(ctx, org, o.Platform, o.ID, c.ID); err != nil {
+					return store.Contact{}, nil, err
+				}
+			}
+			return c, nil, nil
+		}
+		saved, err := w.Store.SaveOrderContact(ctx, store.OrderContact{Contact: c, Create: create, Count: count,
+			Platform: o.Platform, OrderID: o.ID, CountedTotal: countedTotal})
+		switch {
+		case errors.Is(err, store.ErrOrderCounted):
+			counted = true
+			continue
+		case errors.Is(err, store.ErrContactChanged):
+			continue
+		case apperr.Is(err, apperr.Conflict): // the contact was created meanwhile
+			continue
+		case err != nil:
+			return store.Contact{}, nil, err
+		}
+		if !count && ord.ContactID != saved.ID {
+			if err := w.Store.SetOrderContact(ctx, org, o.Platform, o.ID, saved.ID); err != nil {
+				return store.Contact{}, nil, err
+			}
+		}
+		name := event.ContactUpdated
+		subject := []string{org, name, saved.ID, saved.UpdatedAt.String()}
+		if create {
+			name = event.ContactCreated
+			subject = []string{org, name, saved.ID}
+		}
+		ev, err := event.New(event.StableID(subject...), name, org, w.Now(), map[string]any{"contact": event.ViewContact(saved)})
+		if err != nil {
+			return store.Contact{}, nil, err
+		}
+		return saved, []event.Event{ev}, nil
+	}
+	return store.Contact{}, nil, apperr.New(apperr.Unavailable, "the contact keeps changing; retry")
+}
+
+func customerName(o commerce.Order) string {
+	n := strings.TrimSpace(o.FirstName + " " + o.LastName)
+	if r := []rune(n); len(r) > maxNameLen {
+		n = string(r[:maxNameLen])
+	}
+	return n
+}
+
+func email(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 254 {
+		return ""
+	}
+	if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
+		return ""
+	}
+	return s
+}
+
+// addPurchase adds an order to the contact's purchase attributes and says
+// what was added to total_spent ("" when the option is off; the reason when
+// nothing could be: invalid_total, currency_mismatch). Amounts are added as
+// exact decimals.
+func addPurchase(c *store.Contact, o commerce.Order, opts integrations.AttributeOptions, now time.Time) string {
+	if opts.LastPurchase {
+		day := purchaseDay(o.CreatedAt, now)
+		if prev, _ := c.Attributes[AttrLastPurchase].(string); prev < day {
+			c.Attributes[AttrLastPurchase] = day
+		}
+	}
+	if !opts.TotalSpent {
+		return ""
+	}
+	amount, ok := decimal(o.Total)
+	if !ok || amount.Sign() < 0 {
+		return "invalid_total"
+	}
+	cur := strings.ToUpper(strings.TrimSpace(o.Currency))
+	if have, _ := c.Attributes[AttrTotalSpentCurrency].(string); have != "" && cur != "" && have != cur {
+		return "currency_mismatch"
+	}
+	total := new(big.Rat)
+	if prev, ok := ratOf(c.Attributes[AttrTotalSpent]); ok {
+		total.Set(prev)
+	}
+	total.Add(total, amount)
+	c.Attributes[AttrTotalSpent] = numberOf(total)
+	if cur != "" {
+		c.Attributes[AttrTotalSpentCurrency] = cur
+	}
+	return o.Total
+}
+
+// purchaseDay is the order's date as written (the shop's local date),
+// else today (UTC).
+func purchaseDay(createdAt string, now time.Time) string {
+	s := strings.TrimSpace(createdAt)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Format("2006-01-02")
+		}
+	}
+	return now.UTC().Format("2006-01-02")
+}
+
+// decimal reads an amount exactly ("398.00", "29.35", "1e2").
+func decimal(s string) (*big.Rat, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 40 {
+		return nil, false
+	}
+	r, ok := new(big.Rat).SetString(s)
+	return r, ok
+}
+
+// ratOf reads a stored number exactly. Stored numbers come back as
+// float64; their shortest decimal form is the decimal that was written
+// (up to 15 significant digits), so no float error enters the sum.
+func ratOf(v any) (*big.Rat, bool) {
+	switch n := v.(type) {
+	case float64:
+		return decimal(strconv.FormatFloat(n, 'f', -1, 64))
+	case int64:
+		return new(big.Rat).SetInt64(n), true
+	case int:
+		return new(big.Rat).SetInt64(int64(n)), true
+	case json.Number:
+		return decimal(n.String())
+	case string:
+		return decimal(n)
+	}
+	return nil, false
+}
+
+// numberOf turns an exact sum into the number stored: its float64, whose
+// shortest form is the exact decimal (sums of cents stay far below 15
+// significant digits), so DynamoDB stores and the API shows e.g. 427.35.
+func numberOf(r *big.Rat) float64 {
+	s := strings.TrimRight(strings.TrimRight(r.FloatString(6), "0"), ".")
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
