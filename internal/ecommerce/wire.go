@@ -1,0 +1,35 @@
+package ecommerce
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pytake/pytake/internal/awsconf"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// FromAWS wires a Webhook to the table, the secrets and the two queues, as
+// both shop webhook functions need it (each then serves its own router).
+func FromAWS(cfg aws.Config, getenv awsconf.Env, log *slog.Logger) (*Webhook, error) {
+	env, err := awsconf.Require(getenv, "TABLE_NAME", "EVENTS_QUEUE_URL", "OUTBOUND_QUEUE_URL", "SECRETS_PREFIX")
+	if err != nil {
+		return nil, err
+	}
+	q := sqs.NewFromConfig(cfg)
+	return New(Deps{
+		Store:   store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
+		Secrets: secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
+		Outbox:  sender.Enqueuer{SQS: q, QueueURL: env["OUTBOUND_QUEUE_URL"]},
+		Events:  event.NewPublisher(q, env["EVENTS_QUEUE_URL"]),
+		Log:     log,
+		Now:     time.Now,
+	}), nil
+}
