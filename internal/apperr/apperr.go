@@ -141,3 +141,20 @@ func KindOf(err error) Kind {
 
 // Is reports whether err is of kind k.
 func Is(err error, k Kind) bool { return err != nil && KindOf(err) == k }
+
+// DetailsOf returns the details of the *Error in err's chain (nil when none).
+func DetailsOf(err error) []Detail {
+	if e, ok := As(err); ok {
+		return e.Details
+	}
+	return nil
+}
+
+// Fields lists the fields err's details name, in order.
+func Fields(err error) []string {
+	var out []string
+	for _, d := range DetailsOf(err) {
+		out = append(out, d.Field)
+	}
+	return out
+}

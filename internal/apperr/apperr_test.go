@@ -45,3 +45,13 @@ func TestKindOfThroughWrapping(t *testing.T) {
 		t.Fatal("cause not reachable with errors.Is")
 	}
 }
+
+func TestFields(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", New(Unprocessable, "bad").WithDetails(Detail{Field: "a", Issue: "x"}, Detail{Field: "b", Issue: "y"}))
+	if got := Fields(err); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("Fields = %v", got)
+	}
+	if Fields(errors.New("plain")) != nil || DetailsOf(nil) != nil {
+		t.Fatal("an error without details has no fields")
+	}
+}

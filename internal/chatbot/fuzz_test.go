@@ -47,14 +47,14 @@ func FuzzParseCreate(f *testing.F) {
 		}
 		again, err := ParseCreate(out)
 		if err != nil {
-			t.Fatalf("re-parse of %s: %v %+v", out, err, details(err))
+			t.Fatalf("re-parse of %s: %v %+v", out, err, apperr.DetailsOf(err))
 		}
 		if !reflect.DeepEqual(again, b) {
 			t.Fatalf("round trip changed the bot:\n got %+v\nwant %+v\njson %s", again, b, out)
 		}
 		patched, err := ParsePatch(Bot{Name: "old", Active: true, Rules: []Rule{}, WelcomeMessage: "w", Fallback: &Reply{Type: "text", Text: "f"}}, out)
 		if err != nil {
-			t.Fatalf("patch with %s: %v %+v", out, err, details(err))
+			t.Fatalf("patch with %s: %v %+v", out, err, apperr.DetailsOf(err))
 		}
 		if b.Fallback == nil {
 			patched.Fallback = nil // absent in the body: the old one stays
@@ -86,7 +86,7 @@ func FuzzParseCreate(f *testing.F) {
 				t.Fatalf("MessageBody(%+v): %v", r, err)
 			}
 			if _, err := send(t, mb); err != nil {
-				t.Fatalf("outbound.Parse refuses %s: %v %+v", mb, err, details(err))
+				t.Fatalf("outbound.Parse refuses %s: %v %+v", mb, err, apperr.DetailsOf(err))
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package chatbot
 
 import (
 	"encoding/json"
+	"github.com/pytake/pytake/internal/apperr"
 	"testing"
 
 	"github.com/pytake/pytake/internal/outbound"
@@ -57,7 +58,7 @@ func TestMessageBody(t *testing.T) {
 			}
 			req, err := send(t, body)
 			if err != nil {
-				t.Fatalf("outbound.Parse refuses %s: %v %+v", body, err, details(err))
+				t.Fatalf("outbound.Parse refuses %s: %v %+v", body, err, apperr.DetailsOf(err))
 			}
 			if req.Type != tt.typ || string(req.Content) != tt.content || req.To != "5511999999999" {
 				t.Fatalf("outbound read %+v (content %s)", req, req.Content)
@@ -82,7 +83,7 @@ func TestMessageBodyEveryReplyIsSendable(t *testing.T) {
 			t.Fatalf("%+v: %v", r, err)
 		}
 		if _, err := send(t, body); err != nil {
-			t.Fatalf("outbound.Parse refuses %s: %v %+v", body, err, details(err))
+			t.Fatalf("outbound.Parse refuses %s: %v %+v", body, err, apperr.DetailsOf(err))
 		}
 		types[r.Type] = true
 	}

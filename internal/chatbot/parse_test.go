@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,29 +12,7 @@ import (
 	"github.com/pytake/pytake/internal/jsoncheck"
 )
 
-func details(err error) []apperr.Detail {
-	if e, ok := apperr.As(err); ok {
-		return e.Details
-	}
-	return nil
-}
-
-func fieldsOf(err error) []string {
-	var out []string
-	for _, d := range details(err) {
-		out = append(out, d.Field)
-	}
-	return out
-}
-
-func hasField(err error, field string) bool {
-	for _, f := range fieldsOf(err) {
-		if f == field {
-			return true
-		}
-	}
-	return false
-}
+func hasField(err error, field string) bool { return slices.Contains(apperr.Fields(err), field) }
 
 func example(t testing.TB) []byte {
 	t.Helper()
@@ -48,7 +27,7 @@ func mustCreate(t testing.TB, body string) Bot {
 	t.Helper()
 	b, err := ParseCreate([]byte(body))
 	if err != nil {
-		t.Fatalf("ParseCreate(%s): %v; details %+v", body, err, details(err))
+		t.Fatalf("ParseCreate(%s): %v; details %+v", body, err, apperr.DetailsOf(err))
 	}
 	return b
 }
@@ -328,7 +307,7 @@ func TestParsePatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParsePatch(cur, []byte(tt.body))
 			if err != nil {
-				t.Fatalf("ParsePatch: %v %+v", err, details(err))
+				t.Fatalf("ParsePatch: %v %+v", err, apperr.DetailsOf(err))
 			}
 			var want Bot
 			if err := json.Unmarshal(keep, &want); err != nil {
@@ -373,7 +352,7 @@ func TestParsePatchErrors(t *testing.T) {
 			}
 			for _, f := range tt.fields {
 				if !hasField(err, f) {
-					t.Errorf("no detail for %s; got %+v", f, details(err))
+					t.Errorf("no detail for %s; got %+v", f, apperr.DetailsOf(err))
 				}
 			}
 		})

@@ -57,7 +57,7 @@ func FuzzParse(f *testing.F) {
 		}
 		again, err := Parse(meta)
 		if err != nil {
-			t.Fatalf("MetaBody %s does not parse: %v %+v", meta, err, details(err))
+			t.Fatalf("MetaBody %s does not parse: %v %+v", meta, err, apperr.DetailsOf(err))
 		}
 		want := r
 		if r.ToKind == ToContact {

@@ -3,6 +3,7 @@ package outbound
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/pytake/pytake/internal/apperr"
 	"strings"
 	"testing"
 )
@@ -102,13 +103,13 @@ func TestLimits(t *testing.T) {
 				_, err := Parse([]byte(body))
 				switch {
 				case wantOK && err != nil:
-					t.Fatalf("rejected: %v %+v", err, details(err))
+					t.Fatalf("rejected: %v %+v", err, apperr.DetailsOf(err))
 				case !wantOK && err == nil:
 					t.Fatal("accepted")
 				case !wantOK && !hasField(err, tc.path):
-					t.Fatalf("error does not name %s: %+v", tc.path, details(err))
-				case !wantOK && len(details(err)) != 1:
-					t.Fatalf("want exactly one problem, got %+v", details(err))
+					t.Fatalf("error does not name %s: %+v", tc.path, apperr.DetailsOf(err))
+				case !wantOK && len(apperr.DetailsOf(err)) != 1:
+					t.Fatalf("want exactly one problem, got %+v", apperr.DetailsOf(err))
 				}
 			})
 		}
@@ -166,9 +167,9 @@ func TestCountLimits(t *testing.T) {
 			_, err := Parse([]byte(tc.body))
 			switch {
 			case tc.fail == "" && err != nil:
-				t.Fatalf("rejected: %v %+v", err, details(err))
+				t.Fatalf("rejected: %v %+v", err, apperr.DetailsOf(err))
 			case tc.fail != "" && !hasField(err, tc.fail):
-				t.Fatalf("error does not name %s: %v %+v", tc.fail, err, details(err))
+				t.Fatalf("error does not name %s: %v %+v", tc.fail, err, apperr.DetailsOf(err))
 			}
 		})
 	}

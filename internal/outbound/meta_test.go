@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/pytake/pytake/internal/apperr"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,7 @@ func TestMetaBodyGolden(t *testing.T) {
 			}
 			r, err := Parse(body)
 			if err != nil {
-				t.Fatalf("Parse: %v (details %+v)", err, details(err))
+				t.Fatalf("Parse: %v (details %+v)", err, apperr.DetailsOf(err))
 			}
 			got, err := MetaBody(resolvedTo(r), r)
 			if err != nil {

@@ -2,6 +2,7 @@ package outbound
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,36 +10,13 @@ import (
 	"github.com/pytake/pytake/internal/jsoncheck"
 )
 
-func details(err error) []apperr.Detail {
-	if e, ok := apperr.As(err); ok {
-		return e.Details
-	}
-	return nil
-}
-
-// fieldsOf lists the fields err's details name.
-func fieldsOf(err error) []string {
-	var out []string
-	for _, d := range details(err) {
-		out = append(out, d.Field)
-	}
-	return out
-}
-
-func hasField(err error, field string) bool {
-	for _, f := range fieldsOf(err) {
-		if f == field {
-			return true
-		}
-	}
-	return false
-}
+func hasField(err error, field string) bool { return slices.Contains(apperr.Fields(err), field) }
 
 func mustParse(t *testing.T, body string) Request {
 	t.Helper()
 	r, err := Parse([]byte(body))
 	if err != nil {
-		t.Fatalf("Parse(%s): %v; details %+v", body, err, details(err))
+		t.Fatalf("Parse(%s): %v; details %+v", body, err, apperr.DetailsOf(err))
 	}
 	return r
 }
@@ -344,7 +322,7 @@ func TestParseCapsDetails(t *testing.T) {
 	_, err := Parse([]byte(b.String()))
 	e, ok := apperr.As(err)
 	if !ok || len(e.Details) != jsoncheck.MaxDetails || e.Extra["details_omitted"] != 7 {
-		t.Fatalf("got %d details, extra %v: %v", len(details(err)), e.Extra, err)
+		t.Fatalf("got %d details, extra %v: %v", len(apperr.DetailsOf(err)), e.Extra, err)
 	}
 	if !strings.Contains(e.Message, "and 56 more problems") {
 		t.Errorf("message %q", e.Message)
