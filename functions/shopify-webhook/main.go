@@ -1,5 +1,5 @@
 // Command shopify-webhook receives Shopify's order webhooks (POST /webhooks/shopify).
-// It only wires dependencies; the logic is in internal/ecommerce.
+// It only wires dependencies; the logic is in internal/shophook.
 package main
 
 import (
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/pytake/pytake/internal/awsconf"
-	"github.com/pytake/pytake/internal/ecommerce"
+	"github.com/pytake/pytake/internal/shophook"
 )
 
 func main() {
@@ -26,7 +26,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hook, err := ecommerce.FromAWS(cfg, os.Getenv, lambdacontext.NewLogger())
+	hook, err := shophook.FromAWS(cfg, os.Getenv, lambdacontext.NewLogger())
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/infra/local/stack"
-	"github.com/pytake/pytake/internal/commerce"
+	"github.com/pytake/pytake/internal/shop"
 )
 
 // sentTo waits until the simulator has received n messages for a number
@@ -78,10 +78,10 @@ func TestShopifyOrderBecomesTemplate(t *testing.T) {
 			"X-Shopify-Shop-Domain", env["SHOPIFY_SHOP_DOMAIN"], "X-Shopify-Webhook-Id", "e2e-0b7f3c1e-1077",
 			"X-Shopify-API-Version", "2025-10", "X-Shopify-Triggered-At", time.Now().UTC().Format(time.RFC3339)}
 	}
-	if r := do(t, "POST", "/webhooks/shopify", "", body, headers(commerce.Sign(body, "not-the-secret"))...); r.Status != 401 {
+	if r := do(t, "POST", "/webhooks/shopify", "", body, headers(shop.Sign(body, "not-the-secret"))...); r.Status != 401 {
 		t.Fatalf("bad signature: %d %s", r.Status, r.Body)
 	}
-	sig := commerce.Sign(body, env["SHOPIFY_WEBHOOK_SECRET"])
+	sig := shop.Sign(body, env["SHOPIFY_WEBHOOK_SECRET"])
 	start := time.Now()
 	if r := do(t, "POST", "/webhooks/shopify", "", body, headers(sig)...); r.Status != 200 {
 		t.Fatalf("webhook: %d %s", r.Status, r.Body)
@@ -158,7 +158,7 @@ func TestWooCommerceOrderCompletedBecomesText(t *testing.T) {
 		r := do(t, "POST", "/webhooks/woocommerce", "", b, "X-WC-Webhook-Source", env["WOOCOMMERCE_SOURCE_URL"],
 			"X-WC-Webhook-Topic", topic, "X-WC-Webhook-Resource", "order", "X-WC-Webhook-Event", strings.TrimPrefix(topic, "order."),
 			"X-WC-Webhook-ID", "12", "X-WC-Webhook-Delivery-ID", status+time.Now().Format("150405.000000"),
-			"X-WC-Webhook-Signature", commerce.Sign(b, env["WOOCOMMERCE_WEBHOOK_SECRET"]))
+			"X-WC-Webhook-Signature", shop.Sign(b, env["WOOCOMMERCE_WEBHOOK_SECRET"]))
 		if r.Status != 200 {
 			t.Fatalf("%s %s: %d %s", topic, status, r.Status, r.Body)
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
-	"github.com/pytake/pytake/internal/integrations"
+	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -174,7 +174,7 @@ func (s *Server) Router() *httpapi.Router {
 	rt.Handle(http.MethodGet, "/v1/chatbots/{id}", s.getChatbot, auth)
 	rt.Handle(http.MethodPatch, "/v1/chatbots/{id}", s.patchChatbot, auth)
 	rt.Handle(http.MethodDelete, "/v1/chatbots/{id}", s.deleteChatbot, auth)
-	for _, p := range []string{integrations.Shopify, integrations.WooCommerce} {
+	for _, p := range []string{shopconfig.Shopify, shopconfig.WooCommerce} {
 		rt.Handle(http.MethodPut, "/v1/integrations/"+p, s.putIntegration(p), auth)
 		rt.Handle(http.MethodGet, "/v1/integrations/"+p, s.getIntegration(p), auth)
 		rt.Handle(http.MethodDelete, "/v1/integrations/"+p, s.deleteIntegration(p), auth)

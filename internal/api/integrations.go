@@ -7,18 +7,18 @@ import (
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/httpapi"
-	"github.com/pytake/pytake/internal/integrations"
+	"github.com/pytake/pytake/internal/shopconfig"
 )
 
 // IntegrationStore is the part of the store the e-commerce integration
 // routes use.
-type IntegrationStore = integrations.Store
+type IntegrationStore = shopconfig.Store
 
 // integrationSecrets is what the integration routes need from the secret
 // store: read, write and delete.
 type integrationSecrets interface {
-	integrations.SecretStore
-	integrations.SecretDeleter
+	shopconfig.SecretStore
+	shopconfig.SecretDeleter
 }
 
 // integrationDeps returns the integration routes' collaborators, or 503
@@ -62,11 +62,11 @@ func (s *Server) putIntegration(platform string) httpapi.Handler {
 			return nil, err
 		}
 		now := s.now()
-		st, secret, _, err := integrations.Configure(ctx, s.integrations, sec, r.OrgID(), platform, r.Body, now)
+		st, secret, _, err := shopconfig.Configure(ctx, s.integrations, sec, r.OrgID(), platform, r.Body, now)
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.JSON(http.StatusOK, integrations.NewView(st, secret, now, baseURL(r)))
+		return httpapi.JSON(http.StatusOK, shopconfig.NewView(st, secret, now, baseURL(r)))
 	}
 }
 
@@ -77,11 +77,11 @@ func (s *Server) getIntegration(platform string) httpapi.Handler {
 		if err != nil {
 			return nil, err
 		}
-		st, secret, err := integrations.Get(ctx, s.integrations, sec, r.OrgID(), platform)
+		st, secret, err := shopconfig.Get(ctx, s.integrations, sec, r.OrgID(), platform)
 		if err != nil {
 			return nil, err
 		}
-		return httpapi.JSON(http.StatusOK, integrations.NewView(st, secret, s.now(), baseURL(r)))
+		return httpapi.JSON(http.StatusOK, shopconfig.NewView(st, secret, s.now(), baseURL(r)))
 	}
 }
 
@@ -92,7 +92,7 @@ func (s *Server) deleteIntegration(platform string) httpapi.Handler {
 		if err != nil {
 			return nil, err
 		}
-		if err := integrations.Delete(ctx, s.integrations, sec, r.OrgID(), platform); err != nil {
+		if err := shopconfig.Delete(ctx, s.integrations, sec, r.OrgID(), platform); err != nil {
 			return nil, err
 		}
 		return httpapi.NoContent()

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
-	"github.com/pytake/pytake/internal/integrations"
+	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
@@ -44,9 +44,9 @@ func newIntegrationFixture(t *testing.T) *integrationFixture {
 	return &integrationFixture{fixture: &fixture{t: t, router: srv.Router()}, sec: sec, st: st, ka: ka, kb: kb, a: a, b: b, now: &at}
 }
 
-func (f *integrationFixture) secret(org, platform string) integrations.Secret {
-	var s integrations.Secret
-	_ = f.sec.Get(context.Background(), org, integrations.Provider(platform), &s)
+func (f *integrationFixture) secret(org, platform string) shopconfig.Secret {
+	var s shopconfig.Secret
+	_ = f.sec.Get(context.Background(), org, shopconfig.Provider(platform), &s)
 	return s
 }
 

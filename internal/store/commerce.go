@@ -25,7 +25,7 @@ import (
 
 // Integration is an organisation's e-commerce integration without its
 // webhook secret (Secrets Manager holds it). Config is the platform's
-// settings as internal/integrations writes them; the store does not read it.
+// settings as internal/shopconfig writes them; the store does not read it.
 type Integration struct {
 	OrgID     string
 	Platform  string // shopify | woocommerce

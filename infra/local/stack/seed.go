@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/pytake/pytake/internal/integrations"
 	"github.com/pytake/pytake/internal/provision"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/settings"
+	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -80,11 +80,11 @@ func (s *Stack) SeedDemo(ctx context.Context) (Demo, error) {
 		return Demo{}, fmt.Errorf("configure demo WhatsApp: %w", err)
 	}
 	for _, in := range []struct{ platform, field, source, secret string }{
-		{integrations.Shopify, "shop_domain", DemoShopDomain, DemoShopifySecret},
-		{integrations.WooCommerce, "site_url", DemoWooCommerceSite, DemoWooCommerceSecret},
+		{shopconfig.Shopify, "shop_domain", DemoShopDomain, DemoShopifySecret},
+		{shopconfig.WooCommerce, "site_url", DemoWooCommerceSite, DemoWooCommerceSecret},
 	} {
 		body := fmt.Sprintf(demoIntegrationsFormat, in.field, in.source, in.secret)
-		if _, _, _, err := integrations.Configure(ctx, s.Store(), sec, res.Organization.ID, in.platform, []byte(body), time.Now()); err != nil {
+		if _, _, _, err := shopconfig.Configure(ctx, s.Store(), sec, res.Organization.ID, in.platform, []byte(body), time.Now()); err != nil {
 			return Demo{}, fmt.Errorf("configure demo %s: %w", in.platform, err)
 		}
 	}

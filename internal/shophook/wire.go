@@ -1,4 +1,4 @@
-package ecommerce
+package shophook
 
 import (
 	"log/slog"

@@ -1,4 +1,4 @@
-// Package integrations holds an organisation's e-commerce integration
+// Package shopconfig holds an organisation's e-commerce integration
 // settings (Shopify, WooCommerce): what the REST API accepts and shows, how
 // it is validated and normalised, the defaults, and where each part lives
 // (the settings in the store, where the shop domain or site URL is claimed
@@ -6,7 +6,7 @@
 // with the previous secret still accepted for an hour after a change). The
 // REST API, the local stack's seed and the webhook functions go through
 // here.
-package integrations
+package shopconfig
 
 import (
 	"context"
@@ -23,16 +23,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/pytake/pytake/internal/apperr"
-	"github.com/pytake/pytake/internal/commerce"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/shop"
 	"github.com/pytake/pytake/internal/store"
 )
 
 // Platforms.
 const (
-	Shopify     = commerce.Shopify
-	WooCommerce = commerce.WooCommerce
+	Shopify     = shop.Shopify
+	WooCommerce = shop.WooCommerce
 )
 
 // Shopify topics that send a message.
@@ -538,8 +538,8 @@ func checkText(p *problems, field, s string, limit int) {
 	case utf8.RuneCountInString(s) > limit:
 		p.add(field, "must be at most %d characters", limit)
 	default:
-		if err := commerce.ValidateTemplate(s); err != nil {
-			var u *commerce.UnknownPlaceholdersError
+		if err := shop.ValidateTemplate(s); err != nil {
+			var u *shop.UnknownPlaceholdersError
 			if errors.As(err, &u) {
 				names := make([]string, len(u.Names))
 				for i, n := range u.Names {
@@ -548,7 +548,7 @@ func checkText(p *problems, field, s string, limit int) {
 				p.add(field, "unknown placeholder %s; known: %s", strings.Join(names, ", "), strings.Join(u.Known, ", "))
 				return
 			}
-			p.add(field, "%s", strings.TrimPrefix(err.Error(), commerce.ErrTemplate.Error()+": "))
+			p.add(field, "%s", strings.TrimPrefix(err.Error(), shop.ErrTemplate.Error()+": "))
 		}
 	}
 }

@@ -1,4 +1,4 @@
-// Package ecommerce is the Shopify and WooCommerce order webhooks
+// Package shophook is the Shopify and WooCommerce order webhooks
 // (POST /webhooks/shopify, POST /webhooks/woocommerce): each request is
 // verified on its raw bytes, routed to the organisation that configured the
 // shop, and turned into the order's effects: the order recorded, the
@@ -47,7 +47,7 @@
 // configured message, and order.created for an order first seen or
 // order.updated (with previous_status) otherwise. A status seen again is
 // nothing more.
-package ecommerce
+package shophook
 
 import (
 	"context"
@@ -59,11 +59,11 @@ import (
 	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
-	"github.com/pytake/pytake/internal/commerce"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
-	"github.com/pytake/pytake/internal/integrations"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/shop"
+	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -166,15 +166,15 @@ func answer(status string) (*httpapi.Response, error) {
 
 // route finds the organisation of a webhook's source header and its
 // settings, and verifies the signature on the raw body.
-func (w *Webhook) route(ctx context.Context, r *httpapi.Request, platform, sourceHeader, sigHeader string) (integrations.Settings, error) {
+func (w *Webhook) route(ctx context.Context, r *httpapi.Request, platform, sourceHeader, sigHeader string) (shopconfig.Settings, error) {
 	raw := r.Header(sourceHeader)
 	if strings.TrimSpace(raw) == "" {
-		return integrations.Settings{}, apperr.New(apperr.Invalid, sourceHeader+" is missing").WithCode("missing_header").
+		return shopconfig.Settings{}, apperr.New(apperr.Invalid, sourceHeader+" is missing").WithCode("missing_header").
 			WithDetails(apperr.Detail{Field: sourceHeader, Issue: "is required"})
 	}
-	key, ok := integrations.SourceKey(platform, raw)
+	key, ok := shopconfig.SourceKey(platform, raw)
 	if !ok {
-		return integrations.Settings{}, apperr.New(apperr.Invalid, sourceHeader+" is not a valid source").WithCode("invalid_header").
+		return shopconfig.Settings{}, apperr.New(apperr.Invalid, sourceHeader+" is not a valid source").WithCode("invalid_header").
 			WithDetails(apperr.Detail{Field: sourceHeader, Issue: "is not a shop domain or site URL"})
 	}
 	org, err := w.Store.OrgByIntegrationSource(ctx, platform, key)
@@ -182,25 +182,25 @@ func (w *Webhook) route(ctx context.Context, r *httpapi.Request, platform, sourc
 		reason := platform + ": no organization has configured " + key
 		rec, rerr := w.Store.RecordUnroutable(ctx, reason, r.Body)
 		if rerr != nil {
-			return integrations.Settings{}, rerr
+			return shopconfig.Settings{}, rerr
 		}
 		r.Logger().Warn("webhook for an unknown source recorded", "platform", platform, "source", key, "record", rec)
-		return integrations.Settings{}, apperr.New(apperr.NotFound, "no organization has configured this "+platform+" source").
+		return shopconfig.Settings{}, apperr.New(apperr.NotFound, "no organization has configured this "+platform+" source").
 			WithCode("unknown_source")
 	}
 	if err != nil {
-		return integrations.Settings{}, err
+		return shopconfig.Settings{}, err
 	}
-	st, err := integrations.Load(ctx, w.Store, org, platform)
+	st, err := shopconfig.Load(ctx, w.Store, org, platform)
 	if apperr.Is(err, apperr.NotFound) {
 		// The lookup item outlived its settings for a moment (a DELETE).
-		return integrations.Settings{}, apperr.New(apperr.NotFound, "no organization has configured this "+platform+" source").WithCode("unknown_source")
+		return shopconfig.Settings{}, apperr.New(apperr.NotFound, "no organization has configured this "+platform+" source").WithCode("unknown_source")
 	}
 	if err != nil {
-		return integrations.Settings{}, err
+		return shopconfig.Settings{}, err
 	}
 	if err := w.verify(ctx, st, r.Body, r.Header(sigHeader)); err != nil {
-		return integrations.Settings{}, err
+		return shopconfig.Settings{}, err
 	}
 	r.SetOrgID(org)
 	return st, nil
@@ -212,10 +212,10 @@ const refreshEvery = 30 * time.Second
 // verify checks the signature against the active secrets. A failure
 // re-reads the secret once (at most every 30 s per organisation) before
 // refusing, so a secret saved moments ago is not hidden by a warm cache.
-func (w *Webhook) verify(ctx context.Context, st integrations.Settings, body []byte, sig string) error {
-	provider := integrations.Provider(st.Platform)
+func (w *Webhook) verify(ctx context.Context, st shopconfig.Settings, body []byte, sig string) error {
+	provider := shopconfig.Provider(st.Platform)
 	check := func() (bool, error) {
-		var sec integrations.Secret
+		var sec shopconfig.Secret
 		err := w.Secrets.Get(ctx, st.OrgID, provider, &sec)
 		if errors.Is(err, secrets.ErrNotFound) || apperr.Is(err, apperr.NotFound) {
 			return false, nil
@@ -224,10 +224,10 @@ func (w *Webhook) verify(ctx context.Context, st integrations.Settings, body []b
 			return false, err
 		}
 		active := sec.Active(w.Now())
-		if st.Platform == integrations.Shopify {
-			return commerce.VerifyShopify(body, sig, active...), nil
+		if st.Platform == shopconfig.Shopify {
+			return shop.VerifyShopify(body, sig, active...), nil
 		}
-		return commerce.VerifyWooCommerce(body, sig, active...), nil
+		return shop.VerifyWooCommerce(body, sig, active...), nil
 	}
 	ok, err := check()
 	if err != nil {
@@ -243,7 +243,7 @@ func (w *Webhook) verify(ctx context.Context, st integrations.Settings, body []b
 	}
 	if !ok {
 		header := "X-Shopify-Hmac-Sha256"
-		if st.Platform == integrations.WooCommerce {
+		if st.Platform == shopconfig.WooCommerce {
 			header = "X-WC-Webhook-Signature"
 		}
 		return apperr.New(apperr.Unauthenticated, header+" is missing or does not match").WithCode("invalid_signature")
@@ -263,7 +263,7 @@ func (w *Webhook) mayRefresh(k string) bool {
 }
 
 // record keeps a verified webhook that is not acted on and acknowledges it.
-func (w *Webhook) record(ctx context.Context, r *httpapi.Request, st integrations.Settings, topic, reason string) (*httpapi.Response, error) {
+func (w *Webhook) record(ctx context.Context, r *httpapi.Request, st shopconfig.Settings, topic, reason string) (*httpapi.Response, error) {
 	rec, err := w.Store.RecordCommerceWebhook(ctx, st.OrgID, st.Platform, topic, reason, r.Body)
 	if err != nil {
 		return nil, err
@@ -280,7 +280,7 @@ const topicOrdersUpdated = "orders/updated"
 const maxWebhookID = 200
 
 func (w *Webhook) shopify(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	st, err := w.route(ctx, r, integrations.Shopify, "x-shopify-shop-domain", "x-shopify-hmac-sha256")
+	st, err := w.route(ctx, r, shopconfig.Shopify, "x-shopify-shop-domain", "x-shopify-hmac-sha256")
 	if err != nil {
 		return nil, err
 	}
@@ -289,9 +289,9 @@ func (w *Webhook) shopify(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	if len(hookID) > maxWebhookID || strings.ContainsAny(hookID, "#\x00") {
 		return nil, apperr.New(apperr.Invalid, "X-Shopify-Webhook-Id is not a webhook id").WithDetails(apperr.Detail{Field: "X-Shopify-Webhook-Id", Issue: "is malformed"})
 	}
-	log := r.Logger().With("platform", integrations.Shopify, "topic", topic, "webhook_id", hookID)
+	log := r.Logger().With("platform", shopconfig.Shopify, "topic", topic, "webhook_id", hookID)
 	if hookID != "" {
-		state, claimed, err := w.Store.ClaimWebhookDelivery(ctx, st.OrgID, integrations.Shopify, hookID, Lease)
+		state, claimed, err := w.Store.ClaimWebhookDelivery(ctx, st.OrgID, shopconfig.Shopify, hookID, Lease)
 		if err != nil {
 			return nil, err
 		}
@@ -308,28 +308,28 @@ func (w *Webhook) shopify(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	resp, result, err := w.shopifyTopic(ctx, r, st, topic)
 	if hookID != "" {
 		if err != nil {
-			if rerr := w.Store.ReleaseWebhookDelivery(ctx, st.OrgID, integrations.Shopify, hookID); rerr != nil {
+			if rerr := w.Store.ReleaseWebhookDelivery(ctx, st.OrgID, shopconfig.Shopify, hookID); rerr != nil {
 				log.Warn("could not release the delivery; a retry waits for the lease", "error", rerr.Error())
 			}
 			return nil, err
 		}
-		if err := w.Store.CompleteWebhookDelivery(ctx, st.OrgID, integrations.Shopify, hookID, result); err != nil {
+		if err := w.Store.CompleteWebhookDelivery(ctx, st.OrgID, shopconfig.Shopify, hookID, result); err != nil {
 			return nil, err
 		}
 	}
 	return resp, err
 }
 
-func (w *Webhook) shopifyTopic(ctx context.Context, r *httpapi.Request, st integrations.Settings, topic string) (*httpapi.Response, string, error) {
+func (w *Webhook) shopifyTopic(ctx context.Context, r *httpapi.Request, st shopconfig.Settings, topic string) (*httpapi.Response, string, error) {
 	handled := false
-	for _, t := range integrations.ShopifyTopics {
+	for _, t := range shopconfig.ShopifyTopics {
 		handled = handled || t == topic
 	}
 	if !handled && topic != topicOrdersUpdated {
 		resp, err := w.record(ctx, r, st, topic, "topic not handled")
 		return resp, "recorded", err
 	}
-	o, err := commerce.ParseShopifyOrder(r.Body)
+	o, err := shop.ParseShopifyOrder(r.Body)
 	if err != nil {
 		resp, err := w.record(ctx, r, st, topic, err.Error())
 		return resp, "recorded", err
@@ -342,7 +342,7 @@ func (w *Webhook) shopifyTopic(ctx context.Context, r *httpapi.Request, st integ
 		return resp, "order_updated", err
 	}
 	ev := event.OrderUpdated
-	if topic == integrations.TopicOrdersCreate {
+	if topic == shopconfig.TopicOrdersCreate {
 		ev = event.OrderCreated
 	}
 	res, err := w.process(ctx, r.Logger(), st, o, topic, trigger{key: topic, setting: topic, event: ev, topic: topic})
@@ -362,11 +362,11 @@ const (
 )
 
 func (w *Webhook) woocommerce(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-	if id, ok := commerce.WooPing(r.Header("content-type"), r.Body); ok {
+	if id, ok := shop.WooPing(r.Header("content-type"), r.Body); ok {
 		r.Logger().Info("woocommerce webhook created (ping)", "webhook_id", id)
 		return answer("ok")
 	}
-	st, err := w.route(ctx, r, integrations.WooCommerce, "x-wc-webhook-source", "x-wc-webhook-signature")
+	st, err := w.route(ctx, r, shopconfig.WooCommerce, "x-wc-webhook-source", "x-wc-webhook-signature")
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +374,7 @@ func (w *Webhook) woocommerce(ctx context.Context, r *httpapi.Request) (*httpapi
 	if topic != wooOrderCreated && topic != wooOrderUpdated {
 		return w.record(ctx, r, st, topic, "topic not handled")
 	}
-	o, err := commerce.ParseWooCommerceOrder(r.Body)
+	o, err := shop.ParseWooCommerceOrder(r.Body)
 	if err != nil {
 		return w.record(ctx, r, st, topic, err.Error())
 	}
@@ -387,8 +387,8 @@ func (w *Webhook) woocommerce(ctx context.Context, r *httpapi.Request) (*httpapi
 // wooStatus runs the order's current status as a trigger when it is a
 // change from the status stored (or the order is new), or when an earlier
 // attempt at it failed half-way; otherwise it only updates the order.
-func (w *Webhook) wooStatus(ctx context.Context, log *slog.Logger, st integrations.Settings, o commerce.Order, topic string) (string, error) {
-	prev, err := w.Store.Order(ctx, st.OrgID, integrations.WooCommerce, o.ID)
+func (w *Webhook) wooStatus(ctx context.Context, log *slog.Logger, st shopconfig.Settings, o shop.Order, topic string) (string, error) {
+	prev, err := w.Store.Order(ctx, st.OrgID, shopconfig.WooCommerce, o.ID)
 	found := err == nil
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return "", err

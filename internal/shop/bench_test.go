@@ -1,10 +1,10 @@
-package commerce_test
+package shop_test
 
 import (
 	"os"
 	"testing"
 
-	"github.com/pytake/pytake/internal/commerce"
+	"github.com/pytake/pytake/internal/shop"
 )
 
 // BenchmarkShopifyOrder: what the shopify-webhook function does with a
@@ -16,19 +16,19 @@ func BenchmarkShopifyOrder(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sig := commerce.Sign(body, "secret")
+	sig := shop.Sign(body, "secret")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if !commerce.VerifyShopify(body, sig, "secret") {
+		if !shop.VerifyShopify(body, sig, "secret") {
 			b.Fatal("signature")
 		}
-		o, err := commerce.ParseShopifyOrder(body)
+		o, err := shop.ParseShopifyOrder(body)
 		if err != nil {
 			b.Fatal(err)
 		}
 		o.Phone()
-		if _, err := commerce.Render("{{order_number}} {{total_price}} {{currency}}", o.Vars()); err != nil {
+		if _, err := shop.Render("{{order_number}} {{total_price}} {{currency}}", o.Vars()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-// Package commerce reads e-commerce order webhooks (Shopify and WooCommerce)
+// Package shop reads e-commerce order webhooks (Shopify and WooCommerce)
 // into one platform-neutral Order, verifies their signatures, finds the
 // customer's WhatsApp number and fills message templates with order data.
 // It is pure: no network, no storage, no AWS; callers own transport,
@@ -82,4 +82,4 @@
 // Unknown names, malformed placeholders and unclosed "{{" are errors, so a
 // template can be validated when settings are saved (ValidateTemplate).
 // Substituted values are not scanned again.
-package commerce
+package shop

@@ -1,4 +1,4 @@
-package ecommerce
+package shophook
 
 import (
 	"context"
@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
-	"github.com/pytake/pytake/internal/commerce"
 	"github.com/pytake/pytake/internal/event"
-	"github.com/pytake/pytake/internal/integrations"
 	"github.com/pytake/pytake/internal/outbound"
+	"github.com/pytake/pytake/internal/shop"
+	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -43,7 +43,7 @@ const (
 	maxNameLen     = 256
 )
 
-func orderRecord(org string, o commerce.Order, topic string) store.Order {
+func orderRecord(org string, o shop.Order, topic string) store.Order {
 	rec := store.Order{OrgID: org, Platform: o.Platform, ID: o.ID, Number: o.Number, Name: o.Name, Status: o.Status,
 		Total: o.Total, Currency: o.Currency, PlacedAt: o.CreatedAt, LastTopic: topic, PhoneSource: store.NoPhone}
 	if phone, source, ok := o.Phone(); ok {
@@ -55,7 +55,7 @@ func orderRecord(org string, o commerce.Order, topic string) store.Order {
 // process runs one trigger of an order: claimed once, the order recorded,
 // the contact updated, the message accepted and queued, the events
 // published, the trigger done. It returns the trigger's result.
-func (w *Webhook) process(ctx context.Context, log *slog.Logger, st integrations.Settings, o commerce.Order, topic string, tr trigger) (string, error) {
+func (w *Webhook) process(ctx context.Context, log *slog.Logger, st shopconfig.Settings, o shop.Order, topic string, tr trigger) (string, error) {
 	org, platform := st.OrgID, st.Platform
 	log = log.With("platform", platform, "order_id", o.ID, "trigger", tr.key)
 	n, claimed, err := w.Store.ClaimOrderNotification(ctx, org, platform, o.ID, tr.key, tr.event, Lease)
@@ -70,7 +70,7 @@ func (w *Webhook) process(ctx context.Context, log *slog.Logger, st integrations
 			log.Info("trigger already done")
 			return "seen", nil
 		}
-		if platform == integrations.Shopify {
+		if platform == shopconfig.Shopify {
 			return "", apperr.New(apperr.Unavailable, "this order is being processed; retry later").WithCode("delivery_in_progress")
 		}
 		// WooCommerce does not retry: the holder finishes, or the next
@@ -91,7 +91,7 @@ func (w *Webhook) process(ctx context.Context, log *slog.Logger, st integrations
 	return res, nil
 }
 
-func (w *Webhook) run(ctx context.Context, log *slog.Logger, st integrations.Settings, o commerce.Order, topic string, tr trigger, n store.OrderNotification) (string, error) {
+func (w *Webhook) run(ctx context.Context, log *slog.Logger, st shopconfig.Settings, o shop.Order, topic string, tr trigger, n store.OrderNotification) (string, error) {
 	org, platform := st.OrgID, st.Platform
 	ord, err := w.Store.UpsertOrder(ctx, orderRecord(org, o, topic))
 	if err != nil {
@@ -151,9 +151,9 @@ func (w *Webhook) run(ctx context.Context, log *slog.Logger, st integrations.Set
 
 // notify accepts and queues the trigger's message (once: a resumed trigger
 // queues the message it accepted before).
-func (w *Webhook) notify(ctx context.Context, log *slog.Logger, org, platform, shop string, o commerce.Order, c store.Contact, trig integrations.Trigger, n *store.OrderNotification) error {
+func (w *Webhook) notify(ctx context.Context, log *slog.Logger, org, platform, source string, o shop.Order, c store.Contact, trig shopconfig.Trigger, n *store.OrderNotification) error {
 	if n.MessageID == "" {
-		body, err := MessageBody(trig.Message, c.WhatsAppID, o, shop)
+		body, err := MessageBody(trig.Message, c.WhatsAppID, o, source)
 		if err != nil {
 			n.Result, n.Reason = event.NotificationRefused, "invalid_message: "+err.Error()
 			return nil
@@ -202,9 +202,9 @@ func (w *Webhook) notify(ctx context.Context, log *slog.Logger, org, platform, s
 // /v1/messages body in Meta's shape; {{shop}} is the shop domain or site
 // URL. Template parameters that render empty are sent as "-" (Meta refuses
 // empty parameters).
-func MessageBody(m *integrations.Message, to string, o commerce.Order, shop string) ([]byte, error) {
+func MessageBody(m *shopconfig.Message, to string, o shop.Order, source string) ([]byte, error) {
 	vars := o.Vars()
-	vars[commerce.VarShop] = shop
+	vars[shop.VarShop] = source
 	switch m.Type {
 	case "template":
 		t := m.Template
@@ -212,7 +212,7 @@ func MessageBody(m *integrations.Message, to string, o commerce.Order, shop stri
 		if len(t.Parameters) > 0 {
 			params := make([]map[string]string, 0, len(t.Parameters))
 			for _, p := range t.Parameters {
-				v, err := commerce.Render(p, vars)
+				v, err := shop.Render(p, vars)
 				if err != nil {
 					return nil, err
 				}
@@ -225,7 +225,7 @@ func MessageBody(m *integrations.Message, to string, o commerce.Order, shop stri
 		}
 		return json.Marshal(map[string]any{"messaging_product": "whatsapp", "to": to, "type": "template", "template": tpl})
 	case "text":
-		v, err := commerce.Render(m.Text, vars)
+		v, err := shop.Render(m.Text, vars)
 		if err != nil {
 			return nil, err
 		}
@@ -239,8 +239,8 @@ func MessageBody(m *integrations.Message, to string, o commerce.Order, shop stri
 // countable says whether an order counts as a purchase (total_spent,
 // last_purchase): Shopify orders not cancelled; WooCommerce orders paid or
 // being paid (processing, on-hold, completed).
-func countable(o commerce.Order) bool {
-	if o.Platform == integrations.Shopify {
+func countable(o shop.Order) bool {
+	if o.Platform == shopconfig.Shopify {
 		return o.Status != "cancelled"
 	}
 	switch o.Status {
@@ -253,7 +253,7 @@ func countable(o commerce.Order) bool {
 // contact finds or creates the customer's contact (name and email filled
 // when missing), merges the tags and, once per order, adds the order to
 // the purchase attributes. It returns the contact.* events to publish.
-func (w *Webhook) contact(ctx context.Context, log *slog.Logger, st integrations.Settings, o commerce.Order, ord store.Order, phone string) (store.Contact, []event.Event, error) {
+func (w *Webhook) contact(ctx context.Context, log *slog.Logger, st shopconfig.Settings, o shop.Order, ord store.Order, phone string) (store.Contact, []event.Event, error) {
 	org := st.OrgID
 	opts := st.Contact
 	counted := ord.Counted
@@ -337,7 +337,7 @@ func (w *Webhook) contact(ctx context.Context, log *slog.Logger, st integrations
 	return store.Contact{}, nil, apperr.New(apperr.Unavailable, "the contact keeps changing; retry")
 }
 
-func customerName(o commerce.Order) string {
+func customerName(o shop.Order) string {
 	n := strings.TrimSpace(o.FirstName + " " + o.LastName)
 	if r := []rune(n); len(r) > maxNameLen {
 		n = string(r[:maxNameLen])
@@ -360,7 +360,7 @@ func email(s string) string {
 // what was added to total_spent ("" when the option is off; the reason when
 // nothing could be: invalid_total, currency_mismatch). Amounts are added as
 // exact decimals.
-func addPurchase(c *store.Contact, o commerce.Order, opts integrations.AttributeOptions, now time.Time) string {
+func addPurchase(c *store.Contact, o shop.Order, opts shopconfig.AttributeOptions, now time.Time) string {
 	if opts.LastPurchase {
 		day := purchaseDay(o.CreatedAt, now)
 		if prev, _ := c.Attributes[AttrLastPurchase].(string); prev < day {

@@ -1,4 +1,4 @@
-package ecommerce_test
+package shophook_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/pytake/pytake/internal/ecommerce"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/shophook"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -219,7 +219,7 @@ func TestWooCommerceResumesAfterALostAttempt(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 	// The lost attempt: it claimed status:completed and recorded the status.
-	if _, claimed, err := f.store.ClaimOrderNotification(context.Background(), f.org, "woocommerce", "727", "status:completed", event.OrderUpdated, ecommerce.Lease); err != nil || !claimed {
+	if _, claimed, err := f.store.ClaimOrderNotification(context.Background(), f.org, "woocommerce", "727", "status:completed", event.OrderUpdated, shophook.Lease); err != nil || !claimed {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
 	if _, err := f.store.UpsertOrder(context.Background(), store.Order{OrgID: f.org, Platform: "woocommerce", ID: "727", Status: "completed", Number: "727"}); err != nil {
@@ -228,7 +228,7 @@ func TestWooCommerceResumesAfterALostAttempt(t *testing.T) {
 	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 || len(f.out.sent()) != 0 {
 		t.Fatalf("within the lease: %d %s, %d sent", r.Status, r.Body, len(f.out.sent()))
 	}
-	f.clock.Add(ecommerce.Lease + time.Second)
+	f.clock.Add(shophook.Lease + time.Second)
 	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 || len(f.out.sent()) != 1 {
 		t.Fatalf("after the lease: %d %s, %d sent", r.Status, r.Body, len(f.out.sent()))
 	}

@@ -1,4 +1,4 @@
-package ecommerce_test
+package shophook_test
 
 import (
 	"bytes"
@@ -20,12 +20,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
-	"github.com/pytake/pytake/internal/commerce"
-	"github.com/pytake/pytake/internal/ecommerce"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
-	"github.com/pytake/pytake/internal/integrations"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/shop"
+	"github.com/pytake/pytake/internal/shopconfig"
+	"github.com/pytake/pytake/internal/shophook"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
@@ -158,9 +158,9 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, tbl: tbl, store: st, clock: c, sec: &memSecrets{m: map[string][]byte{}}, out: &outbox{}, pub: &publisher{}, org: org.ID}
-	f.configure(integrations.Shopify, `{"shop_domain":"`+shopDomain+`","webhook_secret":"`+shopifySecret+`"}`)
-	f.configure(integrations.WooCommerce, `{"site_url":"`+wooSite+`","webhook_secret":"`+wooSecret+`"}`)
-	w := ecommerce.New(ecommerce.Deps{Store: st, Secrets: f.sec, Outbox: f.out, Events: f.pub,
+	f.configure(shopconfig.Shopify, `{"shop_domain":"`+shopDomain+`","webhook_secret":"`+shopifySecret+`"}`)
+	f.configure(shopconfig.WooCommerce, `{"site_url":"`+wooSite+`","webhook_secret":"`+wooSecret+`"}`)
+	w := shophook.New(shophook.Deps{Store: st, Secrets: f.sec, Outbox: f.out, Events: f.pub,
 		Log: testLog(), Now: c.Now})
 	f.shopRT, f.wooRT = w.ShopifyRouter(), w.WooCommerceRouter()
 	return f
@@ -168,7 +168,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) configure(platform, body string) {
 	f.t.Helper()
-	if _, _, _, err := integrations.Configure(context.Background(), f.store, f.sec, f.org, platform, []byte(body), f.clock.Now()); err != nil {
+	if _, _, _, err := shopconfig.Configure(context.Background(), f.store, f.sec, f.org, platform, []byte(body), f.clock.Now()); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -177,7 +177,7 @@ func (f *fixture) configure(platform, body string) {
 // (numbers kept exactly as written).
 func order(t *testing.T, file string, edit func(o map[string]any)) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../commerce/testdata/" + file)
+	b, err := os.ReadFile("../shop/testdata/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func (f *fixture) shopifyEvent(topic, hookID string, body []byte, secret ...stri
 		key = secret[0]
 	}
 	return request("/webhooks/shopify", map[string]string{
-		"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": commerce.Sign(body, key), "X-Shopify-Shop-Domain": shopDomain,
+		"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": shop.Sign(body, key), "X-Shopify-Shop-Domain": shopDomain,
 		"X-Shopify-Webhook-Id": hookID, "X-Shopify-API-Version": "2025-10", "X-Shopify-Triggered-At": "2026-11-29T12:00:00Z",
 	}, body)
 }
@@ -265,7 +265,7 @@ func (f *fixture) woo(topic string, body []byte, secret ...string) resp {
 	}
 	return f.serve(f.wooRT, request("/webhooks/woocommerce", map[string]string{
 		"X-WC-Webhook-Source": wooSite + "/", "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Resource": "order",
-		"X-WC-Webhook-Event": strings.TrimPrefix(topic, "order."), "X-WC-Webhook-Signature": commerce.Sign(body, key),
+		"X-WC-Webhook-Event": strings.TrimPrefix(topic, "order."), "X-WC-Webhook-Signature": shop.Sign(body, key),
 		"X-WC-Webhook-ID": "12", "X-WC-Webhook-Delivery-ID": fmt.Sprint(time.Now().UnixNano()),
 	}, body))
 }
@@ -329,7 +329,7 @@ func TestShopifyOrderCreateSendsTheTemplate(t *testing.T) {
 	}
 	o := f.order("shopify", shopifyOrderID)
 	if o.Number != "1234" || o.Name != "#9999" || o.Total != "388.00" || o.Currency != "BRL" || o.Phone != "5511987654321" ||
-		o.PhoneSource != commerce.SourceShopifyCustomer || !o.Counted || o.ContactID == "" {
+		o.PhoneSource != shop.SourceShopifyCustomer || !o.Counted || o.ContactID == "" {
 		t.Fatalf("order: %+v", o)
 	}
 	if len(o.Notifications) != 1 || o.Notifications[0].State != store.TriggerDone || o.Notifications[0].Result != "queued" {
@@ -450,14 +450,14 @@ func TestShopifyPhoneNormalisation(t *testing.T) {
 			o["customer"].(map[string]any)["phone"] = nil
 			o["billing_address"].(map[string]any)["phone"] = "(11) 98765-4321"
 			o["billing_address"].(map[string]any)["country_code"] = "BR"
-		}, "5511987654321", commerce.SourceShopifyBilling},
+		}, "5511987654321", shop.SourceShopifyBilling},
 		{"trunk 0 after the calling code dropped", func(o map[string]any) {
 			o["customer"].(map[string]any)["phone"] = "+44 (0)7911 123456"
-		}, "447911123456", commerce.SourceShopifyCustomer},
+		}, "447911123456", shop.SourceShopifyCustomer},
 		{"top-level phone when the others are unusable", func(o map[string]any) {
 			o["customer"].(map[string]any)["phone"] = ""
 			o["phone"] = "0049 30 1234567"
-		}, "49301234567", commerce.SourceShopifyOrder},
+		}, "49301234567", shop.SourceShopifyOrder},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -548,7 +548,7 @@ func TestShopifyConcurrentDuplicates(t *testing.T) {
 
 func TestShopifyUpdatedBeforeCreate(t *testing.T) {
 	f := newFixture(t)
-	f.configure(integrations.Shopify, `{"shop_domain":"`+shopDomain+`","topics":{"orders/fulfilled":{"message":{"type":"template","template":{"name":"order_shipped","language":{"code":"pt_BR"},"parameters":["{{order_name}}"]}}}}}`)
+	f.configure(shopconfig.Shopify, `{"shop_domain":"`+shopDomain+`","topics":{"orders/fulfilled":{"message":{"type":"template","template":{"name":"order_shipped","language":{"code":"pt_BR"},"parameters":["{{order_name}}"]}}}}}`)
 	body := shopifyOrder(t, nil)
 	r := f.shopify("orders/updated", "", body)
 	if r.Status != 200 {
@@ -633,7 +633,7 @@ func TestShopifyRetryAfterFailureCompletes(t *testing.T) {
 func TestShopifyRotationGrace(t *testing.T) {
 	f := newFixture(t)
 	f.clock.Add(time.Minute)
-	f.configure(integrations.Shopify, `{"shop_domain":"`+shopDomain+`","webhook_secret":"a-brand-new-secret"}`)
+	f.configure(shopconfig.Shopify, `{"shop_domain":"`+shopDomain+`","webhook_secret":"a-brand-new-secret"}`)
 	mk := func(id int) []byte {
 		return shopifyOrder(t, func(o map[string]any) { o["id"] = json.Number(fmt.Sprint(id)) })
 	}
