@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/pytake/pytake/internal/provision"
+	"github.com/pytake/pytake/internal/tenant"
 )
 
 func TestHealth(t *testing.T) {
@@ -33,7 +33,7 @@ func TestOrganization(t *testing.T) {
 
 func TestAuthFailures(t *testing.T) {
 	ctx := context.Background()
-	revoked, err := provision.Organization(ctx, st.Store(), "Revoked Inc", "test")
+	revoked, err := tenant.CreateOrganization(ctx, st.Store(), "Revoked Inc", "test")
 	if err != nil {
 		t.Fatal(err)
 	}

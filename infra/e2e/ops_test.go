@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pytake/pytake/internal/provision"
+	"github.com/pytake/pytake/internal/tenant"
 )
 
 var (
@@ -59,9 +59,9 @@ func ops(t *testing.T, stdin string, args ...string) []byte {
 	return out
 }
 
-func newOrg(t *testing.T, name string) provision.Result {
+func newOrg(t *testing.T, name string) tenant.Result {
 	t.Helper()
-	var res provision.Result
+	var res tenant.Result
 	out := ops(t, "", "create-org", "--name", name)
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("ops output is not JSON: %s", out)

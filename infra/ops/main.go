@@ -25,10 +25,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/pytake/pytake/internal/provision"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/settings"
 	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/tenant"
 )
 
 func main() {
@@ -73,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if *mode != "live" && *mode != "test" {
 			return errors.New("--mode must be live or test")
 		}
-		res, err := provision.Organization(ctx, st, *name, *mode)
+		res, err := tenant.CreateOrganization(ctx, st, *name, *mode)
 		if err != nil {
 			return err
 		}
@@ -95,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("organization %s: %w", *org, err)
 		}
 		sec := secrets.New(secretsmanager.NewFromConfig(cfg), target.SecretsPrefix, 0, time.Now)
-		acct, err := settings.ConfigureWhatsApp(ctx, st, sec, *org, c)
+		acct, err := tenant.ConfigureWhatsApp(ctx, st, sec, *org, c)
 		if err != nil {
 			return err
 		}

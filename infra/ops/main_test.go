@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/pytake/pytake/internal/apikey"
-	"github.com/pytake/pytake/internal/provision"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
+	"github.com/pytake/pytake/internal/tenant"
 )
 
 func TestCreateOrg(t *testing.T) {
@@ -25,7 +25,7 @@ func TestCreateOrg(t *testing.T) {
 	if err := run(context.Background(), []string{"create-org", "--name", "Acme", "--mode", "test"}, func(k string) string { return env[k] }, nil, &out); err != nil {
 		t.Fatal(err)
 	}
-	var res provision.Result
+	var res tenant.Result
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/settings"
 	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/tenant"
 )
 
 // whatsappView is the WhatsApp settings as the API shows them: secrets
@@ -57,7 +57,7 @@ func (s *Server) putWhatsApp(ctx context.Context, r *httpapi.Request) (*httpapi.
 	if err := r.DecodeJSON(&c); err != nil {
 		return nil, err
 	}
-	acct, err := settings.ConfigureWhatsApp(ctx, s.store, s.secretWriter, r.OrgID(), c)
+	acct, err := tenant.ConfigureWhatsApp(ctx, s.store, s.secretWriter, r.OrgID(), c)
 	if err != nil {
 		return nil, err
 	}

@@ -14,9 +14,7 @@ package inbound
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -28,6 +26,7 @@ import (
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/whatsapp"
 )
 
 // Store is what the webhook needs from the data store.
@@ -90,12 +89,6 @@ func (w *Webhook) Router() *httpapi.Router {
 	return rt
 }
 
-// HashVerifyToken is how verify tokens are looked up (only hashes are stored).
-func HashVerifyToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // verify answers Meta's subscription check with the raw challenge when the
 // token belongs to an organisation; 403 otherwise.
 func (w *Webhook) verify(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
@@ -104,7 +97,7 @@ func (w *Webhook) verify(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 	if mode != "subscribe" || token == "" || challenge == "" {
 		return nil, forbidden
 	}
-	h := HashVerifyToken(token)
+	h := whatsapp.HashVerifyToken(token)
 	org, err := w.store.OrgByVerifyTokenHash(ctx, h)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, forbidden

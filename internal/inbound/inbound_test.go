@@ -94,7 +94,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: phoneID, WABAID: wabaID, VerifyTokenHash: inbound.HashVerifyToken(verifyToken)}); err != nil {
+	if _, err := st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: phoneID, WABAID: wabaID, VerifyTokenHash: whatsapp.HashVerifyToken(verifyToken)}); err != nil {
 		t.Fatal(err)
 	}
 	cred, _ := json.Marshal(inbound.Credentials{PhoneNumberID: phoneID, AppSecret: appSecret, VerifyToken: verifyToken, AccessToken: "EAAG"})

@@ -1,5 +1,5 @@
 // Package whatsapp holds what PyTake knows of Meta's WhatsApp Cloud API
-// wire formats: the webhook signature.
+// wire formats: the webhook signature and the verify token's stored hash.
 package whatsapp
 
 import (

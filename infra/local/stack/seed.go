@@ -13,11 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/pytake/pytake/internal/provision"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/settings"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/tenant"
 )
 
 // Demo WhatsApp credentials. They match the samples in events/whatsapp-webhook,
@@ -43,7 +42,7 @@ const (
 
 // Demo is the seeded organisation.
 type Demo struct {
-	provision.Result
+	tenant.Result
 	WhatsApp secrets.WhatsApp
 }
 
@@ -64,7 +63,7 @@ func (s *Stack) Secrets() (*secrets.Store, error) {
 // SeedDemo creates the demo organisation with a live key and connects the
 // demo WhatsApp number.
 func (s *Stack) SeedDemo(ctx context.Context) (Demo, error) {
-	res, err := provision.Organization(ctx, s.Store(), "Demo", "live")
+	res, err := tenant.CreateOrganization(ctx, s.Store(), "Demo", "live")
 	if err != nil {
 		return Demo{}, err
 	}
@@ -76,7 +75,7 @@ func (s *Stack) SeedDemo(ctx context.Context) (Demo, error) {
 		PhoneNumberID: DemoPhoneNumberID, WABAID: DemoWABAID, AccessToken: DemoAccessToken,
 		AppSecret: DemoAppSecret, VerifyToken: DemoVerifyToken,
 	}
-	if _, err := settings.ConfigureWhatsApp(ctx, s.Store(), sec, res.Organization.ID, wa); err != nil {
+	if _, err := tenant.ConfigureWhatsApp(ctx, s.Store(), sec, res.Organization.ID, wa); err != nil {
 		return Demo{}, fmt.Errorf("configure demo WhatsApp: %w", err)
 	}
 	for _, in := range []struct{ platform, field, source, secret string }{

@@ -1,21 +1,17 @@
-// Package settings applies an organisation's provider settings: the
-// non-secret parts go to the store (where uniqueness is decided), the
-// secrets to Secrets Manager. The REST API, the ops command and the local
-// stack all go through here.
-package settings
+package tenant
 
 import (
 	"context"
 	"regexp"
 
 	"github.com/pytake/pytake/internal/apperr"
-	"github.com/pytake/pytake/internal/inbound"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/whatsapp"
 )
 
-// Store is where the WhatsApp account is kept.
-type Store interface {
+// WhatsAppStore is where the WhatsApp account is kept.
+type WhatsAppStore interface {
 	PutWhatsAppAccount(ctx context.Context, a store.WhatsAppAccount) (store.WhatsAppAccount, error)
 }
 
@@ -61,13 +57,13 @@ func ValidateWhatsApp(c secrets.WhatsApp) error {
 }
 
 // ConfigureWhatsApp connects an organisation's WhatsApp number.
-func ConfigureWhatsApp(ctx context.Context, st Store, sec SecretWriter, orgID string, c secrets.WhatsApp) (store.WhatsAppAccount, error) {
+func ConfigureWhatsApp(ctx context.Context, st WhatsAppStore, sec SecretWriter, orgID string, c secrets.WhatsApp) (store.WhatsAppAccount, error) {
 	if err := ValidateWhatsApp(c); err != nil {
 		return store.WhatsAppAccount{}, err
 	}
 	acct, err := st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{
 		OrgID: orgID, PhoneNumberID: c.PhoneNumberID, WABAID: c.WABAID, GraphAPIVersion: c.GraphAPIVersion,
-		VerifyTokenHash: inbound.HashVerifyToken(c.VerifyToken),
+		VerifyTokenHash: whatsapp.HashVerifyToken(c.VerifyToken),
 	})
 	if err != nil {
 		return store.WhatsAppAccount{}, err

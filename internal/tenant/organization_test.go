@@ -1,4 +1,4 @@
-package provision_test
+package tenant_test
 
 import (
 	"context"
@@ -9,17 +9,17 @@ import (
 
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
-	"github.com/pytake/pytake/internal/provision"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
+	"github.com/pytake/pytake/internal/tenant"
 )
 
-func TestOrganization(t *testing.T) {
+func TestCreateOrganization(t *testing.T) {
 	ctx := context.Background()
 	tb := storetest.New(t)
 	st := store.New(tb.Client, tb.Name, time.Now)
 	for _, mode := range []string{"live", "test"} {
-		res, err := provision.Organization(ctx, st, "Acme "+mode, mode)
+		res, err := tenant.CreateOrganization(ctx, st, "Acme "+mode, mode)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func TestOrganization(t *testing.T) {
 			t.Fatalf("key lookup: %+v %v", k, err)
 		}
 	}
-	_, err := provision.Organization(ctx, st, "  ", "live")
+	_, err := tenant.CreateOrganization(ctx, st, "  ", "live")
 	var ae *apperr.Error
 	if !errors.As(err, &ae) || ae.Kind != apperr.Unprocessable {
 		t.Fatalf("blank name: %v", err)

@@ -1,7 +1,4 @@
-// Package provision creates an organisation with its first API key: what
-// the ops command does for a deployed stack and the local stack does for
-// its demo organisation.
-package provision
+package tenant
 
 import (
 	"context"
@@ -10,8 +7,8 @@ import (
 	"github.com/pytake/pytake/internal/store"
 )
 
-// Store is the part of the store provisioning needs.
-type Store interface {
+// OrganizationStore is the part of the store creating an organisation needs.
+type OrganizationStore interface {
 	CreateOrganization(ctx context.Context, name string) (store.Organization, error)
 	IssueKey(ctx context.Context, orgID, name, mode string) (store.APIKey, string, error)
 }
@@ -31,9 +28,9 @@ type Key struct {
 	Prefix string `json:"prefix"`
 }
 
-// Organization creates an organisation and issues its first key (live or
-// test).
-func Organization(ctx context.Context, st Store, name, mode string) (Result, error) {
+// CreateOrganization creates an organisation and issues its first key (live
+// or test).
+func CreateOrganization(ctx context.Context, st OrganizationStore, name, mode string) (Result, error) {
 	org, err := st.CreateOrganization(ctx, name)
 	if err != nil {
 		return Result{}, fmt.Errorf("create organization: %w", err)
