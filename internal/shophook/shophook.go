@@ -72,10 +72,10 @@ type Store interface {
 	Integration(ctx context.Context, org, platform string) (store.Integration, error)
 	OrgByIntegrationSource(ctx context.Context, platform, sourceKey string) (string, error)
 	RecordUnroutable(ctx context.Context, reason string, body []byte) (string, error)
-	RecordCommerceWebhook(ctx context.Context, org, platform, topic, reason string, body []byte) (string, error)
-	ClaimWebhookDelivery(ctx context.Context, org, platform, webhookID string, lease time.Duration) (string, bool, error)
-	CompleteWebhookDelivery(ctx context.Context, org, platform, webhookID, result string) error
-	ReleaseWebhookDelivery(ctx context.Context, org, platform, webhookID string) error
+	RecordShopWebhook(ctx context.Context, org, platform, topic, reason string, body []byte) (string, error)
+	ClaimShopWebhook(ctx context.Context, org, platform, webhookID string, lease time.Duration) (string, bool, error)
+	CompleteShopWebhook(ctx context.Context, org, platform, webhookID, result string) error
+	ReleaseShopWebhook(ctx context.Context, org, platform, webhookID string) error
 	Order(ctx context.Context, org, platform, orderID string) (store.Order, error)
 	UpsertOrder(ctx context.Context, o store.Order) (store.Order, error)
 	SetOrderContact(ctx context.Context, org, platform, orderID, contactID string) error
@@ -264,7 +264,7 @@ func (w *Webhook) mayRefresh(k string) bool {
 
 // record keeps a verified webhook that is not acted on and acknowledges it.
 func (w *Webhook) record(ctx context.Context, r *httpapi.Request, st shopconfig.Settings, topic, reason string) (*httpapi.Response, error) {
-	rec, err := w.Store.RecordCommerceWebhook(ctx, st.OrgID, st.Platform, topic, reason, r.Body)
+	rec, err := w.Store.RecordShopWebhook(ctx, st.OrgID, st.Platform, topic, reason, r.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +291,7 @@ func (w *Webhook) shopify(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	}
 	log := r.Logger().With("platform", shopconfig.Shopify, "topic", topic, "webhook_id", hookID)
 	if hookID != "" {
-		state, claimed, err := w.Store.ClaimWebhookDelivery(ctx, st.OrgID, shopconfig.Shopify, hookID, Lease)
+		state, claimed, err := w.Store.ClaimShopWebhook(ctx, st.OrgID, shopconfig.Shopify, hookID, Lease)
 		if err != nil {
 			return nil, err
 		}
@@ -308,12 +308,12 @@ func (w *Webhook) shopify(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	resp, result, err := w.shopifyTopic(ctx, r, st, topic)
 	if hookID != "" {
 		if err != nil {
-			if rerr := w.Store.ReleaseWebhookDelivery(ctx, st.OrgID, shopconfig.Shopify, hookID); rerr != nil {
+			if rerr := w.Store.ReleaseShopWebhook(ctx, st.OrgID, shopconfig.Shopify, hookID); rerr != nil {
 				log.Warn("could not release the delivery; a retry waits for the lease", "error", rerr.Error())
 			}
 			return nil, err
 		}
-		if err := w.Store.CompleteWebhookDelivery(ctx, st.OrgID, shopconfig.Shopify, hookID, result); err != nil {
+		if err := w.Store.CompleteShopWebhook(ctx, st.OrgID, shopconfig.Shopify, hookID, result); err != nil {
 			return nil, err
 		}
 	}

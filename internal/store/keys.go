@@ -44,7 +44,7 @@ import (
 // | integration source → org | COMMERCE#<platform>#<source key> | SOURCE |          | shop domain / site URL unique across organisations |
 // | e-commerce order    | ORG#<org>#ORDER#<platform>#<order id> | ORDER |              | number, status, total, phone source, contact, counted |
 // | order trigger       | ORG#<org>#ORDER#<platform>#<order id> | NOTIFY#<topic or status:s> | | pending (lease) / done, message id, result |
-// | platform webhook id | ORG#<org>#CHOOK#<platform>#<webhook id> | HOOK |             | Shopify X-Shopify-Webhook-Id dedupe: pending/done; TTL 7 d |
+// | shop webhook receipt | ORG#<org>#CHOOK#<platform>#<webhook id> | HOOK |             | Shopify X-Shopify-Webhook-Id dedupe: pending/done; TTL 7 d |
 // | platform webhook record | ORG#<org>#CREC#<platform> | <sortable id> |                | unhandled topics, unreadable bodies; TTL 30 d |
 //
 // Access patterns:
@@ -81,7 +81,7 @@ import (
 //     site URL key> / SOURCE (claimed conditionally in the settings' transaction).
 // 24. An order with its triggers: Query pk = ORG#<org>#ORDER#<platform>#<id> (consistent).
 // 25. Once per trigger: conditional UpdateItem of NOTIFY#<trigger> (new, or pending
-//     with an expired lease); once per Shopify webhook id: the same on CHOOK#...
+//     with an expired lease); once per Shopify webhook id (its receipt): the same on CHOOK#...
 // 26. Total spent once per order: the contact's conditional put and the order's
 //     "counted" flag in one transaction.
 //
@@ -170,14 +170,14 @@ func ratePK(phoneNumberID string, unixSecond int64) string {
 	return "RATE#" + phoneNumberID + "#" + strconv.FormatInt(unixSecond, 10)
 }
 
-// E-commerce integrations (commerce.go).
+// E-commerce integrations (shop.go).
 const (
 	typeIntegration       = "integration"
 	typeIntegrationSource = "integration_source"
 	typeOrder             = "order"
 	typeOrderTrigger      = "order_trigger"
-	typeCommerceHook      = "commerce_webhook"
-	typeCommerceRecord    = "commerce_webhook_record"
+	typeShopReceipt       = "commerce_webhook"
+	typeShopRecord        = "commerce_webhook_record"
 	triggerSKPrefix       = "NOTIFY#"
 )
 
@@ -191,8 +191,8 @@ func orderPK(org, platform, orderID string) string {
 }
 func orderSK() string                 { return "ORDER" }
 func triggerSK(trigger string) string { return triggerSKPrefix + trigger }
-func commerceHookPK(org, platform, webhookID string) string {
+func shopReceiptPK(org, platform, webhookID string) string {
 	return "ORG#" + org + "#CHOOK#" + platform + "#" + webhookID
 }
-func commerceHookSK() string                       { return "HOOK" }
-func commerceRecordPK(org, platform string) string { return "ORG#" + org + "#CREC#" + platform }
+func shopReceiptSK() string                    { return "HOOK" }
+func shopRecordPK(org, platform string) string { return "ORG#" + org + "#CREC#" + platform }

@@ -364,7 +364,7 @@ func (s *Store) SetOrderContact(ctx context.Context, org, platform, orderID, con
 	return nil
 }
 
-// ClaimOrderNotification claims an order's trigger for this delivery: a new
+// ClaimOrderNotification claims an order's trigger for this webhook: a new
 // trigger, or a pending one whose previous holder's lease ran out (it
 // failed half-way; what it recorded, such as its message id, is kept). The
 // trigger as found is returned with claimed false when it is done or held.
@@ -491,36 +491,37 @@ func (s *Store) SaveOrderContact(ctx context.Context, oc OrderContact) (Contact,
 	return c, nil
 }
 
-// ---------------------------------------------------------------- webhook deliveries
+// ---------------------------------------------------------------- shop webhook receipts
 
-// WebhookDeliveryTTL is how long a platform's webhook id is remembered
+// ShopWebhookReceiptTTL is how long a platform's webhook id is remembered
 // (Shopify retries for 4 hours).
-const WebhookDeliveryTTL = 7 * 24 * time.Hour
+const ShopWebhookReceiptTTL = 7 * 24 * time.Hour
 
-// ClaimWebhookDelivery claims a platform's webhook delivery id for
-// processing: a new id, one whose earlier attempt failed (released or its
-// lease ran out), or one remembered past its TTL. When not claimed, state
+// ClaimShopWebhook claims the receipt of a platform's webhook id (Shopify's
+// X-Shopify-Webhook-Id) for processing: a new id, one whose earlier attempt
+// failed (released or its lease ran out), or one remembered past its TTL. When not claimed, state
 // says why: done (a duplicate) or pending (another attempt holds it now).
-func (s *Store) ClaimWebhookDelivery(ctx context.Context, org, platform, webhookID string, lease time.Duration) (state string, claimed bool, err error) {
-	it, claimed, err := s.claim(ctx, key{commerceHookPK(org, platform, webhookID), commerceHookSK()}, typeCommerceHook, "", lease, WebhookDeliveryTTL)
+func (s *Store) ClaimShopWebhook(ctx context.Context, org, platform, webhookID string, lease time.Duration) (state string, claimed bool, err error) {
+	it, claimed, err := s.claim(ctx, key{shopReceiptPK(org, platform, webhookID), shopReceiptSK()}, typeShopReceipt, "", lease, ShopWebhookReceiptTTL)
 	return it.State, claimed, err
 }
 
-// CompleteWebhookDelivery marks a delivery id done: repeats are duplicates.
-func (s *Store) CompleteWebhookDelivery(ctx context.Context, org, platform, webhookID, result string) error {
-	in := updateInput(s.table, key{commerceHookPK(org, platform, webhookID), commerceHookSK()},
+// CompleteShopWebhook marks a webhook id's receipt done: repeats are
+// duplicates.
+func (s *Store) CompleteShopWebhook(ctx context.Context, org, platform, webhookID, result string) error {
+	in := updateInput(s.table, key{shopReceiptPK(org, platform, webhookID), shopReceiptSK()},
 		"SET #state = :done, #result = :r, updated_at = :now", "attribute_exists(pk)",
 		map[string]types.AttributeValue{":done": str(TriggerDone), ":r": str(result), ":now": str(timestamp(s.now()))})
 	in.ExpressionAttributeNames = map[string]string{"#state": "state", "#result": "result"}
 	if _, err := s.db.UpdateItem(ctx, in); err != nil && !isConditionFailed(err) {
-		return unavailable("complete webhook delivery", err)
+		return unavailable("complete shop webhook receipt", err)
 	}
 	return nil
 }
 
-// ReleaseWebhookDelivery ends a failed attempt's lease at once.
-func (s *Store) ReleaseWebhookDelivery(ctx context.Context, org, platform, webhookID string) error {
-	return s.release(ctx, key{commerceHookPK(org, platform, webhookID), commerceHookSK()})
+// ReleaseShopWebhook ends a failed attempt's lease at once.
+func (s *Store) ReleaseShopWebhook(ctx context.Context, org, platform, webhookID string) error {
+	return s.release(ctx, key{shopReceiptPK(org, platform, webhookID), shopReceiptSK()})
 }
 
 // claim takes a pending/done item: created pending, or taken over when it
@@ -587,11 +588,11 @@ func (s *Store) release(ctx context.Context, k key) error {
 
 // ---------------------------------------------------------------- records
 
-const commerceRecordTTL = 30 * 24 * time.Hour
+const shopRecordTTL = 30 * 24 * time.Hour
 
-// RecordCommerceWebhook keeps, for 30 days, a verified platform webhook
+// RecordShopWebhook keeps, for 30 days, a verified platform webhook
 // that was acknowledged without being acted on (a topic PyTake does not
 // handle, a body it cannot read), for inspection.
-func (s *Store) RecordCommerceWebhook(ctx context.Context, org, platform, topic, reason string, body []byte) (string, error) {
-	return s.record(ctx, key{commerceRecordPK(org, platform), id.New("cwh", s.now())}, typeCommerceRecord, topic, reason, body, commerceRecordTTL)
+func (s *Store) RecordShopWebhook(ctx context.Context, org, platform, topic, reason string, body []byte) (string, error) {
+	return s.record(ctx, key{shopRecordPK(org, platform), id.New("cwh", s.now())}, typeShopRecord, topic, reason, body, shopRecordTTL)
 }
