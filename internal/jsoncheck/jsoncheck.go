@@ -2,8 +2,9 @@
 // every problem with its JSON path (rules[2].reply.buttons[0].title), so a
 // 422 names them all at once: unknown and duplicate members are reported,
 // JSON null counts as absent, numbers keep their literal text. The request
-// parsers of internal/outbound (POST /v1/messages) and internal/chatbot
-// (chatbot definitions) are written with it.
+// parsers of internal/outbound (POST /v1/messages), internal/chatbot
+// (chatbot definitions) and internal/shopconfig (shop settings) are written
+// with it.
 package jsoncheck
 
 import (
@@ -52,6 +53,15 @@ func (c *Checker) Err() error {
 	msg := "the " + c.what + " is invalid: " + first.Field + ": " + first.Issue
 	if n := len(c.details) - 1 + c.more; n > 0 {
 		msg += fmt.Sprintf(" (and %d more %s)", n, Plural(n, "problem", "problems"))
+	}
+	return c.ErrWith(msg)
+}
+
+// ErrWith is the 422 for everything collected under a message of the
+// caller's; nil when nothing was collected.
+func (c *Checker) ErrWith(msg string) error {
+	if c.OK() {
+		return nil
 	}
 	e := apperr.New(apperr.Unprocessable, msg).WithDetails(c.details...)
 	if c.more > 0 {
@@ -216,6 +226,16 @@ func (o *Obj) Has(key string) bool {
 func (o *Obj) Given(key string) bool {
 	_, ok := o.m[key]
 	return ok
+}
+
+// Keys lists the members in document order and marks them all read: for
+// objects whose keys are the client's (a map of order statuses, say), read
+// member by member with Take.
+func (o *Obj) Keys() []string {
+	for _, k := range o.keys {
+		o.used[k] = true
+	}
+	return append([]string(nil), o.keys...)
 }
 
 // Forbid reports key, when present, with issue.

@@ -43,6 +43,27 @@ func TestObjectMembers(t *testing.T) {
 	}
 }
 
+func TestKeysAndErrWith(t *testing.T) {
+	c := jsoncheck.New("thing")
+	o := c.Object("m", json.RawMessage(`{"b":1,"a":null,"c":"x"}`))
+	if got := strings.Join(o.Keys(), ","); got != "b,a,c" {
+		t.Fatalf("keys %s", got)
+	}
+	if _, ok := o.Take("a"); ok {
+		t.Fatal("null taken")
+	}
+	o.Done() // every key was read by Keys
+	if c.ErrWith("the settings are invalid") != nil {
+		t.Fatal("nothing collected, yet an error")
+	}
+	c.Fail(o.At("b"), "must be %s", "a string")
+	e, ok := apperr.As(c.ErrWith("the settings are invalid"))
+	if !ok || e.Kind != apperr.Unprocessable || e.Message != "the settings are invalid" ||
+		len(e.Details) != 1 || e.Details[0] != (apperr.Detail{Field: "m.b", Issue: "must be a string"}) {
+		t.Fatalf("err = %+v", e)
+	}
+}
+
 func TestTooManyProblems(t *testing.T) {
 	c := jsoncheck.New("thing")
 	for i := 0; i < jsoncheck.MaxDetails+7; i++ {

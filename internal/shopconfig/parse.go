@@ -1,65 +1,18 @@
 package shopconfig
 
 import (
+	"encoding/json"
 	"errors"
-	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/jsoncheck"
 	"github.com/pytake/pytake/internal/shop"
 )
-
-type input struct {
-	ShopDomain    *string                  `json:"shop_domain"`
-	SiteURL       *string                  `json:"site_url"`
-	WebhookSecret *string                  `json:"webhook_secret"`
-	Topics        map[string]*triggerInput `json:"topics"`
-	Statuses      map[string]*triggerInput `json:"statuses"`
-	Contact       *contactInput            `json:"contact"`
-}
-
-type triggerInput struct {
-	Enabled *bool         `json:"enabled"`
-	Message *messageInput `json:"message"`
-}
-
-type messageInput struct {
-	Type     string         `json:"type"`
-	Template *templateInput `json:"template"`
-	Text     *string        `json:"text"`
-}
-
-type templateInput struct {
-	Name       string         `json:"name"`
-	Language   *languageInput `json:"language"`
-	Parameters []string       `json:"parameters"`
-}
-
-type languageInput struct {
-	Code string `json:"code"`
-}
-
-type contactInput struct {
-	Tags       *[]string        `json:"tags"`
-	Attributes *attributesInput `json:"attributes"`
-}
-
-type attributesInput struct {
-	LastPurchase *bool `json:"last_purchase"`
-	TotalSpent   *bool `json:"total_spent"`
-}
-
-// problems collects field problems.
-type problems []apperr.Detail
-
-func (p *problems) add(field, format string, args ...any) {
-	*p = append(*p, apperr.Detail{Field: field, Issue: fmt.Sprintf(format, args...)})
-}
 
 var (
 	templateName = regexp.MustCompile(`^[a-z0-9_]+$`)
@@ -69,92 +22,91 @@ var (
 
 // Parse reads and validates a PUT body for platform. It returns the
 // settings (defaults filled in) and the webhook secret given, if any.
-// Every problem is reported, each naming its field.
+// Every problem is reported, each naming its JSON path (unknown members and
+// members of the wrong type among them); JSON null counts as absent.
 func Parse(platform string, body []byte) (Settings, string, error) {
-	var in input
-	if err := httpapi.DecodeStrict(body, &in); err != nil {
+	raw, err := object(body)
+	if err != nil {
 		return Settings{}, "", err
 	}
-	var p problems
+	c := jsoncheck.New("settings")
+	o := c.Object("", raw)
+	if o == nil {
+		return Settings{}, "", c.Err()
+	}
 	st := Settings{Platform: platform, Config: Config{Triggers: map[string]Trigger{}}}
 	triggersField := "topics"
-	var given map[string]*triggerInput
 	switch platform {
 	case Shopify:
-		if in.SiteURL != nil {
-			p.add("site_url", "is a WooCommerce setting; Shopify uses shop_domain")
-		}
-		if in.Statuses != nil {
-			p.add("statuses", "is a WooCommerce setting; Shopify uses topics")
-		}
-		switch {
-		case in.ShopDomain == nil || strings.TrimSpace(*in.ShopDomain) == "":
-			p.add("shop_domain", "is required: the shop's myshopify.com domain, e.g. my-shop.myshopify.com")
-		default:
-			d, ok := ShopDomain(*in.ShopDomain)
-			if !ok {
-				p.add("shop_domain", "must be the shop's myshopify.com domain, e.g. my-shop.myshopify.com (Shopify sends it in X-Shopify-Shop-Domain)")
+		o.Forbid("site_url", "is a WooCommerce setting; Shopify uses shop_domain")
+		o.Forbid("statuses", "is a WooCommerce setting; Shopify uses topics")
+		if s, ok := str(o, "shop_domain"); ok {
+			switch d, valid := ShopDomain(s); {
+			case strings.TrimSpace(s) == "":
+				c.Fail("shop_domain", "is required: the shop's myshopify.com domain, e.g. my-shop.myshopify.com")
+			case !valid:
+				c.Fail("shop_domain", "must be the shop's myshopify.com domain, e.g. my-shop.myshopify.com (Shopify sends it in X-Shopify-Shop-Domain)")
+			default:
+				st.Source, st.SourceKey = d, d
 			}
-			st.Source, st.SourceKey = d, d
 		}
-		given = in.Topics
 	case WooCommerce:
 		triggersField = "statuses"
-		if in.ShopDomain != nil {
-			p.add("shop_domain", "is a Shopify setting; WooCommerce uses site_url")
-		}
-		if in.Topics != nil {
-			p.add("topics", "is a Shopify setting; WooCommerce uses statuses")
-		}
-		switch {
-		case in.SiteURL == nil || strings.TrimSpace(*in.SiteURL) == "":
-			p.add("site_url", "is required: the store's address, e.g. https://shop.example.com")
-		default:
-			d, k, ok := SiteURL(*in.SiteURL)
-			if !ok {
-				p.add("site_url", "must be an http or https URL of the store (scheme, host, optional path; at most 255 characters)")
+		o.Forbid("shop_domain", "is a Shopify setting; WooCommerce uses site_url")
+		o.Forbid("topics", "is a Shopify setting; WooCommerce uses statuses")
+		if s, ok := str(o, "site_url"); ok {
+			switch d, k, valid := SiteURL(s); {
+			case strings.TrimSpace(s) == "":
+				c.Fail("site_url", "is required: the store's address, e.g. https://shop.example.com")
+			case !valid:
+				c.Fail("site_url", "must be an http or https URL of the store (scheme, host, optional path; at most 255 characters)")
+			default:
+				st.Source, st.SourceKey = d, k
 			}
-			st.Source, st.SourceKey = d, k
 		}
-		given = in.Statuses
 	default:
 		return Settings{}, "", apperr.New(apperr.NotFound, "unknown platform "+platform)
 	}
 
-	secret := ""
-	if in.WebhookSecret != nil {
-		secret = strings.TrimSpace(*in.WebhookSecret)
+	secret, given := o.Str("webhook_secret", false)
+	if given {
+		secret = strings.TrimSpace(secret)
 		if n := len(secret); n < minSecret || n > maxSecret {
-			p.add("webhook_secret", "must be %d to %d characters", minSecret, maxSecret)
+			c.Fail("webhook_secret", "must be %d to %d characters", minSecret, maxSecret)
 		}
 	}
 
 	// Triggers: the given ones, then defaults for the keys left out.
-	keys := make([]string, 0, len(given))
-	for k := range given {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, raw := range keys {
-		field := triggersField + "." + raw
-		key := raw
-		if platform == Shopify {
-			if !contains(ShopifyTopics, key) {
-				p.add(field, "is not a handled topic; use one of %s", strings.Join(ShopifyTopics, ", "))
-				continue
+	if given := o.Child(triggersField, false); given != nil {
+		keys := given.Keys()
+		sort.Strings(keys)
+		for _, raw := range keys {
+			field := given.At(raw)
+			key := raw
+			if platform == Shopify {
+				if !contains(ShopifyTopics, key) {
+					c.Fail(field, "is not a handled topic; use one of %s", strings.Join(ShopifyTopics, ", "))
+					continue
+				}
+			} else {
+				key = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(raw)), "wc-")
+				if !statusSlug.MatchString(key) {
+					c.Fail(field, "is not an order status (a WooCommerce status slug such as processing, completed, on-hold)")
+					continue
+				}
+				if _, dup := st.Triggers[key]; dup {
+					c.Fail(field, "repeats the status %q", key)
+					continue
+				}
 			}
-		} else {
-			key = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(raw)), "wc-")
-			if !statusSlug.MatchString(key) {
-				p.add(field, "is not an order status (a WooCommerce status slug such as processing, completed, on-hold)")
-				continue
+			var to *jsoncheck.Obj // nil: "topic": null, the default
+			if v, ok := given.Take(raw); ok {
+				if to = c.Object(field, v); to == nil {
+					continue
+				}
 			}
-			if _, dup := st.Triggers[key]; dup {
-				p.add(field, "repeats the status %q", key)
-				continue
-			}
+			st.Triggers[key] = parseTrigger(to, platform, key)
 		}
-		st.Triggers[key] = parseTrigger(&p, field, platform, key, given[raw])
 	}
 	for _, k := range defaultKeys(platform) {
 		if _, ok := st.Triggers[k]; !ok {
@@ -163,121 +115,195 @@ func Parse(platform string, body []byte) (Settings, string, error) {
 	}
 
 	st.Contact = ContactOptions{Tags: append([]string(nil), DefaultTags...), Attributes: AttributeOptions{LastPurchase: true, TotalSpent: true}}
-	if c := in.Contact; c != nil {
-		if c.Tags != nil {
-			st.Contact.Tags = cleanTags(&p, *c.Tags)
+	if co := o.Child("contact", false); co != nil {
+		if items, ok := co.List("tags", false); ok {
+			st.Contact.Tags = cleanTags(c, co.At("tags"), items)
 		}
-		if a := c.Attributes; a != nil {
-			if a.LastPurchase != nil {
-				st.Contact.Attributes.LastPurchase = *a.LastPurchase
+		if a := co.Child("attributes", false); a != nil {
+			if v := a.Boolean("last_purchase"); v != nil {
+				st.Contact.Attributes.LastPurchase = *v
 			}
-			if a.TotalSpent != nil {
-				st.Contact.Attributes.TotalSpent = *a.TotalSpent
+			if v := a.Boolean("total_spent"); v != nil {
+				st.Contact.Attributes.TotalSpent = *v
 			}
+			a.Done()
 		}
+		co.Done()
 	}
-	if len(p) > 0 {
+	o.Done()
+	if !c.OK() {
 		name := "Shopify"
 		if platform == WooCommerce {
 			name = "WooCommerce"
 		}
-		return Settings{}, "", apperr.New(apperr.Unprocessable, "the "+name+" settings are invalid").WithDetails(p...)
+		return Settings{}, "", c.ErrWith("the " + name + " settings are invalid")
 	}
 	return st, secret, nil
 }
 
-func parseTrigger(p *problems, field, platform, key string, in *triggerInput) Trigger {
+// object reads the body as one JSON value with the 400s every other
+// httpapi.DecodeStrict endpoint answers (empty, null, not JSON, data after
+// it), and a value that is not an object as the 422 naming "body".
+func object(body []byte) (json.RawMessage, error) {
+	var raw json.RawMessage
+	if err := httpapi.DecodeStrict(body, &raw); err != nil {
+		return nil, err
+	}
+	if jsoncheck.KindOf(raw) != "an object" {
+		return nil, apperr.Field("body", "must be an object")
+	}
+	return raw, nil
+}
+
+// str reads an optional string member; absent or null reads as "". ok is
+// false when the member is not a string (reported), so that the caller adds
+// no second problem for it.
+func str(o *jsoncheck.Obj, key string) (string, bool) {
+	s, present := o.Str(key, false)
+	return s, present || !o.Has(key)
+}
+
+// parseTrigger reads a trigger's object (nil: given as null, the default).
+func parseTrigger(o *jsoncheck.Obj, platform, key string) Trigger {
 	def, hasDef := defaultTrigger(platform, key)
-	if in == nil { // "topic": null
+	if o == nil {
 		if hasDef {
 			return def
 		}
 		return Trigger{}
 	}
 	t := Trigger{Enabled: true}
-	if in.Enabled != nil {
-		t.Enabled = *in.Enabled
+	if v := o.Boolean("enabled"); v != nil {
+		t.Enabled = *v
 	}
-	if in.Message != nil {
-		t.Message = parseMessage(p, field+".message", in.Message)
-	} else if hasDef {
+	switch {
+	case o.Has("message"):
+		if m := o.Child("message", false); m != nil {
+			t.Message = parseMessage(m)
+			m.Done()
+		}
+	case hasDef:
 		t.Message = def.Message
-	} else if t.Enabled {
-		p.add(field+".message", "is required when the trigger is enabled")
+	case t.Enabled:
+		o.C.Fail(o.At("message"), "is required when the trigger is enabled")
 	}
+	o.Skip("message") // "message": null
+	o.Done()
 	return t
 }
 
-func parseMessage(p *problems, field string, in *messageInput) *Message {
-	typ := in.Type
+func parseMessage(o *jsoncheck.Obj) *Message {
+	c := o.C
+	typ, typeOK := str(o, "type")
+	hasTemplate, hasText := o.Has("template"), o.Has("text")
+	o.Skip("template", "text") // null, or not read for the type
 	if typ == "" {
 		switch {
-		case in.Template != nil && in.Text == nil:
+		case hasTemplate && !hasText:
 			typ = "template"
-		case in.Text != nil && in.Template == nil:
+		case hasText && !hasTemplate:
 			typ = "text"
 		}
 	}
 	m := &Message{Type: typ}
 	switch typ {
 	case "template":
-		if in.Text != nil {
-			p.add(field+".text", "is only allowed on text messages")
-		}
-		if in.Template == nil {
-			p.add(field+".template", "is required for a template message")
+		o.Forbid("text", "is only allowed on text messages")
+		if !hasTemplate {
+			c.Fail(o.At("template"), "is required for a template message")
 			return m
 		}
-		t := &Template{Name: strings.TrimSpace(in.Template.Name), Parameters: []string{}}
-		tf := field + ".template"
-		switch {
-		case t.Name == "":
-			p.add(tf+".name", "is required: the approved template's name")
-		case len(t.Name) > maxTemplate || !templateName.MatchString(t.Name):
-			p.add(tf+".name", "must be the template's name: lowercase letters, digits and underscores (at most %d)", maxTemplate)
+		to := o.Child("template", false)
+		if to == nil {
+			return m
 		}
-		if in.Template.Language == nil || in.Template.Language.Code == "" {
-			p.add(tf+".language.code", "is required, e.g. pt_BR")
-		} else {
-			t.Language.Code = in.Template.Language.Code
-			if !languageCode.MatchString(t.Language.Code) {
-				p.add(tf+".language.code", "must be a language code such as pt_BR, en_US or en")
-			}
-		}
-		if len(in.Template.Parameters) > maxParameters {
-			p.add(tf+".parameters", "at most %d parameters", maxParameters)
-		}
-		for i, s := range in.Template.Parameters {
-			pf := tf + ".parameters[" + strconv.Itoa(i) + "]"
-			checkText(p, pf, s, maxParameter)
-			t.Parameters = append(t.Parameters, s)
-		}
-		m.Template = t
+		m.Template = parseTemplate(to)
+		to.Done()
 	case "text":
-		if in.Template != nil {
-			p.add(field+".template", "is only allowed on template messages")
-		}
-		if in.Text == nil {
-			p.add(field+".text", "is required for a text message")
+		o.Forbid("template", "is only allowed on template messages")
+		if !hasText {
+			c.Fail(o.At("text"), "is required for a text message")
 			return m
 		}
-		checkText(p, field+".text", *in.Text, maxText)
-		m.Text = *in.Text
+		s, ok := o.Str("text", false)
+		if !ok {
+			return m
+		}
+		checkText(c, o.At("text"), s, maxText)
+		m.Text = s
 	case "":
-		p.add(field+".type", `is required: "template" or "text"`)
+		if typeOK {
+			c.Fail(o.At("type"), `is required: "template" or "text"`)
+		}
 	default:
-		p.add(field+".type", `must be "template" or "text"`)
+		c.Fail(o.At("type"), `must be "template" or "text"`)
 	}
 	return m
 }
 
+func parseTemplate(o *jsoncheck.Obj) *Template {
+	c := o.C
+	t := &Template{Parameters: []string{}}
+	if name, ok := str(o, "name"); ok {
+		t.Name = strings.TrimSpace(name)
+		switch {
+		case t.Name == "":
+			c.Fail(o.At("name"), "is required: the approved template's name")
+		case len(t.Name) > maxTemplate || !templateName.MatchString(t.Name):
+			c.Fail(o.At("name"), "must be the template's name: lowercase letters, digits and underscores (at most %d)", maxTemplate)
+		}
+	}
+	codeField := jsoncheck.Join(o.At("language"), "code")
+	switch lo := o.Child("language", false); {
+	case lo == nil && o.Has("language"): // not an object (reported)
+	case lo == nil:
+		c.Fail(codeField, "is required, e.g. pt_BR")
+	default:
+		if code, ok := str(lo, "code"); ok {
+			t.Language.Code = code
+			switch {
+			case code == "":
+				c.Fail(codeField, "is required, e.g. pt_BR")
+			case !languageCode.MatchString(code):
+				c.Fail(codeField, "must be a language code such as pt_BR, en_US or en")
+			}
+		}
+		lo.Done()
+	}
+	items, _ := o.List("parameters", false)
+	if len(items) > maxParameters {
+		c.Fail(o.At("parameters"), "at most %d parameters", maxParameters)
+	}
+	for i, raw := range items {
+		pf := jsoncheck.Index(o.At("parameters"), i)
+		if s, ok := element(c, pf, raw); ok {
+			checkText(c, pf, s, maxParameter)
+			t.Parameters = append(t.Parameters, s)
+		}
+	}
+	return t
+}
+
+// element reads an array element that must be a string; null reads as "".
+func element(c *jsoncheck.Checker, path string, raw json.RawMessage) (string, bool) {
+	if jsoncheck.IsNull(raw) {
+		return "", true
+	}
+	var s string
+	if k := jsoncheck.KindOf(raw); k != "a string" || json.Unmarshal(raw, &s) != nil {
+		c.Fail(path, "must be a string, not %s", k)
+		return "", false
+	}
+	return s, true
+}
+
 // checkText validates a text with {{placeholders}}.
-func checkText(p *problems, field, s string, limit int) {
+func checkText(c *jsoncheck.Checker, field, s string, limit int) {
 	switch {
 	case strings.TrimSpace(s) == "":
-		p.add(field, "must not be empty")
+		c.Fail(field, "must not be empty")
 	case utf8.RuneCountInString(s) > limit:
-		p.add(field, "must be at most %d characters", limit)
+		c.Fail(field, "must be at most %d characters", limit)
 	default:
 		if err := shop.ValidateTemplate(s); err != nil {
 			var u *shop.UnknownPlaceholdersError
@@ -286,30 +312,34 @@ func checkText(p *problems, field, s string, limit int) {
 				for i, n := range u.Names {
 					names[i] = "{{" + n + "}}"
 				}
-				p.add(field, "unknown placeholder %s; known: %s", strings.Join(names, ", "), strings.Join(u.Known, ", "))
+				c.Fail(field, "unknown placeholder %s; known: %s", strings.Join(names, ", "), strings.Join(u.Known, ", "))
 				return
 			}
-			p.add(field, "%s", strings.TrimPrefix(err.Error(), shop.ErrTemplate.Error()+": "))
+			c.Fail(field, "%s", strings.TrimPrefix(err.Error(), shop.ErrTemplate.Error()+": "))
 		}
 	}
 }
 
-func cleanTags(p *problems, in []string) []string {
+func cleanTags(c *jsoncheck.Checker, path string, items []json.RawMessage) []string {
 	out := []string{}
-	for i, t := range in {
-		f := "contact.tags[" + strconv.Itoa(i) + "]"
+	for i, raw := range items {
+		f := jsoncheck.Index(path, i)
+		t, ok := element(c, f, raw)
+		if !ok {
+			continue
+		}
 		t = strings.TrimSpace(t)
 		switch {
 		case t == "":
-			p.add(f, "must not be empty")
+			c.Fail(f, "must not be empty")
 		case utf8.RuneCountInString(t) > maxTagLen:
-			p.add(f, "at most %d characters", maxTagLen)
+			c.Fail(f, "at most %d characters", maxTagLen)
 		case !contains(out, t):
 			out = append(out, t)
 		}
 	}
 	if len(out) > maxTags {
-		p.add("contact.tags", "at most %d tags", maxTags)
+		c.Fail(path, "at most %d tags", maxTags)
 	}
 	return out
 }

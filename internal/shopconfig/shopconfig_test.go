@@ -120,6 +120,9 @@ func TestParseErrorsNameFields(t *testing.T) {
 		{WooCommerce, `{"site_url":"nope"}`, []string{"site_url"}},
 		{WooCommerce, `{"site_url":"https://x.example.com","statuses":{"refunded":{"enabled":true}}}`, []string{"statuses.refunded.message"}},
 		{WooCommerce, `{"site_url":"https://x.example.com","statuses":{"Bad Status!":{"enabled":false}}}`, []string{"statuses.Bad Status!"}},
+		// Members of the wrong type and unknown members are named by their path, with the rest.
+		{Shopify, `{"shop_domain":"a","webhook_secret":"short","topics":{"orders/create":{"enabled":"yes","extra":1}},"contact":{"tags":[1]}}`,
+			[]string{"webhook_secret", "topics.orders/create.enabled", "topics.orders/create.extra", "contact.tags[0]"}},
 	}
 	for _, tt := range tests {
 		_, _, err := Parse(tt.platform, []byte(tt.body))
@@ -167,4 +170,37 @@ func TestSecretRotation(t *testing.T) {
 	if Mask("pytake-demo-shopify-secret") != "********cret" || Mask("short") != "********" {
 		t.Fatal("mask")
 	}
+}
+
+// FuzzParse: any body is either settings with a source and every default
+// trigger, or a 400/422 naming what is wrong.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`{"shop_domain":"a","topics":{"orders/create":null,"orders/cancelled":{"message":{"type":"text","text":"Oi {{first_name}}"}}},"contact":{"tags":["a"]}}`,
+		`{"site_url":"https://x.example.com","statuses":{"wc-processing":{"message":{"template":{"name":"t","language":{"code":"pt_BR"},"parameters":["{{number}}",null]}}}}}`,
+		`{"shop_domain":1,"topics":[],"x":{}}`, `[]`, `null`, ``, `{"a":1,"a":2}`,
+	} {
+		f.Add(Shopify, []byte(s))
+		f.Add(WooCommerce, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, platform string, body []byte) {
+		if platform != Shopify {
+			platform = WooCommerce
+		}
+		st, _, err := Parse(platform, body)
+		if err != nil {
+			if e, ok := apperr.As(err); !ok || (e.Kind != apperr.Invalid && e.Kind != apperr.Unprocessable) {
+				t.Fatalf("%s: err = %v", body, err)
+			}
+			return
+		}
+		if st.Source == "" || st.SourceKey == "" {
+			t.Fatalf("%s: no source: %+v", body, st)
+		}
+		for _, k := range defaultKeys(platform) {
+			if _, ok := st.Triggers[k]; !ok {
+				t.Fatalf("%s: no %s trigger", body, k)
+			}
+		}
+	})
 }
