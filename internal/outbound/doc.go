@@ -15,4 +15,9 @@
 // rather than silently dropped, so a typo ("captoin") is a 422 and not a
 // message sent without its caption. JSON null counts as an absent field.
 // Duplicate keys in one object are rejected.
+//
+// Files: request.go (Parse, the request envelope, recipients), limits.go
+// (Meta's send limits), one file for each content type's parser (text.go,
+// media.go, interactive.go, template.go, location.go, reaction.go), meta.go
+// (MetaBody), retry.go (Classify, Backoff).
 package outbound
