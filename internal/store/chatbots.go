@@ -54,11 +54,6 @@ type activeBotItem struct {
 	BotID string `dynamodbav:"bot_id"`
 }
 
-func chatbotSK(id string) string { return "BOT#" + id }
-func activeBotSK() string        { return "ACTIVEBOT" }
-
-const chatbotSKPrefix = "BOT#"
-
 func (s *Store) chatbotPut(c Chatbot, condition string) (types.TransactWriteItem, error) {
 	av, err := marshal(chatbotItem{key: key{orgPK(c.OrgID), chatbotSK(c.ID)}, Type: typeChatbot, ID: c.ID, OrgID: c.OrgID,
 		Name: c.Name, Active: c.Active, Definition: string(c.Definition), Version: c.Version,

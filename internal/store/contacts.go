@@ -112,7 +112,7 @@ func (s *Store) Contacts(ctx context.Context, org, tag, waID, cursor string, lim
 		return out, nil
 	}
 	part := orgPK(org)
-	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith("CONTACT#"))
+	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith(contactSKPrefix))
 	items, next, err := s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, true)
 	if err != nil {
 		return out, err

@@ -25,11 +25,11 @@ func (s *Store) Conversations(ctx context.Context, org, status, contactID, curso
 	)
 	if contactID != "" {
 		part := contactConvsPK(org, contactID)
-		cond := expression.Key(attrGSI1PK).Equal(expression.Value(part)).And(expression.Key(attrGSI1SK).BeginsWith("CONV#"))
+		cond := expression.Key(attrGSI1PK).Equal(expression.Value(part)).And(expression.Key(attrGSI1SK).BeginsWith(convSKPrefix))
 		items, next, err = s.queryPage(ctx, IndexGSI1, cond, attrGSI1PK, part, cursor, limit, false)
 	} else {
 		part := orgPK(org)
-		cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith("CONV#"))
+		cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith(convSKPrefix))
 		items, next, err = s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, false)
 	}
 	out := Page[Conversation]{Items: []Conversation{}}

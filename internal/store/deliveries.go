@@ -77,9 +77,6 @@ func (it deliveryItem) model() Delivery {
 	return d
 }
 
-func deliveriesPK(org, webhookID string) string { return "ORG#" + org + "#WEBHOOK#" + webhookID }
-func deliverySK(id string) string               { return "DLV#" + id }
-
 // DeliveryID is the delivery of an event to a webhook: derived from both,
 // so fanning the same event out twice finds the same delivery. It sorts
 // after earlier deliveries (its prefix is the time).
@@ -177,7 +174,7 @@ func (s *Store) ResetDelivery(ctx context.Context, org, webhookID, id string) (D
 // Deliveries lists a webhook's deliveries, newest first, in bounded pages.
 func (s *Store) Deliveries(ctx context.Context, org, webhookID, cursor string, limit int) (Page[Delivery], error) {
 	part := deliveriesPK(org, webhookID)
-	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith("DLV#"))
+	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith(deliverySKPrefix))
 	var out Page[Delivery]
 	items, next, err := s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, false)
 	if err != nil {
@@ -214,7 +211,7 @@ type sampleItem struct {
 // show real, recent items.
 func (s *Store) RecordEventSample(ctx context.Context, org, name, eventID string, at time.Time, body []byte) error {
 	av, err := marshal(sampleItem{
-		key:  key{"ORG#" + org + "#EVENTS#" + name, timestamp(at) + "#" + eventID},
+		key:  key{eventSamplesPK(org, name), eventSampleSK(at, eventID)},
 		Type: typeEventSample, Body: string(body), ExpiresAt: s.now().Add(EventSampleTTL).Unix(),
 	})
 	if err != nil {
@@ -232,7 +229,7 @@ func (s *Store) EventSamples(ctx context.Context, org, name string, limit int) (
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("ORG#" + org + "#EVENTS#" + name)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(eventSamplesPK(org, name))},
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(int32(limit)),
 	})

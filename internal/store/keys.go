@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"time"
 )
 
 // The single-table design: every key builder and every access pattern lives in
@@ -137,19 +138,21 @@ func apiKeySKPrefix() string    { return "APIKEY#" }
 
 func whatsappSK() string                        { return "WHATSAPP" }
 func phonePK(pid string) string                 { return "PHONE#" + pid }
+func phoneSK() string                           { return "PHONE" }
 func verifyPK(h string) string                  { return "VERIFY#" + h }
-func contactSK(id string) string                { return "CONTACT#" + id }
+func verifySK() string                          { return "VERIFY" }
+func contactSK(id string) string                { return contactSKPrefix + id }
 func identWAPK(org, waID string) string         { return "ORG#" + org + "#IDENT#WA#" + waID }
 func identBSUIDPK(org, userID string) string    { return "ORG#" + org + "#IDENT#BSUID#" + userID }
 func identSK() string                           { return "IDENT" }
-func convSK(id string) string                   { return "CONV#" + id }
+func convSK(id string) string                   { return convSKPrefix + id }
 func contactConvsPK(org, contact string) string { return "ORG#" + org + "#CONTACT#" + contact }
 func openConvSK() string                        { return "OPENCONV" }
 func msgPK(org, id string) string               { return "ORG#" + org + "#MSG#" + id }
 func msgSK() string                             { return "MSG" }
 func convMsgsPK(org, conv string) string        { return "ORG#" + org + "#CONV#" + conv }
 func msgGSISK(id string) string                 { return "MSG#" + id }
-func statusSK(status string) string             { return "STATUS#" + status }
+func statusSK(status string) string             { return statusSKPrefix + status }
 func wamidPK(org, wamid string) string          { return "ORG#" + org + "#WAMID#" + wamid }
 func wamidSK() string                           { return "WAMID" }
 func mediaPK(org, media string) string          { return "ORG#" + org + "#MEDIA#" + media }
@@ -157,8 +160,16 @@ func mediaSK() string                           { return "MEDIA" }
 func waFieldPK(org string) string               { return "ORG#" + org + "#WAFIELD" }
 func unroutedPK(day string) string              { return "UNROUTED#" + day }
 func wabaPK(id string) string                   { return "WABA#" + id }
+func wabaSK() string                            { return "WABA" }
 func idemSK() string                            { return "IDEM" }
 func rateSK() string                            { return "RATE" }
+
+// Prefixes of the sort keys that are queried with begins_with.
+const (
+	contactSKPrefix = "CONTACT#"
+	convSKPrefix    = "CONV#"
+	statusSKPrefix  = "STATUS#"
+)
 
 // idemPK hashes the client's key so any characters are safe in the key.
 func idemPK(org, idemKey string) string {
@@ -169,6 +180,27 @@ func idemPK(org, idemKey string) string {
 func ratePK(phoneNumberID string, unixSecond int64) string {
 	return "RATE#" + phoneNumberID + "#" + strconv.FormatInt(unixSecond, 10)
 }
+
+// Webhook subscriptions, their deliveries and event samples (webhooks.go,
+// deliveries.go).
+const (
+	webhookSKPrefix  = "WEBHOOK#"
+	deliverySKPrefix = "DLV#"
+)
+
+func webhookSK(id string) string                { return webhookSKPrefix + id }
+func deliveriesPK(org, webhookID string) string { return "ORG#" + org + "#WEBHOOK#" + webhookID }
+func deliverySK(id string) string               { return deliverySKPrefix + id }
+func eventSamplesPK(org, name string) string    { return "ORG#" + org + "#EVENTS#" + name }
+func eventSampleSK(at time.Time, eventID string) string {
+	return timestamp(at) + "#" + eventID
+}
+
+// Chatbots (chatbots.go).
+const chatbotSKPrefix = "BOT#"
+
+func chatbotSK(id string) string { return chatbotSKPrefix + id }
+func activeBotSK() string        { return "ACTIVEBOT" }
 
 // E-commerce integrations (shop.go).
 const (

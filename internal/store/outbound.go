@@ -304,7 +304,7 @@ func (s *Store) lastInbound(ctx context.Context, org, contactID string) (*time.T
 		IndexName:              aws.String(IndexGSI1),
 		KeyConditionExpression: aws.String("gsi1pk = :p AND begins_with(gsi1sk, :c)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p": str(contactConvsPK(org, contactID)), ":c": str("CONV#"),
+			":p": str(contactConvsPK(org, contactID)), ":c": str(convSKPrefix),
 		},
 		ScanIndexForward: aws.Bool(false),
 		Limit:            aws.Int32(3),
@@ -414,7 +414,7 @@ func (s *Store) earlyStatuses(ctx context.Context, org, wamid string) ([]StatusU
 		TableName:              aws.String(s.table),
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :s)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(wamidPK(org, wamid)), ":s": str("STATUS#"),
+			":pk": str(wamidPK(org, wamid)), ":s": str(statusSKPrefix),
 		},
 		ConsistentRead: aws.Bool(true),
 	})

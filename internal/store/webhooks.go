@@ -60,10 +60,6 @@ func (it webhookItem) model() Webhook {
 	return w
 }
 
-func webhookSK(id string) string { return "WEBHOOK#" + id }
-
-const webhookSKPrefix = "WEBHOOK#"
-
 // CreateWebhook stores a new subscription (at most MaxWebhooks per
 // organisation).
 func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {

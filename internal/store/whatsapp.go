@@ -99,17 +99,17 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		w.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":org": &types.AttributeValueMemberS{Value: a.OrgID}}
 		return w, nil
 	}
-	phone, err := claim(key{phonePK(a.PhoneNumberID), "PHONE"}, typePhone)
+	phone, err := claim(key{phonePK(a.PhoneNumberID), phoneSK()}, typePhone)
 	if err != nil {
 		return WhatsAppAccount{}, err
 	}
-	verify, err := claim(key{verifyPK(a.VerifyTokenHash), "VERIFY"}, typeVerify)
+	verify, err := claim(key{verifyPK(a.VerifyTokenHash), verifySK()}, typeVerify)
 	if err != nil {
 		return WhatsAppAccount{}, err
 	}
 	items := []types.TransactWriteItem{phone, verify, s.put(acct, "")}
 	if a.WABAID != "" {
-		waba, err := claim(key{wabaPK(a.WABAID), "WABA"}, typeWABA)
+		waba, err := claim(key{wabaPK(a.WABAID), wabaSK()}, typeWABA)
 		if err != nil {
 			return WhatsAppAccount{}, err
 		}
@@ -123,13 +123,13 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		}}
 	}
 	if had && old.PhoneNumberID != a.PhoneNumberID {
-		items = append(items, release(key{phonePK(old.PhoneNumberID), "PHONE"}))
+		items = append(items, release(key{phonePK(old.PhoneNumberID), phoneSK()}))
 	}
 	if had && old.WABAID != "" && old.WABAID != a.WABAID {
-		items = append(items, release(key{wabaPK(old.WABAID), "WABA"}))
+		items = append(items, release(key{wabaPK(old.WABAID), wabaSK()}))
 	}
 	if had && old.VerifyTokenHash != a.VerifyTokenHash {
-		items = append(items, release(key{verifyPK(old.VerifyTokenHash), "VERIFY"}))
+		items = append(items, release(key{verifyPK(old.VerifyTokenHash), verifySK()}))
 	}
 	err = s.transact(ctx, "put whatsapp account", items, func(failed []bool) error {
 		if failed[0] {
@@ -169,18 +169,18 @@ func (s *Store) MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string)
 
 // OrgByPhoneNumberID finds the organisation that owns a phone number id.
 func (s *Store) OrgByPhoneNumberID(ctx context.Context, phoneNumberID string) (string, error) {
-	return s.pointer(ctx, key{phonePK(phoneNumberID), "PHONE"}, "no organization owns this phone number id")
+	return s.pointer(ctx, key{phonePK(phoneNumberID), phoneSK()}, "no organization owns this phone number id")
 }
 
 // OrgByWABAID finds the organisation of a WhatsApp Business Account id
 // (webhook fields without a phone number, such as template status updates).
 func (s *Store) OrgByWABAID(ctx context.Context, wabaID string) (string, error) {
-	return s.pointer(ctx, key{wabaPK(wabaID), "WABA"}, "no organization owns this WABA id")
+	return s.pointer(ctx, key{wabaPK(wabaID), wabaSK()}, "no organization owns this WABA id")
 }
 
 // OrgByVerifyTokenHash finds the organisation whose verify token hashes to h.
 func (s *Store) OrgByVerifyTokenHash(ctx context.Context, h string) (string, error) {
-	return s.pointer(ctx, key{verifyPK(h), "VERIFY"}, "no organization has this verify token")
+	return s.pointer(ctx, key{verifyPK(h), verifySK()}, "no organization has this verify token")
 }
 
 func (s *Store) pointer(ctx context.Context, k key, notFound string) (string, error) {
