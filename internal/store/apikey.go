@@ -49,17 +49,6 @@ type apiKeyItem struct {
 	RevokedAt  string `dynamodbav:"revoked_at,omitempty"`
 }
 
-func parseTime(s string) *time.Time {
-	if s == "" {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return nil
-	}
-	return &t
-}
-
 func (it apiKeyItem) model() APIKey {
 	k := APIKey{
 		ID: it.ID, OrgID: it.OrgID, Name: it.Name, Mode: it.Mode, Prefix: it.Prefix, Last4: it.Last4,

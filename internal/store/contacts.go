@@ -4,16 +4,104 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/id"
 )
+
+// Contact is a person an organisation talks to. Identity is the WhatsApp
+// phone (wa_id) and/or the business-scoped user id (BSUID); neither alone is
+// the key.
+type Contact struct {
+	ID           string         `json:"id"`
+	OrgID        string         `json:"-"`
+	WhatsAppID   string         `json:"whatsapp_id,omitempty"` // digits with country code, no '+'
+	UserID       string         `json:"user_id,omitempty"`     // BSUID
+	ParentUserID string         `json:"parent_user_id,omitempty"`
+	Name         string         `json:"name,omitempty"`
+	ProfileName  string         `json:"profile_name,omitempty"`
+	Email        string         `json:"email,omitempty"`
+	Tags         []string       `json:"tags"`
+	Attributes   map[string]any `json:"attributes"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+}
+
+// DisplayName is the name to show: the one set by the organisation, else
+// the WhatsApp profile name.
+func (c Contact) DisplayName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ProfileName
+}
+
+type contactItem struct {
+	key
+	Type         string         `dynamodbav:"type"`
+	ID           string         `dynamodbav:"id"`
+	OrgID        string         `dynamodbav:"org_id"`
+	WhatsAppID   string         `dynamodbav:"wa_id,omitempty"`
+	UserID       string         `dynamodbav:"user_id,omitempty"`
+	ParentUserID string         `dynamodbav:"parent_user_id,omitempty"`
+	Name         string         `dynamodbav:"name,omitempty"`
+	ProfileName  string         `dynamodbav:"profile_name,omitempty"`
+	Email        string         `dynamodbav:"email,omitempty"`
+	Tags         []string       `dynamodbav:"tags,omitempty"`
+	Attributes   map[string]any `dynamodbav:"attributes,omitempty"`
+	CreatedAt    string         `dynamodbav:"created_at"`
+	UpdatedAt    string         `dynamodbav:"updated_at"`
+}
+
+func (it contactItem) model() Contact {
+	c := Contact{
+		ID: it.ID, OrgID: it.OrgID, WhatsAppID: it.WhatsAppID, UserID: it.UserID, ParentUserID: it.ParentUserID,
+		Name: it.Name, ProfileName: it.ProfileName, Email: it.Email, Tags: it.Tags, Attributes: it.Attributes,
+		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt),
+	}
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	if c.Attributes == nil {
+		c.Attributes = map[string]any{}
+	}
+	return c
+}
+
+func newContactItem(c Contact) contactItem {
+	// Empty collections are stored absent (and read back empty).
+	if len(c.Tags) == 0 {
+		c.Tags = nil
+	}
+	if len(c.Attributes) == 0 {
+		c.Attributes = nil
+	}
+	return contactItem{
+		key: key{orgPK(c.OrgID), contactSK(c.ID)}, Type: typeContact, ID: c.ID, OrgID: c.OrgID,
+		WhatsAppID: c.WhatsAppID, UserID: c.UserID, ParentUserID: c.ParentUserID, Name: c.Name,
+		ProfileName: c.ProfileName, Email: c.Email, Tags: c.Tags, Attributes: c.Attributes,
+		CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
+	}
+}
+
+// Contact reads one contact of an organisation.
+func (s *Store) Contact(ctx context.Context, org, contactID string) (Contact, error) {
+	var it contactItem
+	found, err := s.getItem(ctx, key{orgPK(org), contactSK(contactID)}, &it)
+	if err != nil {
+		return Contact{}, err
+	}
+	if !found {
+		return Contact{}, apperr.New(apperr.NotFound, "contact not found")
+	}
+	return it.model(), nil
+}
 
 // CreateContact creates a contact from the API. Its WhatsApp number is
 // claimed (the same identity item inbound messages use), so a number that

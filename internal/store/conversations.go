@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -12,6 +13,107 @@ import (
 
 	"github.com/pytake/pytake/internal/apperr"
 )
+
+// Conversation statuses.
+const (
+	ConversationOpen     = "open"
+	ConversationResolved = "resolved"
+)
+
+// Conversation is a thread with one contact, open until resolved.
+type Conversation struct {
+	ID            string     `json:"id"`
+	OrgID         string     `json:"-"`
+	ContactID     string     `json:"contact_id"`
+	Status        string     `json:"status"`
+	MessageCount  int        `json:"message_count"`
+	LastInboundAt *time.Time `json:"last_inbound_at"`
+	LastMessageAt *time.Time `json:"last_message_at"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
+	Satisfaction  *int       `json:"satisfaction,omitempty"` // 1-5, given when resolved
+	Assignee      string     `json:"assignee,omitempty"`
+	// Handoff: the conversation was handed to agents; the chatbot stays
+	// quiet until it is resolved or handed back.
+	Handoff   bool       `json:"handoff"`
+	HandoffAt *time.Time `json:"handoff_at,omitempty"`
+	// OpenedBy is the message that opened the conversation (an inbound
+	// one gets the chatbot's welcome).
+	OpenedBy string `json:"-"`
+}
+
+type convItem struct {
+	key
+	GSI1PK        string `dynamodbav:"gsi1pk"`
+	GSI1SK        string `dynamodbav:"gsi1sk"`
+	Type          string `dynamodbav:"type"`
+	ID            string `dynamodbav:"id"`
+	OrgID         string `dynamodbav:"org_id"`
+	ContactID     string `dynamodbav:"contact_id"`
+	Status        string `dynamodbav:"status"`
+	MessageCount  int    `dynamodbav:"message_count"`
+	LastInboundAt string `dynamodbav:"last_inbound_at,omitempty"`
+	LastMessageAt string `dynamodbav:"last_message_at,omitempty"`
+	CreatedAt     string `dynamodbav:"created_at"`
+	UpdatedAt     string `dynamodbav:"updated_at"`
+	ResolvedAt    string `dynamodbav:"resolved_at,omitempty"`
+	Satisfaction  int    `dynamodbav:"satisfaction,omitempty"`
+	Assignee      string `dynamodbav:"assignee,omitempty"`
+	Handoff       bool   `dynamodbav:"handoff,omitempty"`
+	HandoffAt     string `dynamodbav:"handoff_at,omitempty"`
+	OpenedBy      string `dynamodbav:"opened_by,omitempty"`
+}
+
+func (it convItem) model() Conversation {
+	c := Conversation{
+		ID: it.ID, OrgID: it.OrgID, ContactID: it.ContactID, Status: it.Status, MessageCount: it.MessageCount,
+		LastInboundAt: parseTime(it.LastInboundAt), LastMessageAt: parseTime(it.LastMessageAt),
+		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt), ResolvedAt: parseTime(it.ResolvedAt),
+		Assignee: it.Assignee, Handoff: it.Handoff, HandoffAt: parseTime(it.HandoffAt),
+		OpenedBy: it.OpenedBy,
+	}
+	if it.Satisfaction > 0 {
+		s := it.Satisfaction
+		c.Satisfaction = &s
+	}
+	return c
+}
+
+type openConvItem struct {
+	key
+	Type           string `dynamodbav:"type"`
+	ConversationID string `dynamodbav:"conversation_id"`
+}
+
+func newConvItem(c Conversation) convItem {
+	it := convItem{
+		key: key{orgPK(c.OrgID), convSK(c.ID)}, GSI1PK: contactConvsPK(c.OrgID, c.ContactID), GSI1SK: convSK(c.ID),
+		Type: typeConversation, ID: c.ID, OrgID: c.OrgID, ContactID: c.ContactID, Status: c.Status,
+		MessageCount: c.MessageCount, CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
+		OpenedBy: c.OpenedBy,
+	}
+	if c.LastInboundAt != nil {
+		it.LastInboundAt = timestamp(*c.LastInboundAt)
+	}
+	if c.LastMessageAt != nil {
+		it.LastMessageAt = timestamp(*c.LastMessageAt)
+	}
+	return it
+}
+
+// Conversation reads one conversation of an organisation.
+func (s *Store) Conversation(ctx context.Context, org, convID string) (Conversation, error) {
+	var it convItem
+	found, err := s.getItem(ctx, key{orgPK(org), convSK(convID)}, &it)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if !found {
+		return Conversation{}, apperr.New(apperr.NotFound, "conversation not found")
+	}
+	return it.model(), nil
+}
 
 // Conversations lists an organisation's conversations, newest first, in
 // bounded pages: the organisation's partition (sk CONV#), or one contact's

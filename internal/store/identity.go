@@ -9,6 +9,20 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 )
 
+// Identity is who wrote, as Meta reports it.
+type Identity struct {
+	WaID         string // phone, digits; may be empty for username users
+	UserID       string // BSUID
+	ParentUserID string
+	ProfileName  string
+}
+
+type identItem struct {
+	key
+	Type      string `dynamodbav:"type"`
+	ContactID string `dynamodbav:"contact_id"`
+}
+
 // ChangeIdentity moves a contact to a new phone number or BSUID
 // (user_changed_number / user_changed_user_id): the old identity item is
 // released and the new one claimed in one transaction, so the person stays

@@ -16,14 +16,6 @@ import (
 	"github.com/pytake/pytake/internal/id"
 )
 
-// Identity is who wrote, as Meta reports it.
-type Identity struct {
-	WaID         string // phone, digits; may be empty for username users
-	UserID       string // BSUID
-	ParentUserID string
-	ProfileName  string
-}
-
 // InboundMessage is a customer's message to store.
 type InboundMessage struct {
 	OrgID        string
@@ -362,46 +354,4 @@ func (s *Store) batchGet(ctx context.Context, keys []key) (map[key]map[string]ty
 		return nil, apperr.New(apperr.Unavailable, "the data store is throttling, retry")
 	}
 	return out, nil
-}
-
-func newContactItem(c Contact) contactItem {
-	// Empty collections are stored absent (and read back empty).
-	if len(c.Tags) == 0 {
-		c.Tags = nil
-	}
-	if len(c.Attributes) == 0 {
-		c.Attributes = nil
-	}
-	return contactItem{
-		key: key{orgPK(c.OrgID), contactSK(c.ID)}, Type: typeContact, ID: c.ID, OrgID: c.OrgID,
-		WhatsAppID: c.WhatsAppID, UserID: c.UserID, ParentUserID: c.ParentUserID, Name: c.Name,
-		ProfileName: c.ProfileName, Email: c.Email, Tags: c.Tags, Attributes: c.Attributes,
-		CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
-	}
-}
-
-func newConvItem(c Conversation) convItem {
-	it := convItem{
-		key: key{orgPK(c.OrgID), convSK(c.ID)}, GSI1PK: contactConvsPK(c.OrgID, c.ContactID), GSI1SK: convSK(c.ID),
-		Type: typeConversation, ID: c.ID, OrgID: c.OrgID, ContactID: c.ContactID, Status: c.Status,
-		MessageCount: c.MessageCount, CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
-		OpenedBy: c.OpenedBy,
-	}
-	if c.LastInboundAt != nil {
-		it.LastInboundAt = timestamp(*c.LastInboundAt)
-	}
-	if c.LastMessageAt != nil {
-		it.LastMessageAt = timestamp(*c.LastMessageAt)
-	}
-	return it
-}
-
-func newMsgItem(m Message) msgItem {
-	return msgItem{
-		key: key{msgPK(m.OrgID, m.ID), msgSK()}, GSI1PK: convMsgsPK(m.OrgID, m.ConversationID), GSI1SK: msgGSISK(m.ID),
-		Type: typeMessage, ID: m.ID, OrgID: m.OrgID, ConversationID: m.ConversationID, ContactID: m.ContactID,
-		Direction: m.Direction, WAMID: m.WAMID, MsgType: m.Type, Content: string(m.Content), Raw: string(m.Raw),
-		Status: m.Status, StatusRank: StatusRank(m.Status), ContextWAMID: m.ContextWAMID,
-		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt), Recipient: m.To,
-	}
 }

@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/id"
 )
 
@@ -66,41 +63,4 @@ func (s *Store) RecordWebhookField(ctx context.Context, org, field string, value
 func (s *Store) RecordUnroutable(ctx context.Context, reason string, body []byte) (string, error) {
 	now := s.now()
 	return s.record(ctx, key{unroutedPK(now.UTC().Format("2006-01-02")), id.New("unr", now)}, typeUnrouted, "", reason, body, unroutedTTL)
-}
-
-// InsertMessage stores a message we created (an outbound one, say), with
-// its wamid lookup item when it has a wamid.
-func (s *Store) InsertMessage(ctx context.Context, m Message) error {
-	mi, err := marshal(newMsgItem(m))
-	if err != nil {
-		return err
-	}
-	items := []types.TransactWriteItem{s.put(mi, "attribute_not_exists(pk)")}
-	if m.WAMID != "" {
-		wi, err := marshal(wamidItem{
-			key: key{wamidPK(m.OrgID, m.WAMID), wamidSK()}, Type: typeWamid, MessageID: m.ID,
-			ConversationID: m.ConversationID, ContactID: m.ContactID, CreatedAt: timestamp(s.now()),
-		})
-		if err != nil {
-			return err
-		}
-		items = append(items, s.put(wi, "attribute_not_exists(pk)"))
-	}
-	return s.transact(ctx, "insert message", items, func([]bool) error {
-		return conditionErr(apperr.Conflict, "message already exists")
-	})
-}
-
-// MediaOwner answers the message that carried a media id in the
-// organisation; NotFound for media the organisation never received.
-func (s *Store) MediaOwner(ctx context.Context, org, mediaID string) (string, string, error) {
-	var it mediaItem
-	found, err := s.getItem(ctx, key{mediaPK(org, mediaID), mediaSK()}, &it)
-	if err != nil {
-		return "", "", err
-	}
-	if !found {
-		return "", "", apperr.New(apperr.NotFound, "media not found")
-	}
-	return it.MessageID, it.MimeType, nil
 }

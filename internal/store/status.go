@@ -190,6 +190,19 @@ func (s *Store) MarkStatusEventsSent(ctx context.Context, org, msgID, status str
 	return nil
 }
 
+type statusItem struct {
+	key
+	Type          string `dynamodbav:"type"`
+	Status        string `dynamodbav:"status"`
+	Timestamp     string `dynamodbav:"timestamp"`
+	ReceivedAt    string `dynamodbav:"received_at"`
+	Errors        string `dynamodbav:"errors,omitempty"`
+	Pricing       string `dynamodbav:"pricing,omitempty"`
+	Raw           string `dynamodbav:"raw,omitempty"`
+	EventsPending bool   `dynamodbav:"events_pending,omitempty"`
+	ExpiresAt     int64  `dynamodbav:"expires_at,omitempty"`
+}
+
 func (st statusItem) entry() StatusEntry {
 	e := StatusEntry{Status: st.Status, Timestamp: mustTime(st.Timestamp), ReceivedAt: mustTime(st.ReceivedAt)}
 	if st.Errors != "" {

@@ -2,6 +2,14 @@
 // the key design and every access pattern. Conditional-write failures come
 // back as apperr kinds (Conflict, NotFound), other failures as Unavailable, so
 // callers can answer 409/404 or ask the sender to retry.
+//
+// One file for each aggregate holds its model, its item mapping, its reads
+// and its writes: organization.go, apikey.go, whatsapp.go, contacts.go (and
+// identity.go for a contact's WhatsApp identities), conversations.go,
+// messages.go (and status.go for their status updates), webhooks.go,
+// deliveries.go, chatbots.go, shop.go. inbound.go and outbound.go are the
+// transactions that record a received message and accept one to send;
+// page.go is paging; records.go keeps inputs for inspection.
 package store
 
 import (
@@ -182,4 +190,22 @@ func putInput(table string, item map[string]types.AttributeValue, condition stri
 		in.ConditionExpression = aws.String(condition)
 	}
 	return in
+}
+
+func parseTime(s string) *time.Time {
+	if s == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+func mustTime(s string) time.Time {
+	if t := parseTime(s); t != nil {
+		return *t
+	}
+	return time.Time{}
 }
