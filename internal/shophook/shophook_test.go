@@ -705,9 +705,9 @@ func b64(b []byte) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// testLog discards the webhooks' log unless ECOMMERCE_TEST_LOG is set.
+// testLog discards the webhooks' log unless SHOPHOOK_TEST_LOG is set.
 func testLog() *slog.Logger {
-	if os.Getenv("ECOMMERCE_TEST_LOG") != "" {
+	if os.Getenv("SHOPHOOK_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
