@@ -3,6 +3,7 @@ package shopconfig
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -34,38 +35,23 @@ func Parse(platform string, body []byte) (Settings, string, error) {
 	if o == nil {
 		return Settings{}, "", c.Err()
 	}
-	st := Settings{Platform: platform, Config: Config{Triggers: map[string]Trigger{}}}
-	triggersField := "topics"
-	switch platform {
-	case Shopify:
-		o.Forbid("site_url", "is a WooCommerce setting; Shopify uses shop_domain")
-		o.Forbid("statuses", "is a WooCommerce setting; Shopify uses topics")
-		if s, ok := str(o, "shop_domain"); ok {
-			switch d, valid := ShopDomain(s); {
-			case strings.TrimSpace(s) == "":
-				c.Fail("shop_domain", "is required: the shop's myshopify.com domain, e.g. my-shop.myshopify.com")
-			case !valid:
-				c.Fail("shop_domain", "must be the shop's myshopify.com domain, e.g. my-shop.myshopify.com (Shopify sends it in X-Shopify-Shop-Domain)")
-			default:
-				st.Source, st.SourceKey = d, d
-			}
-		}
-	case WooCommerce:
-		triggersField = "statuses"
-		o.Forbid("shop_domain", "is a Shopify setting; WooCommerce uses site_url")
-		o.Forbid("topics", "is a Shopify setting; WooCommerce uses statuses")
-		if s, ok := str(o, "site_url"); ok {
-			switch d, k, valid := SiteURL(s); {
-			case strings.TrimSpace(s) == "":
-				c.Fail("site_url", "is required: the store's address, e.g. https://shop.example.com")
-			case !valid:
-				c.Fail("site_url", "must be an http or https URL of the store (scheme, host, optional path; at most 255 characters)")
-			default:
-				st.Source, st.SourceKey = d, k
-			}
-		}
-	default:
+	pi, ok := platformInputs[platform]
+	if !ok {
 		return Settings{}, "", apperr.New(apperr.NotFound, "unknown platform "+platform)
+	}
+	other := platformInputs[pi.other]
+	o.Forbid(other.source, fmt.Sprintf("is a %s setting; %s uses %s", other.name, pi.name, pi.source))
+	o.Forbid(other.triggers, fmt.Sprintf("is a %s setting; %s uses %s", other.name, pi.name, pi.triggers))
+	st := Settings{Platform: platform, Config: Config{Triggers: map[string]Trigger{}}}
+	if s, ok := str(o, pi.source); ok {
+		switch d, k, valid := pi.normalise(s); {
+		case strings.TrimSpace(s) == "":
+			c.Fail(pi.source, "%s", pi.required)
+		case !valid:
+			c.Fail(pi.source, "%s", pi.invalid)
+		default:
+			st.Source, st.SourceKey = d, k
+		}
 	}
 
 	secret, given := o.Str("webhook_secret", false)
@@ -77,7 +63,7 @@ func Parse(platform string, body []byte) (Settings, string, error) {
 	}
 
 	// Triggers: the given ones, then defaults for the keys left out.
-	if given := o.Child(triggersField, false); given != nil {
+	if given := o.Child(pi.triggers, false); given != nil {
 		keys := given.Keys()
 		sort.Strings(keys)
 		for _, raw := range keys {
@@ -132,13 +118,32 @@ func Parse(platform string, body []byte) (Settings, string, error) {
 	}
 	o.Done()
 	if !c.OK() {
-		name := "Shopify"
-		if platform == WooCommerce {
-			name = "WooCommerce"
-		}
-		return Settings{}, "", c.ErrWith("the " + name + " settings are invalid")
+		return Settings{}, "", c.ErrWith("the " + pi.name + " settings are invalid")
 	}
 	return st, secret, nil
+}
+
+// platformInput is what tells the platforms' bodies apart: the member
+// naming the shop and how it is read, and the member holding the triggers.
+type platformInput struct {
+	name, other       string // "Shopify"; the other platform
+	source, triggers  string // "shop_domain", "topics"
+	required, invalid string // the source's problems
+	normalise         func(string) (display, key string, ok bool)
+}
+
+var platformInputs = map[string]platformInput{
+	Shopify: {name: "Shopify", other: WooCommerce, source: "shop_domain", triggers: "topics",
+		required: "is required: the shop's myshopify.com domain, e.g. my-shop.myshopify.com",
+		invalid:  "must be the shop's myshopify.com domain, e.g. my-shop.myshopify.com (Shopify sends it in X-Shopify-Shop-Domain)",
+		normalise: func(s string) (string, string, bool) {
+			d, ok := ShopDomain(s)
+			return d, d, ok
+		}},
+	WooCommerce: {name: "WooCommerce", other: Shopify, source: "site_url", triggers: "statuses",
+		required:  "is required: the store's address, e.g. https://shop.example.com",
+		invalid:   "must be an http or https URL of the store (scheme, host, optional path; at most 255 characters)",
+		normalise: SiteURL},
 }
 
 // object reads the body as one JSON value with the 400s every other
