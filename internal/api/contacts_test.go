@@ -135,6 +135,39 @@ func TestContactListPatchDelete(t *testing.T) {
 	if _, body := f.call("GET", "/v1/contacts?whatsapp_id=%2B5511900000203", ka, ""); count(body) != 1 || !strings.Contains(body, ids[2]) {
 		t.Fatalf("number filter: %s", body)
 	}
+	f.call("PATCH", "/v1/contacts/"+ids[1], ka, `{"email":"Ana.Souza@example.com"}`)
+	for _, c := range []struct {
+		name, query string
+		code        int
+		want        []string
+	}{
+		{"email", "email=ana.souza%40example.com", 200, []string{ids[1]}},
+		{"email, exact case", "email=Ana.Souza%40example.com", 200, []string{ids[1]}},
+		{"email and tag", "email=ana.souza%40example.com&tag=vip", 200, []string{ids[1]}},
+		{"email, other tag", "email=ana.souza%40example.com&tag=customer", 200, nil},
+		{"email and number", "email=ana.souza%40example.com&whatsapp_id=%2B5511900000202", 200, []string{ids[1]}},
+		{"email, other number", "email=ana.souza%40example.com&whatsapp_id=%2B5511900000203", 200, nil},
+		{"unknown email", "email=nobody%40example.com", 200, nil},
+		{"empty email", "email=", 200, ids},
+		{"invalid email", "email=not-an-email", 422, nil},
+	} {
+		code, body := f.call("GET", "/v1/contacts?limit=100&"+c.query, ka, "")
+		if code != c.code || code == 200 && count(body) != len(c.want) {
+			t.Errorf("%s: %d %s", c.name, code, body)
+			continue
+		}
+		if code == 422 && !strings.Contains(body, `"field":"email"`) {
+			t.Errorf("%s: %s", c.name, body)
+		}
+		for _, id := range c.want {
+			if !strings.Contains(body, id) {
+				t.Errorf("%s: %s lacks %s", c.name, body, id)
+			}
+		}
+	}
+	if _, body := f.call("GET", "/v1/contacts?email=ana.souza%40example.com", kb, ""); count(body) != 0 {
+		t.Fatalf("other org finds by email: %s", body)
+	}
 	if _, body := f.call("GET", "/v1/contacts", kb, ""); count(body) != 0 {
 		t.Fatalf("other org lists: %s", body)
 	}
