@@ -22,13 +22,19 @@ export SAM_CLI_TELEMETRY := 0
 
 VENV := .local/venv
 PY   := $(VENV)/bin
+# The Python SDK's checks (infra/sdk/python): pytest, mypy, build, twine,
+# pinned in its requirements-dev.txt.
+SDK_DIR  := infra/sdk/python
+SDK_VENV := .local/sdk-venv
+SDK_REQS := $(SDK_DIR)/requirements-dev.txt
+SDK_PY   := $(SDK_VENV)/bin
 RIE  := $(GOPATH)/bin/aws-lambda-rie
 
 # The one set of flags for every Lambda artifact (sam build uses them too).
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 
-.PHONY: all build tools venv rie run test vet unit lint-template sam-build e2e zapier bench bench-cold clean fmt
+.PHONY: all build check tools venv rie run test vet unit lint-template sam-build e2e zapier sdk sdk-venv postman postman-deps zapier-deps bench bench-cold clean fmt
 
 all: build
 
@@ -54,10 +60,24 @@ build-ShopifyWebhookFunction:
 build-WooCommerceWebhookFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/woocommerce-webhook
 
+## check: the tools `make run` and `make test` need, with a clear message for the first one missing
+GO_MIN     := 1.26
+PYTHON_MIN := 3.11
+NODE_MIN   := 20
+check:
+	@command -v $(GO) >/dev/null || { echo "make: Go $(GO_MIN) or newer is needed (https://go.dev/dl/); 'go' is not on PATH" >&2; exit 1; }
+	@v=$$($(GO) env GOVERSION | sed 's/^go//'); printf '%s\n%s\n' "$(GO_MIN)" "$$v" | sort -V -C || { echo "make: Go $(GO_MIN) or newer is needed, found $$v" >&2; exit 1; }
+	@command -v python3 >/dev/null || { echo "make: Python $(PYTHON_MIN) or newer is needed; 'python3' is not on PATH" >&2; exit 1; }
+	@python3 -c 'import sys; sys.exit(sys.version_info < tuple(map(int, "$(PYTHON_MIN)".split("."))))' || { echo "make: Python $(PYTHON_MIN) or newer is needed, found $$(python3 -V)" >&2; exit 1; }
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "make: Python's venv and ensurepip modules are needed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
+	@command -v node >/dev/null || { echo "make: Node.js $(NODE_MIN) or newer is needed (the Zapier app, newman); 'node' is not on PATH" >&2; exit 1; }
+	@v=$$(node -p 'process.versions.node'); [ "$${v%%.*}" -ge $(NODE_MIN) ] || { echo "make: Node.js $(NODE_MIN) or newer is needed, found $$v" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "make: npm is needed (it comes with Node.js); 'npm' is not on PATH" >&2; exit 1; }
+
 ## tools: the pinned Python tools in .local/venv and the Lambda Runtime Interface Emulator
 tools: venv rie
 
-venv: $(PY)/.installed-$(MOTO_VERSION)-$(SAM_CLI_VERSION)-$(SCHEMATHESIS_VERSION)
+venv: check $(PY)/.installed-$(MOTO_VERSION)-$(SAM_CLI_VERSION)-$(SCHEMATHESIS_VERSION)
 
 $(PY)/.installed-$(MOTO_VERSION)-$(SAM_CLI_VERSION)-$(SCHEMATHESIS_VERSION):
 	python3 -m venv $(VENV)
@@ -73,15 +93,44 @@ $(RIE):
 	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 ## run: the whole system on 127.0.0.1 (PORT, default 3000); Ctrl-C stops it
-run: tools
+run: check tools
 	$(GO) run ./infra/local
 
-## test: vet, unit tests, template checks, sam build, the Zapier app's tests, end-to-end suite
-test: vet unit lint-template sam-build zapier e2e
+## test: vet, unit tests, template checks, sam build, the Zapier app's and SDK's tests, the Postman collection's check, end-to-end suite
+test: check vet unit lint-template sam-build zapier sdk postman e2e
 
 ## zapier: the Zapier Platform app (infra/zapier): pinned npm dependencies, its tests and schema check
-zapier:
-	cd infra/zapier && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run validate
+zapier: check zapier-deps
+	cd infra/zapier && npm test && npm run validate
+
+## sdk: the Python SDK's unit tests, mypy --strict, python -m build and twine check
+sdk: sdk-venv
+	cd $(SDK_DIR) && ../../../$(SDK_PY)/python -m pytest -q -p no:cacheprovider
+	cd $(SDK_DIR) && ../../../$(SDK_PY)/mypy --cache-dir /dev/null
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+		cp -r $(SDK_DIR)/pyproject.toml $(SDK_DIR)/README.md $(SDK_DIR)/pytake "$$d"/ && \
+		$(SDK_PY)/python -m build --no-isolation --outdir "$$d/dist" "$$d" >/dev/null && \
+		$(SDK_PY)/twine check --strict "$$d"/dist/*
+
+sdk-venv: check $(SDK_VENV)/.installed-$(shell cat $(SDK_REQS) 2>/dev/null | cksum | cut -d' ' -f1)
+
+$(SDK_VENV)/.installed-%:
+	python3 -m venv $(SDK_VENV)
+	$(SDK_PY)/pip install --quiet --disable-pip-version-check -r $(SDK_REQS)
+	rm -f $(SDK_VENV)/.installed-*
+	touch $@
+
+## postman: the collection's pinned tools (newman) and its check against the OpenAPI document
+postman: check postman-deps
+	cd infra/postman && npm test
+
+postman-deps: infra/postman/node_modules/.package-lock.json
+zapier-deps: infra/zapier/node_modules/.package-lock.json
+
+# npm ci only when the lockfile changed (npm writes node_modules/.package-lock.json).
+infra/%/node_modules/.package-lock.json: infra/%/package-lock.json
+	cd infra/$* && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 vet:
 	@test -z "$$(gofmt -l functions internal infra)" || { gofmt -l functions internal infra; echo "gofmt needed"; exit 1; }
@@ -103,7 +152,7 @@ sam-build: venv
 		test -x .aws-sam/build/$$id/bootstrap || { echo "sam build made no bootstrap for $$id"; exit 1; }; \
 	done
 
-e2e: tools
+e2e: tools postman-deps zapier-deps
 	$(GO) test -count=1 -tags e2e -timeout 40m ./infra/e2e/...
 
 bench:
