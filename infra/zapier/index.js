@@ -11,6 +11,8 @@ const sendMessage = require('./creates/send_message');
 const createContact = require('./creates/create_contact');
 const addTag = require('./creates/add_tag');
 
+const findContact = require('./searches/find_contact');
+
 /** The PyTake Zapier app definition. */
 module.exports = {
   version: require('./package.json').version,
@@ -25,11 +27,25 @@ module.exports = {
     [newContact.key]: newContact,
     [conversationResolved.key]: conversationResolved,
   },
-  searches: {},
+  searches: {
+    [findContact.key]: findContact,
+  },
   creates: {
     [sendMessage.key]: sendMessage,
     [createContact.key]: createContact,
     [addTag.key]: addTag,
+  },
+  // Zapier's "Find or create": Find Contact, then Create Contact when none.
+  searchOrCreates: {
+    [findContact.key]: {
+      key: findContact.key,
+      display: {
+        label: 'Find or Create Contact',
+        description: 'Finds a contact by WhatsApp number or email, or creates it.',
+      },
+      search: findContact.key,
+      create: createContact.key,
+    },
   },
   resources: {},
 };

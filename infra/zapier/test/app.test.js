@@ -12,13 +12,14 @@ describe('app definition', () => {
     expect(pkg.dependencies['zapier-platform-core']).toBe(zapier.version);
   });
 
-  it('has the documented triggers and actions', () => {
+  it('has the documented triggers, actions and search', () => {
     expect(Object.keys(App.triggers).sort()).toEqual([
       'conversation_resolved',
       'new_contact',
       'new_message',
     ]);
     expect(Object.keys(App.creates).sort()).toEqual(['add_tag', 'create_contact', 'send_message']);
+    expect(Object.keys(App.searches)).toEqual(['find_contact']);
   });
 
   it('passes zapier-platform-schema validation', async () => {
