@@ -109,7 +109,7 @@ sdk: sdk-venv
 	cd $(SDK_DIR) && ../../../$(SDK_PY)/mypy --cache-dir /dev/null
 	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
 		cp -r $(SDK_DIR)/pyproject.toml $(SDK_DIR)/README.md $(SDK_DIR)/pytake "$$d"/ && \
-		$(SDK_PY)/python -m build --no-isolation --outdir "$$d/dist" "$$d" >/dev/null && \
+		$(SDK_PY)/python -m build --quiet --no-isolation --outdir "$$d/dist" "$$d" && \
 		$(SDK_PY)/twine check --strict "$$d"/dist/*
 
 sdk-venv: check $(SDK_VENV)/.installed-$(shell cat $(SDK_REQS) 2>/dev/null | cksum | cut -d' ' -f1)
