@@ -15,14 +15,14 @@ import (
 
 	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/infra/local/stack"
-	"github.com/pytake/pytake/internal/provision"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/tenant"
 )
 
 // connectedOrg is a fresh organisation with its own number on the WhatsApp
 // simulator (n tells the tests' numbers apart), as `make run`'s demo
 // organisation is, and the environment `.local/demo.env` would give it.
-func connectedOrg(t *testing.T, name string, n int) (provision.Result, graphsim.Account, []string) {
+func connectedOrg(t *testing.T, name string, n int) (tenant.Result, graphsim.Account, []string) {
 	t.Helper()
 	org := newOrg(t, name)
 	acct := graphsim.Account{
