@@ -82,6 +82,16 @@ def path(template: str, **params: str) -> str:
     return out
 
 
+def strings(name: str, value: Any) -> Any:
+    """A list-of-strings argument as a JSON array. A lone str is refused: it is
+    a Sequence[str] too, and list("vip") would be the tags "v", "i", "p"."""
+    if isinstance(value, str):
+        raise TypeError(f"{name} must be a list of strings, not a string: {name}=[{value!r}]")
+    if value is None or isinstance(value, NotGiven):
+        return value
+    return list(value)
+
+
 def new_idempotency_key() -> str:
     return "pytake-python-" + uuid.uuid4().hex
 

@@ -68,7 +68,8 @@ class ErrorDetail:
 
 
 class APIStatusError(PyTakeError):
-    """The API answered with an error status (4xx or 5xx)."""
+    """The API answered with an error status (4xx or 5xx), or a redirect
+    (3xx: the API never redirects; see ``base_url``)."""
 
     status_code: int
     code: str
@@ -218,6 +219,15 @@ def from_response(response: httpx.Response) -> APIStatusError:
     status = response.status_code
     if not code:
         code = {429: "rate_limited", 413: "payload_too_large"}.get(status, "internal_error" if status >= 500 else "http_error")
+    if 300 <= status < 400:
+        # The API never redirects: an http:// URL in front of https, or a
+        # base_url without /v1. The SDK does not follow (it would resend the
+        # key and the body elsewhere).
+        code = code if code != "http_error" else "redirect"
+        message = (
+            f"the API answered a redirect to {response.headers.get('location', '?')!s}: "
+            "check base_url (https, ending in /v1)"
+        )
     if not message:
         message = response.reason_phrase or f"HTTP {status}"
     cls = _BY_STATUS.get(status) or (InternalServerError if status >= 500 else APIStatusError)

@@ -105,6 +105,11 @@ def _header(headers: Mapping[str, Any], name: str) -> Optional[str]:
 def _bytes(payload: Union[bytes, bytearray, memoryview, str]) -> bytes:
     if isinstance(payload, str):
         return payload.encode("utf-8")
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"payload must be the raw request body (bytes or str), not {type(payload).__name__}: "
+            "the signature covers the bytes sent, which a parsed and re-serialised body does not keep"
+        )
     return bytes(payload)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, List
+from typing import Any, Callable, List
 
 import httpx
 import pytest
@@ -241,3 +241,32 @@ def test_path_values_are_encoded(client: pytake.PyTake, rec: Recorder) -> None:
     assert rec.requests[0].url.raw_path == b"/v1/contacts/ct_1/tags/vip%2Fgold%20%3F"
     with pytest.raises(ValueError):
         client.contacts.retrieve("")
+
+
+def test_a_redirect_is_an_error_not_the_answer(client: pytake.PyTake, rec: Recorder) -> None:
+    # An http:// base_url in front of an https-only API, or one without /v1:
+    # the 3xx is not the operation's answer (DELETE's 204 reads no body, so
+    # the redirect would pass for "deleted").
+    rec.queue.append(httpx.Response(301, headers={"Location": "https://api.pytake.com/v1/contacts/ct_1"}))
+    with pytest.raises(pytake.APIStatusError, match="redirect.*https://api.pytake.com/v1/contacts/ct_1.*base_url") as e:
+        client.contacts.delete("ct_1")
+    assert e.value.status_code == 301 and len(rec.requests) == 1
+
+
+def test_a_string_is_not_a_list(client: pytake.PyTake, rec: Recorder) -> None:
+    # list("vip") is ["v", "i", "p"]: the SDK must not add three tags.
+    calls: List[Callable[[], Any]] = [
+        lambda: client.contacts.add_tags("ct_1", "vip"),
+        lambda: client.contacts.create(whatsapp_id="+5511999999999", tags="vip"),
+        lambda: client.contacts.update("ct_1", tags="vip"),
+        lambda: client.webhooks.create(url="https://example.com/h", events="message.received"),
+        lambda: client.webhooks.update("wh_1", events="message.received"),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match="list of strings"):
+            call()
+    assert rec.requests == []
+    rec.queue += [httpx.Response(200, json=CONTACT), httpx.Response(201, json=CONTACT)]
+    client.contacts.add_tags("ct_1", ("vip", "gold"))
+    client.contacts.create(whatsapp_id="+5511999999999", tags=["vip"])
+    assert rec.json(0) == {"tags": ["vip", "gold"]} and rec.json(1)["tags"] == ["vip"]

@@ -161,3 +161,11 @@ def test_headers_objects_of_frameworks() -> None:
     webhooks.verify(BODY, httpx.Headers(HEADERS), SECRET, now=NOW)
     webhooks.verify(BODY, {k.lower(): v for k, v in HEADERS.items()}, SECRET, now=NOW)
     webhooks.verify(BODY, {k.upper(): v for k, v in HEADERS.items()}, SECRET, now=NOW)
+
+
+def test_a_parsed_body_is_refused_clearly() -> None:
+    # request.json instead of the raw bytes: the signature covers the bytes sent.
+    import json
+
+    with pytest.raises(TypeError, match="raw request body"):
+        webhooks.construct_event(json.loads(BODY), HEADERS, SECRET, now=NOW)

@@ -132,7 +132,7 @@ class AsyncPyTake:
                 if isinstance(e, httpx.TimeoutException):
                     raise APITimeoutError(f"{op.method} {op.path} timed out: {e}", request=request) from e
                 raise APIConnectionError(f"{op.method} {op.path} failed: {e}", request=request) from e
-            if response.status_code >= 400:
+            if response.status_code >= 300:
                 if should_retry_status(op, response.status_code, attempt, cfg.max_retries):
                     await self._sleep(backoff(attempt, retry_after_seconds(response)))
                     attempt += 1

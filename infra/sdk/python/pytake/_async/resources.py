@@ -23,6 +23,7 @@ from .._core import (
     parse_model,
     parse_none,
     path,
+    strings,
 )
 
 if TYPE_CHECKING:
@@ -269,7 +270,7 @@ class AsyncContacts(_Resource):
                 "POST",
                 "/contacts",
                 parse_model(t.Contact.from_dict),
-                json=body(whatsapp_id=whatsapp_id, name=name, email=email, tags=tags, attributes=attributes),
+                json=body(whatsapp_id=whatsapp_id, name=name, email=email, tags=strings("tags", tags), attributes=attributes),
             )
         )
 
@@ -319,7 +320,7 @@ class AsyncContacts(_Resource):
                 "PATCH",
                 path("/contacts/{id}", id=contact_id),
                 parse_model(t.Contact.from_dict),
-                json=body(name=name, email=email, tags=tags, attributes=attributes),
+                json=body(name=name, email=email, tags=strings("tags", tags), attributes=attributes),
             )
         )
 
@@ -337,7 +338,7 @@ class AsyncContacts(_Resource):
                 "POST",
                 path("/contacts/{id}/tags", id=contact_id),
                 parse_model(t.Contact.from_dict),
-                json={"tags": list(tags)},
+                json={"tags": strings("tags", tags)},
             )
         )
 
@@ -476,7 +477,7 @@ class AsyncWebhooks(_Resource):
                 "POST",
                 "/webhooks",
                 parse_model(t.NewWebhook.from_dict),
-                json=body(name=name, url=url, events=list(events), secret=secret, active=active),
+                json=body(name=name, url=url, events=strings("events", events), secret=secret, active=active),
             )
         )
 
@@ -507,12 +508,7 @@ class AsyncWebhooks(_Resource):
                 "PATCH",
                 path("/webhooks/{id}", id=webhook_id),
                 parse_model(t.Webhook.from_dict),
-                json=body(
-                    name=name,
-                    url=url,
-                    events=list(events) if isinstance(events, (list, tuple)) else events,
-                    active=active,
-                ),
+                json=body(name=name, url=url, events=strings("events", events), active=active),
             )
         )
 

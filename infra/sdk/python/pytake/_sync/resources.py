@@ -21,6 +21,7 @@ from .._core import (
     parse_model,
     parse_none,
     path,
+    strings,
 )
 
 if TYPE_CHECKING:
@@ -267,7 +268,7 @@ class Contacts(_Resource):
                 "POST",
                 "/contacts",
                 parse_model(t.Contact.from_dict),
-                json=body(whatsapp_id=whatsapp_id, name=name, email=email, tags=tags, attributes=attributes),
+                json=body(whatsapp_id=whatsapp_id, name=name, email=email, tags=strings("tags", tags), attributes=attributes),
             )
         )
 
@@ -317,7 +318,7 @@ class Contacts(_Resource):
                 "PATCH",
                 path("/contacts/{id}", id=contact_id),
                 parse_model(t.Contact.from_dict),
-                json=body(name=name, email=email, tags=tags, attributes=attributes),
+                json=body(name=name, email=email, tags=strings("tags", tags), attributes=attributes),
             )
         )
 
@@ -335,7 +336,7 @@ class Contacts(_Resource):
                 "POST",
                 path("/contacts/{id}/tags", id=contact_id),
                 parse_model(t.Contact.from_dict),
-                json={"tags": list(tags)},
+                json={"tags": strings("tags", tags)},
             )
         )
 
@@ -474,7 +475,7 @@ class Webhooks(_Resource):
                 "POST",
                 "/webhooks",
                 parse_model(t.NewWebhook.from_dict),
-                json=body(name=name, url=url, events=list(events), secret=secret, active=active),
+                json=body(name=name, url=url, events=strings("events", events), secret=secret, active=active),
             )
         )
 
@@ -505,12 +506,7 @@ class Webhooks(_Resource):
                 "PATCH",
                 path("/webhooks/{id}", id=webhook_id),
                 parse_model(t.Webhook.from_dict),
-                json=body(
-                    name=name,
-                    url=url,
-                    events=list(events) if isinstance(events, (list, tuple)) else events,
-                    active=active,
-                ),
+                json=body(name=name, url=url, events=strings("events", events), active=active),
             )
         )
 
