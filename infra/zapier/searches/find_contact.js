@@ -8,7 +8,8 @@ const MAX_EMAIL_PAGES = 20;
 
 /**
  * GET /contacts?whatsapp_id= (an exact lookup) or ?email= (filtered within
- * each page: follows next_cursor until a match). Both given: the contact
+ * each page: follows next_cursor until a match, MAX_EMAIL_PAGES pages at
+ * most, then an error rather than a guessed "none"). Both given: the contact
  * with that number, if its email matches too. Zapier takes the first
  * result; none found makes "find or create" run Create Contact.
  */
@@ -33,10 +34,18 @@ const perform = async (z, bundle) => {
       throw new z.errors.Error('PyTake returned no contact list.', 'InvalidResponse');
     }
     found.push(...data);
-    if (found.length || !next) break;
+    if (found.length || !next) return found;
     cursor = next;
   }
-  return found;
+  if (whatsappId) return found;
+  // More pages than we read: "not found" would be a guess, and
+  // find-or-create would create a second contact with this email.
+  throw new z.errors.Error(
+    `Searched the first ${(MAX_EMAIL_PAGES * 100).toLocaleString('en-US')} contacts without finding this email and ` +
+      'without reaching the last: search by WhatsApp number instead (an exact lookup).',
+    'SearchIncomplete',
+    400,
+  );
 };
 
 module.exports = {

@@ -1,5 +1,6 @@
 'use strict';
 
+const nock = require('nock');
 const { App, appTester, bundle, api } = require('./helpers');
 
 const contact = {
@@ -41,11 +42,21 @@ describe('find_contact', () => {
     expect(result).toEqual([]);
   });
 
-  it('gives up on email after 20 pages', async () => {
+  it('gives up on email after 20 pages with an error, not "not found" (find-or-create would create a duplicate)', async () => {
     for (let i = 0; i < 20; i++) {
       const q = { limit: 100, email: 'x@example.com' };
       if (i) q.cursor = `c${i}`;
       api().get('/v1/contacts').query(q).reply(200, { data: [], next_cursor: `c${i + 1}` });
+    }
+    await expect(appTester(op.perform, bundle({ inputData: { email: 'x@example.com' } }))).rejects.toThrow(/first 2,000 contacts.*WhatsApp number/);
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('says "not found" when the 20th page is the last', async () => {
+    for (let i = 0; i < 20; i++) {
+      const q = { limit: 100, email: 'x@example.com' };
+      if (i) q.cursor = `c${i}`;
+      api().get('/v1/contacts').query(q).reply(200, { data: [], next_cursor: i === 19 ? '' : `c${i + 1}` });
     }
     const result = await appTester(op.perform, bundle({ inputData: { email: 'x@example.com' } }));
     expect(result).toEqual([]);
