@@ -122,7 +122,10 @@ except pytake.NotFoundError as e:
 
 # ---- messages and conversations ----
 customer = os.environ["SDK_CUSTOMER"]
-sent = client.messages.send(to=customer, text="Olá! Seu pedido foi enviado.", idempotency_key=f"sdk-e2e-{time.time()}")
+idem = f"sdk-e2e-{time.time()}"
+sent = client.messages.send(to=customer, text="Olá! Seu pedido foi enviado.", idempotency_key=idem)
+# What the SDK's retries rely on: the same key again answers the same message.
+assert client.messages.send(to=customer, text="Olá! Seu pedido foi enviado.", idempotency_key=idem).id == sent.id
 msg = client.messages.retrieve(sent.id)
 assert msg.direction == "outbound" and msg.conversation_id == sent.conversation_id
 try:
