@@ -34,7 +34,16 @@ RIE  := $(GOPATH)/bin/aws-lambda-rie
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 
-.PHONY: all build check tools venv rie run test vet unit lint-template sam-build e2e zapier sdk sdk-venv postman postman-deps zapier-deps bench bench-cold clean fmt
+# Redocly CLI, for the API reference page, is pinned in infra/docs/package.json
+# and package-lock.json. Chromium comes from Debian's packages (make chromium).
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+
+# make deploy ENV=dev|prod: a [ENV] section of samconfig.toml.
+ENV ?=
+
+.PHONY: all build check tools venv rie run test vet unit lint-template sam-build e2e zapier sdk sdk-venv postman postman-deps zapier-deps bench bench-cold clean fmt \
+	docs chromium deploy deploy-check
 
 all: build
 
@@ -92,12 +101,40 @@ rie: $(RIE)
 $(RIE):
 	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-## run: the whole system on 127.0.0.1 (PORT, default 3000); Ctrl-C stops it
-run: check tools
+## run: the whole system on 127.0.0.1 (PORT, default 3000), the API reference at /docs; Ctrl-C stops it
+run: check tools docs
 	$(GO) run ./infra/local
 
-## test: vet, unit tests, template checks, sam build, the Zapier app's and SDK's tests, the Postman collection's check, end-to-end suite
-test: check vet unit lint-template sam-build zapier sdk postman e2e
+## docs: the API reference page, infra/docs/dist/reference.html (one self-contained file), from
+## internal/api/openapi.json with the pinned Redocly CLI
+docs: infra/docs/dist/reference.html
+
+infra/docs/node_modules/.installed: infra/docs/package.json infra/docs/package-lock.json
+	cd infra/docs && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+infra/docs/dist/reference.html: internal/api/openapi.json infra/docs/node_modules/.installed
+	cd infra/docs && npm run --silent build
+
+## chromium: Debian's Chromium and ChromeDriver for the browser tests (infra/browser), when missing
+chromium:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing chromium and chromium-driver (apt-get)"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	fi
+
+## deploy: build and deploy to AWS with the pinned SAM CLI: make deploy ENV=dev (or prod)
+deploy: venv
+	@case "$(ENV)" in dev|prod) ;; *) echo "usage: make deploy ENV=dev|prod (samconfig.toml's environments)"; exit 2;; esac
+	$(PY)/sam build --region us-east-1 --build-dir .aws-sam/build
+	$(PY)/sam deploy --config-env $(ENV)
+
+## deploy-check: `sam deploy --config-env dev` of the built template against moto (no AWS account needed)
+deploy-check: sam-build
+	$(PY)/python infra/deploy/deploy_check.py --sam $(PY)/sam --moto $(PY)/moto_server
+
+## test: vet, unit tests, template checks, sam build, deploy check, the Zapier app's and SDK's tests, the Postman collection's check, end-to-end suite
+test: check chromium vet unit lint-template sam-build deploy-check zapier sdk postman e2e
 
 ## zapier: the Zapier Platform app (infra/zapier): pinned npm dependencies, its tests and schema check
 zapier: check zapier-deps
@@ -152,7 +189,7 @@ sam-build: venv
 		test -x .aws-sam/build/$$id/bootstrap || { echo "sam build made no bootstrap for $$id"; exit 1; }; \
 	done
 
-e2e: tools postman-deps zapier-deps
+e2e: tools docs chromium postman-deps zapier-deps
 	$(GO) test -count=1 -tags e2e -timeout 40m ./infra/e2e/...
 
 bench:
@@ -163,7 +200,7 @@ bench-cold: tools
 	$(GO) test -tags e2e -run '^$$' -bench ColdStart -count 6 -timeout 30m ./infra/e2e/
 
 clean:
-	rm -rf bin .aws-sam
+	rm -rf bin .aws-sam infra/docs/dist
 
 fmt:
 	gofmt -w functions internal infra

@@ -1,7 +1,8 @@
 // Command local runs the whole PyTake system on this machine, in the
 // foreground, from template.yaml: moto for DynamoDB, SQS and Secrets
 // Manager, every function under the Lambda Runtime Interface Emulator, the
-// HTTP API on 127.0.0.1:3000 (PORT overrides) and the SQS event sources.
+// HTTP API on 127.0.0.1:3000 (PORT overrides) and the SQS event sources,
+// with the API reference page (make docs) at /docs.
 // It seeds a demo organisation and writes .local/demo.env. Ctrl-C stops
 // everything it started. `make run` installs the tools and runs it.
 package main
@@ -47,6 +48,7 @@ func run() error {
 		RIE:      rie,
 		Moto:     envOr("MOTO_SERVER", filepath.Join(state, "venv", "bin", "moto_server")),
 		GraphURL: os.Getenv("WHATSAPP_GRAPH_URL"),
+		Docs:     filepath.Join(root, "infra", "docs", "dist", "reference.html"),
 		Log:      log,
 	})
 	if err != nil {
@@ -74,6 +76,7 @@ PyTake is running at %[1]s (Ctrl-C stops it)
   Graph API:    %[6]s
   demo org:     %[3]s
   settings:     %[4]s
+  reference:    %[1]s/docs
 
   curl %[1]s/v1/health
   curl -H "Authorization: Bearer %[5]s" %[1]s/v1/organization

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +32,27 @@ type Gateway struct {
 	invoker Invoker
 	log     *slog.Logger
 	now     func() time.Time
+	files   map[string]string // URL path -> file, served before the routes
+}
+
+// ServeFile serves file at urlPath (GET and HEAD), ahead of the API's
+// routes: the local stack's extra pages, such as the API reference at
+// /docs, which is deployed as a static file rather than behind API
+// Gateway. A missing file answers 404 saying how to build it (hint).
+func (g *Gateway) ServeFile(urlPath, file string) {
+	if g.files == nil {
+		g.files = map[string]string{}
+	}
+	g.files[urlPath] = file
+}
+
+func (g *Gateway) serveFile(w http.ResponseWriter, r *http.Request, file string) {
+	if _, err := os.Stat(file); err != nil {
+		http.Error(w, "not built: "+file+" is missing (make docs builds it)", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeFile(w, r, file)
 }
 
 // NewGateway routes to invoker. Routes are matched as API Gateway does:
@@ -104,6 +126,10 @@ func matchPath(pattern, path string) (map[string]string, bool) {
 }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if file, ok := g.files[r.URL.Path]; ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		g.serveFile(w, r, file)
+		return
+	}
 	start := g.now()
 	reqID := requestID()
 	route, params, ok := g.match(r.Method, r.URL.Path)

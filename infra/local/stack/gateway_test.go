@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -170,4 +171,49 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestGatewayFiles: /docs serves the built page ahead of the routes, only
+// for GET and HEAD, and says how to build it when it is missing.
+func TestGatewayFiles(t *testing.T) {
+	dir := t.TempDir()
+	page := dir + "/reference.html"
+	inv := &fakeInvoker{answer: Invocation{Payload: []byte(`{"from":"function"}`)}}
+	gw := NewGateway(append(testRoutes, Route{Function: "Api", Method: "ANY", Path: "/{proxy+}"}), inv,
+		slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	gw.ServeFile("/docs", page)
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	do := func(method, path string) (int, string, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	if code, _, body := do("GET", "/docs"); code != 404 || !strings.Contains(body, "make docs") {
+		t.Errorf("missing page: %d %s", code, body)
+	}
+	if err := os.WriteFile(page, []byte("<!doctype html><title>PyTake API</title>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		method, path string
+		code         int
+		ctype, body  string
+	}{
+		{"GET", "/docs", 200, "text/html; charset=utf-8", "<!doctype html><title>PyTake API</title>"},
+		{"HEAD", "/docs", 200, "text/html; charset=utf-8", ""},
+		{"POST", "/docs", 200, "application/json", `{"from":"function"}`}, // not a page method: the routes
+		{"GET", "/docs/other", 200, "application/json", `{"from":"function"}`},
+	}
+	for _, tc := range tests {
+		code, ctype, body := do(tc.method, tc.path)
+		if code != tc.code || ctype != tc.ctype || body != tc.body {
+			t.Errorf("%s %s: %d %q %q, want %d %q %q", tc.method, tc.path, code, ctype, body, tc.code, tc.ctype, tc.body)
+		}
+	}
 }

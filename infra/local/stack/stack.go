@@ -46,8 +46,11 @@ type Config struct {
 	// StatusDelay is the simulator's pause before each status webhook
 	// (0: its default; negative: none).
 	StatusDelay time.Duration
-	Log         *slog.Logger // the stack's own log
-	Output      io.Writer    // functions' and moto's output (default os.Stderr)
+	// Docs is the built API reference page (make docs), served at /docs;
+	// empty: no /docs.
+	Docs   string
+	Log    *slog.Logger // the stack's own log
+	Output io.Writer    // functions' and moto's output (default os.Stderr)
 }
 
 // Credentials every local client uses; moto accepts any.
@@ -161,6 +164,10 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		routes = append(routes, f.Routes...)
 	}
 	gw := NewGateway(routes, s.pool, cfg.Log, time.Now)
+	if cfg.Docs != "" {
+		gw.ServeFile("/docs", cfg.Docs)
+		gw.ServeFile("/docs/", cfg.Docs)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
