@@ -113,7 +113,7 @@ infra/docs/node_modules/.installed: infra/docs/package.json infra/docs/package-l
 	cd infra/docs && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-infra/docs/dist/reference.html: internal/api/openapi.json infra/docs/node_modules/.installed
+infra/docs/dist/reference.html: internal/api/openapi.json infra/docs/build.js infra/docs/node_modules/.installed
 	cd infra/docs && npm run --silent build
 
 ## chromium: Debian's Chromium and ChromeDriver for the browser tests (infra/browser), when missing
