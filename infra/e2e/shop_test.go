@@ -119,7 +119,7 @@ func TestShopifyOrderBecomesTemplate(t *testing.T) {
 	c := contactOf(t, phone)
 	attrs := c["attributes"].(map[string]any)
 	if c["name"] != "Carla Dias" || c["email"] != "carla.dias@example.com" || tagsOf(c) != "customer,purchased" ||
-		attrs["last_purchase"] != "2026-11-28" || attrs["total_spent"] != 259.9 {
+		attrs["last_purchase"] != "2026-11-28" || attrs["total_spent"] != 259.9 || attrs["total_spent_decimal"] != "259.90" {
 		t.Fatalf("contact: %v", c)
 	}
 	evs := drainEvents(t, "order.created", "5839403716911820999", 1)
@@ -180,7 +180,7 @@ func TestWooCommerceOrderCompletedBecomesText(t *testing.T) {
 	c := contactOf(t, phone)
 	attrs := c["attributes"].(map[string]any)
 	if c["name"] != "Ana Souza" || c["email"] != "ana.souza@example.com" || tagsOf(c) != "customer,purchased" ||
-		attrs["last_purchase"] != "2026-11-27" || attrs["total_spent"] != 89.9 {
+		attrs["last_purchase"] != "2026-11-27" || attrs["total_spent"] != 89.9 || attrs["total_spent_decimal"] != "89.90" {
 		t.Fatalf("contact: %v", c)
 	}
 	if evs := drainEvents(t, "order.updated", `"id":"2077"`, 1); len(evs) != 1 || !strings.Contains(string(evs[0].Data), `"previous_status":"processing"`) {

@@ -43,7 +43,7 @@ type OrderData struct {
 func orderSample(c store.Contact, prev, topic string) OrderData {
 	v := ViewContact(c)
 	v.Tags = []string{"customer", "purchased"}
-	v.Attributes = map[string]any{"last_purchase": "2026-11-30", "total_spent": 398}
+	v.Attributes = map[string]any{"last_purchase": "2026-11-30", "total_spent": 398, "total_spent_decimal": "398.00", "total_spent_currency": "BRL"}
 	msg := "msg_01JBZ5K7Q3XW8Y2N4M6P9R1T41"
 	if prev != "" {
 		return OrderData{Platform: "woocommerce", Topic: topic, Contact: &v, PhoneSource: "billing.phone", MessageID: &msg,

@@ -35,6 +35,10 @@ const (
 	AttrLastPurchase       = "last_purchase"
 	AttrTotalSpent         = "total_spent"
 	AttrTotalSpentCurrency = "total_spent_currency"
+	// AttrTotalSpentDecimal is total_spent as an exact decimal string
+	// ("427.35", as many decimals as the shop's totals have). total_spent
+	// stays a JSON number for the clients that read it so.
+	AttrTotalSpentDecimal = "total_spent_decimal"
 )
 
 // Contact limits (as the API's).
@@ -378,16 +382,62 @@ func addPurchase(c *store.Contact, o shop.Order, opts shopconfig.AttributeOption
 	if have, _ := c.Attributes[AttrTotalSpentCurrency].(string); have != "" && cur != "" && have != cur {
 		return "currency_mismatch"
 	}
-	total := new(big.Rat)
-	if prev, ok := ratOf(c.Attributes[AttrTotalSpent]); ok {
-		total.Set(prev)
-	}
+	total, scale := previousTotal(c.Attributes)
 	total.Add(total, amount)
+	scale = max(scale, writtenScale(o.Total), exactScale(total))
 	c.Attributes[AttrTotalSpent] = numberOf(total)
+	c.Attributes[AttrTotalSpentDecimal] = total.FloatString(scale)
 	if cur != "" {
 		c.Attributes[AttrTotalSpentCurrency] = cur
 	}
 	return o.Total
+}
+
+// previousTotal is the contact's total so far and the decimals it is
+// written with: total_spent_decimal when it is still the exact form of
+// total_spent, else total_spent (set through the API, or by a version
+// that kept no decimal string), else zero.
+func previousTotal(attrs map[string]any) (*big.Rat, int) {
+	num, numOK := ratOf(attrs[AttrTotalSpent])
+	if s, ok := attrs[AttrTotalSpentDecimal].(string); ok {
+		d, ok := decimal(s)
+		matches := numOK && ok && d.Cmp(num) == 0
+		alone := ok && attrs[AttrTotalSpent] == nil
+		if matches || alone {
+			return d, writtenScale(s)
+		}
+	}
+	if numOK {
+		return num, exactScale(num)
+	}
+	return new(big.Rat), 0
+}
+
+// writtenScale is the number of decimals s is written with ("150.00": 2;
+// "1e2" or "7": 0).
+func writtenScale(s string) int {
+	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, "eE") {
+		return 0
+	}
+	if _, frac, ok := strings.Cut(s, "."); ok {
+		return min(len(frac), 40)
+	}
+	return 0
+}
+
+// exactScale is the fewest decimals that write r exactly (sums of
+// decimals always terminate; 40 bounds the search).
+func exactScale(r *big.Rat) int {
+	x := new(big.Rat).Set(r)
+	ten := big.NewRat(10, 1)
+	for n := 0; n < 40; n++ {
+		if x.IsInt() {
+			return n
+		}
+		x.Mul(x, ten)
+	}
+	return 40
 }
 
 // purchaseDay is the order's date as written (the shop's local date),

@@ -696,7 +696,8 @@ func TestTotalSpentExact(t *testing.T) {
 	if o := f.order("shopify", "2999"); !o.Counted || o.CountedTotal != "currency_mismatch" {
 		t.Fatalf("EUR order: %+v", o)
 	}
-	if b, _ := json.Marshal(event.ViewContact(c)); !strings.Contains(string(b), `"total_spent":30.35`) {
+	if b, _ := json.Marshal(event.ViewContact(c)); !strings.Contains(string(b), `"total_spent":30.35`) ||
+		!strings.Contains(string(b), `"total_spent_decimal":"30.35"`) {
 		t.Fatalf("view: %s", b)
 	}
 }
