@@ -62,6 +62,7 @@ func run(m *testing.M) int {
 		Addr:     "127.0.0.1:0",
 		RIE:      filepath.Join(strings.TrimSpace(string(gopath)), "bin", "aws-lambda-rie"),
 		Moto:     filepath.Join(abs, ".local", "venv", "bin", "moto_server"),
+		Docs:     filepath.Join(abs, "infra", "docs", "dist", "reference.html"),
 		Log:      slog.New(slog.NewTextHandler(logs, nil)),
 		Output:   logs,
 	})

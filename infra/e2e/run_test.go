@@ -82,6 +82,9 @@ func TestRunCommand(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// The README's commands, as a reader pastes them.
+	t.Run("README", func(t *testing.T) { runDocCommands(t, state) })
+
 	// Ctrl-C stops it and everything it started.
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
