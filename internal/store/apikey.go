@@ -2,13 +2,10 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -116,36 +113,13 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (APIKey, error) {
 
 // APIKey reads one key of an organisation.
 func (s *Store) APIKey(ctx context.Context, orgID, keyID string) (APIKey, error) {
-	var it apiKeyItem
-	found, err := s.getItem(ctx, key{orgPK(orgID), apiKeySK(keyID)}, &it)
-	if err != nil {
-		return APIKey{}, err
-	}
-	if !found {
-		return APIKey{}, apperr.New(apperr.NotFound, "api key not found")
-	}
-	return it.model(), nil
+	return getModel[apiKeyItem](ctx, s, key{orgPK(orgID), apiKeySK(keyID)}, apperr.New(apperr.NotFound, "api key not found"))
 }
 
 // Keys lists one page of an organisation's keys, oldest first, revoked ones
 // included (with revoked_at).
 func (s *Store) Keys(ctx context.Context, orgID, cursor string, limit int) (Page[APIKey], error) {
-	part := orgPK(orgID)
-	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith(apiKeySKPrefix()))
-	out := Page[APIKey]{Items: []APIKey{}}
-	items, next, err := s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, true)
-	if err != nil {
-		return out, err
-	}
-	for _, item := range items {
-		var it apiKeyItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return out, fmt.Errorf("store: decode api key: %w", err)
-		}
-		out.Items = append(out.Items, it.model())
-	}
-	out.NextCursor = next
-	return out, nil
+	return queryModels[apiKeyItem](ctx, s, keyPrefix("", orgPK(orgID), apiKeySKPrefix(), cursor, limit, true), nil)
 }
 
 // RevokeKey revokes a key at once: both of its items are marked in one

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
@@ -126,35 +124,12 @@ func (s *Store) CreateChatbot(ctx context.Context, c Chatbot) (Chatbot, error) {
 
 // Chatbot reads one bot of an organisation.
 func (s *Store) Chatbot(ctx context.Context, org, botID string) (Chatbot, error) {
-	var it chatbotItem
-	found, err := s.getItem(ctx, key{orgPK(org), chatbotSK(botID)}, &it)
-	if err != nil {
-		return Chatbot{}, err
-	}
-	if !found {
-		return Chatbot{}, apperr.New(apperr.NotFound, "chatbot not found")
-	}
-	return it.model(), nil
+	return getModel[chatbotItem](ctx, s, key{orgPK(org), chatbotSK(botID)}, apperr.New(apperr.NotFound, "chatbot not found"))
 }
 
 // Chatbots lists one page of an organisation's bots, oldest first.
 func (s *Store) Chatbots(ctx context.Context, org, cursor string, limit int) (Page[Chatbot], error) {
-	part := orgPK(org)
-	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith(chatbotSKPrefix))
-	out := Page[Chatbot]{Items: []Chatbot{}}
-	items, next, err := s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, true)
-	if err != nil {
-		return out, err
-	}
-	for _, item := range items {
-		var it chatbotItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return out, fmt.Errorf("store: decode chatbot: %w", err)
-		}
-		out.Items = append(out.Items, it.model())
-	}
-	out.NextCursor = next
-	return out, nil
+	return queryModels[chatbotItem](ctx, s, keyPrefix("", orgPK(org), chatbotSKPrefix, cursor, limit, true), nil)
 }
 
 // SaveChatbot replaces a bot read at c.Version (Conflict if it changed in

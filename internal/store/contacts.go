@@ -3,12 +3,10 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
@@ -92,15 +90,7 @@ func newContactItem(c Contact) contactItem {
 
 // Contact reads one contact of an organisation.
 func (s *Store) Contact(ctx context.Context, org, contactID string) (Contact, error) {
-	var it contactItem
-	found, err := s.getItem(ctx, key{orgPK(org), contactSK(contactID)}, &it)
-	if err != nil {
-		return Contact{}, err
-	}
-	if !found {
-		return Contact{}, apperr.New(apperr.NotFound, "contact not found")
-	}
-	return it.model(), nil
+	return getModel[contactItem](ctx, s, key{orgPK(org), contactSK(contactID)}, apperr.New(apperr.NotFound, "contact not found"))
 }
 
 // CreateContact creates a contact from the API. Its WhatsApp number is
@@ -194,38 +184,18 @@ func (s *Store) Contacts(ctx context.Context, org, tag, waID, cursor string, lim
 		if err != nil {
 			return out, err
 		}
-		if tag == "" || hasTag(c, tag) {
+		if tagged(c.Tags, tag) {
 			out.Items = append(out.Items, c)
 		}
 		return out, nil
 	}
-	part := orgPK(org)
-	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith(contactSKPrefix))
-	items, next, err := s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, true)
-	if err != nil {
-		return out, err
-	}
-	for _, item := range items {
-		var it contactItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return out, fmt.Errorf("store: decode contact: %w", err)
-		}
-		c := it.model()
-		if tag == "" || hasTag(c, tag) {
-			out.Items = append(out.Items, c)
-		}
-	}
-	out.NextCursor = next
-	return out, nil
+	return queryModels(ctx, s, keyPrefix("", orgPK(org), contactSKPrefix, cursor, limit, true),
+		func(it contactItem) bool { return tagged(it.Tags, tag) })
 }
 
-func hasTag(c Contact, tag string) bool {
-	for _, t := range c.Tags {
-		if t == tag {
-			return true
-		}
-	}
-	return false
+// tagged says whether tags hold tag ("" matches any).
+func tagged(tags []string, tag string) bool {
+	return tag == "" || slices.Contains(tags, tag)
 }
 
 // DeleteContact removes a contact with its identity items and open

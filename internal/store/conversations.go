@@ -2,16 +2,14 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/id"
 )
 
 // Conversation statuses.
@@ -104,15 +102,7 @@ func newConvItem(c Conversation) convItem {
 
 // Conversation reads one conversation of an organisation.
 func (s *Store) Conversation(ctx context.Context, org, convID string) (Conversation, error) {
-	var it convItem
-	found, err := s.getItem(ctx, key{orgPK(org), convSK(convID)}, &it)
-	if err != nil {
-		return Conversation{}, err
-	}
-	if !found {
-		return Conversation{}, apperr.New(apperr.NotFound, "conversation not found")
-	}
-	return it.model(), nil
+	return getModel[convItem](ctx, s, key{orgPK(org), convSK(convID)}, apperr.New(apperr.NotFound, "conversation not found"))
 }
 
 // Conversations lists an organisation's conversations, newest first, in
@@ -120,35 +110,79 @@ func (s *Store) Conversation(ctx context.Context, org, convID string) (Conversat
 // through gsi1. A status filter applies within each page (a page may hold
 // fewer items; follow next_cursor).
 func (s *Store) Conversations(ctx context.Context, org, status, contactID, cursor string, limit int) (Page[Conversation], error) {
-	var (
-		items []map[string]types.AttributeValue
-		next  string
-		err   error
-	)
+	q := keyPrefix("", orgPK(org), convSKPrefix, cursor, limit, false)
 	if contactID != "" {
-		part := contactConvsPK(org, contactID)
-		cond := expression.Key(attrGSI1PK).Equal(expression.Value(part)).And(expression.Key(attrGSI1SK).BeginsWith(convSKPrefix))
-		items, next, err = s.queryPage(ctx, IndexGSI1, cond, attrGSI1PK, part, cursor, limit, false)
-	} else {
-		part := orgPK(org)
-		cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith(convSKPrefix))
-		items, next, err = s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, false)
+		q = keyPrefix(IndexGSI1, contactConvsPK(org, contactID), convSKPrefix, cursor, limit, false)
 	}
-	out := Page[Conversation]{Items: []Conversation{}}
+	return queryModels(ctx, s, q, func(it convItem) bool { return status == "" || it.Status == status })
+}
+
+// openPointer claims the contact's open-conversation pointer for convID.
+// Resolving a conversation removes the pointer, so its condition decides
+// who opens (or reopens) the next one.
+func (s *Store) openPointer(org, contactID, convID string) (types.TransactWriteItem, error) {
+	ptr, err := marshal(openConvItem{key: key{contactConvsPK(org, contactID), openConvSK()}, Type: typeOpenConv, ConversationID: convID})
 	if err != nil {
-		return out, err
+		return types.TransactWriteItem{}, err
 	}
-	for _, item := range items {
-		var it convItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return out, fmt.Errorf("store: decode conversation: %w", err)
+	return s.put(ptr, "attribute_not_exists(pk)"), nil
+}
+
+// convMessage is a message joining its contact's conversation.
+type convMessage struct {
+	org, contactID string
+	open           *Conversation // the contact's open conversation; nil opens a new one
+	at             time.Time     // the message's time
+	inbound        bool          // a customer's message: it moves last_inbound_at
+	// For a new conversation: the message that opens it, and (for a
+	// business message) the customer's last message time it shows.
+	openedBy    string
+	lastInbound *time.Time
+}
+
+// addToConversation appends to a transaction's items its part of adding a
+// message, received or sent, to its contact's conversation, and returns the
+// conversation as it will be. The open conversation counts it and moves its last message time
+// (conditional on it being still open); without one, a new conversation
+// and its open pointer are put.
+func (s *Store) addToConversation(items []types.TransactWriteItem, m convMessage, now time.Time) (Conversation, []types.TransactWriteItem, error) {
+	at := m.at
+	if m.open != nil {
+		conv := *m.open
+		conv.MessageCount++
+		conv.LastMessageAt, conv.UpdatedAt = &at, now
+		set := "SET last_message_at = :at, updated_at = :now ADD message_count :one"
+		if m.inbound {
+			conv.LastInboundAt = &at
+			set = "SET last_inbound_at = :at, last_message_at = :at, updated_at = :now ADD message_count :one"
 		}
-		if status == "" || it.Status == status {
-			out.Items = append(out.Items, it.model())
-		}
+		return conv, append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orgPK(conv.OrgID), convSK(conv.ID)}.av(),
+			UpdateExpression:         aws.String(set),
+			ConditionExpression:      aws.String("#st = :open"),
+			ExpressionAttributeNames: map[string]string{"#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":at": str(timestamp(at)), ":now": str(timestamp(now)), ":one": num("1"), ":open": str(ConversationOpen),
+			},
+		}}), nil
 	}
-	out.NextCursor = next
-	return out, nil
+	conv := Conversation{
+		ID: id.New(id.Conversation, now), OrgID: m.org, ContactID: m.contactID, Status: ConversationOpen,
+		MessageCount: 1, LastInboundAt: m.lastInbound, LastMessageAt: &at, CreatedAt: now, UpdatedAt: now,
+		OpenedBy: m.openedBy,
+	}
+	if m.inbound {
+		conv.LastInboundAt = &at
+	}
+	cv, err := marshal(newConvItem(conv))
+	if err != nil {
+		return conv, items, err
+	}
+	ptr, err := s.openPointer(conv.OrgID, conv.ContactID, conv.ID)
+	if err != nil {
+		return conv, items, err
+	}
+	return conv, append(items, s.put(cv, "attribute_not_exists(pk)"), ptr), nil
 }
 
 // ResolveConversation closes an open conversation (the contact's next
@@ -205,7 +239,7 @@ func (s *Store) ReopenConversation(ctx context.Context, org, id string, assignee
 		set += ", assignee = :as"
 		values[":as"] = str(*assignee)
 	}
-	ptr, err := marshal(openConvItem{key: key{contactConvsPK(org, c.ContactID), openConvSK()}, Type: typeOpenConv, ConversationID: id})
+	ptr, err := s.openPointer(org, c.ContactID, id)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -215,7 +249,7 @@ func (s *Store) ReopenConversation(ctx context.Context, org, id string, assignee
 			ConditionExpression: aws.String("#st = :resolved"), ExpressionAttributeNames: map[string]string{"#st": "status"},
 			ExpressionAttributeValues: values,
 		}},
-		s.put(ptr, "attribute_not_exists(pk)"),
+		ptr,
 	}, func(failed []bool) error {
 		if failed[0] {
 			return conditionErr(apperr.Conflict, "the conversation is not resolved").WithCode("conversation_not_resolved")

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -113,15 +112,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d Delivery) (Delivery, bool,
 
 // Delivery reads one delivery of a webhook.
 func (s *Store) Delivery(ctx context.Context, org, webhookID, id string) (Delivery, error) {
-	var it deliveryItem
-	found, err := s.getItem(ctx, key{deliveriesPK(org, webhookID), deliverySK(id)}, &it)
-	if err != nil {
-		return Delivery{}, err
-	}
-	if !found {
-		return Delivery{}, apperr.New(apperr.NotFound, "delivery not found")
-	}
-	return it.model(), nil
+	return getModel[deliveryItem](ctx, s, key{deliveriesPK(org, webhookID), deliverySK(id)}, apperr.New(apperr.NotFound, "delivery not found"))
 }
 
 // RecordAttempt appends an attempt and sets the delivery's state, only while
@@ -173,26 +164,9 @@ func (s *Store) ResetDelivery(ctx context.Context, org, webhookID, id string) (D
 
 // Deliveries lists a webhook's deliveries, newest first, in bounded pages.
 func (s *Store) Deliveries(ctx context.Context, org, webhookID, cursor string, limit int) (Page[Delivery], error) {
-	part := deliveriesPK(org, webhookID)
-	cond := expression.Key(attrPK).Equal(expression.Value(part)).And(expression.Key(attrSK).BeginsWith(deliverySKPrefix))
-	var out Page[Delivery]
-	items, next, err := s.queryPage(ctx, "", cond, attrPK, part, cursor, limit, false)
-	if err != nil {
-		return out, err
-	}
-	out.Items = []Delivery{}
-	for _, item := range items {
-		var it deliveryItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return out, fmt.Errorf("store: decode delivery: %w", err)
-		}
-		if it.ExpiresAt != 0 && it.ExpiresAt < s.now().Unix() {
-			continue // TTL deletes late
-		}
-		out.Items = append(out.Items, it.model())
-	}
-	out.NextCursor = next
-	return out, nil
+	now := s.now().Unix()
+	return queryModels(ctx, s, keyPrefix("", deliveriesPK(org, webhookID), deliverySKPrefix, cursor, limit, false),
+		func(it deliveryItem) bool { return it.ExpiresAt == 0 || it.ExpiresAt >= now }) // TTL deletes late
 }
 
 // ---------------------------------------------------------------- samples

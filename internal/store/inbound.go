@@ -63,15 +63,7 @@ func (s *Store) RecordInbound(ctx context.Context, in InboundMessage) (InboundRe
 	if in.From.WaID == "" && in.From.UserID == "" {
 		return InboundResult{}, apperr.Field("from", "message has neither a phone number nor a user id")
 	}
-	var lastErr error
-	for attempt := 0; attempt < 4; attempt++ {
-		res, retry, err := s.recordInbound(ctx, in)
-		if !retry {
-			return res, err
-		}
-		lastErr = err
-	}
-	return InboundResult{}, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry").WithCause(lastErr)
+	return retryRaces(func() (InboundResult, bool, error) { return s.recordInbound(ctx, in) })
 }
 
 var errRace = errors.New("store: lost a race, retry")
@@ -122,35 +114,13 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage) (InboundRe
 	if err != nil {
 		return res, false, err
 	}
-	ts := timestamp(in.Timestamp)
+	res.ConversationCreated = !convFound
+	cm := convMessage{org: org, contactID: contact.ID, at: in.Timestamp, inbound: true, openedBy: msgID}
 	if convFound {
-		conv.MessageCount++
-		conv.LastInboundAt, conv.LastMessageAt, conv.UpdatedAt = &in.Timestamp, &in.Timestamp, now
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(conv.ID)}.av(),
-			UpdateExpression:         aws.String("SET last_inbound_at = :ts, last_message_at = :ts, updated_at = :now ADD message_count :one"),
-			ConditionExpression:      aws.String("#st = :open"),
-			ExpressionAttributeNames: map[string]string{"#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":ts": str(ts), ":now": str(nowS), ":one": num("1"), ":open": str(ConversationOpen),
-			},
-		}})
-	} else {
-		conv = Conversation{
-			ID: id.New(id.Conversation, now), OrgID: org, ContactID: contact.ID, Status: ConversationOpen,
-			MessageCount: 1, LastInboundAt: &in.Timestamp, LastMessageAt: &in.Timestamp, CreatedAt: now, UpdatedAt: now,
-			OpenedBy: msgID,
-		}
-		cv, err := marshal(newConvItem(conv))
-		if err != nil {
-			return res, false, err
-		}
-		ptr, err := marshal(openConvItem{key: key{contactConvsPK(org, contact.ID), openConvSK()}, Type: typeOpenConv, ConversationID: conv.ID})
-		if err != nil {
-			return res, false, err
-		}
-		items = append(items, s.put(cv, "attribute_not_exists(pk)"), s.put(ptr, "attribute_not_exists(pk)"))
-		res.ConversationCreated = true
+		cm.open = &conv
+	}
+	if conv, items, err = s.addToConversation(items, cm, now); err != nil {
+		return res, false, err
 	}
 
 	msg := Message{

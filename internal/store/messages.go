@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -234,25 +233,7 @@ func (s *Store) ConversationMessages(ctx context.Context, org, convID, cursor st
 	if _, err := s.Conversation(ctx, org, convID); err != nil {
 		return Page[Message]{}, err
 	}
-	part := convMsgsPK(org, convID)
-	cond := expression.Key(attrGSI1PK).Equal(expression.Value(part))
-	var out Page[Message]
-	items, next, err := s.queryPage(ctx, IndexGSI1, cond, attrGSI1PK, part, cursor, limit, true)
-	if err != nil {
-		return out, err
-	}
-	for _, item := range items {
-		var it msgItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return out, fmt.Errorf("store: decode message: %w", err)
-		}
-		out.Items = append(out.Items, it.model())
-	}
-	if out.Items == nil {
-		out.Items = []Message{}
-	}
-	out.NextCursor = next
-	return out, nil
+	return queryModels[msgItem](ctx, s, keyPrefix(IndexGSI1, convMsgsPK(org, convID), "", cursor, limit, true), nil)
 }
 
 // InsertMessage stores a message we created (an outbound one, say), with

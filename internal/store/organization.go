@@ -67,13 +67,5 @@ func (s *Store) CreateOrganization(ctx context.Context, name string) (Organizati
 
 // Organization reads one organisation; NotFound when it does not exist.
 func (s *Store) Organization(ctx context.Context, orgID string) (Organization, error) {
-	var it orgItem
-	found, err := s.getItem(ctx, key{orgPK(orgID), orgSK()}, &it)
-	if err != nil {
-		return Organization{}, err
-	}
-	if !found {
-		return Organization{}, apperr.New(apperr.NotFound, "organization not found")
-	}
-	return it.model(), nil
+	return getModel[orgItem](ctx, s, key{orgPK(orgID), orgSK()}, apperr.New(apperr.NotFound, "organization not found"))
 }

@@ -76,15 +76,7 @@ type idemItem struct {
 // stored as queued, and the idempotency key claimed, all in one
 // transaction.
 func (s *Store) AcceptOutbound(ctx context.Context, m OutboundMessage) (OutboundResult, error) {
-	var lastErr error
-	for attempt := 0; attempt < 4; attempt++ {
-		res, retry, err := s.acceptOutbound(ctx, m)
-		if !retry {
-			return res, err
-		}
-		lastErr = err
-	}
-	return OutboundResult{}, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry").WithCause(lastErr)
+	return retryRaces(func() (OutboundResult, bool, error) { return s.acceptOutbound(ctx, m) })
 }
 
 func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (OutboundResult, bool, error) {
@@ -176,42 +168,20 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		items = append(items, s.put(av, "attribute_not_exists(pk)"))
 	}
-	if convFound {
-		conv.MessageCount++
-		conv.LastMessageAt, conv.UpdatedAt = &now, now
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(conv.ID)}.av(),
-			UpdateExpression:         aws.String("SET last_message_at = :now, updated_at = :now ADD message_count :one"),
-			ConditionExpression:      aws.String("#st = :open"),
-			ExpressionAttributeNames: map[string]string{"#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":now": str(nowS), ":one": num("1"), ":open": str(ConversationOpen),
-			},
-		}})
-	} else {
-		conv = Conversation{
-			ID: id.New(id.Conversation, now), OrgID: org, ContactID: contact.ID, Status: ConversationOpen,
-			MessageCount: 1, LastMessageAt: &now, CreatedAt: now, UpdatedAt: now,
+	cm := convMessage{org: org, contactID: contact.ID, at: now}
+	switch {
+	case convFound:
+		cm.open = &conv
+	case m.FreeForm || found:
+		// Keep the window visible on the new conversation.
+		if last, err := s.lastInbound(ctx, org, contact.ID); err == nil {
+			cm.lastInbound = last
 		}
-		if m.FreeForm || found {
-			// Keep the window visible on the new conversation.
-			if last, err := s.lastInbound(ctx, org, contact.ID); err == nil {
-				conv.LastInboundAt = last
-			}
-		}
-		cv, err := marshal(newConvItem(conv))
-		if err != nil {
-			return res, false, err
-		}
-		ptr, err := marshal(openConvItem{key: key{contactConvsPK(org, contact.ID), openConvSK()}, Type: typeOpenConv, ConversationID: conv.ID})
-		if err != nil {
-			return res, false, err
-		}
-		// As on inbound: resolving a conversation removes the pointer, so
-		// the condition decides who opens the next one.
-		items = append(items, s.put(cv, "attribute_not_exists(pk)"), s.put(ptr, "attribute_not_exists(pk)"))
-		res.ConversationCreated = true
 	}
+	if conv, items, err = s.addToConversation(items, cm, now); err != nil {
+		return res, false, err
+	}
+	res.ConversationCreated = !convFound
 
 	msg := Message{
 		ID: id.New(id.Message, now), OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Outbound,

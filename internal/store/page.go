@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -20,11 +21,89 @@ type Page[T any] struct {
 	NextCursor string `json:"next_cursor"`
 }
 
+// modeler is an item type that converts to its model (apiKeyItem to
+// APIKey, ...); getModel, decodeModels and queryModels work on any of them.
+type modeler[M any] interface{ model() M }
+
+// getModel reads the item at k and converts it; notFound is the error when
+// there is no such item (a NotFound naming what is missing).
+func getModel[I modeler[M], M any](ctx context.Context, s *Store, k key, notFound error) (M, error) {
+	var (
+		it   I
+		zero M
+	)
+	found, err := s.getItem(ctx, k, &it)
+	if err != nil {
+		return zero, err
+	}
+	if !found {
+		return zero, notFound
+	}
+	return it.model(), nil
+}
+
+// decodeModels decodes queried items and converts those keep accepts (nil
+// keeps all); the result is never nil, so a list encodes as [].
+func decodeModels[I modeler[M], M any](items []map[string]types.AttributeValue, keep func(I) bool) ([]M, error) {
+	out := make([]M, 0, len(items))
+	for _, item := range items {
+		var it I
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return out, fmt.Errorf("store: decode %T: %w", it, err)
+		}
+		if keep == nil || keep(it) {
+			out = append(out, it.model())
+		}
+	}
+	return out, nil
+}
+
+// pageQuery is one page of a list: the key condition on the table (index
+// "") or an index, the partition it names (attribute and value, which a
+// cursor must match), the caller's cursor and limit, and the order.
+type pageQuery struct {
+	index          string
+	cond           expression.KeyConditionBuilder
+	partAttr, part string
+	cursor         string
+	limit          int
+	forward        bool
+}
+
+// keyPrefix is the query of a partition's items whose sort key (sk, or
+// gsi1sk on IndexGSI1) begins with prefix ("" for the whole partition).
+func keyPrefix(index, part, prefix, cursor string, limit int, forward bool) pageQuery {
+	pkAttr, skAttr := attrPK, attrSK
+	if index == IndexGSI1 {
+		pkAttr, skAttr = attrGSI1PK, attrGSI1SK
+	}
+	cond := expression.Key(pkAttr).Equal(expression.Value(part))
+	if prefix != "" {
+		cond = cond.And(expression.Key(skAttr).BeginsWith(prefix))
+	}
+	return pageQuery{index: index, cond: cond, partAttr: pkAttr, part: part, cursor: cursor, limit: limit, forward: forward}
+}
+
+// queryModels reads one page of a list and converts the items keep accepts
+// (nil keeps all; a filtered page may hold fewer than limit items).
+func queryModels[I modeler[M], M any](ctx context.Context, s *Store, q pageQuery, keep func(I) bool) (Page[M], error) {
+	out := Page[M]{Items: []M{}}
+	items, next, err := s.queryPage(ctx, q)
+	if err != nil {
+		return out, err
+	}
+	if out.Items, err = decodeModels(items, keep); err != nil {
+		return out, err
+	}
+	out.NextCursor = next
+	return out, nil
+}
+
 // queryPage runs one bounded Query page. The cursor is the page's last key,
 // base64 JSON; it is only accepted for the same partition, so a cursor from
 // another organisation or list is refused rather than obeyed.
-func (s *Store) queryPage(ctx context.Context, index string, cond expression.KeyConditionBuilder, partAttr, part, cursor string, limit int, forward bool) ([]map[string]types.AttributeValue, string, error) {
-	expr, err := expression.NewBuilder().WithKeyCondition(cond).Build()
+func (s *Store) queryPage(ctx context.Context, q pageQuery) ([]map[string]types.AttributeValue, string, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(q.cond).Build()
 	if err != nil {
 		return nil, "", fmt.Errorf("store: build query: %w", err)
 	}
@@ -33,15 +112,15 @@ func (s *Store) queryPage(ctx context.Context, index string, cond expression.Key
 		KeyConditionExpression:    expr.KeyCondition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
-		Limit:                     aws.Int32(int32(limit)),
-		ScanIndexForward:          aws.Bool(forward),
+		Limit:                     aws.Int32(int32(q.limit)),
+		ScanIndexForward:          aws.Bool(q.forward),
 	}
-	if index != "" {
-		in.IndexName = aws.String(index)
+	if q.index != "" {
+		in.IndexName = aws.String(q.index)
 	}
-	if cursor != "" {
-		start, err := decodeCursor(cursor)
-		if err != nil || start[partAttr] != part {
+	if q.cursor != "" {
+		start, err := decodeCursor(q.cursor)
+		if err != nil || start[q.partAttr] != q.part {
 			return nil, "", apperr.Field("cursor", "is not a cursor of this list").WithCode("invalid_cursor")
 		}
 		in.ExclusiveStartKey = map[string]types.AttributeValue{}

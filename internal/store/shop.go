@@ -59,16 +59,9 @@ var ErrSourceTaken = errors.New("store: the integration source belongs to anothe
 
 // Integration reads an organisation's integration of a platform.
 func (s *Store) Integration(ctx context.Context, org, platform string) (Integration, error) {
-	var it integrationItem
-	found, err := s.getItem(ctx, key{orgPK(org), integrationSK(platform)}, &it)
-	if err != nil {
-		return Integration{}, err
-	}
-	if !found {
-		return Integration{}, apperr.New(apperr.NotFound, "the "+platform+" integration is not configured for this organization").
-			WithCode("integration_not_configured")
-	}
-	return it.model(), nil
+	return getModel[integrationItem](ctx, s, key{orgPK(org), integrationSK(platform)},
+		apperr.New(apperr.NotFound, "the "+platform+" integration is not configured for this organization").
+			WithCode("integration_not_configured"))
 }
 
 // PutIntegration saves an integration. Its source (shop domain, site URL)

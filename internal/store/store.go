@@ -141,6 +141,21 @@ func (s *Store) transact(ctx context.Context, op string, items []types.TransactW
 	return unavailable(op, err)
 }
 
+// retryRaces runs a transaction that can lose a race to a concurrent
+// update of the same contact (try answers retry) up to four times.
+func retryRaces[T any](try func() (T, bool, error)) (T, error) {
+	var lastErr error
+	for attempt := 0; attempt < 4; attempt++ {
+		res, retry, err := try()
+		if !retry {
+			return res, err
+		}
+		lastErr = err
+	}
+	var zero T
+	return zero, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry").WithCause(lastErr)
+}
+
 // put builds a transactional Put of item into the table with a condition.
 func (s *Store) put(item map[string]types.AttributeValue, condition string) types.TransactWriteItem {
 	p := &types.Put{TableName: aws.String(s.table), Item: item}

@@ -2,11 +2,9 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -99,15 +97,7 @@ func (s *Store) webhookItem(w Webhook) webhookItem {
 
 // Webhook reads one subscription of an organisation.
 func (s *Store) Webhook(ctx context.Context, org, webhookID string) (Webhook, error) {
-	var it webhookItem
-	found, err := s.getItem(ctx, key{orgPK(org), webhookSK(webhookID)}, &it)
-	if err != nil {
-		return Webhook{}, err
-	}
-	if !found {
-		return Webhook{}, apperr.New(apperr.NotFound, "webhook not found")
-	}
-	return it.model(), nil
+	return getModel[webhookItem](ctx, s, key{orgPK(org), webhookSK(webhookID)}, apperr.New(apperr.NotFound, "webhook not found"))
 }
 
 // Webhooks lists an organisation's subscriptions, oldest first: one Query,
@@ -125,15 +115,7 @@ func (s *Store) Webhooks(ctx context.Context, org string) ([]Webhook, error) {
 	if err != nil {
 		return nil, unavailable("list webhooks", err)
 	}
-	hooks := make([]Webhook, 0, len(out.Items))
-	for _, item := range out.Items {
-		var it webhookItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, fmt.Errorf("store: decode webhook: %w", err)
-		}
-		hooks = append(hooks, it.model())
-	}
-	return hooks, nil
+	return decodeModels[webhookItem](out.Items, nil)
 }
 
 // UpdateWebhook replaces a subscription's editable fields; re-activating

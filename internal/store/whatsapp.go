@@ -59,15 +59,7 @@ type pointerItem struct {
 // WhatsAppAccount reads the organisation's connected number; NotFound when
 // none is configured.
 func (s *Store) WhatsAppAccount(ctx context.Context, orgID string) (WhatsAppAccount, error) {
-	var it whatsappItem
-	found, err := s.getItem(ctx, key{orgPK(orgID), whatsappSK()}, &it)
-	if err != nil {
-		return WhatsAppAccount{}, err
-	}
-	if !found {
-		return WhatsAppAccount{}, apperr.New(apperr.NotFound, "WhatsApp is not configured for this organization").WithCode("whatsapp_not_configured")
-	}
-	return it.model(), nil
+	return getModel[whatsappItem](ctx, s, key{orgPK(orgID), whatsappSK()}, apperr.New(apperr.NotFound, "WhatsApp is not configured for this organization").WithCode("whatsapp_not_configured"))
 }
 
 // PutWhatsAppAccount connects (or re-connects) the organisation's number. The
