@@ -20,6 +20,7 @@ import (
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
@@ -49,15 +50,15 @@ func run(ctx context.Context) error {
 		Store:         st,
 		Secrets:       sec,
 		SecretWriter:  sec,
-		Outbox:        sender.Enqueuer{SQS: q, QueueURL: env["OUTBOUND_QUEUE_URL"]},
+		Outbox:        sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
 		Webhooks:      st,
 		Deliveries:    st,
 		Contacts:      st,
 		Conversations: st,
 		Chatbots:      st,
 		Integrations:  st,
-		Events:        event.NewPublisher(q, os.Getenv("EVENTS_QUEUE_URL")),
-		DeliveryQueue: deliveryQueue{sqs: q, url: os.Getenv("DELIVERIES_QUEUE_URL")},
+		Events:        event.NewPublisher(queue.New(q, os.Getenv("EVENTS_QUEUE_URL"), "event")),
+		DeliveryQueue: dispatch.Jobs{Queue: queue.New(q, os.Getenv("DELIVERIES_QUEUE_URL"), "deliveries")},
 		// Only the local stack may subscribe http:// and loopback URLs.
 		InsecureWebhooks: os.Getenv("PYTAKE_LOCAL") == "1",
 		Graph:            graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),
@@ -67,14 +68,4 @@ func run(ctx context.Context) error {
 	})
 	lambda.StartWithOptions(srv.Router().Serve, lambda.WithContext(ctx))
 	return nil
-}
-
-// deliveryQueue sends webhook delivery jobs to the dispatcher.
-type deliveryQueue struct {
-	sqs *sqs.Client
-	url string
-}
-
-func (d deliveryQueue) Enqueue(ctx context.Context, jobs ...dispatch.Job) error {
-	return dispatch.EnqueueJobs(ctx, d.sqs, d.url, jobs...)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
@@ -55,12 +56,14 @@ func run(ctx context.Context) error {
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
 	q := sqs.NewFromConfig(cfg)
-	bots := botrun.New(st, sender.Enqueuer{SQS: q, QueueURL: env["OUTBOUND_QUEUE_URL"]},
-		event.NewPublisher(q, env["EVENTS_QUEUE_URL"]), log, time.Now)
+	events := queue.New(q, env["EVENTS_QUEUE_URL"], "event")
+	bots := botrun.New(st, sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+		event.NewPublisher(events), log, time.Now)
 	d := dispatch.New(dispatch.Deps{
-		Store:   st,
-		Secrets: secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
-		Queue:   q,
+		Store:      st,
+		Secrets:    secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
+		Events:     events,
+		Deliveries: queue.New(q, env["DELIVERIES_QUEUE_URL"], "deliveries"),
 		// The chatbot answers message.received once it is fanned out.
 		React: func(ctx context.Context, ev event.Event) error {
 			out, err := bots.React(ctx, ev)
@@ -69,7 +72,6 @@ func run(ctx context.Context) error {
 			}
 			return err
 		},
-		DeliveriesQueue: env["DELIVERIES_QUEUE_URL"],
 		// 10 s per attempt, no redirects, the dialled address checked;
 		// loopback receivers only on the local stack.
 		HTTP:       delivery.NewClient(delivery.ClientOptions{Timeout: 10 * time.Second, AllowLoopback: os.Getenv("PYTAKE_LOCAL") == "1"}),

@@ -20,6 +20,7 @@ import (
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
@@ -55,9 +56,8 @@ func run(ctx context.Context) error {
 		Store:         store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
 		Secrets:       secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
 		Graph:         graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 15 * time.Second}),
-		Queue:         q,
-		QueueURL:      env["OUTBOUND_QUEUE_URL"],
-		Events:        event.NewPublisher(q, env["EVENTS_QUEUE_URL"]),
+		Queue:         queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound"),
+		Events:        event.NewPublisher(queue.New(q, env["EVENTS_QUEUE_URL"], "event")),
 		GraphVersion:  env["GRAPH_API_VERSION"],
 		RatePerSecond: rate,
 		Log:           log,

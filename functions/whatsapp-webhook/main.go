@@ -18,6 +18,7 @@ import (
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/inbound"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -41,7 +42,7 @@ func run(ctx context.Context) error {
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
 	sec := secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
-	pub := event.NewPublisher(sqs.NewFromConfig(cfg), env["EVENTS_QUEUE_URL"])
+	pub := event.NewPublisher(queue.New(sqs.NewFromConfig(cfg), env["EVENTS_QUEUE_URL"], "event"))
 	hook := inbound.New(st, sec, pub, log, time.Now)
 	lambda.StartWithOptions(hook.Router().Serve, lambda.WithContext(ctx))
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -85,9 +86,9 @@ func BenchmarkDeliver(b *testing.B) {
 		id := "dlv_" + string(rune('a'+i))
 		ms.dlv[id] = store.Delivery{ID: id, OrgID: "org_1", WebhookID: "wh_1", EventID: "evt_1", Event: "message.received", Body: body}
 		j, _ := json.Marshal(dispatch.Job{OrgID: "org_1", WebhookID: "wh_1", DeliveryID: id})
-		batch[i] = events.SQSMessage{MessageId: id, Body: string(j)}
+		batch[i] = events.SQSMessage{MessageId: id, Body: string(j), EventSourceARN: deliveriesARN}
 	}
-	p := dispatch.New(dispatch.Deps{Store: ms, Secrets: sec, Queue: &fakeQueue{visibility: map[string]int32{}}, DeliveriesQueue: "dq",
+	p := dispatch.New(dispatch.Deps{Store: ms, Secrets: sec, Deliveries: queue.New(&fakeQueue{visibility: map[string]int32{}}, deliveriesURL, "deliveries"),
 		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, MaxIdleConnsPerHost: 16}),
 		Log:  slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))})
 	ctx := context.Background()

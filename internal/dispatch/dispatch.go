@@ -28,13 +28,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -67,22 +65,19 @@ type Secrets interface {
 	Get(ctx context.Context, orgID, provider string, v any) error
 }
 
-// Queue sends delivery jobs and delays retries.
-type Queue interface {
-	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
-	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
-}
-
 // Deps wires a Dispatcher.
 type Deps struct {
-	Store           Store
-	Secrets         Secrets
-	Queue           Queue
-	DeliveriesQueue string // URL
-	HTTP            *http.Client
-	Log             *slog.Logger
-	Now             func() time.Time
-	Rand            func() float64
+	Store   Store
+	Secrets Secrets
+	// Events and Deliveries are the two queues that feed the dispatcher;
+	// a record's EventSourceARN says which. Delivery jobs are sent to
+	// Deliveries, and their retries delayed on it.
+	Events     *queue.Queue
+	Deliveries *queue.Queue
+	HTTP       *http.Client
+	Log        *slog.Logger
+	Now        func() time.Time
+	Rand       func() float64
 	// React, when set, runs after an event is fanned out (the chatbot on
 	// message.received); an error brings the event back (fan-out is
 	// idempotent, so webhooks still get it once).
@@ -129,26 +124,28 @@ func (p *Dispatcher) Handle(ctx context.Context, ev events.SQSEvent) (events.SQS
 	return resp, nil
 }
 
-// process handles one record; false keeps it on its queue.
+// process handles one record, by the queue it came from; false keeps it
+// on its queue.
 func (p *Dispatcher) process(ctx context.Context, rec events.SQSMessage) bool {
-	var probe struct {
-		DeliveryID string `json:"delivery_id"`
-		Event      string `json:"event"`
-	}
-	if err := json.Unmarshal([]byte(rec.Body), &probe); err != nil {
-		p.d.Log.Error("queue message is not JSON; dropped", "sqs_message_id", rec.MessageId)
+	switch {
+	case p.d.Deliveries.IsSource(rec.EventSourceARN):
+		var job Job
+		if err := json.Unmarshal([]byte(rec.Body), &job); err != nil || job.DeliveryID == "" {
+			p.d.Log.Error("delivery job is not valid; dropped", "sqs_message_id", rec.MessageId, "body_size", len(rec.Body))
+			return true
+		}
+		return p.deliver(ctx, rec, job)
+	case p.d.Events.IsSource(rec.EventSourceARN):
+		if err := p.fanOut(ctx, []byte(rec.Body)); err != nil {
+			p.d.Log.Warn("fan-out failed; the event comes back", "error", err.Error())
+			return false
+		}
 		return true
 	}
-	if probe.DeliveryID != "" {
-		var job Job
-		_ = json.Unmarshal([]byte(rec.Body), &job)
-		return p.deliver(ctx, rec, job)
-	}
-	if err := p.fanOut(ctx, []byte(rec.Body)); err != nil {
-		p.d.Log.Warn("fan-out failed; the event comes back", "error", err.Error())
-		return false
-	}
-	return true
+	// Only a mapping to a queue this function was not configured for
+	// sends these: kept, so they reach that queue's dead-letter queue.
+	p.d.Log.Error("record from an unknown queue; kept", "sqs_message_id", rec.MessageId, "event_source_arn", rec.EventSourceARN)
+	return false
 }
 
 // fanOut creates one delivery per matching active subscription and queues
@@ -199,32 +196,22 @@ func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
 	return nil
 }
 
-// Enqueue puts delivery jobs on the deliveries queue (also used by the API
-// for tests and manual retries).
+// Enqueue puts delivery jobs on the deliveries queue.
 func (p *Dispatcher) Enqueue(ctx context.Context, jobs ...Job) error {
-	return EnqueueJobs(ctx, p.d.Queue, p.d.DeliveriesQueue, jobs...)
+	return Jobs{Queue: p.d.Deliveries}.Enqueue(ctx, jobs...)
 }
 
-// EnqueueJobs sends jobs in batches of ten.
-func EnqueueJobs(ctx context.Context, q interface {
-	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
-}, queueURL string, jobs ...Job) error {
-	for start := 0; start < len(jobs); start += 10 {
-		end := min(start+10, len(jobs))
-		var entries []sqstypes.SendMessageBatchRequestEntry
-		for i, j := range jobs[start:end] {
-			b, _ := json.Marshal(j)
-			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: aws.String(string(b))})
-		}
-		out, err := q.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queueURL), Entries: entries})
-		if err != nil {
-			return apperr.New(apperr.Unavailable, "the deliveries queue is unavailable, retry").WithCause(err)
-		}
-		if len(out.Failed) > 0 {
-			return apperr.Newf(apperr.Unavailable, "%d delivery jobs were not queued", len(out.Failed))
-		}
+// Jobs puts delivery jobs on the deliveries queue: the dispatcher's
+// fan-out, and the API's webhook tests and manual retries.
+type Jobs struct{ Queue *queue.Queue }
+
+// Enqueue sends the jobs.
+func (j Jobs) Enqueue(ctx context.Context, jobs ...Job) error {
+	msgs := make([]queue.Message, len(jobs))
+	for i, job := range jobs {
+		msgs[i] = queue.Message{Body: job}
 	}
-	return nil
+	return j.Queue.Send(ctx, msgs...)
 }
 
 // deliver makes one attempt; false keeps the job (a retry after its
@@ -333,17 +320,8 @@ func (p *Dispatcher) post(ctx context.Context, url string, d store.Delivery, key
 // later keeps a job; it comes back after d (at least 1 s, at most SQS's
 // 12 hours).
 func (p *Dispatcher) later(ctx context.Context, rec events.SQSMessage, d time.Duration) bool {
-	secs := int32(d / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	if secs > 43200 {
-		secs = 43200
-	}
 	if rec.ReceiptHandle != "" {
-		if _, err := p.d.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-			QueueUrl: aws.String(p.d.DeliveriesQueue), ReceiptHandle: aws.String(rec.ReceiptHandle), VisibilityTimeout: secs,
-		}); err != nil && !errors.Is(err, context.Canceled) {
+		if err := p.d.Deliveries.Delay(ctx, rec.ReceiptHandle, d); err != nil && !errors.Is(err, context.Canceled) {
 			p.d.Log.Warn("retry delay not set; the queue's visibility timeout applies", "error", err.Error())
 		}
 	}

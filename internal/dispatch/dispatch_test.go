@@ -21,6 +21,7 @@ import (
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
@@ -40,6 +41,15 @@ func (s *memSecrets) Get(_ context.Context, org, provider string, v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
+
+// The two queues as the template names them; the sample in
+// events/dispatcher comes from the events queue.
+const (
+	eventsURL     = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-dev-EventsQueue"
+	eventsARN     = "arn:aws:sqs:us-east-1:123456789012:pytake-dev-EventsQueue"
+	deliveriesURL = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-dev-DeliveriesQueue"
+	deliveriesARN = "arn:aws:sqs:us-east-1:123456789012:pytake-dev-DeliveriesQueue"
+)
 
 type fakeQueue struct {
 	mu         sync.Mutex
@@ -79,7 +89,7 @@ func setup(t *testing.T) *env {
 	org, _ := e.st.CreateOrganization(context.Background(), "A")
 	e.org = org.ID
 	e.secret, _ = delivery.NewSecret()
-	e.p = dispatch.New(dispatch.Deps{Store: e.st, Secrets: e.sec, Queue: e.q, DeliveriesQueue: "dq",
+	e.p = dispatch.New(dispatch.Deps{Store: e.st, Secrets: e.sec, Events: queue.New(e.q, eventsURL, "event"), Deliveries: queue.New(e.q, deliveriesURL, "deliveries"),
 		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, Timeout: 5 * time.Second}),
 		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)), Rand: func() float64 { return 0.5 }})
 	return e
@@ -101,7 +111,7 @@ func (e *env) event(t *testing.T, name, text string) events.SQSMessage {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(ev)
-	return events.SQSMessage{MessageId: "ev-" + text, Body: string(b)}
+	return events.SQSMessage{MessageId: "ev-" + text, Body: string(b), EventSourceARN: eventsARN}
 }
 
 // run handles records and then every queued job (once).
@@ -112,7 +122,7 @@ func (e *env) runJobs(t *testing.T) []string {
 	e.q.mu.Unlock()
 	var recs []events.SQSMessage
 	for i, j := range jobs {
-		recs = append(recs, events.SQSMessage{MessageId: "job-" + string(rune('a'+i)), ReceiptHandle: j, Body: j})
+		recs = append(recs, events.SQSMessage{MessageId: "job-" + string(rune('a'+i)), ReceiptHandle: j, Body: j, EventSourceARN: deliveriesARN})
 	}
 	resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: recs})
 	var kept []string
@@ -200,7 +210,7 @@ func TestRetriesThenSucceeds(t *testing.T) {
 	_, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}})
 	job := e.q.jobs[0]
 	for attempt := 1; attempt <= 3; attempt++ {
-		resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "j", ReceiptHandle: "rh", Body: job}}})
+		resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "j", ReceiptHandle: "rh", Body: job, EventSourceARN: deliveriesARN}}})
 		if attempt < 3 && (len(resp.BatchItemFailures) != 1 || e.q.visibility["rh"] < 1) {
 			t.Fatalf("attempt %d: %+v %v", attempt, resp, e.q.visibility)
 		}
@@ -275,12 +285,12 @@ func TestPrivateAddressRefusedOutsideLocal(t *testing.T) {
 	rcv := &receiver{}
 	srv := httptest.NewServer(rcv)
 	defer srv.Close()
-	p := dispatch.New(dispatch.Deps{Store: e.st, Secrets: e.sec, Queue: e.q, DeliveriesQueue: "dq",
+	p := dispatch.New(dispatch.Deps{Store: e.st, Secrets: e.sec, Events: queue.New(e.q, eventsURL, "event"), Deliveries: queue.New(e.q, deliveriesURL, "deliveries"),
 		HTTP: delivery.NewClient(delivery.ClientOptions{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Rand: func() float64 { return 0.5 }})
 	w := e.hook(t, srv.URL, []string{"*"}, true)
 	_, _ = p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "v")}})
 	job := e.q.jobs[0]
-	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "j", ReceiptHandle: "rh", Body: job}}})
+	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "j", ReceiptHandle: "rh", Body: job, EventSourceARN: deliveriesARN}}})
 	if len(resp.BatchItemFailures) != 1 || len(rcv.bodies) != 0 {
 		t.Fatalf("loopback reached: %+v, %d", resp, len(rcv.bodies))
 	}
@@ -305,5 +315,49 @@ func TestEventSamples(t *testing.T) {
 	resp, err := e.p.Handle(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("%+v %v", resp, err)
+	}
+}
+
+// The queue a record came from decides what it is, not its body: an event
+// from the deliveries queue is not fanned out, a job from the events queue
+// is not delivered, and a record from a queue the dispatcher was not given
+// stays on it (for its dead-letter queue).
+func TestRecordsAreRoutedByTheirQueue(t *testing.T) {
+	e := setup(t)
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	e.hook(t, srv.URL, []string{"*"}, true)
+	ev := e.event(t, "contact.created", "routed")
+
+	tests := []struct {
+		name string
+		rec  events.SQSMessage
+		kept bool
+	}{
+		{"event from the deliveries queue", events.SQSMessage{MessageId: "a", Body: ev.Body, EventSourceARN: deliveriesARN}, false},
+		{"event from an unknown queue", events.SQSMessage{MessageId: "b", Body: ev.Body, EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:other"}, true},
+		{"event without a source", events.SQSMessage{MessageId: "c", Body: ev.Body}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{tt.rec}})
+			if err != nil || (len(resp.BatchItemFailures) == 1) != tt.kept {
+				t.Fatalf("kept %v, want kept %v (%v)", resp.BatchItemFailures, tt.kept, err)
+			}
+			if len(e.q.jobs) != 0 {
+				t.Fatalf("fanned out: %v", e.q.jobs)
+			}
+		})
+	}
+	if resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{ev}}); len(resp.BatchItemFailures) != 0 || len(e.q.jobs) != 1 {
+		t.Fatalf("from the events queue: %+v, %d jobs", resp, len(e.q.jobs))
+	}
+	job := events.SQSMessage{MessageId: "d", Body: e.q.jobs[0], EventSourceARN: eventsARN}
+	if resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{job}}); len(resp.BatchItemFailures) != 0 || len(rcv.bodies) != 0 {
+		t.Fatalf("a job from the events queue was delivered: %+v, %d", resp, len(rcv.bodies))
+	}
+	if kept := e.runJobs(t); len(kept) != 0 || len(rcv.bodies) != 1 {
+		t.Fatalf("from the deliveries queue: kept %v, %d delivered", kept, len(rcv.bodies))
 	}
 }

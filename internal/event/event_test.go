@@ -13,12 +13,14 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/queue"
 )
 
 type fakeSQS struct {
-	bodies []string
-	fail   error
-	failN  int
+	queue.API // the publisher only sends
+	bodies    []string
+	fail      error
+	failN     int
 }
 
 func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
@@ -50,7 +52,7 @@ func TestPublish(t *testing.T) {
 		evs = append(evs, e)
 	}
 	f := &fakeSQS{}
-	if err := NewPublisher(f, "q").Publish(context.Background(), evs...); err != nil {
+	if err := NewPublisher(queue.New(f, "q", "event")).Publish(context.Background(), evs...); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.bodies) != 23 {
@@ -64,7 +66,7 @@ func TestPublish(t *testing.T) {
 
 	for name, f := range map[string]*fakeSQS{"request fails": {fail: errors.New("down")}, "entry fails": {failN: 1}} {
 		t.Run(name, func(t *testing.T) {
-			err := NewPublisher(f, "q").Publish(context.Background(), evs[0])
+			err := NewPublisher(queue.New(f, "q", "event")).Publish(context.Background(), evs[0])
 			if !apperr.Is(err, apperr.Unavailable) {
 				t.Fatalf("err = %v", err)
 			}

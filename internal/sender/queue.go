@@ -2,24 +2,13 @@ package sender
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
-	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/queue"
 )
-
-// SQSSender is the part of the SQS client enqueuing needs.
-type SQSSender interface {
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
-}
 
 // Enqueuer puts accepted messages on the outbound FIFO queue.
 type Enqueuer struct {
-	SQS      SQSSender
-	QueueURL string
+	Queue *queue.Queue
 }
 
 // Enqueue queues one message. The message group is the organisation and
@@ -28,18 +17,9 @@ type Enqueuer struct {
 // (a repeated enqueue within SQS's five minutes is dropped; later ones find
 // the message already claimed or sent).
 func (e Enqueuer) Enqueue(ctx context.Context, org, contactID, messageID string) error {
-	body, err := json.Marshal(Job{OrgID: org, MessageID: messageID})
-	if err != nil {
-		return fmt.Errorf("sender: encode job: %w", err)
-	}
-	_, err = e.SQS.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:               aws.String(e.QueueURL),
-		MessageBody:            aws.String(string(body)),
-		MessageGroupId:         aws.String(org + ":" + contactID),
-		MessageDeduplicationId: aws.String(messageID),
+	return e.Queue.Send(ctx, queue.Message{
+		Body:    Job{OrgID: org, MessageID: messageID},
+		Group:   org + ":" + contactID,
+		DedupID: messageID,
 	})
-	if err != nil {
-		return apperr.New(apperr.Unavailable, "the outbound queue is unavailable, retry").WithCause(err)
-	}
-	return nil
 }

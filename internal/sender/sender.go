@@ -29,8 +29,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
@@ -72,9 +70,10 @@ type Graph interface {
 	SendMessage(ctx context.Context, version, phoneNumberID, token string, body []byte) (graph.SendResult, error)
 }
 
-// Queue changes a queue message's visibility (the retry delay).
+// Queue delays a received outbound queue message (the retry delay);
+// *queue.Queue does.
 type Queue interface {
-	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+	Delay(ctx context.Context, receiptHandle string, d time.Duration) error
 }
 
 // Publisher publishes events.
@@ -88,7 +87,6 @@ type Deps struct {
 	Secrets       Secrets
 	Graph         Graph
 	Queue         Queue
-	QueueURL      string
 	Events        Publisher
 	GraphVersion  string
 	RatePerSecond int           // per phone number (default 80)
@@ -333,17 +331,8 @@ func (s *Sender) backoff(attempt int, after time.Duration) time.Duration {
 
 // later keeps the queue message, visible again after d.
 func (s *Sender) later(ctx context.Context, rec events.SQSMessage, d time.Duration, log *slog.Logger) outcome {
-	secs := int32(d / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	if secs > 43200 {
-		secs = 43200
-	}
 	if s.d.Queue != nil && rec.ReceiptHandle != "" {
-		if _, err := s.d.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-			QueueUrl: aws.String(s.d.QueueURL), ReceiptHandle: aws.String(rec.ReceiptHandle), VisibilityTimeout: secs,
-		}); err != nil {
+		if err := s.d.Queue.Delay(ctx, rec.ReceiptHandle, d); err != nil {
 			log.Warn("could not set the retry delay; the queue's visibility timeout applies", "error", err.Error())
 		}
 	}

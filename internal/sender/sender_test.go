@@ -20,6 +20,7 @@ import (
 
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
@@ -70,6 +71,7 @@ func (g *fakeGraph) SendMessage(_ context.Context, version, phone, token string,
 }
 
 type fakeQueue struct {
+	queue.API  // the sender only delays messages
 	mu         sync.Mutex
 	visibility map[string]int32
 }
@@ -120,7 +122,7 @@ func setup(t *testing.T) *env {
 	e.evs = &fakeEvents{}
 	e.sec = &fakeSecrets{creds: map[string]secrets.WhatsApp{org.ID: {PhoneNumberID: "106540352242922", AccessToken: "tok"}}}
 	e.s = sender.New(sender.Deps{
-		Store: e.st, Secrets: e.sec, Graph: e.graph, Queue: e.queue, QueueURL: "q", Events: e.evs,
+		Store: e.st, Secrets: e.sec, Graph: e.graph, Queue: queue.New(e.queue, "q", "outbound"), Events: e.evs,
 		GraphVersion: "v26.0", RatePerSecond: 1000, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Sleep: func(context.Context, time.Duration) error { return nil }, Rand: func() float64 { return 0.5 },
 	})
@@ -332,7 +334,7 @@ func TestThroughputCapAcrossSenders(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
 		s := sender.New(sender.Deps{
-			Store: slots, Secrets: e.sec, Graph: g, Queue: e.queue, QueueURL: "q", Events: e.evs,
+			Store: slots, Secrets: e.sec, Graph: g, Queue: queue.New(e.queue, "q", "outbound"), Events: e.evs,
 			GraphVersion: "v26.0", RatePerSecond: perSecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		})
 		part := recs[w*n/4 : (w+1)*n/4]

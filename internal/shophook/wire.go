@@ -11,6 +11,7 @@ import (
 
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
@@ -27,8 +28,8 @@ func FromAWS(cfg aws.Config, getenv awsconf.Env, log *slog.Logger) (*Webhook, er
 	return New(Deps{
 		Store:   store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
 		Secrets: secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
-		Outbox:  sender.Enqueuer{SQS: q, QueueURL: env["OUTBOUND_QUEUE_URL"]},
-		Events:  event.NewPublisher(q, env["EVENTS_QUEUE_URL"]),
+		Outbox:  sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+		Events:  event.NewPublisher(queue.New(q, env["EVENTS_QUEUE_URL"], "event")),
 		Log:     log,
 		Now:     time.Now,
 	}), nil
