@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pytake/pytake/internal/accept"
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/graph"
@@ -31,10 +32,7 @@ type Store interface {
 	Message(ctx context.Context, org, id string) (store.Message, error)
 	ConversationMessages(ctx context.Context, org, conv, cursor string, limit int) (store.Page[store.Message], error)
 	MediaOwner(ctx context.Context, org, mediaID string) (string, string, error)
-	AcceptOutbound(ctx context.Context, m store.OutboundMessage) (store.OutboundResult, error)
-	MarkEnqueued(ctx context.Context, org, idemKey string) error
-	ClaimSend(ctx context.Context, org, msgID string, lease time.Duration) (store.Claim, error)
-	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
+	accept.Store
 	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
 	PutWhatsAppAccount(ctx context.Context, a store.WhatsAppAccount) (store.WhatsAppAccount, error)
 	MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error
@@ -69,7 +67,7 @@ type Server struct {
 	store         Store
 	secrets       Secrets
 	secretWriter  SecretWriter
-	outbox        Outbox
+	accept        *accept.Accepter // nil: sending is not configured
 	hooks         WebhookStore
 	deliveries    DeliveryStore
 	contacts      ContactStore
@@ -121,7 +119,11 @@ func New(d Deps) *Server {
 	if l, ok := d.Contacts.(ContactLister); ok {
 		lister = l
 	}
-	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, outbox: d.Outbox, graph: d.Graph,
+	var acc *accept.Accepter
+	if d.Outbox != nil {
+		acc = accept.New(d.Store, d.Outbox, d.Log)
+	}
+	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, accept: acc, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
 		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister, bots: d.Chatbots,
 		integrations: d.Integrations,

@@ -12,17 +12,15 @@ package botrun
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/pytake/pytake/internal/accept"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/chatbot"
 	"github.com/pytake/pytake/internal/event"
-	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -31,8 +29,7 @@ type Store interface {
 	ActiveChatbot(ctx context.Context, org string) (store.Chatbot, error)
 	Conversation(ctx context.Context, org, id string) (store.Conversation, error)
 	HandoffConversation(ctx context.Context, org, id string, on bool) (store.Conversation, bool, error)
-	AcceptOutbound(ctx context.Context, m store.OutboundMessage) (store.OutboundResult, error)
-	MarkEnqueued(ctx context.Context, org, idemKey string) error
+	accept.Store
 }
 
 // Outbox puts accepted messages on the outbound queue.
@@ -48,7 +45,7 @@ type Publisher interface {
 // Runner answers inbound messages with the active chatbot.
 type Runner struct {
 	store  Store
-	outbox Outbox
+	accept *accept.Accepter
 	events Publisher
 	log    *slog.Logger
 	now    func() time.Time
@@ -56,7 +53,7 @@ type Runner struct {
 
 // New returns a Runner.
 func New(s Store, o Outbox, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
-	return &Runner{store: s, outbox: o, events: p, log: log, now: now}
+	return &Runner{store: s, accept: accept.New(s, o, log), events: p, log: log, now: now}
 }
 
 // Outcome is what the runner did with one event (for logs and tests).
@@ -125,49 +122,24 @@ func (r *Runner) React(ctx context.Context, ev event.Event) (Outcome, error) {
 }
 
 // reply accepts the bot's reply with an idempotency key derived from the
-// inbound message and queues it (once).
+// inbound message and queues it (once). A reply the sending rules or the
+// store refuse (outside the window, an event retried a day late; a contact
+// deleted meanwhile; the bot edited between two attempts) is dropped.
 func (r *Runner) reply(ctx context.Context, org, contactID, inboundID string, rep chatbot.Reply) (string, error) {
-	body, err := rep.MessageBody()
+	req, err := rep.Request(contactID)
 	if err != nil {
-		r.log.Error("chatbot reply cannot be built; skipped", "error", err.Error())
+		r.log.ErrorContext(ctx, "chatbot reply refused by the sending rules; skipped", "error", err.Error())
 		return "", nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		return "", fmt.Errorf("botrun: reply body: %w", err)
-	}
-	m["to"], _ = json.Marshal(contactID)
-	full, _ := json.Marshal(m)
-	req, err := outbound.Parse(full)
-	if err != nil {
-		r.log.Error("chatbot reply refused by the sending rules; skipped", "error", err.Error())
-		return "", nil
-	}
-	sum := sha256.Sum256(full)
-	key := "chatbot:" + inboundID
-	res, err := r.store.AcceptOutbound(ctx, store.OutboundMessage{
-		OrgID: org, ContactID: contactID, Type: req.Type, Content: req.Content, FreeForm: req.FreeForm(),
-		IdempotencyKey: key, RequestHash: hex.EncodeToString(sum[:]),
-	})
-	switch k := apperr.KindOf(err); {
+	res, err := r.accept.Accept(ctx, accept.Message{OrgID: org, Request: req, IdempotencyKey: "chatbot:" + inboundID, Fingerprint: req.Body()})
+	switch {
 	case err == nil:
-	case k != apperr.Unprocessable && k != apperr.Conflict && k != apperr.NotFound && k != apperr.Invalid:
-		return "", fmt.Errorf("botrun: accept reply: %w", err)
-	default:
-		// Outside the window (an event retried a day late), a contact
-		// deleted meanwhile, the bot edited between two attempts: drop.
-		r.log.Warn("chatbot reply not accepted; skipped", "inbound_message_id", inboundID, "error", err.Error())
+		return res.Message.ID, nil
+	case accept.Refused(err):
+		r.log.WarnContext(ctx, "chatbot reply not accepted; skipped", "inbound_message_id", inboundID, "error", err.Error())
 		return "", nil
 	}
-	if !res.Replayed || !res.Enqueued {
-		if err := r.outbox.Enqueue(ctx, org, res.Message.ContactID, res.Message.ID); err != nil {
-			return "", fmt.Errorf("botrun: enqueue reply: %w", err)
-		}
-		if err := r.store.MarkEnqueued(ctx, org, key); err != nil {
-			r.log.Warn("chatbot reply enqueue not recorded; a retry enqueues again (deduplicated)", "error", err.Error())
-		}
-	}
-	return res.Message.ID, nil
+	return "", fmt.Errorf("botrun: reply: %w", err)
 }
 
 // handoff publishes conversation.handoff (a stable id: a retry publishes the

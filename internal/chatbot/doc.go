@@ -9,8 +9,8 @@
 //     welcome message, a rule's reply and/or a hand-off to a person, the
 //     fallback, or nothing.
 //   - Fold is the text normalisation keyword matching uses.
-//   - Reply.MessageBody builds the body POST /v1/messages accepts
-//     (outbound.Parse), minus the recipient.
+//   - Reply.Request builds the message a reply sends (outbound's
+//     constructors, checked as POST /v1/messages checks a request).
 //
 // A chatbot is an ordered list of rules. A rule matches on keywords (whole
 // words or phrases, ignoring case, accents and punctuation), on the id of a

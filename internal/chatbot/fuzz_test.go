@@ -81,12 +81,8 @@ func FuzzParseCreate(f *testing.F) {
 			if r == nil {
 				continue
 			}
-			mb, err := r.MessageBody()
-			if err != nil {
-				t.Fatalf("MessageBody(%+v): %v", r, err)
-			}
-			if _, err := send(t, mb); err != nil {
-				t.Fatalf("outbound.Parse refuses %s: %v %+v", mb, err, apperr.DetailsOf(err))
+			if _, err := send(t, *r); err != nil {
+				t.Fatalf("the sending rules refuse %+v: %v %+v", r, err, apperr.DetailsOf(err))
 			}
 		}
 	})

@@ -8,38 +8,29 @@ import (
 	"github.com/pytake/pytake/internal/outbound"
 )
 
-// send is the real sending path: the body POST /v1/messages receives once
-// the caller adds the recipient.
-func send(t testing.TB, body []byte) (outbound.Request, error) {
+// send is the real sending path: the request a reply sends, checked by
+// the rules of POST /v1/messages.
+func send(t testing.TB, r Reply) (outbound.Request, error) {
 	t.Helper()
-	if len(body) < 2 || body[0] != '{' {
-		t.Fatalf("MessageBody is not an object: %s", body)
-	}
-	withTo := append([]byte(`{"to":"+55 11 99999-9999",`), body[1:]...)
-	return outbound.Parse(withTo)
+	return r.Request("+55 11 99999-9999")
 }
 
-func TestMessageBody(t *testing.T) {
+func TestReplyRequest(t *testing.T) {
 	tests := []struct {
 		name     string
 		reply    Reply
-		body     string
 		typ      string
 		content  string
 		fromJSON string // when set, the reply comes from ParseCreate of this fallback
 	}{
 		{name: "text", reply: Reply{Type: "text", Text: "Olá! <b> & \"aspas\""},
-			body: `{"type":"text","text":{"body":"Olá! <b> & \"aspas\""}}`,
-			typ:  "text", content: `{"body":"Olá! <b> & \"aspas\""}`},
+			typ: "text", content: `{"body":"Olá! <b> & \"aspas\""}`},
 		{name: "buttons", reply: Reply{Type: "buttons", Text: "Escolha:", Buttons: []Button{{"b1", "Vendas"}, {"b2", "Suporte"}}},
-			body: `{"type":"interactive","interactive":{"type":"button","body":{"text":"Escolha:"},"action":{"buttons":[{"type":"reply","reply":{"id":"b1","title":"Vendas"}},{"type":"reply","reply":{"id":"b2","title":"Suporte"}}]}}}`,
-			typ:  "interactive", content: `{"type":"button","body":{"text":"Escolha:"},"action":{"buttons":[{"type":"reply","reply":{"id":"b1","title":"Vendas"}},{"type":"reply","reply":{"id":"b2","title":"Suporte"}}]}}`},
+			typ: "interactive", content: `{"type":"button","body":{"text":"Escolha:"},"action":{"buttons":[{"type":"reply","reply":{"id":"b1","title":"Vendas"}},{"type":"reply","reply":{"id":"b2","title":"Suporte"}}]}}`},
 		{name: "template", reply: Reply{Type: "template", Template: json.RawMessage(`{"name":"menu","language":{"code":"pt_BR"}}`)},
-			body: `{"type":"template","template":{"name":"menu","language":{"code":"pt_BR"}}}`,
-			typ:  "template", content: `{"name":"menu","language":{"code":"pt_BR"}}`},
+			typ: "template", content: `{"name":"menu","language":{"code":"pt_BR"}}`},
 		{name: "template with components, as parsed",
 			fromJSON: `{"type":"template","template":{"name":"pedido","language":{"code":"pt_BR","policy":"deterministic"},"components":[{"type":"header","parameters":[{"type":"image","image":{"link":"https://example.com/a.png"}}]},{"type":"body","parameters":[{"type":"text","text":"João"},{"type":"text","text":1001}]},{"type":"button","sub_type":"quick_reply","index":0,"parameters":[{"type":"payload","payload":"SIM"}]}]}}`,
-			body:     `{"type":"template","template":{"name":"pedido","language":{"code":"pt_BR","policy":"deterministic"},"components":[{"type":"header","parameters":[{"type":"image","image":{"link":"https://example.com/a.png"}}]},{"type":"body","parameters":[{"type":"text","text":"João"},{"type":"text","text":"1001"}]},{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"SIM"}]}]}}`,
 			typ:      "template",
 			content:  `{"name":"pedido","language":{"code":"pt_BR","policy":"deterministic"},"components":[{"type":"header","parameters":[{"type":"image","image":{"link":"https://example.com/a.png"}}]},{"type":"body","parameters":[{"type":"text","text":"João"},{"type":"text","text":"1001"}]},{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"SIM"}]}]}`},
 	}
@@ -49,16 +40,9 @@ func TestMessageBody(t *testing.T) {
 			if tt.fromJSON != "" {
 				r = *mustCreate(t, `{"name":"b","fallback":`+tt.fromJSON+`}`).Fallback
 			}
-			body, err := r.MessageBody()
+			req, err := send(t, r)
 			if err != nil {
-				t.Fatal(err)
-			}
-			if string(body) != tt.body {
-				t.Fatalf("body\n got %s\nwant %s", body, tt.body)
-			}
-			req, err := send(t, body)
-			if err != nil {
-				t.Fatalf("outbound.Parse refuses %s: %v %+v", body, err, apperr.DetailsOf(err))
+				t.Fatalf("the sending rules refuse %+v: %v %+v", r, err, apperr.DetailsOf(err))
 			}
 			if req.Type != tt.typ || string(req.Content) != tt.content || req.To != "5511999999999" {
 				t.Fatalf("outbound read %+v (content %s)", req, req.Content)
@@ -67,9 +51,9 @@ func TestMessageBody(t *testing.T) {
 	}
 }
 
-// TestMessageBodyEveryReplyIsSendable: every reply of the example bot, its
-// fallback and its welcome message go through outbound.Parse.
-func TestMessageBodyEveryReplyIsSendable(t *testing.T) {
+// TestReplyRequestEveryReplyIsSendable: every reply of the example bot, its
+// fallback and its welcome message pass the sending rules.
+func TestReplyRequestEveryReplyIsSendable(t *testing.T) {
 	b := mustCreate(t, string(example(t)))
 	var replies []*Reply
 	for _, r := range b.Rules {
@@ -78,12 +62,8 @@ func TestMessageBodyEveryReplyIsSendable(t *testing.T) {
 	replies = append(replies, b.Fallback, Decide(b, Inbound{Type: "text", Text: "oi"}, true).Reply)
 	types := map[string]bool{}
 	for _, r := range replies {
-		body, err := r.MessageBody()
-		if err != nil {
-			t.Fatalf("%+v: %v", r, err)
-		}
-		if _, err := send(t, body); err != nil {
-			t.Fatalf("outbound.Parse refuses %s: %v %+v", body, err, apperr.DetailsOf(err))
+		if _, err := send(t, *r); err != nil {
+			t.Fatalf("the sending rules refuse %+v: %v %+v", r, err, apperr.DetailsOf(err))
 		}
 		types[r.Type] = true
 	}
@@ -92,15 +72,15 @@ func TestMessageBodyEveryReplyIsSendable(t *testing.T) {
 	}
 }
 
-func TestMessageBodyErrors(t *testing.T) {
+func TestReplyRequestErrors(t *testing.T) {
 	for _, r := range []Reply{
 		{},
 		{Type: "list", Text: "x"},
 		{Type: "template"},
 		{Type: "template", Template: json.RawMessage(`[]`)},
 	} {
-		if b, err := r.MessageBody(); err == nil {
-			t.Errorf("MessageBody(%+v) = %s, want an error", r, b)
+		if req, err := r.Request("ct_1"); err == nil {
+			t.Errorf("Request(%+v) = %+v, want an error", r, req)
 		}
 	}
 }

@@ -2,8 +2,6 @@ package shophook
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -13,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pytake/pytake/internal/accept"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/outbound"
@@ -154,88 +153,81 @@ func (w *Webhook) run(ctx context.Context, log *slog.Logger, st shopconfig.Setti
 }
 
 // notify accepts and queues the trigger's message (once: a resumed trigger
-// queues the message it accepted before).
+// queues the message it accepted before). The message is recorded on the
+// trigger as soon as it is accepted, so a retry after a queue failure
+// queues that message rather than another.
 func (w *Webhook) notify(ctx context.Context, log *slog.Logger, org, platform, source string, o shop.Order, c store.Contact, trig shopconfig.Trigger, n *store.OrderNotification) error {
-	if n.MessageID == "" {
-		body, err := MessageBody(trig.Message, c.WhatsAppID, o, source)
+	idem := "commerce:" + platform + ":" + o.ID + ":" + n.Key
+	switch {
+	case n.Enqueued:
+	case n.MessageID != "":
+		if err := w.accept.Enqueue(ctx, org, store.Message{ID: n.MessageID, ContactID: c.ID}, idem); err != nil {
+			return err
+		}
+	default:
+		req, err := MessageRequest(trig.Message, c.ID, o, source)
 		if err != nil {
 			n.Result, n.Reason = event.NotificationRefused, "invalid_message: "+err.Error()
+			log.WarnContext(ctx, "the configured message is not sendable for this order", "error", err.Error())
 			return nil
 		}
-		req, err := outbound.Parse(body)
-		if err != nil {
-			n.Result, n.Reason = event.NotificationRefused, "invalid_message: "+err.Error()
-			log.Warn("the configured message is not sendable for this order", "error", err.Error())
-			return nil
-		}
-		idem := "commerce:" + platform + ":" + o.ID + ":" + n.Key
-		sum := sha256.Sum256([]byte(idem))
-		res, err := w.Store.AcceptOutbound(ctx, store.OutboundMessage{
-			OrgID: org, ContactID: c.ID, Type: req.Type, Content: req.Content, FreeForm: req.FreeForm(),
-			IdempotencyKey: idem, RequestHash: hex.EncodeToString(sum[:]),
-		})
-		if err != nil {
-			if k := apperr.KindOf(err); k == apperr.Unprocessable || k == apperr.NotFound || k == apperr.Conflict {
-				reason := err.Error()
-				if e, ok := apperr.As(err); ok {
-					reason = e.Code
-				}
-				n.Result, n.Reason = event.NotificationRefused, reason
-				log.Info("message refused", "reason", reason)
-				return nil
+		// The key alone is the fingerprint: a retry replays the message
+		// accepted first even if the settings changed meanwhile.
+		res, err := w.accept.Accept(ctx, accept.Message{OrgID: org, Request: req, IdempotencyKey: idem, Fingerprint: []byte(idem)})
+		if accept.Refused(err) {
+			reason := err.Error()
+			if e, ok := apperr.As(err); ok {
+				reason = e.Code
 			}
-			return err
+			n.Result, n.Reason = event.NotificationRefused, reason
+			log.InfoContext(ctx, "message refused", "reason", reason)
+			return nil
 		}
-		n.MessageID = res.Message.ID
-		n.Enqueued = res.Replayed && res.Enqueued
-		if err := w.Store.RecordOrderMessage(ctx, org, platform, o.ID, n.Key, n.MessageID); err != nil {
+		if res.Message.ID != "" {
+			n.MessageID = res.Message.ID
+			if rerr := w.Store.RecordOrderMessage(ctx, org, platform, o.ID, n.Key, n.MessageID); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+		if err != nil {
 			return err
 		}
 	}
-	if !n.Enqueued {
-		if err := w.Outbox.Enqueue(ctx, org, c.ID, n.MessageID); err != nil {
-			return err
-		}
-		n.Enqueued = true
-	}
+	n.Enqueued = true
 	n.Result = event.NotificationQueued
 	return nil
 }
 
-// MessageBody renders a trigger's message for an order as a POST
-// /v1/messages body in Meta's shape; {{shop}} is the shop domain or site
-// URL. Template parameters that render empty are sent as "-" (Meta refuses
-// empty parameters).
-func MessageBody(m *shopconfig.Message, to string, o shop.Order, source string) ([]byte, error) {
+// MessageRequest renders a trigger's message for an order to `to` (the
+// contact id) with outbound's constructors; {{shop}} is the shop domain or
+// site URL. Template parameters that render empty are sent as "-" (Meta
+// refuses empty parameters).
+func MessageRequest(m *shopconfig.Message, to string, o shop.Order, source string) (outbound.Request, error) {
 	vars := o.Vars()
 	vars[shop.VarShop] = source
 	switch m.Type {
 	case "template":
 		t := m.Template
-		tpl := map[string]any{"name": t.Name, "language": map[string]string{"code": t.Language.Code}}
-		if len(t.Parameters) > 0 {
-			params := make([]map[string]string, 0, len(t.Parameters))
-			for _, p := range t.Parameters {
-				v, err := shop.Render(p, vars)
-				if err != nil {
-					return nil, err
-				}
-				if v = strings.TrimSpace(v); v == "" {
-					v = "-"
-				}
-				params = append(params, map[string]string{"type": "text", "text": v})
+		params := make([]string, 0, len(t.Parameters))
+		for _, p := range t.Parameters {
+			v, err := shop.Render(p, vars)
+			if err != nil {
+				return outbound.Request{}, err
 			}
-			tpl["components"] = []map[string]any{{"type": "body", "parameters": params}}
+			if v = strings.TrimSpace(v); v == "" {
+				v = "-"
+			}
+			params = append(params, v)
 		}
-		return json.Marshal(map[string]any{"messaging_product": "whatsapp", "to": to, "type": "template", "template": tpl})
+		return outbound.BodyTemplate(to, t.Name, t.Language.Code, params)
 	case "text":
 		v, err := shop.Render(m.Text, vars)
 		if err != nil {
-			return nil, err
+			return outbound.Request{}, err
 		}
-		return json.Marshal(map[string]any{"messaging_product": "whatsapp", "to": to, "type": "text", "text": map[string]string{"body": v}})
+		return outbound.Text(to, v)
 	}
-	return nil, errors.New("unknown message type " + m.Type)
+	return outbound.Request{}, errors.New("unknown message type " + m.Type)
 }
 
 // ---------------------------------------------------------------- contact

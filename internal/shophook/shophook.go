@@ -58,6 +58,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pytake/pytake/internal/accept"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
@@ -85,7 +86,7 @@ type Store interface {
 	ReleaseOrderNotification(ctx context.Context, org, platform, orderID, trigger string) error
 	Contacts(ctx context.Context, org, tag, waID, cursor string, limit int) (store.Page[store.Contact], error)
 	SaveOrderContact(ctx context.Context, oc store.OrderContact) (store.Contact, error)
-	AcceptOutbound(ctx context.Context, m store.OutboundMessage) (store.OutboundResult, error)
+	accept.Store
 }
 
 var _ Store = (*store.Store)(nil)
@@ -125,6 +126,7 @@ type Deps struct {
 // Webhook serves /webhooks/shopify and /webhooks/woocommerce.
 type Webhook struct {
 	Deps
+	accept    *accept.Accepter
 	mu        sync.Mutex
 	refreshed map[string]time.Time // org/provider -> last forced secret re-read
 }
@@ -134,7 +136,7 @@ func New(d Deps) *Webhook {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Webhook{Deps: d, refreshed: map[string]time.Time{}}
+	return &Webhook{Deps: d, accept: accept.New(d.Store, d.Outbox, d.Log), refreshed: map[string]time.Time{}}
 }
 
 // maxBody: orders with many line items run to hundreds of KB.
