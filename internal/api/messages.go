@@ -59,7 +59,7 @@ func (s *Server) media(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	}
 	var cred secrets.WhatsApp
 	if err := s.secrets.Get(ctx, r.OrgID(), secrets.ProviderWhatsApp, &cred); err != nil {
-		if errors.Is(err, secrets.ErrNotFound) {
+		if apperr.Is(err, apperr.NotFound) {
 			return nil, apperr.New(apperr.Conflict, "WhatsApp is not configured for this organization").WithCode("whatsapp_not_configured")
 		}
 		return nil, err

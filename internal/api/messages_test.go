@@ -14,6 +14,7 @@ import (
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
@@ -25,7 +26,7 @@ type mapSecrets map[string]secrets.WhatsApp
 func (m mapSecrets) Get(_ context.Context, org, provider string, v any) error {
 	c, ok := m[org]
 	if !ok {
-		return secrets.ErrNotFound
+		return apperr.New(apperr.NotFound, "the credentials are not set")
 	}
 	*(v.(*secrets.WhatsApp)) = c
 	return nil

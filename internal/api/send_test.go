@@ -31,7 +31,7 @@ func (s *memSecrets) Get(_ context.Context, org, _ string, v any) error {
 	defer s.mu.Unlock()
 	c, ok := s.m[org]
 	if !ok {
-		return apperr.New(apperr.NotFound, "no secret").WithCause(secrets.ErrNotFound)
+		return apperr.New(apperr.NotFound, "no secret")
 	}
 	*(v.(*secrets.WhatsApp)) = c
 	return nil

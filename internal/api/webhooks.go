@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -237,7 +236,7 @@ func (s *Server) rotateWebhookSecret(ctx context.Context, r *httpapi.Request) (*
 		return nil, err
 	}
 	var cur secrets.WebhookSecrets
-	if err := s.secrets.Get(ctx, org, secrets.ProviderWebhook(id), &cur); err != nil && !errors.Is(err, secrets.ErrNotFound) && !apperr.Is(err, apperr.NotFound) {
+	if err := s.secrets.Get(ctx, org, secrets.ProviderWebhook(id), &cur); err != nil && !apperr.Is(err, apperr.NotFound) {
 		return nil, err
 	}
 	now := s.now().UTC()

@@ -31,7 +31,7 @@ func (j *jsonSecrets) Get(_ context.Context, org, provider string, v any) error 
 	defer j.mu.Unlock()
 	b, ok := j.m[org+"/"+provider]
 	if !ok {
-		return apperr.New(apperr.NotFound, "no secret").WithCause(secrets.ErrNotFound)
+		return apperr.New(apperr.NotFound, "no secret")
 	}
 	return json.Unmarshal(b, v)
 }

@@ -16,7 +16,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -107,7 +106,7 @@ func (w *Webhook) verify(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 	}
 	var cred Credentials
 	if err := w.secrets.Get(ctx, org, Provider, &cred); err != nil {
-		if errors.Is(err, secrets.ErrNotFound) {
+		if apperr.Is(err, apperr.NotFound) {
 			return nil, forbidden
 		}
 		return nil, err

@@ -17,11 +17,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	miniserver "github.com/truora/minidyn/server"
 
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/id"
 	"github.com/pytake/pytake/internal/inbound"
-	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 	"github.com/pytake/pytake/internal/whatsapp"
@@ -44,7 +44,7 @@ func (f *fakeSecrets) Get(_ context.Context, org, provider string, v any) error 
 	defer f.mu.Unlock()
 	b, ok := f.m[org+"/"+provider]
 	if !ok {
-		return secrets.ErrNotFound
+		return apperr.New(apperr.NotFound, "the credentials are not set")
 	}
 	return json.Unmarshal(b, v)
 }

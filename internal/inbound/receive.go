@@ -11,7 +11,6 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
-	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/whatsapp"
 )
@@ -55,7 +54,7 @@ func (w *Webhook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 	for org := range orgs {
 		var cred Credentials
 		err := w.secrets.Get(ctx, org, Provider, &cred)
-		if errors.Is(err, secrets.ErrNotFound) {
+		if apperr.Is(err, apperr.NotFound) {
 			continue
 		}
 		if err != nil {

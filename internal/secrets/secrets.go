@@ -28,9 +28,6 @@ type API interface {
 
 var _ API = (*secretsmanager.Client)(nil)
 
-// ErrNotFound means the secret does not exist.
-var ErrNotFound = errors.New("secrets: not found")
-
 // Store reads and writes JSON secrets with a read cache.
 type Store struct {
 	api    API
@@ -67,9 +64,8 @@ func (s *Store) Get(ctx context.Context, orgID, provider string, v any) error {
 		out, err := s.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
 		var nf *smtypes.ResourceNotFoundException
 		if errors.As(err, &nf) {
-			// NotFound for the API (404, not 500); errors.Is(err,
-			// ErrNotFound) still holds.
-			return apperr.New(apperr.NotFound, "the credentials are not set").WithCause(ErrNotFound)
+			// PyTake's one NotFound: apperr's kind (a 404 for the API).
+			return apperr.New(apperr.NotFound, "the credentials are not set").WithCause(fmt.Errorf("secrets: get %s: %w", name, err))
 		}
 		if err != nil {
 			return apperr.New(apperr.Unavailable, "the secret store is unavailable, retry").WithCause(fmt.Errorf("secrets: get %s: %w", name, err))

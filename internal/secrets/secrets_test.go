@@ -2,13 +2,14 @@ package secrets
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/pytake/pytake/internal/apperr"
 )
 
 // fakeSM is an in-memory Secrets Manager counting reads.
@@ -46,7 +47,7 @@ func TestPutGetCache(t *testing.T) {
 	ctx := context.Background()
 	type cred struct{ Token string }
 	var got cred
-	if err := s.Get(ctx, "org_1", "whatsapp", &got); !errors.Is(err, ErrNotFound) {
+	if err := s.Get(ctx, "org_1", "whatsapp", &got); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("missing secret: %v", err)
 	}
 	if err := s.Put(ctx, "org_1", "whatsapp", cred{"a"}); err != nil {

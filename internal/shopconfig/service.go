@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
-	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -77,7 +76,7 @@ func Configure(ctx context.Context, st Store, sec SecretStore, org, platform str
 func currentSecret(ctx context.Context, sec SecretStore, org, platform string) (Secret, error) {
 	var cur Secret
 	err := sec.Get(ctx, org, Provider(platform), &cur)
-	if err != nil && !errors.Is(err, secrets.ErrNotFound) && !apperr.Is(err, apperr.NotFound) {
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return Secret{}, err
 	}
 	return cur, nil

@@ -51,7 +51,6 @@ package shophook
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -219,7 +218,7 @@ func (w *Webhook) verify(ctx context.Context, st shopconfig.Settings, body []byt
 	check := func() (bool, error) {
 		var sec shopconfig.Secret
 		err := w.Secrets.Get(ctx, st.OrgID, provider, &sec)
-		if errors.Is(err, secrets.ErrNotFound) || apperr.Is(err, apperr.NotFound) {
+		if apperr.Is(err, apperr.NotFound) {
 			return false, nil
 		}
 		if err != nil {

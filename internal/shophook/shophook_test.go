@@ -22,7 +22,6 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
-	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/shop"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/shophook"
@@ -61,7 +60,7 @@ func (s *memSecrets) Get(_ context.Context, org, provider string, v any) error {
 	defer s.mu.Unlock()
 	b, ok := s.m[org+"/"+provider]
 	if !ok {
-		return secrets.ErrNotFound
+		return apperr.New(apperr.NotFound, "the credentials are not set")
 	}
 	return json.Unmarshal(b, v)
 }
