@@ -43,11 +43,6 @@ type SecretWriter interface {
 	Put(ctx context.Context, orgID, provider string, v any) error
 }
 
-// Outbox puts accepted messages on the outbound queue.
-type Outbox interface {
-	Enqueue(ctx context.Context, org, contactID, messageID string) error
-}
-
 // Secrets reads organisations' credentials.
 type Secrets interface {
 	Get(ctx context.Context, orgID, provider string, v any) error
@@ -91,7 +86,7 @@ type Deps struct {
 	Store         Store
 	Secrets       Secrets
 	SecretWriter  SecretWriter // nil: settings are read-only
-	Outbox        Outbox       // nil: sending is not configured
+	Outbox        accept.Queue // nil: sending is not configured
 	Webhooks      WebhookStore // nil: webhooks are not configured
 	Deliveries    DeliveryStore
 	Contacts      ContactStore

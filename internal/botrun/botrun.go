@@ -32,11 +32,6 @@ type Store interface {
 	accept.Store
 }
 
-// Outbox puts accepted messages on the outbound queue.
-type Outbox interface {
-	Enqueue(ctx context.Context, org, contactID, messageID string) error
-}
-
 // Publisher publishes events (conversation.handoff).
 type Publisher interface {
 	Publish(ctx context.Context, evs ...event.Event) error
@@ -52,7 +47,7 @@ type Runner struct {
 }
 
 // New returns a Runner.
-func New(s Store, o Outbox, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
+func New(s Store, o accept.Queue, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
 	return &Runner{store: s, accept: accept.New(s, o, log), events: p, log: log, now: now}
 }
 

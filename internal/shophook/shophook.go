@@ -102,11 +102,6 @@ type forgetter interface {
 
 var _ forgetter = (*secrets.Store)(nil)
 
-// Outbox puts accepted messages on the outbound queue.
-type Outbox interface {
-	Enqueue(ctx context.Context, org, contactID, messageID string) error
-}
-
 // Publisher puts events on the events queue.
 type Publisher interface {
 	Publish(ctx context.Context, events ...event.Event) error
@@ -116,7 +111,7 @@ type Publisher interface {
 type Deps struct {
 	Store   Store
 	Secrets Secrets
-	Outbox  Outbox
+	Outbox  accept.Queue // the outbound queue
 	Events  Publisher
 	Log     *slog.Logger
 	Now     func() time.Time

@@ -9,7 +9,9 @@
 // messages.go (and status.go for their status updates), webhooks.go,
 // deliveries.go, chatbots.go, shop.go. inbound.go and outbound.go are the
 // transactions that record a received message and accept one to send;
-// page.go is paging; records.go keeps inputs for inspection.
+// page.go is paging and the generic readers beside Page[T] (getModel: get
+// an item, NotFound, convert; queryModels: query a page, decode, convert);
+// records.go keeps inputs for inspection.
 package store
 
 import (
