@@ -126,6 +126,8 @@ func (r *Runner) reply(ctx context.Context, org, contactID, inboundID string, re
 		r.log.ErrorContext(ctx, "chatbot reply refused by the sending rules; skipped", "error", err.Error())
 		return "", nil
 	}
+	// The fingerprint is the reply's body, so a bot edited between two
+	// attempts is another request (a Conflict: dropped).
 	res, err := r.accept.Accept(ctx, accept.Message{OrgID: org, Request: req, IdempotencyKey: "chatbot:" + inboundID, Fingerprint: req.Body()})
 	switch {
 	case err == nil:
