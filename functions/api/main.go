@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -20,6 +19,7 @@ import (
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
@@ -34,8 +34,8 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	log := lambdacontext.NewLogger()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL")
+	log := logctx.Lambda()
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_QUEUE_URL", "DELIVERIES_QUEUE_URL")
 	if err != nil {
 		return err
 	}
@@ -57,8 +57,8 @@ func run(ctx context.Context) error {
 		Conversations: st,
 		Chatbots:      st,
 		Integrations:  st,
-		Events:        event.NewPublisher(queue.New(q, os.Getenv("EVENTS_QUEUE_URL"), "event")),
-		DeliveryQueue: dispatch.Jobs{Queue: queue.New(q, os.Getenv("DELIVERIES_QUEUE_URL"), "deliveries")},
+		Events:        event.NewPublisher(queue.New(q, env["EVENTS_QUEUE_URL"], "event")),
+		DeliveryQueue: dispatch.Jobs{Queue: queue.New(q, env["DELIVERIES_QUEUE_URL"], "deliveries")},
 		// Only the local stack may subscribe http:// and loopback URLs.
 		InsecureWebhooks: os.Getenv("PYTAKE_LOCAL") == "1",
 		Graph:            graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),

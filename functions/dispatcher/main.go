@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -23,6 +22,7 @@ import (
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
@@ -37,7 +37,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	log := lambdacontext.NewLogger()
+	log := logctx.Lambda()
 	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "OUTBOUND_QUEUE_URL")
 	if err != nil {
 		return err
@@ -68,7 +68,7 @@ func run(ctx context.Context) error {
 		React: func(ctx context.Context, ev event.Event) error {
 			out, err := bots.React(ctx, ev)
 			if err == nil && out.Reason != "" && ev.Event == event.MessageReceived {
-				log.Info("chatbot", "event_id", ev.ID, "reason", out.Reason, "rule_id", out.RuleID, "reply_id", out.MessageID, "handoff", out.Handoff)
+				log.InfoContext(ctx, "chatbot", "reason", out.Reason, "rule_id", out.RuleID, "reply_id", out.MessageID, "handoff", out.Handoff)
 			}
 			return err
 		},

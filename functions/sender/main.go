@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -20,6 +19,7 @@ import (
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
@@ -34,7 +34,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	log := lambdacontext.NewLogger()
+	log := logctx.Lambda()
 	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_QUEUE_URL")
 	if err != nil {
 		return err

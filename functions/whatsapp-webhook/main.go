@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -18,6 +17,7 @@ import (
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/inbound"
+	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
@@ -31,7 +31,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	log := lambdacontext.NewLogger()
+	log := logctx.Lambda()
 	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "EVENTS_QUEUE_URL", "SECRETS_PREFIX")
 	if err != nil {
 		return err

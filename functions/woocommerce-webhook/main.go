@@ -8,9 +8,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/pytake/pytake/internal/awsconf"
+	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/shophook"
 )
 
@@ -26,7 +26,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hook, err := shophook.FromAWS(cfg, os.Getenv, lambdacontext.NewLogger())
+	hook, err := shophook.FromAWS(cfg, os.Getenv, logctx.Lambda())
 	if err != nil {
 		return err
 	}

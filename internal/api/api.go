@@ -218,7 +218,7 @@ func (s *Server) authenticate(next httpapi.Handler) httpapi.Handler {
 		r.Set(principalKey{}, k)
 		r.SetOrgID(k.OrgID)
 		if err := s.store.TouchKey(ctx, k); err != nil {
-			r.Logger().Warn("could not record api key use", "key_id", k.ID, "error", err.Error())
+			r.Logger().WarnContext(ctx, "could not record api key use", "key_id", k.ID, "error", err.Error())
 		}
 		return next(ctx, r)
 	}

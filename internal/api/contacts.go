@@ -259,7 +259,7 @@ func (s *Server) publishContact(ctx context.Context, r *httpapi.Request, name st
 		err = s.events.Publish(ctx, ev)
 	}
 	if err != nil {
-		r.Logger().Error("contact event not published", "event", name, "contact_id", c.ID, "error", err.Error())
+		r.Logger().ErrorContext(ctx, "contact event not published", "event", name, "contact_id", c.ID, "error", err.Error())
 	}
 }
 

@@ -139,7 +139,7 @@ func (s *Server) publishHandoff(ctx context.Context, r *httpapi.Request, c store
 	}
 	ct, err := s.convs.Contact(ctx, c.OrgID, c.ContactID)
 	if err != nil {
-		r.Logger().Error("conversation.handoff not published", "error", err.Error())
+		r.Logger().ErrorContext(ctx, "conversation.handoff not published", "error", err.Error())
 		return
 	}
 	data := map[string]any{"conversation": event.ViewConversation(c), "contact": event.ViewContact(ct), "by": "api"}
@@ -148,7 +148,7 @@ func (s *Server) publishHandoff(ctx context.Context, r *httpapi.Request, c store
 		err = s.events.Publish(ctx, ev)
 	}
 	if err != nil {
-		r.Logger().Error("conversation.handoff not published", "error", err.Error())
+		r.Logger().ErrorContext(ctx, "conversation.handoff not published", "error", err.Error())
 	}
 }
 
@@ -158,7 +158,7 @@ func (s *Server) publishResolved(ctx context.Context, r *httpapi.Request, c stor
 	}
 	ct, err := s.convs.Contact(ctx, c.OrgID, c.ContactID)
 	if err != nil {
-		r.Logger().Error("conversation.resolved not published", "error", err.Error())
+		r.Logger().ErrorContext(ctx, "conversation.resolved not published", "error", err.Error())
 		return
 	}
 	data := map[string]any{
@@ -170,6 +170,6 @@ func (s *Server) publishResolved(ctx context.Context, r *httpapi.Request, c stor
 		err = s.events.Publish(ctx, ev)
 	}
 	if err != nil {
-		r.Logger().Error("conversation.resolved not published", "conversation_id", c.ID, "error", err.Error())
+		r.Logger().ErrorContext(ctx, "conversation.resolved not published", "conversation_id", c.ID, "error", err.Error())
 	}
 }

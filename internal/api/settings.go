@@ -97,7 +97,7 @@ func (s *Server) testWhatsApp(ctx context.Context, r *httpapi.Request) (*httpapi
 	case errors.As(err, &ge):
 		if ge.Code == 190 {
 			if uerr := s.store.MarkWhatsAppUnhealthy(ctx, r.OrgID(), "Meta error 190: "+ge.Message); uerr != nil {
-				r.Logger().Warn("could not mark the connection unhealthy", "error", uerr.Error())
+				r.Logger().WarnContext(ctx, "could not mark the connection unhealthy", "error", uerr.Error())
 			}
 		}
 		return httpapi.JSON(http.StatusOK, map[string]any{

@@ -219,7 +219,7 @@ func (s *Server) deleteWebhook(ctx context.Context, r *httpapi.Request) (*httpap
 	}
 	if d, ok := s.secretWriter.(SecretDeleter); ok {
 		if err := d.Delete(ctx, org, secrets.ProviderWebhook(id)); err != nil {
-			r.Logger().Warn("webhook deleted, its secret not yet", "webhook_id", id, "error", err.Error())
+			r.Logger().WarnContext(ctx, "webhook deleted, its secret not yet", "webhook_id", id, "error", err.Error())
 		}
 	}
 	return httpapi.NoContent()

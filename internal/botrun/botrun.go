@@ -83,7 +83,7 @@ func (r *Runner) React(ctx context.Context, ev event.Event) (Outcome, error) {
 	}
 	var def chatbot.Bot
 	if err := json.Unmarshal(bot.Definition, &def); err != nil {
-		r.log.Error("stored chatbot does not decode; skipped", "chatbot_id", bot.ID, "error", err.Error())
+		r.log.ErrorContext(ctx, "stored chatbot does not decode; skipped", "chatbot_id", bot.ID, "error", err.Error())
 		return Outcome{Reason: "skipped: chatbot does not decode"}, nil
 	}
 	def.Active = bot.Active

@@ -32,6 +32,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
@@ -127,24 +128,25 @@ func (p *Dispatcher) Handle(ctx context.Context, ev events.SQSEvent) (events.SQS
 // process handles one record, by the queue it came from; false keeps it
 // on its queue.
 func (p *Dispatcher) process(ctx context.Context, rec events.SQSMessage) bool {
+	ctx = logctx.With(ctx, "sqs_message_id", rec.MessageId)
 	switch {
 	case p.d.Deliveries.IsSource(rec.EventSourceARN):
 		var job Job
 		if err := json.Unmarshal([]byte(rec.Body), &job); err != nil || job.DeliveryID == "" {
-			p.d.Log.Error("delivery job is not valid; dropped", "sqs_message_id", rec.MessageId, "body_size", len(rec.Body))
+			p.d.Log.ErrorContext(ctx, "delivery job is not valid; dropped", "body_size", len(rec.Body))
 			return true
 		}
 		return p.deliver(ctx, rec, job)
 	case p.d.Events.IsSource(rec.EventSourceARN):
 		if err := p.fanOut(ctx, []byte(rec.Body)); err != nil {
-			p.d.Log.Warn("fan-out failed; the event comes back", "error", err.Error())
+			p.d.Log.WarnContext(ctx, "fan-out failed; the event comes back", "error", err.Error())
 			return false
 		}
 		return true
 	}
 	// Only a mapping to a queue this function was not configured for
 	// sends these: kept, so they reach that queue's dead-letter queue.
-	p.d.Log.Error("record from an unknown queue; kept", "sqs_message_id", rec.MessageId, "event_source_arn", rec.EventSourceARN)
+	p.d.Log.ErrorContext(ctx, "record from an unknown queue; kept", "event_source_arn", rec.EventSourceARN)
 	return false
 }
 
@@ -153,16 +155,18 @@ func (p *Dispatcher) process(ctx context.Context, rec events.SQSMessage) bool {
 func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
 	var ev event.Event
 	if err := json.Unmarshal(raw, &ev); err != nil || ev.ID == "" || ev.Event == "" || ev.OrganizationID == "" {
-		p.d.Log.Error("event is not an event envelope; dropped", "size", len(raw))
+		p.d.Log.ErrorContext(ctx, "event is not an event envelope; dropped", "size", len(raw))
 		return nil
 	}
+	// Every line from here on (the chatbot's too) names the event.
+	ctx = logctx.With(ctx, "event_id", ev.ID)
 	body, err := delivery.CanonicalBody(raw)
 	if err != nil {
-		p.d.Log.Error("event body cannot be sent as is; dropped", "event_id", ev.ID, "error", err.Error())
+		p.d.Log.ErrorContext(ctx, "event body cannot be sent as is; dropped", "error", err.Error())
 		return nil
 	}
 	if err := p.d.Store.RecordEventSample(ctx, ev.OrganizationID, ev.Event, ev.ID, ev.Timestamp, body); err != nil {
-		p.d.Log.Warn("event sample not recorded", "event_id", ev.ID, "error", err.Error())
+		p.d.Log.WarnContext(ctx, "event sample not recorded", "error", err.Error())
 	}
 	hooks, err := p.d.Store.Webhooks(ctx, ev.OrganizationID)
 	if err != nil {
@@ -223,7 +227,7 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		return true
 	}
 	if err != nil {
-		log.Warn("delivery not readable; retried", "error", err.Error())
+		log.WarnContext(ctx, "delivery not readable; retried", "error", err.Error())
 		return p.later(ctx, rec, 5*time.Second)
 	}
 	if d.Status != store.DeliveryPending {
@@ -243,7 +247,7 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 	}
 	var sec secrets.WebhookSecrets
 	if err := p.d.Secrets.Get(ctx, job.OrgID, secrets.ProviderWebhook(job.WebhookID), &sec); err != nil {
-		log.Warn("signing secret not readable; retried", "error", err.Error())
+		log.WarnContext(ctx, "signing secret not readable; retried", "error", err.Error())
 		return p.later(ctx, rec, 5*time.Second)
 	}
 	now := p.d.Now()
@@ -261,7 +265,7 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 	switch delivery.Classify(status, postErr) {
 	case delivery.Success:
 		if _, err := p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryDelivered); err != nil && !apperr.Is(err, apperr.Conflict) {
-			log.Warn("delivered, not recorded", "error", err.Error())
+			log.WarnContext(ctx, "delivered, not recorded", "error", err.Error())
 		}
 		if hook.FailingSince != nil {
 			_ = p.d.Store.MarkWebhookHealthy(ctx, job.OrgID, job.WebhookID)
@@ -270,7 +274,7 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 	case delivery.Gone:
 		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
 		_ = p.d.Store.DisableWebhook(ctx, job.OrgID, job.WebhookID, "the endpoint answered 410 Gone")
-		log.Info("endpoint gone; webhook disabled")
+		log.InfoContext(ctx, "endpoint gone; webhook disabled")
 		return true
 	}
 	since, err := p.d.Store.MarkWebhookFailing(ctx, job.OrgID, job.WebhookID)
@@ -282,7 +286,7 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 	delay, more := delivery.NextDelay(len(d.Attempts)+1, delivery.RetryAfter(status, hdr, now), p.d.Rand)
 	if !more {
 		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
-		log.Info("delivery failed after the last attempt", "attempts", len(d.Attempts)+1)
+		log.InfoContext(ctx, "delivery failed after the last attempt", "attempts", len(d.Attempts)+1)
 		return true
 	}
 	if p.d.RetryScale > 0 {
@@ -294,7 +298,7 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		if apperr.Is(err, apperr.Conflict) {
 			return true // another deliverer recorded this attempt
 		}
-		log.Warn("attempt not recorded", "error", err.Error())
+		log.WarnContext(ctx, "attempt not recorded", "error", err.Error())
 	}
 	return p.later(ctx, rec, delay)
 }
@@ -322,7 +326,7 @@ func (p *Dispatcher) post(ctx context.Context, url string, d store.Delivery, key
 func (p *Dispatcher) later(ctx context.Context, rec events.SQSMessage, d time.Duration) bool {
 	if rec.ReceiptHandle != "" {
 		if err := p.d.Deliveries.Delay(ctx, rec.ReceiptHandle, d); err != nil && !errors.Is(err, context.Canceled) {
-			p.d.Log.Warn("retry delay not set; the queue's visibility timeout applies", "error", err.Error())
+			p.d.Log.WarnContext(ctx, "retry delay not set; the queue's visibility timeout applies", "error", err.Error())
 		}
 	}
 	return false

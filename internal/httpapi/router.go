@@ -139,7 +139,7 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		}
 		log.Log(ctx, level, "request failed", "error", err.Error(), "status", resp.Status)
 	}
-	log.Info("request", "method", method, "path", path, "route", req.Route, "status", resp.Status,
+	log.InfoContext(ctx, "request", "method", method, "path", path, "route", req.Route, "status", resp.Status,
 		"duration_ms", rt.now().Sub(start).Milliseconds(), "org_id", req.Value(orgKey{}))
 	return toEvent(resp, rid), nil
 }

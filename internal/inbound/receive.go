@@ -68,7 +68,7 @@ func (w *Webhook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 		return nil, apperr.New(apperr.Unauthenticated, "X-Hub-Signature-256 is missing or does not match").WithCode("invalid_signature")
 	}
 	if len(verified) < len(orgs) {
-		r.Logger().Warn("body names organizations whose app secret does not verify it; their entries are skipped",
+		r.Logger().WarnContext(ctx, "body names organizations whose app secret does not verify it; their entries are skipped",
 			"verified", len(verified), "claimed", len(orgs))
 	}
 
@@ -97,7 +97,7 @@ func (w *Webhook) unroutable(ctx context.Context, r *httpapi.Request, reason str
 	if err != nil {
 		return nil, err
 	}
-	r.Logger().Warn("webhook body recorded, not processed", "reason", reason, "record", rec, "size", len(body))
+	r.Logger().WarnContext(ctx, "webhook body recorded, not processed", "reason", reason, "record", rec, "size", len(body))
 	return ok()
 }
 
@@ -233,7 +233,7 @@ func (w *Webhook) message(ctx context.Context, org string, pm PlannedMessage) er
 func (w *Webhook) identityChange(ctx context.Context, org string, who store.Identity, ch *IdentityChange) (store.Contact, bool) {
 	c, err := w.store.ChangeIdentity(ctx, org, who, ch.Updated)
 	if err != nil {
-		w.log.Warn("identity change not applied", "org_id", org, "type", ch.Type, "error", err.Error())
+		w.log.WarnContext(ctx, "identity change not applied", "org_id", org, "type", ch.Type, "error", err.Error())
 		return store.Contact{}, false
 	}
 	return c, true

@@ -33,6 +33,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
@@ -160,9 +161,10 @@ func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 }
 
 func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
+	ctx = logctx.With(ctx, "sqs_message_id", rec.MessageId)
 	var job Job
 	if err := json.Unmarshal([]byte(rec.Body), &job); err != nil || job.OrgID == "" || job.MessageID == "" {
-		s.d.Log.Error("outbound job is not valid; dropped", "sqs_message_id", rec.MessageId, "body_size", len(rec.Body))
+		s.d.Log.ErrorContext(ctx, "outbound job is not valid; dropped", "body_size", len(rec.Body))
 		return done
 	}
 	log := s.d.Log.With("org_id", job.OrgID, "message_id", job.MessageID)
@@ -173,13 +175,13 @@ func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
 			// Another sender holds it: look again after its lease.
 			return s.later(ctx, rec, s.d.Lease, log)
 		}
-		log.Info("outbound message already handled", "state", claim.State)
+		log.InfoContext(ctx, "outbound message already handled", "state", claim.State)
 		return done
 	case apperr.Is(err, apperr.NotFound):
-		log.Error("outbound message not found; dropped")
+		log.ErrorContext(ctx, "outbound message not found; dropped")
 		return done
 	case err != nil:
-		log.Warn("claim failed", "error", err.Error())
+		log.WarnContext(ctx, "claim failed", "error", err.Error())
 		return s.later(ctx, rec, s.backoff(1, 0), log)
 	}
 	return s.send(ctx, rec, claim, log)
@@ -228,7 +230,7 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		switch {
 		case d.Class == outbound.FailAccount:
 			if uerr := s.d.Store.MarkWhatsAppUnhealthy(ctx, m.OrgID, "Meta error "+strconv.Itoa(d.Code)+": "+d.Message); uerr != nil {
-				log.Error("could not mark the WhatsApp connection unhealthy", "error", uerr.Error())
+				log.ErrorContext(ctx, "could not mark the WhatsApp connection unhealthy", "error", uerr.Error())
 			}
 			s.d.Secrets.Forget(m.OrgID, secrets.ProviderWhatsApp)
 			return s.fail(ctx, c, merr, log)
@@ -246,10 +248,10 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		// Sent, but the wamid is not recorded: keep the claim (its lease
 		// expires) rather than send it again now. Statuses for this wamid
 		// are recorded as unknown and matched when the lease is retaken.
-		log.Error("sent but not recorded", "wamid", res.WAMID, "error", err.Error())
+		log.ErrorContext(ctx, "sent but not recorded", "wamid", res.WAMID, "error", err.Error())
 		return done
 	}
-	log.Info("sent", "wamid", res.WAMID, "attempts", m.Attempts)
+	log.InfoContext(ctx, "sent", "wamid", res.WAMID, "attempts", m.Attempts)
 	for _, u := range early {
 		r, err := s.d.Store.ApplyStatus(ctx, u)
 		if err != nil || !r.Applied {
@@ -257,7 +259,7 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		}
 		if s.publishMessage(ctx, "message."+u.Status, u.WAMID, r.Message, u.Status, log) {
 			if err := s.d.Store.MarkStatusEventsSent(ctx, m.OrgID, m.ID, u.Status); err != nil {
-				log.Warn("status event published, not marked", "status", u.Status, "error", err.Error())
+				log.WarnContext(ctx, "status event published, not marked", "status", u.Status, "error", err.Error())
 			}
 		}
 	}
@@ -318,10 +320,10 @@ func (s *Sender) slot(ctx context.Context, phoneNumberID string) error {
 
 func (s *Sender) retry(ctx context.Context, rec events.SQSMessage, c store.Claim, reason string, after time.Duration, log *slog.Logger) outcome {
 	if err := s.d.Store.SendRetry(ctx, c, reason); err != nil {
-		log.Warn("could not release the claim; its lease will", "error", err.Error())
+		log.WarnContext(ctx, "could not release the claim; its lease will", "error", err.Error())
 	}
 	d := s.backoff(c.Message.Attempts, after)
-	log.Warn("send will be retried", "attempt", c.Message.Attempts, "delay", d.String(), "reason", reason)
+	log.WarnContext(ctx, "send will be retried", "attempt", c.Message.Attempts, "delay", d.String(), "reason", reason)
 	return s.later(ctx, rec, d, log)
 }
 
@@ -333,7 +335,7 @@ func (s *Sender) backoff(attempt int, after time.Duration) time.Duration {
 func (s *Sender) later(ctx context.Context, rec events.SQSMessage, d time.Duration, log *slog.Logger) outcome {
 	if s.d.Queue != nil && rec.ReceiptHandle != "" {
 		if err := s.d.Queue.Delay(ctx, rec.ReceiptHandle, d); err != nil {
-			log.Warn("could not set the retry delay; the queue's visibility timeout applies", "error", err.Error())
+			log.WarnContext(ctx, "could not set the retry delay; the queue's visibility timeout applies", "error", err.Error())
 		}
 	}
 	return retry
@@ -342,10 +344,10 @@ func (s *Sender) later(ctx context.Context, rec events.SQSMessage, d time.Durati
 func (s *Sender) fail(ctx context.Context, c store.Claim, e store.MessageError, log *slog.Logger) outcome {
 	m, err := s.d.Store.SendFailed(ctx, c, e)
 	if err != nil {
-		log.Warn("could not mark the message failed", "error", err.Error())
+		log.WarnContext(ctx, "could not mark the message failed", "error", err.Error())
 		return done
 	}
-	log.Warn("send failed for good", "code", e.Code, "reason", e.Title, "error_message", e.Message)
+	log.WarnContext(ctx, "send failed for good", "code", e.Code, "reason", e.Title, "error_message", e.Message)
 	s.publishMessage(ctx, event.MessageFailed, m.ID, m, store.StatusFailed, log)
 	return done
 }
@@ -353,12 +355,12 @@ func (s *Sender) fail(ctx context.Context, c store.Claim, e store.MessageError, 
 func (s *Sender) publishMessage(ctx context.Context, name, subject string, m store.Message, status string, log *slog.Logger) bool {
 	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
 	if err != nil {
-		log.Error("event not published: contact", "event", name, "error", err.Error())
+		log.ErrorContext(ctx, "event not published: contact", "event", name, "error", err.Error())
 		return false
 	}
 	cv, err := s.d.Store.Conversation(ctx, m.OrgID, m.ConversationID)
 	if err != nil {
-		log.Error("event not published: conversation", "event", name, "error", err.Error())
+		log.ErrorContext(ctx, "event not published: conversation", "event", name, "error", err.Error())
 		return false
 	}
 	m.Status = status
@@ -367,7 +369,7 @@ func (s *Sender) publishMessage(ctx context.Context, name, subject string, m sto
 		err = s.d.Events.Publish(ctx, ev)
 	}
 	if err != nil {
-		log.Error("event not published", "event", name, "error", err.Error())
+		log.ErrorContext(ctx, "event not published", "event", name, "error", err.Error())
 		return false
 	}
 	return true

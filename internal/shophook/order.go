@@ -70,7 +70,7 @@ func (w *Webhook) process(ctx context.Context, log *slog.Logger, st shopconfig.S
 			if _, err := w.Store.UpsertOrder(ctx, orderRecord(org, o, topic)); err != nil {
 				return "", err
 			}
-			log.Info("trigger already done")
+			log.InfoContext(ctx, "trigger already done")
 			return "seen", nil
 		}
 		if platform == shopconfig.Shopify {
@@ -78,7 +78,7 @@ func (w *Webhook) process(ctx context.Context, log *slog.Logger, st shopconfig.S
 		}
 		// WooCommerce does not retry: the holder finishes, or the next
 		// delivery of this status resumes after its lease.
-		log.Info("trigger held by a concurrent delivery")
+		log.InfoContext(ctx, "trigger held by a concurrent delivery")
 		return "in_progress", nil
 	}
 	if n.Event != "" {
@@ -87,7 +87,7 @@ func (w *Webhook) process(ctx context.Context, log *slog.Logger, st shopconfig.S
 	res, err := w.run(ctx, log, st, o, topic, tr, n)
 	if err != nil {
 		if rerr := w.Store.ReleaseOrderNotification(ctx, org, platform, o.ID, tr.key); rerr != nil {
-			log.Warn("could not release the trigger; a retry waits for the lease", "error", rerr.Error())
+			log.WarnContext(ctx, "could not release the trigger; a retry waits for the lease", "error", rerr.Error())
 		}
 		return "", err
 	}
@@ -148,7 +148,7 @@ func (w *Webhook) run(ctx context.Context, log *slog.Logger, st shopconfig.Setti
 	if err := w.Store.CompleteOrderNotification(ctx, org, platform, o.ID, n); err != nil {
 		return "", err
 	}
-	log.Info("order trigger done", "result", n.Result, "reason", n.Reason, "message_id", n.MessageID, "phone_source", ord.PhoneSource)
+	log.InfoContext(ctx, "order trigger done", "result", n.Result, "reason", n.Reason, "message_id", n.MessageID, "phone_source", ord.PhoneSource)
 	return n.Result, nil
 }
 

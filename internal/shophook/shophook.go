@@ -180,7 +180,7 @@ func (w *Webhook) route(ctx context.Context, r *httpapi.Request, platform, sourc
 		if rerr != nil {
 			return shopconfig.Settings{}, rerr
 		}
-		r.Logger().Warn("webhook for an unknown source recorded", "platform", platform, "source", key, "record", rec)
+		r.Logger().WarnContext(ctx, "webhook for an unknown source recorded", "platform", platform, "source", key, "record", rec)
 		return shopconfig.Settings{}, apperr.New(apperr.NotFound, "no organization has configured this "+platform+" source").
 			WithCode("unknown_source")
 	}
@@ -264,7 +264,7 @@ func (w *Webhook) record(ctx context.Context, r *httpapi.Request, st shopconfig.
 	if err != nil {
 		return nil, err
 	}
-	r.Logger().Info("webhook recorded, not acted on", "platform", st.Platform, "topic", topic, "reason", reason, "record", rec)
+	r.Logger().InfoContext(ctx, "webhook recorded, not acted on", "platform", st.Platform, "topic", topic, "reason", reason, "record", rec)
 	return answer("recorded")
 }
 
@@ -293,19 +293,19 @@ func (w *Webhook) shopify(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 		}
 		if !claimed {
 			if state == store.TriggerDone {
-				log.Info("duplicate delivery")
+				log.InfoContext(ctx, "duplicate delivery")
 				return answer("duplicate")
 			}
 			return nil, apperr.New(apperr.Unavailable, "this webhook is being processed; retry later").WithCode("delivery_in_progress")
 		}
 	} else {
-		log.Warn("delivery without X-Shopify-Webhook-Id: deduplicated per order trigger only")
+		log.WarnContext(ctx, "delivery without X-Shopify-Webhook-Id: deduplicated per order trigger only")
 	}
 	resp, result, err := w.shopifyTopic(ctx, r, st, topic)
 	if hookID != "" {
 		if err != nil {
 			if rerr := w.Store.ReleaseShopWebhook(ctx, st.OrgID, shopconfig.Shopify, hookID); rerr != nil {
-				log.Warn("could not release the delivery; a retry waits for the lease", "error", rerr.Error())
+				log.WarnContext(ctx, "could not release the delivery; a retry waits for the lease", "error", rerr.Error())
 			}
 			return nil, err
 		}
@@ -359,7 +359,7 @@ const (
 
 func (w *Webhook) woocommerce(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	if id, ok := shop.WooPing(r.Header("content-type"), r.Body); ok {
-		r.Logger().Info("woocommerce webhook created (ping)", "webhook_id", id)
+		r.Logger().InfoContext(ctx, "woocommerce webhook created (ping)", "webhook_id", id)
 		return answer("ok")
 	}
 	st, err := w.route(ctx, r, shopconfig.WooCommerce, "x-wc-webhook-source", "x-wc-webhook-signature")
