@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestProblems opens pages on a local server and checks what the helper
@@ -38,9 +40,7 @@ func TestProblems(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	b, err := Start(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer b.Close()
 
 	tests := []struct {
@@ -55,9 +55,7 @@ func TestProblems(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(strings.TrimPrefix(tc.path, "/"), func(t *testing.T) {
 			p, err := b.Open(ctx, srv.URL+tc.path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer p.Close()
 			// Console and exception events arrive asynchronously.
 			time.Sleep(200 * time.Millisecond)
@@ -73,18 +71,13 @@ func TestProblems(t *testing.T) {
 
 	t.Run("wait", func(t *testing.T) {
 		p, err := b.Open(ctx, srv.URL+"/late")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer p.Close()
-		if err := p.WaitFor(`document.body.dataset.ready === "yes"`, 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.WaitFor(`document.body.dataset.ready === "yes"`, 10*time.Second))
 		if text, err := Eval[string](p, `document.title`); err != nil || text != "l" {
 			t.Fatalf("title %q, %v", text, err)
 		}
-		if err := p.WaitFor(`false`, 300*time.Millisecond); err == nil {
-			t.Fatal("WaitFor(false) did not time out")
-		}
+		err = p.WaitFor(`false`, 300*time.Millisecond)
+		require.Error(t, err, "WaitFor(false) did not time out")
 	})
 }

@@ -18,6 +18,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/apperr"
 )
 
@@ -80,9 +83,7 @@ func answerableCodes(t *testing.T) map[string]*codeUse {
 			pkgs[filepath.Dir(path)] = append(pkgs[filepath.Dir(path)], f)
 			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, files := range pkgs {
 			funcs := map[string]*ast.FuncDecl{}
 			for _, f := range files {
@@ -114,9 +115,7 @@ func answerableCodes(t *testing.T) map[string]*codeUse {
 					default:
 						src := exprSource(t, fset, a)
 						codes, ok := dynamicCodes[src]
-						if !ok {
-							t.Errorf("%s: WithCode(%s) is computed: list the codes it makes in dynamicCodes", pos, src)
-						}
+						assert.True(t, ok, "%s: WithCode(%s) is computed: list the codes it makes in dynamicCodes", pos, src)
 						for _, c := range codes {
 							add(c, k, pos)
 						}
@@ -211,9 +210,7 @@ func exprSource(t *testing.T, fset *token.FileSet, e ast.Expr) string {
 	t.Helper()
 	p := fset.Position(e.Pos())
 	b, err := os.ReadFile(p.Filename)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return string(b[p.Offset:fset.Position(e.End()).Offset])
 }
 
@@ -223,9 +220,7 @@ func exprSource(t *testing.T, fset *token.FileSet, e ast.Expr) string {
 func documentedCodes(t *testing.T) map[string][]int {
 	t.Helper()
 	b, err := os.ReadFile(reference)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	row := regexp.MustCompile("(?m)^\\| `([a-z0-9_]+)` \\| (\\d{3}(?:, \\d{3})*) \\| (.+) \\|\\s*$")
 	out := map[string][]int{}
 	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
@@ -234,17 +229,12 @@ func documentedCodes(t *testing.T) map[string][]int {
 			n, _ := strconv.Atoi(s)
 			status = append(status, n)
 		}
-		if _, dup := out[m[1]]; dup {
-			t.Errorf("%s: %s is documented twice", reference, m[1])
-		}
-		if strings.TrimSpace(m[3]) == "" {
-			t.Errorf("%s: %s has no meaning", reference, m[1])
-		}
+		_, dup := out[m[1]]
+		assert.False(t, dup, "%s: %s is documented twice", reference, m[1])
+		assert.NotEmpty(t, strings.TrimSpace(m[3]), "%s: %s has no meaning", reference, m[1])
 		out[m[1]] = status
 	}
-	if len(out) == 0 {
-		t.Fatalf("%s: no error table found", reference)
-	}
+	require.NotEmpty(t, out, "%s: no error table found", reference)
 	return out
 }
 
@@ -270,9 +260,7 @@ func TestErrorCodesDocumented(t *testing.T) {
 		}
 	}
 	for c := range doc {
-		if code[c] == nil {
-			t.Errorf("%s documents %q, which no code answers", reference, c)
-		}
+		assert.NotNil(t, code[c], "%s documents %q, which no code answers", reference, c)
 	}
 	if testing.Verbose() {
 		for _, c := range names {

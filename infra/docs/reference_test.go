@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/event"
 )
@@ -33,9 +36,7 @@ func eventsSection(t *testing.T) string {
 	b.WriteString(eventsBegin + "\n")
 	for _, k := range event.Catalogue() {
 		sample, err := json.MarshalIndent(k.Sample, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		fmt.Fprintf(&b, "\n#### `%s`\n\n%s\n\n```json\n%s\n```\n", k.Name, k.Description, sample)
 	}
 	b.WriteString("\n" + eventsEnd)
@@ -46,23 +47,18 @@ func eventsSection(t *testing.T) string {
 // the sample the API serves. -update rewrites the section.
 func TestEventSamples(t *testing.T) {
 	b, err := os.ReadFile(reference)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	doc := string(b)
 	i, j := strings.Index(doc, eventsBegin), strings.Index(doc, eventsEnd)
-	if i < 0 || j < i {
-		t.Fatalf("%s has no %q ... %q section", reference, eventsBegin, eventsEnd)
-	}
+	require.GreaterOrEqual(t, i, 0, "%s has no %q ... %q section", reference, eventsBegin, eventsEnd)
+	require.GreaterOrEqual(t, j, i, "%s has no %q ... %q section", reference, eventsBegin, eventsEnd)
 	want := eventsSection(t)
 	got := doc[i : j+len(eventsEnd)]
 	if got == want {
 		return
 	}
 	if *update {
-		if err := os.WriteFile(reference, []byte(doc[:i]+want+doc[j+len(eventsEnd):]), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(reference, []byte(doc[:i]+want+doc[j+len(eventsEnd):]), 0o644))
 		return
 	}
 	t.Errorf("%s's events section is not the catalogue's; run go test ./infra/docs -run TestEventSamples -update", reference)
@@ -73,14 +69,10 @@ func TestEventSamples(t *testing.T) {
 func example(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(reference)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	re := regexp.MustCompile("(?s)<!-- example: " + regexp.QuoteMeta(name) + " -->\\s*```[a-z]*\\n(.*?)\\n```")
 	m := re.FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("%s has no example %q", reference, name)
-	}
+	require.NotNil(t, m, "%s has no example %q", reference, name)
 	return string(m[1])
 }
 
@@ -88,13 +80,10 @@ func example(t *testing.T, name string) string {
 // character, infra/local/receiver's Verify (tested there, fuzzed too).
 func TestGoExampleIsTheReceiver(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join(root, "infra", "local", "receiver", "verify.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := strings.TrimSpace(strings.TrimPrefix(string(src), "package main\n"))
-	if got := strings.TrimSpace(example(t, "verify-go")); got != want {
-		t.Errorf("the reference's Go example differs from infra/local/receiver/verify.go:\n--- doc\n%s\n--- verify.go\n%s", got, want)
-	}
+	got := strings.TrimSpace(example(t, "verify-go"))
+	assert.Equal(t, want, got, "the reference's Go example differs from infra/local/receiver/verify.go:\n--- doc\n%s\n--- verify.go\n%s", got, want)
 }
 
 type verifyCase struct {
@@ -111,20 +100,15 @@ func verifyCases(t *testing.T) []verifyCase {
 	t.Helper()
 	secret, rotated := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", ""
 	var err error
-	if rotated, err = delivery.NewSecret(); err != nil {
-		t.Fatal(err)
-	}
+	rotated, err = delivery.NewSecret()
+	require.NoError(t, err)
 	key := func(s string) []byte {
 		k, err := delivery.ParseSecret(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return k
 	}
 	body, err := delivery.CanonicalBody([]byte(`{"id":"evt_1","event":"message.received","timestamp":"2025-10-03T16:30:00Z","organization_id":"org_1","data":{"message":{"type":"text","content":{"text":"Olá <b> & 😀 \u2028"}}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	now := time.Now()
 	mk := func(name, secret string, h map[string]string, b []byte, want bool) verifyCase {
 		return verifyCase{name, secret, h, base64.StdEncoding.EncodeToString(b), want}
@@ -173,25 +157,16 @@ func runExample(t *testing.T, lang, code, harness string, cmd ...string) {
 	dir := t.TempDir()
 	input := filepath.Join(dir, "cases.json")
 	b, _ := json.Marshal(cases)
-	if err := os.WriteFile(input, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(input, b, 0o600))
 	file := filepath.Join(dir, "example."+lang)
-	if err := os.WriteFile(file, []byte(code+"\n\n"+harness), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(code+"\n\n"+harness), 0o600))
 	out, err := exec.Command(cmd[0], append(cmd[1:], file, input)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v: %v\n%s", cmd, err, out)
-	}
+	require.NoError(t, err, "%v: %v\n%s", cmd, err, out)
 	lines := strings.Fields(string(out))
-	if len(lines) != len(cases) {
-		t.Fatalf("printed %q for %d cases", out, len(cases))
-	}
+	require.Len(t, lines, len(cases), "printed %q for %d cases", out, len(cases))
 	for i, c := range cases {
-		if got := lines[i] == "ok"; got != c.Want {
-			t.Errorf("%s: verify said %s, want ok=%v", c.Name, lines[i], c.Want)
-		}
+		got := lines[i] == "ok"
+		assert.Equal(t, c.Want, got, "%s: verify said %s, want ok=%v", c.Name, lines[i], c.Want)
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/tenant"
 )
 
@@ -14,32 +17,28 @@ func TestHealth(t *testing.T) {
 	r := do(t, "GET", "/v1/health", "", nil)
 	var body struct{ Status string }
 	r.json(t, &body)
-	if r.Status != 200 || body.Status != "ok" || r.Header.Get("X-Request-Id") == "" {
-		t.Fatalf("health: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, "HEAD", "/v1/health", "", nil); r.Status != 200 {
-		t.Fatalf("HEAD health: %d", r.Status)
-	}
+	require.Equal(t, 200, r.Status, "health: %d %s", r.Status, r.Body)
+	require.Equal(t, "ok", body.Status, "health")
+	require.NotEmpty(t, r.Header.Get("X-Request-Id"), "health")
+	r = do(t, "HEAD", "/v1/health", "", nil)
+	require.Equal(t, 200, r.Status, "HEAD health: %d", r.Status)
 }
 
 func TestOrganization(t *testing.T) {
 	r := do(t, "GET", "/v1/organization", demo.APIKey.Key, nil)
 	var org struct{ ID, Name string }
 	r.json(t, &org)
-	if r.Status != 200 || org.ID != demo.Organization.ID || org.Name != "Demo" {
-		t.Fatalf("organization: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "organization: %d %s", r.Status, r.Body)
+	require.Equal(t, demo.Organization.ID, org.ID, "organization")
+	require.Equal(t, "Demo", org.Name, "organization")
 }
 
 func TestAuthFailures(t *testing.T) {
 	ctx := context.Background()
 	revoked, err := tenant.CreateOrganization(ctx, st.Store(), "Revoked Inc", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Store().RevokeKey(ctx, revoked.Organization.ID, revoked.APIKey.ID); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = st.Store().RevokeKey(ctx, revoked.Organization.ID, revoked.APIKey.ID)
+	require.NoError(t, err)
 	for _, c := range []struct {
 		name, header, code string
 	}{
@@ -55,38 +54,29 @@ func TestAuthFailures(t *testing.T) {
 				h = []string{"Authorization", c.header}
 			}
 			r := do(t, "GET", "/v1/organization", "", nil, h...)
-			if r.Status != http.StatusUnauthorized || r.errorCode(t) != c.code {
-				t.Fatalf("%d %s", r.Status, r.Body)
-			}
-			if r.Header.Get("WWW-Authenticate") == "" {
-				t.Errorf("401 without WWW-Authenticate")
-			}
+			require.Equal(t, http.StatusUnauthorized, r.Status, "%d %s", r.Status, r.Body)
+			require.Equal(t, c.code, r.errorCode(t), "%d %s", r.Status, r.Body)
+			assert.NotEmpty(t, r.Header.Get("WWW-Authenticate"), "401 without WWW-Authenticate")
 		})
 	}
 }
 
 func TestRoutingErrors(t *testing.T) {
 	r := do(t, "GET", "/v1/nothing-here", demo.APIKey.Key, nil)
-	if r.Status != 404 || r.errorCode(t) != "route_not_found" {
-		t.Fatalf("unknown /v1 route: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 404, r.Status, "unknown /v1 route: %d %s", r.Status, r.Body)
+	require.Equal(t, "route_not_found", r.errorCode(t), "unknown /v1 route")
 	r = do(t, "DELETE", "/v1/health", "", nil)
-	if r.Status != 405 || r.errorCode(t) != "method_not_allowed" || r.Header.Get("Allow") == "" {
-		t.Fatalf("wrong method: %d %s %v", r.Status, r.Body, r.Header)
-	}
+	require.Equal(t, 405, r.Status, "wrong method: %d %s %v", r.Status, r.Body, r.Header)
+	require.Equal(t, "method_not_allowed", r.errorCode(t), "wrong method")
+	require.NotEmpty(t, r.Header.Get("Allow"), "wrong method")
 	// Outside the template's routes the gateway answers, as API Gateway does.
 	r = do(t, "GET", "/nope", "", nil)
-	if r.Status != 404 || string(r.Body) != `{"message":"Not Found"}` {
-		t.Fatalf("gateway 404: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 404, r.Status, "gateway 404: %d %s", r.Status, r.Body)
+	require.Equal(t, `{"message":"Not Found"}`, string(r.Body), "gateway 404")
 	r = do(t, "PUT", "/webhooks/whatsapp", "", nil)
-	if r.Status != 404 {
-		t.Fatalf("PUT webhook: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 404, r.Status, "PUT webhook: %d %s", r.Status, r.Body)
 	r = do(t, "POST", "/v1/health", "", []byte(`{`))
-	if r.Status != 405 {
-		t.Fatalf("POST health: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 405, r.Status, "POST health: %d %s", r.Status, r.Body)
 }
 
 func TestBodyLimit(t *testing.T) {

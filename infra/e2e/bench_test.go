@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/infra/local/stack"
 )
@@ -56,21 +57,18 @@ func BenchmarkColdStart(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				em, err := stack.StartEmulator(context.Background(), st.RIE(), c.binary, c.env)
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				b.StartTimer()
 				inv := em.Invoke(context.Background(), c.payload)
 				b.StopTimer()
 				em.Stop()
 				b.StartTimer()
-				if inv.Err != nil {
-					b.Fatal(inv.Err)
-				}
+				require.NoError(b, inv.Err, inv.Err)
 				var resp events.APIGatewayV2HTTPResponse
-				if err := json.Unmarshal(inv.Payload, &resp); err != nil || resp.StatusCode == 0 || resp.StatusCode >= 500 {
-					b.Fatalf("%s", inv.Payload)
-				}
+				err = json.Unmarshal(inv.Payload, &resp)
+				require.NoError(b, err, "%s", inv.Payload)
+				require.NotEqual(b, 0, resp.StatusCode, "%s", inv.Payload)
+				require.Less(b, resp.StatusCode, 500, "%s", inv.Payload)
 			}
 		})
 	}

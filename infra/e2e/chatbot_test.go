@@ -5,9 +5,11 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/infra/local/graphsim"
 )
@@ -35,13 +37,12 @@ func TestChatbotConversation(t *testing.T) {
 	  ],
 	  "fallback":{"type":"text","text":"Não entendi."}}`
 	r := do(t, "POST", "/v1/chatbots", org.APIKey.Key, []byte(bot))
-	if r.Status != 201 || !strings.Contains(string(r.Body), `"active":true`) {
-		t.Fatalf("create chatbot: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 201, r.Status, "create chatbot: %d %s", r.Status, r.Body)
+	require.Contains(t, string(r.Body), `"active":true`, "create chatbot")
 	// A second active bot is refused while this one is active.
-	if r := do(t, "POST", "/v1/chatbots", org.APIKey.Key, []byte(`{"name":"Outro"}`)); r.Status != 409 || r.errorCode(t) != "active_chatbot_exists" {
-		t.Fatalf("second active bot: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "POST", "/v1/chatbots", org.APIKey.Key, []byte(`{"name":"Outro"}`))
+	require.Equal(t, 409, r.Status, "second active bot: %d %s", r.Status, r.Body)
+	require.Equal(t, "active_chatbot_exists", r.errorCode(t), "second active bot")
 
 	const customer = "5511966660001"
 	sentTo := func() []graphsim.Sent {
@@ -57,20 +58,15 @@ func TestChatbotConversation(t *testing.T) {
 	write := func(in graphsim.Inbound, n int, want string) {
 		t.Helper()
 		in.PhoneNumberID, in.From, in.Name = acct.PhoneNumberID, customer, "Carla"
-		if _, status, err := st.Sim.Inbound(ctx, in); err != nil || status != 200 {
-			t.Fatalf("inbound: %d %v", status, err)
-		}
-		deadline := time.Now().Add(45 * time.Second)
-		for len(sentTo()) < n && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-		}
-		got := sentTo()
-		if len(got) < n {
-			t.Fatalf("after %+v: %d bot replies at the simulator, want %d", in, len(got), n)
-		}
-		if !strings.Contains(string(got[n-1].Body), want) {
-			t.Fatalf("reply %d: %s, want %q", n, got[n-1].Body, want)
-		}
+		_, status, err := st.Sim.Inbound(ctx, in)
+		require.NoError(t, err, "inbound: %d %v", status, err)
+		require.Equal(t, 200, status, "inbound")
+		var got []graphsim.Sent
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			got = sentTo()
+			assert.GreaterOrEqual(c, len(got), n, "after %+v: bot replies at the simulator", in)
+		}, 45*time.Second, 100*time.Millisecond)
+		require.Contains(t, string(got[n-1].Body), want, "reply %d: %s, want %q", n, got[n-1].Body, want)
 	}
 	write(graphsim.Inbound{Text: "Oi!"}, 1, "Olá! Como posso ajudar?")
 	write(graphsim.Inbound{Interactive: json.RawMessage(`{"type":"button_reply","button_reply":{"id":"btn_suporte","title":"Suporte"}}`)}, 2, `"id":"sup_pagto"`)
@@ -87,30 +83,27 @@ func TestChatbotConversation(t *testing.T) {
 		} `json:"data"`
 	}
 	r.json(t, &convs)
-	if len(convs.Data) != 1 || !convs.Data[0].Handoff || convs.Data[0].MessageCount != 8 {
-		t.Fatalf("conversation after handoff: %s", r.Body)
-	}
-	samples := do(t, "GET", "/v1/hooks/samples/conversation.handoff", org.APIKey.Key, nil)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(string(samples.Body), convs.Data[0].ID) && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-		samples = do(t, "GET", "/v1/hooks/samples/conversation.handoff", org.APIKey.Key, nil)
-	}
-	if !strings.Contains(string(samples.Body), convs.Data[0].ID) || !strings.Contains(string(samples.Body), `"by":"chatbot"`) {
-		t.Fatalf("conversation.handoff never emitted: %s", samples.Body)
-	}
+	require.Len(t, convs.Data, 1, "conversation after handoff: %s", r.Body)
+	require.True(t, convs.Data[0].Handoff, "conversation after handoff")
+	require.Equal(t, 8, convs.Data[0].MessageCount, "conversation after handoff")
+	var samples response
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		samples = do(c, "GET", "/v1/hooks/samples/conversation.handoff", org.APIKey.Key, nil)
+		assert.Contains(c, string(samples.Body), convs.Data[0].ID, "conversation.handoff never emitted")
+	}, 20*time.Second, 200*time.Millisecond)
+	require.Contains(t, string(samples.Body), convs.Data[0].ID, "conversation.handoff never emitted: %s", samples.Body)
+	require.Contains(t, string(samples.Body), `"by":"chatbot"`, "conversation.handoff never emitted")
 
 	// Quiet while handed off: the customer's message is stored, no reply.
-	if _, status, err := st.Sim.Inbound(ctx, graphsim.Inbound{PhoneNumberID: acct.PhoneNumberID, From: customer, Text: "preço?"}); err != nil || status != 200 {
-		t.Fatalf("inbound: %d %v", status, err)
-	}
+	_, status, err := st.Sim.Inbound(ctx, graphsim.Inbound{PhoneNumberID: acct.PhoneNumberID, From: customer, Text: "preço?"})
+	require.NoError(t, err, "inbound: %d %v", status, err)
+	require.Equal(t, 200, status, "inbound")
 	time.Sleep(3 * time.Second)
-	if n := len(sentTo()); n != 4 {
-		t.Fatalf("the bot answered a handed-off conversation: %d replies", n)
-	}
+	n := len(sentTo())
+	require.Equal(t, 4, n, "the bot answered a handed-off conversation: %d replies", n)
 	// An agent hands it back to the bot: it answers again.
-	if r := do(t, "PATCH", "/v1/conversations/"+convs.Data[0].ID, org.APIKey.Key, []byte(`{"handoff":false}`)); r.Status != 200 || strings.Contains(string(r.Body), `"handoff":true`) {
-		t.Fatalf("hand back: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "PATCH", "/v1/conversations/"+convs.Data[0].ID, org.APIKey.Key, []byte(`{"handoff":false}`))
+	require.Equal(t, 200, r.Status, "hand back: %d %s", r.Status, r.Body)
+	require.NotContains(t, string(r.Body), `"handoff":true`, "hand back")
 	write(graphsim.Inbound{Text: "valor"}, 5, "R$ 99")
 }

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/infra/browser"
 )
 
@@ -37,9 +40,8 @@ func TestReferencePage(t *testing.T) {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
 	b, err := os.ReadFile(filepath.Join(root, "internal", "api", "openapi.json"))
-	if err != nil || json.Unmarshal(b, &doc) != nil {
-		t.Fatalf("openapi.json: %v", err)
-	}
+	require.NoError(t, err, "openapi.json: %v", err)
+	require.NoError(t, json.Unmarshal(b, &doc), "openapi.json")
 	for path, item := range doc.Paths {
 		for method, raw := range item {
 			var o struct {
@@ -53,25 +55,17 @@ func TestReferencePage(t *testing.T) {
 			ops = append(ops, op{o.OperationID, strings.ToUpper(method), path, o.Summary, o.Tags[0]})
 		}
 	}
-	if len(ops) < 40 {
-		t.Fatalf("only %d operations in the document", len(ops))
-	}
+	require.GreaterOrEqual(t, len(ops), 40, "only %d operations in the document", len(ops))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	b2, err := browser.Start(ctx, browser.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer b2.Close()
 	p, err := b2.Open(ctx, st.URL+"/docs")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer p.Close()
-	if err := p.WaitFor(`document.querySelectorAll('a[href^="#/"]').length > 0`, 60*time.Second); err != nil {
-		t.Fatalf("the page rendered no navigation: %v", err)
-	}
+	require.NoError(t, p.WaitFor(`document.querySelectorAll('a[href^="#/"]').length > 0`, 60*time.Second), "the page rendered no navigation")
 	slug := regexp.MustCompile(`[^a-z0-9]+`)
 	for _, o := range ops {
 		// An operation's address on the page is #/<tag>/<operationid>, as
@@ -89,13 +83,11 @@ func TestReferencePage(t *testing.T) {
 		}
 	}
 	links, err := browser.Eval[int](p, `document.querySelectorAll('a[href^="#/"]').length`)
-	if err != nil || links < len(ops) {
-		t.Errorf("the sidebar has %d operation links after visiting every operation, want at least %d (%v)", links, len(ops), err)
-	}
+	assert.NoError(t, err, "the sidebar has %d operation links after visiting every operation, want at least %d (%v)", links, len(ops), err)
+	assert.GreaterOrEqual(t, links, len(ops), "the sidebar has %d operation links after visiting every operation, want at least %d (%v)", links, len(ops), err)
 	time.Sleep(300 * time.Millisecond) // late console messages
-	if problems := p.Problems(); len(problems) > 0 {
-		t.Errorf("the page had problems:\n%s", strings.Join(problems, "\n"))
-	}
+	problems := p.Problems()
+	assert.Empty(t, problems, "the page had problems:\n%s", strings.Join(problems, "\n"))
 	if t.Failed() {
 		if png, err := p.Screenshot(); err == nil {
 			shot := filepath.Join(os.TempDir(), "pytake-reference.png")
@@ -110,9 +102,7 @@ func TestReferencePage(t *testing.T) {
 func shellBlocks(t *testing.T, file, begin, end string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, file))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var blocks []string
 	var cur []string
 	in, inBlock := false, false
@@ -133,9 +123,7 @@ func shellBlocks(t *testing.T, file, begin, end string) []string {
 			cur = append(cur, line)
 		}
 	}
-	if len(blocks) == 0 {
-		t.Fatalf("%s has no sh blocks between %q and %q", file, begin, end)
-	}
+	require.NotEmpty(t, blocks, "%s has no sh blocks between %q and %q", file, begin, end)
 	return blocks
 }
 
@@ -151,20 +139,14 @@ func runDocCommands(t *testing.T, state string) {
 	abs, _ := filepath.Abs(root)
 	work := t.TempDir()
 	entries, err := os.ReadDir(abs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, e := range entries {
 		if e.Name() == ".local" || e.Name() == ".git" {
 			continue
 		}
-		if err := os.Symlink(filepath.Join(abs, e.Name()), filepath.Join(work, e.Name())); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Symlink(filepath.Join(abs, e.Name()), filepath.Join(work, e.Name())))
 	}
-	if err := os.Symlink(state, filepath.Join(work, ".local")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Symlink(state, filepath.Join(work, ".local")))
 	var script strings.Builder
 	script.WriteString("set -e -o pipefail\ncurl() { command curl --fail-with-body \"$@\"; }\n")
 	blocks := shellBlocks(t, "README.md", "<!-- quickstart:begin", "<!-- quickstart:end")
@@ -186,9 +168,7 @@ func runDocCommands(t *testing.T, state string) {
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	fmt.Fprintf(logs, "---- README commands ----\n%s\n", out)
-	if err != nil {
-		t.Fatalf("README commands failed after %s: %v\n%s", time.Since(start).Round(time.Millisecond), err, string(tail(out, 6000)))
-	}
+	require.NoError(t, err, "README commands failed after %s: %v\n%s", time.Since(start).Round(time.Millisecond), err, string(tail(out, 6000)))
 	t.Logf("%d README blocks and %d /_sim blocks ran in %s", len(blocks), len(sim), time.Since(start).Round(time.Millisecond))
 	// What the quickstart promises: the message reached read, and the
 	// endpoint received message.received for the customer.
@@ -201,8 +181,6 @@ func runDocCommands(t *testing.T, state string) {
 		regexp.MustCompile(`(?i)idempotent-replayed: true`),
 		regexp.MustCompile(`"total_spent_decimal": "150.00"`),
 	} {
-		if !want.MatchString(text) {
-			t.Errorf("the commands' output lacks %s:\n%s", want, string(tail(out, 6000)))
-		}
+		assert.True(t, want.MatchString(text), "the commands' output lacks %s:\n%s", want, string(tail(out, 6000)))
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/infra/local/stack"
 )
 
@@ -102,11 +104,17 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+// tester is a *testing.T, or the *assert.CollectT of a check that
+// require.EventuallyWithT repeats.
+type tester interface {
+	require.TestingT
+	Helper()
+}
+
+func (r response) json(t tester, v any) {
 	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("body is not JSON (%v): %s", err, r.Body)
-	}
+	err := json.Unmarshal(r.Body, v)
+	require.NoError(t, err, "body is not JSON (%v): %s", err, r.Body)
 }
 
 // errorCode reads {"error":{"code":...}} and checks request_id is there.
@@ -121,21 +129,18 @@ func (r response) errorCode(t *testing.T) string {
 		} `json:"error"`
 	}
 	r.json(t, &e)
-	if e.Error.Code == "" || e.Error.Message == "" || e.Error.RequestID == "" || e.Error.Details == nil {
-		t.Fatalf("not the error model: %s", r.Body)
-	}
-	if r.Header.Get("X-Request-Id") != e.Error.RequestID {
-		t.Fatalf("X-Request-Id %q, body request_id %q", r.Header.Get("X-Request-Id"), e.Error.RequestID)
-	}
+	require.NotEmpty(t, e.Error.Code, "not the error model: %s", r.Body)
+	require.NotEmpty(t, e.Error.Message, "not the error model")
+	require.NotEmpty(t, e.Error.RequestID, "not the error model")
+	require.NotNil(t, e.Error.Details, "not the error model")
+	require.Equal(t, e.Error.RequestID, r.Header.Get("X-Request-Id"), "X-Request-Id %q, body request_id %q", r.Header.Get("X-Request-Id"), e.Error.RequestID)
 	return e.Error.Code
 }
 
-func do(t *testing.T, method, path, key string, body []byte, headers ...string) response {
+func do(t tester, method, path, key string, body []byte, headers ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, st.URL+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
@@ -146,13 +151,9 @@ func do(t *testing.T, method, path, key string, body []byte, headers ...string) 
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/tenant"
 )
 
@@ -39,9 +41,7 @@ func ops(t *testing.T, stdin string, args ...string) []byte {
 			t.Logf("%s", out)
 		}
 	})
-	if opsErr != nil {
-		t.Fatal(opsErr)
-	}
+	require.NoError(t, opsErr)
 	cmd := exec.Command(opsBin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for k, v := range st.DemoEnv(demo) {
@@ -53,9 +53,7 @@ func ops(t *testing.T, stdin string, args ...string) []byte {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("ops %v: %v\n%s", args, err, stderr.String())
-	}
+	require.NoError(t, err, "ops %v: %v\n%s", args, err, stderr.String())
 	return out
 }
 
@@ -63,42 +61,36 @@ func newOrg(t *testing.T, name string) tenant.Result {
 	t.Helper()
 	var res tenant.Result
 	out := ops(t, "", "create-org", "--name", name)
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("ops output is not JSON: %s", out)
-	}
+	require.NoError(t, json.Unmarshal(out, &res), "ops output is not JSON: %s", out)
 	return res
 }
 
 func TestOpsCreateOrgIsolation(t *testing.T) {
 	acme := newOrg(t, "Acme")
-	if !strings.HasPrefix(acme.APIKey.Key, "pytake_live_") || acme.Organization.ID == demo.Organization.ID {
-		t.Fatalf("ops result %+v", acme)
-	}
+	require.True(t, strings.HasPrefix(acme.APIKey.Key, "pytake_live_"), "ops result %+v", acme)
+	require.NotEqual(t, demo.Organization.ID, acme.Organization.ID, "ops result %+v", acme)
 	r := do(t, "GET", "/v1/organization", acme.APIKey.Key, nil)
 	var org struct{ ID, Name string }
 	r.json(t, &org)
-	if r.Status != 200 || org.ID != acme.Organization.ID || org.Name != "Acme" {
-		t.Fatalf("acme's key: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "acme's key: %d %s", r.Status, r.Body)
+	require.Equal(t, acme.Organization.ID, org.ID, "acme's key")
+	require.Equal(t, "Acme", org.Name, "acme's key")
 	r = do(t, "GET", "/v1/organization", demo.APIKey.Key, nil)
 	r.json(t, &org)
-	if org.ID != demo.Organization.ID {
-		t.Fatalf("demo key answers %s", r.Body)
-	}
+	require.Equal(t, demo.Organization.ID, org.ID, "demo key answers %s", r.Body)
 }
 
 func TestOpsSetWhatsApp(t *testing.T) {
 	acme := newOrg(t, "Acme WhatsApp")
 	settings := `{"phone_number_id":"109999999999999","access_token":"tok","app_secret":"acme-app-secret","verify_token":"acme-verify-token"}`
 	out := ops(t, settings, "set-whatsapp", "--org", acme.Organization.ID)
-	if strings.Contains(string(out), "acme-app-secret") || strings.Contains(string(out), "tok\"") {
-		t.Fatalf("ops printed a secret: %s", out)
-	}
+	require.NotContains(t, string(out), "acme-app-secret", "ops printed a secret: %s", out)
+	require.NotContains(t, string(out), "tok\"", "ops printed a secret")
 	// The webhook now verifies with Acme's token...
 	q := url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {"acme-verify-token"}, "hub.challenge": {"42"}}
-	if r := do(t, "GET", "/webhooks/whatsapp?"+q.Encode(), "", nil); r.Status != 200 || string(r.Body) != "42" {
-		t.Fatalf("acme verify: %d %s", r.Status, r.Body)
-	}
+	r := do(t, "GET", "/webhooks/whatsapp?"+q.Encode(), "", nil)
+	require.Equal(t, 200, r.Status, "acme verify: %d %s", r.Status, r.Body)
+	require.Equal(t, "42", string(r.Body), "acme verify")
 	// ...and the number cannot be claimed by another organisation.
 	other := newOrg(t, "Claimer")
 	cmd := exec.Command(opsBin, "set-whatsapp", "--org", other.Organization.ID)

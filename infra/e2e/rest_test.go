@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // guideContacts is the integrations guide's Python: create_contact and
@@ -66,13 +68,9 @@ print(json.dumps({"created": created, "plain": plain, "updated": updated, "liste
 func TestGuideContactExamples(t *testing.T) {
 	org := newOrg(t, "Guide Contacts")
 	script := filepath.Join(t.TempDir(), "contacts.py")
-	if err := os.WriteFile(script, []byte(guideContacts), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(script, []byte(guideContacts), 0o600))
 	out, err := exec.Command(filepath.Join(root, ".local", "venv", "bin", "python"), script, st.URL, org.APIKey.Key).Output()
-	if err != nil {
-		t.Fatalf("guide script: %v\n%s", err, out)
-	}
+	require.NoError(t, err, "guide script: %v\n%s", err, out)
 	type contact struct {
 		ID         string         `json:"id"`
 		WhatsAppID string         `json:"whatsapp_id"`
@@ -88,23 +86,22 @@ func TestGuideContactExamples(t *testing.T) {
 			NextCursor string    `json:"next_cursor"`
 		}
 	}
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	err = json.Unmarshal(out, &got)
+	require.NoError(t, err, "%v: %s", err, out)
 	c := got.Created
-	if c.ID == "" || c.WhatsAppID != "+5511998765432" || c.Name != "Maria Silva" || c.Email != "maria@example.com" || strings.Join(c.Tags, ",") != "new_lead" {
-		t.Fatalf("create_contact: %+v", c)
-	}
-	if got.Plain.Email != "" || got.Plain.WhatsAppID != "+5511912345678" {
-		t.Fatalf("create_contact without email: %+v", got.Plain)
-	}
+	require.NotEmpty(t, c.ID, "create_contact: %+v", c)
+	require.Equal(t, "+5511998765432", c.WhatsAppID, "create_contact")
+	require.Equal(t, "Maria Silva", c.Name, "create_contact")
+	require.Equal(t, "maria@example.com", c.Email, "create_contact")
+	require.Equal(t, "new_lead", strings.Join(c.Tags, ","), "create_contact")
+	require.Empty(t, got.Plain.Email, "create_contact without email: %+v", got.Plain)
+	require.Equal(t, "+5511912345678", got.Plain.WhatsAppID, "create_contact without email")
 	u := got.Updated
 	if u.ID != c.ID || strings.Join(u.Tags, ",") != "customer,purchased" || u.Attributes["last_purchase"] != "2025-10-03" || u.Attributes["total_spent"] != 150.0 {
 		t.Fatalf("tag_customer_on_purchase: %+v", u)
 	}
-	if len(got.Listed.Data) != 2 || got.Listed.NextCursor != "" {
-		t.Fatalf("contacts.list(limit=100): %+v", got.Listed)
-	}
+	require.Len(t, got.Listed.Data, 2, "contacts.list(limit=100): %+v", got.Listed)
+	require.Empty(t, got.Listed.NextCursor, "contacts.list(limit=100)")
 	for _, l := range got.Listed.Data {
 		if l.ID == c.ID && strings.Join(l.Tags, ",") != "customer,purchased" {
 			t.Fatalf("listed contact: %+v", l)
@@ -123,9 +120,7 @@ func TestSchemathesis(t *testing.T) {
 	org := newOrg(t, "Schemathesis")
 	report := t.TempDir()
 	abs, err := filepath.Abs(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cmd := exec.Command(filepath.Join(abs, ".local", "venv", "bin", "st"), "run",
 		filepath.Join(abs, "internal", "api", "openapi.json"),
 		"--url", st.URL,
@@ -144,9 +139,7 @@ func TestSchemathesis(t *testing.T) {
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	cmd.Dir = t.TempDir() // its example database stays out of the tree
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("schemathesis: %v\n%s", err, tail(out, 30000))
-	}
+	require.NoError(t, err, "schemathesis: %v\n%s", err, tail(out, 30000))
 	t.Logf("%s", tail(out, 2000))
 }
 

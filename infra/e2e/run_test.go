@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The command behind `make run`: it starts, prints a working URL, writes
@@ -31,9 +34,7 @@ func TestRunCommand(t *testing.T) {
 		"MOTO_SERVER="+filepath.Join(abs, ".local", "venv", "bin", "moto_server"))
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	defer cmd.Process.Kill()
 	urlRe := regexp.MustCompile(`PyTake is running at (http://\S+)`)
 	found := make(chan string, 1)
@@ -52,9 +53,7 @@ func TestRunCommand(t *testing.T) {
 		t.Fatal("the local stack did not start")
 	}
 	env, err := os.ReadFile(filepath.Join(state, "demo.env"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	vars := map[string]string{}
 	for _, line := range strings.Split(string(env), "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {
@@ -62,13 +61,9 @@ func TestRunCommand(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"PYTAKE_API_URL", "PYTAKE_API_KEY", "PYTAKE_ORG_ID", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_APP_SECRET"} {
-		if vars[k] == "" {
-			t.Errorf("demo.env lacks %s", k)
-		}
+		assert.NotEmpty(t, vars[k], "demo.env lacks %s", k)
 	}
-	if vars["PYTAKE_API_URL"] != base+"/v1" {
-		t.Errorf("PYTAKE_API_URL %q, printed %q", vars["PYTAKE_API_URL"], base)
-	}
+	assert.Equal(t, base+"/v1", vars["PYTAKE_API_URL"], "PYTAKE_API_URL %q, printed %q", vars["PYTAKE_API_URL"], base)
 	var samEnv map[string]map[string]string
 	if b, err := os.ReadFile(filepath.Join(state, "sam-env.json")); err != nil || json.Unmarshal(b, &samEnv) != nil ||
 		samEnv["ApiFunction"]["TABLE_NAME"] != vars["TABLE_NAME"] || samEnv["WhatsAppWebhookFunction"]["AWS_ENDPOINT_URL"] != vars["AWS_ENDPOINT_URL"] {
@@ -77,38 +72,30 @@ func TestRunCommand(t *testing.T) {
 	req, _ := http.NewRequest("GET", vars["PYTAKE_API_URL"]+"/organization", nil)
 	req.Header.Set("Authorization", "Bearer "+vars["PYTAKE_API_KEY"])
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("organization with demo.env's key: %v %v", resp, err)
-	}
+	require.NoError(t, err, "organization with demo.env's key: %v %v", resp, err)
+	require.Equal(t, 200, resp.StatusCode, "organization with demo.env's key")
 	resp.Body.Close()
 
 	// The README's commands, as a reader pastes them.
 	t.Run("README", func(t *testing.T) { runDocCommands(t, state) })
 
 	// Ctrl-C stops it and everything it started.
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after Ctrl-C: %v", err)
-		}
+		assert.NoError(t, err, "exit after Ctrl-C")
 	case <-time.After(20 * time.Second):
 		t.Fatal("still running 20 s after Ctrl-C")
 	}
 	time.Sleep(200 * time.Millisecond)
-	if left := processesMentioning(state); len(left) > 0 {
-		t.Fatalf("left running after Ctrl-C: %v", left)
-	}
-	if _, err := http.Get(base + "/v1/health"); err == nil {
-		t.Fatal("the gateway still answers after Ctrl-C")
-	}
-	if _, err := http.Get(vars["AWS_ENDPOINT_URL"] + "/moto-api/"); err == nil {
-		t.Fatal("moto still answers after Ctrl-C")
-	}
+	left := processesMentioning(state)
+	require.Empty(t, left, "left running after Ctrl-C: %v", left)
+	_, err = http.Get(base + "/v1/health")
+	require.Error(t, err, "the gateway still answers after Ctrl-C")
+	_, err = http.Get(vars["AWS_ENDPOINT_URL"] + "/moto-api/")
+	require.Error(t, err, "moto still answers after Ctrl-C")
 }
 
 // processesMentioning lists live processes whose command line contains s.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/infra/local/stack"
 	"github.com/pytake/pytake/internal/secrets"
@@ -35,9 +37,8 @@ func connectedOrg(t *testing.T, name string, n int) (tenant.Result, graphsim.Acc
 		AppSecret: acct.AppSecret, VerifyToken: fmt.Sprintf("sdk-verify-%04d", n)}
 	settings, _ := json.Marshal(map[string]string{"phone_number_id": wa.PhoneNumberID, "waba_id": wa.WABAID,
 		"access_token": wa.AccessToken, "app_secret": wa.AppSecret, "verify_token": wa.VerifyToken})
-	if r := do(t, "PUT", "/v1/settings/whatsapp", org.APIKey.Key, settings); r.Status != 200 {
-		t.Fatalf("settings: %d %s", r.Status, r.Body)
-	}
+	r := do(t, "PUT", "/v1/settings/whatsapp", org.APIKey.Key, settings)
+	require.Equal(t, 200, r.Status, "settings: %d %s", r.Status, r.Body)
 	var env []string
 	for k, v := range st.DemoEnv(stack.Demo{Result: org, WhatsApp: wa}) {
 		env = append(env, k+"="+v)
@@ -50,9 +51,9 @@ func connectedOrg(t *testing.T, name string, n int) (tenant.Result, graphsim.Acc
 func customerWrites(t *testing.T, acct graphsim.Account, from string) {
 	t.Helper()
 	in := graphsim.Inbound{PhoneNumberID: acct.PhoneNumberID, From: from, Name: "Cliente", Text: "Oi!"}
-	if _, status, err := st.Sim.Inbound(context.Background(), in); err != nil || status != 200 {
-		t.Fatalf("simulated customer: %d %v", status, err)
-	}
+	_, status, err := st.Sim.Inbound(context.Background(), in)
+	require.NoError(t, err, "simulated customer: %d %v", status, err)
+	require.Equal(t, 200, status, "simulated customer")
 }
 
 // baseEnv is the test process's environment without PyTake's variables.
@@ -94,9 +95,7 @@ bot = client.chatbots.create(
 // simulator, then calls every operation of the SDK against the stack.
 func TestPythonSDK(t *testing.T) {
 	abs, err := filepath.Abs(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	venv := filepath.Join(t.TempDir(), "venv")
 	start := time.Now()
 	for _, args := range [][]string{
@@ -115,43 +114,35 @@ func TestPythonSDK(t *testing.T) {
 	customerWrites(t, acct, "5511999999999")
 
 	t.Run("guide snippet", func(t *testing.T) {
-		if !strings.Contains(guideSnippet, `api_key="pytake_live_abc123"`) {
-			t.Fatal("the snippet lost its placeholder key")
-		}
+		require.Contains(t, guideSnippet, `api_key="pytake_live_abc123"`, "the snippet lost its placeholder key")
 		script := strings.Replace(guideSnippet, "pytake_live_abc123", org.APIKey.Key, 1) +
 			"\nimport json\nprint(json.dumps({'message': message.id, 'status': message.status, 'contacts': [c.whatsapp_id for c in contacts], 'bot': bot.id, 'active': bot.active}))\n"
 		cmd := exec.Command(python, "-c", script)
 		cmd.Env = env
 		cmd.Dir = t.TempDir()
 		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("guide snippet: %v\n%s", err, out)
-		}
+		require.NoError(t, err, "guide snippet: %v\n%s", err, out)
 		var got struct {
 			Message, Status, Bot string
 			Contacts             []string
 			Active               bool
 		}
-		if err := json.Unmarshal(out, &got); err != nil {
-			t.Fatalf("%v: %s", err, out)
-		}
-		if !strings.HasPrefix(got.Message, "msg_") || got.Status != "queued" || !strings.HasPrefix(got.Bot, "bot_") || !got.Active ||
-			strings.Join(got.Contacts, ",") != "+5511999999999" {
-			t.Fatalf("guide snippet: %s", out)
-		}
+		err = json.Unmarshal(out, &got)
+		require.NoError(t, err, "%v: %s", err, out)
+		require.True(t, strings.HasPrefix(got.Message, "msg_"), "guide snippet: %s", out)
+		require.Equal(t, "queued", got.Status, "guide snippet")
+		require.True(t, strings.HasPrefix(got.Bot, "bot_"), "guide snippet")
+		require.True(t, got.Active, "guide snippet")
+		require.Equal(t, "+5511999999999", strings.Join(got.Contacts, ","), "guide snippet")
 		// The message reaches the simulator: "Meta" got the text.
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		require.Eventually(t, func() bool {
 			for _, s := range st.Sim.Sent() {
 				if s.PhoneNumberID == acct.PhoneNumberID && s.To == "5511999999999" && strings.Contains(string(s.Body), `"body":"Olá!"`) {
-					return
+					return true
 				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the simulator never got the guide's message %s", got.Message)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return false
+		}, 30*time.Second, 100*time.Millisecond, "the simulator never got the guide's message %s", got.Message)
 	})
 
 	t.Run("every resource", func(t *testing.T) {
@@ -160,9 +151,8 @@ func TestPythonSDK(t *testing.T) {
 		cmd.Env = append(env, "SDK_CUSTOMER=+5511988880001")
 		cmd.Dir = t.TempDir()
 		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.HasPrefix(string(out), "ok ") {
-			t.Fatalf("every resource: %v\n%s", err, out)
-		}
+		require.NoError(t, err, "every resource: %v\n%s", err, out)
+		require.True(t, strings.HasPrefix(string(out), "ok "), "every resource")
 		t.Logf("%s", out)
 	})
 }
@@ -172,14 +162,11 @@ func TestPythonSDK(t *testing.T) {
 // zero failed assertions.
 func TestPostmanCollection(t *testing.T) {
 	abs, err := filepath.Abs(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := filepath.Join(abs, "infra", "postman")
 	newman := filepath.Join(dir, "node_modules", ".bin", "newman")
-	if _, err := os.Stat(newman); err != nil {
-		t.Fatalf("newman is not installed (make postman-deps): %v", err)
-	}
+	_, err = os.Stat(newman)
+	require.NoError(t, err, "newman is not installed (make postman-deps)")
 	org, acct, _ := connectedOrg(t, "Postman Co", 2)
 	sub := newSubscriber(t)
 	report := filepath.Join(t.TempDir(), "newman.json")
@@ -197,25 +184,20 @@ func TestPostmanCollection(t *testing.T) {
 	)
 	cmd.Env = append(baseEnv(), "NO_COLOR=1")
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("newman: %v\n%s", err, tail(out, 20000))
-	}
+	require.NoError(t, err, "newman: %v\n%s", err, tail(out, 20000))
 	b, err := os.ReadFile(report)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var r struct {
 		Run struct {
 			Stats map[string]struct{ Total, Failed int } `json:"stats"`
 		} `json:"run"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(b, &r))
 	a, reqs := r.Run.Stats["assertions"], r.Run.Stats["requests"]
-	if a.Failed != 0 || reqs.Failed != 0 || a.Total < 2*reqs.Total || reqs.Total < 48 {
-		t.Fatalf("newman stats %+v\n%s", r.Run.Stats, tail(out, 20000))
-	}
+	require.Equal(t, 0, a.Failed, "newman stats %+v\n%s", r.Run.Stats, tail(out, 20000))
+	require.Equal(t, 0, reqs.Failed, "newman stats %+v\n%s", r.Run.Stats, tail(out, 20000))
+	require.GreaterOrEqual(t, a.Total, 2*reqs.Total, "newman stats %+v\n%s", r.Run.Stats, tail(out, 20000))
+	require.GreaterOrEqual(t, reqs.Total, 48, "newman stats %+v\n%s", r.Run.Stats, tail(out, 20000))
 	t.Logf("newman: %d requests, %d assertions, 0 failed", reqs.Total, a.Total)
 }
 
@@ -225,13 +207,10 @@ func TestPostmanCollection(t *testing.T) {
 // zapier-platform-core's app tester).
 func TestZapierAgainstStack(t *testing.T) {
 	abs, err := filepath.Abs(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := filepath.Join(abs, "infra", "zapier")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "zapier-platform-core")); err != nil {
-		t.Fatalf("the Zapier app's dependencies are not installed (make zapier-deps): %v", err)
-	}
+	_, err = os.Stat(filepath.Join(dir, "node_modules", "zapier-platform-core"))
+	require.NoError(t, err, "the Zapier app's dependencies are not installed (make zapier-deps)")
 	org, acct, _ := connectedOrg(t, "Zapier Co", 3)
 	customerWrites(t, acct, "5511977770003")
 	cmd := exec.Command("node", filepath.Join("scripts", "against-stack.js"))
@@ -239,31 +218,28 @@ func TestZapierAgainstStack(t *testing.T) {
 	cmd.Env = append(baseEnv(), "PYTAKE_API_URL="+st.URL+"/v1", "PYTAKE_API_KEY="+org.APIKey.Key, "ZAPIER_CUSTOMER=+5511977770003",
 		"NODE_ENV=test") // quiet: no per-invocation memory log
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("zapier app against the stack: %v\n%s", err, out)
-	}
+	require.NoError(t, err, "zapier app against the stack: %v\n%s", err, out)
 	var got struct {
 		Authentication string
 		Subscribed     []string
 		Unsubscribed   []string
 		Triggered      string
 	}
-	if err := json.Unmarshal(lastLine(out), &got); err != nil || got.Authentication != org.Organization.ID || len(got.Subscribed) != 3 || len(got.Unsubscribed) != 3 || got.Triggered == "" {
-		t.Fatalf("zapier summary (%v): %s", err, out)
-	}
+	err = json.Unmarshal(lastLine(out), &got)
+	require.NoError(t, err, "zapier summary (%v): %s", err, out)
+	require.Equal(t, org.Organization.ID, got.Authentication, "zapier summary (%v): %s", err, out)
+	require.Len(t, got.Subscribed, 3, "zapier summary (%v): %s", err, out)
+	require.Len(t, got.Unsubscribed, 3, "zapier summary (%v): %s", err, out)
+	require.NotEmpty(t, got.Triggered, "zapier summary (%v): %s", err, out)
 	// The text went out through the simulator.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	require.Eventually(t, func() bool {
 		for _, s := range st.Sim.Sent() {
 			if s.PhoneNumberID == acct.PhoneNumberID && s.To == "5511977770003" {
-				return
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("Send Message never reached the simulator")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return false
+	}, 30*time.Second, 100*time.Millisecond, "Send Message never reached the simulator")
 }
 
 func lastLine(b []byte) []byte {

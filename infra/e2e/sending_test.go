@@ -5,9 +5,11 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/infra/local/stack"
@@ -18,14 +20,12 @@ import (
 func waitMessage(t *testing.T, id string, limit time.Duration, ok func(store.Message) bool) store.Message {
 	t.Helper()
 	var m store.Message
-	var err error
-	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
 		m, err = st.Store().Message(context.Background(), demo.Organization.ID, id)
-		if err == nil && ok(m) {
-			return m
-		}
-	}
-	t.Fatalf("message %s: %+v (%v)", id, m, err)
+		require.NoError(c, err, "message %s", id)
+		assert.True(c, ok(m), "message %s: %+v", id, m)
+	}, limit, 100*time.Millisecond)
 	return m
 }
 
@@ -42,13 +42,13 @@ func send(t *testing.T, body string, headers ...string) (int, string) {
 
 func TestSettingsAgainstSimulator(t *testing.T) {
 	r := do(t, "GET", "/v1/settings/whatsapp", demo.APIKey.Key, nil)
-	if r.Status != 200 || strings.Contains(string(r.Body), stack.DemoAppSecret) || strings.Contains(string(r.Body), stack.DemoAccessToken) {
-		t.Fatalf("get settings: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "get settings: %d %s", r.Status, r.Body)
+	require.NotContains(t, string(r.Body), stack.DemoAppSecret, "get settings")
+	require.NotContains(t, string(r.Body), stack.DemoAccessToken, "get settings")
 	r = do(t, "POST", "/v1/settings/whatsapp/test", demo.APIKey.Key, nil)
-	if r.Status != 200 || !strings.Contains(string(r.Body), `"ok":true`) || !strings.Contains(string(r.Body), `"verified_name":"PyTake Demo"`) {
-		t.Fatalf("test settings: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "test settings: %d %s", r.Status, r.Body)
+	require.Contains(t, string(r.Body), `"ok":true`, "test settings")
+	require.Contains(t, string(r.Body), `"verified_name":"PyTake Demo"`, "test settings")
 }
 
 // A customer writes in through the simulator; the reply goes out, the
@@ -56,33 +56,31 @@ func TestSettingsAgainstSimulator(t *testing.T) {
 // and the message shows its whole timeline.
 func TestReplyReachesRead(t *testing.T) {
 	ctx := context.Background()
-	if _, status, err := st.Sim.Inbound(ctx, graphsim.Inbound{From: "5511955550001", Name: "Maria", Text: "Oi, tudo bem?"}); err != nil || status != 200 {
-		t.Fatalf("simulated customer: %d %v", status, err)
-	}
+	_, status, err := st.Sim.Inbound(ctx, graphsim.Inbound{From: "5511955550001", Name: "Maria", Text: "Oi, tudo bem?"})
+	require.NoError(t, err, "simulated customer: %d %v", status, err)
+	require.Equal(t, 200, status, "simulated customer")
 	code, id := send(t, `{"to":"+55 11 95555-0001","text":"Olá Maria! Como posso ajudar?"}`)
-	if code != 202 {
-		t.Fatalf("send: %d", code)
-	}
+	require.Equal(t, 202, code, "send: %d", code)
 	m := waitMessage(t, id, 30*time.Second, func(m store.Message) bool { return m.Status == store.StatusRead })
 	r := do(t, "GET", "/v1/messages/"+id, demo.APIKey.Key, nil)
 	var got store.Message
 	r.json(t, &got)
-	if got.WAMID == "" || got.WAMID != m.WAMID || got.SentAt == nil || got.DeliveredAt == nil || got.ReadAt == nil || len(got.Timeline) < 3 {
-		t.Fatalf("GET message: %s", r.Body)
-	}
+	require.NotEmpty(t, got.WAMID, "GET message: %s", r.Body)
+	require.Equal(t, m.WAMID, got.WAMID, "GET message")
+	require.NotNil(t, got.SentAt, "GET message")
+	require.NotNil(t, got.DeliveredAt, "GET message")
+	require.NotNil(t, got.ReadAt, "GET message")
+	require.GreaterOrEqual(t, len(got.Timeline), 3, "GET message")
 	sent := st.Sim.Sent()
 	found := false
 	for _, s := range sent {
 		if s.WAMID == m.WAMID {
 			found = true
-			if !strings.Contains(string(s.Body), `"body":"Olá Maria! Como posso ajudar?"`) || s.To != "5511955550001" {
-				t.Fatalf("what Meta got: %s", s.Body)
-			}
+			require.Contains(t, string(s.Body), `"body":"Olá Maria! Como posso ajudar?"`, "what Meta got: %s", s.Body)
+			require.Equal(t, "5511955550001", s.To, "what Meta got")
 		}
 	}
-	if !found {
-		t.Fatal("the simulator never got the message")
-	}
+	require.True(t, found, "the simulator never got the message")
 }
 
 func TestMetaErrors(t *testing.T) {
@@ -96,43 +94,38 @@ func TestMetaErrors(t *testing.T) {
 	_, b := send(t, tpl("5531900000002"))
 	for _, id := range []string{a, b} {
 		m := waitMessage(t, id, 60*time.Second, func(m store.Message) bool { return m.Status == store.StatusRead || m.Status == store.StatusFailed })
-		if m.Status != store.StatusRead || m.Attempts < 2 {
-			t.Fatalf("retried message: %+v", m)
-		}
+		require.Equal(t, store.StatusRead, m.Status, "retried message: %+v", m)
+		require.GreaterOrEqual(t, m.Attempts, 2, "retried message")
 	}
 	// Outside the window at Meta's end: failed with Meta's code, and a
 	// message.failed event.
 	st.Sim.Fail(graphsim.Fault{To: "5531900000003", Code: 131047, Count: 1})
 	_, c := send(t, tpl("5531900000003"))
 	m := waitMessage(t, c, 30*time.Second, func(m store.Message) bool { return m.Status == store.StatusFailed })
-	if m.Error == nil || m.Error.Code != 131047 || m.Attempts != 1 {
-		t.Fatalf("131047: %+v", m)
-	}
-	if evs := drainEvents(t, "message.failed", c, 1); len(evs) != 1 {
-		t.Fatalf("message.failed events: %d", len(evs))
-	}
+	require.NotNil(t, m.Error, "131047: %+v", m)
+	require.Equal(t, 131047, m.Error.Code, "131047")
+	require.Equal(t, 1, m.Attempts, "131047")
+	evs := drainEvents(t, "message.failed", c, 1)
+	require.Len(t, evs, 1, "message.failed events: %d", len(evs))
 	// An expired token: failed, the connection unhealthy, the next send
 	// fails fast without reaching Meta, until the settings are saved.
 	st.Sim.Fail(graphsim.Fault{To: "5531900000004", Code: 190, Count: 1})
 	_, d := send(t, tpl("5531900000004"))
 	m = waitMessage(t, d, 30*time.Second, func(m store.Message) bool { return m.Status == store.StatusFailed })
-	if m.Error == nil || m.Error.Code != 190 {
-		t.Fatalf("190: %+v", m)
-	}
+	require.NotNil(t, m.Error, "190: %+v", m)
+	require.Equal(t, 190, m.Error.Code, "190")
 	r := do(t, "GET", "/v1/settings/whatsapp", demo.APIKey.Key, nil)
-	if !strings.Contains(string(r.Body), `"healthy":false`) {
-		t.Fatalf("settings after 190: %s", r.Body)
-	}
+	require.Contains(t, string(r.Body), `"healthy":false`, "settings after 190: %s", r.Body)
 	before := len(st.Sim.Sent())
 	_, e := send(t, tpl("5531900000005"))
 	m = waitMessage(t, e, 30*time.Second, func(m store.Message) bool { return m.Status == store.StatusFailed })
-	if m.Error == nil || m.Error.Title != "whatsapp_connection_unhealthy" || len(st.Sim.Sent()) != before {
-		t.Fatalf("fail fast: %+v", m)
-	}
+	require.NotNil(t, m.Error, "fail fast: %+v", m)
+	require.Equal(t, "whatsapp_connection_unhealthy", m.Error.Title, "fail fast")
+	require.Len(t, st.Sim.Sent(), before, "fail fast")
 	settings, _ := json.Marshal(demo.WhatsApp)
-	if r := do(t, "PUT", "/v1/settings/whatsapp", demo.APIKey.Key, settings); r.Status != 200 || !strings.Contains(string(r.Body), `"healthy":true`) {
-		t.Fatalf("save settings: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "PUT", "/v1/settings/whatsapp", demo.APIKey.Key, settings)
+	require.Equal(t, 200, r.Status, "save settings: %d %s", r.Status, r.Body)
+	require.Contains(t, string(r.Body), `"healthy":true`, "save settings")
 	_, f := send(t, tpl("5531900000005"))
 	waitMessage(t, f, 30*time.Second, func(m store.Message) bool { return m.Status == store.StatusRead })
 }

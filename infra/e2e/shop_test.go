@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/infra/local/stack"
 	"github.com/pytake/pytake/internal/shop"
@@ -19,19 +22,16 @@ import (
 func sentTo(t *testing.T, to string, n int, limit time.Duration) []graphsim.Sent {
 	t.Helper()
 	var out []graphsim.Sent
-	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		out = out[:0]
 		for _, s := range st.Sim.Sent() {
 			if s.To == to {
 				out = append(out, s)
 			}
 		}
-		if len(out) >= n {
-			return out
-		}
-	}
-	t.Fatalf("the simulator got %d messages for %s, want %d", len(out), to, n)
-	return nil
+		assert.GreaterOrEqual(c, len(out), n, "messages the simulator got for %s", to)
+	}, limit, 100*time.Millisecond)
+	return out
 }
 
 // contactOf reads a contact through the API by its number.
@@ -42,9 +42,8 @@ func contactOf(t *testing.T, phone string) map[string]any {
 		Data []map[string]any `json:"data"`
 	}
 	r.json(t, &page)
-	if r.Status != 200 || len(page.Data) != 1 {
-		t.Fatalf("contact %s: %d %s", phone, r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "contact %s: %d %s", phone, r.Status, r.Body)
+	require.Len(t, page.Data, 1, "contact %s: %d %s", phone, r.Status, r.Body)
 	return page.Data[0]
 }
 
@@ -58,15 +57,14 @@ func tagsOf(c map[string]any) string {
 
 func TestShopifyOrderBecomesTemplate(t *testing.T) {
 	env := st.DemoEnv(demo)
-	if env["SHOPIFY_SHOP_DOMAIN"] != stack.DemoShopDomain || env["SHOPIFY_WEBHOOK_SECRET"] == "" {
-		t.Fatalf("demo.env: %v", env)
-	}
+	require.Equal(t, stack.DemoShopDomain, env["SHOPIFY_SHOP_DOMAIN"], "demo.env: %v", env)
+	require.NotEmpty(t, env["SHOPIFY_WEBHOOK_SECRET"], "demo.env")
 	// The demo organisation has the defaults: orders/create sends order_confirmation.
 	r := do(t, "GET", "/v1/integrations/shopify", demo.APIKey.Key, nil)
-	if r.Status != 200 || !strings.Contains(string(r.Body), `"shop_domain":"pytake-demo.myshopify.com"`) ||
-		strings.Contains(string(r.Body), stack.DemoShopifySecret) || !strings.Contains(string(r.Body), `"name":"order_confirmation"`) {
-		t.Fatalf("settings: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "settings: %d %s", r.Status, r.Body)
+	require.Contains(t, string(r.Body), `"shop_domain":"pytake-demo.myshopify.com"`, "settings")
+	require.NotContains(t, string(r.Body), stack.DemoShopifySecret, "settings")
+	require.Contains(t, string(r.Body), `"name":"order_confirmation"`, "settings")
 	const phone = "5511944440001"
 	body := []byte(`{"id":5839403716911820999,"name":"#1077","order_number":1077,"email":"carla.dias@example.com",` +
 		`"created_at":"2026-11-28T10:00:00-03:00","currency":"BRL","total_price":"259.90","financial_status":"paid",` +
@@ -78,14 +76,12 @@ func TestShopifyOrderBecomesTemplate(t *testing.T) {
 			"X-Shopify-Shop-Domain", env["SHOPIFY_SHOP_DOMAIN"], "X-Shopify-Webhook-Id", "e2e-0b7f3c1e-1077",
 			"X-Shopify-API-Version", "2025-10", "X-Shopify-Triggered-At", time.Now().UTC().Format(time.RFC3339)}
 	}
-	if r := do(t, "POST", "/webhooks/shopify", "", body, headers(shop.Sign(body, "not-the-secret"))...); r.Status != 401 {
-		t.Fatalf("bad signature: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "POST", "/webhooks/shopify", "", body, headers(shop.Sign(body, "not-the-secret"))...)
+	require.Equal(t, 401, r.Status, "bad signature: %d %s", r.Status, r.Body)
 	sig := shop.Sign(body, env["SHOPIFY_WEBHOOK_SECRET"])
 	start := time.Now()
-	if r := do(t, "POST", "/webhooks/shopify", "", body, headers(sig)...); r.Status != 200 {
-		t.Fatalf("webhook: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "POST", "/webhooks/shopify", "", body, headers(sig)...)
+	require.Equal(t, 200, r.Status, "webhook: %d %s", r.Status, r.Body)
 	t.Logf("answered in %s", time.Since(start).Round(time.Millisecond))
 	sent := sentTo(t, phone, 1, 60*time.Second)
 	var got struct {
@@ -104,18 +100,18 @@ func TestShopifyOrderBecomesTemplate(t *testing.T) {
 			} `json:"components"`
 		} `json:"template"`
 	}
-	if err := json.Unmarshal(sent[0].Body, &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Type != "template" || got.Template.Name != "order_confirmation" || got.Template.Language.Code != "pt_BR" ||
-		len(got.Template.Components) != 1 || len(got.Template.Components[0].Parameters) != 2 ||
-		got.Template.Components[0].Parameters[0].Text != "1077" || got.Template.Components[0].Parameters[1].Text != "259.90 BRL" {
-		t.Fatalf("what Meta got: %s", sent[0].Body)
-	}
+	require.NoError(t, json.Unmarshal(sent[0].Body, &got))
+	require.Equal(t, "template", got.Type, "what Meta got: %s", sent[0].Body)
+	require.Equal(t, "order_confirmation", got.Template.Name, "what Meta got")
+	require.Equal(t, "pt_BR", got.Template.Language.Code, "what Meta got")
+	require.Len(t, got.Template.Components, 1, "what Meta got")
+	require.Len(t, got.Template.Components[0].Parameters, 2, "what Meta got")
+	require.Equal(t, "1077", got.Template.Components[0].Parameters[0].Text, "what Meta got")
+	require.Equal(t, "259.90 BRL", got.Template.Components[0].Parameters[1].Text, "what Meta got")
 	// A redelivery of the same webhook id is acknowledged and sends nothing.
-	if r := do(t, "POST", "/webhooks/shopify", "", body, headers(sig)...); r.Status != 200 || !strings.Contains(string(r.Body), "duplicate") {
-		t.Fatalf("redelivery: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "POST", "/webhooks/shopify", "", body, headers(sig)...)
+	require.Equal(t, 200, r.Status, "redelivery: %d %s", r.Status, r.Body)
+	require.Contains(t, string(r.Body), "duplicate", "redelivery")
 	c := contactOf(t, phone)
 	attrs := c["attributes"].(map[string]any)
 	if c["name"] != "Carla Dias" || c["email"] != "carla.dias@example.com" || tagsOf(c) != "customer,purchased" ||
@@ -123,20 +119,18 @@ func TestShopifyOrderBecomesTemplate(t *testing.T) {
 		t.Fatalf("contact: %v", c)
 	}
 	evs := drainEvents(t, "order.created", "5839403716911820999", 1)
-	if len(evs) != 1 || !strings.Contains(string(evs[0].Data), `"message_id":"msg_`) || !strings.Contains(string(evs[0].Data), `"status":"queued"`) {
-		t.Fatalf("order.created: %+v", evs)
-	}
+	require.Len(t, evs, 1, "order.created: %+v", evs)
+	require.Contains(t, string(evs[0].Data), `"message_id":"msg_`, "order.created")
+	require.Contains(t, string(evs[0].Data), `"status":"queued"`, "order.created")
 	time.Sleep(time.Second)
-	if n := len(sentTo(t, phone, 1, time.Second)); n != 1 {
-		t.Fatalf("sent %d times", n)
-	}
+	n := len(sentTo(t, phone, 1, time.Second))
+	require.Equal(t, 1, n, "sent %d times", n)
 }
 
 func TestWooCommerceOrderCompletedBecomesText(t *testing.T) {
 	env := st.DemoEnv(demo)
-	if env["WOOCOMMERCE_SOURCE_URL"] == "" || env["WOOCOMMERCE_WEBHOOK_SECRET"] == "" {
-		t.Fatalf("demo.env: %v", env)
-	}
+	require.NotEmpty(t, env["WOOCOMMERCE_SOURCE_URL"], "demo.env: %v", env)
+	require.NotEmpty(t, env["WOOCOMMERCE_WEBHOOK_SECRET"], "demo.env")
 	// The creation ping: form-encoded, unsigned, 200.
 	if r := do(t, "POST", "/webhooks/woocommerce", "", []byte("webhook_id=12"), "Content-Type", "application/x-www-form-urlencoded"); r.Status != 200 {
 		t.Fatalf("ping: %d %s", r.Status, r.Body)
@@ -159,9 +153,7 @@ func TestWooCommerceOrderCompletedBecomesText(t *testing.T) {
 			"X-WC-Webhook-Topic", topic, "X-WC-Webhook-Resource", "order", "X-WC-Webhook-Event", strings.TrimPrefix(topic, "order."),
 			"X-WC-Webhook-ID", "12", "X-WC-Webhook-Delivery-ID", status+time.Now().Format("150405.000000"),
 			"X-WC-Webhook-Signature", shop.Sign(b, env["WOOCOMMERCE_WEBHOOK_SECRET"]))
-		if r.Status != 200 {
-			t.Fatalf("%s %s: %d %s", topic, status, r.Status, r.Body)
-		}
+		require.Equal(t, 200, r.Status, "%s %s: %d %s", topic, status, r.Status, r.Body)
 	}
 	deliver("order.created", "processing")
 	deliver("order.updated", "completed")
@@ -172,9 +164,10 @@ func TestWooCommerceOrderCompletedBecomesText(t *testing.T) {
 			Body string `json:"body"`
 		} `json:"text"`
 	}
-	if err := json.Unmarshal(sent[0].Body, &got); err != nil || got.Type != "text" || got.Text.Body != "Seu pedido #2077 foi concluído!" {
-		t.Fatalf("what Meta got: %s", sent[0].Body)
-	}
+	err := json.Unmarshal(sent[0].Body, &got)
+	require.NoError(t, err, "what Meta got: %s", sent[0].Body)
+	require.Equal(t, "text", got.Type, "what Meta got")
+	require.Equal(t, "Seu pedido #2077 foi concluído!", got.Text.Body, "what Meta got")
 	// completed seen twice: nothing more.
 	deliver("order.updated", "completed")
 	c := contactOf(t, phone)
@@ -183,11 +176,10 @@ func TestWooCommerceOrderCompletedBecomesText(t *testing.T) {
 		attrs["last_purchase"] != "2026-11-27" || attrs["total_spent"] != 89.9 || attrs["total_spent_decimal"] != "89.90" {
 		t.Fatalf("contact: %v", c)
 	}
-	if evs := drainEvents(t, "order.updated", `"id":"2077"`, 1); len(evs) != 1 || !strings.Contains(string(evs[0].Data), `"previous_status":"processing"`) {
-		t.Fatalf("order.updated: %+v", evs)
-	}
+	evs := drainEvents(t, "order.updated", `"id":"2077"`, 1)
+	require.Len(t, evs, 1, "order.updated: %+v", evs)
+	require.Contains(t, string(evs[0].Data), `"previous_status":"processing"`, "order.updated")
 	time.Sleep(time.Second)
-	if n := len(sentTo(t, phone, 1, time.Second)); n != 1 {
-		t.Fatalf("sent %d times", n)
-	}
+	n := len(sentTo(t, phone, 1, time.Second))
+	require.Equal(t, 1, n, "sent %d times", n)
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/infra/local/stack"
 )
@@ -26,14 +28,10 @@ import (
 func TestEventSamplesInvoke(t *testing.T) {
 	for _, f := range st.Functions {
 		files, _ := filepath.Glob(filepath.Join(root, "events", f.Dir, "*.json"))
-		if len(files) == 0 {
-			t.Errorf("%s has no samples in events/%s", f.LogicalID, f.Dir)
-		}
+		assert.NotEmpty(t, files, "%s has no samples in events/%s", f.LogicalID, f.Dir)
 		for _, file := range files {
 			payload, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			inv := st.Invoke(context.Background(), f.LogicalID, payload)
 			if inv.Err != nil {
 				t.Errorf("%s: %v", file, inv.Err)
@@ -41,15 +39,14 @@ func TestEventSamplesInvoke(t *testing.T) {
 			}
 			if len(f.Queues) > 0 { // an SQS consumer answers batch item failures
 				var resp events.SQSEventResponse
-				if err := json.Unmarshal(inv.Payload, &resp); err != nil {
-					t.Errorf("%s: %s", file, inv.Payload)
-				}
+				assert.NoError(t, json.Unmarshal(inv.Payload, &resp), "%s: %s", file, inv.Payload)
 				continue
 			}
 			var resp events.APIGatewayV2HTTPResponse
-			if err := json.Unmarshal(inv.Payload, &resp); err != nil || resp.StatusCode == 0 || resp.StatusCode >= 500 {
-				t.Errorf("%s: %s", file, inv.Payload)
-			}
+			err = json.Unmarshal(inv.Payload, &resp)
+			assert.NoError(t, err, "%s: %s", file, inv.Payload)
+			assert.NotEqual(t, 0, resp.StatusCode, "%s: %s", file, inv.Payload)
+			assert.Less(t, resp.StatusCode, 500, "%s: %s", file, inv.Payload)
 		}
 	}
 }
@@ -75,9 +72,7 @@ func TestPollerAgainstSQS(t *testing.T) {
 	ctx := context.Background()
 	c := sqs.NewFromConfig(st.AWS)
 	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("e2e-poller"), Attributes: map[string]string{"VisibilityTimeout": "1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := 0; i < 3; i++ {
 		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("m" + strconv.Itoa(i))}); err != nil {
 			t.Fatal(err)
@@ -88,21 +83,15 @@ func TestPollerAgainstSQS(t *testing.T) {
 	total := 0
 	for deadline := time.Now().Add(5 * time.Second); total < 3 && time.Now().Before(deadline); {
 		n, err := p.Once(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		total += n
 	}
-	if total != 3 {
-		t.Fatalf("received %d of 3", total)
-	}
+	require.Equal(t, 3, total, "received %d of 3", total)
 	time.Sleep(1500 * time.Millisecond)
 	out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2,
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != "m1" || out.Messages[0].Attributes["ApproximateReceiveCount"] != "2" {
-		t.Fatalf("left on the queue: %+v", out.Messages)
-	}
+	require.NoError(t, err)
+	require.Len(t, out.Messages, 1, "left on the queue: %+v", out.Messages)
+	require.Equal(t, "m1", aws.ToString(out.Messages[0].Body), "left on the queue")
+	require.Equal(t, "2", out.Messages[0].Attributes["ApproximateReceiveCount"], "left on the queue")
 }

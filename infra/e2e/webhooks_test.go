@@ -8,10 +8,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/internal/delivery"
@@ -36,9 +38,7 @@ type received struct {
 func newSubscriber(t *testing.T, statuses ...int) *subscriber {
 	s := &subscriber{statuses: statuses}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s.url = "http://" + l.Addr().String() + "/hooks/pytake"
 	s.srv = &http.Server{Handler: s}
 	go func() { _ = s.srv.Serve(l) }()
@@ -66,19 +66,14 @@ func (s *subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *subscriber) wait(t *testing.T, n int, limit time.Duration) []received {
 	t.Helper()
-	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	var out []received
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		s.mu.Lock()
-		if len(s.got) >= n {
-			out := append([]received(nil), s.got...)
-			s.mu.Unlock()
-			return out
-		}
+		out = append([]received(nil), s.got...)
 		s.mu.Unlock()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t.Fatalf("subscriber got %d requests, want %d", len(s.got), n)
-	return nil
+		assert.GreaterOrEqual(c, len(out), n, "requests the subscriber got")
+	}, limit, 100*time.Millisecond)
+	return out
 }
 
 func subscribe(t *testing.T, s *subscriber, events ...string) string {
@@ -87,9 +82,8 @@ func subscribe(t *testing.T, s *subscriber, events ...string) string {
 	r := do(t, "POST", "/v1/webhooks", demo.APIKey.Key, body)
 	var w struct{ ID, Secret string }
 	r.json(t, &w)
-	if r.Status != 201 || w.Secret == "" {
-		t.Fatalf("subscribe: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 201, r.Status, "subscribe: %d %s", r.Status, r.Body)
+	require.NotEmpty(t, w.Secret, "subscribe")
 	s.mu.Lock()
 	s.secret = w.Secret
 	s.mu.Unlock()
@@ -102,20 +96,15 @@ func subscribe(t *testing.T, s *subscriber, events ...string) string {
 func TestWebhookDeliveryWithRetries(t *testing.T) {
 	sub := newSubscriber(t, 500, 503)
 	id := subscribe(t, sub, "message.received")
-	if _, status, err := st.Sim.Inbound(context.Background(), graphsim.Inbound{From: "5511966660001", Name: "Rita", Text: "webhook e2e"}); err != nil || status != 200 {
-		t.Fatalf("inbound: %d %v", status, err)
-	}
+	_, status, err := st.Sim.Inbound(context.Background(), graphsim.Inbound{From: "5511966660001", Name: "Rita", Text: "webhook e2e"})
+	require.NoError(t, err, "inbound: %d %v", status, err)
+	require.Equal(t, 200, status, "inbound")
 	got := sub.wait(t, 3, 60*time.Second)
 	for i, g := range got[:3] {
-		if g.verified != nil {
-			t.Fatalf("attempt %d: signature: %v", i+1, g.verified)
-		}
-		if !strings.Contains(string(g.body), "webhook e2e") || !strings.Contains(string(g.body), `"event":"message.received"`) {
-			t.Fatalf("attempt %d body %s", i+1, g.body)
-		}
-		if g.header.Get("webhook-id") != got[0].header.Get("webhook-id") {
-			t.Fatal("webhook-id changed across attempts")
-		}
+		require.NoError(t, g.verified, "attempt %d: signature: %v", i+1, g.verified)
+		require.Contains(t, string(g.body), "webhook e2e", "attempt %d body %s", i+1, g.body)
+		require.Contains(t, string(g.body), `"event":"message.received"`, "attempt %d body %s", i+1, g.body)
+		require.Equal(t, got[0].header.Get("webhook-id"), g.header.Get("webhook-id"), "webhook-id changed across attempts")
 	}
 	var page struct {
 		Data []struct {
@@ -125,17 +114,18 @@ func TestWebhookDeliveryWithRetries(t *testing.T) {
 			} `json:"attempts"`
 		} `json:"data"`
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		r := do(t, "GET", "/v1/webhooks/"+id+"/deliveries", demo.APIKey.Key, nil)
-		r.json(t, &page)
-		if len(page.Data) == 1 && page.Data[0].Status == "delivered" {
-			break
-		}
-	}
-	if len(page.Data) != 1 || page.Data[0].Status != "delivered" || len(page.Data[0].Attempts) != 3 ||
-		page.Data[0].Attempts[0].StatusCode != 500 || page.Data[0].Attempts[2].StatusCode != 200 {
-		t.Fatalf("delivery log: %+v", page)
-	}
+	// Polled until it settles; then checked as a whole.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		r := do(c, "GET", "/v1/webhooks/"+id+"/deliveries", demo.APIKey.Key, nil)
+		r.json(c, &page)
+		require.Len(c, page.Data, 1, "delivery log: %+v", page)
+		assert.Equal(c, "delivered", page.Data[0].Status, "delivery log")
+	}, 10*time.Second, 200*time.Millisecond)
+	require.Len(t, page.Data, 1, "delivery log: %+v", page)
+	require.Equal(t, "delivered", page.Data[0].Status, "delivery log")
+	require.Len(t, page.Data[0].Attempts, 3, "delivery log")
+	require.Equal(t, 500, page.Data[0].Attempts[0].StatusCode, "delivery log")
+	require.Equal(t, 200, page.Data[0].Attempts[2].StatusCode, "delivery log")
 }
 
 func TestWebhookGoneAndTest(t *testing.T) {
@@ -145,24 +135,21 @@ func TestWebhookGoneAndTest(t *testing.T) {
 		t.Fatalf("test event: %d %s", r.Status, r.Body)
 	}
 	got := sub.wait(t, 1, 30*time.Second)
-	if !strings.Contains(string(got[0].body), `"event":"webhook.test"`) || got[0].verified != nil {
-		t.Fatalf("test event: %s %v", got[0].body, got[0].verified)
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		r := do(t, "GET", "/v1/webhooks/"+id, demo.APIKey.Key, nil)
-		if strings.Contains(string(r.Body), `"active":false`) && strings.Contains(string(r.Body), "410") {
-			return
-		}
-	}
-	t.Fatal("410 did not disable the webhook")
+	require.Contains(t, string(got[0].body), `"event":"webhook.test"`, "test event: %s %v", got[0].body, got[0].verified)
+	require.NoError(t, got[0].verified, "test event")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		r := do(c, "GET", "/v1/webhooks/"+id, demo.APIKey.Key, nil)
+		assert.Contains(c, string(r.Body), `"active":false`, "410 did not disable the webhook")
+		assert.Contains(c, string(r.Body), "410", "410 did not disable the webhook")
+	}, 10*time.Second, 200*time.Millisecond)
 }
 
 func TestWebhookPrivateAddressRefused(t *testing.T) {
 	for _, u := range []string{"https://10.0.0.5/h", "https://169.254.169.254/latest/meta-data", "https://[fd00::1]/h"} {
 		body, _ := json.Marshal(map[string]any{"url": u, "events": []string{"*"}})
-		if r := do(t, "POST", "/v1/webhooks", demo.APIKey.Key, body); r.Status != 422 || !strings.Contains(string(r.Body), `"field":"url"`) {
-			t.Fatalf("%s: %d %s", u, r.Status, r.Body)
-		}
+		r := do(t, "POST", "/v1/webhooks", demo.APIKey.Key, body)
+		require.Equal(t, 422, r.Status, "%s: %d %s", u, r.Status, r.Body)
+		require.Contains(t, string(r.Body), `"field":"url"`, "%s: %d %s", u, r.Status, r.Body)
 	}
 }
 
@@ -172,16 +159,14 @@ func TestZapierHooks(t *testing.T) {
 	r := do(t, "POST", "/v1/hooks", demo.APIKey.Key, body)
 	var h struct{ ID string }
 	r.json(t, &h)
-	if r.Status != 201 || h.ID == "" {
-		t.Fatalf("subscribe: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 201, r.Status, "subscribe: %d %s", r.Status, r.Body)
+	require.NotEmpty(t, h.ID, "subscribe")
 	r = do(t, "GET", "/v1/hooks/samples/contact.created", demo.APIKey.Key, nil)
 	var samples []map[string]any
 	r.json(t, &samples)
 	if r.Status != 200 || len(samples) == 0 || samples[0]["event"] != "contact.created" {
 		t.Fatalf("samples: %d %s", r.Status, r.Body)
 	}
-	if r := do(t, "DELETE", "/v1/hooks/"+h.ID, demo.APIKey.Key, nil); r.Status != 204 {
-		t.Fatalf("unsubscribe: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "DELETE", "/v1/hooks/"+h.ID, demo.APIKey.Key, nil)
+	require.Equal(t, 204, r.Status, "unsubscribe: %d %s", r.Status, r.Body)
 }

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/infra/local/stack"
 	"github.com/pytake/pytake/internal/whatsapp"
 )
@@ -19,13 +22,11 @@ import (
 func TestWhatsAppVerification(t *testing.T) {
 	q := url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {stack.DemoVerifyToken}, "hub.challenge": {"1158201444"}}
 	r := do(t, "GET", "/webhooks/whatsapp?"+q.Encode(), "", nil)
-	if r.Status != 200 || string(r.Body) != "1158201444" {
-		t.Fatalf("verify: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "verify: %d %s", r.Status, r.Body)
+	require.Equal(t, "1158201444", string(r.Body), "verify")
 	q.Set("hub.verify_token", "not-the-token")
-	if r := do(t, "GET", "/webhooks/whatsapp?"+q.Encode(), "", nil); r.Status != 403 {
-		t.Fatalf("wrong token: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "GET", "/webhooks/whatsapp?"+q.Encode(), "", nil)
+	require.Equal(t, 403, r.Status, "wrong token: %d %s", r.Status, r.Body)
 }
 
 type envelope struct {
@@ -41,37 +42,26 @@ type envelope struct {
 // would show as a second sample with its own id.
 func drainEvents(t *testing.T, name, match string, want int) []envelope {
 	t.Helper()
-	var got []envelope
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		samples, err := st.Store().EventSamples(context.Background(), demo.Organization.ID, name, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = got[:0]
+		require.NoError(c, err)
+		n := 0
 		for _, b := range samples {
 			var e envelope
-			if err := json.Unmarshal(b, &e); err != nil {
-				t.Fatalf("event is not JSON: %s", b)
-			}
+			require.NoError(c, json.Unmarshal(b, &e), "event is not JSON: %s", b)
 			if strings.Contains(string(e.Data), match) {
-				got = append(got, e)
+				n++
 			}
 		}
-		if len(got) >= want {
-			time.Sleep(500 * time.Millisecond) // let a duplicate, if any, land too
-			return drainOnce(t, name, match)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return got
+		assert.GreaterOrEqual(c, n, want, "%s events with %q", name, match)
+	}, 90*time.Second, 200*time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // let a duplicate, if any, land too
+	return drainOnce(t, name, match)
 }
 
 func drainOnce(t *testing.T, name, match string) []envelope {
 	samples, err := st.Store().EventSamples(context.Background(), demo.Organization.ID, name, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var got []envelope
 	for _, b := range samples {
 		var e envelope
@@ -85,9 +75,7 @@ func drainOnce(t *testing.T, name, match string) []envelope {
 
 func TestWhatsAppInboundMessage(t *testing.T) {
 	body, err := os.ReadFile(filepath.Join(root, "internal", "inbound", "testdata", "message_text.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// A fresh wamid so reruns against one stack stay independent.
 	wamid := "wamid.e2e" + time.Now().Format("150405.000000")
 	body = []byte(strings.Replace(string(body), "wamid.HBgN1", wamid, 1))
@@ -103,14 +91,11 @@ func TestWhatsAppInboundMessage(t *testing.T) {
 
 	sig := whatsapp.Sign(body, []byte(stack.DemoAppSecret))
 	for i := 0; i < 2; i++ { // Meta retries: the second delivery changes nothing
-		if r := do(t, "POST", "/webhooks/whatsapp", "", body, "X-Hub-Signature-256", sig); r.Status != 200 {
-			t.Fatalf("signed delivery %d: %d %s", i, r.Status, r.Body)
-		}
+		r := do(t, "POST", "/webhooks/whatsapp", "", body, "X-Hub-Signature-256", sig)
+		require.Equal(t, 200, r.Status, "signed delivery %d: %d %s", i, r.Status, r.Body)
 	}
 	events := drainEvents(t, "message.received", wamid, 1)
-	if len(events) != 1 {
-		t.Fatalf("want one message.received event, got %d", len(events))
-	}
+	require.Len(t, events, 1, "want one message.received event, got %d", len(events))
 	var data struct {
 		Message struct {
 			ID             string `json:"id"`
@@ -122,12 +107,12 @@ func TestWhatsAppInboundMessage(t *testing.T) {
 		} `json:"contact"`
 		Conversation struct{ ID string } `json:"conversation"`
 	}
-	if err := json.Unmarshal(events[0].Data, &data); err != nil {
-		t.Fatal(err)
-	}
-	if events[0].OrganizationID != demo.Organization.ID || data.Contact.WhatsAppID != "+5511888888888" || data.Contact.Name != "João Silva" || data.Conversation.ID == "" || data.Message.ConversationID != data.Conversation.ID {
-		t.Fatalf("event %+v data %s", events[0], events[0].Data)
-	}
+	require.NoError(t, json.Unmarshal(events[0].Data, &data))
+	require.Equal(t, demo.Organization.ID, events[0].OrganizationID, "event %+v data %s", events[0], events[0].Data)
+	require.Equal(t, "+5511888888888", data.Contact.WhatsAppID, "event %+v data %s", events[0], events[0].Data)
+	require.Equal(t, "João Silva", data.Contact.Name, "event %+v data %s", events[0], events[0].Data)
+	require.NotEmpty(t, data.Conversation.ID, "event %+v data %s", events[0], events[0].Data)
+	require.Equal(t, data.Conversation.ID, data.Message.ConversationID, "event %+v data %s", events[0], events[0].Data)
 	r := do(t, "GET", "/v1/conversations/"+data.Conversation.ID+"/messages", demo.APIKey.Key, nil)
 	var page struct {
 		Data []struct {
@@ -140,37 +125,31 @@ func TestWhatsAppInboundMessage(t *testing.T) {
 	for _, m := range page.Data {
 		if m.WAMID == wamid {
 			found++
-			if m.Content.Text != "Olá, preciso de ajuda" || m.Direction != "inbound" || m.Type != "text" || m.ID != data.Message.ID {
-				t.Errorf("stored message %+v", m)
-			}
+			assert.Equal(t, "Olá, preciso de ajuda", m.Content.Text, "stored message %+v", m)
+			assert.Equal(t, "inbound", m.Direction, "stored message %+v", m)
+			assert.Equal(t, "text", m.Type, "stored message %+v", m)
+			assert.Equal(t, data.Message.ID, m.ID, "stored message %+v", m)
 		}
 	}
-	if r.Status != 200 || found != 1 {
-		t.Fatalf("conversation messages (want %s once): %d %s", wamid, r.Status, r.Body)
-	}
-	if r := do(t, "GET", "/v1/messages/"+data.Message.ID, demo.APIKey.Key, nil); r.Status != 200 || !strings.Contains(string(r.Body), wamid) {
-		t.Fatalf("GET message: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "conversation messages (want %s once): %d %s", wamid, r.Status, r.Body)
+	require.Equal(t, 1, found, "conversation messages (want %s once): %d %s", wamid, r.Status, r.Body)
+	r = do(t, "GET", "/v1/messages/"+data.Message.ID, demo.APIKey.Key, nil)
+	require.Equal(t, 200, r.Status, "GET message: %d %s", r.Status, r.Body)
+	require.Contains(t, string(r.Body), wamid, "GET message")
 	// Another organisation's key cannot see it.
 	other := newOrg(t, "Other Co")
-	if r := do(t, "GET", "/v1/conversations/"+data.Conversation.ID+"/messages", other.APIKey.Key, nil); r.Status != 404 {
-		t.Fatalf("other org reads the conversation: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "GET", "/v1/conversations/"+data.Conversation.ID+"/messages", other.APIKey.Key, nil)
+	require.Equal(t, 404, r.Status, "other org reads the conversation: %d %s", r.Status, r.Body)
 }
 
 func TestWhatsAppStatusesAndBatch(t *testing.T) {
 	body, err := os.ReadFile(filepath.Join(root, "internal", "inbound", "testdata", "batch_mixed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r := do(t, "POST", "/webhooks/whatsapp", "", body, "X-Hub-Signature-256", whatsapp.Sign(body, []byte(stack.DemoAppSecret)))
-	if r.Status != 200 {
-		t.Fatalf("batch: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "batch: %d %s", r.Status, r.Body)
 	// A body whose number nobody owns is acknowledged (Meta would retry a
 	// 4xx for days) and recorded.
 	unknown, _ := os.ReadFile(filepath.Join(root, "internal", "inbound", "testdata", "unknown_phone.json"))
-	if r := do(t, "POST", "/webhooks/whatsapp", "", unknown, "X-Hub-Signature-256", whatsapp.Sign(unknown, []byte("x"))); r.Status != 200 {
-		t.Fatalf("unknown number: %d %s", r.Status, r.Body)
-	}
+	r = do(t, "POST", "/webhooks/whatsapp", "", unknown, "X-Hub-Signature-256", whatsapp.Sign(unknown, []byte("x")))
+	require.Equal(t, 200, r.Status, "unknown number: %d %s", r.Status, r.Body)
 }

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/infra/local/stack"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -73,18 +76,12 @@ func TestThousandMessagesInOrder(t *testing.T) {
 		seen[fmt.Sprintf("%s/%d", s.To, n)]++
 	}
 	for k, c := range seen {
-		if c != 1 {
-			t.Errorf("%s sent %d times", k, c)
-		}
+		assert.Equal(t, 1, c, "%s sent %d times", k, c)
 	}
-	if len(seen) != recipients*each {
-		t.Fatalf("%d distinct messages reached the simulator, want %d", len(seen), recipients*each)
-	}
+	require.Len(t, seen, recipients*each, "%d distinct messages reached the simulator, want %d", len(seen), recipients*each)
 	for to, seq := range perTo {
 		for i := range seq {
-			if seq[i] != i {
-				t.Fatalf("%s got messages out of order: %v", to, seq)
-			}
+			require.Equal(t, i, seq[i], "%s got messages out of order: %v", to, seq)
 		}
 	}
 	if max := st.Sim.MaxPerSecond(stack.DemoPhoneNumberID); max > 80 {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
@@ -22,20 +24,17 @@ func TestCreateOrg(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	env := map[string]string{"TABLE_NAME": tb.Name}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"create-org", "--name", "Acme", "--mode", "test"}, func(k string) string { return env[k] }, nil, &out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, run(context.Background(), []string{"create-org", "--name", "Acme", "--mode", "test"}, func(k string) string { return env[k] }, nil, &out))
 	var res tenant.Result
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	if res.Organization.Name != "Acme" || !strings.HasPrefix(res.APIKey.Key, "pytake_test_") {
-		t.Fatalf("result %+v", res)
-	}
+	require.Equal(t, "Acme", res.Organization.Name, "result %+v", res)
+	require.True(t, strings.HasPrefix(res.APIKey.Key, "pytake_test_"), "result %+v", res)
 	st := store.New(tb.Client, tb.Name, time.Now)
-	if k, err := st.KeyByHash(context.Background(), apikey.Hash(res.APIKey.Key)); err != nil || k.OrgID != res.Organization.ID {
-		t.Fatalf("key not stored: %+v %v", k, err)
-	}
+	k, err := st.KeyByHash(context.Background(), apikey.Hash(res.APIKey.Key))
+	require.NoError(t, err, "key not stored: %+v %v", k, err)
+	require.Equal(t, res.Organization.ID, k.OrgID, "key not stored")
 }
 
 func TestUsageErrors(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/accept"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/outbound"
@@ -45,9 +47,7 @@ func newFixture(t *testing.T) *fixture {
 	tbl := storetest.New(t)
 	f := &fixture{st: store.New(tbl.Client, tbl.Name, time.Now), q: &queue{}}
 	org, err := f.st.CreateOrganization(context.Background(), "A")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f.org = org.ID
 	f.a = accept.New(f.st, f.q, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return f
@@ -55,9 +55,7 @@ func newFixture(t *testing.T) *fixture {
 
 func template(t *testing.T, to string) outbound.Request {
 	r, err := outbound.BodyTemplate(to, "order_confirmation", "pt_BR", []string{"1001"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return r
 }
 
@@ -66,32 +64,27 @@ func TestAcceptStoresAndQueuesOnce(t *testing.T) {
 	ctx := context.Background()
 	m := accept.Message{OrgID: f.org, Request: template(t, "+5511999999999"), IdempotencyKey: "k1", Fingerprint: []byte("a")}
 	first, err := f.a.Accept(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first.Message.Status != store.StatusQueued || !first.ContactCreated || first.Message.To != "5511999999999" {
-		t.Fatalf("accepted %+v", first)
-	}
+	require.NoError(t, err)
+	require.Equal(t, store.StatusQueued, first.Message.Status, "accepted %+v", first)
+	require.True(t, first.ContactCreated, "accepted %+v", first)
+	require.Equal(t, "5511999999999", first.Message.To, "accepted %+v", first)
 	again, err := f.a.Accept(ctx, m)
-	if err != nil || !again.Replayed || again.Message.ID != first.Message.ID {
-		t.Fatalf("replay %+v %v", again, err)
-	}
-	if len(f.q.ids) != 1 || f.q.ids[0] != first.Message.ID {
-		t.Fatalf("queued %v", f.q.ids)
-	}
+	require.NoError(t, err, "replay %+v %v", again, err)
+	require.True(t, again.Replayed, "replay %+v %v", again, err)
+	require.Equal(t, first.Message.ID, again.Message.ID, "replay %+v %v", again, err)
+	require.Len(t, f.q.ids, 1, "queued %v", f.q.ids)
+	require.Equal(t, first.Message.ID, f.q.ids[0], "queued %v", f.q.ids)
 	m.Fingerprint = []byte("b")
-	if _, err := f.a.Accept(ctx, m); !accept.Refused(err) || !apperr.Is(err, apperr.Conflict) {
-		t.Fatalf("key reused with another request: %v", err)
-	}
+	_, err = f.a.Accept(ctx, m)
+	require.True(t, accept.Refused(err), "key reused with another request: %v", err)
+	require.True(t, apperr.Is(err, apperr.Conflict), "key reused with another request")
 }
 
 func TestAcceptRefusals(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	text, err := outbound.Text("5511988887777", "Olá")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name string
 		req  outbound.Request
@@ -103,17 +96,13 @@ func TestAcceptRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: tt.req})
-			if !apperr.Is(err, tt.kind) || !accept.Refused(err) {
-				t.Fatalf("err = %v", err)
-			}
+			require.True(t, apperr.Is(err, tt.kind), "err = %v", err)
+			require.True(t, accept.Refused(err), "err")
 		})
 	}
-	if len(f.q.ids) != 0 {
-		t.Fatalf("queued %v", f.q.ids)
-	}
-	if accept.Refused(apperr.New(apperr.Unavailable, "down")) || accept.Refused(errors.New("x")) {
-		t.Fatal("a transient error counts as refused")
-	}
+	require.Empty(t, f.q.ids, "queued %v", f.q.ids)
+	require.False(t, accept.Refused(apperr.New(apperr.Unavailable, "down")), "a transient error counts as refused")
+	require.False(t, accept.Refused(errors.New("x")), "a transient error counts as refused")
 }
 
 // Without an idempotency key a message the queue did not take is failed
@@ -125,9 +114,8 @@ func TestAcceptQueueDown(t *testing.T) {
 
 	f.q.fail = 1
 	res, err := f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: template(t, "5511999999991")})
-	if !apperr.Is(err, apperr.Unavailable) || res.Message.ID == "" {
-		t.Fatalf("%+v %v", res, err)
-	}
+	require.True(t, apperr.Is(err, apperr.Unavailable), "%+v %v", res, err)
+	require.NotEmpty(t, res.Message.ID, "%+v %v", res, err)
 	if m, _ := f.st.Message(ctx, f.org, res.Message.ID); m.Status != store.StatusFailed || m.Error == nil || m.Error.Title != "enqueue_failed" {
 		t.Fatalf("without a key: %+v", m)
 	}
@@ -135,14 +123,13 @@ func TestAcceptQueueDown(t *testing.T) {
 	f.q.fail = 1
 	m := accept.Message{OrgID: f.org, Request: template(t, "5511999999992"), IdempotencyKey: "k2", Fingerprint: []byte("a")}
 	res, err = f.a.Accept(ctx, m)
-	if !apperr.Is(err, apperr.Unavailable) || res.Message.ID == "" {
-		t.Fatalf("%+v %v", res, err)
-	}
-	if got, _ := f.st.Message(ctx, f.org, res.Message.ID); got.Status != store.StatusQueued {
-		t.Fatalf("with a key: %+v", got)
-	}
+	require.True(t, apperr.Is(err, apperr.Unavailable), "%+v %v", res, err)
+	require.NotEmpty(t, res.Message.ID, "%+v %v", res, err)
+	got, _ := f.st.Message(ctx, f.org, res.Message.ID)
+	require.Equal(t, store.StatusQueued, got.Status, "with a key: %+v", got)
 	retry, err := f.a.Accept(ctx, m)
-	if err != nil || retry.Message.ID != res.Message.ID || len(f.q.ids) != 1 || f.q.ids[0] != res.Message.ID {
-		t.Fatalf("retry %+v %v, queued %v", retry, err, f.q.ids)
-	}
+	require.NoError(t, err, "retry %+v %v, queued %v", retry, err, f.q.ids)
+	require.Equal(t, res.Message.ID, retry.Message.ID, "retry %+v %v, queued %v", retry, err, f.q.ids)
+	require.Len(t, f.q.ids, 1, "retry %+v %v, queued %v", retry, err, f.q.ids)
+	require.Equal(t, res.Message.ID, f.q.ids[0], "retry %+v %v, queued %v", retry, err, f.q.ids)
 }

@@ -14,10 +14,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
@@ -38,17 +42,13 @@ func newFixture(t *testing.T) *fixture {
 	st := store.New(tbl.Client, tbl.Name, now)
 	ctx := context.Background()
 	org, err := st.CreateOrganization(ctx, "Demo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	k, plain, err := st.IssueKey(ctx, org.ID, "test", apikey.Live)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	sec := &jsonSecrets{m: map[string][]byte{}}
+	sec := secretstest.New()
 	srv := api.New(api.Deps{Store: st, Log: log, Now: now, Secrets: sec, SecretWriter: sec, Outbox: &outbox{},
-		Contacts: st, Conversations: st, Chatbots: st, Webhooks: st, Deliveries: st, Events: &recordEvents{}})
+		Contacts: st, Conversations: st, Chatbots: st, Webhooks: st, Deliveries: st, Events: &eventtest.Recorder{}})
 	return &fixture{t: t, store: st, router: srv.Router(), org: org, key: plain, keyID: k.ID}
 }
 
@@ -78,20 +78,14 @@ type errBody struct {
 func (f *fixture) do(ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, map[string]any) {
 	f.t.Helper()
 	resp, err := f.router.Serve(context.Background(), ev)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	var m map[string]any
 	if resp.Body != "" {
 		var v any
-		if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
-			f.t.Fatalf("body is not JSON: %q", resp.Body)
-		}
+		require.NoError(f.t, json.Unmarshal([]byte(resp.Body), &v), "body is not JSON: %q", resp.Body)
 		m, _ = v.(map[string]any)
 	}
-	if resp.Headers["X-Request-Id"] == "" {
-		f.t.Fatalf("no X-Request-Id header")
-	}
+	require.NotEmpty(f.t, resp.Headers["X-Request-Id"], "no X-Request-Id header")
 	checkResponse(f.t, ev, resp)
 	return resp, m
 }
@@ -120,28 +114,24 @@ func TestRoutesAndAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, _ := f.do(tt.ev)
-			if resp.StatusCode != tt.status {
-				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.status, resp.Body)
-			}
+			require.Equal(t, tt.status, resp.StatusCode, "status = %d, want %d; body %s", resp.StatusCode, tt.status, resp.Body)
 			if tt.code != "" {
 				var eb errBody
 				_ = json.Unmarshal([]byte(resp.Body), &eb)
-				if eb.Error.Code != tt.code || eb.Error.RequestID != "req-test" || eb.Error.Message == "" || eb.Error.Details == nil {
-					t.Fatalf("error body = %s", resp.Body)
-				}
+				require.Equal(t, tt.code, eb.Error.Code, "error body = %s", resp.Body)
+				require.Equal(t, "req-test", eb.Error.RequestID, "error body")
+				require.NotEmpty(t, eb.Error.Message, "error body")
+				require.NotNil(t, eb.Error.Details, "error body")
 			}
-			if !strings.Contains(resp.Body, tt.contains) {
-				t.Fatalf("body %s does not contain %q", resp.Body, tt.contains)
-			}
+			require.Contains(t, resp.Body, tt.contains, "body %s does not contain %q", resp.Body, tt.contains)
 		})
 	}
 }
 
 func TestRevokedKeyIsRefused(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.store.RevokeKey(context.Background(), f.org.ID, f.keyID); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.store.RevokeKey(context.Background(), f.org.ID, f.keyID)
+	require.NoError(t, err)
 	resp, m := f.do(event("GET", "/v1/organization", "Bearer "+f.key, ""))
 	if resp.StatusCode != http.StatusUnauthorized || m["error"].(map[string]any)["code"] != "api_key_revoked" {
 		t.Fatalf("revoked key: %d %s", resp.StatusCode, resp.Body)
@@ -161,9 +151,8 @@ func TestBase64BodyAndBodyLimit(t *testing.T) {
 		t.Fatalf("bad base64: %d", resp.StatusCode)
 	}
 	big := event("GET", "/v1/health", "", strings.Repeat("x", httpapi.DefaultMaxBody+1))
-	if resp, _ := f.do(big); resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Fatalf("big body: %d", resp.StatusCode)
-	}
+	resp, _ := f.do(big)
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "big body: %d", resp.StatusCode)
 }
 
 // TestEventSamples feeds every sample in events/api to the function's router,
@@ -177,30 +166,22 @@ func TestEventSamples(t *testing.T) {
 		"api-keys-create.json": 201, "api-keys-list.json": 200, "openapi-document.json": 200,
 		"chatbots-create.json": 201, "chatbots-list.json": 200}
 	files, err := filepath.Glob("../../events/api/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples: %v", err)
-	}
+	require.NoError(t, err, "no samples: %v", err)
+	require.NotEmpty(t, files, "no samples")
 	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
 			status, ok := want[name]
-			if !ok {
-				t.Fatalf("sample %s has no expected status in this test", name)
-			}
+			require.True(t, ok, "sample %s has no expected status in this test", name)
 			raw, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var ev events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, json.Unmarshal(raw, &ev))
 			if a := ev.Headers["authorization"]; a != "" {
 				ev.Headers["authorization"] = "Bearer " + f.key
 			}
-			if resp, _ := f.do(ev); resp.StatusCode != status {
-				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, status, resp.Body)
-			}
+			resp, _ := f.do(ev)
+			require.Equal(t, status, resp.StatusCode, "status = %d, want %d: %s", resp.StatusCode, status, resp.Body)
 		})
 	}
 }
@@ -220,8 +201,7 @@ func TestJSONBodyRules(t *testing.T) {
 		if resp, _ := f.do(ev); resp.StatusCode != 415 || !strings.Contains(resp.Body, "application/json") {
 			t.Errorf("%s %s as text/plain: %d %s", c.method, c.path, resp.StatusCode, resp.Body)
 		}
-		if resp, _ := f.do(event(c.method, c.path, "Bearer "+f.key, "null")); resp.StatusCode/100 != 4 {
-			t.Errorf("%s %s null: %d %s", c.method, c.path, resp.StatusCode, resp.Body)
-		}
+		resp, _ := f.do(event(c.method, c.path, "Bearer "+f.key, "null"))
+		assert.Equal(t, 4, resp.StatusCode/100, "%s %s null: %d %s", c.method, c.path, resp.StatusCode, resp.Body)
 	}
 }

@@ -6,30 +6,20 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
-	pyevent "github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
 
-type recordEvents struct {
-	mu  sync.Mutex
-	evs []pyevent.Event
-}
-
-func (r *recordEvents) Publish(_ context.Context, evs ...pyevent.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.evs = append(r.evs, evs...)
-	return nil
-}
-
-func newContactFixture(t *testing.T) (*fixture, *recordEvents, string, string) {
+func newContactFixture(t *testing.T) (*fixture, *eventtest.Recorder, string, string) {
 	tbl := storetest.New(t)
 	st := store.New(tbl.Client, tbl.Name, time.Now)
 	ctx := context.Background()
@@ -37,7 +27,7 @@ func newContactFixture(t *testing.T) (*fixture, *recordEvents, string, string) {
 	b, _ := st.CreateOrganization(ctx, "B")
 	_, ka, _ := st.IssueKey(ctx, a.ID, "a", apikey.Live)
 	_, kb, _ := st.IssueKey(ctx, b.ID, "b", apikey.Live)
-	evs := &recordEvents{}
+	evs := &eventtest.Recorder{}
 	srv := api.New(api.Deps{Store: st, Contacts: st, Events: evs, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
 	return &fixture{t: t, router: srv.Router()}, evs, ka, kb
 }
@@ -58,38 +48,31 @@ func TestContacts(t *testing.T) {
 	}
 	// The same number again: 409 naming the existing contact.
 	code, body = f.call("POST", "/v1/contacts", ka, `{"whatsapp_id":"5511999999999","name":"Outra"}`)
-	if code != 409 || !strings.Contains(body, `"existing_id":"`+c.ID+`"`) {
-		t.Fatalf("duplicate: %d %s", code, body)
-	}
+	require.Equal(t, 409, code, "duplicate: %d %s", code, body)
+	require.Contains(t, body, `"existing_id":"`+c.ID+`"`, "duplicate")
 	// Another organisation may have the same number.
-	if code, body := f.call("POST", "/v1/contacts", kb, `{"whatsapp_id":"5511999999999"}`); code != 201 {
-		t.Fatalf("other org: %d %s", code, body)
-	}
+	code, body = f.call("POST", "/v1/contacts", kb, `{"whatsapp_id":"5511999999999"}`)
+	require.Equal(t, 201, code, "other org: %d %s", code, body)
 	// Tags: add (deduplicated), remove one; another org cannot.
 	code, body = f.call("POST", "/v1/contacts/"+c.ID+"/tags", ka, `{"tags":["comprou","vip"]}`)
-	if code != 200 || !strings.Contains(body, `"tags":["cliente","vip","comprou"]`) {
-		t.Fatalf("add tags: %d %s", code, body)
-	}
-	if code, _ := f.call("POST", "/v1/contacts/"+c.ID+"/tags", kb, `{"tags":["x"]}`); code != 404 {
-		t.Fatalf("other org adds a tag: %d", code)
-	}
+	require.Equal(t, 200, code, "add tags: %d %s", code, body)
+	require.Contains(t, body, `"tags":["cliente","vip","comprou"]`, "add tags")
+	code, _ = f.call("POST", "/v1/contacts/"+c.ID+"/tags", kb, `{"tags":["x"]}`)
+	require.Equal(t, 404, code, "other org adds a tag: %d", code)
 	code, body = f.call("DELETE", "/v1/contacts/"+c.ID+"/tags/cliente", ka, "")
-	if code != 200 || !strings.Contains(body, `"tags":["vip","comprou"]`) {
-		t.Fatalf("remove tag: %d %s", code, body)
-	}
-	if code, _ := f.call("GET", "/v1/contacts/"+c.ID, kb, ""); code != 404 {
-		t.Fatalf("other org reads: %d", code)
-	}
-	if code, body := f.call("GET", "/v1/contacts/"+c.ID, ka, ""); code != 200 || !strings.Contains(body, "Maria Silva") {
-		t.Fatalf("get: %d %s", code, body)
-	}
+	require.Equal(t, 200, code, "remove tag: %d %s", code, body)
+	require.Contains(t, body, `"tags":["vip","comprou"]`, "remove tag")
+	code, _ = f.call("GET", "/v1/contacts/"+c.ID, kb, "")
+	require.Equal(t, 404, code, "other org reads: %d", code)
+	code, body = f.call("GET", "/v1/contacts/"+c.ID, ka, "")
+	require.Equal(t, 200, code, "get: %d %s", code, body)
+	require.Contains(t, body, "Maria Silva", "get")
 	names := map[string]int{}
-	for _, e := range evs.evs {
+	for _, e := range evs.All() {
 		names[e.Event]++
 	}
-	if names["contact.created"] != 2 || names["contact.updated"] != 2 {
-		t.Fatalf("events %v", names)
-	}
+	require.Equal(t, 2, names["contact.created"], "events %v", names)
+	require.Equal(t, 2, names["contact.updated"], "events %v", names)
 }
 
 func TestContactValidation(t *testing.T) {
@@ -106,9 +89,8 @@ func TestContactValidation(t *testing.T) {
 		{"number below DynamoDB", `{"whatsapp_id":"5511911111111","attributes":{"tiny":1e-200}}`, "attributes.tiny"},
 	} {
 		code, body := f.call("POST", "/v1/contacts", ka, c.body)
-		if code != 422 || !strings.Contains(body, `"field":"`+c.field+`"`) {
-			t.Errorf("%s: %d %s", c.name, code, body)
-		}
+		assert.Equal(t, 422, code, "%s: %d %s", c.name, code, body)
+		assert.Contains(t, body, `"field":"`+c.field+`"`, "%s: %d %s", c.name, code, body)
 	}
 }
 
@@ -160,9 +142,7 @@ func TestContactListPatchDelete(t *testing.T) {
 			t.Errorf("%s: %s", c.name, body)
 		}
 		for _, id := range c.want {
-			if !strings.Contains(body, id) {
-				t.Errorf("%s: %s lacks %s", c.name, body, id)
-			}
+			assert.Contains(t, body, id, "%s: %s lacks %s", c.name, body, id)
 		}
 	}
 	if _, body := f.call("GET", "/v1/contacts?email=ana.souza%40example.com", kb, ""); count(body) != 0 {
@@ -185,13 +165,13 @@ func TestContactListPatchDelete(t *testing.T) {
 	// The guide's PATCH after a purchase: tags replaced, attributes merged, null removes.
 	f.call("PATCH", "/v1/contacts/"+ids[0], ka, `{"attributes":{"plan":"basic","old":"x"}}`)
 	code, body := f.call("PATCH", "/v1/contacts/"+ids[0], ka, `{"tags":["customer","purchased"],"attributes":{"last_purchase":"2026-11-29","total_spent":150.5,"old":null}}`)
-	if code != 200 || !strings.Contains(body, `"tags":["customer","purchased"]`) || !strings.Contains(body, `"plan":"basic"`) ||
-		!strings.Contains(body, `"total_spent":150.5`) || strings.Contains(body, `"old"`) {
-		t.Fatalf("patch: %d %s", code, body)
-	}
-	if code, _ := f.call("PATCH", "/v1/contacts/"+ids[0], kb, `{"name":"x"}`); code != 404 {
-		t.Fatalf("other org patches: %d", code)
-	}
+	require.Equal(t, 200, code, "patch: %d %s", code, body)
+	require.Contains(t, body, `"tags":["customer","purchased"]`, "patch")
+	require.Contains(t, body, `"plan":"basic"`, "patch")
+	require.Contains(t, body, `"total_spent":150.5`, "patch")
+	require.NotContains(t, body, `"old"`, "patch")
+	code, _ = f.call("PATCH", "/v1/contacts/"+ids[0], kb, `{"name":"x"}`)
+	require.Equal(t, 404, code, "other org patches: %d", code)
 	if code, body := f.call("PATCH", "/v1/contacts/"+ids[0], ka, `null`); code != 400 || !strings.Contains(body, "invalid_json") {
 		t.Fatalf("null body: %d %s", code, body)
 	}
@@ -199,15 +179,12 @@ func TestContactListPatchDelete(t *testing.T) {
 		t.Fatalf("bad email: %d %s", code, body)
 	}
 	// DELETE: gone, and the number is free again.
-	if code, _ := f.call("DELETE", "/v1/contacts/"+ids[0], kb, ""); code != 404 {
-		t.Fatalf("other org deletes: %d", code)
-	}
-	if code, _ := f.call("DELETE", "/v1/contacts/"+ids[0], ka, ""); code != 204 {
-		t.Fatalf("delete: %d", code)
-	}
-	if code, _ := f.call("GET", "/v1/contacts/"+ids[0], ka, ""); code != 404 {
-		t.Fatalf("after delete: %d", code)
-	}
+	code, _ = f.call("DELETE", "/v1/contacts/"+ids[0], kb, "")
+	require.Equal(t, 404, code, "other org deletes: %d", code)
+	code, _ = f.call("DELETE", "/v1/contacts/"+ids[0], ka, "")
+	require.Equal(t, 204, code, "delete: %d", code)
+	code, _ = f.call("GET", "/v1/contacts/"+ids[0], ka, "")
+	require.Equal(t, 404, code, "after delete: %d", code)
 	if code, body := f.call("POST", "/v1/contacts", ka, `{"whatsapp_id":"5511900000201"}`); code != 201 {
 		t.Fatalf("number after delete: %d %s", code, body)
 	}

@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
@@ -25,15 +28,13 @@ func TestConversations(t *testing.T) {
 	b, _ := st.CreateOrganization(ctx, "B")
 	_, ka, _ := st.IssueKey(ctx, a.ID, "a", apikey.Live)
 	_, kb, _ := st.IssueKey(ctx, b.ID, "b", apikey.Live)
-	evs := &recordEvents{}
+	evs := &eventtest.Recorder{}
 	f := &fixture{t: t, router: api.New(api.Deps{Store: st, Contacts: st, Conversations: st, Events: evs,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock}).Router()}
 	in := func(wamid, from string) store.InboundResult {
 		r, err := st.RecordInbound(ctx, store.InboundMessage{OrgID: a.ID, From: store.Identity{WaID: from}, WAMID: wamid, Type: "text",
 			Timestamp: now, Content: json.RawMessage(`{"text":"oi"}`), Raw: json.RawMessage(`{}`)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return r
 	}
 	first := in("wamid.c1", "5511900000101")
@@ -44,9 +45,8 @@ func TestConversations(t *testing.T) {
 		Data []struct{ ID, Status string } `json:"data"`
 	}
 	_ = json.Unmarshal([]byte(body), &page)
-	if code != 200 || len(page.Data) != 2 {
-		t.Fatalf("list: %d %s", code, body)
-	}
+	require.Equal(t, 200, code, "list: %d %s", code, body)
+	require.Len(t, page.Data, 2, "list")
 	if _, body := f.call("GET", "/v1/conversations?contact_id="+first.Contact.ID, ka, ""); !strings.Contains(body, first.Conversation.ID) || strings.Count(body, `"id":"cv_`) != 1 {
 		t.Fatalf("by contact: %s", body)
 	}
@@ -68,30 +68,27 @@ func TestConversations(t *testing.T) {
 		Next string `json:"next_cursor"`
 	}
 	_ = json.Unmarshal([]byte(body), &p1)
-	if p1.Next == "" {
-		t.Fatal("no cursor")
-	}
-	if code, body := f.call("GET", "/v1/conversations?cursor="+p1.Next, kb, ""); code != 422 || !strings.Contains(body, "invalid_cursor") {
-		t.Fatalf("foreign cursor: %d %s", code, body)
-	}
+	require.NotEmpty(t, p1.Next, "no cursor")
+	code, body = f.call("GET", "/v1/conversations?cursor="+p1.Next, kb, "")
+	require.Equal(t, 422, code, "foreign cursor: %d %s", code, body)
+	require.Contains(t, body, "invalid_cursor", "foreign cursor")
 
 	// Resolve with satisfaction: event with resolution_time.
 	now = now.Add(90 * time.Minute)
 	code, body = f.call("PATCH", "/v1/conversations/"+first.Conversation.ID, ka, `{"status":"resolved","satisfaction":5,"assignee":"ana@loja.com"}`)
-	if code != 200 || !strings.Contains(body, `"status":"resolved"`) || !strings.Contains(body, `"satisfaction":5`) {
-		t.Fatalf("resolve: %d %s", code, body)
-	}
-	if len(evs.evs) != 1 || evs.evs[0].Event != "conversation.resolved" || !strings.Contains(string(evs.evs[0].Data), `"resolution_time":5400`) {
-		t.Fatalf("events: %+v", evs.evs)
-	}
+	require.Equal(t, 200, code, "resolve: %d %s", code, body)
+	require.Contains(t, body, `"status":"resolved"`, "resolve")
+	require.Contains(t, body, `"satisfaction":5`, "resolve")
+	require.Len(t, evs.All(), 1, "events: %+v", evs.All())
+	require.Equal(t, "conversation.resolved", evs.All()[0].Event, "events")
+	require.Contains(t, string(evs.All()[0].Data), `"resolution_time":5400`, "events")
 	if code, _ := f.call("PATCH", "/v1/conversations/"+first.Conversation.ID, ka, `{"status":"resolved"}`); code != 409 {
 		t.Fatalf("resolve twice: %d", code)
 	}
 	// The customer writes again: a new conversation.
 	again := in("wamid.c3", "5511900000101")
-	if !again.ConversationCreated || again.Conversation.ID == first.Conversation.ID {
-		t.Fatalf("after resolution: %+v", again.Conversation)
-	}
+	require.True(t, again.ConversationCreated, "after resolution: %+v", again.Conversation)
+	require.NotEqual(t, first.Conversation.ID, again.Conversation.ID, "after resolution")
 	// Reopening the old one conflicts with the open new one.
 	if code, body := f.call("PATCH", "/v1/conversations/"+first.Conversation.ID, ka, `{"status":"open"}`); code != 409 || !strings.Contains(body, "contact_has_open_conversation") {
 		t.Fatalf("reopen with another open: %d %s", code, body)
@@ -101,18 +98,17 @@ func TestConversations(t *testing.T) {
 		t.Fatalf("reopen: %d %s", code, body)
 	}
 	// The reopened conversation takes the next message.
-	if r := in("wamid.c4", "5511900000101"); r.Conversation.ID != first.Conversation.ID {
-		t.Fatalf("next message went to %s", r.Conversation.ID)
-	}
+	r := in("wamid.c4", "5511900000101")
+	require.Equal(t, first.Conversation.ID, r.Conversation.ID, "next message went to %s", r.Conversation.ID)
 	// Validation.
 	for _, b := range []string{`{"status":"closed"}`, `{"status":"resolved","satisfaction":6}`, `{"satisfaction":3}`, `{}`} {
 		if code, body := f.call("PATCH", "/v1/conversations/"+first.Conversation.ID, ka, b); code != 422 {
 			t.Fatalf("%s: %d %s", b, code, body)
 		}
 	}
-	if code, body := f.call("PATCH", "/v1/conversations/"+first.Conversation.ID, ka, `{"assignee":"bot"}`); code != 200 || !strings.Contains(body, `"assignee":"bot"`) {
-		t.Fatalf("assign: %d %s", code, body)
-	}
+	code, body = f.call("PATCH", "/v1/conversations/"+first.Conversation.ID, ka, `{"assignee":"bot"}`)
+	require.Equal(t, 200, code, "assign: %d %s", code, body)
+	require.Contains(t, body, `"assignee":"bot"`, "assign")
 }
 
 func TestConversationHandoff(t *testing.T) {
@@ -122,14 +118,12 @@ func TestConversationHandoff(t *testing.T) {
 	ctx := context.Background()
 	a, _ := st.CreateOrganization(ctx, "A")
 	_, ka, _ := st.IssueKey(ctx, a.ID, "a", apikey.Live)
-	evs := &recordEvents{}
+	evs := &eventtest.Recorder{}
 	f := &fixture{t: t, router: api.New(api.Deps{Store: st, Contacts: st, Conversations: st, Events: evs,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}).Router()}
 	in, err := st.RecordInbound(ctx, store.InboundMessage{OrgID: a.ID, From: store.Identity{WaID: "5511900000201"}, WAMID: "wamid.h1", Type: "text",
 		Timestamp: now, Content: json.RawMessage(`{"text":"oi"}`), Raw: json.RawMessage(`{}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	path := "/v1/conversations/" + in.Conversation.ID
 	steps := []struct {
 		body   string
@@ -147,11 +141,10 @@ func TestConversationHandoff(t *testing.T) {
 	}
 	for i, s := range steps {
 		code, body := f.call("PATCH", path, ka, s.body)
-		if code != s.code || !strings.Contains(body, s.has) || len(evs.evs) != s.events {
-			t.Fatalf("step %d %s: %d %s (%d events)", i, s.body, code, body, len(evs.evs))
-		}
+		require.Equal(t, s.code, code, "step %d %s: %d %s (%d events)", i, s.body, code, body, len(evs.All()))
+		require.Contains(t, body, s.has, "step %d %s: %d %s (%d events)", i, s.body, code, body, len(evs.All()))
+		require.Len(t, evs.All(), s.events, "step %d %s: %d %s (%d events)", i, s.body, code, body, len(evs.All()))
 	}
-	if evs.evs[0].Event != "conversation.handoff" || !strings.Contains(string(evs.evs[0].Data), `"by":"api"`) {
-		t.Fatalf("event: %+v", evs.evs[0])
-	}
+	require.Equal(t, "conversation.handoff", evs.All()[0].Event, "event: %+v", evs.All()[0])
+	require.Contains(t, string(evs.All()[0].Data), `"by":"api"`, "event")
 }

@@ -5,15 +5,19 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/dispatch"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
@@ -47,13 +51,11 @@ func TestTenantIsolation(t *testing.T) {
 	in, err := st.RecordInbound(ctx, store.InboundMessage{OrgID: b.ID, From: store.Identity{WaID: "5511988887777"}, WAMID: "wamid.B1", Type: "image",
 		Timestamp: now(), Content: json.RawMessage(`{"media_id":"1479537139650973"}`), Raw: json.RawMessage(`{"id":"wamid.B1"}`),
 		MediaID: "1479537139650973", MediaMime: "image/jpeg"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sec := &jsonSecrets{m: map[string][]byte{}}
+	require.NoError(t, err)
+	sec := secretstest.New()
 	g := graphStub(t)
 	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: &outbox{}, Webhooks: st, Deliveries: st,
-		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &recordEvents{}, InsecureWebhooks: false,
+		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &eventtest.Recorder{}, InsecureWebhooks: false,
 		Graph: graph.New(g.URL, g.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
 		Integrations: st})
 	f := &fixture{t: t, router: srv.Router()}
@@ -62,9 +64,7 @@ func TestTenantIsolation(t *testing.T) {
 	mustJSON := func(method, path, key, reqBody string, want int) map[string]any {
 		t.Helper()
 		code, body := f.call(method, path, key, reqBody)
-		if code != want {
-			t.Fatalf("setup: %d %s", code, body)
-		}
+		require.Equal(t, want, code, "setup: %d %s", code, body)
 		var m map[string]any
 		_ = json.Unmarshal([]byte(body), &m)
 		return m
@@ -83,9 +83,7 @@ func TestTenantIsolation(t *testing.T) {
 	botB := bot["id"].(string)
 	sample, _ := json.Marshal(map[string]any{"id": "evt_b", "event": "contact.created", "timestamp": now(), "organization_id": b.ID,
 		"data": map[string]any{"secret": "B-only"}})
-	if err := st.RecordEventSample(ctx, b.ID, "contact.created", "evt_b", now(), sample); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, st.RecordEventSample(ctx, b.ID, "contact.created", "evt_b", now(), sample))
 	mustJSON("PUT", "/v1/integrations/shopify", kb, `{"shop_domain":"b-shop.myshopify.com","webhook_secret":"b-shopify-secret-0001"}`, 200)
 	mustJSON("PUT", "/v1/integrations/woocommerce", kb, `{"site_url":"https://b-shop.example.com","webhook_secret":"b-woo-secret-0001"}`, 200)
 	mustJSON("PUT", "/v1/settings/whatsapp", kb, `{"phone_number_id":"200000000000001","waba_id":"300000000000001","access_token":"EAAG-b-token-0001","app_secret":"b-app-secret-0001","verify_token":"b-verify-token-0001"}`, 200)
@@ -93,22 +91,16 @@ func TestTenantIsolation(t *testing.T) {
 	notFound := func(method, path, body string) func(t *testing.T) {
 		return func(t *testing.T) {
 			code, resp := f.call(method, path, ka, body)
-			if code != 404 {
-				t.Fatalf("A's key on B's %s %s: %d %s, want 404", method, path, code, resp)
-			}
+			require.Equal(t, 404, code, "A's key on B's %s %s: %d %s, want 404", method, path, code, resp)
 		}
 	}
 	// hides fails when any of B's identifiers appear in A's answer.
 	hides := func(method, path, body string, want int) func(t *testing.T) {
 		return func(t *testing.T) {
 			code, resp := f.call(method, path, ka, body)
-			if code != want {
-				t.Fatalf("%s %s: %d %s, want %d", method, path, code, resp, want)
-			}
+			require.Equal(t, want, code, "%s %s: %d %s, want %d", method, path, code, resp, want)
 			for _, s := range []string{b.ID, contactB, convB, msgB, hookB, deliveryB, zapB, kB.ID, botB, "Oi da B", "B-only", "200000000000001", "5511988887777"} {
-				if strings.Contains(resp, s) {
-					t.Fatalf("%s %s shows B's %q: %s", method, path, s, resp)
-				}
+				require.NotContains(t, resp, s, "%s %s shows B's %q: %s", method, path, s, resp)
 			}
 		}
 	}
@@ -138,9 +130,9 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /v1/contacts": func(t *testing.T) {
 			// The same number is another organisation's own contact.
 			code, resp := f.call("POST", "/v1/contacts", ka, `{"whatsapp_id":"+5511988887777","name":"Same number, other org"}`)
-			if code != 201 || strings.Contains(resp, contactB) || strings.Contains(resp, "Bia") {
-				t.Fatalf("POST /v1/contacts: %d %s", code, resp)
-			}
+			require.Equal(t, 201, code, "POST /v1/contacts: %d %s", code, resp)
+			require.NotContains(t, resp, contactB, "POST /v1/contacts")
+			require.NotContains(t, resp, "Bia", "POST /v1/contacts")
 		},
 		"GET /v1/contacts":                    hides("GET", "/v1/contacts?limit=100", "", 200),
 		"GET /v1/contacts/{id}":               notFound("GET", "/v1/contacts/"+contactB, ""),
@@ -195,11 +187,9 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	for _, c := range checks {
 		code, body := f.call("GET", c.path, kb, "")
-		if code != 200 || !strings.Contains(body, c.has) {
-			t.Errorf("B's %s after A's attempts: %d %s (want %s)", c.path, code, body, c.has)
-		}
+		assert.Equal(t, 200, code, "B's %s after A's attempts: %d %s (want %s)", c.path, code, body, c.has)
+		assert.Contains(t, body, c.has, "B's %s after A's attempts: %d %s (want %s)", c.path, code, body, c.has)
 	}
-	if code, body := f.call("GET", "/v1/api-keys/"+kB.ID, kb, ""); strings.Contains(body, "revoked_at") {
-		t.Errorf("B's key was revoked by A: %d %s", code, body)
-	}
+	code, body := f.call("GET", "/v1/api-keys/"+kB.ID, kb, "")
+	assert.NotContains(t, body, "revoked_at", "B's key was revoked by A: %d %s", code, body)
 }

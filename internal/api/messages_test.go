@@ -12,25 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
-	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
-
-type mapSecrets map[string]secrets.WhatsApp
-
-func (m mapSecrets) Get(_ context.Context, org, provider string, v any) error {
-	c, ok := m[org]
-	if !ok {
-		return apperr.New(apperr.NotFound, "the credentials are not set")
-	}
-	*(v.(*secrets.WhatsApp)) = c
-	return nil
-}
 
 // graphStub answers like the Graph API for one media id.
 func graphStub(t *testing.T) *httptest.Server {
@@ -67,11 +58,12 @@ func TestMessagesAndMediaAreScopedToTheCaller(t *testing.T) {
 	_, keyB, _ := st.IssueKey(ctx, b.ID, "b", apikey.Live)
 	in, err := st.RecordInbound(ctx, store.InboundMessage{OrgID: a.ID, From: store.Identity{WaID: "5511999999999"}, WAMID: "wamid.M1", Type: "image",
 		Timestamp: now(), Content: json.RawMessage(`{"media_id":"1479537139650973"}`), Raw: json.RawMessage(`{"id":"wamid.M1"}`), MediaID: "1479537139650973", MediaMime: "image/jpeg"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	g := graphStub(t)
-	srv := api.New(api.Deps{Store: st, Secrets: mapSecrets{a.ID: {AccessToken: "EAAG-a"}, b.ID: {AccessToken: "EAAG-b"}},
+	sec := secretstest.New()
+	sec.Set(a.ID, secrets.ProviderWhatsApp, secrets.WhatsApp{AccessToken: "EAAG-a"})
+	sec.Set(b.ID, secrets.ProviderWhatsApp, secrets.WhatsApp{AccessToken: "EAAG-b"})
+	srv := api.New(api.Deps{Store: st, Secrets: sec,
 		Graph: graph.New(g.URL, g.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
 	f := &fixture{t: t, router: srv.Router()}
 
@@ -95,16 +87,16 @@ func TestMessagesAndMediaAreScopedToTheCaller(t *testing.T) {
 			ev := event("GET", path, "Bearer "+tt.key, "")
 			ev.RawQueryString = query
 			resp, _ := f.do(ev)
-			if resp.StatusCode != tt.status || !strings.Contains(resp.Body, tt.has) {
-				t.Fatalf("%d %s", resp.StatusCode, resp.Body)
-			}
+			require.Equal(t, tt.status, resp.StatusCode, "%d %s", resp.StatusCode, resp.Body)
+			require.Contains(t, resp.Body, tt.has, "%d %s", resp.StatusCode, resp.Body)
 		})
 	}
 
 	resp, err := f.router.Serve(ctx, event("GET", "/v1/media/1479537139650973", "Bearer "+keyA, ""))
-	if err != nil || resp.StatusCode != 200 || !resp.IsBase64Encoded || resp.Headers["Content-Type"] != "image/jpeg" {
-		t.Fatalf("media: %d %v %+v", resp.StatusCode, err, resp.Headers)
-	}
+	require.NoError(t, err, "media: %d %v %+v", resp.StatusCode, err, resp.Headers)
+	require.Equal(t, 200, resp.StatusCode, "media")
+	require.True(t, resp.IsBase64Encoded, "media")
+	require.Equal(t, "image/jpeg", resp.Headers["Content-Type"], "media")
 	if b, _ := base64.StdEncoding.DecodeString(resp.Body); len(b) != 4 || b[0] != 0xff {
 		t.Fatalf("media bytes: %v", b)
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/api"
 )
@@ -58,9 +60,7 @@ func loadSpec(t testing.TB) *openAPI {
 		}
 		spec = &openAPI{doc: doc.(map[string]any), compiler: c, schemas: map[string]*jsonschema.Schema{}}
 	})
-	if specErr != nil {
-		t.Fatalf("load openapi.json: %v", specErr)
-	}
+	require.NoError(t, specErr, "load openapi.json")
 	return spec
 }
 
@@ -144,9 +144,7 @@ func (o *openAPI) schema(t testing.TB, ptr string) *jsonschema.Schema {
 		return s
 	}
 	s, err := o.compiler.Compile(docURL + "#" + ptr)
-	if err != nil {
-		t.Fatalf("openapi.json: compile %s: %v", ptr, err)
-	}
+	require.NoError(t, err, "openapi.json: compile %s: %v", ptr, err)
 	o.schemas[ptr] = s
 	return s
 }
@@ -164,9 +162,7 @@ func checkResponse(t testing.TB, ev events.APIGatewayV2HTTPRequest, resp events.
 	}
 	where := fmt.Sprintf("%s %s -> %d", ev.RequestContext.HTTP.Method, tmpl, resp.StatusCode)
 	r, rptr := o.response(op, pointer("paths", tmpl, strings.ToLower(ev.RequestContext.HTTP.Method)), resp.StatusCode)
-	if r == nil {
-		t.Fatalf("openapi: %s: status not documented (body %s)", where, resp.Body)
-	}
+	require.NotNil(t, r, "openapi: %s: status not documented (body %s)", where, resp.Body)
 	if hs, ok := r["headers"].(map[string]any); ok {
 		for name, h := range hs {
 			if req, _ := h.(map[string]any)["required"].(bool); req && header(resp.Headers, name) == "" {
@@ -176,9 +172,7 @@ func checkResponse(t testing.TB, ev events.APIGatewayV2HTTPRequest, resp events.
 	}
 	content, _ := r["content"].(map[string]any)
 	if len(content) == 0 {
-		if resp.Body != "" {
-			t.Errorf("openapi: %s: documented without a body, got %q", where, resp.Body)
-		}
+		assert.Empty(t, resp.Body, "openapi: %s: documented without a body, got %q", where, resp.Body)
 		return
 	}
 	ct := header(resp.Headers, "Content-Type")
@@ -196,13 +190,10 @@ func checkResponse(t testing.TB, ev events.APIGatewayV2HTTPRequest, resp events.
 		return
 	}
 	body, err := jsonschema.UnmarshalJSON(strings.NewReader(resp.Body))
-	if err != nil {
-		t.Fatalf("openapi: %s: body is not JSON: %v", where, err)
-	}
+	require.NoError(t, err, "openapi: %s: body is not JSON: %v", where, err)
 	s := o.schema(t, rptr+pointer("content", mt, "schema"))
-	if err := s.Validate(body); err != nil {
-		t.Errorf("openapi: %s: body breaks the schema: %v\nbody: %s", where, err, resp.Body)
-	}
+	err = s.Validate(body)
+	assert.NoError(t, err, "openapi: %s: body breaks the schema: %v\nbody: %s", where, err, resp.Body)
 }
 
 func header(h map[string]string, name string) string {
@@ -234,14 +225,12 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			name := strings.ToUpper(m) + " " + p
 			documented[name] = true
 			for _, f := range []string{"operationId", "summary", "description"} {
-				if s, _ := op[f].(string); strings.TrimSpace(s) == "" {
-					t.Errorf("%s: no %s", name, f)
-				}
+				s, _ := op[f].(string)
+				assert.NotEmpty(t, strings.TrimSpace(s), "%s: no %s", name, f)
 			}
 			id, _ := op["operationId"].(string)
-			if other, dup := ids[id]; dup {
-				t.Errorf("operationId %q used by %s and %s", id, other, name)
-			}
+			other, dup := ids[id]
+			assert.False(t, dup, "operationId %q used by %s and %s", id, other, name)
 			ids[id] = name
 			if _, ok := op["responses"].(map[string]any); !ok {
 				t.Errorf("%s: no responses", name)
@@ -273,31 +262,21 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	sort.Strings(missing)
 	sort.Strings(extra)
-	if len(missing) > 0 {
-		t.Errorf("routes without a description in openapi.json:\n  %s", strings.Join(missing, "\n  "))
-	}
-	if len(extra) > 0 {
-		t.Errorf("openapi.json describes routes the router does not have:\n  %s", strings.Join(extra, "\n  "))
-	}
+	assert.Empty(t, missing, "routes without a description in openapi.json:\n  %s", strings.Join(missing, "\n  "))
+	assert.Empty(t, extra, "openapi.json describes routes the router does not have:\n  %s", strings.Join(extra, "\n  "))
 }
 
 func TestOpenAPIServed(t *testing.T) {
 	f := newFixture(t)
 	resp, _ := f.do(event("GET", "/v1/openapi.json", "", ""))
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
+	require.Equal(t, 200, resp.StatusCode, "status %d", resp.StatusCode)
 	want, err := os.ReadFile("openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.Body != string(want) {
-		t.Fatal("GET /v1/openapi.json does not serve internal/api/openapi.json")
-	}
+	require.NoError(t, err)
+	require.Equal(t, string(want), resp.Body, "GET /v1/openapi.json does not serve internal/api/openapi.json")
 	var doc struct {
 		OpenAPI string `json:"openapi"`
 	}
-	if err := json.Unmarshal(want, &doc); err != nil || doc.OpenAPI != "3.1.0" {
-		t.Fatalf("openapi = %q, %v", doc.OpenAPI, err)
-	}
+	err = json.Unmarshal(want, &doc)
+	require.NoError(t, err, "openapi = %q, %v", doc.OpenAPI, err)
+	require.Equal(t, "3.1.0", doc.OpenAPI, "openapi")
 }

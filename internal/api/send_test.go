@@ -12,37 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
-
-type memSecrets struct {
-	mu sync.Mutex
-	m  map[string]secrets.WhatsApp
-}
-
-func (s *memSecrets) Get(_ context.Context, org, _ string, v any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.m[org]
-	if !ok {
-		return apperr.New(apperr.NotFound, "no secret")
-	}
-	*(v.(*secrets.WhatsApp)) = c
-	return nil
-}
-
-func (s *memSecrets) Put(_ context.Context, org, _ string, v any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[org] = v.(secrets.WhatsApp)
-	return nil
-}
 
 type outbox struct {
 	mu   sync.Mutex
@@ -64,7 +44,7 @@ type sendFixture struct {
 	*fixture
 	st     *store.Store
 	box    *outbox
-	sec    *memSecrets
+	sec    *secretstest.Store
 	now    time.Time
 	org    store.Organization
 	key    string
@@ -74,7 +54,7 @@ type sendFixture struct {
 
 func newSendFixture(t *testing.T) *sendFixture {
 	tbl := storetest.New(t)
-	f := &sendFixture{box: &outbox{}, sec: &memSecrets{m: map[string]secrets.WhatsApp{}}, now: time.Now().UTC()}
+	f := &sendFixture{box: &outbox{}, sec: secretstest.New(), now: time.Now().UTC()}
 	f.st = store.New(tbl.Client, tbl.Name, func() time.Time { return f.now })
 	ctx := context.Background()
 	f.org, _ = f.st.CreateOrganization(ctx, "A")
@@ -114,56 +94,55 @@ func TestWhatsAppSettings(t *testing.T) {
 		t.Fatalf("before: %d %s", code, body)
 	}
 	code, body, _ := f.call("PUT", "/v1/settings/whatsapp", f.key, whatsappSettings)
-	if code != 200 || strings.Contains(body, "EAAG-good") || strings.Contains(body, "app-secret-123") || strings.Contains(body, "verify-token-123") ||
-		!strings.Contains(body, `"access_token":"********1234"`) || !strings.Contains(body, `"graph_api_version":"v26.0"`) {
-		t.Fatalf("put: %d %s", code, body)
-	}
+	require.Equal(t, 200, code, "put: %d %s", code, body)
+	require.NotContains(t, body, "EAAG-good", "put")
+	require.NotContains(t, body, "app-secret-123", "put")
+	require.NotContains(t, body, "verify-token-123", "put")
+	require.Contains(t, body, `"access_token":"********1234"`, "put")
+	require.Contains(t, body, `"graph_api_version":"v26.0"`, "put")
 	code, body, _ = f.call("GET", "/v1/settings/whatsapp", f.key, "")
-	if code != 200 || strings.Contains(body, "app-secret-123") || !strings.Contains(body, `"healthy":true`) {
-		t.Fatalf("get: %d %s", code, body)
-	}
+	require.Equal(t, 200, code, "get: %d %s", code, body)
+	require.NotContains(t, body, "app-secret-123", "get")
+	require.Contains(t, body, `"healthy":true`, "get")
 	// Bad input names every field.
 	code, body, _ = f.call("PUT", "/v1/settings/whatsapp", f.key, `{"phone_number_id":"abc","access_token":"","app_secret":"x","verify_token":"y","graph_api_version":"26"}`)
 	for _, field := range []string{"phone_number_id", "access_token", "app_secret", "verify_token", "graph_api_version"} {
-		if code != 422 || !strings.Contains(body, `"field":"`+field+`"`) {
-			t.Fatalf("invalid (%s): %d %s", field, code, body)
-		}
+		require.Equal(t, 422, code, "invalid (%s): %d %s", field, code, body)
+		require.Contains(t, body, `"field":"`+field+`"`, "invalid (%s): %d %s", field, code, body)
 	}
 	if code, body, _ := f.call("PUT", "/v1/settings/whatsapp", f.key, `{"phone_number_id":"1","bogus":1}`); code != 422 && code != 400 || !strings.Contains(body, "bogus") {
 		t.Fatalf("unknown field: %d %s", code, body)
 	}
 	// Another organisation cannot take the number.
-	if code, body, _ := f.call("PUT", "/v1/settings/whatsapp", f.other, strings.Replace(whatsappSettings, "verify-token-123", "another-token-9", 1)); code != 409 || !strings.Contains(body, "phone_number_taken") {
-		t.Fatalf("other org: %d %s", code, body)
-	}
+	code, body, _ = f.call("PUT", "/v1/settings/whatsapp", f.other, strings.Replace(whatsappSettings, "verify-token-123", "another-token-9", 1))
+	require.Equal(t, 409, code, "other org: %d %s", code, body)
+	require.Contains(t, body, "phone_number_taken", "other org")
 	// The test endpoint answers what Meta says.
 	code, body, _ = f.call("POST", "/v1/settings/whatsapp/test", f.key, "")
-	if code != 200 || !strings.Contains(body, `"ok":true`) || !strings.Contains(body, `"verified_name":"Loja Demo"`) || !strings.Contains(body, `"quality_rating":"GREEN"`) {
-		t.Fatalf("test ok: %d %s", code, body)
-	}
-	f.sec.m[f.org.ID] = secrets.WhatsApp{PhoneNumberID: "106540352242922", AccessToken: "expired"}
+	require.Equal(t, 200, code, "test ok: %d %s", code, body)
+	require.Contains(t, body, `"ok":true`, "test ok")
+	require.Contains(t, body, `"verified_name":"Loja Demo"`, "test ok")
+	require.Contains(t, body, `"quality_rating":"GREEN"`, "test ok")
+	f.sec.Set(f.org.ID, secrets.ProviderWhatsApp, secrets.WhatsApp{PhoneNumberID: "106540352242922", AccessToken: "expired"})
 	code, body, _ = f.call("POST", "/v1/settings/whatsapp/test", f.key, "")
-	if code != 200 || !strings.Contains(body, `"ok":false`) || !strings.Contains(body, `"code":190`) {
-		t.Fatalf("test 190: %d %s", code, body)
-	}
-	if _, body, _ := f.call("GET", "/v1/settings/whatsapp", f.key, ""); !strings.Contains(body, `"healthy":false`) {
-		t.Fatalf("190 did not mark the connection unhealthy: %s", body)
-	}
+	require.Equal(t, 200, code, "test 190: %d %s", code, body)
+	require.Contains(t, body, `"ok":false`, "test 190")
+	require.Contains(t, body, `"code":190`, "test 190")
+	_, body, _ = f.call("GET", "/v1/settings/whatsapp", f.key, "")
+	require.Contains(t, body, `"healthy":false`, "190 did not mark the connection unhealthy: %s", body)
 	// Saving the settings again makes it healthy.
 	f.call("PUT", "/v1/settings/whatsapp", f.key, whatsappSettings)
-	if _, body, _ := f.call("GET", "/v1/settings/whatsapp", f.key, ""); !strings.Contains(body, `"healthy":true`) {
-		t.Fatalf("after saving: %s", body)
-	}
+	_, body, _ = f.call("GET", "/v1/settings/whatsapp", f.key, "")
+	require.Contains(t, body, `"healthy":true`, "after saving: %s", body)
 }
 
 func TestSendMessage(t *testing.T) {
 	f := newSendFixture(t)
 	ctx := context.Background()
 	// The customer wrote an hour ago.
-	if _, err := f.st.RecordInbound(ctx, store.InboundMessage{OrgID: f.org.ID, From: store.Identity{WaID: "5511999999999", ProfileName: "Ana"},
-		WAMID: "wamid.in", Type: "text", Timestamp: f.now.Add(-time.Hour), Content: json.RawMessage(`{"text":"oi"}`), Raw: json.RawMessage(`{}`)}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.st.RecordInbound(ctx, store.InboundMessage{OrgID: f.org.ID, From: store.Identity{WaID: "5511999999999", ProfileName: "Ana"},
+		WAMID: "wamid.in", Type: "text", Timestamp: f.now.Add(-time.Hour), Content: json.RawMessage(`{"text":"oi"}`), Raw: json.RawMessage(`{}`)})
+	require.NoError(t, err)
 	type sent struct {
 		ID, Status, To, Type, ContactID, ConversationID string
 	}
@@ -187,28 +166,24 @@ func TestSendMessage(t *testing.T) {
 	} {
 		code, body, h := f.call("POST", "/v1/messages", f.key, c.body)
 		s := read(body)
-		if code != 202 || s.Status != "queued" || s.To != "5511999999999" || s.ID == "" || h["Location"] != "/v1/messages/"+s.ID {
-			t.Fatalf("%s: %d %s", c.name, code, body)
-		}
+		require.Equal(t, 202, code, "%s: %d %s", c.name, code, body)
+		require.Equal(t, "queued", s.Status, "%s: %d %s", c.name, code, body)
+		require.Equal(t, "5511999999999", s.To, "%s: %d %s", c.name, code, body)
+		require.NotEmpty(t, s.ID, "%s: %d %s", c.name, code, body)
+		require.Equal(t, "/v1/messages/"+s.ID, h["Location"], "%s: %d %s", c.name, code, body)
 	}
-	if len(f.box.jobs) != 4 {
-		t.Fatalf("enqueued %d", len(f.box.jobs))
-	}
+	require.Len(t, f.box.jobs, 4, "enqueued %d", len(f.box.jobs))
 	// A template to someone who never wrote opens a conversation.
 	code, body, _ := f.call("POST", "/v1/messages", f.key, `{"to":"5511888888888","type":"template","template":{"name":"order_confirmation","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":1001},{"type":"text","text":"150.00"}]}]}}`)
-	if code != 202 || read(body).Status != "queued" {
-		t.Fatalf("template: %d %s", code, body)
-	}
+	require.Equal(t, 202, code, "template: %d %s", code, body)
+	require.Equal(t, "queued", read(body).Status, "template")
 	tid := read(body).ID
 	m, _ := f.st.Message(ctx, f.org.ID, tid)
-	if !strings.Contains(string(m.Content), `"text":"1001"`) {
-		t.Fatalf("template parameters stored %s", m.Content)
-	}
+	require.Contains(t, string(m.Content), `"text":"1001"`, "template parameters stored %s", m.Content)
 	// Free text to them is refused: outside the window.
 	code, body, _ = f.call("POST", "/v1/messages", f.key, `{"to":"5511888888888","text":"oi"}`)
-	if code != 422 || !strings.Contains(body, "outside_customer_service_window") {
-		t.Fatalf("outside window: %d %s", code, body)
-	}
+	require.Equal(t, 422, code, "outside window: %d %s", code, body)
+	require.Contains(t, body, "outside_customer_service_window", "outside window")
 	// 25 hours later the first customer's window is closed too.
 	f.now = f.now.Add(25 * time.Hour)
 	if code, body, _ := f.call("POST", "/v1/messages", f.key, `{"to":"5511999999999","text":"oi"}`); code != 422 || !strings.Contains(body, "outside_customer_service_window") {
@@ -216,15 +191,13 @@ func TestSendMessage(t *testing.T) {
 	}
 	// Validation names the field.
 	code, body, _ = f.call("POST", "/v1/messages", f.key, `{"to":"5511999999999","type":"interactive","interactive":{"type":"button","body":{"text":"Escolha"},"action":{"buttons":[{"type":"reply","reply":{"id":"a","title":"um"}},{"type":"reply","reply":{"id":"b","title":"dois"}},{"type":"reply","reply":{"id":"c","title":"três"}},{"type":"reply","reply":{"id":"d","title":"quatro"}}]}}}`)
-	if code != 422 || !strings.Contains(body, "interactive.action.buttons") {
-		t.Fatalf("4 buttons: %d %s", code, body)
-	}
+	require.Equal(t, 422, code, "4 buttons: %d %s", code, body)
+	require.Contains(t, body, "interactive.action.buttons", "4 buttons")
 	if code, body, _ := f.call("POST", "/v1/messages", f.key, `{"to":"abc","text":"x"}`); code != 422 || !strings.Contains(body, `"field":"to"`) {
 		t.Fatalf("bad to: %d %s", code, body)
 	}
-	if code, _, _ := f.call("POST", "/v1/messages", f.key, `not json`); code != 400 {
-		t.Fatalf("not json: %d", code)
-	}
+	code, _, _ = f.call("POST", "/v1/messages", f.key, `not json`)
+	require.Equal(t, 400, code, "not json: %d", code)
 	// Another organisation's contact id is unknown here.
 	cm, _ := f.st.Message(ctx, f.org.ID, tid)
 	if code, body, _ := f.call("POST", "/v1/messages", f.other, `{"to":"`+cm.ContactID+`","type":"template","template":{"name":"x","language":{"code":"pt_BR"}}}`); code != 404 {
@@ -239,32 +212,28 @@ func TestSendIdempotency(t *testing.T) {
 	f := newSendFixture(t)
 	body := `{"to":"5511777777777","type":"template","template":{"name":"hello","language":{"code":"pt_BR"}}}`
 	code, first, _ := f.call("POST", "/v1/messages", f.key, body, "Idempotency-Key", "order-42")
-	if code != 202 {
-		t.Fatalf("first: %d %s", code, first)
-	}
+	require.Equal(t, 202, code, "first: %d %s", code, first)
 	code, again, h := f.call("POST", "/v1/messages", f.key, body, "Idempotency-Key", "order-42")
 	var a, b struct{ ID string }
 	_ = json.Unmarshal([]byte(first), &a)
 	_ = json.Unmarshal([]byte(again), &b)
-	if code != 202 || a.ID != b.ID || h["Idempotent-Replayed"] != "true" || len(f.box.jobs) != 1 {
-		t.Fatalf("replay: %d %s %v, %d enqueued", code, again, h, len(f.box.jobs))
-	}
+	require.Equal(t, 202, code, "replay: %d %s %v, %d enqueued", code, again, h, len(f.box.jobs))
+	require.Equal(t, b.ID, a.ID, "replay")
+	require.Equal(t, "true", h["Idempotent-Replayed"], "replay")
+	require.Len(t, f.box.jobs, 1, "replay")
 	code, other, _ := f.call("POST", "/v1/messages", f.key, strings.Replace(body, "hello", "bye", 1), "Idempotency-Key", "order-42")
-	if code != 409 || !strings.Contains(other, "idempotency_key_reused") {
-		t.Fatalf("other body: %d %s", code, other)
-	}
+	require.Equal(t, 409, code, "other body: %d %s", code, other)
+	require.Contains(t, other, "idempotency_key_reused", "other body")
 	// A queue failure: 503, and with the same key the retry enqueues it.
 	f.box.fail = true
-	if code, _, _ := f.call("POST", "/v1/messages", f.key, body, "Idempotency-Key", "order-43"); code != 503 {
-		t.Fatalf("queue down: %d", code)
-	}
+	code, _, _ = f.call("POST", "/v1/messages", f.key, body, "Idempotency-Key", "order-43")
+	require.Equal(t, 503, code, "queue down: %d", code)
 	f.box.fail = false
-	if code, _, _ := f.call("POST", "/v1/messages", f.key, body, "Idempotency-Key", "order-43"); code != 202 || len(f.box.jobs) != 2 {
-		t.Fatalf("retry after queue failure: %d, %d enqueued", code, len(f.box.jobs))
-	}
+	code, _, _ = f.call("POST", "/v1/messages", f.key, body, "Idempotency-Key", "order-43")
+	require.Equal(t, 202, code, "retry after queue failure: %d, %d enqueued", code, len(f.box.jobs))
+	require.Len(t, f.box.jobs, 2, "retry after queue failure")
 	// Without a key, the message that never reached the queue is failed.
 	f.box.fail = true
-	if code, _, _ := f.call("POST", "/v1/messages", f.key, body); code != 503 {
-		t.Fatalf("queue down, no key: %d", code)
-	}
+	code, _, _ = f.call("POST", "/v1/messages", f.key, body)
+	require.Equal(t, 503, code, "queue down, no key: %d", code)
 }

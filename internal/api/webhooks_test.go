@@ -7,51 +7,22 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
-	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
 
-// jsonSecrets keeps any secret document as JSON, like Secrets Manager.
-type jsonSecrets struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (j *jsonSecrets) Get(_ context.Context, org, provider string, v any) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	b, ok := j.m[org+"/"+provider]
-	if !ok {
-		return apperr.New(apperr.NotFound, "no secret")
-	}
-	return json.Unmarshal(b, v)
-}
-
-func (j *jsonSecrets) Put(_ context.Context, org, provider string, v any) error {
-	b, _ := json.Marshal(v)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.m[org+"/"+provider] = b
-	return nil
-}
-
-func (j *jsonSecrets) Delete(_ context.Context, org, provider string) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	delete(j.m, org+"/"+provider)
-	return nil
-}
-
-func newWebhookFixture(t *testing.T, insecure bool) (*fixture, *jsonSecrets, string, string, *time.Time) {
+func newWebhookFixture(t *testing.T, insecure bool) (*fixture, *secretstest.Store, string, string, *time.Time) {
 	tbl := storetest.New(t)
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
@@ -61,7 +32,7 @@ func newWebhookFixture(t *testing.T, insecure bool) (*fixture, *jsonSecrets, str
 	b, _ := st.CreateOrganization(ctx, "B")
 	_, ka, _ := st.IssueKey(ctx, a.ID, "a", apikey.Live)
 	_, kb, _ := st.IssueKey(ctx, b.ID, "b", apikey.Live)
-	sec := &jsonSecrets{m: map[string][]byte{}}
+	sec := secretstest.New()
 	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Webhooks: st, InsecureWebhooks: insecure,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }})
 	return &fixture{t: t, router: srv.Router()}, sec, ka, kb, &now
@@ -85,25 +56,24 @@ func TestWebhookSubscriptions(t *testing.T) {
 		Active bool     `json:"active"`
 	}
 	_ = json.Unmarshal([]byte(body), &created)
-	if code != 201 || !strings.HasPrefix(created.Secret, "whsec_") || len(created.Events) != 2 || !created.Active {
-		t.Fatalf("create: %d %s", code, body)
-	}
+	require.Equal(t, 201, code, "create: %d %s", code, body)
+	require.True(t, strings.HasPrefix(created.Secret, "whsec_"), "create")
+	require.Len(t, created.Events, 2, "create")
+	require.True(t, created.Active, "create")
 	if _, err := delivery.ParseSecret(created.Secret); err != nil {
 		t.Fatalf("generated secret: %v", err)
 	}
 	// The secret is shown once and kept in the secret store only.
 	code, body = f.call("GET", "/v1/webhooks/"+created.ID, ka, "")
-	if code != 200 || strings.Contains(body, "whsec_") {
-		t.Fatalf("get: %d %s", code, body)
-	}
+	require.Equal(t, 200, code, "get: %d %s", code, body)
+	require.NotContains(t, body, "whsec_", "get")
 	var stored secrets.WebhookSecrets
-	if err := sec.Get(context.Background(), "", "", &stored); err == nil {
-		t.Fatal("lookup by empty org found a secret")
-	}
+	err := sec.Get(context.Background(), "", "", &stored)
+	require.Error(t, err, "lookup by empty org found a secret")
 	code, body = f.call("GET", "/v1/webhooks", ka, "")
-	if code != 200 || !strings.Contains(body, created.ID) || strings.Contains(body, "whsec_") {
-		t.Fatalf("list: %d %s", code, body)
-	}
+	require.Equal(t, 200, code, "list: %d %s", code, body)
+	require.Contains(t, body, created.ID, "list")
+	require.NotContains(t, body, "whsec_", "list")
 	// Isolation: another organisation sees nothing and changes nothing.
 	for _, c := range []struct{ method, path, body string }{
 		{"GET", "/v1/webhooks/" + created.ID, ""},
@@ -115,27 +85,21 @@ func TestWebhookSubscriptions(t *testing.T) {
 			t.Fatalf("other org %s %s: %d %s", c.method, c.path, code, body)
 		}
 	}
-	if _, body := f.call("GET", "/v1/webhooks", kb, ""); strings.Contains(body, created.ID) {
-		t.Fatalf("other org lists it: %s", body)
-	}
+	_, body = f.call("GET", "/v1/webhooks", kb, "")
+	require.NotContains(t, body, created.ID, "other org lists it: %s", body)
 	// PATCH.
 	code, body = f.call("PATCH", "/v1/webhooks/"+created.ID, ka, `{"events":["*"],"active":false}`)
-	if code != 200 || !strings.Contains(body, `"events":["*"]`) || !strings.Contains(body, `"active":false`) {
-		t.Fatalf("patch: %d %s", code, body)
-	}
-	if code, body := f.call("PATCH", "/v1/webhooks/"+created.ID, ka, `{"secret":"whsec_x"}`); code != 422 {
-		t.Fatalf("patch secret: %d %s", code, body)
-	}
+	require.Equal(t, 200, code, "patch: %d %s", code, body)
+	require.Contains(t, body, `"events":["*"]`, "patch")
+	require.Contains(t, body, `"active":false`, "patch")
+	code, body = f.call("PATCH", "/v1/webhooks/"+created.ID, ka, `{"secret":"whsec_x"}`)
+	require.Equal(t, 422, code, "patch secret: %d %s", code, body)
 	// DELETE removes its secret too.
-	if code, _ := f.call("DELETE", "/v1/webhooks/"+created.ID, ka, ""); code != 204 {
-		t.Fatalf("delete: %d", code)
-	}
-	if code, _ := f.call("GET", "/v1/webhooks/"+created.ID, ka, ""); code != 404 {
-		t.Fatalf("after delete: %d", code)
-	}
-	if len(sec.m) != 0 {
-		t.Fatalf("secrets left: %v", sec.m)
-	}
+	code, _ = f.call("DELETE", "/v1/webhooks/"+created.ID, ka, "")
+	require.Equal(t, 204, code, "delete: %d", code)
+	code, _ = f.call("GET", "/v1/webhooks/"+created.ID, ka, "")
+	require.Equal(t, 404, code, "after delete: %d", code)
+	require.Equal(t, 0, sec.Len(), "secrets left: %d", sec.Len())
 }
 
 func TestWebhookValidation(t *testing.T) {
@@ -154,9 +118,8 @@ func TestWebhookValidation(t *testing.T) {
 		{"bad secret", `{"url":"https://crm.example.com/h","events":["*"],"secret":"hunter2"}`, "secret"},
 	} {
 		code, body := f.call("POST", "/v1/webhooks", ka, c.body)
-		if code != 422 || !strings.Contains(body, `"field":"`+c.field+`"`) {
-			t.Errorf("%s: %d %s", c.name, code, body)
-		}
+		assert.Equal(t, 422, code, "%s: %d %s", c.name, code, body)
+		assert.Contains(t, body, `"field":"`+c.field+`"`, "%s: %d %s", c.name, code, body)
 	}
 	if code, body := f.call("POST", "/v1/webhooks", ka, `{"url":"https://crm.example.com/h","events":["*"],"bogus":1}`); code/100 != 4 || !strings.Contains(body, "bogus") {
 		t.Errorf("unknown field: %d %s", code, body)
@@ -168,9 +131,8 @@ func TestWebhookValidation(t *testing.T) {
 	}
 	// The local stack may use loopback http URLs.
 	fl, _, kl, _, _ := newWebhookFixture(t, true)
-	if code, body := fl.call("POST", "/v1/webhooks", kl, `{"url":"http://127.0.0.1:9999/hook","events":["*"]}`); code != 201 {
-		t.Errorf("local loopback: %d %s", code, body)
-	}
+	code, body := fl.call("POST", "/v1/webhooks", kl, `{"url":"http://127.0.0.1:9999/hook","events":["*"]}`)
+	assert.Equal(t, 201, code, "local loopback: %d %s", code, body)
 }
 
 func TestWebhookRotation(t *testing.T) {
@@ -184,23 +146,21 @@ func TestWebhookRotation(t *testing.T) {
 		Until  time.Time `json:"previous_secrets_expire_at"`
 	}
 	_ = json.Unmarshal([]byte(body), &rotated)
-	if code != 200 || rotated.Secret == created.Secret || !rotated.Until.Equal(now.Add(24*time.Hour)) {
-		t.Fatalf("rotate: %d %s", code, body)
-	}
+	require.Equal(t, 200, code, "rotate: %d %s", code, body)
+	require.NotEqual(t, created.Secret, rotated.Secret, "rotate")
+	require.True(t, rotated.Until.Equal(now.Add(24*time.Hour)), "rotate")
 	var org struct{ ID string }
 	_, ob := f.call("GET", "/v1/organization", ka, "")
 	_ = json.Unmarshal([]byte(ob), &org)
 	var got secrets.WebhookSecrets
-	if err := sec.Get(context.Background(), org.ID, secrets.ProviderWebhook(created.ID), &got); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sec.Get(context.Background(), org.ID, secrets.ProviderWebhook(created.ID), &got))
 	active := got.Active(*now)
-	if len(active) != 2 || active[0].Secret != rotated.Secret || active[1].Secret != created.Secret {
-		t.Fatalf("both sign for 24 h: %+v", active)
-	}
-	if later := got.Active(now.Add(25 * time.Hour)); len(later) != 1 || later[0].Secret != rotated.Secret {
-		t.Fatalf("after 24 h: %+v", later)
-	}
+	require.Len(t, active, 2, "both sign for 24 h: %+v", active)
+	require.Equal(t, rotated.Secret, active[0].Secret, "both sign for 24 h")
+	require.Equal(t, created.Secret, active[1].Secret, "both sign for 24 h")
+	later := got.Active(now.Add(25 * time.Hour))
+	require.Len(t, later, 1, "after 24 h: %+v", later)
+	require.Equal(t, rotated.Secret, later[0].Secret, "after 24 h")
 }
 
 func TestWebhookEventCatalogue(t *testing.T) {
@@ -216,23 +176,20 @@ func TestWebhookEventCatalogue(t *testing.T) {
 			} `json:"sample"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal([]byte(body), &cat); err != nil || code != http.StatusOK {
-		t.Fatalf("%d %s", code, body)
-	}
+	err := json.Unmarshal([]byte(body), &cat)
+	require.NoError(t, err, "%d %s", code, body)
+	require.Equal(t, http.StatusOK, code, "%d %s", code, body)
 	names := map[string]bool{}
 	for _, k := range cat.Data {
 		names[k.Name] = true
-		if k.Sample.ID == "" || k.Sample.Event == "" || len(k.Sample.Data) == 0 {
-			t.Errorf("%s: sample %+v", k.Name, k.Sample)
-		}
+		assert.NotEmpty(t, k.Sample.ID, "%s: sample %+v", k.Name, k.Sample)
+		assert.NotEmpty(t, k.Sample.Event, "%s: sample %+v", k.Name, k.Sample)
+		assert.NotEmpty(t, k.Sample.Data, "%s: sample %+v", k.Name, k.Sample)
 	}
 	for _, n := range []string{"message.received", "message.sent", "message.delivered", "message.read", "message.failed",
 		"contact.created", "contact.updated", "conversation.created", "conversation.resolved", "webhook.test", "whatsapp.*"} {
-		if !names[n] {
-			t.Errorf("catalogue lacks %s", n)
-		}
+		assert.True(t, names[n], "catalogue lacks %s", n)
 	}
-	if !strings.Contains(body, `"message":{"id":"msg_`) || !strings.Contains(body, `"whatsapp_id":"+5511999999999"`) {
-		t.Errorf("samples are not in the live shape: %.300s", body)
-	}
+	assert.Contains(t, body, `"message":{"id":"msg_`, "samples are not in the live shape: %.300s", body)
+	assert.Contains(t, body, `"whatsapp_id":"+5511999999999"`, "samples are not in the live shape")
 }

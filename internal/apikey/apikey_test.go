@@ -3,32 +3,26 @@ package apikey
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestGenerateParseRoundTrip(t *testing.T) {
 	for _, mode := range []string{Live, Test} {
 		t.Run(mode, func(t *testing.T) {
 			k, err := Generate(mode)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.HasPrefix(k.Plaintext, "pytake_"+mode+"_") {
-				t.Fatalf("prefix: %q", k.Plaintext)
-			}
+			require.NoError(t, err)
+			require.True(t, strings.HasPrefix(k.Plaintext, "pytake_"+mode+"_"), "prefix: %q", k.Plaintext)
 			h, m, err := Parse(k.Plaintext)
-			if err != nil || m != mode || !Equal(h, k.Hash) {
-				t.Fatalf("Parse = %q %q %v", h, m, err)
-			}
-			if k.Last4 != k.Plaintext[len(k.Plaintext)-4:] {
-				t.Fatalf("last4 %q", k.Last4)
-			}
+			require.NoError(t, err, "Parse = %q %q %v", h, m, err)
+			require.Equal(t, mode, m, "Parse")
+			require.True(t, Equal(h, k.Hash), "Parse")
+			require.Equal(t, k.Plaintext[len(k.Plaintext)-4:], k.Last4, "last4 %q", k.Last4)
 		})
 	}
 	a, _ := Generate(Live)
 	b, _ := Generate(Live)
-	if a.Plaintext == b.Plaintext {
-		t.Fatal("two keys are equal")
-	}
+	require.NotEqual(t, b.Plaintext, a.Plaintext, "two keys are equal")
 }
 
 func TestParseRejects(t *testing.T) {
@@ -45,9 +39,8 @@ func TestParseRejects(t *testing.T) {
 	}
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) {
-			if _, _, err := Parse(in); err == nil {
-				t.Fatalf("Parse(%q) accepted", in)
-			}
+			_, _, err := Parse(in)
+			require.Error(t, err, "Parse(%q) accepted", in)
 		})
 	}
 }

@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestKindsMapToStatusesAndCodes(t *testing.T) {
 	for k := Internal; k <= BadGateway; k++ {
-		if k.Status() == 0 {
-			t.Errorf("kind %d has no status", k)
-		}
-		if defaultCodes[k] == "" {
-			t.Errorf("kind %d has no code", k)
-		}
+		assert.NotEqual(t, 0, k.Status(), "kind %d has no status", k)
+		assert.NotEmpty(t, defaultCodes[k], "kind %d has no code", k)
 	}
 }
 
@@ -36,22 +35,19 @@ func TestKindOfThroughWrapping(t *testing.T) {
 			if got := KindOf(tt.err); got != tt.want {
 				t.Fatalf("KindOf = %d, want %d", got, tt.want)
 			}
-			if got := KindOf(tt.err).Status(); got != tt.code {
-				t.Fatalf("status = %d, want %d", got, tt.code)
-			}
+			got := KindOf(tt.err).Status()
+			require.Equal(t, tt.code, got, "status = %d, want %d", got, tt.code)
 		})
 	}
-	if !errors.Is(New(Conflict, "x").WithCause(base), base) {
-		t.Fatal("cause not reachable with errors.Is")
-	}
+	require.ErrorIs(t, New(Conflict, "x").WithCause(base), base, "cause not reachable with errors.Is")
 }
 
 func TestFields(t *testing.T) {
 	err := fmt.Errorf("wrapped: %w", New(Unprocessable, "bad").WithDetails(Detail{Field: "a", Issue: "x"}, Detail{Field: "b", Issue: "y"}))
-	if got := Fields(err); len(got) != 2 || got[0] != "a" || got[1] != "b" {
-		t.Fatalf("Fields = %v", got)
-	}
-	if Fields(errors.New("plain")) != nil || DetailsOf(nil) != nil {
-		t.Fatal("an error without details has no fields")
-	}
+	got := Fields(err)
+	require.Len(t, got, 2, "Fields = %v", got)
+	require.Equal(t, "a", got[0], "Fields")
+	require.Equal(t, "b", got[1], "Fields")
+	require.Nil(t, Fields(errors.New("plain")), "an error without details has no fields")
+	require.Nil(t, DetailsOf(nil), "an error without details has no fields")
 }

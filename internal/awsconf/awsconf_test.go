@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/stretchr/testify/require"
 )
 
 func TestFromEnv(t *testing.T) {
@@ -23,19 +24,16 @@ func TestFromEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := FromEnv(func(k string) string { return tt.env[k] })
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v", err)
-			}
+			require.Equal(t, tt.wantErr, err != nil, "err = %v", err)
 			if err != nil {
 				return
 			}
-			if cfg.Region != tt.region || aws.ToString(cfg.BaseEndpoint) != tt.endpoint {
-				t.Fatalf("cfg region %q endpoint %q", cfg.Region, aws.ToString(cfg.BaseEndpoint))
-			}
+			require.Equal(t, tt.region, cfg.Region, "cfg region %q endpoint %q", cfg.Region, aws.ToString(cfg.BaseEndpoint))
+			require.Equal(t, tt.endpoint, aws.ToString(cfg.BaseEndpoint), "cfg region %q endpoint %q", cfg.Region, aws.ToString(cfg.BaseEndpoint))
 			c, err := cfg.Credentials.Retrieve(context.Background())
-			if err != nil || c.AccessKeyID != tt.env["AWS_ACCESS_KEY_ID"] || c.SessionToken != tt.env["AWS_SESSION_TOKEN"] {
-				t.Fatalf("credentials %+v %v", c, err)
-			}
+			require.NoError(t, err, "credentials %+v %v", c, err)
+			require.Equal(t, tt.env["AWS_ACCESS_KEY_ID"], c.AccessKeyID, "credentials %+v %v", c, err)
+			require.Equal(t, tt.env["AWS_SESSION_TOKEN"], c.SessionToken, "credentials %+v %v", c, err)
 		})
 	}
 }
@@ -43,11 +41,9 @@ func TestFromEnv(t *testing.T) {
 func TestRequire(t *testing.T) {
 	env := map[string]string{"TABLE_NAME": "t", "EMPTY": ""}
 	got, err := Require(func(k string) string { return env[k] }, "TABLE_NAME")
-	if err != nil || got["TABLE_NAME"] != "t" {
-		t.Fatalf("Require = %v, %v", got, err)
-	}
+	require.NoError(t, err, "Require = %v, %v", got, err)
+	require.Equal(t, "t", got["TABLE_NAME"], "Require")
 	_, err = Require(func(k string) string { return env[k] }, "TABLE_NAME", "EMPTY", "MISSING")
-	if err == nil || err.Error() != "not set: EMPTY, MISSING" {
-		t.Fatalf("err = %v", err)
-	}
+	require.Error(t, err, "err = %v", err)
+	require.Equal(t, "not set: EMPTY, MISSING", err.Error(), "err")
 }

@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/botrun"
 	"github.com/pytake/pytake/internal/chatbot"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
@@ -30,24 +33,12 @@ func (o *outbox) Enqueue(_ context.Context, org, contactID, messageID string) er
 	return nil
 }
 
-type events struct {
-	mu  sync.Mutex
-	evs []event.Event
-}
-
-func (e *events) Publish(_ context.Context, evs ...event.Event) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.evs = append(e.evs, evs...)
-	return nil
-}
-
 type fixture struct {
 	t      *testing.T
 	st     *store.Store
 	org    string
 	box    *outbox
-	events *events
+	events *eventtest.Recorder
 	run    *botrun.Runner
 	now    time.Time
 	n      int
@@ -63,22 +54,17 @@ const botJSON = `{"name":"Atendimento","welcome_message":"Olá! Como posso ajuda
 
 func newFixture(t *testing.T, bot string) *fixture {
 	tbl := storetest.New(t)
-	f := &fixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{}, events: &events{}}
+	f := &fixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{}, events: &eventtest.Recorder{}}
 	f.st = store.New(tbl.Client, tbl.Name, func() time.Time { return f.now })
 	org, err := f.st.CreateOrganization(context.Background(), "Bots")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f.org = org.ID
 	if bot != "" {
 		b, err := chatbot.ParseCreate([]byte(bot))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		def, _ := json.Marshal(b)
-		if _, err := f.st.CreateChatbot(context.Background(), store.Chatbot{OrgID: f.org, Name: b.Name, Active: b.Active, Definition: def}); err != nil {
-			t.Fatal(err)
-		}
+		_, err = f.st.CreateChatbot(context.Background(), store.Chatbot{OrgID: f.org, Name: b.Name, Active: b.Active, Definition: def})
+		require.NoError(t, err)
 	}
 	f.run = botrun.New(f.st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	return f
@@ -92,13 +78,9 @@ func (f *fixture) inbound(from, typ, content string) event.Event {
 	f.now = f.now.Add(time.Second)
 	res, err := f.st.RecordInbound(context.Background(), store.InboundMessage{OrgID: f.org, From: store.Identity{WaID: from},
 		WAMID: fmt.Sprintf("wamid.%d", f.n), Type: typ, Timestamp: f.now, Content: json.RawMessage(content), Raw: json.RawMessage(`{}`)})
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	ev, err := event.MessageEvent(event.MessageReceived, f.org, res.Message.WAMID, f.now, res.Message, res.Contact, res.Conversation)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	return ev
 }
 
@@ -106,16 +88,12 @@ func (f *fixture) inbound(from, typ, content string) event.Event {
 func (f *fixture) react(ev event.Event) (botrun.Outcome, string) {
 	f.t.Helper()
 	out, err := f.run.React(context.Background(), ev)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	if out.MessageID == "" {
 		return out, ""
 	}
 	m, err := f.st.Message(context.Background(), f.org, out.MessageID)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	return out, string(m.Content)
 }
 
@@ -135,35 +113,29 @@ func TestConversationFlow(t *testing.T) {
 	}
 	for _, s := range steps {
 		out, text := f.react(f.inbound("5511999990001", s.typ, s.content))
-		if out.Reason != s.reason || !strings.Contains(text, s.has) || out.Handoff != s.handoff {
-			t.Fatalf("%s: %+v %s", s.name, out, text)
-		}
+		require.Equal(t, s.reason, out.Reason, "%s: %+v %s", s.name, out, text)
+		require.Contains(t, text, s.has, "%s: %+v %s", s.name, out, text)
+		require.Equal(t, s.handoff, out.Handoff, "%s: %+v %s", s.name, out, text)
 	}
-	if len(f.box.ids) != 5 {
-		t.Fatalf("%d replies queued, want 5", len(f.box.ids))
-	}
-	if len(f.events.evs) != 1 || f.events.evs[0].Event != event.ConversationHandoff {
-		t.Fatalf("events: %+v", f.events.evs)
-	}
+	require.Len(t, f.box.ids, 5, "%d replies queued, want 5", len(f.box.ids))
+	require.Len(t, f.events.All(), 1, "events: %+v", f.events.All())
+	require.Equal(t, event.ConversationHandoff, f.events.All()[0].Event, "events")
 	// Back to the bot (PATCH handoff:false), then resolved: a new
 	// conversation gets the welcome again.
 	page, _ := f.st.Conversations(context.Background(), f.org, "", "", "", 10)
 	conv := page.Items[0]
-	if conv.Handoff != true || conv.MessageCount != 11 {
-		t.Fatalf("conversation: %+v", conv)
-	}
+	require.Equal(t, true, conv.Handoff, "conversation: %+v", conv)
+	require.Equal(t, 11, conv.MessageCount, "conversation")
 	if _, changed, err := f.st.HandoffConversation(context.Background(), f.org, conv.ID, false); err != nil || !changed {
 		t.Fatalf("hand back: %v %v", changed, err)
 	}
 	if out, text := f.react(f.inbound("5511999990001", "text", `{"text":"valor"}`)); out.Reason != chatbot.ReasonRule || !strings.Contains(text, "R$ 99") {
 		t.Fatalf("after hand back: %+v %s", out, text)
 	}
-	if _, err := f.st.ResolveConversation(context.Background(), f.org, conv.ID, 5, nil); err != nil {
-		t.Fatal(err)
-	}
-	if out, _ := f.react(f.inbound("5511999990001", "text", `{"text":"oi de novo"}`)); out.Reason != chatbot.ReasonWelcome {
-		t.Fatalf("after resolve: %+v", out)
-	}
+	_, err := f.st.ResolveConversation(context.Background(), f.org, conv.ID, 5, nil)
+	require.NoError(t, err)
+	out, _ := f.react(f.inbound("5511999990001", "text", `{"text":"oi de novo"}`))
+	require.Equal(t, chatbot.ReasonWelcome, out.Reason, "after resolve: %+v", out)
 }
 
 func TestDuplicateEventRepliesOnce(t *testing.T) {
@@ -171,20 +143,16 @@ func TestDuplicateEventRepliesOnce(t *testing.T) {
 	ev := f.inbound("5511999990002", "text", `{"text":"oi"}`)
 	first, _ := f.react(ev)
 	second, _ := f.react(ev)
-	if first.MessageID == "" || first.MessageID != second.MessageID || len(f.box.ids) != 1 {
-		t.Fatalf("first %+v second %+v, queued %v", first, second, f.box.ids)
-	}
+	require.NotEmpty(t, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.ids)
+	require.Equal(t, second.MessageID, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.ids)
+	require.Len(t, f.box.ids, 1, "first %+v second %+v, queued %v", first, second, f.box.ids)
 	conv, _ := f.st.Conversation(context.Background(), f.org, mustConv(t, ev))
-	if conv.MessageCount != 2 {
-		t.Fatalf("message_count %d, want 2 (one inbound, one reply)", conv.MessageCount)
-	}
+	require.Equal(t, 2, conv.MessageCount, "message_count %d, want 2 (one inbound, one reply)", conv.MessageCount)
 }
 
 func mustConv(t *testing.T, ev event.Event) string {
 	var d event.MessageData
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(ev.Data, &d))
 	return d.Conversation.ID
 }
 
@@ -194,18 +162,18 @@ func TestNoBotOrInactiveBot(t *testing.T) {
 		t.Fatalf("no bot: %+v", out)
 	}
 	g := newFixture(t, strings.Replace(botJSON, `"active":true`, `"active":false`, 1))
-	if out, _ := g.react(g.inbound("5511999990003", "text", `{"text":"oi"}`)); out.Reason != "skipped: no active chatbot" || len(g.box.ids) != 0 {
-		t.Fatalf("inactive bot: %+v", out)
-	}
+	out, _ := g.react(g.inbound("5511999990003", "text", `{"text":"oi"}`))
+	require.Equal(t, "skipped: no active chatbot", out.Reason, "inactive bot: %+v", out)
+	require.Empty(t, g.box.ids, "inactive bot")
 }
 
 func TestOtherEventsAreIgnored(t *testing.T) {
 	f := newFixture(t, botJSON)
 	ev := f.inbound("5511999990004", "text", `{"text":"oi"}`)
 	ev.Event = event.MessageDelivered
-	if out, _ := f.react(ev); !strings.HasPrefix(out.Reason, "skipped") || len(f.box.ids) != 0 {
-		t.Fatalf("%+v", out)
-	}
+	out, _ := f.react(ev)
+	require.True(t, strings.HasPrefix(out.Reason, "skipped"), "%+v", out)
+	require.Empty(t, f.box.ids, "%+v", out)
 }
 
 func TestInbound(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/chatbot"
 )
 
@@ -18,14 +20,11 @@ func BenchmarkDecide(b *testing.B) {
 	}
 	rules = append(rules, `{"match":{"keywords":["atendente"]},"handoff":true}`)
 	bot, err := chatbot.ParseCreate([]byte(`{"name":"bench","rules":[` + strings.Join(rules, ",") + `]}`))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	in := chatbot.Inbound{Type: "text", Text: "Olá, boa tarde! Gostaria de falar com um ATENDENTE, por favor, sobre a minha última fatura."}
 	b.ReportAllocs()
 	for b.Loop() {
-		if d := chatbot.Decide(bot, in, false); !d.Handoff {
-			b.Fatal("no handoff")
-		}
+		d := chatbot.Decide(bot, in, false)
+		require.True(b, d.Handoff, "no handoff")
 	}
 }

@@ -3,6 +3,8 @@ package chatbot
 import (
 	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestDecide(t *testing.T) {
@@ -104,9 +106,9 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decide(tt.bot, tt.in, tt.newConv)
-			if d.Reason != tt.reason || d.RuleID != tt.ruleID || d.Handoff != tt.handoff {
-				t.Fatalf("got reason %q rule %q handoff %v, want %q %q %v", d.Reason, d.RuleID, d.Handoff, tt.reason, tt.ruleID, tt.handoff)
-			}
+			require.Equal(t, tt.reason, d.Reason, "got reason %q rule %q handoff %v, want %q %q %v", d.Reason, d.RuleID, d.Handoff, tt.reason, tt.ruleID, tt.handoff)
+			require.Equal(t, tt.ruleID, d.RuleID, "got reason %q rule %q handoff %v, want %q %q %v", d.Reason, d.RuleID, d.Handoff, tt.reason, tt.ruleID, tt.handoff)
+			require.Equal(t, tt.handoff, d.Handoff, "got reason %q rule %q handoff %v, want %q %q %v", d.Reason, d.RuleID, d.Handoff, tt.reason, tt.ruleID, tt.handoff)
 			got := ""
 			if d.Reply != nil {
 				got = d.Reply.Text
@@ -114,9 +116,7 @@ func TestDecide(t *testing.T) {
 					got = d.Reply.Type
 				}
 			}
-			if got != tt.reply {
-				t.Fatalf("reply %q, want %q", got, tt.reply)
-			}
+			require.Equal(t, tt.reply, got, "reply %q, want %q", got, tt.reply)
 			if tt.reason == "inactive" && !reflect.DeepEqual(d, Decision{Reason: "inactive"}) {
 				t.Fatalf("inactive decision %+v", d)
 			}
@@ -128,9 +128,7 @@ func TestDecideHandoffOnly(t *testing.T) {
 	b := mustCreate(t, `{"name":"h","rules":[{"id":"h","match":{"keywords":["humano"]},"handoff":true}],"fallback":{"type":"text","text":"?"}}`)
 	d := Decide(b, Inbound{Type: "text", Text: "Humano, por favor"}, false)
 	want := Decision{Handoff: true, RuleID: "h", Reason: "rule"}
-	if !reflect.DeepEqual(d, want) {
-		t.Fatalf("got %+v, want %+v", d, want)
-	}
+	require.Equal(t, want, d, "got %+v, want %+v", d, want)
 }
 
 func TestDecideReturnsACopy(t *testing.T) {
@@ -142,8 +140,8 @@ func TestDecideReturnsACopy(t *testing.T) {
 	f.Reply.Template[0] = '['
 	fb := Decide(Bot{Active: true, Fallback: b.Fallback}, Inbound{Type: "text"}, false)
 	fb.Reply.Text = "changed"
-	if b.Rules[1].Reply.Text != "Escolha:" || b.Rules[1].Reply.Buttons[0].Title != "Vendas" ||
-		b.Rules[3].Reply.Template[0] != '{' || b.Fallback.Text == "changed" {
-		t.Fatalf("Decide handed out the bot's own reply: %+v", b)
-	}
+	require.Equal(t, "Escolha:", b.Rules[1].Reply.Text, "Decide handed out the bot's own reply: %+v", b)
+	require.Equal(t, "Vendas", b.Rules[1].Reply.Buttons[0].Title, "Decide handed out the bot's own reply")
+	require.Equal(t, byte('{'), b.Rules[3].Reply.Template[0], "Decide handed out the bot's own reply")
+	require.NotEqual(t, "changed", b.Fallback.Text, "Decide handed out the bot's own reply")
 }

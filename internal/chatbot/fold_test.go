@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestFold(t *testing.T) {
@@ -39,9 +42,8 @@ func TestFold(t *testing.T) {
 		{"bad \xff utf8", "bad utf8"},
 	}
 	for _, tt := range tests {
-		if got := Fold(tt.in); got != tt.want {
-			t.Errorf("Fold(%q) = %q, want %q", tt.in, got, tt.want)
-		}
+		got := Fold(tt.in)
+		assert.Equal(t, tt.want, got, "Fold(%q) = %q, want %q", tt.in, got, tt.want)
 	}
 }
 
@@ -53,9 +55,7 @@ func TestFoldLatin(t *testing.T) {
 			continue
 		}
 		got := Fold(string(r))
-		if got == "" {
-			t.Errorf("Fold(%q) is empty", r)
-		}
+		assert.NotEmpty(t, got, "Fold(%q) is empty", r)
 		for i := 0; i < len(got); i++ {
 			if got[i] < 'a' || got[i] > 'z' {
 				t.Errorf("Fold(%q) = %q, not lower-case ASCII", r, got)
@@ -82,9 +82,8 @@ func TestContainsPhrase(t *testing.T) {
 		{"ola", "", false},
 	}
 	for _, tt := range tests {
-		if got := containsPhrase(tt.text, tt.kw); got != tt.want {
-			t.Errorf("containsPhrase(%q, %q) = %v", tt.text, tt.kw, got)
-		}
+		got := containsPhrase(tt.text, tt.kw)
+		assert.Equal(t, tt.want, got, "containsPhrase(%q, %q) = %v", tt.text, tt.kw, got)
 	}
 }
 
@@ -94,15 +93,12 @@ func FuzzFold(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got := Fold(s)
-		if !utf8.ValidString(got) {
-			t.Fatalf("Fold(%q) = %q is not UTF-8", s, got)
-		}
-		if again := Fold(got); again != got {
-			t.Fatalf("Fold is not idempotent: Fold(%q) = %q, Fold of that = %q", s, got, again)
-		}
-		if strings.HasPrefix(got, " ") || strings.HasSuffix(got, " ") || strings.Contains(got, "  ") {
-			t.Fatalf("Fold(%q) = %q has stray spaces", s, got)
-		}
+		require.True(t, utf8.ValidString(got), "Fold(%q) = %q is not UTF-8", s, got)
+		again := Fold(got)
+		require.Equal(t, got, again, "Fold is not idempotent: Fold(%q) = %q, Fold of that = %q", s, got, again)
+		require.False(t, strings.HasPrefix(got, " "), "Fold(%q) = %q has stray spaces", s, got)
+		require.False(t, strings.HasSuffix(got, " "), "Fold(%q) = %q has stray spaces", s, got)
+		require.NotContains(t, got, "  ", "Fold(%q) = %q has stray spaces", s, got)
 		for i := 0; i < len(got); i++ {
 			c := got[i]
 			if c < 0x80 && !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ' ') {
@@ -110,9 +106,8 @@ func FuzzFold(f *testing.F) {
 			}
 		}
 		for _, r := range got {
-			if _, ok := folds[r]; ok {
-				t.Fatalf("Fold(%q) = %q keeps %q", s, got, r)
-			}
+			_, ok := folds[r]
+			require.False(t, ok, "Fold(%q) = %q keeps %q", s, got, r)
 		}
 		// A text always contains itself, and its own words.
 		if got != "" && !containsPhrase(got, got) {
@@ -122,9 +117,7 @@ func FuzzFold(f *testing.F) {
 			if i == 20 {
 				break
 			}
-			if !containsPhrase(got, w) {
-				t.Fatalf("%q does not contain its word %q", got, w)
-			}
+			require.True(t, containsPhrase(got, w), "%q does not contain its word %q", got, w)
 		}
 	})
 }

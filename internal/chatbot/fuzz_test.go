@@ -2,8 +2,9 @@ package chatbot
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 )
@@ -38,30 +39,20 @@ func FuzzParseCreate(f *testing.F) {
 			}
 			return
 		}
-		if b.Name == "" || b.Rules == nil || len(b.Rules) > MaxRules {
-			t.Fatalf("accepted an incomplete bot: %+v", b)
-		}
+		require.NotEmpty(t, b.Name, "accepted an incomplete bot: %+v", b)
+		require.NotNil(t, b.Rules, "accepted an incomplete bot")
+		require.LessOrEqual(t, len(b.Rules), MaxRules, "accepted an incomplete bot")
 		out, err := json.Marshal(b)
-		if err != nil {
-			t.Fatalf("marshal %+v: %v", b, err)
-		}
+		require.NoError(t, err, "marshal %+v: %v", b, err)
 		again, err := ParseCreate(out)
-		if err != nil {
-			t.Fatalf("re-parse of %s: %v %+v", out, err, apperr.DetailsOf(err))
-		}
-		if !reflect.DeepEqual(again, b) {
-			t.Fatalf("round trip changed the bot:\n got %+v\nwant %+v\njson %s", again, b, out)
-		}
+		require.NoError(t, err, "re-parse of %s: %v %+v", out, err, apperr.DetailsOf(err))
+		require.Equal(t, b, again, "round trip changed the bot:\n got %+v\nwant %+v\njson %s", again, b, out)
 		patched, err := ParsePatch(Bot{Name: "old", Active: true, Rules: []Rule{}, WelcomeMessage: "w", Fallback: &Reply{Type: "text", Text: "f"}}, out)
-		if err != nil {
-			t.Fatalf("patch with %s: %v %+v", out, err, apperr.DetailsOf(err))
-		}
+		require.NoError(t, err, "patch with %s: %v %+v", out, err, apperr.DetailsOf(err))
 		if b.Fallback == nil {
 			patched.Fallback = nil // absent in the body: the old one stays
 		}
-		if !reflect.DeepEqual(patched, b) {
-			t.Fatalf("patch with the whole bot:\n got %+v\nwant %+v", patched, b)
-		}
+		require.Equal(t, b, patched, "patch with the whole bot:\n got %+v\nwant %+v", patched, b)
 		ids := map[string]bool{}
 		replies := []*Reply{b.Fallback}
 		for _, r := range b.Rules {

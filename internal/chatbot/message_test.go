@@ -2,8 +2,12 @@ package chatbot
 
 import (
 	"encoding/json"
-	"github.com/pytake/pytake/internal/apperr"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pytake/pytake/internal/apperr"
 
 	"github.com/pytake/pytake/internal/outbound"
 )
@@ -41,12 +45,10 @@ func TestReplyRequest(t *testing.T) {
 				r = *mustCreate(t, `{"name":"b","fallback":`+tt.fromJSON+`}`).Fallback
 			}
 			req, err := send(t, r)
-			if err != nil {
-				t.Fatalf("the sending rules refuse %+v: %v %+v", r, err, apperr.DetailsOf(err))
-			}
-			if req.Type != tt.typ || string(req.Content) != tt.content || req.To != "5511999999999" {
-				t.Fatalf("outbound read %+v (content %s)", req, req.Content)
-			}
+			require.NoError(t, err, "the sending rules refuse %+v: %v %+v", r, err, apperr.DetailsOf(err))
+			require.Equal(t, tt.typ, req.Type, "outbound read %+v (content %s)", req, req.Content)
+			require.Equal(t, tt.content, string(req.Content), "outbound read %+v (content %s)", req, req.Content)
+			require.Equal(t, "5511999999999", req.To, "outbound read %+v (content %s)", req, req.Content)
 		})
 	}
 }
@@ -62,14 +64,11 @@ func TestReplyRequestEveryReplyIsSendable(t *testing.T) {
 	replies = append(replies, b.Fallback, Decide(b, Inbound{Type: "text", Text: "oi"}, true).Reply)
 	types := map[string]bool{}
 	for _, r := range replies {
-		if _, err := send(t, *r); err != nil {
-			t.Fatalf("the sending rules refuse %+v: %v %+v", r, err, apperr.DetailsOf(err))
-		}
+		_, err := send(t, *r)
+		require.NoError(t, err, "the sending rules refuse %+v: %v %+v", r, err, apperr.DetailsOf(err))
 		types[r.Type] = true
 	}
-	if len(types) != 3 {
-		t.Fatalf("reply types covered: %v", types)
-	}
+	require.Len(t, types, 3, "reply types covered: %v", types)
 }
 
 func TestReplyRequestErrors(t *testing.T) {
@@ -79,8 +78,7 @@ func TestReplyRequestErrors(t *testing.T) {
 		{Type: "template"},
 		{Type: "template", Template: json.RawMessage(`[]`)},
 	} {
-		if req, err := r.Request("ct_1"); err == nil {
-			t.Errorf("Request(%+v) = %+v, want an error", r, req)
-		}
+		req, err := r.Request("ct_1")
+		assert.Error(t, err, "Request(%+v) = %+v, want an error", r, req)
 	}
 }

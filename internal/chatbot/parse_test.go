@@ -3,10 +3,12 @@ package chatbot
 import (
 	"encoding/json"
 	"os"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/jsoncheck"
@@ -17,18 +19,14 @@ func hasField(err error, field string) bool { return slices.Contains(apperr.Fiel
 func example(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/example.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
 func mustCreate(t testing.TB, body string) Bot {
 	t.Helper()
 	b, err := ParseCreate([]byte(body))
-	if err != nil {
-		t.Fatalf("ParseCreate(%s): %v; details %+v", body, err, apperr.DetailsOf(err))
-	}
+	require.NoError(t, err, "ParseCreate(%s): %v; details %+v", body, err, apperr.DetailsOf(err))
 	return b
 }
 
@@ -55,9 +53,7 @@ func TestParseCreateExample(t *testing.T) {
 		},
 		Fallback: &Reply{Type: "text", Text: "Não entendi. Digite 'atendente' para falar com uma pessoa."},
 	}
-	if !reflect.DeepEqual(b, want) {
-		t.Fatalf("got  %+v\nwant %+v", b, want)
-	}
+	require.Equal(t, want, b, "got  %+v\nwant %+v", b, want)
 }
 
 func TestParseCreateDefaultsAndIDs(t *testing.T) {
@@ -93,9 +89,7 @@ func TestParseCreateDefaultsAndIDs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := mustCreate(t, tt.body)
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("got  %+v\nwant %+v", got, tt.want)
-			}
+			require.Equal(t, tt.want, got, "got  %+v\nwant %+v", got, tt.want)
 		})
 	}
 }
@@ -108,13 +102,9 @@ const okRule = `{"match":{"any":true},"handoff":true}`
 func TestParseCreateInvalidBody(t *testing.T) {
 	for _, body := range []string{``, ` `, `[]`, `"bot"`, `null`, `1`, `{`, `{"name":"a"} {}`, `{"name":"a"}x`} {
 		_, err := ParseCreate([]byte(body))
-		if !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("ParseCreate(%q) = %v, want a 400", body, err)
-		}
+		assert.True(t, apperr.Is(err, apperr.Invalid), "ParseCreate(%q) = %v, want a 400", body, err)
 		_, err = ParsePatch(Bot{Name: "x"}, []byte(body))
-		if !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("ParsePatch(%q) = %v, want a 400", body, err)
-		}
+		assert.True(t, apperr.Is(err, apperr.Invalid), "ParsePatch(%q) = %v, want a 400", body, err)
 	}
 }
 
@@ -234,26 +224,18 @@ func TestParseCreateErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseCreate([]byte(tt.body))
 			e, ok := apperr.As(err)
-			if !ok || e.Kind != apperr.Unprocessable {
-				t.Fatalf("err = %v, want a 422", err)
-			}
-			if !strings.HasPrefix(e.Message, "the chatbot is invalid: ") {
-				t.Errorf("message %q", e.Message)
-			}
+			require.True(t, ok, "err = %v, want a 422", err)
+			require.Equal(t, apperr.Unprocessable, e.Kind, "err")
+			assert.True(t, strings.HasPrefix(e.Message, "the chatbot is invalid: "), "message %q", e.Message)
 			for _, f := range tt.fields {
-				if !hasField(err, f) {
-					t.Errorf("no detail for %s; got %+v", f, e.Details)
-				}
+				assert.True(t, hasField(err, f), "no detail for %s; got %+v", f, e.Details)
 			}
 			for _, f := range tt.not {
-				if hasField(err, f) {
-					t.Errorf("unexpected detail for %s; got %+v", f, e.Details)
-				}
+				assert.False(t, hasField(err, f), "unexpected detail for %s; got %+v", f, e.Details)
 			}
 			for _, d := range e.Details {
-				if d.Field == "" || d.Issue == "" {
-					t.Errorf("detail without field or issue: %+v", d)
-				}
+				assert.NotEmpty(t, d.Field, "detail without field or issue: %+v", d)
+				assert.NotEmpty(t, d.Issue, "detail without field or issue")
 			}
 		})
 	}
@@ -266,9 +248,8 @@ func TestParseCreateBoundsDetails(t *testing.T) {
 	}
 	_, err := ParseCreate([]byte(rulesBody(strings.Join(rules, ","))))
 	e, ok := apperr.As(err)
-	if !ok || e.Kind != apperr.Unprocessable {
-		t.Fatalf("err = %v", err)
-	}
+	require.True(t, ok, "err = %v", err)
+	require.Equal(t, apperr.Unprocessable, e.Kind, "err")
 	if len(e.Details) != jsoncheck.MaxDetails || e.Extra["details_omitted"] == nil {
 		t.Fatalf("%d details, extra %v", len(e.Details), e.Extra)
 	}
@@ -276,9 +257,7 @@ func TestParseCreateBoundsDetails(t *testing.T) {
 
 func TestParsePatch(t *testing.T) {
 	cur, err := ParseCreate(example(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	keep, _ := json.Marshal(cur)
 	tests := []struct {
 		name string
@@ -306,24 +285,17 @@ func TestParsePatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParsePatch(cur, []byte(tt.body))
-			if err != nil {
-				t.Fatalf("ParsePatch: %v %+v", err, apperr.DetailsOf(err))
-			}
+			require.NoError(t, err, "ParsePatch: %v %+v", err, apperr.DetailsOf(err))
 			var want Bot
-			if err := json.Unmarshal(keep, &want); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, json.Unmarshal(keep, &want))
 			want.Fallback = cur.Fallback.clone()
 			for i := range want.Rules {
 				want.Rules[i].Reply = cur.Rules[i].Reply.clone()
 			}
 			tt.want(&want)
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("got  %+v\nwant %+v", got, want)
-			}
-			if after, _ := json.Marshal(cur); string(after) != string(keep) {
-				t.Fatalf("cur was modified:\n%s\n%s", after, keep)
-			}
+			require.Equal(t, want, got, "got  %+v\nwant %+v", got, want)
+			after, _ := json.Marshal(cur)
+			require.Equal(t, string(keep), string(after), "cur was modified:\n%s\n%s", after, keep)
 		})
 	}
 }
@@ -347,13 +319,9 @@ func TestParsePatchErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParsePatch(cur, []byte(tt.body))
-			if !apperr.Is(err, apperr.Unprocessable) {
-				t.Fatalf("err = %v, want a 422", err)
-			}
+			require.True(t, apperr.Is(err, apperr.Unprocessable), "err = %v, want a 422", err)
 			for _, f := range tt.fields {
-				if !hasField(err, f) {
-					t.Errorf("no detail for %s; got %+v", f, apperr.DetailsOf(err))
-				}
+				assert.True(t, hasField(err, f), "no detail for %s; got %+v", f, apperr.DetailsOf(err))
 			}
 		})
 	}

@@ -3,10 +3,12 @@ package delivery
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // bodyCases: input → JSON.stringify(JSON.parse(input)), the outputs taken
@@ -32,12 +34,8 @@ func TestCanonicalBody(t *testing.T) {
 	for _, tt := range bodyCases {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := CanonicalBody([]byte(tt.in))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != tt.want {
-				t.Errorf("CanonicalBody(%s)\n got %s\nwant %s", tt.in, got, tt.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, string(got), "CanonicalBody(%s)\n got %s\nwant %s", tt.in, got, tt.want)
 			again, err := CanonicalBody(got)
 			if err != nil || !bytes.Equal(again, got) {
 				t.Errorf("not idempotent: %s, %v", again, err)
@@ -48,12 +46,9 @@ func TestCanonicalBody(t *testing.T) {
 
 func TestCanonicalBodyInvalidUTF8(t *testing.T) {
 	got, err := CanonicalBody([]byte("[\"a\xffb\", \"\\ud800\"]"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "[\"a\uFFFDb\",\"\uFFFD\"]"; string(got) != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
+	require.NoError(t, err)
+	want := "[\"a\uFFFDb\",\"\uFFFD\"]"
+	assert.Equal(t, want, string(got), "got %q, want %q", got, want)
 }
 
 func TestCanonicalBodyErrors(t *testing.T) {
@@ -75,9 +70,8 @@ func TestCanonicalBodyErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := CanonicalBody([]byte(tt.in)); !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
+			_, err := CanonicalBody([]byte(tt.in))
+			require.ErrorIs(t, err, tt.want, "err = %v, want %v", err, tt.want)
 		})
 	}
 }
@@ -88,9 +82,8 @@ func TestCanonicalBodyErrorPath(t *testing.T) {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
 	deep := strings.Repeat("[", 256) + strings.Repeat("]", 256)
-	if _, err := CanonicalBody([]byte(deep)); err != nil {
-		t.Errorf("256 levels: %v", err)
-	}
+	_, err = CanonicalBody([]byte(deep))
+	assert.NoError(t, err, "256 levels")
 }
 
 func TestMarshalBody(t *testing.T) {
@@ -99,15 +92,11 @@ func TestMarshalBody(t *testing.T) {
 		N    float64 `json:"n"`
 	}
 	got, err := MarshalBody(map[string]any{"z": msg{"a<b & c>d", 2}, "1": true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"1":true,"z":{"text":"a<b & c>d","n":2}}`; string(got) != want {
-		t.Errorf("got %s, want %s", got, want)
-	}
-	if _, err := MarshalBody(func() {}); err == nil {
-		t.Error("MarshalBody(func) succeeded")
-	}
+	require.NoError(t, err)
+	want := `{"1":true,"z":{"text":"a<b & c>d","n":2}}`
+	assert.Equal(t, want, string(got), "got %s, want %s", got, want)
+	_, err = MarshalBody(func() {})
+	assert.Error(t, err, "MarshalBody(func) succeeded")
 }
 
 func TestFormatJSNumber(t *testing.T) {
@@ -121,9 +110,8 @@ func TestFormatJSNumber(t *testing.T) {
 		{-2.5e-8, "-2.5e-8"}, {0.30000000000000004, "0.30000000000000004"}, {5e-324, "5e-324"},
 	}
 	for _, tt := range tests {
-		if got := formatJSNumber(tt.f); got != tt.want {
-			t.Errorf("formatJSNumber(%v) = %s, want %s", tt.f, got, tt.want)
-		}
+		got := formatJSNumber(tt.f)
+		assert.Equal(t, tt.want, got, "formatJSNumber(%v) = %s, want %s", tt.f, got, tt.want)
 	}
 }
 
@@ -137,15 +125,11 @@ func FuzzCanonicalBody(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !json.Valid(in) {
-			t.Fatalf("accepted invalid JSON %q", in)
-		}
-		if !json.Valid(out) || !utf8.Valid(out) {
-			t.Fatalf("invalid output %q from %q", out, in)
-		}
+		require.True(t, json.Valid(in), "accepted invalid JSON %q", in)
+		require.True(t, json.Valid(out), "invalid output %q from %q", out, in)
+		require.True(t, utf8.Valid(out), "invalid output %q from %q", out, in)
 		again, err := CanonicalBody(out)
-		if err != nil || !bytes.Equal(again, out) {
-			t.Fatalf("not a fixed point: %q → %q → %q, %v", in, out, again, err)
-		}
+		require.NoError(t, err, "not a fixed point: %q → %q → %q, %v", in, out, again, err)
+		require.True(t, bytes.Equal(again, out), "not a fixed point")
 	})
 }

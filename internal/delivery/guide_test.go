@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // guidePython is the integrations guide's Python snippet, validate_webhook
@@ -91,9 +94,7 @@ func TestGuideSnippets(t *testing.T) {
 	var signed []signedCase
 	for _, r := range raw {
 		body, err := CanonicalBody([]byte(r))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, keys := range [][]string{{secret}, {rotated, secret}} {
 			var decoded [][]byte
 			for _, k := range keys {
@@ -115,43 +116,29 @@ func TestGuideSnippets(t *testing.T) {
 		stringify = append(stringify, c.in)
 	}
 	input, err := json.Marshal(map[string]any{"signed": signed, "stringify": stringify})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := t.TempDir()
 	inputFile := filepath.Join(dir, "input.json")
-	if err := os.WriteFile(inputFile, input, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(inputFile, input, 0o600))
 	pyInput, _ := json.Marshal(signed)
 	pyFile := filepath.Join(dir, "python.json")
-	if err := os.WriteFile(pyFile, pyInput, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(pyFile, pyInput, 0o600))
 	want := strings.Repeat("ok\n", len(signed)-1)
 
 	t.Run("python", func(t *testing.T) {
 		out := run(t, "python3", "-c", guidePython, pyFile)
-		if got := strings.Join(out, "\n") + "\n"; got != want+"ok\n" {
-			t.Errorf("python results:\n%s\nwant all ok", got)
-		}
+		got := strings.Join(out, "\n") + "\n"
+		assert.Equal(t, want+"ok\n", got, "python results:\n%s\nwant all ok", got)
 	})
 	t.Run("node", func(t *testing.T) {
 		out := run(t, "node", "-e", guideNode, "--", inputFile)
-		if len(out) != len(signed)+len(bodyCases) {
-			t.Fatalf("node printed %d lines, want %d: %q", len(out), len(signed)+len(bodyCases), out)
-		}
-		if got := strings.Join(out[:len(signed)], "\n") + "\n"; got != want+"fail\n" {
-			t.Errorf("node results:\n%s\nwant ok for every canonical body, fail for the encoding/json one", got)
-		}
+		require.Len(t, out, len(signed)+len(bodyCases), "node printed %d lines, want %d: %q", len(out), len(signed)+len(bodyCases), out)
+		got := strings.Join(out[:len(signed)], "\n") + "\n"
+		assert.Equal(t, want+"fail\n", got, "node results:\n%s\nwant ok for every canonical body, fail for the encoding/json one", got)
 		for i, c := range bodyCases {
 			var js string
-			if err := json.Unmarshal([]byte(out[len(signed)+i]), &js); err != nil {
-				t.Fatal(err)
-			}
-			if js != c.want {
-				t.Errorf("%s: JSON.stringify gives %q, the table says %q", c.name, js, c.want)
-			}
+			require.NoError(t, json.Unmarshal([]byte(out[len(signed)+i]), &js))
+			assert.Equal(t, c.want, js, "%s: JSON.stringify gives %q, the table says %q", c.name, js, c.want)
 		}
 	})
 }
@@ -166,8 +153,6 @@ func run(t *testing.T, name string, args ...string) []string {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", name, err, out)
-	}
+	require.NoError(t, err, "%s: %v\n%s", name, err, out)
 	return strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 }

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestClassify(t *testing.T) {
@@ -49,42 +52,33 @@ func TestClassify(t *testing.T) {
 		{504, nil, Retry},
 	}
 	for _, tt := range tests {
-		if got := Classify(tt.status, tt.err); got != tt.want {
-			t.Errorf("Classify(%d, %v) = %v, want %v", tt.status, tt.err, got, tt.want)
-		}
+		got := Classify(tt.status, tt.err)
+		assert.Equal(t, tt.want, got, "Classify(%d, %v) = %v, want %v", tt.status, tt.err, got, tt.want)
 	}
 }
 
 func TestOutcomeString(t *testing.T) {
 	for o, want := range map[Outcome]string{Success: "success", Retry: "retry", Gone: "gone", 0: "unknown"} {
-		if o.String() != want {
-			t.Errorf("%d.String() = %q, want %q", int(o), o.String(), want)
-		}
+		assert.Equal(t, want, o.String(), "%d.String() = %q, want %q", int(o), o.String(), want)
 	}
 }
 
 func TestSchedule(t *testing.T) {
 	want := []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 	s := Schedule()
-	if len(s) != MaxAttempts || len(s) != len(want) {
-		t.Fatalf("Schedule has %d entries, want %d", len(s), MaxAttempts)
-	}
+	require.Len(t, s, MaxAttempts, "Schedule has %d entries, want %d", len(s), MaxAttempts)
+	require.Len(t, s, len(want), "Schedule has %d entries, want %d", len(s), MaxAttempts)
 	for i := range want {
-		if s[i] != want[i] {
-			t.Errorf("Schedule()[%d] = %v, want %v", i, s[i], want[i])
-		}
+		assert.Equal(t, want[i], s[i], "Schedule()[%d] = %v, want %v", i, s[i], want[i])
 	}
 	s[1] = time.Hour
-	if Schedule()[1] != 5*time.Second {
-		t.Error("Schedule hands out its own table")
-	}
+	assert.Equal(t, 5*time.Second, Schedule()[1], "Schedule hands out its own table")
 	var total time.Duration
 	for _, d := range want {
 		total += d
 	}
-	if total < 27*time.Hour || total > 28*time.Hour {
-		t.Errorf("schedule spans %v, want about 27.5 h", total)
-	}
+	assert.GreaterOrEqual(t, total, 27*time.Hour, "schedule spans %v, want about 27.5 h", total)
+	assert.LessOrEqual(t, total, 28*time.Hour, "schedule spans %v, want about 27.5 h", total)
 }
 
 func TestNextDelay(t *testing.T) {
@@ -122,9 +116,8 @@ func TestNextDelay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, ok := NextDelay(tt.attempt, tt.retryAfter, fixed(tt.r))
-			if got != tt.want || ok != tt.ok {
-				t.Errorf("NextDelay(%d, %v) = %v, %v, want %v, %v", tt.attempt, tt.retryAfter, got, ok, tt.want, tt.ok)
-			}
+			assert.Equal(t, tt.want, got, "NextDelay(%d, %v) = %v, %v, want %v, %v", tt.attempt, tt.retryAfter, got, ok, tt.want, tt.ok)
+			assert.Equal(t, tt.ok, ok, "NextDelay(%d, %v) = %v, %v, want %v, %v", tt.attempt, tt.retryAfter, got, ok, tt.want, tt.ok)
 		})
 	}
 }
@@ -132,9 +125,9 @@ func TestNextDelay(t *testing.T) {
 func TestNextDelayDefaultRandomness(t *testing.T) {
 	for range 1000 {
 		d, ok := NextDelay(2, 0, nil)
-		if !ok || d < 270*time.Second || d > 330*time.Second {
-			t.Fatalf("NextDelay(2) = %v, %v, want 5 min ± 10 %%", d, ok)
-		}
+		require.True(t, ok, "NextDelay(2) = %v, %v, want 5 min ± 10 %%", d, ok)
+		require.GreaterOrEqual(t, d, 270*time.Second, "NextDelay(2)")
+		require.LessOrEqual(t, d, 330*time.Second, "NextDelay(2)")
 	}
 	attempts := 1 // the first, immediate
 	for {
@@ -143,9 +136,7 @@ func TestNextDelayDefaultRandomness(t *testing.T) {
 		}
 		attempts++
 	}
-	if attempts != MaxAttempts {
-		t.Errorf("%d attempts in all, want %d", attempts, MaxAttempts)
-	}
+	assert.Equal(t, MaxAttempts, attempts, "%d attempts in all, want %d", attempts, MaxAttempts)
 }
 
 func TestParseRetryAfter(t *testing.T) {
@@ -171,9 +162,8 @@ func TestParseRetryAfter(t *testing.T) {
 		{"2025-10-03T16:35:00Z", 0},
 	}
 	for _, tt := range tests {
-		if got := ParseRetryAfter(tt.h, now); got != tt.want {
-			t.Errorf("ParseRetryAfter(%q) = %v, want %v", tt.h, got, tt.want)
-		}
+		got := ParseRetryAfter(tt.h, now)
+		assert.Equal(t, tt.want, got, "ParseRetryAfter(%q) = %v, want %v", tt.h, got, tt.want)
 	}
 }
 
@@ -181,13 +171,11 @@ func TestRetryAfter(t *testing.T) {
 	now := time.Unix(1759509000, 0)
 	h := http.Header{"Retry-After": {"60"}}
 	for status, want := range map[int]time.Duration{429: time.Minute, 503: time.Minute, 500: 0, 502: 0, 200: 0, 301: 0} {
-		if got := RetryAfter(status, h, now); got != want {
-			t.Errorf("RetryAfter(%d) = %v, want %v", status, got, want)
-		}
+		got := RetryAfter(status, h, now)
+		assert.Equal(t, want, got, "RetryAfter(%d) = %v, want %v", status, got, want)
 	}
-	if got := RetryAfter(429, http.Header{}, now); got != 0 {
-		t.Errorf("RetryAfter without the header = %v", got)
-	}
+	got := RetryAfter(429, http.Header{}, now)
+	assert.Equal(t, time.Duration(0), got, "RetryAfter without the header = %v", got)
 }
 
 func TestExcerpt(t *testing.T) {
@@ -211,9 +199,7 @@ func TestExcerpt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Excerpt(tt.body)
-			if got != tt.want {
-				t.Errorf("Excerpt = %q (%d bytes), want %q (%d bytes)", shorten(got), len(got), shorten(tt.want), len(tt.want))
-			}
+			assert.Equal(t, tt.want, got, "Excerpt = %q (%d bytes), want %q (%d bytes)", shorten(got), len(got), shorten(tt.want), len(tt.want))
 			if len(got) > MaxExcerpt || !utf8.ValidString(got) {
 				t.Errorf("%d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
 			}
@@ -233,9 +219,8 @@ func FuzzExcerpt(f *testing.F) {
 	f.Add([]byte(strings.Repeat("é", 600)))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got := Excerpt(body)
-		if len(got) > MaxExcerpt || !utf8.ValidString(got) {
-			t.Fatalf("Excerpt gave %d bytes, valid %v", len(got), utf8.ValidString(got))
-		}
+		require.LessOrEqual(t, len(got), MaxExcerpt, "Excerpt gave %d bytes, valid %v", len(got), utf8.ValidString(got))
+		require.True(t, utf8.ValidString(got), "Excerpt gave %d bytes, valid %v", len(got), utf8.ValidString(got))
 		if utf8.Valid(body) && !strings.HasPrefix(string(body), got) {
 			t.Fatal("the excerpt of valid UTF-8 is not a prefix")
 		}

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The Standard Webhooks specification's own test vector.
@@ -20,9 +23,7 @@ func TestHeadersStandardWebhooksVector(t *testing.T) {
 	body := []byte(`{"test": 2432232314}`)
 	ts := time.Unix(1614265330, 0)
 	key, err := ParseSecret(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := Headers(msgID, ts, body, [][]byte{key})
 	if got := h.Get(HeaderSignature); got != want {
 		t.Errorf("webhook-signature = %q, want %q", got, want)
@@ -30,17 +31,14 @@ func TestHeadersStandardWebhooksVector(t *testing.T) {
 	if got := h.Get(HeaderTimestamp); got != "1614265330" {
 		t.Errorf("webhook-timestamp = %q", got)
 	}
-	if got := h.Get(HeaderID); got != msgID {
-		t.Errorf("webhook-id = %q", got)
-	}
+	got := h.Get(HeaderID)
+	assert.Equal(t, msgID, got, "webhook-id = %q", got)
 	// The receiver side, with the spec's header only.
 	in := http.Header{}
 	in.Set("webhook-id", msgID)
 	in.Set("webhook-timestamp", "1614265330")
 	in.Set("webhook-signature", want)
-	if err := Verify(secret, in, body, ts.Add(4*time.Minute), 0); err != nil {
-		t.Errorf("Verify: %v", err)
-	}
+	assert.NoError(t, Verify(secret, in, body, ts.Add(4*time.Minute), 0), "Verify")
 }
 
 // PyTake's own vector (also in ExampleHeaders), computed independently
@@ -49,9 +47,7 @@ func TestHeadersPyTakeVector(t *testing.T) {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	body := []byte(`{"id":"evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D","event":"message.received","timestamp":"2025-10-03T16:30:00Z","organization_id":"org_01K6NYQ2M4P6R8T0V2X4Z6B8D0","data":{"message":{"id":"msg_01K6NZ3F8Q","type":"text","content":{"text":"Olá <3"}}}}`)
 	key, err := ParseSecret(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := Headers("evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D", time.Date(2025, 10, 3, 16, 30, 0, 0, time.UTC), body, [][]byte{key})
 	want := map[string]string{
 		"Content-Type":       "application/json",
@@ -61,9 +57,7 @@ func TestHeadersPyTakeVector(t *testing.T) {
 		"Webhook-Signature":  "v1,YmtOi3/QinsrQ+anQrjjIc3FPW6elWoZZfAXSR0i0No=",
 		"X-Pytake-Signature": "sha256=3fc5bf983150beca3ba7de79ae90446a2c0a8553f07cba5e7024807deee35c55",
 	}
-	if len(h) != len(want) {
-		t.Errorf("got %d headers, want %d: %v", len(h), len(want), h)
-	}
+	assert.Len(t, h, len(want), "got %d headers, want %d: %v", len(h), len(want), h)
 	for name, v := range want {
 		if got := h[name]; len(got) != 1 || got[0] != v {
 			t.Errorf("%s = %q, want %q", name, got, v)
@@ -78,25 +72,16 @@ func TestHeadersRotation(t *testing.T) {
 	h := Headers("evt_1", ts, body, [][]byte{mustParse(t, newest), mustParse(t, older)})
 
 	entries := strings.Split(h.Get(HeaderSignature), " ")
-	if len(entries) != 2 {
-		t.Fatalf("webhook-signature = %q, want two entries", h.Get(HeaderSignature))
-	}
+	require.Len(t, entries, 2, "webhook-signature = %q, want two entries", h.Get(HeaderSignature))
 	for _, e := range entries {
-		if !strings.HasPrefix(e, "v1,") {
-			t.Errorf("entry %q lacks v1,", e)
-		}
+		assert.True(t, strings.HasPrefix(e, "v1,"), "entry %q lacks v1,", e)
 	}
 	for _, s := range []string{newest, older} {
-		if err := Verify(s, h, body, ts, 0); err != nil {
-			t.Errorf("Verify with an active secret: %v", err)
-		}
+		assert.NoError(t, Verify(s, h, body, ts, 0), "Verify with an active secret")
 	}
-	if err := VerifyPyTake(newest, h.Get(HeaderPyTakeSignature), body); err != nil {
-		t.Errorf("X-PyTake-Signature is not keyed with the newest secret: %v", err)
-	}
-	if err := VerifyPyTake(older, h.Get(HeaderPyTakeSignature), body); !errors.Is(err, ErrNoMatchingSignature) {
-		t.Errorf("X-PyTake-Signature verified with the older secret: %v", err)
-	}
+	assert.NoError(t, VerifyPyTake(newest, h.Get(HeaderPyTakeSignature), body), "X-PyTake-Signature is not keyed with the newest secret")
+	err := VerifyPyTake(older, h.Get(HeaderPyTakeSignature), body)
+	assert.ErrorIs(t, err, ErrNoMatchingSignature, "X-PyTake-Signature verified with the older secret: %v", err)
 }
 
 func TestHeadersNoKeys(t *testing.T) {
@@ -111,18 +96,11 @@ func TestHeadersNoKeys(t *testing.T) {
 
 func TestNewSecret(t *testing.T) {
 	a, b := mustSecret(t), mustSecret(t)
-	if a == b {
-		t.Fatal("two secrets are equal")
-	}
-	if !strings.HasPrefix(a, "whsec_") {
-		t.Errorf("%q lacks whsec_", a)
-	}
-	if key := mustParse(t, a); len(key) != 32 {
-		t.Errorf("key is %d bytes, want 32", len(key))
-	}
-	if FormatSecret(mustParse(t, a)) != a {
-		t.Error("FormatSecret(ParseSecret(s)) != s")
-	}
+	require.NotEqual(t, b, a, "two secrets are equal")
+	assert.True(t, strings.HasPrefix(a, "whsec_"), "%q lacks whsec_", a)
+	key := mustParse(t, a)
+	assert.Len(t, key, 32, "key is %d bytes, want 32", len(key))
+	assert.Equal(t, a, FormatSecret(mustParse(t, a)), "FormatSecret(ParseSecret(s)) != s")
 }
 
 func TestParseSecret(t *testing.T) {
@@ -152,23 +130,15 @@ func TestParseSecret(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			key, err := ParseSecret(tt.secret)
 			if tt.size == 0 {
-				if !errors.Is(err, ErrInvalidSecret) {
-					t.Fatalf("err = %v, want ErrInvalidSecret", err)
-				}
+				require.ErrorIs(t, err, ErrInvalidSecret, "err = %v, want ErrInvalidSecret", err)
 				if len(tt.secret) > 10 && strings.Contains(err.Error(), tt.secret[6:]) {
 					t.Errorf("the error quotes the secret: %v", err)
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(key) != tt.size {
-				t.Errorf("key is %d bytes, want %d", len(key), tt.size)
-			}
-			if FormatSecret(key) != tt.secret {
-				t.Errorf("FormatSecret = %q, want %q", FormatSecret(key), tt.secret)
-			}
+			require.NoError(t, err)
+			assert.Len(t, key, tt.size, "key is %d bytes, want %d", len(key), tt.size)
+			assert.Equal(t, tt.secret, FormatSecret(key), "FormatSecret = %q, want %q", FormatSecret(key), tt.secret)
 		})
 	}
 }
@@ -230,14 +200,10 @@ func TestVerify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := Verify(tt.secret, tt.h, tt.body, tt.now, tt.tolerance)
 			if tt.want == nil {
-				if err != nil {
-					t.Fatalf("Verify = %v, want nil", err)
-				}
+				require.NoError(t, err, "Verify = %v, want nil", err)
 				return
 			}
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("Verify = %v, want %v", err, tt.want)
-			}
+			require.ErrorIs(t, err, tt.want, "Verify = %v, want %v", err, tt.want)
 		})
 	}
 }
@@ -290,13 +256,10 @@ func FuzzVerify(f *testing.F) {
 		signed := Headers(msgID, ts, body, [][]byte{key})
 		if err := Verify(secret, signed, body, ts, time.Minute); err != nil {
 			// http.Header.Get cannot give back an empty id.
-			if msgID != "" || !errors.Is(err, ErrMissingHeader) {
-				t.Fatalf("round trip: %v", err)
-			}
+			require.Empty(t, msgID, "round trip: %v", err)
+			require.ErrorIs(t, err, ErrMissingHeader, "round trip")
 		}
-		if err := VerifyPyTake(secret, signed.Get(HeaderPyTakeSignature), body); err != nil {
-			t.Fatalf("X-PyTake-Signature round trip: %v", err)
-		}
+		require.NoError(t, VerifyPyTake(secret, signed.Get(HeaderPyTakeSignature), body), "X-PyTake-Signature round trip")
 		if len(body) > 0 {
 			tampered := bytes.Clone(body)
 			tampered[0] ^= 1
@@ -310,17 +273,13 @@ func FuzzVerify(f *testing.F) {
 func mustSecret(t testing.TB) string {
 	t.Helper()
 	s, err := NewSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
 func mustParse(t testing.TB, s string) []byte {
 	t.Helper()
 	key, err := ParseSecret(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return key
 }

@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestBlocked(t *testing.T) {
@@ -95,17 +98,13 @@ func TestBlocked(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
 			ip := netip.MustParseAddr(tt.addr)
-			if got := Blocked(ip); got != tt.blocked {
-				t.Fatalf("Blocked(%s) = %v, want %v", tt.addr, got, tt.blocked)
-			}
-			if r := blockReason(ip); !strings.Contains(r, tt.reason) {
-				t.Errorf("reason %q does not mention %q", r, tt.reason)
-			}
+			got := Blocked(ip)
+			require.Equal(t, tt.blocked, got, "Blocked(%s) = %v, want %v", tt.addr, got, tt.blocked)
+			r := blockReason(ip)
+			assert.Contains(t, r, tt.reason, "reason %q does not mention %q", r, tt.reason)
 		})
 	}
-	if !Blocked(netip.Addr{}) {
-		t.Error("the zero Addr is not blocked")
-	}
+	assert.True(t, Blocked(netip.Addr{}), "the zero Addr is not blocked")
 }
 
 func TestCheckURL(t *testing.T) {
@@ -157,26 +156,14 @@ func TestCheckURL(t *testing.T) {
 		t.Run(tt.raw, func(t *testing.T) {
 			u, err := CheckURL(tt.raw, tt.allowHTTP)
 			if tt.err == "" {
-				if err != nil {
-					t.Fatalf("CheckURL: %v", err)
-				}
-				if u.String() != tt.raw {
-					t.Errorf("URL = %s, want %s", u, tt.raw)
-				}
+				require.NoError(t, err, "CheckURL")
+				assert.Equal(t, tt.raw, u.String(), "URL = %s, want %s", u, tt.raw)
 				return
 			}
-			if err == nil {
-				t.Fatalf("CheckURL accepted %s", tt.raw)
-			}
-			if !errors.Is(err, ErrInvalidURL) {
-				t.Errorf("%v does not wrap ErrInvalidURL", err)
-			}
-			if errors.Is(err, ErrBlockedAddress) != tt.blocked {
-				t.Errorf("%v: wraps ErrBlockedAddress = %v, want %v", err, !tt.blocked, tt.blocked)
-			}
-			if !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("error %q does not mention %q", err, tt.err)
-			}
+			require.Error(t, err, "CheckURL accepted %s", tt.raw)
+			assert.ErrorIs(t, err, ErrInvalidURL, "%v does not wrap ErrInvalidURL", err)
+			assert.Equal(t, tt.blocked, errors.Is(err, ErrBlockedAddress), "%v: wraps ErrBlockedAddress = %v, want %v", err, !tt.blocked, tt.blocked)
+			assert.Contains(t, err.Error(), tt.err, "error %q does not mention %q", err, tt.err)
 		})
 	}
 }
@@ -209,9 +196,7 @@ func hookServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 func post(t *testing.T, c *http.Client, url string) (*http.Response, error) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(`{}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp, err := c.Do(req)
 	if err == nil {
 		t.Cleanup(func() { resp.Body.Close() })
@@ -232,44 +217,34 @@ func TestClientLoopback(t *testing.T) {
 			t.Errorf("POST %s: %v does not say loopback", u, err)
 		}
 	}
-	if n := hits.Load(); n != 0 {
-		t.Fatalf("the server was reached %d times", n)
-	}
+	n := hits.Load()
+	require.Equal(t, int32(0), n, "the server was reached %d times", n)
 
 	local := NewClient(ClientOptions{AllowLoopback: true})
 	for _, u := range []string{srv.URL + "/hook", localhost + "/hook"} {
 		resp, err := post(t, local, u)
-		if err != nil {
-			t.Fatalf("POST %s with AllowLoopback: %v", u, err)
-		}
-		if resp.StatusCode != http.StatusNoContent {
-			t.Errorf("POST %s: status %d", u, resp.StatusCode)
-		}
+		require.NoError(t, err, "POST %s with AllowLoopback: %v", u, err)
+		assert.Equal(t, http.StatusNoContent, resp.StatusCode, "POST %s: status %d", u, resp.StatusCode)
 	}
 	// AllowLoopback allows loopback only. Control runs before connecting,
 	// so nothing leaves the machine.
 	for _, u := range []string{"http://10.255.255.1:9/", "http://169.254.169.254/", "http://[fd00::1]:9/", "http://[::ffff:192.168.0.1]:9/"} {
-		if _, err := post(t, local, u); !errors.Is(err, ErrBlockedAddress) {
-			t.Errorf("POST %s with AllowLoopback: err = %v, want ErrBlockedAddress", u, err)
-		}
+		_, err := post(t, local, u)
+		assert.ErrorIs(t, err, ErrBlockedAddress, "POST %s with AllowLoopback: err = %v, want ErrBlockedAddress", u, err)
 	}
 }
 
 func TestClientNoRedirects(t *testing.T) {
 	srv, hits := hookServer(t)
 	resp, err := post(t, NewClient(ClientOptions{AllowLoopback: true}), srv.URL+"/redirect")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/hook" {
 		t.Errorf("got %d Location %q, want the 302 itself", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if n := hits.Load(); n != 1 {
-		t.Errorf("%d requests served, want 1: the redirect was followed", n)
-	}
-	if got := Classify(resp.StatusCode, nil); got != Retry {
-		t.Errorf("Classify(302) = %v, want retry", got)
-	}
+	n := hits.Load()
+	assert.Equal(t, int32(1), n, "%d requests served, want 1: the redirect was followed", n)
+	got := Classify(resp.StatusCode, nil)
+	assert.Equal(t, Retry, got, "Classify(302) = %v, want retry", got)
 }
 
 // A DNS name that resolves to a private address is refused when dialled,
@@ -286,15 +261,11 @@ func TestClientResolvedPrivateAddress(t *testing.T) {
 	}
 	c := NewClient(ClientOptions{AllowLoopback: true, Resolver: resolver, Timeout: 5 * time.Second})
 	_, err := post(t, c, "http://hooks.rebind.test.:8080/hook")
-	if !errors.Is(err, ErrBlockedAddress) {
-		t.Fatalf("err = %v, want ErrBlockedAddress", err)
-	}
+	require.ErrorIs(t, err, ErrBlockedAddress, "err = %v, want ErrBlockedAddress", err)
 	if !strings.Contains(err.Error(), "10.1.2.3") && !strings.Contains(err.Error(), "fd00::53") {
 		t.Errorf("%v does not name the address dialled", err)
 	}
-	if queries.Load() == 0 {
-		t.Error("the resolver was not asked")
-	}
+	assert.NotEqual(t, int32(0), queries.Load(), "the resolver was not asked")
 }
 
 // serveDNS answers DNS-over-TCP queries (a 2-byte length, then the
@@ -369,9 +340,7 @@ func TestGuardControl(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := guard{allowLoopback: tt.allowLoopback}.control(tt.network, tt.address, nil)
-		if (err == nil) != tt.ok {
-			t.Errorf("control(%s, %s, allowLoopback=%v) = %v, want ok=%v", tt.network, tt.address, tt.allowLoopback, err, tt.ok)
-		}
+		assert.Equal(t, tt.ok, err == nil, "control(%s, %s, allowLoopback=%v) = %v, want ok=%v", tt.network, tt.address, tt.allowLoopback, err, tt.ok)
 		if err != nil && !errors.Is(err, ErrBlockedAddress) {
 			t.Errorf("%v does not wrap ErrBlockedAddress", err)
 		}
@@ -380,16 +349,12 @@ func TestGuardControl(t *testing.T) {
 
 func TestNewClientSettings(t *testing.T) {
 	c := NewClient(ClientOptions{})
-	if c.Timeout != 10*time.Second {
-		t.Errorf("Timeout = %v, want 10s", c.Timeout)
-	}
+	assert.Equal(t, 10*time.Second, c.Timeout, "Timeout = %v, want 10s", c.Timeout)
 	if c.CheckRedirect == nil || c.CheckRedirect(nil, nil) != http.ErrUseLastResponse {
 		t.Error("CheckRedirect does not stop redirects")
 	}
 	tr, ok := c.Transport.(*http.Transport)
-	if !ok {
-		t.Fatalf("Transport is %T", c.Transport)
-	}
+	require.True(t, ok, "Transport is %T", c.Transport)
 	if tr.Proxy != nil {
 		t.Error("a proxy is configured")
 	}

@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -76,10 +78,9 @@ func BenchmarkDeliver(b *testing.B) {
 	}))
 	defer rcv.Close()
 	secret, _ := delivery.NewSecret()
-	sec := &memSecrets{m: map[string][]byte{}}
+	sec := secretstest.New()
 	ms := &memStore{hook: store.Webhook{ID: "wh_1", OrgID: "org_1", URL: rcv.URL, Events: []string{"*"}, Active: true}, dlv: map[string]store.Delivery{}}
-	sb, _ := json.Marshal(secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: secret}}})
-	sec.m["org_1/"+secrets.ProviderWebhook("wh_1")] = sb
+	sec.Set("org_1", secrets.ProviderWebhook("wh_1"), secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: secret}}})
 	body := `{"id":"evt_1","event":"message.received","timestamp":"2026-11-30T12:00:00Z","organization_id":"org_1","data":{"message":{"id":"msg_1","type":"text","content":{"text":"Olá, preciso de ajuda"}}}}`
 	batch := make([]events.SQSMessage, 10)
 	for i := range batch {
@@ -96,9 +97,7 @@ func BenchmarkDeliver(b *testing.B) {
 	start := time.Now()
 	for i := 0; i < b.N; i += len(batch) {
 		resp, _ := p.Handle(ctx, events.SQSEvent{Records: batch})
-		if len(resp.BatchItemFailures) != 0 {
-			b.Fatalf("failures %v", resp.BatchItemFailures)
-		}
+		require.Empty(b, resp.BatchItemFailures, "failures %v", resp.BatchItemFailures)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,31 +17,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
-	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/logctx/logctxtest"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
-
-type memSecrets struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memSecrets) Get(_ context.Context, org, provider string, v any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.m[org+"/"+provider]
-	if !ok {
-		return apperr.New(apperr.NotFound, "no secret")
-	}
-	return json.Unmarshal(b, v)
-}
 
 // The two queues as the template names them; the sample in
 // events/dispatcher comes from the events queue.
@@ -76,7 +65,7 @@ func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMes
 type env struct {
 	st     *store.Store
 	org    string
-	sec    *memSecrets
+	sec    *secretstest.Store
 	q      *fakeQueue
 	p      *dispatch.Dispatcher
 	secret string
@@ -84,32 +73,31 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	tb := storetest.New(t)
-	e := &env{sec: &memSecrets{m: map[string][]byte{}}, q: &fakeQueue{visibility: map[string]int32{}}}
+	e := &env{sec: secretstest.New(), q: &fakeQueue{visibility: map[string]int32{}}}
 	e.st = store.New(tb.Client, tb.Name, time.Now)
 	org, _ := e.st.CreateOrganization(context.Background(), "A")
 	e.org = org.ID
 	e.secret, _ = delivery.NewSecret()
-	e.p = dispatch.New(dispatch.Deps{Store: e.st, Secrets: e.sec, Events: queue.New(e.q, eventsURL, "event"), Deliveries: queue.New(e.q, deliveriesURL, "deliveries"),
-		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, Timeout: 5 * time.Second}),
-		Log:  slog.New(slog.NewTextHandler(io.Discard, nil)), Rand: func() float64 { return 0.5 }})
+	e.p = dispatch.New(e.deps(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	return e
+}
+
+func (e *env) deps(log *slog.Logger) dispatch.Deps {
+	return dispatch.Deps{Store: e.st, Secrets: e.sec, Events: queue.New(e.q, eventsURL, "event"), Deliveries: queue.New(e.q, deliveriesURL, "deliveries"),
+		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, Timeout: 5 * time.Second}),
+		Log:  log, Rand: func() float64 { return 0.5 }}
 }
 
 func (e *env) hook(t *testing.T, url string, events []string, active bool) store.Webhook {
 	w, err := e.st.CreateWebhook(context.Background(), store.Webhook{OrgID: e.org, URL: url, Events: events, Active: active})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: e.secret, CreatedAt: time.Now()}}})
-	e.sec.m[e.org+"/"+secrets.ProviderWebhook(w.ID)] = b
+	require.NoError(t, err)
+	e.sec.Set(e.org, secrets.ProviderWebhook(w.ID), secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: e.secret, CreatedAt: time.Now()}}})
 	return w
 }
 
 func (e *env) event(t *testing.T, name, text string) events.SQSMessage {
 	ev, err := event.New(event.StableID(e.org, name, text), name, e.org, time.Now(), map[string]any{"text": text})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := json.Marshal(ev)
 	return events.SQSMessage{MessageId: "ev-" + text, Body: string(b), EventSourceARN: eventsARN}
 }
@@ -167,37 +155,28 @@ func TestFanOutSignsAndDeliversOnce(t *testing.T) {
 
 	rec := e.event(t, "message.received", "Olá <b>&")
 	for i := 0; i < 2; i++ { // SQS redelivers the event: fanned out once
-		if resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}}); len(resp.BatchItemFailures) != 0 {
-			t.Fatalf("fan-out kept %v", resp.BatchItemFailures)
-		}
+		resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}})
+		require.Empty(t, resp.BatchItemFailures, "fan-out kept %v", resp.BatchItemFailures)
 	}
-	if len(e.q.jobs) != 2 {
-		t.Fatalf("%d jobs, want 2 (the matching active hooks)", len(e.q.jobs))
-	}
-	if kept := e.runJobs(t); len(kept) != 0 {
-		t.Fatalf("kept %v", kept)
-	}
-	if len(rcv.bodies) != 2 {
-		t.Fatalf("%d deliveries", len(rcv.bodies))
-	}
+	require.Len(t, e.q.jobs, 2, "%d jobs, want 2 (the matching active hooks)", len(e.q.jobs))
+	kept := e.runJobs(t)
+	require.Empty(t, kept, "kept %v", kept)
+	require.Len(t, rcv.bodies, 2, "%d deliveries", len(rcv.bodies))
 	for i, b := range rcv.bodies {
 		h := rcv.headers[i]
-		if err := delivery.Verify(e.secret, h, b, time.Now(), 0); err != nil {
-			t.Fatalf("Standard Webhooks signature: %v", err)
-		}
-		if err := delivery.VerifyPyTake(e.secret, h.Get("X-PyTake-Signature"), b); err != nil {
-			t.Fatalf("X-PyTake-Signature: %v", err)
-		}
+		require.NoError(t, delivery.Verify(e.secret, h, b, time.Now(), 0), "Standard Webhooks signature")
+		require.NoError(t, delivery.VerifyPyTake(e.secret, h.Get("X-PyTake-Signature"), b), "X-PyTake-Signature")
 		var got event.Event
-		if err := json.Unmarshal(b, &got); err != nil || got.Event != "message.received" || h.Get("webhook-id") != got.ID {
-			t.Fatalf("body %s headers %v", b, h)
-		}
+		err := json.Unmarshal(b, &got)
+		require.NoError(t, err, "body %s headers %v", b, h)
+		require.Equal(t, "message.received", got.Event, "body %s headers %v", b, h)
+		require.Equal(t, got.ID, h.Get("webhook-id"), "body %s headers %v", b, h)
 	}
 	// Samples keep the exact bytes.
 	samples, err := e.st.EventSamples(context.Background(), e.org, "message.received", 3)
-	if err != nil || len(samples) != 1 || string(samples[0]) != string(rcv.bodies[0]) {
-		t.Fatalf("samples %q %v", samples, err)
-	}
+	require.NoError(t, err, "samples %q %v", samples, err)
+	require.Len(t, samples, 1, "samples %q %v", samples, err)
+	require.Equal(t, string(rcv.bodies[0]), string(samples[0]), "samples %q %v", samples, err)
 }
 
 func TestRetriesThenSucceeds(t *testing.T) {
@@ -219,17 +198,16 @@ func TestRetriesThenSucceeds(t *testing.T) {
 		}
 	}
 	page, err := e.st.Deliveries(context.Background(), e.org, w.ID, "", 10)
-	if err != nil || len(page.Items) != 1 {
-		t.Fatalf("deliveries %+v %v", page, err)
-	}
+	require.NoError(t, err, "deliveries %+v %v", page, err)
+	require.Len(t, page.Items, 1, "deliveries %+v %v", page, err)
 	d := page.Items[0]
-	if d.Status != store.DeliveryDelivered || len(d.Attempts) != 3 || d.Attempts[0].StatusCode != 500 || d.Attempts[0].NextAt == nil || d.Attempts[2].StatusCode != 200 {
-		t.Fatalf("delivery %+v", d)
-	}
+	require.Equal(t, store.DeliveryDelivered, d.Status, "delivery %+v", d)
+	require.Len(t, d.Attempts, 3, "delivery %+v", d)
+	require.Equal(t, 500, d.Attempts[0].StatusCode, "delivery %+v", d)
+	require.NotNil(t, d.Attempts[0].NextAt, "delivery %+v", d)
+	require.Equal(t, 200, d.Attempts[2].StatusCode, "delivery %+v", d)
 	// The same event id on every attempt.
-	if rcv.headers[0].Get("webhook-id") != rcv.headers[2].Get("webhook-id") {
-		t.Fatal("webhook-id changed across retries")
-	}
+	require.Equal(t, rcv.headers[2].Get("webhook-id"), rcv.headers[0].Get("webhook-id"), "webhook-id changed across retries")
 }
 
 func TestGoneDisables(t *testing.T) {
@@ -239,18 +217,14 @@ func TestGoneDisables(t *testing.T) {
 	defer srv.Close()
 	w := e.hook(t, srv.URL, []string{"*"}, true)
 	_, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "y")}})
-	if kept := e.runJobs(t); len(kept) != 0 {
-		t.Fatalf("kept %v", kept)
-	}
+	kept := e.runJobs(t)
+	require.Empty(t, kept, "kept %v", kept)
 	got, _ := e.st.Webhook(context.Background(), e.org, w.ID)
-	if got.Active || got.DisabledReason == "" {
-		t.Fatalf("after 410: %+v", got)
-	}
+	require.False(t, got.Active, "after 410: %+v", got)
+	require.NotEmpty(t, got.DisabledReason, "after 410")
 	// Later events skip it.
 	_, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "z")}})
-	if len(e.q.jobs) != 0 {
-		t.Fatal("a disabled webhook got a job")
-	}
+	require.Empty(t, e.q.jobs, "a disabled webhook got a job")
 }
 
 // A slow endpoint does not hold up another endpoint's delivery.
@@ -291,13 +265,12 @@ func TestPrivateAddressRefusedOutsideLocal(t *testing.T) {
 	_, _ = p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "v")}})
 	job := e.q.jobs[0]
 	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "j", ReceiptHandle: "rh", Body: job, EventSourceARN: deliveriesARN}}})
-	if len(resp.BatchItemFailures) != 1 || len(rcv.bodies) != 0 {
-		t.Fatalf("loopback reached: %+v, %d", resp, len(rcv.bodies))
-	}
+	require.Len(t, resp.BatchItemFailures, 1, "loopback reached: %+v, %d", resp, len(rcv.bodies))
+	require.Empty(t, rcv.bodies, "loopback reached")
 	page, _ := e.st.Deliveries(context.Background(), e.org, w.ID, "", 10)
-	if len(page.Items) != 1 || len(page.Items[0].Attempts) != 1 || page.Items[0].Attempts[0].Error == "" {
-		t.Fatalf("attempt not recorded with the refusal: %+v", page.Items)
-	}
+	require.Len(t, page.Items, 1, "attempt not recorded with the refusal: %+v", page.Items)
+	require.Len(t, page.Items[0].Attempts, 1, "attempt not recorded with the refusal")
+	require.NotEmpty(t, page.Items[0].Attempts[0].Error, "attempt not recorded with the refusal")
 }
 
 // The sample in events/dispatcher is an events-queue batch the dispatcher
@@ -305,17 +278,14 @@ func TestPrivateAddressRefusedOutsideLocal(t *testing.T) {
 func TestEventSamples(t *testing.T) {
 	e := setup(t)
 	b, err := os.ReadFile("../../events/dispatcher/event.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var ev events.SQSEvent
-	if err := json.Unmarshal(b, &ev); err != nil || len(ev.Records) == 0 {
-		t.Fatalf("sample: %v", err)
-	}
+	err = json.Unmarshal(b, &ev)
+	require.NoError(t, err, "sample: %v", err)
+	require.NotEmpty(t, ev.Records, "sample")
 	resp, err := e.p.Handle(context.Background(), ev)
-	if err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("%+v %v", resp, err)
-	}
+	require.NoError(t, err, "%+v %v", resp, err)
+	require.Empty(t, resp.BatchItemFailures, "%+v %v", resp, err)
 }
 
 // The queue a record came from decides what it is, not its body: an event
@@ -342,22 +312,69 @@ func TestRecordsAreRoutedByTheirQueue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{tt.rec}})
-			if err != nil || (len(resp.BatchItemFailures) == 1) != tt.kept {
-				t.Fatalf("kept %v, want kept %v (%v)", resp.BatchItemFailures, tt.kept, err)
-			}
-			if len(e.q.jobs) != 0 {
-				t.Fatalf("fanned out: %v", e.q.jobs)
-			}
+			require.NoError(t, err, "kept %v, want kept %v (%v)", resp.BatchItemFailures, tt.kept, err)
+			require.Equal(t, tt.kept, len(resp.BatchItemFailures) == 1, "kept %v, want kept %v (%v)", resp.BatchItemFailures, tt.kept, err)
+			require.Empty(t, e.q.jobs, "fanned out: %v", e.q.jobs)
 		})
 	}
 	if resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{ev}}); len(resp.BatchItemFailures) != 0 || len(e.q.jobs) != 1 {
 		t.Fatalf("from the events queue: %+v, %d jobs", resp, len(e.q.jobs))
 	}
 	job := events.SQSMessage{MessageId: "d", Body: e.q.jobs[0], EventSourceARN: eventsARN}
-	if resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{job}}); len(resp.BatchItemFailures) != 0 || len(rcv.bodies) != 0 {
-		t.Fatalf("a job from the events queue was delivered: %+v, %d", resp, len(rcv.bodies))
+	resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{job}})
+	require.Empty(t, resp.BatchItemFailures, "a job from the events queue was delivered: %+v, %d", resp, len(rcv.bodies))
+	require.Empty(t, rcv.bodies, "a job from the events queue was delivered")
+	kept := e.runJobs(t)
+	require.Empty(t, kept, "from the deliveries queue: kept %v, %d delivered", kept, len(rcv.bodies))
+	require.Len(t, rcv.bodies, 1, "from the deliveries queue: kept %v, %d delivered", kept, len(rcv.bodies))
+}
+
+// TestLogLinesNameTheInvocation: dispatcher lines, and the lines of what
+// React runs (the chatbot), carry the Lambda request id and the SQS message
+// (and the event) they are about.
+func TestLogLinesNameTheInvocation(t *testing.T) {
+	e := setup(t)
+	log, lines := logctxtest.Capture(t)
+	deps := e.deps(log)
+	deps.React = func(ctx context.Context, ev event.Event) error {
+		log.InfoContext(ctx, "reacted")
+		return nil
 	}
-	if kept := e.runJobs(t); len(kept) != 0 || len(rcv.bodies) != 1 {
-		t.Fatalf("from the deliveries queue: kept %v, %d delivered", kept, len(rcv.bodies))
+	e.p = dispatch.New(deps)
+	rcv := &receiver{statuses: []int{410}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	e.hook(t, srv.URL, []string{"*"}, true)
+	ctx := logctxtest.Invocation(context.Background(), "req-dispatch-1")
+
+	rec := e.event(t, "message.received", "oi")
+	var ev event.Event
+	require.NoError(t, json.Unmarshal([]byte(rec.Body), &ev))
+	resp, err := e.p.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{rec}})
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.Len(t, e.q.jobs, 1)
+	job := events.SQSMessage{MessageId: "job-1", ReceiptHandle: e.q.jobs[0], Body: e.q.jobs[0], EventSourceARN: deliveriesARN}
+	resp, err = e.p.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{job}})
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+
+	find := func(msg string) string {
+		for _, l := range lines() {
+			if strings.Contains(l, msg) {
+				return l
+			}
+		}
+		require.Failf(t, "no line", "%q in %v", msg, lines())
+		return ""
+	}
+	for msg, want := range map[string][]string{
+		"reacted":                         {"requestId", "req-dispatch-1", "sqs_message_id", rec.MessageId, "event_id", ev.ID},
+		"endpoint gone; webhook disabled": {"requestId", "req-dispatch-1", "sqs_message_id", "job-1"},
+	} {
+		line := find(msg)
+		for _, w := range want {
+			assert.Contains(t, line, w, msg)
+		}
 	}
 }

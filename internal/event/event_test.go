@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/queue"
@@ -46,18 +47,12 @@ func TestPublish(t *testing.T) {
 	var evs []Event
 	for i := 0; i < 23; i++ {
 		e, err := New(fmt.Sprintf("evt_%d", i), MessageReceived, "org_1", at, map[string]any{"message": map[string]any{"id": i}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		evs = append(evs, e)
 	}
 	f := &fakeSQS{}
-	if err := NewPublisher(queue.New(f, "q", "event")).Publish(context.Background(), evs...); err != nil {
-		t.Fatal(err)
-	}
-	if len(f.bodies) != 23 {
-		t.Fatalf("sent %d", len(f.bodies))
-	}
+	require.NoError(t, NewPublisher(queue.New(f, "q", "event")).Publish(context.Background(), evs...))
+	require.Len(t, f.bodies, 23, "sent %d", len(f.bodies))
 	var got map[string]any
 	_ = json.Unmarshal([]byte(f.bodies[0]), &got)
 	if got["event"] != "message.received" || got["timestamp"] != "2025-10-03T16:30:00Z" || got["organization_id"] != "org_1" || got["id"] != "evt_0" {
@@ -67,9 +62,7 @@ func TestPublish(t *testing.T) {
 	for name, f := range map[string]*fakeSQS{"request fails": {fail: errors.New("down")}, "entry fails": {failN: 1}} {
 		t.Run(name, func(t *testing.T) {
 			err := NewPublisher(queue.New(f, "q", "event")).Publish(context.Background(), evs[0])
-			if !apperr.Is(err, apperr.Unavailable) {
-				t.Fatalf("err = %v", err)
-			}
+			require.True(t, apperr.Is(err, apperr.Unavailable), "err = %v", err)
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 )
@@ -41,15 +42,12 @@ func TestDecodeStrict(t *testing.T) {
 			var v in
 			err := DecodeStrict([]byte(tt.body), &v)
 			if tt.kind == -1 {
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				return
 			}
 			e, ok := apperr.As(err)
-			if !ok || e.Kind != tt.kind {
-				t.Fatalf("err = %v, want kind %d", err, tt.kind)
-			}
+			require.True(t, ok, "err = %v, want kind %d", err, tt.kind)
+			require.Equal(t, tt.kind, e.Kind, "err")
 			if tt.field != "" && (len(e.Details) == 0 || e.Details[0].Field != tt.field) {
 				t.Fatalf("details = %+v, want field %q", e.Details, tt.field)
 			}
@@ -101,9 +99,7 @@ func TestRouterMatching(t *testing.T) {
 			ev := events.APIGatewayV2HTTPRequest{RawPath: tt.path}
 			ev.RequestContext.HTTP.Method = tt.method
 			resp, _ := rt.Serve(context.Background(), ev)
-			if resp.StatusCode != tt.status {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
-			}
+			require.Equal(t, tt.status, resp.StatusCode, "status %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
 			if tt.status != 200 {
 				return
 			}
@@ -112,18 +108,17 @@ func TestRouterMatching(t *testing.T) {
 				Params map[string]string `json:"params"`
 			}
 			_ = json.Unmarshal([]byte(resp.Body), &got)
-			if got.H != tt.handler || got.Params["id"] != tt.id {
-				t.Fatalf("got %+v", got)
-			}
+			require.Equal(t, tt.handler, got.H, "got %+v", got)
+			require.Equal(t, tt.id, got.Params["id"], "got %+v", got)
 		})
 	}
 }
 
 func TestInternalErrorsHideTheCause(t *testing.T) {
 	resp := ErrorResponse(io.ErrUnexpectedEOF, "r1")
-	if resp.Status != 500 || string(resp.Body) == "" || contains(resp.Body, "unexpected EOF") {
-		t.Fatalf("internal error leaked: %d %s", resp.Status, resp.Body)
-	}
+	require.Equal(t, 500, resp.Status, "internal error leaked: %d %s", resp.Status, resp.Body)
+	require.NotEmpty(t, string(resp.Body), "internal error leaked")
+	require.False(t, contains(resp.Body, "unexpected EOF"), "internal error leaked")
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestNewSortsByTimeAndIsValid(t *testing.T) {
@@ -12,13 +14,9 @@ func TestNewSortsByTimeAndIsValid(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		ids = append(ids, New(Contact, base.Add(time.Duration(i)*time.Millisecond)))
 	}
-	if !sort.StringsAreSorted(ids) {
-		t.Fatalf("ids not sorted by time: %v", ids[:3])
-	}
+	require.True(t, sort.StringsAreSorted(ids), "ids not sorted by time: %v", ids[:3])
 	for _, s := range ids {
-		if !Valid(Contact, s) {
-			t.Fatalf("Valid(%q) = false", s)
-		}
+		require.True(t, Valid(Contact, s), "Valid(%q) = false", s)
 	}
 }
 
@@ -37,9 +35,8 @@ func TestValid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Valid(tt.prefix, tt.in); got != tt.want {
-				t.Fatalf("Valid(%q, %q) = %v, want %v", tt.prefix, tt.in, got, tt.want)
-			}
+			got := Valid(tt.prefix, tt.in)
+			require.Equal(t, tt.want, got, "Valid(%q, %q) = %v, want %v", tt.prefix, tt.in, got, tt.want)
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/inbound"
 	"github.com/pytake/pytake/internal/whatsapp"
 )
@@ -26,9 +28,7 @@ func BenchmarkFloor(b *testing.B) {
 				mac.Write(body)
 				_ = mac.Sum(nil)
 				var v map[string]any
-				if err := json.Unmarshal(body, &v); err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, json.Unmarshal(body, &v))
 			}
 		})
 	}
@@ -40,12 +40,9 @@ func BenchmarkHotPath(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
-				if err := whatsapp.VerifySignature(body, sig, []byte(appSecret)); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := inbound.ParsePlan(body); err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, whatsapp.VerifySignature(body, sig, []byte(appSecret)))
+				_, err := inbound.ParsePlan(body)
+				require.NoError(b, err)
 			}
 		})
 	}

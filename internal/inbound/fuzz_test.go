@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/inbound"
 )
 
@@ -27,9 +29,7 @@ func FuzzParsePlan(f *testing.F) {
 				if m.Bad == "" && (m.In.WAMID == "" || len(m.In.Content) == 0) {
 					t.Fatalf("planned message without id or content: %+v", m)
 				}
-				if len(m.Raw) == 0 {
-					t.Fatal("message raw JSON lost")
-				}
+				require.NotEmpty(t, m.Raw, "message raw JSON lost")
 			}
 			for _, s := range ch.Statuses {
 				if s.Bad == "" && (s.Update.WAMID == "" || s.Update.Status == "") {

@@ -9,19 +9,21 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	miniserver "github.com/truora/minidyn/server"
 
-	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/id"
 	"github.com/pytake/pytake/internal/inbound"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 	"github.com/pytake/pytake/internal/whatsapp"
@@ -34,50 +36,11 @@ const (
 	verifyToken = "verify-me-0123456789"
 )
 
-type fakeSecrets struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (f *fakeSecrets) Get(_ context.Context, org, provider string, v any) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b, ok := f.m[org+"/"+provider]
-	if !ok {
-		return apperr.New(apperr.NotFound, "the credentials are not set")
-	}
-	return json.Unmarshal(b, v)
-}
-
-type fakePublisher struct {
-	mu     sync.Mutex
-	events []event.Event
-}
-
-func (f *fakePublisher) Publish(_ context.Context, evs ...event.Event) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.events = append(f.events, evs...)
-	return nil
-}
-
-func (f *fakePublisher) named(name string) []event.Event {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []event.Event
-	for _, e := range f.events {
-		if e.Event == name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 type fixture struct {
 	t      *testing.T
 	store  *store.Store
 	tbl    *storetest.Table
-	pub    *fakePublisher
+	pub    *eventtest.Recorder
 	router *httpapi.Router
 	org    string
 	now    time.Time
@@ -91,15 +54,12 @@ func newFixture(t *testing.T) *fixture {
 	st := store.New(tbl.Client, tbl.Name, clock)
 	ctx := context.Background()
 	org, err := st.CreateOrganization(ctx, "Demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: phoneID, WABAID: wabaID, VerifyTokenHash: whatsapp.HashVerifyToken(verifyToken)}); err != nil {
-		t.Fatal(err)
-	}
-	cred, _ := json.Marshal(inbound.Credentials{PhoneNumberID: phoneID, AppSecret: appSecret, VerifyToken: verifyToken, AccessToken: "EAAG"})
-	sec := &fakeSecrets{m: map[string][]byte{org.ID + "/" + inbound.Provider: cred}}
-	pub := &fakePublisher{}
+	require.NoError(t, err)
+	_, err = st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: phoneID, WABAID: wabaID, VerifyTokenHash: whatsapp.HashVerifyToken(verifyToken)})
+	require.NoError(t, err)
+	sec := secretstest.New()
+	sec.Set(org.ID, inbound.Provider, inbound.Credentials{PhoneNumberID: phoneID, AppSecret: appSecret, VerifyToken: verifyToken, AccessToken: "EAAG"})
+	pub := &eventtest.Recorder{}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	hook := inbound.New(st, sec, pub, log, clock)
 	return &fixture{t: t, store: st, tbl: tbl, pub: pub, router: hook.Router(), org: org.ID, now: now}
@@ -118,9 +78,7 @@ func (f *fixture) post(body []byte, signature string, b64 bool) events.APIGatewa
 		ev.Body = string(body)
 	}
 	resp, err := f.router.Serve(context.Background(), ev)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	return resp
 }
 
@@ -131,9 +89,7 @@ func (f *fixture) postSigned(body []byte) events.APIGatewayV2HTTPResponse {
 func read(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -141,13 +97,11 @@ func read(t *testing.T, name string) []byte {
 func (f *fixture) messages() []store.Message {
 	f.t.Helper()
 	var out []store.Message
-	for _, e := range f.pub.named(event.MessageReceived) {
+	for _, e := range f.pub.Named(event.MessageReceived) {
 		var d event.MessageData
 		_ = json.Unmarshal(e.Data, &d)
 		m, err := f.store.Message(context.Background(), f.org, d.Message.ID)
-		if err != nil {
-			f.t.Fatalf("event names a message that is not stored: %v", err)
-		}
+		require.NoError(f.t, err, "event names a message that is not stored")
 		out = append(out, m)
 	}
 	return out
@@ -181,17 +135,13 @@ func TestEveryMessageType(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			f := newFixture(t)
 			body := read(t, tt.file)
-			if resp := f.postSigned(body); resp.StatusCode != 200 {
-				t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
-			}
+			resp := f.postSigned(body)
+			require.Equal(t, 200, resp.StatusCode, "status %d: %s", resp.StatusCode, resp.Body)
 			msgs := f.messages()
-			if len(msgs) != 1 {
-				t.Fatalf("%d messages stored", len(msgs))
-			}
+			require.Len(t, msgs, 1, "%d messages stored", len(msgs))
 			m := msgs[0]
-			if m.Type != tt.typ || !strings.Contains(string(m.Content), tt.contentHas) {
-				t.Fatalf("type %q content %s", m.Type, m.Content)
-			}
+			require.Equal(t, tt.typ, m.Type, "type %q content %s", m.Type, m.Content)
+			require.Contains(t, string(m.Content), tt.contentHas, "type %q content %s", m.Type, m.Content)
 			// The raw JSON is Meta's message object, byte for byte.
 			var env struct {
 				Entry []struct {
@@ -203,12 +153,9 @@ func TestEveryMessageType(t *testing.T) {
 				} `json:"entry"`
 			}
 			_ = json.Unmarshal(body, &env)
-			if string(m.Raw) != string(env.Entry[0].Changes[0].Value.Messages[0]) {
-				t.Fatalf("raw differs:\n%s\n%s", m.Raw, env.Entry[0].Changes[0].Value.Messages[0])
-			}
-			if len(f.pub.named(event.ContactCreated)) != 1 || len(f.pub.named(event.ConversationCreated)) != 1 {
-				t.Fatalf("events: %d", len(f.pub.events))
-			}
+			require.Equal(t, string(env.Entry[0].Changes[0].Value.Messages[0]), string(m.Raw), "raw differs:\n%s\n%s", m.Raw, env.Entry[0].Changes[0].Value.Messages[0])
+			require.Len(t, f.pub.Named(event.ContactCreated), 1, "events: %d", len(f.pub.All()))
+			require.Len(t, f.pub.Named(event.ConversationCreated), 1, "events")
 		})
 	}
 }
@@ -218,29 +165,22 @@ func TestContextAndMediaOwnership(t *testing.T) {
 	f.postSigned(read(t, "message_button_reply.json"))
 	f.postSigned(read(t, "message_image.json"))
 	msgs := f.messages()
-	if msgs[0].ContextWAMID != "wamid.OUT1" {
-		t.Fatalf("context not kept: %+v", msgs[0])
-	}
+	require.Equal(t, "wamid.OUT1", msgs[0].ContextWAMID, "context not kept: %+v", msgs[0])
 	if id, _, err := f.store.MediaOwner(context.Background(), f.org, "1479537139650973"); err != nil || id != msgs[1].ID {
 		t.Fatalf("media owner %q %v", id, err)
 	}
-	if _, _, err := f.store.MediaOwner(context.Background(), "org_other", "1479537139650973"); err == nil {
-		t.Fatal("another organisation owns the media")
-	}
+	_, _, err := f.store.MediaOwner(context.Background(), "org_other", "1479537139650973")
+	require.Error(t, err, "another organisation owns the media")
 }
 
 func insertOutbound(t *testing.T, f *fixture, wamid string) store.Message {
 	t.Helper()
 	ctx := context.Background()
 	r, err := f.store.RecordInbound(ctx, store.InboundMessage{OrgID: f.org, From: store.Identity{WaID: "5511777777777"}, WAMID: "wamid.seed." + wamid, Type: "text", Timestamp: f.now, Content: json.RawMessage(`{}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := store.Message{ID: id.New(id.Message, f.now), OrgID: f.org, ConversationID: r.Conversation.ID, ContactID: r.Contact.ID,
 		Direction: store.Outbound, WAMID: wamid, Type: "text", Content: json.RawMessage(`{"text":"x"}`), Status: store.StatusAccepted, Timestamp: f.now, CreatedAt: f.now}
-	if err := f.store.InsertMessage(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.store.InsertMessage(ctx, m))
 	return m
 }
 
@@ -248,24 +188,23 @@ func TestMixedBatch(t *testing.T) {
 	f := newFixture(t)
 	out1 := insertOutbound(t, f, "wamid.OUT1")
 	out2 := insertOutbound(t, f, "wamid.OUT2")
-	if resp := f.postSigned(read(t, "batch_mixed.json")); resp.StatusCode != 200 {
-		t.Fatalf("status %d %s", resp.StatusCode, resp.Body)
-	}
-	if n := len(f.messages()); n != 3 {
-		t.Fatalf("%d of 3 messages stored", n)
-	}
+	resp := f.postSigned(read(t, "batch_mixed.json"))
+	require.Equal(t, 200, resp.StatusCode, "status %d %s", resp.StatusCode, resp.Body)
+	n := len(f.messages())
+	require.Equal(t, 3, n, "%d of 3 messages stored", n)
 	m1, _ := f.store.Message(context.Background(), f.org, out1.ID)
 	m2, _ := f.store.Message(context.Background(), f.org, out2.ID)
-	if m1.Status != "delivered" || m1.PricingCategory != "utility" || len(m1.Timeline) != 2 {
-		t.Fatalf("OUT1 = %s %s %d", m1.Status, m1.PricingCategory, len(m1.Timeline))
-	}
-	if m2.Status != "failed" || m2.Error == nil || m2.Error.Code != 131026 || m2.ReadAt == nil || m2.DeliveredAt == nil {
-		t.Fatalf("OUT2 = %+v", m2)
-	}
+	require.Equal(t, "delivered", m1.Status, "OUT1 = %s %s %d", m1.Status, m1.PricingCategory, len(m1.Timeline))
+	require.Equal(t, "utility", m1.PricingCategory, "OUT1")
+	require.Len(t, m1.Timeline, 2, "OUT1")
+	require.Equal(t, "failed", m2.Status, "OUT2 = %+v", m2)
+	require.NotNil(t, m2.Error, "OUT2")
+	require.Equal(t, 131026, m2.Error.Code, "OUT2")
+	require.NotNil(t, m2.ReadAt, "OUT2")
+	require.NotNil(t, m2.DeliveredAt, "OUT2")
 	for name, want := range map[string]int{event.MessageSent: 1, event.MessageDelivered: 1, event.MessageRead: 1, event.MessageFailed: 1, event.MessageReceived: 3} {
-		if got := len(f.pub.named(name)); got != want {
-			t.Errorf("%s events = %d, want %d", name, got, want)
-		}
+		got := len(f.pub.Named(name))
+		assert.Equal(t, want, got, "%s events = %d, want %d", name, got, want)
 	}
 }
 
@@ -276,17 +215,14 @@ func TestStatusesOutOfOrderAndDuplicated(t *testing.T) {
 		return []byte(`{"object":"whatsapp_business_account","entry":[{"id":"` + wabaID + `","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1555","phone_number_id":"` + phoneID + `"},"statuses":[{"id":"wamid.OOO","status":"` + st + `","timestamp":"` + itoa(ts) + `","recipient_id":"5511777777777"}]}}]}]}`)
 	}
 	for _, b := range [][]byte{status("read", 30), status("sent", 10), status("delivered", 20), status("read", 30), status("sent", 10)} {
-		if resp := f.postSigned(b); resp.StatusCode != 200 {
-			t.Fatalf("status %d", resp.StatusCode)
-		}
+		resp := f.postSigned(b)
+		require.Equal(t, 200, resp.StatusCode, "status %d", resp.StatusCode)
 	}
 	m, _ := f.store.Message(context.Background(), f.org, out.ID)
-	if m.Status != "read" || len(m.Timeline) != 3 {
-		t.Fatalf("status %s timeline %d", m.Status, len(m.Timeline))
-	}
-	if n := len(f.pub.named(event.MessageRead)) + len(f.pub.named(event.MessageSent)) + len(f.pub.named(event.MessageDelivered)); n != 3 {
-		t.Fatalf("%d status events, want 3", n)
-	}
+	require.Equal(t, "read", m.Status, "status %s timeline %d", m.Status, len(m.Timeline))
+	require.Len(t, m.Timeline, 3, "status %s timeline %d", m.Status, len(m.Timeline))
+	n := len(f.pub.Named(event.MessageRead)) + len(f.pub.Named(event.MessageSent)) + len(f.pub.Named(event.MessageDelivered))
+	require.Equal(t, 3, n, "%d status events, want 3", n)
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
@@ -307,13 +243,12 @@ func TestDuplicatesDeliveredConcurrently(t *testing.T) {
 			t.Fatalf("status %d", c)
 		}
 	}
-	if n := len(f.pub.named(event.MessageReceived)); n != 1 {
-		t.Fatalf("message.received emitted %d times", n)
-	}
+	n := len(f.pub.Named(event.MessageReceived))
+	require.Equal(t, 1, n, "message.received emitted %d times", n)
 	// Meta's later retry is acknowledged and changes nothing.
-	if resp := f.postSigned(body); resp.StatusCode != 200 || len(f.pub.named(event.MessageReceived)) != 1 {
-		t.Fatalf("retry: %d, %d events", resp.StatusCode, len(f.pub.named(event.MessageReceived)))
-	}
+	resp := f.postSigned(body)
+	require.Equal(t, 200, resp.StatusCode, "retry: %d, %d events", resp.StatusCode, len(f.pub.Named(event.MessageReceived)))
+	require.Len(t, f.pub.Named(event.MessageReceived), 1, "retry")
 }
 
 func TestSignatureAndEncoding(t *testing.T) {
@@ -333,12 +268,10 @@ func TestSignatureAndEncoding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			if resp := f.post(body, tt.sig, tt.b64); resp.StatusCode != tt.status {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
-			}
-			if n := len(f.pub.events); (n > 0) != (tt.stored > 0) {
-				t.Fatalf("%d events", n)
-			}
+			resp := f.post(body, tt.sig, tt.b64)
+			require.Equal(t, tt.status, resp.StatusCode, "status %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
+			n := len(f.pub.All())
+			require.Equal(t, tt.stored > 0, n > 0, "%d events", n)
 		})
 	}
 }
@@ -346,24 +279,20 @@ func TestSignatureAndEncoding(t *testing.T) {
 func TestUnroutableInputIsRecordedAndAcknowledged(t *testing.T) {
 	for _, body := range [][]byte{read(t, "unknown_phone.json"), []byte(`{"object":`), []byte(`not json`)} {
 		f := newFixture(t)
-		if resp := f.post(body, "sha256=00", false); resp.StatusCode != 200 {
-			t.Fatalf("status %d for %q", resp.StatusCode, body[:8])
-		}
-		if len(f.pub.events) != 0 {
-			t.Fatal("events for unroutable input")
-		}
+		resp := f.post(body, "sha256=00", false)
+		require.Equal(t, 200, resp.StatusCode, "status %d for %q", resp.StatusCode, body[:8])
+		require.Empty(t, f.pub.All(), "events for unroutable input")
 	}
 }
 
 func TestOtherFieldsBecomeEvents(t *testing.T) {
 	f := newFixture(t)
 	for file, name := range map[string]string{"field_template_status.json": "whatsapp.message_template_status_update", "value_errors.json": "whatsapp.errors"} {
-		if resp := f.postSigned(read(t, file)); resp.StatusCode != 200 {
-			t.Fatalf("%s: %d %s", file, resp.StatusCode, resp.Body)
-		}
-		if got := f.pub.named(name); len(got) != 1 || !strings.Contains(string(got[0].Data), `"value"`) {
-			t.Fatalf("%s: events %v", file, got)
-		}
+		resp := f.postSigned(read(t, file))
+		require.Equal(t, 200, resp.StatusCode, "%s: %d %s", file, resp.StatusCode, resp.Body)
+		got := f.pub.Named(name)
+		require.Len(t, got, 1, "%s: events %v", file, got)
+		require.Contains(t, string(got[0].Data), `"value"`, "%s: events %v", file, got)
 	}
 }
 
@@ -371,13 +300,11 @@ func TestUserChangedNumber(t *testing.T) {
 	f := newFixture(t)
 	f.postSigned(read(t, "message_text.json"))
 	first := f.messages()[0]
-	if resp := f.postSigned(read(t, "system_changed_number.json")); resp.StatusCode != 200 {
-		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
-	}
+	resp := f.postSigned(read(t, "system_changed_number.json"))
+	require.Equal(t, 200, resp.StatusCode, "%d %s", resp.StatusCode, resp.Body)
 	c, _ := f.store.Contact(context.Background(), f.org, first.ContactID)
-	if c.WhatsAppID != "5511555555555" || len(f.pub.named(event.ContactCreated)) != 1 {
-		t.Fatalf("contact %+v, %d contacts created", c, len(f.pub.named(event.ContactCreated)))
-	}
+	require.Equal(t, "5511555555555", c.WhatsAppID, "contact %+v, %d contacts created", c, len(f.pub.Named(event.ContactCreated)))
+	require.Len(t, f.pub.Named(event.ContactCreated), 1, "contact %+v, %d contacts created", c, len(f.pub.Named(event.ContactCreated)))
 }
 
 func TestStorageFailureAsksMetaToRetry(t *testing.T) {
@@ -387,9 +314,9 @@ func TestStorageFailureAsksMetaToRetry(t *testing.T) {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	f.tbl.Server.EmulateFailure(miniserver.FailureConditionNone)
-	if resp := f.postSigned(read(t, "message_text.json")); resp.StatusCode != 200 || len(f.messages()) != 1 {
-		t.Fatalf("retry: %d", resp.StatusCode)
-	}
+	resp := f.postSigned(read(t, "message_text.json"))
+	require.Equal(t, 200, resp.StatusCode, "retry: %d", resp.StatusCode)
+	require.Len(t, f.messages(), 1, "retry")
 }
 
 func TestVerification(t *testing.T) {
@@ -408,9 +335,7 @@ func TestVerification(t *testing.T) {
 		"wrong mode":   q("unsubscribe", verifyToken, "1"),
 		"no challenge": q("subscribe", verifyToken, ""),
 	} {
-		if r.StatusCode != 403 {
-			t.Errorf("%s: %d", name, r.StatusCode)
-		}
+		assert.Equal(t, 403, r.StatusCode, "%s: %d", name, r.StatusCode)
 	}
 }
 
@@ -420,27 +345,21 @@ func TestVerification(t *testing.T) {
 func TestEventSamples(t *testing.T) {
 	want := map[string]string{"verify.json": "1158201444", "message-text.json": `"ok"`, "statuses.json": `"ok"`}
 	files, _ := filepath.Glob("../../events/whatsapp-webhook/*.json")
-	if len(files) == 0 {
-		t.Fatal("no samples")
-	}
+	require.NotEmpty(t, files, "no samples")
 	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t)
 			insertOutbound(t, f, "wamid.OUT1")
 			b, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var ev events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(b, &ev); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, json.Unmarshal(b, &ev))
 			resp, _ := f.router.Serve(context.Background(), ev)
 			body, ok := want[name]
-			if !ok || resp.StatusCode != 200 || !strings.Contains(resp.Body, body) {
-				t.Fatalf("%d %s", resp.StatusCode, resp.Body)
-			}
+			require.True(t, ok, "%d %s", resp.StatusCode, resp.Body)
+			require.Equal(t, 200, resp.StatusCode, "%d %s", resp.StatusCode, resp.Body)
+			require.Contains(t, resp.Body, body, "%d %s", resp.StatusCode, resp.Body)
 		})
 	}
 }

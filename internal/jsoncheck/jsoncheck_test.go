@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/jsoncheck"
 )
@@ -12,13 +15,10 @@ import (
 func TestObjectMembers(t *testing.T) {
 	c := jsoncheck.New("thing")
 	raw, err := jsoncheck.DecodeBody([]byte(`{"name":"x","name":"y","n":1.50,"gone":null,"extra":true,"kids":[{"a":1}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	o := c.Object("", raw)
-	if name := o.Text("name", true, 10); name != "y" {
-		t.Fatalf("name %q", name)
-	}
+	name := o.Text("name", true, 10)
+	require.Equal(t, "y", name, "name %q", name)
 	if n, ok := o.Number("n", true); !ok || n != "1.50" {
 		t.Fatalf("number %q", n)
 	}
@@ -31,31 +31,26 @@ func TestObjectMembers(t *testing.T) {
 	o.Done()
 	err = c.Err()
 	e, ok := apperr.As(err)
-	if !ok || e.Kind != apperr.Unprocessable || !strings.HasPrefix(e.Message, "the thing is invalid: name: is given more than once") {
-		t.Fatalf("err = %v", err)
-	}
+	require.True(t, ok, "err = %v", err)
+	require.Equal(t, apperr.Unprocessable, e.Kind, "err")
+	require.True(t, strings.HasPrefix(e.Message, "the thing is invalid: name: is given more than once"), "err")
 	fields := []string{}
 	for _, d := range e.Details {
 		fields = append(fields, d.Field)
 	}
-	if strings.Join(fields, ",") != "name,extra" {
-		t.Fatalf("details %v", fields)
-	}
+	require.Equal(t, "name,extra", strings.Join(fields, ","), "details %v", fields)
 }
 
 func TestKeysAndErrWith(t *testing.T) {
 	c := jsoncheck.New("thing")
 	o := c.Object("m", json.RawMessage(`{"b":1,"a":null,"c":"x"}`))
-	if got := strings.Join(o.Keys(), ","); got != "b,a,c" {
-		t.Fatalf("keys %s", got)
-	}
+	got := strings.Join(o.Keys(), ",")
+	require.Equal(t, "b,a,c", got, "keys %s", got)
 	if _, ok := o.Take("a"); ok {
 		t.Fatal("null taken")
 	}
 	o.Done() // every key was read by Keys
-	if c.ErrWith("the settings are invalid") != nil {
-		t.Fatal("nothing collected, yet an error")
-	}
+	require.NoError(t, c.ErrWith("the settings are invalid"), "nothing collected, yet an error")
 	c.Fail(o.At("b"), "must be %s", "a string")
 	e, ok := apperr.As(c.ErrWith("the settings are invalid"))
 	if !ok || e.Kind != apperr.Unprocessable || e.Message != "the settings are invalid" ||
@@ -70,16 +65,14 @@ func TestTooManyProblems(t *testing.T) {
 		c.Fail(jsoncheck.Index("x", i), "bad")
 	}
 	e, _ := apperr.As(c.Err())
-	if len(e.Details) != jsoncheck.MaxDetails || !strings.Contains(e.Message, "and 56 more problems") {
-		t.Fatalf("%d details, %q", len(e.Details), e.Message)
-	}
+	require.Len(t, e.Details, jsoncheck.MaxDetails, "%d details, %q", len(e.Details), e.Message)
+	require.Contains(t, e.Message, "and 56 more problems", "%d details, %q", len(e.Details), e.Message)
 }
 
 func TestDecodeBody(t *testing.T) {
 	for _, body := range []string{"", "  ", "null", "[1]", `"x"`, `{"a":1} {}`, `{"a":`} {
-		if _, err := jsoncheck.DecodeBody([]byte(body)); !apperr.Is(err, apperr.Invalid) {
-			t.Errorf("%q: %v, want Invalid", body, err)
-		}
+		_, err := jsoncheck.DecodeBody([]byte(body))
+		assert.True(t, apperr.Is(err, apperr.Invalid), "%q: %v, want Invalid", body, err)
 	}
 }
 
@@ -92,13 +85,11 @@ func TestDecimal(t *testing.T) {
 	}
 	for in, want := range cases {
 		got, ok := jsoncheck.Decimal(json.Number(in))
-		if !ok || got != want {
-			t.Errorf("jsoncheck.Decimal(%s) = %q, %v; want %q", in, got, ok, want)
-		}
+		assert.True(t, ok, "jsoncheck.Decimal(%s) = %q, %v; want %q", in, got, ok, want)
+		assert.Equal(t, want, got, "jsoncheck.Decimal(%s) = %q, %v; want %q", in, got, ok, want)
 	}
-	if _, ok := jsoncheck.Decimal("1e1101"); ok {
-		t.Error("decimal accepted a huge exponent")
-	}
+	_, ok := jsoncheck.Decimal("1e1101")
+	assert.False(t, ok, "decimal accepted a huge exponent")
 }
 
 func FuzzDecodeBody(f *testing.F) {

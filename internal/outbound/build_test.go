@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/apperr"
 )
 
@@ -35,16 +37,13 @@ func TestBuildIsParse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.build()
-			if err != nil {
-				t.Fatalf("%v %+v", err, apperr.DetailsOf(err))
-			}
+			require.NoError(t, err, "%v %+v", err, apperr.DetailsOf(err))
 			want, err := Parse([]byte(tt.body))
-			if err != nil {
-				t.Fatalf("Parse: %v %+v", err, apperr.DetailsOf(err))
-			}
-			if got.To != want.To || got.ToKind != want.ToKind || got.Type != want.Type || string(got.Content) != string(want.Content) {
-				t.Fatalf("built  %+v %s\nparsed %+v %s", got, got.Content, want, want.Content)
-			}
+			require.NoError(t, err, "Parse: %v %+v", err, apperr.DetailsOf(err))
+			require.Equal(t, want.To, got.To, "built  %+v %s\nparsed %+v %s", got, got.Content, want, want.Content)
+			require.Equal(t, want.ToKind, got.ToKind, "built  %+v %s\nparsed %+v %s", got, got.Content, want, want.Content)
+			require.Equal(t, want.Type, got.Type, "built  %+v %s\nparsed %+v %s", got, got.Content, want, want.Content)
+			require.Equal(t, string(want.Content), string(got.Content), "built  %+v %s\nparsed %+v %s", got, got.Content, want, want.Content)
 		})
 	}
 }
@@ -76,9 +75,8 @@ func TestBuildRefuses(t *testing.T) {
 			if !apperr.Is(err, apperr.Unprocessable) && !apperr.Is(err, apperr.Invalid) {
 				t.Fatalf("got %+v, %v", r, err)
 			}
-			if fields := apperr.Fields(err); !slices.Contains(fields, tt.field) {
-				t.Fatalf("fields %v, want %s (%v)", fields, tt.field, err)
-			}
+			fields := apperr.Fields(err)
+			require.True(t, slices.Contains(fields, tt.field), "fields %v, want %s (%v)", fields, tt.field, err)
 		})
 	}
 }
@@ -87,15 +85,12 @@ func TestBuildRefuses(t *testing.T) {
 // request back.
 func TestBodyRoundTrips(t *testing.T) {
 	r, err := Parse([]byte(`{"to":"+5511999999999","text":"Olá","context":{"message_id":"wamid.x1"},"biz_opaque_callback_data":"ref-1"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	back, err := Parse(r.Body())
-	if err != nil {
-		t.Fatalf("%s: %v", r.Body(), err)
-	}
-	if back.To != r.To || back.Type != r.Type || string(back.Content) != string(r.Content) ||
-		back.ContextWAMID != r.ContextWAMID || back.BizOpaque != r.BizOpaque {
-		t.Fatalf("%+v\n%+v", back, r)
-	}
+	require.NoError(t, err, "%s: %v", r.Body(), err)
+	require.Equal(t, r.To, back.To, "%+v\n%+v", back, r)
+	require.Equal(t, r.Type, back.Type, "%+v\n%+v", back, r)
+	require.Equal(t, string(r.Content), string(back.Content), "%+v\n%+v", back, r)
+	require.Equal(t, r.ContextWAMID, back.ContextWAMID, "%+v\n%+v", back, r)
+	require.Equal(t, r.BizOpaque, back.BizOpaque, "%+v\n%+v", back, r)
 }

@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 )
@@ -17,9 +18,7 @@ func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/requests/*.json")
 	for _, file := range files {
 		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(b)
 	}
 	for _, s := range []string{
@@ -44,27 +43,20 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if r.Type == "" || !json.Valid(r.Content) || r.To == "" || r.ToKind == "" {
-			t.Fatalf("accepted an incomplete request: %+v", r)
-		}
+		require.NotEmpty(t, r.Type, "accepted an incomplete request: %+v", r)
+		require.True(t, json.Valid(r.Content), "accepted an incomplete request")
+		require.NotEmpty(t, r.To, "accepted an incomplete request")
+		require.NotEqual(t, ToKind(""), r.ToKind, "accepted an incomplete request")
 		to := resolvedTo(r)
 		meta, err := MetaBody(to, r)
-		if err != nil {
-			t.Fatalf("MetaBody(%q, %+v): %v", to, r, err)
-		}
-		if !json.Valid(meta) {
-			t.Fatalf("MetaBody is not JSON: %s", meta)
-		}
+		require.NoError(t, err, "MetaBody(%q, %+v): %v", to, r, err)
+		require.True(t, json.Valid(meta), "MetaBody is not JSON: %s", meta)
 		again, err := Parse(meta)
-		if err != nil {
-			t.Fatalf("MetaBody %s does not parse: %v %+v", meta, err, apperr.DetailsOf(err))
-		}
+		require.NoError(t, err, "MetaBody %s does not parse: %v %+v", meta, err, apperr.DetailsOf(err))
 		want := r
 		if r.ToKind == ToContact {
 			want.To, want.ToKind = to, ToPhone
 		}
-		if !reflect.DeepEqual(again, want) {
-			t.Fatalf("round trip changed the request:\n got %+v\nwant %+v\nmeta %s", again, want, meta)
-		}
+		require.Equal(t, want, again, "round trip changed the request:\n got %+v\nwant %+v\nmeta %s", again, want, meta)
 	})
 }

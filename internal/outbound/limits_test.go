@@ -3,9 +3,10 @@ package outbound
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/pytake/pytake/internal/apperr"
 	"strings"
 	"testing"
+
+	"github.com/pytake/pytake/internal/apperr"
 )
 
 // fill puts the JSON encoding of v where body has @@.

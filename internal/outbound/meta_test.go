@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"github.com/pytake/pytake/internal/apperr"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pytake/pytake/internal/apperr"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/meta")
@@ -26,40 +30,25 @@ func resolvedTo(r Request) string {
 // send them) and compares MetaBody with testdata/meta.
 func TestMetaBodyGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/requests/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no requests in testdata: %v", err)
-	}
+	require.NoError(t, err, "no requests in testdata: %v", err)
+	require.NotEmpty(t, files, "no requests in testdata")
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) {
 			body, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			r, err := Parse(body)
-			if err != nil {
-				t.Fatalf("Parse: %v (details %+v)", err, apperr.DetailsOf(err))
-			}
+			require.NoError(t, err, "Parse: %v (details %+v)", err, apperr.DetailsOf(err))
 			got, err := MetaBody(resolvedTo(r), r)
-			if err != nil {
-				t.Fatalf("MetaBody: %v", err)
-			}
-			if !json.Valid(got) {
-				t.Fatalf("MetaBody is not JSON: %s", got)
-			}
+			require.NoError(t, err, "MetaBody")
+			require.True(t, json.Valid(got), "MetaBody is not JSON: %s", got)
 			golden := filepath.Join("testdata", "meta", name+".json")
 			if *update {
-				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, os.WriteFile(golden, append(got, '\n'), 0o644))
 			}
 			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, bytes.TrimSuffix(want, []byte("\n"))) {
-				t.Errorf("MetaBody:\n got %s\nwant %s", got, want)
-			}
+			require.NoError(t, err, "%v (run go test -update to create it)", err)
+			assert.True(t, bytes.Equal(got, bytes.TrimSuffix(want, []byte("\n"))), "MetaBody:\n got %s\nwant %s", got, want)
 		})
 	}
 }
@@ -85,12 +74,8 @@ func TestMetaBodyShape(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := MetaBody(tc.to, tc.r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != tc.want {
-				t.Errorf("got  %s\nwant %s", got, tc.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, string(got), "got  %s\nwant %s", got, tc.want)
 		})
 	}
 }
@@ -114,9 +99,8 @@ func TestMetaBodyErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := MetaBody(tc.to, tc.r)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want one containing %q", err, tc.want)
-			}
+			require.Error(t, err, "err = %v, want one containing %q", err, tc.want)
+			require.Contains(t, err.Error(), tc.want, "err")
 		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/pytake/pytake/internal/apperr"
 )
 
@@ -30,9 +32,9 @@ func TestNormalizeTo(t *testing.T) {
 	}
 	for _, tc := range cases {
 		kind, out, err := NormalizeTo(tc.in)
-		if err != nil || kind != tc.kind || out != tc.out {
-			t.Errorf("NormalizeTo(%q) = %s, %q, %v; want %s, %q", tc.in, kind, out, err, tc.kind, tc.out)
-		}
+		assert.NoError(t, err, "NormalizeTo(%q) = %s, %q, %v; want %s, %q", tc.in, kind, out, err, tc.kind, tc.out)
+		assert.Equal(t, tc.kind, kind, "NormalizeTo(%q) = %s, %q, %v; want %s, %q", tc.in, kind, out, err, tc.kind, tc.out)
+		assert.Equal(t, tc.out, out, "NormalizeTo(%q) = %s, %q, %v; want %s, %q", tc.in, kind, out, err, tc.kind, tc.out)
 	}
 }
 
@@ -64,9 +66,7 @@ func TestNormalizeToRejects(t *testing.T) {
 	for in, want := range cases {
 		kind, out, err := NormalizeTo(in)
 		if want == "" {
-			if err != nil {
-				t.Errorf("NormalizeTo(%q): %v", in, err)
-			}
+			assert.NoError(t, err, "NormalizeTo(%q): %v", in, err)
 			continue
 		}
 		e, ok := apperr.As(err)
@@ -74,8 +74,6 @@ func TestNormalizeToRejects(t *testing.T) {
 			t.Errorf("NormalizeTo(%q) = %s, %q, %v; want a 422 on to", in, kind, out, err)
 			continue
 		}
-		if !strings.Contains(e.Details[0].Issue, want) {
-			t.Errorf("NormalizeTo(%q): issue %q does not mention %q", in, e.Details[0].Issue, want)
-		}
+		assert.Contains(t, e.Details[0].Issue, want, "NormalizeTo(%q): issue %q does not mention %q", in, e.Details[0].Issue, want)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/jsoncheck"
 )
@@ -15,18 +18,14 @@ func hasField(err error, field string) bool { return slices.Contains(apperr.Fiel
 func mustParse(t *testing.T, body string) Request {
 	t.Helper()
 	r, err := Parse([]byte(body))
-	if err != nil {
-		t.Fatalf("Parse(%s): %v; details %+v", body, err, apperr.DetailsOf(err))
-	}
+	require.NoError(t, err, "Parse(%s): %v; details %+v", body, err, apperr.DetailsOf(err))
 	return r
 }
 
 func readRequest(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile("testdata/requests/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return string(b)
 }
 
@@ -55,12 +54,10 @@ func TestGuideExamples(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			r := mustParse(t, readRequest(t, tc.file))
-			if r.To != tc.to || r.ToKind != ToPhone || r.Type != tc.typ {
-				t.Errorf("to %q (%s), type %q; want %q (phone), %q", r.To, r.ToKind, r.Type, tc.to, tc.typ)
-			}
-			if string(r.Content) != tc.content {
-				t.Errorf("content\n got %s\nwant %s", r.Content, tc.content)
-			}
+			assert.Equal(t, tc.to, r.To, "to %q (%s), type %q; want %q (phone), %q", r.To, r.ToKind, r.Type, tc.to, tc.typ)
+			assert.Equal(t, ToPhone, r.ToKind, "to %q (%s), type %q; want %q (phone), %q", r.To, r.ToKind, r.Type, tc.to, tc.typ)
+			assert.Equal(t, tc.typ, r.Type, "to %q (%s), type %q; want %q (phone), %q", r.To, r.ToKind, r.Type, tc.to, tc.typ)
+			assert.Equal(t, tc.content, string(r.Content), "content\n got %s\nwant %s", r.Content, tc.content)
 			if r.IsTemplate() != (tc.typ == "template") || r.FreeForm() == r.IsTemplate() {
 				t.Errorf("IsTemplate %v FreeForm %v for %s", r.IsTemplate(), r.FreeForm(), tc.typ)
 			}
@@ -124,12 +121,12 @@ func TestParseForms(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustParse(t, tc.body)
-			if r.To != tc.to || r.ToKind != tc.kind || r.Type != tc.typ || r.ContextWAMID != tc.context || r.BizOpaque != tc.opaque {
-				t.Errorf("got %+v", r)
-			}
-			if string(r.Content) != tc.content {
-				t.Errorf("content\n got %s\nwant %s", r.Content, tc.content)
-			}
+			assert.Equal(t, tc.to, r.To, "got %+v", r)
+			assert.Equal(t, tc.kind, r.ToKind, "got %+v", r)
+			assert.Equal(t, tc.typ, r.Type, "got %+v", r)
+			assert.Equal(t, tc.context, r.ContextWAMID, "got %+v", r)
+			assert.Equal(t, tc.opaque, r.BizOpaque, "got %+v", r)
+			assert.Equal(t, tc.content, string(r.Content), "content\n got %s\nwant %s", r.Content, tc.content)
 		})
 	}
 }
@@ -152,12 +149,10 @@ func TestParseUnreadable(t *testing.T) {
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(body))
-			if !apperr.Is(err, apperr.Invalid) {
-				t.Fatalf("err = %v, want an apperr.Invalid", err)
-			}
-			if e, _ := apperr.As(err); e.Message == "" || e.Kind.Status() != 400 {
-				t.Fatalf("unclear error %+v", e)
-			}
+			require.True(t, apperr.Is(err, apperr.Invalid), "err = %v, want an apperr.Invalid", err)
+			e, _ := apperr.As(err)
+			require.NotEmpty(t, e.Message, "unclear error %+v", e)
+			require.Equal(t, 400, e.Kind.Status(), "unclear error %+v", e)
 		})
 	}
 }
@@ -290,24 +285,16 @@ func TestParseProblems(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := Parse([]byte(tc.body))
-			if err == nil {
-				t.Fatalf("accepted: %+v", r)
-			}
+			require.Error(t, err, "accepted: %+v", r)
 			e, ok := apperr.As(err)
-			if !ok || e.Kind != apperr.Unprocessable || e.Kind.Status() != 422 {
-				t.Fatalf("err = %v, want a 422", err)
-			}
+			require.True(t, ok, "err = %v, want a 422", err)
+			require.Equal(t, apperr.Unprocessable, e.Kind, "err")
+			require.Equal(t, 422, e.Kind.Status(), "err")
 			for _, f := range tc.fields {
-				if !hasField(err, f) {
-					t.Errorf("no detail for %s; got %+v", f, e.Details)
-				}
+				assert.True(t, hasField(err, f), "no detail for %s; got %+v", f, e.Details)
 			}
-			if !strings.Contains(e.Details[0].Issue, tc.issue) {
-				t.Errorf("first issue %q does not mention %q (all: %+v)", e.Details[0].Issue, tc.issue, e.Details)
-			}
-			if !strings.Contains(e.Message, e.Details[0].Field) {
-				t.Errorf("message %q does not name %s", e.Message, e.Details[0].Field)
-			}
+			assert.Contains(t, e.Details[0].Issue, tc.issue, "first issue %q does not mention %q (all: %+v)", e.Details[0].Issue, tc.issue, e.Details)
+			assert.Contains(t, e.Message, e.Details[0].Field, "message %q does not name %s", e.Message, e.Details[0].Field)
 		})
 	}
 }
@@ -324,7 +311,5 @@ func TestParseCapsDetails(t *testing.T) {
 	if !ok || len(e.Details) != jsoncheck.MaxDetails || e.Extra["details_omitted"] != 7 {
 		t.Fatalf("got %d details, extra %v: %v", len(apperr.DetailsOf(err)), e.Extra, err)
 	}
-	if !strings.Contains(e.Message, "and 56 more problems") {
-		t.Errorf("message %q", e.Message)
-	}
+	assert.Contains(t, e.Message, "and 56 more problems", "message %q", e.Message)
 }

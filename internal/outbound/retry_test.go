@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/graph"
 )
 
@@ -69,9 +72,7 @@ func TestClassifyCodes(t *testing.T) {
 			e := metaErr(tc.status, tc.code)
 			for _, err := range []error{e, fmt.Errorf("send msg_1: %w", e)} {
 				d := Classify(err)
-				if d.Class != tc.want {
-					t.Errorf("Classify(%v) = %s, want %s", err, d.Class, tc.want)
-				}
+				assert.Equal(t, tc.want, d.Class, "Classify(%v) = %s, want %s", err, d.Class, tc.want)
 				if d.Code != tc.code || d.Message != e.Message || d.Details != e.ErrorData.Details {
 					t.Errorf("decision %+v lost Meta's code, message or details", d)
 				}
@@ -107,12 +108,8 @@ func TestClassifyWithoutMetaCode(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Classify(tc.err)
-			if d.Class != tc.want {
-				t.Errorf("Classify = %+v, want %s", d, tc.want)
-			}
-			if d.Message == "" {
-				t.Error("no message")
-			}
+			assert.Equal(t, tc.want, d.Class, "Classify = %+v, want %s", d, tc.want)
+			assert.NotEmpty(t, d.Message, "no message")
 		})
 	}
 	if d := Classify(nil); d != (Decision{}) {
@@ -122,9 +119,7 @@ func TestClassifyWithoutMetaCode(t *testing.T) {
 
 func TestClassString(t *testing.T) {
 	for c, want := range map[Class]string{Retry: "retry", FailMessage: "fail_message", FailAccount: "fail_account", Class(9): "unknown"} {
-		if c.String() != want {
-			t.Errorf("%d.String() = %q", c, c.String())
-		}
+		assert.Equal(t, want, c.String(), "%d.String() = %q", c, c.String())
 	}
 }
 
@@ -158,21 +153,19 @@ func TestBackoff(t *testing.T) {
 	}
 	for _, tc := range cases {
 		got := Backoff(tc.attempt, tc.retryAfter, fixed(tc.rnd))
-		if got != tc.want {
-			t.Errorf("Backoff(%d, %s, %v) = %s, want %s", tc.attempt, tc.retryAfter, tc.rnd, got, tc.want)
-		}
+		assert.Equal(t, tc.want, got, "Backoff(%d, %s, %v) = %s, want %s", tc.attempt, tc.retryAfter, tc.rnd, got, tc.want)
 	}
 	// Bounds over many random draws, with the real source.
 	for attempt := 1; attempt <= MaxAttempts+5; attempt++ {
 		ceiling := min(MaxBackoff, 2*time.Second<<(attempt-1))
 		for range 200 {
-			if got := Backoff(attempt, 0, nil); got < 0 || got > ceiling {
-				t.Fatalf("Backoff(%d) = %s, outside [0, %s]", attempt, got, ceiling)
-			}
+			got := Backoff(attempt, 0, nil)
+			require.GreaterOrEqual(t, got, time.Duration(0), "Backoff(%d) = %s, outside [0, %s]", attempt, got, ceiling)
+			require.LessOrEqual(t, got, ceiling, "Backoff(%d) = %s, outside [0, %s]", attempt, got, ceiling)
 		}
-		if got := Backoff(attempt, 0, fixed(almostOne)); got > ceiling || got < ceiling*99/100 {
-			t.Errorf("Backoff(%d) at the top = %s, want about %s", attempt, got, ceiling)
-		}
+		got := Backoff(attempt, 0, fixed(almostOne))
+		assert.LessOrEqual(t, got, ceiling, "Backoff(%d) at the top = %s, want about %s", attempt, got, ceiling)
+		assert.GreaterOrEqual(t, got, ceiling*99/100, "Backoff(%d) at the top = %s, want about %s", attempt, got, ceiling)
 	}
 	if MaxAttempts < 2 || MaxBackoff != 900*time.Second {
 		t.Errorf("MaxAttempts %d, MaxBackoff %s", MaxAttempts, MaxBackoff)

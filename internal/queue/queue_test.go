@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 )
@@ -57,18 +59,15 @@ func TestSendBatchesInOrder(t *testing.T) {
 	for i := 0; i < 23; i++ {
 		msgs = append(msgs, Message{Body: map[string]int{"n": i}})
 	}
-	if err := New(f, url, "event").Send(context.Background(), msgs...); err != nil {
-		t.Fatal(err)
-	}
-	if len(f.batches) != 3 || len(f.batches[0]) != 10 || len(f.batches[2]) != 3 {
-		t.Fatalf("batches: %d", len(f.batches))
-	}
-	if got := aws.ToString(f.batches[2][2].MessageBody); got != `{"n":22}` || f.urls[2] != url {
-		t.Fatalf("last body %s to %s", got, f.urls[2])
-	}
-	if id := aws.ToString(f.batches[1][0].Id); id != "0" {
-		t.Fatalf("entry ids restart per batch: %s", id)
-	}
+	require.NoError(t, New(f, url, "event").Send(context.Background(), msgs...))
+	require.Len(t, f.batches, 3, "batches: %d", len(f.batches))
+	require.Len(t, f.batches[0], 10, "batches")
+	require.Len(t, f.batches[2], 3, "batches")
+	got := aws.ToString(f.batches[2][2].MessageBody)
+	require.Equal(t, `{"n":22}`, got, "last body %s to %s", got, f.urls[2])
+	require.Equal(t, url, f.urls[2], "last body %s to %s", got, f.urls[2])
+	id := aws.ToString(f.batches[1][0].Id)
+	require.Equal(t, "0", id, "entry ids restart per batch: %s", id)
 }
 
 func TestSendEntry(t *testing.T) {
@@ -91,12 +90,10 @@ func TestSendEntry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeSQS{}
-			if err := New(f, url, "event").Send(context.Background(), tt.msg); err != nil {
-				t.Fatal(err)
-			}
-			if e := f.batches[0][0]; !tt.check(e) || aws.ToString(e.MessageBody) != `"x"` {
-				t.Fatalf("entry %+v", e)
-			}
+			require.NoError(t, New(f, url, "event").Send(context.Background(), tt.msg))
+			e := f.batches[0][0]
+			require.True(t, tt.check(e), "entry %+v", e)
+			require.Equal(t, `"x"`, aws.ToString(e.MessageBody), "entry %+v", e)
 		})
 	}
 }
@@ -114,14 +111,15 @@ func TestSendFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := New(tt.f, url, "event").Send(context.Background(), tt.msg)
-			if e, ok := apperr.As(err); !ok || e.Kind != tt.kind || e.Message != "the event queue is unavailable, retry" {
-				t.Fatalf("err = %v", err)
-			}
+			e, ok := apperr.As(err)
+			require.True(t, ok, "err = %v", err)
+			require.Equal(t, tt.kind, e.Kind, "err")
+			require.Equal(t, "the event queue is unavailable, retry", e.Message, "err")
 		})
 	}
-	if err := New(&fakeSQS{}, url, "event").Send(context.Background(), Message{Body: make(chan int)}); err == nil || apperr.Is(err, apperr.Unavailable) {
-		t.Fatalf("a body that does not encode: %v", err)
-	}
+	err := New(&fakeSQS{}, url, "event").Send(context.Background(), Message{Body: make(chan int)})
+	require.Error(t, err, "a body that does not encode: %v", err)
+	require.False(t, apperr.Is(err, apperr.Unavailable), "a body that does not encode")
 }
 
 func TestDelayBounds(t *testing.T) {
@@ -133,16 +131,12 @@ func TestDelayBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		f := &fakeSQS{visibility: map[string]int32{}}
-		if err := New(f, url, "deliveries").Delay(context.Background(), "rh", tt.d); err != nil {
-			t.Fatal(err)
-		}
-		if got := f.visibility["rh"]; got != tt.want {
-			t.Errorf("Delay(%v) = %d s, want %d", tt.d, got, tt.want)
-		}
+		require.NoError(t, New(f, url, "deliveries").Delay(context.Background(), "rh", tt.d))
+		got := f.visibility["rh"]
+		assert.Equal(t, tt.want, got, "Delay(%v) = %d s, want %d", tt.d, got, tt.want)
 	}
-	if err := New(&fakeSQS{fail: errors.New("down")}, url, "deliveries").Delay(context.Background(), "rh", time.Second); err == nil {
-		t.Fatal("a failed ChangeMessageVisibility is not reported")
-	}
+	err := New(&fakeSQS{fail: errors.New("down")}, url, "deliveries").Delay(context.Background(), "rh", time.Second)
+	require.Error(t, err, "a failed ChangeMessageVisibility is not reported")
 }
 
 func TestIsSource(t *testing.T) {
@@ -158,11 +152,8 @@ func TestIsSource(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		if got := q.IsSource(tt.arn); got != tt.want {
-			t.Errorf("IsSource(%q) = %v", tt.arn, got)
-		}
+		got := q.IsSource(tt.arn)
+		assert.Equal(t, tt.want, got, "IsSource(%q) = %v", tt.arn, got)
 	}
-	if New(&fakeSQS{}, "", "event").IsSource("arn:aws:sqs:us-east-1:1:") {
-		t.Fatal("an unconfigured queue claims a record")
-	}
+	require.False(t, New(&fakeSQS{}, "", "event").IsSource("arn:aws:sqs:us-east-1:1:"), "an unconfigured queue claims a record")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 )
@@ -50,28 +51,19 @@ func TestPutGetCache(t *testing.T) {
 	if err := s.Get(ctx, "org_1", "whatsapp", &got); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("missing secret: %v", err)
 	}
-	if err := s.Put(ctx, "org_1", "whatsapp", cred{"a"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := fake.values["pytake/dev/org/org_1/whatsapp"]; !ok {
-		t.Fatalf("secret name: %v", fake.values)
-	}
-	if err := s.Put(ctx, "org_1", "whatsapp", cred{"b"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Put(ctx, "org_1", "whatsapp", cred{"a"}))
+	_, ok := fake.values["pytake/dev/org/org_1/whatsapp"]
+	require.True(t, ok, "secret name: %v", fake.values)
+	require.NoError(t, s.Put(ctx, "org_1", "whatsapp", cred{"b"}))
 	s.Forget("org_1", "whatsapp")
 	gets := fake.gets
 	for i := 0; i < 3; i++ {
-		if err := s.Get(ctx, "org_1", "whatsapp", &got); err != nil || got.Token != "b" {
-			t.Fatalf("Get = %+v %v", got, err)
-		}
+		err := s.Get(ctx, "org_1", "whatsapp", &got)
+		require.NoError(t, err, "Get = %+v %v", got, err)
+		require.Equal(t, "b", got.Token, "Get")
 	}
-	if fake.gets-gets != 1 {
-		t.Fatalf("cache: %d reads for 3 gets", fake.gets-gets)
-	}
+	require.Equal(t, 1, fake.gets-gets, "cache: %d reads for 3 gets", fake.gets-gets)
 	now = now.Add(2 * time.Minute)
 	_ = s.Get(ctx, "org_1", "whatsapp", &got)
-	if fake.gets-gets != 2 {
-		t.Fatalf("ttl not honoured: %d reads", fake.gets-gets)
-	}
+	require.Equal(t, 2, fake.gets-gets, "ttl not honoured: %d reads", fake.gets-gets)
 }

@@ -14,8 +14,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -90,9 +92,11 @@ func BenchmarkSend(b *testing.B) {
 		body, _ := json.Marshal(sender.Job{OrgID: "org_1", MessageID: id})
 		batch[i] = events.SQSMessage{MessageId: id, Body: string(body)}
 	}
+	sec := secretstest.New()
+	sec.Set("org_1", secrets.ProviderWhatsApp, secrets.WhatsApp{AccessToken: "tok"})
 	s := sender.New(sender.Deps{
-		Store: ms, Secrets: &fakeSecrets{creds: map[string]secrets.WhatsApp{"org_1": {AccessToken: "tok"}}},
-		Graph: graph.New(stub.URL, stub.Client()), Events: &fakeEvents{}, GraphVersion: "v26.0",
+		Store: ms, Secrets: sec,
+		Graph: graph.New(stub.URL, stub.Client()), Events: &eventtest.Recorder{}, GraphVersion: "v26.0",
 		Log: slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	ctx := context.Background()

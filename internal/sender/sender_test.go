@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,35 +18,20 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/logctx/logctxtest"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
-
-type fakeSecrets struct {
-	mu     sync.Mutex
-	creds  map[string]secrets.WhatsApp
-	gets   int
-	forgot int
-}
-
-func (f *fakeSecrets) Get(_ context.Context, org, _ string, v any) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.gets++
-	c, ok := f.creds[org]
-	if !ok {
-		return errors.New("no secret")
-	}
-	*(v.(*secrets.WhatsApp)) = c
-	return nil
-}
-func (f *fakeSecrets) Forget(string, string) { f.mu.Lock(); f.forgot++; f.mu.Unlock() }
 
 // fakeGraph answers sends from a script of errors, then wamids.
 type fakeGraph struct {
@@ -83,25 +69,13 @@ func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMes
 	return &sqs.ChangeMessageVisibilityOutput{}, nil
 }
 
-type fakeEvents struct {
-	mu  sync.Mutex
-	evs []event.Event
-}
-
-func (f *fakeEvents) Publish(_ context.Context, evs ...event.Event) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.evs = append(f.evs, evs...)
-	return nil
-}
-
 type env struct {
 	st    *store.Store
 	org   string
 	graph *fakeGraph
 	queue *fakeQueue
-	evs   *fakeEvents
-	sec   *fakeSecrets
+	evs   *eventtest.Recorder
+	sec   *secretstest.Store
 	s     *sender.Sender
 	now   time.Time
 }
@@ -114,19 +88,23 @@ func setup(t *testing.T) *env {
 	ctx := context.Background()
 	org, _ := e.st.CreateOrganization(ctx, "A")
 	e.org = org.ID
-	if _, err := e.st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "106540352242922", VerifyTokenHash: "h-" + org.ID}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := e.st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "106540352242922", VerifyTokenHash: "h-" + org.ID})
+	require.NoError(t, err)
 	e.graph = &fakeGraph{}
 	e.queue = &fakeQueue{visibility: map[string]int32{}}
-	e.evs = &fakeEvents{}
-	e.sec = &fakeSecrets{creds: map[string]secrets.WhatsApp{org.ID: {PhoneNumberID: "106540352242922", AccessToken: "tok"}}}
-	e.s = sender.New(sender.Deps{
-		Store: e.st, Secrets: e.sec, Graph: e.graph, Queue: queue.New(e.queue, "q", "outbound"), Events: e.evs,
-		GraphVersion: "v26.0", RatePerSecond: 1000, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Sleep: func(context.Context, time.Duration) error { return nil }, Rand: func() float64 { return 0.5 },
-	})
+	e.evs = &eventtest.Recorder{}
+	e.sec = secretstest.New()
+	e.sec.Set(org.ID, secrets.ProviderWhatsApp, secrets.WhatsApp{PhoneNumberID: "106540352242922", AccessToken: "tok"})
+	e.s = sender.New(e.deps(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	return e
+}
+
+func (e *env) deps(log *slog.Logger) sender.Deps {
+	return sender.Deps{
+		Store: e.st, Secrets: e.sec, Graph: e.graph, Queue: queue.New(e.queue, "q", "outbound"), Events: e.evs,
+		GraphVersion: "v26.0", RatePerSecond: 1000, Log: log,
+		Sleep: func(context.Context, time.Duration) error { return nil }, Rand: func() float64 { return 0.5 },
+	}
 }
 
 // queue accepts a template to a number and returns its SQS record.
@@ -136,9 +114,7 @@ func (e *env) queueMsg(t *testing.T, to string) (store.Message, events.SQSMessag
 		OrgID: e.org, To: store.Identity{WaID: to}, Type: "template",
 		Content: json.RawMessage(`{"name":"hello_world","language":{"code":"en_US"}}`),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body, _ := json.Marshal(sender.Job{OrgID: e.org, MessageID: res.Message.ID})
 	return res.Message, events.SQSMessage{MessageId: "sqs-" + res.Message.ID, ReceiptHandle: "rh-" + res.Message.ID, Body: string(body)}
 }
@@ -146,9 +122,7 @@ func (e *env) queueMsg(t *testing.T, to string) (store.Message, events.SQSMessag
 func (e *env) handle(t *testing.T, recs ...events.SQSMessage) []string {
 	t.Helper()
 	resp, err := e.s.Handle(context.Background(), events.SQSEvent{Records: recs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var failed []string
 	for _, f := range resp.BatchItemFailures {
 		failed = append(failed, f.ItemIdentifier)
@@ -159,9 +133,7 @@ func (e *env) handle(t *testing.T, recs ...events.SQSMessage) []string {
 func (e *env) msg(t *testing.T, id string) store.Message {
 	t.Helper()
 	m, err := e.st.Message(context.Background(), e.org, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
@@ -172,18 +144,18 @@ func TestSendOnceEvenWhenRedelivered(t *testing.T) {
 		t.Fatalf("failures %v", f)
 	}
 	got := e.msg(t, m.ID)
-	if got.Status != store.StatusAccepted || got.WAMID == "" || len(e.graph.sent) != 1 {
-		t.Fatalf("after send: %+v, %d sends", got, len(e.graph.sent))
-	}
+	require.Equal(t, store.StatusAccepted, got.Status, "after send: %+v, %d sends", got, len(e.graph.sent))
+	require.NotEmpty(t, got.WAMID, "after send")
+	require.Len(t, e.graph.sent, 1, "after send")
 	var body map[string]any
 	_ = json.Unmarshal([]byte(e.graph.sent[0]), &body)
 	if body["to"] != "5511900000001" || body["type"] != "template" || body["messaging_product"] != "whatsapp" {
 		t.Fatalf("Graph body %s", e.graph.sent[0])
 	}
 	// SQS delivers it again (at-least-once): nothing is sent twice.
-	if f := e.handle(t, rec); len(f) != 0 || len(e.graph.sent) != 1 {
-		t.Fatalf("redelivery: failures %v, %d sends", f, len(e.graph.sent))
-	}
+	f := e.handle(t, rec)
+	require.Empty(t, f, "redelivery: failures %v, %d sends", f, len(e.graph.sent))
+	require.Len(t, e.graph.sent, 1, "redelivery: failures %v, %d sends", f, len(e.graph.sent))
 }
 
 func TestRetryableErrorsBackOff(t *testing.T) {
@@ -195,22 +167,21 @@ func TestRetryableErrorsBackOff(t *testing.T) {
 	}
 	m, rec := e.queueMsg(t, "5511900000002")
 	for i := 0; i < 3; i++ {
-		if f := e.handle(t, rec); len(f) != 1 || f[0] != rec.MessageId {
-			t.Fatalf("attempt %d: failures %v", i+1, f)
-		}
-		if got := e.msg(t, m.ID); got.Status != store.StatusQueued || got.LastError == "" {
-			t.Fatalf("attempt %d: %+v", i+1, got)
-		}
-		if v := e.queue.visibility[rec.ReceiptHandle]; v < 1 || v > 900 {
-			t.Fatalf("attempt %d: visibility %d", i+1, v)
-		}
+		f := e.handle(t, rec)
+		require.Len(t, f, 1, "attempt %d: failures %v", i+1, f)
+		require.Equal(t, rec.MessageId, f[0], "attempt %d: failures %v", i+1, f)
+		got := e.msg(t, m.ID)
+		require.Equal(t, store.StatusQueued, got.Status, "attempt %d: %+v", i+1, got)
+		require.NotEmpty(t, got.LastError, "attempt %d: %+v", i+1, got)
+		v := e.queue.visibility[rec.ReceiptHandle]
+		require.GreaterOrEqual(t, v, int32(1), "attempt %d: visibility %d", i+1, v)
+		require.LessOrEqual(t, v, int32(900), "attempt %d: visibility %d", i+1, v)
 	}
-	if f := e.handle(t, rec); len(f) != 0 {
-		t.Fatalf("fourth attempt: %v", f)
-	}
-	if got := e.msg(t, m.ID); got.Status != store.StatusAccepted || got.Attempts != 4 {
-		t.Fatalf("after retries: %+v", got)
-	}
+	f := e.handle(t, rec)
+	require.Empty(t, f, "fourth attempt: %v", f)
+	got := e.msg(t, m.ID)
+	require.Equal(t, store.StatusAccepted, got.Status, "after retries: %+v", got)
+	require.Equal(t, 4, got.Attempts, "after retries")
 }
 
 func TestTerminalErrors(t *testing.T) {
@@ -219,20 +190,18 @@ func TestTerminalErrors(t *testing.T) {
 		Details string `json:"details,omitempty"`
 	}{Details: "more than 24 hours"}}}
 	m, rec := e.queueMsg(t, "5511900000003")
-	if f := e.handle(t, rec); len(f) != 0 {
-		t.Fatalf("failures %v", f)
-	}
+	f := e.handle(t, rec)
+	require.Empty(t, f, "failures %v", f)
 	got := e.msg(t, m.ID)
-	if got.Status != store.StatusFailed || got.Error == nil || got.Error.Code != 131047 || got.Error.Details != "more than 24 hours" {
-		t.Fatalf("131047: %+v", got)
-	}
-	if len(e.evs.evs) != 1 || e.evs.evs[0].Event != event.MessageFailed {
-		t.Fatalf("events %+v", e.evs.evs)
-	}
+	require.Equal(t, store.StatusFailed, got.Status, "131047: %+v", got)
+	require.NotNil(t, got.Error, "131047")
+	require.Equal(t, 131047, got.Error.Code, "131047")
+	require.Equal(t, "more than 24 hours", got.Error.Details, "131047")
+	require.Len(t, e.evs.All(), 1, "events %+v", e.evs.All())
+	require.Equal(t, event.MessageFailed, e.evs.All()[0].Event, "events %+v", e.evs.All())
 	// The account stays healthy after a message error.
-	if a, _ := e.st.WhatsAppAccount(context.Background(), e.org); !a.Healthy {
-		t.Fatal("131047 marked the account unhealthy")
-	}
+	a, _ := e.st.WhatsAppAccount(context.Background(), e.org)
+	require.True(t, a.Healthy, "131047 marked the account unhealthy")
 }
 
 func TestExpiredTokenFailsFastUntilSettingsChange(t *testing.T) {
@@ -248,25 +217,22 @@ func TestExpiredTokenFailsFastUntilSettingsChange(t *testing.T) {
 	}
 	// The second never reached Meta: failed fast with a clear error.
 	got := e.msg(t, m2.ID)
-	if got.Status != store.StatusFailed || got.Error.Title != "whatsapp_connection_unhealthy" || len(e.graph.tokens) != 1 {
-		t.Fatalf("second: %+v, graph calls %d", got, len(e.graph.tokens))
-	}
-	if a, _ := e.st.WhatsAppAccount(context.Background(), e.org); a.Healthy {
-		t.Fatal("190 did not mark the account unhealthy")
-	}
+	require.Equal(t, store.StatusFailed, got.Status, "second: %+v, graph calls %d", got, len(e.graph.tokens))
+	require.Equal(t, "whatsapp_connection_unhealthy", got.Error.Title, "second")
+	require.Len(t, e.graph.tokens, 1, "second")
+	a, _ := e.st.WhatsAppAccount(context.Background(), e.org)
+	require.False(t, a.Healthy, "190 did not mark the account unhealthy")
 	// New settings: sends work again with the new token.
 	time.Sleep(2 * time.Millisecond)
-	e.sec.creds[e.org] = secrets.WhatsApp{PhoneNumberID: "106540352242922", AccessToken: "tok2"}
-	if _, err := e.st.PutWhatsAppAccount(context.Background(), store.WhatsAppAccount{OrgID: e.org, PhoneNumberID: "106540352242922", VerifyTokenHash: "h-" + e.org}); err != nil {
-		t.Fatal(err)
-	}
+	e.sec.Set(e.org, secrets.ProviderWhatsApp, secrets.WhatsApp{PhoneNumberID: "106540352242922", AccessToken: "tok2"})
+	_, err := e.st.PutWhatsAppAccount(context.Background(), store.WhatsAppAccount{OrgID: e.org, PhoneNumberID: "106540352242922", VerifyTokenHash: "h-" + e.org})
+	require.NoError(t, err)
 	m3, r3 := e.queueMsg(t, "5511900000006")
-	if f := e.handle(t, r3); len(f) != 0 {
-		t.Fatalf("failures %v", f)
-	}
-	if got := e.msg(t, m3.ID); got.Status != store.StatusAccepted || e.graph.tokens[len(e.graph.tokens)-1] != "tok2" {
-		t.Fatalf("after new settings: %+v tokens %v", got, e.graph.tokens)
-	}
+	f := e.handle(t, r3)
+	require.Empty(t, f, "failures %v", f)
+	got = e.msg(t, m3.ID)
+	require.Equal(t, store.StatusAccepted, got.Status, "after new settings: %+v tokens %v", got, e.graph.tokens)
+	require.Equal(t, "tok2", e.graph.tokens[len(e.graph.tokens)-1], "after new settings")
 }
 
 // FIFO: after a message must be retried, the rest of the batch is kept
@@ -278,17 +244,14 @@ func TestBatchStopsAtFirstRetry(t *testing.T) {
 	_, r3 := e.queueMsg(t, "5511900000008")
 	// The first goes; the next hits a throughput error.
 	resp := e.handle(t, r1)
-	if len(resp) != 0 || e.msg(t, m1.ID).Status != store.StatusAccepted {
-		t.Fatal("first message")
-	}
+	require.Empty(t, resp, "first message")
+	require.Equal(t, store.StatusAccepted, e.msg(t, m1.ID).Status, "first message")
 	e.graph.errs = []error{&graph.Error{HTTPStatus: 400, Code: 130429}}
 	failed := e.handle(t, r2, r3)
-	if len(failed) != 2 || failed[0] != r2.MessageId || failed[1] != r3.MessageId {
-		t.Fatalf("failures %v", failed)
-	}
-	if len(e.graph.sent) != 1 {
-		t.Fatalf("the message after the retry was sent: %d sends", len(e.graph.sent))
-	}
+	require.Len(t, failed, 2, "failures %v", failed)
+	require.Equal(t, r2.MessageId, failed[0], "failures %v", failed)
+	require.Equal(t, r3.MessageId, failed[1], "failures %v", failed)
+	require.Len(t, e.graph.sent, 1, "the message after the retry was sent: %d sends", len(e.graph.sent))
 }
 
 func TestGivesUpAfterMaxAttempts(t *testing.T) {
@@ -303,9 +266,9 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 		}
 	}
 	got := e.msg(t, m.ID)
-	if got.Status != store.StatusFailed || got.Error == nil || got.Error.Code != 131000 {
-		t.Fatalf("after giving up: %+v", got)
-	}
+	require.Equal(t, store.StatusFailed, got.Status, "after giving up: %+v", got)
+	require.NotNil(t, got.Error, "after giving up")
+	require.Equal(t, 131000, got.Error.Code, "after giving up")
 }
 
 func TestBadJobIsDropped(t *testing.T) {
@@ -314,9 +277,8 @@ func TestBadJobIsDropped(t *testing.T) {
 		t.Fatalf("failures %v", f)
 	}
 	body, _ := json.Marshal(sender.Job{OrgID: e.org, MessageID: "msg_missing"})
-	if f := e.handle(t, events.SQSMessage{MessageId: "y", Body: string(body)}); len(f) != 0 {
-		t.Fatalf("failures %v", f)
-	}
+	f := e.handle(t, events.SQSMessage{MessageId: "y", Body: string(body)})
+	require.Empty(t, f, "failures %v", f)
 }
 
 // The cap holds across concurrent senders: no second sees more sends of a
@@ -342,23 +304,19 @@ func TestThroughputCapAcrossSenders(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for _, r := range part {
-				if _, err := s.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{r}}); err != nil {
-					t.Error(err)
-				}
+				_, err := s.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{r}})
+				assert.NoError(t, err)
 			}
 		}()
 	}
 	wg.Wait()
-	if g.n != n || len(slots.at) != n {
-		t.Fatalf("%d sends, %d slots, of %d", g.n, len(slots.at), n)
-	}
+	require.Equal(t, n, g.n, "%d sends, %d slots, of %d", g.n, len(slots.at), n)
+	require.Len(t, slots.at, n, "%d sends, %d slots, of %d", g.n, len(slots.at), n)
 	perSec := map[int64]int{}
 	for _, sec := range slots.at {
 		perSec[sec]++
 	}
-	if len(perSec) < n/perSecond {
-		t.Fatalf("%d messages at %d/s went out in %d seconds", n, perSecond, len(perSec))
-	}
+	require.GreaterOrEqual(t, len(perSec), n/perSecond, "%d messages at %d/s went out in %d seconds", n, perSecond, len(perSec))
 	for sec, c := range perSec {
 		if sec >= 0 && c > perSecond {
 			t.Fatalf("second %d had %d sends, cap %d", sec, c, perSecond)
@@ -407,22 +365,39 @@ func (r *slotRecorder) TakeSendSlot(ctx context.Context, phone string, perSecond
 // message that does not exist is dropped, not retried forever).
 func TestEventSamples(t *testing.T) {
 	files, _ := filepath.Glob("../../events/sender/*.json")
-	if len(files) == 0 {
-		t.Fatal("no samples in events/sender")
-	}
+	require.NotEmpty(t, files, "no samples in events/sender")
 	e := setup(t)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var ev events.SQSEvent
-		if err := json.Unmarshal(b, &ev); err != nil || len(ev.Records) == 0 {
-			t.Fatalf("%s: %v", f, err)
-		}
+		err = json.Unmarshal(b, &ev)
+		require.NoError(t, err, "%s: %v", f, err)
+		require.NotEmpty(t, ev.Records, "%s: %v", f, err)
 		resp, err := e.s.Handle(context.Background(), ev)
-		if err != nil || len(resp.BatchItemFailures) != 0 {
-			t.Fatalf("%s: %+v %v", f, resp, err)
+		require.NoError(t, err, "%s: %+v %v", f, resp, err)
+		require.Empty(t, resp.BatchItemFailures, "%s: %+v %v", f, resp, err)
+	}
+}
+
+// TestLogLinesNameTheInvocation: a sender line carries the Lambda request id
+// (from the invocation's context) and the SQS message it is about.
+func TestLogLinesNameTheInvocation(t *testing.T) {
+	e := setup(t)
+	log, lines := logctxtest.Capture(t)
+	e.s = sender.New(e.deps(log))
+	m, rec := e.queueMsg(t, "5511900000001")
+	resp, err := e.s.Handle(logctxtest.Invocation(context.Background(), "req-sender-1"), events.SQSEvent{Records: []events.SQSMessage{rec}})
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	var sent []string
+	for _, l := range lines() {
+		if strings.Contains(l, "sent") && strings.Contains(l, m.ID) {
+			sent = append(sent, l)
 		}
+	}
+	require.Len(t, sent, 1, "lines: %v", lines())
+	for _, want := range []string{"requestId", "req-sender-1", "sqs_message_id", rec.MessageId} {
+		assert.Contains(t, sent[0], want)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/shop"
 )
 
@@ -13,23 +15,16 @@ import (
 // template parameters.
 func BenchmarkShopifyOrder(b *testing.B) {
 	body, err := os.ReadFile("testdata/shopify_orders_create.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	sig := shop.Sign(body, "secret")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if !shop.VerifyShopify(body, sig, "secret") {
-			b.Fatal("signature")
-		}
+		require.True(b, shop.VerifyShopify(body, sig, "secret"), "signature")
 		o, err := shop.ParseShopifyOrder(body)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		o.Phone()
-		if _, err := shop.Render("{{order_number}} {{total_price}} {{currency}}", o.Vars()); err != nil {
-			b.Fatal(err)
-		}
+		_, err = shop.Render("{{order_number}} {{total_price}} {{currency}}", o.Vars())
+		require.NoError(b, err)
 	}
 }

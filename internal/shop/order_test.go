@@ -1,19 +1,19 @@
 package shop
 
 import (
-	"errors"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseShopifySample(t *testing.T) {
 	o, err := ParseShopifyOrder(readTestdata(t, "shopify_orders_create.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := Order{
 		Platform:    Shopify,
 		ID:          "820982911946154508",
@@ -33,21 +33,16 @@ func TestParseShopifySample(t *testing.T) {
 		},
 		CreatedAt: "2021-12-31T19:00:00-05:00",
 	}
-	if !reflect.DeepEqual(o, want) {
-		t.Errorf("got  %+v\nwant %+v", o, want)
-	}
+	assert.Equal(t, want, o, "got  %+v\nwant %+v", o, want)
 	// Shopify's sample phones are placeholders: letters, and an area code
 	// starting with 1.
-	if d, src, ok := o.Phone(); ok {
-		t.Errorf("Phone() = %q from %s; want none", d, src)
-	}
+	d, src, ok := o.Phone()
+	assert.False(t, ok, "Phone() = %q from %s; want none", d, src)
 }
 
 func TestParseWooCommerceSample(t *testing.T) {
 	o, err := ParseWooCommerceOrder(readTestdata(t, "woocommerce_order.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := Order{
 		Platform:    WooCommerce,
 		ID:          "727",
@@ -63,22 +58,19 @@ func TestParseWooCommerceSample(t *testing.T) {
 		Phones:      []PhoneCandidate{{SourceWooBilling, "(555) 555-5555", "US"}},
 		CreatedAt:   "2017-03-22T16:28:02",
 	}
-	if !reflect.DeepEqual(o, want) {
-		t.Errorf("got  %+v\nwant %+v", o, want)
-	}
+	assert.Equal(t, want, o, "got  %+v\nwant %+v", o, want)
 	d, src, ok := o.Phone()
-	if d != "15555555555" || src != SourceWooBilling || !ok {
-		t.Errorf("Phone() = %q, %q, %v", d, src, ok)
-	}
+	assert.Equal(t, "15555555555", d, "Phone() = %q, %q, %v", d, src, ok)
+	assert.Equal(t, SourceWooBilling, src, "Phone()")
+	assert.True(t, ok, "Phone()")
 }
 
 func TestLargeIDsStayExact(t *testing.T) {
 	ids := []string{"820982911946154508", "5990021234567890123", "9007199254740993", "18446744073709551615"}
 	// The test means something only if a float64 would corrupt these ids.
 	for _, id := range ids[1:] {
-		if f, _ := strconv.ParseFloat(id, 64); strconv.FormatFloat(f, 'f', 0, 64) == id {
-			t.Fatalf("%s survives float64; pick a harder id", id)
-		}
+		f, _ := strconv.ParseFloat(id, 64)
+		require.NotEqual(t, id, strconv.FormatFloat(f, 'f', 0, 64), "%s survives float64; pick a harder id", id)
 	}
 	for _, id := range ids {
 		for _, body := range []string{
@@ -86,19 +78,16 @@ func TestLargeIDsStayExact(t *testing.T) {
 			`{"id":"` + id + `","total_price":"1.00"}`,
 		} {
 			o, err := ParseShopifyOrder([]byte(body))
-			if err != nil || o.ID != id {
-				t.Errorf("Shopify %s: ID = %q, %v; want %s", body, o.ID, err, id)
-			}
+			assert.NoError(t, err, "Shopify %s: ID = %q, %v; want %s", body, o.ID, err, id)
+			assert.Equal(t, id, o.ID, "Shopify %s: ID = %q, %v; want %s", body, o.ID, err, id)
 			o, err = ParseWooCommerceOrder([]byte(body))
-			if err != nil || o.ID != id {
-				t.Errorf("WooCommerce %s: ID = %q, %v; want %s", body, o.ID, err, id)
-			}
+			assert.NoError(t, err, "WooCommerce %s: ID = %q, %v; want %s", body, o.ID, err, id)
+			assert.Equal(t, id, o.ID, "WooCommerce %s: ID = %q, %v; want %s", body, o.ID, err, id)
 		}
 	}
 	// Customer and address ids above 2^53 are ignored, not rounded into errors.
-	if _, err := ParseShopifyOrder([]byte(`{"id":1,"customer":{"id":115310627314723954,"default_address":{"id":715243470612851245}}}`)); err != nil {
-		t.Error(err)
-	}
+	_, err := ParseShopifyOrder([]byte(`{"id":1,"customer":{"id":115310627314723954,"default_address":{"id":715243470612851245}}}`))
+	assert.NoError(t, err)
 }
 
 func TestShopifyFields(t *testing.T) {
@@ -128,14 +117,10 @@ func TestShopifyFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseShopifyOrder([]byte(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			want := Order{Platform: Shopify, ID: "5990021234567890123"}
 			tt.want(&want)
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got  %+v\nwant %+v", got, want)
-			}
+			assert.Equal(t, want, got, "got  %+v\nwant %+v", got, want)
 		})
 	}
 }
@@ -147,9 +132,7 @@ func TestShopifyPhoneCandidates(t *testing.T) {
 		"billing_address":{"phone":"912 345 678","country_code":"PT"},
 		"shipping_address":{"phone":"(415) 555-2671","country_code":"US"}}`
 	o, err := ParseShopifyOrder([]byte(all))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []PhoneCandidate{
 		{SourceShopifyCustomer, "(11) 98765-4321", "PT"}, // no address: billing's country
 		{SourceShopifyBilling, "912 345 678", "PT"},
@@ -157,17 +140,13 @@ func TestShopifyPhoneCandidates(t *testing.T) {
 		{SourceShopifyOrder, "+44 7911 123456", "PT"},
 		{SourceShopifyDefaultAddress, "0151 12345678", "DE"},
 	}
-	if !reflect.DeepEqual(o.Phones, want) {
-		t.Fatalf("Phones = %+v\nwant %+v", o.Phones, want)
-	}
+	require.Equal(t, want, o.Phones, "Phones = %+v\nwant %+v", o.Phones, want)
 	// customer.phone is first but, read as Portuguese, has the wrong length;
 	// billing's is next.
 	if d, src, ok := o.Phone(); d != "351912345678" || src != SourceShopifyBilling || !ok {
 		t.Errorf("Phone() = %q, %q, %v", d, src, ok)
 	}
-	if o.CountryCode != "PT" {
-		t.Errorf("CountryCode = %q", o.CountryCode)
-	}
+	assert.Equal(t, "PT", o.CountryCode, "CountryCode = %q", o.CountryCode)
 
 	tests := []struct {
 		name        string
@@ -193,16 +172,12 @@ func TestShopifyPhoneCandidates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o, err := ParseShopifyOrder([]byte(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			d, src, ok := o.Phone()
-			if d != tt.digits || src != tt.src || !ok {
-				t.Errorf("Phone() = %q, %q, %v; want %q, %q", d, src, ok, tt.digits, tt.src)
-			}
-			if o.CountryCode != tt.country {
-				t.Errorf("CountryCode = %q, want %q", o.CountryCode, tt.country)
-			}
+			assert.Equal(t, tt.digits, d, "Phone() = %q, %q, %v; want %q, %q", d, src, ok, tt.digits, tt.src)
+			assert.Equal(t, tt.src, src, "Phone()")
+			assert.True(t, ok, "Phone()")
+			assert.Equal(t, tt.country, o.CountryCode, "CountryCode = %q, want %q", o.CountryCode, tt.country)
 		})
 	}
 }
@@ -221,12 +196,11 @@ func TestMissingPhone(t *testing.T) {
 	}
 	for _, b := range bodies {
 		o, err := b.parse([]byte(b.body))
-		if err != nil {
-			t.Fatalf("%s: %v", b.body, err)
-		}
-		if d, src, ok := o.Phone(); ok || d != "" || src != "" {
-			t.Errorf("%s: Phone() = %q, %q, %v; want none", b.body, d, src, ok)
-		}
+		require.NoError(t, err, "%s: %v", b.body, err)
+		d, src, ok := o.Phone()
+		assert.False(t, ok, "%s: Phone() = %q, %q, %v; want none", b.body, d, src, ok)
+		assert.Empty(t, d, "%s: Phone() = %q, %q, %v; want none", b.body, d, src, ok)
+		assert.Empty(t, src, "%s: Phone() = %q, %q, %v; want none", b.body, d, src, ok)
 	}
 }
 
@@ -241,72 +215,63 @@ func TestWooCommerceFields(t *testing.T) {
 			"shipping":{"phone":"","country":"BR"}}`,
 			func(t *testing.T, o Order) {
 				d, src, ok := o.Phone()
-				if d != "5511987654321" || src != SourceWooBilling || !ok {
-					t.Errorf("Phone() = %q, %q, %v", d, src, ok)
-				}
-				if o.Name != "#4321" || o.Status != "completed" || o.Total != "199.90" || o.CountryCode != "BR" {
-					t.Errorf("%+v", o)
-				}
+				assert.Equal(t, "5511987654321", d, "Phone() = %q, %q, %v", d, src, ok)
+				assert.Equal(t, SourceWooBilling, src, "Phone()")
+				assert.True(t, ok, "Phone()")
+				assert.Equal(t, "#4321", o.Name, "%+v", o)
+				assert.Equal(t, "completed", o.Status, "%+v", o)
+				assert.Equal(t, "199.90", o.Total, "%+v", o)
+				assert.Equal(t, "BR", o.CountryCode, "%+v", o)
 			}},
 		{"shipping phone with its own country", `{"id":9,"billing":{"phone":"","country":"US"},"shipping":{"phone":"0151 12345678","country":"DE"}}`,
 			func(t *testing.T, o Order) {
 				d, src, ok := o.Phone()
-				if d != "4915112345678" || src != SourceWooShipping || !ok || o.CountryCode != "DE" {
-					t.Errorf("Phone() = %q, %q, %v; country %q", d, src, ok, o.CountryCode)
-				}
+				assert.Equal(t, "4915112345678", d, "Phone() = %q, %q, %v; country %q", d, src, ok, o.CountryCode)
+				assert.Equal(t, SourceWooShipping, src, "Phone()")
+				assert.True(t, ok, "Phone()")
+				assert.Equal(t, "DE", o.CountryCode, "Phone()")
 			}},
 		{"shipping phone uses billing country", `{"id":9,"billing":{"country":"GB"},"shipping":{"phone":"07911 123456"}}`,
 			func(t *testing.T, o Order) {
-				if d, _, ok := o.Phone(); d != "447911123456" || !ok {
-					t.Errorf("Phone() = %q, %v", d, ok)
-				}
+				d, _, ok := o.Phone()
+				assert.Equal(t, "447911123456", d, "Phone() = %q, %v", d, ok)
+				assert.True(t, ok, "Phone()")
 			}},
 		{"custom order number", `{"id":9,"number":"WC-2024-0009"}`,
 			func(t *testing.T, o Order) {
-				if o.Number != "WC-2024-0009" || o.Name != "#WC-2024-0009" || o.ID != "9" {
-					t.Errorf("%+v", o)
-				}
+				assert.Equal(t, "WC-2024-0009", o.Number, "%+v", o)
+				assert.Equal(t, "#WC-2024-0009", o.Name, "%+v", o)
+				assert.Equal(t, "9", o.ID, "%+v", o)
 			}},
 		{"number missing: id", `{"id":9}`,
 			func(t *testing.T, o Order) {
-				if o.Number != "9" || o.Name != "#9" {
-					t.Errorf("%+v", o)
-				}
+				assert.Equal(t, "9", o.Number, "%+v", o)
+				assert.Equal(t, "#9", o.Name, "%+v", o)
 			}},
 		{"numeric number and total", `{"id":9,"number":9,"total":29.35}`,
 			func(t *testing.T, o Order) {
-				if o.Number != "9" || o.Total != "29.35" {
-					t.Errorf("%+v", o)
-				}
+				assert.Equal(t, "9", o.Number, "%+v", o)
+				assert.Equal(t, "29.35", o.Total, "%+v", o)
 			}},
 		{"wc- status prefix", `{"id":9,"status":"wc-completed"}`,
 			func(t *testing.T, o Order) {
-				if o.Status != "completed" {
-					t.Errorf("Status = %q", o.Status)
-				}
+				assert.Equal(t, "completed", o.Status, "Status = %q", o.Status)
 			}},
 		{"created gmt fallback", `{"id":9,"date_created":null,"date_created_gmt":"2017-03-22T19:28:02"}`,
 			func(t *testing.T, o Order) {
-				if o.CreatedAt != "2017-03-22T19:28:02" {
-					t.Errorf("CreatedAt = %q", o.CreatedAt)
-				}
+				assert.Equal(t, "2017-03-22T19:28:02", o.CreatedAt, "CreatedAt = %q", o.CreatedAt)
 			}},
 		{"php empty arrays", `{"id":9,"billing":[],"shipping":[ ],"meta_data":[]}`,
 			func(t *testing.T, o Order) {
-				if len(o.Phones) != 0 || o.CountryCode != "" {
-					t.Errorf("%+v", o)
-				}
+				assert.Empty(t, o.Phones, "%+v", o)
+				assert.Empty(t, o.CountryCode, "%+v", o)
 			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o, err := ParseWooCommerceOrder([]byte(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o.Platform != WooCommerce {
-				t.Errorf("Platform = %q", o.Platform)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, WooCommerce, o.Platform, "Platform = %q", o.Platform)
 			tt.check(t, o)
 		})
 	}
@@ -350,23 +315,15 @@ func TestParseErrors(t *testing.T) {
 			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
 				o, err := p.parse([]byte(tt.body))
 				if tt.only != "" && tt.only != p.name {
-					if err != nil {
-						t.Fatalf("%s does not read the field, yet: %v", p.name, err)
-					}
+					require.NoError(t, err, "%s does not read the field, yet: %v", p.name, err)
 					return
 				}
-				if err == nil {
-					t.Fatalf("accepted: %+v", o)
-				}
-				if !errors.Is(err, ErrInvalidPayload) {
-					t.Errorf("%v does not wrap ErrInvalidPayload", err)
-				}
+				require.Error(t, err, "accepted: %+v", o)
+				assert.ErrorIs(t, err, ErrInvalidPayload, "%v does not wrap ErrInvalidPayload", err)
 				if !strings.HasPrefix(err.Error(), p.name+" order: ") || !strings.Contains(err.Error(), tt.want) {
 					t.Errorf("error %q; want it to start with %q and mention %q", err, p.name+" order: ", tt.want)
 				}
-				if !reflect.DeepEqual(o, Order{}) {
-					t.Errorf("partial order returned: %+v", o)
-				}
+				assert.Equal(t, Order{}, o, "partial order returned: %+v", o)
 			})
 		}
 	}
@@ -390,19 +347,14 @@ func TestVars(t *testing.T) {
 	empty := Order{}.Vars()
 	keys := make([]string, 0, len(empty))
 	for k, v := range empty {
-		if v != "" {
-			t.Errorf("Order{}.Vars()[%q] = %q", k, v)
-		}
+		assert.Empty(t, v, "Order{}.Vars()[%q] = %q", k, v)
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	wantKeys := []string{"currency", "customer_name", "email", "first_name", "last_name", "number", "order_id", "order_name", "order_number", "shop", "status", "total", "total_price"}
-	if !slices.Equal(keys, wantKeys) {
-		t.Errorf("keys = %v, want %v", keys, wantKeys)
-	}
-	if got := (Order{LastName: "Silva"}).Vars()["customer_name"]; got != "Silva" {
-		t.Errorf("customer_name with last name only = %q", got)
-	}
+	assert.True(t, slices.Equal(keys, wantKeys), "keys = %v, want %v", keys, wantKeys)
+	got := (Order{LastName: "Silva"}).Vars()["customer_name"]
+	assert.Equal(t, "Silva", got, "customer_name with last name only = %q", got)
 }
 
 func fuzzParse(f *testing.F, parse func([]byte) (Order, error), platform string, seeds ...string) {
@@ -412,35 +364,30 @@ func fuzzParse(f *testing.F, parse func([]byte) (Order, error), platform string,
 	f.Fuzz(func(t *testing.T, body []byte) {
 		o, err := parse(body)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidPayload) {
-				t.Fatalf("error %v does not wrap ErrInvalidPayload", err)
-			}
+			require.ErrorIs(t, err, ErrInvalidPayload, "error %v does not wrap ErrInvalidPayload", err)
 			return
 		}
-		if o.Platform != platform {
-			t.Fatalf("Platform = %q", o.Platform)
-		}
+		require.Equal(t, platform, o.Platform, "Platform = %q", o.Platform)
 		if n, ok := parseID(o.ID); !ok || strconv.FormatUint(n, 10) != o.ID {
 			t.Fatalf("ID %q is not a canonical positive integer", o.ID)
 		}
 		sources := map[string]bool{}
 		for _, c := range o.Phones {
-			if strings.TrimSpace(c.Raw) == "" || c.Raw != strings.TrimSpace(c.Raw) {
-				t.Fatalf("candidate %+v: empty or untrimmed", c)
-			}
+			require.NotEmpty(t, strings.TrimSpace(c.Raw), "candidate %+v: empty or untrimmed", c)
+			require.Equal(t, strings.TrimSpace(c.Raw), c.Raw, "candidate %+v: empty or untrimmed", c)
 			if c.Country != "" && alpha2(c.Country) != c.Country {
 				t.Fatalf("candidate %+v: bad country", c)
 			}
 			sources[c.Source] = true
 		}
 		if d, src, ok := o.Phone(); ok {
-			if !sources[src] || len(d) < minE164 || len(d) > maxE164 || !allDigits(d) {
-				t.Fatalf("Phone() = %q, %q", d, src)
-			}
+			require.True(t, sources[src], "Phone() = %q, %q", d, src)
+			require.GreaterOrEqual(t, len(d), minE164, "Phone()")
+			require.LessOrEqual(t, len(d), maxE164, "Phone()")
+			require.True(t, allDigits(d), "Phone()")
 		}
-		if _, err := Render("{{order_name}} {{ total }} {{customer_name}}", o.Vars()); err != nil {
-			t.Fatal(err)
-		}
+		_, err = Render("{{order_name}} {{ total }} {{customer_name}}", o.Vars())
+		require.NoError(t, err)
 	})
 }
 

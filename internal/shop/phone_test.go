@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestNormalizePhone(t *testing.T) {
@@ -133,18 +136,15 @@ func TestNormalizePhone(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got != tt.want {
-			t.Errorf("NormalizePhone(%q, %q) = %q, %v; want %q", tt.raw, tt.country, got, err, tt.want)
-		}
+		assert.NoError(t, err, "NormalizePhone(%q, %q) = %q, %v; want %q", tt.raw, tt.country, got, err, tt.want)
+		assert.Equal(t, tt.want, got, "NormalizePhone(%q, %q) = %q, %v; want %q", tt.raw, tt.country, got, err, tt.want)
 	}
 }
 
 func TestNormalizePhoneErrorsOmitTheNumber(t *testing.T) {
 	for _, raw := range []string{"555-555-SHIP", "98765-4321", "+1 415 155 2671", "0151 1234567890123"} {
 		_, err := NormalizePhone(raw, "BR")
-		if err == nil {
-			t.Fatalf("NormalizePhone(%q) accepted", raw)
-		}
+		require.Error(t, err, "NormalizePhone(%q) accepted", raw)
 		if digits := strings.Map(keepDigit, raw); len(digits) > 3 && strings.Contains(err.Error(), digits[len(digits)-4:]) {
 			t.Errorf("error %q repeats the number", err)
 		}
@@ -162,9 +162,7 @@ func TestCountryTable(t *testing.T) {
 	seen := map[string]bool{}
 	attrs := map[string]country{}
 	for _, c := range countries {
-		if alpha2(c.code) != c.code {
-			t.Errorf("%q is not an upper-case alpha-2 code", c.code)
-		}
+		assert.Equal(t, c.code, alpha2(c.code), "%q is not an upper-case alpha-2 code", c.code)
 		if seen[c.code] {
 			t.Errorf("%s listed twice", c.code)
 		}
@@ -172,18 +170,17 @@ func TestCountryTable(t *testing.T) {
 		if !allDigits(c.cc) || c.cc[0] == '0' || len(c.cc) > 3 {
 			t.Errorf("%s: bad calling code %q", c.code, c.cc)
 		}
-		if c.min < 4 || c.min > c.max || len(c.cc)+c.max > maxE164 || len(c.cc)+c.min < minE164-1 {
-			t.Errorf("%s: bad lengths %d..%d", c.code, c.min, c.max)
-		}
+		assert.GreaterOrEqual(t, c.min, 4, "%s: bad lengths %d..%d", c.code, c.min, c.max)
+		assert.LessOrEqual(t, c.min, c.max, "%s: bad lengths %d..%d", c.code, c.min, c.max)
+		assert.LessOrEqual(t, len(c.cc)+c.max, maxE164, "%s: bad lengths %d..%d", c.code, c.min, c.max)
+		assert.GreaterOrEqual(t, len(c.cc)+c.min, minE164-1, "%s: bad lengths %d..%d", c.code, c.min, c.max)
 		// Countries sharing a calling code must share what byCallingCode uses.
 		if prev, ok := attrs[c.cc]; ok && (prev.trunk0() != c.trunk0() || prev.min != c.min || prev.max != c.max) {
 			t.Errorf("%s and %s share +%s with different attributes", prev.code, c.code, c.cc)
 		}
 		attrs[c.cc] = c
 	}
-	if len(seen) < 60 {
-		t.Errorf("only %d countries", len(seen))
-	}
+	assert.GreaterOrEqual(t, len(seen), 60, "only %d countries", len(seen))
 	// Calling codes are prefix-free, as in E.164.
 	for a := range attrs {
 		for b := range attrs {
@@ -193,9 +190,7 @@ func TestCountryTable(t *testing.T) {
 		}
 	}
 	for _, code := range []string{"US", "CA", "MX", "BR", "AR", "CL", "CO", "PE", "GB", "IE", "PT", "ES", "FR", "DE", "IT", "NL", "BE", "AT", "PL", "SE", "DK", "FI", "GR", "CZ", "HU", "RO", "IN", "CN", "JP", "AU", "ZA", "JM", "DO", "PR", "TT"} {
-		if !seen[code] {
-			t.Errorf("%s missing", code)
-		}
+		assert.True(t, seen[code], "%s missing", code)
 	}
 }
 
@@ -211,18 +206,16 @@ func FuzzNormalizePhone(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw, country string) {
 		got, err := NormalizePhone(raw, country)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidPhone) {
-				t.Fatalf("error %v does not wrap ErrInvalidPhone", err)
-			}
+			require.ErrorIs(t, err, ErrInvalidPhone, "error %v does not wrap ErrInvalidPhone", err)
 			return
 		}
-		if len(got) < minE164 || len(got) > maxE164 || !allDigits(got) || got[0] == '0' {
-			t.Fatalf("NormalizePhone(%q, %q) = %q: not E.164 digits", raw, country, got)
-		}
+		require.GreaterOrEqual(t, len(got), minE164, "NormalizePhone(%q, %q) = %q: not E.164 digits", raw, country, got)
+		require.LessOrEqual(t, len(got), maxE164, "NormalizePhone(%q, %q) = %q: not E.164 digits", raw, country, got)
+		require.True(t, allDigits(got), "NormalizePhone(%q, %q) = %q: not E.164 digits", raw, country, got)
+		require.NotEqual(t, byte('0'), got[0], "NormalizePhone(%q, %q) = %q: not E.164 digits", raw, country, got)
 		// The result is a fixed point, whatever the country.
 		again, err := NormalizePhone("+"+got, "")
-		if err != nil || again != got {
-			t.Fatalf("NormalizePhone(+%s) = %q, %v; want it unchanged", got, again, err)
-		}
+		require.NoError(t, err, "NormalizePhone(+%s) = %q, %v; want it unchanged", got, again, err)
+		require.Equal(t, got, again, "NormalizePhone(+%s) = %q, %v; want it unchanged", got, again, err)
 	})
 }

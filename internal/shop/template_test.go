@@ -3,8 +3,10 @@ package shop
 import (
 	"errors"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRender(t *testing.T) {
@@ -32,9 +34,8 @@ func TestRender(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Render(tt.tmpl, vars)
-			if err != nil || got != tt.want {
-				t.Errorf("Render(%q) = %q, %v; want %q", tt.tmpl, got, err, tt.want)
-			}
+			assert.NoError(t, err, "Render(%q) = %q, %v; want %q", tt.tmpl, got, err, tt.want)
+			assert.Equal(t, tt.want, got, "Render(%q) = %q, %v; want %q", tt.tmpl, got, err, tt.want)
 		})
 	}
 }
@@ -61,39 +62,27 @@ func TestRenderErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Render(tt.tmpl, vars)
-			if err == nil {
-				t.Fatalf("Render(%q) = %q, want an error", tt.tmpl, got)
-			}
-			if got != "" {
-				t.Errorf("partial output %q", got)
-			}
-			if !errors.Is(err, ErrTemplate) {
-				t.Errorf("%v is not ErrTemplate", err)
-			}
-			if !strings.Contains(err.Error(), tt.mention) {
-				t.Errorf("error %q does not mention %q", err, tt.mention)
-			}
+			require.Error(t, err, "Render(%q) = %q, want an error", tt.tmpl, got)
+			assert.Empty(t, got, "partial output %q", got)
+			assert.ErrorIs(t, err, ErrTemplate, "%v is not ErrTemplate", err)
+			assert.Contains(t, err.Error(), tt.mention, "error %q does not mention %q", err, tt.mention)
 			var unk *UnknownPlaceholdersError
-			if errors.As(err, &unk) != (tt.unknown != nil) {
-				t.Fatalf("error %T, want unknown names %v", err, tt.unknown)
-			}
+			require.Equal(t, tt.unknown != nil, errors.As(err, &unk), "error %T, want unknown names %v", err, tt.unknown)
 			if unk != nil && !slices.Equal(unk.Names, tt.unknown) {
 				t.Errorf("Names = %v, want %v", unk.Names, tt.unknown)
 			}
 			if unk != nil && !slices.IsSorted(unk.Known) {
 				t.Errorf("Known not sorted: %v", unk.Known)
 			}
-			if ValidateTemplate(tt.tmpl) == nil {
-				t.Error("ValidateTemplate accepted it")
-			}
+			assert.Error(t, ValidateTemplate(tt.tmpl), "ValidateTemplate accepted it")
 		})
 	}
 	if _, err := Render("{{a}}", nil); err == nil {
 		t.Error("nil vars: unknown name accepted")
 	}
-	if got, err := Render("no placeholders", nil); err != nil || got != "no placeholders" {
-		t.Errorf("nil vars, no placeholders: %q, %v", got, err)
-	}
+	got, err := Render("no placeholders", nil)
+	assert.NoError(t, err, "nil vars, no placeholders: %q, %v", got, err)
+	assert.Equal(t, "no placeholders", got, "nil vars, no placeholders")
 }
 
 func TestPlaceholders(t *testing.T) {
@@ -110,9 +99,8 @@ func TestPlaceholders(t *testing.T) {
 		{"{{1}} {{order_number}}", []string{"1", "order_number"}},
 	}
 	for _, tt := range tests {
-		if got := Placeholders(tt.tmpl); !slices.Equal(got, tt.want) {
-			t.Errorf("Placeholders(%q) = %v, want %v", tt.tmpl, got, tt.want)
-		}
+		got := Placeholders(tt.tmpl)
+		assert.True(t, slices.Equal(got, tt.want), "Placeholders(%q) = %v, want %v", tt.tmpl, got, tt.want)
 	}
 }
 
@@ -122,11 +110,9 @@ func TestValidateTemplate(t *testing.T) {
 		"Olá {{ first_name }}! Seu pedido {{order_name}} ({{order_number}}, id {{order_id}}) de {{currency}} {{total_price}} está {{status}}.",
 		"{{customer_name}} {{last_name}} {{email}} {{number}} {{total}} {{shop}}",
 	} {
-		if err := ValidateTemplate(tmpl); err != nil {
-			t.Errorf("ValidateTemplate(%q) = %v", tmpl, err)
-		}
+		err := ValidateTemplate(tmpl)
+		assert.NoError(t, err, "ValidateTemplate(%q) = %v", tmpl, err)
 	}
-	if err := ValidateTemplate("{{phone}}"); err == nil {
-		t.Error("{{phone}} accepted")
-	}
+	err := ValidateTemplate("{{phone}}")
+	assert.Error(t, err, "{{phone}} accepted")
 }

@@ -4,14 +4,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatalf("read testdata: %v", err)
-	}
+	require.NoError(t, err, "read testdata")
 	return b
 }
 
@@ -54,15 +55,12 @@ func TestVerify(t *testing.T) {
 			if got := VerifyShopify(tt.body, tt.header, tt.secrets...); got != tt.want {
 				t.Errorf("VerifyShopify = %v, want %v", got, tt.want)
 			}
-			if got := VerifyWooCommerce(tt.body, tt.header, tt.secrets...); got != tt.want {
-				t.Errorf("VerifyWooCommerce = %v, want %v", got, tt.want)
-			}
+			got := VerifyWooCommerce(tt.body, tt.header, tt.secrets...)
+			assert.Equal(t, tt.want, got, "VerifyWooCommerce = %v, want %v", got, tt.want)
 		})
 	}
 
-	if !VerifyWooCommerce(woo, Sign(woo, "wc_secret"), "wc_secret") {
-		t.Error("WooCommerce sample: own signature rejected")
-	}
+	assert.True(t, VerifyWooCommerce(woo, Sign(woo, "wc_secret"), "wc_secret"), "WooCommerce sample: own signature rejected")
 }
 
 func TestWooPing(t *testing.T) {
@@ -94,9 +92,8 @@ func TestWooPing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id, ok := WooPing(tt.contentType, []byte(tt.body))
-			if id != tt.wantID || ok != tt.wantOK {
-				t.Errorf("WooPing(%q, %q) = %q, %v; want %q, %v", tt.contentType, tt.body, id, ok, tt.wantID, tt.wantOK)
-			}
+			assert.Equal(t, tt.wantID, id, "WooPing(%q, %q) = %q, %v; want %q, %v", tt.contentType, tt.body, id, ok, tt.wantID, tt.wantOK)
+			assert.Equal(t, tt.wantOK, ok, "WooPing(%q, %q) = %q, %v; want %q, %v", tt.contentType, tt.body, id, ok, tt.wantID, tt.wantOK)
 		})
 	}
 }
@@ -112,25 +109,13 @@ func FuzzVerifyShopify(f *testing.F) {
 		VerifyWooCommerce(body, string(body), secret)
 		sig := Sign(body, secret)
 		if secret == "" {
-			if VerifyShopify(body, sig, secret) {
-				t.Fatal("empty secret verified")
-			}
+			require.False(t, VerifyShopify(body, sig, secret), "empty secret verified")
 			return
 		}
-		if !VerifyShopify(body, sig, secret) {
-			t.Fatal("verify(sign(x)) = false")
-		}
-		if !VerifyShopify(body, sig, "other-"+secret, secret) {
-			t.Fatal("rotation: second secret not tried")
-		}
-		if !VerifyWooCommerce(body, sig, secret) {
-			t.Fatal("WooCommerce verify(sign(x)) = false")
-		}
-		if VerifyShopify(body, sig, secret+"x") {
-			t.Fatal("verified with a different secret")
-		}
-		if VerifyShopify(append(append([]byte(nil), body...), 'x'), sig, secret) {
-			t.Fatal("verified a changed body")
-		}
+		require.True(t, VerifyShopify(body, sig, secret), "verify(sign(x)) = false")
+		require.True(t, VerifyShopify(body, sig, "other-"+secret, secret), "rotation: second secret not tried")
+		require.True(t, VerifyWooCommerce(body, sig, secret), "WooCommerce verify(sign(x)) = false")
+		require.False(t, VerifyShopify(body, sig, secret+"x"), "verified with a different secret")
+		require.False(t, VerifyShopify(append(append([]byte(nil), body...), 'x'), sig, secret), "verified a changed body")
 	})
 }

@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/apperr"
 )
 
@@ -22,9 +25,8 @@ func TestShopDomain(t *testing.T) {
 		"x.y.myshopify.com":                  "",
 	} {
 		got, ok := ShopDomain(in)
-		if got != want || ok != (want != "") {
-			t.Errorf("ShopDomain(%q) = %q %v, want %q", in, got, ok, want)
-		}
+		assert.Equal(t, want, got, "ShopDomain(%q) = %q %v, want %q", in, got, ok, want)
+		assert.Equal(t, want != "", ok, "ShopDomain(%q) = %q %v, want %q", in, got, ok, want)
 	}
 }
 
@@ -43,62 +45,53 @@ func TestSiteURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		d, k, ok := SiteURL(tt.in)
-		if d != tt.display || k != tt.key || ok != (tt.display != "") {
-			t.Errorf("SiteURL(%q) = %q %q %v", tt.in, d, k, ok)
-		}
+		assert.Equal(t, tt.display, d, "SiteURL(%q) = %q %q %v", tt.in, d, k, ok)
+		assert.Equal(t, tt.key, k, "SiteURL(%q) = %q %q %v", tt.in, d, k, ok)
+		assert.Equal(t, tt.display != "", ok, "SiteURL(%q) = %q %q %v", tt.in, d, k, ok)
 	}
 	// What WooCommerce sends and what the merchant typed meet.
 	a, _ := SourceKey(WooCommerce, "https://shop.example.com/")
 	b, _ := SourceKey(WooCommerce, "http://SHOP.example.com")
-	if a != b {
-		t.Errorf("source keys differ: %q %q", a, b)
-	}
+	assert.Equal(t, b, a, "source keys differ: %q %q", a, b)
 }
 
 func TestParseDefaults(t *testing.T) {
 	s, secret, err := Parse(Shopify, []byte(`{"shop_domain":"Demo.myshopify.com","webhook_secret":" shpss_0123456789 "}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Source != "demo.myshopify.com" || secret != "shpss_0123456789" {
-		t.Fatalf("source %q secret %q", s.Source, secret)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "demo.myshopify.com", s.Source, "source %q secret %q", s.Source, secret)
+	require.Equal(t, "shpss_0123456789", secret, "source %q secret %q", s.Source, secret)
 	create := s.Triggers[TopicOrdersCreate]
-	if !create.Sends() || create.Message.Template.Name != "order_confirmation" || create.Message.Template.Language.Code != "pt_BR" ||
-		strings.Join(create.Message.Template.Parameters, "|") != "{{order_number}}|{{total_price}} {{currency}}" {
-		t.Fatalf("orders/create default: %+v", create)
-	}
+	require.True(t, create.Sends(), "orders/create default: %+v", create)
+	require.Equal(t, "order_confirmation", create.Message.Template.Name, "orders/create default")
+	require.Equal(t, "pt_BR", create.Message.Template.Language.Code, "orders/create default")
+	require.Equal(t, "{{order_number}}|{{total_price}} {{currency}}", strings.Join(create.Message.Template.Parameters, "|"), "orders/create default")
 	for _, k := range []string{TopicOrdersFulfilled, TopicOrdersCancelled} {
-		if tr := s.Triggers[k]; tr.Enabled || tr.Message == nil || tr.Message.Type != "text" {
-			t.Fatalf("%s default: %+v", k, tr)
-		}
+		tr := s.Triggers[k]
+		require.False(t, tr.Enabled, "%s default: %+v", k, tr)
+		require.NotNil(t, tr.Message, "%s default: %+v", k, tr)
+		require.Equal(t, "text", tr.Message.Type, "%s default: %+v", k, tr)
 	}
-	if strings.Join(s.Contact.Tags, ",") != "customer,purchased" || !s.Contact.Attributes.LastPurchase || !s.Contact.Attributes.TotalSpent {
-		t.Fatalf("contact defaults: %+v", s.Contact)
-	}
+	require.Equal(t, "customer,purchased", strings.Join(s.Contact.Tags, ","), "contact defaults: %+v", s.Contact)
+	require.True(t, s.Contact.Attributes.LastPurchase, "contact defaults")
+	require.True(t, s.Contact.Attributes.TotalSpent, "contact defaults")
 
 	// Turning a default on keeps its suggested text; a topic left out keeps its default.
 	s, _, err = Parse(Shopify, []byte(`{"shop_domain":"demo","topics":{"orders/fulfilled":{"enabled":true}},"contact":{"tags":["vip"," vip "],"attributes":{"total_spent":false}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.Triggers[TopicOrdersFulfilled].Sends() || !s.Triggers[TopicOrdersCreate].Sends() || strings.Join(s.Contact.Tags, ",") != "vip" ||
-		s.Contact.Attributes.TotalSpent || !s.Contact.Attributes.LastPurchase {
-		t.Fatalf("partial: %+v", s)
-	}
+	require.NoError(t, err)
+	require.True(t, s.Triggers[TopicOrdersFulfilled].Sends(), "partial: %+v", s)
+	require.True(t, s.Triggers[TopicOrdersCreate].Sends(), "partial")
+	require.Equal(t, "vip", strings.Join(s.Contact.Tags, ","), "partial")
+	require.False(t, s.Contact.Attributes.TotalSpent, "partial")
+	require.True(t, s.Contact.Attributes.LastPurchase, "partial")
 
 	w, _, err := Parse(WooCommerce, []byte(`{"site_url":"https://shop.example.com/","statuses":{"wc-Processing":{"message":{"type":"text","text":"Pagamento do pedido #{{number}} confirmado"}}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.Source != "https://shop.example.com" || w.SourceKey != "shop.example.com" || !w.Triggers["processing"].Sends() ||
-		w.Triggers["completed"].Message.Text != "Seu pedido #{{number}} foi concluído!" {
-		t.Fatalf("woocommerce: %+v", w)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "https://shop.example.com", w.Source, "woocommerce: %+v", w)
+	require.Equal(t, "shop.example.com", w.SourceKey, "woocommerce")
+	require.True(t, w.Triggers["processing"].Sends(), "woocommerce")
+	require.Equal(t, "Seu pedido #{{number}} foi concluído!", w.Triggers["completed"].Message.Text, "woocommerce")
 	w, _, _ = Parse(WooCommerce, []byte(`{"site_url":"https://shop.example.com","statuses":{"completed":{"enabled":false}}}`))
-	if w.Triggers["completed"].Sends() {
-		t.Fatal("completed turned off still sends")
-	}
+	require.False(t, w.Triggers["completed"].Sends(), "completed turned off still sends")
 }
 
 func TestParseErrorsNameFields(t *testing.T) {
@@ -135,41 +128,35 @@ func TestParseErrorsNameFields(t *testing.T) {
 		for _, d := range e.Details {
 			got = append(got, d.Field)
 		}
-		if strings.Join(got, ",") != strings.Join(tt.fields, ",") {
-			t.Errorf("%s: fields %v, want %v (%v)", tt.body, got, tt.fields, e.Details)
-		}
+		assert.Equal(t, strings.Join(tt.fields, ","), strings.Join(got, ","), "%s: fields %v, want %v (%v)", tt.body, got, tt.fields, e.Details)
 	}
 	// Unknown members and wrong types are refused too.
 	if _, _, err := Parse(Shopify, []byte(`{"shop_domain":"a","shop":"b"}`)); !apperr.Is(err, apperr.Unprocessable) {
 		t.Errorf("unknown field: %v", err)
 	}
-	if _, _, err := Parse(Shopify, []byte(`{"shop_domain":1}`)); !apperr.Is(err, apperr.Unprocessable) {
-		t.Errorf("wrong type: %v", err)
-	}
+	_, _, err := Parse(Shopify, []byte(`{"shop_domain":1}`))
+	assert.True(t, apperr.Is(err, apperr.Unprocessable), "wrong type: %v", err)
 }
 
 func TestSecretRotation(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	s, changed := Secret{}.rotate("first-secret", now)
-	if !changed || s.Previous != "" || len(s.Active(now)) != 1 {
-		t.Fatalf("first: %+v", s)
-	}
-	if _, changed := s.rotate("", now); changed {
-		t.Fatal("an omitted secret changed it")
-	}
-	if _, changed := s.rotate("first-secret", now); changed {
-		t.Fatal("the same secret changed it")
-	}
+	require.True(t, changed, "first: %+v", s)
+	require.Empty(t, s.Previous, "first")
+	require.Len(t, s.Active(now), 1, "first")
+	_, changed = s.rotate("", now)
+	require.False(t, changed, "an omitted secret changed it")
+	_, changed = s.rotate("first-secret", now)
+	require.False(t, changed, "the same secret changed it")
 	s, _ = s.rotate("second-secret", now)
 	if got := s.Active(now.Add(59 * time.Minute)); len(got) != 2 || got[0] != "second-secret" || got[1] != "first-secret" {
 		t.Fatalf("within the grace: %v", got)
 	}
-	if got := s.Active(now.Add(61 * time.Minute)); len(got) != 1 || got[0] != "second-secret" {
-		t.Fatalf("after the grace: %v", got)
-	}
-	if Mask("pytake-demo-shopify-secret") != "********cret" || Mask("short") != "********" {
-		t.Fatal("mask")
-	}
+	got := s.Active(now.Add(61 * time.Minute))
+	require.Len(t, got, 1, "after the grace: %v", got)
+	require.Equal(t, "second-secret", got[0], "after the grace")
+	require.Equal(t, "********cret", Mask("pytake-demo-shopify-secret"), "mask")
+	require.Equal(t, "********", Mask("short"), "mask")
 }
 
 // FuzzParse: any body is either settings with a source and every default
@@ -194,13 +181,11 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if st.Source == "" || st.SourceKey == "" {
-			t.Fatalf("%s: no source: %+v", body, st)
-		}
+		require.NotEmpty(t, st.Source, "%s: no source: %+v", body, st)
+		require.NotEmpty(t, st.SourceKey, "%s: no source: %+v", body, st)
 		for _, k := range defaultKeys(platform) {
-			if _, ok := st.Triggers[k]; !ok {
-				t.Fatalf("%s: no %s trigger", body, k)
-			}
+			_, ok := st.Triggers[k]
+			require.True(t, ok, "%s: no %s trigger", body, k)
 		}
 	})
 }

@@ -3,6 +3,8 @@ package shophook_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/shop"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/shophook"
@@ -14,15 +16,14 @@ func TestMessageRequest(t *testing.T) {
 		Language: shopconfig.Language{Code: "pt_BR"}, Parameters: []string{"{{order_number}}", "{{total_price}} {{currency}}", "{{first_name}}", "{{shop}}"}}}
 	// It passes the rules of POST /v1/messages; an empty value is sent as "-".
 	req, err := shophook.MessageRequest(tpl, "ct_1", o, "loja.myshopify.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := `{"name":"order_confirmation","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"1234"},{"type":"text","text":"398.00 BRL"},{"type":"text","text":"-"},{"type":"text","text":"loja.myshopify.com"}]}]}`
-	if req.Type != "template" || string(req.Content) != want || req.FreeForm() {
-		t.Fatalf("%s %s", req.Type, req.Content)
-	}
+	require.Equal(t, "template", req.Type, "%s %s", req.Type, req.Content)
+	require.Equal(t, want, string(req.Content), "%s %s", req.Type, req.Content)
+	require.False(t, req.FreeForm(), "%s %s", req.Type, req.Content)
 	text := &shopconfig.Message{Type: "text", Text: "Seu pedido #{{number}} foi concluído!"}
-	if req, err := shophook.MessageRequest(text, "ct_1", o, ""); err != nil || string(req.Content) != `{"body":"Seu pedido #1234 foi concluído!"}` || !req.FreeForm() {
-		t.Fatalf("%+v %v", req, err)
-	}
+	req, err = shophook.MessageRequest(text, "ct_1", o, "")
+	require.NoError(t, err, "%+v %v", req, err)
+	require.Equal(t, `{"body":"Seu pedido #1234 foi concluído!"}`, string(req.Content), "%+v %v", req, err)
+	require.True(t, req.FreeForm(), "%+v %v", req, err)
 }

@@ -18,10 +18,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/shop"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/shophook"
@@ -50,29 +54,6 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-type memSecrets struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memSecrets) Get(_ context.Context, org, provider string, v any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.m[org+"/"+provider]
-	if !ok {
-		return apperr.New(apperr.NotFound, "the credentials are not set")
-	}
-	return json.Unmarshal(b, v)
-}
-
-func (s *memSecrets) Put(_ context.Context, org, provider string, v any) error {
-	b, _ := json.Marshal(v)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[org+"/"+provider] = b
-	return nil
-}
-
 // outbox records enqueued messages; fail makes the next calls fail.
 type outbox struct {
 	mu   sync.Mutex
@@ -97,50 +78,14 @@ func (o *outbox) sent() []string {
 	return append([]string(nil), o.jobs...)
 }
 
-type publisher struct {
-	mu     sync.Mutex
-	events []event.Event
-	fail   int
-}
-
-func (p *publisher) Publish(_ context.Context, evs ...event.Event) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail > 0 {
-		p.fail--
-		return apperr.New(apperr.Unavailable, "the event queue is unavailable, retry")
-	}
-	p.events = append(p.events, evs...)
-	return nil
-}
-
-// named returns the distinct events of a name (by id: a republished event
-// keeps its id) and how many were published in all.
-func (p *publisher) named(name string) (distinct []event.Event, total int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	seen := map[string]bool{}
-	for _, e := range p.events {
-		if e.Event != name {
-			continue
-		}
-		total++
-		if !seen[e.ID] {
-			seen[e.ID] = true
-			distinct = append(distinct, e)
-		}
-	}
-	return distinct, total
-}
-
 type fixture struct {
 	t      *testing.T
 	tbl    *storetest.Table
 	store  *store.Store
 	clock  *clock
-	sec    *memSecrets
+	sec    *secretstest.Store
 	out    *outbox
-	pub    *publisher
+	pub    *eventtest.Recorder
 	org    string
 	shopRT *httpapi.Router
 	wooRT  *httpapi.Router
@@ -153,10 +98,8 @@ func newFixture(t *testing.T) *fixture {
 	c := &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
 	st := store.New(tbl.Client, tbl.Name, c.Now)
 	org, err := st.CreateOrganization(context.Background(), "Loja")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, tbl: tbl, store: st, clock: c, sec: &memSecrets{m: map[string][]byte{}}, out: &outbox{}, pub: &publisher{}, org: org.ID}
+	require.NoError(t, err)
+	f := &fixture{t: t, tbl: tbl, store: st, clock: c, sec: secretstest.New(), out: &outbox{}, pub: &eventtest.Recorder{}, org: org.ID}
 	f.configure(shopconfig.Shopify, `{"shop_domain":"`+shopDomain+`","webhook_secret":"`+shopifySecret+`"}`)
 	f.configure(shopconfig.WooCommerce, `{"site_url":"`+wooSite+`","webhook_secret":"`+wooSecret+`"}`)
 	w := shophook.New(shophook.Deps{Store: st, Secrets: f.sec, Outbox: f.out, Events: f.pub,
@@ -167,9 +110,8 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) configure(platform, body string) {
 	f.t.Helper()
-	if _, _, _, err := shopconfig.Configure(context.Background(), f.store, f.sec, f.org, platform, []byte(body), f.clock.Now()); err != nil {
-		f.t.Fatal(err)
-	}
+	_, _, _, err := shopconfig.Configure(context.Background(), f.store, f.sec, f.org, platform, []byte(body), f.clock.Now())
+	require.NoError(f.t, err)
 }
 
 // order loads a testdata payload, applies edit and serialises it again
@@ -177,22 +119,16 @@ func (f *fixture) configure(platform, body string) {
 func order(t *testing.T, file string, edit func(o map[string]any)) []byte {
 	t.Helper()
 	b, err := os.ReadFile("../shop/testdata/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var o map[string]any
-	if err := dec.Decode(&o); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, dec.Decode(&o))
 	if edit != nil {
 		edit(o)
 	}
 	out, err := json.Marshal(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return out
 }
 
@@ -228,9 +164,7 @@ type resp struct {
 func (f *fixture) serve(rt *httpapi.Router, ev events.APIGatewayV2HTTPRequest) resp {
 	f.t.Helper()
 	r, err := rt.Serve(context.Background(), ev)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	return resp{r.StatusCode, r.Body}
 }
 
@@ -272,27 +206,22 @@ func (f *fixture) woo(topic string, body []byte, secret ...string) resp {
 func (f *fixture) order(platform, id string) store.Order {
 	f.t.Helper()
 	o, err := f.store.Order(context.Background(), f.org, platform, id)
-	if err != nil {
-		f.t.Fatalf("order %s: %v", id, err)
-	}
+	require.NoError(f.t, err, "order %s: %v", id, err)
 	return o
 }
 
 func (f *fixture) contact(phone string) store.Contact {
 	f.t.Helper()
 	p, err := f.store.Contacts(context.Background(), f.org, "", phone, "", 1)
-	if err != nil || len(p.Items) != 1 {
-		f.t.Fatalf("contact %s: %+v %v", phone, p, err)
-	}
+	require.NoError(f.t, err, "contact %s: %+v %v", phone, p, err)
+	require.Len(f.t, p.Items, 1, "contact %s: %+v %v", phone, p, err)
 	return p.Items[0]
 }
 
 func (f *fixture) message(id string) store.Message {
 	f.t.Helper()
 	m, err := f.store.Message(context.Background(), f.org, id)
-	if err != nil {
-		f.t.Fatalf("message %s: %v", id, err)
-	}
+	require.NoError(f.t, err, "message %s: %v", id, err)
 	return m
 }
 
@@ -303,9 +232,7 @@ func (f *fixture) count(pk string) int {
 		TableName: aws.String(f.tbl.Name), KeyConditionExpression: aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
 	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 	return len(out.Items)
 }
 
@@ -314,50 +241,56 @@ const shopifyOrderID = "820982911946154508" // above 2^53
 func orderData(t *testing.T, e event.Event) event.OrderData {
 	t.Helper()
 	var d event.OrderData
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(e.Data, &d))
 	return d
 }
 
 func TestShopifyOrderCreateSendsTheTemplate(t *testing.T) {
 	f := newFixture(t)
 	r := f.shopify("orders/create", "", shopifyOrder(t, nil))
-	if r.Status != 200 || !strings.Contains(r.Body, `"ok"`) {
-		t.Fatalf("%d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "%d %s", r.Status, r.Body)
+	require.Contains(t, r.Body, `"ok"`, "%d %s", r.Status, r.Body)
 	o := f.order("shopify", shopifyOrderID)
-	if o.Number != "1234" || o.Name != "#9999" || o.Total != "388.00" || o.Currency != "BRL" || o.Phone != "5511987654321" ||
-		o.PhoneSource != shop.SourceShopifyCustomer || !o.Counted || o.ContactID == "" {
-		t.Fatalf("order: %+v", o)
-	}
-	if len(o.Notifications) != 1 || o.Notifications[0].State != store.TriggerDone || o.Notifications[0].Result != "queued" {
-		t.Fatalf("trigger: %+v", o.Notifications)
-	}
+	require.Equal(t, "1234", o.Number, "order: %+v", o)
+	require.Equal(t, "#9999", o.Name, "order")
+	require.Equal(t, "388.00", o.Total, "order")
+	require.Equal(t, "BRL", o.Currency, "order")
+	require.Equal(t, "5511987654321", o.Phone, "order")
+	require.Equal(t, shop.SourceShopifyCustomer, o.PhoneSource, "order")
+	require.True(t, o.Counted, "order")
+	require.NotEmpty(t, o.ContactID, "order")
+	require.Len(t, o.Notifications, 1, "trigger: %+v", o.Notifications)
+	require.Equal(t, store.TriggerDone, o.Notifications[0].State, "trigger")
+	require.Equal(t, "queued", o.Notifications[0].Result, "trigger")
 	jobs := f.out.sent()
-	if len(jobs) != 1 || jobs[0] != o.Notifications[0].MessageID {
-		t.Fatalf("jobs %v", jobs)
-	}
+	require.Len(t, jobs, 1, "jobs %v", jobs)
+	require.Equal(t, o.Notifications[0].MessageID, jobs[0], "jobs %v", jobs)
 	m := f.message(jobs[0])
 	want := `{"name":"order_confirmation","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"1234"},{"type":"text","text":"388.00 BRL"}]}]}`
-	if m.Type != "template" || string(m.Content) != want || m.To != "5511987654321" || m.Status != store.StatusQueued {
-		t.Fatalf("message: %s %s %s", m.Type, m.Content, m.To)
-	}
+	require.Equal(t, "template", m.Type, "message: %s %s %s", m.Type, m.Content, m.To)
+	require.Equal(t, want, string(m.Content), "message")
+	require.Equal(t, "5511987654321", m.To, "message")
+	require.Equal(t, store.StatusQueued, m.Status, "message")
 	c := f.contact("5511987654321")
 	if c.ID != o.ContactID || c.Name != "John Smith" || c.Email != "jon@example.com" || strings.Join(c.Tags, ",") != "customer,purchased" ||
 		c.Attributes["last_purchase"] != "2021-12-31" || c.Attributes["total_spent"] != 388.0 || c.Attributes["total_spent_currency"] != "BRL" {
 		t.Fatalf("contact: %+v", c)
 	}
-	created, _ := f.pub.named(event.ContactCreated)
-	evs, total := f.pub.named(event.OrderCreated)
-	if len(created) != 1 || len(evs) != 1 || total != 1 {
-		t.Fatalf("events: %d contact.created, %d order.created", len(created), total)
-	}
+	created := f.pub.Distinct(event.ContactCreated)
+	evs, total := f.pub.Distinct(event.OrderCreated), len(f.pub.Named(event.OrderCreated))
+	require.Len(t, created, 1, "events: %d contact.created, %d order.created", len(created), total)
+	require.Len(t, evs, 1, "events")
+	require.Equal(t, 1, total, "events")
 	d := orderData(t, evs[0])
-	if d.Platform != "shopify" || d.Topic != "orders/create" || d.Order.ID != shopifyOrderID || d.Contact == nil || d.Contact.WhatsAppID != "+5511987654321" ||
-		d.MessageID == nil || *d.MessageID != m.ID || d.Notification.Status != "queued" || d.PhoneSource != "customer.phone" {
-		t.Fatalf("order.created: %s", evs[0].Data)
-	}
+	require.Equal(t, "shopify", d.Platform, "order.created: %s", evs[0].Data)
+	require.Equal(t, "orders/create", d.Topic, "order.created")
+	require.Equal(t, shopifyOrderID, d.Order.ID, "order.created")
+	require.NotNil(t, d.Contact, "order.created")
+	require.Equal(t, "+5511987654321", d.Contact.WhatsAppID, "order.created")
+	require.NotNil(t, d.MessageID, "order.created")
+	require.Equal(t, m.ID, *d.MessageID, "order.created")
+	require.Equal(t, "queued", d.Notification.Status, "order.created")
+	require.Equal(t, "customer.phone", d.PhoneSource, "order.created")
 }
 
 func TestShopifySignature(t *testing.T) {
@@ -376,20 +309,18 @@ func TestShopifySignature(t *testing.T) {
 			return ev
 		}(),
 	} {
-		if r := f.serve(f.shopRT, ev); r.Status != 401 || !strings.Contains(r.Body, "invalid_signature") {
-			t.Errorf("%s: %d %s", name, r.Status, r.Body)
-		}
+		r := f.serve(f.shopRT, ev)
+		assert.Equal(t, 401, r.Status, "%s: %d %s", name, r.Status, r.Body)
+		assert.Contains(t, r.Body, "invalid_signature", "%s: %d %s", name, r.Status, r.Body)
 	}
 	// Nothing stored: no order, no dedupe item, no contact, nothing queued or published.
-	if _, err := f.store.Order(context.Background(), f.org, "shopify", shopifyOrderID); err == nil {
-		t.Fatal("an unverified webhook stored an order")
-	}
+	_, err := f.store.Order(context.Background(), f.org, "shopify", shopifyOrderID)
+	require.Error(t, err, "an unverified webhook stored an order")
 	if n := f.count("ORG#" + f.org + "#CHOOK#shopify#b54557e4-bdd9-4b37-8a5f-bf7d70bc0001"); n != 0 {
 		t.Fatal("an unverified webhook claimed its id")
 	}
-	if len(f.out.sent()) != 0 || len(f.pub.events) != 0 {
-		t.Fatal("an unverified webhook had effects")
-	}
+	require.Empty(t, f.out.sent(), "an unverified webhook had effects")
+	require.Empty(t, f.pub.All(), "an unverified webhook had effects")
 	// Base64 bodies (API Gateway's binary handling) verify on the decoded bytes.
 	ev := f.shopifyEvent("orders/create", "", body)
 	ev.Body, ev.IsBase64Encoded = b64(body), true
@@ -402,40 +333,35 @@ func TestShopifySignature(t *testing.T) {
 	if r := f.serve(f.shopRT, ev); r.Status != 404 || !strings.Contains(r.Body, "unknown_source") {
 		t.Fatalf("unknown shop: %d %s", r.Status, r.Body)
 	}
-	if n := f.count("UNROUTED#2026-11-29"); n != 1 {
-		t.Fatalf("unrouted records: %d", n)
-	}
+	n := f.count("UNROUTED#2026-11-29")
+	require.Equal(t, 1, n, "unrouted records: %d", n)
 	ev = f.shopifyEvent("orders/create", "", body)
 	delete(ev.Headers, "x-shopify-shop-domain")
-	if r := f.serve(f.shopRT, ev); r.Status != 400 {
-		t.Fatalf("no shop header: %d %s", r.Status, r.Body)
-	}
+	r := f.serve(f.shopRT, ev)
+	require.Equal(t, 400, r.Status, "no shop header: %d %s", r.Status, r.Body)
 }
 
 func TestShopifyMissingPhone(t *testing.T) {
 	f := newFixture(t)
 	// Shopify's sample as published: "555-555-SHIP" and "123-123-1234" are not numbers.
 	r := f.shopify("orders/create", "", order(t, "shopify_orders_create.json", nil))
-	if r.Status != 200 {
-		t.Fatalf("%d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "%d %s", r.Status, r.Body)
 	o := f.order("shopify", shopifyOrderID)
-	if o.Phone != "" || o.PhoneSource != "none" || o.ContactID != "" || o.Status != "cancelled" || o.Counted {
-		t.Fatalf("order: %+v", o)
-	}
-	if len(f.out.sent()) != 0 {
-		t.Fatal("sent without a phone")
-	}
-	evs, _ := f.pub.named(event.OrderCreated)
-	if len(evs) != 1 {
-		t.Fatalf("order.created: %d", len(evs))
-	}
-	if d := orderData(t, evs[0]); d.Contact != nil || d.MessageID != nil || d.Notification.Status != "no_phone" || d.PhoneSource != "none" {
-		t.Fatalf("event: %s", evs[0].Data)
-	}
-	if !strings.Contains(string(evs[0].Data), `"contact":null`) || !strings.Contains(string(evs[0].Data), `"message_id":null`) {
-		t.Fatalf("event nulls: %s", evs[0].Data)
-	}
+	require.Empty(t, o.Phone, "order: %+v", o)
+	require.Equal(t, "none", o.PhoneSource, "order")
+	require.Empty(t, o.ContactID, "order")
+	require.Equal(t, "cancelled", o.Status, "order")
+	require.False(t, o.Counted, "order")
+	require.Empty(t, f.out.sent(), "sent without a phone")
+	evs := f.pub.Distinct(event.OrderCreated)
+	require.Len(t, evs, 1, "order.created: %d", len(evs))
+	d := orderData(t, evs[0])
+	require.Nil(t, d.Contact, "event: %s", evs[0].Data)
+	require.Nil(t, d.MessageID, "event")
+	require.Equal(t, "no_phone", d.Notification.Status, "event")
+	require.Equal(t, "none", d.PhoneSource, "event")
+	require.Contains(t, string(evs[0].Data), `"contact":null`, "event nulls: %s", evs[0].Data)
+	require.Contains(t, string(evs[0].Data), `"message_id":null`, "event nulls")
 }
 
 func TestShopifyPhoneNormalisation(t *testing.T) {
@@ -462,16 +388,13 @@ func TestShopifyPhoneNormalisation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			body := shopifyOrder(t, func(o map[string]any) { o["id"] = json.Number(fmt.Sprint(1000 + i)); tt.edit(o) })
-			if r := f.shopify("orders/create", "", body); r.Status != 200 {
-				t.Fatalf("%d %s", r.Status, r.Body)
-			}
+			r := f.shopify("orders/create", "", body)
+			require.Equal(t, 200, r.Status, "%d %s", r.Status, r.Body)
 			o := f.order("shopify", fmt.Sprint(1000+i))
-			if o.Phone != tt.phone || o.PhoneSource != tt.source {
-				t.Fatalf("phone %q from %q", o.Phone, o.PhoneSource)
-			}
-			if c := f.contact(tt.phone); c.ID != o.ContactID {
-				t.Fatalf("contact %+v", c)
-			}
+			require.Equal(t, tt.phone, o.Phone, "phone %q from %q", o.Phone, o.PhoneSource)
+			require.Equal(t, tt.source, o.PhoneSource, "phone %q from %q", o.Phone, o.PhoneSource)
+			c := f.contact(tt.phone)
+			require.Equal(t, o.ContactID, c.ID, "contact %+v", c)
 		})
 	}
 }
@@ -487,15 +410,13 @@ func TestShopifyDuplicateWebhookID(t *testing.T) {
 		t.Fatalf("second: %d %s", r.Status, r.Body)
 	}
 	// The same topic for the same order under another webhook id: the trigger is done.
-	if r := f.shopify("orders/create", "", body); r.Status != 200 {
-		t.Fatalf("other id: %d %s", r.Status, r.Body)
-	}
-	if jobs := f.out.sent(); len(jobs) != 1 {
-		t.Fatalf("enqueued %d", len(jobs))
-	}
-	if evs, total := f.pub.named(event.OrderCreated); len(evs) != 1 || total != 1 {
-		t.Fatalf("order.created %d/%d", len(evs), total)
-	}
+	r := f.shopify("orders/create", "", body)
+	require.Equal(t, 200, r.Status, "other id: %d %s", r.Status, r.Body)
+	jobs := f.out.sent()
+	require.Len(t, jobs, 1, "enqueued %d", len(jobs))
+	evs, total := f.pub.Distinct(event.OrderCreated), len(f.pub.Named(event.OrderCreated))
+	require.Len(t, evs, 1, "order.created %d/%d", len(evs), total)
+	require.Equal(t, 1, total, "order.created %d/%d", len(evs), total)
 	if c := f.contact("5511987654321"); c.Attributes["total_spent"] != 388.0 {
 		t.Fatalf("counted twice: %v", c.Attributes)
 	}
@@ -526,23 +447,18 @@ func TestShopifyConcurrentDuplicates(t *testing.T) {
 			t.Fatalf("status %d (%v)", c, codes)
 		}
 	}
-	if ok == 0 {
-		t.Fatalf("no delivery succeeded: %v", codes)
-	}
+	require.NotEqual(t, 0, ok, "no delivery succeeded: %v", codes)
 	// Shopify's retry of a 503 finds it done.
-	if r := f.serve(f.shopRT, ev); r.Status != 200 || !strings.Contains(r.Body, "duplicate") {
-		t.Fatalf("retry: %d %s", r.Status, r.Body)
-	}
-	if jobs := f.out.sent(); len(jobs) != 1 {
-		t.Fatalf("enqueued %d: %v", len(jobs), jobs)
-	}
-	if evs, total := f.pub.named(event.OrderCreated); len(evs) != 1 || total != 1 {
-		t.Fatalf("order.created %d/%d", len(evs), total)
-	}
+	r := f.serve(f.shopRT, ev)
+	require.Equal(t, 200, r.Status, "retry: %d %s", r.Status, r.Body)
+	require.Contains(t, r.Body, "duplicate", "retry")
+	jobs := f.out.sent()
+	require.Len(t, jobs, 1, "enqueued %d: %v", len(jobs), jobs)
+	evs, total := f.pub.Distinct(event.OrderCreated), len(f.pub.Named(event.OrderCreated))
+	require.Len(t, evs, 1, "order.created %d/%d", len(evs), total)
+	require.Equal(t, 1, total, "order.created %d/%d", len(evs), total)
 	page, _ := f.store.ConversationMessages(context.Background(), f.org, f.message(f.out.sent()[0]).ConversationID, "", 50)
-	if len(page.Items) != 1 {
-		t.Fatalf("messages accepted: %d", len(page.Items))
-	}
+	require.Len(t, page.Items, 1, "messages accepted: %d", len(page.Items))
 }
 
 func TestShopifyUpdatedBeforeCreate(t *testing.T) {
@@ -550,39 +466,32 @@ func TestShopifyUpdatedBeforeCreate(t *testing.T) {
 	f.configure(shopconfig.Shopify, `{"shop_domain":"`+shopDomain+`","topics":{"orders/fulfilled":{"message":{"type":"template","template":{"name":"order_shipped","language":{"code":"pt_BR"},"parameters":["{{order_name}}"]}}}}}`)
 	body := shopifyOrder(t, nil)
 	r := f.shopify("orders/updated", "", body)
-	if r.Status != 200 {
-		t.Fatalf("updated: %d %s", r.Status, r.Body)
-	}
+	require.Equal(t, 200, r.Status, "updated: %d %s", r.Status, r.Body)
 	if o := f.order("shopify", shopifyOrderID); o.LastTopic != "orders/updated" || o.Counted || len(o.Notifications) != 0 {
 		t.Fatalf("after updated: %+v", o)
 	}
-	if len(f.out.sent()) != 0 || len(f.pub.events) != 0 {
-		t.Fatal("orders/updated had effects")
-	}
-	if r := f.shopify("orders/create", "", body); r.Status != 200 {
-		t.Fatalf("create: %d %s", r.Status, r.Body)
-	}
+	require.Empty(t, f.out.sent(), "orders/updated had effects")
+	require.Empty(t, f.pub.All(), "orders/updated had effects")
+	r = f.shopify("orders/create", "", body)
+	require.Equal(t, 200, r.Status, "create: %d %s", r.Status, r.Body)
 	fulfilled := shopifyOrder(t, func(o map[string]any) { o["fulfillment_status"] = "fulfilled" })
-	if r := f.shopify("orders/fulfilled", "", fulfilled); r.Status != 200 {
-		t.Fatalf("fulfilled: %d %s", r.Status, r.Body)
-	}
+	r = f.shopify("orders/fulfilled", "", fulfilled)
+	require.Equal(t, 200, r.Status, "fulfilled: %d %s", r.Status, r.Body)
 	// And a late orders/updated changes nothing sent.
-	if r := f.shopify("orders/updated", "", body); r.Status != 200 {
-		t.Fatalf("late updated: %d %s", r.Status, r.Body)
-	}
+	r = f.shopify("orders/updated", "", body)
+	require.Equal(t, 200, r.Status, "late updated: %d %s", r.Status, r.Body)
 	jobs := f.out.sent()
-	if len(jobs) != 2 || !strings.Contains(string(f.message(jobs[1]).Content), `"name":"order_shipped"`) ||
-		!strings.Contains(string(f.message(jobs[1]).Content), `"text":"#9999"`) {
-		t.Fatalf("jobs: %v", jobs)
-	}
+	require.Len(t, jobs, 2, "jobs: %v", jobs)
+	require.Contains(t, string(f.message(jobs[1]).Content), `"name":"order_shipped"`, "jobs")
+	require.Contains(t, string(f.message(jobs[1]).Content), `"text":"#9999"`, "jobs")
 	if c := f.contact("5511987654321"); c.Attributes["total_spent"] != 388.0 {
 		t.Fatalf("total_spent %v", c.Attributes["total_spent"])
 	}
-	created, _ := f.pub.named(event.OrderCreated)
-	updated, _ := f.pub.named(event.OrderUpdated)
-	if len(created) != 1 || len(updated) != 1 || orderData(t, updated[0]).Order.Status != "fulfilled" {
-		t.Fatalf("events: %d created, %d updated", len(created), len(updated))
-	}
+	created := f.pub.Distinct(event.OrderCreated)
+	updated := f.pub.Distinct(event.OrderUpdated)
+	require.Len(t, created, 1, "events: %d created, %d updated", len(created), len(updated))
+	require.Len(t, updated, 1, "events")
+	require.Equal(t, "fulfilled", orderData(t, updated[0]).Order.Status, "events")
 }
 
 // A delivery that fails half-way (the queue, then the events queue, down)
@@ -597,36 +506,30 @@ func TestShopifyRetryAfterFailureCompletes(t *testing.T) {
 		t.Fatalf("queue down: %d %s", r.Status, r.Body)
 	}
 	o := f.order("shopify", shopifyOrderID)
-	if len(o.Notifications) != 1 || o.Notifications[0].State != store.TriggerPending || o.Notifications[0].MessageID == "" {
-		t.Fatalf("after the failure: %+v", o.Notifications)
-	}
+	require.Len(t, o.Notifications, 1, "after the failure: %+v", o.Notifications)
+	require.Equal(t, store.TriggerPending, o.Notifications[0].State, "after the failure")
+	require.NotEmpty(t, o.Notifications[0].MessageID, "after the failure")
 	accepted := o.Notifications[0].MessageID
-	f.pub.fail = 1
+	f.pub.FailNext(1)
 	if r := f.shopify("orders/create", id, body); r.Status != 503 {
 		t.Fatalf("events down: %d %s", r.Status, r.Body)
 	}
 	if r := f.shopify("orders/create", id, body); r.Status != 200 || strings.Contains(r.Body, "duplicate") {
 		t.Fatalf("retry: %d %s", r.Status, r.Body)
 	}
-	if r := f.shopify("orders/create", id, body); !strings.Contains(r.Body, "duplicate") {
-		t.Fatalf("after success: %d %s", r.Status, r.Body)
-	}
+	r := f.shopify("orders/create", id, body)
+	require.Contains(t, r.Body, "duplicate", "after success: %d %s", r.Status, r.Body)
 	jobs := f.out.sent()
 	for _, j := range jobs {
-		if j != accepted {
-			t.Fatalf("a second message was accepted: %v (first %s)", jobs, accepted)
-		}
+		require.Equal(t, accepted, j, "a second message was accepted: %v (first %s)", jobs, accepted)
 	}
-	if evs, _ := f.pub.named(event.OrderCreated); len(evs) != 1 {
-		t.Fatalf("order.created ids: %d", len(evs))
-	}
+	evs := f.pub.Distinct(event.OrderCreated)
+	require.Len(t, evs, 1, "order.created ids: %d", len(evs))
 	if c := f.contact("5511987654321"); c.Attributes["total_spent"] != 388.0 {
 		t.Fatalf("total_spent %v", c.Attributes["total_spent"])
 	}
 	page, _ := f.store.ConversationMessages(context.Background(), f.org, f.message(accepted).ConversationID, "", 50)
-	if len(page.Items) != 1 {
-		t.Fatalf("messages accepted: %d", len(page.Items))
-	}
+	require.Len(t, page.Items, 1, "messages accepted: %d", len(page.Items))
 }
 
 func TestShopifyRotationGrace(t *testing.T) {
@@ -647,9 +550,8 @@ func TestShopifyRotationGrace(t *testing.T) {
 	if r := f.shopify("orders/create", "", mk(3), shopifySecret); r.Status != 401 {
 		t.Fatalf("old secret after the hour: %d %s", r.Status, r.Body)
 	}
-	if r := f.shopify("orders/create", "", mk(4), "a-brand-new-secret"); r.Status != 200 {
-		t.Fatalf("new secret after the hour: %d %s", r.Status, r.Body)
-	}
+	r := f.shopify("orders/create", "", mk(4), "a-brand-new-secret")
+	require.Equal(t, 200, r.Status, "new secret after the hour: %d %s", r.Status, r.Body)
 }
 
 func TestShopifyOtherTopicsRecorded(t *testing.T) {
@@ -657,12 +559,11 @@ func TestShopifyOtherTopicsRecorded(t *testing.T) {
 	if r := f.shopify("products/update", "", []byte(`{"id":632910392,"title":"IPod Nano - 8GB"}`)); r.Status != 200 || !strings.Contains(r.Body, "recorded") {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	if r := f.shopify("orders/create", "", []byte(`{"id":"not a number"}`)); r.Status != 200 || !strings.Contains(r.Body, "recorded") {
-		t.Fatalf("unreadable: %d %s", r.Status, r.Body)
-	}
-	if n := f.count("ORG#" + f.org + "#CREC#shopify"); n != 2 {
-		t.Fatalf("records: %d", n)
-	}
+	r := f.shopify("orders/create", "", []byte(`{"id":"not a number"}`))
+	require.Equal(t, 200, r.Status, "unreadable: %d %s", r.Status, r.Body)
+	require.Contains(t, r.Body, "recorded", "unreadable")
+	n := f.count("ORG#" + f.org + "#CREC#shopify")
+	require.Equal(t, 2, n, "records: %d", n)
 }
 
 // total_spent is summed exactly, once per order; another currency is not added.
@@ -675,9 +576,8 @@ func TestTotalSpentExact(t *testing.T) {
 			o["created_at"] = fmt.Sprintf("2026-11-%02dT10:00:00-03:00", 20+i)
 		})
 		for range 2 {
-			if r := f.shopify("orders/create", "", body); r.Status != 200 {
-				t.Fatalf("%d %s", r.Status, r.Body)
-			}
+			r := f.shopify("orders/create", "", body)
+			require.Equal(t, 200, r.Status, "%d %s", r.Status, r.Body)
 		}
 	}
 	eur := shopifyOrder(t, func(o map[string]any) {
@@ -685,20 +585,18 @@ func TestTotalSpentExact(t *testing.T) {
 		o["currency"] = "EUR"
 		o["total_price"] = "5.00"
 	})
-	if r := f.shopify("orders/create", "", eur); r.Status != 200 {
-		t.Fatalf("%d %s", r.Status, r.Body)
-	}
+	r := f.shopify("orders/create", "", eur)
+	require.Equal(t, 200, r.Status, "%d %s", r.Status, r.Body)
 	c := f.contact("5511987654321")
 	if c.Attributes["total_spent"] != 30.35 || c.Attributes["last_purchase"] != "2026-11-23" {
 		t.Fatalf("attributes: %v", c.Attributes)
 	}
-	if o := f.order("shopify", "2999"); !o.Counted || o.CountedTotal != "currency_mismatch" {
-		t.Fatalf("EUR order: %+v", o)
-	}
-	if b, _ := json.Marshal(event.ViewContact(c)); !strings.Contains(string(b), `"total_spent":30.35`) ||
-		!strings.Contains(string(b), `"total_spent_decimal":"30.35"`) {
-		t.Fatalf("view: %s", b)
-	}
+	o := f.order("shopify", "2999")
+	require.True(t, o.Counted, "EUR order: %+v", o)
+	require.Equal(t, "currency_mismatch", o.CountedTotal, "EUR order")
+	b, _ := json.Marshal(event.ViewContact(c))
+	require.Contains(t, string(b), `"total_spent":30.35`, "view: %s", b)
+	require.Contains(t, string(b), `"total_spent_decimal":"30.35"`, "view")
 }
 
 func b64(b []byte) string {

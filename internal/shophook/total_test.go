@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/shop"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
@@ -35,9 +37,8 @@ func TestTotalSpentDecimal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &store.Contact{Attributes: tc.before}
 			o := shop.Order{Platform: shopconfig.Shopify, Total: tc.total, Currency: "BRL", CreatedAt: "2026-11-30T10:00:00-03:00"}
-			if got := addPurchase(c, o, shopconfig.AttributeOptions{TotalSpent: true}, time.Now()); got != tc.total {
-				t.Fatalf("addPurchase = %q", got)
-			}
+			got := addPurchase(c, o, shopconfig.AttributeOptions{TotalSpent: true}, time.Now())
+			require.Equal(t, tc.total, got, "addPurchase = %q", got)
 			if c.Attributes["total_spent_decimal"] != tc.want || c.Attributes["total_spent"] != tc.num {
 				t.Fatalf("total_spent_decimal %v, total_spent %v; want %q, %v", c.Attributes["total_spent_decimal"], c.Attributes["total_spent"], tc.want, tc.num)
 			}

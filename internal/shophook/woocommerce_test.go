@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/shophook"
@@ -29,9 +30,7 @@ func (f *fixture) customerWrites(waID string) {
 	f.t.Helper()
 	_, err := f.store.RecordInbound(context.Background(), store.InboundMessage{OrgID: f.org, From: store.Identity{WaID: waID, ProfileName: "John"},
 		WAMID: "wamid.IN-" + waID, Type: "text", Timestamp: f.clock.Now(), Content: json.RawMessage(`{"text":"Olá"}`), Raw: json.RawMessage(`{}`)})
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	require.NoError(f.t, err)
 }
 
 func TestWooCommercePing(t *testing.T) {
@@ -41,9 +40,10 @@ func TestWooCommercePing(t *testing.T) {
 	if r := f.serve(f.wooRT, ev); r.Status != 200 {
 		t.Fatalf("ping: %d %s", r.Status, r.Body)
 	}
-	if n := f.count("UNROUTED#2026-11-29"); n != 0 || len(f.pub.events) != 0 || f.count("ORG#"+f.org+"#CREC#woocommerce") != 0 {
-		t.Fatal("the ping was stored")
-	}
+	n := f.count("UNROUTED#2026-11-29")
+	require.Equal(t, 0, n, "the ping was stored")
+	require.Empty(t, f.pub.All(), "the ping was stored")
+	require.Equal(t, 0, f.count("ORG#"+f.org+"#CREC#woocommerce"), "the ping was stored")
 	// Anything else unsigned is refused.
 	ev = request("/webhooks/woocommerce", map[string]string{"x-wc-webhook-source": wooSite, "x-wc-webhook-topic": "order.created"}, wooOrder(t, "processing"))
 	if r := f.serve(f.wooRT, ev); r.Status != 401 {
@@ -52,14 +52,12 @@ func TestWooCommercePing(t *testing.T) {
 	if r := f.woo("order.created", wooOrder(t, "processing"), "wrong-secret"); r.Status != 401 || !strings.Contains(r.Body, "X-WC-Webhook-Signature") {
 		t.Fatalf("bad signature: %d %s", r.Status, r.Body)
 	}
-	if _, err := f.store.Order(context.Background(), f.org, "woocommerce", "727"); err == nil {
-		t.Fatal("an unverified webhook stored an order")
-	}
+	_, err := f.store.Order(context.Background(), f.org, "woocommerce", "727")
+	require.Error(t, err, "an unverified webhook stored an order")
 	ev = request("/webhooks/woocommerce", map[string]string{"x-wc-webhook-source": "https://elsewhere.example.com/", "x-wc-webhook-topic": "order.created"},
 		wooOrder(t, "processing"))
-	if r := f.serve(f.wooRT, ev); r.Status != 404 {
-		t.Fatalf("unknown site: %d %s", r.Status, r.Body)
-	}
+	r := f.serve(f.wooRT, ev)
+	require.Equal(t, 404, r.Status, "unknown site: %d %s", r.Status, r.Body)
 }
 
 func TestWooCommerceStatusTransitions(t *testing.T) {
@@ -79,32 +77,30 @@ func TestWooCommerceStatusTransitions(t *testing.T) {
 	}
 	for i, s := range steps {
 		before := len(f.out.sent())
-		if r := f.woo(s.topic, wooOrder(t, s.status)); r.Status != 200 {
-			t.Fatalf("step %d: %d %s", i, r.Status, r.Body)
-		}
-		if got := len(f.out.sent()) - before; got != map[bool]int{true: 1}[s.sends] {
-			t.Fatalf("step %d (%s): %d messages", i, s.status, got)
-		}
+		r := f.woo(s.topic, wooOrder(t, s.status))
+		require.Equal(t, 200, r.Status, "step %d: %d %s", i, r.Status, r.Body)
+		got := len(f.out.sent()) - before
+		require.Equal(t, map[bool]int{true: 1}[s.sends], got, "step %d (%s): %d messages", i, s.status, got)
 	}
 	jobs := f.out.sent()
 	m := f.message(jobs[0])
-	if m.Type != "text" || string(m.Content) != `{"body":"Seu pedido #727 foi concluído!"}` || m.To != wooPhone {
-		t.Fatalf("message: %s %s", m.Type, m.Content)
-	}
+	require.Equal(t, "text", m.Type, "message: %s %s", m.Type, m.Content)
+	require.Equal(t, `{"body":"Seu pedido #727 foi concluído!"}`, string(m.Content), "message")
+	require.Equal(t, wooPhone, m.To, "message")
 	o := f.order("woocommerce", "727")
-	if o.Status != "completed" || !o.Counted || o.CountedTotal != "29.35" || len(o.Notifications) != 3 {
-		t.Fatalf("order: %+v", o)
-	}
+	require.Equal(t, "completed", o.Status, "order: %+v", o)
+	require.True(t, o.Counted, "order")
+	require.Equal(t, "29.35", o.CountedTotal, "order")
+	require.Len(t, o.Notifications, 3, "order")
 	c := f.contact(wooPhone)
 	if c.Name != "John Doe" || c.Email != "john.doe@example.com" || strings.Join(c.Tags, ",") != "customer,purchased" ||
 		c.Attributes["total_spent"] != 29.35 || c.Attributes["last_purchase"] != "2017-03-22" || c.Attributes["total_spent_currency"] != "USD" {
 		t.Fatalf("contact: %+v", c)
 	}
-	created, _ := f.pub.named(event.OrderCreated)
-	updated, _ := f.pub.named(event.OrderUpdated)
-	if len(created) != 1 || len(updated) != 2 {
-		t.Fatalf("events: %d order.created, %d order.updated", len(created), len(updated))
-	}
+	created := f.pub.Distinct(event.OrderCreated)
+	updated := f.pub.Distinct(event.OrderUpdated)
+	require.Len(t, created, 1, "events: %d order.created, %d order.updated", len(created), len(updated))
+	require.Len(t, updated, 2, "events")
 	if d := orderData(t, created[0]); d.Order.Status != "pending" || d.Order.PreviousStatus != "" || d.Notification.Status != "disabled" || d.Topic != "order.created" {
 		t.Fatalf("order.created: %s", created[0].Data)
 	}
@@ -114,9 +110,10 @@ func TestWooCommerceStatusTransitions(t *testing.T) {
 			done = d
 		}
 	}
-	if done.Order.PreviousStatus != "processing" || done.MessageID == nil || *done.MessageID != m.ID || done.Notification.Status != "queued" {
-		t.Fatalf("order.updated completed: %+v", done)
-	}
+	require.Equal(t, "processing", done.Order.PreviousStatus, "order.updated completed: %+v", done)
+	require.NotNil(t, done.MessageID, "order.updated completed")
+	require.Equal(t, m.ID, *done.MessageID, "order.updated completed")
+	require.Equal(t, "queued", done.Notification.Status, "order.updated completed")
 }
 
 // A text outside the customer-service window is refused by the same rule
@@ -126,35 +123,30 @@ func TestWooCommerceTextOutsideWindow(t *testing.T) {
 	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	if len(f.out.sent()) != 0 {
-		t.Fatal("a text went out of the window")
-	}
+	require.Empty(t, f.out.sent(), "a text went out of the window")
 	o := f.order("woocommerce", "727")
-	if len(o.Notifications) != 1 || o.Notifications[0].Result != "refused" || o.Notifications[0].Reason != "outside_customer_service_window" {
-		t.Fatalf("trigger: %+v", o.Notifications)
-	}
-	evs, _ := f.pub.named(event.OrderCreated)
-	if len(evs) != 1 || orderData(t, evs[0]).Notification.Reason != "outside_customer_service_window" {
-		t.Fatalf("events: %+v", evs)
-	}
+	require.Len(t, o.Notifications, 1, "trigger: %+v", o.Notifications)
+	require.Equal(t, "refused", o.Notifications[0].Result, "trigger")
+	require.Equal(t, "outside_customer_service_window", o.Notifications[0].Reason, "trigger")
+	evs := f.pub.Distinct(event.OrderCreated)
+	require.Len(t, evs, 1, "events: %+v", evs)
+	require.Equal(t, "outside_customer_service_window", orderData(t, evs[0]).Notification.Reason, "events")
 	// Templates go out of the window.
 	f.configure("woocommerce", `{"site_url":"`+wooSite+`","statuses":{"cancelled":{"message":{"type":"template","template":{"name":"order_cancelled","language":{"code":"pt_BR"},"parameters":["{{number}}","{{first_name}}"]}}}}}`)
-	if r := f.woo("order.updated", wooOrder(t, "cancelled")); r.Status != 200 {
-		t.Fatalf("%d %s", r.Status, r.Body)
-	}
-	if jobs := f.out.sent(); len(jobs) != 1 || !strings.Contains(string(f.message(jobs[0]).Content), `"parameters":[{"type":"text","text":"727"},{"type":"text","text":"John"}]`) {
-		t.Fatalf("template: %v", jobs)
-	}
+	r := f.woo("order.updated", wooOrder(t, "cancelled"))
+	require.Equal(t, 200, r.Status, "%d %s", r.Status, r.Body)
+	jobs := f.out.sent()
+	require.Len(t, jobs, 1, "template: %v", jobs)
+	require.Contains(t, string(f.message(jobs[0]).Content), `"parameters":[{"type":"text","text":"727"},{"type":"text","text":"John"}]`, "template")
 }
 
 func TestWooCommerceOtherTopicsRecorded(t *testing.T) {
 	f := newFixture(t)
-	if r := f.woo("product.updated", []byte(`{"id":799,"name":"Ship Your Idea"}`)); r.Status != 200 || !strings.Contains(r.Body, "recorded") {
-		t.Fatalf("%d %s", r.Status, r.Body)
-	}
-	if n := f.count("ORG#" + f.org + "#CREC#woocommerce"); n != 1 {
-		t.Fatalf("records: %d", n)
-	}
+	r := f.woo("product.updated", []byte(`{"id":799,"name":"Ship Your Idea"}`))
+	require.Equal(t, 200, r.Status, "%d %s", r.Status, r.Body)
+	require.Contains(t, r.Body, "recorded", "%d %s", r.Status, r.Body)
+	n := f.count("ORG#" + f.org + "#CREC#woocommerce")
+	require.Equal(t, 1, n, "records: %d", n)
 }
 
 // TestEventSamples feeds the samples in events/shopify-webhook and
@@ -169,40 +161,33 @@ func TestEventSamples(t *testing.T) {
 	}
 	for _, dir := range []string{"shopify-webhook", "woocommerce-webhook"} {
 		files, _ := filepath.Glob("../../events/" + dir + "/*.json")
-		if len(files) == 0 {
-			t.Fatalf("no samples in events/%s", dir)
-		}
+		require.NotEmpty(t, files, "no samples in events/%s", dir)
 		for _, file := range files {
 			name := dir + "/" + filepath.Base(file)
 			t.Run(name, func(t *testing.T) {
 				f := newFixture(t)
 				b, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				var ev events.APIGatewayV2HTTPRequest
-				if err := json.Unmarshal(b, &ev); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, json.Unmarshal(b, &ev))
 				rt := f.shopRT
 				if dir == "woocommerce-webhook" {
 					rt = f.wooRT
 				}
 				r := f.serve(rt, ev)
 				body, ok := want[name]
-				if !ok || r.Status != 200 || !strings.Contains(r.Body, body) {
-					t.Fatalf("%d %s", r.Status, r.Body)
-				}
+				require.True(t, ok, "%d %s", r.Status, r.Body)
+				require.Equal(t, 200, r.Status, "%d %s", r.Status, r.Body)
+				require.Contains(t, r.Body, body, "%d %s", r.Status, r.Body)
 				if name == "shopify-webhook/orders-create.json" {
 					o := f.order("shopify", "5839403716911820501")
-					if o.PhoneSource != "customer.phone" || len(f.out.sent()) != 1 {
-						t.Fatalf("order: %+v", o)
-					}
+					require.Equal(t, "customer.phone", o.PhoneSource, "order: %+v", o)
+					require.Len(t, f.out.sent(), 1, "order")
 				}
 				if name == "woocommerce-webhook/order-updated.json" {
-					if o := f.order("woocommerce", "1042"); o.Status != "completed" || o.Phone != "5511977770002" {
-						t.Fatalf("order: %+v", o)
-					}
+					o := f.order("woocommerce", "1042")
+					require.Equal(t, "completed", o.Status, "order: %+v", o)
+					require.Equal(t, "5511977770002", o.Phone, "order")
 				}
 			})
 		}
@@ -222,9 +207,8 @@ func TestWooCommerceResumesAfterALostAttempt(t *testing.T) {
 	if _, claimed, err := f.store.ClaimOrderNotification(context.Background(), f.org, "woocommerce", "727", "status:completed", event.OrderUpdated, shophook.Lease); err != nil || !claimed {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
-	if _, err := f.store.UpsertOrder(context.Background(), store.Order{OrgID: f.org, Platform: "woocommerce", ID: "727", Status: "completed", Number: "727"}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.store.UpsertOrder(context.Background(), store.Order{OrgID: f.org, Platform: "woocommerce", ID: "727", Status: "completed", Number: "727"})
+	require.NoError(t, err)
 	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 || len(f.out.sent()) != 0 {
 		t.Fatalf("within the lease: %d %s, %d sent", r.Status, r.Body, len(f.out.sent()))
 	}
@@ -232,11 +216,10 @@ func TestWooCommerceResumesAfterALostAttempt(t *testing.T) {
 	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 || len(f.out.sent()) != 1 {
 		t.Fatalf("after the lease: %d %s, %d sent", r.Status, r.Body, len(f.out.sent()))
 	}
-	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 || len(f.out.sent()) != 1 {
-		t.Fatalf("again: %d sent", len(f.out.sent()))
-	}
-	updated, _ := f.pub.named(event.OrderUpdated)
-	if len(updated) != 1 || orderData(t, updated[0]).Order.Status != "completed" {
-		t.Fatalf("order.updated: %d", len(updated))
-	}
+	r := f.woo("order.updated", wooOrder(t, "completed"))
+	require.Equal(t, 200, r.Status, "again: %d sent", len(f.out.sent()))
+	require.Len(t, f.out.sent(), 1, "again")
+	updated := f.pub.Distinct(event.OrderUpdated)
+	require.Len(t, updated, 1, "order.updated: %d", len(updated))
+	require.Equal(t, "completed", orderData(t, updated[0]).Order.Status, "order.updated")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/id"
@@ -54,42 +55,35 @@ func TestRecordInboundCreatesThenJoins(t *testing.T) {
 	org, _ := s.CreateOrganization(ctx, "A")
 
 	first, err := s.RecordInbound(ctx, text(org.ID, "wamid.1", "5511888888888", "João", c.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !first.ContactCreated || !first.ConversationCreated || first.Duplicate || !first.EventsPending {
-		t.Fatalf("first = %+v", first)
-	}
-	if first.Contact.WhatsAppID != "5511888888888" || first.Contact.ProfileName != "João" {
-		t.Fatalf("contact = %+v", first.Contact)
-	}
+	require.NoError(t, err)
+	require.True(t, first.ContactCreated, "first = %+v", first)
+	require.True(t, first.ConversationCreated, "first")
+	require.False(t, first.Duplicate, "first")
+	require.True(t, first.EventsPending, "first")
+	require.Equal(t, "5511888888888", first.Contact.WhatsAppID, "contact = %+v", first.Contact)
+	require.Equal(t, "João", first.Contact.ProfileName, "contact")
 	c.Add(time.Minute)
 	second, err := s.RecordInbound(ctx, text(org.ID, "wamid.2", "5511888888888", "João S.", c.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if second.ContactCreated || second.ConversationCreated || second.Contact.ID != first.Contact.ID || second.Conversation.ID != first.Conversation.ID {
-		t.Fatalf("second = %+v", second)
-	}
+	require.NoError(t, err)
+	require.False(t, second.ContactCreated, "second = %+v", second)
+	require.False(t, second.ConversationCreated, "second")
+	require.Equal(t, first.Contact.ID, second.Contact.ID, "second")
+	require.Equal(t, first.Conversation.ID, second.Conversation.ID, "second")
 	conv, _ := s.Conversation(ctx, org.ID, first.Conversation.ID)
-	if conv.MessageCount != 2 || !conv.LastInboundAt.Equal(c.Now()) {
-		t.Fatalf("conversation = %+v", conv)
-	}
+	require.Equal(t, 2, conv.MessageCount, "conversation = %+v", conv)
+	require.True(t, conv.LastInboundAt.Equal(c.Now()), "conversation")
 	ct, _ := s.Contact(ctx, org.ID, first.Contact.ID)
-	if ct.ProfileName != "João S." {
-		t.Fatalf("profile name not updated: %+v", ct)
-	}
+	require.Equal(t, "João S.", ct.ProfileName, "profile name not updated: %+v", ct)
 	page, err := s.ConversationMessages(ctx, org.ID, conv.ID, "", 1)
-	if err != nil || len(page.Items) != 1 || page.Items[0].WAMID != "wamid.1" || page.NextCursor == "" {
-		t.Fatalf("page 1 = %+v %v", page, err)
-	}
+	require.NoError(t, err, "page 1 = %+v %v", page, err)
+	require.Len(t, page.Items, 1, "page 1")
+	require.Equal(t, "wamid.1", page.Items[0].WAMID, "page 1")
+	require.NotEmpty(t, page.NextCursor, "page 1")
 	page2, err := s.ConversationMessages(ctx, org.ID, conv.ID, page.NextCursor, 1)
-	if err != nil || len(page2.Items) != 1 || page2.Items[0].WAMID != "wamid.2" {
-		t.Fatalf("page 2 = %+v %v", page2, err)
-	}
-	if string(page2.Items[0].Raw) == "" {
-		t.Fatal("raw JSON not kept")
-	}
+	require.NoError(t, err, "page 2 = %+v %v", page2, err)
+	require.Len(t, page2.Items, 1, "page 2")
+	require.Equal(t, "wamid.2", page2.Items[0].WAMID, "page 2")
+	require.NotEmpty(t, string(page2.Items[0].Raw), "raw JSON not kept")
 }
 
 func TestRecordInboundDuplicates(t *testing.T) {
@@ -112,28 +106,24 @@ func TestRecordInboundDuplicates(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if stored.Load() != 1 {
-		t.Fatalf("stored %d times", stored.Load())
-	}
+	require.Equal(t, int32(1), stored.Load(), "stored %d times", stored.Load())
 
 	// Within the lease, with events pending: retry later.
 	_, err := s.RecordInbound(ctx, in)
-	if !apperr.Is(err, apperr.Unavailable) {
-		t.Fatalf("duplicate within lease: %v", err)
-	}
+	require.True(t, apperr.Is(err, apperr.Unavailable), "duplicate within lease: %v", err)
 	// After the lease the duplicate carries what is needed to publish.
 	c.Add(store.EventLease + time.Second)
 	r, err := s.RecordInbound(ctx, in)
-	if err != nil || !r.Duplicate || !r.EventsPending || r.Message.WAMID != "wamid.dup" || r.Contact.ID == "" {
-		t.Fatalf("duplicate after lease = %+v %v", r, err)
-	}
-	if err := s.MarkEventsSent(ctx, org.ID, in.WAMID); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "duplicate after lease = %+v %v", r, err)
+	require.True(t, r.Duplicate, "duplicate after lease")
+	require.True(t, r.EventsPending, "duplicate after lease")
+	require.Equal(t, "wamid.dup", r.Message.WAMID, "duplicate after lease")
+	require.NotEmpty(t, r.Contact.ID, "duplicate after lease")
+	require.NoError(t, s.MarkEventsSent(ctx, org.ID, in.WAMID))
 	r, err = s.RecordInbound(ctx, in)
-	if err != nil || !r.Duplicate || r.EventsPending {
-		t.Fatalf("duplicate after events sent = %+v %v", r, err)
-	}
+	require.NoError(t, err, "duplicate after events sent = %+v %v", r, err)
+	require.True(t, r.Duplicate, "duplicate after events sent")
+	require.False(t, r.EventsPending, "duplicate after events sent")
 }
 
 func TestIdentityIsNotThePhoneAlone(t *testing.T) {
@@ -144,38 +134,35 @@ func TestIdentityIsNotThePhoneAlone(t *testing.T) {
 	in := text(org.ID, "wamid.b1", "", "User", c.Now())
 	in.From.UserID = "US.13491208655302741918"
 	a, err := s.RecordInbound(ctx, in)
-	if err != nil || !a.ContactCreated {
-		t.Fatalf("bsuid-only: %+v %v", a, err)
-	}
+	require.NoError(t, err, "bsuid-only: %+v %v", a, err)
+	require.True(t, a.ContactCreated, "bsuid-only")
 	// The same person later seen with a phone: same contact, phone added.
 	in2 := text(org.ID, "wamid.b2", "5511666666666", "User", c.Now())
 	in2.From.UserID = "US.13491208655302741918"
 	b, err := s.RecordInbound(ctx, in2)
-	if err != nil || b.ContactCreated || b.Contact.ID != a.Contact.ID || b.Contact.WhatsAppID != "5511666666666" {
-		t.Fatalf("phone added: %+v %v", b, err)
-	}
+	require.NoError(t, err, "phone added: %+v %v", b, err)
+	require.False(t, b.ContactCreated, "phone added")
+	require.Equal(t, a.Contact.ID, b.Contact.ID, "phone added")
+	require.Equal(t, "5511666666666", b.Contact.WhatsAppID, "phone added")
 	// Found by phone alone now too.
 	c3, err := s.RecordInbound(ctx, text(org.ID, "wamid.b3", "5511666666666", "User", c.Now()))
-	if err != nil || c3.Contact.ID != a.Contact.ID {
-		t.Fatalf("by phone: %+v %v", c3, err)
-	}
+	require.NoError(t, err, "by phone: %+v %v", c3, err)
+	require.Equal(t, a.Contact.ID, c3.Contact.ID, "by phone")
 	// user_changed_number: the same contact moves to the new number.
 	moved, err := s.ChangeIdentity(ctx, org.ID, store.Identity{WaID: "5511666666666"}, store.Identity{WaID: "5511555555555"})
-	if err != nil || moved.ID != a.Contact.ID || moved.WhatsAppID != "5511555555555" {
-		t.Fatalf("change number: %+v %v", moved, err)
-	}
+	require.NoError(t, err, "change number: %+v %v", moved, err)
+	require.Equal(t, a.Contact.ID, moved.ID, "change number")
+	require.Equal(t, "5511555555555", moved.WhatsAppID, "change number")
 	d, err := s.RecordInbound(ctx, text(org.ID, "wamid.b4", "5511555555555", "User", c.Now()))
-	if err != nil || d.ContactCreated || d.Contact.ID != a.Contact.ID {
-		t.Fatalf("after number change: %+v %v", d, err)
-	}
+	require.NoError(t, err, "after number change: %+v %v", d, err)
+	require.False(t, d.ContactCreated, "after number change")
+	require.Equal(t, a.Contact.ID, d.Contact.ID, "after number change")
 	// The old number is free: writing from it is a new person.
 	e, err := s.RecordInbound(ctx, text(org.ID, "wamid.b5", "5511666666666", "Other", c.Now()))
-	if err != nil || !e.ContactCreated {
-		t.Fatalf("old number reused: %+v %v", e, err)
-	}
-	if _, err := s.ChangeIdentity(ctx, org.ID, store.Identity{WaID: "000"}, store.Identity{WaID: "111"}); !apperr.Is(err, apperr.NotFound) {
-		t.Fatalf("unknown old identity: %v", err)
-	}
+	require.NoError(t, err, "old number reused: %+v %v", e, err)
+	require.True(t, e.ContactCreated, "old number reused")
+	_, err = s.ChangeIdentity(ctx, org.ID, store.Identity{WaID: "000"}, store.Identity{WaID: "111"})
+	require.True(t, apperr.Is(err, apperr.NotFound), "unknown old identity: %v", err)
 }
 
 func TestWritesPerInboundText(t *testing.T) {
@@ -190,19 +177,15 @@ func TestWritesPerInboundText(t *testing.T) {
 	cnt.items.Store(0)
 	cnt.requests.Store(0)
 	// The common case: a known contact writing into their open conversation.
-	if _, err := s.RecordInbound(ctx, text(org.ID, "wamid.w2", "5511444444444", "X", c.Now())); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.MarkEventsSent(ctx, org.ID, "wamid.w2"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := s.RecordInbound(ctx, text(org.ID, "wamid.w2", "5511444444444", "X", c.Now()))
+	require.NoError(t, err)
+	require.NoError(t, s.MarkEventsSent(ctx, org.ID, "wamid.w2"))
 	// wamid item + message + conversation update, then clearing events_pending.
 	if got := cnt.items.Load(); got != 4 {
 		t.Fatalf("item writes per inbound text = %d, want 4", got)
 	}
-	if got := cnt.requests.Load(); got != 2 {
-		t.Fatalf("write requests per inbound text = %d, want 2", got)
-	}
+	got := cnt.requests.Load()
+	require.Equal(t, int64(2), got, "write requests per inbound text = %d, want 2", got)
 	t.Logf("inbound text, known contact: %d item writes in %d requests", cnt.items.Load(), cnt.requests.Load())
 }
 
@@ -210,17 +193,13 @@ func outbound(t *testing.T, s *store.Store, org string, c *clock, wamid string) 
 	t.Helper()
 	ctx := context.Background()
 	in, err := s.RecordInbound(ctx, text(org, "wamid.in."+wamid, "5511333333333", "Y", c.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := store.Message{
 		ID: id.New(id.Message, c.Now()), OrgID: org, ConversationID: in.Conversation.ID, ContactID: in.Contact.ID,
 		Direction: store.Outbound, WAMID: wamid, Type: "text", Content: json.RawMessage(`{"text":"hi"}`),
 		Status: store.StatusAccepted, Timestamp: c.Now(), CreatedAt: c.Now(),
 	}
-	if err := s.InsertMessage(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.InsertMessage(ctx, m))
 	return m
 }
 
@@ -254,32 +233,24 @@ func TestStatusesOnlyMoveForward(t *testing.T) {
 					u.Error = &store.MessageError{Code: 131026, Title: "Message undeliverable", Details: "x"}
 				}
 				r, err := s.ApplyStatus(ctx, u)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				if r.Applied {
 					applied++
-					if err := s.MarkStatusEventsSent(ctx, org.ID, m.ID, st); err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, s.MarkStatusEventsSent(ctx, org.ID, m.ID, st))
 				}
 			}
 			got, err := s.Message(ctx, org.ID, m.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Status != tt.final || applied != tt.applied || len(got.Timeline) != tt.applied {
-				t.Fatalf("status %s applied %d timeline %d; want %s %d", got.Status, applied, len(got.Timeline), tt.final, tt.applied)
-			}
-			if (got.DeliveredAt != nil) != tt.delivered || (got.ReadAt != nil) != tt.read || (got.FailedAt != nil) != tt.failed {
-				t.Fatalf("timestamps: %+v", got)
-			}
+			require.NoError(t, err)
+			require.Equal(t, tt.final, got.Status, "status %s applied %d timeline %d; want %s %d", got.Status, applied, len(got.Timeline), tt.final, tt.applied)
+			require.Equal(t, tt.applied, applied, "status %s applied %d timeline %d; want %s %d", got.Status, applied, len(got.Timeline), tt.final, tt.applied)
+			require.Len(t, got.Timeline, tt.applied, "status %s applied %d timeline %d; want %s %d", got.Status, applied, len(got.Timeline), tt.final, tt.applied)
+			require.Equal(t, tt.delivered, got.DeliveredAt != nil, "timestamps: %+v", got)
+			require.Equal(t, tt.read, got.ReadAt != nil, "timestamps")
+			require.Equal(t, tt.failed, got.FailedAt != nil, "timestamps")
 			if tt.failed && (got.Error == nil || got.Error.Code != 131026) {
 				t.Fatalf("failure not recorded: %+v", got.Error)
 			}
-			if got.PricingCategory != "utility" {
-				t.Fatalf("pricing category: %q", got.PricingCategory)
-			}
+			require.Equal(t, "utility", got.PricingCategory, "pricing category: %q", got.PricingCategory)
 		})
 	}
 }
@@ -299,18 +270,17 @@ func TestConcurrentStatusesSettleOnHighest(t *testing.T) {
 	}
 	wg.Wait()
 	got, _ := s.Message(ctx, org.ID, m.ID)
-	if got.Status != "read" || len(got.Timeline) != 3 {
-		t.Fatalf("status %s timeline %d", got.Status, len(got.Timeline))
-	}
+	require.Equal(t, "read", got.Status, "status %s timeline %d", got.Status, len(got.Timeline))
+	require.Len(t, got.Timeline, 3, "status %s timeline %d", got.Status, len(got.Timeline))
 }
 
 func TestUnknownWamidStatusIsRecorded(t *testing.T) {
 	s, c, _ := newStore(t)
 	org, _ := s.CreateOrganization(context.Background(), "A")
 	r, err := s.ApplyStatus(context.Background(), store.StatusUpdate{OrgID: org.ID, WAMID: "wamid.nobody", Status: "sent", Timestamp: c.Now()})
-	if err != nil || !r.Unknown || r.Applied {
-		t.Fatalf("unknown wamid: %+v %v", r, err)
-	}
+	require.NoError(t, err, "unknown wamid: %+v %v", r, err)
+	require.True(t, r.Unknown, "unknown wamid")
+	require.False(t, r.Applied, "unknown wamid")
 }
 
 func TestCursorFromAnotherConversationIsRefused(t *testing.T) {
@@ -322,19 +292,13 @@ func TestCursorFromAnotherConversationIsRefused(t *testing.T) {
 	_, _ = s.RecordInbound(ctx, text(a.ID, "wamid.c2", "551100", "A", c.Now()))
 	rb, _ := s.RecordInbound(ctx, text(b.ID, "wamid.c3", "551100", "B", c.Now()))
 	page, _ := s.ConversationMessages(ctx, a.ID, ra.Conversation.ID, "", 1)
-	if page.NextCursor == "" {
-		t.Fatal("no cursor")
-	}
+	require.NotEmpty(t, page.NextCursor, "no cursor")
 	_, err := s.ConversationMessages(ctx, b.ID, rb.Conversation.ID, page.NextCursor, 1)
-	if !apperr.Is(err, apperr.Unprocessable) {
-		t.Fatalf("foreign cursor: %v", err)
-	}
-	if _, err := s.ConversationMessages(ctx, b.ID, ra.Conversation.ID, "", 1); !apperr.Is(err, apperr.NotFound) {
-		t.Fatalf("B reads A's conversation: %v", err)
-	}
-	if _, err := s.Message(ctx, b.ID, ra.Message.ID); !apperr.Is(err, apperr.NotFound) {
-		t.Fatalf("B reads A's message: %v", err)
-	}
+	require.True(t, apperr.Is(err, apperr.Unprocessable), "foreign cursor: %v", err)
+	_, err = s.ConversationMessages(ctx, b.ID, ra.Conversation.ID, "", 1)
+	require.True(t, apperr.Is(err, apperr.NotFound), "B reads A's conversation: %v", err)
+	_, err = s.Message(ctx, b.ID, ra.Message.ID)
+	require.True(t, apperr.Is(err, apperr.NotFound), "B reads A's message: %v", err)
 }
 
 // A status whose event was never confirmed published is handed out again
@@ -354,13 +318,11 @@ func TestStatusEventsPendingAreRedelivered(t *testing.T) {
 	}
 	c.Add(store.EventLease + time.Second)
 	r, err := s.ApplyStatus(ctx, u)
-	if err != nil || !r.Applied || r.Message.ID != m.ID {
-		t.Fatalf("retry after the lease: %+v %v", r, err)
-	}
-	if err := s.MarkStatusEventsSent(ctx, org.ID, m.ID, "delivered"); err != nil {
-		t.Fatal(err)
-	}
-	if r, err := s.ApplyStatus(ctx, u); err != nil || r.Applied {
-		t.Fatalf("after publishing: %+v %v", r, err)
-	}
+	require.NoError(t, err, "retry after the lease: %+v %v", r, err)
+	require.True(t, r.Applied, "retry after the lease")
+	require.Equal(t, m.ID, r.Message.ID, "retry after the lease")
+	require.NoError(t, s.MarkStatusEventsSent(ctx, org.ID, m.ID, "delivered"))
+	r, err = s.ApplyStatus(ctx, u)
+	require.NoError(t, err, "after publishing: %+v %v", r, err)
+	require.False(t, r.Applied, "after publishing")
 }

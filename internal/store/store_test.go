@@ -2,11 +2,11 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	miniserver "github.com/truora/minidyn/server"
 
 	"github.com/pytake/pytake/internal/apikey"
@@ -43,22 +43,17 @@ func TestOrganizationCreateAndRead(t *testing.T) {
 	s, _, _ := newStore(t)
 	ctx := context.Background()
 	org, err := s.CreateOrganization(ctx, "  Acme  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if org.Name != "Acme" || org.ID == "" {
-		t.Fatalf("org = %+v", org)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "Acme", org.Name, "org = %+v", org)
+	require.NotEmpty(t, org.ID, "org")
 	got, err := s.Organization(ctx, org.ID)
 	if err != nil || got != org {
 		t.Fatalf("Organization = %+v, %v; want %+v", got, err, org)
 	}
-	if _, err := s.Organization(ctx, "org_missing"); !apperr.Is(err, apperr.NotFound) {
-		t.Fatalf("missing org: %v", err)
-	}
-	if _, err := s.CreateOrganization(ctx, " "); !apperr.Is(err, apperr.Unprocessable) {
-		t.Fatalf("empty name: %v", err)
-	}
+	_, err = s.Organization(ctx, "org_missing")
+	require.True(t, apperr.Is(err, apperr.NotFound), "missing org: %v", err)
+	_, err = s.CreateOrganization(ctx, " ")
+	require.True(t, apperr.Is(err, apperr.Unprocessable), "empty name: %v", err)
 }
 
 func TestIssueLookupRevoke(t *testing.T) {
@@ -67,37 +62,30 @@ func TestIssueLookupRevoke(t *testing.T) {
 	org, _ := s.CreateOrganization(ctx, "Acme")
 
 	k, plain, err := s.IssueKey(ctx, org.ID, "ci", apikey.Live)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hash, mode, err := apikey.Parse(plain)
-	if err != nil || mode != apikey.Live {
-		t.Fatalf("issued key does not parse: %v", err)
-	}
+	require.NoError(t, err, "issued key does not parse: %v", err)
+	require.Equal(t, apikey.Live, mode, "issued key does not parse")
 	got, err := s.KeyByHash(ctx, hash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.ID != k.ID || got.OrgID != org.ID || got.Revoked() || got.Last4 != plain[len(plain)-4:] {
-		t.Fatalf("KeyByHash = %+v", got)
-	}
+	require.NoError(t, err)
+	require.Equal(t, k.ID, got.ID, "KeyByHash = %+v", got)
+	require.Equal(t, org.ID, got.OrgID, "KeyByHash")
+	require.False(t, got.Revoked(), "KeyByHash")
+	require.Equal(t, plain[len(plain)-4:], got.Last4, "KeyByHash")
 
-	if _, err := s.RevokeKey(ctx, org.ID, k.ID); err != nil {
-		t.Fatal(err)
-	}
+	_, err = s.RevokeKey(ctx, org.ID, k.ID)
+	require.NoError(t, err)
 	got, err = s.KeyByHash(ctx, hash)
-	if err != nil || !got.Revoked() {
-		t.Fatalf("after revoke: %+v %v", got, err)
-	}
+	require.NoError(t, err, "after revoke: %+v %v", got, err)
+	require.True(t, got.Revoked(), "after revoke")
 	// The conditional write's failure path: revoking twice is a conflict.
 	_, err = s.RevokeKey(ctx, org.ID, k.ID)
-	if !apperr.Is(err, apperr.Conflict) || !errors.Is(err, store.ErrConditionFailed) {
-		t.Fatalf("second revoke: %v", err)
-	}
+	require.True(t, apperr.Is(err, apperr.Conflict), "second revoke: %v", err)
+	require.ErrorIs(t, err, store.ErrConditionFailed, "second revoke")
 	keys, err := s.Keys(ctx, org.ID, "", 20)
-	if err != nil || len(keys.Items) != 1 || !keys.Items[0].Revoked() {
-		t.Fatalf("Keys = %+v, %v", keys, err)
-	}
+	require.NoError(t, err, "Keys = %+v, %v", keys, err)
+	require.Len(t, keys.Items, 1, "Keys")
+	require.True(t, keys.Items[0].Revoked(), "Keys")
 }
 
 func TestIssueKeyFailurePaths(t *testing.T) {
@@ -113,17 +101,14 @@ func TestIssueKeyFailurePaths(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := s.IssueKey(ctx, tt.org, "x", tt.mode)
-			if !apperr.Is(err, tt.kind) {
-				t.Fatalf("err = %v, want kind %d", err, tt.kind)
-			}
+			require.True(t, apperr.Is(err, tt.kind), "err = %v, want kind %d", err, tt.kind)
 		})
 	}
 	if _, err := s.KeyByHash(ctx, apikey.Hash("pytake_live_nothing")); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("unknown hash: %v", err)
 	}
-	if _, err := s.RevokeKey(ctx, "org_nope", "key_nope"); !apperr.Is(err, apperr.NotFound) {
-		t.Fatalf("revoke unknown: %v", err)
-	}
+	_, err := s.RevokeKey(ctx, "org_nope", "key_nope")
+	require.True(t, apperr.Is(err, apperr.NotFound), "revoke unknown: %v", err)
 }
 
 func TestKeysAreScopedToTheirOrganization(t *testing.T) {
@@ -132,15 +117,11 @@ func TestKeysAreScopedToTheirOrganization(t *testing.T) {
 	a, _ := s.CreateOrganization(ctx, "A")
 	b, _ := s.CreateOrganization(ctx, "B")
 	k, _, err := s.IssueKey(ctx, a.ID, "a", apikey.Test)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.RevokeKey(ctx, b.ID, k.ID); !apperr.Is(err, apperr.NotFound) {
-		t.Fatalf("B revoked A's key: %v", err)
-	}
-	if keys, _ := s.Keys(ctx, b.ID, "", 20); len(keys.Items) != 0 {
-		t.Fatalf("B lists A's keys: %+v", keys)
-	}
+	require.NoError(t, err)
+	_, err = s.RevokeKey(ctx, b.ID, k.ID)
+	require.True(t, apperr.Is(err, apperr.NotFound), "B revoked A's key: %v", err)
+	keys, _ := s.Keys(ctx, b.ID, "", 20)
+	require.Empty(t, keys.Items, "B lists A's keys: %+v", keys)
 }
 
 func TestTouchKeyAtMostOncePerMinute(t *testing.T) {
@@ -148,38 +129,27 @@ func TestTouchKeyAtMostOncePerMinute(t *testing.T) {
 	ctx := context.Background()
 	org, _ := s.CreateOrganization(ctx, "A")
 	k, plain, _ := s.IssueKey(ctx, org.ID, "a", apikey.Live)
-	if err := s.TouchKey(ctx, k); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.TouchKey(ctx, k))
 	first, _ := s.APIKey(ctx, org.ID, k.ID)
-	if first.LastUsedAt == nil || !first.LastUsedAt.Equal(c.Now()) {
-		t.Fatalf("last used = %v", first.LastUsedAt)
-	}
+	require.NotNil(t, first.LastUsedAt, "last used = %v", first.LastUsedAt)
+	require.True(t, first.LastUsedAt.Equal(c.Now()), "last used")
 	c.Add(10 * time.Second)
 	if err := s.TouchKey(ctx, k); err != nil { // k has no LastUsedAt: the condition decides
 		t.Fatal(err)
 	}
 	again, _ := s.APIKey(ctx, org.ID, k.ID)
-	if !again.LastUsedAt.Equal(*first.LastUsedAt) {
-		t.Fatalf("touched twice within a minute: %v", again.LastUsedAt)
-	}
+	require.True(t, again.LastUsedAt.Equal(*first.LastUsedAt), "touched twice within a minute: %v", again.LastUsedAt)
 	c.Add(time.Minute)
 	h, _, _ := apikey.Parse(plain)
 	k2, _ := s.KeyByHash(ctx, h)
-	if err := s.TouchKey(ctx, k2); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.TouchKey(ctx, k2))
 	later, _ := s.APIKey(ctx, org.ID, k.ID)
-	if !later.LastUsedAt.Equal(c.Now()) {
-		t.Fatalf("not touched after a minute: %v", later.LastUsedAt)
-	}
+	require.True(t, later.LastUsedAt.Equal(c.Now()), "not touched after a minute: %v", later.LastUsedAt)
 }
 
 func TestUnavailableWhenDynamoFails(t *testing.T) {
 	s, _, tbl := newStore(t)
 	tbl.Server.EmulateFailure(miniserver.FailureConditionInternalServerError)
 	_, err := s.CreateOrganization(context.Background(), "A")
-	if !apperr.Is(err, apperr.Unavailable) {
-		t.Fatalf("err = %v, want Unavailable", err)
-	}
+	require.True(t, apperr.Is(err, apperr.Unavailable), "err = %v, want Unavailable", err)
 }

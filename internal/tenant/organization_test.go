@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/store"
@@ -20,20 +22,15 @@ func TestCreateOrganization(t *testing.T) {
 	st := store.New(tb.Client, tb.Name, time.Now)
 	for _, mode := range []string{"live", "test"} {
 		res, err := tenant.CreateOrganization(ctx, st, "Acme "+mode, mode)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(res.APIKey.Key, "pytake_"+mode+"_") || res.APIKey.Mode != mode {
-			t.Fatalf("key %+v", res.APIKey)
-		}
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(res.APIKey.Key, "pytake_"+mode+"_"), "key %+v", res.APIKey)
+		require.Equal(t, mode, res.APIKey.Mode, "key %+v", res.APIKey)
 		k, err := st.KeyByHash(ctx, apikey.Hash(res.APIKey.Key))
-		if err != nil || k.OrgID != res.Organization.ID {
-			t.Fatalf("key lookup: %+v %v", k, err)
-		}
+		require.NoError(t, err, "key lookup: %+v %v", k, err)
+		require.Equal(t, res.Organization.ID, k.OrgID, "key lookup")
 	}
 	_, err := tenant.CreateOrganization(ctx, st, "  ", "live")
 	var ae *apperr.Error
-	if !errors.As(err, &ae) || ae.Kind != apperr.Unprocessable {
-		t.Fatalf("blank name: %v", err)
-	}
+	require.True(t, errors.As(err, &ae), "blank name: %v", err)
+	require.Equal(t, apperr.Unprocessable, ae.Kind, "blank name")
 }

@@ -3,6 +3,8 @@ package tenant
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/secrets"
 )
@@ -30,15 +32,13 @@ func TestValidateWhatsApp(t *testing.T) {
 			tt.edit(&c)
 			err := ValidateWhatsApp(c)
 			if tt.field == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				return
 			}
 			e, ok := apperr.As(err)
-			if !ok || e.Kind != apperr.Unprocessable || e.Details[0].Field != tt.field {
-				t.Fatalf("err = %v", err)
-			}
+			require.True(t, ok, "err = %v", err)
+			require.Equal(t, apperr.Unprocessable, e.Kind, "err")
+			require.Equal(t, tt.field, e.Details[0].Field, "err")
 		})
 	}
 }

@@ -1,9 +1,10 @@
 package whatsapp
 
 import (
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestVerifySignature(t *testing.T) {
@@ -34,9 +35,8 @@ func TestVerifySignature(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := VerifySignature(tt.body, tt.header, tt.secrets...); !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
+			err := VerifySignature(tt.body, tt.header, tt.secrets...)
+			require.ErrorIs(t, err, tt.want, "err = %v, want %v", err, tt.want)
 		})
 	}
 }
@@ -48,8 +48,6 @@ func FuzzVerifySignature(f *testing.F) {
 		if len(secret) == 0 {
 			return
 		}
-		if err := VerifySignature(body, Sign(body, secret), secret); err != nil {
-			t.Fatalf("round trip: %v", err)
-		}
+		require.NoError(t, VerifySignature(body, Sign(body, secret), secret), "round trip")
 	})
 }

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/whatsapp"
@@ -141,9 +144,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 func (rc *receiver) all() []hook {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if len(rc.bad) > 0 {
-		rc.t.Errorf("receiver problems: %v", rc.bad)
-	}
+	assert.Empty(rc.t, rc.bad, "receiver problems: %v", rc.bad)
 	return append([]hook(nil), rc.hooks...)
 }
 
@@ -217,16 +218,12 @@ func (f *fixture) do(t *testing.T, method, path, token, body string) (int, map[s
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, f.srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := f.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
@@ -248,9 +245,7 @@ func (f *fixture) flush(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := f.sim.Flush(ctx); err != nil {
-		t.Fatalf("flush: %v", err)
-	}
+	require.NoError(t, f.sim.Flush(ctx), "flush")
 }
 
 func textBody(to, text string) string {
@@ -263,13 +258,10 @@ const templateBody = `{"messaging_product":"whatsapp","to":"5511888888888","type
 func wamidOf(t *testing.T, out map[string]any) string {
 	t.Helper()
 	msgs, _ := out["messages"].([]any)
-	if len(msgs) != 1 {
-		t.Fatalf("messages: %v", out)
-	}
+	require.Len(t, msgs, 1, "messages: %v", out)
 	id, _ := msgs[0].(map[string]any)["id"].(string)
-	if !strings.HasPrefix(id, "wamid.") || len(id) < 20 {
-		t.Fatalf("wamid %q", id)
-	}
+	require.True(t, strings.HasPrefix(id, "wamid."), "wamid %q", id)
+	require.GreaterOrEqual(t, len(id), 20, "wamid %q", id)
 	return id
 }
 
@@ -277,9 +269,9 @@ func wamidOf(t *testing.T, out map[string]any) string {
 func metaErr(t *testing.T, status int, out map[string]any, wantStatus, wantCode int) map[string]any {
 	t.Helper()
 	e, _ := out["error"].(map[string]any)
-	if status != wantStatus || e == nil || int(e["code"].(float64)) != wantCode {
-		t.Fatalf("want HTTP %d code %d, got %d %v", wantStatus, wantCode, status, out)
-	}
+	require.Equal(t, wantStatus, status, "want HTTP %d code %d, got %d %v", wantStatus, wantCode, status, out)
+	require.NotNil(t, e, "want HTTP %d code %d, got %d %v", wantStatus, wantCode, status, out)
+	require.Equal(t, wantCode, int(e["code"].(float64)), "want HTTP %d code %d, got %d %v", wantStatus, wantCode, status, out)
 	if e["message"] == "" || e["type"] == "" || e["fbtrace_id"] == "" {
 		t.Fatalf("error shape: %v", e)
 	}
@@ -297,9 +289,8 @@ func TestSendSucceedsWithUniqueWAMIDs(t *testing.T) {
 		t.Fatalf("contacts %v", c)
 	}
 	first := wamidOf(t, out)
-	if _, has := out["messages"].([]any)[0].(map[string]any)["message_status"]; has {
-		t.Fatalf("message_status on a text: %v", out)
-	}
+	_, has := out["messages"].([]any)[0].(map[string]any)["message_status"]
+	require.False(t, has, "message_status on a text: %v", out)
 
 	code, out = f.send(t, acctA, templateBody)
 	if code != http.StatusOK || out["messages"].([]any)[0].(map[string]any)["message_status"] != "accepted" {
@@ -332,9 +323,9 @@ func TestSendSucceedsWithUniqueWAMIDs(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if len(seen) != 202 || len(f.sim.Sent()) != 202 || f.sim.Stats().Accepted != 202 {
-		t.Fatalf("seen %d, sent %d, stats %+v", len(seen), len(f.sim.Sent()), f.sim.Stats())
-	}
+	require.Len(t, seen, 202, "seen %d, sent %d, stats %+v", len(seen), len(f.sim.Sent()), f.sim.Stats())
+	require.Len(t, f.sim.Sent(), 202, "seen %d, sent %d, stats %+v", len(seen), len(f.sim.Sent()), f.sim.Stats())
+	require.Equal(t, 202, f.sim.Stats().Accepted, "seen %d, sent %d, stats %+v", len(seen), len(f.sim.Sent()), f.sim.Stats())
 }
 
 func TestStatusWebhooksArriveInOrderSigned(t *testing.T) {
@@ -351,16 +342,16 @@ func TestStatusWebhooksArriveInOrderSigned(t *testing.T) {
 		category string
 	}{{textID, acctA, "service"}, {tmplID, acctB, "utility"}} {
 		sts := f.rc.statuses(tc.wamid)
-		if len(sts) != 3 || sts[0].Status != "sent" || sts[1].Status != "delivered" || sts[2].Status != "read" {
-			t.Fatalf("statuses of %s: %+v", tc.wamid, sts)
-		}
+		require.Len(t, sts, 3, "statuses of %s: %+v", tc.wamid, sts)
+		require.Equal(t, "sent", sts[0].Status, "statuses of %s: %+v", tc.wamid, sts)
+		require.Equal(t, "delivered", sts[1].Status, "statuses of %s: %+v", tc.wamid, sts)
+		require.Equal(t, "read", sts[2].Status, "statuses of %s: %+v", tc.wamid, sts)
 		for _, s := range sts {
-			if s.RecipientID != "5511888888888" || s.Timestamp == "" || s.Conversation != nil {
-				t.Fatalf("status %+v", s)
-			}
-			if hasPricing := s.Status != "read"; (s.Pricing != nil) != hasPricing {
-				t.Fatalf("pricing on %s: %+v", s.Status, s.Pricing)
-			}
+			require.Equal(t, "5511888888888", s.RecipientID, "status %+v", s)
+			require.NotEmpty(t, s.Timestamp, "status %+v", s)
+			require.Nil(t, s.Conversation, "status %+v", s)
+			hasPricing := s.Status != "read"
+			require.Equal(t, hasPricing, s.Pricing != nil, "pricing on %s: %+v", s.Status, s.Pricing)
 			if s.Pricing != nil && (!s.Pricing.Billable || s.Pricing.PricingModel != "PMP" || s.Pricing.Category != tc.category || s.Pricing.Type != "regular") {
 				t.Fatalf("pricing %+v", s.Pricing)
 			}
@@ -373,14 +364,16 @@ func TestStatusWebhooksArriveInOrderSigned(t *testing.T) {
 		if v.Statuses[0].ID == tmplID {
 			want = acctB
 		}
-		if h.Body.Object != "whatsapp_business_account" || e.ID != want.WABAID || e.Changes[0].Field != "messages" ||
-			v.MessagingProduct != "whatsapp" || v.Metadata.PhoneNumberID != want.PhoneNumberID || v.Metadata.DisplayPhoneNumber != want.DisplayPhoneNumber {
-			t.Fatalf("envelope %s", h.Raw)
-		}
+		require.Equal(t, "whatsapp_business_account", h.Body.Object, "envelope %s", h.Raw)
+		require.Equal(t, want.WABAID, e.ID, "envelope %s", h.Raw)
+		require.Equal(t, "messages", e.Changes[0].Field, "envelope %s", h.Raw)
+		require.Equal(t, "whatsapp", v.MessagingProduct, "envelope %s", h.Raw)
+		require.Equal(t, want.PhoneNumberID, v.Metadata.PhoneNumberID, "envelope %s", h.Raw)
+		require.Equal(t, want.DisplayPhoneNumber, v.Metadata.DisplayPhoneNumber, "envelope %s", h.Raw)
 	}
-	if st := f.sim.Stats(); st.WebhooksDelivered != 6 || st.WebhooksFailed != 0 {
-		t.Fatalf("stats %+v", st)
-	}
+	st := f.sim.Stats()
+	require.Equal(t, 6, st.WebhooksDelivered, "stats %+v", st)
+	require.Equal(t, 0, st.WebhooksFailed, "stats %+v", st)
 }
 
 func TestStatusWebhookRetried(t *testing.T) {
@@ -392,12 +385,13 @@ func TestStatusWebhookRetried(t *testing.T) {
 	id := wamidOf(t, out)
 	f.flush(t)
 	sts := f.rc.statuses(id)
-	if len(sts) != 3 || sts[0].Status != "sent" || sts[2].Status != "read" {
-		t.Fatalf("statuses %+v", sts)
-	}
-	if st := f.sim.Stats(); st.WebhookRetries != 2 || st.WebhooksDelivered != 3 || st.WebhooksFailed != 0 {
-		t.Fatalf("stats %+v", st)
-	}
+	require.Len(t, sts, 3, "statuses %+v", sts)
+	require.Equal(t, "sent", sts[0].Status, "statuses %+v", sts)
+	require.Equal(t, "read", sts[2].Status, "statuses %+v", sts)
+	st := f.sim.Stats()
+	require.Equal(t, 2, st.WebhookRetries, "stats %+v", st)
+	require.Equal(t, 3, st.WebhooksDelivered, "stats %+v", st)
+	require.Equal(t, 0, st.WebhooksFailed, "stats %+v", st)
 }
 
 func TestTokenAndPhoneErrors(t *testing.T) {
@@ -419,9 +413,7 @@ func TestTokenAndPhoneErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, hdr := f.do(t, http.MethodPost, tt.path, tt.token, body)
 			if tt.status == 200 {
-				if code != 200 {
-					t.Fatalf("%d %v", code, out)
-				}
+				require.Equal(t, 200, code, "%d %v", code, out)
 				return
 			}
 			e := metaErr(t, code, out, tt.status, tt.code)
@@ -433,9 +425,10 @@ func TestTokenAndPhoneErrors(t *testing.T) {
 			}
 		})
 	}
-	if st := f.sim.Stats(); st.Rejected[190] != 3 || st.Rejected[100] != 1 || len(f.sim.Sent()) != 1 {
-		t.Fatalf("stats %+v", st)
-	}
+	st := f.sim.Stats()
+	require.Equal(t, 3, st.Rejected[190], "stats %+v", st)
+	require.Equal(t, 1, st.Rejected[100], "stats %+v", st)
+	require.Len(t, f.sim.Sent(), 1, "stats %+v", st)
 }
 
 func TestSendValidation(t *testing.T) {
@@ -469,9 +462,9 @@ func TestSendValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out := f.send(t, acctA, tt.body)
 			e := metaErr(t, code, out, 400, 100)
-			if msg := e["message"].(string); !strings.HasPrefix(msg, "(#100) ") || !strings.Contains(msg, tt.mention) {
-				t.Fatalf("message %q should name %q", msg, tt.mention)
-			}
+			msg := e["message"].(string)
+			require.True(t, strings.HasPrefix(msg, "(#100) "), "message %q should name %q", msg, tt.mention)
+			require.Contains(t, msg, tt.mention, "message %q should name %q", msg, tt.mention)
 		})
 	}
 	for _, ok := range []string{buttons(3), buttons(1),
@@ -479,27 +472,23 @@ func TestSendValidation(t *testing.T) {
 		`{"messaging_product":"whatsapp","to":"5511888888888","type":"location","location":{"latitude":-23.5,"longitude":-46.6}}`,
 		`{"messaging_product":"whatsapp","to":"5511888888888","type":"interactive","interactive":{"type":"list","body":{"text":"Menu"},"action":{"button":"Ver","sections":[{"title":"A","rows":[{"id":"r1","title":"Um"}]}]}}}`,
 	} {
-		if code, out := f.send(t, acctA, ok); code != 200 {
-			t.Fatalf("%s: %d %v", ok, code, out)
-		}
+		code, out := f.send(t, acctA, ok)
+		require.Equal(t, 200, code, "%s: %d %v", ok, code, out)
 	}
 	// Mark as read.
 	code, out := f.send(t, acctA, `{"messaging_product":"whatsapp","status":"read","message_id":"wamid.X"}`)
 	if code != 200 || out["success"] != true {
 		t.Fatalf("mark read: %d %v", code, out)
 	}
-	if len(f.sim.Sent()) != 5 {
-		t.Fatalf("sent %d", len(f.sim.Sent()))
-	}
+	require.Len(t, f.sim.Sent(), 5, "sent %d", len(f.sim.Sent()))
 }
 
 func TestFaults(t *testing.T) {
 	f := newFixture(t, nil)
 	post := func(fault string) {
 		t.Helper()
-		if code, out, _ := f.do(t, http.MethodPost, "/_sim/faults", "", fault); code != http.StatusCreated {
-			t.Fatalf("queue fault: %d %v", code, out)
-		}
+		code, out, _ := f.do(t, http.MethodPost, "/_sim/faults", "", fault)
+		require.Equal(t, http.StatusCreated, code, "queue fault: %d %v", code, out)
 	}
 	// Throughput: two failures for number A only.
 	post(`{"phone_number_id":"` + acctA.PhoneNumberID + `","code":130429,"http_status":429,"count":2,"details":"slow down"}`)
@@ -550,9 +539,12 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("after clear: %d", code)
 	}
 	st := f.sim.Stats()
-	if st.Rejected[130429] != 2 || st.Rejected[131047] != 1 || st.Rejected[190] != 1 || st.Rejected[131000] != 1 || st.Rejected[131056] != 1 || st.Accepted != 4 {
-		t.Fatalf("stats %+v", st)
-	}
+	require.Equal(t, 2, st.Rejected[130429], "stats %+v", st)
+	require.Equal(t, 1, st.Rejected[131047], "stats %+v", st)
+	require.Equal(t, 1, st.Rejected[190], "stats %+v", st)
+	require.Equal(t, 1, st.Rejected[131000], "stats %+v", st)
+	require.Equal(t, 1, st.Rejected[131056], "stats %+v", st)
+	require.Equal(t, 4, st.Accepted, "stats %+v", st)
 }
 
 func TestAsyncFaultSendsFailedStatus(t *testing.T) {
@@ -561,27 +553,26 @@ func TestAsyncFaultSendsFailedStatus(t *testing.T) {
 		t.Fatalf("%d %v", code, out)
 	}
 	code, out := f.send(t, acctA, textBody("5511888888888", "x"))
-	if code != 200 {
-		t.Fatalf("async fault must accept: %d %v", code, out)
-	}
+	require.Equal(t, 200, code, "async fault must accept: %d %v", code, out)
 	failedID := wamidOf(t, out)
 	_, out = f.send(t, acctA, textBody("5511888888888", "y"))
 	okID := wamidOf(t, out)
 	f.flush(t)
 	sts := f.rc.statuses(failedID)
-	if len(sts) != 1 || sts[0].Status != "failed" || sts[0].Pricing != nil || len(sts[0].Errors) != 1 {
-		t.Fatalf("failed statuses %+v", sts)
-	}
+	require.Len(t, sts, 1, "failed statuses %+v", sts)
+	require.Equal(t, "failed", sts[0].Status, "failed statuses %+v", sts)
+	require.Nil(t, sts[0].Pricing, "failed statuses %+v", sts)
+	require.Len(t, sts[0].Errors, 1, "failed statuses %+v", sts)
 	e := sts[0].Errors[0]
-	if e.Code != 131026 || e.Title != "Message undeliverable" || e.Message == "" || e.ErrorData.Details == "" {
-		t.Fatalf("error %+v", e)
-	}
-	if got := f.rc.statuses(okID); len(got) != 3 {
-		t.Fatalf("next send statuses %+v", got)
-	}
-	if st := f.sim.Stats(); st.AsyncFailed != 1 || st.Accepted != 2 {
-		t.Fatalf("stats %+v", st)
-	}
+	require.Equal(t, 131026, e.Code, "error %+v", e)
+	require.Equal(t, "Message undeliverable", e.Title, "error %+v", e)
+	require.NotEmpty(t, e.Message, "error %+v", e)
+	require.NotEmpty(t, e.ErrorData.Details, "error %+v", e)
+	got := f.rc.statuses(okID)
+	require.Len(t, got, 3, "next send statuses %+v", got)
+	st := f.sim.Stats()
+	require.Equal(t, 1, st.AsyncFailed, "stats %+v", st)
+	require.Equal(t, 2, st.Accepted, "stats %+v", st)
 }
 
 func TestWebhookGivesUpAfterRetries(t *testing.T) {
@@ -592,9 +583,10 @@ func TestWebhookGivesUpAfterRetries(t *testing.T) {
 	f.sim.Fail(graphsim.Fault{Code: 131026, Async: true})
 	f.send(t, acctA, textBody("5511888888888", "x"))
 	f.flush(t)
-	if st := f.sim.Stats(); st.WebhooksFailed != 1 || st.WebhookRetries != 3 || st.WebhooksDelivered != 0 {
-		t.Fatalf("stats %+v", st)
-	}
+	st := f.sim.Stats()
+	require.Equal(t, 1, st.WebhooksFailed, "stats %+v", st)
+	require.Equal(t, 3, st.WebhookRetries, "stats %+v", st)
+	require.Equal(t, 0, st.WebhooksDelivered, "stats %+v", st)
 }
 
 func TestInboundCustomerMessage(t *testing.T) {
@@ -607,15 +599,15 @@ func TestInboundCustomerMessage(t *testing.T) {
 	}
 	wamid, _ := out["wamid"].(string)
 	hooks := f.rc.all()
-	if len(hooks) != 1 {
-		t.Fatalf("hooks %d", len(hooks))
-	}
+	require.Len(t, hooks, 1, "hooks %d", len(hooks))
 	b := hooks[0].Body
 	v := b.Entry[0].Changes[0].Value
-	if b.Object != "whatsapp_business_account" || b.Entry[0].ID != acctB.WABAID || b.Entry[0].Changes[0].Field != "messages" ||
-		v.Metadata.PhoneNumberID != acctB.PhoneNumberID || v.Metadata.DisplayPhoneNumber != acctB.DisplayPhoneNumber || len(v.Statuses) != 0 {
-		t.Fatalf("envelope %s", hooks[0].Raw)
-	}
+	require.Equal(t, "whatsapp_business_account", b.Object, "envelope %s", hooks[0].Raw)
+	require.Equal(t, acctB.WABAID, b.Entry[0].ID, "envelope %s", hooks[0].Raw)
+	require.Equal(t, "messages", b.Entry[0].Changes[0].Field, "envelope %s", hooks[0].Raw)
+	require.Equal(t, acctB.PhoneNumberID, v.Metadata.PhoneNumberID, "envelope %s", hooks[0].Raw)
+	require.Equal(t, acctB.DisplayPhoneNumber, v.Metadata.DisplayPhoneNumber, "envelope %s", hooks[0].Raw)
+	require.Empty(t, v.Statuses, "envelope %s", hooks[0].Raw)
 	if len(v.Contacts) != 1 || v.Contacts[0]["wa_id"] != "5511999990000" || v.Contacts[0]["user_id"] != "US.13491208655302741918" ||
 		v.Contacts[0]["profile"].(map[string]any)["name"] != "Maria" {
 		t.Fatalf("contacts %v", v.Contacts)
@@ -623,9 +615,7 @@ func TestInboundCustomerMessage(t *testing.T) {
 	m := v.Messages[0]
 	want := map[string]string{"from": `"5511999990000"`, "id": `"` + wamid + `"`, "timestamp": `"` + strconv.FormatInt(clk.Now().Unix(), 10) + `"`, "type": `"text"`, "text": `{"body":"Olá"}`}
 	for k, w := range want {
-		if string(m[k]) != w {
-			t.Fatalf("message %s = %s, want %s", k, m[k], w)
-		}
+		require.Equal(t, w, string(m[k]), "message %s = %s, want %s", k, m[k], w)
 	}
 
 	// A button reply, through the Go API, answering the receiver's status.
@@ -636,22 +626,20 @@ func TestInboundCustomerMessage(t *testing.T) {
 		PhoneNumberID: acctA.PhoneNumberID, From: "5511999990000", Name: "Maria", ReplyTo: "wamid.OUT1",
 		Interactive: json.RawMessage(`{"type":"button_reply","button_reply":{"id":"btn_yes","title":"Sim"}}`),
 	})
-	if err != nil || status != http.StatusAccepted || id == wamid {
-		t.Fatalf("%s %d %v", id, status, err)
-	}
+	require.NoError(t, err, "%s %d %v", id, status, err)
+	require.Equal(t, http.StatusAccepted, status, "%s %d %v", id, status, err)
+	require.NotEqual(t, wamid, id, "%s %d %v", id, status, err)
 	m = f.rc.all()[1].Body.Entry[0].Changes[0].Value.Messages[0]
-	if string(m["type"]) != `"interactive"` || !bytes.Contains(m["interactive"], []byte(`"btn_yes"`)) || string(m["context"]) != `{"from":"15550783881","id":"wamid.OUT1"}` {
-		t.Fatalf("interactive message %v", m)
-	}
+	require.Equal(t, `"interactive"`, string(m["type"]), "interactive message %v", m)
+	require.True(t, bytes.Contains(m["interactive"], []byte(`"btn_yes"`)), "interactive message %v", m)
+	require.Equal(t, `{"from":"15550783881","id":"wamid.OUT1"}`, string(m["context"]), "interactive message %v", m)
 
 	// A raw message keeps its own id; a BSUID-only customer has no wa_id.
 	_, _, err = f.sim.Inbound(context.Background(), graphsim.Inbound{
 		PhoneNumberID: acctA.PhoneNumberID, From: "US.99991208655302741918",
 		Message: json.RawMessage(`{"id":"wamid.DUP","type":"image","image":{"id":"media-photo","mime_type":"image/jpeg","sha256":"abc="}}`),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	last := f.rc.all()[2].Body.Entry[0].Changes[0].Value
 	if string(last.Messages[0]["id"]) != `"wamid.DUP"` || string(last.Messages[0]["from"]) != `"US.99991208655302741918"` ||
 		string(last.Messages[0]["from_user_id"]) != `"US.99991208655302741918"` || last.Contacts[0]["wa_id"] != nil {
@@ -698,18 +686,14 @@ func TestMedia(t *testing.T) {
 		t.Fatalf("%d %v", code, info)
 	}
 	u := info["url"].(string)
-	if !strings.HasPrefix(u, f.srv.URL+"/_sim/media/1479537139650973?token=") {
-		t.Fatalf("url %s", u)
-	}
+	require.True(t, strings.HasPrefix(u, f.srv.URL+"/_sim/media/1479537139650973?token="), "url %s", u)
 	get := func(url, token string) (int, string, []byte) {
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		resp, err := f.srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, resp.Header.Get("Content-Type"), b
@@ -717,19 +701,15 @@ func TestMedia(t *testing.T) {
 	if code, ctype, b := get(u, acctB.AccessToken); code != 200 || ctype != "image/jpeg" || !bytes.Equal(b, data) {
 		t.Fatalf("download: %d %s %v", code, ctype, b)
 	}
-	if code, _, _ := get(u, ""); code != 401 {
-		t.Fatalf("no token: %d", code)
-	}
-	if code, _, _ := get(u, "EAAG-nope"); code != 401 {
-		t.Fatalf("wrong token: %d", code)
-	}
-	if code, _, _ := get(u+"x", acctA.AccessToken); code != 404 {
-		t.Fatalf("tampered url: %d", code)
-	}
+	code, _, _ = get(u, "")
+	require.Equal(t, 401, code, "no token: %d", code)
+	code, _, _ = get(u, "EAAG-nope")
+	require.Equal(t, 401, code, "wrong token: %d", code)
+	code, _, _ = get(u+"x", acctA.AccessToken)
+	require.Equal(t, 404, code, "tampered url: %d", code)
 	clk.Set(clk.Now().Add(6 * time.Minute))
-	if code, _, _ := get(u, acctA.AccessToken); code != 404 {
-		t.Fatalf("expired url: %d", code)
-	}
+	code, _, _ = get(u, acctA.AccessToken)
+	require.Equal(t, 404, code, "expired url: %d", code)
 
 	// Unknown media: 404 code 100; media- ids are generated; no token: 401.
 	code, out, _ := f.do(t, http.MethodGet, "/v26.0/424242", acctA.AccessToken, "")
@@ -740,18 +720,19 @@ func TestMedia(t *testing.T) {
 	// PyTake's own Graph client reads generated media.
 	g := graph.New(f.srv.URL, f.srv.Client())
 	m, err := g.MediaInfo(context.Background(), "v25.0", acctA.AccessToken, "media-voice-1")
-	if err != nil || m.MimeType != "audio/ogg" || m.FileSize == 0 {
-		t.Fatalf("%+v %v", m, err)
-	}
+	require.NoError(t, err, "%+v %v", m, err)
+	require.Equal(t, "audio/ogg", m.MimeType, "%+v %v", m, err)
+	require.NotEqual(t, int64(0), m.FileSize, "%+v %v", m, err)
 	b, ctype, tooLarge, err := g.Download(context.Background(), m.URL, acctA.AccessToken, 1<<20)
-	if err != nil || tooLarge || ctype != "audio/ogg" || int64(len(b)) != m.FileSize {
-		t.Fatalf("%d %s %v %v", len(b), ctype, tooLarge, err)
-	}
+	require.NoError(t, err, "%d %s %v %v", len(b), ctype, tooLarge, err)
+	require.False(t, tooLarge, "%d %s %v %v", len(b), ctype, tooLarge, err)
+	require.Equal(t, "audio/ogg", ctype, "%d %s %v %v", len(b), ctype, tooLarge, err)
+	require.Equal(t, m.FileSize, int64(len(b)), "%d %s %v %v", len(b), ctype, tooLarge, err)
 	_, err = g.MediaInfo(context.Background(), "v26.0", acctA.AccessToken, "gone")
 	var ge *graph.Error
-	if !errors.As(err, &ge) || ge.HTTPStatus != 404 || ge.Code != 100 {
-		t.Fatalf("unknown media: %v", err)
-	}
+	require.True(t, errors.As(err, &ge), "unknown media: %v", err)
+	require.Equal(t, 404, ge.HTTPStatus, "unknown media")
+	require.Equal(t, 100, ge.Code, "unknown media")
 }
 
 func TestAnyMediaResolvesNumericIDs(t *testing.T) {
@@ -793,40 +774,39 @@ func TestMessagesListing(t *testing.T) {
 	list := func(q string) []graphsim.Sent {
 		t.Helper()
 		resp, err := f.srv.Client().Get(f.srv.URL + "/_sim/messages" + q)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer resp.Body.Close()
 		var out []graphsim.Sent
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
-			t.Fatalf("%d %v", resp.StatusCode, err)
-		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		require.NoError(t, err, "%d %v", resp.StatusCode, err)
+		require.Equal(t, 200, resp.StatusCode, "%d %v", resp.StatusCode, err)
 		return out
 	}
-	if all := list(""); len(all) != 4 || all[0].To != "5511111111111" || all[3].Type != "template" || all[0].At.IsZero() {
-		t.Fatalf("all %+v", all)
-	}
+	all := list("")
+	require.Len(t, all, 4, "all %+v", all)
+	require.Equal(t, "5511111111111", all[0].To, "all %+v", all)
+	require.Equal(t, "template", all[3].Type, "all %+v", all)
+	require.False(t, all[0].At.IsZero(), "all %+v", all)
 	byTo := list("?to=5511222222222")
-	if len(byTo) != 2 || byTo[0].PhoneNumberID != acctB.PhoneNumberID || byTo[1].To != "+55 11 22222-2222" {
-		t.Fatalf("by to %+v", byTo)
-	}
+	require.Len(t, byTo, 2, "by to %+v", byTo)
+	require.Equal(t, acctB.PhoneNumberID, byTo[0].PhoneNumberID, "by to %+v", byTo)
+	require.Equal(t, "+55 11 22222-2222", byTo[1].To, "by to %+v", byTo)
 	var body struct {
 		Text struct {
 			Body string `json:"body"`
 		} `json:"text"`
 	}
-	if err := json.Unmarshal(byTo[1].Body, &body); err != nil || body.Text.Body != "a2" {
-		t.Fatalf("body %s", byTo[1].Body)
-	}
-	if both := list("?to=5511222222222&phone_number_id=" + acctA.PhoneNumberID); len(both) != 1 || byTo[1].WAMID != both[0].WAMID {
-		t.Fatalf("both %+v", both)
-	}
-	if none := list("?to=5500000000000"); none == nil || len(none) != 0 {
-		t.Fatalf("none %+v", none)
-	}
-	if st := list("?phone_number_id=" + acctA.PhoneNumberID); len(st) != 3 {
-		t.Fatalf("by phone %+v", st)
-	}
+	err := json.Unmarshal(byTo[1].Body, &body)
+	require.NoError(t, err, "body %s", byTo[1].Body)
+	require.Equal(t, "a2", body.Text.Body, "body %s", byTo[1].Body)
+	both := list("?to=5511222222222&phone_number_id=" + acctA.PhoneNumberID)
+	require.Len(t, both, 1, "both %+v", both)
+	require.Equal(t, both[0].WAMID, byTo[1].WAMID, "both %+v", both)
+	none := list("?to=5500000000000")
+	require.NotNil(t, none, "none %+v", none)
+	require.Empty(t, none, "none %+v", none)
+	st := list("?phone_number_id=" + acctA.PhoneNumberID)
+	require.Len(t, st, 3, "by phone %+v", st)
 }
 
 func TestMaxPerSecond(t *testing.T) {
@@ -836,29 +816,21 @@ func TestMaxPerSecond(t *testing.T) {
 	// 0.0 .. 0.8 s: 5 sends; 1.0, 1.05, 1.1: the window 0.2-1.1 s holds 7.
 	for _, ms := range []int{0, 200, 400, 600, 800, 1000, 1050, 1100, 3000} {
 		clk.Set(t0.Add(time.Duration(ms) * time.Millisecond))
-		if code, out := f.send(t, acctA, textBody("5511888888888", "x")); code != 200 {
-			t.Fatalf("%d %v", code, out)
-		}
+		code, out := f.send(t, acctA, textBody("5511888888888", "x"))
+		require.Equal(t, 200, code, "%d %v", code, out)
 	}
 	f.send(t, acctB, textBody("5511888888888", "x"))
-	if got := f.sim.MaxPerSecond(acctA.PhoneNumberID); got != 7 {
-		t.Fatalf("max per second = %d, want 7", got)
-	}
+	got := f.sim.MaxPerSecond(acctA.PhoneNumberID)
+	require.Equal(t, 7, got, "max per second = %d, want 7", got)
 	resp, err := f.srv.Client().Get(f.srv.URL + "/_sim/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	var st graphsim.Stats
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	if st.MaxPerSecond[acctA.PhoneNumberID] != 7 || st.MaxPerSecond[acctB.PhoneNumberID] != 1 || st.Accepted != 10 {
-		t.Fatalf("stats %+v", st)
-	}
-	if f.sim.MaxPerSecond("unknown") != 0 {
-		t.Fatal("unknown number")
-	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	require.Equal(t, 7, st.MaxPerSecond[acctA.PhoneNumberID], "stats %+v", st)
+	require.Equal(t, 1, st.MaxPerSecond[acctB.PhoneNumberID], "stats %+v", st)
+	require.Equal(t, 10, st.Accepted, "stats %+v", st)
+	require.Equal(t, 0, f.sim.MaxPerSecond("unknown"), "unknown number")
 	f.flush(t)
 }
 
@@ -873,23 +845,17 @@ func TestCloseStopsAndWaitsForBackgroundWebhooks(t *testing.T) {
 	time.Sleep(30 * time.Millisecond) // some statuses are in flight
 	f.sim.Close()
 	delivered := f.sim.Stats().WebhooksDelivered
-	if delivered >= 15 {
-		t.Fatalf("Close should stop pending statuses, %d delivered", delivered)
-	}
+	require.Less(t, delivered, 15, "Close should stop pending statuses, %d delivered", delivered)
 	// Nothing runs any more: Flush returns at once and counts stay put.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 	defer cancel()
-	if err := f.sim.Flush(ctx); err != nil {
-		t.Fatalf("flush after close: %v", err)
-	}
+	require.NoError(t, f.sim.Flush(ctx), "flush after close")
 	// A send after Close is answered but gets no webhooks.
-	if code, _ := f.send(t, acctA, textBody("5511888888888", "late")); code != 200 {
-		t.Fatalf("send after close: %d", code)
-	}
+	code, _ := f.send(t, acctA, textBody("5511888888888", "late"))
+	require.Equal(t, 200, code, "send after close: %d", code)
 	time.Sleep(100 * time.Millisecond)
-	if got := f.sim.Stats().WebhooksDelivered; got != delivered {
-		t.Fatalf("webhooks after Close: %d, then %d", delivered, got)
-	}
+	got := f.sim.Stats().WebhooksDelivered
+	require.Equal(t, delivered, got, "webhooks after Close: %d, then %d", delivered, got)
 	f.sim.Close() // idempotent
 }
 
@@ -902,9 +868,8 @@ func TestFlushWaitsForAllStatuses(t *testing.T) {
 	}
 	f.flush(t)
 	for _, id := range ids {
-		if n := len(f.rc.statuses(id)); n != 3 {
-			t.Fatalf("%s: %d statuses", id, n)
-		}
+		n := len(f.rc.statuses(id))
+		require.Equal(t, 3, n, "%s: %d statuses", id, n)
 	}
 }
 
@@ -912,12 +877,10 @@ func TestUnknownPaths(t *testing.T) {
 	f := newFixture(t, nil)
 	code, out, _ := f.do(t, http.MethodGet, "/v26.0/a/b/c", acctA.AccessToken, "")
 	metaErr(t, code, out, 400, 2500)
-	if code, _, _ := f.do(t, http.MethodGet, "/_sim/nothing/here", "", ""); code != 404 {
-		t.Fatalf("%d", code)
-	}
-	if code, _, _ := f.do(t, http.MethodPost, "/_sim/reset", "", ""); code != 200 {
-		t.Fatalf("reset %d", code)
-	}
+	code, _, _ = f.do(t, http.MethodGet, "/_sim/nothing/here", "", "")
+	require.Equal(t, 404, code, "%d", code)
+	code, _, _ = f.do(t, http.MethodPost, "/_sim/reset", "", "")
+	require.Equal(t, 200, code, "reset %d", code)
 }
 
 // PyTake's own Graph client works against the simulator.
@@ -926,22 +889,27 @@ func TestGraphClientCompatibility(t *testing.T) {
 	g := graph.New(f.srv.URL, f.srv.Client())
 	ctx := context.Background()
 	res, err := g.SendMessage(ctx, "v26.0", acctA.PhoneNumberID, acctA.AccessToken, []byte(templateBody))
-	if err != nil || !strings.HasPrefix(res.WAMID, "wamid.") || res.MessageStatus != "accepted" || res.WaID != "5511888888888" {
-		t.Fatalf("%+v %v", res, err)
-	}
+	require.NoError(t, err, "%+v %v", res, err)
+	require.True(t, strings.HasPrefix(res.WAMID, "wamid."), "%+v %v", res, err)
+	require.Equal(t, "accepted", res.MessageStatus, "%+v %v", res, err)
+	require.Equal(t, "5511888888888", res.WaID, "%+v %v", res, err)
 	f.sim.Fail(graphsim.Fault{Code: 130429, HTTPStatus: 429, RetryAfter: 2})
 	_, err = g.SendMessage(ctx, "v26.0", acctA.PhoneNumberID, acctA.AccessToken, []byte(textBody("5511888888888", "x")))
 	var ge *graph.Error
-	if !errors.As(err, &ge) || ge.Code != 130429 || ge.HTTPStatus != 429 || ge.RetryAfter != 2*time.Second || ge.ErrorData.Details == "" {
-		t.Fatalf("%+v", err)
-	}
+	require.True(t, errors.As(err, &ge), "%+v", err)
+	require.Equal(t, 130429, ge.Code, "%+v", err)
+	require.Equal(t, 429, ge.HTTPStatus, "%+v", err)
+	require.Equal(t, 2*time.Second, ge.RetryAfter, "%+v", err)
+	require.NotEmpty(t, ge.ErrorData.Details, "%+v", err)
 	p, err := g.GetPhoneNumber(ctx, "v26.0", acctB.PhoneNumberID, acctB.AccessToken)
-	if err != nil || p.ID != acctB.PhoneNumberID || p.VerifiedName != "Loja B" || p.QualityRating != "GREEN" {
-		t.Fatalf("%+v %v", p, err)
-	}
+	require.NoError(t, err, "%+v %v", p, err)
+	require.Equal(t, acctB.PhoneNumberID, p.ID, "%+v %v", p, err)
+	require.Equal(t, "Loja B", p.VerifiedName, "%+v %v", p, err)
+	require.Equal(t, "GREEN", p.QualityRating, "%+v %v", p, err)
 	_, err = g.GetPhoneNumber(ctx, "v26.0", "000", acctB.AccessToken)
-	if !errors.As(err, &ge) || ge.HTTPStatus != 400 || ge.Code != 100 || ge.ErrorSubcode != 33 {
-		t.Fatalf("%+v", err)
-	}
+	require.True(t, errors.As(err, &ge), "%+v", err)
+	require.Equal(t, 400, ge.HTTPStatus, "%+v", err)
+	require.Equal(t, 100, ge.Code, "%+v", err)
+	require.Equal(t, 33, ge.ErrorSubcode, "%+v", err)
 	f.flush(t)
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/delivery"
 )
 
@@ -18,9 +20,7 @@ const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 func key(t testing.TB, s string) []byte {
 	t.Helper()
 	k, err := delivery.ParseSecret(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
@@ -28,9 +28,7 @@ func key(t testing.TB, s string) []byte {
 // (delivery.Headers), including the reference's test vector.
 func TestVerify(t *testing.T) {
 	rotated, err := delivery.NewSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	at := time.Unix(1759509000, 0)
 	body := []byte(`{"id":"evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D","event":"message.received","timestamp":"2025-10-03T16:30:00Z","organization_id":"org_01K6NYQ2M4P6R8T0V2X4Z6B8D0","data":{"message":{"id":"msg_01K6NZ3F8Q","type":"text","content":{"text":"Olá <3"}}}}`)
 	signed := func(keys ...string) http.Header {
@@ -74,9 +72,7 @@ func TestVerify(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := Verify(tc.secret, tc.header, tc.body, tc.now)
-			if (err == nil) != tc.ok {
-				t.Fatalf("Verify = %v, want ok=%v", err, tc.ok)
-			}
+			require.Equal(t, tc.ok, err == nil, "Verify = %v, want ok=%v", err, tc.ok)
 		})
 	}
 }
@@ -96,15 +92,11 @@ func FuzzVerify(f *testing.F) {
 		h.Set("webhook-signature", sig)
 		if Verify(testSecret, h, body, at) == nil {
 			good := delivery.Headers(id, time.Unix(unix, 0), body, [][]byte{k}).Get("webhook-signature")
-			if !containsSig(sig, good) {
-				t.Fatalf("accepted signature %q, PyTake would send %q", sig, good)
-			}
+			require.True(t, containsSig(sig, good), "accepted signature %q, PyTake would send %q", sig, good)
 		}
 		if id != "" && !strings.ContainsAny(id, "\r\n") {
 			good := delivery.Headers(id, at, body, [][]byte{k})
-			if err := Verify(testSecret, good, body, at); err != nil {
-				t.Fatalf("refused PyTake's own signature: %v", err)
-			}
+			require.NoError(t, Verify(testSecret, good, body, at), "refused PyTake's own signature")
 		}
 	})
 }
@@ -125,9 +117,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().String()
 }
@@ -155,9 +145,7 @@ func TestHandler(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp.Body.Close()
 		return resp.StatusCode
 	}
@@ -172,17 +160,12 @@ func TestHandler(t *testing.T) {
 		{"evt_2", `{"id":"evt_2","event":"message.received"}`, testSecret, 204},
 	}
 	for _, s := range steps {
-		if got := post(s.id, s.body, s.secret); got != s.want {
-			t.Fatalf("%s: status %d, want %d", s.id, got, s.want)
-		}
+		got := post(s.id, s.body, s.secret)
+		require.Equal(t, s.want, got, "%s: status %d, want %d", s.id, got, s.want)
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if want := "{\"id\":\"evt_1\",\"event\":\"contact.created\"}\n{\"id\":\"evt_2\",\"event\":\"message.received\"}\n"; out.String() != want {
-		t.Fatalf("printed %q, want %q", out.String(), want)
-	}
-	if !strings.Contains(logs.String(), "rejected evt_x") || !strings.Contains(logs.String(), "evt_1 again") {
-		t.Fatalf("log: %s", logs.String())
-	}
+	require.NoError(t, <-done)
+	want := "{\"id\":\"evt_1\",\"event\":\"contact.created\"}\n{\"id\":\"evt_2\",\"event\":\"message.received\"}\n"
+	require.Equal(t, want, out.String(), "printed %q, want %q", out.String(), want)
+	require.Contains(t, logs.String(), "rejected evt_x", "log: %s", logs.String())
+	require.Contains(t, logs.String(), "evt_1 again", "log")
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type fakeInvoker struct {
@@ -54,9 +56,7 @@ func TestGatewayMatch(t *testing.T) {
 	} {
 		r, params, ok := g.match(c.method, c.path)
 		if c.fn == "" {
-			if ok {
-				t.Errorf("%s %s matched %+v", c.method, c.path, r)
-			}
+			assert.False(t, ok, "%s %s matched %+v", c.method, c.path, r)
 			continue
 		}
 		if !ok || r.Function != c.fn || len(params) != len(c.params) {
@@ -64,9 +64,7 @@ func TestGatewayMatch(t *testing.T) {
 			continue
 		}
 		for k, v := range c.params {
-			if params[k] != v {
-				t.Errorf("%s %s param %s=%q want %q", c.method, c.path, k, params[k], v)
-			}
+			assert.Equal(t, v, params[k], "%s %s param %s=%q want %q", c.method, c.path, k, params[k], v)
 		}
 	}
 }
@@ -87,37 +85,39 @@ func TestGatewayEventAndResponse(t *testing.T) {
 	req.Header.Add("X-Multi", "b")
 	req.Header.Set("Cookie", "s=1; t=2")
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 201 || string(body) != `{"ok":true}` || resp.Header.Get("X-Request-Id") != "r" ||
-		resp.Header.Get("Set-Cookie") != "a=1" || resp.Header.Get("Apigw-Requestid") == "" {
-		t.Fatalf("response %d %s %v", resp.StatusCode, body, resp.Header)
-	}
+	require.Equal(t, 201, resp.StatusCode, "response %d %s %v", resp.StatusCode, body, resp.Header)
+	require.Equal(t, `{"ok":true}`, string(body), "response %d %s %v", resp.StatusCode, body, resp.Header)
+	require.Equal(t, "r", resp.Header.Get("X-Request-Id"), "response %d %s %v", resp.StatusCode, body, resp.Header)
+	require.Equal(t, "a=1", resp.Header.Get("Set-Cookie"), "response %d %s %v", resp.StatusCode, body, resp.Header)
+	require.NotEmpty(t, resp.Header.Get("Apigw-Requestid"), "response %d %s %v", resp.StatusCode, body, resp.Header)
 	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(inv.payload, &ev); err != nil {
-		t.Fatal(err)
-	}
-	if inv.fn != "Api" || ev.Version != "2.0" || ev.RouteKey != "ANY /v1/{proxy+}" || ev.RawPath != "/v1/contacts" ||
-		ev.RawQueryString != "tag=vip&tag=new&limit=5" || ev.QueryStringParameters["tag"] != "vip,new" ||
-		ev.Headers["authorization"] != "Bearer k" || ev.Headers["x-multi"] != "a,b" ||
-		ev.PathParameters["proxy"] != "contacts" || ev.Body != `{"name":"Ana"}` || ev.IsBase64Encoded ||
-		ev.RequestContext.HTTP.Method != "POST" || ev.RequestContext.RequestID == "" || len(ev.Cookies) != 2 {
-		t.Fatalf("event %+v", ev)
-	}
+	require.NoError(t, json.Unmarshal(inv.payload, &ev))
+	require.Equal(t, "Api", inv.fn, "event %+v", ev)
+	require.Equal(t, "2.0", ev.Version, "event %+v", ev)
+	require.Equal(t, "ANY /v1/{proxy+}", ev.RouteKey, "event %+v", ev)
+	require.Equal(t, "/v1/contacts", ev.RawPath, "event %+v", ev)
+	require.Equal(t, "tag=vip&tag=new&limit=5", ev.RawQueryString, "event %+v", ev)
+	require.Equal(t, "vip,new", ev.QueryStringParameters["tag"], "event %+v", ev)
+	require.Equal(t, "Bearer k", ev.Headers["authorization"], "event %+v", ev)
+	require.Equal(t, "a,b", ev.Headers["x-multi"], "event %+v", ev)
+	require.Equal(t, "contacts", ev.PathParameters["proxy"], "event %+v", ev)
+	require.Equal(t, `{"name":"Ana"}`, ev.Body, "event %+v", ev)
+	require.False(t, ev.IsBase64Encoded, "event %+v", ev)
+	require.Equal(t, "POST", ev.RequestContext.HTTP.Method, "event %+v", ev)
+	require.NotEmpty(t, ev.RequestContext.RequestID, "event %+v", ev)
+	require.Len(t, ev.Cookies, 2, "event %+v", ev)
 
 	// Binary bodies arrive base64-encoded.
 	resp, err = http.Post(srv.URL+"/webhooks/whatsapp", "application/octet-stream", strings.NewReader("\x00\xff"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
 	_ = json.Unmarshal(inv.payload, &ev)
-	if !ev.IsBase64Encoded || ev.Body != base64.StdEncoding.EncodeToString([]byte("\x00\xff")) || inv.fn != "Hook" {
-		t.Fatalf("binary event %+v", ev)
-	}
+	require.True(t, ev.IsBase64Encoded, "binary event %+v", ev)
+	require.Equal(t, base64.StdEncoding.EncodeToString([]byte("\x00\xff")), ev.Body, "binary event %+v", ev)
+	require.Equal(t, "Hook", inv.fn, "binary event %+v", ev)
 }
 
 func TestGatewayErrors(t *testing.T) {
@@ -126,9 +126,7 @@ func TestGatewayErrors(t *testing.T) {
 	defer srv.Close()
 	get := func(path string) (int, string) {
 		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
@@ -145,9 +143,8 @@ func TestGatewayErrors(t *testing.T) {
 		t.Errorf("bare result: %d %s", code, body)
 	}
 	inv.answer = Invocation{Payload: []byte(`{"statusCode":99}`)}
-	if code, _ := get("/v1/health"); code != 500 {
-		t.Errorf("bad status: %d", code)
-	}
+	code, _ := get("/v1/health")
+	assert.Equal(t, 500, code, "bad status: %d", code)
 }
 
 func TestIsFunctionError(t *testing.T) {
@@ -158,18 +155,15 @@ func TestIsFunctionError(t *testing.T) {
 		`{"batchItemFailures":[]}`:             false,
 		`null`:                                 false,
 	} {
-		if got := isFunctionError([]byte(body)); got != want {
-			t.Errorf("isFunctionError(%s) = %v", body, got)
-		}
+		got := isFunctionError([]byte(body))
+		assert.Equal(t, want, got, "isFunctionError(%s) = %v", body, got)
 	}
 }
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -187,9 +181,7 @@ func TestGatewayFiles(t *testing.T) {
 	do := func(method, path string) (int, string, string) {
 		req, _ := http.NewRequest(method, srv.URL+path, nil)
 		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
@@ -197,9 +189,7 @@ func TestGatewayFiles(t *testing.T) {
 	if code, _, body := do("GET", "/docs"); code != 404 || !strings.Contains(body, "make docs") {
 		t.Errorf("missing page: %d %s", code, body)
 	}
-	if err := os.WriteFile(page, []byte("<!doctype html><title>PyTake API</title>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(page, []byte("<!doctype html><title>PyTake API</title>"), 0o644))
 	tests := []struct {
 		method, path string
 		code         int
@@ -212,8 +202,8 @@ func TestGatewayFiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		code, ctype, body := do(tc.method, tc.path)
-		if code != tc.code || ctype != tc.ctype || body != tc.body {
-			t.Errorf("%s %s: %d %q %q, want %d %q %q", tc.method, tc.path, code, ctype, body, tc.code, tc.ctype, tc.body)
-		}
+		assert.Equal(t, tc.code, code, "%s %s: %d %q %q, want %d %q %q", tc.method, tc.path, code, ctype, body, tc.code, tc.ctype, tc.body)
+		assert.Equal(t, tc.ctype, ctype, "%s %s: %d %q %q, want %d %q %q", tc.method, tc.path, code, ctype, body, tc.code, tc.ctype, tc.body)
+		assert.Equal(t, tc.body, body, "%s %s: %d %q %q, want %d %q %q", tc.method, tc.path, code, ctype, body, tc.code, tc.ctype, tc.body)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/require"
 )
 
 type fakeSQS struct {
@@ -71,24 +72,22 @@ func TestPollerHonoursBatchItemFailures(t *testing.T) {
 			p := &Poller{SQS: q, Invoker: inv, Function: "F", Event: QueueEvent{Queue: "Q", BatchSize: 10, ReportFailures: c.report},
 				QueueURL: "u", QueueARN: "arn:q", Region: "us-east-1", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			n, err := p.Once(context.Background())
-			if err != nil || n != 3 {
-				t.Fatalf("Once = %d, %v", n, err)
-			}
+			require.NoError(t, err, "Once = %d, %v", n, err)
+			require.Equal(t, 3, n, "Once")
 			sort.Strings(q.deleted)
-			if len(q.deleted) != len(c.deleted) {
-				t.Fatalf("deleted %v, want %v", q.deleted, c.deleted)
-			}
+			require.Len(t, q.deleted, len(c.deleted), "deleted %v, want %v", q.deleted, c.deleted)
 			for i := range c.deleted {
-				if q.deleted[i] != c.deleted[i] {
-					t.Fatalf("deleted %v, want %v", q.deleted, c.deleted)
-				}
+				require.Equal(t, c.deleted[i], q.deleted[i], "deleted %v, want %v", q.deleted, c.deleted)
 			}
 			var ev events.SQSEvent
-			if err := json.Unmarshal(inv.payload, &ev); err != nil || len(ev.Records) != 3 ||
-				ev.Records[0].EventSource != "aws:sqs" || ev.Records[0].EventSourceARN != "arn:q" || ev.Records[1].Body != "body-b" ||
-				ev.Records[0].Attributes["ApproximateReceiveCount"] != "1" || ev.Records[0].Md5OfBody == "" {
-				t.Fatalf("event %+v %v", ev, err)
-			}
+			err = json.Unmarshal(inv.payload, &ev)
+			require.NoError(t, err, "event %+v %v", ev, err)
+			require.Len(t, ev.Records, 3, "event %+v %v", ev, err)
+			require.Equal(t, "aws:sqs", ev.Records[0].EventSource, "event %+v %v", ev, err)
+			require.Equal(t, "arn:q", ev.Records[0].EventSourceARN, "event %+v %v", ev, err)
+			require.Equal(t, "body-b", ev.Records[1].Body, "event %+v %v", ev, err)
+			require.Equal(t, "1", ev.Records[0].Attributes["ApproximateReceiveCount"], "event %+v %v", ev, err)
+			require.NotEmpty(t, ev.Records[0].Md5OfBody, "event %+v %v", ev, err)
 		})
 	}
 }
@@ -99,7 +98,6 @@ func TestPollerBatchSize(t *testing.T) {
 	if n, _ := p.Once(context.Background()); n != 2 {
 		t.Fatalf("first batch %d", n)
 	}
-	if n, _ := p.Once(context.Background()); n != 1 {
-		t.Fatalf("second batch %d", n)
-	}
+	n, _ := p.Once(context.Background())
+	require.Equal(t, 1, n, "second batch %d", n)
 }

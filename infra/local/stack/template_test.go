@@ -3,12 +3,13 @@ package stack
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/store"
 )
@@ -18,13 +19,9 @@ const root = "../../.."
 func loadRepo(t *testing.T) (*Template, []Function) {
 	t.Helper()
 	tpl, err := LoadTemplate(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fns, err := tpl.Functions(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tpl, fns
 }
 
@@ -32,25 +29,17 @@ func loadRepo(t *testing.T) (*Template, []Function) {
 func TestTemplateTableMatchesStore(t *testing.T) {
 	tpl, _ := loadRepo(t)
 	tables := tpl.ResourcesOfType("AWS::DynamoDB::Table")
-	if len(tables) != 1 {
-		t.Fatalf("want one table, got %d", len(tables))
-	}
+	require.Len(t, tables, 1, "want one table, got %d", len(tables))
 	got, ttl, err := TableInput("x", tables[0].Properties)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := store.CreateTableInput("x")
 	sortDefs := func(d []dtypes.AttributeDefinition) {
 		sort.Slice(d, func(i, j int) bool { return aws.ToString(d[i].AttributeName) < aws.ToString(d[j].AttributeName) })
 	}
 	sortDefs(got.AttributeDefinitions)
 	sortDefs(want.AttributeDefinitions)
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("template table differs from store.CreateTableInput:\n got %+v\nwant %+v", got, want)
-	}
-	if ttl != store.TTLAttribute {
-		t.Errorf("TTL attribute %q, store uses %q", ttl, store.TTLAttribute)
-	}
+	assert.Equal(t, want, got, "template table differs from store.CreateTableInput:\n got %+v\nwant %+v", got, want)
+	assert.Equal(t, store.TTLAttribute, ttl, "TTL attribute %q, store uses %q", ttl, store.TTLAttribute)
 }
 
 // Every function in template.yaml builds from a functions/ directory, and
@@ -59,13 +48,11 @@ func TestTemplateFunctionsMatchDirectories(t *testing.T) {
 	_, fns := loadRepo(t)
 	inTemplate := map[string]bool{}
 	for _, f := range fns {
-		if _, err := os.Stat(filepath.Join(root, "functions", f.Dir, "main.go")); err != nil {
-			t.Errorf("%s builds functions/%s, which has no main.go", f.LogicalID, f.Dir)
-		}
+		_, err := os.Stat(filepath.Join(root, "functions", f.Dir, "main.go"))
+		assert.NoError(t, err, "%s builds functions/%s, which has no main.go", f.LogicalID, f.Dir)
 		inTemplate[f.Dir] = true
-		if f.Timeout <= 0 || f.MemorySize <= 0 {
-			t.Errorf("%s: timeout %d memory %d", f.LogicalID, f.Timeout, f.MemorySize)
-		}
+		assert.Greater(t, f.Timeout, 0, "%s: timeout %d memory %d", f.LogicalID, f.Timeout, f.MemorySize)
+		assert.Greater(t, f.MemorySize, 0, "%s: timeout %d memory %d", f.LogicalID, f.Timeout, f.MemorySize)
 	}
 	dirs, _ := os.ReadDir(filepath.Join(root, "functions"))
 	for _, d := range dirs {
@@ -92,9 +79,7 @@ func TestTemplateRoutesAndEnvironment(t *testing.T) {
 		"POST /webhooks/shopify":     "ShopifyWebhookFunction",
 		"POST /webhooks/woocommerce": "WooCommerceWebhookFunction",
 	} {
-		if routes[route] != fn {
-			t.Errorf("route %s -> %q, want %s", route, routes[route], fn)
-		}
+		assert.Equal(t, fn, routes[route], "route %s -> %q, want %s", route, routes[route], fn)
 	}
 	names := NewNames(tpl, "us-east-1", Account)
 	for id := range tpl.Resources {
@@ -104,9 +89,7 @@ func TestTemplateRoutesAndEnvironment(t *testing.T) {
 	}
 	for _, f := range fns {
 		env, err := names.Env(f.Env)
-		if err != nil {
-			t.Fatalf("%s: %v", f.LogicalID, err)
-		}
+		require.NoError(t, err, "%s: %v", f.LogicalID, err)
 		if env["TABLE_NAME"] != "ref-Table" || env["SECRETS_PREFIX"] != "pytake/dev/" || env["GRAPH_API_VERSION"] == "" {
 			t.Errorf("%s env %v", f.LogicalID, env)
 		}
@@ -173,19 +156,16 @@ Resources:
 	mk := filepath.Join(dir, "Makefile")
 	os.WriteFile(mk, []byte("build-F:\n\tgo build -o $(ARTIFACTS_DIR)/bootstrap ./functions/f\n"), 0o644)
 	tpl, err := LoadTemplate(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fns, err := tpl.Functions(mk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fns) != 1 || fns[0].Dir != "f" || len(fns[0].Queues) != 1 {
-		t.Fatalf("functions %+v", fns)
-	}
-	if q := fns[0].Queues[0]; q.Queue != "Q" || q.BatchSize != 5 || !q.ReportFailures {
-		t.Errorf("queue event %+v", q)
-	}
+	require.NoError(t, err)
+	require.Len(t, fns, 1, "functions %+v", fns)
+	require.Equal(t, "f", fns[0].Dir, "functions %+v", fns)
+	require.Len(t, fns[0].Queues, 1, "functions %+v", fns)
+	q := fns[0].Queues[0]
+	assert.Equal(t, "Q", q.Queue, "queue event %+v", q)
+	assert.Equal(t, 5, q.BatchSize, "queue event %+v", q)
+	assert.True(t, q.ReportFailures, "queue event %+v", q)
 	if got := tpl.Resources["Q"].Properties["VisibilityTimeout"]; got != 30 {
 		t.Errorf("int property %v", got)
 	}
@@ -196,7 +176,6 @@ Resources:
 		t.Errorf("env %v %v", env, err)
 	}
 	os.WriteFile(mk, []byte("build-G:\n\tgo build ./functions/g\n"), 0o644)
-	if _, err := tpl.Functions(mk); err == nil {
-		t.Error("a function without a build target must be an error")
-	}
+	_, err = tpl.Functions(mk)
+	assert.Error(t, err, "a function without a build target must be an error")
 }
