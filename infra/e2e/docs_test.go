@@ -72,6 +72,11 @@ func TestReferencePage(t *testing.T) {
 	if err := p.WaitFor(`document.querySelectorAll('a[href^="#/"]').length > 0`, 60*time.Second); err != nil {
 		t.Fatalf("the page rendered no navigation: %v", err)
 	}
+	// Built with telemetry on, the page sends traces to Redocly from every
+	// reader's browser (failed requests here, with no network).
+	if off, err := browser.Eval[bool](p, `typeof __redoc_options === "object" && __redoc_options.disableTelemetry === true`); err != nil || !off {
+		t.Errorf("the page's Redoc options do not disable telemetry (%v): build it with make docs", err)
+	}
 	slug := regexp.MustCompile(`[^a-z0-9]+`)
 	for _, o := range ops {
 		// An operation's address on the page is #/<tag>/<operationid>, as
