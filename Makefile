@@ -124,8 +124,18 @@ chromium:
 	fi
 
 ## deploy: build and deploy to AWS with the pinned SAM CLI: make deploy ENV=dev (or prod)
+# Checked when make reads this file, before the venv is built (minutes on a
+# fresh clone): ENV, and no AWS_ENDPOINT_URL (.local/demo.env's points the
+# SDK at the local stack's moto, with fake keys).
+ifneq ($(filter deploy,$(MAKECMDGOALS)),)
+ifeq ($(filter $(ENV),dev prod),)
+$(error usage: make deploy ENV=dev|prod (samconfig.toml's environments))
+endif
+ifneq ($(AWS_ENDPOINT_URL),)
+$(error make deploy: AWS_ENDPOINT_URL is set ($(AWS_ENDPOINT_URL), from .local/demo.env?), so sam would deploy there, not to AWS: unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY, or use a new terminal)
+endif
+endif
 deploy: venv
-	@case "$(ENV)" in dev|prod) ;; *) echo "usage: make deploy ENV=dev|prod (samconfig.toml's environments)"; exit 2;; esac
 	$(PY)/sam build --region us-east-1 --build-dir .aws-sam/build
 	$(PY)/sam deploy --config-env $(ENV)
 
