@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -111,35 +110,16 @@ func TestReferencePage(t *testing.T) {
 }
 
 // shellBlocks returns the ```sh blocks of file between the line starting
-// with begin and the one starting with end.
+// with begin and the one starting with end (parseShellBlocks).
 func shellBlocks(t *testing.T, file, begin, end string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var blocks []string
-	var cur []string
-	in, inBlock := false, false
-	sc := bufio.NewScanner(strings.NewReader(string(b)))
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, begin):
-			in = true
-		case strings.HasPrefix(line, end):
-			in = false
-		case in && !inBlock && line == "```sh":
-			inBlock, cur = true, nil
-		case in && inBlock && line == "```":
-			inBlock = false
-			blocks = append(blocks, strings.Join(cur, "\n"))
-		case inBlock:
-			cur = append(cur, line)
-		}
-	}
-	if len(blocks) == 0 {
-		t.Fatalf("%s has no sh blocks between %q and %q", file, begin, end)
+	blocks, err := parseShellBlocks(string(b), begin, end)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
 	}
 	return blocks
 }
