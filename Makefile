@@ -72,7 +72,7 @@ build-WooCommerceWebhookFunction:
 ## check: the tools `make run` and `make test` need, with a clear message for the first one missing
 GO_MIN     := 1.26
 PYTHON_MIN := 3.11
-NODE_MIN   := 20.12.1
+NODE_MIN   := 20.19.0
 check:
 	@command -v $(GO) >/dev/null || { echo "make: Go $(GO_MIN) or newer is needed (https://go.dev/dl/); 'go' is not on PATH" >&2; exit 1; }
 	@v=$$($(GO) env GOVERSION | sed 's/^go//'); printf '%s\n%s\n' "$(GO_MIN)" "$$v" | sort -V -C || { echo "make: Go $(GO_MIN) or newer is needed, found $$v" >&2; exit 1; }
@@ -80,7 +80,7 @@ check:
 	@python3 -c 'import sys; sys.exit(sys.version_info < tuple(map(int, "$(PYTHON_MIN)".split("."))))' || { echo "make: Python $(PYTHON_MIN) or newer is needed, found $$(python3 -V)" >&2; exit 1; }
 	@python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "make: Python's venv and ensurepip modules are needed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
 	@command -v node >/dev/null || { echo "make: Node.js $(NODE_MIN) or newer is needed (the Zapier app, newman); 'node' is not on PATH" >&2; exit 1; }
-	@v=$$(node -p 'process.versions.node'); printf '%s\n%s\n' "$(NODE_MIN)" "$$v" | sort -V -C || { echo "make: Node.js $(NODE_MIN) or newer is needed (nock wants 20.12.1 on Node 20), found $$v" >&2; exit 1; }
+	@v=$$(node -p 'process.versions.node'); printf '%s\n%s\n' "$(NODE_MIN)" "$$v" | sort -V -C || { echo "make: Node.js $(NODE_MIN) or newer is needed (the pinned Redocly CLI wants 20.19 on Node 20, or 22.12; nock 20.12.1), found $$v" >&2; exit 1; }
 	@command -v npm >/dev/null || { echo "make: npm is needed (it comes with Node.js); 'npm' is not on PATH" >&2; exit 1; }
 
 ## tools: the pinned Python tools in .local/venv and the Lambda Runtime Interface Emulator
@@ -110,7 +110,7 @@ run: check tools docs
 docs: infra/docs/dist/reference.html
 
 infra/docs/node_modules/.installed: infra/docs/package.json infra/docs/package-lock.json
-	cd infra/docs && npm ci --no-audit --no-fund --loglevel=error
+	cd infra/docs && npm ci --engine-strict --no-audit --no-fund --loglevel=error
 	touch $@
 
 infra/docs/dist/reference.html: internal/api/openapi.json infra/docs/build.js infra/docs/node_modules/.installed
@@ -124,8 +124,18 @@ chromium:
 	fi
 
 ## deploy: build and deploy to AWS with the pinned SAM CLI: make deploy ENV=dev (or prod)
+# Checked when make reads this file, before the venv is built (minutes on a
+# fresh clone): ENV, and no AWS_ENDPOINT_URL (.local/demo.env's points the
+# SDK at the local stack's moto, with fake keys).
+ifneq ($(filter deploy,$(MAKECMDGOALS)),)
+ifeq ($(filter $(ENV),dev prod),)
+$(error usage: make deploy ENV=dev|prod (samconfig.toml's environments))
+endif
+ifneq ($(AWS_ENDPOINT_URL),)
+$(error make deploy: AWS_ENDPOINT_URL is set ($(AWS_ENDPOINT_URL), from .local/demo.env?), so sam would deploy there, not to AWS: unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY, or use a new terminal)
+endif
+endif
 deploy: venv
-	@case "$(ENV)" in dev|prod) ;; *) echo "usage: make deploy ENV=dev|prod (samconfig.toml's environments)"; exit 2;; esac
 	$(PY)/sam build --region us-east-1 --build-dir .aws-sam/build
 	$(PY)/sam deploy --config-env $(ENV)
 

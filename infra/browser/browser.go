@@ -137,6 +137,7 @@ type Page struct {
 
 	mu       sync.Mutex
 	problems []string
+	urls     map[network.RequestID]string // what each request asked for, to name it when it fails
 }
 
 // Open opens url in a new tab, waits for the document to finish loading
@@ -179,9 +180,19 @@ func (p *Page) listen(ev any) {
 			msg += " " + d.Exception.Description
 		}
 		p.add("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, msg)
+	case *network.EventRequestWillBeSent:
+		p.mu.Lock()
+		if p.urls == nil {
+			p.urls = map[network.RequestID]string{}
+		}
+		p.urls[e.RequestID] = e.Request.URL
+		p.mu.Unlock()
 	case *network.EventLoadingFailed:
 		if !e.Canceled {
-			p.add("request failed (%s): %s", e.Type, e.ErrorText)
+			p.mu.Lock()
+			url := p.urls[e.RequestID]
+			p.mu.Unlock()
+			p.add("request failed (%s): %s %s", e.Type, url, e.ErrorText)
 		}
 	case *network.EventResponseReceived:
 		// The browser asks for /favicon.ico by itself; a page that has none

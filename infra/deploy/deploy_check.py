@@ -58,7 +58,18 @@ def wait_moto(url, proc, timeout=60):
     raise SystemExit("moto_server did not answer within %d s" % timeout)
 
 
+def stop_on_signals():
+    """SIGTERM and SIGHUP (a CI timeout, a closed terminal) end the script
+    through its finally blocks, as Ctrl-C does: moto runs in a session of its
+    own, so nothing else would stop it; subprocess.call kills sam on the way."""
+    def handler(signum, frame):
+        raise SystemExit("deploy-check: stopped by %s" % signal.Signals(signum).name)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
+
+
 def main():
+    stop_on_signals()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sam", required=True, help="the sam executable")
     ap.add_argument("--moto", required=True, help="the moto_server executable")

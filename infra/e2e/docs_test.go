@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -66,6 +65,11 @@ func TestReferencePage(t *testing.T) {
 	require.NoError(t, err)
 	defer p.Close()
 	require.NoError(t, p.WaitFor(`document.querySelectorAll('a[href^="#/"]').length > 0`, 60*time.Second), "the page rendered no navigation")
+	// Built with telemetry on, the page sends traces to Redocly from every
+	// reader's browser (failed requests here, with no network).
+	off, err := browser.Eval[bool](p, `typeof __redoc_options === "object" && __redoc_options.disableTelemetry === true`)
+	assert.NoError(t, err)
+	assert.True(t, off, "the page's Redoc options do not disable telemetry: build it with make docs")
 	slug := regexp.MustCompile(`[^a-z0-9]+`)
 	for _, o := range ops {
 		// An operation's address on the page is #/<tag>/<operationid>, as
@@ -98,32 +102,13 @@ func TestReferencePage(t *testing.T) {
 }
 
 // shellBlocks returns the ```sh blocks of file between the line starting
-// with begin and the one starting with end.
+// with begin and the one starting with end (parseShellBlocks).
 func shellBlocks(t *testing.T, file, begin, end string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, file))
 	require.NoError(t, err)
-	var blocks []string
-	var cur []string
-	in, inBlock := false, false
-	sc := bufio.NewScanner(strings.NewReader(string(b)))
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, begin):
-			in = true
-		case strings.HasPrefix(line, end):
-			in = false
-		case in && !inBlock && line == "```sh":
-			inBlock, cur = true, nil
-		case in && inBlock && line == "```":
-			inBlock = false
-			blocks = append(blocks, strings.Join(cur, "\n"))
-		case inBlock:
-			cur = append(cur, line)
-		}
-	}
-	require.NotEmpty(t, blocks, "%s has no sh blocks between %q and %q", file, begin, end)
+	blocks, err := parseShellBlocks(string(b), begin, end)
+	require.NoError(t, err, file)
 	return blocks
 }
 

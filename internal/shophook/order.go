@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/mail"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -386,14 +387,16 @@ func addPurchase(c *store.Contact, o shop.Order, opts shopconfig.AttributeOption
 }
 
 // previousTotal is the contact's total so far and the decimals it is
-// written with: total_spent_decimal when it is still the exact form of
-// total_spent, else total_spent (set through the API, or by a version
-// that kept no decimal string), else zero.
+// written with: total_spent_decimal when total_spent is still what it
+// was written as (the same number, or its float64 rounding: totals with
+// more digits than a float64 holds, or finer than numberOf's 6 decimals),
+// else total_spent (set through the API, or by a version that kept no
+// decimal string), else zero.
 func previousTotal(attrs map[string]any) (*big.Rat, int) {
 	num, numOK := ratOf(attrs[AttrTotalSpent])
 	if s, ok := attrs[AttrTotalSpentDecimal].(string); ok {
 		d, ok := decimal(s)
-		matches := numOK && ok && d.Cmp(num) == 0
+		matches := numOK && ok && (d.Cmp(num) == 0 || numberOf(d) == numberOf(num))
 		alone := ok && attrs[AttrTotalSpent] == nil
 		if matches || alone {
 			return d, writtenScale(s)
@@ -444,14 +447,23 @@ func purchaseDay(createdAt string, now time.Time) string {
 	return now.UTC().Format("2006-01-02")
 }
 
+// decimalSyntax is a plain decimal number, an exponent of at most two
+// digits allowed: not big.Rat's other syntaxes (fractions, 0x/0b/0o
+// prefixes, underscores), which are no shop's totals and could make the
+// sum inexact ("1/3") or huge ("1e999999").
+var decimalSyntax = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?$`)
+
 // decimal reads an amount exactly ("398.00", "29.35", "1e2").
 func decimal(s string) (*big.Rat, bool) {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 40 {
+	if s == "" || len(s) > 40 || !decimalSyntax.MatchString(s) {
 		return nil, false
 	}
 	r, ok := new(big.Rat).SetString(s)
-	return r, ok
+	if !ok || exactScale(r) >= 40 { // "1e-99": more decimals than a total is written with
+		return nil, false
+	}
+	return r, true
 }
 
 // ratOf reads a stored number exactly. Stored numbers come back as
