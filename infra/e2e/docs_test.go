@@ -66,8 +66,9 @@ func TestReferencePage(t *testing.T) {
 	defer p.Close()
 	require.NoError(t, p.WaitFor(`document.querySelectorAll('a[href^="#/"]').length > 0`, 60*time.Second), "the page rendered no navigation")
 	// Built with telemetry on, the page sends traces to Redocly from every
-	// reader's browser (failed requests here, with no network).
-	off, err := browser.Eval[bool](p, `typeof __redoc_options === "object" && __redoc_options.disableTelemetry === true`)
+	// reader's browser (failed requests here, with no network). The options
+	// are a const of the page's module script, so its text is what is read.
+	off, err := browser.Eval[bool](p, `Array.from(document.scripts).some(s => s.text.includes('"disableTelemetry":true'))`)
 	assert.NoError(t, err)
 	assert.True(t, off, "the page's Redoc options do not disable telemetry: build it with make docs")
 	slug := regexp.MustCompile(`[^a-z0-9]+`)
