@@ -17,8 +17,9 @@
 // X-WC-Webhook-Source (the site's home URL, compared without scheme,
 // default port or trailing slash) and X-WC-Webhook-Signature must verify.
 // A bad signature is 401 and nothing is stored. A source no organisation
-// configured is recorded for inspection (unrouted, 14 days) and answered
-// 404, so the platform shows the delivery failing (and Shopify's retries
+// configured leaves a digest of the body (its SHA-256, size and first 512
+// bytes, at most store.UnroutedPerHour per platform per hour, 14 days) and
+// is answered 404, so the platform shows the delivery failing (and Shopify's retries
 // succeed once the integration is configured).
 //
 // # Exactly once
@@ -71,7 +72,7 @@ import (
 type Store interface {
 	Integration(ctx context.Context, org, platform string) (store.Integration, error)
 	OrgByIntegrationSource(ctx context.Context, platform, sourceKey string) (string, error)
-	RecordUnroutable(ctx context.Context, reason string, body []byte) (string, error)
+	RecordUnroutable(ctx context.Context, source, reason string, body []byte) (string, bool, error)
 	RecordShopWebhook(ctx context.Context, org, platform, topic, reason string, body []byte) (string, error)
 	ClaimShopWebhook(ctx context.Context, org, platform, webhookID string, lease time.Duration) (string, bool, error)
 	CompleteShopWebhook(ctx context.Context, org, platform, webhookID, result string) error
@@ -176,11 +177,12 @@ func (w *Webhook) route(ctx context.Context, r *httpapi.Request, platform, sourc
 	org, err := w.Store.OrgByIntegrationSource(ctx, platform, key)
 	if apperr.Is(err, apperr.NotFound) {
 		reason := platform + ": no organization has configured " + key
-		rec, rerr := w.Store.RecordUnroutable(ctx, reason, r.Body)
+		// Unauthenticated: a digest only, capped per platform per hour.
+		rec, recorded, rerr := w.Store.RecordUnroutable(ctx, platform, reason, r.Body)
 		if rerr != nil {
 			return shopconfig.Settings{}, rerr
 		}
-		r.Logger().WarnContext(ctx, "webhook for an unknown source recorded", "platform", platform, "source", key, "record", rec)
+		r.Logger().WarnContext(ctx, "webhook for an unknown source", "platform", platform, "source", key, "record", rec, "recorded", recorded, "size", len(r.Body))
 		return shopconfig.Settings{}, apperr.New(apperr.NotFound, "no organization has configured this "+platform+" source").
 			WithCode("unknown_source")
 	}
