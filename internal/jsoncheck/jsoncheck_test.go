@@ -107,3 +107,45 @@ func FuzzDecodeBody(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckUTF8(t *testing.T) {
+	tests := []struct {
+		body, field string // field "" means accepted
+	}{
+		{`{"name":"João","tags":["a","b"],"n":1.5e3,"ok":true,"z":null}`, ""},
+		{`{"emoji":"\ud83d\ude00","esc":"\"\\\/\b\f\n\r\t\u00e9"}`, ""},
+		{"{\"name\":\"Jo\xffo\"}", "name"},
+		{"\"\xff\"", "body"},
+		{`{"a":{"b":[1,{"c":"\ud800"}]}}`, "a.b[1].c"},
+		{`{"a":"\udc00x"}`, "a"},
+		{`{"a":"\ud83dx"}`, "a"},
+		{`{"a":"\ud83d\u0041"}`, "a"},
+		{"{\"a\":{\"k\xc3\x28\":1}}", "a"},
+		{"[\"ok\",\"\xed\xa0\x80\"]", "[1]"},      // a surrogate encoded in UTF-8 is not UTF-8
+		{"{\"a\":\"x\",\"b\":\"\xc0\xaf\"}", "b"}, // overlong
+		{"not json \xff", ""},                     // left to the decoder
+		{`{"a":"\u12"}`, ""},
+	}
+	for _, tt := range tests {
+		err := jsoncheck.CheckUTF8([]byte(tt.body))
+		if tt.field == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tt.body, err)
+			}
+			continue
+		}
+		e, ok := apperr.As(err)
+		if !ok || e.Kind != apperr.Invalid || e.Code != "invalid_utf8" || e.Details[0].Field != tt.field {
+			t.Errorf("%q: %v, want invalid_utf8 at %s", tt.body, err, tt.field)
+		}
+	}
+}
+
+func TestControlIssue(t *testing.T) {
+	for s, bad := range map[string]bool{"João Ñandú": false, "São Paulo 🙂": false, "": false,
+		"a\x00b": true, "a\tb": true, "a\nb": true, "a\x7fb": true, "a\u0085b": true, "a\u009bb": true} {
+		if got := jsoncheck.ControlIssue(s) != ""; got != bad {
+			t.Errorf("ControlIssue(%q) = %v", s, got)
+		}
+	}
+}
