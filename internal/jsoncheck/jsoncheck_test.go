@@ -2,8 +2,10 @@ package jsoncheck_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -148,4 +150,61 @@ func TestControlIssue(t *testing.T) {
 			t.Errorf("ControlIssue(%q) = %v", s, got)
 		}
 	}
+}
+
+// FuzzCheckUTF8: for JSON text, CheckUTF8 refuses exactly the bodies whose
+// strings a decoder would have to repair: invalid UTF-8 bytes (which in
+// valid JSON can only sit inside strings) or a lone surrogate escape.
+func FuzzCheckUTF8(f *testing.F) {
+	for _, s := range []string{`{"name":"João"}`, "{\"name\":\"Jo\xffo\"}", `{"a":["\ud83d\ude00","\ud800"]}`, `"\udc00"`, `[1,true,null,{"k":{}}]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := jsoncheck.CheckUTF8(b)
+		if !json.Valid(b) {
+			return
+		}
+		repaired := !utf8.Valid(b) || loneSurrogate(b)
+		if (err != nil) != repaired {
+			t.Fatalf("CheckUTF8(%q) = %v; invalid UTF-8 or lone surrogate: %v", b, err, repaired)
+		}
+		if err != nil {
+			if e, ok := apperr.As(err); !ok || len(e.Details) != 1 || e.Details[0].Field == "" {
+				t.Fatalf("error %v names no field", err)
+			}
+		}
+	})
+}
+
+// loneSurrogate reports a \u escape of a surrogate not part of a pair, by
+// decoding each string with strconv's rules.
+func loneSurrogate(b []byte) bool {
+	s := string(b)
+	for i := 0; i+6 <= len(s); i++ {
+		if s[i] != '\\' {
+			continue
+		}
+		if s[i+1] != 'u' {
+			i++ // an escaped character, maybe a backslash
+			continue
+		}
+		r, err := strconv.ParseUint(s[i+2:i+6], 16, 32)
+		if err != nil {
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			if i+12 <= len(s) && s[i+6] == '\\' && s[i+7] == 'u' {
+				if lo, err := strconv.ParseUint(s[i+8:i+12], 16, 32); err == nil && lo >= 0xDC00 && lo < 0xE000 {
+					i += 11
+					continue
+				}
+			}
+			return true
+		case r >= 0xDC00 && r < 0xE000:
+			return true
+		}
+		i += 5
+	}
+	return false
 }
