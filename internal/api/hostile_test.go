@@ -11,7 +11,9 @@ import (
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
@@ -33,10 +35,10 @@ func TestHostileText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec := &jsonSecrets{m: map[string][]byte{}}
+	sec := secretstest.New()
 	g := graphStub(t)
 	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: &outbox{}, Webhooks: st, Deliveries: st,
-		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &recordEvents{},
+		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &eventtest.Recorder{},
 		Graph: graph.New(g.URL, g.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
 		Integrations: st})
 	f := &fixture{t: t, router: srv.Router()}
