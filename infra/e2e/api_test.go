@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -87,5 +89,23 @@ func TestBodyLimit(t *testing.T) {
 	r := do(t, "POST", "/v1/organization", demo.APIKey.Key, big)
 	if r.Status != http.StatusRequestEntityTooLarge && r.Status != http.StatusMethodNotAllowed {
 		t.Fatalf("2 MB body: %d %s", r.Status, r.Body)
+	}
+	// Over the function's 1 MB (answered by the function) and over Lambda's
+	// 6 MB invoke limit (answered by the gateway, the function never sees
+	// it): the same 413 and error model, not a 500.
+	for _, size := range []int{2 << 20, 7 << 20} {
+		body := append([]byte(`{"whatsapp_id":"+5511900000000","name":"`), bytes.Repeat([]byte("a"), size)...)
+		body = append(body, `"}`...)
+		r := do(t, "POST", "/v1/contacts", demo.APIKey.Key, body)
+		var e struct {
+			Error struct {
+				Code      string `json:"code"`
+				RequestID string `json:"request_id"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(r.Body, &e); err != nil || r.Status != http.StatusRequestEntityTooLarge ||
+			e.Error.Code != "payload_too_large" || e.Error.RequestID == "" {
+			t.Fatalf("%d MB contact: %d %.300s", size>>20, r.Status, r.Body)
+		}
 	}
 }

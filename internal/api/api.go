@@ -35,6 +35,7 @@ type Store interface {
 	accept.Store
 	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
 	PutWhatsAppAccount(ctx context.Context, a store.WhatsAppAccount) (store.WhatsAppAccount, error)
+	RemoveWhatsAppAccount(ctx context.Context, a store.WhatsAppAccount) error
 	MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/jsoncheck"
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -58,6 +59,8 @@ func cleanTags(field string, in []string, details *[]apperr.Detail) []string {
 			*details = append(*details, apperr.Detail{Field: field + "[" + strconv.Itoa(i) + "]", Issue: "must not be empty"})
 		case utf8.RuneCountInString(t) > maxTagLen:
 			*details = append(*details, apperr.Detail{Field: field + "[" + strconv.Itoa(i) + "]", Issue: "at most 64 characters"})
+		case jsoncheck.ControlIssue(t) != "":
+			*details = append(*details, apperr.Detail{Field: field + "[" + strconv.Itoa(i) + "]", Issue: jsoncheck.ControlIssue(t)})
 		case !seen[t]:
 			seen[t] = true
 			out = append(out, t)
@@ -67,6 +70,18 @@ func cleanTags(field string, in []string, details *[]apperr.Detail) []string {
 		*details = append(*details, apperr.Detail{Field: field, Issue: "at most 50 tags"})
 	}
 	return out
+}
+
+// checkName checks a name-like field (not free text): at most max
+// characters, no control characters.
+func checkName(field, s string, max int) []apperr.Detail {
+	if utf8.RuneCountInString(s) > max {
+		return []apperr.Detail{{Field: field, Issue: "at most " + strconv.Itoa(max) + " characters"}}
+	}
+	if issue := jsoncheck.ControlIssue(s); issue != "" {
+		return []apperr.Detail{{Field: field, Issue: issue}}
+	}
+	return nil
 }
 
 // storable reports whether DynamoDB can keep a number: magnitudes from
@@ -89,6 +104,8 @@ func checkAttributes(attrs map[string]any, details *[]apperr.Detail) {
 		f := "attributes." + k
 		if k == "" || utf8.RuneCountInString(k) > maxAttrKeyLen {
 			*details = append(*details, apperr.Detail{Field: f, Issue: "keys are 1 to 64 characters"})
+		} else if issue := jsoncheck.ControlIssue(k); issue != "" {
+			*details = append(*details, apperr.Detail{Field: f, Issue: "the key " + issue})
 		}
 		switch v := attrs[k].(type) {
 		case string:
@@ -124,9 +141,7 @@ func (s *Server) createContact(ctx context.Context, r *httpapi.Request) (*httpap
 		details = append(details, apperr.Detail{Field: "whatsapp_id", Issue: "must be a phone number with country code, e.g. +5511999999999"})
 	}
 	name := strings.TrimSpace(in.Name)
-	if utf8.RuneCountInString(name) > maxNameLen {
-		details = append(details, apperr.Detail{Field: "name", Issue: "at most 256 characters"})
-	}
+	details = append(details, checkName("name", name, maxNameLen)...)
 	email := strings.TrimSpace(in.Email)
 	if email != "" {
 		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
@@ -318,9 +333,7 @@ func (s *Server) patchContact(ctx context.Context, r *httpapi.Request) (*httpapi
 	if in.Name != nil {
 		n := strings.TrimSpace(*in.Name)
 		in.Name = &n
-		if utf8.RuneCountInString(n) > maxNameLen {
-			details = append(details, apperr.Detail{Field: "name", Issue: "at most 256 characters"})
-		}
+		details = append(details, checkName("name", n, maxNameLen)...)
 	}
 	if in.Email != nil {
 		e := strings.TrimSpace(*in.Email)

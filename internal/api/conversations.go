@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
@@ -81,9 +80,7 @@ func (s *Server) patchConversation(ctx context.Context, r *httpapi.Request) (*ht
 	if in.Assignee != nil {
 		a := strings.TrimSpace(*in.Assignee)
 		in.Assignee = &a
-		if utf8.RuneCountInString(a) > 256 {
-			details = append(details, apperr.Detail{Field: "assignee", Issue: "at most 256 characters"})
-		}
+		details = append(details, checkName("assignee", a, 256)...)
 	}
 	if in.Status == nil && in.Assignee == nil && in.Handoff == nil {
 		details = append(details, apperr.Detail{Field: "status", Issue: "send status, assignee and/or handoff"})

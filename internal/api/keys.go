@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
@@ -35,8 +34,9 @@ func (s *Server) createAPIKey(ctx context.Context, r *httpapi.Request) (*httpapi
 	name := ""
 	if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
 		details = append(details, apperr.Detail{Field: "name", Issue: "is required"})
-	} else if name = strings.TrimSpace(*in.Name); utf8.RuneCountInString(name) > maxKeyNameLen {
-		details = append(details, apperr.Detail{Field: "name", Issue: "at most 100 characters"})
+	} else {
+		name = strings.TrimSpace(*in.Name)
+		details = append(details, checkName("name", name, maxKeyNameLen)...)
 	}
 	mode := apikey.Live
 	if in.Mode != nil {

@@ -100,4 +100,9 @@ func TestMessagesAndMediaAreScopedToTheCaller(t *testing.T) {
 	if b, _ := base64.StdEncoding.DecodeString(resp.Body); len(b) != 4 || b[0] != 0xff {
 		t.Fatalf("media bytes: %v", b)
 	}
+	// Meta's bytes are the customer's: a browser must not sniff them into
+	// HTML or script, nor render them inline on our origin.
+	if resp.Headers["X-Content-Type-Options"] != "nosniff" || resp.Headers["Content-Disposition"] != `attachment; filename="1479537139650973.jpg"` {
+		t.Fatalf("media headers: %+v", resp.Headers)
+	}
 }

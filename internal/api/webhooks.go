@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/delivery"
@@ -50,9 +49,7 @@ func (s *Server) validateWebhook(in webhookInput, create bool) (store.Webhook, e
 	bad := func(f, issue string) { details = append(details, apperr.Detail{Field: f, Issue: issue}) }
 	if in.Name != nil {
 		w.Name = strings.TrimSpace(*in.Name)
-		if utf8.RuneCountInString(w.Name) > 100 {
-			bad("name", "at most 100 characters")
-		}
+		details = append(details, checkName("name", w.Name, 100)...)
 	}
 	switch {
 	case in.URL != nil:

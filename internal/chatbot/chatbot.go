@@ -100,6 +100,7 @@ func ParseCreate(body []byte) (Bot, error) {
 	}
 	b := Bot{Active: true, Rules: []Rule{}}
 	b.Name = o.Text("name", true, MaxName)
+	c.Plain(o.At("name"), b.Name)
 	b.WelcomeMessage = welcome(o)
 	if v := o.Boolean("active"); v != nil {
 		b.Active = *v
@@ -141,6 +142,7 @@ func ParsePatch(cur Bot, body []byte) (Bot, error) {
 	}
 	if o.Given("name") && notNull(o, "name", "must not be null") {
 		b.Name = o.Text("name", true, MaxName)
+		c.Plain(o.At("name"), b.Name)
 	}
 	if o.Given("welcome_message") {
 		b.WelcomeMessage = welcome(o) // null: "", no welcome message
@@ -301,7 +303,9 @@ func match(o *jsoncheck.Obj) Match {
 	if o.Has("reply_id") {
 		n++
 		if s, ok := o.Str("reply_id", false); ok {
-			c.Length(o.At("reply_id"), s, true, MaxReplyID)
+			if c.Length(o.At("reply_id"), s, true, MaxReplyID) {
+				c.Plain(o.At("reply_id"), s)
+			}
 			m.ReplyID = s
 		}
 	} else {
@@ -350,7 +354,7 @@ func keywords(c *jsoncheck.Checker, path string, items []json.RawMessage) []stri
 			c.Fail(p, "cannot be read: %v", err)
 			continue
 		}
-		if c.Length(p, s, true, MaxKeyword) && Fold(s) == "" {
+		if c.Length(p, s, true, MaxKeyword) && c.Plain(p, s) && Fold(s) == "" {
 			c.Fail(p, "must contain a letter or a digit")
 		}
 		out = append(out, s)
@@ -413,6 +417,8 @@ func buttons(o *jsoncheck.Obj) []Button {
 			ID:    bo.Text("id", true, MaxButtonID),
 			Title: bo.Text("title", true, MaxButtonTitle),
 		}
+		c.Plain(bo.At("id"), bt.ID)
+		c.Plain(bo.At("title"), bt.Title)
 		if j, dup := ids[bt.ID]; dup && bt.ID != "" {
 			c.Fail(bo.At("id"), "duplicates the id of %s", jsoncheck.Index(path, j))
 		} else {

@@ -45,6 +45,36 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("graph: HTTP %d, code %d: %s", e.HTTPStatus, e.Code, e.Message)
 }
 
+// maxErrorMessage bounds the message kept of an answer that is not Meta's
+// error object (an HTML error page, say).
+const maxErrorMessage = 1024
+
+// DecodeError reads a non-2xx Graph API answer: Meta's {"error":{...}}
+// object when the body holds one, else the body's text (at most 1 KB) as the
+// message. retryAfter is the Retry-After header (delay-seconds; anything else
+// is ignored).
+func DecodeError(status int, retryAfter string, body []byte) *Error {
+	var wrap struct {
+		Error *Error `json:"error"`
+	}
+	if json.Unmarshal(body, &wrap) != nil || wrap.Error == nil {
+		msg := strings.TrimSpace(string(body))
+		if len(msg) > maxErrorMessage {
+			msg = strings.ToValidUTF8(msg[:maxErrorMessage], "")
+		}
+		wrap.Error = &Error{Message: msg}
+	}
+	wrap.Error.HTTPStatus = status
+	if ra, err := strconv.Atoi(strings.TrimSpace(retryAfter)); err == nil && ra > 0 {
+		wrap.Error.RetryAfter = time.Duration(min(ra, maxRetryAfterSeconds)) * time.Second
+	}
+	return wrap.Error
+}
+
+// maxRetryAfterSeconds caps a Retry-After (a day) so the duration cannot
+// overflow.
+const maxRetryAfterSeconds = 86400
+
 // do sends a request with the bearer token and decodes a JSON answer into
 // out. Non-2xx answers become *Error.
 func (c *Client) do(ctx context.Context, method, u, token string, body io.Reader, out any) error {
@@ -66,17 +96,7 @@ func (c *Client) do(ctx context.Context, method, u, token string, body io.Reader
 		return fmt.Errorf("graph: read answer: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
-		var wrap struct {
-			Error *Error `json:"error"`
-		}
-		if json.Unmarshal(b, &wrap) != nil || wrap.Error == nil {
-			wrap.Error = &Error{Message: strings.TrimSpace(string(b))}
-		}
-		wrap.Error.HTTPStatus = resp.StatusCode
-		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && ra > 0 {
-			wrap.Error.RetryAfter = time.Duration(ra) * time.Second
-		}
-		return wrap.Error
+		return DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	}
 	if out == nil {
 		return nil

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/id"
+	"github.com/pytake/pytake/internal/jsoncheck"
 )
 
 // DefaultMaxBody is the request body limit unless a router sets another.
@@ -105,13 +106,17 @@ func (r *Request) JSONBody() error {
 	return nil
 }
 
-// DecodeStrict decodes one JSON value with no unknown fields into v.
+// DecodeStrict decodes one JSON value with no unknown fields into v; its
+// strings must be valid UTF-8 (jsoncheck.CheckUTF8).
 func DecodeStrict(body []byte, v any) error {
 	switch strings.TrimSpace(string(body)) {
 	case "":
 		return apperr.New(apperr.Invalid, "request body is empty, send a JSON object").WithCode("invalid_json")
 	case "null":
 		return apperr.New(apperr.Invalid, "request body is null, send a JSON object").WithCode("invalid_json")
+	}
+	if err := jsoncheck.CheckUTF8(body); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()

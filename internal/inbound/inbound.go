@@ -8,8 +8,15 @@
 // the entries of organisations whose secret verifies the body are processed;
 // if none does, the answer is 401 and nothing is stored. Input that passes no
 // organisation's check because no organisation owns its number (or that is
-// not JSON) is recorded for inspection and acknowledged, so Meta does not
-// retry it for a week.
+// not JSON) leaves a digest (hash, size, 512-byte prefix, capped per hour)
+// and is acknowledged, so Meta does not retry it for a week.
+//
+// An unsigned body can cause only bounded work: at most MaxRoutes distinct
+// routes are looked up before the signature is checked, a warm container
+// remembers each number's organisation for RouteTTL, and a failed check
+// re-reads the routes and credentials once (per organisation, at most every
+// 30 s) before answering 401, so a rotated app secret or verify token is
+// honoured at once and a flood of forged signatures costs no extra reads.
 package inbound
 
 import (
@@ -39,7 +46,7 @@ type Store interface {
 	ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error)
 	ChangeIdentity(ctx context.Context, org string, old, updated store.Identity) (store.Contact, error)
 	RecordWebhookField(ctx context.Context, org, field string, value json.RawMessage) (string, error)
-	RecordUnroutable(ctx context.Context, reason string, body []byte) (string, error)
+	RecordUnroutable(ctx context.Context, source, reason string, body []byte) (string, bool, error)
 	Contact(ctx context.Context, org, id string) (store.Contact, error)
 	Conversation(ctx context.Context, org, id string) (store.Conversation, error)
 }
@@ -54,6 +61,13 @@ type Secrets interface {
 
 var _ Secrets = (*secrets.Store)(nil)
 
+// forgetter drops a cached secret (secrets.Store does).
+type forgetter interface {
+	Forget(orgID, provider string)
+}
+
+var _ forgetter = (*secrets.Store)(nil)
+
 // Publisher puts events on the events queue.
 type Publisher interface {
 	Publish(ctx context.Context, events ...event.Event) error
@@ -62,6 +76,9 @@ type Publisher interface {
 // Provider is the secret name of WhatsApp credentials.
 const Provider = secrets.ProviderWhatsApp
 
+// Source names this webhook's unauthenticated input records.
+const Source = "whatsapp"
+
 // Webhook serves /webhooks/whatsapp.
 type Webhook struct {
 	store   Store
@@ -69,11 +86,14 @@ type Webhook struct {
 	events  Publisher
 	log     *slog.Logger
 	now     func() time.Time
+	routes  *routeCache
+	refresh *refresher
 }
 
 // New returns the webhook.
 func New(s Store, sec Secrets, pub Publisher, log *slog.Logger, now func() time.Time) *Webhook {
-	return &Webhook{store: s, secrets: sec, events: pub, log: log, now: now}
+	return &Webhook{store: s, secrets: sec, events: pub, log: log, now: now,
+		routes: newRouteCache(now), refresh: &refresher{now: now, last: map[string]time.Time{}}}
 }
 
 // maxBody: Meta sends up to 3 MB.
@@ -104,14 +124,27 @@ func (w *Webhook) verify(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 	if err != nil {
 		return nil, err
 	}
-	var cred Credentials
-	if err := w.secrets.Get(ctx, org, Provider, &cred); err != nil {
-		if apperr.Is(err, apperr.NotFound) {
-			return nil, forbidden
+	match := func() (bool, error) {
+		var cred Credentials
+		if err := w.secrets.Get(ctx, org, Provider, &cred); err != nil {
+			if apperr.Is(err, apperr.NotFound) {
+				return false, nil
+			}
+			return false, err
 		}
+		return subtle.ConstantTimeCompare([]byte(cred.VerifyToken), []byte(token)) == 1, nil
+	}
+	good, err := match()
+	if err == nil && !good && w.refresh.may(org) {
+		// The token's hash is the organisation's (read just now), its cached
+		// credentials disagree: they may predate a rotation.
+		w.forgetSecret(org)
+		good, err = match()
+	}
+	if err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare([]byte(cred.VerifyToken), []byte(token)) != 1 {
+	if !good {
 		return nil, forbidden
 	}
 	r.SetOrgID(org)

@@ -20,52 +20,86 @@ func ok() (*httpapi.Response, error) {
 }
 
 // receive handles a signed POST from Meta.
+//
+// Before the signature is checked the body is untrusted, so the work it can
+// cause is bounded: at most MaxRoutes distinct routes are looked up (from
+// the warm container's cache when it can), and the secrets of the
+// organisations they name are read (cached by the secrets store). A body
+// that names no organisation is kept as a digest (RecordUnroutable). Once
+// one organisation's secret verifies the body, the rest of its routes are
+// resolved too.
 func (w *Webhook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	body := r.Body
 	plan, err := ParsePlan(body)
 	if err != nil {
 		return w.unroutable(ctx, r, "body is not a JSON webhook envelope: "+err.Error(), body)
 	}
-	// Which organisations the body claims to be for (untrusted until verified).
-	orgOf := map[string]string{}
-	orgs := map[string]bool{}
-	for _, ch := range plan.Changes {
-		if _, seen := orgOf[ch.Route]; seen || ch.Route == wabaRoute {
-			continue
-		}
-		lookup, key := w.store.OrgByPhoneNumberID, ch.Route
-		if k, ok := strings.CutPrefix(ch.Route, wabaRoute); ok {
-			lookup, key = w.store.OrgByWABAID, k
-		}
-		org, err := lookup(ctx, key)
-		if err != nil && !apperr.Is(err, apperr.NotFound) {
-			return nil, err
-		}
-		orgOf[ch.Route] = org
-		if org != "" {
-			orgs[org] = true
-		}
+	routes := plan.routes()
+	first := routes[:min(len(routes), MaxRoutes)]
+	orgOf, err := w.resolve(ctx, first)
+	if err != nil {
+		return nil, err
 	}
+	orgs := orgSet(orgOf)
 	if len(orgs) == 0 {
 		return w.unroutable(ctx, r, "no organization owns the phone number ids in this body", body)
 	}
 	sig := r.Header("x-hub-signature-256")
-	verified := map[string]bool{}
-	for org := range orgs {
-		var cred Credentials
-		err := w.secrets.Get(ctx, org, Provider, &cred)
-		if apperr.Is(err, apperr.NotFound) {
-			continue
+	verified, err := w.verifyOrgs(ctx, orgs, body, sig)
+	if err != nil {
+		return nil, err
+	}
+	if len(verified) == 0 && strings.TrimSpace(sig) != "" {
+		// A number that moved, or an app secret saved moments ago, can be
+		// hidden by the caches: re-read them once (per organisation, at
+		// most every refreshEvery) before refusing.
+		stale := map[string]bool{}
+		for org := range orgs {
+			if w.refresh.may(org) {
+				stale[org] = true
+			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		if whatsapp.VerifySignature(body, sig, []byte(cred.AppSecret)) == nil {
-			verified[org] = true
+		if len(stale) > 0 {
+			for route, org := range orgOf {
+				if stale[org] {
+					w.routes.forget(route)
+				}
+			}
+			for org := range stale {
+				w.forgetSecret(org)
+			}
+			if orgOf, err = w.resolve(ctx, first); err != nil {
+				return nil, err
+			}
+			orgs = orgSet(orgOf)
+			if verified, err = w.verifyOrgs(ctx, orgs, body, sig); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(verified) == 0 {
 		return nil, apperr.New(apperr.Unauthenticated, "X-Hub-Signature-256 is missing or does not match").WithCode("invalid_signature")
+	}
+	if rest := routes[len(first):]; len(rest) > 0 {
+		// Authenticated now: route the rest of the body's numbers.
+		more, err := w.resolve(ctx, rest)
+		if err != nil {
+			return nil, err
+		}
+		extra := map[string]bool{}
+		for route, org := range more {
+			orgOf[route] = org
+			if org != "" && !orgs[org] {
+				orgs[org], extra[org] = true, true
+			}
+		}
+		v, err := w.verifyOrgs(ctx, extra, body, sig)
+		if err != nil {
+			return nil, err
+		}
+		for org := range v {
+			verified[org] = true
+		}
 	}
 	if len(verified) < len(orgs) {
 		r.Logger().WarnContext(ctx, "body names organizations whose app secret does not verify it; their entries are skipped",
@@ -92,12 +126,95 @@ func (w *Webhook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Res
 // wabaRoute marks a route by WABA id (changes without a phone number id).
 const wabaRoute = "waba:"
 
+// routes are the plan's distinct routes, in body order.
+func (p *Plan) routes() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, ch := range p.Changes {
+		if seen[ch.Route] || ch.Route == wabaRoute || ch.Route == "" {
+			continue
+		}
+		seen[ch.Route] = true
+		out = append(out, ch.Route)
+	}
+	return out
+}
+
+// resolve finds the organisation of each route ("" for none), from the
+// cache or the store; only routes some organisation owns are cached.
+func (w *Webhook) resolve(ctx context.Context, routes []string) (map[string]string, error) {
+	orgOf := make(map[string]string, len(routes))
+	for _, route := range routes {
+		if org, ok := w.routes.get(route); ok {
+			orgOf[route] = org
+			continue
+		}
+		lookup, key := w.store.OrgByPhoneNumberID, route
+		if k, ok := strings.CutPrefix(route, wabaRoute); ok {
+			lookup, key = w.store.OrgByWABAID, k
+		}
+		org, err := lookup(ctx, key)
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			return nil, err
+		}
+		orgOf[route] = org
+		if org != "" {
+			w.routes.put(route, org)
+		}
+	}
+	return orgOf, nil
+}
+
+func orgSet(orgOf map[string]string) map[string]bool {
+	orgs := map[string]bool{}
+	for _, org := range orgOf {
+		if org != "" {
+			orgs[org] = true
+		}
+	}
+	return orgs
+}
+
+// verifyOrgs answers which organisations' app secrets verify the body.
+func (w *Webhook) verifyOrgs(ctx context.Context, orgs map[string]bool, body []byte, sig string) (map[string]bool, error) {
+	verified := map[string]bool{}
+	for org := range orgs {
+		var cred Credentials
+		err := w.secrets.Get(ctx, org, Provider, &cred)
+		if apperr.Is(err, apperr.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if whatsapp.VerifySignature(body, sig, []byte(cred.AppSecret)) == nil {
+			verified[org] = true
+		}
+	}
+	return verified, nil
+}
+
+// forgetSecret drops the organisation's cached credentials, when the
+// secrets store caches.
+func (w *Webhook) forgetSecret(org string) {
+	if f, ok := w.secrets.(forgetter); ok {
+		f.Forget(org, Provider)
+	}
+}
+
+// unroutable keeps a digest of a body no organisation can be found for
+// (never the body: it is unauthenticated) and acknowledges it, so Meta does
+// not retry it for a week.
 func (w *Webhook) unroutable(ctx context.Context, r *httpapi.Request, reason string, body []byte) (*httpapi.Response, error) {
-	rec, err := w.store.RecordUnroutable(ctx, reason, body)
+	rec, recorded, err := w.store.RecordUnroutable(ctx, Source, reason, body)
 	if err != nil {
 		return nil, err
 	}
-	r.Logger().WarnContext(ctx, "webhook body recorded, not processed", "reason", reason, "record", rec, "size", len(body))
+	if recorded {
+		r.Logger().WarnContext(ctx, "webhook body not processed; its digest is recorded", "reason", reason, "record", rec, "size", len(body))
+	} else {
+		r.Logger().WarnContext(ctx, "webhook body not processed; the hour's records are spent", "reason", reason, "size", len(body))
+	}
 	return ok()
 }
 

@@ -112,11 +112,14 @@ func KindOf(raw json.RawMessage) string {
 
 func IsNull(raw json.RawMessage) bool { return KindOf(raw) == "null" }
 
-// DecodeBody checks that body is one JSON object and nothing else; anything
-// else is an apperr.Invalid (400).
+// DecodeBody checks that body is one JSON object and nothing else, its
+// strings valid UTF-8; anything else is an apperr.Invalid (400).
 func DecodeBody(body []byte) (json.RawMessage, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, apperr.New(apperr.Invalid, "the request body is empty; send a JSON object")
+	}
+	if err := CheckUTF8(body); err != nil {
+		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

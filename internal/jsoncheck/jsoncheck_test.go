@@ -2,8 +2,10 @@ package jsoncheck_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -106,4 +108,103 @@ func FuzzDecodeBody(f *testing.F) {
 			t.Fatalf("an accepted body is not an object and nothing was reported: %q", body)
 		}
 	})
+}
+
+func TestCheckUTF8(t *testing.T) {
+	tests := []struct {
+		body, field string // field "" means accepted
+	}{
+		{`{"name":"João","tags":["a","b"],"n":1.5e3,"ok":true,"z":null}`, ""},
+		{`{"emoji":"\ud83d\ude00","esc":"\"\\\/\b\f\n\r\t\u00e9"}`, ""},
+		{"{\"name\":\"Jo\xffo\"}", "name"},
+		{"\"\xff\"", "body"},
+		{`{"a":{"b":[1,{"c":"\ud800"}]}}`, "a.b[1].c"},
+		{`{"a":"\udc00x"}`, "a"},
+		{`{"a":"\ud83dx"}`, "a"},
+		{`{"a":"\ud83d\u0041"}`, "a"},
+		{"{\"a\":{\"k\xc3\x28\":1}}", "a"},
+		{"[\"ok\",\"\xed\xa0\x80\"]", "[1]"},      // a surrogate encoded in UTF-8 is not UTF-8
+		{"{\"a\":\"x\",\"b\":\"\xc0\xaf\"}", "b"}, // overlong
+		{"not json \xff", ""},                     // left to the decoder
+		{`{"a":"\u12"}`, ""},
+	}
+	for _, tt := range tests {
+		err := jsoncheck.CheckUTF8([]byte(tt.body))
+		if tt.field == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tt.body, err)
+			}
+			continue
+		}
+		e, ok := apperr.As(err)
+		if !ok || e.Kind != apperr.Invalid || e.Code != "invalid_utf8" || e.Details[0].Field != tt.field {
+			t.Errorf("%q: %v, want invalid_utf8 at %s", tt.body, err, tt.field)
+		}
+	}
+}
+
+func TestControlIssue(t *testing.T) {
+	for s, bad := range map[string]bool{"João Ñandú": false, "São Paulo 🙂": false, "": false,
+		"a\x00b": true, "a\tb": true, "a\nb": true, "a\x7fb": true, "a\u0085b": true, "a\u009bb": true} {
+		if got := jsoncheck.ControlIssue(s) != ""; got != bad {
+			t.Errorf("ControlIssue(%q) = %v", s, got)
+		}
+	}
+}
+
+// FuzzCheckUTF8: for JSON text, CheckUTF8 refuses exactly the bodies whose
+// strings a decoder would have to repair: invalid UTF-8 bytes (which in
+// valid JSON can only sit inside strings) or a lone surrogate escape.
+func FuzzCheckUTF8(f *testing.F) {
+	for _, s := range []string{`{"name":"João"}`, "{\"name\":\"Jo\xffo\"}", `{"a":["\ud83d\ude00","\ud800"]}`, `"\udc00"`, `[1,true,null,{"k":{}}]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := jsoncheck.CheckUTF8(b)
+		if !json.Valid(b) {
+			return
+		}
+		repaired := !utf8.Valid(b) || loneSurrogate(b)
+		if (err != nil) != repaired {
+			t.Fatalf("CheckUTF8(%q) = %v; invalid UTF-8 or lone surrogate: %v", b, err, repaired)
+		}
+		if err != nil {
+			if e, ok := apperr.As(err); !ok || len(e.Details) != 1 || e.Details[0].Field == "" {
+				t.Fatalf("error %v names no field", err)
+			}
+		}
+	})
+}
+
+// loneSurrogate reports a \u escape of a surrogate not part of a pair, by
+// decoding each string with strconv's rules.
+func loneSurrogate(b []byte) bool {
+	s := string(b)
+	for i := 0; i+6 <= len(s); i++ {
+		if s[i] != '\\' {
+			continue
+		}
+		if s[i+1] != 'u' {
+			i++ // an escaped character, maybe a backslash
+			continue
+		}
+		r, err := strconv.ParseUint(s[i+2:i+6], 16, 32)
+		if err != nil {
+			continue
+		}
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			if i+12 <= len(s) && s[i+6] == '\\' && s[i+7] == 'u' {
+				if lo, err := strconv.ParseUint(s[i+8:i+12], 16, 32); err == nil && lo >= 0xDC00 && lo < 0xE000 {
+					i += 11
+					continue
+				}
+			}
+			return true
+		case r >= 0xDC00 && r < 0xE000:
+			return true
+		}
+		i += 5
+	}
+	return false
 }

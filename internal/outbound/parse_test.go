@@ -115,8 +115,6 @@ func TestParseForms(t *testing.T) {
 		{name: "button header video", body: `{"to":"5511999999999","interactive":{"type":"button","header":{"type":"video","video":{"link":"https://x.example/v.mp4"}},"body":{"text":"b"},"action":{"buttons":[{"type":"reply","reply":{"id":"a","title":"A"}}]}}}`,
 			to: "5511999999999", kind: ToPhone, typ: "interactive",
 			content: `{"type":"button","header":{"type":"video","video":{"link":"https://x.example/v.mp4"}},"body":{"text":"b"},"action":{"buttons":[{"type":"reply","reply":{"id":"a","title":"A"}}]}}`},
-		{name: "invalid utf-8 escapes become U+FFFD", body: `{"to":"5511999999999","text":"a\ud800b"}`,
-			to: "5511999999999", kind: ToPhone, typ: "text", content: `{"body":"a` + "\uFFFD" + `b"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -312,4 +310,16 @@ func TestParseCapsDetails(t *testing.T) {
 		t.Fatalf("got %d details, extra %v: %v", len(apperr.DetailsOf(err)), e.Extra, err)
 	}
 	assert.Contains(t, e.Message, "and 56 more problems", "message %q", e.Message)
+}
+
+// Text that is not UTF-8 (a lone surrogate escape, raw bytes) is refused
+// naming its field, not swapped for U+FFFD and sent.
+func TestParseRefusesInvalidUTF8(t *testing.T) {
+	for _, body := range []string{`{"to":"5511999999999","text":"a\ud800b"}`, "{\"to\":\"5511999999999\",\"text\":\"a\xffb\"}"} {
+		_, err := Parse([]byte(body))
+		e, ok := apperr.As(err)
+		if !ok || e.Kind != apperr.Invalid || e.Code != "invalid_utf8" || len(e.Details) != 1 || e.Details[0].Field != "text" {
+			t.Errorf("Parse(%q) = %v", body, err)
+		}
+	}
 }

@@ -31,6 +31,11 @@ type Order struct {
 	// Phones lists every non-empty phone in the documented candidate order.
 	Phones    []PhoneCandidate
 	CreatedAt string // as sent, if any
+	UpdatedAt string // Shopify's updated_at as sent, if any
+
+	// Shopify's cancelled_at and fulfillment_status as sent ("" for null).
+	CancelledAt       string
+	FulfillmentStatus string
 }
 
 // PhoneCandidate is one phone found in an order.

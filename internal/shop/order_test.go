@@ -31,7 +31,9 @@ func TestParseShopifySample(t *testing.T) {
 			{SourceShopifyShipping, "555-555-SHIP", "US"},
 			{SourceShopifyDefaultAddress, "123-123-1234", "CA"},
 		},
-		CreatedAt: "2021-12-31T19:00:00-05:00",
+		CreatedAt:   "2021-12-31T19:00:00-05:00",
+		UpdatedAt:   "2021-12-31T19:00:00-05:00",
+		CancelledAt: "2021-12-31T19:00:00-05:00",
 	}
 	assert.Equal(t, want, o, "got  %+v\nwant %+v", o, want)
 	// Shopify's sample phones are placeholders: letters, and an area code
@@ -103,9 +105,11 @@ func TestShopifyFields(t *testing.T) {
 		{"string total", `{"id":5990021234567890123,"total_price":"199.90","currency":"BRL","name":"#1001","order_number":1001}`, func(o *Order) {
 			o.Total, o.Currency, o.Number, o.Name = "199.90", "BRL", "1001", "#1001"
 		}},
-		{"fulfilled", `{"id":5990021234567890123,"fulfillment_status":"fulfilled"}`, func(o *Order) { o.Status = "fulfilled" }},
-		{"partial is not fulfilled", `{"id":5990021234567890123,"fulfillment_status":"partial"}`, func(o *Order) {}},
-		{"cancelled wins", `{"id":5990021234567890123,"fulfillment_status":"fulfilled","cancelled_at":"2024-01-01T00:00:00Z"}`, func(o *Order) { o.Status = "cancelled" }},
+		{"fulfilled", `{"id":5990021234567890123,"fulfillment_status":"fulfilled"}`, func(o *Order) { o.Status, o.FulfillmentStatus = "fulfilled", "fulfilled" }},
+		{"partial is not fulfilled", `{"id":5990021234567890123,"fulfillment_status":"partial"}`, func(o *Order) { o.FulfillmentStatus = "partial" }},
+		{"cancelled wins", `{"id":5990021234567890123,"fulfillment_status":"fulfilled","cancelled_at":"2024-01-01T00:00:00Z"}`, func(o *Order) {
+			o.Status, o.FulfillmentStatus, o.CancelledAt = "cancelled", "fulfilled", "2024-01-01T00:00:00Z"
+		}},
 		{"names from billing", `{"id":5990021234567890123,"customer":null,"billing_address":{"first_name":"Ana","last_name":"Silva"}}`, func(o *Order) {
 			o.FirstName, o.LastName = "Ana", "Silva"
 		}},

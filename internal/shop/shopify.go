@@ -38,6 +38,7 @@ type shopifyOrder struct {
 	CancelledAt       text                     `json:"cancelled_at"`
 	FulfillmentStatus text                     `json:"fulfillment_status"`
 	CreatedAt         text                     `json:"created_at"`
+	UpdatedAt         text                     `json:"updated_at"`
 	Customer          lenient[shopifyCustomer] `json:"customer"`
 	BillingAddress    lenient[shopifyAddress]  `json:"billing_address"`
 	ShippingAddress   lenient[shopifyAddress]  `json:"shipping_address"`
@@ -69,6 +70,10 @@ func ParseShopifyOrder(body []byte) (Order, error) {
 		FirstName: firstNonEmpty(cust.FirstName.trim(), bill.FirstName.trim(), ship.FirstName.trim()),
 		LastName:  firstNonEmpty(cust.LastName.trim(), bill.LastName.trim(), ship.LastName.trim()),
 		CreatedAt: p.CreatedAt.trim(),
+		UpdatedAt: p.UpdatedAt.trim(),
+
+		CancelledAt:       p.CancelledAt.trim(),
+		FulfillmentStatus: p.FulfillmentStatus.trim(),
 	}
 	if o.Name == "" && o.Number != "" {
 		o.Name = "#" + o.Number
@@ -89,4 +94,29 @@ func ParseShopifyOrder(body []byte) (Order, error) {
 	c.add(SourceShopifyDefaultAddress, def.Phone, defCC)
 	o.finish(c)
 	return o, nil
+}
+
+// Shopify order topics whose body must show what the topic says.
+const (
+	TopicShopifyCancelled = "orders/cancelled"
+	TopicShopifyFulfilled = "orders/fulfilled"
+)
+
+// ShopifyTopicMismatch says why an order body cannot be a delivery of topic
+// ("" when it agrees). X-Shopify-Topic is not covered by the signature, so
+// a signed body captured from one topic could otherwise be replayed as
+// another: an orders/cancelled body has cancelled_at set, an
+// orders/fulfilled body has fulfillment_status "fulfilled".
+func ShopifyTopicMismatch(topic string, o Order) string {
+	switch topic {
+	case TopicShopifyCancelled:
+		if o.CancelledAt == "" {
+			return "the topic is orders/cancelled but the order's cancelled_at is not set"
+		}
+	case TopicShopifyFulfilled:
+		if !strings.EqualFold(o.FulfillmentStatus, "fulfilled") {
+			return `the topic is orders/fulfilled but the order's fulfillment_status is not "fulfilled"`
+		}
+	}
+	return ""
 }

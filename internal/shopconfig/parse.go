@@ -339,6 +339,7 @@ func cleanTags(c *jsoncheck.Checker, path string, items []json.RawMessage) []str
 			c.Fail(f, "must not be empty")
 		case utf8.RuneCountInString(t) > maxTagLen:
 			c.Fail(f, "at most %d characters", maxTagLen)
+		case !c.Plain(f, t):
 		case !contains(out, t):
 			out = append(out, t)
 		}

@@ -17,9 +17,19 @@
 // X-WC-Webhook-Source (the site's home URL, compared without scheme,
 // default port or trailing slash) and X-WC-Webhook-Signature must verify.
 // A bad signature is 401 and nothing is stored. A source no organisation
-// configured is recorded for inspection (unrouted, 14 days) and answered
-// 404, so the platform shows the delivery failing (and Shopify's retries
+// configured leaves a digest of the body (its SHA-256, size and first 512
+// bytes, at most store.UnroutedPerHour per platform per hour, 14 days) and
+// is answered 404, so the platform shows the delivery failing (and Shopify's retries
 // succeed once the integration is configured).
+//
+// # What the signature does not cover
+//
+// Shopify signs the body only. A body must agree with X-Shopify-Topic
+// (orders/cancelled: cancelled_at set; orders/fulfilled: fulfillment_status
+// "fulfilled"), and a delivery triggered (X-Shopify-Triggered-At), or an
+// order last updated (the signed updated_at), more than MaxDeliveryAge ago
+// is stale. Either is recorded and answered 200 {"status":"refused"}: it is
+// signed, and a retry could never succeed.
 //
 // # Exactly once
 //
@@ -51,6 +61,7 @@ package shophook
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -71,7 +82,7 @@ import (
 type Store interface {
 	Integration(ctx context.Context, org, platform string) (store.Integration, error)
 	OrgByIntegrationSource(ctx context.Context, platform, sourceKey string) (string, error)
-	RecordUnroutable(ctx context.Context, reason string, body []byte) (string, error)
+	RecordUnroutable(ctx context.Context, source, reason string, body []byte) (string, bool, error)
 	RecordShopWebhook(ctx context.Context, org, platform, topic, reason string, body []byte) (string, error)
 	ClaimShopWebhook(ctx context.Context, org, platform, webhookID string, lease time.Duration) (string, bool, error)
 	CompleteShopWebhook(ctx context.Context, org, platform, webhookID, result string) error
@@ -176,11 +187,12 @@ func (w *Webhook) route(ctx context.Context, r *httpapi.Request, platform, sourc
 	org, err := w.Store.OrgByIntegrationSource(ctx, platform, key)
 	if apperr.Is(err, apperr.NotFound) {
 		reason := platform + ": no organization has configured " + key
-		rec, rerr := w.Store.RecordUnroutable(ctx, reason, r.Body)
+		// Unauthenticated: a digest only, capped per platform per hour.
+		rec, recorded, rerr := w.Store.RecordUnroutable(ctx, platform, reason, r.Body)
 		if rerr != nil {
 			return shopconfig.Settings{}, rerr
 		}
-		r.Logger().WarnContext(ctx, "webhook for an unknown source recorded", "platform", platform, "source", key, "record", rec)
+		r.Logger().WarnContext(ctx, "webhook for an unknown source", "platform", platform, "source", key, "record", rec, "recorded", recorded, "size", len(r.Body))
 		return shopconfig.Settings{}, apperr.New(apperr.NotFound, "no organization has configured this "+platform+" source").
 			WithCode("unknown_source")
 	}
@@ -268,7 +280,47 @@ func (w *Webhook) record(ctx context.Context, r *httpapi.Request, st shopconfig.
 	return answer("recorded")
 }
 
+// refuse records a verified webhook that must not be acted on and
+// acknowledges it as refused.
+func (w *Webhook) refuse(ctx context.Context, r *httpapi.Request, st shopconfig.Settings, topic, reason string) (*httpapi.Response, error) {
+	rec, err := w.Store.RecordShopWebhook(ctx, st.OrgID, st.Platform, topic, "refused: "+reason, r.Body)
+	if err != nil {
+		return nil, err
+	}
+	r.Logger().Warn("webhook refused", "platform", st.Platform, "topic", topic, "reason", reason, "record", rec)
+	return httpapi.JSON(http.StatusOK, map[string]string{"status": "refused", "reason": reason})
+}
+
 // ---------------------------------------------------------------- Shopify
+
+// MaxDeliveryAge bounds how old a Shopify delivery may be: Shopify retries a
+// failed one 8 times over 4 hours with the original payload and its
+// original X-Shopify-Triggered-At; 12 hours leaves room for clock skew. An
+// older delivery (by the header, or by the signed body's updated_at) is
+// stale or replayed, and is refused.
+const MaxDeliveryAge = 12 * time.Hour
+
+// stale says why a delivery is too old to act on ("" when it is not).
+// X-Shopify-Triggered-At is not signed: it catches stale retries; the signed
+// updated_at is what bounds a replayed body.
+func (w *Webhook) stale(r *httpapi.Request, o shop.Order) string {
+	now := w.Now()
+	if h := strings.TrimSpace(r.Header("x-shopify-triggered-at")); h != "" {
+		t, err := time.Parse(time.RFC3339Nano, h)
+		if err != nil {
+			return "X-Shopify-Triggered-At is not an RFC 3339 time"
+		}
+		if now.Sub(t) > MaxDeliveryAge {
+			return fmt.Sprintf("triggered at %s, more than %s ago", t.UTC().Format(time.RFC3339), MaxDeliveryAge)
+		}
+	}
+	if o.UpdatedAt != "" {
+		if t, err := time.Parse(time.RFC3339Nano, o.UpdatedAt); err == nil && now.Sub(t) > MaxDeliveryAge {
+			return fmt.Sprintf("the order was last updated at %s, more than %s ago", t.UTC().Format(time.RFC3339), MaxDeliveryAge)
+		}
+	}
+	return ""
+}
 
 // Shopify topics besides the triggers.
 const topicOrdersUpdated = "orders/updated"
@@ -329,6 +381,16 @@ func (w *Webhook) shopifyTopic(ctx context.Context, r *httpapi.Request, st shopc
 	if err != nil {
 		resp, err := w.record(ctx, r, st, topic, err.Error())
 		return resp, "recorded", err
+	}
+	reason := shop.ShopifyTopicMismatch(topic, o)
+	if reason == "" {
+		reason = w.stale(r, o)
+	}
+	if reason != "" {
+		// Signed, yet it can never be acted on: recorded and acknowledged
+		// (a 4xx would only make Shopify retry it for hours).
+		resp, err := w.refuse(ctx, r, st, topic, reason)
+		return resp, "refused", err
 	}
 	if !handled { // orders/updated: the stored order follows, nothing is sent
 		if _, err := w.Store.UpsertOrder(ctx, orderRecord(st.OrgID, o, topic)); err != nil {

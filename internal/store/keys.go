@@ -33,7 +33,8 @@ import (
 // | status, unknown wamid | ORG#<org>#WAMID#<wamid> | STATUS#<status> |                 | kept for inspection, TTL           |
 // | media → message     | ORG#<org>#MEDIA#<media>| MEDIA              |                 | ownership check for /v1/media      |
 // | webhook field record| ORG#<org>#WAFIELD      | <sortable id>      |                 | non-message Meta fields, TTL 30 d  |
-// | unroutable input    | UNROUTED#<yyyy-mm-dd>  | <sortable id>      |                 | bad JSON, unknown phone id; TTL 14 d |
+// | unauthenticated input | UNROUTED#<source>#<yyyy-mm-ddThh> | <sortable id> |  | sha256, size, 512-byte prefix; TTL 14 d |
+// | its hourly counter  | UNROUTED#<source>#<yyyy-mm-ddThh> | COUNT     |                 | n < UnroutedPerHour; TTL 14 d      |
 // | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active; secrets in Secrets Manager |
 // | webhook delivery    | ORG#<org>#WEBHOOK#<wh> | DLV#<time>_<hash>  |                 | exact body, status, attempts; TTL 30 d |
 // | recent event        | ORG#<org>#EVENTS#<name>| <time>#<event id>  |                 | exact body, for Zapier samples; TTL 7 d |
@@ -103,30 +104,31 @@ const (
 
 // Item types.
 const (
-	typeOrganization = "organization"
-	typeKeyHash      = "api_key_hash"
-	typeAPIKey       = "api_key"
-	typeWhatsApp     = "whatsapp_account"
-	typePhone        = "phone_number"
-	typeVerify       = "verify_token"
-	typeWABA         = "waba"
-	typeContact      = "contact"
-	typeIdentity     = "contact_identity"
-	typeConversation = "conversation"
-	typeOpenConv     = "open_conversation"
-	typeMessage      = "message"
-	typeStatus       = "message_status"
-	typeWamid        = "wamid"
-	typeMedia        = "media"
-	typeWAField      = "whatsapp_field"
-	typeUnrouted     = "unrouted"
-	typeIdempotency  = "idempotency_key"
-	typeRate         = "send_rate"
-	typeWebhook      = "webhook"
-	typeDelivery     = "webhook_delivery"
-	typeEventSample  = "event_sample"
-	typeChatbot      = "chatbot"
-	typeActiveBot    = "active_chatbot"
+	typeOrganization  = "organization"
+	typeKeyHash       = "api_key_hash"
+	typeAPIKey        = "api_key"
+	typeWhatsApp      = "whatsapp_account"
+	typePhone         = "phone_number"
+	typeVerify        = "verify_token"
+	typeWABA          = "waba"
+	typeContact       = "contact"
+	typeIdentity      = "contact_identity"
+	typeConversation  = "conversation"
+	typeOpenConv      = "open_conversation"
+	typeMessage       = "message"
+	typeStatus        = "message_status"
+	typeWamid         = "wamid"
+	typeMedia         = "media"
+	typeWAField       = "whatsapp_field"
+	typeUnrouted      = "unrouted"
+	typeUnroutedCount = "unrouted_count"
+	typeIdempotency   = "idempotency_key"
+	typeRate          = "send_rate"
+	typeWebhook       = "webhook"
+	typeDelivery      = "webhook_delivery"
+	typeEventSample   = "event_sample"
+	typeChatbot       = "chatbot"
+	typeActiveBot     = "active_chatbot"
 )
 
 func orgPK(org string) string   { return "ORG#" + org }
@@ -158,7 +160,8 @@ func wamidSK() string                           { return "WAMID" }
 func mediaPK(org, media string) string          { return "ORG#" + org + "#MEDIA#" + media }
 func mediaSK() string                           { return "MEDIA" }
 func waFieldPK(org string) string               { return "ORG#" + org + "#WAFIELD" }
-func unroutedPK(day string) string              { return "UNROUTED#" + day }
+func unroutedPK(source, hour string) string     { return "UNROUTED#" + source + "#" + hour }
+func unroutedCountSK() string                   { return "COUNT" }
 func wabaPK(id string) string                   { return "WABA#" + id }
 func wabaSK() string                            { return "WABA" }
 func idemSK() string                            { return "IDEM" }

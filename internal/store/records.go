@@ -5,7 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/id"
 )
@@ -58,9 +62,88 @@ func (s *Store) RecordWebhookField(ctx context.Context, org, field string, value
 	return s.record(ctx, key{waFieldPK(org), id.New("waf", s.now())}, typeWAField, field, "", value, waFieldTTL)
 }
 
-// RecordUnroutable keeps input that can never be processed (bad JSON, a
-// phone number id no organisation owns) for 14 days, for inspection.
-func (s *Store) RecordUnroutable(ctx context.Context, reason string, body []byte) (string, error) {
-	now := s.now()
-	return s.record(ctx, key{unroutedPK(now.UTC().Format("2006-01-02")), id.New("unr", now)}, typeUnrouted, "", reason, body, unroutedTTL)
+// Unauthenticated input (a body naming no organisation's number, not JSON,
+// a shop no organisation configured) is kept as a digest, never whole: its
+// SHA-256, its size and its first UnroutedPrefix bytes, at most
+// UnroutedPerHour records per source per hour.
+const (
+	UnroutedPrefix  = 512
+	UnroutedPerHour = 1000
+)
+
+type unroutedItem struct {
+	key
+	Type      string `dynamodbav:"type"`
+	Source    string `dynamodbav:"source"`
+	Reason    string `dynamodbav:"reason"`
+	Size      int    `dynamodbav:"size"`
+	SHA256    string `dynamodbav:"sha256"`
+	Prefix    []byte `dynamodbav:"prefix"` // binary: the cut may split a character
+	CreatedAt string `dynamodbav:"created_at"`
+	ExpiresAt int64  `dynamodbav:"expires_at"`
+}
+
+// RecordUnroutable keeps a digest of input that could not be authenticated
+// (source: "whatsapp", "shopify", "woocommerce") for 14 days, for
+// inspection. recorded is false when the source's hourly cap is spent: a
+// conditional increment of the hour's counter decides, and the store then
+// remembers the full hour so a flood costs no more writes.
+func (s *Store) RecordUnroutable(ctx context.Context, source, reason string, body []byte) (rec string, recorded bool, err error) {
+	now := s.now().UTC()
+	hour := now.Format("2006-01-02T15")
+	pk := unroutedPK(source, hour)
+	s.mu.Lock()
+	full := s.unroutedFull[pk]
+	s.mu.Unlock()
+	if full {
+		return "", false, nil
+	}
+	in := updateInput(s.table, key{pk, unroutedCountSK()},
+		"SET #t = :type, expires_at = :exp ADD n :one", "attribute_not_exists(n) OR n < :cap",
+		map[string]types.AttributeValue{
+			":type": str(typeUnroutedCount), ":exp": num(strconv.FormatInt(now.Add(unroutedTTL).Unix(), 10)),
+			":one": num("1"), ":cap": num(strconv.Itoa(UnroutedPerHour)),
+		})
+	in.ExpressionAttributeNames = map[string]string{"#t": "type"}
+	_, err = s.db.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		s.mu.Lock()
+		if s.unroutedFull == nil || len(s.unroutedFull) > 64 {
+			s.unroutedFull = map[string]bool{} // only the current hours matter
+		}
+		s.unroutedFull[pk] = true
+		s.mu.Unlock()
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, unavailable("count unrouted input", err)
+	}
+	sum := sha256.Sum256(body)
+	it := unroutedItem{
+		key: key{pk, id.New("unr", now)}, Type: typeUnrouted, Source: source, Reason: truncate(reason, 512),
+		Size: len(body), SHA256: hex.EncodeToString(sum[:]), Prefix: body[:min(len(body), UnroutedPrefix)],
+		CreatedAt: timestamp(now), ExpiresAt: now.Add(unroutedTTL).Unix(),
+	}
+	if len(it.Prefix) == 0 {
+		it.Prefix = nil
+	}
+	av, err := marshal(it)
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := s.db.PutItem(ctx, putInput(s.table, av, "")); err != nil {
+		return "", false, unavailable("record unrouted input", err)
+	}
+	return it.SK, true, nil
+}
+
+// truncate cuts s to at most n bytes on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,6 +47,9 @@ type Store struct {
 	db    DB
 	table string
 	now   func() time.Time
+
+	mu           sync.Mutex
+	unroutedFull map[string]bool // unrouted counters known to be at their cap
 }
 
 // New returns a Store over table. now is the clock (time.Now in production).

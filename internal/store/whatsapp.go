@@ -144,6 +144,33 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 	return it.model(), nil
 }
 
+// RemoveWhatsAppAccount undoes a PutWhatsAppAccount of a that had no
+// account before it: the account item (only while it is still a's number)
+// and a's phone number, WABA and verify token claims (only while the
+// organisation holds them) go in one transaction. Nothing to remove is not
+// an error.
+func (s *Store) RemoveWhatsAppAccount(ctx context.Context, a WhatsAppAccount) error {
+	org := map[string]types.AttributeValue{":org": str(a.OrgID)}
+	del := func(k key, cond string, vals map[string]types.AttributeValue) types.TransactWriteItem {
+		return types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: k.av(),
+			ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals,
+		}}
+	}
+	items := []types.TransactWriteItem{
+		del(key{orgPK(a.OrgID), whatsappSK()}, "attribute_not_exists(pk) OR phone_number_id = :phone",
+			map[string]types.AttributeValue{":phone": str(a.PhoneNumberID)}),
+		del(key{phonePK(a.PhoneNumberID), "PHONE"}, "attribute_not_exists(pk) OR org_id = :org", org),
+		del(key{verifyPK(a.VerifyTokenHash), "VERIFY"}, "attribute_not_exists(pk) OR org_id = :org", org),
+	}
+	if a.WABAID != "" {
+		items = append(items, del(key{wabaPK(a.WABAID), "WABA"}, "attribute_not_exists(pk) OR org_id = :org", org))
+	}
+	return s.transact(ctx, "remove whatsapp account", items, func([]bool) error {
+		return conditionErr(apperr.Conflict, "the WhatsApp settings changed concurrently")
+	})
+}
+
 // MarkWhatsAppUnhealthy records that Meta refused the organisation's token
 // (error 190, ...); sends fail fast until the settings are saved again.
 func (s *Store) MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error {

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 
 	"github.com/pytake/pytake/internal/apperr"
@@ -12,8 +13,12 @@ import (
 
 // WhatsAppStore is where the WhatsApp account is kept.
 type WhatsAppStore interface {
+	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
 	PutWhatsAppAccount(ctx context.Context, a store.WhatsAppAccount) (store.WhatsAppAccount, error)
+	RemoveWhatsAppAccount(ctx context.Context, a store.WhatsAppAccount) error
 }
+
+var _ WhatsAppStore = (*store.Store)(nil)
 
 // SecretWriter writes secrets.
 type SecretWriter interface {
@@ -57,8 +62,20 @@ func ValidateWhatsApp(c secrets.WhatsApp) error {
 }
 
 // ConfigureWhatsApp connects an organisation's WhatsApp number.
+//
+// The claims (phone number id, WABA id, verify token: one transaction, so a
+// number another organisation holds costs nothing) are written before the
+// secret; if the secret then cannot be written, the claims are put back as
+// they were (the previous account re-saved, or a first connection removed),
+// so a failure never leaves an account pointing at credentials that were not
+// stored.
 func ConfigureWhatsApp(ctx context.Context, st WhatsAppStore, sec SecretWriter, orgID string, c secrets.WhatsApp) (store.WhatsAppAccount, error) {
 	if err := ValidateWhatsApp(c); err != nil {
+		return store.WhatsAppAccount{}, err
+	}
+	prev, err := st.WhatsAppAccount(ctx, orgID)
+	had := err == nil
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return store.WhatsAppAccount{}, err
 	}
 	acct, err := st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{
@@ -69,6 +86,15 @@ func ConfigureWhatsApp(ctx context.Context, st WhatsAppStore, sec SecretWriter, 
 		return store.WhatsAppAccount{}, err
 	}
 	if err := sec.Put(ctx, orgID, secrets.ProviderWhatsApp, c); err != nil {
+		var undo error
+		if had {
+			_, undo = st.PutWhatsAppAccount(ctx, prev)
+		} else {
+			undo = st.RemoveWhatsAppAccount(ctx, acct)
+		}
+		if undo != nil {
+			return store.WhatsAppAccount{}, fmt.Errorf("tenant: %w (and the claims could not be put back: %v)", err, undo)
+		}
 		return store.WhatsAppAccount{}, err
 	}
 	return acct, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -23,6 +24,28 @@ import (
 
 // maxPayload is API Gateway's request payload limit (10 MB).
 const maxPayload = 10 << 20
+
+// maxInvokePayload is Lambda's synchronous invocation request limit
+// (6 MiB): it applies to the whole event (headers, base64 body), so a JSON
+// body a little under 6 MB, or a binary one over about 4.5 MB, exceeds it.
+const maxInvokePayload = 6 << 20
+
+// writeTooLarge answers a body whose event Lambda would refuse: 413 with
+// PyTake's error model.
+func writeTooLarge(w http.ResponseWriter, bodyLen, eventLen int, reqID string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Apigw-Requestid", reqID)
+	w.Header().Set("X-Request-Id", reqID)
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"code": "payload_too_large",
+		"message": fmt.Sprintf("request body is %d bytes (a %d-byte Lambda event); Lambda accepts at most %d bytes per invocation",
+			bodyLen, eventLen, maxInvokePayload),
+		"details":    []any{},
+		"request_id": reqID,
+	}})
+	_, _ = w.Write(b)
+}
 
 // Gateway serves template.yaml's HttpApi routes the way API Gateway's HTTP
 // API does with payload format 2.0: a request becomes an event, the
@@ -152,6 +175,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		writeGatewayError(w, http.StatusInternalServerError, "Internal Server Error", reqID)
+		return
+	}
+	if len(payload) > maxInvokePayload {
+		// On AWS, Lambda refuses this invocation and the function never sees
+		// it; here the gateway answers what PyTake promises for it.
+		writeTooLarge(w, len(body), len(payload), reqID)
+		g.access(r, reqID, http.StatusRequestEntityTooLarge, start, route.Function)
 		return
 	}
 	// As on AWS, a client that hangs up does not cancel the invocation.

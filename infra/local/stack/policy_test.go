@@ -1,0 +1,266 @@
+package stack
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/shopconfig"
+)
+
+// dynamoActions are the DynamoDB actions each function's code uses (the
+// store's GetItem, BatchGetItem, Query, PutItem and UpdateItem; DeleteItem
+// and ConditionCheckItem where its transactions hold a Delete or a
+// ConditionCheck: IAM authorises a transaction per contained action).
+// Granting more (Scan, BatchWriteItem, table administration) fails here.
+var dynamoActions = map[string][]string{
+	// Deletes: contacts, webhooks, chatbots, integrations, released claims; ConditionCheck: IssueKey.
+	"ApiFunction":                {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"WhatsAppWebhookFunction":    {"BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: identity swap
+	"SenderFunction":             {"GetItem", "PutItem", "Query", "UpdateItem"},
+	"DispatcherFunction":         {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"ShopifyWebhookFunction":     {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"WooCommerceWebhookFunction": {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+}
+
+// secretAccess: which organisations' secrets each function may read, by
+// provider, named as internal/secrets names them.
+var secretAccess = map[string][]string{
+	"ApiFunction":                {secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce)},
+	"WhatsAppWebhookFunction":    {secrets.ProviderWhatsApp},
+	"SenderFunction":             {secrets.ProviderWhatsApp},
+	"DispatcherFunction":         {secrets.ProviderWebhook("wh_1")},
+	"ShopifyWebhookFunction":     {shopconfig.Provider(shopconfig.Shopify)},
+	"WooCommerceWebhookFunction": {shopconfig.Provider(shopconfig.WooCommerce)},
+}
+
+var secretWrites = map[string][]string{
+	"ApiFunction": {"CreateSecret", "DeleteSecret", "GetSecretValue", "PutSecretValue", "TagResource"},
+}
+
+// samPolicies are the SAM policy templates a function may use: the SQS
+// ones are scoped to one queue and hold only what a producer or a poller
+// needs. The DynamoDB ones (CRUD: Scan, batch writes, deletes) may not.
+var samPolicies = []string{"SQSPollerPolicy", "SQSSendMessagePolicy"}
+
+type grant struct {
+	actions   []string
+	resources []any
+}
+
+// grants reads a function's policy statements; templates lists the SAM
+// policy templates it uses.
+func grants(t *testing.T, fn Resource) (out []grant, templates []string) {
+	t.Helper()
+	for _, p := range asSlice(fn.Properties["Policies"]) {
+		for name, v := range asMap(p) {
+			if name != "Statement" {
+				templates = append(templates, name)
+				continue
+			}
+			for _, st := range asSlice(v) {
+				sm := asMap(st)
+				if sm["Effect"] != "Allow" {
+					t.Errorf("%s: a statement that is not Allow: %v", fn.LogicalID, sm)
+				}
+				g := grant{}
+				switch a := sm["Action"].(type) {
+				case string:
+					g.actions = []string{a}
+				case []any:
+					for _, x := range a {
+						g.actions = append(g.actions, x.(string))
+					}
+				}
+				switch r := sm["Resource"].(type) {
+				case []any:
+					g.resources = r
+				default:
+					g.resources = []any{r}
+				}
+				out = append(out, g)
+			}
+		}
+	}
+	return out, templates
+}
+
+// arnPattern resolves a Resource of the form !Sub "arn:...:secret:<name>"
+// for stage dev, answering the name pattern.
+func secretPattern(t *testing.T, r any) string {
+	t.Helper()
+	sub, ok := asMap(r)["Fn::Sub"].(string)
+	if !ok {
+		t.Fatalf("secret resource %v is not a !Sub string", r)
+	}
+	_, name, ok := strings.Cut(sub, ":secret:")
+	if !ok || strings.Contains(name, "${") && !strings.Contains(name, "${Stage}") {
+		t.Fatalf("secret resource %q", sub)
+	}
+	return strings.ReplaceAll(name, "${Stage}", "dev")
+}
+
+// iamMatch matches s against an IAM resource pattern (* any run, ? one
+// character, both across slashes).
+func iamMatch(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch pattern[0] {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if iamMatch(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && iamMatch(pattern[1:], s[1:])
+	default:
+		return s != "" && s[0] == pattern[0] && iamMatch(pattern[1:], s[1:])
+	}
+}
+
+// TestLeastPrivilege: each function is granted exactly the DynamoDB actions
+// its code uses, on the table and its indexes; only SQS policy templates;
+// Secrets Manager access to the secrets it reads and no others (the
+// Shopify function cannot read a tenant's Meta token); and reserved
+// concurrency.
+func TestLeastPrivilege(t *testing.T) {
+	tpl, _ := loadRepo(t)
+	fns := tpl.ResourcesOfType("AWS::Serverless::Function")
+	if len(fns) != len(dynamoActions) {
+		t.Fatalf("%d functions in the template, %d here: give the new one its grants", len(fns), len(dynamoActions))
+	}
+	providers := []string{secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce)}
+	dev := secrets.New(nil, "pytake/dev/", time.Minute, time.Now)
+	prod := secrets.New(nil, "pytake/prod/", time.Minute, time.Now)
+	for _, fn := range fns {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			want, ok := dynamoActions[fn.LogicalID]
+			if !ok {
+				t.Fatal("no expected grants for this function")
+			}
+			gs, templates := grants(t, fn)
+			for _, name := range templates {
+				if !slices.Contains(samPolicies, name) {
+					t.Errorf("SAM policy template %s: write the statements it needs instead", name)
+				}
+			}
+			var dynamo, sm []string
+			var secretPatterns []string
+			for _, g := range gs {
+				for _, a := range g.actions {
+					svc, act, _ := strings.Cut(a, ":")
+					switch {
+					case strings.Contains(act, "*"):
+						t.Errorf("wildcard action %s", a)
+					case svc == "dynamodb":
+						dynamo = append(dynamo, act)
+						for _, r := range g.resources {
+							if !isTableResource(r) {
+								t.Errorf("%s on %v: only the table and its indexes", a, r)
+							}
+						}
+					case svc == "secretsmanager":
+						sm = append(sm, act)
+					default:
+						t.Errorf("unexpected action %s", a)
+					}
+				}
+				if slices.ContainsFunc(g.actions, func(a string) bool { return strings.HasPrefix(a, "secretsmanager:") }) {
+					for _, r := range g.resources {
+						secretPatterns = append(secretPatterns, secretPattern(t, r))
+					}
+				}
+			}
+			sort.Strings(dynamo)
+			if !slices.Equal(dynamo, want) {
+				t.Errorf("DynamoDB actions %v, want %v", dynamo, want)
+			}
+			sort.Strings(sm)
+			wantSM := secretWrites[fn.LogicalID]
+			if wantSM == nil {
+				wantSM = []string{"GetSecretValue"}
+			}
+			if !slices.Equal(sm, wantSM) {
+				t.Errorf("Secrets Manager actions %v, want %v", sm, wantSM)
+			}
+			can := func(arn string) bool {
+				return slices.ContainsFunc(secretPatterns, func(p string) bool { return iamMatch(p, arn) })
+			}
+			for _, p := range providers {
+				// A secret's ARN ends in its name, a dash and six random characters.
+				name := dev.Name("org_01KTEST", p) + "-AbC123"
+				if got, want := can(name), slices.Contains(secretAccess[fn.LogicalID], p); got != want {
+					t.Errorf("access to %s: %v, want %v", name, got, want)
+				}
+				if other := prod.Name("org_01KTEST", p) + "-AbC123"; can(other) {
+					t.Errorf("reaches another stage's secret %s", other)
+				}
+				if longer := dev.Name("org_01KTEST", p) + "-extra-AbC123"; p != secrets.ProviderWebhook("wh_1") && fn.LogicalID != "ApiFunction" && can(longer) {
+					t.Errorf("reaches a secret merely starting with the name: %s", longer)
+				}
+			}
+			if _, ok := fn.Properties["ReservedConcurrentExecutions"]; !ok {
+				t.Error("no ReservedConcurrentExecutions")
+			}
+		})
+	}
+}
+
+func isTableResource(r any) bool {
+	if ga, ok := asMap(r)["Fn::GetAtt"].([]any); ok {
+		return len(ga) == 2 && ga[0] == "Table" && ga[1] == "Arn"
+	}
+	s, _ := asMap(r)["Fn::Sub"].(string)
+	return s == "${Table.Arn}/index/*"
+}
+
+// TestAlarms: every function's errors and throttles, the queues' age and
+// dead letters, DynamoDB throttles and the API's 5xx raise an alarm, and
+// every alarm notifies the alarm topic.
+func TestAlarms(t *testing.T) {
+	tpl, _ := loadRepo(t)
+	watched := map[string]bool{}
+	for _, a := range tpl.ResourcesOfType("AWS::CloudWatch::Alarm") {
+		actions := asSlice(a.Properties["AlarmActions"])
+		if len(actions) != 1 || asMap(actions[0])["Ref"] != "AlarmTopic" {
+			t.Errorf("%s: AlarmActions %v, want the alarm topic", a.LogicalID, actions)
+		}
+		for _, d := range asSlice(a.Properties["Dimensions"]) {
+			v := asMap(d)["Value"]
+			target := ""
+			if ref, ok := asMap(v)["Ref"].(string); ok {
+				target = ref
+			}
+			if ga, ok := asMap(v)["Fn::GetAtt"].([]any); ok {
+				target = ga[0].(string)
+			}
+			if target != "" {
+				watched[a.Properties["MetricName"].(string)+" "+target] = true
+			}
+		}
+	}
+	want := []string{"Errors", "Throttles"}
+	for _, fn := range tpl.ResourcesOfType("AWS::Serverless::Function") {
+		for _, m := range want {
+			if !watched[m+" "+fn.LogicalID] {
+				t.Errorf("no %s alarm for %s", m, fn.LogicalID)
+			}
+		}
+	}
+	for _, w := range []string{"ApproximateAgeOfOldestMessage OutboundQueue", "ApproximateAgeOfOldestMessage EventsQueue",
+		"ApproximateNumberOfMessagesVisible OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
+		"ApproximateNumberOfMessagesVisible DeliveriesDeadLetterQueue", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
+		if !watched[w] {
+			t.Errorf("no alarm on %s", w)
+		}
+	}
+	if len(tpl.ResourcesOfType("AWS::SNS::Topic")) != 1 {
+		t.Error("want one alarm topic")
+	}
+}
