@@ -287,7 +287,7 @@ func (w *Webhook) refuse(ctx context.Context, r *httpapi.Request, st shopconfig.
 	if err != nil {
 		return nil, err
 	}
-	r.Logger().Warn("webhook refused", "platform", st.Platform, "topic", topic, "reason", reason, "record", rec)
+	r.Logger().WarnContext(ctx, "webhook refused", "platform", st.Platform, "topic", topic, "reason", reason, "record", rec)
 	return httpapi.JSON(http.StatusOK, map[string]string{"status": "refused", "reason": reason})
 }
 
