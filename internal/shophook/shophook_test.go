@@ -334,9 +334,8 @@ func TestShopifySignature(t *testing.T) {
 	if r := f.serve(f.shopRT, ev); r.Status != 404 || !strings.Contains(r.Body, "unknown_source") {
 		t.Fatalf("unknown shop: %d %s", r.Status, r.Body)
 	}
-	if n := f.count("UNROUTED#shopify#" + f.clock.Now().UTC().Format("2006-01-02T15")); n != 2 { // the record and the hour's counter
-		t.Fatalf("unrouted records: %d", n)
-	}
+	n := f.count("UNROUTED#shopify#" + f.clock.Now().UTC().Format("2006-01-02T15"))
+	require.Equal(t, 2, n, "unrouted records (the record and the hour's counter): %d", n)
 	ev = f.shopifyEvent("orders/create", "", body)
 	delete(ev.Headers, "x-shopify-shop-domain")
 	r := f.serve(f.shopRT, ev)

@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/shop"
 	"github.com/pytake/pytake/internal/shopconfig"
@@ -22,36 +25,31 @@ func TestShopifyTopicMustAgreeWithTheBody(t *testing.T) {
 	f := newFixture(t)
 	f.configure(shopconfig.Shopify, `{"shop_domain":"`+shopDomain+`","topics":{"orders/cancelled":`+strings.TrimSuffix(cancelTemplate, "}")+`,"enabled":true},"orders/fulfilled":{"enabled":true,"message":{"type":"template","template":{"name":"order_shipped","language":{"code":"pt_BR"},"parameters":["{{order_name}}"]}}}}}`)
 	created := shopifyOrder(t, nil)
-	if r := f.shopify("orders/create", "", created); r.Status != 200 || len(f.out.sent()) != 1 {
-		t.Fatalf("create: %d %s", r.Status, r.Body)
-	}
+	r := f.shopify("orders/create", "", created)
+	require.Equal(t, 200, r.Status, "create: %s", r.Body)
+	require.Len(t, f.out.sent(), 1)
 	tests := []struct{ topic, field string }{
 		{"orders/cancelled", "cancelled_at"},
 		{"orders/fulfilled", "fulfillment_status"},
 	}
 	for _, tt := range tests {
 		r := f.shopify(tt.topic, "", created)
-		if r.Status != 200 || !strings.Contains(r.Body, `"refused"`) {
-			t.Errorf("%s replayed from orders/create: %d %s", tt.topic, r.Status, r.Body)
-		}
+		assert.Equal(t, 200, r.Status, "%s replayed from orders/create: %s", tt.topic, r.Body)
+		assert.Contains(t, r.Body, `"refused"`, "%s replayed from orders/create", tt.topic)
+		assert.Contains(t, r.Body, tt.field, "the reason names %s", tt.field)
 	}
-	if n := len(f.out.sent()); n != 1 {
-		t.Fatalf("%d messages accepted; the replays sent something", n)
-	}
-	if updated := f.pub.Distinct(event.OrderUpdated); len(updated) != 0 {
-		t.Fatalf("order.updated emitted for a replay")
-	}
-	if n := f.count("ORG#" + f.org + "#CREC#shopify"); n != 2 {
-		t.Fatalf("%d records of refused deliveries, want 2", n)
-	}
+	require.Len(t, f.out.sent(), 1, "the replays sent something")
+	require.Empty(t, f.pub.Named(event.OrderUpdated), "order.updated emitted for a replay")
+	require.Equal(t, 2, f.count("ORG#"+f.org+"#CREC#shopify"), "records of refused deliveries")
 	// The real thing goes through.
 	cancelled := shopifyOrder(t, func(o map[string]any) {
 		o["cancelled_at"] = "2026-11-29T08:59:00-03:00"
 		o["cancel_reason"] = "customer"
 	})
-	if r := f.shopify("orders/cancelled", "", cancelled); r.Status != 200 || !strings.Contains(r.Body, `"ok"`) || len(f.out.sent()) != 2 {
-		t.Fatalf("a real cancellation: %d %s, %d sent", r.Status, r.Body, len(f.out.sent()))
-	}
+	r = f.shopify("orders/cancelled", "", cancelled)
+	require.Equal(t, 200, r.Status, "a real cancellation: %s", r.Body)
+	require.Contains(t, r.Body, `"ok"`)
+	require.Len(t, f.out.sent(), 2)
 }
 
 // Shopify retries a failed delivery for 4 hours with the original payload;
@@ -89,12 +87,9 @@ func TestShopifyStaleDeliveriesAreRefused(t *testing.T) {
 			}
 			ev.Headers["x-shopify-hmac-sha256"] = shop.Sign(body, shopifySecret)
 			r := f.serve(f.shopRT, ev)
-			if r.Status != 200 || strings.Contains(r.Body, `"refused"`) != tt.refused {
-				t.Fatalf("%d %s", r.Status, r.Body)
-			}
-			if sent := len(f.out.sent()); (sent == 0) != tt.refused {
-				t.Fatalf("%d messages accepted", sent)
-			}
+			require.Equal(t, 200, r.Status, r.Body)
+			require.Equal(t, tt.refused, strings.Contains(r.Body, `"refused"`), r.Body)
+			require.Equal(t, tt.refused, len(f.out.sent()) == 0, "%d messages accepted", len(f.out.sent()))
 		})
 	}
 }
