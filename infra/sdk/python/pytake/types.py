@@ -297,26 +297,6 @@ class SendResult(Model):
 
 
 @dataclass(kw_only=True)
-class ContactAttributes(Model):
-    """Free-form attributes: strings, numbers and booleans. The shop integrations maintain the properties below when the integration's contact options ask for them. They are not typed here because an organisation may set them too, to any attribute value."""
-
-    last_purchase: Optional[Any] = None
-    total_spent: Optional[Any] = None
-    total_spent_decimal: Optional[Any] = None
-    total_spent_currency: Optional[Any] = None
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ContactAttributes:
-        return cls(
-            last_purchase=d.get("last_purchase"),
-            total_spent=d.get("total_spent"),
-            total_spent_decimal=d.get("total_spent_decimal"),
-            total_spent_currency=d.get("total_spent_currency"),
-            _raw=dict(d),
-        )
-
-
-@dataclass(kw_only=True)
 class Contact(Model):
     """A contact as the API and events show it."""
 
@@ -326,7 +306,7 @@ class Contact(Model):
     user_id: Optional[str] = None
     email: Optional[str] = None
     tags: List[str]
-    attributes: ContactAttributes
+    attributes: Dict[str, Any]
     created_at: str
 
     @classmethod
@@ -338,7 +318,7 @@ class Contact(Model):
             user_id=d.get("user_id"),
             email=d.get("email"),
             tags=list(d["tags"]),
-            attributes=ContactAttributes.from_dict(d["attributes"]),
+            attributes=dict(d["attributes"]),
             created_at=d["created_at"],
             _raw=dict(d),
         )

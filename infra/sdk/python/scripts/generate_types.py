@@ -145,6 +145,10 @@ class Gen:
             return f"List[{it}]", "[" + parse.format(v="x") + " for x in {v}]"
         if t == "object":
             ap = s.get("additionalProperties")
+            if ap is True:
+                # A free-form map (its properties, if any, only describe
+                # well-known keys): a dict, so every key stays reachable.
+                return "Dict[str, Any]", "dict({v})"
             if isinstance(ap, dict) and ap:
                 it, parse = self.rtype(ap, owner, field)
                 if parse == "{v}":
