@@ -35,7 +35,8 @@ import (
 // | webhook field record| ORG#<org>#WAFIELD      | <sortable id>      |                 | non-message Meta fields, TTL 30 d  |
 // | unauthenticated input | UNROUTED#<source>#<yyyy-mm-ddThh> | <sortable id> |  | sha256, size, 512-byte prefix; TTL 14 d |
 // | its hourly counter  | UNROUTED#<source>#<yyyy-mm-ddThh> | COUNT     |                 | n < UnroutedPerHour; TTL 14 d      |
-// | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active; secrets in Secrets Manager |
+// | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active, secret_version; secrets in Secrets Manager |
+// | webhook count       | ORG#<org>              | WEBHOOKCOUNT       |                 | n, changed in the create/delete transaction (limit) |
 // | webhook delivery    | ORG#<org>#WEBHOOK#<wh> | DLV#<time>_<hash>  |                 | exact body, status, attempts; TTL 30 d |
 // | recent event        | ORG#<org>#EVENTS#<name>| <time>#<event id>  |                 | exact body, for Zapier samples; TTL 7 d |
 // | chatbot            | ORG#<org>              | BOT#<id>           |                 | definition JSON, active, version   |
@@ -70,7 +71,9 @@ import (
 //     sk begins_with STATUS#, after the wamid is stored.
 // 16. Per-number throughput: conditional ADD on RATE#<phone>#<second> / RATE.
 // 17. An organisation's webhooks (listing, fan-out): Query pk = ORG#<org>,
-//     sk begins_with WEBHOOK# (at most MaxWebhooks).
+//     sk begins_with WEBHOOK# (at most MaxWebhooks, kept by the WEBHOOKCOUNT
+//     counter: incremented with the condition n < MaxWebhooks in the create's
+//     transaction, decremented in the delete's).
 // 18. A webhook's deliveries, newest first: Query ORG#<org>#WEBHOOK#<wh>, sk
 //     begins_with DLV#, descending; one delivery: GetItem (its id holds both).
 // 19. Latest events of a name (samples): Query ORG#<org>#EVENTS#<name>, descending.
@@ -125,6 +128,7 @@ const (
 	typeIdempotency   = "idempotency_key"
 	typeRate          = "send_rate"
 	typeWebhook       = "webhook"
+	typeWebhookCount  = "webhook_count"
 	typeDelivery      = "webhook_delivery"
 	typeEventSample   = "event_sample"
 	typeChatbot       = "chatbot"
@@ -192,6 +196,7 @@ const (
 )
 
 func webhookSK(id string) string                { return webhookSKPrefix + id }
+func webhookCountSK() string                    { return "WEBHOOKCOUNT" }
 func deliveriesPK(org, webhookID string) string { return "ORG#" + org + "#WEBHOOK#" + webhookID }
 func deliverySK(id string) string               { return deliverySKPrefix + id }
 func eventSamplesPK(org, name string) string    { return "ORG#" + org + "#EVENTS#" + name }
