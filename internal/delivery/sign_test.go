@@ -149,7 +149,7 @@ func TestParseSecret(t *testing.T) {
 func TestSigningKey(t *testing.T) {
 	tests := []struct {
 		name, secret, form string
-		key             []byte // nil: refused
+		key                []byte // nil: refused
 	}{
 		{"the guide's example", "abc123", KeySecretUTF8, []byte("abc123")},
 		{"long chosen secret", strings.Repeat("Z", 256), KeySecretUTF8, bytes.Repeat([]byte("Z"), 256)},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -174,23 +173,20 @@ func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 		return Webhook{}, err
 	}
 	w.CreatedAt, w.UpdatedAt, w.SecretVersion = old.CreatedAt, s.now(), old.SecretVersion
-	update := "SET #name = :name, #url = :url, events = :events, active = :active, updated_at = :now"
+	update := "SET #name = :name, #url = :url, active = :active, updated_at = :now"
 	values := map[string]types.AttributeValue{
 		":name": str(w.Name), ":url": str(w.URL), ":active": &types.AttributeValueMemberBOOL{Value: w.Active},
 		":now": str(timestamp(w.UpdatedAt)),
 	}
-	if len(w.Events) > 0 {
+	if len(w.Events) > 0 { // an empty string set cannot be stored; the API never sends one
+		update += ", events = :events"
 		values[":events"] = &types.AttributeValueMemberSS{Value: w.Events}
-	} else {
-		update = strings.Replace(update, "events = :events, ", "", 1) + " REMOVE events"
 	}
 	if w.Active {
+		// Empty strings read back as no reason and no failure streak.
 		w.DisabledReason, w.FailingSince = "", nil
-		if strings.Contains(update, " REMOVE ") {
-			update += ", disabled_reason, failing_since"
-		} else {
-			update += " REMOVE disabled_reason, failing_since"
-		}
+		update += ", disabled_reason = :empty, failing_since = :empty"
+		values[":empty"] = str("")
 	} else {
 		if w.DisabledReason == "" {
 			w.DisabledReason = old.DisabledReason

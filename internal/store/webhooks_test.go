@@ -75,3 +75,34 @@ func TestWebhookLimitHoldsUnderConcurrency(t *testing.T) {
 		t.Fatalf("over the limit again: %v", err)
 	}
 }
+
+// TestUpdateWebhook: re-activating clears the disabled reason and failure
+// streak; an update leaves the secret version a rotation wrote.
+func TestUpdateWebhook(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	org, _ := s.CreateOrganization(ctx, "A")
+	w, err := s.CreateWebhook(ctx, store.Webhook{OrgID: org.ID, URL: "https://x.example.com", Events: []string{"*"}, Active: true})
+	if err != nil || w.SecretVersion != 1 {
+		t.Fatalf("create: %+v %v", w, err)
+	}
+	_, _ = s.MarkWebhookFailing(ctx, org.ID, w.ID)
+	if err := s.DisableWebhook(ctx, org.ID, w.ID, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	stale, _ := s.Webhook(ctx, org.ID, w.ID)
+	if err := s.SetWebhookSecretVersion(ctx, org.ID, w.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	stale.Active, stale.Name = true, "renamed"
+	if _, err := s.UpdateWebhook(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Webhook(ctx, org.ID, w.ID)
+	if got.DisabledReason != "" || got.FailingSince != nil || !got.Active || got.Name != "renamed" || got.SecretVersion != 2 {
+		t.Fatalf("after re-activation: %+v", got)
+	}
+	if err := s.SetWebhookSecretVersion(ctx, org.ID, "wh_missing", 3); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("missing webhook: %v", err)
+	}
+}
