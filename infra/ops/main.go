@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/tenant"
@@ -38,7 +40,8 @@ func main() {
 }
 
 const usage = `usage:
-  ops create-org --name NAME [--mode live|test] [--stack-name STACK]
+  ops create-org --name NAME [--mode live|test] [--plan free|standard|scale] [--stack-name STACK]
+  ops set-plan --org ORG_ID --plan free|standard|scale [--stack-name STACK]
   ops set-whatsapp --org ORG_ID [--stack-name STACK] < whatsapp.json
       whatsapp.json: {"phone_number_id","access_token","app_secret","verify_token","waba_id","graph_api_version"}
 Without --stack-name, TABLE_NAME (and SECRETS_PREFIX for set-whatsapp) come from the environment.`
@@ -53,6 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	name := fs.String("name", "", "organisation name")
 	mode := fs.String("mode", "live", "first API key's mode: live or test")
 	org := fs.String("org", "", "organisation id")
+	plan := fs.String("plan", "", "rate-limit plan: "+strings.Join(ratelimit.PlanNames(), ", ")+" (default "+ratelimit.DefaultPlan+")")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w\n%s", err, usage)
 	}
@@ -72,11 +76,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if *mode != "live" && *mode != "test" {
 			return errors.New("--mode must be live or test")
 		}
+		if _, ok := ratelimit.PlanNamed(*plan); !ok {
+			return fmt.Errorf("--plan must be one of %s", strings.Join(ratelimit.PlanNames(), ", "))
+		}
 		res, err := tenant.CreateOrganization(ctx, st, *name, *mode)
 		if err != nil {
 			return err
 		}
+		if *plan != "" {
+			if err := st.SetOrganizationPlan(ctx, res.Organization.ID, *plan); err != nil {
+				return fmt.Errorf("set the plan of %s: %w", res.Organization.ID, err)
+			}
+		}
 		return enc.Encode(res)
+	case "set-plan":
+		if _, ok := ratelimit.PlanNamed(*plan); !ok || *org == "" || *plan == "" {
+			return fmt.Errorf("--org and --plan (one of %s) are required", strings.Join(ratelimit.PlanNames(), ", "))
+		}
+		if err := st.SetOrganizationPlan(ctx, *org, *plan); err != nil {
+			return fmt.Errorf("organization %s: %w", *org, err)
+		}
+		return enc.Encode(map[string]any{"organization_id": *org, "plan": *plan})
 	case "set-whatsapp":
 		if *org == "" {
 			return errors.New("--org is required")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pytake/pytake/internal/accept"
@@ -16,6 +17,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -81,6 +83,9 @@ type Server struct {
 	graphVersion     string
 	log              *slog.Logger
 	now              func() time.Time
+	limiter          *ratelimit.Limiter
+	plansMu          sync.Mutex
+	plans            map[string]cachedPlan
 }
 
 // Deps are the Server's collaborators.
@@ -103,6 +108,9 @@ type Deps struct {
 	GraphVersion     string // default Graph API version
 	Log              *slog.Logger
 	Now              func() time.Time
+	// Limiter applies the per-organisation and per-key rate limits (nil:
+	// none).
+	Limiter *ratelimit.Limiter
 
 	// Integrations keeps e-commerce integration settings (nil: not
 	// configured); their secrets go through SecretWriter, which must also
@@ -124,7 +132,7 @@ func New(d Deps) *Server {
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
 		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister, bots: d.Chatbots,
 		integrations: d.Integrations,
-		graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
+		graphVersion: d.GraphVersion, log: d.Log, now: d.Now, limiter: d.Limiter, plans: map[string]cachedPlan{}}
 }
 
 // Router builds the /v1 router.

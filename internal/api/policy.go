@@ -2,10 +2,13 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/ratelimit"
 )
 
 // Policy is what a route asks of the key calling it.
@@ -111,7 +114,7 @@ func (s *Server) handle(rt *httpapi.Router, method, pattern string, h httpapi.Ha
 	case p.Public:
 		rt.Handle(method, pattern, h)
 	default:
-		rt.Handle(method, pattern, h, s.authenticate, s.authorize(p))
+		rt.Handle(method, pattern, h, s.authenticate, s.rateLimit, s.authorize(p))
 	}
 }
 
@@ -132,4 +135,91 @@ func (s *Server) authorize(p Policy) httpapi.Middleware {
 			return next(ctx, r)
 		}
 	}
+}
+
+// rateLimit takes a token from the key's and the organisation's buckets
+// (their sizes from the organisation's plan) before anything else is done
+// for the request, so refused requests are counted too. Every answer
+// carries RateLimit and RateLimit-Policy; a refusal is 429 rate_limited
+// with Retry-After. Without a limiter (unit tests of other things) nothing
+// is limited; when the store fails, the request goes through (logged).
+func (s *Server) rateLimit(next httpapi.Handler) httpapi.Handler {
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		if s.limiter == nil {
+			return next(ctx, r)
+		}
+		k := caller(r)
+		plan, err := s.plan(ctx, k.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		d, err := s.limiter.Take(ctx, k.OrgID, k.ID, plan)
+		if err != nil {
+			r.Logger().Warn("rate limit not checked; request let through", "error", err.Error())
+			return next(ctx, r)
+		}
+		if !d.Allowed {
+			e := apperr.Newf(apperr.RateLimited, "the %s rate limit (%s) is exhausted; retry after %s seconds",
+				map[string]string{"key": "API key", "org": "organization"}[d.Policy], planLimits(plan, d.Policy), d.Headers["Retry-After"]).
+				With("policy", d.Policy)
+			for h, v := range d.Headers {
+				e.WithHeader(h, v)
+			}
+			return nil, e
+		}
+		resp, err := next(ctx, r)
+		if resp != nil {
+			if resp.Headers == nil {
+				resp.Headers = map[string]string{}
+			}
+			for h, v := range d.Headers {
+				resp.Headers[h] = v
+			}
+		}
+		if e, ok := apperr.As(err); ok {
+			for h, v := range d.Headers {
+				e.WithHeader(h, v)
+			}
+		}
+		return resp, err
+	}
+}
+
+func planLimits(p ratelimit.Plan, policy string) string {
+	if policy == "key" {
+		return fmt.Sprintf("%d requests a second, bursts of %d, per key on the %s plan", p.KeyRate, p.KeyBurst, p.Name)
+	}
+	return fmt.Sprintf("%d requests a second, bursts of %d, per organization on the %s plan", p.OrgRate, p.OrgBurst, p.Name)
+}
+
+// planTTL is how long a container trusts an organisation's plan it read.
+const planTTL = time.Minute
+
+type cachedPlan struct {
+	plan  ratelimit.Plan
+	until time.Time
+}
+
+// plan is the organisation's plan, read at most once a minute per
+// container.
+func (s *Server) plan(ctx context.Context, org string) (ratelimit.Plan, error) {
+	now := s.now()
+	s.plansMu.Lock()
+	c, ok := s.plans[org]
+	s.plansMu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.plan, nil
+	}
+	o, err := s.store.Organization(ctx, org)
+	if err != nil {
+		return ratelimit.Plan{}, err
+	}
+	p, _ := ratelimit.PlanNamed(o.Plan)
+	s.plansMu.Lock()
+	if len(s.plans) > 10_000 {
+		s.plans = map[string]cachedPlan{}
+	}
+	s.plans[org] = cachedPlan{plan: p, until: now.Add(planTTL)}
+	s.plansMu.Unlock()
+	return p, nil
 }

@@ -43,6 +43,7 @@ import (
 // | active chatbot     | ORG#<org>              | ACTIVEBOT          |                 | → the one active bot's id          |
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
 // | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n < cap; TTL 2 min         |
+// | /v1 rate bucket     | LIMIT#org#<org> / LIMIT#key#<key id> | LIMIT |                | tat (GCRA token bucket, unix µs); TTL |
 // | e-commerce integration | ORG#<org>           | INTEGRATION#<platform> |             | shop domain / site URL, config JSON; secret in Secrets Manager |
 // | integration source → org | COMMERCE#<platform>#<source key> | SOURCE |          | shop domain / site URL unique across organisations |
 // | e-commerce order    | ORG#<org>#ORDER#<platform>#<order id> | ORDER |              | number, status, total, phone source, contact, counted |
@@ -70,6 +71,9 @@ import (
 // 15. Statuses that beat the sender to the wamid: Query ORG#<org>#WAMID#<wamid>,
 //     sk begins_with STATUS#, after the wamid is stored.
 // 16. Per-number throughput: conditional ADD on RATE#<phone>#<second> / RATE.
+// 16b. /v1 rate limits: conditional UpdateItem of LIMIT#org#<org> and
+//     LIMIT#key#<key> (SET tat = tat + T if now <= tat <= now + (burst-1)T;
+//     else SET tat = now + T if tat < now).
 // 17. An organisation's webhooks (listing, fan-out): Query pk = ORG#<org>,
 //     sk begins_with WEBHOOK# (at most MaxWebhooks, kept by the WEBHOOKCOUNT
 //     counter: incremented with the condition n < MaxWebhooks in the create's
@@ -129,6 +133,7 @@ const (
 	typeRate          = "send_rate"
 	typeWebhook       = "webhook"
 	typeWebhookCount  = "webhook_count"
+	typeLimit         = "rate_limit_bucket"
 	typeDelivery      = "webhook_delivery"
 	typeEventSample   = "event_sample"
 	typeChatbot       = "chatbot"
@@ -195,8 +200,12 @@ const (
 	deliverySKPrefix = "DLV#"
 )
 
-func webhookSK(id string) string                { return webhookSKPrefix + id }
-func webhookCountSK() string                    { return "WEBHOOKCOUNT" }
+func webhookSK(id string) string { return webhookSKPrefix + id }
+func webhookCountSK() string     { return "WEBHOOKCOUNT" }
+
+// limitPK is a /v1 rate-limit bucket: "org#<org>" or "key#<key id>".
+func limitPK(bucket string) string              { return "LIMIT#" + bucket }
+func limitSK() string                           { return "LIMIT" }
 func deliveriesPK(org, webhookID string) string { return "ORG#" + org + "#WEBHOOK#" + webhookID }
 func deliverySK(id string) string               { return deliverySKPrefix + id }
 func eventSamplesPK(org, name string) string    { return "ORG#" + org + "#EVENTS#" + name }
