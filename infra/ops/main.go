@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
@@ -44,6 +46,8 @@ const usage = `usage:
   ops set-plan --org ORG_ID --plan free|standard|scale [--stack-name STACK]
   ops set-whatsapp --org ORG_ID [--stack-name STACK] < whatsapp.json
       whatsapp.json: {"phone_number_id","access_token","app_secret","verify_token","waba_id","graph_api_version"}
+      The access token must be able to read the number (and the WABA, when given) on the Graph API
+      (WHATSAPP_GRAPH_URL, default https://graph.facebook.com; GRAPH_API_VERSION, default v26.0).
 Without --stack-name, TABLE_NAME (and SECRETS_PREFIX for set-whatsapp) come from the environment.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
@@ -112,6 +116,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		if _, err := st.Organization(ctx, *org); err != nil {
 			return fmt.Errorf("organization %s: %w", *org, err)
+		}
+		if err := tenant.ValidateWhatsApp(c); err != nil {
+			return err
+		}
+		// Meta confirms the number is these credentials' before it is
+		// claimed (WHATSAPP_GRAPH_URL points at the local simulator).
+		graphURL, version := getenv("WHATSAPP_GRAPH_URL"), getenv("GRAPH_API_VERSION")
+		if graphURL == "" {
+			graphURL = "https://graph.facebook.com"
+		}
+		if version == "" {
+			version = "v26.0"
+		}
+		meta := graph.New(graphURL, &http.Client{Timeout: 20 * time.Second})
+		if err := tenant.ProveWhatsApp(ctx, meta, version, c); err != nil {
+			return err
 		}
 		sec := secrets.New(secretsmanager.NewFromConfig(cfg), target.SecretsPrefix, 0, time.Now)
 		acct, err := tenant.ConfigureWhatsApp(ctx, st, sec, *org, c)

@@ -57,6 +57,7 @@ type Graph interface {
 	MediaInfo(ctx context.Context, version, token, mediaID string) (graph.Media, error)
 	Download(ctx context.Context, mediaURL, token string, limit int64) ([]byte, string, bool, error)
 	GetPhoneNumber(ctx context.Context, version, phoneNumberID, token string) (graph.PhoneNumber, error)
+	PhoneNumbersOfWABA(ctx context.Context, version, wabaID, token string) ([]string, error)
 }
 
 var _ Store = (*store.Store)(nil)

@@ -22,7 +22,7 @@ import (
 // | WhatsApp account    | ORG#<org>              | WHATSAPP           |                 | phone number id, WABA, version, health |
 // | phone number → org  | PHONE#<phone_number_id>| PHONE              |                 | unique across organisations        |
 // | WABA id → org       | WABA#<waba_id>         | WABA               |                 | fields without a phone number id   |
-// | verify token → org  | VERIFY#<sha256(token)> | VERIFY             |                 | GET verification without a scan    |
+// | verify token → org  | VERIFY#<sha256(token)> | ORG#<org>          |                 | GET verification; one per organisation using the token (older items: sk VERIFY) |
 // | contact             | ORG#<org>              | CONTACT#<id>       |                 | wa_id, BSUID, name, tags, attributes |
 // | contact identity    | ORG#<org>#IDENT#WA#<wa_id> / ORG#<org>#IDENT#BSUID#<user_id> | IDENT | | → contact id; one per identity |
 // | conversation        | ORG#<org>              | CONV#<id>          | ORG#<org>#CONTACT#<c> / CONV#<id> | status, last_inbound_at, handoff, opened_by |
@@ -57,7 +57,7 @@ import (
 //  3. List an organisation's API keys: Query pk = ORG#<org>, sk begins_with APIKEY#.
 //  4. One API key of an organisation (revoke): GetItem ORG#<org> / APIKEY#<id>.
 //  5. Organisation of an inbound webhook: GetItem PHONE#<phone_number_id> / PHONE.
-//  6. Organisation of a verify token: GetItem VERIFY#<sha256(token)> / VERIFY.
+//  6. An organisation with a verify token: Query VERIFY#<sha256(token)>, limit 1.
 //  7. Contact of an inbound identity: BatchGetItem of the IDENT items (BSUID first, then wa_id).
 //  8. The contact's open conversation: GetItem ORG#<org>#CONTACT#<c> / OPENCONV.
 //  9. Messages of a conversation: Query gsi1 gsi1pk = ORG#<org>#CONV#<conv>.
@@ -151,7 +151,8 @@ func whatsappSK() string                        { return "WHATSAPP" }
 func phonePK(pid string) string                 { return "PHONE#" + pid }
 func phoneSK() string                           { return "PHONE" }
 func verifyPK(h string) string                  { return "VERIFY#" + h }
-func verifySK() string                          { return "VERIFY" }
+func verifySK() string                          { return "VERIFY" } // before verify tokens could repeat
+func verifyOrgSK(org string) string             { return "ORG#" + org }
 func contactSK(id string) string                { return contactSKPrefix + id }
 func identWAPK(org, waID string) string         { return "ORG#" + org + "#IDENT#WA#" + waID }
 func identBSUIDPK(org, userID string) string    { return "ORG#" + org + "#IDENT#BSUID#" + userID }
