@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -91,4 +92,55 @@ func TestBucketDecide(t *testing.T) {
 			t.Errorf("%s: %+v", tt.name, d)
 		}
 	}
+}
+
+// TestWritesPerRateLimitedRequest: what the README says the limits cost in
+// DynamoDB writes: 2 per allowed request (key and organisation buckets), 4
+// right after the buckets were idle, none for a request this container
+// already knows an empty bucket refuses.
+func TestWritesPerRateLimitedRequest(t *testing.T) {
+	tbl, c := newTable(t)
+	cnt := &counting{DB: tbl.Client}
+	s := store.New(cnt, tbl.Name, c.Now)
+	l := ratelimit.New(s, c.Now)
+	plan, _ := ratelimit.PlanNamed("free")
+	ctx := context.Background()
+	take := func() ratelimit.Decision {
+		t.Helper()
+		d, err := l.Take(ctx, "org_A", "key_A", plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	writes := func(what string, want int64, f func()) {
+		t.Helper()
+		cnt.requests.Store(0)
+		f()
+		if got := cnt.requests.Load(); got != want {
+			t.Errorf("%s: %d write requests, want %d", what, got, want)
+		}
+		t.Logf("%s: %d write requests", what, cnt.requests.Load())
+	}
+	writes("first request (idle buckets)", 4, func() { take() })
+	writes("next request", 2, func() { take() })
+	for i := 2; i < plan.KeyBurst; i++ {
+		take()
+	}
+	// This container made the last allowed request, so it knows the
+	// bucket is empty: no write. (A refusal learnt from DynamoDB, after
+	// another container emptied the bucket, is one failed conditional
+	// write per bucket asked.)
+	writes("a refusal", 0, func() {
+		if take().Allowed {
+			t.Fatal("over the burst and allowed")
+		}
+	})
+	writes("later refusals", 0, func() {
+		for i := 0; i < 10; i++ {
+			if take().Allowed {
+				t.Fatal("over the burst and allowed")
+			}
+		}
+	})
 }
