@@ -37,7 +37,7 @@ type Plan struct {
 // The plans; an organisation without one (or with an unknown name) has
 // DefaultPlan.
 var plans = map[string]Plan{
-	"free":     {Name: "free", OrgRate: 10, OrgBurst: 50, KeyRate: 10, KeyBurst: 50},
+	"free":     {Name: "free", OrgRate: 1, OrgBurst: 20, KeyRate: 1, KeyBurst: 20},
 	"standard": {Name: "standard", OrgRate: 100, OrgBurst: 500, KeyRate: 50, KeyBurst: 250},
 	"scale":    {Name: "scale", OrgRate: 500, OrgBurst: 2000, KeyRate: 250, KeyBurst: 1000},
 }
