@@ -21,6 +21,7 @@ import (
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/queue"
+	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
@@ -65,6 +66,7 @@ func run(ctx context.Context) error {
 		GraphVersion:     env["GRAPH_API_VERSION"],
 		Log:              log,
 		Now:              time.Now,
+		Limiter:          ratelimit.New(st, time.Now),
 	})
 	lambda.StartWithOptions(srv.Router().Serve, lambda.WithContext(ctx))
 	return nil

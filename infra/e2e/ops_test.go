@@ -13,9 +13,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
+	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/internal/tenant"
+	"github.com/stretchr/testify/require"
 )
 
 var (
@@ -82,7 +82,20 @@ func TestOpsCreateOrgIsolation(t *testing.T) {
 
 func TestOpsSetWhatsApp(t *testing.T) {
 	acme := newOrg(t, "Acme WhatsApp")
-	settings := `{"phone_number_id":"109999999999999","access_token":"tok","app_secret":"acme-app-secret","verify_token":"acme-verify-token"}`
+	// Meta (the simulator) must confirm the token can read the number.
+	unproven := `{"phone_number_id":"109999999999999","access_token":"tok","app_secret":"acme-app-secret","verify_token":"acme-verify-token"}`
+	cmd := exec.Command(opsBin, "set-whatsapp", "--org", acme.Organization.ID)
+	cmd.Env = os.Environ()
+	for k, v := range st.DemoEnv(demo) {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Env = append(cmd.Env, "SECRETS_PREFIX=pytake/dev/")
+	cmd.Stdin = strings.NewReader(unproven)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "whatsapp_ownership_not_proven") {
+		t.Fatalf("a number Meta does not confirm: %v %s", err, out)
+	}
+	st.Sim.AddAccount(graphsim.Account{PhoneNumberID: "109999999999999", AccessToken: "tok", AppSecret: "acme-app-secret"})
+	settings := unproven
 	out := ops(t, settings, "set-whatsapp", "--org", acme.Organization.ID)
 	require.NotContains(t, string(out), "acme-app-secret", "ops printed a secret: %s", out)
 	require.NotContains(t, string(out), "tok\"", "ops printed a secret")
@@ -93,7 +106,7 @@ func TestOpsSetWhatsApp(t *testing.T) {
 	require.Equal(t, "42", string(r.Body), "acme verify")
 	// ...and the number cannot be claimed by another organisation.
 	other := newOrg(t, "Claimer")
-	cmd := exec.Command(opsBin, "set-whatsapp", "--org", other.Organization.ID)
+	cmd = exec.Command(opsBin, "set-whatsapp", "--org", other.Organization.ID)
 	cmd.Env = os.Environ()
 	for k, v := range st.DemoEnv(demo) {
 		cmd.Env = append(cmd.Env, k+"="+v)

@@ -16,7 +16,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +27,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/tenant"
@@ -38,9 +42,12 @@ func main() {
 }
 
 const usage = `usage:
-  ops create-org --name NAME [--mode live|test] [--stack-name STACK]
+  ops create-org --name NAME [--mode live|test] [--plan free|standard|scale] [--stack-name STACK]
+  ops set-plan --org ORG_ID --plan free|standard|scale [--stack-name STACK]
   ops set-whatsapp --org ORG_ID [--stack-name STACK] < whatsapp.json
       whatsapp.json: {"phone_number_id","access_token","app_secret","verify_token","waba_id","graph_api_version"}
+      The access token must be able to read the number (and the WABA, when given) on the Graph API
+      (WHATSAPP_GRAPH_URL, default https://graph.facebook.com; GRAPH_API_VERSION, default v26.0).
 Without --stack-name, TABLE_NAME (and SECRETS_PREFIX for set-whatsapp) come from the environment.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
@@ -53,6 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	name := fs.String("name", "", "organisation name")
 	mode := fs.String("mode", "live", "first API key's mode: live or test")
 	org := fs.String("org", "", "organisation id")
+	plan := fs.String("plan", "", "rate-limit plan: "+strings.Join(ratelimit.PlanNames(), ", ")+" (default "+ratelimit.DefaultPlan+")")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w\n%s", err, usage)
 	}
@@ -72,11 +80,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if *mode != "live" && *mode != "test" {
 			return errors.New("--mode must be live or test")
 		}
+		if _, ok := ratelimit.PlanNamed(*plan); !ok {
+			return fmt.Errorf("--plan must be one of %s", strings.Join(ratelimit.PlanNames(), ", "))
+		}
 		res, err := tenant.CreateOrganization(ctx, st, *name, *mode)
 		if err != nil {
 			return err
 		}
+		if *plan != "" {
+			if err := st.SetOrganizationPlan(ctx, res.Organization.ID, *plan); err != nil {
+				return fmt.Errorf("set the plan of %s: %w", res.Organization.ID, err)
+			}
+		}
 		return enc.Encode(res)
+	case "set-plan":
+		if _, ok := ratelimit.PlanNamed(*plan); !ok || *org == "" || *plan == "" {
+			return fmt.Errorf("--org and --plan (one of %s) are required", strings.Join(ratelimit.PlanNames(), ", "))
+		}
+		if err := st.SetOrganizationPlan(ctx, *org, *plan); err != nil {
+			return fmt.Errorf("organization %s: %w", *org, err)
+		}
+		return enc.Encode(map[string]any{"organization_id": *org, "plan": *plan})
 	case "set-whatsapp":
 		if *org == "" {
 			return errors.New("--org is required")
@@ -92,6 +116,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		if _, err := st.Organization(ctx, *org); err != nil {
 			return fmt.Errorf("organization %s: %w", *org, err)
+		}
+		if err := tenant.ValidateWhatsApp(c); err != nil {
+			return err
+		}
+		// Meta confirms the number is these credentials' before it is
+		// claimed (WHATSAPP_GRAPH_URL points at the local simulator).
+		graphURL, version := getenv("WHATSAPP_GRAPH_URL"), getenv("GRAPH_API_VERSION")
+		if graphURL == "" {
+			graphURL = "https://graph.facebook.com"
+		}
+		if version == "" {
+			version = "v26.0"
+		}
+		meta := graph.New(graphURL, &http.Client{Timeout: 20 * time.Second})
+		if err := tenant.ProveWhatsApp(ctx, meta, version, c); err != nil {
+			return err
 		}
 		sec := secrets.New(secretsmanager.NewFromConfig(cfg), target.SecretsPrefix, 0, time.Now)
 		acct, err := tenant.ConfigureWhatsApp(ctx, st, sec, *org, c)

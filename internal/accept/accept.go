@@ -56,6 +56,11 @@ type Message struct {
 	// Fingerprint is what makes two requests with one key the same request
 	// (it is hashed): the bytes of an API request, a built request's Body.
 	Fingerprint []byte
+	// Test: sent with a pytake_test_ key (the API sets it from the key; the
+	// chatbot and the shops never do). The message is stored as a test
+	// message, which the sender never sends to Meta; test and live keys
+	// have separate idempotency keys.
+	Test bool
 }
 
 // Accepter accepts messages and queues them.
@@ -86,9 +91,12 @@ func Refused(err error) bool {
 // error (see the package doc).
 func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult, error) {
 	req := m.Request
+	if m.Test && m.IdempotencyKey != "" {
+		m.IdempotencyKey = "test:" + m.IdempotencyKey
+	}
 	om := store.OutboundMessage{
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
-		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey,
+		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test,
 	}
 	if m.IdempotencyKey != "" {
 		sum := sha256.Sum256(m.Fingerprint)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pytake/pytake/internal/accept"
@@ -16,6 +17,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -25,7 +27,8 @@ type Store interface {
 	Organization(ctx context.Context, orgID string) (store.Organization, error)
 	KeyByHash(ctx context.Context, hash string) (store.APIKey, error)
 	TouchKey(ctx context.Context, k store.APIKey) error
-	IssueKey(ctx context.Context, orgID, name, mode string) (store.APIKey, string, error)
+	IssueKey(ctx context.Context, orgID, name, mode string, scopes ...string) (store.APIKey, string, error)
+	MigrateKeyScopes(ctx context.Context, k store.APIKey) ([]string, error)
 	Keys(ctx context.Context, orgID, cursor string, limit int) (store.Page[store.APIKey], error)
 	APIKey(ctx context.Context, orgID, keyID string) (store.APIKey, error)
 	RevokeKey(ctx context.Context, orgID, keyID string) (store.APIKey, error)
@@ -54,6 +57,7 @@ type Graph interface {
 	MediaInfo(ctx context.Context, version, token, mediaID string) (graph.Media, error)
 	Download(ctx context.Context, mediaURL, token string, limit int64) ([]byte, string, bool, error)
 	GetPhoneNumber(ctx context.Context, version, phoneNumberID, token string) (graph.PhoneNumber, error)
+	PhoneNumbersOfWABA(ctx context.Context, version, wabaID, token string) ([]string, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -80,6 +84,9 @@ type Server struct {
 	graphVersion     string
 	log              *slog.Logger
 	now              func() time.Time
+	limiter          *ratelimit.Limiter
+	plansMu          sync.Mutex
+	plans            map[string]cachedPlan
 }
 
 // Deps are the Server's collaborators.
@@ -102,6 +109,9 @@ type Deps struct {
 	GraphVersion     string // default Graph API version
 	Log              *slog.Logger
 	Now              func() time.Time
+	// Limiter applies the per-organisation and per-key rate limits (nil:
+	// none).
+	Limiter *ratelimit.Limiter
 
 	// Integrations keeps e-commerce integration settings (nil: not
 	// configured); their secrets go through SecretWriter, which must also
@@ -123,59 +133,58 @@ func New(d Deps) *Server {
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
 		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister, bots: d.Chatbots,
 		integrations: d.Integrations,
-		graphVersion: d.GraphVersion, log: d.Log, now: d.Now}
+		graphVersion: d.GraphVersion, log: d.Log, now: d.Now, limiter: d.Limiter, plans: map[string]cachedPlan{}}
 }
 
 // Router builds the /v1 router.
 func (s *Server) Router() *httpapi.Router {
 	rt := httpapi.NewRouter(s.log, s.now)
-	auth := s.authenticate
-	rt.Handle(http.MethodGet, "/v1/health", s.health)
-	rt.Handle(http.MethodGet, "/v1/openapi.json", s.openAPI)
-	rt.Handle(http.MethodGet, "/v1/organization", s.organization, auth)
-	rt.Handle(http.MethodPost, "/v1/api-keys", s.createAPIKey, auth)
-	rt.Handle(http.MethodGet, "/v1/api-keys", s.listAPIKeys, auth)
-	rt.Handle(http.MethodGet, "/v1/api-keys/{id}", s.getAPIKey, auth)
-	rt.Handle(http.MethodDelete, "/v1/api-keys/{id}", s.revokeAPIKey, auth)
-	rt.Handle(http.MethodPost, "/v1/messages", s.sendMessage, auth)
-	rt.Handle(http.MethodGet, "/v1/messages/{id}", s.getMessage, auth)
-	rt.Handle(http.MethodGet, "/v1/settings/whatsapp", s.getWhatsApp, auth)
-	rt.Handle(http.MethodPut, "/v1/settings/whatsapp", s.putWhatsApp, auth)
-	rt.Handle(http.MethodPost, "/v1/settings/whatsapp/test", s.testWhatsApp, auth)
-	rt.Handle(http.MethodGet, "/v1/webhooks/events", s.webhookEvents, auth)
-	rt.Handle(http.MethodPost, "/v1/webhooks", s.createWebhook, auth)
-	rt.Handle(http.MethodGet, "/v1/webhooks", s.listWebhooks, auth)
-	rt.Handle(http.MethodGet, "/v1/webhooks/{id}", s.getWebhook, auth)
-	rt.Handle(http.MethodPatch, "/v1/webhooks/{id}", s.patchWebhook, auth)
-	rt.Handle(http.MethodDelete, "/v1/webhooks/{id}", s.deleteWebhook, auth)
-	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/rotate-secret", s.rotateWebhookSecret, auth)
-	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/test", s.testWebhook, auth)
-	rt.Handle(http.MethodGet, "/v1/webhooks/{id}/deliveries", s.listDeliveries, auth)
-	rt.Handle(http.MethodPost, "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", s.retryDelivery, auth)
-	rt.Handle(http.MethodPost, "/v1/contacts", s.createContact, auth)
-	rt.Handle(http.MethodGet, "/v1/contacts", s.listContacts, auth)
-	rt.Handle(http.MethodGet, "/v1/contacts/{id}", s.getContact, auth)
-	rt.Handle(http.MethodPatch, "/v1/contacts/{id}", s.patchContact, auth)
-	rt.Handle(http.MethodDelete, "/v1/contacts/{id}", s.deleteContact, auth)
-	rt.Handle(http.MethodPost, "/v1/contacts/{id}/tags", s.addTags, auth)
-	rt.Handle(http.MethodDelete, "/v1/contacts/{id}/tags/{tag}", s.removeTag, auth)
-	rt.Handle(http.MethodPost, "/v1/hooks", s.createHook, auth)
-	rt.Handle(http.MethodDelete, "/v1/hooks/{id}", s.deleteWebhook, auth)
-	rt.Handle(http.MethodGet, "/v1/hooks/samples/{event}", s.hookSamples, auth)
-	rt.Handle(http.MethodGet, "/v1/conversations", s.listConversations, auth)
-	rt.Handle(http.MethodGet, "/v1/conversations/{id}", s.getConversation, auth)
-	rt.Handle(http.MethodPatch, "/v1/conversations/{id}", s.patchConversation, auth)
-	rt.Handle(http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages, auth)
-	rt.Handle(http.MethodGet, "/v1/media/{media_id}", s.media, auth)
-	rt.Handle(http.MethodPost, "/v1/chatbots", s.createChatbot, auth)
-	rt.Handle(http.MethodGet, "/v1/chatbots", s.listChatbots, auth)
-	rt.Handle(http.MethodGet, "/v1/chatbots/{id}", s.getChatbot, auth)
-	rt.Handle(http.MethodPatch, "/v1/chatbots/{id}", s.patchChatbot, auth)
-	rt.Handle(http.MethodDelete, "/v1/chatbots/{id}", s.deleteChatbot, auth)
+	s.handle(rt, http.MethodGet, "/v1/health", s.health)
+	s.handle(rt, http.MethodGet, "/v1/openapi.json", s.openAPI)
+	s.handle(rt, http.MethodGet, "/v1/organization", s.organization)
+	s.handle(rt, http.MethodPost, "/v1/api-keys", s.createAPIKey)
+	s.handle(rt, http.MethodGet, "/v1/api-keys", s.listAPIKeys)
+	s.handle(rt, http.MethodGet, "/v1/api-keys/{id}", s.getAPIKey)
+	s.handle(rt, http.MethodDelete, "/v1/api-keys/{id}", s.revokeAPIKey)
+	s.handle(rt, http.MethodPost, "/v1/messages", s.sendMessage)
+	s.handle(rt, http.MethodGet, "/v1/messages/{id}", s.getMessage)
+	s.handle(rt, http.MethodGet, "/v1/settings/whatsapp", s.getWhatsApp)
+	s.handle(rt, http.MethodPut, "/v1/settings/whatsapp", s.putWhatsApp)
+	s.handle(rt, http.MethodPost, "/v1/settings/whatsapp/test", s.testWhatsApp)
+	s.handle(rt, http.MethodGet, "/v1/webhooks/events", s.webhookEvents)
+	s.handle(rt, http.MethodPost, "/v1/webhooks", s.createWebhook)
+	s.handle(rt, http.MethodGet, "/v1/webhooks", s.listWebhooks)
+	s.handle(rt, http.MethodGet, "/v1/webhooks/{id}", s.getWebhook)
+	s.handle(rt, http.MethodPatch, "/v1/webhooks/{id}", s.patchWebhook)
+	s.handle(rt, http.MethodDelete, "/v1/webhooks/{id}", s.deleteWebhook)
+	s.handle(rt, http.MethodPost, "/v1/webhooks/{id}/rotate-secret", s.rotateWebhookSecret)
+	s.handle(rt, http.MethodPost, "/v1/webhooks/{id}/test", s.testWebhook)
+	s.handle(rt, http.MethodGet, "/v1/webhooks/{id}/deliveries", s.listDeliveries)
+	s.handle(rt, http.MethodPost, "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", s.retryDelivery)
+	s.handle(rt, http.MethodPost, "/v1/contacts", s.createContact)
+	s.handle(rt, http.MethodGet, "/v1/contacts", s.listContacts)
+	s.handle(rt, http.MethodGet, "/v1/contacts/{id}", s.getContact)
+	s.handle(rt, http.MethodPatch, "/v1/contacts/{id}", s.patchContact)
+	s.handle(rt, http.MethodDelete, "/v1/contacts/{id}", s.deleteContact)
+	s.handle(rt, http.MethodPost, "/v1/contacts/{id}/tags", s.addTags)
+	s.handle(rt, http.MethodDelete, "/v1/contacts/{id}/tags/{tag}", s.removeTag)
+	s.handle(rt, http.MethodPost, "/v1/hooks", s.createHook)
+	s.handle(rt, http.MethodDelete, "/v1/hooks/{id}", s.deleteWebhook)
+	s.handle(rt, http.MethodGet, "/v1/hooks/samples/{event}", s.hookSamples)
+	s.handle(rt, http.MethodGet, "/v1/conversations", s.listConversations)
+	s.handle(rt, http.MethodGet, "/v1/conversations/{id}", s.getConversation)
+	s.handle(rt, http.MethodPatch, "/v1/conversations/{id}", s.patchConversation)
+	s.handle(rt, http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages)
+	s.handle(rt, http.MethodGet, "/v1/media/{media_id}", s.media)
+	s.handle(rt, http.MethodPost, "/v1/chatbots", s.createChatbot)
+	s.handle(rt, http.MethodGet, "/v1/chatbots", s.listChatbots)
+	s.handle(rt, http.MethodGet, "/v1/chatbots/{id}", s.getChatbot)
+	s.handle(rt, http.MethodPatch, "/v1/chatbots/{id}", s.patchChatbot)
+	s.handle(rt, http.MethodDelete, "/v1/chatbots/{id}", s.deleteChatbot)
 	for _, p := range []string{shopconfig.Shopify, shopconfig.WooCommerce} {
-		rt.Handle(http.MethodPut, "/v1/integrations/"+p, s.putIntegration(p), auth)
-		rt.Handle(http.MethodGet, "/v1/integrations/"+p, s.getIntegration(p), auth)
-		rt.Handle(http.MethodDelete, "/v1/integrations/"+p, s.deleteIntegration(p), auth)
+		s.handle(rt, http.MethodPut, "/v1/integrations/"+p, s.putIntegration(p))
+		s.handle(rt, http.MethodGet, "/v1/integrations/"+p, s.getIntegration(p))
+		s.handle(rt, http.MethodDelete, "/v1/integrations/"+p, s.deleteIntegration(p))
 	}
 	return rt
 }
@@ -215,6 +224,13 @@ func (s *Server) authenticate(next httpapi.Handler) httpapi.Handler {
 		}
 		if k.Revoked() {
 			return nil, unauthorized("the API key has been revoked").WithCode("api_key_revoked")
+		}
+		if k.Scopes == nil {
+			// Issued before scopes existed: given them once (see
+			// store.MigrateKeyScopes).
+			if k.Scopes, err = s.store.MigrateKeyScopes(ctx, k); err != nil {
+				return nil, err
+			}
 		}
 		r.Set(principalKey{}, k)
 		r.SetOrgID(k.OrgID)
@@ -256,6 +272,6 @@ func (s *Server) organization(ctx context.Context, r *httpapi.Request) (*httpapi
 		"id":         org.ID,
 		"name":       org.Name,
 		"created_at": org.CreatedAt,
-		"api_key":    map[string]any{"id": k.ID, "mode": k.Mode, "prefix": k.Prefix, "last4": k.Last4},
+		"api_key":    map[string]any{"id": k.ID, "mode": k.Mode, "prefix": k.Prefix, "last4": k.Last4, "scopes": k.Scopes},
 	})
 }

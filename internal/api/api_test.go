@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/event/eventtest"
+	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
@@ -47,8 +49,16 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	sec := secretstest.New()
+	// Meta, for the settings sample (events/api/settings-whatsapp-put.json).
+	meta := httptest.NewServer(metaStub{
+		phones: map[string][]string{"106540352242922": {"EAAG-sample-token-0000"}},
+		wabas:  map[string][]string{"102290129340398": {"106540352242922"}},
+		tokens: map[string]bool{"EAAG-sample-token-0000": true},
+	})
+	t.Cleanup(meta.Close)
 	srv := api.New(api.Deps{Store: st, Log: log, Now: now, Secrets: sec, SecretWriter: sec, Outbox: &outbox{},
-		Contacts: st, Conversations: st, Chatbots: st, Webhooks: st, Deliveries: st, Events: &eventtest.Recorder{}})
+		Contacts: st, Conversations: st, Chatbots: st, Webhooks: st, Deliveries: st, Events: &eventtest.Recorder{},
+		Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0"})
 	return &fixture{t: t, store: st, router: srv.Router(), org: org, key: plain, keyID: k.ID}
 }
 

@@ -159,7 +159,7 @@ func (s *Server) createHook(ctx context.Context, r *httpapi.Request) (*httpapi.R
 	if err != nil {
 		return nil, err
 	}
-	if err := s.secretWriter.Put(ctx, w.OrgID, secrets.ProviderWebhook(w.ID), secrets.WebhookSecrets{
+	if err := s.secretWriter.Put(ctx, w.OrgID, secrets.ProviderWebhook(w.ID), secrets.WebhookSecrets{Version: w.SecretVersion,
 		Secrets: []secrets.SigningSecret{{Secret: secret, CreatedAt: s.now().UTC()}},
 	}); err != nil {
 		_ = s.hooks.DeleteWebhook(ctx, w.OrgID, w.ID)

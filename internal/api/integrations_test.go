@@ -120,8 +120,9 @@ func TestShopifyIntegrationSettings(t *testing.T) {
 	// The shop domain is unique across organisations.
 	code, body = f.call("PUT", "/v1/integrations/shopify", f.kb, `{"shop_domain":"acme","webhook_secret":"b-secret-0000001"}`)
 	require.Equal(t, 409, code, "taken: %d %s", code, body)
-	require.Contains(t, body, "shop_domain_taken", "taken")
-	require.Contains(t, body, `"field":"shop_domain"`, "taken")
+	require.Contains(t, body, "already_connected", "taken")
+	require.NotContains(t, body, "shop_domain", "taken: the conflict names no field")
+	require.NotContains(t, body, "acme", "taken: the conflict names no shop")
 	require.NotContains(t, body, f.a.ID, "taken")
 	require.False(t, f.sec.Has(f.b.ID, "integrations/shopify"), "a refused PUT stored a secret")
 	// Moving A to another domain frees the old one (same transaction).
@@ -165,7 +166,8 @@ func TestWooCommerceIntegrationSettings(t *testing.T) {
 	// The same site over http, or with a trailing slash, is the same site.
 	code, body = f.call("PUT", "/v1/integrations/woocommerce", f.kb, `{"site_url":"http://loja.example.com","webhook_secret":"wc-secret-000002"}`)
 	require.Equal(t, 409, code, "taken: %d %s", code, body)
-	require.Contains(t, body, "site_url_taken", "taken")
+	require.Contains(t, body, "already_connected", "taken")
+	require.NotContains(t, body, "loja", "taken: the conflict names no site")
 	code, body = f.call("PUT", "/v1/integrations/woocommerce", f.ka, `{"site_url":"https://loja.example.com","statuses":{"refunded":{"message":{"type":"text","text":"Reembolso de {{total}} {{moeda}}"}}}}`)
 	require.Equal(t, 422, code, "bad placeholder: %d %s", code, body)
 	require.Contains(t, body, `"field":"statuses.refunded.message.text"`, "bad placeholder")

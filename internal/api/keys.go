@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/pytake/pytake/internal/apikey"
@@ -21,11 +22,13 @@ type newKeyView struct {
 	Key string `json:"key"`
 }
 
-// createAPIKey issues a key for the caller's organisation.
+// createAPIKey issues a key for the caller's organisation, with the scopes
+// asked for or every scope but admin.
 func (s *Server) createAPIKey(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	var in struct {
-		Name *string `json:"name"`
-		Mode *string `json:"mode"`
+		Name   *string   `json:"name"`
+		Mode   *string   `json:"mode"`
+		Scopes *[]string `json:"scopes"`
 	}
 	if err := r.DecodeJSON(&in); err != nil {
 		return nil, err
@@ -45,10 +48,22 @@ func (s *Server) createAPIKey(ctx context.Context, r *httpapi.Request) (*httpapi
 			details = append(details, apperr.Detail{Field: "mode", Issue: "must be live or test"})
 		}
 	}
+	scopes := apikey.DefaultScopes()
+	if in.Scopes != nil {
+		norm, i, err := apikey.NormalizeScopes(*in.Scopes)
+		field := "scopes"
+		if i >= 0 {
+			field = "scopes[" + strconv.Itoa(i) + "]"
+		}
+		if err != nil {
+			details = append(details, apperr.Detail{Field: field, Issue: err.Error()})
+		}
+		scopes = norm
+	}
 	if len(details) > 0 {
 		return nil, apperr.New(apperr.Unprocessable, "the api key is invalid").WithDetails(details...)
 	}
-	k, plain, err := s.store.IssueKey(ctx, r.OrgID(), name, mode)
+	k, plain, err := s.store.IssueKey(ctx, r.OrgID(), name, mode, scopes...)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,8 @@ func TestAPIKeys(t *testing.T) {
 		{`{"name":"  "}`, "name"},
 		{`{"name":"` + strings.Repeat("x", 101) + `"}`, "name"},
 		{`{"name":"x","mode":"prod"}`, "mode"},
-		{`{"name":"x","scopes":["all"]}`, "scopes"},
+		{`{"name":"x","scopes":["all"]}`, "scopes[0]"},
+		{`{"name":"x","scopes":[]}`, "scopes"},
 		{`{"name":1}`, "name"},
 	}
 	for _, b := range bad {

@@ -26,7 +26,17 @@ import (
 // graphStub answers like the Graph API for one media id.
 func graphStub(t *testing.T) *httptest.Server {
 	var srv *httptest.Server
+	// The tenant-isolation test's numbers, as Meta would confirm them.
+	meta := metaStub{
+		phones: map[string][]string{"200000000000001": {"EAAG-b-token-0001", "EAAG-a-token-0001"}},
+		wabas:  map[string][]string{"300000000000001": {"200000000000001"}, "300000000000002": {"200000000000001"}},
+		tokens: map[string]bool{"EAAG-b-token-0001": true, "EAAG-a-token-0001": true},
+	}
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/phone_numbers") || r.URL.Query().Has("fields") {
+			meta.ServeHTTP(w, r)
+			return
+		}
 		if r.Header.Get("Authorization") != "Bearer EAAG-a" {
 			w.WriteHeader(401)
 			_, _ = io.WriteString(w, `{"error":{"message":"Invalid OAuth access token","type":"OAuthException","code":190}}`)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pytake/pytake/internal/accept"
+	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/outbound"
@@ -46,7 +47,11 @@ func (s *Server) sendMessage(ctx context.Context, r *httpapi.Request) (*httpapi.
 		return nil, apperr.New(apperr.Invalid, "Idempotency-Key is longer than 255 characters").
 			WithDetails(apperr.Detail{Field: "Idempotency-Key", Issue: "at most 255 characters"})
 	}
-	res, err := s.accept.Accept(ctx, accept.Message{OrgID: r.OrgID(), Request: req, IdempotencyKey: idemKey, Fingerprint: r.Body})
+	res, err := s.accept.Accept(ctx, accept.Message{OrgID: r.OrgID(), Request: req, IdempotencyKey: idemKey, Fingerprint: r.Body,
+		// A test key's message is a test message: the sender answers it as
+		// Meta would without calling Meta. The flag comes from the key
+		// alone and is stored with the message.
+		Test: caller(r).Mode == apikey.Test})
 	if err != nil {
 		return nil, err
 	}

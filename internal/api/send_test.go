@@ -68,6 +68,10 @@ func newSendFixture(t *testing.T) *sendFixture {
 			_, _ = io.WriteString(w, `{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"Ax"}}`)
 			return
 		}
+		if strings.HasSuffix(r.URL.Path, "/102290129340398/phone_numbers") {
+			_, _ = io.WriteString(w, `{"data":[{"id":"106540352242922","display_phone_number":"+55 11 5555-0000","verified_name":"Loja Demo","quality_rating":"GREEN"}],"paging":{"cursors":{"before":"QVFI","after":"QVFI"}}}`)
+			return
+		}
 		_, _ = io.WriteString(w, `{"id":"106540352242922","display_phone_number":"+55 11 5555-0000","verified_name":"Loja Demo","quality_rating":"GREEN"}`)
 	}))
 	t.Cleanup(g.Close)
@@ -116,7 +120,8 @@ func TestWhatsAppSettings(t *testing.T) {
 	// Another organisation cannot take the number.
 	code, body, _ = f.call("PUT", "/v1/settings/whatsapp", f.other, strings.Replace(whatsappSettings, "verify-token-123", "another-token-9", 1))
 	require.Equal(t, 409, code, "other org: %d %s", code, body)
-	require.Contains(t, body, "phone_number_taken", "other org")
+	require.Contains(t, body, "already_connected", "other org")
+	require.NotContains(t, body, "phone_number_id", "other org: the conflict names no field")
 	// The test endpoint answers what Meta says.
 	code, body, _ = f.call("POST", "/v1/settings/whatsapp/test", f.key, "")
 	require.Equal(t, 200, code, "test ok: %d %s", code, body)

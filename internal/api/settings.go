@@ -57,6 +57,16 @@ func (s *Server) putWhatsApp(ctx context.Context, r *httpapi.Request) (*httpapi.
 	if err := r.DecodeJSON(&c); err != nil {
 		return nil, err
 	}
+	if err := tenant.ValidateWhatsApp(c); err != nil {
+		return nil, err
+	}
+	if s.graph == nil {
+		return nil, apperr.New(apperr.Unavailable, "the Graph API is not configured; the number cannot be confirmed")
+	}
+	// Meta confirms the number is these credentials' before it is claimed.
+	if err := tenant.ProveWhatsApp(ctx, s.graph, s.graphVersion, c); err != nil {
+		return nil, err
+	}
 	acct, err := tenant.ConfigureWhatsApp(ctx, s.store, s.secretWriter, r.OrgID(), c)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -27,6 +28,7 @@ type WebhookStore interface {
 	Webhooks(ctx context.Context, org string) ([]store.Webhook, error)
 	UpdateWebhook(ctx context.Context, w store.Webhook) (store.Webhook, error)
 	DeleteWebhook(ctx context.Context, org, id string) error
+	SetWebhookSecretVersion(ctx context.Context, org, id string, version int) error
 }
 
 // SecretDeleter removes secrets.
@@ -94,14 +96,28 @@ func (s *Server) validateWebhook(in webhookInput, create bool) (store.Webhook, e
 		bad("events", "is required (event names, or [\"*\"])")
 	}
 	if in.Secret != nil {
-		if _, err := delivery.ParseSecret(*in.Secret); err != nil {
-			bad("secret", "must be whsec_ followed by the base64 of 24 to 64 random bytes")
+		if issue := secretIssue(*in.Secret); issue != "" {
+			bad("secret", issue)
 		}
 	}
 	if len(details) > 0 {
 		return w, apperr.New(apperr.Unprocessable, "the webhook is invalid").WithDetails(details...)
 	}
 	return w, nil
+}
+
+// secretIssue says what is wrong with a secret the integrator chose ("" if
+// nothing): a whsec_ secret must be canonical, any other 6 to 256 printable
+// ASCII characters without spaces.
+func secretIssue(secret string) string {
+	if _, err := delivery.SigningKey(secret); err != nil {
+		if delivery.KeyForm(secret) == delivery.KeyWhsecBase64 {
+			return "a secret starting with whsec_ must be whsec_ followed by the standard base64 of 24 to 64 bytes"
+		}
+		return fmt.Sprintf("must be %d to %d printable ASCII characters without spaces, or whsec_ followed by base64",
+			delivery.MinChosenSecretLen, delivery.MaxChosenSecretLen)
+	}
+	return ""
 }
 
 func (s *Server) createWebhook(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
@@ -131,7 +147,7 @@ func (s *Server) createWebhook(ctx context.Context, r *httpapi.Request) (*httpap
 		return nil, err
 	}
 	if err := s.secretWriter.Put(ctx, w.OrgID, secrets.ProviderWebhook(w.ID), secrets.WebhookSecrets{
-		Secrets: []secrets.SigningSecret{{Secret: secret, CreatedAt: s.now().UTC()}},
+		Secrets: []secrets.SigningSecret{{Secret: secret, CreatedAt: s.now().UTC()}}, Version: w.SecretVersion,
 	}); err != nil {
 		_ = s.hooks.DeleteWebhook(ctx, w.OrgID, w.ID) // no subscription without its secret
 		return nil, err
@@ -139,7 +155,10 @@ func (s *Server) createWebhook(ctx context.Context, r *httpapi.Request) (*httpap
 	resp, err := httpapi.JSON(http.StatusCreated, struct {
 		store.Webhook
 		Secret string `json:"secret"`
-	}{w, secret})
+		// SignatureKey says how the secret keys webhook-signature (Standard
+		// Webhooks): the base64 after whsec_, or the string's own bytes.
+		SignatureKey string `json:"webhook_signature_key"`
+	}{w, secret, delivery.KeyForm(secret)})
 	if err == nil {
 		resp.Headers["Location"] = "/v1/webhooks/" + w.ID
 	}
@@ -149,6 +168,11 @@ func (s *Server) createWebhook(ctx context.Context, r *httpapi.Request) (*httpap
 func (s *Server) listWebhooks(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	if s.hooks == nil {
 		return nil, apperr.New(apperr.Unavailable, "webhooks are not configured")
+	}
+	if r.Query.Get("cursor") != "" {
+		// The list is one page (at most MaxWebhooks): no cursor is ever
+		// handed out, so any cursor comes from another list.
+		return nil, apperr.Field("cursor", "is not a cursor of this list (webhooks are listed in one page)").WithCode("invalid_cursor")
 	}
 	hooks, err := s.hooks.Webhooks(ctx, r.OrgID())
 	if err != nil {
@@ -222,14 +246,31 @@ func (s *Server) deleteWebhook(ctx context.Context, r *httpapi.Request) (*httpap
 	return httpapi.NoContent()
 }
 
-// rotateWebhookSecret makes a new signing secret; the previous one keeps
-// signing (a second webhook-signature entry) for RotationOverlap.
+// rotateWebhookSecret makes a new signing secret (or takes the one given);
+// the previous ones keep signing (more webhook-signature entries) for
+// RotationOverlap, and X-PyTake-Signature stays on the oldest of them until
+// it expires. The webhook item's secret version is bumped after the secret
+// is written, so dispatchers re-read it on their next delivery.
 func (s *Server) rotateWebhookSecret(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	if s.hooks == nil || s.secretWriter == nil {
 		return nil, apperr.New(apperr.Unavailable, "webhooks are not configured")
 	}
+	var in struct {
+		Secret *string `json:"secret"`
+	}
+	if len(strings.TrimSpace(string(r.Body))) > 0 {
+		if err := r.DecodeJSON(&in); err != nil {
+			return nil, err
+		}
+	}
+	if in.Secret != nil {
+		if issue := secretIssue(*in.Secret); issue != "" {
+			return nil, apperr.Field("secret", issue)
+		}
+	}
 	org, id := r.OrgID(), r.Params["id"]
-	if _, err := s.hooks.Webhook(ctx, org, id); err != nil {
+	hook, err := s.hooks.Webhook(ctx, org, id)
+	if err != nil {
 		return nil, err
 	}
 	var cur secrets.WebhookSecrets
@@ -237,13 +278,19 @@ func (s *Server) rotateWebhookSecret(ctx context.Context, r *httpapi.Request) (*
 		return nil, err
 	}
 	now := s.now().UTC()
-	secret, err := delivery.NewSecret()
-	if err != nil {
+	secret := ""
+	if in.Secret != nil {
+		secret = *in.Secret
+	} else if secret, err = delivery.NewSecret(); err != nil {
 		return nil, err
 	}
+	version := max(hook.SecretVersion, cur.Version) + 1
 	until := now.Add(RotationOverlap)
-	next := secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: secret, CreatedAt: now}}}
+	next := secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: secret, CreatedAt: now}}, Version: version}
 	for _, old := range cur.Active(now) {
+		if old.Secret == secret {
+			return nil, apperr.Field("secret", "is the current secret; choose another")
+		}
 		if old.ExpiresAt == nil || old.ExpiresAt.After(until) {
 			old.ExpiresAt = &until
 		}
@@ -252,7 +299,15 @@ func (s *Server) rotateWebhookSecret(ctx context.Context, r *httpapi.Request) (*
 	if err := s.secretWriter.Put(ctx, org, secrets.ProviderWebhook(id), next); err != nil {
 		return nil, err
 	}
-	return httpapi.JSON(http.StatusOK, map[string]any{"id": id, "secret": secret, "previous_secrets_expire_at": until})
+	if err := s.hooks.SetWebhookSecretVersion(ctx, org, id, version); err != nil {
+		return nil, err
+	}
+	switchAt := now
+	if len(next.Secrets) > 1 {
+		switchAt = until
+	}
+	return httpapi.JSON(http.StatusOK, map[string]any{"id": id, "secret": secret, "previous_secrets_expire_at": until,
+		"x_pytake_signature_switches_at": switchAt, "webhook_signature_key": delivery.KeyForm(secret)})
 }
 
 func (s *Server) webhookEvents(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {

@@ -115,7 +115,8 @@ func TestWebhookValidation(t *testing.T) {
 		{"no events", `{"url":"https://crm.example.com/h"}`, "events"},
 		{"empty events", `{"url":"https://crm.example.com/h","events":[]}`, "events"},
 		{"unknown event", `{"url":"https://crm.example.com/h","events":["message.exploded"]}`, "events[0]"},
-		{"bad secret", `{"url":"https://crm.example.com/h","events":["*"],"secret":"hunter2"}`, "secret"},
+		{"short secret", `{"url":"https://crm.example.com/h","events":["*"],"secret":"hunt"}`, "secret"},
+		{"secret with a space", `{"url":"https://crm.example.com/h","events":["*"],"secret":"hunter 22"}`, "secret"},
 	} {
 		code, body := f.call("POST", "/v1/webhooks", ka, c.body)
 		assert.Equal(t, 422, code, "%s: %d %s", c.name, code, body)

@@ -79,7 +79,9 @@ type Error struct {
 	Details []Detail // per-field problems
 	// Extra is merged into the error object (e.g. "existing_id" on a conflict).
 	Extra map[string]any
-	Err   error // the cause, for logs and errors.Is; never shown
+	// Headers are added to the HTTP answer (e.g. Retry-After on a 429).
+	Headers map[string]string
+	Err     error // the cause, for logs and errors.Is; never shown
 }
 
 func (e *Error) Error() string {
@@ -116,6 +118,15 @@ func (e *Error) With(key string, v any) *Error {
 		e.Extra = map[string]any{}
 	}
 	e.Extra[key] = v
+	return e
+}
+
+// WithHeader adds a header to the HTTP answer of the error.
+func (e *Error) WithHeader(name, value string) *Error {
+	if e.Headers == nil {
+		e.Headers = map[string]string{}
+	}
+	e.Headers[name] = value
 	return e
 }
 

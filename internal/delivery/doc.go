@@ -1,7 +1,8 @@
 // Package delivery holds the parts of outbound webhook delivery that touch
 // no AWS service, for the dispatcher that POSTs events to integrators' URLs:
 //
-//   - Signing (sign.go): NewSecret, ParseSecret, FormatSecret, Headers, and
+//   - Signing (sign.go): NewSecret, ParseSecret, FormatSecret, SigningKey
+//     (whsec_ secrets and secrets the integrator chose), Headers, and
 //     the receiver side, Verify and VerifyPyTake. Every request carries the
 //     Standard Webhooks 1.0 headers (webhook-id, webhook-timestamp,
 //     webhook-signature) and the legacy X-PyTake-Signature that the
@@ -19,7 +20,7 @@
 // A delivery, end to end:
 //
 //	body, err := delivery.CanonicalBody(eventJSON)     // once per event
-//	h := delivery.Headers(evt.ID, now, body, keys)      // per attempt: fresh timestamp
+//	h := delivery.Headers(evt.ID, now, body, secrets)   // per attempt: fresh timestamp
 //	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 //	req.Header = h
 //	resp, err := client.Do(req)                         // client from NewClient

@@ -10,10 +10,6 @@ import (
 // The test vector quoted in the README: one event signed with one secret.
 func ExampleHeaders() {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	key, err := delivery.ParseSecret(secret)
-	if err != nil {
-		panic(err)
-	}
 	body, err := delivery.CanonicalBody([]byte(`{
 	  "id": "evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D",
 	  "event": "message.received",
@@ -25,7 +21,7 @@ func ExampleHeaders() {
 		panic(err)
 	}
 	at := time.Date(2025, 10, 3, 16, 30, 0, 0, time.UTC)
-	h := delivery.Headers("evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D", at, body, [][]byte{key})
+	h := delivery.Headers("evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D", at, body, []string{secret})
 
 	fmt.Println(string(body))
 	for _, name := range []string{"webhook-id", "webhook-timestamp", "webhook-signature", "X-PyTake-Signature"} {
@@ -43,10 +39,9 @@ func ExampleHeaders() {
 // raw body, before parsing it.
 func ExampleVerify() {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	key, _ := delivery.ParseSecret(secret)
 	body := []byte(`{"id":"evt_1","event":"contact.created"}`)
 	sent := time.Unix(1759509000, 0)
-	h := delivery.Headers("evt_1", sent, body, [][]byte{key})
+	h := delivery.Headers("evt_1", sent, body, []string{secret})
 
 	fmt.Println(delivery.Verify(secret, h, body, sent.Add(time.Minute), 0))
 	fmt.Println(delivery.Verify(secret, h, body, sent.Add(time.Hour), 0))

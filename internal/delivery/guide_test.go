@@ -95,20 +95,18 @@ func TestGuideSnippets(t *testing.T) {
 	for _, r := range raw {
 		body, err := CanonicalBody([]byte(r))
 		require.NoError(t, err)
-		for _, keys := range [][]string{{secret}, {rotated, secret}} {
-			var decoded [][]byte
-			for _, k := range keys {
-				decoded = append(decoded, mustParse(t, k))
-			}
-			h := Headers("evt_1", time.Unix(1759509000, 0), body, decoded)
-			signed = append(signed, signedCase{base64.StdEncoding.EncodeToString(body), keys[0], h.Get(HeaderPyTakeSignature)})
+		// The guide's own secret, a generated one, and a rotation (the
+		// receiver still has the previous secret).
+		for _, keys := range [][]string{{"abc123"}, {secret}, {rotated, secret}} {
+			h := Headers("evt_1", time.Unix(1759509000, 0), body, keys)
+			signed = append(signed, signedCase{base64.StdEncoding.EncodeToString(body), keys[len(keys)-1], h.Get(HeaderPyTakeSignature)})
 		}
 	}
 	// A body straight from encoding/json, <, > and & escaped: Python
 	// accepts it, Node.js, which re-serialises, does not. This is why
 	// deliveries send CanonicalBody.
 	goBody, _ := json.Marshal(map[string]string{"text": "<b>"})
-	h := Headers("evt_1", time.Unix(1759509000, 0), goBody, [][]byte{mustParse(t, secret)})
+	h := Headers("evt_1", time.Unix(1759509000, 0), goBody, []string{secret})
 	signed = append(signed, signedCase{base64.StdEncoding.EncodeToString(goBody), secret, h.Get(HeaderPyTakeSignature)})
 
 	var stringify []string

@@ -28,14 +28,30 @@ const (
 
 // Secrets.
 const (
-	// SecretPrefix starts every signing secret: whsec_<standard base64>.
+	// SecretPrefix starts every generated signing secret: whsec_<standard
+	// base64>.
 	SecretPrefix = "whsec_"
-	// MinSecretBytes and MaxSecretBytes bound the decoded key (Standard
-	// Webhooks: 24 to 64 bytes).
+	// MinSecretBytes and MaxSecretBytes bound the decoded key of a whsec_
+	// secret (Standard Webhooks: 24 to 64 bytes).
 	MinSecretBytes = 24
 	MaxSecretBytes = 64
+	// MinChosenSecretLen and MaxChosenSecretLen bound a secret the
+	// integrator chooses that is not a whsec_ secret (the integrations
+	// guide's own example, "abc123", is 6 characters).
+	MinChosenSecretLen = 6
+	MaxChosenSecretLen = 256
 	// newSecretBytes is the size of the keys NewSecret makes.
 	newSecretBytes = 32
+)
+
+// How a secret keys the Standard Webhooks signature (KeyForm).
+const (
+	// KeyWhsecBase64: the key is the base64 after "whsec_", decoded, as
+	// Standard Webhooks libraries read a whsec_ secret.
+	KeyWhsecBase64 = "whsec_base64"
+	// KeySecretUTF8: the key is the secret string's own bytes (give
+	// Standard Webhooks libraries the raw bytes, e.g. format: "raw").
+	KeySecretUTF8 = "secret_utf8"
 )
 
 // DefaultTolerance is how far a webhook-timestamp may be from the
@@ -93,6 +109,47 @@ func ParseSecret(s string) ([]byte, error) {
 	return key, nil
 }
 
+// SigningKey is the Standard Webhooks HMAC key of a subscription's secret:
+// for a "whsec_..." secret, the decoded base64 after the prefix (ParseSecret:
+// it must be canonical); for any other secret the integrator chose, the
+// string's own bytes, after CheckChosenSecret. Errors wrap ErrInvalidSecret
+// and never quote the secret.
+func SigningKey(secret string) ([]byte, error) {
+	if strings.HasPrefix(secret, SecretPrefix) {
+		return ParseSecret(secret)
+	}
+	if err := CheckChosenSecret(secret); err != nil {
+		return nil, err
+	}
+	return []byte(secret), nil
+}
+
+// CheckChosenSecret accepts a secret the integrator chose that is not a
+// whsec_ secret: MinChosenSecretLen to MaxChosenSecretLen printable ASCII
+// characters, no spaces (it goes into code and configuration files, and the
+// guide's snippets encode it as UTF-8, which for ASCII is the same bytes in
+// every language). Errors wrap ErrInvalidSecret and never quote the secret.
+func CheckChosenSecret(secret string) error {
+	if n := len(secret); n < MinChosenSecretLen || n > MaxChosenSecretLen {
+		return fmt.Errorf("%w: it is %d characters, want %d to %d", ErrInvalidSecret, n, MinChosenSecretLen, MaxChosenSecretLen)
+	}
+	for i := 0; i < len(secret); i++ {
+		if c := secret[i]; c < '!' || c > '~' {
+			return fmt.Errorf("%w: character %d is not printable ASCII (spaces and control characters are refused)", ErrInvalidSecret, i+1)
+		}
+	}
+	return nil
+}
+
+// KeyForm says how secret keys the Standard Webhooks signature:
+// KeyWhsecBase64 or KeySecretUTF8.
+func KeyForm(secret string) string {
+	if strings.HasPrefix(secret, SecretPrefix) {
+		return KeyWhsecBase64
+	}
+	return KeySecretUTF8
+}
+
 // Headers returns the headers of one delivery attempt of body, the exact
 // bytes sent (see CanonicalBody):
 //
@@ -101,45 +158,53 @@ func ParseSecret(s string) ([]byte, error) {
 //	webhook-id:         msgID (the event id: the same on every retry)
 //	webhook-timestamp:  ts in unix seconds (this attempt's time)
 //	webhook-signature:  v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>
-//	                    one space-separated entry per key
+//	                    one space-separated entry per secret
 //	X-PyTake-Signature: sha256=<hex HMAC-SHA256(secret string, body)>
 //
-// keys are the decoded keys of the subscription's active secrets (as
-// ParseSecret returns them), newest first; during a rotation there are
-// several and a receiver accepts the request if any entry matches.
+// secrets are the subscription's active secrets, newest first; during a
+// rotation there are several and a receiver accepts the request if any
+// webhook-signature entry matches. Each entry's key is SigningKey(secret);
+// secrets SigningKey refuses are left out.
 //
 // X-PyTake-Signature is what the integrations guide's snippets check:
 // hmac.new(secret.encode(), payload.encode(), sha256).hexdigest() in Python
 // and crypto.createHmac('sha256', secret) in Node.js, where secret is the
 // configured secret string. Its HMAC key is therefore the whole secret
-// string, "whsec_" prefix included, as UTF-8 bytes (FormatSecret(keys[0])),
-// not the decoded key; with several active secrets it uses the newest,
-// keys[0]. The signed message is the body alone, with no timestamp, so it
-// does not protect against replays: new integrations should verify
-// webhook-signature.
+// string as UTF-8 bytes ("whsec_" prefix included, when there is one), not
+// the decoded key. It carries one signature, so during a rotation it is
+// keyed with the oldest active secret, the one receivers already have: it
+// switches to the new secret when the previous one expires. The signed
+// message is the body alone, with no timestamp, so it does not protect
+// against replays: new integrations should verify webhook-signature.
 //
-// With no keys, no signature headers are set. msgID must be a valid header
-// value (PyTake's ids are).
-func Headers(msgID string, ts time.Time, body []byte, keys [][]byte) http.Header {
+// With no usable secret, no signature headers are set. msgID must be a
+// valid header value (PyTake's ids are).
+func Headers(msgID string, ts time.Time, body []byte, secrets []string) http.Header {
 	h := make(http.Header, 7)
 	h.Set("Content-Type", ContentType)
 	h.Set("User-Agent", UserAgent)
 	unix := strconv.FormatInt(ts.Unix(), 10)
 	h.Set(HeaderID, msgID)
 	h.Set(HeaderTimestamp, unix)
-	if len(keys) == 0 {
-		return h
-	}
 	var sig strings.Builder
-	for i, key := range keys {
-		if i > 0 {
+	oldest := ""
+	for _, secret := range secrets {
+		key, err := SigningKey(secret)
+		if err != nil {
+			continue
+		}
+		if sig.Len() > 0 {
 			sig.WriteByte(' ')
 		}
 		sig.WriteString("v1,")
 		sig.WriteString(base64.StdEncoding.EncodeToString(standardMAC(key, msgID, unix, body)))
+		oldest = secret
+	}
+	if sig.Len() == 0 {
+		return h
 	}
 	h.Set(HeaderSignature, sig.String())
-	h.Set(HeaderPyTakeSignature, "sha256="+hex.EncodeToString(bodyMAC([]byte(FormatSecret(keys[0])), body)))
+	h.Set(HeaderPyTakeSignature, "sha256="+hex.EncodeToString(bodyMAC([]byte(oldest), body)))
 	return h
 }
 
@@ -162,7 +227,8 @@ func bodyMAC(key, body []byte) []byte {
 }
 
 // Verify checks a request the Standard Webhooks way, as an integrator
-// should: secret is the "whsec_..." string, h the request's headers, body
+// should: secret is the subscription's secret (its key is
+// SigningKey(secret)), h the request's headers, body
 // the raw bytes received (before any JSON parsing). It fails unless
 //
 //   - webhook-id, webhook-timestamp and webhook-signature are present;
@@ -176,7 +242,7 @@ func bodyMAC(key, body []byte) []byte {
 // Errors wrap ErrInvalidSecret, ErrMissingHeader, ErrInvalidTimestamp,
 // ErrTimestampOutOfRange or ErrNoMatchingSignature.
 func Verify(secret string, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
-	key, err := ParseSecret(secret)
+	key, err := SigningKey(secret)
 	if err != nil {
 		return err
 	}
@@ -231,7 +297,7 @@ func parseUnix(s string) (time.Time, error) {
 // VerifyPyTake checks an X-PyTake-Signature header value the way the
 // integrations guide's snippets do: header is "sha256=" followed by the
 // lower-case hex HMAC-SHA256 of body keyed with the secret string itself
-// (all of "whsec_...", as UTF-8 bytes), compared in constant time. Errors
+// (all of it, "whsec_" included, as UTF-8 bytes), compared in constant time. Errors
 // wrap ErrInvalidSecret, ErrMissingHeader or ErrNoMatchingSignature.
 func VerifyPyTake(secret string, header string, body []byte) error {
 	if secret == "" {

@@ -22,9 +22,7 @@ func TestHeadersStandardWebhooksVector(t *testing.T) {
 	)
 	body := []byte(`{"test": 2432232314}`)
 	ts := time.Unix(1614265330, 0)
-	key, err := ParseSecret(secret)
-	require.NoError(t, err)
-	h := Headers(msgID, ts, body, [][]byte{key})
+	h := Headers(msgID, ts, body, []string{secret})
 	if got := h.Get(HeaderSignature); got != want {
 		t.Errorf("webhook-signature = %q, want %q", got, want)
 	}
@@ -46,9 +44,7 @@ func TestHeadersStandardWebhooksVector(t *testing.T) {
 func TestHeadersPyTakeVector(t *testing.T) {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	body := []byte(`{"id":"evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D","event":"message.received","timestamp":"2025-10-03T16:30:00Z","organization_id":"org_01K6NYQ2M4P6R8T0V2X4Z6B8D0","data":{"message":{"id":"msg_01K6NZ3F8Q","type":"text","content":{"text":"Olá <3"}}}}`)
-	key, err := ParseSecret(secret)
-	require.NoError(t, err)
-	h := Headers("evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D", time.Date(2025, 10, 3, 16, 30, 0, 0, time.UTC), body, [][]byte{key})
+	h := Headers("evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D", time.Date(2025, 10, 3, 16, 30, 0, 0, time.UTC), body, []string{secret})
 	want := map[string]string{
 		"Content-Type":       "application/json",
 		"User-Agent":         "PyTake-Webhooks/1",
@@ -69,7 +65,7 @@ func TestHeadersRotation(t *testing.T) {
 	newest, older := mustSecret(t), mustSecret(t)
 	body := []byte(`{"event":"message.sent"}`)
 	ts := time.Unix(1759509000, 0)
-	h := Headers("evt_1", ts, body, [][]byte{mustParse(t, newest), mustParse(t, older)})
+	h := Headers("evt_1", ts, body, []string{newest, older})
 
 	entries := strings.Split(h.Get(HeaderSignature), " ")
 	require.Len(t, entries, 2, "webhook-signature = %q, want two entries", h.Get(HeaderSignature))
@@ -79,16 +75,21 @@ func TestHeadersRotation(t *testing.T) {
 	for _, s := range []string{newest, older} {
 		assert.NoError(t, Verify(s, h, body, ts, 0), "Verify with an active secret")
 	}
-	assert.NoError(t, VerifyPyTake(newest, h.Get(HeaderPyTakeSignature), body), "X-PyTake-Signature is not keyed with the newest secret")
-	err := VerifyPyTake(older, h.Get(HeaderPyTakeSignature), body)
-	assert.ErrorIs(t, err, ErrNoMatchingSignature, "X-PyTake-Signature verified with the older secret: %v", err)
+	// X-PyTake-Signature has room for one: the oldest, which receivers
+	// already have, until it expires.
+	assert.NoError(t, VerifyPyTake(older, h.Get(HeaderPyTakeSignature), body), "X-PyTake-Signature is not keyed with the older secret")
+	err := VerifyPyTake(newest, h.Get(HeaderPyTakeSignature), body)
+	assert.ErrorIs(t, err, ErrNoMatchingSignature, "X-PyTake-Signature verified with the newest secret during the overlap: %v", err)
 }
 
 func TestHeadersNoKeys(t *testing.T) {
-	h := Headers("evt_1", time.Unix(1, 0), []byte(`{}`), nil)
-	if h.Get(HeaderSignature) != "" || h.Get(HeaderPyTakeSignature) != "" {
-		t.Errorf("signature headers without keys: %v", h)
+	for _, secrets := range [][]string{nil, {"abc"}, {"whsec_x"}} {
+		h := Headers("evt_1", time.Unix(1, 0), []byte(`{}`), secrets)
+		if h.Get(HeaderSignature) != "" || h.Get(HeaderPyTakeSignature) != "" {
+			t.Errorf("signature headers without a usable secret %q: %v", secrets, h)
+		}
 	}
+	h := Headers("evt_1", time.Unix(1, 0), []byte(`{}`), nil)
 	if h.Get(HeaderID) != "evt_1" || h.Get(HeaderTimestamp) != "1" {
 		t.Errorf("headers = %v", h)
 	}
@@ -143,12 +144,53 @@ func TestParseSecret(t *testing.T) {
 	}
 }
 
+// TestSigningKey: whsec_ secrets key with their decoded base64, secrets
+// the integrator chose with their own bytes (the guide's "abc123").
+func TestSigningKey(t *testing.T) {
+	tests := []struct {
+		name, secret, form string
+		key                []byte // nil: refused
+	}{
+		{"the guide's example", "abc123", KeySecretUTF8, []byte("abc123")},
+		{"long chosen secret", strings.Repeat("Z", 256), KeySecretUTF8, bytes.Repeat([]byte("Z"), 256)},
+		{"punctuation", "p@ss:w0rd/#!~", KeySecretUTF8, []byte("p@ss:w0rd/#!~")},
+		{"whsec", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", KeyWhsecBase64, mustParse(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")},
+		{"too short", "abc12", KeySecretUTF8, nil},
+		{"too long", strings.Repeat("Z", 257), KeySecretUTF8, nil},
+		{"space", "abc 123", KeySecretUTF8, nil},
+		{"tab", "abc\t1234", KeySecretUTF8, nil},
+		{"NUL", "abc\x001234", KeySecretUTF8, nil},
+		{"non-ASCII", "sénha123", KeySecretUTF8, nil},
+		{"broken whsec", "whsec_abc123", KeyWhsecBase64, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := KeyForm(tt.secret); got != tt.form {
+				t.Errorf("KeyForm = %q, want %q", got, tt.form)
+			}
+			key, err := SigningKey(tt.secret)
+			if tt.key == nil {
+				if !errors.Is(err, ErrInvalidSecret) {
+					t.Fatalf("err = %v, want ErrInvalidSecret", err)
+				}
+				if len(tt.secret) > 6 && strings.Contains(err.Error(), tt.secret) {
+					t.Errorf("the error quotes the secret: %v", err)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(key, tt.key) {
+				t.Fatalf("SigningKey = %x, %v; want %x", key, err, tt.key)
+			}
+		})
+	}
+}
+
 func TestVerify(t *testing.T) {
 	secret := mustSecret(t)
 	other := mustSecret(t)
 	body := []byte(`{"id":"evt_1","event":"message.received"}`)
 	sent := time.Unix(1759509000, 0)
-	signed := func() http.Header { return Headers("evt_1", sent, body, [][]byte{mustParse(t, secret)}) }
+	signed := func() http.Header { return Headers("evt_1", sent, body, []string{secret}) }
 	with := func(name, value string) http.Header {
 		h := signed()
 		if value == "" {
@@ -159,7 +201,7 @@ func TestVerify(t *testing.T) {
 		return h
 	}
 	good := signed().Get(HeaderSignature)
-	otherSig := Headers("evt_1", sent, body, [][]byte{mustParse(t, other)}).Get(HeaderSignature)
+	otherSig := Headers("evt_1", sent, body, []string{other}).Get(HeaderSignature)
 
 	tests := []struct {
 		name      string
@@ -179,7 +221,8 @@ func TestVerify(t *testing.T) {
 		{"tampered body", secret, signed(), []byte(`{"id":"evt_2","event":"message.received"}`), sent, 0, ErrNoMatchingSignature},
 		{"re-serialised body", secret, signed(), []byte(`{"id": "evt_1", "event": "message.received"}`), sent, 0, ErrNoMatchingSignature},
 		{"wrong secret", other, signed(), body, sent, 0, ErrNoMatchingSignature},
-		{"invalid secret", "abc123", signed(), body, sent, 0, ErrInvalidSecret},
+		{"invalid secret", "abc", signed(), body, sent, 0, ErrInvalidSecret},
+		{"chosen secret, not this one", "abc123", signed(), body, sent, 0, ErrNoMatchingSignature},
 		{"tampered id", secret, with(HeaderID, "evt_2"), body, sent, 0, ErrNoMatchingSignature},
 		{"tampered timestamp", secret, with(HeaderTimestamp, "1759509001"), body, sent, 0, ErrNoMatchingSignature},
 		{"no id", secret, with(HeaderID, ""), body, sent, 0, ErrMissingHeader},
@@ -211,7 +254,7 @@ func TestVerify(t *testing.T) {
 func TestVerifyPyTake(t *testing.T) {
 	secret := mustSecret(t)
 	body := []byte(`{"event":"message.read"}`)
-	sig := Headers("evt_1", time.Unix(1, 0), body, [][]byte{mustParse(t, secret)}).Get(HeaderPyTakeSignature)
+	sig := Headers("evt_1", time.Unix(1, 0), body, []string{secret}).Get(HeaderPyTakeSignature)
 	tests := []struct {
 		name, secret, header string
 		body                 []byte
@@ -236,12 +279,24 @@ func TestVerifyPyTake(t *testing.T) {
 }
 
 func FuzzVerify(f *testing.F) {
-	f.Add([]byte(`{"test": 2432232314}`), "msg_p5jXN8AQM9LWM0D4loKWxJek", int64(1614265330), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "1614265330")
-	f.Add([]byte{}, "evt_1", int64(0), "", "")
-	f.Add([]byte("\xff\x00"), "x", int64(-1), "v1, v1,,,", "-5")
+	f.Add([]byte(`{"test": 2432232314}`), "msg_p5jXN8AQM9LWM0D4loKWxJek", int64(1614265330), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "1614265330", "")
+	f.Add([]byte{}, "evt_1", int64(0), "", "", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	f.Add([]byte("\xff\x00"), "x", int64(-1), "v1, v1,,,", "-5", "p@ss\x00word")
+	f.Add([]byte(`{}`), "evt_1", int64(5), "v1,x", "5", "abc123")
+	f.Add([]byte(`{}`), "evt_1", int64(5), "", "", "whsec_!")
 	key := bytes.Repeat([]byte{7}, 32)
-	secret := FormatSecret(key)
-	f.Fuzz(func(t *testing.T, body []byte, msgID string, unix int64, sigHeader, tsHeader string) {
+	f.Fuzz(func(t *testing.T, body []byte, msgID string, unix int64, sigHeader, tsHeader, chosen string) {
+		// Any secret SigningKey accepts signs and verifies; one it
+		// refuses is refused by Verify too, and never panics.
+		secret := FormatSecret(key)
+		if k, err := SigningKey(chosen); err == nil {
+			if !strings.HasPrefix(chosen, SecretPrefix) && string(k) != chosen {
+				t.Fatalf("a chosen secret's key is not its bytes")
+			}
+			secret = chosen
+		} else if !errors.Is(err, ErrInvalidSecret) || Verify(chosen, http.Header{}, body, time.Unix(unix, 0), 0) == nil {
+			t.Fatalf("refused secret: %v", err)
+		}
 		// Arbitrary headers never panic.
 		h := http.Header{}
 		h.Set(HeaderID, msgID)
@@ -253,7 +308,7 @@ func FuzzVerify(f *testing.F) {
 		// What Headers signs, Verify accepts.
 		unix &= 1<<40 - 1 // non-negative and within a sane range
 		ts := time.Unix(unix, 0)
-		signed := Headers(msgID, ts, body, [][]byte{key})
+		signed := Headers(msgID, ts, body, []string{secret})
 		if err := Verify(secret, signed, body, ts, time.Minute); err != nil {
 			// http.Header.Get cannot give back an empty id.
 			require.Empty(t, msgID, "round trip: %v", err)

@@ -61,9 +61,11 @@ type Store interface {
 	DisableWebhook(ctx context.Context, org, webhookID, reason string) error
 }
 
-// Secrets reads signing secrets.
+// Secrets reads signing secrets (cached) and drops a cached copy that is
+// known to be stale.
 type Secrets interface {
 	Get(ctx context.Context, orgID, provider string, v any) error
+	Forget(orgID, provider string)
 }
 
 // Deps wires a Dispatcher.
@@ -245,19 +247,17 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		_, _ = p.d.Store.RecordAttempt(ctx, d, store.Attempt{At: p.d.Now().UTC(), Error: "the webhook is disabled: " + hook.DisabledReason}, store.DeliveryFailed)
 		return true
 	}
-	var sec secrets.WebhookSecrets
-	if err := p.d.Secrets.Get(ctx, job.OrgID, secrets.ProviderWebhook(job.WebhookID), &sec); err != nil {
+	sec, err := p.signingSecrets(ctx, hook)
+	if err != nil {
 		log.WarnContext(ctx, "signing secret not readable; retried", "error", err.Error())
 		return p.later(ctx, rec, 5*time.Second)
 	}
 	now := p.d.Now()
-	var keys [][]byte
+	var active []string
 	for _, s := range sec.Active(now) {
-		if k, err := delivery.ParseSecret(s.Secret); err == nil {
-			keys = append(keys, k)
-		}
+		active = append(active, s.Secret)
 	}
-	status, respBody, hdr, latency, postErr := p.post(ctx, hook.URL, d, keys, now)
+	status, respBody, hdr, latency, postErr := p.post(ctx, hook.URL, d, active, now)
 	a := store.Attempt{At: now.UTC(), StatusCode: status, LatencyMS: latency.Milliseconds(), Response: delivery.Excerpt(respBody)}
 	if postErr != nil {
 		a.Error = postErr.Error()
@@ -303,8 +303,29 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 	return p.later(ctx, rec, delay)
 }
 
+// signingSecrets reads the subscription's secrets through the cache; a
+// cached copy older than the version the webhook item names (a rotation
+// since it was read) is dropped and read again, so a rotation reaches the
+// next delivery instead of waiting for the cache to expire.
+func (p *Dispatcher) signingSecrets(ctx context.Context, hook store.Webhook) (secrets.WebhookSecrets, error) {
+	provider := secrets.ProviderWebhook(hook.ID)
+	var sec secrets.WebhookSecrets
+	if err := p.d.Secrets.Get(ctx, hook.OrgID, provider, &sec); err != nil {
+		return sec, err
+	}
+	if sec.Version >= hook.SecretVersion {
+		return sec, nil
+	}
+	p.d.Secrets.Forget(hook.OrgID, provider)
+	var fresh secrets.WebhookSecrets
+	if err := p.d.Secrets.Get(ctx, hook.OrgID, provider, &fresh); err != nil {
+		return sec, err
+	}
+	return fresh, nil
+}
+
 // post signs and sends the exact stored bytes.
-func (p *Dispatcher) post(ctx context.Context, url string, d store.Delivery, keys [][]byte, now time.Time) (int, []byte, http.Header, time.Duration, error) {
+func (p *Dispatcher) post(ctx context.Context, url string, d store.Delivery, keys []string, now time.Time) (int, []byte, http.Header, time.Duration, error) {
 	body := []byte(d.Body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {

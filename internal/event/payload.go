@@ -32,6 +32,9 @@ type MessageView struct {
 	ContextWAMID   string              `json:"context_wamid,omitempty"`
 	Error          *store.MessageError `json:"error,omitempty"`
 	ConversationID string              `json:"conversation_id"`
+	// Test: a test key's message; its statuses were made up, not sent by
+	// Meta.
+	Test bool `json:"test,omitempty"`
 }
 
 // ContactView is a contact as events show it. whatsapp_id is E.164 with '+'.
@@ -71,6 +74,7 @@ func ViewMessage(m store.Message) MessageView {
 	return MessageView{
 		ID: m.ID, WAMID: m.WAMID, Direction: m.Direction, Type: m.Type, Content: content, Status: m.Status,
 		Timestamp: m.Timestamp.UTC(), ContextWAMID: m.ContextWAMID, Error: m.Error, ConversationID: m.ConversationID,
+		Test: m.Test,
 	}
 }
 

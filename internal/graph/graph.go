@@ -197,3 +197,42 @@ func (c *Client) GetPhoneNumber(ctx context.Context, version, phoneNumberID, tok
 	err := c.do(ctx, http.MethodGet, u, token, nil, &p)
 	return p, err
 }
+
+// PhoneNumbersOfWABA lists the phone number ids of a WhatsApp Business
+// Account, GET /{version}/{waba_id}/phone_numbers, following Meta's cursor
+// paging (at most maxPages pages of 100).
+func (c *Client) PhoneNumbersOfWABA(ctx context.Context, version, wabaID, token string) ([]string, error) {
+	const maxPages = 10
+	var ids []string
+	after := ""
+	for page := 0; page < maxPages; page++ {
+		q := url.Values{"fields": {"id"}, "limit": {"100"}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		var out struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+			Paging struct {
+				Cursors struct {
+					After string `json:"after"`
+				} `json:"cursors"`
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		u := c.base + "/" + version + "/" + url.PathEscape(wabaID) + "/phone_numbers?" + q.Encode()
+		if err := c.do(ctx, http.MethodGet, u, token, nil, &out); err != nil {
+			return nil, err
+		}
+		for _, d := range out.Data {
+			ids = append(ids, d.ID)
+		}
+		// Meta sends "next" only when there is another page.
+		if out.Paging.Next == "" || out.Paging.Cursors.After == "" || len(out.Data) == 0 {
+			break
+		}
+		after = out.Paging.Cursors.After
+	}
+	return ids, nil
+}

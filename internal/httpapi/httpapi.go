@@ -194,6 +194,9 @@ func ErrorResponse(err error, requestID string) *Response {
 	}
 	b, _ := json.Marshal(errorBody(e, requestID))
 	h := map[string]string{"Content-Type": "application/json"}
+	for k, v := range e.Headers {
+		h[k] = v
+	}
 	switch e.Kind {
 	case apperr.Unauthenticated:
 		h["WWW-Authenticate"] = `Bearer realm="pytake"`

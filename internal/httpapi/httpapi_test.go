@@ -132,4 +132,8 @@ func TestErrorResponseHeaders(t *testing.T) {
 	if r.Status != 405 || r.Headers["Allow"] != "GET, HEAD" {
 		t.Errorf("405 headers %v", r.Headers)
 	}
+	r = ErrorResponse(apperr.New(apperr.RateLimited, "slow down").WithHeader("Retry-After", "3"), "req_1")
+	if r.Status != 429 || r.Headers["Retry-After"] != "3" || r.Headers["Content-Type"] != "application/json" {
+		t.Errorf("429 headers %v", r.Headers)
+	}
 }

@@ -146,9 +146,13 @@ type WhatsApp struct {
 // first; a rotated-out secret keeps signing until ExpiresAt.
 type WebhookSecrets struct {
 	Secrets []SigningSecret `json:"secrets"`
+	// Version is the webhook item's secret_version when these were
+	// written: a reader holding a lower version than the item's re-reads.
+	Version int `json:"version,omitempty"`
 }
 
-// SigningSecret is one whsec_ secret.
+// SigningSecret is one signing secret: a generated whsec_ secret or one
+// the integrator chose.
 type SigningSecret struct {
 	Secret    string     `json:"secret"`
 	CreatedAt time.Time  `json:"created_at"`

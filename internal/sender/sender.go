@@ -189,6 +189,10 @@ func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
 
 func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim, log *slog.Logger) outcome {
 	m := c.Message
+	if m.Test {
+		// Never Meta: see testmode.go.
+		return s.sendTest(ctx, c, log)
+	}
 	acct, err := s.d.Store.WhatsAppAccount(ctx, m.OrgID)
 	if apperr.Is(err, apperr.NotFound) {
 		return s.fail(ctx, c, store.MessageError{Code: 0, Title: "whatsapp_not_configured",

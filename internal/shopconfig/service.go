@@ -53,12 +53,7 @@ func Configure(ctx context.Context, st Store, sec SecretStore, org, platform str
 	}
 	saved, created, err := st.PutIntegration(ctx, store.Integration{OrgID: org, Platform: platform, Source: s.Source, SourceKey: s.SourceKey, Config: cfg})
 	if errors.Is(err, store.ErrSourceTaken) {
-		field, what := "shop_domain", "shop domain"
-		if platform == WooCommerce {
-			field, what = "site_url", "site URL"
-		}
-		return Settings{}, Secret{}, false, apperr.New(apperr.Conflict, "another organization has configured this "+what).
-			WithCode(field + "_taken").WithDetails(apperr.Detail{Field: field, Issue: "is configured by another organization"}).WithCause(err)
+		return Settings{}, Secret{}, false, store.OwnershipConflict(err)
 	}
 	if err != nil {
 		return Settings{}, Secret{}, false, err

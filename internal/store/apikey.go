@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -26,6 +29,9 @@ type APIKey struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// Scopes the key holds (apikey.Scope*), sorted. nil only for keys
+	// issued before scopes existed, until MigrateKeyScopes gives them some.
+	Scopes []string `json:"scopes"`
 }
 
 // Revoked reports whether the key has been revoked.
@@ -33,23 +39,24 @@ func (k APIKey) Revoked() bool { return k.RevokedAt != nil }
 
 type apiKeyItem struct {
 	key
-	Type       string `dynamodbav:"type"`
-	ID         string `dynamodbav:"id"`
-	OrgID      string `dynamodbav:"org_id"`
-	Name       string `dynamodbav:"name,omitempty"`
-	Mode       string `dynamodbav:"mode"`
-	Prefix     string `dynamodbav:"prefix"`
-	Last4      string `dynamodbav:"last4"`
-	Hash       string `dynamodbav:"hash"`
-	CreatedAt  string `dynamodbav:"created_at"`
-	LastUsedAt string `dynamodbav:"last_used_at,omitempty"`
-	RevokedAt  string `dynamodbav:"revoked_at,omitempty"`
+	Type       string   `dynamodbav:"type"`
+	ID         string   `dynamodbav:"id"`
+	OrgID      string   `dynamodbav:"org_id"`
+	Name       string   `dynamodbav:"name,omitempty"`
+	Mode       string   `dynamodbav:"mode"`
+	Prefix     string   `dynamodbav:"prefix"`
+	Last4      string   `dynamodbav:"last4"`
+	Hash       string   `dynamodbav:"hash"`
+	CreatedAt  string   `dynamodbav:"created_at"`
+	LastUsedAt string   `dynamodbav:"last_used_at,omitempty"`
+	RevokedAt  string   `dynamodbav:"revoked_at,omitempty"`
+	Scopes     []string `dynamodbav:"scopes,omitempty"`
 }
 
 func (it apiKeyItem) model() APIKey {
 	k := APIKey{
 		ID: it.ID, OrgID: it.OrgID, Name: it.Name, Mode: it.Mode, Prefix: it.Prefix, Last4: it.Last4,
-		Hash: it.Hash, LastUsedAt: parseTime(it.LastUsedAt), RevokedAt: parseTime(it.RevokedAt),
+		Hash: it.Hash, LastUsedAt: parseTime(it.LastUsedAt), RevokedAt: parseTime(it.RevokedAt), Scopes: it.Scopes,
 	}
 	if t := parseTime(it.CreatedAt); t != nil {
 		k.CreatedAt = *t
@@ -58,8 +65,31 @@ func (it apiKeyItem) model() APIKey {
 }
 
 // IssueKey creates a key for an existing organisation and returns it with its
-// plaintext, which is never stored and cannot be read again.
-func (s *Store) IssueKey(ctx context.Context, orgID, name, mode string) (APIKey, string, error) {
+// plaintext, which is never stored and cannot be read again. scopes are the
+// key's scopes (apikey.Scope*); with none, the organisation's first key gets
+// apikey.FirstKeyScopes (admin) and any later one apikey.DefaultScopes
+// (everything but admin). "First" is decided by a conditional write of
+// first_key_id on the organisation item in the key's own transaction, so two
+// concurrent first keys cannot both be admin.
+func (s *Store) IssueKey(ctx context.Context, orgID, name, mode string, scopes ...string) (APIKey, string, error) {
+	if len(scopes) > 0 {
+		norm, _, err := apikey.NormalizeScopes(scopes)
+		if err != nil {
+			return APIKey{}, "", apperr.Field("scopes", err.Error())
+		}
+		return s.issueKey(ctx, orgID, name, mode, norm, false)
+	}
+	k, plain, err := s.issueKey(ctx, orgID, name, mode, apikey.FirstKeyScopes(), true)
+	if errors.Is(err, errNotFirstKey) {
+		return s.issueKey(ctx, orgID, name, mode, apikey.DefaultScopes(), false)
+	}
+	return k, plain, err
+}
+
+// errNotFirstKey: the organisation has issued a key already.
+var errNotFirstKey = errors.New("store: not the organization's first key")
+
+func (s *Store) issueKey(ctx context.Context, orgID, name, mode string, scopes []string, first bool) (APIKey, string, error) {
 	gen, err := apikey.Generate(mode)
 	if err != nil {
 		return APIKey{}, "", apperr.Field("mode", "must be live or test")
@@ -67,7 +97,7 @@ func (s *Store) IssueKey(ctx context.Context, orgID, name, mode string) (APIKey,
 	now := s.now()
 	it := apiKeyItem{
 		ID: id.New(id.APIKey, now), OrgID: orgID, Name: strings.TrimSpace(name), Mode: gen.Mode,
-		Prefix: gen.Prefix, Last4: gen.Last4, Hash: gen.Hash, CreatedAt: timestamp(now),
+		Prefix: gen.Prefix, Last4: gen.Last4, Hash: gen.Hash, CreatedAt: timestamp(now), Scopes: scopes,
 	}
 	byHash, inOrg := it, it
 	byHash.key, byHash.Type = key{keyHashPK(gen.Hash), keyHashSK()}, typeKeyHash
@@ -80,11 +110,24 @@ func (s *Store) IssueKey(ctx context.Context, orgID, name, mode string) (APIKey,
 	if err != nil {
 		return APIKey{}, "", err
 	}
+	org := s.mustExist(key{orgPK(orgID), orgSK()})
+	if first {
+		org = types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(s.table),
+			Key:                       key{orgPK(orgID), orgSK()}.av(),
+			UpdateExpression:          aws.String("SET first_key_id = :id"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(first_key_id)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(it.ID)},
+		}}
+	}
 	err = s.transact(ctx, "issue api key", []types.TransactWriteItem{
-		s.mustExist(key{orgPK(orgID), orgSK()}),
+		org,
 		s.put(a, "attribute_not_exists(pk)"),
 		s.put(b, "attribute_not_exists(pk)"),
 	}, func(failed []bool) error {
+		if failed[0] && first {
+			return errNotFirstKey // or no organisation: the retry's check tells
+		}
 		if failed[0] {
 			return conditionErr(apperr.NotFound, "organization not found")
 		}
@@ -94,6 +137,55 @@ func (s *Store) IssueKey(ctx context.Context, orgID, name, mode string) (APIKey,
 		return APIKey{}, "", err
 	}
 	return inOrg.model(), gen.Plaintext, nil
+}
+
+// MigrateKeyScopes gives a key issued before scopes existed its scopes, once,
+// and returns them: the organisation's oldest key that is not revoked (its
+// first key, for every organisation made by create-org or make run) gets
+// apikey.FirstKeyScopes (admin), as every key could do everything before;
+// any other gets apikey.DefaultScopes. Both of the key's items are written
+// only if they still have no scopes, so concurrent first uses agree.
+func (s *Store) MigrateKeyScopes(ctx context.Context, k APIKey) ([]string, error) {
+	if k.Scopes != nil {
+		return k.Scopes, nil
+	}
+	page, err := s.Keys(ctx, k.OrgID, "", 100)
+	if err != nil {
+		return nil, err
+	}
+	scopes := apikey.DefaultScopes()
+	for _, other := range page.Items {
+		if other.Revoked() {
+			continue
+		}
+		if other.ID == k.ID {
+			scopes = apikey.FirstKeyScopes()
+		}
+		break
+	}
+	av, err := attributevalue.Marshal(scopes)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode scopes: %w", err)
+	}
+	for _, kk := range []key{{orgPK(k.OrgID), apiKeySK(k.ID)}, {keyHashPK(k.Hash), keyHashSK()}} {
+		_, err := s.db.UpdateItem(ctx, updateInput(s.table, kk, "SET scopes = :s", "attribute_exists(pk) AND attribute_not_exists(scopes)",
+			map[string]types.AttributeValue{":s": av}))
+		if isConditionFailed(err) {
+			// Migrated concurrently: read what won.
+			cur, rerr := s.APIKey(ctx, k.OrgID, k.ID)
+			if rerr != nil {
+				return nil, rerr
+			}
+			if cur.Scopes != nil {
+				return cur.Scopes, nil
+			}
+			continue
+		}
+		if err != nil {
+			return nil, unavailable("migrate api key scopes", err)
+		}
+	}
+	return scopes, nil
 }
 
 // KeyByHash finds a key by the SHA-256 of its plaintext (authentication). It

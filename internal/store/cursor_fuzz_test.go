@@ -30,8 +30,8 @@ func FuzzDecodeCursor(f *testing.F) {
 			attrPK: &types.AttributeValueMemberS{Value: pk}, attrSK: &types.AttributeValueMemberS{Value: sk},
 			attrGSI1PK: &types.AttributeValueMemberS{Value: sk + pk},
 		}
-		got, err := decodeCursor(encodeCursor(key))
-		want := map[string]string{attrPK: pk, attrSK: sk, attrGSI1PK: sk + pk}
+		got, err := decodeCursor(encodeCursor(key, "0123abcd"))
+		want := map[string]string{attrPK: pk, attrSK: sk, attrGSI1PK: sk + pk, cursorList: "0123abcd"}
 		if err != nil || !maps.Equal(got, want) && validUTF8(pk, sk) {
 			t.Fatalf("round trip of %v: %v %v", want, got, err)
 		}

@@ -22,7 +22,7 @@ import (
 // | WhatsApp account    | ORG#<org>              | WHATSAPP           |                 | phone number id, WABA, version, health |
 // | phone number → org  | PHONE#<phone_number_id>| PHONE              |                 | unique across organisations        |
 // | WABA id → org       | WABA#<waba_id>         | WABA               |                 | fields without a phone number id   |
-// | verify token → org  | VERIFY#<sha256(token)> | VERIFY             |                 | GET verification without a scan    |
+// | verify token → org  | VERIFY#<sha256(token)> | ORG#<org>          |                 | GET verification; one per organisation using the token (older items: sk VERIFY) |
 // | contact             | ORG#<org>              | CONTACT#<id>       |                 | wa_id, BSUID, name, tags, attributes |
 // | contact identity    | ORG#<org>#IDENT#WA#<wa_id> / ORG#<org>#IDENT#BSUID#<user_id> | IDENT | | → contact id; one per identity |
 // | conversation        | ORG#<org>              | CONV#<id>          | ORG#<org>#CONTACT#<c> / CONV#<id> | status, last_inbound_at, handoff, opened_by |
@@ -35,13 +35,15 @@ import (
 // | webhook field record| ORG#<org>#WAFIELD      | <sortable id>      |                 | non-message Meta fields, TTL 30 d  |
 // | unauthenticated input | UNROUTED#<source>#<yyyy-mm-ddThh> | <sortable id> |  | sha256, size, 512-byte prefix; TTL 14 d |
 // | its hourly counter  | UNROUTED#<source>#<yyyy-mm-ddThh> | COUNT     |                 | n < UnroutedPerHour; TTL 14 d      |
-// | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active; secrets in Secrets Manager |
+// | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active, secret_version; secrets in Secrets Manager |
+// | webhook count       | ORG#<org>              | WEBHOOKCOUNT       |                 | n, changed in the create/delete transaction (limit) |
 // | webhook delivery    | ORG#<org>#WEBHOOK#<wh> | DLV#<time>_<hash>  |                 | exact body, status, attempts; TTL 30 d |
 // | recent event        | ORG#<org>#EVENTS#<name>| <time>#<event id>  |                 | exact body, for Zapier samples; TTL 7 d |
 // | chatbot            | ORG#<org>              | BOT#<id>           |                 | definition JSON, active, version   |
 // | active chatbot     | ORG#<org>              | ACTIVEBOT          |                 | → the one active bot's id          |
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
 // | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n < cap; TTL 2 min         |
+// | /v1 rate bucket     | LIMIT#org#<org> / LIMIT#key#<key id> | LIMIT |                | tat (GCRA token bucket, unix µs); TTL |
 // | e-commerce integration | ORG#<org>           | INTEGRATION#<platform> |             | shop domain / site URL, config JSON; secret in Secrets Manager |
 // | integration source → org | COMMERCE#<platform>#<source key> | SOURCE |          | shop domain / site URL unique across organisations |
 // | e-commerce order    | ORG#<org>#ORDER#<platform>#<order id> | ORDER |              | number, status, total, phone source, contact, counted |
@@ -55,7 +57,7 @@ import (
 //  3. List an organisation's API keys: Query pk = ORG#<org>, sk begins_with APIKEY#.
 //  4. One API key of an organisation (revoke): GetItem ORG#<org> / APIKEY#<id>.
 //  5. Organisation of an inbound webhook: GetItem PHONE#<phone_number_id> / PHONE.
-//  6. Organisation of a verify token: GetItem VERIFY#<sha256(token)> / VERIFY.
+//  6. An organisation with a verify token: Query VERIFY#<sha256(token)>, limit 1.
 //  7. Contact of an inbound identity: BatchGetItem of the IDENT items (BSUID first, then wa_id).
 //  8. The contact's open conversation: GetItem ORG#<org>#CONTACT#<c> / OPENCONV.
 //  9. Messages of a conversation: Query gsi1 gsi1pk = ORG#<org>#CONV#<conv>.
@@ -69,8 +71,13 @@ import (
 // 15. Statuses that beat the sender to the wamid: Query ORG#<org>#WAMID#<wamid>,
 //     sk begins_with STATUS#, after the wamid is stored.
 // 16. Per-number throughput: conditional ADD on RATE#<phone>#<second> / RATE.
+// 16b. /v1 rate limits: conditional UpdateItem of LIMIT#org#<org> and
+//     LIMIT#key#<key> (SET tat = tat + T if now <= tat <= now + (burst-1)T;
+//     else SET tat = now + T if tat < now).
 // 17. An organisation's webhooks (listing, fan-out): Query pk = ORG#<org>,
-//     sk begins_with WEBHOOK# (at most MaxWebhooks).
+//     sk begins_with WEBHOOK# (at most MaxWebhooks, kept by the WEBHOOKCOUNT
+//     counter: incremented with the condition n < MaxWebhooks in the create's
+//     transaction, decremented in the delete's).
 // 18. A webhook's deliveries, newest first: Query ORG#<org>#WEBHOOK#<wh>, sk
 //     begins_with DLV#, descending; one delivery: GetItem (its id holds both).
 // 19. Latest events of a name (samples): Query ORG#<org>#EVENTS#<name>, descending.
@@ -125,6 +132,8 @@ const (
 	typeIdempotency   = "idempotency_key"
 	typeRate          = "send_rate"
 	typeWebhook       = "webhook"
+	typeWebhookCount  = "webhook_count"
+	typeLimit         = "rate_limit_bucket"
 	typeDelivery      = "webhook_delivery"
 	typeEventSample   = "event_sample"
 	typeChatbot       = "chatbot"
@@ -142,7 +151,8 @@ func whatsappSK() string                        { return "WHATSAPP" }
 func phonePK(pid string) string                 { return "PHONE#" + pid }
 func phoneSK() string                           { return "PHONE" }
 func verifyPK(h string) string                  { return "VERIFY#" + h }
-func verifySK() string                          { return "VERIFY" }
+func verifySK() string                          { return "VERIFY" } // before verify tokens could repeat
+func verifyOrgSK(org string) string             { return "ORG#" + org }
 func contactSK(id string) string                { return contactSKPrefix + id }
 func identWAPK(org, waID string) string         { return "ORG#" + org + "#IDENT#WA#" + waID }
 func identBSUIDPK(org, userID string) string    { return "ORG#" + org + "#IDENT#BSUID#" + userID }
@@ -191,7 +201,12 @@ const (
 	deliverySKPrefix = "DLV#"
 )
 
-func webhookSK(id string) string                { return webhookSKPrefix + id }
+func webhookSK(id string) string { return webhookSKPrefix + id }
+func webhookCountSK() string     { return "WEBHOOKCOUNT" }
+
+// limitPK is a /v1 rate-limit bucket: "org#<org>" or "key#<key id>".
+func limitPK(bucket string) string              { return "LIMIT#" + bucket }
+func limitSK() string                           { return "LIMIT" }
 func deliveriesPK(org, webhookID string) string { return "ORG#" + org + "#WEBHOOK#" + webhookID }
 func deliverySK(id string) string               { return deliverySKPrefix + id }
 func eventSamplesPK(org, name string) string    { return "ORG#" + org + "#EVENTS#" + name }

@@ -69,6 +69,8 @@ type StatusEntry struct {
 	ReceivedAt time.Time       `json:"received_at"`
 	Errors     json.RawMessage `json:"errors,omitempty"`
 	Pricing    json.RawMessage `json:"pricing,omitempty"`
+	// Test: made up by the sender for a test message, not sent by Meta.
+	Test bool `json:"test,omitempty"`
 }
 
 // Message is one WhatsApp message, in or out.
@@ -99,6 +101,8 @@ type Message struct {
 	Attempts   int        `json:"attempts,omitempty"`
 	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
 	LastError  string     `json:"last_error,omitempty"`
+	// Test: sent with a pytake_test_ key; it never reached Meta.
+	Test bool `json:"test,omitempty"`
 }
 
 type msgItem struct {
@@ -138,6 +142,7 @@ type msgItem struct {
 	Attempts   int    `dynamodbav:"attempts,omitempty"`
 	AcceptedAt string `dynamodbav:"accepted_at,omitempty"`
 	LastError  string `dynamodbav:"last_error,omitempty"` // the latest retryable failure
+	Test       bool   `dynamodbav:"test,omitempty"`       // a test key's message: never sent to Meta
 }
 
 func (it msgItem) model() Message {
@@ -148,6 +153,7 @@ func (it msgItem) model() Message {
 		DeliveredAt: parseTime(it.DeliveredAt), ReadAt: parseTime(it.ReadAt), FailedAt: parseTime(it.FailedAt),
 		PricingCategory: it.PricingCategory, Billable: it.Billable,
 		To: it.Recipient, Attempts: it.Attempts, AcceptedAt: parseTime(it.AcceptedAt), LastError: it.LastError,
+		Test: it.Test,
 	}
 	if it.Content != "" {
 		m.Content = json.RawMessage(it.Content)
@@ -167,7 +173,7 @@ func newMsgItem(m Message) msgItem {
 		Type: typeMessage, ID: m.ID, OrgID: m.OrgID, ConversationID: m.ConversationID, ContactID: m.ContactID,
 		Direction: m.Direction, WAMID: m.WAMID, MsgType: m.Type, Content: string(m.Content), Raw: string(m.Raw),
 		Status: m.Status, StatusRank: StatusRank(m.Status), ContextWAMID: m.ContextWAMID,
-		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt), Recipient: m.To,
+		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt), Recipient: m.To, Test: m.Test,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/id"
@@ -17,6 +18,9 @@ type Organization struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// Plan names the organisation's /v1 rate limits (internal/ratelimit);
+	// "" is the default plan.
+	Plan string `json:"-"`
 }
 
 type orgItem struct {
@@ -25,11 +29,12 @@ type orgItem struct {
 	ID        string `dynamodbav:"id"`
 	Name      string `dynamodbav:"name"`
 	CreatedAt string `dynamodbav:"created_at"`
+	Plan      string `dynamodbav:"plan,omitempty"`
 }
 
 func (it orgItem) model() Organization {
 	t, _ := time.Parse(time.RFC3339Nano, it.CreatedAt)
-	return Organization{ID: it.ID, Name: it.Name, CreatedAt: t}
+	return Organization{ID: it.ID, Name: it.Name, CreatedAt: t, Plan: it.Plan}
 }
 
 // CreateOrganization creates an organisation with a new id.
@@ -68,4 +73,20 @@ func (s *Store) CreateOrganization(ctx context.Context, name string) (Organizati
 // Organization reads one organisation; NotFound when it does not exist.
 func (s *Store) Organization(ctx context.Context, orgID string) (Organization, error) {
 	return getModel[orgItem](ctx, s, key{orgPK(orgID), orgSK()}, apperr.New(apperr.NotFound, "organization not found"))
+}
+
+// SetOrganizationPlan records the organisation's plan (its /v1 rate
+// limits; the caller checks the name).
+func (s *Store) SetOrganizationPlan(ctx context.Context, orgID, plan string) error {
+	in := updateInput(s.table, key{orgPK(orgID), orgSK()}, "SET #plan = :p", "attribute_exists(pk)",
+		map[string]types.AttributeValue{":p": str(plan)})
+	in.ExpressionAttributeNames = map[string]string{"#plan": "plan"}
+	_, err := s.db.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		return apperr.New(apperr.NotFound, "organization not found")
+	}
+	if err != nil {
+		return unavailable("set organization plan", err)
+	}
+	return nil
 }

@@ -45,6 +45,9 @@ type OutboundMessage struct {
 	// on a retry with the same RequestHash and a Conflict with another.
 	IdempotencyKey string
 	RequestHash    string
+	// Test: accepted with a pytake_test_ key. Stored with the message; the
+	// sender never sends a test message to Meta.
+	Test bool
 }
 
 // OutboundResult is what accepting an outbound message did.
@@ -186,7 +189,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 	msg := Message{
 		ID: id.New(id.Message, now), OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Outbound,
 		Type: m.Type, Content: m.Content, Status: StatusQueued, ContextWAMID: m.ContextWAMID, Timestamp: now,
-		CreatedAt: now, To: recipient,
+		CreatedAt: now, To: recipient, Test: m.Test,
 	}
 	it := newMsgItem(msg)
 	it.SendState = SendQueued

@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -99,9 +103,12 @@ func queryModels[I modeler[M], M any](ctx context.Context, s *Store, q pageQuery
 	return out, nil
 }
 
-// queryPage runs one bounded Query page. The cursor is the page's last key,
-// base64 JSON; it is only accepted for the same partition, so a cursor from
-// another organisation or list is refused rather than obeyed.
+// queryPage runs one bounded Query page. The cursor is the page's last key
+// and the list it belongs to (a hash of the index and the key condition's
+// values: partition and sort-key prefix), base64 JSON; it is only accepted
+// by the same list, so a cursor from another organisation or another list
+// in the same partition (contacts and API keys share ORG#<org>) is refused
+// rather than obeyed.
 func (s *Store) queryPage(ctx context.Context, q pageQuery) ([]map[string]types.AttributeValue, string, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(q.cond).Build()
 	if err != nil {
@@ -118,11 +125,13 @@ func (s *Store) queryPage(ctx context.Context, q pageQuery) ([]map[string]types.
 	if q.index != "" {
 		in.IndexName = aws.String(q.index)
 	}
+	list := listID(q.index, expr.Values())
 	if q.cursor != "" {
 		start, err := decodeCursor(q.cursor)
-		if err != nil || start[q.partAttr] != q.part {
+		if err != nil || start[q.partAttr] != q.part || start[cursorList] != list {
 			return nil, "", apperr.Field("cursor", "is not a cursor of this list").WithCode("invalid_cursor")
 		}
+		delete(start, cursorList)
 		in.ExclusiveStartKey = map[string]types.AttributeValue{}
 		for k, v := range start {
 			in.ExclusiveStartKey[k] = str(v)
@@ -134,13 +143,29 @@ func (s *Store) queryPage(ctx context.Context, q pageQuery) ([]map[string]types.
 	}
 	next := ""
 	if len(res.LastEvaluatedKey) > 0 {
-		next = encodeCursor(res.LastEvaluatedKey)
+		next = encodeCursor(res.LastEvaluatedKey, list)
 	}
 	return res.Items, next, nil
 }
 
-func encodeCursor(k map[string]types.AttributeValue) string {
-	m := map[string]string{}
+// cursorList is the cursor member naming its list.
+const cursorList = "l"
+
+// listID names a list: the index and the key condition's values, hashed.
+func listID(index string, values map[string]types.AttributeValue) string {
+	var parts []string
+	for name, v := range values {
+		if sv, ok := v.(*types.AttributeValueMemberS); ok {
+			parts = append(parts, name+"="+sv.Value)
+		}
+	}
+	sort.Strings(parts)
+	sum := sha256.Sum256([]byte(index + "\x00" + strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:8])
+}
+
+func encodeCursor(k map[string]types.AttributeValue, list string) string {
+	m := map[string]string{cursorList: list}
 	for name, v := range k {
 		if sv, ok := v.(*types.AttributeValueMemberS); ok {
 			m[name] = sv.Value
@@ -161,7 +186,7 @@ func decodeCursor(c string) (map[string]string, error) {
 	}
 	for k := range m {
 		switch k {
-		case attrPK, attrSK, attrGSI1PK, attrGSI1SK:
+		case attrPK, attrSK, attrGSI1PK, attrGSI1SK, cursorList:
 		default:
 			return nil, fmt.Errorf("unexpected key %q", k)
 		}

@@ -27,6 +27,9 @@ type StatusUpdate struct {
 	PricingCategory string
 	Billable        *bool
 	Raw             json.RawMessage
+	// Test marks a status the sender made up for a test message (a
+	// pytake_test_ key's): no such status came from Meta.
+	Test bool
 }
 
 // StatusResult says what applying a status did.
@@ -53,7 +56,7 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, 
 	now := s.now()
 	st := statusItem{
 		Type: typeStatus, Status: u.Status, Timestamp: timestamp(u.Timestamp), ReceivedAt: timestamp(now),
-		Errors: string(u.Errors), Pricing: string(u.Pricing),
+		Errors: string(u.Errors), Pricing: string(u.Pricing), Test: u.Test,
 	}
 	if !found {
 		st.key = key{wamidPK(u.OrgID, u.WAMID), statusSK(u.Status)}
@@ -201,10 +204,11 @@ type statusItem struct {
 	Raw           string `dynamodbav:"raw,omitempty"`
 	EventsPending bool   `dynamodbav:"events_pending,omitempty"`
 	ExpiresAt     int64  `dynamodbav:"expires_at,omitempty"`
+	Test          bool   `dynamodbav:"test,omitempty"`
 }
 
 func (st statusItem) entry() StatusEntry {
-	e := StatusEntry{Status: st.Status, Timestamp: mustTime(st.Timestamp), ReceivedAt: mustTime(st.ReceivedAt)}
+	e := StatusEntry{Status: st.Status, Timestamp: mustTime(st.Timestamp), ReceivedAt: mustTime(st.ReceivedAt), Test: st.Test}
 	if st.Errors != "" {
 		e.Errors = json.RawMessage(st.Errors)
 	}

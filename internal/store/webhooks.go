@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,6 +31,9 @@ type Webhook struct {
 	FailingSince   *time.Time `json:"failing_since,omitempty"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+	// SecretVersion changes whenever the signing secrets do (creation,
+	// rotation): a dispatcher that cached an older version re-reads them.
+	SecretVersion int `json:"-"`
 }
 
 type webhookItem struct {
@@ -44,13 +49,14 @@ type webhookItem struct {
 	FailingSince   string   `dynamodbav:"failing_since,omitempty"`
 	CreatedAt      string   `dynamodbav:"created_at"`
 	UpdatedAt      string   `dynamodbav:"updated_at"`
+	SecretVersion  int      `dynamodbav:"secret_version,omitempty"`
 }
 
 func (it webhookItem) model() Webhook {
 	w := Webhook{
 		ID: it.ID, OrgID: it.OrgID, Name: it.Name, URL: it.URL, Events: it.Events, Active: it.Active,
 		DisabledReason: it.DisabledReason, FailingSince: parseTime(it.FailingSince),
-		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt),
+		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt), SecretVersion: it.SecretVersion,
 	}
 	if w.Events == nil {
 		w.Events = []string{}
@@ -58,36 +64,75 @@ func (it webhookItem) model() Webhook {
 	return w
 }
 
-// CreateWebhook stores a new subscription (at most MaxWebhooks per
-// organisation).
+// CreateWebhook stores a new subscription, at most MaxWebhooks per
+// organisation: the organisation's webhook counter is incremented, on the
+// condition that it is below the limit, in the same transaction that puts
+// the subscription, so concurrent creates cannot overshoot it.
 func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
-	existing, err := s.Webhooks(ctx, w.OrgID)
-	if err != nil {
+	if err := s.ensureWebhookCount(ctx, w.OrgID); err != nil {
 		return Webhook{}, err
-	}
-	if len(existing) >= MaxWebhooks {
-		return Webhook{}, apperr.Newf(apperr.Unprocessable, "an organization can have at most %d webhooks", MaxWebhooks).WithCode("too_many_webhooks")
 	}
 	now := s.now()
 	w.ID, w.CreatedAt, w.UpdatedAt = id.New(id.Webhook, now), now, now
+	if w.SecretVersion == 0 {
+		w.SecretVersion = 1
+	}
 	av, err := marshal(s.webhookItem(w))
 	if err != nil {
 		return Webhook{}, err
 	}
-	if _, err := s.db.PutItem(ctx, putInput(s.table, av, "attribute_not_exists(pk)")); err != nil {
-		if isConditionFailed(err) {
-			return Webhook{}, conditionErr(apperr.Conflict, "webhook id collision, retry")
+	count := types.TransactWriteItem{Update: &types.Update{
+		TableName:           aws.String(s.table),
+		Key:                 key{orgPK(w.OrgID), webhookCountSK()}.av(),
+		UpdateExpression:    aws.String("SET n = n + :one"),
+		ConditionExpression: aws.String("n < :max"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": num("1"), ":max": num(strconv.Itoa(MaxWebhooks)),
+		},
+	}}
+	err = s.transact(ctx, "create webhook", []types.TransactWriteItem{count, s.put(av, "attribute_not_exists(pk)")}, func(failed []bool) error {
+		if failed[0] {
+			return conditionErr(apperr.Unprocessable, fmt.Sprintf("an organization can have at most %d webhooks", MaxWebhooks)).WithCode("too_many_webhooks")
 		}
-		return Webhook{}, unavailable("create webhook", err)
+		return conditionErr(apperr.Conflict, "webhook id collision, retry")
+	})
+	if err != nil {
+		return Webhook{}, err
 	}
 	return w, nil
+}
+
+// ensureWebhookCount creates the organisation's webhook counter when it is
+// missing (organisations whose webhooks predate it), from a count of its
+// subscriptions. Two concurrent first creates both count; one counter wins
+// and the other's conditional put is a no-op.
+func (s *Store) ensureWebhookCount(ctx context.Context, org string) error {
+	var it struct {
+		N *int `dynamodbav:"n"`
+	}
+	found, err := s.getItem(ctx, key{orgPK(org), webhookCountSK()}, &it)
+	if err != nil || (found && it.N != nil) {
+		return err
+	}
+	hooks, err := s.Webhooks(ctx, org)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, putInput(s.table, map[string]types.AttributeValue{
+		attrPK: str(orgPK(org)), attrSK: str(webhookCountSK()), attrType: str(typeWebhookCount),
+		"n": num(strconv.Itoa(len(hooks))),
+	}, "attribute_not_exists(pk)"))
+	if err != nil && !isConditionFailed(err) {
+		return unavailable("count webhooks", err)
+	}
+	return nil
 }
 
 func (s *Store) webhookItem(w Webhook) webhookItem {
 	it := webhookItem{
 		key: key{orgPK(w.OrgID), webhookSK(w.ID)}, Type: typeWebhook, ID: w.ID, OrgID: w.OrgID, Name: w.Name,
 		URL: w.URL, Events: w.Events, Active: w.Active, DisabledReason: w.DisabledReason,
-		CreatedAt: timestamp(w.CreatedAt), UpdatedAt: timestamp(w.UpdatedAt),
+		CreatedAt: timestamp(w.CreatedAt), UpdatedAt: timestamp(w.UpdatedAt), SecretVersion: w.SecretVersion,
 	}
 	if w.FailingSince != nil {
 		it.FailingSince = timestamp(*w.FailingSince)
@@ -118,24 +163,39 @@ func (s *Store) Webhooks(ctx context.Context, org string) ([]Webhook, error) {
 	return decodeModels[webhookItem](out.Items, nil)
 }
 
-// UpdateWebhook replaces a subscription's editable fields; re-activating
-// clears the disabled reason and failure streak.
+// UpdateWebhook replaces a subscription's editable fields (name, url,
+// events, active); re-activating clears the disabled reason and failure
+// streak. Other attributes (the secret version, written by rotations) are
+// left as they are.
 func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 	old, err := s.Webhook(ctx, w.OrgID, w.ID)
 	if err != nil {
 		return Webhook{}, err
 	}
-	w.CreatedAt, w.UpdatedAt = old.CreatedAt, s.now()
+	w.CreatedAt, w.UpdatedAt, w.SecretVersion = old.CreatedAt, s.now(), old.SecretVersion
+	update := "SET #name = :name, #url = :url, active = :active, updated_at = :now"
+	values := map[string]types.AttributeValue{
+		":name": str(w.Name), ":url": str(w.URL), ":active": &types.AttributeValueMemberBOOL{Value: w.Active},
+		":now": str(timestamp(w.UpdatedAt)),
+	}
+	if len(w.Events) > 0 { // an empty string set cannot be stored; the API never sends one
+		update += ", events = :events"
+		values[":events"] = &types.AttributeValueMemberSS{Value: w.Events}
+	}
 	if w.Active {
+		// Empty strings read back as no reason and no failure streak.
 		w.DisabledReason, w.FailingSince = "", nil
-	} else if w.DisabledReason == "" {
-		w.DisabledReason = old.DisabledReason
+		update += ", disabled_reason = :empty, failing_since = :empty"
+		values[":empty"] = str("")
+	} else {
+		if w.DisabledReason == "" {
+			w.DisabledReason = old.DisabledReason
+		}
+		w.FailingSince = old.FailingSince
 	}
-	av, err := marshal(s.webhookItem(w))
-	if err != nil {
-		return Webhook{}, err
-	}
-	if _, err := s.db.PutItem(ctx, putInput(s.table, av, "attribute_exists(pk)")); err != nil {
+	in := updateInput(s.table, key{orgPK(w.OrgID), webhookSK(w.ID)}, update, "attribute_exists(pk)", values)
+	in.ExpressionAttributeNames = map[string]string{"#name": "name", "#url": "url"}
+	if _, err := s.db.UpdateItem(ctx, in); err != nil {
 		if isConditionFailed(err) {
 			return Webhook{}, apperr.New(apperr.NotFound, "webhook not found")
 		}
@@ -144,17 +204,42 @@ func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 	return w, nil
 }
 
-// DeleteWebhook removes a subscription.
-func (s *Store) DeleteWebhook(ctx context.Context, org, webhookID string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table), Key: key{orgPK(org), webhookSK(webhookID)}.av(),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-	})
+// SetWebhookSecretVersion records that the subscription's signing secrets
+// changed (after they were written), so dispatchers holding an older copy
+// re-read them on their next delivery.
+func (s *Store) SetWebhookSecretVersion(ctx context.Context, org, webhookID string, version int) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(org), webhookSK(webhookID)},
+		"SET secret_version = :v", "attribute_exists(pk)", map[string]types.AttributeValue{":v": num(strconv.Itoa(version))}))
 	if isConditionFailed(err) {
 		return apperr.New(apperr.NotFound, "webhook not found")
 	}
 	if err != nil {
-		return unavailable("delete webhook", err)
+		return unavailable("set webhook secret version", err)
 	}
 	return nil
+}
+
+// DeleteWebhook removes a subscription and gives its place back (the
+// counter is decremented in the same transaction).
+func (s *Store) DeleteWebhook(ctx context.Context, org, webhookID string) error {
+	if err := s.ensureWebhookCount(ctx, org); err != nil {
+		return err
+	}
+	return s.transact(ctx, "delete webhook", []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: key{orgPK(org), webhookSK(webhookID)}.av(),
+			ConditionExpression: aws.String("attribute_exists(pk)"),
+		}},
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orgPK(org), webhookCountSK()}.av(),
+			UpdateExpression:          aws.String("SET n = n - :one"),
+			ConditionExpression:       aws.String("attribute_exists(n)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num("1")},
+		}},
+	}, func(failed []bool) error {
+		if failed[0] {
+			return conditionErr(apperr.NotFound, "webhook not found")
+		}
+		return conditionErr(apperr.Conflict, "the webhook count changed concurrently, retry")
+	})
 }

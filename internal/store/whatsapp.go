@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
@@ -63,9 +66,11 @@ func (s *Store) WhatsAppAccount(ctx context.Context, orgID string) (WhatsAppAcco
 }
 
 // PutWhatsAppAccount connects (or re-connects) the organisation's number. The
-// phone number id and the verify token stay unique across organisations: a
-// number another organisation holds is a Conflict. Saving marks the
-// connection healthy again.
+// phone number id and the WABA id stay unique across organisations: one
+// another organisation holds is a Conflict (OwnershipConflict, which names
+// neither). Verify tokens need not be unique: each organisation has its own
+// pointer item under the token's hash. Saving marks the connection healthy
+// again.
 func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (WhatsAppAccount, error) {
 	var old whatsappItem
 	had, err := s.getItem(ctx, key{orgPK(a.OrgID), whatsappSK()}, &old)
@@ -95,10 +100,11 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 	if err != nil {
 		return WhatsAppAccount{}, err
 	}
-	verify, err := claim(key{verifyPK(a.VerifyTokenHash), verifySK()}, typeVerify)
+	verifyItem, err := marshal(pointerItem{key: key{verifyPK(a.VerifyTokenHash), verifyOrgSK(a.OrgID)}, Type: typeVerify, OrgID: a.OrgID})
 	if err != nil {
 		return WhatsAppAccount{}, err
 	}
+	verify := s.put(verifyItem, "")
 	items := []types.TransactWriteItem{phone, verify, s.put(acct, "")}
 	if a.WABAID != "" {
 		waba, err := claim(key{wabaPK(a.WABAID), wabaSK()}, typeWABA)
@@ -121,20 +127,15 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		items = append(items, release(key{wabaPK(old.WABAID), wabaSK()}))
 	}
 	if had && old.VerifyTokenHash != a.VerifyTokenHash {
-		items = append(items, release(key{verifyPK(old.VerifyTokenHash), verifySK()}))
+		// This organisation's pointer, and the one-per-token item of
+		// before verify tokens could repeat (if it is ours).
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: key{verifyPK(old.VerifyTokenHash), verifyOrgSK(a.OrgID)}.av(),
+		}}, release(key{verifyPK(old.VerifyTokenHash), verifySK()}))
 	}
 	err = s.transact(ctx, "put whatsapp account", items, func(failed []bool) error {
-		if failed[0] {
-			return conditionErr(apperr.Conflict, "this phone_number_id is connected to another organization").
-				WithCode("phone_number_taken").WithDetails(apperr.Detail{Field: "phone_number_id", Issue: "is connected to another organization"})
-		}
-		if failed[1] {
-			return conditionErr(apperr.Conflict, "this verify_token is used by another organization; choose another").
-				WithCode("verify_token_taken").WithDetails(apperr.Detail{Field: "verify_token", Issue: "is used by another organization"})
-		}
-		if a.WABAID != "" && failed[3] {
-			return conditionErr(apperr.Conflict, "this waba_id is connected to another organization").
-				WithCode("waba_taken").WithDetails(apperr.Detail{Field: "waba_id", Issue: "is connected to another organization"})
+		if failed[0] || (a.WABAID != "" && failed[3]) {
+			return OwnershipConflict(ErrConditionFailed)
 		}
 		return conditionErr(apperr.Conflict, "the WhatsApp settings changed concurrently, retry")
 	})
@@ -161,7 +162,8 @@ func (s *Store) RemoveWhatsAppAccount(ctx context.Context, a WhatsAppAccount) er
 		del(key{orgPK(a.OrgID), whatsappSK()}, "attribute_not_exists(pk) OR phone_number_id = :phone",
 			map[string]types.AttributeValue{":phone": str(a.PhoneNumberID)}),
 		del(key{phonePK(a.PhoneNumberID), "PHONE"}, "attribute_not_exists(pk) OR org_id = :org", org),
-		del(key{verifyPK(a.VerifyTokenHash), "VERIFY"}, "attribute_not_exists(pk) OR org_id = :org", org),
+		del(key{verifyPK(a.VerifyTokenHash), verifyOrgSK(a.OrgID)}, "attribute_not_exists(pk) OR org_id = :org", org),
+		del(key{verifyPK(a.VerifyTokenHash), verifySK()}, "attribute_not_exists(pk) OR org_id = :org", org), // before tokens could repeat
 	}
 	if a.WABAID != "" {
 		items = append(items, del(key{wabaPK(a.WABAID), "WABA"}, "attribute_not_exists(pk) OR org_id = :org", org))
@@ -197,9 +199,38 @@ func (s *Store) OrgByWABAID(ctx context.Context, wabaID string) (string, error) 
 	return s.pointer(ctx, key{wabaPK(wabaID), wabaSK()}, "no organization owns this WABA id")
 }
 
-// OrgByVerifyTokenHash finds the organisation whose verify token hashes to h.
+// OrgByVerifyTokenHash finds an organisation whose verify token hashes to h
+// (several may share a token; Meta's verification handshake only needs to
+// know that one has it): one strongly consistent Query of the token's
+// partition, limit 1.
 func (s *Store) OrgByVerifyTokenHash(ctx context.Context, h string) (string, error) {
-	return s.pointer(ctx, key{verifyPK(h), verifySK()}, "no organization has this verify token")
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(verifyPK(h))},
+		ConsistentRead:            aws.Bool(true),
+		Limit:                     aws.Int32(1),
+	})
+	if err != nil {
+		return "", unavailable("find verify token", err)
+	}
+	if len(out.Items) == 0 {
+		return "", apperr.New(apperr.NotFound, "no organization has this verify token")
+	}
+	var it pointerItem
+	if err := attributevalue.UnmarshalMap(out.Items[0], &it); err != nil {
+		return "", fmt.Errorf("store: decode verify token: %w", err)
+	}
+	return it.OrgID, nil
+}
+
+// OwnershipConflict is the one answer to a claim of something another
+// organisation holds (phone number id, WABA id, shop domain, site URL): it
+// says neither which of them nor whose, so a claim cannot be used to learn
+// what other tenants use.
+func OwnershipConflict(cause error) *apperr.Error {
+	return apperr.New(apperr.Conflict, "another organization has already connected the WhatsApp phone number, business account or shop "+
+		"in these settings; if it is yours, contact support").WithCode("already_connected").WithCause(cause)
 }
 
 func (s *Store) pointer(ctx context.Context, k key, notFound string) (string, error) {

@@ -10,7 +10,7 @@ import (
 // OrganizationStore is the part of the store creating an organisation needs.
 type OrganizationStore interface {
 	CreateOrganization(ctx context.Context, name string) (store.Organization, error)
-	IssueKey(ctx context.Context, orgID, name, mode string) (store.APIKey, string, error)
+	IssueKey(ctx context.Context, orgID, name, mode string, scopes ...string) (store.APIKey, string, error)
 }
 
 // Result is printed once: the key's plaintext is never stored.
@@ -21,15 +21,16 @@ type Result struct {
 
 // Key is the first API key.
 type Key struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Mode   string `json:"mode"`
-	Key    string `json:"key"`
-	Prefix string `json:"prefix"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Mode   string   `json:"mode"`
+	Key    string   `json:"key"`
+	Prefix string   `json:"prefix"`
+	Scopes []string `json:"scopes"`
 }
 
 // CreateOrganization creates an organisation and issues its first key (live
-// or test).
+// or test), which holds every scope, admin included.
 func CreateOrganization(ctx context.Context, st OrganizationStore, name, mode string) (Result, error) {
 	org, err := st.CreateOrganization(ctx, name)
 	if err != nil {
@@ -39,5 +40,5 @@ func CreateOrganization(ctx context.Context, st OrganizationStore, name, mode st
 	if err != nil {
 		return Result{}, fmt.Errorf("issue api key for %s: %w", org.ID, err)
 	}
-	return Result{Organization: org, APIKey: Key{ID: k.ID, Name: k.Name, Mode: k.Mode, Key: plain, Prefix: k.Prefix}}, nil
+	return Result{Organization: org, APIKey: Key{ID: k.ID, Name: k.Name, Mode: k.Mode, Key: plain, Prefix: k.Prefix, Scopes: k.Scopes}}, nil
 }

@@ -2,8 +2,8 @@
 // Cloud API) PyTake uses, for the local stack and for tests: it accepts
 // sends on POST /{version}/{phone_number_id}/messages and answers like Meta,
 // then posts signed status webhooks (sent, delivered, read, or failed) to
-// PyTake's webhook URL; it serves phone-number and media look-ups and media
-// downloads; and it has a test-only control surface under /_sim/ to inject
+// PyTake's webhook URL; it serves phone-number, WABA phone-number list and
+// media look-ups and media downloads; and it has a test-only control surface under /_sim/ to inject
 // faults, observe sends and make a simulated customer write in.
 package graphsim
 
@@ -141,6 +141,7 @@ func (s *Sim) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /{version}/{phone}/messages", s.handleSend)
 	m.HandleFunc("GET /{version}/{id}", s.handleGetObject)
+	m.HandleFunc("GET /{version}/{id}/{edge}", s.handleGetEdge)
 	m.HandleFunc("GET /_sim/media/{id}", s.handleDownload)
 	m.HandleFunc("GET /_sim/messages", s.handleMessages)
 	m.HandleFunc("GET /_sim/stats", s.handleStats)

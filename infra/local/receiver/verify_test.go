@@ -31,12 +31,11 @@ func TestVerify(t *testing.T) {
 	require.NoError(t, err)
 	at := time.Unix(1759509000, 0)
 	body := []byte(`{"id":"evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D","event":"message.received","timestamp":"2025-10-03T16:30:00Z","organization_id":"org_01K6NYQ2M4P6R8T0V2X4Z6B8D0","data":{"message":{"id":"msg_01K6NZ3F8Q","type":"text","content":{"text":"Olá <3"}}}}`)
-	signed := func(keys ...string) http.Header {
-		var ks [][]byte
-		for _, k := range keys {
-			ks = append(ks, key(t, k))
+	signed := func(secrets ...string) http.Header {
+		for _, s := range secrets {
+			key(t, s) // whsec_ secrets only, as the receiver reads them
 		}
-		return delivery.Headers("evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D", at, body, ks)
+		return delivery.Headers("evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D", at, body, secrets)
 	}
 	with := func(h http.Header, k, v string) http.Header {
 		h = h.Clone()
@@ -83,7 +82,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add([]byte(`{"event":"message.received"}`), "evt_1", int64(1759509000), "v1,AAAA")
 	f.Add([]byte{}, "", int64(0), "")
 	f.Add([]byte("x"), "evt_2", int64(-1), "v1, v1,=== v2,abc")
-	k := key(f, testSecret)
+	key(f, testSecret)
 	f.Fuzz(func(t *testing.T, body []byte, id string, unix int64, sig string) {
 		at := time.Unix(1759509000, 0)
 		h := http.Header{}
@@ -91,11 +90,11 @@ func FuzzVerify(f *testing.F) {
 		h.Set("webhook-timestamp", itoa(unix))
 		h.Set("webhook-signature", sig)
 		if Verify(testSecret, h, body, at) == nil {
-			good := delivery.Headers(id, time.Unix(unix, 0), body, [][]byte{k}).Get("webhook-signature")
+			good := delivery.Headers(id, time.Unix(unix, 0), body, []string{testSecret}).Get("webhook-signature")
 			require.True(t, containsSig(sig, good), "accepted signature %q, PyTake would send %q", sig, good)
 		}
 		if id != "" && !strings.ContainsAny(id, "\r\n") {
-			good := delivery.Headers(id, at, body, [][]byte{k})
+			good := delivery.Headers(id, at, body, []string{testSecret})
 			require.NoError(t, Verify(testSecret, good, body, at), "refused PyTake's own signature")
 		}
 	})
@@ -134,7 +133,8 @@ func TestHandler(t *testing.T) {
 	go func() { done <- run(ctx, addr, testSecret, 2, &out, &logs) }()
 	post := func(id string, body string, secret string) int {
 		t.Helper()
-		h := delivery.Headers(id, time.Now(), []byte(body), [][]byte{key(t, secret)})
+		key(t, secret)
+		h := delivery.Headers(id, time.Now(), []byte(body), []string{secret})
 		var resp *http.Response
 		var err error
 		for i := 0; i < 50; i++ {

@@ -67,6 +67,11 @@ func (s *Stack) SeedDemo(ctx context.Context) (Demo, error) {
 	if err != nil {
 		return Demo{}, err
 	}
+	// The largest plan: the end-to-end suite sends a thousand messages
+	// with the demo key at full speed.
+	if err := s.Store().SetOrganizationPlan(ctx, res.Organization.ID, "scale"); err != nil {
+		return Demo{}, fmt.Errorf("demo plan: %w", err)
+	}
 	sec, err := s.Secrets()
 	if err != nil {
 		return Demo{}, err

@@ -53,6 +53,7 @@ class OrganizationApiKey(Model):
     mode: str
     prefix: str
     last4: str
+    scopes: List[str]
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> OrganizationApiKey:
@@ -61,6 +62,7 @@ class OrganizationApiKey(Model):
             mode=d["mode"],
             prefix=d["prefix"],
             last4=d["last4"],
+            scopes=list(d["scopes"]),
             _raw=dict(d),
         )
 
@@ -97,6 +99,7 @@ class APIKey(Model):
     created_at: str
     last_used_at: Optional[str] = None
     revoked_at: Optional[str] = None
+    scopes: List[str]
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> APIKey:
@@ -109,6 +112,7 @@ class APIKey(Model):
             created_at=d["created_at"],
             last_used_at=d.get("last_used_at"),
             revoked_at=d.get("revoked_at"),
+            scopes=list(d["scopes"]),
             _raw=dict(d),
         )
 
@@ -131,6 +135,7 @@ class NewAPIKey(APIKey):
             created_at=b.created_at,
             last_used_at=b.last_used_at,
             revoked_at=b.revoked_at,
+            scopes=b.scopes,
             key=d["key"],
             _raw=dict(d),
         )
@@ -181,6 +186,7 @@ class StatusEntry(Model):
     received_at: str
     errors: Optional[Any] = None
     pricing: Optional[Any] = None
+    test: Optional[bool] = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> StatusEntry:
@@ -190,6 +196,7 @@ class StatusEntry(Model):
             received_at=d["received_at"],
             errors=d.get("errors"),
             pricing=d.get("pricing"),
+            test=d.get("test"),
             _raw=dict(d),
         )
 
@@ -222,6 +229,7 @@ class Message(Model):
     attempts: Optional[int] = None
     accepted_at: Optional[str] = None
     last_error: Optional[str] = None
+    test: Optional[bool] = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Message:
@@ -250,6 +258,7 @@ class Message(Model):
             attempts=d.get("attempts"),
             accepted_at=d.get("accepted_at"),
             last_error=d.get("last_error"),
+            test=d.get("test"),
             _raw=dict(d),
         )
 
@@ -565,6 +574,7 @@ class NewWebhook(Webhook):
     """A new subscription with its signing secret, shown this once."""
 
     secret: str
+    webhook_signature_key: str
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> NewWebhook:
@@ -580,6 +590,7 @@ class NewWebhook(Webhook):
             created_at=b.created_at,
             updated_at=b.updated_at,
             secret=d["secret"],
+            webhook_signature_key=d["webhook_signature_key"],
             _raw=dict(d),
         )
 
@@ -607,6 +618,8 @@ class SecretRotation(Model):
     id: str
     secret: str
     previous_secrets_expire_at: str
+    x_pytake_signature_switches_at: str
+    webhook_signature_key: str
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SecretRotation:
@@ -614,6 +627,8 @@ class SecretRotation(Model):
             id=d["id"],
             secret=d["secret"],
             previous_secrets_expire_at=d["previous_secrets_expire_at"],
+            x_pytake_signature_switches_at=d["x_pytake_signature_switches_at"],
+            webhook_signature_key=d["webhook_signature_key"],
             _raw=dict(d),
         )
 
@@ -985,13 +1000,19 @@ class WhatsAppSettingsInput(TypedDict, total=False):
     graph_api_version: Optional[str]
 
 
+class WebhookSecret(TypedDict, total=False):
+    """Your own signing secret, or null/absent to have one generated (`whsec_` + base64 of 32 random bytes). Either `whsec_` + canonical standard base64 of 24 to 64 random bytes, or any 6 to 256 printable ASCII characters without spaces (the integrations guide's `abc123` works; prefer 32 or more random ..."""
+
+    pass
+
+
 class WebhookInput(TypedDict, total=False):
     """WebhookInput (see the OpenAPI document)."""
 
     name: Optional[str]
     url: Required[str]
     events: Required[Sequence[str]]
-    secret: Optional[str]
+    secret: WebhookSecret
     active: Optional[bool]
 
 
@@ -1049,6 +1070,7 @@ class APIKeyInput(TypedDict, total=False):
 
     name: Required[str]
     mode: Optional[Literal["live", "test"]]
+    scopes: Optional[Sequence[Literal["admin", "chatbots:read", "chatbots:write", "contacts:read", "contacts:write", "messages:read", "messages:write", "webhooks:read", "webhooks:write"]]]
 
 
 class ZapierHookInput(TypedDict, total=False):
@@ -1284,3 +1306,9 @@ class SendMessageRequest(TypedDict, total=False):
     template: Optional[OutboundTemplate]
     location: Optional[OutboundLocation]
     reaction: Optional[OutboundReaction]
+
+
+class SecretRotationInput(TypedDict, total=False):
+    """Optional: the new secret, chosen by you. Without it (or with no body) one is generated."""
+
+    secret: WebhookSecret

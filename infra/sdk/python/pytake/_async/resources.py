@@ -77,10 +77,23 @@ class AsyncOrganization(_Resource):
 
 class AsyncAPIKeys(_Resource):
     @operation("createAPIKey")
-    async def create(self, *, name: str, mode: Union[Literal["live", "test"], None, NotGiven] = NOT_GIVEN) -> t.NewAPIKey:
-        """A new key; its secret is in ``.key``, shown this once."""
+    async def create(
+        self,
+        *,
+        name: str,
+        mode: Union[Literal["live", "test"], None, NotGiven] = NOT_GIVEN,
+        scopes: Union[Sequence[str], None, NotGiven] = NOT_GIVEN,
+    ) -> t.NewAPIKey:
+        """A new key; its secret is in ``.key``, shown this once. ``scopes``
+        default to every scope but ``admin``."""
         return await self._client._request(
-            Op("createAPIKey", "POST", "/api-keys", parse_model(t.NewAPIKey.from_dict), json=body(name=name, mode=mode))
+            Op(
+                "createAPIKey",
+                "POST",
+                "/api-keys",
+                parse_model(t.NewAPIKey.from_dict),
+                json=body(name=name, mode=mode, scopes=scopes),
+            )
         )
 
     @operation("listAPIKeys")
@@ -519,14 +532,16 @@ class AsyncWebhooks(_Resource):
         )
 
     @operation("rotateWebhookSecret")
-    async def rotate_secret(self, webhook_id: str) -> t.SecretRotation:
-        """A new secret; the previous ones keep signing for 24 hours."""
+    async def rotate_secret(self, webhook_id: str, *, secret: Union[str, None, NotGiven] = NOT_GIVEN) -> t.SecretRotation:
+        """A new secret (``secret``, or a generated one); the previous ones
+        keep signing for 24 hours."""
         return await self._client._request(
             Op(
                 "rotateWebhookSecret",
                 "POST",
                 path("/webhooks/{id}/rotate-secret", id=webhook_id),
                 parse_model(t.SecretRotation.from_dict),
+                json=body(secret=secret),
             )
         )
 

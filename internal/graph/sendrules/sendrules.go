@@ -1,4 +1,10 @@
-package graphsim
+// Package sendrules is Meta's validation of a send request body (POST
+// /{version}/{phone_number_id}/messages) as the WhatsApp Cloud API applies
+// it: required parameters, types, documented limits, with Meta's error
+// messages. Two things use it so they answer alike: the local Graph API
+// simulator (infra/local/graphsim) and the sender's in-process transport for
+// test-mode messages (internal/sender), which never calls Meta.
+package sendrules
 
 import (
 	"bytes"
@@ -19,43 +25,43 @@ func interactiveTypes() []string {
 	return []string{"address_message", "button", "call_permission_request", "catalog_message", "cta_url", "flow", "list", "location_request_message", "product", "product_list", "voice_call"}
 }
 
-// send is what the simulator needs of a valid send request.
-type send struct {
+// Send is what a valid send request says.
+type Send struct {
 	To   string
 	Type string
 }
 
-// invalid is a validation failure: the message Meta would give after "(#100) ".
-type invalid string
+// Invalid is a validation failure: the message Meta would give after "(#100) ".
+type Invalid string
 
-func invalidf(format string, args ...any) *invalid {
-	v := invalid(fmt.Sprintf(format, args...))
+func invalidf(format string, args ...any) *Invalid {
+	v := Invalid(fmt.Sprintf(format, args...))
 	return &v
 }
 
-// validateSend checks a send request body against Meta's rules and the
+// Validate checks a send request body against Meta's rules and the
 // documented limits.
-func validateSend(body map[string]json.RawMessage) (send, *invalid) {
-	var out send
-	product, err := str(body, "messaging_product")
+func Validate(body map[string]json.RawMessage) (Send, *Invalid) {
+	var out Send
+	product, err := Str(body, "messaging_product")
 	if err != nil || product == "" {
 		return out, invalidf("The parameter messaging_product is required.")
 	}
 	if product != "whatsapp" {
 		return out, invalidf("Param messaging_product must be \"whatsapp\", got %q.", product)
 	}
-	if rt, err := str(body, "recipient_type"); err != nil || (rt != "" && rt != "individual" && rt != "group") {
+	if rt, err := Str(body, "recipient_type"); err != nil || (rt != "" && rt != "individual" && rt != "group") {
 		return out, invalidf("Param recipient_type must be \"individual\" or \"group\".")
 	}
-	to, err := str(body, "to")
+	to, err := Str(body, "to")
 	if err != nil || strings.TrimSpace(to) == "" {
 		return out, invalidf("The parameter to is required.")
 	}
-	if !isBSUID(to) && len(digits(to)) < 5 {
+	if !IsBSUID(to) && len(Digits(to)) < 5 {
 		return out, invalidf("Param to must be a phone number (digits with the country code) or a business-scoped user id, got %q.", to)
 	}
 	out.To = to
-	typ, err := str(body, "type")
+	typ, err := Str(body, "type")
 	if err != nil || typ == "" {
 		return out, invalidf("The parameter type is required.")
 	}
@@ -64,17 +70,17 @@ func validateSend(body map[string]json.RawMessage) (send, *invalid) {
 	}
 	out.Type = typ
 	payload, ok := body[typ]
-	if !ok || isNull(payload) {
+	if !ok || IsNull(payload) {
 		return out, invalidf("The parameter %s is required.", typ)
 	}
 	if typ == "contacts" {
 		return out, validateContacts(payload)
 	}
-	if !isObject(payload) {
+	if !IsObject(payload) {
 		return out, invalidf("Param %s must be a JSON object.", typ)
 	}
 	if typ != "template" {
-		if ctx, ok := body["context"]; ok && !isNull(ctx) {
+		if ctx, ok := body["context"]; ok && !IsNull(ctx) {
 			var c struct {
 				MessageID string `json:"message_id"`
 			}
@@ -100,7 +106,7 @@ func validateSend(body map[string]json.RawMessage) (send, *invalid) {
 	return out, nil
 }
 
-func validateText(p json.RawMessage) *invalid {
+func validateText(p json.RawMessage) *Invalid {
 	var t struct {
 		Body       *string `json:"body"`
 		PreviewURL *bool   `json:"preview_url"`
@@ -114,7 +120,7 @@ func validateText(p json.RawMessage) *invalid {
 	return maxLen("text['body']", *t.Body, 4096)
 }
 
-func validateMedia(typ string, p json.RawMessage) *invalid {
+func validateMedia(typ string, p json.RawMessage) *Invalid {
 	var m struct {
 		ID       string `json:"id"`
 		Link     string `json:"link"`
@@ -139,20 +145,20 @@ func validateMedia(typ string, p json.RawMessage) *invalid {
 	return maxLen(typ+"['caption']", m.Caption, 1024)
 }
 
-func validateLocation(p json.RawMessage) *invalid {
+func validateLocation(p json.RawMessage) *Invalid {
 	var l map[string]json.RawMessage
 	if err := json.Unmarshal(p, &l); err != nil {
 		return invalidf("Param location is malformed: %v.", err)
 	}
 	for _, k := range []string{"latitude", "longitude"} {
-		if v, ok := l[k]; !ok || isNull(v) {
+		if v, ok := l[k]; !ok || IsNull(v) {
 			return invalidf("The parameter location['%s'] is required.", k)
 		}
 	}
 	return nil
 }
 
-func validateContacts(p json.RawMessage) *invalid {
+func validateContacts(p json.RawMessage) *Invalid {
 	var cs []struct {
 		Name *struct {
 			FormattedName string `json:"formatted_name"`
@@ -172,7 +178,7 @@ func validateContacts(p json.RawMessage) *invalid {
 	return nil
 }
 
-func validateReaction(p json.RawMessage) *invalid {
+func validateReaction(p json.RawMessage) *Invalid {
 	var r struct {
 		MessageID string  `json:"message_id"`
 		Emoji     *string `json:"emoji"`
@@ -194,7 +200,7 @@ type textPart struct {
 	Text string `json:"text"`
 }
 
-func validateInteractive(p json.RawMessage) *invalid {
+func validateInteractive(p json.RawMessage) *Invalid {
 	var in struct {
 		Type   string    `json:"type"`
 		Header *textPart `json:"header"`
@@ -329,7 +335,7 @@ func validateInteractive(p json.RawMessage) *invalid {
 	return nil
 }
 
-func validateTemplate(p json.RawMessage) *invalid {
+func validateTemplate(p json.RawMessage) *Invalid {
 	var t struct {
 		Name     string `json:"name"`
 		Language *struct {
@@ -346,20 +352,20 @@ func validateTemplate(p json.RawMessage) *invalid {
 	if t.Language == nil || t.Language.Code == "" {
 		return invalidf("The parameter template['language']['code'] is required.")
 	}
-	if len(t.Components) > 0 && !isNull(t.Components) && !bytes.HasPrefix(bytes.TrimSpace(t.Components), []byte("[")) {
+	if len(t.Components) > 0 && !IsNull(t.Components) && !bytes.HasPrefix(bytes.TrimSpace(t.Components), []byte("[")) {
 		return invalidf("Param template['components'] must be an array.")
 	}
 	return nil
 }
 
-func maxLen(param, s string, n int) *invalid {
+func maxLen(param, s string, n int) *Invalid {
 	if c := utf8.RuneCountInString(s); c > n {
 		return invalidf("Param %s must be at most %d characters long, got %d.", param, n, c)
 	}
 	return nil
 }
 
-func firstInvalid(vs ...*invalid) *invalid {
+func firstInvalid(vs ...*Invalid) *Invalid {
 	for _, v := range vs {
 		if v != nil {
 			return v
@@ -368,10 +374,10 @@ func firstInvalid(vs ...*invalid) *invalid {
 	return nil
 }
 
-// str reads an optional string field; an error when it is not a string.
-func str(m map[string]json.RawMessage, key string) (string, error) {
+// Str reads an optional string field; an error when it is not a string.
+func Str(m map[string]json.RawMessage, key string) (string, error) {
 	raw, ok := m[key]
-	if !ok || isNull(raw) {
+	if !ok || IsNull(raw) {
 		return "", nil
 	}
 	var s string
@@ -381,17 +387,19 @@ func str(m map[string]json.RawMessage, key string) (string, error) {
 	return s, nil
 }
 
-func isNull(raw json.RawMessage) bool {
+// IsNull reports whether raw is absent or JSON null.
+func IsNull(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) == 0 || bytes.Equal(t, []byte("null"))
 }
 
-func isObject(raw json.RawMessage) bool {
+// IsObject reports whether raw is a JSON object.
+func IsObject(raw json.RawMessage) bool {
 	return bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{"))
 }
 
-// digits keeps the digits of a phone number.
-func digits(s string) string {
+// Digits keeps the digits of a phone number.
+func Digits(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if r >= '0' && r <= '9' {
@@ -401,9 +409,9 @@ func digits(s string) string {
 	return b.String()
 }
 
-// isBSUID says whether s is a business-scoped user id such as
+// IsBSUID says whether s is a business-scoped user id such as
 // "US.13491208655302741918".
-func isBSUID(s string) bool {
+func IsBSUID(s string) bool {
 	cc, rest, ok := strings.Cut(s, ".")
 	if !ok || len(cc) != 2 || rest == "" {
 		return false
@@ -416,12 +424,12 @@ func isBSUID(s string) bool {
 	return true
 }
 
-// normalisePeer is the form recipients are compared in: digits for a phone
+// NormalisePeer is the form recipients are compared in: digits for a phone
 // number, the id itself for a BSUID.
-func normalisePeer(s string) string {
+func NormalisePeer(s string) string {
 	s = strings.TrimSpace(s)
-	if s == "" || isBSUID(s) {
+	if s == "" || IsBSUID(s) {
 		return s
 	}
-	return digits(s)
+	return Digits(s)
 }

@@ -1,0 +1,73 @@
+package graphsim
+
+import (
+	"net/http"
+	"sort"
+)
+
+// handleGetEdge serves GET /{version}/{id}/{edge}: the phone_numbers edge
+// of a WABA; any other edge is unknown, as on Meta.
+func (s *Sim) handleGetEdge(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("edge") != "phone_numbers" {
+		s.handleUnknown(w, r)
+		return
+	}
+	s.handleWABAPhoneNumbers(w, r)
+}
+
+// handleWABAPhoneNumbers serves GET /{version}/{waba_id}/phone_numbers: the
+// WABA's numbers, for a token of one of them, in Meta's shape ({"data":
+// [...], "paging": {"cursors": {...}}}, one page). A WABA the simulator
+// does not serve, or a token of another WABA's number, gets Meta's unknown
+// object error (100, subcode 33), as a token without access to the WABA
+// does.
+func (s *Sim) handleWABAPhoneNumbers(w http.ResponseWriter, r *http.Request) {
+	waba := r.PathValue("id")
+	if !validVersion(r.PathValue("version")) {
+		s.handleUnknown(w, r)
+		return
+	}
+	token := bearer(r)
+	switch {
+	case token == "":
+		badToken(w, "no access token was sent; use \"Authorization: Bearer <token>\".")
+		return
+	case !s.knownToken(token):
+		badToken(w, "the access token could not be decrypted or has expired.")
+		return
+	}
+	s.acctMu.RLock()
+	var numbers []Account
+	allowed := false
+	for _, a := range s.accounts {
+		if a.WABAID != waba {
+			continue
+		}
+		numbers = append(numbers, a)
+		if a.AccessToken == token {
+			allowed = true
+		}
+	}
+	s.acctMu.RUnlock()
+	if !allowed {
+		unknownObject(w, http.StatusBadRequest, http.MethodGet, waba)
+		return
+	}
+	sort.Slice(numbers, func(i, j int) bool { return numbers[i].PhoneNumberID < numbers[j].PhoneNumberID })
+	data := make([]map[string]any, 0, len(numbers))
+	for _, a := range numbers {
+		data = append(data, map[string]any{
+			"verified_name":            a.VerifiedName,
+			"code_verification_status": "VERIFIED",
+			"display_phone_number":     a.DisplayPhoneNumber,
+			"quality_rating":           "GREEN",
+			"platform_type":            "CLOUD_API",
+			"throughput":               map[string]string{"level": "STANDARD"},
+			"id":                       a.PhoneNumberID,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"data":   data,
+		"paging": map[string]any{"cursors": map[string]string{"before": "QVFIUk1", "after": "QVFIUk1"}},
+	})
+}

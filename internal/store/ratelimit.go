@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Bucket is a token bucket kept in one DynamoDB item, shared by every
+// container: Rate tokens a second, at most Burst at once.
+type Bucket struct {
+	Key   string // e.g. "org#<org>" or "key#<key id>"
+	Rate  int    // tokens per second, > 0
+	Burst int    // capacity, > 0
+}
+
+// Take is the outcome of taking one token.
+type Take struct {
+	Allowed bool
+	// Remaining tokens after this request (0 when refused).
+	Remaining int
+	// Full is how long until the bucket is full again.
+	Full time.Duration
+	// RetryAfter is how long until a token is available (refused only).
+	RetryAfter time.Duration
+	// TAT is the bucket's theoretical arrival time (unix microseconds) as
+	// this call left or found it: a lower bound of its value from now on,
+	// which a caller may use to refuse without asking again.
+	TAT int64
+}
+
+// interval is the time one token takes to come back, in microseconds.
+func (b Bucket) interval() int64 {
+	return (int64(time.Second/time.Microsecond) + int64(b.Rate) - 1) / int64(b.Rate)
+}
+
+// Decide says what the bucket answers at now (unix µs) when its
+// theoretical arrival time is tat, without changing anything: the GCRA form
+// of a token bucket. A request is allowed when max(tat, now) + T stays
+// within now + Burst*T; it then moves tat there.
+func (b Bucket) Decide(tat, now int64) Take {
+	t := b.interval()
+	limit := now + int64(b.Burst)*t
+	next := max(tat, now) + t
+	if next > limit {
+		return Take{TAT: tat, Full: time.Duration(tat-now) * time.Microsecond, RetryAfter: time.Duration(next-limit) * time.Microsecond}
+	}
+	return Take{Allowed: true, TAT: next, Remaining: int((limit - next) / t), Full: time.Duration(next-now) * time.Microsecond}
+}
+
+// TakeToken takes one token from a bucket: one conditional UpdateItem in
+// the common case (the bucket in use), two when it was idle (tat in the
+// past) or another container moved it between the two. The conditions
+// make it exact across any number of concurrent containers: no
+// read-modify-write, no lost update.
+func (s *Store) TakeToken(ctx context.Context, b Bucket) (Take, error) {
+	if b.Rate <= 0 || b.Burst <= 0 {
+		return Take{}, fmt.Errorf("store: bucket %s: rate and burst must be positive", b.Key)
+	}
+	k := key{limitPK(b.Key), limitSK()}
+	t := b.interval()
+	for attempt := 0; attempt < 4; attempt++ {
+		now := s.now().UnixMicro()
+		ttl := num(strconv.FormatInt(now/1e6+int64(b.Burst)*t/1e6+120, 10))
+		// In use: tat is in [now, now + (Burst-1)*T]; move it by T.
+		in := updateInput(s.table, k, "SET tat = tat + :t, expires_at = :ttl",
+			"tat >= :now AND tat <= :max", map[string]types.AttributeValue{
+				":t": num(strconv.FormatInt(t, 10)), ":now": num(strconv.FormatInt(now, 10)),
+				":max": num(strconv.FormatInt(now+int64(b.Burst-1)*t, 10)), ":ttl": ttl,
+			})
+		in.ReturnValues = types.ReturnValueUpdatedNew
+		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		out, err := s.db.UpdateItem(ctx, in)
+		if err == nil {
+			tat, err := tatOf(out.Attributes)
+			if err != nil {
+				return Take{}, err
+			}
+			d := b.Decide(tat-t, now)
+			d.TAT = tat
+			return d, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return Take{}, unavailable("take token", err)
+		}
+		old := int64(0)
+		if len(ccf.Item) > 0 {
+			if old, err = tatOf(ccf.Item); err != nil {
+				return Take{}, err
+			}
+		}
+		if old >= now {
+			// Full: refused, nothing written.
+			return b.Decide(old, now), nil
+		}
+		// Idle (or new): the bucket refilled; start from now.
+		in = updateInput(s.table, k, "SET tat = :next, expires_at = :ttl, #t = :type",
+			"attribute_not_exists(tat) OR tat < :now", map[string]types.AttributeValue{
+				":next": num(strconv.FormatInt(now+t, 10)), ":now": num(strconv.FormatInt(now, 10)), ":ttl": ttl,
+				":type": str(typeLimit),
+			})
+		in.ExpressionAttributeNames = map[string]string{"#t": attrType}
+		_, err = s.db.UpdateItem(ctx, in)
+		if err == nil {
+			return b.Decide(now, now), nil
+		}
+		if !isConditionFailed(err) {
+			return Take{}, unavailable("take token", err)
+		}
+		// Another container took a token in between: the bucket is in
+		// use now, try the first form again.
+	}
+	return Take{}, unavailable("take token", errors.New("the bucket kept changing"))
+}
+
+func tatOf(item map[string]types.AttributeValue) (int64, error) {
+	var v struct {
+		TAT int64 `dynamodbav:"tat"`
+	}
+	if err := attributevalue.UnmarshalMap(item, &v); err != nil {
+		return 0, fmt.Errorf("store: decode bucket: %w", err)
+	}
+	return v.TAT, nil
+}

@@ -1,0 +1,146 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pytake/pytake/internal/ratelimit"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// TestTokenBucketAcrossContainers: concurrent takes from several "containers"
+// (goroutines sharing the table) never get more than the burst, and the
+// bucket refills at its rate.
+func TestTokenBucketAcrossContainers(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	b := store.Bucket{Key: "org#A", Rate: 10, Burst: 20}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		allowed int
+	)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tk, err := s.TakeToken(ctx, b)
+			if err != nil {
+				t.Errorf("take: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tk.Allowed {
+				allowed++
+			} else if tk.RetryAfter <= 0 || tk.RetryAfter > 100*time.Millisecond {
+				t.Errorf("refused with retry after %s, want (0, 100ms]", tk.RetryAfter)
+			}
+		}()
+	}
+	wg.Wait()
+	if allowed != b.Burst {
+		t.Fatalf("%d of 40 concurrent takes allowed, want the burst, %d", allowed, b.Burst)
+	}
+	c.Add(time.Second) // 10 tokens back
+	n := 0
+	for i := 0; i < 15; i++ {
+		tk, err := s.TakeToken(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk.Allowed {
+			n++
+		}
+	}
+	if n != 10 {
+		t.Fatalf("%d allowed a second later, want 10", n)
+	}
+	// Idle long enough: full again, and the answer says so.
+	c.Add(time.Hour)
+	tk, err := s.TakeToken(ctx, b)
+	if err != nil || !tk.Allowed || tk.Remaining != b.Burst-1 {
+		t.Fatalf("after an hour: %+v %v", tk, err)
+	}
+	if other, _ := s.TakeToken(ctx, store.Bucket{Key: "org#B", Rate: 1, Burst: 1}); !other.Allowed {
+		t.Fatal("another bucket is affected")
+	}
+}
+
+func TestBucketDecide(t *testing.T) {
+	b := store.Bucket{Rate: 10, Burst: 3} // a token every 100 ms
+	const now = int64(1_000_000_000)
+	tests := []struct {
+		name      string
+		tat       int64
+		allowed   bool
+		remaining int
+		retry     time.Duration
+	}{
+		{"idle", 0, true, 2, 0},
+		{"in the past", now - 5_000_000, true, 2, 0},
+		{"one used", now + 100_000, true, 1, 0},
+		{"two used", now + 200_000, true, 0, 0},
+		{"full", now + 300_000, false, 0, 100 * time.Millisecond},
+		{"far ahead", now + 1_000_000, false, 0, 800 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		d := b.Decide(tt.tat, now)
+		if d.Allowed != tt.allowed || d.Remaining != tt.remaining || d.RetryAfter != tt.retry {
+			t.Errorf("%s: %+v", tt.name, d)
+		}
+	}
+}
+
+// TestWritesPerRateLimitedRequest: what the README says the limits cost in
+// DynamoDB writes: 2 per allowed request (key and organisation buckets), 4
+// right after the buckets were idle, none for a request this container
+// already knows an empty bucket refuses.
+func TestWritesPerRateLimitedRequest(t *testing.T) {
+	tbl, c := newTable(t)
+	cnt := &counting{DB: tbl.Client}
+	s := store.New(cnt, tbl.Name, c.Now)
+	l := ratelimit.New(s, c.Now)
+	plan, _ := ratelimit.PlanNamed("free")
+	ctx := context.Background()
+	take := func() ratelimit.Decision {
+		t.Helper()
+		d, err := l.Take(ctx, "org_A", "key_A", plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	writes := func(what string, want int64, f func()) {
+		t.Helper()
+		cnt.requests.Store(0)
+		f()
+		if got := cnt.requests.Load(); got != want {
+			t.Errorf("%s: %d write requests, want %d", what, got, want)
+		}
+		t.Logf("%s: %d write requests", what, cnt.requests.Load())
+	}
+	writes("first request (idle buckets)", 4, func() { take() })
+	writes("next request", 2, func() { take() })
+	for i := 2; i < plan.KeyBurst; i++ {
+		take()
+	}
+	// This container made the last allowed request, so it knows the
+	// bucket is empty: no write. (A refusal learnt from DynamoDB, after
+	// another container emptied the bucket, is one failed conditional
+	// write per bucket asked.)
+	writes("a refusal", 0, func() {
+		if take().Allowed {
+			t.Fatal("over the burst and allowed")
+		}
+	})
+	writes("later refusals", 0, func() {
+		for i := 0; i < 10; i++ {
+			if take().Allowed {
+				t.Fatal("over the burst and allowed")
+			}
+		}
+	})
+}
