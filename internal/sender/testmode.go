@@ -71,16 +71,16 @@ func (s *Sender) sendTest(ctx context.Context, c store.Claim, log *slog.Logger) 
 		return s.fail(ctx, c, store.MessageError{Code: d.Code, Title: d.Class.String(), Message: d.Message, Details: d.Details}, log)
 	}
 	if _, err := s.acceptWithRetries(ctx, c, res.WAMID); err != nil {
-		log.Error("test message not recorded as accepted", "wamid", res.WAMID, "error", err.Error())
+		log.ErrorContext(ctx, "test message not recorded as accepted", "wamid", res.WAMID, "error", err.Error())
 		return done
 	}
-	log.Info("test message accepted; statuses follow", "wamid", res.WAMID)
+	log.InfoContext(ctx, "test message accepted; statuses follow", "wamid", res.WAMID)
 	at := s.d.Now().UTC()
 	for i, status := range testStatuses {
 		u := store.StatusUpdate{OrgID: m.OrgID, WAMID: res.WAMID, Status: status, Timestamp: at.Add(time.Duration(i) * time.Millisecond), Test: true}
 		r, err := s.d.Store.ApplyStatus(ctx, u)
 		if err != nil {
-			log.Warn("test status not applied", "status", status, "error", err.Error())
+			log.WarnContext(ctx, "test status not applied", "status", status, "error", err.Error())
 			return done
 		}
 		if !r.Applied {
@@ -88,7 +88,7 @@ func (s *Sender) sendTest(ctx context.Context, c store.Claim, log *slog.Logger) 
 		}
 		if s.publishMessage(ctx, "message."+status, res.WAMID, r.Message, status, log) {
 			if err := s.d.Store.MarkStatusEventsSent(ctx, m.OrgID, m.ID, status); err != nil {
-				log.Warn("status event published, not marked", "status", status, "error", err.Error())
+				log.WarnContext(ctx, "status event published, not marked", "status", status, "error", err.Error())
 			}
 		}
 	}
