@@ -103,7 +103,7 @@ func verifyCases(t *testing.T) []verifyCase {
 	rotated, err = delivery.NewSecret()
 	require.NoError(t, err)
 	key := func(s string) []byte {
-		k, err := delivery.ParseSecret(s)
+		k, err := delivery.SigningKey(s)
 		require.NoError(t, err)
 		return k
 	}
@@ -115,7 +115,7 @@ func verifyCases(t *testing.T) []verifyCase {
 	}
 	flat := func(secrets []string, at time.Time, b []byte) map[string]string {
 		for _, s := range secrets {
-			key(s) // the examples handle whsec_ secrets
+			key(s) // secrets PyTake accepts: whsec_ or chosen
 		}
 		h := delivery.Headers("evt_1", at, b, secrets)
 		out := map[string]string{}
@@ -142,6 +142,8 @@ func verifyCases(t *testing.T) []verifyCase {
 		mk("another secret", rotated, good, body, false),
 		mk("id altered", secret, with(good, "webhook-id", "evt_2"), body, false),
 		mk("no signature", secret, with(good, "webhook-signature", ""), body, false),
+		mk("the guide's chosen secret", "abc123", flat([]string{"abc123"}, now, body), body, true),
+		mk("another chosen secret", "abc124", flat([]string{"abc123"}, now, body), body, false),
 	}
 }
 

@@ -29,7 +29,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:4000", "address to listen on")
-	secret := flag.String("secret", os.Getenv("WEBHOOK_SECRET"), "the subscription's whsec_ secret (default $WEBHOOK_SECRET)")
+	secret := flag.String("secret", os.Getenv("WEBHOOK_SECRET"), "the subscription's secret: whsec_... or one you chose (default $WEBHOOK_SECRET)")
 	count := flag.Int("count", 0, "exit after this many distinct events (0: run until interrupted)")
 	timeout := flag.Duration("timeout", 0, "give up after this long (0: never)")
 	flag.Parse()

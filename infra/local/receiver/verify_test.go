@@ -19,7 +19,7 @@ const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 func key(t testing.TB, s string) []byte {
 	t.Helper()
-	k, err := delivery.ParseSecret(s)
+	k, err := delivery.SigningKey(s)
 	require.NoError(t, err)
 	return k
 }
@@ -33,7 +33,7 @@ func TestVerify(t *testing.T) {
 	body := []byte(`{"id":"evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D","event":"message.received","timestamp":"2025-10-03T16:30:00Z","organization_id":"org_01K6NYQ2M4P6R8T0V2X4Z6B8D0","data":{"message":{"id":"msg_01K6NZ3F8Q","type":"text","content":{"text":"Olá <3"}}}}`)
 	signed := func(secrets ...string) http.Header {
 		for _, s := range secrets {
-			key(t, s) // whsec_ secrets only, as the receiver reads them
+			key(t, s) // secrets PyTake accepts: whsec_ or chosen
 		}
 		return delivery.Headers("evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D", at, body, secrets)
 	}
@@ -67,6 +67,9 @@ func TestVerify(t *testing.T) {
 		{"v2 scheme", testSecret, with(signed(testSecret), "webhook-signature", strings.Replace(signed(testSecret).Get("webhook-signature"), "v1,", "v2,", 1)), body, at, false},
 		{"only the X-PyTake-Signature", testSecret, with(with(signed(testSecret), "webhook-signature", ""), "X-PyTake-Signature", signed(testSecret).Get("X-PyTake-Signature")), body, at, false},
 		{"secret not base64", "whsec_***", signed(testSecret), body, at, false},
+		{"the guide's chosen secret", "abc123", signed("abc123"), body, at, true},
+		{"a chosen secret, rotated to whsec_", "abc123", signed(testSecret, "abc123"), body, at, true},
+		{"another chosen secret", "abc124", signed("abc123"), body, at, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -66,9 +66,16 @@ class WebhookVerificationError(PyTakeError):
 
 
 def _key(secret: str) -> bytes:
-    """The HMAC key of a whsec_ secret: its base64-decoded part."""
+    """The HMAC key of a secret: for ``whsec_...``, its base64-decoded part;
+    for a secret the integrator chose (such as the guide's ``abc123``), the
+    string's own bytes, as PyTake keys it."""
     if not secret.startswith(SECRET_PREFIX):
-        raise WebhookVerificationError(f"the webhook secret must start with {SECRET_PREFIX!r}")
+        if not 6 <= len(secret) <= 256 or any(not "!" <= c <= "~" for c in secret):
+            raise WebhookVerificationError(
+                f"the webhook secret is neither {SECRET_PREFIX!r} followed by base64 "
+                "nor a chosen secret (6 to 256 printable ASCII characters, no spaces)"
+            )
+        return secret.encode("ascii")
     try:
         key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
@@ -138,7 +145,7 @@ def verify(
     now: Optional[float] = None,
 ) -> None:
     """Raise :class:`WebhookVerificationError` unless the request is signed by
-    one of ``secret`` (a ``whsec_...`` string, or several during a rotation).
+    one of ``secret`` (a ``whsec_...`` string or one you chose, or several during a rotation).
 
     ``scheme="standard"`` (the default) checks the Standard Webhooks headers:
     ``webhook-timestamp`` at most ``tolerance`` seconds from ``now`` either

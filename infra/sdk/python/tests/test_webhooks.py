@@ -92,7 +92,9 @@ def with_(name: str, value: str | None) -> Dict[str, str]:
         ("tampered body", SECRET, HEADERS, BODY.replace(b"<3", b"<4"), NOW, 300, "no signature matches"),
         ("re-serialised body", SECRET, HEADERS, BODY.replace(b'","', b'", "'), NOW, 300, "no signature matches"),
         ("wrong secret", OTHER, HEADERS, BODY, NOW, 300, "no signature matches"),
-        ("secret without prefix", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", HEADERS, BODY, NOW, 300, "whsec_"),
+        ("secret without prefix: a chosen secret, not this one", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", HEADERS, BODY, NOW, 300, "no signature matches"),
+        ("chosen secret with a space", "abc 123", HEADERS, BODY, NOW, 300, "chosen secret"),
+        ("chosen secret too short", "abc12", HEADERS, BODY, NOW, 300, "chosen secret"),
         ("secret not base64", "whsec_@@@", HEADERS, BODY, NOW, 300, "base64"),
         ("tampered id", SECRET, with_("Webhook-Id", "evt_2"), BODY, NOW, 300, "no signature matches"),
         ("tampered timestamp", SECRET, with_("Webhook-Timestamp", "1759509001"), BODY, NOW, 300, "no signature matches"),
@@ -115,6 +117,21 @@ def test_verify(name: str, secret: str, headers: Dict[str, str], body: bytes, no
     with pytest.raises(WebhookVerificationError, match=message) as e:
         webhooks.verify(body, headers, secret, now=now, tolerance=tolerance)
     assert SECRET not in str(e.value)
+
+
+def test_chosen_secret_keys_with_its_own_bytes() -> None:
+    # The integrations guide's "abc123": PyTake keys the Standard Webhooks
+    # signature with the string's bytes (delivery.SigningKey).
+    import base64 as b64
+    import hashlib
+    import hmac as hm
+
+    mac = hm.new(b"abc123", b"evt_01K6NZ3F8Q2W5R7T9V1X3Z5B7D.1759509000." + BODY, hashlib.sha256).digest()
+    headers = with_("Webhook-Signature", "v1," + b64.b64encode(mac).decode())
+    webhooks.verify(BODY, headers, "abc123", now=NOW)
+    webhooks.verify(BODY, headers, [SECRET, "abc123"], now=NOW)
+    with pytest.raises(WebhookVerificationError, match="no signature matches"):
+        webhooks.verify(BODY, headers, "abc124", now=NOW)
 
 
 def test_rotation_accepts_any_active_secret() -> None:
