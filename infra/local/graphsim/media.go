@@ -69,13 +69,8 @@ func (s *Sim) handleGetObject(w http.ResponseWriter, r *http.Request) {
 		s.handleUnknown(w, r)
 		return
 	}
-	token := bearer(r)
-	switch {
-	case token == "":
-		badToken(w, "no access token was sent; use \"Authorization: Bearer <token>\".")
-		return
-	case !s.knownToken(token):
-		badToken(w, "the access token could not be decrypted or has expired.")
+	token, ok := s.knownBearer(w, r)
+	if !ok {
 		return
 	}
 	if acct, ok := s.account(id); ok {
@@ -120,13 +115,7 @@ func (s *Sim) handleGetObject(w http.ResponseWriter, r *http.Request) {
 // bearer of a known access token, while the URL is valid.
 func (s *Sim) handleDownload(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	token := bearer(r)
-	switch {
-	case token == "":
-		badToken(w, "no access token was sent; use \"Authorization: Bearer <token>\".")
-		return
-	case !s.knownToken(token):
-		badToken(w, "the access token could not be decrypted or has expired.")
+	if _, ok := s.knownBearer(w, r); !ok {
 		return
 	}
 	if !s.validDownloadToken(id, r.URL.Query().Get("token")) {

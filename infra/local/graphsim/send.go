@@ -141,15 +141,13 @@ func (s *Sim) markRead(w http.ResponseWriter, body map[string]json.RawMessage) {
 // the phone number is unknown, 401 code 190 when the token belongs to
 // another number. It answers and returns false on failure.
 func (s *Sim) authorize(w http.ResponseWriter, r *http.Request, phone, method string) (Account, bool) {
-	token := bearer(r)
+	token, ok := s.knownBearer(w, r)
+	if !ok {
+		s.reject(190)
+		return Account{}, false
+	}
 	acct, known := s.account(phone)
 	switch {
-	case token == "":
-		s.reject(190)
-		badToken(w, "no access token was sent; use \"Authorization: Bearer <token>\".")
-	case !s.knownToken(token):
-		s.reject(190)
-		badToken(w, "the access token could not be decrypted or has expired.")
 	case !known:
 		s.reject(100)
 		unknownObject(w, http.StatusBadRequest, method, phone)
@@ -180,6 +178,22 @@ func bearer(r *http.Request) string {
 		return ""
 	}
 	return r.URL.Query().Get("access_token")
+}
+
+// knownBearer returns the request's bearer token when the simulator knows
+// it; otherwise it answers 401 code 190 (no token, or an unknown one) and
+// returns false.
+func (s *Sim) knownBearer(w http.ResponseWriter, r *http.Request) (string, bool) {
+	token := bearer(r)
+	switch {
+	case token == "":
+		badToken(w, "no access token was sent; use \"Authorization: Bearer <token>\".")
+		return "", false
+	case !s.knownToken(token):
+		badToken(w, "the access token could not be decrypted or has expired.")
+		return "", false
+	}
+	return token, true
 }
 
 // validVersion accepts Graph API versions such as "v26.0".

@@ -27,13 +27,8 @@ func (s *Sim) handleWABAPhoneNumbers(w http.ResponseWriter, r *http.Request) {
 		s.handleUnknown(w, r)
 		return
 	}
-	token := bearer(r)
-	switch {
-	case token == "":
-		badToken(w, "no access token was sent; use \"Authorization: Bearer <token>\".")
-		return
-	case !s.knownToken(token):
-		badToken(w, "the access token could not be decrypted or has expired.")
+	token, ok := s.knownBearer(w, r)
+	if !ok {
 		return
 	}
 	s.acctMu.RLock()
