@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	pevent "github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/sender"
 )
@@ -74,7 +75,7 @@ func TestTestKeysHaveNoLivePowers(t *testing.T) {
 	}
 	// ...and the sender never calls Meta for it.
 	g := &countingGraph{}
-	evs := &eventLog{}
+	evs := &eventtest.Recorder{}
 	snd := sender.New(sender.Deps{Store: f.st, Secrets: f.sec, Graph: g, Events: evs, GraphVersion: "v26.0",
 		RatePerSecond: 1000, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return f.now },
 		Sleep: func(context.Context, time.Duration) error { return nil }})
@@ -110,7 +111,7 @@ func TestTestKeysHaveNoLivePowers(t *testing.T) {
 		}
 	}
 	names := map[string]bool{}
-	for _, ev := range evs.evs {
+	for _, ev := range evs.All() {
 		names[ev.Event] = true
 		if !strings.Contains(string(ev.Data), `"test":true`) {
 			t.Errorf("%s does not say it is a test: %s", ev.Event, ev.Data)
@@ -133,16 +134,4 @@ func (g *countingGraph) SendMessage(context.Context, string, string, string, []b
 	defer g.mu.Unlock()
 	g.n++
 	return graph.SendResult{WAMID: "wamid.LIVE"}, nil
-}
-
-type eventLog struct {
-	mu  sync.Mutex
-	evs []pevent.Event
-}
-
-func (l *eventLog) Publish(_ context.Context, evs ...pevent.Event) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.evs = append(l.evs, evs...)
-	return nil
 }
