@@ -62,6 +62,20 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{t: t, store: st, router: srv.Router(), org: org, key: plain, keyID: k.ID}
 }
 
+// newFullFixture serves every route over st, with the Deps a deployed API
+// has: in-memory secrets, outbox, delivery queue and events, and graphStub
+// as Meta.
+func newFullFixture(t *testing.T, st *store.Store, now func() time.Time) *fixture {
+	t.Helper()
+	sec := secretstest.New()
+	g := graphStub(t)
+	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: &outbox{}, Webhooks: st, Deliveries: st,
+		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &eventtest.Recorder{},
+		Graph: graph.New(g.URL, g.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
+		Integrations: st})
+	return &fixture{t: t, router: srv.Router()}
+}
+
 func event(method, path, authz, body string) events.APIGatewayV2HTTPRequest {
 	h := map[string]string{}
 	if authz != "" {

@@ -3,8 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -12,12 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/dispatch"
-	"github.com/pytake/pytake/internal/event/eventtest"
-	"github.com/pytake/pytake/internal/graph"
-	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
@@ -52,13 +46,7 @@ func TestTenantIsolation(t *testing.T) {
 		Timestamp: now(), Content: json.RawMessage(`{"media_id":"1479537139650973"}`), Raw: json.RawMessage(`{"id":"wamid.B1"}`),
 		MediaID: "1479537139650973", MediaMime: "image/jpeg"})
 	require.NoError(t, err)
-	sec := secretstest.New()
-	g := graphStub(t)
-	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: &outbox{}, Webhooks: st, Deliveries: st,
-		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &eventtest.Recorder{}, InsecureWebhooks: false,
-		Graph: graph.New(g.URL, g.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
-		Integrations: st})
-	f := &fixture{t: t, router: srv.Router()}
+	f := newFullFixture(t, st, now)
 
 	// B's data, made through the API where there is a route for it.
 	mustJSON := func(method, path, key, reqBody string, want int) map[string]any {

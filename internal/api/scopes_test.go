@@ -3,8 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -12,9 +10,6 @@ import (
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
-	"github.com/pytake/pytake/internal/event/eventtest"
-	"github.com/pytake/pytake/internal/graph"
-	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
@@ -82,13 +77,7 @@ func TestScopesPerRoute(t *testing.T) {
 	if _, _, err := st.IssueKey(ctx, org.ID, "admin", apikey.Live); err != nil {
 		t.Fatal(err)
 	}
-	sec := secretstest.New()
-	g := graphStub(t)
-	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: &outbox{}, Webhooks: st, Deliveries: st,
-		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &eventtest.Recorder{},
-		Graph: graph.New(g.URL, g.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
-		Integrations: st})
-	f := &fixture{t: t, router: srv.Router()}
+	f := newFullFixture(t, st, now)
 	spec := loadSpec(t)
 
 	without := map[string]string{} // scope → a live key with every other scope
