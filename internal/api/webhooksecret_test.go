@@ -14,9 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/internal/api"
@@ -25,44 +22,10 @@ import (
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 )
-
-// fakeSM is Secrets Manager in memory: several secrets.Store instances
-// (one per "container", each with its own cache) share it.
-type fakeSM struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (f *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.m[aws.ToString(in.SecretId)]
-	if !ok {
-		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no secret")}
-	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(v)}, nil
-}
-
-func (f *fakeSM) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.m[aws.ToString(in.Name)] = aws.ToString(in.SecretString)
-	return &secretsmanager.CreateSecretOutput{}, nil
-}
-
-func (f *fakeSM) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	name := aws.ToString(in.SecretId)
-	if _, ok := f.m[name]; !ok {
-		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no secret")}
-	}
-	f.m[name] = aws.ToString(in.SecretString)
-	return &secretsmanager.PutSecretValueOutput{}, nil
-}
 
 // hookReceiver records the headers of every delivery.
 type hookReceiver struct {
@@ -132,7 +95,7 @@ func newDeliveryRig(t *testing.T) *deliveryRig {
 	ctx := context.Background()
 	org, _ := st.CreateOrganization(ctx, "A")
 	_, rig.key, _ = st.IssueKey(ctx, org.ID, "a", apikey.Live)
-	sm := &fakeSM{m: map[string]string{}}
+	sm := secretstest.NewSecretsManager()
 	apiSecrets := secrets.New(sm, "pytake/test/", 5*time.Minute, clock)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := api.New(api.Deps{Store: st, Secrets: apiSecrets, SecretWriter: apiSecrets, Webhooks: st, Deliveries: st,

@@ -5,56 +5,17 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/pytake/pytake/internal/inbound"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/whatsapp"
 )
-
-// memSM is an in-memory Secrets Manager shared by several secrets.Store
-// caches, as the API and webhook functions share the real one.
-type memSM struct {
-	mu     sync.Mutex
-	values map[string]string
-	gets   int
-}
-
-func (f *memSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.gets++
-	v, ok := f.values[aws.ToString(in.SecretId)]
-	if !ok {
-		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no")}
-	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(v)}, nil
-}
-
-func (f *memSM) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.values[aws.ToString(in.Name)] = aws.ToString(in.SecretString)
-	return &secretsmanager.CreateSecretOutput{}, nil
-}
-
-func (f *memSM) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.values[aws.ToString(in.SecretId)]; !ok {
-		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no")}
-	}
-	f.values[aws.ToString(in.SecretId)] = aws.ToString(in.SecretString)
-	return &secretsmanager.PutSecretValueOutput{}, nil
-}
 
 // TestRotatedCredentialsAreReadBeforeRefusing: the webhook's secrets cache
 // is warm with the old app secret and verify token when the settings are
@@ -66,7 +27,7 @@ func TestRotatedCredentialsAreReadBeforeRefusing(t *testing.T) {
 	ctx := context.Background()
 	now := f.now
 	clock := func() time.Time { return now }
-	sm := &memSM{values: map[string]string{}}
+	sm := secretstest.NewSecretsManager()
 	old := inbound.Credentials{PhoneNumberID: phoneID, AppSecret: appSecret, VerifyToken: verifyToken, AccessToken: "EAAG"}
 	writer := secrets.New(sm, "pytake/test/", 5*time.Minute, clock)
 	if err := writer.Put(ctx, f.org, inbound.Provider, old); err != nil {
@@ -110,13 +71,13 @@ func TestRotatedCredentialsAreReadBeforeRefusing(t *testing.T) {
 	}
 	// The old secret no longer verifies, and a flood of bad signatures does
 	// not turn into a Secrets Manager read per request.
-	gets := sm.gets
+	gets := sm.Reads()
 	for i := 0; i < 20; i++ {
 		if resp := f.post(body, whatsapp.Sign(body, []byte(appSecret)), false); resp.StatusCode != 401 {
 			t.Fatalf("old secret: %d", resp.StatusCode)
 		}
 	}
-	if n := sm.gets - gets; n > 1 {
+	if n := sm.Reads() - gets; n > 1 {
 		t.Fatalf("%d secret reads for 20 forged deliveries; want at most 1", n)
 	}
 }
