@@ -133,3 +133,39 @@ func TestAcceptQueueDown(t *testing.T) {
 	require.Len(t, f.q.ids, 1, "retry %+v %v, queued %v", retry, err, f.q.ids)
 	require.Equal(t, res.Message.ID, f.q.ids[0], "retry %+v %v, queued %v", retry, err, f.q.ids)
 }
+
+// A live request never replays a test message nor a test request a live
+// one, whatever Idempotency-Key the caller picks: test keys' keys are
+// prefixed "test:", so a live key sending "test:k" with the same body as a
+// test key's "k" names the same stored key. Replaying it would answer the
+// live caller with a message that never reaches Meta (or a test caller
+// with a live one, re-queued).
+func TestAcceptIdempotencyNeverCrossesModes(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		firstTest, laterTest bool
+		firstKey, laterKey   string
+	}{
+		{"live after test", true, false, "k", "test:k"},
+		{"test after live", false, true, "test:k", "k"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			m := accept.Message{OrgID: f.org, Request: template(t, "+5511999999999"), Fingerprint: []byte("same body")}
+			m.IdempotencyKey, m.Test = tc.firstKey, tc.firstTest
+			first, err := f.a.Accept(ctx, m)
+			require.NoError(t, err)
+			require.Equal(t, tc.firstTest, first.Message.Test)
+			m.IdempotencyKey, m.Test = tc.laterKey, tc.laterTest
+			later, err := f.a.Accept(ctx, m)
+			if err == nil {
+				require.False(t, later.Replayed, "a %v request replayed a %v message", tc.laterTest, tc.firstTest)
+				require.Equal(t, tc.laterTest, later.Message.Test)
+				return
+			}
+			require.True(t, apperr.Is(err, apperr.Conflict), "%v", err)
+			require.Len(t, f.q.ids, 1, "queued %v", f.q.ids)
+		})
+	}
+}

@@ -163,25 +163,29 @@ func (s *Store) MigrateKeyScopes(ctx context.Context, k APIKey) ([]string, error
 		}
 		break
 	}
-	av, err := attributevalue.Marshal(scopes)
-	if err != nil {
-		return nil, fmt.Errorf("store: encode scopes: %w", err)
-	}
-	for _, kk := range []key{{orgPK(k.OrgID), apiKeySK(k.ID)}, {keyHashPK(k.Hash), keyHashSK()}} {
-		_, err := s.db.UpdateItem(ctx, updateInput(s.table, kk, "SET scopes = :s", "attribute_exists(pk) AND attribute_not_exists(scopes)",
+	// The listed item first: once it has scopes they are the key's, and
+	// the item authentication reads is given the same (also when an earlier
+	// migration wrote the first and lost the second).
+	for i, kk := range []key{{orgPK(k.OrgID), apiKeySK(k.ID)}, {keyHashPK(k.Hash), keyHashSK()}} {
+		av, err := attributevalue.Marshal(scopes)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode scopes: %w", err)
+		}
+		_, err = s.db.UpdateItem(ctx, updateInput(s.table, kk, "SET scopes = :s", "attribute_exists(pk) AND attribute_not_exists(scopes)",
 			map[string]types.AttributeValue{":s": av}))
-		if isConditionFailed(err) {
-			// Migrated concurrently: read what won.
+		if isConditionFailed(err) && i == 0 {
+			// Migrated already (concurrently, or half before): keep what
+			// won.
 			cur, rerr := s.APIKey(ctx, k.OrgID, k.ID)
 			if rerr != nil {
 				return nil, rerr
 			}
 			if cur.Scopes != nil {
-				return cur.Scopes, nil
+				scopes = cur.Scopes
 			}
 			continue
 		}
-		if err != nil {
+		if err != nil && !isConditionFailed(err) {
 			return nil, unavailable("migrate api key scopes", err)
 		}
 	}

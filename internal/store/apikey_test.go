@@ -115,4 +115,24 @@ func TestMigrateKeyScopes(t *testing.T) {
 			t.Fatalf("stored scopes of %s: %v / %v", id, again.Scopes, listed.Scopes)
 		}
 	}
+	// A migration that wrote the listed item but not the one
+	// authentication reads (a lost write) is completed by the next use,
+	// with the scopes already written, instead of being redone on every
+	// request.
+	hk := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "KEY#" + keys[ids[2]]}, "sk": &types.AttributeValueMemberS{Value: "KEY"}}
+	got, err := tbl.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tbl.Name), Key: hk})
+	if err != nil || got.Item == nil {
+		t.Fatalf("get: %v", err)
+	}
+	delete(got.Item, "scopes")
+	if _, err := tbl.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl.Name), Item: got.Item}); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := s.KeyByHash(ctx, keys[ids[2]])
+	if got, err := s.MigrateKeyScopes(ctx, k); err != nil || !slices.Equal(got, want[ids[2]]) {
+		t.Fatalf("half-migrated key: %v %v", got, err)
+	}
+	if again, _ := s.KeyByHash(ctx, keys[ids[2]]); !slices.Equal(again.Scopes, want[ids[2]]) {
+		t.Fatalf("half-migrated key: authentication still reads %v", again.Scopes)
+	}
 }

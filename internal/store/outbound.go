@@ -251,6 +251,13 @@ func (s *Store) replay(ctx context.Context, m OutboundMessage) (OutboundResult, 
 	if err != nil {
 		return OutboundResult{}, true, err
 	}
+	if msg.Test != m.Test {
+		// A live request never answers with a test message (which never
+		// reaches Meta), nor a test request with a live one.
+		return OutboundResult{}, true, apperr.New(apperr.Conflict,
+			"this Idempotency-Key was used by a key of the other mode (live or test); use a new key for a new message").
+			WithCode("idempotency_key_reused")
+	}
 	return OutboundResult{Message: msg, Replayed: true, Enqueued: it.Enqueued}, true, nil
 }
 

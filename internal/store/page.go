@@ -69,6 +69,8 @@ type pageQuery struct {
 	index          string
 	cond           expression.KeyConditionBuilder
 	partAttr, part string
+	sortAttr       string // the sort key of the table or index queried
+	prefix         string // which the sort key of every item listed begins with
 	cursor         string
 	limit          int
 	forward        bool
@@ -85,7 +87,8 @@ func keyPrefix(index, part, prefix, cursor string, limit int, forward bool) page
 	if prefix != "" {
 		cond = cond.And(expression.Key(skAttr).BeginsWith(prefix))
 	}
-	return pageQuery{index: index, cond: cond, partAttr: pkAttr, part: part, cursor: cursor, limit: limit, forward: forward}
+	return pageQuery{index: index, cond: cond, partAttr: pkAttr, part: part, sortAttr: skAttr, prefix: prefix,
+		cursor: cursor, limit: limit, forward: forward}
 }
 
 // queryModels reads one page of a list and converts the items keep accepts
@@ -128,7 +131,7 @@ func (s *Store) queryPage(ctx context.Context, q pageQuery) ([]map[string]types.
 	list := listID(q.index, expr.Values())
 	if q.cursor != "" {
 		start, err := decodeCursor(q.cursor)
-		if err != nil || start[q.partAttr] != q.part || start[cursorList] != list {
+		if err != nil || start[q.partAttr] != q.part || start[cursorList] != list || !q.startsInList(start) {
 			return nil, "", apperr.Field("cursor", "is not a cursor of this list").WithCode("invalid_cursor")
 		}
 		delete(start, cursorList)
@@ -146,6 +149,28 @@ func (s *Store) queryPage(ctx context.Context, q pageQuery) ([]map[string]types.
 		next = encodeCursor(res.LastEvaluatedKey, list)
 	}
 	return res.Items, next, nil
+}
+
+// startsInList reports whether a decoded cursor is a key of the list's
+// table or index (exactly its key attributes: the table's, plus the
+// index's for an index) whose sort key is in the list. The list hash alone
+// is no proof (it is not secret), and DynamoDB refuses, with an error that
+// would be a 5xx, a start key of another shape or outside the key
+// condition.
+func (q pageQuery) startsInList(start map[string]string) bool {
+	want := []string{attrPK, attrSK, cursorList}
+	if q.index == IndexGSI1 {
+		want = append(want, attrGSI1PK, attrGSI1SK)
+	}
+	if len(start) != len(want) {
+		return false
+	}
+	for _, a := range want {
+		if _, ok := start[a]; !ok {
+			return false
+		}
+	}
+	return strings.HasPrefix(start[q.sortAttr], q.prefix)
 }
 
 // cursorList is the cursor member naming its list.

@@ -114,18 +114,46 @@ func (s *Store) ensureWebhookCount(ctx context.Context, org string) error {
 	if err != nil || (found && it.N != nil) {
 		return err
 	}
-	hooks, err := s.Webhooks(ctx, org)
+	n, err := s.countWebhooks(ctx, org)
 	if err != nil {
 		return err
 	}
 	_, err = s.db.PutItem(ctx, putInput(s.table, map[string]types.AttributeValue{
 		attrPK: str(orgPK(org)), attrSK: str(webhookCountSK()), attrType: str(typeWebhookCount),
-		"n": num(strconv.Itoa(len(hooks))),
+		"n": num(strconv.Itoa(n)),
 	}, "attribute_not_exists(pk)"))
 	if err != nil && !isConditionFailed(err) {
 		return unavailable("count webhooks", err)
 	}
 	return nil
+}
+
+// countWebhooks counts every subscription of an organisation, however many
+// (Webhooks stops at MaxWebhooks+1, and organisations from before the
+// counter may hold more: a counter started from that would go below zero
+// as they are deleted, and let the limit be exceeded again).
+func (s *Store) countWebhooks(ctx context.Context, org string) (int, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(orgPK(org)), ":p": str(webhookSKPrefix),
+		},
+		ConsistentRead: aws.Bool(true),
+		Select:         types.SelectCount,
+	}
+	n := 0
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return 0, unavailable("count webhooks", err)
+		}
+		n += int(out.Count)
+		if len(out.LastEvaluatedKey) == 0 {
+			return n, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
 }
 
 func (s *Store) webhookItem(w Webhook) webhookItem {

@@ -2,8 +2,14 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/store"
@@ -104,5 +110,62 @@ func TestUpdateWebhook(t *testing.T) {
 	}
 	if err := s.SetWebhookSecretVersion(ctx, org.ID, "wh_missing", 3); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("missing webhook: %v", err)
+	}
+}
+
+// TestWebhookCounterOfAnOverLimitOrganisation: an organisation whose
+// webhooks predate the counter may hold more than the limit (concurrent
+// creates overshot it). Its counter starts from the true number, so
+// deleting them all brings it to zero, never below, and the limit holds
+// again afterwards.
+func TestWebhookCounterOfAnOverLimitOrganisation(t *testing.T) {
+	s, _, tbl := newStore(t)
+	ctx := context.Background()
+	org, _ := s.CreateOrganization(ctx, "A")
+	hook := store.Webhook{OrgID: org.ID, URL: "https://crm.example.com/h", Events: []string{"*"}, Active: true}
+	first, err := s.CreateWebhook(ctx, hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := &types.AttributeValueMemberS{Value: "ORG#" + org.ID}
+	got, err := tbl.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tbl.Name),
+		Key: map[string]types.AttributeValue{"pk": pk, "sk": &types.AttributeValueMemberS{Value: "WEBHOOK#" + first.ID}}})
+	if err != nil || got.Item == nil {
+		t.Fatalf("read the webhook: %v", err)
+	}
+	// 85 subscriptions written before the counter existed, and no counter.
+	over := 85
+	ids := []string{first.ID}
+	for i := 1; i < over; i++ {
+		item := maps.Clone(got.Item)
+		id := fmt.Sprintf("%s%03d", first.ID, i)
+		item["sk"], item["id"] = &types.AttributeValueMemberS{Value: "WEBHOOK#" + id}, &types.AttributeValueMemberS{Value: id}
+		if _, err := tbl.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl.Name), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if _, err := tbl.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(tbl.Name),
+		Key: map[string]types.AttributeValue{"pk": pk, "sk": &types.AttributeValueMemberS{Value: "WEBHOOKCOUNT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateWebhook(ctx, hook); !apperr.Is(err, apperr.Unprocessable) {
+		t.Fatalf("create with %d webhooks: %v", over, err)
+	}
+	for _, id := range ids {
+		if err := s.DeleteWebhook(ctx, org.ID, id); err != nil {
+			t.Fatalf("delete %s: %v", id, err)
+		}
+	}
+	created := 0
+	for i := 0; i < store.MaxWebhooks+5; i++ {
+		if _, err := s.CreateWebhook(ctx, hook); err == nil {
+			created++
+		} else if !apperr.Is(err, apperr.Unprocessable) {
+			t.Fatal(err)
+		}
+	}
+	if created != store.MaxWebhooks {
+		t.Fatalf("after deleting all %d: %d creates succeeded; want %d", over, created, store.MaxWebhooks)
 	}
 }
