@@ -104,7 +104,7 @@ func RoutePolicy(method, pattern string) (Policy, bool) {
 // handle registers a route behind its policy: public routes as they are,
 // the others behind authentication and the policy's checks. A route with no
 // policy fails closed.
-func (s *Server) handle(rt *httpapi.Router, method, pattern string, h httpapi.Handler) {
+func (s *Server) handle(rt *httpapi.Router, authn httpapi.Middleware, method, pattern string, h httpapi.Handler) {
 	p, ok := RoutePolicy(method, pattern)
 	switch {
 	case !ok:
@@ -114,7 +114,7 @@ func (s *Server) handle(rt *httpapi.Router, method, pattern string, h httpapi.Ha
 	case p.Public:
 		rt.Handle(method, pattern, h)
 	default:
-		rt.Handle(method, pattern, h, s.authenticate, s.rateLimit, s.authorize(p))
+		rt.Handle(method, pattern, h, authn, s.rateLimit, s.authorize(p))
 	}
 }
 
