@@ -120,7 +120,9 @@ type client struct {
 	ip      string
 }
 
-func (f *fixture) client() *client { return &client{f: f, cookies: map[string]string{}, ip: "203.0.113.7"} }
+func (f *fixture) client() *client {
+	return &client{f: f, cookies: map[string]string{}, ip: "203.0.113.7"}
+}
 
 type page struct {
 	Status  int
