@@ -290,7 +290,7 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 				return nil, err
 			}
 			p.form = form
-			if !s.sign.checkCSRF(sess.ID, form.Get("csrf")) {
+			if crossSite(r) || !s.sign.checkCSRF(sess.ID, form.Get("csrf")) {
 				return s.render(http.StatusForbidden, "message", s.base(p, "", "csrf.title"), map[string]string{"Body": "csrf.body"})
 			}
 		}
@@ -324,6 +324,26 @@ func (s *Server) admits(ctx context.Context, k *store.APIKey) string {
 		}
 	}
 	return "notadmin"
+}
+
+// crossSite says whether a POST comes from another site, by what browsers
+// send with every form post: Sec-Fetch-Site, or else Origin compared with
+// the host the request came to. Requests without either (not a browser)
+// are judged by their CSRF token alone.
+func crossSite(r *httpapi.Request) bool {
+	switch r.Header("sec-fetch-site") {
+	case "same-origin":
+		return false
+	case "":
+	default: // same-site (a sibling subdomain), cross-site, none
+		return true
+	}
+	origin := r.Header("origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Header("host"))
 }
 
 func parseForm(r *httpapi.Request) (url.Values, error) {

@@ -118,6 +118,7 @@ type client struct {
 	f       *fixture
 	cookies map[string]string
 	ip      string
+	headers map[string]string // sent with every request
 }
 
 func (f *fixture) client() *client {
@@ -139,6 +140,9 @@ func (c *client) do(method, path string, form url.Values) page {
 		Headers: map[string]string{"host": "pytake.test", "x-forwarded-proto": "https"}}
 	ev.RequestContext.HTTP.Method = method
 	ev.RequestContext.HTTP.SourceIP = c.ip
+	for k, v := range c.headers {
+		ev.Headers[k] = v
+	}
 	for k, v := range c.cookies {
 		ev.Cookies = append(ev.Cookies, k+"="+v)
 	}
@@ -377,6 +381,45 @@ func TestCSRF(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, hooks, 1)
 	assert.Equal(t, http.StatusOK, c.do(http.MethodGet, "/dashboard/keys", nil).Status)
+}
+
+// TestCrossSitePosts: a form posted from another site (or a sibling
+// subdomain) is refused even with a valid token and cookie, for sign-in too
+// (a login CSRF would sign the victim in to the attacker's organisation).
+func TestCrossSitePosts(t *testing.T) {
+	f := newFixture(t)
+	c := f.client().signedIn()
+	for name, h := range map[string]map[string]string{
+		"sec-fetch-site cross-site": {"sec-fetch-site": "cross-site"},
+		"sec-fetch-site same-site":  {"sec-fetch-site": "same-site"},
+		"foreign origin":            {"origin": "https://evil.example"},
+		"null origin":               {"origin": "null"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tok := c.do(http.MethodGet, "/dashboard/keys", nil).csrf(t)
+			c.headers = h
+			defer func() { c.headers = nil }()
+			p := c.do(http.MethodPost, "/dashboard/keys", url.Values{"csrf": {tok}, "name": {"x"}, "mode": {"live"}})
+			assert.Equal(t, http.StatusForbidden, p.Status)
+
+			l := f.client()
+			login := l.do(http.MethodGet, "/dashboard/login", nil)
+			l.headers = h
+			p = l.do(http.MethodPost, "/dashboard/login", url.Values{"csrf": {login.csrf(t)}, "key": {f.key}})
+			assert.Equal(t, http.StatusForbidden, p.Status)
+			assert.Empty(t, l.cookies["pytake_session"])
+		})
+	}
+	keys, err := f.st.Keys(context.Background(), f.org.ID, "", 100)
+	require.NoError(t, err)
+	assert.Len(t, keys.Items, 1, "no key was created")
+	// The browser's own posts carry these headers too, and pass.
+	c.headers = map[string]string{"sec-fetch-site": "same-origin", "origin": "https://pytake.test"}
+	p := c.post("/dashboard/keys", "/dashboard/keys", url.Values{"name": {"ok"}, "mode": {"live"}})
+	assert.Equal(t, http.StatusCreated, p.Status)
+	c.headers = map[string]string{"origin": "https://pytake.test"}
+	p = c.post("/dashboard/keys", "/dashboard/keys", url.Values{"name": {"ok2"}, "mode": {"live"}})
+	assert.Equal(t, http.StatusCreated, p.Status)
 }
 
 func TestSecurityHeaders(t *testing.T) {

@@ -70,7 +70,7 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 		return nil, err
 	}
 	lang := language(readCookie(r.Event.Cookies, langCookie))
-	if !s.sign.checkLogin(readCookie(r.Event.Cookies, loginCookie), form.Get("csrf")) {
+	if crossSite(r) || !s.sign.checkLogin(readCookie(r.Event.Cookies, loginCookie), form.Get("csrf")) {
 		p := &ctxPage{r: r, lang: lang}
 		return s.render(http.StatusForbidden, "message", s.base(p, "", "csrf.title"), map[string]string{"Body": "csrf.body"})
 	}
