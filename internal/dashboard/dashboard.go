@@ -17,12 +17,12 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -86,6 +86,8 @@ type Server struct {
 	sign    signer
 	log     *slog.Logger
 	now     func() time.Time
+	layout  *template.Template
+	tmplMu  sync.Mutex
 	tmpl    map[string]*template.Template
 	rt      *httpapi.Router
 }
@@ -102,6 +104,7 @@ func New(d Deps) (*Server, error) {
 	if len(d.SessionKey) < 32 {
 		return nil, fmt.Errorf("dashboard: the session key must be at least 32 bytes, got %d", len(d.SessionKey))
 	}
+	var err error
 	s := &Server{api: d.API, keys: d.Keys, secrets: d.Secrets, limiter: d.Limiter, sign: signer{key: d.SessionKey},
 		log: d.Log, now: d.Now, tmpl: map[string]*template.Template{}}
 	funcs := template.FuncMap{
@@ -164,20 +167,11 @@ func New(d Deps) (*Server, error) {
 			return false
 		},
 	}
-	pages, err := fs.Glob(templateFS, "templates/*.html")
+	// The layout is parsed now; each page on its first use (a cold start
+	// parses the one page it shows: BenchmarkNew).
+	s.layout, err = template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
-		return nil, fmt.Errorf("dashboard templates: %w", err)
-	}
-	for _, p := range pages {
-		name := strings.TrimSuffix(path.Base(p), ".html")
-		if name == "layout" {
-			continue
-		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", p)
-		if err != nil {
-			return nil, fmt.Errorf("dashboard template %s: %w", name, err)
-		}
-		s.tmpl[name] = t
+		return nil, fmt.Errorf("dashboard template layout: %w", err)
 	}
 	s.rt = s.Router()
 	return s, nil
@@ -435,10 +429,30 @@ func withError(v view, e *apperr.Error) view {
 	return v
 }
 
+// page is a page's template (the layout and the page's "content"),
+// parsed on first use.
+func (s *Server) page(name string) (*template.Template, error) {
+	s.tmplMu.Lock()
+	defer s.tmplMu.Unlock()
+	if t, ok := s.tmpl[name]; ok {
+		return t, nil
+	}
+	clone, err := s.layout.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("dashboard template %s: %w", name, err)
+	}
+	t, err := clone.ParseFS(templateFS, "templates/"+name+".html")
+	if err != nil {
+		return nil, fmt.Errorf("dashboard template %s: %w", name, err)
+	}
+	s.tmpl[name] = t
+	return t, nil
+}
+
 func (s *Server) render(status int, name string, v view, data any) (*httpapi.Response, error) {
-	t, ok := s.tmpl[name]
-	if !ok {
-		return nil, fmt.Errorf("dashboard: no template %q", name)
+	t, err := s.page(name)
+	if err != nil {
+		return nil, err
 	}
 	if data != nil {
 		v.Data = data

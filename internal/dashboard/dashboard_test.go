@@ -767,8 +767,17 @@ func TestAccessibility(t *testing.T) {
 				assert.Contains(t, body, `<label for="`+id[1]+`"`, "%s: no label for #%s", path, id[1])
 			}
 		}
-		for _, m := range regexp.MustCompile(`(?s)<label>\s*<input type="checkbox"[^>]*>\s*[^<\s]`).FindAllString(body, -1) {
-			_ = m // a checkbox wrapped in its label with text
+		// Checkboxes sit in their label, with text, inside a fieldset whose
+		// legend names the group.
+		boxes := regexp.MustCompile(`<input type="checkbox"`).FindAllStringIndex(body, -1)
+		labelled := regexp.MustCompile(`<label[^>]*><input type="checkbox"[^>]*> *(<code>)?[^<\s]`).FindAllStringIndex(body, -1)
+		assert.Equal(t, len(boxes), len(labelled), "%s: every checkbox in a label with text", path)
+		if len(boxes) > 0 {
+			assert.Contains(t, body, "<legend>", path)
+		}
+		// Error and state colours always come with a word and a symbol.
+		for _, m := range regexp.MustCompile(`<span class="(ok|bad)">(.*?)</span>`).FindAllStringSubmatch(body, -1) {
+			assert.Regexp(t, `aria-hidden="true">[●○▲✔✖]`, m[2], "%s: a state shown by colour alone: %s", path, m[0])
 		}
 		assert.NotRegexp(t, `<label><input type="checkbox"[^>]*>\s*</label>`, body, "%s: a checkbox without text", path)
 	}

@@ -16,15 +16,18 @@ func TestMessagesComplete(t *testing.T) {
 	for key := range messages[langEN] {
 		assert.Contains(t, messages[langPT], key, "Portuguese lacks %q", key)
 	}
-	// Every key a template asks for exists.
+	// Every page parses, and every key a template asks for exists.
 	s, err := New(Deps{SessionKey: make([]byte, 32)})
 	require.NoError(t, err)
-	_ = s
 	entries, err := templateFS.ReadDir("templates")
 	require.NoError(t, err)
 	for _, e := range entries {
 		b, err := templateFS.ReadFile("templates/" + e.Name())
 		require.NoError(t, err)
+		if name := strings.TrimSuffix(e.Name(), ".html"); name != "layout" {
+			_, err := s.page(name)
+			assert.NoError(t, err, name)
+		}
 		for _, part := range strings.Split(string(b), `T "`)[1:] {
 			key := part[:strings.IndexByte(part, '"')]
 			assert.Contains(t, messages[langPT], key, "%s asks for %q", e.Name(), key)
@@ -78,4 +81,20 @@ func FuzzOpenSession(f *testing.F) {
 			t.Fatalf("opened an incomplete or expired session: %+v", s)
 		}
 	})
+}
+
+// BenchmarkNew is the dashboard's part of a cold start: the layout parsed,
+// and the first page a request shows (go test -run '^$' -bench New
+// ./internal/dashboard/).
+func BenchmarkNew(b *testing.B) {
+	key := make([]byte, 32)
+	for b.Loop() {
+		s, err := New(Deps{SessionKey: key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.page("login"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
