@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -217,10 +218,41 @@ func (s *Server) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (
 	if resp.Headers == nil {
 		resp.Headers = map[string]string{}
 	}
+	if resp.StatusCode >= 400 && strings.HasPrefix(resp.Headers["Content-Type"], "application/json") {
+		resp = s.errorPage(ev, resp)
+	}
 	for k, v := range securityHeaders {
 		resp.Headers[k] = v
 	}
 	return resp, err
+}
+
+// errorPage turns the router's JSON error answer (a failing dependency, an
+// unknown path, a malformed form) into a page people can read, with the
+// request id to quote.
+func (s *Server) errorPage(ev events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
+	var body struct {
+		Error struct {
+			Message   string `json:"message"`
+			RequestID string `json:"request_id"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal([]byte(resp.Body), &body)
+	lang := language(readCookie(ev.Cookies, langCookie))
+	v := view{Lang: lang, Title: "error.title", Path: "/dashboard", Error: body.Error.Message}
+	data := map[string]string{"RequestID": body.Error.RequestID}
+	if resp.StatusCode == http.StatusNotFound {
+		v.Title, v.Error, data["Body"] = "notfound.title", "", "notfound.body"
+	}
+	page, err := s.render(resp.StatusCode, "message", v, data)
+	if err != nil {
+		return resp
+	}
+	for k, val := range page.Headers {
+		resp.Headers[k] = val
+	}
+	resp.Body = string(page.Body)
+	return resp
 }
 
 // securityHeaders go on every answer. The CSP allows the dashboard's own

@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/dashboard"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event/eventtest"
@@ -793,4 +795,56 @@ func TestStatic(t *testing.T) {
 	for _, bad := range []string{"/dashboard/static/..%2Fdashboard.go", "/dashboard/static/x.html", "/dashboard/static/nope.css"} {
 		assert.Equal(t, http.StatusNotFound, c.do(http.MethodGet, bad, nil).Status, bad)
 	}
+}
+
+// failingKeys is the store when DynamoDB fails after sign-in.
+type failingKeys struct {
+	dashboard.Keys
+	fail bool
+}
+
+func (k *failingKeys) APIKey(ctx context.Context, org, id string) (store.APIKey, error) {
+	if k.fail {
+		return store.APIKey{}, apperr.New(apperr.Unavailable, "the database is unavailable; retry").WithCause(errors.New("dynamodb: timeout"))
+	}
+	return k.Keys.APIKey(ctx, org, id)
+}
+
+// TestFailuresArePages: a failing dependency, an unknown path or a
+// malformed form answer a page with the request id, never the API's JSON,
+// and the cause stays in the logs.
+func TestFailuresArePages(t *testing.T) {
+	f := newFixture(t)
+	keys := &failingKeys{Keys: f.st}
+	sm := secretstest.NewSecretsManager()
+	key, err := dashboard.LoadSessionKey(context.Background(), sm, "k")
+	require.NoError(t, err)
+	d, err := dashboard.New(dashboard.Deps{API: apiFor(t, f), Keys: keys, Secrets: f.secs, SessionKey: key,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+	require.NoError(t, err)
+	f.dash = d
+	c := f.client().signedIn()
+	keys.fail = true
+	p := c.do(http.MethodGet, "/dashboard/keys", nil)
+	assert.Equal(t, http.StatusServiceUnavailable, p.Status)
+	assert.Equal(t, "text/html; charset=utf-8", p.Headers["Content-Type"])
+	assert.Contains(t, p.Body, "the database is unavailable; retry")
+	assert.Contains(t, p.Body, "Código da requisição")
+	assert.NotContains(t, p.Body, "timeout", "the cause is not shown")
+	keys.fail = false
+
+	p = c.do(http.MethodGet, "/dashboard/nowhere", nil)
+	assert.Equal(t, http.StatusNotFound, p.Status)
+	assert.Contains(t, p.Body, "Não encontrado")
+	p = c.do(http.MethodPost, "/dashboard/keys", nil) // no form at all
+	assert.Equal(t, http.StatusUnsupportedMediaType, p.Status)
+	assert.Contains(t, p.Body, "<html")
+	assert.NotEmpty(t, p.Headers["Content-Security-Policy"])
+}
+
+func apiFor(t *testing.T, f *fixture) dashboard.API {
+	t.Helper()
+	srv := api.New(api.Deps{Store: f.st, Secrets: f.secs, SecretWriter: f.secs, Webhooks: f.st, Deliveries: f.st,
+		DeliveryQueue: &jobs{}, Contacts: f.st, Conversations: f.st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+	return srv.InProcess()
 }
