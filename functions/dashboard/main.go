@@ -78,7 +78,7 @@ func run(ctx context.Context) error {
 		Now:              time.Now,
 		Limiter:          limiter,
 	})
-	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Secrets: sec, Limiter: limiter,
+	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Accounts: st, Secrets: sec, Limiter: limiter,
 		SessionKey: sessionKey, Log: log, Now: time.Now})
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,6 +123,12 @@ func TestDashboard(t *testing.T) {
 	assert.Contains(t, text, "PyTake Demo")
 	assert.Contains(t, text, "15550783881")
 	assert.Contains(t, text, st.URL+"/webhooks/whatsapp", "the callback URL for Meta's console")
+	// Meta's "Verify and save" with the token: the page says Meta has called.
+	q := url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {stack.DemoVerifyToken}, "hub.challenge": {"1158201444"}}
+	require.Equal(t, 200, do(t, "GET", "/webhooks/whatsapp?"+q.Encode(), "", nil).Status, "Meta's handshake")
+	run("reload", chromedp.Navigate(st.URL+"/dashboard/settings/whatsapp"))
+	require.NoError(t, p.WaitFor(`!!document.querySelector("#verification") && document.querySelector("#verification").innerText.includes("a Meta verificou a URL com este token")`, 30*time.Second))
+	submit("#test-connection", "Conexão OK")
 	shot("whatsapp")
 
 	// Settings → Webhooks → Create Webhook, with the guide's values.

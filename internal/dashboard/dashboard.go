@@ -56,6 +56,12 @@ type Keys interface {
 	Organization(ctx context.Context, orgID string) (store.Organization, error)
 }
 
+// Accounts reads an organisation's WhatsApp account as stored, for what the
+// API does not show: when Meta's verification handshake last succeeded.
+type Accounts interface {
+	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
+}
+
 // Secrets reads an organisation's saved credentials, so that a secret field
 // left empty keeps the saved value.
 type Secrets interface {
@@ -71,6 +77,7 @@ type Limiter interface {
 type Deps struct {
 	API        API
 	Keys       Keys
+	Accounts   Accounts
 	Secrets    Secrets
 	Limiter    Limiter // nil: sign-in is not limited (tests of other things)
 	SessionKey []byte  // at least 32 bytes (LoadSessionKey)
@@ -80,17 +87,18 @@ type Deps struct {
 
 // Server serves the dashboard.
 type Server struct {
-	api     API
-	keys    Keys
-	secrets Secrets
-	limiter Limiter
-	sign    signer
-	log     *slog.Logger
-	now     func() time.Time
-	layout  *template.Template
-	tmplMu  sync.Mutex
-	tmpl    map[string]*template.Template
-	rt      *httpapi.Router
+	api      API
+	keys     Keys
+	accounts Accounts
+	secrets  Secrets
+	limiter  Limiter
+	sign     signer
+	log      *slog.Logger
+	now      func() time.Time
+	layout   *template.Template
+	tmplMu   sync.Mutex
+	tmpl     map[string]*template.Template
+	rt       *httpapi.Router
 }
 
 //go:embed templates/*.html
@@ -106,7 +114,7 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("dashboard: the session key must be at least 32 bytes, got %d", len(d.SessionKey))
 	}
 	var err error
-	s := &Server{api: d.API, keys: d.Keys, secrets: d.Secrets, limiter: d.Limiter, sign: signer{key: d.SessionKey},
+	s := &Server{api: d.API, keys: d.Keys, accounts: d.Accounts, secrets: d.Secrets, limiter: d.Limiter, sign: signer{key: d.SessionKey},
 		log: d.Log, now: d.Now, tmpl: map[string]*template.Template{}}
 	funcs := template.FuncMap{
 		"when": func(t any) string {

@@ -109,7 +109,7 @@ func newFixture(t *testing.T) *fixture {
 		Limiter: ratelimit.New(st, c.now)})
 	key, err := dashboard.LoadSessionKey(ctx, sm, dashboard.SessionKeyName("pytake/test/"))
 	require.NoError(t, err)
-	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Secrets: secs, Limiter: ratelimit.New(st, c.now),
+	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Accounts: st, Secrets: secs, Limiter: ratelimit.New(st, c.now),
 		SessionKey: key, Log: log, Now: c.now})
 	require.NoError(t, err)
 	return &fixture{t: t, st: st, sec: sm, secs: secs, dash: d, clock: c, events: rec, org: org, key: plain, keyID: k.ID}
@@ -497,6 +497,11 @@ func TestWhatsAppSettings(t *testing.T) {
 	}
 	assert.Contains(t, p.Body, "********oken", "the token's hint, masked as the API masks it")
 	assert.Contains(t, p.Body, "https://pytake.test/webhooks/whatsapp", "the callback URL to paste into Meta's console")
+	assert.Contains(t, html.UnescapeString(p.Body), "a Meta ainda não chamou com este token")
+	// Meta's handshake with the token (internal/inbound records it): shown.
+	require.NoError(t, f.st.MarkWhatsAppVerified(context.Background(), f.org.ID))
+	p = c.do(http.MethodGet, page, nil)
+	assert.Contains(t, p.Body, "a Meta verificou a URL com este token em 2026-12-01 12:00:00 UTC")
 
 	// Saved again with the secrets left empty: they are kept.
 	p = c.post(page, page, url.Values{"phone_number_id": {phoneID}, "waba_id": {wabaID}, "graph_api_version": {"v26.0"}})

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
@@ -52,6 +53,9 @@ type whatsappData struct {
 	Form        map[string]string // values typed (never the secrets)
 	Test        *connectionTest
 	CallbackURL string
+	// VerifiedAt: Meta's verification handshake last succeeded with the
+	// saved verify token (nil: not since it was saved).
+	VerifiedAt *time.Time
 }
 
 // callbackURL is the stack's Meta webhook, from the host this request came
@@ -77,6 +81,13 @@ func (s *Server) whatsappView(ctx context.Context, p *ctxPage) (view, whatsappDa
 		return v, d, err
 	case e == nil:
 		d.Saved = true
+		if s.accounts != nil {
+			a, err := s.accounts.WhatsAppAccount(ctx, p.key.OrgID)
+			if err != nil && !apperr.Is(err, apperr.NotFound) {
+				return v, d, err
+			}
+			d.VerifiedAt = a.VerifiedAt
+		}
 	case e.Kind != apperr.NotFound:
 		v.Error = e.Message
 	}
