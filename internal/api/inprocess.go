@@ -86,7 +86,7 @@ func (r Result) Err() *apperr.Error {
 	}
 	e := apperr.New(kind, body.Error.Message).WithDetails(body.Error.Details...)
 	if body.Error.Code != "" {
-		e.WithCode(body.Error.Code)
+		e.Code = body.Error.Code // the API's own code, read back
 	}
 	return e
 }
