@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pytake/pytake/internal/api"
+	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/store"
@@ -311,7 +313,11 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 		if err != nil {
 			return nil, err
 		}
-		if msg := s.admits(ctx, &k); msg != "" {
+		msg, err := s.admits(ctx, &k)
+		if err != nil {
+			return nil, err
+		}
+		if msg != "" {
 			resp := redirect("/dashboard/login?m=" + msg)
 			resp.Cookies = []string{cookie(sessionCookie, "", 0)}
 			return resp, nil
@@ -338,26 +344,24 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 // admits says why a key may not hold a session ("" when it may): revoked,
 // test mode, or without the admin scope. It completes the scopes of a key
 // stored before scopes existed, as the API does.
-func (s *Server) admits(ctx context.Context, k *store.APIKey) string {
+func (s *Server) admits(ctx context.Context, k *store.APIKey) (string, error) {
 	if k.Revoked() {
-		return "revoked"
+		return "revoked", nil
 	}
-	if k.Mode != "live" {
-		return "test"
+	if k.Mode != apikey.Live {
+		return "test", nil
 	}
 	if k.Scopes == nil {
 		scopes, err := s.keys.MigrateKeyScopes(ctx, *k)
 		if err != nil {
-			return "invalid"
+			return "", err
 		}
 		k.Scopes = scopes
 	}
-	for _, sc := range k.Scopes {
-		if sc == "admin" {
-			return ""
-		}
+	if !slices.Contains(k.Scopes, apikey.ScopeAdmin) {
+		return "notadmin", nil
 	}
-	return "notadmin"
+	return "", nil
 }
 
 // crossSite says whether a POST comes from another site, by what browsers

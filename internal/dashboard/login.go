@@ -98,7 +98,11 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	if err != nil {
 		return nil, err
 	}
-	if why := s.admits(ctx, &k); why != "" {
+	why, err := s.admits(ctx, &k)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
 		return s.loginPage(r, http.StatusForbidden, "", loginMessages[why])
 	}
 	sid, err := randomID()
