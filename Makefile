@@ -7,7 +7,7 @@ GO ?= go
 GOPATH := $(shell $(GO) env GOPATH)
 
 # Functions: directory under functions/ -> logical id in template.yaml.
-FUNCTIONS := api whatsapp-webhook sender dispatcher shopify-webhook woocommerce-webhook
+FUNCTIONS := api whatsapp-webhook sender dispatcher shopify-webhook woocommerce-webhook dashboard
 
 # Pinned tools.
 MOTO_VERSION        := 5.2.5
@@ -58,6 +58,8 @@ FORCE:
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
 build-ApiFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
+build-DashboardFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/dashboard
 build-WhatsAppWebhookFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/whatsapp-webhook
 build-SenderFunction:

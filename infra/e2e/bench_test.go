@@ -42,7 +42,15 @@ func BenchmarkColdStart(b *testing.B) {
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "bench",
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/webhooks/whatsapp"}},
 	})
+	// The dashboard's sign-in page: no table read, but the cold start
+	// reads the session key from Secrets Manager (moto here).
+	login, _ := json.Marshal(events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "ANY /dashboard/{proxy+}", RawPath: "/dashboard/login", Headers: map[string]string{},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "bench",
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/dashboard/login"}},
+	})
 	apiEnv, _ := st.FunctionEnvList("ApiFunction")
+	dashEnv, _ := st.FunctionEnvList("DashboardFunction")
 	hookEnv, _ := st.FunctionEnvList("WhatsAppWebhookFunction")
 	for _, c := range []struct {
 		name, binary string
@@ -52,6 +60,7 @@ func BenchmarkColdStart(b *testing.B) {
 		{"hello", hello, apiEnv, health},
 		{"api", filepath.Join(st.BinDir(), "api"), apiEnv, health},
 		{"whatsapp-webhook", filepath.Join(st.BinDir(), "whatsapp-webhook"), hookEnv, verify},
+		{"dashboard", filepath.Join(st.BinDir(), "dashboard"), dashEnv, login},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

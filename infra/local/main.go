@@ -77,6 +77,7 @@ PyTake is running at %[1]s (Ctrl-C stops it)
   demo org:     %[3]s
   settings:     %[4]s
   reference:    %[1]s/docs
+  dashboard:    %[1]s/dashboard (sign in with the demo key, PYTAKE_API_KEY in the settings file)
 
   curl %[1]s/v1/health
   curl -H "Authorization: Bearer %[5]s" %[1]s/v1/organization

@@ -136,9 +136,16 @@ func New(d Deps) *Server {
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now, limiter: d.Limiter, plans: map[string]cachedPlan{}}
 }
 
-// Router builds the /v1 router.
+// Router builds the /v1 router: every route behind its policy, the caller
+// authenticated by its Authorization header.
 func (s *Server) Router() *httpapi.Router {
-	rt := httpapi.NewRouter(s.log, s.now)
+	return s.routes(s.authenticate)
+}
+
+// routes builds the /v1 router with authn as the authentication of every
+// route that is not public.
+func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
+	rt := &router{Router: httpapi.NewRouter(s.log, s.now), authn: authn}
 	s.handle(rt, http.MethodGet, "/v1/health", s.health)
 	s.handle(rt, http.MethodGet, "/v1/openapi.json", s.openAPI)
 	s.handle(rt, http.MethodGet, "/v1/organization", s.organization)
@@ -186,7 +193,7 @@ func (s *Server) Router() *httpapi.Router {
 		s.handle(rt, http.MethodGet, "/v1/integrations/"+p, s.getIntegration(p))
 		s.handle(rt, http.MethodDelete, "/v1/integrations/"+p, s.deleteIntegration(p))
 	}
-	return rt
+	return rt.Router
 }
 
 // principalKey holds the authenticated key on the request.

@@ -32,6 +32,7 @@ type fixture struct {
 	t      *testing.T
 	store  *store.Store
 	router *httpapi.Router
+	server *api.Server
 	org    store.Organization
 	key    string
 	keyID  string
@@ -59,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := api.New(api.Deps{Store: st, Log: log, Now: now, Secrets: sec, SecretWriter: sec, Outbox: &outbox{},
 		Contacts: st, Conversations: st, Chatbots: st, Webhooks: st, Deliveries: st, Events: &eventtest.Recorder{},
 		Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0"})
-	return &fixture{t: t, store: st, router: srv.Router(), org: org, key: plain, keyID: k.ID}
+	return &fixture{t: t, store: st, router: srv.Router(), server: srv, org: org, key: plain, keyID: k.ID}
 }
 
 // newFullFixture serves every route over st, with the Deps a deployed API

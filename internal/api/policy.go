@@ -101,10 +101,17 @@ func RoutePolicy(method, pattern string) (Policy, bool) {
 	return p, ok
 }
 
+// router is a router being built, with the authentication its routes get
+// (the Authorization header's key, or the in-process caller's).
+type router struct {
+	*httpapi.Router
+	authn httpapi.Middleware
+}
+
 // handle registers a route behind its policy: public routes as they are,
 // the others behind authentication and the policy's checks. A route with no
 // policy fails closed.
-func (s *Server) handle(rt *httpapi.Router, method, pattern string, h httpapi.Handler) {
+func (s *Server) handle(rt *router, method, pattern string, h httpapi.Handler) {
 	p, ok := RoutePolicy(method, pattern)
 	switch {
 	case !ok:
@@ -114,7 +121,7 @@ func (s *Server) handle(rt *httpapi.Router, method, pattern string, h httpapi.Ha
 	case p.Public:
 		rt.Handle(method, pattern, h)
 	default:
-		rt.Handle(method, pattern, h, s.authenticate, s.rateLimit, s.authorize(p))
+		rt.Handle(method, pattern, h, rt.authn, s.rateLimit, s.authorize(p))
 	}
 }
 

@@ -65,6 +65,17 @@ var defaultCodes = map[Kind]string{
 // Status is the HTTP status for k.
 func (k Kind) Status() int { return statuses[k] }
 
+// KindForStatus is the kind whose status is status (Internal for any
+// other): how an answer read back from an HTTP status is classified again.
+func KindForStatus(status int) Kind {
+	for k, s := range statuses {
+		if s == status {
+			return k
+		}
+	}
+	return Internal
+}
+
 // Detail names one problem with one field.
 type Detail struct {
 	Field string `json:"field,omitempty"`

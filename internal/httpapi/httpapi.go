@@ -65,6 +65,9 @@ type Response struct {
 	Headers map[string]string
 	Body    []byte
 	Base64  bool // Body is binary: send it base64-encoded
+	// Cookies are Set-Cookie values (payload 2.0 carries them apart from
+	// the headers, so a response may set several).
+	Cookies []string
 }
 
 // JSON makes a JSON response.
@@ -234,7 +237,7 @@ func toEvent(resp *Response, requestID string) events.APIGatewayV2HTTPResponse {
 		h[k] = v
 	}
 	h["X-Request-Id"] = requestID
-	out := events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: h}
+	out := events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: h, Cookies: resp.Cookies}
 	if resp.Base64 {
 		out.Body = base64.StdEncoding.EncodeToString(resp.Body)
 		out.IsBase64Encoded = true

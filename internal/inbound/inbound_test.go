@@ -327,9 +327,6 @@ func TestVerification(t *testing.T) {
 		resp, _ := f.router.Serve(context.Background(), ev)
 		return resp
 	}
-	if r := q("subscribe", verifyToken, "1158201444"); r.StatusCode != 200 || r.Body != "1158201444" {
-		t.Fatalf("good: %d %q", r.StatusCode, r.Body)
-	}
 	for name, r := range map[string]events.APIGatewayV2HTTPResponse{
 		"wrong token":  q("subscribe", "nope", "1"),
 		"wrong mode":   q("unsubscribe", verifyToken, "1"),
@@ -337,6 +334,16 @@ func TestVerification(t *testing.T) {
 	} {
 		assert.Equal(t, 403, r.StatusCode, "%s: %d", name, r.StatusCode)
 	}
+	acct, err := f.store.WhatsAppAccount(context.Background(), f.org)
+	require.NoError(t, err)
+	assert.Nil(t, acct.VerifiedAt, "refused handshakes record nothing")
+	if r := q("subscribe", verifyToken, "1158201444"); r.StatusCode != 200 || r.Body != "1158201444" {
+		t.Fatalf("good: %d %q", r.StatusCode, r.Body)
+	}
+	acct, err = f.store.WhatsAppAccount(context.Background(), f.org)
+	require.NoError(t, err)
+	require.NotNil(t, acct.VerifiedAt, "the dashboard's verification status")
+	assert.True(t, acct.VerifiedAt.Equal(f.now))
 }
 
 // TestEventSamples feeds every sample in events/whatsapp-webhook to the

@@ -186,3 +186,15 @@ func ceilSeconds(d time.Duration) int {
 	}
 	return int((d + time.Second - 1) / time.Second)
 }
+
+// TakeOne takes a token from one bucket of its own (rate tokens a second,
+// burst), with the same exact, container-remembered GCRA as Take: for
+// limits that are not a plan's, such as the dashboard's sign-in attempts
+// per client address. key names the bucket and must not collide with
+// Take's ("key#...", "org#...").
+func (l *Limiter) TakeOne(ctx context.Context, key string, rate, burst int) (store.Take, error) {
+	if strings.HasPrefix(key, "key#") || strings.HasPrefix(key, "org#") {
+		return store.Take{}, fmt.Errorf("ratelimit: bucket %q is reserved for plan limits", key)
+	}
+	return l.take(ctx, store.Bucket{Key: key, Rate: rate, Burst: burst})
+}

@@ -25,6 +25,10 @@ type WhatsAppAccount struct {
 	UnhealthyReason string     `json:"unhealthy_reason,omitempty"`
 	UnhealthySince  *time.Time `json:"unhealthy_since,omitempty"`
 	UpdatedAt       time.Time  `json:"updated_at"`
+	// VerifiedAt is when Meta's verification handshake last succeeded with
+	// this organisation's verify token (recorded at most once an hour; kept
+	// while the token stays the same).
+	VerifiedAt *time.Time `json:"-"`
 }
 
 type whatsappItem struct {
@@ -38,13 +42,14 @@ type whatsappItem struct {
 	Unhealthy       string `dynamodbav:"unhealthy_reason,omitempty"`
 	UnhealthySince  string `dynamodbav:"unhealthy_since,omitempty"`
 	UpdatedAt       string `dynamodbav:"updated_at"`
+	VerifiedAt      string `dynamodbav:"verified_at,omitempty"`
 }
 
 func (it whatsappItem) model() WhatsAppAccount {
 	a := WhatsAppAccount{
 		OrgID: it.OrgID, PhoneNumberID: it.PhoneNumberID, WABAID: it.WABAID, GraphAPIVersion: it.GraphAPIVersion,
 		VerifyTokenHash: it.VerifyTokenHash, Healthy: it.Unhealthy == "", UnhealthyReason: it.Unhealthy,
-		UnhealthySince: parseTime(it.UnhealthySince),
+		UnhealthySince: parseTime(it.UnhealthySince), VerifiedAt: parseTime(it.VerifiedAt),
 	}
 	if t := parseTime(it.UpdatedAt); t != nil {
 		a.UpdatedAt = *t
@@ -82,6 +87,9 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		key: key{orgPK(a.OrgID), whatsappSK()}, Type: typeWhatsApp, OrgID: a.OrgID,
 		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
 		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now),
+	}
+	if had && old.VerifyTokenHash == a.VerifyTokenHash {
+		it.VerifiedAt = old.VerifiedAt // Meta's subscription still holds
 	}
 	acct, err := marshal(it)
 	if err != nil {
@@ -171,6 +179,28 @@ func (s *Store) RemoveWhatsAppAccount(ctx context.Context, a WhatsAppAccount) er
 	return s.transact(ctx, "remove whatsapp account", items, func([]bool) error {
 		return conditionErr(apperr.Conflict, "the WhatsApp settings changed concurrently")
 	})
+}
+
+// verifiedEvery bounds the writes MarkWhatsAppVerified makes.
+const verifiedEvery = time.Hour
+
+// MarkWhatsAppVerified records that Meta's verification handshake
+// succeeded with the organisation's verify token. One conditional write,
+// made only when the last record is older than an hour (or absent): a
+// repeated handshake writes nothing, and an organisation without WhatsApp
+// settings gets nothing.
+func (s *Store) MarkWhatsAppVerified(ctx context.Context, orgID string) error {
+	now := s.now()
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(orgID), whatsappSK()},
+		"SET verified_at = :t", "attribute_exists(pk) AND (attribute_not_exists(verified_at) OR verified_at < :stale)",
+		map[string]types.AttributeValue{":t": str(timestamp(now)), ":stale": str(timestamp(now.Add(-verifiedEvery)))}))
+	if isConditionFailed(err) {
+		return nil
+	}
+	if err != nil {
+		return unavailable("mark whatsapp verified", err)
+	}
+	return nil
 }
 
 // MarkWhatsAppUnhealthy records that Meta refused the organisation's token

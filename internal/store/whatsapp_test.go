@@ -48,3 +48,69 @@ func TestRemoveWhatsAppAccountOnlyRemovesWhatItWrote(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkWhatsAppVerified: the handshake's record is written at most once
+// an hour, kept by a save with the same verify token, dropped by a save
+// with another, and never creates an account.
+func TestMarkWhatsAppVerified(t *testing.T) {
+	ctx := context.Background()
+	tb := storetest.New(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	st := store.New(tb.Client, tb.Name, func() time.Time { return now })
+	org, err := st.CreateOrganization(ctx, "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkWhatsAppVerified(ctx, org.ID); err != nil {
+		t.Fatalf("no account: %v", err)
+	}
+	if _, err := st.WhatsAppAccount(ctx, org.ID); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("marking created an account: %v", err)
+	}
+	a := store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "1001", VerifyTokenHash: "h1"}
+	if _, err := st.PutWhatsAppAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	verifiedAt := func() *time.Time {
+		t.Helper()
+		got, err := st.WhatsAppAccount(ctx, org.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.VerifiedAt
+	}
+	if v := verifiedAt(); v != nil {
+		t.Fatalf("verified before any handshake: %v", v)
+	}
+	first := now
+	for i, step := range []struct {
+		after time.Duration
+		want  time.Time
+	}{
+		{0, first},                // the first handshake
+		{30 * time.Minute, first}, // within the hour: nothing written
+		{31 * time.Minute, first.Add(61 * time.Minute)}, // over an hour after it: written again
+	} {
+		now = now.Add(step.after)
+		if err := st.MarkWhatsAppVerified(ctx, org.ID); err != nil {
+			t.Fatal(err)
+		}
+		if v := verifiedAt(); v == nil || !v.Equal(step.want) {
+			t.Fatalf("step %d: verified_at %v, want %v", i, v, step.want)
+		}
+	}
+	a.PhoneNumberID = "1002" // same token: Meta's subscription still holds
+	if _, err := st.PutWhatsAppAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if verifiedAt() == nil {
+		t.Fatal("a save with the same verify token dropped the record")
+	}
+	a.VerifyTokenHash = "h2"
+	if _, err := st.PutWhatsAppAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if v := verifiedAt(); v != nil {
+		t.Fatalf("a new verify token kept the old record: %v", v)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pytake/pytake/internal/dashboard"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/shopconfig"
 )
@@ -24,6 +25,8 @@ var dynamoActions = map[string][]string{
 	"DispatcherFunction":         {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"ShopifyWebhookFunction":     {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"WooCommerceWebhookFunction": {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	// The dashboard runs the API's handlers in process: the API's actions.
+	"DashboardFunction": {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 }
 
 // secretAccess: which organisations' secrets each function may read, by
@@ -35,11 +38,17 @@ var secretAccess = map[string][]string{
 	"DispatcherFunction":         {secrets.ProviderWebhook("wh_1")},
 	"ShopifyWebhookFunction":     {shopconfig.Provider(shopconfig.Shopify)},
 	"WooCommerceWebhookFunction": {shopconfig.Provider(shopconfig.WooCommerce)},
+	"DashboardFunction":          {secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce)},
 }
 
 var secretWrites = map[string][]string{
-	"ApiFunction": {"CreateSecret", "DeleteSecret", "GetSecretValue", "PutSecretValue", "TagResource"},
+	"ApiFunction":       {"CreateSecret", "DeleteSecret", "GetSecretValue", "PutSecretValue", "TagResource"},
+	"DashboardFunction": {"CreateSecret", "DeleteSecret", "GetSecretValue", "PutSecretValue", "TagResource"},
 }
+
+// sessionKeyAccess: the functions that may read (and create) the
+// dashboard's session signing key.
+var sessionKeyAccess = []string{"DashboardFunction"}
 
 // samPolicies are the SAM policy templates a function may use: the SQS
 // ones are scoped to one queue and hold only what a producer or a poller
@@ -182,6 +191,7 @@ func TestLeastPrivilege(t *testing.T) {
 				t.Errorf("DynamoDB actions %v, want %v", dynamo, want)
 			}
 			sort.Strings(sm)
+			sm = slices.Compact(sm)
 			wantSM := secretWrites[fn.LogicalID]
 			if wantSM == nil {
 				wantSM = []string{"GetSecretValue"}
@@ -201,9 +211,16 @@ func TestLeastPrivilege(t *testing.T) {
 				if other := prod.Name("org_01KTEST", p) + "-AbC123"; can(other) {
 					t.Errorf("reaches another stage's secret %s", other)
 				}
-				if longer := dev.Name("org_01KTEST", p) + "-extra-AbC123"; p != secrets.ProviderWebhook("wh_1") && fn.LogicalID != "ApiFunction" && can(longer) {
+				if longer := dev.Name("org_01KTEST", p) + "-extra-AbC123"; p != secrets.ProviderWebhook("wh_1") && fn.LogicalID != "ApiFunction" && fn.LogicalID != "DashboardFunction" && can(longer) {
 					t.Errorf("reaches a secret merely starting with the name: %s", longer)
 				}
+			}
+			key := dashboard.SessionKeyName("pytake/dev/")
+			if got, want := can(key+"-AbC123"), slices.Contains(sessionKeyAccess, fn.LogicalID); got != want {
+				t.Errorf("access to the session key %s: %v, want %v", key, got, want)
+			}
+			if can(key+"-extra-AbC123") || can(dashboard.SessionKeyName("pytake/prod/")+"-AbC123") {
+				t.Errorf("reaches a secret merely starting with the session key's name, or another stage's")
 			}
 			if _, ok := fn.Properties["ReservedConcurrentExecutions"]; !ok {
 				t.Error("no ReservedConcurrentExecutions")

@@ -100,6 +100,7 @@ func (s *Stack) DemoEnv(d Demo) map[string]string {
 	env := s.ClientEnv()
 	env["PYTAKE_API_URL"] = s.URL + "/v1"
 	env["PYTAKE_BASE_URL"] = s.URL
+	env["PYTAKE_DASHBOARD_URL"] = s.URL + "/dashboard"
 	env["PYTAKE_API_KEY"] = d.APIKey.Key
 	env["PYTAKE_ORG_ID"] = d.Organization.ID
 	env["WHATSAPP_WEBHOOK_URL"] = s.URL + "/webhooks/whatsapp"

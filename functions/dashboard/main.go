@@ -1,0 +1,88 @@
+// Command dashboard is the dashboard Lambda function (/dashboard). It only
+// wires dependencies: the API's server (run in process, never over HTTP),
+// the store, secrets and the session key from Secrets Manager; everything
+// else lives in internal/dashboard.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pytake/pytake/internal/api"
+	"github.com/pytake/pytake/internal/awsconf"
+	"github.com/pytake/pytake/internal/dashboard"
+	"github.com/pytake/pytake/internal/dispatch"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/logctx"
+	"github.com/pytake/pytake/internal/queue"
+	"github.com/pytake/pytake/internal/ratelimit"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/store"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "dashboard:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	log := logctx.Lambda()
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_QUEUE_URL", "DELIVERIES_QUEUE_URL")
+	if err != nil {
+		return err
+	}
+	cfg, err := awsconf.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	sm := secretsmanager.NewFromConfig(cfg)
+	sessionKey, err := dashboard.LoadSessionKey(ctx, sm, dashboard.SessionKeyName(env["SECRETS_PREFIX"]))
+	if err != nil {
+		return err
+	}
+	sec := secrets.New(sm, env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
+	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
+	q := sqs.NewFromConfig(cfg)
+	limiter := ratelimit.New(st, time.Now)
+	// The same server the api function runs, with the same dependencies.
+	srv := api.New(api.Deps{
+		Store:         st,
+		Secrets:       sec,
+		SecretWriter:  sec,
+		Outbox:        sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+		Webhooks:      st,
+		Deliveries:    st,
+		Contacts:      st,
+		Conversations: st,
+		Chatbots:      st,
+		Integrations:  st,
+		Events:        event.NewPublisher(queue.New(q, env["EVENTS_QUEUE_URL"], "event")),
+		DeliveryQueue: dispatch.Jobs{Queue: queue.New(q, env["DELIVERIES_QUEUE_URL"], "deliveries")},
+		// Only the local stack may subscribe http:// and loopback URLs.
+		InsecureWebhooks: os.Getenv("PYTAKE_LOCAL") == "1",
+		Graph:            graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),
+		GraphVersion:     env["GRAPH_API_VERSION"],
+		Log:              log,
+		Now:              time.Now,
+		Limiter:          limiter,
+	})
+	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Accounts: st, Secrets: sec, Limiter: limiter,
+		SessionKey: sessionKey, Log: log, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	lambda.StartWithOptions(d.Serve, lambda.WithContext(ctx))
+	return nil
+}

@@ -1,0 +1,120 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// InProcess runs /v1 operations inside the calling process for a key that
+// was authenticated by other means (the dashboard's signed session): the
+// same routes, policies (scope, test mode), rate limits, validation and
+// handlers as Router, with no HTTP round trip. It is not a Lambda handler:
+// nothing outside the process reaches it.
+type InProcess struct {
+	rt *httpapi.Router
+}
+
+// InProcess returns the in-process entry to the API.
+func (s *Server) InProcess() *InProcess {
+	return &InProcess{rt: s.routes(asInvoker)}
+}
+
+// invokerKey carries the key an in-process call runs as.
+type invokerKey struct{}
+
+// asInvoker authenticates an in-process call: the key Do was given, which
+// its caller read from the store for this request.
+func asInvoker(next httpapi.Handler) httpapi.Handler {
+	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+		k, ok := ctx.Value(invokerKey{}).(store.APIKey)
+		switch {
+		case !ok || k.ID == "" || k.OrgID == "":
+			return nil, unauthorized("no key for this call")
+		case k.Revoked():
+			return nil, unauthorized("the API key has been revoked").WithCode("api_key_revoked")
+		case k.Scopes == nil:
+			return nil, unauthorized("the API key's scopes are unknown")
+		}
+		r.Set(principalKey{}, k)
+		r.SetOrgID(k.OrgID)
+		return next(ctx, r)
+	}
+}
+
+// Result is an in-process call's answer.
+type Result struct {
+	Status int
+	Body   []byte
+}
+
+// OK says whether the call succeeded (2xx).
+func (r Result) OK() bool { return r.Status >= 200 && r.Status < 300 }
+
+// Decode reads a successful answer's JSON into v.
+func (r Result) Decode(v any) error {
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return fmt.Errorf("api answer (%d): %w", r.Status, err)
+	}
+	return nil
+}
+
+// Err is a failed answer as an *apperr.Error carrying the API's code,
+// message and field details; nil for a success.
+func (r Result) Err() *apperr.Error {
+	if r.OK() {
+		return nil
+	}
+	var body struct {
+		Error struct {
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+			Details []apperr.Detail `json:"details"`
+		} `json:"error"`
+	}
+	kind := apperr.KindForStatus(r.Status)
+	if err := json.Unmarshal(r.Body, &body); err != nil || body.Error.Message == "" {
+		return apperr.Newf(kind, "the API answered %d", r.Status)
+	}
+	e := apperr.New(kind, body.Error.Message).WithDetails(body.Error.Details...)
+	if body.Error.Code != "" {
+		e.Code = body.Error.Code // the API's own code, read back
+	}
+	return e
+}
+
+// Do runs method path (query, and body marshalled as JSON when not nil) as
+// key k. k must be the key as stored, read for this call.
+func (p *InProcess) Do(ctx context.Context, k store.APIKey, method, path string, query url.Values, body any) (Result, error) {
+	ev := events.APIGatewayV2HTTPRequest{
+		RawPath: path, RawQueryString: query.Encode(),
+		Headers: map[string]string{},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return Result{}, fmt.Errorf("in-process %s %s: %w", method, path, err)
+		}
+		ev.Body = string(b)
+		ev.Headers["content-type"] = "application/json"
+	}
+	if method == "" {
+		ev.RequestContext.HTTP.Method = http.MethodGet
+	}
+	resp, err := p.rt.Serve(context.WithValue(ctx, invokerKey{}, k), ev)
+	if err != nil {
+		return Result{}, fmt.Errorf("in-process %s %s: %w", method, path, err)
+	}
+	return Result{Status: resp.StatusCode, Body: []byte(resp.Body)}, nil
+}

@@ -1,0 +1,74 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// TestInProcess: the in-process entry runs the same routes with the same
+// policies as the HTTP one, as the key it is given.
+func TestInProcess(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ip := f.server.InProcess()
+	admin, err := f.store.APIKey(ctx, f.org.ID, f.keyID)
+	require.NoError(t, err)
+
+	res, err := ip.Do(ctx, admin, http.MethodPost, "/v1/api-keys", nil, map[string]any{"name": "crm", "scopes": []string{"contacts:read"}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, res.Status, string(res.Body))
+	var created struct {
+		store.APIKey
+		Key string `json:"key"`
+	}
+	require.NoError(t, res.Decode(&created))
+	crm, err := f.store.APIKey(ctx, f.org.ID, created.ID)
+	require.NoError(t, err)
+
+	// Field errors come back with their fields.
+	res, err = ip.Do(ctx, admin, http.MethodPost, "/v1/api-keys", nil, map[string]any{"mode": "gold"})
+	require.NoError(t, err)
+	e := res.Err()
+	require.NotNil(t, e)
+	assert.Equal(t, apperr.Unprocessable, e.Kind)
+	assert.ElementsMatch(t, []string{"name", "mode"}, apperr.Fields(e))
+
+	// The key's scopes hold: contacts:read may not list keys.
+	res, err = ip.Do(ctx, crm, http.MethodGet, "/v1/api-keys", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusForbidden, res.Status)
+	assert.Equal(t, "insufficient_scope", res.Err().Code)
+
+	// Another organisation's ids are 404.
+	other, err := f.store.CreateOrganization(ctx, "Other")
+	require.NoError(t, err)
+	theirs, _, err := f.store.IssueKey(ctx, other.ID, "x", apikey.Live)
+	require.NoError(t, err)
+	res, err = ip.Do(ctx, admin, http.MethodDelete, "/v1/api-keys/"+url.PathEscape(theirs.ID), nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNotFound, res.Status)
+
+	// A revoked key, or one without its scopes read, does nothing.
+	revoked, err := f.store.RevokeKey(ctx, f.org.ID, crm.ID)
+	require.NoError(t, err)
+	res, err = ip.Do(ctx, revoked, http.MethodGet, "/v1/contacts", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, res.Status)
+	noScopes := admin
+	noScopes.Scopes = nil
+	res, err = ip.Do(ctx, noScopes, http.MethodGet, "/v1/api-keys", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, res.Status)
+	res, err = ip.Do(ctx, store.APIKey{}, http.MethodGet, "/v1/organization", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, res.Status)
+}

@@ -1,0 +1,185 @@
+package dashboard
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+)
+
+// Cookie names. The session and the sign-in nonce are HttpOnly, Secure and
+// SameSite=Strict, scoped to /dashboard.
+const (
+	sessionCookie = "pytake_session"
+	loginCookie   = "pytake_login"
+	langCookie    = "pytake_lang"
+	cookiePath    = "/dashboard"
+)
+
+// session is what the signed cookie carries: who signed in (the key, read
+// again on every request, so a revoked key ends its sessions at once), a
+// random id the CSRF token is derived from, and when it ends.
+type session struct {
+	OrgID   string `json:"o"`
+	KeyID   string `json:"k"`
+	ID      string `json:"s"`
+	Expires int64  `json:"e"` // unix seconds
+}
+
+// signer signs and checks cookies and CSRF tokens with the session key.
+type signer struct {
+	key []byte
+}
+
+func (g signer) mac(parts ...string) []byte {
+	m := hmac.New(sha256.New, g.key)
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return m.Sum(nil)
+}
+
+var b64 = base64.RawURLEncoding
+
+// seal encodes s as "v1.<payload>.<mac>".
+func (g signer) seal(s session) string {
+	b, _ := json.Marshal(s)
+	p := b64.EncodeToString(b)
+	return "v1." + p + "." + b64.EncodeToString(g.mac("session", p))
+}
+
+// open checks a cookie's signature and expiry.
+func (g signer) open(v string, now time.Time) (session, error) {
+	ver, rest, ok := strings.Cut(v, ".")
+	if !ok || ver != "v1" {
+		return session{}, errors.New("unknown session format")
+	}
+	p, sig, ok := strings.Cut(rest, ".")
+	if !ok {
+		return session{}, errors.New("session has no signature")
+	}
+	want := g.mac("session", p)
+	got, err := b64.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, want) {
+		return session{}, errors.New("session signature does not verify")
+	}
+	b, err := b64.DecodeString(p)
+	if err != nil {
+		return session{}, fmt.Errorf("session payload: %w", err)
+	}
+	var s session
+	if err := json.Unmarshal(b, &s); err != nil {
+		return session{}, fmt.Errorf("session payload: %w", err)
+	}
+	if s.OrgID == "" || s.KeyID == "" || s.ID == "" {
+		return session{}, errors.New("session is incomplete")
+	}
+	if now.Unix() >= s.Expires {
+		return session{}, errSessionExpired
+	}
+	return s, nil
+}
+
+var errSessionExpired = errors.New("session expired")
+
+// csrf is the token every form of a session carries.
+func (g signer) csrf(sessionID string) string {
+	return b64.EncodeToString(g.mac("csrf", sessionID))
+}
+
+// checkCSRF compares a form's token with the one expected, in constant time.
+func (g signer) checkCSRF(sessionID, token string) bool {
+	got, err := b64.DecodeString(token)
+	return err == nil && token != "" && hmac.Equal(got, g.mac("csrf", sessionID))
+}
+
+func randomID() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return b64.EncodeToString(b), nil
+}
+
+// cookie renders a Set-Cookie value: HttpOnly, Secure, SameSite=Strict,
+// path /dashboard; maxAge 0 deletes it.
+func cookie(name, value string, maxAge time.Duration) string {
+	c := http.Cookie{Name: name, Value: value, Path: cookiePath, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode}
+	if maxAge > 0 {
+		c.MaxAge = int(maxAge / time.Second)
+	} else {
+		c.MaxAge = -1
+	}
+	return c.String()
+}
+
+// readCookie finds a cookie among payload 2.0's "name=value" entries.
+func readCookie(cookies []string, name string) string {
+	for _, c := range cookies {
+		for _, part := range strings.Split(c, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && k == name {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// SecretsAPI is the part of Secrets Manager the session key needs.
+type SecretsAPI interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	CreateSecret(ctx context.Context, in *secretsmanager.CreateSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+}
+
+// SessionKeyName is the Secrets Manager name of the key that signs
+// sessions, under the stage's prefix.
+func SessionKeyName(prefix string) string { return prefix + "dashboard/session-key" }
+
+// LoadSessionKey reads the session signing key from Secrets Manager,
+// creating it (32 random bytes) the first time; when two cold starts race
+// to create it, the loser reads the winner's. Rotating it (a new value of
+// the secret) signs everyone out.
+func LoadSessionKey(ctx context.Context, sm SecretsAPI, name string) ([]byte, error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+		if err == nil {
+			key, derr := b64.DecodeString(aws.ToString(out.SecretString))
+			if derr != nil || len(key) < 32 {
+				return nil, fmt.Errorf("session key %s: not 32 or more base64url bytes", name)
+			}
+			return key, nil
+		}
+		var nf *smtypes.ResourceNotFoundException
+		if !errors.As(err, &nf) {
+			return nil, fmt.Errorf("session key %s: %w", name, err)
+		}
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("session key: %w", err)
+		}
+		_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name),
+			Description:  aws.String("Signs the PyTake dashboard's session cookies and CSRF tokens"),
+			SecretString: aws.String(b64.EncodeToString(key))})
+		if err == nil {
+			return key, nil
+		}
+		var exists *smtypes.ResourceExistsException
+		if !errors.As(err, &exists) {
+			return nil, fmt.Errorf("session key %s: create: %w", name, err)
+		}
+	}
+	return nil, fmt.Errorf("session key %s: neither read nor created", name)
+}

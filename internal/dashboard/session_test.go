@@ -1,0 +1,100 @@
+package dashboard
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMessagesComplete(t *testing.T) {
+	for key := range messages[langPT] {
+		assert.Contains(t, messages[langEN], key, "English lacks %q", key)
+	}
+	for key := range messages[langEN] {
+		assert.Contains(t, messages[langPT], key, "Portuguese lacks %q", key)
+	}
+	// Every page parses, and every key a template asks for exists.
+	s, err := New(Deps{SessionKey: make([]byte, 32)})
+	require.NoError(t, err)
+	entries, err := templateFS.ReadDir("templates")
+	require.NoError(t, err)
+	for _, e := range entries {
+		b, err := templateFS.ReadFile("templates/" + e.Name())
+		require.NoError(t, err)
+		if name := strings.TrimSuffix(e.Name(), ".html"); name != "layout" {
+			_, err := s.page(name)
+			assert.NoError(t, err, name)
+		}
+		for _, part := range strings.Split(string(b), `T "`)[1:] {
+			key := part[:strings.IndexByte(part, '"')]
+			assert.Contains(t, messages[langPT], key, "%s asks for %q", e.Name(), key)
+		}
+	}
+}
+
+func TestSessionSeal(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	g := signer{key: []byte(strings.Repeat("k", 32))}
+	s := session{OrgID: "org_1", KeyID: "key_1", ID: "sid", Expires: now.Add(time.Hour).Unix()}
+	v := g.seal(s)
+	got, err := g.open(v, now)
+	require.NoError(t, err)
+	assert.Equal(t, s, got)
+	for name, bad := range map[string]string{
+		"other key":     signer{key: []byte(strings.Repeat("x", 32))}.seal(s),
+		"edited":        strings.Replace(v, v[5:8], "AAA", 1),
+		"no signature":  v[:strings.LastIndexByte(v, '.')],
+		"other version": "v2" + v[2:],
+		"empty":         "",
+	} {
+		_, err := g.open(bad, now)
+		assert.Error(t, err, name)
+	}
+	_, err = g.open(v, now.Add(time.Hour))
+	assert.ErrorIs(t, err, errSessionExpired)
+	assert.True(t, g.checkCSRF("sid", g.csrf("sid")))
+	assert.False(t, g.checkCSRF("sid2", g.csrf("sid")))
+	assert.False(t, g.checkCSRF("sid", ""))
+}
+
+// FuzzOpenSession: no cookie value panics the reader, and only values
+// this key sealed open.
+func FuzzOpenSession(f *testing.F) {
+	g := signer{key: []byte(strings.Repeat("k", 32))}
+	now := time.Unix(1_800_000_000, 0)
+	f.Add(g.seal(session{OrgID: "o", KeyID: "k", ID: "s", Expires: now.Unix() + 10}))
+	f.Add("v1..")
+	f.Add("v1.e30.")
+	f.Add("v1.%%%.###")
+	f.Fuzz(func(t *testing.T, v string) {
+		s, err := g.open(v, now)
+		if err != nil {
+			return
+		}
+		if g.seal(s) != v && !strings.HasPrefix(v, "v1.") {
+			t.Fatalf("opened a value that is not a v1 seal: %q", v)
+		}
+		if s.OrgID == "" || s.KeyID == "" || s.Expires <= now.Unix() {
+			t.Fatalf("opened an incomplete or expired session: %+v", s)
+		}
+	})
+}
+
+// BenchmarkNew is the dashboard's part of a cold start: the layout parsed,
+// and the first page a request shows (go test -run '^$' -bench New
+// ./internal/dashboard/).
+func BenchmarkNew(b *testing.B) {
+	key := make([]byte, 32)
+	for b.Loop() {
+		s, err := New(Deps{SessionKey: key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.page("login"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
