@@ -850,6 +850,67 @@ func TestFailuresArePages(t *testing.T) {
 func apiFor(t *testing.T, f *fixture) dashboard.API {
 	t.Helper()
 	srv := api.New(api.Deps{Store: f.st, Secrets: f.secs, SecretWriter: f.secs, Webhooks: f.st, Deliveries: f.st,
-		DeliveryQueue: &jobs{}, Contacts: f.st, Conversations: f.st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+		DeliveryQueue: &jobs{}, Contacts: f.st, Conversations: f.st, InsecureWebhooks: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
 	return srv.InProcess()
+}
+
+// readsFail is the API when DynamoDB starts failing between a write and the
+// reads of the page that shows its result: every GET answers 503.
+type readsFail struct {
+	dashboard.API
+	fail bool
+}
+
+func (a *readsFail) Do(ctx context.Context, k store.APIKey, method, path string, q url.Values, body any) (api.Result, error) {
+	if a.fail && method == http.MethodGet {
+		return api.Result{Status: http.StatusServiceUnavailable,
+			Body: []byte(`{"error":{"code":"unavailable","message":"the database is unavailable; retry","details":[]}}`)}, nil
+	}
+	return a.API.Do(ctx, k, method, path, q, body)
+}
+
+// TestShownOnceSurvivesAFailingRead: a key or a webhook secret is made and
+// then the page's list cannot be read. The value exists nowhere else (a
+// rotated secret has already replaced the one the receiver checks): the
+// page still shows it once, with the failure, instead of an error page
+// that loses it.
+func TestShownOnceSurvivesAFailingRead(t *testing.T) {
+	f := newFixture(t)
+	flaky := &readsFail{API: apiFor(t, f)}
+	sm := secretstest.NewSecretsManager()
+	key, err := dashboard.LoadSessionKey(context.Background(), sm, "k")
+	require.NoError(t, err)
+	f.dash, err = dashboard.New(dashboard.Deps{API: flaky, Keys: f.st, Accounts: f.st, Secrets: f.secs, SessionKey: key,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+	require.NoError(t, err)
+	c := f.client().signedIn()
+	hook := createHook(t, c, "http://127.0.0.1:4000/pytake")
+	detail := "/dashboard/webhooks/" + hook
+
+	// postFailing fetches the form's token, then posts with reads failing.
+	postFailing := func(from, to string, form url.Values) page {
+		p := c.do(http.MethodGet, from, nil)
+		require.Equal(t, http.StatusOK, p.Status, p.Body)
+		form.Set("csrf", p.csrf(t))
+		flaky.fail = true
+		defer func() { flaky.fail = false }()
+		return c.do(http.MethodPost, to, form)
+	}
+	for _, tc := range []struct {
+		name, from, to string
+		form           url.Values
+		secret         string // a regexp
+	}{
+		{"new key", "/dashboard/keys", "/dashboard/keys", url.Values{"name": {"CRM"}, "mode": {"live"}}, `pytake_live_[^<]+`},
+		{"new webhook", "/dashboard/webhooks", "/dashboard/webhooks", url.Values{"url": {"http://127.0.0.1:4000/x"},
+			"events": {"message.received"}}, `whsec_[^<]+`},
+		{"rotated secret", detail, detail + "/rotate", url.Values{}, `whsec_[^<]+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := postFailing(tc.from, tc.to, tc.form)
+			assert.Equal(t, "text/html; charset=utf-8", p.Headers["Content-Type"])
+			assert.Regexp(t, `<code id="secret-once">`+tc.secret+`</code>`, html.UnescapeString(p.Body), "the value made is shown")
+			assert.Contains(t, p.Body, "the database is unavailable; retry", "and what failed")
+		})
+	}
 }

@@ -188,11 +188,11 @@ type webhooksData struct {
 func (s *Server) webhooksPage(ctx context.Context, p *ctxPage, status int, v view, d webhooksData) (*httpapi.Response, error) {
 	var list store.Page[store.Webhook]
 	e, err := s.call(ctx, p, http.MethodGet, "/v1/webhooks", nil, nil, &list)
-	if err != nil {
+	if e, err = s.keepShownOnce(ctx, p, v, e, err); err != nil {
 		return nil, err
 	}
 	if e != nil {
-		return s.failed(p, e)
+		return s.readFailed(p, status, v, e)
 	}
 	d.Hooks = list.Items
 	d.Events = event.Catalogue()
@@ -253,22 +253,23 @@ func (s *Server) webhookPage(ctx context.Context, p *ctxPage, status int, v view
 	id := p.r.Params["id"]
 	var d webhookData
 	e, err := s.call(ctx, p, http.MethodGet, "/v1/webhooks/"+url.PathEscape(id), nil, nil, &d.Hook)
-	if err != nil {
+	if e, err = s.keepShownOnce(ctx, p, v, e, err); err != nil {
 		return nil, err
 	}
 	if e != nil {
-		return s.failed(p, e)
+		return s.readFailed(p, status, v, e)
 	}
 	q := url.Values{"limit": {"20"}}
 	if c := p.r.Query.Get("cursor"); c != "" {
 		q.Set("cursor", c)
 	}
 	var page store.Page[store.Delivery]
-	if e, err = s.call(ctx, p, http.MethodGet, "/v1/webhooks/"+url.PathEscape(id)+"/deliveries", q, nil, &page); err != nil {
+	e, err = s.call(ctx, p, http.MethodGet, "/v1/webhooks/"+url.PathEscape(id)+"/deliveries", q, nil, &page)
+	if e, err = s.keepShownOnce(ctx, p, v, e, err); err != nil {
 		return nil, err
 	}
 	if e != nil {
-		return s.failed(p, e)
+		return s.readFailed(p, status, v, e)
 	}
 	d.Deliveries, d.Next = page.Items, page.NextCursor
 	return s.render(status, "webhook", v, d)
@@ -353,11 +354,11 @@ type keysData struct {
 func (s *Server) keysPage(ctx context.Context, p *ctxPage, status int, v view, d keysData) (*httpapi.Response, error) {
 	var list store.Page[store.APIKey]
 	e, err := s.call(ctx, p, http.MethodGet, "/v1/api-keys", url.Values{"limit": {"100"}}, nil, &list)
-	if err != nil {
+	if e, err = s.keepShownOnce(ctx, p, v, e, err); err != nil {
 		return nil, err
 	}
 	if e != nil {
-		return s.failed(p, e)
+		return s.readFailed(p, status, v, e)
 	}
 	d.Keys, d.Scopes, d.Self = list.Items, apikey.Scopes(), p.key.ID
 	if d.Form == nil {
