@@ -34,6 +34,7 @@ import (
 	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
+	"github.com/pytake/pytake/internal/whatsapp"
 )
 
 // Meta's side: the simulator's account, as the local stack has it.
@@ -499,7 +500,10 @@ func TestWhatsAppSettings(t *testing.T) {
 	assert.Contains(t, p.Body, "https://pytake.test/webhooks/whatsapp", "the callback URL to paste into Meta's console")
 	assert.Contains(t, html.UnescapeString(p.Body), "a Meta ainda não chamou com este token")
 	// Meta's handshake with the token (internal/inbound records it): shown.
-	require.NoError(t, f.st.MarkWhatsAppVerified(context.Background(), f.org.ID))
+	require.NoError(t, f.st.MarkWhatsAppVerified(context.Background(), f.org.ID, whatsapp.HashVerifyToken("outro-token")))
+	assert.Contains(t, html.UnescapeString(c.do(http.MethodGet, page, nil).Body), "a Meta ainda não chamou com este token",
+		"a handshake with a token not saved says nothing of the saved one")
+	require.NoError(t, f.st.MarkWhatsAppVerified(context.Background(), f.org.ID, whatsapp.HashVerifyToken("meu-token-de-verificacao")))
 	p = c.do(http.MethodGet, page, nil)
 	assert.Contains(t, p.Body, "a Meta verificou a URL com este token em 2026-12-01 12:00:00 UTC")
 

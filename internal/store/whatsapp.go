@@ -185,15 +185,17 @@ func (s *Store) RemoveWhatsAppAccount(ctx context.Context, a WhatsAppAccount) er
 const verifiedEvery = time.Hour
 
 // MarkWhatsAppVerified records that Meta's verification handshake
-// succeeded with the organisation's verify token. One conditional write,
-// made only when the last record is older than an hour (or absent): a
-// repeated handshake writes nothing, and an organisation without WhatsApp
-// settings gets nothing.
-func (s *Store) MarkWhatsAppVerified(ctx context.Context, orgID string) error {
+// succeeded with the verify token whose hash is tokenHash. One conditional
+// write, made only when that token is still the organisation's (a save of
+// another token racing the handshake is not marked verified by it) and the
+// last record is older than an hour (or absent): a repeated handshake
+// writes nothing, and an organisation without WhatsApp settings gets
+// nothing.
+func (s *Store) MarkWhatsAppVerified(ctx context.Context, orgID, tokenHash string) error {
 	now := s.now()
 	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(orgID), whatsappSK()},
-		"SET verified_at = :t", "attribute_exists(pk) AND (attribute_not_exists(verified_at) OR verified_at < :stale)",
-		map[string]types.AttributeValue{":t": str(timestamp(now)), ":stale": str(timestamp(now.Add(-verifiedEvery)))}))
+		"SET verified_at = :t", "attribute_exists(pk) AND verify_token_hash = :h AND (attribute_not_exists(verified_at) OR verified_at < :stale)",
+		map[string]types.AttributeValue{":t": str(timestamp(now)), ":stale": str(timestamp(now.Add(-verifiedEvery))), ":h": str(tokenHash)}))
 	if isConditionFailed(err) {
 		return nil
 	}
