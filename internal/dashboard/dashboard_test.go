@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -917,4 +921,64 @@ func TestShownOnceSurvivesAFailingRead(t *testing.T) {
 			assert.Contains(t, p.Body, "the database is unavailable; retry", "and what failed")
 		})
 	}
+}
+
+// racingSecrets is Secrets Manager as two cold starts meet it: both read
+// before either creates (both find nothing), then both create; as the real
+// service, the second CreateSecret of a name answers ResourceExistsException.
+type racingSecrets struct {
+	mu      sync.Mutex
+	value   *string
+	misses  sync.WaitGroup // both first reads miss before either returns
+	creates int
+}
+
+func (s *racingSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	s.mu.Lock()
+	v := s.value
+	s.mu.Unlock()
+	if v == nil {
+		s.misses.Done()
+		s.misses.Wait()
+		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret.")}
+	}
+	return &secretsmanager.GetSecretValueOutput{SecretString: v}, nil
+}
+
+func (s *racingSecrets) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.creates++
+	if s.value != nil {
+		return nil, &smtypes.ResourceExistsException{Message: aws.String("the secret already exists")}
+	}
+	s.value = in.SecretString
+	return &secretsmanager.CreateSecretOutput{Name: in.Name}, nil
+}
+
+// TestSessionKeyBootstrapRace: two cold starts that both find no session key
+// create it at once; both end with the one stored (the loser reads the
+// winner's), so a cookie one signs the other accepts.
+func TestSessionKeyBootstrapRace(t *testing.T) {
+	sm := &racingSecrets{}
+	sm.misses.Add(2)
+	keys := make([][]byte, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys[i], errs[i] = dashboard.LoadSessionKey(context.Background(), sm, "pytake/test/dashboard/session-key")
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	assert.Equal(t, 2, sm.creates, "both tried to create it")
+	assert.Len(t, keys[0], 32)
+	assert.Equal(t, keys[0], keys[1], "one key for both")
+	stored, err := base64.RawURLEncoding.DecodeString(*sm.value)
+	require.NoError(t, err)
+	assert.Equal(t, stored, keys[0], "the stored one")
 }
