@@ -75,7 +75,8 @@ func (s *Store) WhatsAppAccount(ctx context.Context, orgID string) (WhatsAppAcco
 // another organisation holds is a Conflict (OwnershipConflict, which names
 // neither). Verify tokens need not be unique: each organisation has its own
 // pointer item under the token's hash. Saving marks the connection healthy
-// again.
+// again. Meta's verification record is kept when the verify token stays, or
+// taken from a.VerifiedAt when set (an account put back as it was read).
 func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (WhatsAppAccount, error) {
 	var old whatsappItem
 	had, err := s.getItem(ctx, key{orgPK(a.OrgID), whatsappSK()}, &old)
@@ -88,7 +89,12 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
 		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now),
 	}
-	if had && old.VerifyTokenHash == a.VerifyTokenHash {
+	switch {
+	case a.VerifiedAt != nil:
+		// An account put back as it was read (a failed save undone): its
+		// record was of its own verify token.
+		it.VerifiedAt = timestamp(*a.VerifiedAt)
+	case had && old.VerifyTokenHash == a.VerifyTokenHash:
 		it.VerifiedAt = old.VerifiedAt // Meta's subscription still holds
 	}
 	acct, err := marshal(it)
