@@ -88,6 +88,7 @@ type fixture struct {
 	org    store.Organization
 	key    string // the organisation's admin key
 	keyID  string
+	api    dashboard.API // the API in process, with Meta's simulator
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -117,7 +118,8 @@ func newFixture(t *testing.T) *fixture {
 	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Accounts: st, Secrets: secs, Limiter: ratelimit.New(st, c.now),
 		SessionKey: key, Log: log, Now: c.now})
 	require.NoError(t, err)
-	return &fixture{t: t, st: st, sec: sm, secs: secs, dash: d, clock: c, events: rec, org: org, key: plain, keyID: k.ID}
+	return &fixture{t: t, st: st, sec: sm, secs: secs, dash: d, clock: c, events: rec, org: org, key: plain, keyID: k.ID,
+		api: srv.InProcess()}
 }
 
 // client is a browser: it keeps cookies and reads forms' CSRF tokens.
@@ -982,3 +984,42 @@ func TestSessionKeyBootstrapRace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, stored, keys[0], "the stored one")
 }
+
+// TestWhatsAppSettingsUnreadable: when the saved settings cannot be read,
+// saving with the secrets left empty (keep them) or testing the connection
+// says what failed; it does not answer "required" field errors or "save
+// the settings first" for settings that are saved.
+func TestWhatsAppSettingsUnreadable(t *testing.T) {
+	f := newFixture(t)
+	flaky := &readsFail{API: f.api}
+	var err error
+	f.dash, err = dashboard.New(dashboard.Deps{API: flaky, Keys: f.st, Accounts: f.st, Secrets: f.secs, SessionKey: bytes32,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+	require.NoError(t, err)
+	c := f.client().signedIn()
+	const page = "/dashboard/settings/whatsapp"
+	p := c.post(page, page, url.Values{"phone_number_id": {phoneID}, "waba_id": {wabaID}, "access_token": {accessToken},
+		"app_secret": {appSecret}, "verify_token": {"meu-token-de-verificacao"}})
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+
+	for _, tc := range []struct {
+		name, to string
+		form     url.Values
+	}{
+		{"save keeping the secrets", page, url.Values{"phone_number_id": {phoneID}, "waba_id": {wabaID}}},
+		{"connection test", page + "/test", url.Values{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("csrf", c.do(http.MethodGet, page, nil).csrf(t))
+			flaky.fail = true
+			p := c.do(http.MethodPost, tc.to, tc.form)
+			flaky.fail = false
+			assert.Equal(t, http.StatusServiceUnavailable, p.Status)
+			assert.Contains(t, p.Body, "the database is unavailable; retry")
+			assert.NotContains(t, p.Body, "Salve as configurações antes de testar.")
+			assert.Empty(t, fieldError(p.Body, "access_token"))
+		})
+	}
+}
+
+var bytes32 = []byte("0123456789abcdef0123456789abcdef")

@@ -56,6 +56,9 @@ type whatsappData struct {
 	// VerifiedAt: Meta's verification handshake last succeeded with the
 	// saved verify token (nil: not since it was saved).
 	VerifiedAt *time.Time
+	// readErr: the saved settings could not be read (not "none saved"):
+	// nothing may be saved or tested on the guess that there are none.
+	readErr *apperr.Error
 }
 
 // callbackURL is the stack's Meta webhook, from the host this request came
@@ -89,7 +92,7 @@ func (s *Server) whatsappView(ctx context.Context, p *ctxPage) (view, whatsappDa
 			d.VerifiedAt = a.VerifiedAt
 		}
 	case e.Kind != apperr.NotFound:
-		v.Error = e.Message
+		v.Error, d.readErr = e.Message, e
 	}
 	d.Form = map[string]string{"phone_number_id": d.Settings.PhoneNumberID, "waba_id": d.Settings.WABAID,
 		"graph_api_version": d.Settings.GraphAPIVersion}
@@ -101,6 +104,9 @@ func (s *Server) whatsapp(ctx context.Context, p *ctxPage) (*httpapi.Response, e
 	if err != nil {
 		return nil, err
 	}
+	if d.readErr != nil {
+		return s.render(d.readErr.Kind.Status(), "whatsapp", v, d)
+	}
 	return s.render(http.StatusOK, "whatsapp", v, d)
 }
 
@@ -111,6 +117,9 @@ func (s *Server) saveWhatsApp(ctx context.Context, p *ctxPage) (*httpapi.Respons
 	v, d, err := s.whatsappView(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if d.readErr != nil { // empty secret fields could not be kept
+		return s.render(d.readErr.Kind.Status(), "whatsapp", v, d)
 	}
 	f := p.form
 	in := secrets.WhatsApp{
@@ -147,6 +156,9 @@ func (s *Server) testWhatsApp(ctx context.Context, p *ctxPage) (*httpapi.Respons
 	v, d, err := s.whatsappView(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if d.readErr != nil {
+		return s.render(d.readErr.Kind.Status(), "whatsapp", v, d)
 	}
 	if !d.Saved {
 		v.Error = v.T("wa.test.none")
