@@ -323,6 +323,20 @@ func TestSignInRateLimited(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, other.signIn(f.key).Status, "another address has its own bucket")
 	f.clock.add(2 * time.Second)
 	assert.Equal(t, http.StatusSeeOther, c.signIn(f.key).Status, "a token came back")
+
+	// The address is API Gateway's (the TCP peer's), never a header the
+	// client writes: a new X-Forwarded-For (or X-Real-IP) on every attempt
+	// is still the same bucket.
+	spoof := f.client()
+	spoof.ip = "198.51.100.9"
+	for i := 0; i < 6; i++ {
+		spoof.headers = map[string]string{"x-forwarded-for": fmt.Sprintf("10.0.0.%d", i), "x-real-ip": fmt.Sprintf("10.0.1.%d", i)}
+		want := http.StatusUnauthorized
+		if i == 5 {
+			want = http.StatusTooManyRequests
+		}
+		assert.Equal(t, want, spoof.signIn("pytake_live_wrong").Status, "attempt %d with X-Forwarded-For %d", i+1, i)
+	}
 }
 
 func TestSessionExpiry(t *testing.T) {
@@ -1023,3 +1037,55 @@ func TestWhatsAppSettingsUnreadable(t *testing.T) {
 }
 
 var bytes32 = []byte("0123456789abcdef0123456789abcdef")
+
+// TestStoredValuesAreEscaped: what others write and the dashboard shows (an
+// organisation's and a key's name, a webhook's name, a customer's profile
+// name and message, a receiver's response and a dial error) is text on
+// every page, never markup.
+func TestStoredValuesAreEscaped(t *testing.T) {
+	const evil = `"><script>alert(1)</script><img src=x onerror=alert(2)>`
+	f := newFixture(t)
+	ctx := context.Background()
+	org, err := f.st.CreateOrganization(ctx, "Loja "+evil)
+	require.NoError(t, err)
+	k, plain, err := f.st.IssueKey(ctx, org.ID, "admin", apikey.Live, apikey.FirstKeyScopes()...)
+	require.NoError(t, err)
+	f.org, f.key, f.keyID = org, plain, k.ID
+	c := f.client().signedIn()
+
+	p := c.post("/dashboard/keys", "/dashboard/keys", url.Values{"name": {"k" + evil}, "mode": {"live"}})
+	require.Equal(t, http.StatusCreated, p.Status, p.Body)
+	p = c.post("/dashboard/webhooks", "/dashboard/webhooks", url.Values{"name": {"w" + evil}, "url": {"http://127.0.0.1:4000/x"},
+		"events": {"message.received"}})
+	require.Equal(t, http.StatusCreated, p.Status, p.Body)
+	hooks, err := f.st.Webhooks(ctx, org.ID)
+	require.NoError(t, err)
+	require.Len(t, hooks, 1)
+	detail := "/dashboard/webhooks/" + hooks[0].ID
+	require.Equal(t, http.StatusSeeOther, c.post(detail, detail+"/test", nil).Status)
+	ds, err := f.st.Deliveries(ctx, org.ID, hooks[0].ID, "", 10)
+	require.NoError(t, err)
+	require.Len(t, ds.Items, 1)
+	_, err = f.st.RecordAttempt(ctx, ds.Items[0], store.Attempt{At: f.clock.now(), StatusCode: 500, Response: "r" + evil}, "failed")
+	require.NoError(t, err)
+
+	content, _ := json.Marshal(map[string]string{"text": "m" + evil})
+	res, err := f.st.RecordInbound(ctx, store.InboundMessage{OrgID: org.ID, From: store.Identity{WaID: "5511988887777", ProfileName: "p" + evil},
+		WAMID: "wamid.evil", Type: "text", Timestamp: f.clock.now(), Content: content})
+	require.NoError(t, err)
+
+	esc := "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"
+	conv := "/dashboard/conversations/" + res.Conversation.ID
+	for path, shown := range map[string][]string{
+		"/dashboard/settings/whatsapp": {"Loja "}, "/dashboard/keys": {"k"}, "/dashboard/webhooks": {"w"},
+		detail: {"w", "r"}, conv: {"p", "m"}, "/dashboard/contacts": {"p"}, "/dashboard/conversations": {"Loja "},
+	} {
+		body := c.do(http.MethodGet, path, nil).Body
+		assert.NotContains(t, body, "<script>alert", path)
+		assert.NotContains(t, body, "<img src=x", path)
+		assert.NotRegexp(t, `<[a-z]+[^>]*\sonerror=`, body, path)
+		for _, prefix := range append(shown, "Loja ") {
+			assert.Contains(t, body, prefix+esc, "%s shows %q... as text", path, prefix)
+		}
+	}
+}
