@@ -535,6 +535,14 @@ func TestWhatsAppSettings(t *testing.T) {
 	assert.Equal(t, accessToken, saved.AccessToken)
 	assert.Equal(t, "meu-token-de-verificacao", saved.VerifyToken)
 
+	// A field in error keeps its hint (saved as ..., leave empty to keep)
+	// described to screen readers, next to the error.
+	p = c.post(page, page, url.Values{"phone_number_id": {phoneID}, "app_secret": {"short"}})
+	require.Equal(t, http.StatusUnprocessableEntity, p.Status, p.Body)
+	assert.NotEmpty(t, fieldError(p.Body, "app_secret"))
+	assert.Regexp(t, `id="app_secret"[^>]*aria-describedby="app_secret-error app_secret-hint"`, p.Body)
+	assert.Contains(t, p.Body, `id="app_secret-hint"`)
+
 	p = c.post(page, page+"/test", nil)
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	assert.Contains(t, p.Body, "Conexão OK")
