@@ -337,6 +337,21 @@ func TestSignInRateLimited(t *testing.T) {
 		}
 		assert.Equal(t, want, spoof.signIn("pytake_live_wrong").Status, "attempt %d with X-Forwarded-For %d", i+1, i)
 	}
+
+	// An IPv6 client holds a /64 (its host part is its own to choose): one
+	// bucket for the /64, not one per address.
+	for i := 0; i < 6; i++ {
+		v6 := f.client()
+		v6.ip = fmt.Sprintf("2001:db8:1:2::%x", i+1)
+		want := http.StatusUnauthorized
+		if i == 5 {
+			want = http.StatusTooManyRequests
+		}
+		assert.Equal(t, want, v6.signIn("pytake_live_wrong").Status, "attempt %d from %s", i+1, v6.ip)
+	}
+	next := f.client()
+	next.ip = "2001:db8:1:3::1"
+	assert.Equal(t, http.StatusUnauthorized, next.signIn("pytake_live_wrong").Status, "another /64 has its own bucket")
 }
 
 func TestSessionExpiry(t *testing.T) {
