@@ -25,15 +25,16 @@ type InProcess struct {
 
 // InProcess returns the in-process entry to the API.
 func (s *Server) InProcess() *InProcess {
-	return &InProcess{rt: s.routes(asInvoker)}
+	return &InProcess{rt: s.routes(s.asInvoker)}
 }
 
 // invokerKey carries the key an in-process call runs as.
 type invokerKey struct{}
 
 // asInvoker authenticates an in-process call: the key Do was given, which
-// its caller read from the store for this request.
-func asInvoker(next httpapi.Handler) httpapi.Handler {
+// its caller read from the store for this request. Its use is recorded as
+// authenticate records it (the key list's "last used").
+func (s *Server) asInvoker(next httpapi.Handler) httpapi.Handler {
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 		k, ok := ctx.Value(invokerKey{}).(store.APIKey)
 		switch {
@@ -46,6 +47,9 @@ func asInvoker(next httpapi.Handler) httpapi.Handler {
 		}
 		r.Set(principalKey{}, k)
 		r.SetOrgID(k.OrgID)
+		if err := s.store.TouchKey(ctx, k); err != nil {
+			r.Logger().WarnContext(ctx, "could not record api key use", "key_id", k.ID, "error", err.Error())
+		}
 		return next(ctx, r)
 	}
 }

@@ -72,3 +72,22 @@ func TestInProcess(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnauthorized, res.Status)
 }
+
+// TestInProcessRecordsUse: a key used through the dashboard is a key in use:
+// its last use is recorded as the HTTP entry records it (a stolen admin
+// key signing in to the dashboard leaves the same trace as on /v1).
+func TestInProcessRecordsUse(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, _, err := f.store.IssueKey(ctx, f.org.ID, "dashboard", apikey.Live, apikey.FirstKeyScopes()...)
+	require.NoError(t, err)
+	k, err = f.store.APIKey(ctx, f.org.ID, k.ID)
+	require.NoError(t, err)
+	require.Nil(t, k.LastUsedAt)
+	res, err := f.server.InProcess().Do(ctx, k, http.MethodGet, "/v1/organization", nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
+	k, err = f.store.APIKey(ctx, f.org.ID, k.ID)
+	require.NoError(t, err)
+	assert.NotNil(t, k.LastUsedAt, "the use is recorded")
+}

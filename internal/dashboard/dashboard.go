@@ -525,6 +525,31 @@ func (s *Server) failed(p *ctxPage, e *apperr.Error) (*httpapi.Response, error) 
 	return s.render(status, "message", v, map[string]string{})
 }
 
+// keepShownOnce turns a failure to call the API (err) into an internal
+// *apperr.Error when v shows a value once (a new key, a new or rotated
+// webhook secret), so that the page showing it is still rendered; the
+// cause goes to the logs. Otherwise it returns e and err as they are.
+func (s *Server) keepShownOnce(ctx context.Context, p *ctxPage, v view, e *apperr.Error, err error) (*apperr.Error, error) {
+	if err == nil || v.Secret == "" {
+		return e, err
+	}
+	p.r.Logger().ErrorContext(ctx, "page read failed after a value shown once was made", "error", err.Error())
+	return apperr.New(apperr.Internal, "internal error; quote the request id when reporting it"), nil
+}
+
+// readFailed answers a page whose reads failed. When the page was to show
+// a value once (a key or webhook secret just made, which exists nowhere
+// else in clear), the value is still shown, with what failed, and status is
+// the write's own; otherwise it is failed's page.
+func (s *Server) readFailed(p *ctxPage, status int, v view, e *apperr.Error) (*httpapi.Response, error) {
+	if v.Secret == "" {
+		return s.failed(p, e)
+	}
+	kept := s.base(p, v.Nav, v.Title)
+	kept.Notice, kept.Secret, kept.Error = v.Notice, v.Secret, e.Message
+	return s.render(status, "message", kept, map[string]string{"RequestID": p.r.RequestID})
+}
+
 // call runs an API operation as the session's key; an error it answers
 // comes back as *apperr.Error, a failure to call it as error.
 func (s *Server) call(ctx context.Context, p *ctxPage, method, path string, q url.Values, body any, out any) (*apperr.Error, error) {

@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -34,6 +38,7 @@ import (
 	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
+	"github.com/pytake/pytake/internal/whatsapp"
 )
 
 // Meta's side: the simulator's account, as the local stack has it.
@@ -83,6 +88,7 @@ type fixture struct {
 	org    store.Organization
 	key    string // the organisation's admin key
 	keyID  string
+	api    dashboard.API // the API in process, with Meta's simulator
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -112,7 +118,8 @@ func newFixture(t *testing.T) *fixture {
 	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Accounts: st, Secrets: secs, Limiter: ratelimit.New(st, c.now),
 		SessionKey: key, Log: log, Now: c.now})
 	require.NoError(t, err)
-	return &fixture{t: t, st: st, sec: sm, secs: secs, dash: d, clock: c, events: rec, org: org, key: plain, keyID: k.ID}
+	return &fixture{t: t, st: st, sec: sm, secs: secs, dash: d, clock: c, events: rec, org: org, key: plain, keyID: k.ID,
+		api: srv.InProcess()}
 }
 
 // client is a browser: it keeps cookies and reads forms' CSRF tokens.
@@ -316,6 +323,35 @@ func TestSignInRateLimited(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, other.signIn(f.key).Status, "another address has its own bucket")
 	f.clock.add(2 * time.Second)
 	assert.Equal(t, http.StatusSeeOther, c.signIn(f.key).Status, "a token came back")
+
+	// The address is API Gateway's (the TCP peer's), never a header the
+	// client writes: a new X-Forwarded-For (or X-Real-IP) on every attempt
+	// is still the same bucket.
+	spoof := f.client()
+	spoof.ip = "198.51.100.9"
+	for i := 0; i < 6; i++ {
+		spoof.headers = map[string]string{"x-forwarded-for": fmt.Sprintf("10.0.0.%d", i), "x-real-ip": fmt.Sprintf("10.0.1.%d", i)}
+		want := http.StatusUnauthorized
+		if i == 5 {
+			want = http.StatusTooManyRequests
+		}
+		assert.Equal(t, want, spoof.signIn("pytake_live_wrong").Status, "attempt %d with X-Forwarded-For %d", i+1, i)
+	}
+
+	// An IPv6 client holds a /64 (its host part is its own to choose): one
+	// bucket for the /64, not one per address.
+	for i := 0; i < 6; i++ {
+		v6 := f.client()
+		v6.ip = fmt.Sprintf("2001:db8:1:2::%x", i+1)
+		want := http.StatusUnauthorized
+		if i == 5 {
+			want = http.StatusTooManyRequests
+		}
+		assert.Equal(t, want, v6.signIn("pytake_live_wrong").Status, "attempt %d from %s", i+1, v6.ip)
+	}
+	next := f.client()
+	next.ip = "2001:db8:1:3::1"
+	assert.Equal(t, http.StatusUnauthorized, next.signIn("pytake_live_wrong").Status, "another /64 has its own bucket")
 }
 
 func TestSessionExpiry(t *testing.T) {
@@ -499,7 +535,10 @@ func TestWhatsAppSettings(t *testing.T) {
 	assert.Contains(t, p.Body, "https://pytake.test/webhooks/whatsapp", "the callback URL to paste into Meta's console")
 	assert.Contains(t, html.UnescapeString(p.Body), "a Meta ainda não chamou com este token")
 	// Meta's handshake with the token (internal/inbound records it): shown.
-	require.NoError(t, f.st.MarkWhatsAppVerified(context.Background(), f.org.ID))
+	require.NoError(t, f.st.MarkWhatsAppVerified(context.Background(), f.org.ID, whatsapp.HashVerifyToken("outro-token")))
+	assert.Contains(t, html.UnescapeString(c.do(http.MethodGet, page, nil).Body), "a Meta ainda não chamou com este token",
+		"a handshake with a token not saved says nothing of the saved one")
+	require.NoError(t, f.st.MarkWhatsAppVerified(context.Background(), f.org.ID, whatsapp.HashVerifyToken("meu-token-de-verificacao")))
 	p = c.do(http.MethodGet, page, nil)
 	assert.Contains(t, p.Body, "a Meta verificou a URL com este token em 2026-12-01 12:00:00 UTC")
 
@@ -510,6 +549,14 @@ func TestWhatsAppSettings(t *testing.T) {
 	require.NoError(t, f.secs.Get(context.Background(), f.org.ID, secrets.ProviderWhatsApp, &saved))
 	assert.Equal(t, accessToken, saved.AccessToken)
 	assert.Equal(t, "meu-token-de-verificacao", saved.VerifyToken)
+
+	// A field in error keeps its hint (saved as ..., leave empty to keep)
+	// described to screen readers, next to the error.
+	p = c.post(page, page, url.Values{"phone_number_id": {phoneID}, "app_secret": {"short"}})
+	require.Equal(t, http.StatusUnprocessableEntity, p.Status, p.Body)
+	assert.NotEmpty(t, fieldError(p.Body, "app_secret"))
+	assert.Regexp(t, `id="app_secret"[^>]*aria-describedby="app_secret-error app_secret-hint"`, p.Body)
+	assert.Contains(t, p.Body, `id="app_secret-hint"`)
 
 	p = c.post(page, page+"/test", nil)
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
@@ -850,6 +897,218 @@ func TestFailuresArePages(t *testing.T) {
 func apiFor(t *testing.T, f *fixture) dashboard.API {
 	t.Helper()
 	srv := api.New(api.Deps{Store: f.st, Secrets: f.secs, SecretWriter: f.secs, Webhooks: f.st, Deliveries: f.st,
-		DeliveryQueue: &jobs{}, Contacts: f.st, Conversations: f.st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+		DeliveryQueue: &jobs{}, Contacts: f.st, Conversations: f.st, InsecureWebhooks: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
 	return srv.InProcess()
+}
+
+// readsFail is the API when DynamoDB starts failing between a write and the
+// reads of the page that shows its result: every GET answers 503.
+type readsFail struct {
+	dashboard.API
+	fail bool
+}
+
+func (a *readsFail) Do(ctx context.Context, k store.APIKey, method, path string, q url.Values, body any) (api.Result, error) {
+	if a.fail && method == http.MethodGet {
+		return api.Result{Status: http.StatusServiceUnavailable,
+			Body: []byte(`{"error":{"code":"unavailable","message":"the database is unavailable; retry","details":[]}}`)}, nil
+	}
+	return a.API.Do(ctx, k, method, path, q, body)
+}
+
+// TestShownOnceSurvivesAFailingRead: a key or a webhook secret is made and
+// then the page's list cannot be read. The value exists nowhere else (a
+// rotated secret has already replaced the one the receiver checks): the
+// page still shows it once, with the failure, instead of an error page
+// that loses it.
+func TestShownOnceSurvivesAFailingRead(t *testing.T) {
+	f := newFixture(t)
+	flaky := &readsFail{API: apiFor(t, f)}
+	sm := secretstest.NewSecretsManager()
+	key, err := dashboard.LoadSessionKey(context.Background(), sm, "k")
+	require.NoError(t, err)
+	f.dash, err = dashboard.New(dashboard.Deps{API: flaky, Keys: f.st, Accounts: f.st, Secrets: f.secs, SessionKey: key,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+	require.NoError(t, err)
+	c := f.client().signedIn()
+	hook := createHook(t, c, "http://127.0.0.1:4000/pytake")
+	detail := "/dashboard/webhooks/" + hook
+
+	// postFailing fetches the form's token, then posts with reads failing.
+	postFailing := func(from, to string, form url.Values) page {
+		p := c.do(http.MethodGet, from, nil)
+		require.Equal(t, http.StatusOK, p.Status, p.Body)
+		form.Set("csrf", p.csrf(t))
+		flaky.fail = true
+		defer func() { flaky.fail = false }()
+		return c.do(http.MethodPost, to, form)
+	}
+	for _, tc := range []struct {
+		name, from, to string
+		form           url.Values
+		secret         string // a regexp
+	}{
+		{"new key", "/dashboard/keys", "/dashboard/keys", url.Values{"name": {"CRM"}, "mode": {"live"}}, `pytake_live_[^<]+`},
+		{"new webhook", "/dashboard/webhooks", "/dashboard/webhooks", url.Values{"url": {"http://127.0.0.1:4000/x"},
+			"events": {"message.received"}}, `whsec_[^<]+`},
+		{"rotated secret", detail, detail + "/rotate", url.Values{}, `whsec_[^<]+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := postFailing(tc.from, tc.to, tc.form)
+			assert.Equal(t, "text/html; charset=utf-8", p.Headers["Content-Type"])
+			assert.Regexp(t, `<code id="secret-once">`+tc.secret+`</code>`, html.UnescapeString(p.Body), "the value made is shown")
+			assert.Contains(t, p.Body, "the database is unavailable; retry", "and what failed")
+		})
+	}
+}
+
+// racingSecrets is Secrets Manager as two cold starts meet it: both read
+// before either creates (both find nothing), then both create; as the real
+// service, the second CreateSecret of a name answers ResourceExistsException.
+type racingSecrets struct {
+	mu      sync.Mutex
+	value   *string
+	misses  sync.WaitGroup // both first reads miss before either returns
+	creates int
+}
+
+func (s *racingSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	s.mu.Lock()
+	v := s.value
+	s.mu.Unlock()
+	if v == nil {
+		s.misses.Done()
+		s.misses.Wait()
+		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret.")}
+	}
+	return &secretsmanager.GetSecretValueOutput{SecretString: v}, nil
+}
+
+func (s *racingSecrets) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.creates++
+	if s.value != nil {
+		return nil, &smtypes.ResourceExistsException{Message: aws.String("the secret already exists")}
+	}
+	s.value = in.SecretString
+	return &secretsmanager.CreateSecretOutput{Name: in.Name}, nil
+}
+
+// TestSessionKeyBootstrapRace: two cold starts that both find no session key
+// create it at once; both end with the one stored (the loser reads the
+// winner's), so a cookie one signs the other accepts.
+func TestSessionKeyBootstrapRace(t *testing.T) {
+	sm := &racingSecrets{}
+	sm.misses.Add(2)
+	keys := make([][]byte, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys[i], errs[i] = dashboard.LoadSessionKey(context.Background(), sm, "pytake/test/dashboard/session-key")
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	assert.Equal(t, 2, sm.creates, "both tried to create it")
+	assert.Len(t, keys[0], 32)
+	assert.Equal(t, keys[0], keys[1], "one key for both")
+	stored, err := base64.RawURLEncoding.DecodeString(*sm.value)
+	require.NoError(t, err)
+	assert.Equal(t, stored, keys[0], "the stored one")
+}
+
+// TestWhatsAppSettingsUnreadable: when the saved settings cannot be read,
+// saving with the secrets left empty (keep them) or testing the connection
+// says what failed; it does not answer "required" field errors or "save
+// the settings first" for settings that are saved.
+func TestWhatsAppSettingsUnreadable(t *testing.T) {
+	f := newFixture(t)
+	flaky := &readsFail{API: f.api}
+	var err error
+	f.dash, err = dashboard.New(dashboard.Deps{API: flaky, Keys: f.st, Accounts: f.st, Secrets: f.secs, SessionKey: bytes32,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+	require.NoError(t, err)
+	c := f.client().signedIn()
+	const page = "/dashboard/settings/whatsapp"
+	p := c.post(page, page, url.Values{"phone_number_id": {phoneID}, "waba_id": {wabaID}, "access_token": {accessToken},
+		"app_secret": {appSecret}, "verify_token": {"meu-token-de-verificacao"}})
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+
+	for _, tc := range []struct {
+		name, to string
+		form     url.Values
+	}{
+		{"save keeping the secrets", page, url.Values{"phone_number_id": {phoneID}, "waba_id": {wabaID}}},
+		{"connection test", page + "/test", url.Values{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("csrf", c.do(http.MethodGet, page, nil).csrf(t))
+			flaky.fail = true
+			p := c.do(http.MethodPost, tc.to, tc.form)
+			flaky.fail = false
+			assert.Equal(t, http.StatusServiceUnavailable, p.Status)
+			assert.Contains(t, p.Body, "the database is unavailable; retry")
+			assert.NotContains(t, p.Body, "Salve as configurações antes de testar.")
+			assert.Empty(t, fieldError(p.Body, "access_token"))
+		})
+	}
+}
+
+var bytes32 = []byte("0123456789abcdef0123456789abcdef")
+
+// TestStoredValuesAreEscaped: what others write and the dashboard shows (an
+// organisation's and a key's name, a webhook's name, a customer's profile
+// name and message, a receiver's response and a dial error) is text on
+// every page, never markup.
+func TestStoredValuesAreEscaped(t *testing.T) {
+	const evil = `"><script>alert(1)</script><img src=x onerror=alert(2)>`
+	f := newFixture(t)
+	ctx := context.Background()
+	org, err := f.st.CreateOrganization(ctx, "Loja "+evil)
+	require.NoError(t, err)
+	k, plain, err := f.st.IssueKey(ctx, org.ID, "admin", apikey.Live, apikey.FirstKeyScopes()...)
+	require.NoError(t, err)
+	f.org, f.key, f.keyID = org, plain, k.ID
+	c := f.client().signedIn()
+
+	p := c.post("/dashboard/keys", "/dashboard/keys", url.Values{"name": {"k" + evil}, "mode": {"live"}})
+	require.Equal(t, http.StatusCreated, p.Status, p.Body)
+	p = c.post("/dashboard/webhooks", "/dashboard/webhooks", url.Values{"name": {"w" + evil}, "url": {"http://127.0.0.1:4000/x"},
+		"events": {"message.received"}})
+	require.Equal(t, http.StatusCreated, p.Status, p.Body)
+	hooks, err := f.st.Webhooks(ctx, org.ID)
+	require.NoError(t, err)
+	require.Len(t, hooks, 1)
+	detail := "/dashboard/webhooks/" + hooks[0].ID
+	require.Equal(t, http.StatusSeeOther, c.post(detail, detail+"/test", nil).Status)
+	ds, err := f.st.Deliveries(ctx, org.ID, hooks[0].ID, "", 10)
+	require.NoError(t, err)
+	require.Len(t, ds.Items, 1)
+	_, err = f.st.RecordAttempt(ctx, ds.Items[0], store.Attempt{At: f.clock.now(), StatusCode: 500, Response: "r" + evil}, "failed")
+	require.NoError(t, err)
+
+	content, _ := json.Marshal(map[string]string{"text": "m" + evil})
+	res, err := f.st.RecordInbound(ctx, store.InboundMessage{OrgID: org.ID, From: store.Identity{WaID: "5511988887777", ProfileName: "p" + evil},
+		WAMID: "wamid.evil", Type: "text", Timestamp: f.clock.now(), Content: content})
+	require.NoError(t, err)
+
+	esc := "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"
+	conv := "/dashboard/conversations/" + res.Conversation.ID
+	for path, shown := range map[string][]string{
+		"/dashboard/settings/whatsapp": {"Loja "}, "/dashboard/keys": {"k"}, "/dashboard/webhooks": {"w"},
+		detail: {"w", "r"}, conv: {"p", "m"}, "/dashboard/contacts": {"p"}, "/dashboard/conversations": {"Loja "},
+	} {
+		body := c.do(http.MethodGet, path, nil).Body
+		assert.NotContains(t, body, "<script>alert", path)
+		assert.NotContains(t, body, "<img src=x", path)
+		assert.NotRegexp(t, `<[a-z]+[^>]*\sonerror=`, body, path)
+		for _, prefix := range append(shown, "Loja ") {
+			assert.Contains(t, body, prefix+esc, "%s shows %q... as text", path, prefix)
+		}
+	}
 }

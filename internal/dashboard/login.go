@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -75,8 +76,7 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 		return s.render(http.StatusForbidden, "message", s.base(p, "", "csrf.title"), map[string]string{"Body": "csrf.body"})
 	}
 	if s.limiter != nil {
-		ip := r.Event.RequestContext.HTTP.SourceIP
-		t, err := s.limiter.TakeOne(ctx, "signin#"+ip, signInRate, signInBurst)
+		t, err := s.limiter.TakeOne(ctx, "signin#"+clientBucket(r.Event.RequestContext.HTTP.SourceIP), signInRate, signInBurst)
 		if err != nil {
 			r.Logger().WarnContext(ctx, "sign-in rate limit not checked; attempt let through", "error", err.Error())
 		} else if !t.Allowed {
@@ -115,6 +115,22 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	r.SetOrgID(k.OrgID)
 	r.Logger().InfoContext(ctx, "dashboard sign-in", "org_id", k.OrgID, "key_id", k.ID)
 	return resp, nil
+}
+
+// clientBucket is the sign-in limit's bucket for a client address: API
+// Gateway's source address (the TCP peer's; no header the client writes),
+// an IPv4 address as it is, an IPv6 one by its /64 (a host's own: one
+// client may take any address in it).
+func clientBucket(sourceIP string) string {
+	a, err := netip.ParseAddr(sourceIP)
+	if err != nil {
+		return sourceIP
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
 }
 
 func (s *Server) logout(ctx context.Context, p *ctxPage) (*httpapi.Response, error) {

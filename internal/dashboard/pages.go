@@ -56,6 +56,9 @@ type whatsappData struct {
 	// VerifiedAt: Meta's verification handshake last succeeded with the
 	// saved verify token (nil: not since it was saved).
 	VerifiedAt *time.Time
+	// readErr: the saved settings could not be read (not "none saved"):
+	// nothing may be saved or tested on the guess that there are none.
+	readErr *apperr.Error
 }
 
 // callbackURL is the stack's Meta webhook, from the host this request came
@@ -89,7 +92,7 @@ func (s *Server) whatsappView(ctx context.Context, p *ctxPage) (view, whatsappDa
 			d.VerifiedAt = a.VerifiedAt
 		}
 	case e.Kind != apperr.NotFound:
-		v.Error = e.Message
+		v.Error, d.readErr = e.Message, e
 	}
 	d.Form = map[string]string{"phone_number_id": d.Settings.PhoneNumberID, "waba_id": d.Settings.WABAID,
 		"graph_api_version": d.Settings.GraphAPIVersion}
@@ -101,6 +104,9 @@ func (s *Server) whatsapp(ctx context.Context, p *ctxPage) (*httpapi.Response, e
 	if err != nil {
 		return nil, err
 	}
+	if d.readErr != nil {
+		return s.render(d.readErr.Kind.Status(), "whatsapp", v, d)
+	}
 	return s.render(http.StatusOK, "whatsapp", v, d)
 }
 
@@ -111,6 +117,9 @@ func (s *Server) saveWhatsApp(ctx context.Context, p *ctxPage) (*httpapi.Respons
 	v, d, err := s.whatsappView(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if d.readErr != nil { // empty secret fields could not be kept
+		return s.render(d.readErr.Kind.Status(), "whatsapp", v, d)
 	}
 	f := p.form
 	in := secrets.WhatsApp{
@@ -147,6 +156,9 @@ func (s *Server) testWhatsApp(ctx context.Context, p *ctxPage) (*httpapi.Respons
 	v, d, err := s.whatsappView(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if d.readErr != nil {
+		return s.render(d.readErr.Kind.Status(), "whatsapp", v, d)
 	}
 	if !d.Saved {
 		v.Error = v.T("wa.test.none")
@@ -188,11 +200,11 @@ type webhooksData struct {
 func (s *Server) webhooksPage(ctx context.Context, p *ctxPage, status int, v view, d webhooksData) (*httpapi.Response, error) {
 	var list store.Page[store.Webhook]
 	e, err := s.call(ctx, p, http.MethodGet, "/v1/webhooks", nil, nil, &list)
-	if err != nil {
+	if e, err = s.keepShownOnce(ctx, p, v, e, err); err != nil {
 		return nil, err
 	}
 	if e != nil {
-		return s.failed(p, e)
+		return s.readFailed(p, status, v, e)
 	}
 	d.Hooks = list.Items
 	d.Events = event.Catalogue()
@@ -253,22 +265,23 @@ func (s *Server) webhookPage(ctx context.Context, p *ctxPage, status int, v view
 	id := p.r.Params["id"]
 	var d webhookData
 	e, err := s.call(ctx, p, http.MethodGet, "/v1/webhooks/"+url.PathEscape(id), nil, nil, &d.Hook)
-	if err != nil {
+	if e, err = s.keepShownOnce(ctx, p, v, e, err); err != nil {
 		return nil, err
 	}
 	if e != nil {
-		return s.failed(p, e)
+		return s.readFailed(p, status, v, e)
 	}
 	q := url.Values{"limit": {"20"}}
 	if c := p.r.Query.Get("cursor"); c != "" {
 		q.Set("cursor", c)
 	}
 	var page store.Page[store.Delivery]
-	if e, err = s.call(ctx, p, http.MethodGet, "/v1/webhooks/"+url.PathEscape(id)+"/deliveries", q, nil, &page); err != nil {
+	e, err = s.call(ctx, p, http.MethodGet, "/v1/webhooks/"+url.PathEscape(id)+"/deliveries", q, nil, &page)
+	if e, err = s.keepShownOnce(ctx, p, v, e, err); err != nil {
 		return nil, err
 	}
 	if e != nil {
-		return s.failed(p, e)
+		return s.readFailed(p, status, v, e)
 	}
 	d.Deliveries, d.Next = page.Items, page.NextCursor
 	return s.render(status, "webhook", v, d)
@@ -353,11 +366,11 @@ type keysData struct {
 func (s *Server) keysPage(ctx context.Context, p *ctxPage, status int, v view, d keysData) (*httpapi.Response, error) {
 	var list store.Page[store.APIKey]
 	e, err := s.call(ctx, p, http.MethodGet, "/v1/api-keys", url.Values{"limit": {"100"}}, nil, &list)
-	if err != nil {
+	if e, err = s.keepShownOnce(ctx, p, v, e, err); err != nil {
 		return nil, err
 	}
 	if e != nil {
-		return s.failed(p, e)
+		return s.readFailed(p, status, v, e)
 	}
 	d.Keys, d.Scopes, d.Self = list.Items, apikey.Scopes(), p.key.ID
 	if d.Form == nil {

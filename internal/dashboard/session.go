@@ -151,7 +151,8 @@ func SessionKeyName(prefix string) string { return prefix + "dashboard/session-k
 // LoadSessionKey reads the session signing key from Secrets Manager,
 // creating it (32 random bytes) the first time; when two cold starts race
 // to create it, the loser reads the winner's. Rotating it (a new value of
-// the secret) signs everyone out.
+// the secret) signs everyone out once the running containers, which read it
+// at their cold start, are replaced (a deploy or a configuration update).
 func LoadSessionKey(ctx context.Context, sm SecretsAPI, name string) ([]byte, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})

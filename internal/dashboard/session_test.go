@@ -98,3 +98,17 @@ func BenchmarkNew(b *testing.B) {
 		}
 	}
 }
+
+func TestClientBucket(t *testing.T) {
+	for _, tc := range []struct{ ip, want string }{
+		{"203.0.113.7", "203.0.113.7"},
+		{"::ffff:203.0.113.7", "203.0.113.7"},
+		{"2001:db8:1:2::9", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"", ""},
+		{"not-an-address", "not-an-address"},
+	} {
+		assert.Equal(t, tc.want, clientBucket(tc.ip), tc.ip)
+	}
+}

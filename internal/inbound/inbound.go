@@ -39,7 +39,7 @@ import (
 type Store interface {
 	OrgByPhoneNumberID(ctx context.Context, phoneNumberID string) (string, error)
 	OrgByVerifyTokenHash(ctx context.Context, h string) (string, error)
-	MarkWhatsAppVerified(ctx context.Context, orgID string) error
+	MarkWhatsAppVerified(ctx context.Context, orgID, tokenHash string) error
 	OrgByWABAID(ctx context.Context, wabaID string) (string, error)
 	RecordInbound(ctx context.Context, in store.InboundMessage) (store.InboundResult, error)
 	MarkEventsSent(ctx context.Context, org, wamid string) error
@@ -150,8 +150,9 @@ func (w *Webhook) verify(ctx context.Context, r *httpapi.Request) (*httpapi.Resp
 	}
 	r.SetOrgID(org)
 	// The dashboard shows it: Meta has called with this organisation's
-	// token. At most one write an hour; Meta gets its answer regardless.
-	if err := w.store.MarkWhatsAppVerified(ctx, org); err != nil {
+	// token (if it is still the saved one). At most one write an hour; Meta
+	// gets its answer regardless.
+	if err := w.store.MarkWhatsAppVerified(ctx, org, h); err != nil {
 		r.Logger().WarnContext(ctx, "verification not recorded", "error", err.Error())
 	}
 	return &httpapi.Response{Status: http.StatusOK, Headers: map[string]string{"Content-Type": "text/plain"}, Body: []byte(challenge)}, nil

@@ -75,7 +75,8 @@ func (s *Store) WhatsAppAccount(ctx context.Context, orgID string) (WhatsAppAcco
 // another organisation holds is a Conflict (OwnershipConflict, which names
 // neither). Verify tokens need not be unique: each organisation has its own
 // pointer item under the token's hash. Saving marks the connection healthy
-// again.
+// again. Meta's verification record is kept when the verify token stays, or
+// taken from a.VerifiedAt when set (an account put back as it was read).
 func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (WhatsAppAccount, error) {
 	var old whatsappItem
 	had, err := s.getItem(ctx, key{orgPK(a.OrgID), whatsappSK()}, &old)
@@ -88,7 +89,12 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
 		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now),
 	}
-	if had && old.VerifyTokenHash == a.VerifyTokenHash {
+	switch {
+	case a.VerifiedAt != nil:
+		// An account put back as it was read (a failed save undone): its
+		// record was of its own verify token.
+		it.VerifiedAt = timestamp(*a.VerifiedAt)
+	case had && old.VerifyTokenHash == a.VerifyTokenHash:
 		it.VerifiedAt = old.VerifiedAt // Meta's subscription still holds
 	}
 	acct, err := marshal(it)
@@ -185,15 +191,17 @@ func (s *Store) RemoveWhatsAppAccount(ctx context.Context, a WhatsAppAccount) er
 const verifiedEvery = time.Hour
 
 // MarkWhatsAppVerified records that Meta's verification handshake
-// succeeded with the organisation's verify token. One conditional write,
-// made only when the last record is older than an hour (or absent): a
-// repeated handshake writes nothing, and an organisation without WhatsApp
-// settings gets nothing.
-func (s *Store) MarkWhatsAppVerified(ctx context.Context, orgID string) error {
+// succeeded with the verify token whose hash is tokenHash. One conditional
+// write, made only when that token is still the organisation's (a save of
+// another token racing the handshake is not marked verified by it) and the
+// last record is older than an hour (or absent): a repeated handshake
+// writes nothing, and an organisation without WhatsApp settings gets
+// nothing.
+func (s *Store) MarkWhatsAppVerified(ctx context.Context, orgID, tokenHash string) error {
 	now := s.now()
 	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(orgID), whatsappSK()},
-		"SET verified_at = :t", "attribute_exists(pk) AND (attribute_not_exists(verified_at) OR verified_at < :stale)",
-		map[string]types.AttributeValue{":t": str(timestamp(now)), ":stale": str(timestamp(now.Add(-verifiedEvery)))}))
+		"SET verified_at = :t", "attribute_exists(pk) AND verify_token_hash = :h AND (attribute_not_exists(verified_at) OR verified_at < :stale)",
+		map[string]types.AttributeValue{":t": str(timestamp(now)), ":stale": str(timestamp(now.Add(-verifiedEvery))), ":h": str(tokenHash)}))
 	if isConditionFailed(err) {
 		return nil
 	}

@@ -51,7 +51,8 @@ func TestRemoveWhatsAppAccountOnlyRemovesWhatItWrote(t *testing.T) {
 
 // TestMarkWhatsAppVerified: the handshake's record is written at most once
 // an hour, kept by a save with the same verify token, dropped by a save
-// with another, and never creates an account.
+// with another, never written for a token no longer saved, and never
+// creates an account.
 func TestMarkWhatsAppVerified(t *testing.T) {
 	ctx := context.Background()
 	tb := storetest.New(t)
@@ -61,7 +62,7 @@ func TestMarkWhatsAppVerified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.MarkWhatsAppVerified(ctx, org.ID); err != nil {
+	if err := st.MarkWhatsAppVerified(ctx, org.ID, "h1"); err != nil {
 		t.Fatalf("no account: %v", err)
 	}
 	if _, err := st.WhatsAppAccount(ctx, org.ID); !apperr.Is(err, apperr.NotFound) {
@@ -92,7 +93,7 @@ func TestMarkWhatsAppVerified(t *testing.T) {
 		{31 * time.Minute, first.Add(61 * time.Minute)}, // over an hour after it: written again
 	} {
 		now = now.Add(step.after)
-		if err := st.MarkWhatsAppVerified(ctx, org.ID); err != nil {
+		if err := st.MarkWhatsAppVerified(ctx, org.ID, "h1"); err != nil {
 			t.Fatal(err)
 		}
 		if v := verifiedAt(); v == nil || !v.Equal(step.want) {
@@ -112,5 +113,20 @@ func TestMarkWhatsAppVerified(t *testing.T) {
 	}
 	if v := verifiedAt(); v != nil {
 		t.Fatalf("a new verify token kept the old record: %v", v)
+	}
+	// A handshake that matched the old token, recorded after the new one was
+	// saved (the two raced): the new token has not been verified by Meta.
+	now = now.Add(2 * time.Hour)
+	if err := st.MarkWhatsAppVerified(ctx, org.ID, "h1"); err != nil {
+		t.Fatal(err)
+	}
+	if v := verifiedAt(); v != nil {
+		t.Fatalf("a handshake with the old token marked the new one verified: %v", v)
+	}
+	if err := st.MarkWhatsAppVerified(ctx, org.ID, "h2"); err != nil {
+		t.Fatal(err)
+	}
+	if v := verifiedAt(); v == nil || !v.Equal(now) {
+		t.Fatalf("the new token's handshake: verified_at %v, want %v", v, now)
 	}
 }

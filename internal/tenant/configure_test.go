@@ -30,7 +30,8 @@ func (w *secretWriter) Put(_ context.Context, org, provider string, v any) error
 
 // TestConfigureWhatsAppLeavesNothingHalfDone: when the secret cannot be
 // written, the number, WABA and verify token claims and the account are
-// exactly as before, for a first connection and for a change of number.
+// exactly as before (Meta's verification of its token included), for a
+// first connection and for a change of number.
 func TestConfigureWhatsAppLeavesNothingHalfDone(t *testing.T) {
 	ctx := context.Background()
 	first := secrets.WhatsApp{PhoneNumberID: "106540352242922", WABAID: "102290129340398", AccessToken: "EAAG", AppSecret: "0123456789abcdef", VerifyToken: "verify-me-123"}
@@ -75,6 +76,10 @@ func TestConfigureWhatsAppLeavesNothingHalfDone(t *testing.T) {
 				if _, err := tenant.ConfigureWhatsApp(ctx, st, w, org.ID, *tt.before); err != nil {
 					t.Fatal(err)
 				}
+				// Meta has verified the callback with the token.
+				if err := st.MarkWhatsAppVerified(ctx, org.ID, whatsapp.HashVerifyToken(tt.before.VerifyToken)); err != nil {
+					t.Fatal(err)
+				}
 			}
 			w.fail = true
 			if _, err := tenant.ConfigureWhatsApp(ctx, st, w, org.ID, tt.attempt); !apperr.Is(err, apperr.Unavailable) {
@@ -89,6 +94,9 @@ func TestConfigureWhatsAppLeavesNothingHalfDone(t *testing.T) {
 				t.Errorf("account after a failed first connection: %+v %v", acct, err)
 			case tt.wantAcct != "" && (err != nil || acct.PhoneNumberID != tt.wantAcct):
 				t.Errorf("account = %+v %v, want the previous number %s", acct, err, tt.wantAcct)
+			}
+			if tt.before != nil && acct.VerifiedAt == nil {
+				t.Error("the account put back lost Meta's verification of its verify token")
 			}
 			if tt.before != nil {
 				want := claims{org.ID, org.ID, org.ID}
