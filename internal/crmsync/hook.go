@@ -115,6 +115,11 @@ func (h *Hook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 		r.Logger().DebugContext(ctx, "hubspot webhook verified", "portal", p, "version", version)
 		orgs[p] = org
 	}
+	if len(orgs) == 1 {
+		for _, org := range orgs {
+			r.SetOrgID(org)
+		}
+	}
 	msgs := make([]queue.Message, len(evs))
 	for i := range evs {
 		msgs[i] = queue.Message{Body: Job{OrgID: orgs[evs[i].Portal()], HubSpot: &evs[i]},
