@@ -86,7 +86,7 @@ func URI(r *httpapi.Request) string {
 func (h *Hook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	evs, err := hubspot.ParseBatch(r.Body)
 	if err != nil {
-		return nil, apperr.New(apperr.Invalid, err.Error()).WithCode("invalid_body")
+		return nil, apperr.New(apperr.Invalid, err.Error()).WithCode("invalid_request")
 	}
 	// Every portal of the batch is routed and its signature checked before
 	// anything is queued: one bad portal refuses the whole batch.
@@ -98,7 +98,7 @@ func (h *Hook) receive(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 		}
 		org, err := h.Store.OrgByIntegrationSource(ctx, crmconfig.HubSpot, p)
 		if apperr.Is(err, apperr.NotFound) {
-			return nil, apperr.New(apperr.Unauthenticated, "no organization has configured HubSpot portal "+p).WithCode("unknown_portal")
+			return nil, apperr.New(apperr.NotFound, "no organization has configured HubSpot portal "+p).WithCode("unknown_source")
 		}
 		if err != nil {
 			return nil, err

@@ -21,8 +21,8 @@ import (
 
 // Event names of the CRM sync.
 const (
-	ContactSynced = "crm.contact_synced"
-	SyncFailed    = "crm.sync_failed"
+	ContactSynced = event.CRMContactSynced
+	SyncFailed    = event.CRMSyncFailed
 )
 
 // Contact attributes the sync writes.
@@ -235,24 +235,10 @@ func (s *Syncer) publish(ctx context.Context, evs ...event.Event) {
 }
 
 // SyncedData is crm.contact_synced's data.
-type SyncedData struct {
-	CRM       string            `json:"crm"`       // hubspot | salesforce
-	Direction string            `json:"direction"` // inbound (CRM to PyTake) | outbound
-	Object    string            `json:"object"`    // contact | lead | note | task
-	CRMID     string            `json:"crm_id"`
-	Contact   event.ContactView `json:"contact"`
-}
+type SyncedData = event.CRMSyncedData
 
 // FailedData is crm.sync_failed's data.
-type FailedData struct {
-	CRM       string             `json:"crm"`
-	Object    string             `json:"object"`
-	Code      string             `json:"code"`
-	Message   string             `json:"message"`
-	CRMID     string             `json:"crm_id,omitempty"`
-	Contact   *event.ContactView `json:"contact,omitempty"`
-	Retryable bool               `json:"retryable"`
-}
+type FailedData = event.CRMFailedData
 
 func (s *Syncer) synced(org, subject string, d SyncedData) []event.Event {
 	ev, err := event.New(event.StableID(org, ContactSynced, d.CRM, d.Object, subject), ContactSynced, org, s.Now(), d)
