@@ -58,7 +58,9 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.cause }
 
 // Retryable: network failures, 429 and 5xx.
-func (e *Error) Retryable() bool { return e.Status == 0 || e.Status == http.StatusTooManyRequests || e.Status >= 500 }
+func (e *Error) Retryable() bool {
+	return e.Status == 0 || e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
 
 // Unauthorized: the token was revoked or is wrong (401), or lacks a scope (403).
 func (e *Error) Unauthorized() bool {

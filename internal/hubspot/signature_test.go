@@ -62,13 +62,13 @@ func TestVerify(t *testing.T) {
 
 func TestDecodeURI(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://h/p":                       "https://h/p",
-		"https://h/p%3Fa%3Db":               "https://h/p?a%3Db", // %3D is not decoded
+		"https://h/p":                        "https://h/p",
+		"https://h/p%3Fa%3Db":                "https://h/p?a%3Db", // %3D is not decoded
 		"https://h/%2f%40%21%24%27%28%29%2A": "https://h//@!$'()*",
-		"https://h/p%2C%3B%3a%20":           "https://h/p,;:%20",
-		"%":                                 "%",
-		"%3":                                "%3",
-		"x%3A":                              "x:",
+		"https://h/p%2C%3B%3a%20":            "https://h/p,;:%20",
+		"%":                                  "%",
+		"%3":                                 "%3",
+		"x%3A":                               "x:",
 	} {
 		assert.Equal(t, want, DecodeURI(in), in)
 	}

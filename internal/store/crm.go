@@ -13,8 +13,10 @@ import (
 
 const typeCRMClaim = "crm_claim"
 
-func crmClaimPK(org, what, subject string) string { return "ORG#" + org + "#CRM#" + what + "#" + subject }
-func crmClaimSK() string                         { return "CLAIM" }
+func crmClaimPK(org, what, subject string) string {
+	return "ORG#" + org + "#CRM#" + what + "#" + subject
+}
+func crmClaimSK() string { return "CLAIM" }
 
 // CRM claim states besides TriggerPending and TriggerDone.
 const CRMFailed = "failed"
