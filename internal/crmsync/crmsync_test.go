@@ -248,6 +248,28 @@ func TestSalesforceErrors(t *testing.T) {
 		require.True(t, f.sync.process(ctx, record(sfARN, ev)))
 		assert.Len(t, f.leads(t), 1)
 	})
+	t.Run("refused credentials mark the integration, the Lead waits for new ones", func(t *testing.T) {
+		f := newFixture(t)
+		_, _, err := crmconfig.Configure(ctx, f.st, f.sec, org, crmconfig.Salesforce,
+			[]byte(`{"login_url":"`+f.sfURL+`","client_id":"`+sfClient+`","client_secret":"a-wrong-secret"}`), true)
+		require.NoError(t, err)
+		c := f.contact(t, "5511999990009", "Davi")
+		ev := messageReceived(t, c)
+		require.True(t, f.sync.process(ctx, record(sfARN, ev)))
+		st, sec, err := crmconfig.Get(ctx, f.st, f.sec, org, crmconfig.Salesforce)
+		require.NoError(t, err)
+		v := crmconfig.NewView(st, sec, "")
+		assert.Equal(t, "unhealthy", v.Health.Status)
+		assert.Contains(t, v.Health.Reason, "invalid_client")
+		assert.NotContains(t, v.Health.Reason, "a-wrong-secret")
+		got, _ := f.st.Contact(ctx, org, c.ID)
+		assert.Nil(t, got.Attributes[AttrSalesforceError], "not the contact's fault")
+		_, _, err = crmconfig.Configure(ctx, f.st, f.sec, org, crmconfig.Salesforce,
+			[]byte(`{"login_url":"`+f.sfURL+`","client_id":"`+sfClient+`","client_secret":"`+sfSecret+`"}`), true)
+		require.NoError(t, err)
+		require.True(t, f.sync.process(ctx, record(sfARN, ev)))
+		assert.Len(t, f.leads(t), 1)
+	})
 	t.Run("expired token is renewed", func(t *testing.T) {
 		f := newFixture(t)
 		a := f.contact(t, "5511999990007", "Bia")
@@ -256,6 +278,9 @@ func TestSalesforceErrors(t *testing.T) {
 		b := f.contact(t, "5511999990008", "Caio")
 		require.True(t, f.sync.process(ctx, record(sfARN, messageReceived(t, b))))
 		assert.Len(t, f.leads(t), 2)
+		rec := httptest.NewRecorder()
+		f.sf.ServeHTTP(rec, httptest.NewRequest("GET", "/_sim/stats", nil))
+		assert.Contains(t, rec.Body.String(), `"token_calls":2`, "one token, then a new one after INVALID_SESSION_ID")
 	})
 }
 

@@ -33,12 +33,25 @@ func (s *Syncer) hubspotFailure(ctx context.Context, st crmconfig.Settings, err 
 		if merr := s.Store.MarkIntegrationUnhealthy(ctx, st.OrgID, crmconfig.HubSpot, st.UpdatedAt, reason); merr != nil {
 			return "", merr
 		}
-		return "unauthorized", nil
+		return codeUnauthorized, nil
 	}
 	if he.NotFound() {
 		return "not_found", nil
 	}
 	return "hubspot_" + strings.ToLower(firstNonEmpty(he.Category, "error")), nil
+}
+
+// codeUnauthorized: the CRM refused the integration's credentials.
+const codeUnauthorized = "unauthorized"
+
+// finishFailed ends a claim whose work failed for good; when the
+// credentials were refused the claim is released instead, so the work is
+// done once the integration is configured again.
+func (s *Syncer) finishFailed(ctx context.Context, org, what, subject, code, reason string) error {
+	if code == codeUnauthorized {
+		return s.Store.ReleaseCRM(ctx, org, what, subject)
+	}
+	return s.Store.FinishCRM(ctx, org, what, subject, store.CRMFailed, code, reason)
 }
 
 func firstNonEmpty(s ...string) string {
@@ -83,7 +96,7 @@ func (s *Syncer) hubspotInbound(ctx context.Context, org string, e hubspot.Event
 			return retry
 		}
 		s.publish(ctx, s.failed(org, subject, FailedData{CRM: crmconfig.HubSpot, Object: "contact", Code: code, Message: err.Error(), CRMID: hubID})...)
-		return finish(store.CRMFailed, code, err.Error())
+		return s.finishFailed(ctx, org, claimHubSpotEvent, subject, code, err.Error())
 	}
 	p := hc.Properties
 	raw := firstNonEmpty(p["phone"], p["mobilephone"])
@@ -214,7 +227,7 @@ func (s *Syncer) hubspotContactID(ctx context.Context, org, contactID string, pu
 		}
 		view := event.ViewContact(c)
 		s.publish(ctx, s.failed(org, c.ID, FailedData{CRM: crmconfig.HubSpot, Object: "contact", Code: code, Message: err.Error(), Contact: &view})...)
-		return "", s.Store.FinishCRM(ctx, org, claimHubSpotContact, c.ID, store.CRMFailed, code, err.Error())
+		return "", s.finishFailed(ctx, org, claimHubSpotContact, c.ID, code, err.Error())
 	}
 	saved, err := s.updateContact(ctx, org, c.ID, func(c *store.Contact) bool {
 		if c.Attributes[AttrHubSpotID] == hc.ID {
@@ -262,7 +275,7 @@ func (s *Syncer) note(ctx context.Context, ev event.Event) error {
 			return retry
 		}
 		s.publish(ctx, s.failed(org, ev.ID, FailedData{CRM: crmconfig.HubSpot, Object: "note", Code: code, Message: err.Error(), CRMID: hubID})...)
-		return s.Store.FinishCRM(ctx, org, claimHubSpotNote, ev.ID, store.CRMFailed, code, err.Error())
+		return s.finishFailed(ctx, org, claimHubSpotNote, ev.ID, code, err.Error())
 	}
 	s.publish(ctx, s.synced(org, ev.ID, SyncedData{CRM: crmconfig.HubSpot, Direction: "outbound", Object: "note", CRMID: id, Contact: d.Contact})...)
 	return s.Store.FinishCRM(ctx, org, claimHubSpotNote, ev.ID, store.TriggerDone, id, "")

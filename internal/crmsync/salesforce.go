@@ -67,7 +67,7 @@ func (s *Syncer) ensureLead(ctx context.Context, org string, st crmconfig.Settin
 		ids, err := s.Salesforce.QueryIDs(ctx, cr, "SELECT Id FROM Lead WHERE Phone = "+salesforce.Quote(contact.WhatsAppID)+
 			" AND LeadSource = "+salesforce.Quote(st.Lead.LeadSource)+" ORDER BY CreatedDate LIMIT 1")
 		if err != nil {
-			return "", s.salesforceFailure(ctx, org, claimLead, cid, "lead", &contact, err)
+			return "", s.salesforceFailure(ctx, st, claimLead, cid, "lead", &contact, err)
 		}
 		if len(ids) > 0 {
 			leadID = ids[0]
@@ -76,7 +76,7 @@ func (s *Syncer) ensureLead(ctx context.Context, org string, st crmconfig.Settin
 	if leadID == "" {
 		leadID, err = s.Salesforce.Create(ctx, cr, "Lead", LeadFields(contact, *st.Lead))
 		if err != nil {
-			return "", s.salesforceFailure(ctx, org, claimLead, cid, "lead", &contact, err)
+			return "", s.salesforceFailure(ctx, st, claimLead, cid, "lead", &contact, err)
 		}
 	}
 	// The outcome is recorded on the claim first: whatever happens next,
@@ -105,7 +105,8 @@ func (s *Syncer) ensureLead(ctx context.Context, org string, st crmconfig.Settin
 // salesforceFailure: retryable errors release the claim and retry later;
 // the others are recorded on the claim and the contact
 // (attributes.salesforce_error) and reported with crm.sync_failed.
-func (s *Syncer) salesforceFailure(ctx context.Context, org, what, subject, object string, c *event.ContactView, err error) error {
+func (s *Syncer) salesforceFailure(ctx context.Context, st crmconfig.Settings, what, subject, object string, c *event.ContactView, err error) error {
+	org := st.OrgID
 	se, ok := salesforce.AsError(err)
 	if !ok {
 		_ = s.Store.ReleaseCRM(ctx, org, what, subject)
@@ -114,6 +115,19 @@ func (s *Syncer) salesforceFailure(ctx context.Context, org, what, subject, obje
 	if se.Retryable() {
 		_ = s.Store.ReleaseCRM(ctx, org, what, subject)
 		return later(0, err)
+	}
+	if se.Credentials() {
+		// Not this contact's fault: the work is released (done once the
+		// integration is configured again) and the integration marked.
+		if rerr := s.Store.ReleaseCRM(ctx, org, what, subject); rerr != nil {
+			return rerr
+		}
+		reason := "Salesforce refused the connected app's credentials (" + se.Code + ": " + se.Message + "): configure them again"
+		if merr := s.Store.MarkIntegrationUnhealthy(ctx, org, crmconfig.Salesforce, st.UpdatedAt, reason); merr != nil {
+			return merr
+		}
+		s.publish(ctx, s.failed(org, subject, FailedData{CRM: crmconfig.Salesforce, Object: object, Code: codeUnauthorized, Message: reason, Contact: c})...)
+		return nil
 	}
 	if ferr := s.Store.FinishCRM(ctx, org, what, subject, store.CRMFailed, se.Code, se.Message); ferr != nil {
 		return ferr
@@ -180,7 +194,7 @@ func (s *Syncer) task(ctx context.Context, ev event.Event) error {
 		salesforce.TaskFields(leadID, "WhatsApp conversation resolved", sum.Text(), sum.ResolvedAt))
 	if err != nil {
 		view := event.ViewContact(c)
-		return s.salesforceFailure(ctx, org, claimTask, ev.ID, "task", &view, err)
+		return s.salesforceFailure(ctx, st, claimTask, ev.ID, "task", &view, err)
 	}
 	s.publish(ctx, s.synced(org, ev.ID, SyncedData{CRM: crmconfig.Salesforce, Direction: "outbound", Object: "task", CRMID: id, Contact: event.ViewContact(c)})...)
 	return s.Store.FinishCRM(ctx, org, claimTask, ev.ID, store.TriggerDone, id, "")

@@ -64,6 +64,17 @@ func (e *Error) Retryable() bool {
 	return e.Status == 0 || e.Status >= 500 || e.Code == "REQUEST_LIMIT_EXCEEDED" || e.Status == http.StatusTooManyRequests
 }
 
+// Credentials: the connected app's credentials, login URL or session were
+// refused (every call will fail until the integration is configured again).
+func (e *Error) Credentials() bool {
+	switch e.Code {
+	case "invalid_client", "invalid_client_id", "invalid_grant", "unauthorized_client", "inactive_user", "inactive_org",
+		"TOKEN_REFUSED", "TOKEN_UNREADABLE", "INVALID_LOGIN_URL", "INVALID_INSTANCE_URL", "INVALID_SESSION_ID":
+		return true
+	}
+	return e.Status == 401
+}
+
 // AsError finds a *Error in err.
 func AsError(err error) (*Error, bool) {
 	var e *Error
