@@ -291,3 +291,61 @@ func TestAlarms(t *testing.T) {
 		t.Errorf("%d SNS topics, want two: the alarm topic and the events topic", n)
 	}
 }
+
+// TestEventConsumers: each consumer of the events topic has its own queue
+// (raw delivery, its own dead-letter queue, one consuming function) and the
+// queue policy lets the topic send to every one of them, so a slow consumer
+// never holds back another.
+func TestEventConsumers(t *testing.T) {
+	tpl, _ := loadRepo(t)
+	consumers := map[string][]string{}
+	for _, fn := range tpl.ResourcesOfType("AWS::Serverless::Function") {
+		for _, ev := range asMap(fn.Properties["Events"]) {
+			em := asMap(ev)
+			if em["Type"] != "SQS" {
+				continue
+			}
+			ga := asSlice(asMap(asMap(em["Properties"])["Queue"])["Fn::GetAtt"])
+			if len(ga) == 2 {
+				consumers[ga[0].(string)] = append(consumers[ga[0].(string)], fn.LogicalID)
+			}
+		}
+	}
+	allowed := map[string]bool{}
+	for _, p := range tpl.ResourcesOfType("AWS::SQS::QueuePolicy") {
+		for _, q := range asSlice(p.Properties["Queues"]) {
+			allowed[asMap(q)["Ref"].(string)] = true
+		}
+	}
+	subscribed := 0
+	for _, s := range tpl.ResourcesOfType("AWS::SNS::Subscription") {
+		if s.Properties["Protocol"] != "sqs" {
+			continue
+		}
+		subscribed++
+		if asMap(s.Properties["TopicArn"])["Ref"] != "EventsTopic" {
+			t.Errorf("%s: not on the events topic", s.LogicalID)
+		}
+		if b, _ := s.Properties["RawMessageDelivery"].(bool); !b {
+			t.Errorf("%s: RawMessageDelivery must be true (the queue message is the event)", s.LogicalID)
+		}
+		ga := asSlice(asMap(s.Properties["Endpoint"])["Fn::GetAtt"])
+		if len(ga) != 2 {
+			t.Errorf("%s: endpoint is not a queue of the template", s.LogicalID)
+			continue
+		}
+		q := ga[0].(string)
+		if asMap(tpl.Resources[q].Properties["RedrivePolicy"]) == nil {
+			t.Errorf("%s: queue %s has no dead-letter queue", s.LogicalID, q)
+		}
+		if len(consumers[q]) != 1 {
+			t.Errorf("%s: queue %s is consumed by %v, want one function", s.LogicalID, q, consumers[q])
+		}
+		if !allowed[q] {
+			t.Errorf("%s: no queue policy lets the topic send to %s", s.LogicalID, q)
+		}
+	}
+	if subscribed < 3 {
+		t.Errorf("%d queues subscribed to the events topic, want the dispatcher's and each CRM's", subscribed)
+	}
+}
