@@ -243,7 +243,7 @@ func TestSalesforceErrors(t *testing.T) {
 		f.simPost(t, f.sf, "/_sim/faults", `{"status":403,"code":"REQUEST_LIMIT_EXCEEDED","count":1}`)
 		ev := messageReceived(t, c)
 		require.False(t, f.sync.process(ctx, record(sfARN, ev)), "retried")
-		require.Len(t, f.sfQueue.delays, 1)
+		require.Equal(t, []time.Duration{15 * time.Minute}, f.sfQueue.delays)
 		assert.Empty(t, f.events.Named(event.CRMSyncFailed), "a retried failure is not reported")
 		require.True(t, f.sync.process(ctx, record(sfARN, ev)))
 		assert.Len(t, f.leads(t), 1)
@@ -334,7 +334,15 @@ func TestHubSpotWebhook(t *testing.T) {
 			assert.Empty(t, f.hookQ.msgs)
 		})
 	}
-	resp := f.serve(t, withBody(signedRequest(t, body, hsSecret, now)))
+	// Another organisation's portal in the same batch, signed with this one's secret: all refused.
+	_, _, err := crmconfig.Configure(context.Background(), f.st, f.sec, "org_other", crmconfig.HubSpot,
+		[]byte(`{"portal_id":"777","access_token":"pat-na1-other","client_secret":"other-client-secret"}`), true)
+	require.NoError(t, err)
+	mixed := []byte(strings.TrimSuffix(string(body), "]") + `,{"eventId":2,"subscriptionId":2,"portalId":777,"occurredAt":1796040000000,"subscriptionType":"contact.creation","objectId":5}]`)
+	resp := f.serve(t, withBody(signedRequest(t, mixed, hsSecret, now)))
+	assert.Equal(t, 401, resp.StatusCode, resp.Body)
+	assert.Empty(t, f.hookQ.msgs)
+	resp = f.serve(t, withBody(signedRequest(t, body, hsSecret, now)))
 	require.Equal(t, 200, resp.StatusCode, resp.Body)
 	require.Len(t, f.hookQ.msgs, 1)
 	assert.Equal(t, org, f.hookQ.msgs[0].Body.(Job).OrgID)

@@ -3,6 +3,7 @@ package crmsync
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/crmconfig"
@@ -114,7 +115,13 @@ func (s *Syncer) salesforceFailure(ctx context.Context, st crmconfig.Settings, w
 	}
 	if se.Retryable() {
 		_ = s.Store.ReleaseCRM(ctx, org, what, subject)
-		return later(0, err)
+		wait := time.Duration(0)
+		if se.Code == "REQUEST_LIMIT_EXCEEDED" {
+			// The org's API limit is over a rolling 24 hours: 20 receives
+			// 15 minutes apart span 5 hours before the dead-letter queue.
+			wait = 15 * time.Minute
+		}
+		return later(wait, err)
 	}
 	if se.Credentials() {
 		// Not this contact's fault: the work is released (done once the
@@ -134,7 +141,8 @@ func (s *Syncer) salesforceFailure(ctx context.Context, st crmconfig.Settings, w
 	}
 	if c != nil && object == "lead" {
 		_, uerr := s.updateContact(ctx, org, c.ID, func(ct *store.Contact) bool {
-			ct.Attributes[AttrSalesforceError] = map[string]any{"code": se.Code, "message": se.Message, "fields": fieldsOf(se), "at": s.Now().UTC().Format("2006-01-02T15:04:05Z")}
+			ct.Attributes[AttrSalesforceError] = map[string]any{"code": clip(se.Code, 100), "message": clip(se.Message, 1000),
+				"fields": fieldsOf(se), "at": s.Now().UTC().Format("2006-01-02T15:04:05Z")}
 			return true
 		})
 		if uerr != nil && !apperr.Is(uerr, apperr.NotFound) {
@@ -146,10 +154,22 @@ func (s *Syncer) salesforceFailure(ctx context.Context, st crmconfig.Settings, w
 }
 
 func fieldsOf(se *salesforce.Error) []string {
-	if se.Fields == nil {
-		return []string{}
+	out := []string{}
+	for i, f := range se.Fields {
+		if i == 20 {
+			break
+		}
+		out = append(out, clip(f, 100))
 	}
-	return se.Fields
+	return out
+}
+
+// clip bounds what a CRM's answer puts on a contact.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // task logs a resolved conversation as a completed Task on the contact's
