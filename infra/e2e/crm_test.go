@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,4 +185,45 @@ func simList(t tester, h handler, path string) []map[string]any {
 	var out []map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out), "%s", rec.Body.Bytes())
 	return out
+}
+
+// TestSlowSalesforceDoesNotDelayWebhooks: while Salesforce takes longer
+// than the sync waits (its calls time out), an integrator's webhook still
+// gets message.received at once; once Salesforce answers again, the
+// contact has exactly one Lead (the timed-out create that Salesforce
+// finished anyway is found, not repeated).
+func TestSlowSalesforceDoesNotDelayWebhooks(t *testing.T) {
+	const phone = "5511933330003"
+	set := func(body string) {
+		rec := httptest.NewRecorder()
+		st.SalesforceSim.ServeHTTP(rec, httptest.NewRequest("POST", "/_sim/settings", strings.NewReader(body)))
+		require.Equal(t, 204, rec.Code, rec.Body.String())
+	}
+	set(`{"delay_ms":15000}`)
+	t.Cleanup(func() { set(`{"delay_ms":0}`) })
+	sub := newSubscriber(t)
+	subscribe(t, sub, "message.received")
+	_, status, err := st.Sim.Inbound(context.Background(), graphsim.Inbound{From: phone, Name: "Sofia Prado", Text: "Salesforce lento"})
+	require.NoError(t, err)
+	require.Equal(t, 200, status)
+	got := sub.wait(t, 1, 30*time.Second)
+	require.Contains(t, string(got[0].body), "Salesforce lento")
+	for _, l := range simList(t, st.SalesforceSim, "/_sim/leads") {
+		require.NotEqual(t, "+"+phone, l["fields"].(map[string]any)["Phone"], "the Lead came first: the webhook waited for Salesforce")
+	}
+	set(`{"delay_ms":0}`)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		list := contactsWith(c, phone)
+		if assert.Len(c, list, 1) {
+			assert.NotEmpty(c, list[0]["attributes"].(map[string]any)["salesforce_lead_id"])
+		}
+	}, 120*time.Second, 500*time.Millisecond)
+	time.Sleep(2 * time.Second)
+	n := 0
+	for _, l := range simList(t, st.SalesforceSim, "/_sim/leads") {
+		if l["fields"].(map[string]any)["Phone"] == "+"+phone {
+			n++
+		}
+	}
+	require.Equal(t, 1, n, "Leads for the number")
 }
