@@ -199,7 +199,7 @@ func TestSlowSalesforceDoesNotDelayWebhooks(t *testing.T) {
 		st.SalesforceSim.ServeHTTP(rec, httptest.NewRequest("POST", "/_sim/settings", strings.NewReader(body)))
 		require.Equal(t, 204, rec.Code, rec.Body.String())
 	}
-	set(`{"delay_ms":15000}`)
+	set(`{"delay_ms":25000}`)
 	t.Cleanup(func() { set(`{"delay_ms":0}`) })
 	sub := newSubscriber(t)
 	subscribe(t, sub, "message.received")
