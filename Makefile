@@ -7,7 +7,7 @@ GO ?= go
 GOPATH := $(shell $(GO) env GOPATH)
 
 # Functions: directory under functions/ -> logical id in template.yaml.
-FUNCTIONS := api whatsapp-webhook sender dispatcher shopify-webhook woocommerce-webhook dashboard
+FUNCTIONS := api whatsapp-webhook sender dispatcher shopify-webhook woocommerce-webhook dashboard hubspot-webhook crm-sync
 
 # Pinned tools.
 MOTO_VERSION        := 5.2.5
@@ -70,6 +70,10 @@ build-ShopifyWebhookFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/shopify-webhook
 build-WooCommerceWebhookFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/woocommerce-webhook
+build-HubSpotWebhookFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/hubspot-webhook
+build-CrmSyncFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/crm-sync
 
 ## check: the tools `make run` and `make test` need, with a clear message for the first one missing
 GO_MIN     := 1.26
@@ -197,7 +201,7 @@ lint-template: venv
 sam-build: venv
 	$(PY)/sam build --region us-east-1 --build-dir .aws-sam/build
 	@for f in $(FUNCTIONS); do \
-		id=$$(echo $$f | sed -E 's/(^|-)([a-z])/\U\2/g; s/^Whatsapp/WhatsApp/; s/^Woocommerce/WooCommerce/')Function; \
+		id=$$(echo $$f | sed -E 's/(^|-)([a-z])/\U\2/g; s/^Whatsapp/WhatsApp/; s/^Woocommerce/WooCommerce/; s/^Hubspot/HubSpot/')Function; \
 		test -x .aws-sam/build/$$id/bootstrap || { echo "sam build made no bootstrap for $$id"; exit 1; }; \
 	done
 

@@ -49,9 +49,16 @@ func BenchmarkColdStart(b *testing.B) {
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "bench",
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/dashboard/login"}},
 	})
+	// A HubSpot batch that is not JSON: refused (400) before any lookup.
+	hubspot, _ := json.Marshal(events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "POST /webhooks/hubspot", RawPath: "/webhooks/hubspot", Headers: map[string]string{}, Body: "{}",
+		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "bench",
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/webhooks/hubspot"}},
+	})
 	apiEnv, _ := st.FunctionEnvList("ApiFunction")
 	dashEnv, _ := st.FunctionEnvList("DashboardFunction")
 	hookEnv, _ := st.FunctionEnvList("WhatsAppWebhookFunction")
+	hubspotEnv, _ := st.FunctionEnvList("HubSpotWebhookFunction")
 	for _, c := range []struct {
 		name, binary string
 		env          []string
@@ -61,6 +68,7 @@ func BenchmarkColdStart(b *testing.B) {
 		{"api", filepath.Join(st.BinDir(), "api"), apiEnv, health},
 		{"whatsapp-webhook", filepath.Join(st.BinDir(), "whatsapp-webhook"), hookEnv, verify},
 		{"dashboard", filepath.Join(st.BinDir(), "dashboard"), dashEnv, login},
+		{"hubspot-webhook", filepath.Join(st.BinDir(), "hubspot-webhook"), hubspotEnv, hubspot},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

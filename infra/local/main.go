@@ -48,8 +48,11 @@ func run() error {
 		RIE:      rie,
 		Moto:     envOr("MOTO_SERVER", filepath.Join(state, "venv", "bin", "moto_server")),
 		GraphURL: os.Getenv("WHATSAPP_GRAPH_URL"),
-		Docs:     filepath.Join(root, "infra", "docs", "dist", "reference.html"),
-		Log:      log,
+		// The demo organisation's CRMs: these when set, else the simulators.
+		HubSpotURL:    os.Getenv("HUBSPOT_API_URL"),
+		SalesforceURL: os.Getenv("SALESFORCE_LOGIN_URL"),
+		Docs:          filepath.Join(root, "infra", "docs", "dist", "reference.html"),
+		Log:           log,
 	})
 	if err != nil {
 		return err
@@ -74,6 +77,8 @@ func run() error {
 PyTake is running at %[1]s (Ctrl-C stops it)
   AWS (moto):   %[2]s
   Graph API:    %[6]s
+  HubSpot API:  %[7]s
+  Salesforce:   %[8]s
   demo org:     %[3]s
   settings:     %[4]s
   reference:    %[1]s/docs
@@ -82,7 +87,7 @@ PyTake is running at %[1]s (Ctrl-C stops it)
   curl %[1]s/v1/health
   curl -H "Authorization: Bearer %[5]s" %[1]s/v1/organization
 
-`, s.URL, s.Endpoint, demo.Organization.ID, envFile, demo.APIKey.Key, s.GraphURL)
+`, s.URL, s.Endpoint, demo.Organization.ID, envFile, demo.APIKey.Key, s.GraphURL, s.HubSpotURL, s.SalesforceURL)
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "\nstopping")
 	return nil

@@ -204,6 +204,23 @@ const FLOW = [
       },
       { id: 'getWooCommerceIntegration' },
       { id: 'deleteWooCommerceIntegration' },
+      {
+        id: 'putHubSpotIntegration',
+        body: { portal_id: '{{runNumber}}', access_token: 'pat-na1-{{runId}}-token', client_secret: 'hubspot-{{runId}}-client-secret' },
+      },
+      { id: 'getHubSpotIntegration' },
+      { id: 'deleteHubSpotIntegration' },
+      {
+        id: 'putSalesforceIntegration',
+        body: {
+          login_url: 'https://empresa-{{runId}}.my.salesforce.com',
+          client_id: '3MVG9{{runId}}',
+          client_secret: 'salesforce-{{runId}}-consumer-secret',
+          lead: { company: 'Unknown', status: 'Open - Not Contacted', lead_source: 'WhatsApp' },
+        },
+      },
+      { id: 'getSalesforceIntegration' },
+      { id: 'deleteSalesforceIntegration' },
     ],
   },
   {
@@ -386,7 +403,12 @@ function collection(doc) {
         listen: 'prerequest',
         script: {
           type: 'text/javascript',
-          exec: ["if (!pm.collectionVariables.get('runId')) {", "    pm.collectionVariables.set('runId', Date.now().toString(36));", '}'],
+          exec: [
+            "if (!pm.collectionVariables.get('runId')) {",
+            "    pm.collectionVariables.set('runId', Date.now().toString(36));",
+            "    pm.collectionVariables.set('runNumber', Date.now().toString());",
+            '}',
+          ],
         },
       },
     ],

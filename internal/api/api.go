@@ -15,6 +15,7 @@ import (
 	"github.com/pytake/pytake/internal/accept"
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/crmconfig"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/ratelimit"
@@ -192,6 +193,11 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 		s.handle(rt, http.MethodPut, "/v1/integrations/"+p, s.putIntegration(p))
 		s.handle(rt, http.MethodGet, "/v1/integrations/"+p, s.getIntegration(p))
 		s.handle(rt, http.MethodDelete, "/v1/integrations/"+p, s.deleteIntegration(p))
+	}
+	for _, p := range []string{crmconfig.HubSpot, crmconfig.Salesforce} {
+		s.handle(rt, http.MethodPut, "/v1/integrations/"+p, s.putCRM(p))
+		s.handle(rt, http.MethodGet, "/v1/integrations/"+p, s.getCRM(p))
+		s.handle(rt, http.MethodDelete, "/v1/integrations/"+p, s.deleteCRM(p))
 	}
 	return rt.Router
 }

@@ -74,6 +74,8 @@ func TestTenantIsolation(t *testing.T) {
 	require.NoError(t, st.RecordEventSample(ctx, b.ID, "contact.created", "evt_b", now(), sample))
 	mustJSON("PUT", "/v1/integrations/shopify", kb, `{"shop_domain":"b-shop.myshopify.com","webhook_secret":"b-shopify-secret-0001"}`, 200)
 	mustJSON("PUT", "/v1/integrations/woocommerce", kb, `{"site_url":"https://b-shop.example.com","webhook_secret":"b-woo-secret-0001"}`, 200)
+	mustJSON("PUT", "/v1/integrations/hubspot", kb, `{"portal_id":"7777","access_token":"pat-na1-b-token","client_secret":"b-hubspot-secret"}`, 200)
+	mustJSON("PUT", "/v1/integrations/salesforce", kb, `{"login_url":"https://b.my.salesforce.com","client_id":"b-client","client_secret":"b-sf-secret"}`, 200)
 	mustJSON("PUT", "/v1/settings/whatsapp", kb, `{"phone_number_id":"200000000000001","waba_id":"300000000000001","access_token":"EAAG-b-token-0001","app_secret":"b-app-secret-0001","verify_token":"b-verify-token-0001"}`, 200)
 
 	notFound := func(method, path, body string) func(t *testing.T) {
@@ -148,6 +150,13 @@ func TestTenantIsolation(t *testing.T) {
 		"GET /v1/integrations/woocommerce":    hides("GET", "/v1/integrations/woocommerce", "", 404),
 		"PUT /v1/integrations/woocommerce":    hides("PUT", "/v1/integrations/woocommerce", `{"site_url":"http://b-shop.example.com/","webhook_secret":"a-woo-secret-0001"}`, 409),
 		"DELETE /v1/integrations/woocommerce": hides("DELETE", "/v1/integrations/woocommerce", "", 404),
+		// CRMs: A has none; B's HubSpot portal is B's.
+		"GET /v1/integrations/hubspot":       hides("GET", "/v1/integrations/hubspot", "", 404),
+		"PUT /v1/integrations/hubspot":       hides("PUT", "/v1/integrations/hubspot", `{"portal_id":"7777","access_token":"pat-na1-a-token","client_secret":"a-hubspot-secret"}`, 409),
+		"DELETE /v1/integrations/hubspot":    hides("DELETE", "/v1/integrations/hubspot", "", 404),
+		"GET /v1/integrations/salesforce":    hides("GET", "/v1/integrations/salesforce", "", 404),
+		"PUT /v1/integrations/salesforce":    hides("PUT", "/v1/integrations/salesforce", `{"login_url":"https://a.my.salesforce.com","client_id":"a-client","client_secret":"a-sf-secret"}`, 200),
+		"DELETE /v1/integrations/salesforce": hides("DELETE", "/v1/integrations/salesforce", "", 404),
 	}
 	for _, r := range f.router.Routes() {
 		run, ok := cases[r]
@@ -172,6 +181,8 @@ func TestTenantIsolation(t *testing.T) {
 		{"/v1/chatbots/" + botB, `"active":true`},
 		{"/v1/integrations/shopify", `"shop_domain":"b-shop.myshopify.com"`},
 		{"/v1/integrations/woocommerce", `"site_url":"https://b-shop.example.com"`},
+		{"/v1/integrations/hubspot", `"portal_id":"7777"`},
+		{"/v1/integrations/salesforce", `"login_url":"https://b.my.salesforce.com"`},
 	}
 	for _, c := range checks {
 		code, body := f.call("GET", c.path, kb, "")

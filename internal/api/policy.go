@@ -29,7 +29,7 @@ const (
 	liveSettings     = "test keys cannot change the WhatsApp settings: use a live key"
 	liveMetaCheck    = "test keys cannot call Meta (this checks the live WhatsApp connection): use a live key"
 	liveMetaMedia    = "test keys cannot call Meta (media is downloaded from Meta): use a live key"
-	liveIntegrations = "test keys cannot change e-commerce integrations: use a live key"
+	liveIntegrations = "test keys cannot change integrations: use a live key"
 	liveChatbots     = "test keys cannot change chatbots (they answer real customers): use a live key"
 )
 
@@ -86,6 +86,12 @@ var policies = map[string]Policy{
 	"PATCH /v1/chatbots/{id}":  {Scope: apikey.ScopeChatbotsWrite, LiveOnly: liveChatbots},
 	"DELETE /v1/chatbots/{id}": {Scope: apikey.ScopeChatbotsWrite, LiveOnly: liveChatbots},
 
+	"PUT /v1/integrations/hubspot":        {Scope: apikey.ScopeAdmin, LiveOnly: liveIntegrations},
+	"GET /v1/integrations/hubspot":        {Scope: apikey.ScopeAdmin},
+	"DELETE /v1/integrations/hubspot":     {Scope: apikey.ScopeAdmin, LiveOnly: liveIntegrations},
+	"PUT /v1/integrations/salesforce":     {Scope: apikey.ScopeAdmin, LiveOnly: liveIntegrations},
+	"GET /v1/integrations/salesforce":     {Scope: apikey.ScopeAdmin},
+	"DELETE /v1/integrations/salesforce":  {Scope: apikey.ScopeAdmin, LiveOnly: liveIntegrations},
 	"PUT /v1/integrations/shopify":        {Scope: apikey.ScopeAdmin, LiveOnly: liveIntegrations},
 	"GET /v1/integrations/shopify":        {Scope: apikey.ScopeAdmin},
 	"DELETE /v1/integrations/shopify":     {Scope: apikey.ScopeAdmin, LiveOnly: liveIntegrations},

@@ -47,6 +47,9 @@ func Catalogue() []Kind {
 		e, _ := New(StableID(sampleOrg, name, "sample"), name, sampleOrg, at, data)
 		return e
 	}
+	crmContact := contact
+	crmContact.Attributes = map[string]any{"plan": "pro", "salesforce_lead_id": "00Q000000000000101"}
+	failedContact := ViewContact(contact)
 	resolved := conv
 	resolved.Status = store.ConversationResolved
 	handedOff := conv
@@ -72,6 +75,12 @@ func Catalogue() []Kind {
 			other(OrderCreated, orderSample(contact, "", "orders/create"))},
 		{OrderUpdated, "A Shopify order was fulfilled or cancelled, or a WooCommerce order changed status (previous_status), with the notification sent for it.",
 			other(OrderUpdated, orderSample(contact, "processing", "order.updated"))},
+		{CRMContactSynced, "The CRM sync linked a contact: a HubSpot contact became (or updated) a PyTake contact, or a Salesforce Lead, HubSpot contact, note or Task was created for one.",
+			other(CRMContactSynced, CRMSyncedData{CRM: "salesforce", Direction: "outbound", Object: "lead", CRMID: "00Q000000000000101",
+				Contact: ViewContact(crmContact)})},
+		{CRMSyncFailed, "The CRM sync gave up on a contact's work: the CRM refused it (its error code and message; also in the contact's attributes.salesforce_error for Leads), the credentials were refused (the integration is marked unhealthy), or a HubSpot contact had no usable phone. Rate limits and 5xx are retried, not reported.",
+			other(CRMSyncFailed, CRMFailedData{CRM: "salesforce", Object: "lead", Code: "DUPLICATES_DETECTED", Message: "Use one of these records?",
+				Contact: &failedContact})},
 		{WebhookTest, "Sent by POST /v1/webhooks/{id}/test.", other(WebhookTest, map[string]any{"message": "This is a test event from PyTake."})},
 		{AnyWhatsApp, "Other Meta webhook fields (template status and quality, account alerts, errors), as whatsapp.<field> with Meta's raw value.",
 			other(WhatsAppPrefix+"message_template_status_update", map[string]any{"field": "message_template_status_update",

@@ -51,14 +51,21 @@ func New(id, name, org string, at time.Time, data any) (Event, error) {
 	return Event{ID: id, Event: name, Timestamp: at.UTC().Truncate(time.Second), OrganizationID: org, Data: b}, nil
 }
 
-// Publisher sends events to the events queue.
-type Publisher struct{ queue *queue.Queue }
+// Sink is where events are handed over: the events topic (a
+// queue.Topic), which fans them out to each consumer's own queue (the
+// dispatcher's, each CRM's), or a single queue.
+type Sink interface {
+	Send(ctx context.Context, msgs ...queue.Message) error
+}
 
-// NewPublisher returns a publisher for the events queue.
-func NewPublisher(q *queue.Queue) *Publisher { return &Publisher{queue: q} }
+// Publisher sends events to the events topic.
+type Publisher struct{ queue Sink }
+
+// NewPublisher returns a publisher handing events to s.
+func NewPublisher(s Sink) *Publisher { return &Publisher{queue: s} }
 
 // Publish sends every event (with its name and organisation as message
-// attributes). It fails if any event could not be sent, so the caller can
+// attributes, which the consumers' subscriptions filter on). It fails if any event could not be sent, so the caller can
 // answer 5xx and have its input retried.
 func (p *Publisher) Publish(ctx context.Context, events ...Event) error {
 	msgs := make([]queue.Message, len(events))

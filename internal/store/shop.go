@@ -32,8 +32,17 @@ type Integration struct {
 	Source    string // the shop domain or site URL, as shown
 	SourceKey string // the normalised source: unique across organisations
 	Config    []byte
+	Health    IntegrationHealth
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// IntegrationHealth is set when a platform refused the integration's
+// credentials (a revoked token); saving the integration again clears it.
+type IntegrationHealth struct {
+	Unhealthy bool
+	Reason    string
+	At        time.Time
 }
 
 type integrationItem struct {
@@ -44,13 +53,33 @@ type integrationItem struct {
 	Source    string `dynamodbav:"source"`
 	SourceKey string `dynamodbav:"source_key"`
 	Config    string `dynamodbav:"config"`
+	Unhealthy string `dynamodbav:"unhealthy,omitempty"` // the reason
+	CheckedAt string `dynamodbav:"checked_at,omitempty"`
 	CreatedAt string `dynamodbav:"created_at"`
 	UpdatedAt string `dynamodbav:"updated_at"`
 }
 
 func (it integrationItem) model() Integration {
-	return Integration{OrgID: it.OrgID, Platform: it.Platform, Source: it.Source, SourceKey: it.SourceKey,
+	in := Integration{OrgID: it.OrgID, Platform: it.Platform, Source: it.Source, SourceKey: it.SourceKey,
 		Config: []byte(it.Config), CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt)}
+	if it.Unhealthy != "" {
+		in.Health = IntegrationHealth{Unhealthy: true, Reason: it.Unhealthy, At: mustTime(it.CheckedAt)}
+	}
+	return in
+}
+
+// MarkIntegrationUnhealthy records why a platform refused an integration's
+// credentials, unless the integration was saved again since configuredAt
+// (its updated_at when the credentials were read): new credentials are
+// not blamed for the old ones' failure. Gone or changed: nothing happens.
+func (s *Store) MarkIntegrationUnhealthy(ctx context.Context, org, platform string, configuredAt time.Time, reason string) error {
+	in := updateInput(s.table, key{orgPK(org), integrationSK(platform)}, "SET unhealthy = :r, checked_at = :now",
+		"attribute_exists(pk) AND updated_at = :prev",
+		map[string]types.AttributeValue{":r": str(reason), ":now": str(timestamp(s.now())), ":prev": str(timestamp(configuredAt))})
+	if _, err := s.db.UpdateItem(ctx, in); err != nil && !isConditionFailed(err) {
+		return unavailable("mark integration unhealthy", err)
+	}
+	return nil
 }
 
 // ErrSourceTaken is the cause of the Conflict PutIntegration answers when

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pytake/pytake/internal/crmconfig"
 	"github.com/pytake/pytake/internal/dashboard"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/shopconfig"
@@ -26,19 +27,25 @@ var dynamoActions = map[string][]string{
 	"ShopifyWebhookFunction":     {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"WooCommerceWebhookFunction": {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	// The dashboard runs the API's handlers in process: the API's actions.
-	"DashboardFunction": {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"DashboardFunction":      {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"HubSpotWebhookFunction": {"GetItem"}, // routing by portal
+	"CrmSyncFunction":        {"GetItem", "PutItem", "Query", "UpdateItem"},
 }
 
 // secretAccess: which organisations' secrets each function may read, by
 // provider, named as internal/secrets names them.
 var secretAccess = map[string][]string{
-	"ApiFunction":                {secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce)},
+	"ApiFunction": {secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce),
+		crmconfig.Provider(crmconfig.HubSpot), crmconfig.Provider(crmconfig.Salesforce)},
 	"WhatsAppWebhookFunction":    {secrets.ProviderWhatsApp},
 	"SenderFunction":             {secrets.ProviderWhatsApp},
 	"DispatcherFunction":         {secrets.ProviderWebhook("wh_1")},
 	"ShopifyWebhookFunction":     {shopconfig.Provider(shopconfig.Shopify)},
 	"WooCommerceWebhookFunction": {shopconfig.Provider(shopconfig.WooCommerce)},
-	"DashboardFunction":          {secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce)},
+	"DashboardFunction": {secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce),
+		crmconfig.Provider(crmconfig.HubSpot), crmconfig.Provider(crmconfig.Salesforce)}, // the API's routes, in process
+	"HubSpotWebhookFunction": {crmconfig.Provider(crmconfig.HubSpot)},
+	"CrmSyncFunction":        {crmconfig.Provider(crmconfig.HubSpot), crmconfig.Provider(crmconfig.Salesforce)},
 }
 
 var secretWrites = map[string][]string{
@@ -52,8 +59,9 @@ var sessionKeyAccess = []string{"DashboardFunction"}
 
 // samPolicies are the SAM policy templates a function may use: the SQS
 // ones are scoped to one queue and hold only what a producer or a poller
-// needs. The DynamoDB ones (CRUD: Scan, batch writes, deletes) may not.
-var samPolicies = []string{"SQSPollerPolicy", "SQSSendMessagePolicy"}
+// needs, SNSPublishMessagePolicy only sns:Publish on one topic. The
+// DynamoDB ones (CRUD: Scan, batch writes, deletes) may not.
+var samPolicies = []string{"SQSPollerPolicy", "SQSSendMessagePolicy", "SNSPublishMessagePolicy"}
 
 type grant struct {
 	actions   []string
@@ -144,7 +152,8 @@ func TestLeastPrivilege(t *testing.T) {
 	if len(fns) != len(dynamoActions) {
 		t.Fatalf("%d functions in the template, %d here: give the new one its grants", len(fns), len(dynamoActions))
 	}
-	providers := []string{secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce)}
+	providers := []string{secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce),
+		crmconfig.Provider(crmconfig.HubSpot), crmconfig.Provider(crmconfig.Salesforce)}
 	dev := secrets.New(nil, "pytake/dev/", time.Minute, time.Now)
 	prod := secrets.New(nil, "pytake/prod/", time.Minute, time.Now)
 	for _, fn := range fns {
@@ -272,12 +281,71 @@ func TestAlarms(t *testing.T) {
 	}
 	for _, w := range []string{"ApproximateAgeOfOldestMessage OutboundQueue", "ApproximateAgeOfOldestMessage EventsQueue",
 		"ApproximateNumberOfMessagesVisible OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
-		"ApproximateNumberOfMessagesVisible DeliveriesDeadLetterQueue", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
+		"ApproximateNumberOfMessagesVisible DeliveriesDeadLetterQueue", "ApproximateNumberOfMessagesVisible HubSpotDeadLetterQueue",
+		"ApproximateNumberOfMessagesVisible SalesforceDeadLetterQueue", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
 		if !watched[w] {
 			t.Errorf("no alarm on %s", w)
 		}
 	}
-	if len(tpl.ResourcesOfType("AWS::SNS::Topic")) != 1 {
-		t.Error("want one alarm topic")
+	if n := len(tpl.ResourcesOfType("AWS::SNS::Topic")); n != 2 {
+		t.Errorf("%d SNS topics, want two: the alarm topic and the events topic", n)
+	}
+}
+
+// TestEventConsumers: each consumer of the events topic has its own queue
+// (raw delivery, its own dead-letter queue, one consuming function) and the
+// queue policy lets the topic send to every one of them, so a slow consumer
+// never holds back another.
+func TestEventConsumers(t *testing.T) {
+	tpl, _ := loadRepo(t)
+	consumers := map[string][]string{}
+	for _, fn := range tpl.ResourcesOfType("AWS::Serverless::Function") {
+		for _, ev := range asMap(fn.Properties["Events"]) {
+			em := asMap(ev)
+			if em["Type"] != "SQS" {
+				continue
+			}
+			ga := asSlice(asMap(asMap(em["Properties"])["Queue"])["Fn::GetAtt"])
+			if len(ga) == 2 {
+				consumers[ga[0].(string)] = append(consumers[ga[0].(string)], fn.LogicalID)
+			}
+		}
+	}
+	allowed := map[string]bool{}
+	for _, p := range tpl.ResourcesOfType("AWS::SQS::QueuePolicy") {
+		for _, q := range asSlice(p.Properties["Queues"]) {
+			allowed[asMap(q)["Ref"].(string)] = true
+		}
+	}
+	subscribed := 0
+	for _, s := range tpl.ResourcesOfType("AWS::SNS::Subscription") {
+		if s.Properties["Protocol"] != "sqs" {
+			continue
+		}
+		subscribed++
+		if asMap(s.Properties["TopicArn"])["Ref"] != "EventsTopic" {
+			t.Errorf("%s: not on the events topic", s.LogicalID)
+		}
+		if b, _ := s.Properties["RawMessageDelivery"].(bool); !b {
+			t.Errorf("%s: RawMessageDelivery must be true (the queue message is the event)", s.LogicalID)
+		}
+		ga := asSlice(asMap(s.Properties["Endpoint"])["Fn::GetAtt"])
+		if len(ga) != 2 {
+			t.Errorf("%s: endpoint is not a queue of the template", s.LogicalID)
+			continue
+		}
+		q := ga[0].(string)
+		if asMap(tpl.Resources[q].Properties["RedrivePolicy"]) == nil {
+			t.Errorf("%s: queue %s has no dead-letter queue", s.LogicalID, q)
+		}
+		if len(consumers[q]) != 1 {
+			t.Errorf("%s: queue %s is consumed by %v, want one function", s.LogicalID, q, consumers[q])
+		}
+		if !allowed[q] {
+			t.Errorf("%s: no queue policy lets the topic send to %s", s.LogicalID, q)
+		}
+	}
+	if subscribed < 3 {
+		t.Errorf("%d queues subscribed to the events topic, want the dispatcher's and each CRM's", subscribed)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -127,6 +128,52 @@ func createQueues(ctx context.Context, c *sqs.Client, t *Template, names *Names,
 			return fmt.Errorf("queues %s: dead-letter targets never resolve", strings.Join(ids, ", "))
 		}
 		pending = next
+	}
+	return nil
+}
+
+// createTopics creates every AWS::SNS::Topic and its SQS subscriptions
+// (raw delivery and filter policy as the template sets them), so events
+// reach each consumer's queue locally as they do on AWS. moto delivers a
+// publication to the subscribed queues in the same process.
+func createTopics(ctx context.Context, c *sns.Client, t *Template, names *Names, prefix string) error {
+	for _, r := range t.ResourcesOfType("AWS::SNS::Topic") {
+		name := prefix + r.LogicalID
+		out, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("create topic %s: %w", r.LogicalID, err)
+		}
+		names.Refs[r.LogicalID] = aws.ToString(out.TopicArn)
+		names.Attrs[r.LogicalID+".TopicName"] = name
+		names.Attrs[r.LogicalID+".TopicArn"] = aws.ToString(out.TopicArn)
+	}
+	for _, r := range t.ResourcesOfType("AWS::SNS::Subscription") {
+		if str(r.Properties["Protocol"]) != "sqs" {
+			continue // e-mail (the alarm address) has no local counterpart
+		}
+		topic, err := names.Resolve(r.Properties["TopicArn"])
+		if err != nil {
+			return fmt.Errorf("subscription %s topic: %w", r.LogicalID, err)
+		}
+		endpoint, err := names.Resolve(r.Properties["Endpoint"])
+		if err != nil {
+			return fmt.Errorf("subscription %s endpoint: %w", r.LogicalID, err)
+		}
+		attrs := map[string]string{}
+		if b, _ := r.Properties["RawMessageDelivery"].(bool); b {
+			attrs["RawMessageDelivery"] = "true"
+		}
+		if fp := r.Properties["FilterPolicy"]; fp != nil {
+			j, err := json.Marshal(fp)
+			if err != nil {
+				return fmt.Errorf("subscription %s filter policy: %w", r.LogicalID, err)
+			}
+			attrs["FilterPolicy"] = string(j)
+		}
+		if _, err := c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topic), Protocol: aws.String("sqs"),
+			Endpoint: aws.String(endpoint), Attributes: attrs, ReturnSubscriptionArn: true}); err != nil {
+			return fmt.Errorf("subscribe %s: %w", r.LogicalID, err)
+		}
 	}
 	return nil
 }

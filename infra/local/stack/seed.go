@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pytake/pytake/internal/crmconfig"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
@@ -92,6 +93,15 @@ func (s *Stack) SeedDemo(ctx context.Context) (Demo, error) {
 			return Demo{}, fmt.Errorf("configure demo %s: %w", in.platform, err)
 		}
 	}
+	crms := []struct{ platform, body string }{
+		{crmconfig.HubSpot, fmt.Sprintf(`{"portal_id":%q,"access_token":%q,"client_secret":%q}`, DemoHubSpotPortal, DemoHubSpotToken, DemoHubSpotSecret)},
+		{crmconfig.Salesforce, fmt.Sprintf(`{"login_url":%q,"client_id":%q,"client_secret":%q}`, s.SalesforceURL, DemoSalesforceClientID, DemoSalesforceSecret)},
+	}
+	for _, c := range crms {
+		if _, _, err := crmconfig.Configure(ctx, s.Store(), sec, res.Organization.ID, c.platform, []byte(c.body), true); err != nil {
+			return Demo{}, fmt.Errorf("configure demo %s: %w", c.platform, err)
+		}
+	}
 	return Demo{Result: res, WhatsApp: wa}, nil
 }
 
@@ -116,6 +126,11 @@ func (s *Stack) DemoEnv(d Demo) map[string]string {
 	env["WOOCOMMERCE_WEBHOOK_URL"] = s.URL + "/webhooks/woocommerce"
 	env["WOOCOMMERCE_SOURCE_URL"] = DemoWooCommerceSite + "/"
 	env["WOOCOMMERCE_WEBHOOK_SECRET"] = DemoWooCommerceSecret
+	env["HUBSPOT_WEBHOOK_URL"] = s.URL + "/webhooks/hubspot"
+	env["HUBSPOT_CLIENT_SECRET"] = DemoHubSpotSecret
+	env["HUBSPOT_PORTAL_ID"] = DemoHubSpotPortal
+	env["HUBSPOT_API_URL"] = s.HubSpotURL
+	env["SALESFORCE_LOGIN_URL"] = s.SalesforceURL
 	for _, id := range []string{"Table", "EventsQueue", "OutboundQueue", "EventsDeadLetterQueue", "OutboundDeadLetterQueue"} {
 		if v, ok := s.Names.Refs[id]; ok {
 			env[envName(id)] = v

@@ -23,8 +23,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/pytake/pytake/infra/local/crmsim"
 	"github.com/pytake/pytake/infra/local/graphsim"
 )
 
@@ -43,6 +45,11 @@ type Config struct {
 	// GraphURL is the Graph API the functions call. Empty: the stack runs
 	// the WhatsApp Cloud API simulator (graphsim) and points them at it.
 	GraphURL string
+	// HubSpotURL is HubSpot's API (HUBSPOT_API_URL) and SalesforceURL the
+	// demo organisation's Salesforce login URL. Empty: the stack runs
+	// their simulators (infra/local/crmsim).
+	HubSpotURL    string
+	SalesforceURL string
 	// StatusDelay is the simulator's pause before each status webhook
 	// (0: its default; negative: none).
 	StatusDelay time.Duration
@@ -71,6 +78,11 @@ type Stack struct {
 	AWS       aws.Config
 	GraphURL  string        // what WHATSAPP_GRAPH_URL is for the functions
 	Sim       *graphsim.Sim // the simulator, unless Config.GraphURL was set
+	// The CRM simulators, unless Config.HubSpotURL / SalesforceURL were set.
+	HubSpotURL    string
+	SalesforceURL string
+	HubSpotSim    *crmsim.HubSpot
+	SalesforceSim *crmsim.Salesforce
 
 	cfg    Config
 	pool   *Pool
@@ -148,6 +160,9 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	}
 	s.URL = "http://" + ln.Addr().String()
 	if err := s.startGraph(runCtx); err != nil {
+		return nil, err
+	}
+	if err := s.startCRMs(runCtx); err != nil {
 		return nil, err
 	}
 	s.pool, err = StartPool(ctx, PoolConfig{
@@ -347,6 +362,9 @@ func (s *Stack) createResources(ctx context.Context) error {
 	if err := createQueues(ctx, sqs.NewFromConfig(s.AWS), s.Template, s.Names, prefix); err != nil {
 		return err
 	}
+	if err := createTopics(ctx, sns.NewFromConfig(s.AWS), s.Template, s.Names, prefix); err != nil {
+		return err
+	}
 	for _, f := range s.Functions {
 		s.Names.Refs[f.LogicalID] = prefix + f.LogicalID
 		s.Names.Attrs[f.LogicalID+".Arn"] = "arn:aws:lambda:" + s.Region + ":" + Account + ":function:" + prefix + f.LogicalID
@@ -378,6 +396,9 @@ func (s *Stack) FunctionEnv(logicalID string) (map[string]string, error) {
 			}
 			if s.GraphURL != "" {
 				env["WHATSAPP_GRAPH_URL"] = s.GraphURL
+			}
+			if s.HubSpotURL != "" {
+				env["HUBSPOT_API_URL"] = s.HubSpotURL
 			}
 			// Webhook retries on a 1/100 schedule locally (5 s becomes
 			// 50 ms, 5 min 3 s), so the whole schedule is observable.

@@ -989,6 +989,98 @@ class Integration(Model):
         )
 
 
+@dataclass(kw_only=True)
+class CrmIntegrationSync(Model):
+    """HubSpot: what flows where."""
+
+    contacts: Optional[bool] = None
+    push_contacts: Optional[bool] = None
+    notes: Optional[bool] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CrmIntegrationSync:
+        return cls(
+            contacts=d.get("contacts"),
+            push_contacts=d.get("push_contacts"),
+            notes=d.get("notes"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class CrmIntegrationLead(Model):
+    """Salesforce: the Lead defaults."""
+
+    company: Optional[str] = None
+    status: Optional[str] = None
+    lead_source: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CrmIntegrationLead:
+        return cls(
+            company=d.get("company"),
+            status=d.get("status"),
+            lead_source=d.get("lead_source"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class CrmIntegrationHealth(Model):
+    """`unhealthy` once the CRM refused the credentials (HubSpot 401); saving the integration again makes it healthy."""
+
+    status: str
+    reason: Optional[str] = None
+    checked_at: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CrmIntegrationHealth:
+        return cls(
+            status=d["status"],
+            reason=d.get("reason"),
+            checked_at=d.get("checked_at"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class CrmIntegration(Model):
+    """A CRM integration's settings: credentials masked, never returned; and its health."""
+
+    platform: str
+    portal_id: Optional[str] = None
+    sync: Optional[CrmIntegrationSync] = None
+    access_token: Optional[str] = None
+    webhook_url: Optional[str] = None
+    login_url: Optional[str] = None
+    client_id: Optional[str] = None
+    lead: Optional[CrmIntegrationLead] = None
+    tasks: Optional[bool] = None
+    client_secret: str
+    health: CrmIntegrationHealth
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CrmIntegration:
+        return cls(
+            platform=d["platform"],
+            portal_id=d.get("portal_id"),
+            sync=CrmIntegrationSync.from_dict(d["sync"]) if d.get("sync") is not None else None,
+            access_token=d.get("access_token"),
+            webhook_url=d.get("webhook_url"),
+            login_url=d.get("login_url"),
+            client_id=d.get("client_id"),
+            lead=CrmIntegrationLead.from_dict(d["lead"]) if d.get("lead") is not None else None,
+            tasks=d.get("tasks"),
+            client_secret=d["client_secret"],
+            health=CrmIntegrationHealth.from_dict(d["health"]),
+            created_at=d["created_at"],
+            updated_at=d["updated_at"],
+            _raw=dict(d),
+        )
+
+
 class WhatsAppSettingsInput(TypedDict, total=False):
     """Meta credentials. Lengths of app_secret and verify_token are counted in bytes (8 to 256); access_token at most 4096 bytes."""
 
@@ -1312,3 +1404,38 @@ class SecretRotationInput(TypedDict, total=False):
     """Optional: the new secret, chosen by you. Without it (or with no body) one is generated."""
 
     secret: WebhookSecret
+
+
+class HubSpotSync(TypedDict, total=False):
+    """What flows where; each defaults to true."""
+
+    contacts: Optional[bool]
+    push_contacts: Optional[bool]
+    notes: Optional[bool]
+
+
+class HubSpotInput(TypedDict, total=False):
+    """HubSpot settings: a private app's access token (CRM contacts read/write and notes scopes) and the app's client secret, which signs its webhooks."""
+
+    portal_id: Required[str]
+    access_token: Optional[str]
+    client_secret: Optional[str]
+    sync: Optional[HubSpotSync]
+
+
+class SalesforceLeadDefaults(TypedDict, total=False):
+    """The Lead fields that do not come from the contact; the guide's values by default."""
+
+    company: Optional[str]
+    status: Optional[str]
+    lead_source: Optional[str]
+
+
+class SalesforceInput(TypedDict, total=False):
+    """Salesforce settings: a connected app with the OAuth 2.0 client credentials flow enabled (and a run-as integration user)."""
+
+    login_url: Required[str]
+    client_id: Required[str]
+    client_secret: Optional[str]
+    lead: Optional[SalesforceLeadDefaults]
+    tasks: Optional[bool]

@@ -670,10 +670,81 @@ class AsyncWooCommerce(_Resource):
         )
 
 
+class AsyncHubSpot(_Resource):
+    @operation("putHubSpotIntegration")
+    async def configure(
+        self,
+        *,
+        portal_id: str,
+        access_token: Union[str, None, NotGiven] = NOT_GIVEN,
+        client_secret: Union[str, None, NotGiven] = NOT_GIVEN,
+        sync: Union[t.HubSpotSync, None, NotGiven] = NOT_GIVEN,
+    ) -> t.CrmIntegration:
+        """HubSpot contacts into PyTake and back, notes for resolved
+        conversations (credentials required the first time, kept after)."""
+        return await self._client._request(
+            Op(
+                "putHubSpotIntegration",
+                "PUT",
+                "/integrations/hubspot",
+                parse_model(t.CrmIntegration.from_dict),
+                json=body(portal_id=portal_id, access_token=access_token, client_secret=client_secret, sync=sync),
+            )
+        )
+
+    @operation("getHubSpotIntegration")
+    async def retrieve(self) -> t.CrmIntegration:
+        return await self._client._request(
+            Op("getHubSpotIntegration", "GET", "/integrations/hubspot", parse_model(t.CrmIntegration.from_dict))
+        )
+
+    @operation("deleteHubSpotIntegration")
+    async def delete(self) -> None:
+        await self._client._request(Op("deleteHubSpotIntegration", "DELETE", "/integrations/hubspot", parse_none))
+
+
+class AsyncSalesforce(_Resource):
+    @operation("putSalesforceIntegration")
+    async def configure(
+        self,
+        *,
+        login_url: str,
+        client_id: str,
+        client_secret: Union[str, None, NotGiven] = NOT_GIVEN,
+        lead: Union[t.SalesforceLeadDefaults, None, NotGiven] = NOT_GIVEN,
+        tasks: Union[bool, None, NotGiven] = NOT_GIVEN,
+    ) -> t.CrmIntegration:
+        """A Lead per new WhatsApp contact and a Task per resolved
+        conversation, through a connected app (client credentials flow)."""
+        return await self._client._request(
+            Op(
+                "putSalesforceIntegration",
+                "PUT",
+                "/integrations/salesforce",
+                parse_model(t.CrmIntegration.from_dict),
+                json=body(login_url=login_url, client_id=client_id, client_secret=client_secret, lead=lead, tasks=tasks),
+            )
+        )
+
+    @operation("getSalesforceIntegration")
+    async def retrieve(self) -> t.CrmIntegration:
+        return await self._client._request(
+            Op("getSalesforceIntegration", "GET", "/integrations/salesforce", parse_model(t.CrmIntegration.from_dict))
+        )
+
+    @operation("deleteSalesforceIntegration")
+    async def delete(self) -> None:
+        await self._client._request(
+            Op("deleteSalesforceIntegration", "DELETE", "/integrations/salesforce", parse_none)
+        )
+
+
 class AsyncIntegrations:
     def __init__(self, client: AsyncPyTake) -> None:
         self.shopify = AsyncShopify(client)
         self.woocommerce = AsyncWooCommerce(client)
+        self.hubspot = AsyncHubSpot(client)
+        self.salesforce = AsyncSalesforce(client)
 
 
 class AsyncHooks(_Resource):

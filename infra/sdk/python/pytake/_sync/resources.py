@@ -668,10 +668,81 @@ class WooCommerce(_Resource):
         )
 
 
+class HubSpot(_Resource):
+    @operation("putHubSpotIntegration")
+    def configure(
+        self,
+        *,
+        portal_id: str,
+        access_token: Union[str, None, NotGiven] = NOT_GIVEN,
+        client_secret: Union[str, None, NotGiven] = NOT_GIVEN,
+        sync: Union[t.HubSpotSync, None, NotGiven] = NOT_GIVEN,
+    ) -> t.CrmIntegration:
+        """HubSpot contacts into PyTake and back, notes for resolved
+        conversations (credentials required the first time, kept after)."""
+        return self._client._request(
+            Op(
+                "putHubSpotIntegration",
+                "PUT",
+                "/integrations/hubspot",
+                parse_model(t.CrmIntegration.from_dict),
+                json=body(portal_id=portal_id, access_token=access_token, client_secret=client_secret, sync=sync),
+            )
+        )
+
+    @operation("getHubSpotIntegration")
+    def retrieve(self) -> t.CrmIntegration:
+        return self._client._request(
+            Op("getHubSpotIntegration", "GET", "/integrations/hubspot", parse_model(t.CrmIntegration.from_dict))
+        )
+
+    @operation("deleteHubSpotIntegration")
+    def delete(self) -> None:
+        self._client._request(Op("deleteHubSpotIntegration", "DELETE", "/integrations/hubspot", parse_none))
+
+
+class Salesforce(_Resource):
+    @operation("putSalesforceIntegration")
+    def configure(
+        self,
+        *,
+        login_url: str,
+        client_id: str,
+        client_secret: Union[str, None, NotGiven] = NOT_GIVEN,
+        lead: Union[t.SalesforceLeadDefaults, None, NotGiven] = NOT_GIVEN,
+        tasks: Union[bool, None, NotGiven] = NOT_GIVEN,
+    ) -> t.CrmIntegration:
+        """A Lead per new WhatsApp contact and a Task per resolved
+        conversation, through a connected app (client credentials flow)."""
+        return self._client._request(
+            Op(
+                "putSalesforceIntegration",
+                "PUT",
+                "/integrations/salesforce",
+                parse_model(t.CrmIntegration.from_dict),
+                json=body(login_url=login_url, client_id=client_id, client_secret=client_secret, lead=lead, tasks=tasks),
+            )
+        )
+
+    @operation("getSalesforceIntegration")
+    def retrieve(self) -> t.CrmIntegration:
+        return self._client._request(
+            Op("getSalesforceIntegration", "GET", "/integrations/salesforce", parse_model(t.CrmIntegration.from_dict))
+        )
+
+    @operation("deleteSalesforceIntegration")
+    def delete(self) -> None:
+        self._client._request(
+            Op("deleteSalesforceIntegration", "DELETE", "/integrations/salesforce", parse_none)
+        )
+
+
 class Integrations:
     def __init__(self, client: PyTake) -> None:
         self.shopify = Shopify(client)
         self.woocommerce = WooCommerce(client)
+        self.hubspot = HubSpot(client)
+        self.salesforce = Salesforce(client)
 
 
 class Hooks(_Resource):

@@ -1,0 +1,73 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pytake/pytake/internal/apperr"
+)
+
+type fakeSNS struct {
+	batches [][]snstypes.PublishBatchRequestEntry
+	fail    error
+	failN   int
+}
+
+func (f *fakeSNS) PublishBatch(_ context.Context, in *sns.PublishBatchInput, _ ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	if len(in.PublishBatchRequestEntries) > MaxBatch {
+		return nil, errors.New("too many entries")
+	}
+	f.batches = append(f.batches, in.PublishBatchRequestEntries)
+	out := &sns.PublishBatchOutput{}
+	for i, e := range in.PublishBatchRequestEntries {
+		if i < f.failN {
+			out.Failed = append(out.Failed, snstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError")})
+		}
+	}
+	return out, nil
+}
+
+const topicARN = "arn:aws:sns:us-east-1:123456789012:pytake-dev-EventsTopic"
+
+func TestTopicPublishesInBatchesWithAttributes(t *testing.T) {
+	f := &fakeSNS{}
+	var msgs []Message
+	for i := 0; i < 12; i++ {
+		msgs = append(msgs, Message{Body: map[string]int{"n": i}, Attributes: map[string]string{"event": "message.received"}})
+	}
+	require.NoError(t, NewTopic(f, topicARN, "event").Send(context.Background(), msgs...))
+	require.Len(t, f.batches, 2)
+	assert.Len(t, f.batches[0], 10)
+	assert.Len(t, f.batches[1], 2)
+	assert.Equal(t, `{"n":11}`, aws.ToString(f.batches[1][1].Message))
+	assert.Equal(t, "message.received", aws.ToString(f.batches[0][0].MessageAttributes["event"].StringValue))
+	assert.Equal(t, "pytake-dev-EventsTopic", NewTopic(f, topicARN, "event").Name())
+}
+
+func TestTopicFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    *fakeSNS
+		msg  Message
+	}{
+		{"call fails", &fakeSNS{fail: errors.New("boom")}, Message{Body: 1}},
+		{"an entry fails", &fakeSNS{failN: 1}, Message{Body: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := NewTopic(tc.f, topicARN, "event").Send(context.Background(), tc.msg)
+			assert.True(t, apperr.Is(err, apperr.Unavailable), "%v", err)
+		})
+	}
+	err := NewTopic(&fakeSNS{}, topicARN, "event").Send(context.Background(), Message{Body: 1, Group: "g"})
+	assert.ErrorContains(t, err, "standard topic")
+}
