@@ -44,6 +44,8 @@ import (
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
 // | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n < cap; TTL 2 min         |
 // | /v1 rate bucket     | LIMIT#org#<org> / LIMIT#key#<key id> | LIMIT |                | tat (GCRA token bucket, unix µs); TTL |
+// | message template    | ORG#<org>#TPL          | TPL#<name>#<lang>  |                 | Meta's definition, status, category, quality |
+// | template sync       | ORG#<org>#TPL          | SYNC               |                 | last sync with Meta: template sends are checked once it exists |
 // | e-commerce integration | ORG#<org>           | INTEGRATION#<platform> |             | shop domain / site URL, config JSON; secret in Secrets Manager |
 // | integration source → org | COMMERCE#<platform>#<source key> | SOURCE |          | shop domain / site URL unique across organisations |
 // | e-commerce order    | ORG#<org>#ORDER#<platform>#<order id> | ORDER |              | number, status, total, phone source, contact, counted |
@@ -93,6 +95,9 @@ import (
 //     with an expired lease); once per Shopify webhook id (its receipt): the same on CHOOK#...
 // 26. Total spent once per order: the contact's conditional put and the order's
 //     "counted" flag in one transaction.
+// 27. An organisation's templates: Query pk = ORG#<org>#TPL, sk begins_with
+//     TPL# (TPL#<name># for one name's languages); one: GetItem; whether the
+//     copy was ever synced: GetItem ORG#<org>#TPL / SYNC.
 //
 // Uniqueness and dedupe are decided by conditional writes, never by
 // read-then-write; writes that touch several items use one transaction.
@@ -246,3 +251,17 @@ func shopReceiptPK(org, platform, webhookID string) string {
 }
 func shopReceiptSK() string                    { return "HOOK" }
 func shopRecordPK(org, platform string) string { return "ORG#" + org + "#CREC#" + platform }
+
+// Message templates (templates.go).
+const (
+	typeTemplate     = "template"
+	typeTemplateSync = "template_sync"
+	templateSKPrefix = "TPL#"
+)
+
+func templatesPK(org string) string { return "ORG#" + org + "#TPL" }
+
+// templateSK is a template's sort key; with language "" the prefix of a
+// name's languages.
+func templateSK(name, language string) string { return templateSKPrefix + name + "#" + language }
+func templateSyncSK() string                  { return "SYNC" }

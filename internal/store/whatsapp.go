@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,6 +30,20 @@ type WhatsAppAccount struct {
 	// this organisation's verify token (recorded at most once an hour; kept
 	// while the token stays the same).
 	VerifiedAt *time.Time `json:"-"`
+	// Signals are what Meta's account webhooks last said of the number
+	// and the account (phone_number_quality_update, account_update).
+	Signals WhatsAppSignals `json:"signals"`
+}
+
+// WhatsAppSignals are the number's quality and limits and the account's
+// last event, from Meta's webhooks; empty until one arrives.
+type WhatsAppSignals struct {
+	QualityRating      string     `json:"quality_rating,omitempty"`       // GREEN, YELLOW, RED, UNKNOWN
+	QualityEvent       string     `json:"quality_event,omitempty"`        // e.g. FLAGGED, UPGRADE, THROUGHPUT_UPGRADE
+	MessagingLimitTier string     `json:"messaging_limit_tier,omitempty"` // TIER_250 ... TIER_UNLIMITED
+	ThroughputLevel    string     `json:"throughput_level,omitempty"`     // STANDARD, HIGH
+	AccountEvent       string     `json:"account_event,omitempty"`        // account_update's event
+	UpdatedAt          *time.Time `json:"updated_at,omitempty"`
 }
 
 type whatsappItem struct {
@@ -43,6 +58,12 @@ type whatsappItem struct {
 	UnhealthySince  string `dynamodbav:"unhealthy_since,omitempty"`
 	UpdatedAt       string `dynamodbav:"updated_at"`
 	VerifiedAt      string `dynamodbav:"verified_at,omitempty"`
+	Quality         string `dynamodbav:"quality_rating,omitempty"`
+	QualityEvent    string `dynamodbav:"quality_event,omitempty"`
+	LimitTier       string `dynamodbav:"messaging_limit_tier,omitempty"`
+	Throughput      string `dynamodbav:"throughput_level,omitempty"`
+	AccountEvent    string `dynamodbav:"account_event,omitempty"`
+	SignalsAt       string `dynamodbav:"signals_updated_at,omitempty"`
 }
 
 func (it whatsappItem) model() WhatsAppAccount {
@@ -50,6 +71,8 @@ func (it whatsappItem) model() WhatsAppAccount {
 		OrgID: it.OrgID, PhoneNumberID: it.PhoneNumberID, WABAID: it.WABAID, GraphAPIVersion: it.GraphAPIVersion,
 		VerifyTokenHash: it.VerifyTokenHash, Healthy: it.Unhealthy == "", UnhealthyReason: it.Unhealthy,
 		UnhealthySince: parseTime(it.UnhealthySince), VerifiedAt: parseTime(it.VerifiedAt),
+		Signals: WhatsAppSignals{QualityRating: it.Quality, QualityEvent: it.QualityEvent, MessagingLimitTier: it.LimitTier,
+			ThroughputLevel: it.Throughput, AccountEvent: it.AccountEvent, UpdatedAt: parseTime(it.SignalsAt)},
 	}
 	if t := parseTime(it.UpdatedAt); t != nil {
 		a.UpdatedAt = *t
@@ -281,4 +304,36 @@ func (s *Store) pointer(ctx context.Context, k key, notFound string) (string, er
 		return "", apperr.New(apperr.NotFound, notFound)
 	}
 	return it.OrgID, nil
+}
+
+// UpdateWhatsAppSignals records what an account webhook says of the
+// connection (the fields of sig that are set; the others keep their
+// values) and returns the account after it. NotFound when the
+// organisation has no connection.
+func (s *Store) UpdateWhatsAppSignals(ctx context.Context, orgID string, sig WhatsAppSignals) (WhatsAppAccount, error) {
+	sets := []string{"signals_updated_at = :t"}
+	vals := map[string]types.AttributeValue{":t": str(timestamp(s.now()))}
+	for _, f := range []struct{ attr, v string }{
+		{"quality_rating", sig.QualityRating}, {"quality_event", sig.QualityEvent}, {"messaging_limit_tier", sig.MessagingLimitTier},
+		{"throughput_level", sig.ThroughputLevel}, {"account_event", sig.AccountEvent},
+	} {
+		if f.v != "" {
+			sets = append(sets, f.attr+" = :"+f.attr)
+			vals[":"+f.attr] = str(f.v)
+		}
+	}
+	in := updateInput(s.table, key{orgPK(orgID), whatsappSK()}, "SET "+strings.Join(sets, ", "), "attribute_exists(pk)", vals)
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := s.db.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		return WhatsAppAccount{}, apperr.New(apperr.NotFound, "WhatsApp is not configured for this organization").WithCode("whatsapp_not_configured")
+	}
+	if err != nil {
+		return WhatsAppAccount{}, unavailable("update whatsapp signals", err)
+	}
+	var it whatsappItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return WhatsAppAccount{}, fmt.Errorf("store: decode whatsapp account: %w", err)
+	}
+	return it.model(), nil
 }
