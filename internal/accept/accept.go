@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/msgtemplate"
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -65,14 +66,23 @@ type Message struct {
 
 // Accepter accepts messages and queues them.
 type Accepter struct {
-	store Store
-	queue Queue
-	log   *slog.Logger
+	store     Store
+	queue     Queue
+	log       *slog.Logger
+	templates msgtemplate.Copy // nil: template messages are not checked
 }
 
-// New returns an Accepter.
+// New returns an Accepter. When the store also keeps the organisations'
+// templates (msgtemplate.Copy, as store.Store does), template messages are
+// checked against the organisation's copy before they are accepted (see
+// msgtemplate.CheckSend), for every caller alike: the API answers the 422,
+// the chatbot and the shops drop the message and say why.
 func New(s Store, q Queue, log *slog.Logger) *Accepter {
-	return &Accepter{store: s, queue: q, log: log}
+	a := &Accepter{store: s, queue: q, log: log}
+	if c, ok := s.(msgtemplate.Copy); ok {
+		a.templates = c
+	}
+	return a
 }
 
 // Refused reports whether err says the request cannot be accepted as it
@@ -91,6 +101,11 @@ func Refused(err error) bool {
 // error (see the package doc).
 func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult, error) {
 	req := m.Request
+	if req.IsTemplate() && a.templates != nil {
+		if err := msgtemplate.CheckSend(ctx, a.templates, m.OrgID, req.Content); err != nil {
+			return store.OutboundResult{}, err
+		}
+	}
 	if m.Test && m.IdempotencyKey != "" {
 		m.IdempotencyKey = "test:" + m.IdempotencyKey
 	}
