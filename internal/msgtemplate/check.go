@@ -59,7 +59,7 @@ func NotFound(name, language string, languages []string) error {
 		msg = fmt.Sprintf("template %q has no %s translation (it has %s)", name, language, strings.Join(languages, ", "))
 	}
 	return apperr.New(apperr.Unprocessable, msg+"; POST /v1/templates/sync refreshes PyTake's copy of the templates").
-		WithCode(CodeNotFound).WithDetails(apperr.Detail{Field: "template.name", Issue: msg})
+		WithCode("template_not_found").WithDetails(apperr.Detail{Field: "template.name", Issue: msg})
 }
 
 // prefix is the field path of a send's template (POST /v1/messages).
@@ -74,7 +74,7 @@ const prefix = "template"
 func Check(d Definition, s Sent) error {
 	if d.Status != StatusApproved {
 		return apperr.New(apperr.Unprocessable, fmt.Sprintf("template %q (%s) is %s, not APPROVED: Meta only sends approved templates", d.Name, d.Language, d.Status)).
-			WithCode(CodeNotApproved).With("status", d.Status).
+			WithCode("template_not_approved").With("status", d.Status).
 			WithDetails(apperr.Detail{Field: prefix + ".name", Issue: "is " + d.Status})
 	}
 	var p problems
@@ -117,7 +117,7 @@ func Check(d Definition, s Sent) error {
 	if len(p) == 0 {
 		return nil
 	}
-	return apperr.New(apperr.Unprocessable, p[0].Field+": "+p[0].Issue).WithCode(CodeMismatch).WithDetails(p...)
+	return apperr.New(apperr.Unprocessable, p[0].Field+": "+p[0].Issue).WithCode("template_parameter_mismatch").WithDetails(p...)
 }
 
 func label(c SentComponent) string {

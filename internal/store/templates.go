@@ -105,7 +105,7 @@ func (s *Store) TemplatesNamed(ctx context.Context, org, name string) ([]Templat
 // such name and language.
 func (s *Store) Template(ctx context.Context, org, name, language string) (Template, error) {
 	return getModel[templateItem](ctx, s, key{templatesPK(org), templateSK(name, language)},
-		apperr.New(apperr.NotFound, "no such template").WithCode("template_not_found"))
+		apperr.New(apperr.NotFound, "no such template"))
 }
 
 // TemplatesSyncedAt says when the organisation's copy was last synced with
