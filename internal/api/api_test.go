@@ -73,7 +73,7 @@ func newFullFixture(t *testing.T, st *store.Store, now func() time.Time) *fixtur
 	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: &outbox{}, Webhooks: st, Deliveries: st,
 		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &eventtest.Recorder{},
 		Graph: graph.New(g.URL, g.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
-		Integrations: st})
+		Integrations: st, Templates: st})
 	return &fixture{t: t, router: srv.Router()}
 }
 

@@ -222,6 +222,9 @@ func (s *Server) deleteTemplate(ctx context.Context, r *httpapi.Request) (*httpa
 	if err != nil {
 		return nil, err
 	}
+	if len(list) == 0 {
+		return nil, apperr.Newf(apperr.NotFound, "PyTake's copy has no template %q (POST /v1/templates/sync refreshes it)", name)
+	}
 	hsmID := ""
 	if lang != "" {
 		for _, t := range list {

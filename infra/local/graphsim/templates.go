@@ -50,6 +50,20 @@ func (s *Sim) AddTemplate(t Template) Template {
 	return t
 }
 
+// SetTemplateStatus sets a template's status (a review, a pause) without a
+// webhook; false when no template has the id.
+func (s *Sim) SetTemplateStatus(id, status string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.templates {
+		if s.templates[i].ID == id {
+			s.templates[i].Status = status
+			return true
+		}
+	}
+	return false
+}
+
 // Templates lists the templates of a WABA, oldest first.
 func (s *Sim) Templates(wabaID string) []Template {
 	s.mu.Lock()
