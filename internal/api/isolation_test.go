@@ -47,9 +47,6 @@ func TestTenantIsolation(t *testing.T) {
 		MediaID: "1479537139650973", MediaMime: "image/jpeg"})
 	require.NoError(t, err)
 	f := newFullFixture(t, st, now)
-	_, err = st.SyncTemplates(ctx, b.ID, []store.Template{{ID: "900", Name: "b_secret_tpl", Language: "pt_BR", Category: "UTILITY",
-		Status: "APPROVED", Components: json.RawMessage(`[{"type":"BODY","text":"Oi da B"}]`)}})
-	require.NoError(t, err)
 
 	// B's data, made through the API where there is a route for it.
 	mustJSON := func(method, path, key, reqBody string, want int) map[string]any {
@@ -78,6 +75,11 @@ func TestTenantIsolation(t *testing.T) {
 	mustJSON("PUT", "/v1/integrations/shopify", kb, `{"shop_domain":"b-shop.myshopify.com","webhook_secret":"b-shopify-secret-0001"}`, 200)
 	mustJSON("PUT", "/v1/integrations/woocommerce", kb, `{"site_url":"https://b-shop.example.com","webhook_secret":"b-woo-secret-0001"}`, 200)
 	mustJSON("PUT", "/v1/settings/whatsapp", kb, `{"phone_number_id":"200000000000001","waba_id":"300000000000001","access_token":"EAAG-b-token-0001","app_secret":"b-app-secret-0001","verify_token":"b-verify-token-0001"}`, 200)
+
+	// B's templates (after B's settings: a synced copy checks them).
+	_, err = st.SyncTemplates(ctx, b.ID, []store.Template{{ID: "900", Name: "b_secret_tpl", Language: "pt_BR", Category: "UTILITY",
+		Status: "APPROVED", Components: json.RawMessage(`[{"type":"BODY","text":"Oi da B"}]`)}})
+	require.NoError(t, err)
 
 	notFound := func(method, path, body string) func(t *testing.T) {
 		return func(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 type TemplateStore interface {
 	Templates(ctx context.Context, org string, f store.TemplateFilter, cursor string, limit int) (store.Page[store.Template], error)
 	TemplatesNamed(ctx context.Context, org, name string) ([]store.Template, error)
+	Template(ctx context.Context, org, name, language string) (store.Template, error)
 	TemplatesSyncedAt(ctx context.Context, org string) (*time.Time, error)
 	PutTemplate(ctx context.Context, t store.Template) error
 	DeleteTemplates(ctx context.Context, org, name, language string) error

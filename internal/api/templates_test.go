@@ -65,7 +65,8 @@ func newSimFixture(t *testing.T) *simFixture {
 		AppSecret: "s", VerifyToken: "v"})
 	rec := &eventtest.Recorder{}
 	out := &outbox{}
-	srv := api.New(api.Deps{Store: st, Secrets: sec, Outbox: out, Contacts: st, Conversations: st, Templates: st, Events: rec,
+	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: out, Contacts: st, Conversations: st, Templates: st, Events: rec,
+		Chatbots: st, Integrations: st,
 		Graph: graph.New(hs.URL, hs.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
 	return &simFixture{fixture: &fixture{t: t, router: srv.Router()}, sim: sim, st: st, org: org.ID, key: key, events: rec, outbox: out}
 }
@@ -241,4 +242,45 @@ func TestReadReceiptAgainstSimulator(t *testing.T) {
 	code, body = f.call("POST", "/v1/messages/"+sent.ID+"/read", f.key, "")
 	require.Equal(t, 422, code, body)
 	require.Len(t, f.sim.Reads(), 2)
+}
+
+// Chatbot rules and shop settings that name a template are checked when
+// saved, once the copy is synced.
+func TestSavedTemplatesAreChecked(t *testing.T) {
+	f := newSimFixture(t)
+	bot := `{"name":"Bot","rules":[{"match":{"any":true},"reply":{"type":"template","template":{"name":"order_confirmation","language":{"code":"pt_BR"}}}}]}`
+	shopify := `{"shop_domain":"loja.myshopify.com","webhook_secret":"shpss_0123456789abcdef"}`
+	// Never synced: saved as they are.
+	code, body := f.call("POST", "/v1/chatbots", f.key, bot)
+	require.Equal(t, 201, code, body)
+	var created struct{ ID string }
+	require.NoError(t, json.Unmarshal([]byte(body), &created))
+	f.sim.AddTemplate(graphsim.Template{WABAID: simWABA, Name: "order_confirmation", Language: "pt_BR", Category: "UTILITY", Status: "APPROVED",
+		Components: json.RawMessage(`[{"type":"BODY","text":"Pedido {{1}} de {{2}} confirmado."}]`)})
+	code, body = f.call("POST", "/v1/templates/sync", f.key, "")
+	require.Equal(t, 200, code, body)
+
+	code, body = f.call("PATCH", "/v1/chatbots/"+created.ID, f.key, `{"name":"Bot 2"}`)
+	require.Equal(t, 422, code, body)
+	require.Contains(t, body, `"field":"rules[0].reply.template.components"`)
+	require.Contains(t, body, `"code":"template_parameter_mismatch"`)
+	code, body = f.call("PATCH", "/v1/chatbots/"+created.ID, f.key, `{"fallback":{"type":"template","template":{"name":"nope","language":{"code":"pt_BR"}}},
+	  "rules":[{"match":{"any":true},"reply":{"type":"template","template":{"name":"order_confirmation","language":{"code":"pt_BR"},
+	  "components":[{"type":"body","parameters":[{"type":"text","text":"1"},{"type":"text","text":"2"}]}]}}}]}`)
+	require.Equal(t, 422, code, body)
+	require.Contains(t, body, `"field":"fallback.template.name"`)
+	require.Contains(t, body, `"code":"template_not_found"`)
+
+	// Shopify's default orders/create sends order_confirmation with two
+	// parameters: it fits; one parameter does not.
+	code, body = f.call("PUT", "/v1/integrations/shopify", f.key, shopify)
+	require.Equal(t, 200, code, body)
+	code, body = f.call("PUT", "/v1/integrations/shopify", f.key, `{"shop_domain":"loja.myshopify.com","topics":{"orders/create":{"enabled":true,"message":{"type":"template",
+	  "template":{"name":"order_confirmation","language":{"code":"pt_BR"},"parameters":["{{order_number}}"]}}}}}`)
+	require.Equal(t, 422, code, body)
+	require.Contains(t, body, `"field":"topics.orders/create.message.template.components[0].parameters"`)
+	code, body = f.call("PUT", "/v1/integrations/woocommerce", f.key, `{"site_url":"https://loja.example.com","webhook_secret":"woo_secret_0123456789",
+	  "statuses":{"completed":{"enabled":true,"message":{"type":"template","template":{"name":"order_confirmation","language":{"code":"en_US"},"parameters":["a","b"]}}}}}`)
+	require.Equal(t, 422, code, body)
+	require.Contains(t, body, `"field":"statuses.completed.message.template.name"`)
 }
