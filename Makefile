@@ -7,7 +7,7 @@ GO ?= go
 GOPATH := $(shell $(GO) env GOPATH)
 
 # Functions: directory under functions/ -> logical id in template.yaml.
-FUNCTIONS := api whatsapp-webhook sender dispatcher shopify-webhook woocommerce-webhook dashboard
+FUNCTIONS := api whatsapp-webhook sender dispatcher shopify-webhook woocommerce-webhook dashboard template-sync
 
 # Pinned tools.
 MOTO_VERSION        := 5.2.5
@@ -70,6 +70,8 @@ build-ShopifyWebhookFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/shopify-webhook
 build-WooCommerceWebhookFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/woocommerce-webhook
+build-TemplateSyncFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/template-sync
 
 ## check: the tools `make run` and `make test` need, with a clear message for the first one missing
 GO_MIN     := 1.26

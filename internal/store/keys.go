@@ -19,7 +19,7 @@ import (
 // | organisation        | ORG#<org>              | ORG                |                 |                                    |
 // | API key (by hash)   | KEY#<sha256 hex>       | KEY                |                 | auth lookup; org id, key id, revoked_at |
 // | API key (in org)    | ORG#<org>              | APIKEY#<key id>    |                 | listing; prefix, last4, hash, times |
-// | WhatsApp account    | ORG#<org>              | WHATSAPP           |                 | phone number id, WABA, version, health |
+// | WhatsApp account    | ORG#<org>              | WHATSAPP           | WHATSAPPS / <org> | phone number id, WABA, version, health, signals |
 // | phone number → org  | PHONE#<phone_number_id>| PHONE              |                 | unique across organisations        |
 // | WABA id → org       | WABA#<waba_id>         | WABA               |                 | fields without a phone number id   |
 // | verify token → org  | VERIFY#<sha256(token)> | ORG#<org>          |                 | GET verification; one per organisation using the token (older items: sk VERIFY) |
@@ -98,6 +98,9 @@ import (
 // 27. An organisation's templates: Query pk = ORG#<org>#TPL, sk begins_with
 //     TPL# (TPL#<name># for one name's languages); one: GetItem; whether the
 //     copy was ever synced: GetItem ORG#<org>#TPL / SYNC.
+// 28. Every connection (the scheduled template sync): Query gsi1 gsi1pk =
+//     WHATSAPPS (connections saved before it join when saved again or when
+//     an account webhook updates their signals).
 //
 // Uniqueness and dedupe are decided by conditional writes, never by
 // read-then-write; writes that touch several items use one transaction.
@@ -265,3 +268,6 @@ func templatesPK(org string) string { return "ORG#" + org + "#TPL" }
 // name's languages.
 func templateSK(name, language string) string { return templateSKPrefix + name + "#" + language }
 func templateSyncSK() string                  { return "SYNC" }
+
+// whatsappListPK is the gsi1 partition listing every connection.
+func whatsappListPK() string { return "WHATSAPPS" }

@@ -120,3 +120,41 @@ func TestWhatsAppSignals(t *testing.T) {
 		t.Fatalf("signals: %+v %v", a.Signals, err)
 	}
 }
+
+func TestWhatsAppAccountsAreListed(t *testing.T) {
+	ctx := context.Background()
+	tb := storetest.New(t)
+	st := store.New(tb.Client, tb.Name, time.Now)
+	var orgs []string
+	for i := range 3 {
+		org, err := st.CreateOrganization(ctx, "Org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orgs = append(orgs, org.ID)
+		if _, err := st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "100" + string(rune('0'+i)),
+			WABAID: "200" + string(rune('0'+i)), VerifyTokenHash: "h"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		p, err := st.WhatsAppAccounts(ctx, cursor, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range p.Items {
+			seen[a.OrgID] = a.WABAID != ""
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	for _, o := range orgs {
+		if !seen[o] {
+			t.Fatalf("%s not listed: %v", o, seen)
+		}
+	}
+}

@@ -48,6 +48,10 @@ type WhatsAppSignals struct {
 
 type whatsappItem struct {
 	key
+	// GSI1PK/GSI1SK list every connection (WHATSAPPS / <org>) for the
+	// scheduled template sync.
+	GSI1PK          string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK          string `dynamodbav:"gsi1sk,omitempty"`
 	Type            string `dynamodbav:"type"`
 	OrgID           string `dynamodbav:"org_id"`
 	PhoneNumberID   string `dynamodbav:"phone_number_id"`
@@ -108,7 +112,7 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 	}
 	now := s.now()
 	it := whatsappItem{
-		key: key{orgPK(a.OrgID), whatsappSK()}, Type: typeWhatsApp, OrgID: a.OrgID,
+		key: key{orgPK(a.OrgID), whatsappSK()}, GSI1PK: whatsappListPK(), GSI1SK: a.OrgID, Type: typeWhatsApp, OrgID: a.OrgID,
 		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
 		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now),
 	}
@@ -311,8 +315,9 @@ func (s *Store) pointer(ctx context.Context, k key, notFound string) (string, er
 // values) and returns the account after it. NotFound when the
 // organisation has no connection.
 func (s *Store) UpdateWhatsAppSignals(ctx context.Context, orgID string, sig WhatsAppSignals) (WhatsAppAccount, error) {
-	sets := []string{"signals_updated_at = :t"}
-	vals := map[string]types.AttributeValue{":t": str(timestamp(s.now()))}
+	// A connection saved before connections were listed joins the list.
+	sets := []string{"signals_updated_at = :t", "gsi1pk = :lpk", "gsi1sk = :lsk"}
+	vals := map[string]types.AttributeValue{":t": str(timestamp(s.now())), ":lpk": str(whatsappListPK()), ":lsk": str(orgID)}
 	for _, f := range []struct{ attr, v string }{
 		{"quality_rating", sig.QualityRating}, {"quality_event", sig.QualityEvent}, {"messaging_limit_tier", sig.MessagingLimitTier},
 		{"throughput_level", sig.ThroughputLevel}, {"account_event", sig.AccountEvent},
@@ -336,4 +341,10 @@ func (s *Store) UpdateWhatsAppSignals(ctx context.Context, orgID string, sig Wha
 		return WhatsAppAccount{}, fmt.Errorf("store: decode whatsapp account: %w", err)
 	}
 	return it.model(), nil
+}
+
+// WhatsAppAccounts pages through every organisation's connection (gsi1,
+// WHATSAPPS), for work done for all of them (the scheduled template sync).
+func (s *Store) WhatsAppAccounts(ctx context.Context, cursor string, limit int) (Page[WhatsAppAccount], error) {
+	return queryModels[whatsappItem](ctx, s, keyPrefix(IndexGSI1, whatsappListPK(), "", cursor, limit, true), nil)
 }

@@ -26,7 +26,8 @@ var dynamoActions = map[string][]string{
 	"ShopifyWebhookFunction":     {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"WooCommerceWebhookFunction": {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	// The dashboard runs the API's handlers in process: the API's actions.
-	"DashboardFunction": {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"DashboardFunction":    {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"TemplateSyncFunction": {"DeleteItem", "GetItem", "PutItem", "Query"}, // delete: templates Meta no longer lists
 }
 
 // secretAccess: which organisations' secrets each function may read, by
@@ -39,6 +40,7 @@ var secretAccess = map[string][]string{
 	"ShopifyWebhookFunction":     {shopconfig.Provider(shopconfig.Shopify)},
 	"WooCommerceWebhookFunction": {shopconfig.Provider(shopconfig.WooCommerce)},
 	"DashboardFunction":          {secrets.ProviderWhatsApp, secrets.ProviderWebhook("wh_1"), shopconfig.Provider(shopconfig.Shopify), shopconfig.Provider(shopconfig.WooCommerce)},
+	"TemplateSyncFunction":       {secrets.ProviderWhatsApp},
 }
 
 var secretWrites = map[string][]string{
