@@ -101,13 +101,13 @@ func Refused(err error) bool {
 // error (see the package doc).
 func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult, error) {
 	req := m.Request
-	if req.IsTemplate() && a.templates != nil {
-		if err := msgtemplate.CheckSend(ctx, a.templates, m.OrgID, req.Content); err != nil {
-			return store.OutboundResult{}, err
-		}
-	}
 	if m.Test && m.IdempotencyKey != "" {
 		m.IdempotencyKey = "test:" + m.IdempotencyKey
+	}
+	if req.IsTemplate() && a.templates != nil {
+		if err := a.checkTemplate(ctx, m); err != nil {
+			return store.OutboundResult{}, err
+		}
 	}
 	om := store.OutboundMessage{
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
@@ -139,6 +139,35 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 		return res, err
 	}
 	return res, nil
+}
+
+// idempotencySeen tells whether an idempotency key was used (store.Store).
+type idempotencySeen interface {
+	IdempotencyKeyUsed(ctx context.Context, org, idemKey string) (bool, error)
+}
+
+// checkTemplate checks a template message against the organisation's copy
+// of its templates. A refused request whose idempotency key was already
+// used is let through: it is a retry of a message accepted before (its
+// template since paused, say), which the store answers as a replay (or a
+// conflict), never a new message.
+func (a *Accepter) checkTemplate(ctx context.Context, m Message) error {
+	err := msgtemplate.CheckSend(ctx, a.templates, m.OrgID, m.Request.Content)
+	if err == nil || m.IdempotencyKey == "" || !Refused(err) {
+		return err
+	}
+	seen, ok := a.store.(idempotencySeen)
+	if !ok {
+		return err
+	}
+	used, lerr := seen.IdempotencyKeyUsed(ctx, m.OrgID, m.IdempotencyKey)
+	if lerr != nil {
+		return lerr
+	}
+	if used {
+		return nil
+	}
+	return err
 }
 
 // Enqueue queues an accepted message and records, for its idempotency key,

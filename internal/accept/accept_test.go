@@ -209,3 +209,28 @@ func TestAcceptChecksTemplatesOnceSynced(t *testing.T) {
 	require.Equal(t, "template_not_approved", e.Code, "%v", err)
 	require.Len(t, f.q.ids, queued+1, "only the right one is queued")
 }
+
+// A retry of an accepted template message (same Idempotency-Key) is a
+// replay even when its template has been paused since: the client learns
+// its message was accepted, not that it was refused.
+func TestTemplateRetryIsAReplay(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	comps := []byte(`[{"type":"BODY","text":"Pedido {{1}} confirmado."}]`)
+	_, err := f.st.SyncTemplates(ctx, f.org, []store.Template{{ID: "1", Name: "order_confirmation", Language: "pt_BR", Status: "APPROVED", Components: comps}})
+	require.NoError(t, err)
+	m := accept.Message{OrgID: f.org, Request: template(t, "+5511999999999"), IdempotencyKey: "order-1", Fingerprint: []byte("a")}
+	first, err := f.a.Accept(ctx, m)
+	require.NoError(t, err)
+	_, err = f.st.SyncTemplates(ctx, f.org, []store.Template{{ID: "1", Name: "order_confirmation", Language: "pt_BR", Status: "PAUSED", Components: comps}})
+	require.NoError(t, err)
+	again, err := f.a.Accept(ctx, m)
+	require.NoError(t, err)
+	require.True(t, again.Replayed)
+	require.Equal(t, first.Message.ID, again.Message.ID)
+	// A new key is refused.
+	m.IdempotencyKey = "order-2"
+	_, err = f.a.Accept(ctx, m)
+	e, _ := apperr.As(err)
+	require.Equal(t, "template_not_approved", e.Code, "%v", err)
+}

@@ -24,7 +24,7 @@ type TemplateStore interface {
 	TemplatesNamed(ctx context.Context, org, name string) ([]store.Template, error)
 	Template(ctx context.Context, org, name, language string) (store.Template, error)
 	TemplatesSyncedAt(ctx context.Context, org string) (*time.Time, error)
-	PutTemplate(ctx context.Context, t store.Template) error
+	RecordCreatedTemplate(ctx context.Context, t store.Template) error
 	DeleteTemplates(ctx context.Context, org, name, language string) error
 	SyncTemplates(ctx context.Context, org string, list []store.Template) ([]store.TemplateChange, error)
 }
@@ -193,7 +193,7 @@ func (s *Server) createTemplate(ctx context.Context, r *httpapi.Request) (*httpa
 	if t.Components, err = componentsJSON(def); err != nil {
 		return nil, err
 	}
-	if err := ts.PutTemplate(ctx, t); err != nil {
+	if err := ts.RecordCreatedTemplate(ctx, t); err != nil {
 		// Meta has it; the next sync records it.
 		r.Logger().WarnContext(ctx, "template created at Meta but not recorded; the next sync records it", "template_id", t.ID, "error", err.Error())
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
 )
@@ -41,10 +43,10 @@ type templateItem struct {
 	key
 	Type            string `dynamodbav:"type"`
 	OrgID           string `dynamodbav:"org_id"`
-	ID              string `dynamodbav:"id"`
+	ID              string `dynamodbav:"id,omitempty"`
 	Name            string `dynamodbav:"name"`
 	Language        string `dynamodbav:"language"`
-	Category        string `dynamodbav:"category"`
+	Category        string `dynamodbav:"category,omitempty"`
 	Status          string `dynamodbav:"status"`
 	ParameterFormat string `dynamodbav:"parameter_format,omitempty"`
 	Quality         string `dynamodbav:"quality,omitempty"`
@@ -132,6 +134,35 @@ func (s *Store) PutTemplate(ctx context.Context, t Template) error {
 	return nil
 }
 
+// RecordCreatedTemplate records a template Meta has just created (its id
+// and PENDING). Meta's review webhook may have beaten it here: then the
+// status the webhook recorded stays, and only what the webhook could not
+// say (components, parameter format, category when missing) is added.
+func (s *Store) RecordCreatedTemplate(ctx context.Context, t Template) error {
+	av, err := marshal(s.templateItem(t))
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, putInput(s.table, av, "attribute_not_exists(pk)"))
+	if err == nil {
+		return nil
+	}
+	if !isConditionFailed(err) {
+		return unavailable("put template", err)
+	}
+	update := "SET components = :c, updated_at = :u, category = if_not_exists(category, :cat), id = if_not_exists(id, :id)"
+	vals := map[string]types.AttributeValue{":c": str(string(t.Components)), ":u": str(timestamp(t.UpdatedAt)),
+		":cat": str(t.Category), ":id": str(t.ID)}
+	if t.ParameterFormat != "" {
+		update += ", parameter_format = :pf"
+		vals[":pf"] = str(t.ParameterFormat)
+	}
+	if _, err := s.db.UpdateItem(ctx, updateInput(s.table, key{templatesPK(t.OrgID), templateSK(t.Name, t.Language)}, update, "", vals)); err != nil {
+		return unavailable("update template", err)
+	}
+	return nil
+}
+
 // DeleteTemplates removes a name's templates from the copy (one language
 // when language is given).
 func (s *Store) DeleteTemplates(ctx context.Context, org, name, language string) error {
@@ -177,7 +208,10 @@ func (s *Store) SyncTemplates(ctx context.Context, org string, list []Template) 
 		cursor = p.NextCursor
 	}
 	now := s.now()
-	var changes []TemplateChange
+	var (
+		changes []TemplateChange
+		writes  []func(context.Context) error
+	)
 	seen := map[string]bool{}
 	for _, t := range list {
 		t.OrgID = org
@@ -191,32 +225,38 @@ func (s *Store) SyncTemplates(ctx context.Context, org string, list []Template) 
 			continue
 		}
 		t.UpdatedAt = now
-		if err := s.PutTemplate(ctx, t); err != nil {
-			return changes, err
-		}
 		ch := TemplateChange{Template: t}
 		if had {
 			ch.PreviousStatus = prev.Status
 		}
 		changes = append(changes, ch)
+		writes = append(writes, func(ctx context.Context) error { return s.PutTemplate(ctx, t) })
 	}
 	for k, t := range old {
 		if seen[k] {
 			continue
 		}
-		if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table),
-			Key: key{templatesPK(org), k}.av()}); err != nil {
-			return changes, unavailable("delete template", err)
-		}
 		changes = append(changes, TemplateChange{Template: t, PreviousStatus: t.Status, Removed: true})
+		writes = append(writes, func(ctx context.Context) error {
+			_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key{templatesPK(org), k}.av()})
+			if err != nil {
+				return unavailable("delete template", err)
+			}
+			return nil
+		})
+	}
+	// A first sync of a large WABA writes thousands of items: a few at a
+	// time, so that it fits an API request's time.
+	if err := parallel(ctx, syncWriters, writes); err != nil {
+		return nil, err
 	}
 	av, err := marshal(templateSyncItem{key: key{templatesPK(org), templateSyncSK()}, Type: typeTemplateSync,
 		SyncedAt: timestamp(now), Count: len(seen)})
 	if err != nil {
-		return changes, err
+		return nil, err
 	}
 	if _, err := s.db.PutItem(ctx, putInput(s.table, av, "")); err != nil {
-		return changes, unavailable("record template sync", err)
+		return nil, unavailable("record template sync", err)
 	}
 	return changes, nil
 }
@@ -312,4 +352,42 @@ func (s *Store) templateByID(ctx context.Context, org, id string) (Template, err
 		cursor = p.NextCursor
 	}
 	return Template{}, apperr.New(apperr.NotFound, fmt.Sprintf("no template with id %q", id))
+}
+
+// syncWriters bounds a sync's concurrent writes.
+const syncWriters = 8
+
+// parallel runs fs, at most n at a time; the first error stops the
+// functions not yet started and is returned.
+func parallel(ctx context.Context, n int, fs []func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	slots := make(chan struct{}, n)
+	for _, f := range fs {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := f(ctx); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	// Only the caller's context ends it without an error of ours.
+	return ctx.Err()
 }

@@ -158,3 +158,59 @@ func TestWhatsAppAccountsAreListed(t *testing.T) {
 		}
 	}
 }
+
+// A sync whose writes fail records nothing as synced (the copy's checks
+// stay off, or keep the last complete sync's time).
+func TestTemplateSyncFailureIsNotRecorded(t *testing.T) {
+	ctx := context.Background()
+	tb := storetest.New(t)
+	st := store.New(tb.Client, tb.Name, time.Now)
+	list := make([]store.Template, 40)
+	for i := range list {
+		list[i] = store.Template{ID: "id", Name: "t" + string(rune('a'+i%26)) + string(rune('a'+i/26)), Language: "en", Status: "APPROVED"}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := st.SyncTemplates(cctx, "org_1", list); err == nil {
+		t.Fatal("a sync with a cancelled context succeeded")
+	}
+	if at, err := st.TemplatesSyncedAt(ctx, "org_1"); err != nil || at != nil {
+		t.Fatalf("recorded as synced: %v %v", at, err)
+	}
+	changes, err := st.SyncTemplates(ctx, "org_1", list)
+	if err != nil || len(changes) != 40 {
+		t.Fatalf("sync: %d %v", len(changes), err)
+	}
+	p, err := st.Templates(ctx, "org_1", store.TemplateFilter{}, "", 100)
+	if err != nil || len(p.Items) != 40 {
+		t.Fatalf("copy: %d %v", len(p.Items), err)
+	}
+}
+
+// Meta's review webhook can arrive before the creation's answer is
+// recorded: the webhook's status stays, the components are added.
+func TestCreatedTemplateAfterItsWebhook(t *testing.T) {
+	ctx := context.Background()
+	tb := storetest.New(t)
+	st := store.New(tb.Client, tb.Name, time.Now)
+	if _, _, _, err := st.UpdateTemplate(ctx, "org_1", store.TemplateUpdate{ID: "77", Name: "fast", Language: "en", Status: "APPROVED"}); err != nil {
+		t.Fatal(err)
+	}
+	comps := json.RawMessage(`[{"type":"BODY","text":"Hi {{1}}!"}]`)
+	if err := st.RecordCreatedTemplate(ctx, store.Template{OrgID: "org_1", ID: "77", Name: "fast", Language: "en", Category: "UTILITY",
+		Status: "PENDING", Components: comps, UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := st.Template(ctx, "org_1", "fast", "en")
+	if err != nil || tpl.Status != "APPROVED" || string(tpl.Components) != string(comps) || tpl.Category != "UTILITY" {
+		t.Fatalf("template: %+v %v", tpl, err)
+	}
+	// Without a webhook first, the creation is recorded as it is.
+	if err := st.RecordCreatedTemplate(ctx, store.Template{OrgID: "org_1", ID: "78", Name: "slow", Language: "en", Status: "PENDING",
+		Components: comps, UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if tpl, _ := st.Template(ctx, "org_1", "slow", "en"); tpl.Status != "PENDING" {
+		t.Fatalf("slow: %+v", tpl)
+	}
+}
