@@ -5,6 +5,8 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,20 @@ func TestTemplateLifeCycle(t *testing.T) {
 	r = do(t, "GET", "/v1/templates/e2e_order", key, nil)
 	require.Equal(t, 200, r.Status, "%s", r.Body)
 	require.Contains(t, string(r.Body), `"status":"APPROVED"`)
+
+	// Meta's account webhooks, on request at the simulator: the connection's
+	// signals change and whatsapp.quality_updated is emitted.
+	ev2, _ := json.Marshal(graphsim.SignalEvent{PhoneNumberID: acct.PhoneNumberID, Field: "phone_number_quality_update",
+		Value: json.RawMessage(`{"display_phone_number":"` + acct.DisplayPhoneNumber + `","event":"THROUGHPUT_UPGRADE","max_daily_conversations_per_business":"TIER_10K"}`)})
+	resp, err := http.Post(st.GraphURL+"/_sim/account-event", "application/json", bytes.NewReader(ev2))
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode, "account event: %s", b)
+	r = do(t, "GET", "/v1/settings/whatsapp", key, nil)
+	require.Equal(t, 200, r.Status, "%s", r.Body)
+	require.Contains(t, string(r.Body), `"throughput_level":"HIGH"`)
+	require.Contains(t, string(r.Body), `"messaging_limit_tier":"TIER_10K"`)
 
 	// The wrong parameter count never reaches Meta; the right one does.
 	const to = "5511944440004"

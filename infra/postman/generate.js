@@ -131,26 +131,6 @@ const FLOW = [
     ],
   },
   {
-    folder: 'Templates',
-    description: "The WABA's message templates (the settings need waba_id). Created at Meta (PENDING until Meta's review), synced, read and deleted. After a sync, template sends are checked against PyTake's copy.",
-    ops: [
-      {
-        id: 'createTemplate',
-        body: {
-          name: 'postman_{{runId}}',
-          language: 'pt_BR',
-          category: 'UTILITY',
-          components: [{ type: 'BODY', text: 'Olá! Seu pedido {{1}} foi confirmado.', example: { body_text: [['1001']] } }],
-        },
-        save: { templateName: 'j.name' },
-      },
-      { id: 'syncTemplates' },
-      { id: 'listTemplates', query: { limit: '100' } },
-      { id: 'getTemplate', params: { name: '{{templateName}}' } },
-      { id: 'deleteTemplate', params: { name: '{{templateName}}' } },
-    ],
-  },
-  {
     folder: 'Chatbots',
     ops: [
       { id: 'createChatbot', body: GUIDE_CHATBOT, save: { chatbotId: 'j.id' } },
@@ -240,6 +220,26 @@ const FLOW = [
       { id: 'subscribeZapierHook', body: { hookUrl: '{{webhookUrl}}', event: 'message.received' }, save: { hookId: 'j.id' } },
       { id: 'listZapierHookSamples', params: { event: 'message.received' } },
       { id: 'unsubscribeZapierHook', params: { id: '{{hookId}}' } },
+    ],
+  },
+  {
+    folder: 'Templates',
+    description: "The WABA's message templates (the settings need waba_id). Created at Meta (PENDING until Meta's review), synced, read and deleted. Last: after a sync, template sends and shop settings naming a template are checked against PyTake's copy.",
+    ops: [
+      {
+        id: 'createTemplate',
+        body: {
+          name: 'postman_{{runId}}',
+          language: 'pt_BR',
+          category: 'UTILITY',
+          components: [{ type: 'BODY', text: 'Olá! Seu pedido {{1}} foi confirmado.', example: { body_text: [['1001']] } }],
+        },
+        save: { templateName: 'j.name' },
+      },
+      { id: 'syncTemplates' },
+      { id: 'listTemplates', query: { limit: '100' } },
+      { id: 'getTemplate', params: { name: '{{templateName}}' } },
+      { id: 'deleteTemplate', params: { name: '{{templateName}}' } },
     ],
   },
 ];

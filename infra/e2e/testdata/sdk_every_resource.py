@@ -208,6 +208,42 @@ assert isinstance(client.hooks.samples("contact.created"), list)
 client.hooks.unsubscribe(zap.id)
 
 
+# ---- media and read receipts ----
+up = client.media.upload(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, mime_type="image/png", filename="nota.png")
+assert up.type == "image" and up.id, up
+try:
+    client.messages.mark_read(sent.id, typing=True)
+    raise AssertionError("one of our own messages was marked read")
+except pytake.ValidationError as e:
+    assert e.status_code == 422
+inbound = [m for m in client.conversations.list_messages(sent.conversation_id, limit=100) if m.direction == "inbound"]
+assert inbound, "the customer's message"
+assert client.messages.mark_read(inbound[0].id, typing=True).typing is True
+
+# ---- templates (last: once synced, template sends and shop settings are checked) ----
+tpl = client.templates.create(
+    name=f"sdk_{run}",
+    language="pt_BR",
+    category="UTILITY",
+    components=[{"type": "BODY", "text": "Olá! Seu pedido {{1}} foi confirmado.", "example": {"body_text": [["1001"]]}}],
+)
+assert tpl.status == "PENDING" and tpl.id, tpl
+try:
+    client.templates.create(name="Bad Name", language="pt_BR", category="UTILITY", components=[{"type": "BODY", "text": "x"}])
+    raise AssertionError("a template breaking Meta's rules was sent to Meta")
+except pytake.ValidationError as e:
+    assert "name" in {d.field for d in e.details}, e.details
+assert client.templates.sync().count >= 1
+assert [t.id for t in client.templates.list(name=tpl.name)] == [tpl.id]
+assert client.templates.retrieve(tpl.name).data[0].language == "pt_BR"
+try:
+    client.messages.send(to=customer, type="template", template={"name": tpl.name, "language": {"code": "pt_BR"}})
+    raise AssertionError("a template send without its parameter was accepted")
+except pytake.ValidationError as e:
+    assert e.code in ("template_parameter_mismatch", "template_not_approved"), e.code
+client.templates.delete(tpl.name)
+
+
 # ---- the async client ----
 async def run_async() -> None:
     async with pytake.AsyncPyTake() as aclient:
