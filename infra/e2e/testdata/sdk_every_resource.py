@@ -4,7 +4,7 @@
 Environment: PYTAKE_API_KEY, PYTAKE_API_URL (as .local/demo.env has them),
 SDK_CUSTOMER (a number that wrote to the organisation's WhatsApp number in
 the last 24 hours) and the organisation's WhatsApp settings
-(WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET,
+(WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_WABA_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET,
 WHATSAPP_VERIFY_TOKEN). Webhook deliveries come to an HTTP server of this
 script on 127.0.0.1 and are checked with pytake.webhooks. At the end every
 operationId of GET /v1/openapi.json must have been called; prints "ok".
@@ -85,6 +85,7 @@ except pytake.AuthenticationError as e:
 # ---- settings ----
 s = client.settings.whatsapp.configure(
     phone_number_id=os.environ["WHATSAPP_PHONE_NUMBER_ID"],
+    waba_id=os.environ["WHATSAPP_WABA_ID"],
     access_token=os.environ["WHATSAPP_ACCESS_TOKEN"],
     app_secret=os.environ["WHATSAPP_APP_SECRET"],
     verify_token=os.environ["WHATSAPP_VERIFY_TOKEN"],
