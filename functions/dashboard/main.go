@@ -68,6 +68,7 @@ func run(ctx context.Context) error {
 		Conversations: st,
 		Chatbots:      st,
 		Integrations:  st,
+		Templates:     st,
 		Events:        event.NewPublisher(queue.New(q, env["EVENTS_QUEUE_URL"], "event")),
 		DeliveryQueue: dispatch.Jobs{Queue: queue.New(q, env["DELIVERIES_QUEUE_URL"], "deliveries")},
 		// Only the local stack may subscribe http:// and loopback URLs.
