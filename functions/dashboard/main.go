@@ -69,6 +69,7 @@ func run(ctx context.Context) error {
 		Conversations: st,
 		Chatbots:      st,
 		Integrations:  st,
+		Templates:     st,
 		Events:        event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		DeliveryQueue: dispatch.Jobs{Queue: queue.New(q, env["DELIVERIES_QUEUE_URL"], "deliveries")},
 		// Only the local stack may subscribe http:// and loopback URLs.

@@ -175,6 +175,7 @@ func TestPostmanCollection(t *testing.T) {
 		"--env-var", "baseUrl="+st.URL+"/v1",
 		"--env-var", "apiKey="+org.APIKey.Key,
 		"--env-var", "phoneNumberId="+acct.PhoneNumberID,
+		"--env-var", "wabaId="+acct.WABAID,
 		"--env-var", "whatsappAccessToken="+acct.AccessToken,
 		"--env-var", "whatsappAppSecret="+acct.AppSecret,
 		"--env-var", "whatsappVerifyToken=postman-verify-0002",

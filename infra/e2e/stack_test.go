@@ -24,7 +24,8 @@ import (
 )
 
 // Every sample in events/ is accepted by its function under the emulator,
-// as `sam local invoke -e` would feed it.
+// as `sam local invoke -e` would feed it (a scheduled function, such as
+// template-sync, by returning without an error).
 func TestEventSamplesInvoke(t *testing.T) {
 	for _, f := range st.Functions {
 		files, _ := filepath.Glob(filepath.Join(root, "events", f.Dir, "*.json"))
@@ -35,6 +36,9 @@ func TestEventSamplesInvoke(t *testing.T) {
 			inv := st.Invoke(context.Background(), f.LogicalID, payload)
 			if inv.Err != nil {
 				t.Errorf("%s: %v", file, inv.Err)
+				continue
+			}
+			if len(f.Routes) == 0 && len(f.Queues) == 0 { // a scheduled function: no error is its answer
 				continue
 			}
 			if len(f.Queues) > 0 { // an SQS consumer answers batch item failures

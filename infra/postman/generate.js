@@ -75,6 +75,7 @@ const FLOW = [
         id: 'putWhatsAppSettings',
         body: {
           phone_number_id: '{{phoneNumberId}}',
+          waba_id: '{{wabaId}}',
           access_token: '{{whatsappAccessToken}}',
           app_secret: '{{whatsappAppSecret}}',
           verify_token: '{{whatsappVerifyToken}}',
@@ -107,6 +108,9 @@ const FLOW = [
         save: { messageId: 'j.id', conversationId: 'j.conversation_id' },
       },
       { id: 'getMessage', params: { id: '{{messageId}}' } },
+      // The run's message is one PyTake sent: marking it read is a 422 (a
+      // customer's message is 200).
+      { id: 'markMessageRead', params: { id: '{{messageId}}' }, body: { typing: true }, expect: [200, 422] },
     ],
   },
   {
@@ -121,7 +125,10 @@ const FLOW = [
   {
     folder: 'Media',
     description: 'A media file a customer sent (its id is in the message content). The run asks for an unknown id: 404.',
-    ops: [{ id: 'getMedia', params: { media_id: '{{mediaId}}' }, expect: [200, 404] }],
+    ops: [
+      { id: 'getMedia', params: { media_id: '{{mediaId}}' }, expect: [200, 404] },
+      { id: 'uploadMedia', query: { filename: 'nota.txt' }, body: 'Olá! Este é o seu comprovante.' },
+    ],
   },
   {
     folder: 'Chatbots',
@@ -232,6 +239,26 @@ const FLOW = [
       { id: 'unsubscribeZapierHook', params: { id: '{{hookId}}' } },
     ],
   },
+  {
+    folder: 'Templates',
+    description: "The WABA's message templates (the settings need waba_id). Created at Meta (PENDING until Meta's review), synced, read and deleted. Last: after a sync, template sends and shop settings naming a template are checked against PyTake's copy.",
+    ops: [
+      {
+        id: 'createTemplate',
+        body: {
+          name: 'postman_{{runId}}',
+          language: 'pt_BR',
+          category: 'UTILITY',
+          components: [{ type: 'BODY', text: 'Olá! Seu pedido {{1}} foi confirmado.', example: { body_text: [['1001']] } }],
+        },
+        save: { templateName: 'j.name' },
+      },
+      { id: 'syncTemplates' },
+      { id: 'listTemplates', query: { limit: '100' } },
+      { id: 'getTemplate', params: { name: '{{templateName}}' } },
+      { id: 'deleteTemplate', params: { name: '{{templateName}}' } },
+    ],
+  },
 ];
 
 // Order-template placeholders of the integrations ({{order_number}}) are the
@@ -242,6 +269,7 @@ const ENV_VALUES = [
   ['apiKey', '', 'secret', 'PYTAKE_API_KEY of .local/demo.env (or a key of a test organisation)'],
   ['recipient', '+5511999999999', 'default', 'who the Messages folder writes to'],
   ['phoneNumberId', '', 'default', 'WhatsApp phone number id (Settings folder)'],
+  ['wabaId', '', 'default', 'WhatsApp Business Account id (Settings folder; templates belong to it)'],
   ['whatsappAccessToken', '', 'secret', 'Meta access token (Settings folder)'],
   ['whatsappAppSecret', '', 'secret', 'Meta app secret (Settings folder)'],
   ['whatsappVerifyToken', '', 'secret', 'webhook verify token (Settings folder)'],
@@ -362,7 +390,10 @@ function request(doc, ops, step) {
     const media = Object.keys(op.requestBody.content)[0];
     if (step.body !== undefined) {
       header.push({ key: 'Content-Type', value: media });
-      req.body = { mode: 'raw', raw: JSON.stringify(step.body, null, 2), options: { raw: { language: 'json' } } };
+      req.body =
+        typeof step.body === 'string'
+          ? { mode: 'raw', raw: step.body, options: { raw: { language: 'text' } } }
+          : { mode: 'raw', raw: JSON.stringify(step.body, null, 2), options: { raw: { language: 'json' } } };
     } else if (op.requestBody.required) {
       throw new Error(`${step.id}: FLOW gives no example body`);
     }

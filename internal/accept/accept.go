@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/msgtemplate"
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -65,14 +66,23 @@ type Message struct {
 
 // Accepter accepts messages and queues them.
 type Accepter struct {
-	store Store
-	queue Queue
-	log   *slog.Logger
+	store     Store
+	queue     Queue
+	log       *slog.Logger
+	templates msgtemplate.Copy // nil: template messages are not checked
 }
 
-// New returns an Accepter.
+// New returns an Accepter. When the store also keeps the organisations'
+// templates (msgtemplate.Copy, as store.Store does), template messages are
+// checked against the organisation's copy before they are accepted (see
+// msgtemplate.CheckSend), for every caller alike: the API answers the 422,
+// the chatbot and the shops drop the message and say why.
 func New(s Store, q Queue, log *slog.Logger) *Accepter {
-	return &Accepter{store: s, queue: q, log: log}
+	a := &Accepter{store: s, queue: q, log: log}
+	if c, ok := s.(msgtemplate.Copy); ok {
+		a.templates = c
+	}
+	return a
 }
 
 // Refused reports whether err says the request cannot be accepted as it
@@ -93,6 +103,11 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 	req := m.Request
 	if m.Test && m.IdempotencyKey != "" {
 		m.IdempotencyKey = "test:" + m.IdempotencyKey
+	}
+	if req.IsTemplate() && a.templates != nil {
+		if err := a.checkTemplate(ctx, m); err != nil {
+			return store.OutboundResult{}, err
+		}
 	}
 	om := store.OutboundMessage{
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
@@ -124,6 +139,35 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 		return res, err
 	}
 	return res, nil
+}
+
+// idempotencySeen tells whether an idempotency key was used (store.Store).
+type idempotencySeen interface {
+	IdempotencyKeyUsed(ctx context.Context, org, idemKey string) (bool, error)
+}
+
+// checkTemplate checks a template message against the organisation's copy
+// of its templates. A refused request whose idempotency key was already
+// used is let through: it is a retry of a message accepted before (its
+// template since paused, say), which the store answers as a replay (or a
+// conflict), never a new message.
+func (a *Accepter) checkTemplate(ctx context.Context, m Message) error {
+	err := msgtemplate.CheckSend(ctx, a.templates, m.OrgID, m.Request.Content)
+	if err == nil || m.IdempotencyKey == "" || !Refused(err) {
+		return err
+	}
+	seen, ok := a.store.(idempotencySeen)
+	if !ok {
+		return err
+	}
+	used, lerr := seen.IdempotencyKeyUsed(ctx, m.OrgID, m.IdempotencyKey)
+	if lerr != nil {
+		return lerr
+	}
+	if used {
+		return nil
+	}
+	return err
 }
 
 // Enqueue queues an accepted message and records, for its idempotency key,

@@ -169,3 +169,68 @@ func TestAcceptIdempotencyNeverCrossesModes(t *testing.T) {
 		})
 	}
 }
+
+// Once the organisation's copy of its templates is synced, a template
+// message is checked against it before anything is stored or queued.
+func TestAcceptChecksTemplatesOnceSynced(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	two := func() outbound.Request {
+		r, err := outbound.BodyTemplate("+5511999999999", "order_confirmation", "pt_BR", []string{"1001", "R$ 10"})
+		require.NoError(t, err)
+		return r
+	}
+	// Never synced: sent as it is (Meta would judge it).
+	_, err := f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: template(t, "+5511999999999")})
+	require.NoError(t, err)
+	_, err = f.st.SyncTemplates(ctx, f.org, []store.Template{{ID: "1", Name: "order_confirmation", Language: "pt_BR", Category: "UTILITY",
+		Status: "APPROVED", Components: []byte(`[{"type":"BODY","text":"Pedido {{1}} de {{2}} confirmado."}]`)},
+		{ID: "2", Name: "order_confirmation", Language: "en_US", Category: "UTILITY", Status: "PENDING",
+			Components: []byte(`[{"type":"BODY","text":"Order {{1}} of {{2}} confirmed."}]`)}})
+	require.NoError(t, err)
+	queued := len(f.q.ids)
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: template(t, "+5511999999999")})
+	require.True(t, accept.Refused(err), "one parameter for two: %v", err)
+	e, _ := apperr.As(err)
+	require.Equal(t, "template_parameter_mismatch", e.Code, "%v", err)
+	require.Contains(t, e.Message, "the body expects 2 parameters, not 1")
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: two()})
+	require.NoError(t, err, "the right count")
+	wrongLang, err := outbound.BodyTemplate("+5511999999999", "order_confirmation", "es", []string{"1", "2"})
+	require.NoError(t, err)
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: wrongLang})
+	e, _ = apperr.As(err)
+	require.Equal(t, "template_not_found", e.Code, "%v", err)
+	require.Contains(t, e.Message, "it has en_US, pt_BR")
+	pending, err := outbound.BodyTemplate("+5511999999999", "order_confirmation", "en_US", []string{"1", "2"})
+	require.NoError(t, err)
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: pending})
+	e, _ = apperr.As(err)
+	require.Equal(t, "template_not_approved", e.Code, "%v", err)
+	require.Len(t, f.q.ids, queued+1, "only the right one is queued")
+}
+
+// A retry of an accepted template message (same Idempotency-Key) is a
+// replay even when its template has been paused since: the client learns
+// its message was accepted, not that it was refused.
+func TestTemplateRetryIsAReplay(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	comps := []byte(`[{"type":"BODY","text":"Pedido {{1}} confirmado."}]`)
+	_, err := f.st.SyncTemplates(ctx, f.org, []store.Template{{ID: "1", Name: "order_confirmation", Language: "pt_BR", Status: "APPROVED", Components: comps}})
+	require.NoError(t, err)
+	m := accept.Message{OrgID: f.org, Request: template(t, "+5511999999999"), IdempotencyKey: "order-1", Fingerprint: []byte("a")}
+	first, err := f.a.Accept(ctx, m)
+	require.NoError(t, err)
+	_, err = f.st.SyncTemplates(ctx, f.org, []store.Template{{ID: "1", Name: "order_confirmation", Language: "pt_BR", Status: "PAUSED", Components: comps}})
+	require.NoError(t, err)
+	again, err := f.a.Accept(ctx, m)
+	require.NoError(t, err)
+	require.True(t, again.Replayed)
+	require.Equal(t, first.Message.ID, again.Message.ID)
+	// A new key is refused.
+	m.IdempotencyKey = "order-2"
+	_, err = f.a.Accept(ctx, m)
+	e, _ := apperr.As(err)
+	require.Equal(t, "template_not_approved", e.Code, "%v", err)
+}

@@ -59,6 +59,11 @@ type Graph interface {
 	Download(ctx context.Context, mediaURL, token string, limit int64) ([]byte, string, bool, error)
 	GetPhoneNumber(ctx context.Context, version, phoneNumberID, token string) (graph.PhoneNumber, error)
 	PhoneNumbersOfWABA(ctx context.Context, version, wabaID, token string) ([]string, error)
+	ListTemplates(ctx context.Context, version, wabaID, token, after string, limit int) (graph.TemplatePage, error)
+	CreateTemplate(ctx context.Context, version, wabaID, token string, body []byte) (graph.CreatedTemplate, error)
+	DeleteTemplate(ctx context.Context, version, wabaID, token, name, hsmID string) error
+	UploadMedia(ctx context.Context, version, phoneNumberID, token, mimeType, filename string, data []byte) (string, error)
+	MarkRead(ctx context.Context, version, phoneNumberID, token, wamid string, typing bool) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -76,6 +81,7 @@ type Server struct {
 	convs         ConversationStore
 	bots          ChatbotStore
 	integrations  IntegrationStore
+	templates     TemplateStore
 	events        Publisher
 	deliveryQueue DeliveryQueue
 	// insecureWebhooks allows http:// and loopback webhook URLs (the
@@ -118,6 +124,10 @@ type Deps struct {
 	// configured); their secrets go through SecretWriter, which must also
 	// read and delete (secrets.Store does).
 	Integrations IntegrationStore
+
+	// Templates keeps the organisation's copy of its message templates
+	// (nil: the template routes answer 503).
+	Templates TemplateStore
 }
 
 // New returns a Server.
@@ -133,7 +143,7 @@ func New(d Deps) *Server {
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, accept: acc, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
 		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister, bots: d.Chatbots,
-		integrations: d.Integrations,
+		integrations: d.Integrations, templates: d.Templates,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now, limiter: d.Limiter, plans: map[string]cachedPlan{}}
 }
 
@@ -184,6 +194,14 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 	s.handle(rt, http.MethodPatch, "/v1/conversations/{id}", s.patchConversation)
 	s.handle(rt, http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages)
 	s.handle(rt, http.MethodGet, "/v1/media/{media_id}", s.media)
+	s.handle(rt, http.MethodPost, "/v1/media", s.uploadMedia)
+	rt.SetRouteMaxBody(http.MethodPost, "/v1/media", maxUploadBytes+64<<10) // the file and a form's parts
+	s.handle(rt, http.MethodPost, "/v1/messages/{id}/read", s.markRead)
+	s.handle(rt, http.MethodGet, "/v1/templates", s.listTemplates)
+	s.handle(rt, http.MethodPost, "/v1/templates", s.createTemplate)
+	s.handle(rt, http.MethodPost, "/v1/templates/sync", s.syncTemplates)
+	s.handle(rt, http.MethodGet, "/v1/templates/{name}", s.getTemplate)
+	s.handle(rt, http.MethodDelete, "/v1/templates/{name}", s.deleteTemplate)
 	s.handle(rt, http.MethodPost, "/v1/chatbots", s.createChatbot)
 	s.handle(rt, http.MethodGet, "/v1/chatbots", s.listChatbots)
 	s.handle(rt, http.MethodGet, "/v1/chatbots/{id}", s.getChatbot)

@@ -59,7 +59,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(meta.Close)
 	srv := api.New(api.Deps{Store: st, Log: log, Now: now, Secrets: sec, SecretWriter: sec, Outbox: &outbox{},
 		Contacts: st, Conversations: st, Chatbots: st, Webhooks: st, Deliveries: st, Events: &eventtest.Recorder{},
-		Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0"})
+		Templates: st, Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0"})
 	return &fixture{t: t, store: st, router: srv.Router(), server: srv, org: org, key: plain, keyID: k.ID}
 }
 
@@ -73,7 +73,7 @@ func newFullFixture(t *testing.T, st *store.Store, now func() time.Time) *fixtur
 	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: &outbox{}, Webhooks: st, Deliveries: st,
 		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &eventtest.Recorder{},
 		Graph: graph.New(g.URL, g.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
-		Integrations: st})
+		Integrations: st, Templates: st})
 	return &fixture{t: t, router: srv.Router()}
 }
 
@@ -189,7 +189,7 @@ func TestEventSamples(t *testing.T) {
 		"messages-send.json": 202, "contacts-create.json": 201, "contacts-list.json": 200, "conversations-list.json": 200,
 		"webhooks-create.json": 201, "webhooks-events.json": 200, "settings-whatsapp-put.json": 200,
 		"api-keys-create.json": 201, "api-keys-list.json": 200, "openapi-document.json": 200,
-		"chatbots-create.json": 201, "chatbots-list.json": 200}
+		"chatbots-create.json": 201, "chatbots-list.json": 200, "templates-list.json": 200}
 	files, err := filepath.Glob("../../events/api/*.json")
 	require.NoError(t, err, "no samples: %v", err)
 	require.NotEmpty(t, files, "no samples")

@@ -62,6 +62,9 @@ func (s *Server) createChatbot(ctx context.Context, r *httpapi.Request) (*httpap
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkChatbotTemplates(ctx, r.OrgID(), b); err != nil {
+		return nil, err
+	}
 	def, err := json.Marshal(b)
 	if err != nil {
 		return nil, err
@@ -138,6 +141,9 @@ func (s *Server) patchChatbot(ctx context.Context, r *httpapi.Request) (*httpapi
 	}
 	b, err := chatbot.ParsePatch(v.Bot, r.Body)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkChatbotTemplates(ctx, r.OrgID(), b); err != nil {
 		return nil, err
 	}
 	def, err := json.Marshal(b)

@@ -61,6 +61,9 @@ func (s *Server) putIntegration(platform string) httpapi.Handler {
 		if err := r.JSONBody(); err != nil {
 			return nil, err
 		}
+		if err := s.checkShopTemplates(ctx, r.OrgID(), platform, r.Body); err != nil {
+			return nil, err
+		}
 		now := s.now()
 		st, secret, _, err := shopconfig.Configure(ctx, s.integrations, sec, r.OrgID(), platform, r.Body, now)
 		if err != nil {

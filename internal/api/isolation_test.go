@@ -78,6 +78,11 @@ func TestTenantIsolation(t *testing.T) {
 	mustJSON("PUT", "/v1/integrations/salesforce", kb, `{"login_url":"https://b.my.salesforce.com","client_id":"b-client","client_secret":"b-sf-secret"}`, 200)
 	mustJSON("PUT", "/v1/settings/whatsapp", kb, `{"phone_number_id":"200000000000001","waba_id":"300000000000001","access_token":"EAAG-b-token-0001","app_secret":"b-app-secret-0001","verify_token":"b-verify-token-0001"}`, 200)
 
+	// B's templates (after B's settings: a synced copy checks them).
+	_, err = st.SyncTemplates(ctx, b.ID, []store.Template{{ID: "900", Name: "b_secret_tpl", Language: "pt_BR", Category: "UTILITY",
+		Status: "APPROVED", Components: json.RawMessage(`[{"type":"BODY","text":"Oi da B"}]`)}})
+	require.NoError(t, err)
+
 	notFound := func(method, path, body string) func(t *testing.T) {
 		return func(t *testing.T) {
 			code, resp := f.call(method, path, ka, body)
@@ -89,7 +94,7 @@ func TestTenantIsolation(t *testing.T) {
 		return func(t *testing.T) {
 			code, resp := f.call(method, path, ka, body)
 			require.Equal(t, want, code, "%s %s: %d %s, want %d", method, path, code, resp, want)
-			for _, s := range []string{b.ID, contactB, convB, msgB, hookB, deliveryB, zapB, kB.ID, botB, "Oi da B", "B-only", "200000000000001", "5511988887777"} {
+			for _, s := range []string{b.ID, contactB, convB, msgB, hookB, deliveryB, zapB, kB.ID, botB, "Oi da B", "B-only", "200000000000001", "5511988887777", "b_secret_tpl"} {
 				require.NotContains(t, resp, s, "%s %s shows B's %q: %s", method, path, s, resp)
 			}
 		}
@@ -143,6 +148,21 @@ func TestTenantIsolation(t *testing.T) {
 		"PATCH /v1/chatbots/{id}":             notFound("PATCH", "/v1/chatbots/"+botB, `{"active":false}`),
 		"DELETE /v1/chatbots/{id}":            notFound("DELETE", "/v1/chatbots/"+botB, ""),
 		"GET /v1/media/{media_id}":            notFound("GET", "/v1/media/1479537139650973", ""),
+		"POST /v1/media": func(t *testing.T) {
+			// A has no number to upload to; B's is never used.
+			ev := event("POST", "/v1/media", "Bearer "+ka, "hello")
+			ev.Headers["content-type"] = "text/plain"
+			resp, _ := f.do(ev)
+			require.Equal(t, 409, resp.StatusCode, "POST /v1/media: %d %s", resp.StatusCode, resp.Body)
+			require.NotContains(t, resp.Body, "200000000000001")
+		},
+		"POST /v1/messages/{id}/read": notFound("POST", "/v1/messages/"+msgB+"/read", ""),
+		// Templates: A sees none of B's, and has no WABA to call Meta with.
+		"GET /v1/templates":           hides("GET", "/v1/templates?limit=100", "", 200),
+		"GET /v1/templates/{name}":    notFound("GET", "/v1/templates/b_secret_tpl", ""),
+		"DELETE /v1/templates/{name}": notFound("DELETE", "/v1/templates/b_secret_tpl", ""),
+		"POST /v1/templates":          hides("POST", "/v1/templates", `{"name":"b_secret_tpl","language":"pt_BR","category":"UTILITY","components":[{"type":"BODY","text":"x"}]}`, 409),
+		"POST /v1/templates/sync":     hides("POST", "/v1/templates/sync", "", 409),
 		// E-commerce integrations: A has none; B's shop domain and site URL are B's.
 		"GET /v1/integrations/shopify":        hides("GET", "/v1/integrations/shopify", "", 404),
 		"PUT /v1/integrations/shopify":        hides("PUT", "/v1/integrations/shopify", `{"shop_domain":"B-Shop.myshopify.com","webhook_secret":"a-shopify-secret-0001"}`, 409),
@@ -183,6 +203,7 @@ func TestTenantIsolation(t *testing.T) {
 		{"/v1/integrations/woocommerce", `"site_url":"https://b-shop.example.com"`},
 		{"/v1/integrations/hubspot", `"portal_id":"7777"`},
 		{"/v1/integrations/salesforce", `"login_url":"https://b.my.salesforce.com"`},
+		{"/v1/templates/b_secret_tpl", `"status":"APPROVED"`},
 	}
 	for _, c := range checks {
 		code, body := f.call("GET", c.path, kb, "")

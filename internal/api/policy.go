@@ -31,6 +31,9 @@ const (
 	liveMetaMedia    = "test keys cannot call Meta (media is downloaded from Meta): use a live key"
 	liveIntegrations = "test keys cannot change integrations: use a live key"
 	liveChatbots     = "test keys cannot change chatbots (they answer real customers): use a live key"
+	liveTemplates    = "test keys cannot call Meta (templates are created, deleted and listed at Meta): use a live key"
+	liveMetaUpload   = "test keys cannot call Meta (the file is uploaded to Meta): use a live key"
+	liveMetaRead     = "test keys cannot call Meta (the read receipt goes to the customer's phone): use a live key"
 )
 
 // policies is every /v1 route's policy, keyed "METHOD pattern". A route
@@ -53,6 +56,14 @@ var policies = map[string]Policy{
 	"PATCH /v1/conversations/{id}":        {Scope: apikey.ScopeMessagesWrite},
 	"GET /v1/conversations/{id}/messages": {Scope: apikey.ScopeMessagesRead},
 	"GET /v1/media/{media_id}":            {Scope: apikey.ScopeMessagesRead, LiveOnly: liveMetaMedia},
+	"POST /v1/media":                      {Scope: apikey.ScopeMessagesWrite, LiveOnly: liveMetaUpload},
+	"POST /v1/messages/{id}/read":         {Scope: apikey.ScopeMessagesWrite, LiveOnly: liveMetaRead},
+
+	"GET /v1/templates":           {Scope: apikey.ScopeMessagesRead},
+	"GET /v1/templates/{name}":    {Scope: apikey.ScopeMessagesRead},
+	"POST /v1/templates":          {Scope: apikey.ScopeAdmin, LiveOnly: liveTemplates},
+	"DELETE /v1/templates/{name}": {Scope: apikey.ScopeAdmin, LiveOnly: liveTemplates},
+	"POST /v1/templates/sync":     {Scope: apikey.ScopeAdmin, LiveOnly: liveTemplates},
 
 	"GET /v1/settings/whatsapp":       {Scope: apikey.ScopeAdmin},
 	"PUT /v1/settings/whatsapp":       {Scope: apikey.ScopeAdmin, LiveOnly: liveSettings},

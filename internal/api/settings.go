@@ -27,6 +27,9 @@ type whatsappView struct {
 	UnhealthyReason string     `json:"unhealthy_reason,omitempty"`
 	UnhealthySince  *time.Time `json:"unhealthy_since,omitempty"`
 	UpdatedAt       time.Time  `json:"updated_at"`
+	// Signals are what Meta's account webhooks last said (quality,
+	// messaging limit, throughput, account events).
+	Signals store.WhatsAppSignals `json:"signals"`
 }
 
 // mask shows the last four characters of a secret, at most.
@@ -42,6 +45,7 @@ func (s *Server) viewWhatsApp(a store.WhatsAppAccount, c secrets.WhatsApp) whats
 		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
 		AccessToken: mask(c.AccessToken), AppSecret: "********", VerifyToken: "********",
 		Healthy: a.Healthy, UnhealthyReason: a.UnhealthyReason, UnhealthySince: a.UnhealthySince, UpdatedAt: a.UpdatedAt,
+		Signals: a.Signals,
 	}
 	if v.GraphAPIVersion == "" {
 		v.GraphAPIVersion = s.graphVersion

@@ -54,6 +54,16 @@ func Catalogue() []Kind {
 	resolved.Status = store.ConversationResolved
 	handedOff := conv
 	handedOff.Handoff = true
+	tpl := store.Template{ID: "1234567890123456", Name: "order_confirmation", Language: "pt_BR", Category: "UTILITY", Status: "APPROVED"}
+	lowQuality := tpl
+	lowQuality.Quality = "YELLOW"
+	recategorised := tpl
+	recategorised.Category = "MARKETING"
+	signalsAt := at
+	qualityAcct := store.WhatsAppAccount{PhoneNumberID: "106540352242922", WABAID: "102290129340398",
+		Signals: store.WhatsAppSignals{QualityRating: "GREEN", QualityEvent: "UPGRADE", MessagingLimitTier: "TIER_10K", UpdatedAt: &signalsAt}}
+	accountAcct := qualityAcct
+	accountAcct.Signals.AccountEvent = "ACCOUNT_VIOLATION"
 	return []Kind{
 		{MessageReceived, "A customer sent a message (any type; content is typed, raw JSON kept).", msg(MessageReceived, in, store.StatusReceived)},
 		{MessageSent, "Meta sent one of our messages.", msg(MessageSent, out, store.StatusSent)},
@@ -81,6 +91,18 @@ func Catalogue() []Kind {
 		{CRMSyncFailed, "The CRM sync gave up on a contact's work: the CRM refused it (its error code and message; also in the contact's attributes.salesforce_error for Leads), the credentials were refused (the integration is marked unhealthy), or a HubSpot contact had no usable phone. Rate limits and 5xx are retried, not reported.",
 			other(CRMSyncFailed, CRMFailedData{CRM: "salesforce", Object: "lead", Code: "DUPLICATES_DETECTED", Message: "Use one of these records?",
 				Contact: &failedContact})},
+		{TemplateStatusUpdated, "A message template's status changed (Meta's message_template_status_update webhook, or a sync that found it changed): PENDING, APPROVED, REJECTED (with the reason), PAUSED, DISABLED, DELETED, ...",
+			other(TemplateStatusUpdated, TemplateStatusData(tpl, "PENDING", "NONE", "webhook"))},
+		{TemplateQualityUpdated, "A template's quality score changed (message_template_quality_update): GREEN, YELLOW, RED or UNKNOWN.",
+			other(TemplateQualityUpdated, map[string]any{"template": ViewTemplate(lowQuality), "previous_quality_score": "GREEN", "new_quality_score": "YELLOW"})},
+		{TemplateCategoryUpdated, "Meta changed (or will change) a template's category (template_category_update).",
+			other(TemplateCategoryUpdated, map[string]any{"template": ViewTemplate(recategorised), "previous_category": "UTILITY", "new_category": "MARKETING"})},
+		{WhatsAppQualityUpdated, "The number's quality or messaging limit changed (phone_number_quality_update); signals is what GET /v1/settings/whatsapp shows now.",
+			other(WhatsAppQualityUpdated, WhatsAppSignalData(qualityAcct, "UPGRADE",
+				json.RawMessage(`{"display_phone_number":"15550783881","event":"UPGRADE","current_limit":"TIER_10K","max_daily_conversations_per_business":"TIER_10K"}`)))},
+		{WhatsAppAccountUpdated, "Meta changed something about the WhatsApp Business Account (account_update: ACCOUNT_VIOLATION, DISABLED_UPDATE, ...).",
+			other(WhatsAppAccountUpdated, WhatsAppSignalData(accountAcct, "ACCOUNT_VIOLATION",
+				json.RawMessage(`{"event":"ACCOUNT_VIOLATION","violation_info":{"violation_type":"SCAM"}}`)))},
 		{WebhookTest, "Sent by POST /v1/webhooks/{id}/test.", other(WebhookTest, map[string]any{"message": "This is a test event from PyTake."})},
 		{AnyWhatsApp, "Other Meta webhook fields (template status and quality, account alerts, errors), as whatsapp.<field> with Meta's raw value.",
 			other(WhatsAppPrefix+"message_template_status_update", map[string]any{"field": "message_template_status_update",

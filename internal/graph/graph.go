@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -78,13 +80,22 @@ const maxRetryAfterSeconds = 86400
 // do sends a request with the bearer token and decodes a JSON answer into
 // out. Non-2xx answers become *Error.
 func (c *Client) do(ctx context.Context, method, u, token string, body io.Reader, out any) error {
+	ct := ""
+	if body != nil {
+		ct = "application/json"
+	}
+	return c.doContent(ctx, method, u, token, ct, body, out)
+}
+
+// doContent is do with the body's content type.
+func (c *Client) doContent(ctx context.Context, method, u, token, contentType string, body io.Reader, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return fmt.Errorf("graph: build request: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -235,4 +246,143 @@ func (c *Client) PhoneNumbersOfWABA(ctx context.Context, version, wabaID, token 
 		after = out.Paging.Cursors.After
 	}
 	return ids, nil
+}
+
+// TemplatePage is one page of GET /{waba_id}/message_templates: the
+// templates as raw JSON objects (Meta's shape, kept whole) and the cursor
+// of the next page ("" at the end).
+type TemplatePage struct {
+	Templates []json.RawMessage
+	After     string
+}
+
+// templateFields are the fields asked of each template.
+const templateFields = "id,name,language,status,category,parameter_format,components,quality_score,rejected_reason"
+
+// ListTemplates reads one page (at most limit templates) of a WABA's
+// message templates, after the given cursor.
+func (c *Client) ListTemplates(ctx context.Context, version, wabaID, token, after string, limit int) (TemplatePage, error) {
+	q := url.Values{"fields": {templateFields}, "limit": {strconv.Itoa(limit)}}
+	if after != "" {
+		q.Set("after", after)
+	}
+	var out struct {
+		Data   []json.RawMessage `json:"data"`
+		Paging struct {
+			Cursors struct {
+				After string `json:"after"`
+			} `json:"cursors"`
+			Next string `json:"next"`
+		} `json:"paging"`
+	}
+	u := c.base + "/" + version + "/" + url.PathEscape(wabaID) + "/message_templates?" + q.Encode()
+	if err := c.do(ctx, http.MethodGet, u, token, nil, &out); err != nil {
+		return TemplatePage{}, err
+	}
+	p := TemplatePage{Templates: out.Data}
+	// Meta sends "next" only when there is another page.
+	if out.Paging.Next != "" && len(out.Data) > 0 {
+		p.After = out.Paging.Cursors.After
+	}
+	return p, nil
+}
+
+// CreatedTemplate is Meta's answer to a template creation.
+type CreatedTemplate struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Category string `json:"category"`
+}
+
+// CreateTemplate posts a template (Meta's request shape) to
+// POST /{waba_id}/message_templates.
+func (c *Client) CreateTemplate(ctx context.Context, version, wabaID, token string, body []byte) (CreatedTemplate, error) {
+	var out CreatedTemplate
+	u := c.base + "/" + version + "/" + url.PathEscape(wabaID) + "/message_templates"
+	if err := c.do(ctx, http.MethodPost, u, token, bytes.NewReader(body), &out); err != nil {
+		return CreatedTemplate{}, err
+	}
+	if out.ID == "" {
+		return CreatedTemplate{}, fmt.Errorf("graph: template creation answered no id")
+	}
+	return out, nil
+}
+
+// DeleteTemplate deletes a template by name (every language), or one
+// language's template when hsmID (its id) is given:
+// DELETE /{waba_id}/message_templates?name=...[&hsm_id=...].
+func (c *Client) DeleteTemplate(ctx context.Context, version, wabaID, token, name, hsmID string) error {
+	q := url.Values{"name": {name}}
+	if hsmID != "" {
+		q.Set("hsm_id", hsmID)
+	}
+	u := c.base + "/" + version + "/" + url.PathEscape(wabaID) + "/message_templates?" + q.Encode()
+	var out struct {
+		Success bool `json:"success"`
+	}
+	if err := c.do(ctx, http.MethodDelete, u, token, nil, &out); err != nil {
+		return err
+	}
+	if !out.Success {
+		return fmt.Errorf("graph: template deletion did not answer success")
+	}
+	return nil
+}
+
+// UploadMedia uploads a file to POST /{phone_number_id}/media (multipart:
+// messaging_product=whatsapp, type, file) and returns its media id.
+func (c *Client) UploadMedia(ctx context.Context, version, phoneNumberID, token, mimeType, filename string, data []byte) (string, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("messaging_product", "whatsapp")
+	_ = mw.WriteField("type", mimeType)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
+	h.Set("Content-Type", mimeType)
+	part, err := mw.CreatePart(h)
+	if err != nil {
+		return "", fmt.Errorf("graph: build upload: %w", err)
+	}
+	if _, err := part.Write(data); err != nil {
+		return "", fmt.Errorf("graph: build upload: %w", err)
+	}
+	if err := mw.Close(); err != nil {
+		return "", fmt.Errorf("graph: build upload: %w", err)
+	}
+	u := c.base + "/" + version + "/" + url.PathEscape(phoneNumberID) + "/media"
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := c.doContent(ctx, http.MethodPost, u, token, mw.FormDataContentType(), &buf, &out); err != nil {
+		return "", err
+	}
+	if out.ID == "" {
+		return "", fmt.Errorf("graph: media upload answered no id")
+	}
+	return out.ID, nil
+}
+
+// MarkRead marks an inbound message read (its blue ticks), with a typing
+// indicator when typing is set: POST /{phone_number_id}/messages
+// {"messaging_product":"whatsapp","status":"read","message_id":...}.
+func (c *Client) MarkRead(ctx context.Context, version, phoneNumberID, token, wamid string, typing bool) error {
+	body := map[string]any{"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+	if typing {
+		body["typing_indicator"] = map[string]string{"type": "text"}
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("graph: encode read receipt: %w", err)
+	}
+	var out struct {
+		Success bool `json:"success"`
+	}
+	u := c.base + "/" + version + "/" + url.PathEscape(phoneNumberID) + "/messages"
+	if err := c.do(ctx, http.MethodPost, u, token, bytes.NewReader(b), &out); err != nil {
+		return err
+	}
+	if !out.Success {
+		return fmt.Errorf("graph: read receipt did not answer success")
+	}
+	return nil
 }

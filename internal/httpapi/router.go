@@ -29,6 +29,7 @@ type route struct {
 	pattern string
 	parts   []string
 	h       Handler
+	maxBody int // 0: the router's
 }
 
 // NewRouter returns a router logging to log with clock now.
@@ -38,6 +39,16 @@ func NewRouter(log *slog.Logger, now func() time.Time) *Router {
 
 // SetMaxBody sets the request body limit in bytes.
 func (rt *Router) SetMaxBody(n int) { rt.maxBody = n }
+
+// SetRouteMaxBody gives the route registered as method and pattern its own
+// body limit (a file upload's, say), instead of the router's.
+func (rt *Router) SetRouteMaxBody(method, pattern string, n int) {
+	for i := range rt.routes {
+		if rt.routes[i].method == method && rt.routes[i].pattern == pattern {
+			rt.routes[i].maxBody = n
+		}
+	}
+}
 
 // Handle registers h for method and pattern, wrapped in mw (first is outermost).
 func (rt *Router) Handle(method, pattern string, h Handler, mw ...Middleware) {
@@ -163,8 +174,12 @@ func (rt *Router) dispatch(ctx context.Context, req *Request) (*Response, error)
 	if err != nil {
 		return nil, err
 	}
-	if len(body) > rt.maxBody {
-		return nil, apperr.Newf(apperr.TooLarge, "request body is %d bytes; the limit is %d", len(body), rt.maxBody)
+	limit := rt.maxBody
+	if r.maxBody > 0 {
+		limit = r.maxBody
+	}
+	if len(body) > limit {
+		return nil, apperr.Newf(apperr.TooLarge, "request body is %d bytes; the limit is %d", len(body), limit)
 	}
 	req.Body = body
 	return r.h(ctx, req)

@@ -50,6 +50,9 @@ type Store interface {
 	RecordUnroutable(ctx context.Context, source, reason string, body []byte) (string, bool, error)
 	Contact(ctx context.Context, org, id string) (store.Contact, error)
 	Conversation(ctx context.Context, org, id string) (store.Conversation, error)
+	Template(ctx context.Context, org, name, language string) (store.Template, error)
+	UpdateTemplate(ctx context.Context, org string, u store.TemplateUpdate) (store.Template, string, bool, error)
+	UpdateWhatsAppSignals(ctx context.Context, orgID string, sig store.WhatsAppSignals) (store.WhatsAppAccount, error)
 }
 
 // Credentials are an organisation's WhatsApp secrets (Secrets Manager).

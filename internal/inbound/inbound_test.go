@@ -350,7 +350,7 @@ func TestVerification(t *testing.T) {
 // function's router (signed with the fixture's app secret), so the samples
 // for `sam local invoke` stay valid.
 func TestEventSamples(t *testing.T) {
-	want := map[string]string{"verify.json": "1158201444", "message-text.json": `"ok"`, "statuses.json": `"ok"`}
+	want := map[string]string{"verify.json": "1158201444", "message-text.json": `"ok"`, "statuses.json": `"ok"`, "template-status.json": `"ok"`}
 	files, _ := filepath.Glob("../../events/whatsapp-webhook/*.json")
 	require.NotEmpty(t, files, "no samples")
 	for _, file := range files {

@@ -257,7 +257,11 @@ func (w *Webhook) otherField(ctx context.Context, org, field string, value json.
 	if err != nil {
 		return err
 	}
-	return w.events.Publish(ctx, ev)
+	if err := w.events.Publish(ctx, ev); err != nil {
+		return err
+	}
+	_, err = w.accountField(ctx, org, field, value, rec)
+	return err
 }
 
 // retryable reports whether an item's failure should make Meta retry.

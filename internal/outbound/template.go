@@ -357,3 +357,13 @@ func inList(list, s string) bool {
 }
 
 // Location and reaction.
+
+// ValidTemplateName reports whether s is a template name as Meta accepts
+// one: 1 to 512 lowercase letters, digits and underscores.
+func ValidTemplateName(s string) bool {
+	return s != "" && len(s) <= maxTemplateName && templateName(s)
+}
+
+// ValidLanguageCode reports whether s has the shape of a template
+// language (ll, lll or ll_CC).
+func ValidLanguageCode(s string) bool { return languageCode(s) }

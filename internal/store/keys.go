@@ -19,7 +19,7 @@ import (
 // | organisation        | ORG#<org>              | ORG                |                 |                                    |
 // | API key (by hash)   | KEY#<sha256 hex>       | KEY                |                 | auth lookup; org id, key id, revoked_at |
 // | API key (in org)    | ORG#<org>              | APIKEY#<key id>    |                 | listing; prefix, last4, hash, times |
-// | WhatsApp account    | ORG#<org>              | WHATSAPP           |                 | phone number id, WABA, version, health |
+// | WhatsApp account    | ORG#<org>              | WHATSAPP           | WHATSAPPS / <org> | phone number id, WABA, version, health, signals |
 // | phone number → org  | PHONE#<phone_number_id>| PHONE              |                 | unique across organisations        |
 // | WABA id → org       | WABA#<waba_id>         | WABA               |                 | fields without a phone number id   |
 // | verify token → org  | VERIFY#<sha256(token)> | ORG#<org>          |                 | GET verification; one per organisation using the token (older items: sk VERIFY) |
@@ -44,6 +44,8 @@ import (
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
 // | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n < cap; TTL 2 min         |
 // | /v1 rate bucket     | LIMIT#org#<org> / LIMIT#key#<key id> | LIMIT |                | tat (GCRA token bucket, unix µs); TTL |
+// | message template    | ORG#<org>#TPL          | TPL#<name>#<lang>  |                 | Meta's definition, status, category, quality |
+// | template sync       | ORG#<org>#TPL          | SYNC               |                 | last sync with Meta: template sends are checked once it exists |
 // | e-commerce integration | ORG#<org>           | INTEGRATION#<platform> |             | shop domain / site URL, config JSON; secret in Secrets Manager |
 // | integration source → org | COMMERCE#<platform>#<source key> | SOURCE |          | shop domain / site URL unique across organisations |
 // | e-commerce order    | ORG#<org>#ORDER#<platform>#<order id> | ORDER |              | number, status, total, phone source, contact, counted |
@@ -93,6 +95,12 @@ import (
 //     with an expired lease); once per Shopify webhook id (its receipt): the same on CHOOK#...
 // 26. Total spent once per order: the contact's conditional put and the order's
 //     "counted" flag in one transaction.
+// 27. An organisation's templates: Query pk = ORG#<org>#TPL, sk begins_with
+//     TPL# (TPL#<name># for one name's languages); one: GetItem; whether the
+//     copy was ever synced: GetItem ORG#<org>#TPL / SYNC.
+// 28. Every connection (the scheduled template sync): Query gsi1 gsi1pk =
+//     WHATSAPPS (connections saved before it join when saved again or when
+//     an account webhook updates their signals).
 //
 // Uniqueness and dedupe are decided by conditional writes, never by
 // read-then-write; writes that touch several items use one transaction.
@@ -246,3 +254,20 @@ func shopReceiptPK(org, platform, webhookID string) string {
 }
 func shopReceiptSK() string                    { return "HOOK" }
 func shopRecordPK(org, platform string) string { return "ORG#" + org + "#CREC#" + platform }
+
+// Message templates (templates.go).
+const (
+	typeTemplate     = "template"
+	typeTemplateSync = "template_sync"
+	templateSKPrefix = "TPL#"
+)
+
+func templatesPK(org string) string { return "ORG#" + org + "#TPL" }
+
+// templateSK is a template's sort key; with language "" the prefix of a
+// name's languages.
+func templateSK(name, language string) string { return templateSKPrefix + name + "#" + language }
+func templateSyncSK() string                  { return "SYNC" }
+
+// whatsappListPK is the gsi1 partition listing every connection.
+func whatsappListPK() string { return "WHATSAPPS" }

@@ -261,6 +261,19 @@ func (s *Store) replay(ctx context.Context, m OutboundMessage) (OutboundResult, 
 	return OutboundResult{Message: msg, Replayed: true, Enqueued: it.Enqueued}, true, nil
 }
 
+// IdempotencyKeyUsed reports whether an idempotency key (as accepted, with
+// the test: prefix of test keys) names an accepted message still within
+// its 24 hours: a repeat of that request is a replay, whatever has changed
+// since.
+func (s *Store) IdempotencyKeyUsed(ctx context.Context, org, idemKey string) (bool, error) {
+	var it idemItem
+	found, err := s.getItem(ctx, key{idemPK(org, idemKey), idemSK()}, &it)
+	if err != nil || !found {
+		return false, err
+	}
+	return it.ExpiresAt >= s.now().Unix(), nil
+}
+
 // MarkEnqueued records that an idempotent request's message reached the
 // queue, so a replay does not enqueue it again.
 func (s *Store) MarkEnqueued(ctx context.Context, org, idemKey string) error {

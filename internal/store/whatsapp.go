@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,10 +30,28 @@ type WhatsAppAccount struct {
 	// this organisation's verify token (recorded at most once an hour; kept
 	// while the token stays the same).
 	VerifiedAt *time.Time `json:"-"`
+	// Signals are what Meta's account webhooks last said of the number
+	// and the account (phone_number_quality_update, account_update).
+	Signals WhatsAppSignals `json:"signals"`
+}
+
+// WhatsAppSignals are the number's quality and limits and the account's
+// last event, from Meta's webhooks; empty until one arrives.
+type WhatsAppSignals struct {
+	QualityRating      string     `json:"quality_rating,omitempty"`       // GREEN, YELLOW, RED, UNKNOWN
+	QualityEvent       string     `json:"quality_event,omitempty"`        // e.g. FLAGGED, UPGRADE, THROUGHPUT_UPGRADE
+	MessagingLimitTier string     `json:"messaging_limit_tier,omitempty"` // TIER_250 ... TIER_UNLIMITED
+	ThroughputLevel    string     `json:"throughput_level,omitempty"`     // STANDARD, HIGH
+	AccountEvent       string     `json:"account_event,omitempty"`        // account_update's event
+	UpdatedAt          *time.Time `json:"updated_at,omitempty"`
 }
 
 type whatsappItem struct {
 	key
+	// GSI1PK/GSI1SK list every connection (WHATSAPPS / <org>) for the
+	// scheduled template sync.
+	GSI1PK          string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK          string `dynamodbav:"gsi1sk,omitempty"`
 	Type            string `dynamodbav:"type"`
 	OrgID           string `dynamodbav:"org_id"`
 	PhoneNumberID   string `dynamodbav:"phone_number_id"`
@@ -43,6 +62,12 @@ type whatsappItem struct {
 	UnhealthySince  string `dynamodbav:"unhealthy_since,omitempty"`
 	UpdatedAt       string `dynamodbav:"updated_at"`
 	VerifiedAt      string `dynamodbav:"verified_at,omitempty"`
+	Quality         string `dynamodbav:"quality_rating,omitempty"`
+	QualityEvent    string `dynamodbav:"quality_event,omitempty"`
+	LimitTier       string `dynamodbav:"messaging_limit_tier,omitempty"`
+	Throughput      string `dynamodbav:"throughput_level,omitempty"`
+	AccountEvent    string `dynamodbav:"account_event,omitempty"`
+	SignalsAt       string `dynamodbav:"signals_updated_at,omitempty"`
 }
 
 func (it whatsappItem) model() WhatsAppAccount {
@@ -50,6 +75,8 @@ func (it whatsappItem) model() WhatsAppAccount {
 		OrgID: it.OrgID, PhoneNumberID: it.PhoneNumberID, WABAID: it.WABAID, GraphAPIVersion: it.GraphAPIVersion,
 		VerifyTokenHash: it.VerifyTokenHash, Healthy: it.Unhealthy == "", UnhealthyReason: it.Unhealthy,
 		UnhealthySince: parseTime(it.UnhealthySince), VerifiedAt: parseTime(it.VerifiedAt),
+		Signals: WhatsAppSignals{QualityRating: it.Quality, QualityEvent: it.QualityEvent, MessagingLimitTier: it.LimitTier,
+			ThroughputLevel: it.Throughput, AccountEvent: it.AccountEvent, UpdatedAt: parseTime(it.SignalsAt)},
 	}
 	if t := parseTime(it.UpdatedAt); t != nil {
 		a.UpdatedAt = *t
@@ -85,7 +112,7 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 	}
 	now := s.now()
 	it := whatsappItem{
-		key: key{orgPK(a.OrgID), whatsappSK()}, Type: typeWhatsApp, OrgID: a.OrgID,
+		key: key{orgPK(a.OrgID), whatsappSK()}, GSI1PK: whatsappListPK(), GSI1SK: a.OrgID, Type: typeWhatsApp, OrgID: a.OrgID,
 		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
 		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now),
 	}
@@ -281,4 +308,43 @@ func (s *Store) pointer(ctx context.Context, k key, notFound string) (string, er
 		return "", apperr.New(apperr.NotFound, notFound)
 	}
 	return it.OrgID, nil
+}
+
+// UpdateWhatsAppSignals records what an account webhook says of the
+// connection (the fields of sig that are set; the others keep their
+// values) and returns the account after it. NotFound when the
+// organisation has no connection.
+func (s *Store) UpdateWhatsAppSignals(ctx context.Context, orgID string, sig WhatsAppSignals) (WhatsAppAccount, error) {
+	// A connection saved before connections were listed joins the list.
+	sets := []string{"signals_updated_at = :t", "gsi1pk = :lpk", "gsi1sk = :lsk"}
+	vals := map[string]types.AttributeValue{":t": str(timestamp(s.now())), ":lpk": str(whatsappListPK()), ":lsk": str(orgID)}
+	for _, f := range []struct{ attr, v string }{
+		{"quality_rating", sig.QualityRating}, {"quality_event", sig.QualityEvent}, {"messaging_limit_tier", sig.MessagingLimitTier},
+		{"throughput_level", sig.ThroughputLevel}, {"account_event", sig.AccountEvent},
+	} {
+		if f.v != "" {
+			sets = append(sets, f.attr+" = :"+f.attr)
+			vals[":"+f.attr] = str(f.v)
+		}
+	}
+	in := updateInput(s.table, key{orgPK(orgID), whatsappSK()}, "SET "+strings.Join(sets, ", "), "attribute_exists(pk)", vals)
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := s.db.UpdateItem(ctx, in)
+	if isConditionFailed(err) {
+		return WhatsAppAccount{}, apperr.New(apperr.NotFound, "WhatsApp is not configured for this organization").WithCode("whatsapp_not_configured")
+	}
+	if err != nil {
+		return WhatsAppAccount{}, unavailable("update whatsapp signals", err)
+	}
+	var it whatsappItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return WhatsAppAccount{}, fmt.Errorf("store: decode whatsapp account: %w", err)
+	}
+	return it.model(), nil
+}
+
+// WhatsAppAccounts pages through every organisation's connection (gsi1,
+// WHATSAPPS), for work done for all of them (the scheduled template sync).
+func (s *Store) WhatsAppAccounts(ctx context.Context, cursor string, limit int) (Page[WhatsAppAccount], error) {
+	return queryModels[whatsappItem](ctx, s, keyPrefix(IndexGSI1, whatsappListPK(), "", cursor, limit, true), nil)
 }

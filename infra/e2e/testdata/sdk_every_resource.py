@@ -4,7 +4,7 @@
 Environment: PYTAKE_API_KEY, PYTAKE_API_URL (as .local/demo.env has them),
 SDK_CUSTOMER (a number that wrote to the organisation's WhatsApp number in
 the last 24 hours) and the organisation's WhatsApp settings
-(WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET,
+(WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_WABA_ID, WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET,
 WHATSAPP_VERIFY_TOKEN). Webhook deliveries come to an HTTP server of this
 script on 127.0.0.1 and are checked with pytake.webhooks. At the end every
 operationId of GET /v1/openapi.json must have been called; prints "ok".
@@ -85,6 +85,7 @@ except pytake.AuthenticationError as e:
 # ---- settings ----
 s = client.settings.whatsapp.configure(
     phone_number_id=os.environ["WHATSAPP_PHONE_NUMBER_ID"],
+    waba_id=os.environ["WHATSAPP_WABA_ID"],
     access_token=os.environ["WHATSAPP_ACCESS_TOKEN"],
     app_secret=os.environ["WHATSAPP_APP_SECRET"],
     verify_token=os.environ["WHATSAPP_VERIFY_TOKEN"],
@@ -206,6 +207,42 @@ client.integrations.woocommerce.delete()
 zap = client.hooks.subscribe(url=hook_url, event="contact.created")
 assert isinstance(client.hooks.samples("contact.created"), list)
 client.hooks.unsubscribe(zap.id)
+
+
+# ---- media and read receipts ----
+up = client.media.upload(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, mime_type="image/png", filename="nota.png")
+assert up.type == "image" and up.id, up
+try:
+    client.messages.mark_read(sent.id, typing=True)
+    raise AssertionError("one of our own messages was marked read")
+except pytake.ValidationError as e:
+    assert e.status_code == 422
+inbound = [m for m in client.conversations.list_messages(sent.conversation_id, limit=100) if m.direction == "inbound"]
+assert inbound, "the customer's message"
+assert client.messages.mark_read(inbound[0].id, typing=True).typing is True
+
+# ---- templates (last: once synced, template sends and shop settings are checked) ----
+tpl = client.templates.create(
+    name=f"sdk_{run}",
+    language="pt_BR",
+    category="UTILITY",
+    components=[{"type": "BODY", "text": "Olá! Seu pedido {{1}} foi confirmado.", "example": {"body_text": [["1001"]]}}],
+)
+assert tpl.status == "PENDING" and tpl.id, tpl
+try:
+    client.templates.create(name="Bad Name", language="pt_BR", category="UTILITY", components=[{"type": "BODY", "text": "x"}])
+    raise AssertionError("a template breaking Meta's rules was sent to Meta")
+except pytake.ValidationError as e:
+    assert "name" in {d.field for d in e.details}, e.details
+assert client.templates.sync().count >= 1
+assert [t.id for t in client.templates.list(name=tpl.name)] == [tpl.id]
+assert client.templates.retrieve(tpl.name).data[0].language == "pt_BR"
+try:
+    client.messages.send(to=customer, type="template", template={"name": tpl.name, "language": {"code": "pt_BR"}})
+    raise AssertionError("a template send without its parameter was accepted")
+except pytake.ValidationError as e:
+    assert e.code in ("template_parameter_mismatch", "template_not_approved"), e.code
+client.templates.delete(tpl.name)
 
 
 # ---- the async client ----

@@ -18,6 +18,10 @@ type metaError struct {
 	ErrorSubcode int        `json:"error_subcode,omitempty"`
 	ErrorData    *errorData `json:"error_data,omitempty"`
 	FBTraceID    string     `json:"fbtrace_id"`
+	// ErrorUserTitle and ErrorUserMsg are what Meta adds to a refused
+	// template.
+	ErrorUserTitle string `json:"error_user_title,omitempty"`
+	ErrorUserMsg   string `json:"error_user_msg,omitempty"`
 }
 
 type errorData struct {

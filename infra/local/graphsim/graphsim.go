@@ -52,6 +52,9 @@ type Config struct {
 	WebhookTimeout time.Duration
 	// MaxInFlight bounds concurrent webhook POSTs (default 8).
 	MaxInFlight int
+	// TemplateReview is how long a created template stays PENDING before
+	// its status webhook (zero: DefaultTemplateReview).
+	TemplateReview time.Duration
 }
 
 // Sim is the simulator. It is an http.Handler; Close stops its background
@@ -80,6 +83,9 @@ type Sim struct {
 	media   map[string]mediaItem
 	rates   map[string]*rateWindow
 	stats   counters
+	// templates of every WABA; reads are the mark-as-read requests.
+	templates []Template
+	reads     []Read
 }
 
 type counters struct {
@@ -142,7 +148,13 @@ func (s *Sim) routes() *http.ServeMux {
 	m.HandleFunc("POST /{version}/{phone}/messages", s.handleSend)
 	m.HandleFunc("GET /{version}/{id}", s.handleGetObject)
 	m.HandleFunc("GET /{version}/{id}/{edge}", s.handleGetEdge)
+	m.HandleFunc("POST /{version}/{phone}/media", s.handleUpload)
+	m.HandleFunc("POST /{version}/{id}/message_templates", s.handleCreateTemplate)
+	m.HandleFunc("DELETE /{version}/{id}/message_templates", s.handleDeleteTemplate)
 	m.HandleFunc("GET /_sim/media/{id}", s.handleDownload)
+	m.HandleFunc("GET /_sim/reads", s.handleReads)
+	m.HandleFunc("GET /_sim/templates", s.handleSimTemplates)
+	m.HandleFunc("POST /_sim/account-event", s.handleAccountEvent)
 	m.HandleFunc("GET /_sim/messages", s.handleMessages)
 	m.HandleFunc("GET /_sim/stats", s.handleStats)
 	m.HandleFunc("GET /_sim/faults", s.handleListFaults)
@@ -223,6 +235,7 @@ func (s *Sim) Reset() {
 	defer s.mu.Unlock()
 	s.faults = nil
 	s.sent = nil
+	s.reads = nil
 	s.rates = make(map[string]*rateWindow)
 	s.stats = counters{rejected: make(map[int]int)}
 }

@@ -47,7 +47,7 @@ func (s *Sim) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, isStatus := body["status"]; isStatus {
 		if _, hasTo := body["to"]; !hasTo {
-			s.markRead(w, body)
+			s.markRead(w, phone, body)
 			return
 		}
 	}
@@ -112,7 +112,7 @@ func (s *Sim) handleSend(w http.ResponseWriter, r *http.Request) {
 
 // markRead answers {"messaging_product":"whatsapp","status":"read",
 // "message_id":...} (optionally with a typing indicator).
-func (s *Sim) markRead(w http.ResponseWriter, body map[string]json.RawMessage) {
+func (s *Sim) markRead(w http.ResponseWriter, phone string, body map[string]json.RawMessage) {
 	product, _ := str(body, "messaging_product")
 	status, err := str(body, "status")
 	id, _ := str(body, "message_id")
@@ -130,8 +130,21 @@ func (s *Sim) markRead(w http.ResponseWriter, body map[string]json.RawMessage) {
 		invalidParam(w, "The parameter message_id is required.")
 		return
 	}
+	typing := false
+	if raw, ok := body["typing_indicator"]; ok && !isNull(raw) {
+		var ti struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(raw, &ti) != nil || ti.Type != "text" {
+			s.reject(100)
+			invalidParam(w, "Param typing_indicator must be {\"type\":\"text\"}.")
+			return
+		}
+		typing = true
+	}
 	s.mu.Lock()
 	s.stats.markedRead++
+	s.reads = append(s.reads, Read{PhoneNumberID: phone, WAMID: id, Typing: typing, At: s.cfg.Now()})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 }

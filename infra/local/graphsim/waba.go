@@ -8,11 +8,14 @@ import (
 // handleGetEdge serves GET /{version}/{id}/{edge}: the phone_numbers edge
 // of a WABA; any other edge is unknown, as on Meta.
 func (s *Sim) handleGetEdge(w http.ResponseWriter, r *http.Request) {
-	if r.PathValue("edge") != "phone_numbers" {
+	switch r.PathValue("edge") {
+	case "phone_numbers":
+		s.handleWABAPhoneNumbers(w, r)
+	case "message_templates":
+		s.handleListTemplates(w, r)
+	default:
 		s.handleUnknown(w, r)
-		return
 	}
-	s.handleWABAPhoneNumbers(w, r)
 }
 
 // handleWABAPhoneNumbers serves GET /{version}/{waba_id}/phone_numbers: the

@@ -30,6 +30,7 @@ var dynamoActions = map[string][]string{
 	"DashboardFunction":      {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"HubSpotWebhookFunction": {"GetItem"}, // routing by portal
 	"CrmSyncFunction":        {"GetItem", "PutItem", "Query", "UpdateItem"},
+	"TemplateSyncFunction":   {"DeleteItem", "GetItem", "PutItem", "Query"}, // delete: templates Meta no longer lists
 }
 
 // secretAccess: which organisations' secrets each function may read, by
@@ -46,6 +47,7 @@ var secretAccess = map[string][]string{
 		crmconfig.Provider(crmconfig.HubSpot), crmconfig.Provider(crmconfig.Salesforce)}, // the API's routes, in process
 	"HubSpotWebhookFunction": {crmconfig.Provider(crmconfig.HubSpot)},
 	"CrmSyncFunction":        {crmconfig.Provider(crmconfig.HubSpot), crmconfig.Provider(crmconfig.Salesforce)},
+	"TemplateSyncFunction":   {secrets.ProviderWhatsApp},
 }
 
 var secretWrites = map[string][]string{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -243,6 +244,11 @@ func (s *Stack) startGraph(ctx context.Context) error {
 			VerifiedName: "PyTake Demo", AccessToken: DemoAccessToken, AppSecret: DemoAppSecret,
 		}},
 	})
+	// The demo WABA's templates, as the README's examples send them (they
+	// are checked once the demo organisation syncs its templates).
+	for _, tpl := range demoTemplates {
+		s.Sim.AddTemplate(tpl)
+	}
 	srv := &http.Server{Handler: s.Sim, ReadHeaderTimeout: 10 * time.Second}
 	s.GraphURL = "http://" + l.Addr().String()
 	s.wg.Add(1)
@@ -471,4 +477,18 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		_, _ = io.WriteString(p.w, p.prefix+line)
 	}
 	return len(b), nil
+}
+
+// demoTemplates are the approved templates of the demo WABA at the
+// simulator: those the README, the shops' defaults and the chatbot example
+// send.
+var demoTemplates = []graphsim.Template{
+	{WABAID: DemoWABAID, Name: "order_confirmation", Language: "pt_BR", Category: "UTILITY", Status: "APPROVED",
+		Components: json.RawMessage(`[{"type":"BODY","text":"Olá! Seu pedido {{1}} de {{2}} foi confirmado.","example":{"body_text":[["1001","R$ 150,00"]]}}]`)},
+	{WABAID: DemoWABAID, Name: "order_update", Language: "pt_BR", Category: "UTILITY", Status: "APPROVED",
+		Components: json.RawMessage(`[{"type":"BODY","text":"Seu pedido {{1}} foi {{2}}.","example":{"body_text":[["1001","enviado"]]}}]`)},
+	{WABAID: DemoWABAID, Name: "menu", Language: "pt_BR", Category: "MARKETING", Status: "APPROVED",
+		Components: json.RawMessage(`[{"type":"BODY","text":"Escolha uma opção do menu."}]`)},
+	{WABAID: DemoWABAID, Name: "hello_world", Language: "en_US", Category: "UTILITY", Status: "APPROVED",
+		Components: json.RawMessage(`[{"type":"BODY","text":"Hello World"}]`)},
 }

@@ -107,6 +107,8 @@ class Op(Generic[T]):
     params: Optional[Dict[str, Any]] = None
     json: Optional[Dict[str, Any]] = None
     headers: Dict[str, str] = field(default_factory=dict)
+    # content is a raw body (an upload), sent with the Content-Type in headers.
+    content: Optional[bytes] = None
 
     @property
     def idempotent(self) -> bool:
@@ -117,7 +119,7 @@ class Op(Generic[T]):
     def with_params(self, **params: Any) -> "Op[T]":
         merged = dict(self.params or {})
         merged.update(params)
-        return Op(self.operation_id, self.method, self.path, self.parse, merged, self.json, dict(self.headers))
+        return Op(self.operation_id, self.method, self.path, self.parse, merged, self.json, dict(self.headers), self.content)
 
 
 @dataclass(frozen=True)

@@ -404,6 +404,30 @@ class ConversationPage(Model):
 
 
 @dataclass(kw_only=True)
+class WhatsAppSettingsSignals(Model):
+    """What Meta's account webhooks last said (phone_number_quality_update, account_update); empty until one arrives. The quality follows the FLAGGED (RED) and UNFLAGGED (GREEN) events; POST /v1/settings/whatsapp/test asks Meta for the exact rating."""
+
+    quality_rating: Optional[str] = None
+    quality_event: Optional[str] = None
+    messaging_limit_tier: Optional[str] = None
+    throughput_level: Optional[str] = None
+    account_event: Optional[str] = None
+    updated_at: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> WhatsAppSettingsSignals:
+        return cls(
+            quality_rating=d.get("quality_rating"),
+            quality_event=d.get("quality_event"),
+            messaging_limit_tier=d.get("messaging_limit_tier"),
+            throughput_level=d.get("throughput_level"),
+            account_event=d.get("account_event"),
+            updated_at=d.get("updated_at"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
 class WhatsAppSettings(Model):
     """The WhatsApp connection as the API shows it: secrets never, the access token only as a hint (its last four characters)."""
 
@@ -417,6 +441,7 @@ class WhatsAppSettings(Model):
     unhealthy_reason: Optional[str] = None
     unhealthy_since: Optional[str] = None
     updated_at: str
+    signals: WhatsAppSettingsSignals
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> WhatsAppSettings:
@@ -431,6 +456,7 @@ class WhatsAppSettings(Model):
             unhealthy_reason=d.get("unhealthy_reason"),
             unhealthy_since=d.get("unhealthy_since"),
             updated_at=d["updated_at"],
+            signals=WhatsAppSettingsSignals.from_dict(d["signals"]),
             _raw=dict(d),
         )
 
@@ -1081,6 +1107,154 @@ class CrmIntegration(Model):
         )
 
 
+@dataclass(kw_only=True)
+class Template(Model):
+    """PyTake's copy of one of the WABA's message templates (one name in one language), as Meta last described it."""
+
+    id: str
+    name: str
+    language: str
+    category: str
+    status: str
+    parameter_format: Optional[str] = None
+    quality_score: Optional[str] = None
+    rejected_reason: Optional[str] = None
+    components: Optional[List[Dict[str, Any]]] = None
+    updated_at: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Template:
+        return cls(
+            id=d["id"],
+            name=d["name"],
+            language=d["language"],
+            category=d["category"],
+            status=d["status"],
+            parameter_format=d.get("parameter_format"),
+            quality_score=d.get("quality_score"),
+            rejected_reason=d.get("rejected_reason"),
+            components=[dict(x) for x in d["components"]] if d.get("components") is not None else None,
+            updated_at=d["updated_at"],
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class TemplatePage(Model):
+    """TemplatePage (see the OpenAPI document)."""
+
+    data: List[Template]
+    next_cursor: str
+    synced_at: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TemplatePage:
+        return cls(
+            data=[Template.from_dict(x) for x in d["data"]],
+            next_cursor=d["next_cursor"],
+            synced_at=d.get("synced_at"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class TemplateLanguages(Model):
+    """TemplateLanguages (see the OpenAPI document)."""
+
+    name: str
+    data: List[Template]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TemplateLanguages:
+        return cls(
+            name=d["name"],
+            data=[Template.from_dict(x) for x in d["data"]],
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class TemplateChange(Model):
+    """TemplateChange (see the OpenAPI document)."""
+
+    name: str
+    language: str
+    status: str
+    previous_status: str
+    removed: bool
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TemplateChange:
+        return cls(
+            name=d["name"],
+            language=d["language"],
+            status=d["status"],
+            previous_status=d["previous_status"],
+            removed=d["removed"],
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class TemplateSyncResult(Model):
+    """TemplateSyncResult (see the OpenAPI document)."""
+
+    synced_at: str
+    count: int
+    changes: List[TemplateChange]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TemplateSyncResult:
+        return cls(
+            synced_at=d["synced_at"],
+            count=d["count"],
+            changes=[TemplateChange.from_dict(x) for x in d["changes"]],
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class MediaUpload(Model):
+    """MediaUpload (see the OpenAPI document)."""
+
+    id: str
+    type: str
+    mime_type: str
+    size: int
+    filename: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> MediaUpload:
+        return cls(
+            id=d["id"],
+            type=d["type"],
+            mime_type=d["mime_type"],
+            size=d["size"],
+            filename=d["filename"],
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class ReadReceipt(Model):
+    """ReadReceipt (see the OpenAPI document)."""
+
+    id: str
+    wamid: str
+    read: bool
+    typing: bool
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ReadReceipt:
+        return cls(
+            id=d["id"],
+            wamid=d["wamid"],
+            read=d["read"],
+            typing=d["typing"],
+            _raw=dict(d),
+        )
+
+
 class WhatsAppSettingsInput(TypedDict, total=False):
     """Meta credentials. Lengths of app_secret and verify_token are counted in bytes (8 to 256); access_token at most 4096 bytes."""
 
@@ -1439,3 +1613,30 @@ class SalesforceInput(TypedDict, total=False):
     client_secret: Optional[str]
     lead: Optional[SalesforceLeadDefaults]
     tasks: Optional[bool]
+
+
+class TemplateComponentInput(TypedDict, total=False):
+    """A component in Meta's shape. HEADER: `format` TEXT (`text` of at most 60 characters, at most one variable, `example.header_text`), IMAGE, VIDEO, GIF, DOCUMENT (`example.header_handle`) or LOCATION. BODY (required): `text` of at most 1,024 characters, variables {{1}}..{{n}} without gaps and not ..."""
+
+    type: Required[str]
+    format: str
+    text: str
+    buttons: Sequence[Mapping[str, Any]]
+    example: Mapping[str, Any]
+
+
+class TemplateInput(TypedDict, total=False):
+    """A template to create, in Meta's request shape."""
+
+    name: Required[str]
+    language: Required[str]
+    category: Required[str]
+    parameter_format: Literal["named", "positional", "NAMED", "POSITIONAL"]
+    allow_category_change: bool
+    components: Required[Sequence[TemplateComponentInput]]
+
+
+class ReadReceiptInput(TypedDict, total=False):
+    """ReadReceiptInput (see the OpenAPI document)."""
+
+    typing: bool

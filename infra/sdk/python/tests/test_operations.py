@@ -139,6 +139,21 @@ ARGS: Dict[str, Tuple[List[Any], Dict[str, Any]]] = {
     "subscribeZapierHook": ([], {"url": "https://hooks.zapier.com/x", "event": "message.received"}),
     "unsubscribeZapierHook": (["hk_1"], {}),
     "listZapierHookSamples": (["message.received"], {}),
+    "markMessageRead": (["msg_1"], {"typing": True}),
+    "uploadMedia": ([b"\x89PNG\r\n\x1a\n"], {"mime_type": "image/png", "filename": "a.png"}),
+    "listTemplates": ([], {"name": "order_confirmation", "status": "APPROVED", "limit": 5}),
+    "getTemplate": (["order_confirmation"], {}),
+    "createTemplate": (
+        [],
+        {
+            "name": "order_confirmation",
+            "language": "pt_BR",
+            "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "Pedido {{1}} ok.", "example": {"body_text": [["1"]]}}],
+        },
+    ),
+    "deleteTemplate": (["order_confirmation"], {"language": "pt_BR"}),
+    "syncTemplates": ([], {}),
 }
 
 
@@ -204,10 +219,14 @@ def test_method_sends_the_documented_request(operation_id: str, client: pytake.P
     documented_query = {p["name"] if "name" in p else resolve_param(p)["name"] for p in op.get("parameters", [])}
     documented_query = {n for n in documented_query if n not in ("Idempotency-Key",)}
     assert set(req.url.params.keys()) <= documented_query
-    if "requestBody" in op:
+    if "requestBody" in op and "application/json" in op["requestBody"]["content"]:
         schema = resolve(op["requestBody"]["content"]["application/json"]["schema"])
         sent = rec.json()
         assert set(sent) <= set(schema["properties"]) | {"hookUrl"}, f"{operation_id} sent undocumented members"
+    elif "requestBody" in op:
+        # A raw body (an upload): the bytes, with a documented Content-Type.
+        assert req.content == args[0]
+        assert req.headers["content-type"] in op["requestBody"]["content"]
     else:
         assert req.content == b""
     assert req.headers["authorization"] == "Bearer pytake_live_test"
@@ -238,7 +257,7 @@ def test_keyword_arguments_cover_the_documented_members(operation_id: str) -> No
             wanted.add(p["name"])
         if p["in"] == "header":
             wanted.add(p["name"].lower().replace("-", "_"))
-    if "requestBody" in op:
+    if "requestBody" in op and "application/json" in op["requestBody"]["content"]:
         schema = resolve(op["requestBody"]["content"]["application/json"]["schema"])
         for name, s in schema["properties"].items():
             if s.get("type") != "null":

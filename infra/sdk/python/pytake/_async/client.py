@@ -18,6 +18,7 @@ from .resources import (
     AsyncHooks,
     AsyncIntegrations,
     AsyncMedia,
+    AsyncTemplates,
     AsyncMessages,
     AsyncMeta,
     AsyncOrganization,
@@ -59,6 +60,7 @@ class AsyncPyTake:
         self.messages = AsyncMessages(self)
         self.conversations = AsyncConversations(self)
         self.media = AsyncMedia(self)
+        self.templates = AsyncTemplates(self)
         self.contacts = AsyncContacts(self)
         self.chatbots = AsyncChatbots(self)
         self.webhooks = AsyncWebhooks(self)
@@ -119,6 +121,7 @@ class AsyncPyTake:
                 cfg.url(op.path),
                 params=op.params,
                 json=op.json,
+                content=op.content,
                 headers=headers,
                 timeout=cfg.timeout,
             )

@@ -19,6 +19,7 @@ from .resources import (
     Hooks,
     Integrations,
     Media,
+    Templates,
     Messages,
     Meta,
     Organization,
@@ -60,6 +61,7 @@ class PyTake:
         self.messages = Messages(self)
         self.conversations = Conversations(self)
         self.media = Media(self)
+        self.templates = Templates(self)
         self.contacts = Contacts(self)
         self.chatbots = Chatbots(self)
         self.webhooks = Webhooks(self)
@@ -120,6 +122,7 @@ class PyTake:
                 cfg.url(op.path),
                 params=op.params,
                 json=op.json,
+                content=op.content,
                 headers=headers,
                 timeout=cfg.timeout,
             )

@@ -188,6 +188,20 @@ class Messages(_Resource):
             Op("getMessage", "GET", path("/messages/{id}", id=message_id), parse_model(t.Message.from_dict))
         )
 
+    @operation("markMessageRead")
+    def mark_read(self, message_id: str, *, typing: Union[bool, NotGiven] = NOT_GIVEN) -> t.ReadReceipt:
+        """Marks a message the customer sent read at Meta (blue ticks);
+        ``typing=True`` also shows the typing indicator until the reply."""
+        return self._client._request(
+            Op(
+                "markMessageRead",
+                "POST",
+                path("/messages/{id}/read", id=message_id),
+                parse_model(t.ReadReceipt.from_dict),
+                json=body(typing=typing),
+            )
+        )
+
 
 class Conversations(_Resource):
     @operation("listConversations")
@@ -259,6 +273,101 @@ class Media(_Resource):
         """A received media file's bytes (``.content``) and ``.content_type``."""
         return self._client._request(
             Op("getMedia", "GET", path("/media/{media_id}", media_id=media_id), parse_media)
+        )
+
+    @operation("uploadMedia")
+    def upload(
+        self, file: bytes, *, mime_type: str, filename: Union[str, NotGiven] = NOT_GIVEN
+    ) -> t.MediaUpload:
+        """Uploads a file to Meta; send the answer's ``id`` as
+        ``{"type": "image", "image": {"id": ...}}``."""
+        return self._client._request(
+            Op(
+                "uploadMedia",
+                "POST",
+                "/media",
+                parse_model(t.MediaUpload.from_dict),
+                params=_query(filename=filename),
+                headers={"Content-Type": mime_type},
+                content=bytes(file),
+            )
+        )
+
+
+class Templates(_Resource):
+    """The WABA's message templates: PyTake's copy, and calls to Meta."""
+
+    @operation("listTemplates")
+    def list(
+        self,
+        *,
+        name: Union[str, NotGiven] = NOT_GIVEN,
+        language: Union[str, NotGiven] = NOT_GIVEN,
+        status: Union[str, NotGiven] = NOT_GIVEN,
+        category: Union[str, NotGiven] = NOT_GIVEN,
+        limit: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> Pager[t.Template]:
+        """PyTake's copy of the templates, by name then language."""
+        return Pager(
+            self._client,
+            Op(
+                "listTemplates",
+                "GET",
+                "/templates",
+                page_parser(t.Template.from_dict),
+                params=_query(name=name, language=language, status=status, category=category, limit=limit),
+            ),
+        )
+
+    @operation("getTemplate")
+    def retrieve(self, name: str) -> t.TemplateLanguages:
+        """Every language of a template name."""
+        return self._client._request(
+            Op("getTemplate", "GET", path("/templates/{name}", name=name), parse_model(t.TemplateLanguages.from_dict))
+        )
+
+    @operation("createTemplate")
+    def create(
+        self,
+        *,
+        name: str,
+        language: str,
+        category: str,
+        components: Sequence[Mapping[str, Any]],
+        parameter_format: Union[str, NotGiven] = NOT_GIVEN,
+        allow_category_change: Union[bool, NotGiven] = NOT_GIVEN,
+    ) -> t.Template:
+        """Checks a template against Meta's rules and creates it at Meta
+        (status PENDING until Meta's review)."""
+        return self._client._request(
+            Op(
+                "createTemplate",
+                "POST",
+                "/templates",
+                parse_model(t.Template.from_dict),
+                json=body(
+                    name=name,
+                    language=language,
+                    category=category,
+                    components=[dict(c) for c in components],
+                    parameter_format=parameter_format,
+                    allow_category_change=allow_category_change,
+                ),
+            )
+        )
+
+    @operation("deleteTemplate")
+    def delete(self, name: str, *, language: Union[str, NotGiven] = NOT_GIVEN) -> None:
+        """Deletes a template at Meta: every language, or one."""
+        return self._client._request(
+            Op("deleteTemplate", "DELETE", path("/templates/{name}", name=name), parse_none, params=_query(language=language))
+        )
+
+    @operation("syncTemplates")
+    def sync(self) -> t.TemplateSyncResult:
+        """Pulls every template from Meta into PyTake's copy."""
+        return self._client._request(
+            Op("syncTemplates", "POST", "/templates/sync", parse_model(t.TemplateSyncResult.from_dict))
         )
 
 
