@@ -407,3 +407,50 @@ func TestHubSpotInbound(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "healthy", crmconfig.NewView(st2, sec2, "").Health.Status)
 }
+
+// TestOutageBacksOff: a CRM that keeps failing with retryable errors is
+// retried further and further apart, so its queue's 20 receives span hours
+// of outage instead of minutes before the dead-letter queue.
+func TestOutageBacksOff(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	c := f.contact(t, "5511999990010", "Leo")
+	f.simPost(t, f.sf, "/_sim/faults", `{"status":503,"code":"SERVER_UNAVAILABLE","message":"down","count":100}`)
+	ev := messageReceived(t, c)
+	var total time.Duration
+	for n := 1; n <= 20; n++ {
+		rec := record(sfARN, ev)
+		rec.Attributes = map[string]string{"ApproximateReceiveCount": strconv.Itoa(n)}
+		require.False(t, f.sync.process(ctx, rec), "receive %d is retried", n)
+	}
+	require.Len(t, f.sfQueue.delays, 20)
+	assert.Equal(t, 30*time.Second, f.sfQueue.delays[0], "the first retry is soon")
+	for i := 1; i < len(f.sfQueue.delays); i++ {
+		assert.GreaterOrEqual(t, f.sfQueue.delays[i], f.sfQueue.delays[i-1], "receive %d", i+1)
+		assert.LessOrEqual(t, f.sfQueue.delays[i], maxBackoff)
+	}
+	for _, d := range f.sfQueue.delays {
+		total += d
+	}
+	assert.GreaterOrEqual(t, total, 6*time.Hour, "20 receives span an outage of hours")
+	assert.Empty(t, f.leads(t))
+}
+
+func TestBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		asked time.Duration
+		n     int
+		want  time.Duration
+	}{
+		{"no receive count (not from SQS)", 30 * time.Second, 0, 30 * time.Second},
+		{"first receive: what was asked", 7 * time.Second, 1, 7 * time.Second},
+		{"third receive doubles twice", 30 * time.Second, 3, 2 * time.Minute},
+		{"capped", 30 * time.Second, 20, maxBackoff},
+		{"a longer wait asked for is kept", 2 * time.Hour, 5, 2 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, backoff(tc.asked, tc.n))
+		})
+	}
+}
