@@ -200,6 +200,28 @@ func TestLeadRecoveredAfterCrash(t *testing.T) {
 	assert.Equal(t, id, got.Attributes[AttrSalesforceLead])
 }
 
+// TestLeadIDRecordedAfterCrash: an attempt that recorded the Lead on its
+// claim and crashed (or failed to save the contact) before the contact got
+// the id: the redelivery puts the id on the contact, without a second Lead.
+func TestLeadIDRecordedAfterCrash(t *testing.T) {
+	f := newFixture(t)
+	c := f.contact(t, "5511999990011", "Tito")
+	ctx := context.Background()
+	_, claimed, err := f.st.ClaimCRM(ctx, org, claimLead, c.ID, Lease, 0)
+	require.NoError(t, err)
+	require.True(t, claimed)
+	cl := salesforce.NewClient(http.DefaultClient, true)
+	id, err := cl.Create(ctx, salesforce.Credentials{LoginURL: f.sfURL, ClientID: sfClient, ClientSecret: sfSecret}, "Lead",
+		LeadFields(event.ViewContact(c), crmconfig.LeadDefaults{Company: "Unknown", Status: "Open - Not Contacted", LeadSource: "WhatsApp"}))
+	require.NoError(t, err)
+	require.NoError(t, f.st.FinishCRM(ctx, org, claimLead, c.ID, store.TriggerDone, id, ""))
+	// The crash: the contact was never saved with the id.
+	require.True(t, f.sync.process(ctx, record(sfARN, messageReceived(t, c))))
+	require.Len(t, f.leads(t), 1)
+	got, _ := f.st.Contact(ctx, org, c.ID)
+	assert.Equal(t, id, got.Attributes[AttrSalesforceLead])
+}
+
 // TestSalesforceErrors: errors that would fail again are recorded on the
 // contact and reported once, never retried; the request limit is retried
 // later; an expired token is renewed.
