@@ -222,6 +222,29 @@ func TestLeadIDRecordedAfterCrash(t *testing.T) {
 	assert.Equal(t, id, got.Attributes[AttrSalesforceLead])
 }
 
+// TestLeadTimeoutNotRepeated: Salesforce creates the Lead after PyTake
+// gave up waiting for its answer; a concurrent message from the same
+// contact arriving meanwhile must not create a second one (the timed-out
+// attempt keeps its claim until its lease ends, then the Lead is looked up).
+func TestLeadTimeoutNotRepeated(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	d := f.sync.Deps
+	d.Salesforce = salesforce.NewClient(&http.Client{Timeout: 300 * time.Millisecond}, true)
+	s := New(d)
+	c := f.contact(t, "5511999990012", "Ivo")
+	// Get a token first, so only the Lead's create is slow.
+	_, err := d.Salesforce.Token(ctx, salesforce.Credentials{LoginURL: f.sfURL, ClientID: sfClient, ClientSecret: sfSecret})
+	require.NoError(t, err)
+	f.simPost(t, f.sf, "/_sim/settings", `{"delay_ms":800}`)
+	require.False(t, s.process(ctx, record(sfARN, messageReceived(t, c))), "the timed-out create is retried")
+	f.simPost(t, f.sf, "/_sim/settings", `{"delay_ms":0}`)
+	// A second message.received of the same contact, while Salesforce is still creating the first Lead.
+	require.False(t, s.process(ctx, record(sfARN, messageReceived(t, c))), "waits for the first attempt's lease")
+	time.Sleep(time.Second)
+	assert.Len(t, f.leads(t), 1)
+}
+
 // TestSalesforceErrors: errors that would fail again are recorded on the
 // contact and reported once, never retried; the request limit is retried
 // later; an expired token is renewed.

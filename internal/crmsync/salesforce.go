@@ -81,6 +81,12 @@ func (s *Syncer) ensureLead(ctx context.Context, org string, st crmconfig.Settin
 	}
 	if leadID == "" {
 		leadID, err = s.Salesforce.Create(ctx, cr, "Lead", LeadFields(contact, *st.Lead))
+		if se, ok := salesforce.AsError(err); ok && se.Status == 0 {
+			// No answer (a timeout, a dropped connection): Salesforce may
+			// still create the Lead. The claim is kept to its lease, so no
+			// other attempt creates one meanwhile; the next looks it up.
+			return "", later(Lease, err)
+		}
 		if err != nil {
 			return "", s.salesforceFailure(ctx, st, claimLead, cid, "lead", &contact, err)
 		}
