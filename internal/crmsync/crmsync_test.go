@@ -200,6 +200,51 @@ func TestLeadRecoveredAfterCrash(t *testing.T) {
 	assert.Equal(t, id, got.Attributes[AttrSalesforceLead])
 }
 
+// TestLeadIDRecordedAfterCrash: an attempt that recorded the Lead on its
+// claim and crashed (or failed to save the contact) before the contact got
+// the id: the redelivery puts the id on the contact, without a second Lead.
+func TestLeadIDRecordedAfterCrash(t *testing.T) {
+	f := newFixture(t)
+	c := f.contact(t, "5511999990011", "Tito")
+	ctx := context.Background()
+	_, claimed, err := f.st.ClaimCRM(ctx, org, claimLead, c.ID, Lease, 0)
+	require.NoError(t, err)
+	require.True(t, claimed)
+	cl := salesforce.NewClient(http.DefaultClient, true)
+	id, err := cl.Create(ctx, salesforce.Credentials{LoginURL: f.sfURL, ClientID: sfClient, ClientSecret: sfSecret}, "Lead",
+		LeadFields(event.ViewContact(c), crmconfig.LeadDefaults{Company: "Unknown", Status: "Open - Not Contacted", LeadSource: "WhatsApp"}))
+	require.NoError(t, err)
+	require.NoError(t, f.st.FinishCRM(ctx, org, claimLead, c.ID, store.TriggerDone, id, ""))
+	// The crash: the contact was never saved with the id.
+	require.True(t, f.sync.process(ctx, record(sfARN, messageReceived(t, c))))
+	require.Len(t, f.leads(t), 1)
+	got, _ := f.st.Contact(ctx, org, c.ID)
+	assert.Equal(t, id, got.Attributes[AttrSalesforceLead])
+}
+
+// TestLeadTimeoutNotRepeated: Salesforce creates the Lead after PyTake
+// gave up waiting for its answer; a concurrent message from the same
+// contact arriving meanwhile must not create a second one (the timed-out
+// attempt keeps its claim until its lease ends, then the Lead is looked up).
+func TestLeadTimeoutNotRepeated(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	d := f.sync.Deps
+	d.Salesforce = salesforce.NewClient(&http.Client{Timeout: 300 * time.Millisecond}, true)
+	s := New(d)
+	c := f.contact(t, "5511999990012", "Ivo")
+	// Get a token first, so only the Lead's create is slow.
+	_, err := d.Salesforce.Token(ctx, salesforce.Credentials{LoginURL: f.sfURL, ClientID: sfClient, ClientSecret: sfSecret})
+	require.NoError(t, err)
+	f.simPost(t, f.sf, "/_sim/settings", `{"delay_ms":800}`)
+	require.False(t, s.process(ctx, record(sfARN, messageReceived(t, c))), "the timed-out create is retried")
+	f.simPost(t, f.sf, "/_sim/settings", `{"delay_ms":0}`)
+	// A second message.received of the same contact, while Salesforce is still creating the first Lead.
+	require.False(t, s.process(ctx, record(sfARN, messageReceived(t, c))), "waits for the first attempt's lease")
+	time.Sleep(time.Second)
+	assert.Len(t, f.leads(t), 1)
+}
+
 // TestSalesforceErrors: errors that would fail again are recorded on the
 // contact and reported once, never retried; the request limit is retried
 // later; an expired token is renewed.
@@ -406,4 +451,51 @@ func TestHubSpotInbound(t *testing.T) {
 	st2, sec2, err := crmconfig.Configure(ctx, f.st, f.sec, org, crmconfig.HubSpot, []byte(`{"portal_id":"`+portal+`","access_token":"pat-na1-new-token"}`), true)
 	require.NoError(t, err)
 	assert.Equal(t, "healthy", crmconfig.NewView(st2, sec2, "").Health.Status)
+}
+
+// TestOutageBacksOff: a CRM that keeps failing with retryable errors is
+// retried further and further apart, so its queue's 20 receives span hours
+// of outage instead of minutes before the dead-letter queue.
+func TestOutageBacksOff(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	c := f.contact(t, "5511999990010", "Leo")
+	f.simPost(t, f.sf, "/_sim/faults", `{"status":503,"code":"SERVER_UNAVAILABLE","message":"down","count":100}`)
+	ev := messageReceived(t, c)
+	var total time.Duration
+	for n := 1; n <= 20; n++ {
+		rec := record(sfARN, ev)
+		rec.Attributes = map[string]string{"ApproximateReceiveCount": strconv.Itoa(n)}
+		require.False(t, f.sync.process(ctx, rec), "receive %d is retried", n)
+	}
+	require.Len(t, f.sfQueue.delays, 20)
+	assert.Equal(t, 30*time.Second, f.sfQueue.delays[0], "the first retry is soon")
+	for i := 1; i < len(f.sfQueue.delays); i++ {
+		assert.GreaterOrEqual(t, f.sfQueue.delays[i], f.sfQueue.delays[i-1], "receive %d", i+1)
+		assert.LessOrEqual(t, f.sfQueue.delays[i], maxBackoff)
+	}
+	for _, d := range f.sfQueue.delays {
+		total += d
+	}
+	assert.GreaterOrEqual(t, total, 6*time.Hour, "20 receives span an outage of hours")
+	assert.Empty(t, f.leads(t))
+}
+
+func TestBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		asked time.Duration
+		n     int
+		want  time.Duration
+	}{
+		{"no receive count (not from SQS)", 30 * time.Second, 0, 30 * time.Second},
+		{"first receive: what was asked", 7 * time.Second, 1, 7 * time.Second},
+		{"third receive doubles twice", 30 * time.Second, 3, 2 * time.Minute},
+		{"capped", 30 * time.Second, 20, maxBackoff},
+		{"a longer wait asked for is kept", 2 * time.Hour, 5, 2 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, backoff(tc.asked, tc.n))
+		})
+	}
 }

@@ -57,6 +57,11 @@ func (s *Syncer) ensureLead(ctx context.Context, org string, st crmconfig.Settin
 	claim, claimed, err := s.claim(ctx, org, claimLead, cid, 0)
 	if !claimed {
 		if err == nil && claim.State == store.TriggerDone {
+			// An earlier attempt may have recorded the Lead and stopped
+			// before the contact got its id.
+			if contact.Attributes[AttrSalesforceLead] != claim.Result {
+				return s.recordLead(ctx, org, cid, claim.Result)
+			}
 			return claim.Result, nil
 		}
 		return "", err
@@ -76,6 +81,12 @@ func (s *Syncer) ensureLead(ctx context.Context, org string, st crmconfig.Settin
 	}
 	if leadID == "" {
 		leadID, err = s.Salesforce.Create(ctx, cr, "Lead", LeadFields(contact, *st.Lead))
+		if se, ok := salesforce.AsError(err); ok && se.Status == 0 {
+			// No answer (a timeout, a dropped connection): Salesforce may
+			// still create the Lead. The claim is kept to its lease, so no
+			// other attempt creates one meanwhile; the next looks it up.
+			return "", later(Lease, err)
+		}
 		if err != nil {
 			return "", s.salesforceFailure(ctx, st, claimLead, cid, "lead", &contact, err)
 		}
@@ -84,6 +95,14 @@ func (s *Syncer) ensureLead(ctx context.Context, org string, st crmconfig.Settin
 	// no second Lead is created.
 	if err := s.Store.FinishCRM(ctx, org, claimLead, cid, store.TriggerDone, leadID, ""); err != nil {
 		return "", err
+	}
+	return s.recordLead(ctx, org, cid, leadID)
+}
+
+// recordLead puts the Lead's id on the contact (once) and reports it.
+func (s *Syncer) recordLead(ctx context.Context, org, cid, leadID string) (string, error) {
+	if leadID == "" {
+		return "", nil
 	}
 	saved, err := s.updateContact(ctx, org, cid, func(c *store.Contact) bool {
 		if c.Attributes[AttrSalesforceLead] == leadID {

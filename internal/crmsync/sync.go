@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -107,6 +108,23 @@ type retryLater struct {
 func (r *retryLater) Error() string { return fmt.Sprintf("retry in %s: %v", r.after, r.err) }
 func (r *retryLater) Unwrap() error { return r.err }
 
+// maxBackoff bounds the wait between retries of a failing CRM: with the
+// queue's 20 receives, 30 s doubling up to an hour spans about 14 hours of
+// outage before a message reaches the dead-letter queue.
+const maxBackoff = time.Hour
+
+// backoff is the wait before the receive after the n-th (SQS's
+// ApproximateReceiveCount): what the CRM asked for (its Retry-After, else
+// 30 s) on the first receive, doubling with each further one up to
+// maxBackoff, and never less than what it asked for.
+func backoff(asked time.Duration, n int) time.Duration {
+	d := asked
+	for i := 1; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return max(asked, min(d, maxBackoff))
+}
+
 func later(d time.Duration, err error) error {
 	if d <= 0 {
 		d = 30 * time.Second
@@ -178,8 +196,10 @@ func (s *Syncer) process(ctx context.Context, rec events.SQSMessage) bool {
 	}
 	var rl *retryLater
 	if errors.As(err, &rl) {
-		s.Log.WarnContext(ctx, "crm: retry later", "org_id", env.OrganizationID, "after", rl.after.String(), "error", rl.err.Error())
-		if derr := src.Delay(ctx, rec.ReceiptHandle, rl.after); derr != nil {
+		n, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
+		after := backoff(rl.after, n)
+		s.Log.WarnContext(ctx, "crm: retry later", "org_id", env.OrganizationID, "after", after.String(), "error", rl.err.Error())
+		if derr := src.Delay(ctx, rec.ReceiptHandle, after); derr != nil {
 			s.Log.ErrorContext(ctx, "crm: could not delay the retry", "error", derr.Error())
 		}
 		return false
