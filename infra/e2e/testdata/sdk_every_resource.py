@@ -202,6 +202,20 @@ woo = client.integrations.woocommerce.configure(
 assert woo.statuses is not None and woo.statuses["completed"].enabled
 assert client.integrations.woocommerce.retrieve().platform == "woocommerce"
 client.integrations.woocommerce.delete()
+portal = str(int(run) % 10**12 + 10**12)  # HubSpot ids are digits; unique per run
+hs = client.integrations.hubspot.configure(portal_id=portal, access_token="pat-na1-sdk-e2e-token", client_secret="sdk-e2e-client-secret")
+assert hs.platform == "hubspot" and hs.portal_id == portal
+assert "sdk-e2e" not in str(hs.to_dict()), "a HubSpot credential came back"
+assert client.integrations.hubspot.retrieve().portal_id == portal
+client.integrations.hubspot.delete()
+sf = client.integrations.salesforce.configure(
+    login_url=f"https://sdk-{run}.my.salesforce.com", client_id="sdk_e2e_client", client_secret="sdk-e2e-client-secret",
+    lead={"company": "Desconhecida"},
+)
+assert sf.platform == "salesforce" and sf.login_url == f"https://sdk-{run}.my.salesforce.com"
+assert "sdk-e2e-client-secret" not in str(sf.to_dict()), "a Salesforce secret came back"
+assert client.integrations.salesforce.retrieve().client_id == "sdk_e2e_client"
+client.integrations.salesforce.delete()
 
 # ---- Zapier hooks ----
 zap = client.hooks.subscribe(url=hook_url, event="contact.created")
