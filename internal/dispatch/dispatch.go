@@ -53,6 +53,7 @@ type Store interface {
 	Webhooks(ctx context.Context, org string) ([]store.Webhook, error)
 	Webhook(ctx context.Context, org, id string) (store.Webhook, error)
 	CreateDelivery(ctx context.Context, d store.Delivery) (store.Delivery, bool, error)
+	MarkDeliveryQueued(ctx context.Context, org, webhookID, id string) error
 	Delivery(ctx context.Context, org, webhookID, id string) (store.Delivery, error)
 	RecordAttempt(ctx context.Context, d store.Delivery, a store.Attempt, status string) (store.Delivery, error)
 	RecordEventSample(ctx context.Context, org, name, eventID string, at time.Time, body []byte) error
@@ -180,21 +181,28 @@ func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
 			continue
 		}
 		d, created, err := p.d.Store.CreateDelivery(ctx, store.Delivery{
-			ID: store.DeliveryID(ev.Timestamp, ev.ID, h.ID), OrgID: ev.OrganizationID, WebhookID: h.ID,
+			ID: store.DeliveryID(p.d.Now(), ev.ID, h.ID), OrgID: ev.OrganizationID, WebhookID: h.ID,
 			EventID: ev.ID, Event: ev.Event, Body: string(body),
 		})
 		if err != nil {
 			return err
 		}
-		// A redelivered event finds its deliveries made: no second job.
-		// (Receivers dedupe on webhook-id, stable across attempts, for the
-		// at-least-once cases SQS leaves.)
-		if created {
+		// A redelivered (or republished) event finds its deliveries made,
+		// by event id: no second job, unless the first fan-out failed to
+		// queue it. (Receivers dedupe on webhook-id, stable across
+		// attempts, for the at-least-once cases SQS leaves.)
+		if created || (d.Status == store.DeliveryPending && !d.JobQueued) {
 			jobs = append(jobs, Job{OrgID: ev.OrganizationID, WebhookID: h.ID, DeliveryID: d.ID})
 		}
 	}
 	if err := p.Enqueue(ctx, jobs...); err != nil {
 		return err
+	}
+	for _, j := range jobs {
+		if err := p.d.Store.MarkDeliveryQueued(ctx, j.OrgID, j.WebhookID, j.DeliveryID); err != nil {
+			// Only a redelivery of this event queues it again.
+			p.d.Log.WarnContext(ctx, "delivery job queued, not marked", "delivery_id", j.DeliveryID, "error", err.Error())
+		}
 	}
 	if p.d.React != nil {
 		return p.d.React(ctx, ev)

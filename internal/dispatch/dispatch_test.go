@@ -378,3 +378,63 @@ func TestLogLinesNameTheInvocation(t *testing.T) {
 		}
 	}
 }
+
+// failingQueue fails the next n sends, then behaves as fakeQueue.
+type failingQueue struct {
+	*fakeQueue
+	fail int
+}
+
+func (q *failingQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	q.mu.Lock()
+	if q.fail > 0 {
+		q.fail--
+		q.mu.Unlock()
+		return nil, io.ErrUnexpectedEOF
+	}
+	q.mu.Unlock()
+	return q.fakeQueue.SendMessageBatch(ctx, in, o...)
+}
+
+// Issue 13, item 9: the same event published again (a new timestamp, the
+// same id) is fanned out once per subscription.
+func TestRepublishedEventFansOutOnce(t *testing.T) {
+	e := setup(t)
+	w := e.hook(t, "https://example.com/h", []string{"*"}, true)
+	for i, at := range []time.Time{time.Now().Add(-3 * time.Second), time.Now()} {
+		ev, err := event.New(event.StableID(e.org, "contact.created", "c1"), "contact.created", e.org, at, map[string]any{"n": 1})
+		require.NoError(t, err)
+		b, _ := json.Marshal(ev)
+		resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m" + string(rune('0'+i)), Body: string(b), EventSourceARN: eventsARN}}})
+		require.Empty(t, resp.BatchItemFailures)
+	}
+	require.Len(t, e.q.jobs, 1, "one job for one event")
+	page, err := e.st.Deliveries(context.Background(), e.org, w.ID, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1, "one delivery for one event")
+}
+
+// Issue 13, item 4: a fan-out whose job could not be queued after its
+// delivery was created queues it when the event comes back; one that
+// queued it does not queue it again.
+func TestFanOutQueuesTheJobOfADeliveryCreatedBefore(t *testing.T) {
+	e := setup(t)
+	fq := &failingQueue{fakeQueue: e.q, fail: 1}
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Deliveries = queue.New(fq, deliveriesURL, "deliveries")
+	d.Events = queue.New(fq, eventsURL, "event")
+	p := dispatch.New(d)
+	w := e.hook(t, "https://example.com/h", []string{"*"}, true)
+	rec := e.event(t, "contact.created", "x")
+	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}})
+	require.Len(t, resp.BatchItemFailures, 1, "the event comes back")
+	require.Empty(t, e.q.jobs)
+	for i := 0; i < 2; i++ {
+		resp, _ = p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}})
+		require.Empty(t, resp.BatchItemFailures)
+	}
+	require.Len(t, e.q.jobs, 1, "the job is queued once")
+	page, err := e.st.Deliveries(context.Background(), e.org, w.ID, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+}
