@@ -49,7 +49,8 @@ const unknownStatusTTL = 30 * 24 * time.Hour
 // failed recorded with Meta's error, never erased and erasing nothing).
 func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, error) {
 	var wi wamidItem
-	found, err := s.getItem(ctx, key{wamidPK(u.OrgID, u.WAMID), wamidSK()}, &wi)
+	wk := key{wamidPK(u.OrgID, u.WAMID), wamidSK()}
+	found, err := s.getItem(ctx, wk, &wi)
 	if err != nil {
 		return StatusResult{}, err
 	}
@@ -59,17 +60,38 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, 
 		Errors: string(u.Errors), Pricing: string(u.Pricing), Test: u.Test,
 	}
 	if !found {
+		// Recorded as unknown only while the wamid lookup still does not
+		// exist: a sender that records the wamid between our read and this
+		// write has already read the early statuses, so this one is applied
+		// here instead.
 		st.key = key{wamidPK(u.OrgID, u.WAMID), statusSK(u.Status)}
 		st.Raw, st.ExpiresAt = string(u.Raw), now.Add(unknownStatusTTL).Unix()
 		av, err := marshal(st)
 		if err != nil {
 			return StatusResult{}, err
 		}
-		_, err = s.db.PutItem(ctx, putInput(s.table, av, "attribute_not_exists(pk)"))
-		if err != nil && !isConditionFailed(err) {
-			return StatusResult{}, unavailable("record unknown status", err)
+		appeared := false
+		err = s.transact(ctx, "record unknown status", []types.TransactWriteItem{
+			{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: wk.av(),
+				ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+			s.put(av, "attribute_not_exists(pk)"),
+		}, func(failed []bool) error {
+			appeared = failed[0]
+			return nil // failed[1] alone: this unknown status was recorded before
+		})
+		if err != nil {
+			return StatusResult{}, err
 		}
-		return StatusResult{Unknown: true}, nil
+		if !appeared {
+			return StatusResult{Unknown: true}, nil
+		}
+		if found, err = s.getItem(ctx, wk, &wi); err != nil {
+			return StatusResult{}, err
+		}
+		if !found {
+			return StatusResult{}, apperr.New(apperr.Unavailable, "message is being written, retry")
+		}
+		st.Raw, st.ExpiresAt = "", 0
 	}
 
 	mk := key{msgPK(u.OrgID, wi.MessageID), msgSK()}
