@@ -184,7 +184,11 @@ type wamidItem struct {
 	ConversationID string `dynamodbav:"conversation_id"`
 	ContactID      string `dynamodbav:"contact_id"`
 	EventsPending  bool   `dynamodbav:"events_pending,omitempty"`
-	CreatedAt      string `dynamodbav:"created_at"`
+	// What storing the inbound message created, so a redelivery that
+	// publishes its events again publishes all of them.
+	ContactCreated      bool   `dynamodbav:"contact_created,omitempty"`
+	ConversationCreated bool   `dynamodbav:"conversation_created,omitempty"`
+	CreatedAt           string `dynamodbav:"created_at"`
 }
 
 type mediaItem struct {

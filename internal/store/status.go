@@ -184,17 +184,14 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, 
 }
 
 // duplicateStatus answers a (wamid, status) seen before. If its events were
-// never confirmed published (the first delivery failed after storing it),
-// the caller gets it again as applied, to publish now; within EventLease
-// the first delivery may still be publishing, so Meta is asked to retry.
+// never confirmed published (the first delivery failed after storing it, or
+// is publishing now), the caller gets it again as applied, to publish them
+// by the same ids (deduplicated downstream).
 func (s *Store) duplicateStatus(ctx context.Context, org, msgID, status string) (StatusResult, error) {
 	var st statusItem
 	found, err := s.getItem(ctx, key{msgPK(org, msgID), statusSK(status)}, &st)
 	if err != nil || !found || !st.EventsPending {
 		return StatusResult{}, err
-	}
-	if at := parseTime(st.ReceivedAt); at != nil && s.now().Sub(*at) < EventLease {
-		return StatusResult{}, apperr.New(apperr.Unavailable, "this status is being processed, retry").WithCause(ErrEventsInFlight)
 	}
 	m, err := s.Message(ctx, org, msgID)
 	if err != nil {
