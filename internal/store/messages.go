@@ -139,6 +139,9 @@ type msgItem struct {
 	SendState  string `dynamodbav:"send_state,omitempty"` // queued, sending, accepted, failed
 	Claim      string `dynamodbav:"claim,omitempty"`      // the current sender's claim token
 	LeaseUntil string `dynamodbav:"lease_until,omitempty"`
+	// AttemptAt: a POST to Meta started then and its outcome is not
+	// recorded (set before the POST, removed with the outcome).
+	AttemptAt  string `dynamodbav:"attempt_at,omitempty"`
 	Attempts   int    `dynamodbav:"attempts,omitempty"`
 	AcceptedAt string `dynamodbav:"accepted_at,omitempty"`
 	LastError  string `dynamodbav:"last_error,omitempty"` // the latest retryable failure

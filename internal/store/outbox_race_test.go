@@ -62,3 +62,28 @@ func TestStatusRacingTheSendersCommitIsApplied(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.StatusDelivered, got.Status)
 }
+
+// An attempt recorded before the POST makes the next claim's outcome
+// unknown until the attempt's outcome is recorded.
+func TestSendAttemptMarksTheOutcomeUnknownUntilRecorded(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	org, _ := s.CreateOrganization(ctx, "A")
+	m := textOut(org.ID, "5511900000004")
+	m.FreeForm, m.Type = false, "template"
+	res, err := s.AcceptOutbound(ctx, m)
+	require.NoError(t, err)
+	cl, err := s.ClaimSend(ctx, org.ID, res.Message.ID, time.Minute)
+	require.NoError(t, err)
+	require.Nil(t, cl.UnknownSince)
+	require.NoError(t, s.SendAttempt(ctx, cl))
+	require.NoError(t, s.SendRetry(ctx, cl, "HTTP 503"))
+	cl, err = s.ClaimSend(ctx, org.ID, res.Message.ID, time.Minute)
+	require.NoError(t, err)
+	require.Nil(t, cl.UnknownSince, "a retry records the outcome")
+	require.NoError(t, s.SendAttempt(ctx, cl))
+	c.Add(2 * time.Minute) // the sender died after its POST
+	cl, err = s.ClaimSend(ctx, org.ID, res.Message.ID, time.Minute)
+	require.NoError(t, err)
+	require.NotNil(t, cl.UnknownSince, "the outcome is unknown")
+}

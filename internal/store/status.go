@@ -30,6 +30,10 @@ type StatusUpdate struct {
 	// Test marks a status the sender made up for a test message (a
 	// pytake_test_ key's): no such status came from Meta.
 	Test bool
+	// CallbackData is Meta's echo of the biz_opaque_callback_data the
+	// sender sent ("pytake:<message id>"): it names the message of a wamid
+	// whose send's outcome was never recorded.
+	CallbackData string
 }
 
 // StatusResult says what applying a status did.
@@ -58,6 +62,11 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, 
 	st := statusItem{
 		Type: typeStatus, Status: u.Status, Timestamp: timestamp(u.Timestamp), ReceivedAt: timestamp(now),
 		Errors: string(u.Errors), Pricing: string(u.Pricing), Test: u.Test,
+	}
+	if !found && u.CallbackData != "" {
+		if wi, found, err = s.adoptWAMID(ctx, u.OrgID, u.CallbackData, u.WAMID); err != nil {
+			return StatusResult{}, err
+		}
 	}
 	if !found {
 		// Recorded as unknown only while the wamid lookup still does not
