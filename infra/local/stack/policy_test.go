@@ -21,7 +21,7 @@ import (
 var dynamoActions = map[string][]string{
 	// Deletes: contacts, webhooks, chatbots, integrations, released claims; ConditionCheck: IssueKey.
 	"ApiFunction":                {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
-	"WhatsAppWebhookFunction":    {"BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: identity swap
+	"WhatsAppWebhookFunction":    {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: identity swap; check: unknown wamid
 	"SenderFunction":             {"GetItem", "PutItem", "Query", "UpdateItem"},
 	"DispatcherFunction":         {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"ShopifyWebhookFunction":     {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
