@@ -14,6 +14,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -200,4 +201,43 @@ func (g *deadlineGraph) SendMessage(ctx context.Context, version, phone, token s
 	}
 	*g.seen = time.Until(dl)
 	return g.fakeGraph.SendMessage(ctx, version, phone, token, body)
+}
+
+const dlqARN = "arn:aws:sqs:us-east-1:123456789012:pytake-dev-outbound-dlq.fifo"
+
+// Issue 13, item 8: a message whose queue message reached the outbound
+// dead-letter queue ends failed, with a reason, and message.failed (it
+// stayed queued: nothing read that queue).
+func TestDeadLetteredMessageIsFailed(t *testing.T) {
+	e := setup(t)
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.DeadLetter = queue.New(e.queue, "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-dev-outbound-dlq.fifo", "outbound dead-letter")
+	s := sender.New(d)
+	m, rec := e.queueMsg(t, "5511900000026")
+	rec.EventSourceARN = dlqARN
+	require.Empty(t, handleWith(t, s, rec))
+	got := e.msg(t, m.ID)
+	require.Equal(t, store.StatusFailed, got.Status)
+	require.Equal(t, "dead_lettered", got.Error.Title)
+	require.Empty(t, e.graph.sent, "a dead-lettered message is not sent")
+	require.Len(t, e.evs.Distinct(event.MessageFailed), 1)
+	// Again (SQS delivers at least once): nothing new.
+	require.Empty(t, handleWith(t, s, rec))
+	require.Len(t, e.evs.Distinct(event.MessageFailed), 1)
+
+	// One a sender holds (its lease is live) is looked at again later.
+	m2, rec2 := e.queueMsg(t, "5511900000027")
+	_, err := e.st.ClaimSend(context.Background(), e.org, m2.ID, time.Minute)
+	require.NoError(t, err)
+	rec2.EventSourceARN = dlqARN
+	require.Equal(t, []string{rec2.MessageId}, handleWith(t, s, rec2))
+	e.advance(2 * time.Minute)
+	require.Empty(t, handleWith(t, s, rec2))
+	require.Equal(t, store.StatusFailed, e.msg(t, m2.ID).Status)
+	// One already sent is left alone.
+	m3, rec3 := e.queueMsg(t, "5511900000028")
+	require.Empty(t, e.handle(t, rec3))
+	rec3.EventSourceARN = dlqARN
+	require.Empty(t, handleWith(t, s, rec3))
+	require.Equal(t, store.StatusAccepted, e.msg(t, m3.ID).Status)
 }

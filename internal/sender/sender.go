@@ -36,6 +36,7 @@ import (
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/outbound"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -53,6 +54,7 @@ type Store interface {
 	SendAccepted(ctx context.Context, c store.Claim, wamid string) ([]store.StatusUpdate, error)
 	SendRetry(ctx context.Context, c store.Claim, reason string) error
 	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
+	FailStranded(ctx context.Context, org, msgID string, e store.MessageError) (store.Claim, error)
 	TakeSendSlot(ctx context.Context, phoneNumberID string, perSecond int) (bool, error)
 	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
 	MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error
@@ -87,10 +89,13 @@ type Publisher interface {
 
 // Deps wires a Sender.
 type Deps struct {
-	Store         Store
-	Secrets       Secrets
-	Graph         Graph
-	Queue         Queue
+	Store   Store
+	Secrets Secrets
+	Graph   Graph
+	Queue   Queue
+	// DeadLetter is the outbound dead-letter queue, when this function
+	// consumes it too: its records are failed, never sent.
+	DeadLetter    *queue.Queue
 	Events        Publisher
 	GraphVersion  string
 	RatePerSecond int           // per phone number (default 80)
@@ -166,6 +171,12 @@ func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 	held := map[string]bool{}
 	holdAll := false
 	for _, rec := range ev.Records {
+		if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
+			if s.deadLettered(ctx, rec) == retry {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			}
+			continue
+		}
 		group, named := rec.Attributes["MessageGroupId"]
 		if holdAll || (named && held[group]) || (!named && len(held) > 0) {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
@@ -222,6 +233,50 @@ func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
 		return s.unknown(ctx, rec, claim, log)
 	}
 	return s.send(ctx, rec, claim, log)
+}
+
+// deadLettered ends a message whose queue message reached the dead-letter
+// queue: failed with a reason, and message.failed. A message that was
+// sent or failed meanwhile only gets its pending events published; one a
+// sender holds is looked at again after its lease.
+func (s *Sender) deadLettered(ctx context.Context, rec events.SQSMessage) outcome {
+	ctx = logctx.With(ctx, "sqs_message_id", rec.MessageId)
+	var job Job
+	if err := json.Unmarshal([]byte(rec.Body), &job); err != nil || job.OrgID == "" || job.MessageID == "" {
+		s.d.Log.ErrorContext(ctx, "dead-lettered outbound job is not valid; dropped", "body_size", len(rec.Body))
+		return done
+	}
+	log := s.d.Log.With("org_id", job.OrgID, "message_id", job.MessageID, "dead_letter", true)
+	c, err := s.d.Store.FailStranded(ctx, job.OrgID, job.MessageID, store.MessageError{Title: "dead_lettered",
+		Message: "the message was not sent: its outbound queue message failed too many times and reached the dead-letter queue " +
+			"(last_error says why it was last retried)"})
+	switch {
+	case errors.Is(err, store.ErrNotClaimable):
+		switch c.State {
+		case store.SendSending:
+			return s.later(ctx, rec, s.d.Lease, log)
+		case store.SendFailed:
+			if !s.publishMessage(ctx, event.MessageFailed, c.Message.ID, c.Message, store.StatusFailed, log) {
+				return s.later(ctx, rec, 5*time.Second, log)
+			}
+		case store.SendAccepted:
+			if !s.publishPendingStatuses(ctx, c.Message, log) {
+				return s.later(ctx, rec, 5*time.Second, log)
+			}
+		}
+		return done
+	case apperr.Is(err, apperr.NotFound):
+		log.ErrorContext(ctx, "dead-lettered outbound message not found; dropped")
+		return done
+	case err != nil:
+		log.WarnContext(ctx, "dead-lettered message not marked failed; retried", "error", err.Error())
+		return s.later(ctx, rec, 5*time.Second, log)
+	}
+	log.ErrorContext(ctx, "outbound message dead-lettered; failed", "last_error", c.Message.LastError)
+	if !s.publishMessage(ctx, event.MessageFailed, c.Message.ID, c.Message, store.StatusFailed, log) {
+		return s.later(ctx, rec, 5*time.Second, log)
+	}
+	return done
 }
 
 // unknown handles a message whose earlier POST to Meta has no recorded
@@ -499,8 +554,12 @@ func (s *Sender) backoff(attempt int, after time.Duration) time.Duration {
 
 // later keeps the queue message, visible again after d.
 func (s *Sender) later(ctx context.Context, rec events.SQSMessage, d time.Duration, log *slog.Logger) outcome {
-	if s.d.Queue != nil && rec.ReceiptHandle != "" {
-		if err := s.d.Queue.Delay(ctx, rec.ReceiptHandle, d); err != nil {
+	var q Queue = s.d.Queue
+	if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
+		q = s.d.DeadLetter
+	}
+	if q != nil && rec.ReceiptHandle != "" {
+		if err := q.Delay(ctx, rec.ReceiptHandle, d); err != nil {
 			log.WarnContext(ctx, "could not set the retry delay; the queue's visibility timeout applies", "error", err.Error())
 		}
 	}

@@ -370,6 +370,44 @@ func (s *Store) ClaimSend(ctx context.Context, org, msgID string, lease time.Dur
 	return Claim{Message: it.model(), Token: token, State: SendSending, UnknownSince: parseTime(it.AttemptAt)}, nil
 }
 
+// FailStranded marks failed a message whose queue message reached the
+// dead-letter queue: queued, or held by a sender whose lease expired. A
+// message in another state answers ErrNotClaimable with the state found
+// (and the message).
+func (s *Store) FailStranded(ctx context.Context, org, msgID string, e MessageError) (Claim, error) {
+	now := s.now()
+	in := updateInput(s.table, key{msgPK(org, msgID), msgSK()},
+		"SET send_state = :failed, #st = :failed, status_rank = :r, failed_at = :now, updated_at = :now, claim = :none, "+
+			"error_code = :ec, error_title = :et, error_message = :em, error_details = :ed, attempt_at = :none",
+		"attribute_exists(pk) AND (send_state = :queued OR (send_state = :sending AND lease_until < :now))",
+		map[string]types.AttributeValue{
+			":failed": str(SendFailed), ":r": num(strconv.Itoa(StatusRank(StatusFailed))), ":now": str(timestamp(now)), ":none": str(""),
+			":ec": num(strconv.Itoa(e.Code)), ":et": str(e.Title), ":em": str(e.Message), ":ed": str(e.Details),
+			":queued": str(SendQueued), ":sending": str(SendSending),
+		})
+	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	out, err := s.db.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			return Claim{}, apperr.New(apperr.NotFound, "message not found")
+		}
+		var it msgItem
+		_ = attributevalue.UnmarshalMap(ccf.Item, &it)
+		return Claim{Message: it.model(), State: it.SendState, UnknownSince: parseTime(it.AttemptAt)}, ErrNotClaimable
+	}
+	if err != nil {
+		return Claim{}, unavailable("fail stranded message", err)
+	}
+	var it msgItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return Claim{}, fmt.Errorf("store: decode message: %w", err)
+	}
+	return Claim{Message: it.model(), State: SendFailed}, nil
+}
+
 // SendAttempt records, before the POST to Meta, that an attempt of the
 // claimed message starts: until its outcome is recorded (SendAccepted,
 // SendRetry, SendFailed), a later claim knows Meta may have it.

@@ -282,7 +282,7 @@ func TestAlarms(t *testing.T) {
 		}
 	}
 	for _, w := range []string{"ApproximateAgeOfOldestMessage OutboundQueue", "ApproximateAgeOfOldestMessage EventsQueue",
-		"ApproximateNumberOfMessagesVisible OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
+		"NumberOfMessagesReceived OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
 		"ApproximateNumberOfMessagesVisible DeliveriesDeadLetterQueue", "ApproximateNumberOfMessagesVisible HubSpotDeadLetterQueue",
 		"ApproximateNumberOfMessagesVisible SalesforceDeadLetterQueue", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
 		if !watched[w] {
