@@ -78,10 +78,13 @@ type Deps struct {
 	// Deliveries, and their retries delayed on it.
 	Events     *queue.Queue
 	Deliveries *queue.Queue
-	HTTP       *http.Client
-	Log        *slog.Logger
-	Now        func() time.Time
-	Rand       func() float64
+	// DeadDeliveries is the deliveries dead-letter queue, when this
+	// function consumes it: its jobs end their deliveries failed.
+	DeadDeliveries *queue.Queue
+	HTTP           *http.Client
+	Log            *slog.Logger
+	Now            func() time.Time
+	Rand           func() float64
 	// React, when set, runs after an event is fanned out (the chatbot on
 	// message.received); an error brings the event back (fan-out is
 	// idempotent, so webhooks still get it once).
@@ -140,6 +143,13 @@ func (p *Dispatcher) process(ctx context.Context, rec events.SQSMessage) bool {
 			return true
 		}
 		return p.deliver(ctx, rec, job)
+	case p.d.DeadDeliveries != nil && p.d.DeadDeliveries.IsSource(rec.EventSourceARN):
+		var job Job
+		if err := json.Unmarshal([]byte(rec.Body), &job); err != nil || job.DeliveryID == "" {
+			p.d.Log.ErrorContext(ctx, "dead-lettered delivery job is not valid; dropped", "body_size", len(rec.Body))
+			return true
+		}
+		return p.deadLettered(ctx, job)
 	case p.d.Events.IsSource(rec.EventSourceARN):
 		if err := p.fanOut(ctx, []byte(rec.Body)); err != nil {
 			p.d.Log.WarnContext(ctx, "fan-out failed; the event comes back", "error", err.Error())
@@ -309,6 +319,31 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		log.WarnContext(ctx, "attempt not recorded", "error", err.Error())
 	}
 	return p.later(ctx, rec, delay)
+}
+
+// deadLettered ends a delivery whose job reached the dead-letter queue:
+// failed, the reason recorded as its last attempt. False keeps the job
+// (the store could not be written).
+func (p *Dispatcher) deadLettered(ctx context.Context, job Job) bool {
+	log := p.d.Log.With("org_id", job.OrgID, "webhook_id", job.WebhookID, "delivery_id", job.DeliveryID, "dead_letter", true)
+	d, err := p.d.Store.Delivery(ctx, job.OrgID, job.WebhookID, job.DeliveryID)
+	if apperr.Is(err, apperr.NotFound) {
+		return true
+	}
+	if err != nil {
+		log.WarnContext(ctx, "dead-lettered delivery not readable; retried", "error", err.Error())
+		return false
+	}
+	if d.Status != store.DeliveryPending {
+		return true
+	}
+	a := store.Attempt{At: p.d.Now().UTC(), Error: "the delivery job reached the dead-letter queue after failing too often; it is not attempted again"}
+	if _, err := p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed); err != nil {
+		log.WarnContext(ctx, "dead-lettered delivery not recorded failed; retried", "error", err.Error())
+		return false
+	}
+	log.ErrorContext(ctx, "delivery dead-lettered; failed")
+	return true
 }
 
 // signingSecrets reads the subscription's secrets through the cache; a

@@ -438,3 +438,29 @@ func TestFanOutQueuesTheJobOfADeliveryCreatedBefore(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, page.Items, 1)
 }
+
+// Issue 13, item 8 (dead-letter queues are consumed): a delivery job that
+// reached the deliveries dead-letter queue ends the delivery failed, with
+// the reason, instead of leaving it pending.
+func TestDeadLetteredDeliveryIsFailed(t *testing.T) {
+	e := setup(t)
+	const dlqURL, dlqARN = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-dev-DeliveriesDLQ", "arn:aws:sqs:us-east-1:123456789012:pytake-dev-DeliveriesDLQ"
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.DeadDeliveries = queue.New(e.q, dlqURL, "deliveries dead-letter")
+	p := dispatch.New(d)
+	w := e.hook(t, "https://example.com/h", []string{"*"}, true)
+	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "x")}})
+	require.Empty(t, resp.BatchItemFailures)
+	require.Len(t, e.q.jobs, 1)
+	dead := events.SQSMessage{MessageId: "dead", Body: e.q.jobs[0], EventSourceARN: dlqARN}
+	for i := 0; i < 2; i++ {
+		resp, _ = p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{dead}})
+		require.Empty(t, resp.BatchItemFailures)
+	}
+	page, err := e.st.Deliveries(context.Background(), e.org, w.ID, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	require.Equal(t, store.DeliveryFailed, page.Items[0].Status)
+	require.Len(t, page.Items[0].Attempts, 1)
+	require.Contains(t, page.Items[0].Attempts[0].Error, "dead-letter")
+}

@@ -283,7 +283,7 @@ func TestAlarms(t *testing.T) {
 	}
 	for _, w := range []string{"ApproximateAgeOfOldestMessage OutboundQueue", "ApproximateAgeOfOldestMessage EventsQueue",
 		"NumberOfMessagesReceived OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
-		"ApproximateNumberOfMessagesVisible DeliveriesDeadLetterQueue", "ApproximateNumberOfMessagesVisible HubSpotDeadLetterQueue",
+		"NumberOfMessagesReceived DeliveriesDeadLetterQueue", "ApproximateNumberOfMessagesVisible HubSpotDeadLetterQueue",
 		"ApproximateNumberOfMessagesVisible SalesforceDeadLetterQueue", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
 		if !watched[w] {
 			t.Errorf("no alarm on %s", w)
