@@ -141,7 +141,7 @@ func TestFailedEventNotPublishedIsPublishedLater(t *testing.T) {
 	e := setup(t)
 	e.graph.errs = []error{&graph.Error{HTTPStatus: 400, Code: 131047, Message: "Re-engagement message"}}
 	m, rec := e.queueMsg(t, "5511900000023")
-	e.evs.FailNext(1)
+	e.evs.FailNextNamed(event.MessageFailed, 1)
 	require.Equal(t, []string{rec.MessageId}, e.handle(t, rec))
 	require.Equal(t, store.StatusFailed, e.msg(t, m.ID).Status)
 	require.Empty(t, e.handle(t, rec))
@@ -156,7 +156,7 @@ func TestEarlyStatusEventNotPublishedIsPublishedLater(t *testing.T) {
 	m, rec := e.queueMsg(t, "5511900000024")
 	_, err := e.st.ApplyStatus(context.Background(), store.StatusUpdate{OrgID: e.org, WAMID: "wamid.simB", Status: store.StatusDelivered, Timestamp: e.clock()})
 	require.NoError(t, err)
-	e.evs.FailNext(1)
+	e.evs.FailNextNamed(event.MessageDelivered, 1)
 	require.Equal(t, []string{rec.MessageId}, e.handle(t, rec))
 	require.Equal(t, store.StatusDelivered, e.msg(t, m.ID).Status)
 	require.Empty(t, e.evs.Distinct(event.MessageDelivered))
@@ -240,4 +240,25 @@ func TestDeadLetteredMessageIsFailed(t *testing.T) {
 	rec3.EventSourceARN = dlqARN
 	require.Empty(t, handleWith(t, s, rec3))
 	require.Equal(t, store.StatusAccepted, e.msg(t, m3.ID).Status)
+}
+
+// Issue 13, item 7: a message accepted for a new number (POST
+// /v1/messages, a chatbot reply, a shop order) created a contact and
+// opened a conversation: contact.created and conversation.created are
+// emitted, once, even when publishing fails at first.
+func TestAcceptedMessageEmitsWhatItCreated(t *testing.T) {
+	e := setup(t)
+	_, rec := e.queueMsg(t, "5511900000029")
+	e.evs.FailNext(1)
+	require.Equal(t, []string{rec.MessageId}, e.handle(t, rec))
+	require.Empty(t, e.graph.sent, "not sent before its events are out")
+	require.Empty(t, e.handle(t, rec))
+	require.Len(t, e.graph.sent, 1)
+	require.Len(t, e.evs.Distinct(event.ContactCreated), 1)
+	require.Len(t, e.evs.Distinct(event.ConversationCreated), 1)
+	// A second message to the same number creates nothing.
+	_, rec2 := e.queueMsg(t, "5511900000029")
+	require.Empty(t, e.handle(t, rec2))
+	require.Len(t, e.evs.Distinct(event.ContactCreated), 1)
+	require.Len(t, e.evs.Distinct(event.ConversationCreated), 1)
 }

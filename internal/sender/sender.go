@@ -232,7 +232,55 @@ func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
 	if claim.UnknownSince != nil {
 		return s.unknown(ctx, rec, claim, log)
 	}
+	if !s.createdEvents(ctx, claim.Message, log) {
+		return s.retryNoAttempt(ctx, rec, claim, "events not published", log)
+	}
 	return s.send(ctx, rec, claim, log)
+}
+
+// createdEvents publishes contact.created and conversation.created for a
+// message whose acceptance created them, before it is sent (by stable
+// ids: a repeat is deduplicated downstream). False: try again later.
+func (s *Sender) createdEvents(ctx context.Context, m store.Message, log *slog.Logger) bool {
+	if (!m.CreatedContact && !m.CreatedConversation) || m.Test {
+		// A test key's message emits only events that say they are tests
+		// (its statuses); see testmode.go.
+		return true
+	}
+	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
+	if err != nil {
+		log.WarnContext(ctx, "created events not published: contact", "error", err.Error())
+		return false
+	}
+	cv, err := s.d.Store.Conversation(ctx, m.OrgID, m.ConversationID)
+	if err != nil {
+		log.WarnContext(ctx, "created events not published: conversation", "error", err.Error())
+		return false
+	}
+	var evs []event.Event
+	if m.CreatedContact {
+		ev, err := event.New(event.StableID(m.OrgID, event.ContactCreated, ct.ID), event.ContactCreated, m.OrgID, s.d.Now(),
+			map[string]any{"contact": event.ViewContact(ct)})
+		if err != nil {
+			log.ErrorContext(ctx, "contact.created not built", "error", err.Error())
+			return false
+		}
+		evs = append(evs, ev)
+	}
+	if m.CreatedConversation {
+		ev, err := event.New(event.StableID(m.OrgID, event.ConversationCreated, cv.ID), event.ConversationCreated, m.OrgID, s.d.Now(),
+			map[string]any{"conversation": event.ViewConversation(cv), "contact": event.ViewContact(ct)})
+		if err != nil {
+			log.ErrorContext(ctx, "conversation.created not built", "error", err.Error())
+			return false
+		}
+		evs = append(evs, ev)
+	}
+	if err := s.d.Events.Publish(ctx, evs...); err != nil {
+		log.WarnContext(ctx, "created events not published", "error", err.Error())
+		return false
+	}
+	return true
 }
 
 // deadLettered ends a message whose queue message reached the dead-letter
@@ -273,7 +321,7 @@ func (s *Sender) deadLettered(ctx context.Context, rec events.SQSMessage) outcom
 		return s.later(ctx, rec, 5*time.Second, log)
 	}
 	log.ErrorContext(ctx, "outbound message dead-lettered; failed", "last_error", c.Message.LastError)
-	if !s.publishMessage(ctx, event.MessageFailed, c.Message.ID, c.Message, store.StatusFailed, log) {
+	if !s.createdEvents(ctx, c.Message, log) || !s.publishMessage(ctx, event.MessageFailed, c.Message.ID, c.Message, store.StatusFailed, log) {
 		return s.later(ctx, rec, 5*time.Second, log)
 	}
 	return done

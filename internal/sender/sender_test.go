@@ -213,8 +213,7 @@ func TestTerminalErrors(t *testing.T) {
 	require.NotNil(t, got.Error, "131047")
 	require.Equal(t, 131047, got.Error.Code, "131047")
 	require.Equal(t, "more than 24 hours", got.Error.Details, "131047")
-	require.Len(t, e.evs.All(), 1, "events %+v", e.evs.All())
-	require.Equal(t, event.MessageFailed, e.evs.All()[0].Event, "events %+v", e.evs.All())
+	require.Len(t, e.evs.Named(event.MessageFailed), 1)
 	// The account stays healthy after a message error.
 	a, _ := e.st.WhatsAppAccount(context.Background(), e.org)
 	require.True(t, a.Healthy, "131047 marked the account unhealthy")

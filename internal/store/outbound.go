@@ -194,6 +194,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 	}
 	it := newMsgItem(msg)
 	it.SendState = SendQueued
+	it.CreatedContact, it.CreatedConversation = res.ContactCreated, res.ConversationCreated
 	mi, err := marshal(it)
 	if err != nil {
 		return res, false, err
