@@ -38,6 +38,10 @@ import (
 	"github.com/pytake/pytake/internal/store"
 )
 
+// attemptLease is how long a delivery attempt is claimed for: more than
+// its POST's 10 s.
+const attemptLease = 30 * time.Second
+
 // DisableAfter is how long a subscription may fail before it is disabled.
 const DisableAfter = 5 * 24 * time.Hour
 
@@ -56,6 +60,7 @@ type Store interface {
 	MarkDeliveryQueued(ctx context.Context, org, webhookID, id string) error
 	Delivery(ctx context.Context, org, webhookID, id string) (store.Delivery, error)
 	RecordAttempt(ctx context.Context, d store.Delivery, a store.Attempt, status string) (store.Delivery, error)
+	ClaimAttempt(ctx context.Context, d store.Delivery, until time.Time) error
 	RecordEventSample(ctx context.Context, org, name, eventID string, at time.Time, body []byte) error
 	MarkWebhookFailing(ctx context.Context, org, webhookID string) (time.Time, error)
 	MarkWebhookHealthy(ctx context.Context, org, webhookID string) error
@@ -271,6 +276,15 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		return p.later(ctx, rec, 5*time.Second)
 	}
 	now := p.d.Now()
+	// Claimed before the POST, so a second job for the same delivery does
+	// not POST it too (the claim outlasts the 10 s POST).
+	switch err := p.d.Store.ClaimAttempt(ctx, d, now.Add(attemptLease)); {
+	case errors.Is(err, store.ErrAttemptTaken):
+		return p.later(ctx, rec, attemptLease)
+	case err != nil:
+		log.WarnContext(ctx, "delivery attempt not claimed; retried", "error", err.Error())
+		return p.later(ctx, rec, 5*time.Second)
+	}
 	var active []string
 	for _, s := range sec.Active(now) {
 		active = append(active, s.Secret)

@@ -464,3 +464,32 @@ func TestDeadLetteredDeliveryIsFailed(t *testing.T) {
 	require.Len(t, page.Items[0].Attempts, 1)
 	require.Contains(t, page.Items[0].Attempts[0].Error, "dead-letter")
 }
+
+// Two jobs for one delivery (SQS delivers at least once; a fan-out that
+// lost the answer of its enqueue queues the job again) handled at the
+// same time POST it once: the attempt is claimed before the POST.
+func TestDuplicateJobsPostOnce(t *testing.T) {
+	e := setup(t)
+	rcv := &receiver{delay: 100 * time.Millisecond}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	e.hook(t, srv.URL, []string{"*"}, true)
+	resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "dup")}})
+	require.Empty(t, resp.BatchItemFailures)
+	require.Len(t, e.q.jobs, 1)
+	job := e.q.jobs[0]
+	recs := []events.SQSMessage{
+		{MessageId: "j1", ReceiptHandle: "r1", Body: job, EventSourceARN: deliveriesARN},
+		{MessageId: "j2", ReceiptHandle: "r2", Body: job, EventSourceARN: deliveriesARN},
+	}
+	resp, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: recs})
+	rcv.mu.Lock()
+	n := len(rcv.bodies)
+	rcv.mu.Unlock()
+	require.Equal(t, 1, n, "POSTs")
+	// The one that found the attempt taken comes back and finds it done.
+	require.LessOrEqual(t, len(resp.BatchItemFailures), 1)
+	resp, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: recs[:1]})
+	require.Empty(t, resp.BatchItemFailures)
+	require.Len(t, rcv.bodies, 1)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -178,11 +179,13 @@ func (s *Store) RecordAttempt(ctx context.Context, d Delivery, a Attempt, status
 		next = timestamp(*a.NextAt)
 	}
 	in := updateInput(s.table, key{deliveriesPK(d.OrgID, d.WebhookID), deliverySK(d.ID)},
-		"SET attempts = list_append(if_not_exists(attempts, :empty), :a), #st = :s, next_at = :n, updated_at = :now, attempt_count = :c",
+		"SET attempts = list_append(if_not_exists(attempts, :empty), :a), #st = :s, next_at = :n, updated_at = :now, attempt_count = :c, "+
+			"attempt_lease = :free",
 		"attribute_exists(pk) AND (attribute_not_exists(attempt_count) OR attempt_count = :seen)",
 		map[string]types.AttributeValue{
 			":a": av, ":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}}, ":s": str(status), ":n": str(next),
 			":now": str(now), ":c": num(fmt.Sprint(len(d.Attempts) + 1)), ":seen": num(fmt.Sprint(len(d.Attempts))),
+			":free": str(""),
 		})
 	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
 	if _, err := s.db.UpdateItem(ctx, in); err != nil {
@@ -194,6 +197,32 @@ func (s *Store) RecordAttempt(ctx context.Context, d Delivery, a Attempt, status
 	d.Attempts = append(d.Attempts, a)
 	d.Status, d.NextAt = status, a.NextAt
 	return d, nil
+}
+
+// ErrAttemptTaken: another deliverer holds or made this attempt.
+var ErrAttemptTaken = errors.New("store: the delivery attempt is taken")
+
+// ClaimAttempt takes the delivery's next attempt until until, before its
+// POST: a second job for the same delivery (SQS delivers at least once)
+// finds it taken (ErrAttemptTaken) instead of POSTing it again. The claim
+// holds only while the delivery is pending with exactly the attempts the
+// caller saw; RecordAttempt releases it.
+func (s *Store) ClaimAttempt(ctx context.Context, d Delivery, until time.Time) error {
+	now := timestamp(s.now())
+	in := updateInput(s.table, key{deliveriesPK(d.OrgID, d.WebhookID), deliverySK(d.ID)},
+		"SET attempt_lease = :until",
+		"attribute_exists(pk) AND #st = :p AND (attribute_not_exists(attempt_count) OR attempt_count = :seen) AND "+
+			"(attribute_not_exists(attempt_lease) OR attempt_lease < :now)",
+		map[string]types.AttributeValue{":until": str(timestamp(until)), ":p": str(DeliveryPending),
+			":seen": num(fmt.Sprint(len(d.Attempts))), ":now": str(now)})
+	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	if _, err := s.db.UpdateItem(ctx, in); err != nil {
+		if isConditionFailed(err) {
+			return ErrAttemptTaken
+		}
+		return unavailable("claim delivery attempt", err)
+	}
+	return nil
 }
 
 // ResetDelivery makes a finished delivery pending again (a manual retry).

@@ -1,0 +1,229 @@
+package faultsuite
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// path is one thing PyTake does, run with a fault: setup runs without
+// faults; act is what the faults are injected into; want names the events
+// the path promises, given how its message ended ("" for none).
+type path struct {
+	name  string
+	setup func(h *harness) string // returns the message id to follow, if any
+	act   func(h *harness, msgID string) string
+	want  func(final string) []string
+}
+
+const customer = "5511977770001"
+
+func inboundBody() []byte {
+	return metaBody(map[string]any{
+		"contacts": []any{map[string]any{"profile": map[string]any{"name": "Maria"}, "wa_id": customer}},
+		"messages": []any{map[string]any{"from": customer, "id": "wamid.IN1", "timestamp": "1796040000", "type": "text",
+			"text": map[string]any{"body": "Olá"}}},
+	})
+}
+
+func sentEvents(final string) []string {
+	created := []string{event.ContactCreated, event.ConversationCreated}
+	if final == store.StatusFailed {
+		return append(created, event.MessageFailed)
+	}
+	return append(created, event.MessageSent, event.MessageDelivered)
+}
+
+var paths = []path{
+	{name: "inbound message",
+		act: func(h *harness, _ string) string {
+			h.postUntilAccepted(inboundBody())
+			h.settle()
+			return ""
+		},
+		want: func(string) []string {
+			return []string{event.ContactCreated, event.ConversationCreated, event.MessageReceived}
+		}},
+	{name: "inbound status",
+		setup: func(h *harness) string {
+			id := h.send(customer, "k-status")
+			h.settle()
+			return id
+		},
+		act: func(h *harness, id string) string {
+			m, err := h.raw.Message(context.Background(), h.org, id)
+			if err != nil || m.WAMID == "" {
+				h.t.Fatalf("setup: %+v %v", m, err)
+			}
+			h.meta.mu.Lock()
+			h.meta.pending = append(h.meta.pending, h.meta.statusBody(m.WAMID, customer, "read", ""))
+			h.meta.mu.Unlock()
+			h.settle()
+			return id
+		},
+		want: func(string) []string { return []string{event.MessageRead} }},
+	{name: "status before wamid",
+		act: func(h *harness, _ string) string {
+			h.meta.inline = true
+			id := h.send(customer, "k-inline")
+			h.settle()
+			return id
+		},
+		want: sentEvents},
+	{name: "send",
+		act: func(h *harness, _ string) string {
+			id := h.send(customer, "k-send")
+			h.settle()
+			return id
+		},
+		want: sentEvents},
+	{name: "send with Meta errors",
+		act: func(h *harness, _ string) string {
+			h.meta.refuse["+"+customer] = 131047
+			h.meta.refuse[customer] = 131047
+			id := h.send(customer, "k-refused")
+			h.settle()
+			return id
+		},
+		want: func(string) []string {
+			return []string{event.ContactCreated, event.ConversationCreated, event.MessageFailed}
+		}},
+}
+
+// outcome of one run.
+type outcome struct {
+	lost, duplicated, stuck, doubleSends int
+	// redelivered: an event id POSTed to the endpoint again after a
+	// POST whose outcome was lost (its answer, or the invocation that
+	// made it); webhooks are at least once, receivers dedupe on
+	// webhook-id. Not a failure; reported.
+	redelivered int
+	notes       []string
+}
+
+func run(t *testing.T, p path, at int, mode string) (outcome, int) {
+	f := &faults{at: -1}
+	h := newHarness(t, f)
+	msgID := ""
+	if p.setup != nil {
+		msgID = p.setup(h)
+		h.ep.mu.Lock()
+		h.ep.got = map[string][]string{}
+		h.ep.mu.Unlock()
+		f.mu.Lock()
+		f.n, f.points = 0, nil
+		f.mu.Unlock()
+	}
+	f.mu.Lock()
+	f.at, f.mode = at, mode
+	f.mu.Unlock()
+	msgID = p.act(h, msgID)
+
+	var o outcome
+	final := ""
+	if msgID != "" {
+		m, err := h.raw.Message(context.Background(), h.org, msgID)
+		if err != nil {
+			t.Fatalf("%s: message %s: %v", p.name, msgID, err)
+		}
+		final = m.Status
+		switch m.Status {
+		case store.StatusSent, store.StatusDelivered, store.StatusRead, store.StatusFailed:
+		default:
+			o.stuck++
+			o.notes = append(o.notes, "message "+m.Status)
+		}
+		for id, n := range h.meta.sent {
+			if n > 1 {
+				o.doubleSends++
+				o.notes = append(o.notes, fmt.Sprintf("message %s sent %d times", id, n))
+			}
+		}
+	}
+	if len(h.stuckQ) > 0 {
+		o.stuck++
+		o.notes = append(o.notes, "queue messages left: "+strings.Join(h.stuckQ, ","))
+	}
+	h.ep.mu.Lock()
+	defer h.ep.mu.Unlock()
+	want := map[string]bool{}
+	for _, name := range p.want(final) {
+		want[name] = true
+		ids := h.ep.got[name]
+		distinct := map[string]int{}
+		for _, id := range ids {
+			distinct[id]++
+		}
+		switch {
+		case len(distinct) == 0:
+			o.lost++
+			o.notes = append(o.notes, name+" lost")
+		case len(distinct) > 1:
+			o.duplicated++
+			o.notes = append(o.notes, fmt.Sprintf("%s under %d ids", name, len(distinct)))
+		}
+		for _, n := range distinct {
+			if n > 1 {
+				o.redelivered++
+			}
+		}
+	}
+	for name, ids := range h.ep.got {
+		if !want[name] && strings.HasPrefix(name, "message.") {
+			o.duplicated++
+			o.notes = append(o.notes, fmt.Sprintf("unexpected %s (%d)", name, len(ids)))
+		}
+	}
+	if len(o.notes) > 0 {
+		o.notes = append(o.notes, "fault at "+f.fired)
+	}
+	return o, f.n
+}
+
+// TestFaultSuite runs every path once without faults (counting its fault
+// points), then once per fault point and mode; it fails on any event lost
+// or duplicated, message stuck or message sent twice, and prints the
+// figure.
+func TestFaultSuite(t *testing.T) {
+	var total outcome
+	tried, redeliveries := 0, 0
+	var lines []string
+	for _, p := range paths {
+		clean, points := run(t, p, -1, "")
+		if clean.lost+clean.duplicated+clean.stuck+clean.doubleSends > 0 {
+			t.Errorf("%s without faults: %v", p.name, clean.notes)
+		}
+		for at := 0; at < points; at++ {
+			for _, mode := range modes {
+				o, _ := run(t, p, at, mode)
+				tried++
+				total.lost += o.lost
+				total.duplicated += o.duplicated
+				total.stuck += o.stuck
+				total.doubleSends += o.doubleSends
+				redeliveries += o.redelivered
+				if len(o.notes) > 0 {
+					lines = append(lines, fmt.Sprintf("%s, fault %d (%s): %s", p.name, at, mode, strings.Join(o.notes, "; ")))
+				}
+			}
+		}
+		t.Logf("%s: %d fault points × %d modes", p.name, points, len(modes))
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		t.Error(l)
+	}
+	fig := fmt.Sprintf("fault suite: %d paths, %d runs (fault points × 3 modes), events lost %d, events duplicated %d, messages stuck %d, "+
+		"double sends %d; same-id webhook redeliveries after a lost POST outcome %d",
+		len(paths), tried, total.lost, total.duplicated, total.stuck, total.doubleSends, redeliveries)
+	t.Log(fig)
+	if out := os.Getenv("FAULTSUITE_FIGURE"); out != "" {
+		_ = os.WriteFile(out, []byte(fig+"\n"), 0o644)
+	}
+}
