@@ -41,9 +41,9 @@ import (
 
 // Fault modes.
 const (
-	modeError = "error"      // the call fails, without effect
+	modeError = "error"       // the call fails, without effect
 	modeLost  = "lost-answer" // the call takes effect, its answer is an error
-	modeCrash = "crash"      // the call takes effect, the invocation stops
+	modeCrash = "crash"       // the call takes effect, the invocation stops
 )
 
 var modes = []string{modeError, modeLost, modeCrash}
@@ -229,7 +229,6 @@ type meta struct {
 	pending [][]byte       // webhook bodies to post
 }
 
-
 func (m *meta) SendMessage(ctx context.Context, _, _, _ string, body []byte) (graph.SendResult, error) {
 	var b struct {
 		To        string `json:"to"`
@@ -343,7 +342,9 @@ const (
 	maxReceives = 40 // the outbound queue's; the others have 20
 )
 
-func url(name string) string { return "https://sqs." + region + ".amazonaws.com/" + account + "/" + name }
+func url(name string) string {
+	return "https://sqs." + region + ".amazonaws.com/" + account + "/" + name
+}
 func arn(name string) string { return "arn:aws:sqs:" + region + ":" + account + ":" + name }
 
 var (
