@@ -296,8 +296,8 @@ func (s *Sender) deadLettered(ctx context.Context, rec events.SQSMessage) outcom
 	}
 	log := s.d.Log.With("org_id", job.OrgID, "message_id", job.MessageID, "dead_letter", true)
 	c, err := s.d.Store.FailStranded(ctx, job.OrgID, job.MessageID, store.MessageError{Title: "dead_lettered",
-		Message: "the message was not sent: its outbound queue message failed too many times and reached the dead-letter queue " +
-			"(last_error says why it was last retried)"})
+		Message: "its outbound queue message failed too many times and reached the dead-letter queue; it is not sent again " +
+			"(last_error says why it was last retried; if a send was under way, it may have reached the customer)"})
 	switch {
 	case errors.Is(err, store.ErrNotClaimable):
 		switch c.State {
