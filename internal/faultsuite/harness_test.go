@@ -23,6 +23,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pytake/pytake/internal/accept"
+	"github.com/pytake/pytake/internal/botrun"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
@@ -388,7 +389,7 @@ func (h *harness) advance(d time.Duration) {
 	h.clock = h.clock.Add(d)
 }
 
-func newHarness(t testing.TB, f *faults) *harness {
+func newHarness(t testing.TB, f *faults, bot bool) *harness {
 	tbl := storetest.New(t)
 	h := &harness{t: t, f: f, clock: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 	h.st = store.New(faultyDB{db: tbl.Client, f: f}, tbl.Name, h.now)
@@ -431,12 +432,61 @@ func newHarness(t testing.TB, f *faults) *harness {
 	h.snd = sender.New(sender.Deps{Store: h.st, Secrets: sec, Graph: h.meta, Queue: outQ, Events: pub,
 		DeadLetter: queue.New(h.sqs, url(qOutDLQ), "outbound dead-letter"), GraphVersion: "v23.0", RatePerSecond: 1000,
 		Log: log, Now: h.now, Sleep: func(context.Context, time.Duration) error { return nil }, Rand: func() float64 { return 0.5 }})
+	var react func(context.Context, event.Event) error
+	if bot {
+		def, _ := json.Marshal(map[string]any{"name": "Atendimento", "welcome_message": "Olá! Como posso ajudar?", "active": true, "rules": []any{}})
+		if _, err := h.st.CreateChatbot(ctx, store.Chatbot{OrgID: org.ID, Name: "Atendimento", Active: true, Definition: def}); err != nil {
+			t.Fatal(err)
+		}
+		bots := botrun.New(h.st, sender.Enqueuer{Queue: outQ}, pub, log, h.now)
+		react = func(ctx context.Context, ev event.Event) error {
+			_, err := bots.React(ctx, ev)
+			return err
+		}
+	}
 	h.disp = dispatch.New(dispatch.Deps{Store: h.st, Secrets: sec, Events: events, Deliveries: queue.New(h.sqs, url(qDeliveries), "deliveries"),
+		React:          react,
 		DeadDeliveries: queue.New(h.sqs, url(qDelDLQ), "deliveries dead-letter"),
 		HTTP:           &http.Client{Transport: faultyTransport{f: f, base: http.DefaultTransport}, Timeout: 5 * time.Second},
 		Log:            log, Now: h.now, Rand: func() float64 { return 0.5 }})
 	h.acc = accept.New(h.st, sender.Enqueuer{Queue: outQ}, log)
 	return h
+}
+
+// outbound lists the organisation's outbound messages, oldest first.
+func (h *harness) outbound(t testing.TB) map[string]bool {
+	_ = t
+	out := map[string]bool{}
+	for _, m := range h.outboundMessages() {
+		out[m.ID] = true
+	}
+	return out
+}
+
+func (h *harness) outboundMessages() []store.Message {
+	ctx := context.Background()
+	convs, err := h.raw.Conversations(ctx, h.org, "", "", "", 100)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []store.Message
+	for _, c := range convs.Items {
+		page, err := h.raw.ConversationMessages(ctx, h.org, c.ID, "", 100)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, m := range page.Items {
+			if m.Direction == store.Outbound {
+				full, err := h.raw.Message(ctx, h.org, m.ID)
+				if err != nil {
+					h.t.Fatal(err)
+				}
+				out = append(out, full)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // invoke runs fn as one invocation; crashed reports whether it crashed.

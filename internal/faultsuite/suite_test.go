@@ -17,38 +17,59 @@ import (
 // the path promises, given how its message ended ("" for none).
 type path struct {
 	name  string
-	setup func(h *harness) string // returns the message id to follow, if any
-	act   func(h *harness, msgID string) string
-	want  func(final string) []string
+	bot   bool                    // an active chatbot answers customers
+	setup func(h *harness) string // returns a message id for act, if any
+	act   func(h *harness, msgID string)
+	// want names the events the path promises, given the final status of
+	// each outbound message it made (oldest first).
+	want func(finals []string) []string
 }
 
 const customer = "5511977770001"
 
-func inboundBody() []byte {
+func (h *harness) inboundBody() []byte {
 	return metaBody(map[string]any{
 		"contacts": []any{map[string]any{"profile": map[string]any{"name": "Maria"}, "wa_id": customer}},
-		"messages": []any{map[string]any{"from": customer, "id": "wamid.IN1", "timestamp": "1796040000", "type": "text",
+		"messages": []any{map[string]any{"from": customer, "id": "wamid.IN1", "timestamp": fmt.Sprint(h.now().Unix()), "type": "text",
 			"text": map[string]any{"body": "Olá"}}},
 	})
 }
 
-func sentEvents(final string) []string {
-	created := []string{event.ContactCreated, event.ConversationCreated}
+// outcomeEvents are the events of an outbound message that ended final.
+func outcomeEvents(final string) []string {
 	if final == store.StatusFailed {
-		return append(created, event.MessageFailed)
+		return []string{event.MessageFailed}
 	}
-	return append(created, event.MessageSent, event.MessageDelivered)
+	return []string{event.MessageSent, event.MessageDelivered}
+}
+
+func sentEvents(finals []string) []string {
+	if len(finals) != 1 {
+		return []string{"one outbound message"}
+	}
+	return append([]string{event.ContactCreated, event.ConversationCreated}, outcomeEvents(finals[0])...)
 }
 
 var paths = []path{
 	{name: "inbound message",
-		act: func(h *harness, _ string) string {
-			h.postUntilAccepted(inboundBody())
+		act: func(h *harness, _ string) {
+			h.postUntilAccepted(h.inboundBody())
 			h.settle()
-			return ""
 		},
-		want: func(string) []string {
+		want: func([]string) []string {
 			return []string{event.ContactCreated, event.ConversationCreated, event.MessageReceived}
+		}},
+	{name: "chatbot reply", bot: true,
+		act: func(h *harness, _ string) {
+			h.postUntilAccepted(h.inboundBody())
+			h.settle()
+		},
+		want: func(finals []string) []string {
+			evs := []string{event.ContactCreated, event.ConversationCreated, event.MessageReceived}
+			if len(finals) != 1 {
+				return append(evs, "one reply")
+			}
+			return append(evs, outcomeEvents(finals[0])...)
 		}},
 	{name: "inbound status",
 		setup: func(h *harness) string {
@@ -56,7 +77,7 @@ var paths = []path{
 			h.settle()
 			return id
 		},
-		act: func(h *harness, id string) string {
+		act: func(h *harness, id string) {
 			m, err := h.raw.Message(context.Background(), h.org, id)
 			if err != nil || m.WAMID == "" {
 				h.t.Fatalf("setup: %+v %v", m, err)
@@ -65,33 +86,29 @@ var paths = []path{
 			h.meta.pending = append(h.meta.pending, h.meta.statusBody(m.WAMID, customer, "read", ""))
 			h.meta.mu.Unlock()
 			h.settle()
-			return id
 		},
-		want: func(string) []string { return []string{event.MessageRead} }},
+		want: func([]string) []string { return []string{event.MessageRead} }},
 	{name: "status before wamid",
-		act: func(h *harness, _ string) string {
+		act: func(h *harness, _ string) {
 			h.meta.inline = true
-			id := h.send(customer, "k-inline")
+			h.send(customer, "k-inline")
 			h.settle()
-			return id
 		},
 		want: sentEvents},
 	{name: "send",
-		act: func(h *harness, _ string) string {
-			id := h.send(customer, "k-send")
+		act: func(h *harness, _ string) {
+			h.send(customer, "k-send")
 			h.settle()
-			return id
 		},
 		want: sentEvents},
 	{name: "send with Meta errors",
-		act: func(h *harness, _ string) string {
+		act: func(h *harness, _ string) {
 			h.meta.refuse["+"+customer] = 131047
 			h.meta.refuse[customer] = 131047
-			id := h.send(customer, "k-refused")
+			h.send(customer, "k-refused")
 			h.settle()
-			return id
 		},
-		want: func(string) []string {
+		want: func([]string) []string {
 			return []string{event.ContactCreated, event.ConversationCreated, event.MessageFailed}
 		}},
 }
@@ -109,41 +126,39 @@ type outcome struct {
 
 func run(t *testing.T, p path, at int, mode string) (outcome, int) {
 	f := &faults{at: -1}
-	h := newHarness(t, f)
+	h := newHarness(t, f, p.bot)
 	msgID := ""
 	if p.setup != nil {
 		msgID = p.setup(h)
 		h.ep.mu.Lock()
 		h.ep.got = map[string][]string{}
 		h.ep.mu.Unlock()
-		f.mu.Lock()
-		f.n, f.points = 0, nil
-		f.mu.Unlock()
 	}
+	before := h.outbound(t)
 	f.mu.Lock()
+	f.n, f.points = 0, nil
 	f.at, f.mode = at, mode
 	f.mu.Unlock()
-	msgID = p.act(h, msgID)
+	p.act(h, msgID)
 
 	var o outcome
-	final := ""
-	if msgID != "" {
-		m, err := h.raw.Message(context.Background(), h.org, msgID)
-		if err != nil {
-			t.Fatalf("%s: message %s: %v", p.name, msgID, err)
+	var finals []string
+	for _, m := range h.outboundMessages() {
+		if before[m.ID] {
+			continue
 		}
-		final = m.Status
+		finals = append(finals, m.Status)
 		switch m.Status {
 		case store.StatusSent, store.StatusDelivered, store.StatusRead, store.StatusFailed:
 		default:
 			o.stuck++
 			o.notes = append(o.notes, "message "+m.Status)
 		}
-		for id, n := range h.meta.sent {
-			if n > 1 {
-				o.doubleSends++
-				o.notes = append(o.notes, fmt.Sprintf("message %s sent %d times", id, n))
-			}
+	}
+	for id, n := range h.meta.sent {
+		if n > 1 {
+			o.doubleSends++
+			o.notes = append(o.notes, fmt.Sprintf("message %s sent %d times", id, n))
 		}
 	}
 	if len(h.stuckQ) > 0 {
@@ -153,7 +168,7 @@ func run(t *testing.T, p path, at int, mode string) (outcome, int) {
 	h.ep.mu.Lock()
 	defer h.ep.mu.Unlock()
 	want := map[string]bool{}
-	for _, name := range p.want(final) {
+	for _, name := range p.want(finals) {
 		want[name] = true
 		ids := h.ep.got[name]
 		distinct := map[string]int{}
