@@ -262,3 +262,35 @@ func TestAcceptedMessageEmitsWhatItCreated(t *testing.T) {
 	require.Len(t, e.evs.Distinct(event.ContactCreated), 1)
 	require.Len(t, e.evs.Distinct(event.ConversationCreated), 1)
 }
+
+// applyFlaky fails the next ApplyStatus calls.
+type applyFlaky struct {
+	*store.Store
+	failApply int
+}
+
+func (f *applyFlaky) ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error) {
+	if f.failApply > 0 {
+		f.failApply--
+		return store.StatusResult{}, errTransient
+	}
+	return f.Store.ApplyStatus(ctx, u)
+}
+
+// An early status the sender could not apply (the store failed) is
+// applied, and its event published, when the queue message comes back.
+func TestEarlyStatusNotAppliedIsAppliedLater(t *testing.T) {
+	e := setup(t)
+	fs := &applyFlaky{Store: e.st}
+	s := e.with(fs)
+	m, rec := e.queueMsg(t, "5511900000030")
+	_, err := e.st.ApplyStatus(context.Background(), store.StatusUpdate{OrgID: e.org, WAMID: "wamid.simB", Status: store.StatusDelivered, Timestamp: e.clock()})
+	require.NoError(t, err)
+	fs.failApply = 1
+	require.Equal(t, []string{rec.MessageId}, handleWith(t, s, rec))
+	require.Equal(t, store.StatusAccepted, e.msg(t, m.ID).Status)
+	require.Empty(t, handleWith(t, s, rec))
+	require.Equal(t, store.StatusDelivered, e.msg(t, m.ID).Status)
+	require.Len(t, e.evs.Distinct(event.MessageDelivered), 1)
+	require.Len(t, e.graph.sent, 1)
+}

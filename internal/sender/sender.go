@@ -61,6 +61,7 @@ type Store interface {
 	ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error)
 	MarkStatusEventsSent(ctx context.Context, org, msgID, status string) error
 	StatusesPendingEvents(ctx context.Context, org, msgID string) ([]string, error)
+	EarlyStatuses(ctx context.Context, org, wamid string) ([]store.StatusUpdate, error)
 	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
 	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
 }
@@ -507,9 +508,24 @@ func (s *Sender) statusEvent(ctx context.Context, m store.Message, status string
 	return true
 }
 
-// publishPendingStatuses publishes the events of the message's statuses
-// not confirmed published; false when some must be tried again.
+// publishPendingStatuses applies the statuses that reached the webhook
+// before the wamid was recorded (again: an earlier try may have failed)
+// and publishes the events of the message's statuses not confirmed
+// published; false when some must be tried again.
 func (s *Sender) publishPendingStatuses(ctx context.Context, m store.Message, log *slog.Logger) bool {
+	if m.WAMID != "" {
+		early, err := s.d.Store.EarlyStatuses(ctx, m.OrgID, m.WAMID)
+		if err != nil {
+			log.WarnContext(ctx, "early statuses not readable", "error", err.Error())
+			return false
+		}
+		for _, u := range early {
+			if _, err := s.d.Store.ApplyStatus(ctx, u); err != nil {
+				log.WarnContext(ctx, "early status not applied", "status", u.Status, "error", err.Error())
+				return false
+			}
+		}
+	}
 	pending, err := s.d.Store.StatusesPendingEvents(ctx, m.OrgID, m.ID)
 	if err != nil {
 		log.WarnContext(ctx, "pending status events not readable", "error", err.Error())

@@ -538,6 +538,13 @@ func (s *Store) SendAccepted(ctx context.Context, c Claim, wamid string) ([]Stat
 	return s.earlyStatuses(ctx, m.OrgID, wamid)
 }
 
+// EarlyStatuses lists the statuses recorded for a wamid before its message
+// had it (applying them again is harmless: each (wamid, status) applies
+// once).
+func (s *Store) EarlyStatuses(ctx context.Context, org, wamid string) ([]StatusUpdate, error) {
+	return s.earlyStatuses(ctx, org, wamid)
+}
+
 // earlyStatuses lists statuses recorded for a wamid before its message had
 // it.
 func (s *Store) earlyStatuses(ctx context.Context, org, wamid string) ([]StatusUpdate, error) {
