@@ -206,7 +206,7 @@ func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
 		// by event id: no second job, unless the first fan-out failed to
 		// queue it. (Receivers dedupe on webhook-id, stable across
 		// attempts, for the at-least-once cases SQS leaves.)
-		if created || (d.Status == store.DeliveryPending && !d.JobQueued) {
+		if created || (d.Status == store.DeliveryPending && len(d.Attempts) == 0 && !d.JobQueued) {
 			jobs = append(jobs, Job{OrgID: ev.OrganizationID, WebhookID: h.ID, DeliveryID: d.ID})
 		}
 	}

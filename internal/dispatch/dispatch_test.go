@@ -493,3 +493,26 @@ func TestDuplicateJobsPostOnce(t *testing.T) {
 	require.Empty(t, resp.BatchItemFailures)
 	require.Len(t, rcv.bodies, 1)
 }
+
+// A delivery already attempted had its job: a redelivered event does not
+// queue another, even without the queued mark (items from before it).
+func TestFanOutDoesNotRequeueAnAttemptedDelivery(t *testing.T) {
+	e := setup(t)
+	fq := &failingQueue{fakeQueue: e.q}
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Deliveries = queue.New(fq, deliveriesURL, "deliveries")
+	p := dispatch.New(d)
+	w := e.hook(t, "https://example.com/h", []string{"*"}, true)
+	ev, err := event.New("evt_attempted", "contact.created", e.org, time.Now(), map[string]any{})
+	require.NoError(t, err)
+	body, _ := json.Marshal(ev)
+	dl, created, err := e.st.CreateDelivery(context.Background(), store.Delivery{ID: store.DeliveryID(time.Now(), ev.ID, w.ID),
+		OrgID: e.org, WebhookID: w.ID, EventID: ev.ID, Event: ev.Event, Body: string(body)})
+	require.NoError(t, err)
+	require.True(t, created)
+	_, err = e.st.RecordAttempt(context.Background(), dl, store.Attempt{At: time.Now(), StatusCode: 500}, store.DeliveryPending)
+	require.NoError(t, err)
+	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "e", Body: string(body), EventSourceARN: eventsARN}}})
+	require.Empty(t, resp.BatchItemFailures)
+	require.Empty(t, e.q.jobs)
+}
