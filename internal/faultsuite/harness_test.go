@@ -35,6 +35,9 @@ import (
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/shop"
+	"github.com/pytake/pytake/internal/shopconfig"
+	"github.com/pytake/pytake/internal/shophook"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 	"github.com/pytake/pytake/internal/whatsapp"
@@ -372,6 +375,7 @@ type harness struct {
 	snd    *sender.Sender
 	disp   *dispatch.Dispatcher
 	acc    *accept.Accepter
+	shop   *httpapi.Router // Shopify's webhook
 	clock  time.Time
 	clkMu  sync.Mutex
 	stuckQ []string // queue messages left when the rounds ran out
@@ -450,7 +454,41 @@ func newHarness(t testing.TB, f *faults, bot bool) *harness {
 		HTTP:           &http.Client{Transport: faultyTransport{f: f, base: http.DefaultTransport}, Timeout: 5 * time.Second},
 		Log:            log, Now: h.now, Rand: func() float64 { return 0.5 }})
 	h.acc = accept.New(h.st, sender.Enqueuer{Queue: outQ}, log)
+	if _, _, _, err := shopconfig.Configure(ctx, h.st, sec, org.ID, shopconfig.Shopify,
+		[]byte(`{"shop_domain":"`+shopDomain+`","webhook_secret":"`+shopSecret+`"}`), h.now()); err != nil {
+		t.Fatal(err)
+	}
+	h.shop = shophook.New(shophook.Deps{Store: h.st, Secrets: sec, Outbox: sender.Enqueuer{Queue: outQ}, Events: pub, Log: log, Now: h.now}).ShopifyRouter()
 	return h
+}
+
+const (
+	shopDomain = "fault-suite.myshopify.com"
+	shopSecret = "fault-suite-shopify-secret"
+)
+
+// shopify delivers an orders/create as Shopify does, retried (a minute
+// apart: a delivery in progress holds it for 30 s) until answered 2xx.
+func (h *harness) shopify(hookID string, body []byte) {
+	for i := 0; i < 20; i++ {
+		crashed, err := h.invoke(func(ctx context.Context) error {
+			ev := events.APIGatewayV2HTTPRequest{RawPath: "/webhooks/shopify", Body: string(body), Headers: map[string]string{
+				"content-type": "application/json", "x-shopify-topic": "orders/create", "x-shopify-hmac-sha256": shop.Sign(body, shopSecret),
+				"x-shopify-shop-domain": shopDomain, "x-shopify-webhook-id": hookID, "x-shopify-api-version": "2025-10",
+				"x-shopify-triggered-at": h.now().UTC().Format(time.RFC3339)}}
+			ev.RequestContext.HTTP.Method = "POST"
+			resp, err := h.shop.Serve(ctx, ev)
+			if err == nil && resp.StatusCode/100 != 2 {
+				err = fmt.Errorf("shopify webhook answered %d: %s", resp.StatusCode, resp.Body)
+			}
+			return err
+		})
+		if !crashed && err == nil {
+			return
+		}
+		h.advance(time.Minute)
+	}
+	h.t.Errorf("the Shopify webhook was refused 20 times")
 }
 
 // outbound lists the organisation's outbound messages, oldest first.

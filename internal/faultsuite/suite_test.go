@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/store"
@@ -68,6 +69,21 @@ var paths = []path{
 			evs := []string{event.ContactCreated, event.ConversationCreated, event.MessageReceived}
 			if len(finals) != 1 {
 				return append(evs, "one reply")
+			}
+			return append(evs, outcomeEvents(finals[0])...)
+		}},
+	{name: "Shopify order",
+		act: func(h *harness, _ string) {
+			placed := h.now().Add(-time.Minute).Format(time.RFC3339)
+			h.shopify("6a1f0c55-1b2f-4a3e-9d55-0f0c1d2e3f40", []byte(`{"id":5839403716911820001,"name":"#1001","order_number":1001,`+
+				`"email":"maria@example.com","created_at":"`+placed+`","updated_at":"`+placed+`","currency":"BRL","total_price":"150.00",`+
+				`"customer":{"first_name":"Maria","last_name":"Silva","phone":"+55 11 97777-0001"}}`))
+			h.settle()
+		},
+		want: func(finals []string) []string {
+			evs := []string{event.OrderCreated, event.ContactCreated, event.ConversationCreated}
+			if len(finals) != 1 {
+				return append(evs, "one order message")
 			}
 			return append(evs, outcomeEvents(finals[0])...)
 		}},
