@@ -39,7 +39,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "DELIVERIES_DLQ_URL")
 	if err != nil {
 		return err
 	}
@@ -65,6 +65,8 @@ func run(ctx context.Context) error {
 		Secrets:    secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
 		Events:     events,
 		Deliveries: queue.New(q, env["DELIVERIES_QUEUE_URL"], "deliveries"),
+		// Jobs that reached the dead-letter queue end their deliveries failed.
+		DeadDeliveries: queue.New(q, env["DELIVERIES_DLQ_URL"], "deliveries dead-letter"),
 		// The chatbot answers message.received once it is fanned out.
 		React: func(ctx context.Context, ev event.Event) error {
 			out, err := bots.React(ctx, ev)

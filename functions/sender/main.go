@@ -36,7 +36,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_TOPIC_ARN")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_TOPIC_ARN", "OUTBOUND_DLQ_URL")
 	if err != nil {
 		return err
 	}
@@ -58,6 +58,7 @@ func run(ctx context.Context) error {
 		Secrets:       secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
 		Graph:         graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 15 * time.Second}),
 		Queue:         queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound"),
+		DeadLetter:    queue.New(q, env["OUTBOUND_DLQ_URL"], "outbound dead-letter"),
 		Events:        event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		GraphVersion:  env["GRAPH_API_VERSION"],
 		RatePerSecond: rate,

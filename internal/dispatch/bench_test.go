@@ -64,8 +64,10 @@ func (m *memStore) RecordEventSample(context.Context, string, string, string, ti
 func (m *memStore) MarkWebhookFailing(context.Context, string, string) (time.Time, error) {
 	return time.Time{}, nil
 }
-func (m *memStore) MarkWebhookHealthy(context.Context, string, string) error     { return nil }
-func (m *memStore) DisableWebhook(context.Context, string, string, string) error { return nil }
+func (m *memStore) MarkWebhookHealthy(context.Context, string, string) error         { return nil }
+func (m *memStore) DisableWebhook(context.Context, string, string, string) error     { return nil }
+func (m *memStore) MarkDeliveryQueued(context.Context, string, string, string) error { return nil }
+func (m *memStore) ClaimAttempt(context.Context, store.Delivery, time.Time) error    { return nil }
 
 // BenchmarkDeliver: one op is one delivery (batches of 10, concurrently, as
 // the function runs them) to a local receiver over real HTTP.

@@ -38,6 +38,10 @@ import (
 	"github.com/pytake/pytake/internal/store"
 )
 
+// attemptLease is how long a delivery attempt is claimed for: more than
+// its POST's 10 s.
+const attemptLease = 30 * time.Second
+
 // DisableAfter is how long a subscription may fail before it is disabled.
 const DisableAfter = 5 * 24 * time.Hour
 
@@ -53,8 +57,10 @@ type Store interface {
 	Webhooks(ctx context.Context, org string) ([]store.Webhook, error)
 	Webhook(ctx context.Context, org, id string) (store.Webhook, error)
 	CreateDelivery(ctx context.Context, d store.Delivery) (store.Delivery, bool, error)
+	MarkDeliveryQueued(ctx context.Context, org, webhookID, id string) error
 	Delivery(ctx context.Context, org, webhookID, id string) (store.Delivery, error)
 	RecordAttempt(ctx context.Context, d store.Delivery, a store.Attempt, status string) (store.Delivery, error)
+	ClaimAttempt(ctx context.Context, d store.Delivery, until time.Time) error
 	RecordEventSample(ctx context.Context, org, name, eventID string, at time.Time, body []byte) error
 	MarkWebhookFailing(ctx context.Context, org, webhookID string) (time.Time, error)
 	MarkWebhookHealthy(ctx context.Context, org, webhookID string) error
@@ -77,10 +83,13 @@ type Deps struct {
 	// Deliveries, and their retries delayed on it.
 	Events     *queue.Queue
 	Deliveries *queue.Queue
-	HTTP       *http.Client
-	Log        *slog.Logger
-	Now        func() time.Time
-	Rand       func() float64
+	// DeadDeliveries is the deliveries dead-letter queue, when this
+	// function consumes it: its jobs end their deliveries failed.
+	DeadDeliveries *queue.Queue
+	HTTP           *http.Client
+	Log            *slog.Logger
+	Now            func() time.Time
+	Rand           func() float64
 	// React, when set, runs after an event is fanned out (the chatbot on
 	// message.received); an error brings the event back (fan-out is
 	// idempotent, so webhooks still get it once).
@@ -139,6 +148,13 @@ func (p *Dispatcher) process(ctx context.Context, rec events.SQSMessage) bool {
 			return true
 		}
 		return p.deliver(ctx, rec, job)
+	case p.d.DeadDeliveries != nil && p.d.DeadDeliveries.IsSource(rec.EventSourceARN):
+		var job Job
+		if err := json.Unmarshal([]byte(rec.Body), &job); err != nil || job.DeliveryID == "" {
+			p.d.Log.ErrorContext(ctx, "dead-lettered delivery job is not valid; dropped", "body_size", len(rec.Body))
+			return true
+		}
+		return p.deadLettered(ctx, job)
 	case p.d.Events.IsSource(rec.EventSourceARN):
 		if err := p.fanOut(ctx, []byte(rec.Body)); err != nil {
 			p.d.Log.WarnContext(ctx, "fan-out failed; the event comes back", "error", err.Error())
@@ -180,21 +196,28 @@ func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
 			continue
 		}
 		d, created, err := p.d.Store.CreateDelivery(ctx, store.Delivery{
-			ID: store.DeliveryID(ev.Timestamp, ev.ID, h.ID), OrgID: ev.OrganizationID, WebhookID: h.ID,
+			ID: store.DeliveryID(p.d.Now(), ev.ID, h.ID), OrgID: ev.OrganizationID, WebhookID: h.ID,
 			EventID: ev.ID, Event: ev.Event, Body: string(body),
 		})
 		if err != nil {
 			return err
 		}
-		// A redelivered event finds its deliveries made: no second job.
-		// (Receivers dedupe on webhook-id, stable across attempts, for the
-		// at-least-once cases SQS leaves.)
-		if created {
+		// A redelivered (or republished) event finds its deliveries made,
+		// by event id: no second job, unless the first fan-out failed to
+		// queue it. (Receivers dedupe on webhook-id, stable across
+		// attempts, for the at-least-once cases SQS leaves.)
+		if created || (d.Status == store.DeliveryPending && len(d.Attempts) == 0 && !d.JobQueued) {
 			jobs = append(jobs, Job{OrgID: ev.OrganizationID, WebhookID: h.ID, DeliveryID: d.ID})
 		}
 	}
 	if err := p.Enqueue(ctx, jobs...); err != nil {
 		return err
+	}
+	for _, j := range jobs {
+		if err := p.d.Store.MarkDeliveryQueued(ctx, j.OrgID, j.WebhookID, j.DeliveryID); err != nil {
+			// Only a redelivery of this event queues it again.
+			p.d.Log.WarnContext(ctx, "delivery job queued, not marked", "delivery_id", j.DeliveryID, "error", err.Error())
+		}
 	}
 	if p.d.React != nil {
 		return p.d.React(ctx, ev)
@@ -253,6 +276,15 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		return p.later(ctx, rec, 5*time.Second)
 	}
 	now := p.d.Now()
+	// Claimed before the POST, so a second job for the same delivery does
+	// not POST it too (the claim outlasts the 10 s POST).
+	switch err := p.d.Store.ClaimAttempt(ctx, d, now.Add(attemptLease)); {
+	case errors.Is(err, store.ErrAttemptTaken):
+		return p.later(ctx, rec, attemptLease)
+	case err != nil:
+		log.WarnContext(ctx, "delivery attempt not claimed; retried", "error", err.Error())
+		return p.later(ctx, rec, 5*time.Second)
+	}
 	var active []string
 	for _, s := range sec.Active(now) {
 		active = append(active, s.Secret)
@@ -301,6 +333,31 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		log.WarnContext(ctx, "attempt not recorded", "error", err.Error())
 	}
 	return p.later(ctx, rec, delay)
+}
+
+// deadLettered ends a delivery whose job reached the dead-letter queue:
+// failed, the reason recorded as its last attempt. False keeps the job
+// (the store could not be written).
+func (p *Dispatcher) deadLettered(ctx context.Context, job Job) bool {
+	log := p.d.Log.With("org_id", job.OrgID, "webhook_id", job.WebhookID, "delivery_id", job.DeliveryID, "dead_letter", true)
+	d, err := p.d.Store.Delivery(ctx, job.OrgID, job.WebhookID, job.DeliveryID)
+	if apperr.Is(err, apperr.NotFound) {
+		return true
+	}
+	if err != nil {
+		log.WarnContext(ctx, "dead-lettered delivery not readable; retried", "error", err.Error())
+		return false
+	}
+	if d.Status != store.DeliveryPending {
+		return true
+	}
+	a := store.Attempt{At: p.d.Now().UTC(), Error: "the delivery job reached the dead-letter queue after failing too often; it is not attempted again"}
+	if _, err := p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed); err != nil {
+		log.WarnContext(ctx, "dead-lettered delivery not recorded failed; retried", "error", err.Error())
+		return false
+	}
+	log.ErrorContext(ctx, "delivery dead-lettered; failed")
+	return true
 }
 
 // signingSecrets reads the subscription's secrets through the cache; a

@@ -378,3 +378,141 @@ func TestLogLinesNameTheInvocation(t *testing.T) {
 		}
 	}
 }
+
+// failingQueue fails the next n sends, then behaves as fakeQueue.
+type failingQueue struct {
+	*fakeQueue
+	fail int
+}
+
+func (q *failingQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	q.mu.Lock()
+	if q.fail > 0 {
+		q.fail--
+		q.mu.Unlock()
+		return nil, io.ErrUnexpectedEOF
+	}
+	q.mu.Unlock()
+	return q.fakeQueue.SendMessageBatch(ctx, in, o...)
+}
+
+// Issue 13, item 9: the same event published again (a new timestamp, the
+// same id) is fanned out once per subscription.
+func TestRepublishedEventFansOutOnce(t *testing.T) {
+	e := setup(t)
+	w := e.hook(t, "https://example.com/h", []string{"*"}, true)
+	for i, at := range []time.Time{time.Now().Add(-3 * time.Second), time.Now()} {
+		ev, err := event.New(event.StableID(e.org, "contact.created", "c1"), "contact.created", e.org, at, map[string]any{"n": 1})
+		require.NoError(t, err)
+		b, _ := json.Marshal(ev)
+		resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m" + string(rune('0'+i)), Body: string(b), EventSourceARN: eventsARN}}})
+		require.Empty(t, resp.BatchItemFailures)
+	}
+	require.Len(t, e.q.jobs, 1, "one job for one event")
+	page, err := e.st.Deliveries(context.Background(), e.org, w.ID, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1, "one delivery for one event")
+}
+
+// Issue 13, item 4: a fan-out whose job could not be queued after its
+// delivery was created queues it when the event comes back; one that
+// queued it does not queue it again.
+func TestFanOutQueuesTheJobOfADeliveryCreatedBefore(t *testing.T) {
+	e := setup(t)
+	fq := &failingQueue{fakeQueue: e.q, fail: 1}
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Deliveries = queue.New(fq, deliveriesURL, "deliveries")
+	d.Events = queue.New(fq, eventsURL, "event")
+	p := dispatch.New(d)
+	w := e.hook(t, "https://example.com/h", []string{"*"}, true)
+	rec := e.event(t, "contact.created", "x")
+	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}})
+	require.Len(t, resp.BatchItemFailures, 1, "the event comes back")
+	require.Empty(t, e.q.jobs)
+	for i := 0; i < 2; i++ {
+		resp, _ = p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}})
+		require.Empty(t, resp.BatchItemFailures)
+	}
+	require.Len(t, e.q.jobs, 1, "the job is queued once")
+	page, err := e.st.Deliveries(context.Background(), e.org, w.ID, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+}
+
+// Issue 13, item 8 (dead-letter queues are consumed): a delivery job that
+// reached the deliveries dead-letter queue ends the delivery failed, with
+// the reason, instead of leaving it pending.
+func TestDeadLetteredDeliveryIsFailed(t *testing.T) {
+	e := setup(t)
+	const dlqURL, dlqARN = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-dev-DeliveriesDLQ", "arn:aws:sqs:us-east-1:123456789012:pytake-dev-DeliveriesDLQ"
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.DeadDeliveries = queue.New(e.q, dlqURL, "deliveries dead-letter")
+	p := dispatch.New(d)
+	w := e.hook(t, "https://example.com/h", []string{"*"}, true)
+	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "x")}})
+	require.Empty(t, resp.BatchItemFailures)
+	require.Len(t, e.q.jobs, 1)
+	dead := events.SQSMessage{MessageId: "dead", Body: e.q.jobs[0], EventSourceARN: dlqARN}
+	for i := 0; i < 2; i++ {
+		resp, _ = p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{dead}})
+		require.Empty(t, resp.BatchItemFailures)
+	}
+	page, err := e.st.Deliveries(context.Background(), e.org, w.ID, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	require.Equal(t, store.DeliveryFailed, page.Items[0].Status)
+	require.Len(t, page.Items[0].Attempts, 1)
+	require.Contains(t, page.Items[0].Attempts[0].Error, "dead-letter")
+}
+
+// Two jobs for one delivery (SQS delivers at least once; a fan-out that
+// lost the answer of its enqueue queues the job again) handled at the
+// same time POST it once: the attempt is claimed before the POST.
+func TestDuplicateJobsPostOnce(t *testing.T) {
+	e := setup(t)
+	rcv := &receiver{delay: 100 * time.Millisecond}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	e.hook(t, srv.URL, []string{"*"}, true)
+	resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "dup")}})
+	require.Empty(t, resp.BatchItemFailures)
+	require.Len(t, e.q.jobs, 1)
+	job := e.q.jobs[0]
+	recs := []events.SQSMessage{
+		{MessageId: "j1", ReceiptHandle: "r1", Body: job, EventSourceARN: deliveriesARN},
+		{MessageId: "j2", ReceiptHandle: "r2", Body: job, EventSourceARN: deliveriesARN},
+	}
+	resp, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: recs})
+	rcv.mu.Lock()
+	n := len(rcv.bodies)
+	rcv.mu.Unlock()
+	require.Equal(t, 1, n, "POSTs")
+	// The one that found the attempt taken comes back and finds it done.
+	require.LessOrEqual(t, len(resp.BatchItemFailures), 1)
+	resp, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: recs[:1]})
+	require.Empty(t, resp.BatchItemFailures)
+	require.Len(t, rcv.bodies, 1)
+}
+
+// A delivery already attempted had its job: a redelivered event does not
+// queue another, even without the queued mark (items from before it).
+func TestFanOutDoesNotRequeueAnAttemptedDelivery(t *testing.T) {
+	e := setup(t)
+	fq := &failingQueue{fakeQueue: e.q}
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Deliveries = queue.New(fq, deliveriesURL, "deliveries")
+	p := dispatch.New(d)
+	w := e.hook(t, "https://example.com/h", []string{"*"}, true)
+	ev, err := event.New("evt_attempted", "contact.created", e.org, time.Now(), map[string]any{})
+	require.NoError(t, err)
+	body, _ := json.Marshal(ev)
+	dl, created, err := e.st.CreateDelivery(context.Background(), store.Delivery{ID: store.DeliveryID(time.Now(), ev.ID, w.ID),
+		OrgID: e.org, WebhookID: w.ID, EventID: ev.ID, Event: ev.Event, Body: string(body)})
+	require.NoError(t, err)
+	require.True(t, created)
+	_, err = e.st.RecordAttempt(context.Background(), dl, store.Attempt{At: time.Now(), StatusCode: 500}, store.DeliveryPending)
+	require.NoError(t, err)
+	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "e", Body: string(body), EventSourceARN: eventsARN}}})
+	require.Empty(t, resp.BatchItemFailures)
+	require.Empty(t, e.q.jobs)
+}

@@ -71,7 +71,10 @@ type waStatus struct {
 	Status      string `json:"status"`
 	Timestamp   string `json:"timestamp"`
 	RecipientID string `json:"recipient_id"`
-	Errors      []struct {
+	// BizOpaque is echoed from the send: the sender puts PyTake's message
+	// id there, which reconciles a send whose outcome it never recorded.
+	BizOpaque string `json:"biz_opaque_callback_data"`
+	Errors    []struct {
 		Code      int    `json:"code"`
 		Title     string `json:"title"`
 		Message   string `json:"message"`

@@ -136,7 +136,8 @@ func planStatus(raw json.RawMessage) PlannedStatus {
 	if st.ID == "" || st.Status == "" {
 		return PlannedStatus{Raw: raw, Bad: "status has no id or status"}
 	}
-	u := store.StatusUpdate{WAMID: st.ID, Status: strings.ToLower(st.Status), Timestamp: unixTime(st.Timestamp), Raw: raw}
+	u := store.StatusUpdate{WAMID: st.ID, Status: strings.ToLower(st.Status), Timestamp: unixTime(st.Timestamp), Raw: raw,
+		CallbackData: st.BizOpaque}
 	if len(st.Errors) > 0 {
 		e := st.Errors[0]
 		u.Error = &store.MessageError{Code: e.Code, Title: e.Title, Message: e.Message, Details: e.ErrorData.Details}

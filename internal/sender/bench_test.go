@@ -59,6 +59,16 @@ func (m *memStore) ApplyStatus(context.Context, store.StatusUpdate) (store.Statu
 	return store.StatusResult{}, nil
 }
 func (m *memStore) MarkStatusEventsSent(context.Context, string, string, string) error { return nil }
+func (m *memStore) FailStranded(context.Context, string, string, store.MessageError) (store.Claim, error) {
+	return store.Claim{}, store.ErrNotClaimable
+}
+func (m *memStore) EarlyStatuses(context.Context, string, string) ([]store.StatusUpdate, error) {
+	return nil, nil
+}
+func (m *memStore) SendAttempt(context.Context, store.Claim) error { return nil }
+func (m *memStore) StatusesPendingEvents(context.Context, string, string) ([]string, error) {
+	return nil, nil
+}
 func (m *memStore) Contact(context.Context, string, string) (store.Contact, error) {
 	return store.Contact{}, nil
 }

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -35,6 +36,7 @@ import (
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/outbound"
+	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -48,14 +50,18 @@ type Job struct {
 // Store is what the sender needs from the store.
 type Store interface {
 	ClaimSend(ctx context.Context, org, msgID string, lease time.Duration) (store.Claim, error)
+	SendAttempt(ctx context.Context, c store.Claim) error
 	SendAccepted(ctx context.Context, c store.Claim, wamid string) ([]store.StatusUpdate, error)
 	SendRetry(ctx context.Context, c store.Claim, reason string) error
 	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
+	FailStranded(ctx context.Context, org, msgID string, e store.MessageError) (store.Claim, error)
 	TakeSendSlot(ctx context.Context, phoneNumberID string, perSecond int) (bool, error)
 	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
 	MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error
 	ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error)
 	MarkStatusEventsSent(ctx context.Context, org, msgID, status string) error
+	StatusesPendingEvents(ctx context.Context, org, msgID string) ([]string, error)
+	EarlyStatuses(ctx context.Context, org, wamid string) ([]store.StatusUpdate, error)
 	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
 	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
 }
@@ -84,18 +90,25 @@ type Publisher interface {
 
 // Deps wires a Sender.
 type Deps struct {
-	Store         Store
-	Secrets       Secrets
-	Graph         Graph
-	Queue         Queue
+	Store   Store
+	Secrets Secrets
+	Graph   Graph
+	Queue   Queue
+	// DeadLetter is the outbound dead-letter queue, when this function
+	// consumes it too: its records are failed, never sent.
+	DeadLetter    *queue.Queue
 	Events        Publisher
 	GraphVersion  string
 	RatePerSecond int           // per phone number (default 80)
 	Lease         time.Duration // how long a claim holds (default 60 s)
-	Log           *slog.Logger
-	Now           func() time.Time
-	Sleep         func(ctx context.Context, d time.Duration) error
-	Rand          func() float64
+	// OutcomeBound is how long a send whose outcome is unknown (the POST
+	// started, nothing recorded) waits for a status from Meta naming it
+	// before it is failed (default 10 min).
+	OutcomeBound time.Duration
+	Log          *slog.Logger
+	Now          func() time.Time
+	Sleep        func(ctx context.Context, d time.Duration) error
+	Rand         func() float64
 }
 
 // Sender is the outbound queue consumer.
@@ -113,6 +126,9 @@ func New(d Deps) *Sender {
 	}
 	if d.Lease <= 0 {
 		d.Lease = 60 * time.Second
+	}
+	if d.OutcomeBound <= 0 {
+		d.OutcomeBound = 10 * time.Minute
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -146,15 +162,34 @@ const (
 )
 
 // Handle processes a batch, reporting the messages to keep.
+//
+// FIFO: once a record must be retried, the later records of its message
+// group are kept untouched (a recipient's messages keep their order);
+// other groups go on. A record that names no group is held back behind
+// any retried one.
 func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
-	for i, rec := range ev.Records {
-		if s.process(ctx, rec) == retry {
-			// FIFO: keep this one and everything after it, untouched.
-			for _, r := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+	held := map[string]bool{}
+	holdAll := false
+	for _, rec := range ev.Records {
+		if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
+			if s.deadLettered(ctx, rec) == retry {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 			}
-			break
+			continue
+		}
+		group, named := rec.Attributes["MessageGroupId"]
+		if holdAll || (named && held[group]) || (!named && len(held) > 0) {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			continue
+		}
+		if s.process(ctx, rec) == retry {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			if named {
+				held[group] = true
+			} else {
+				holdAll = true
+			}
 		}
 	}
 	return resp, nil
@@ -171,9 +206,20 @@ func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
 	claim, err := s.d.Store.ClaimSend(ctx, job.OrgID, job.MessageID, s.d.Lease)
 	switch {
 	case errors.Is(err, store.ErrNotClaimable):
-		if claim.State == store.SendSending {
+		switch claim.State {
+		case store.SendSending:
 			// Another sender holds it: look again after its lease.
 			return s.later(ctx, rec, s.d.Lease, log)
+		case store.SendFailed:
+			// The queue message came back: its message.failed may not have
+			// been published (published again by the same id otherwise).
+			if !s.publishMessage(ctx, event.MessageFailed, claim.Message.ID, claim.Message, store.StatusFailed, log) {
+				return s.later(ctx, rec, 5*time.Second, log)
+			}
+		case store.SendAccepted:
+			if !s.publishPendingStatuses(ctx, claim.Message, log) {
+				return s.later(ctx, rec, 5*time.Second, log)
+			}
 		}
 		log.InfoContext(ctx, "outbound message already handled", "state", claim.State)
 		return done
@@ -184,38 +230,164 @@ func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
 		log.WarnContext(ctx, "claim failed", "error", err.Error())
 		return s.later(ctx, rec, s.backoff(1, 0), log)
 	}
+	if claim.UnknownSince != nil {
+		return s.unknown(ctx, rec, claim, log)
+	}
+	if !s.createdEvents(ctx, claim.Message, log) {
+		return s.retryNoAttempt(ctx, rec, claim, "events not published", log)
+	}
 	return s.send(ctx, rec, claim, log)
 }
+
+// createdEvents publishes contact.created and conversation.created for a
+// message whose acceptance created them, before it is sent (by stable
+// ids: a repeat is deduplicated downstream). False: try again later.
+func (s *Sender) createdEvents(ctx context.Context, m store.Message, log *slog.Logger) bool {
+	if (!m.CreatedContact && !m.CreatedConversation) || m.Test {
+		// A test key's message emits only events that say they are tests
+		// (its statuses); see testmode.go.
+		return true
+	}
+	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
+	if err != nil {
+		log.WarnContext(ctx, "created events not published: contact", "error", err.Error())
+		return false
+	}
+	cv, err := s.d.Store.Conversation(ctx, m.OrgID, m.ConversationID)
+	if err != nil {
+		log.WarnContext(ctx, "created events not published: conversation", "error", err.Error())
+		return false
+	}
+	var evs []event.Event
+	if m.CreatedContact {
+		ev, err := event.New(event.StableID(m.OrgID, event.ContactCreated, ct.ID), event.ContactCreated, m.OrgID, s.d.Now(),
+			map[string]any{"contact": event.ViewContact(ct)})
+		if err != nil {
+			log.ErrorContext(ctx, "contact.created not built", "error", err.Error())
+			return false
+		}
+		evs = append(evs, ev)
+	}
+	if m.CreatedConversation {
+		ev, err := event.New(event.StableID(m.OrgID, event.ConversationCreated, cv.ID), event.ConversationCreated, m.OrgID, s.d.Now(),
+			map[string]any{"conversation": event.ViewConversation(cv), "contact": event.ViewContact(ct)})
+		if err != nil {
+			log.ErrorContext(ctx, "conversation.created not built", "error", err.Error())
+			return false
+		}
+		evs = append(evs, ev)
+	}
+	if err := s.d.Events.Publish(ctx, evs...); err != nil {
+		log.WarnContext(ctx, "created events not published", "error", err.Error())
+		return false
+	}
+	return true
+}
+
+// deadLettered ends a message whose queue message reached the dead-letter
+// queue: failed with a reason, and message.failed. A message that was
+// sent or failed meanwhile only gets its pending events published; one a
+// sender holds is looked at again after its lease.
+func (s *Sender) deadLettered(ctx context.Context, rec events.SQSMessage) outcome {
+	ctx = logctx.With(ctx, "sqs_message_id", rec.MessageId)
+	var job Job
+	if err := json.Unmarshal([]byte(rec.Body), &job); err != nil || job.OrgID == "" || job.MessageID == "" {
+		s.d.Log.ErrorContext(ctx, "dead-lettered outbound job is not valid; dropped", "body_size", len(rec.Body))
+		return done
+	}
+	log := s.d.Log.With("org_id", job.OrgID, "message_id", job.MessageID, "dead_letter", true)
+	c, err := s.d.Store.FailStranded(ctx, job.OrgID, job.MessageID, store.MessageError{Title: "dead_lettered",
+		Message: "its outbound queue message failed too many times and reached the dead-letter queue; it is not sent again " +
+			"(last_error says why it was last retried; if a send was under way, it may have reached the customer)"})
+	switch {
+	case errors.Is(err, store.ErrNotClaimable):
+		switch c.State {
+		case store.SendSending:
+			return s.later(ctx, rec, s.d.Lease, log)
+		case store.SendFailed:
+			if !s.publishMessage(ctx, event.MessageFailed, c.Message.ID, c.Message, store.StatusFailed, log) {
+				return s.later(ctx, rec, 5*time.Second, log)
+			}
+		case store.SendAccepted:
+			if !s.publishPendingStatuses(ctx, c.Message, log) {
+				return s.later(ctx, rec, 5*time.Second, log)
+			}
+		}
+		return done
+	case apperr.Is(err, apperr.NotFound):
+		log.ErrorContext(ctx, "dead-lettered outbound message not found; dropped")
+		return done
+	case err != nil:
+		log.WarnContext(ctx, "dead-lettered message not marked failed; retried", "error", err.Error())
+		return s.later(ctx, rec, 5*time.Second, log)
+	}
+	log.ErrorContext(ctx, "outbound message dead-lettered; failed", "last_error", c.Message.LastError)
+	if !s.createdEvents(ctx, c.Message, log) || !s.publishMessage(ctx, event.MessageFailed, c.Message.ID, c.Message, store.StatusFailed, log) {
+		return s.later(ctx, rec, 5*time.Second, log)
+	}
+	return done
+}
+
+// unknown handles a message whose earlier POST to Meta has no recorded
+// outcome: it is not sent again. A status from Meta naming it (its
+// biz_opaque_callback_data) records the wamid; after OutcomeBound without
+// one, it is failed, saying the outcome is unknown.
+func (s *Sender) unknown(ctx context.Context, rec events.SQSMessage, c store.Claim, log *slog.Logger) outcome {
+	waited := s.d.Now().Sub(*c.UnknownSince)
+	if waited >= s.d.OutcomeBound {
+		return s.fail(ctx, rec, c, store.MessageError{Title: "outcome_unknown",
+			Message: "the outcome of sending this message is unknown: the request to Meta was made at " +
+				c.UnknownSince.UTC().Format(time.RFC3339) + " and no answer or status was recorded within " + s.d.OutcomeBound.String() +
+				"; it was not sent again (it may have reached the customer)"}, log)
+	}
+	log.WarnContext(ctx, "send outcome unknown; waiting for Meta's status, not resending", "since", c.UnknownSince.UTC().Format(time.RFC3339))
+	return s.later(ctx, rec, s.unknownPoll(), log)
+}
+
+// unknownPoll is how often a message of unknown outcome is looked at
+// again: at least a lease (its claim must have expired), at most a fifth
+// of the bound.
+func (s *Sender) unknownPoll() time.Duration {
+	return max(s.d.Lease+time.Second, s.d.OutcomeBound/5)
+}
+
+// Time kept, after the Graph call, for recording its outcome; a call
+// needs at least minGraphTime of its own.
+const (
+	recordReserve = 8 * time.Second
+	minGraphTime  = 2 * time.Second
+)
 
 func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim, log *slog.Logger) outcome {
 	m := c.Message
 	if m.Test {
 		// Never Meta: see testmode.go.
-		return s.sendTest(ctx, c, log)
+		return s.sendTest(ctx, rec, c, log)
 	}
 	acct, err := s.d.Store.WhatsAppAccount(ctx, m.OrgID)
 	if apperr.Is(err, apperr.NotFound) {
-		return s.fail(ctx, c, store.MessageError{Code: 0, Title: "whatsapp_not_configured",
+		return s.fail(ctx, rec, c, store.MessageError{Code: 0, Title: "whatsapp_not_configured",
 			Message: "WhatsApp is not configured for this organization"}, log)
 	}
 	if err != nil {
 		return s.retry(ctx, rec, c, "store: "+err.Error(), 0, log)
 	}
 	if !acct.Healthy {
-		return s.fail(ctx, c, store.MessageError{Code: 190, Title: "whatsapp_connection_unhealthy",
+		return s.fail(ctx, rec, c, store.MessageError{Code: 190, Title: "whatsapp_connection_unhealthy",
 			Message: "the WhatsApp connection was refused by Meta (" + acct.UnhealthyReason + "); update the WhatsApp settings",
 		}, log)
 	}
 	var creds secrets.WhatsApp
 	if err := s.credentials(ctx, acct, &creds); err != nil {
 		if apperr.Is(err, apperr.NotFound) {
-			return s.fail(ctx, c, store.MessageError{Title: "whatsapp_not_configured", Message: "WhatsApp credentials are missing"}, log)
+			return s.fail(ctx, rec, c, store.MessageError{Title: "whatsapp_not_configured", Message: "WhatsApp credentials are missing"}, log)
 		}
 		return s.retry(ctx, rec, c, "secrets: "+err.Error(), 0, log)
 	}
-	body, err := outbound.MetaBody(m.To, outbound.Request{Type: m.Type, Content: m.Content, ContextWAMID: m.ContextWAMID})
+	body, err := outbound.MetaBody(m.To, outbound.Request{Type: m.Type, Content: m.Content, ContextWAMID: m.ContextWAMID,
+		BizOpaque: store.CallbackPrefix + m.ID})
 	if err != nil {
-		return s.fail(ctx, c, store.MessageError{Code: 100, Title: "invalid_message", Message: err.Error()}, log)
+		return s.fail(ctx, rec, c, store.MessageError{Code: 100, Title: "invalid_message", Message: err.Error()}, log)
 	}
 	if err := s.slot(ctx, acct.PhoneNumberID); err != nil {
 		return s.retry(ctx, rec, c, "throughput: "+err.Error(), 0, log)
@@ -227,7 +399,32 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 	if version == "" {
 		version = s.d.GraphVersion
 	}
-	res, err := s.d.Graph.SendMessage(ctx, version, acct.PhoneNumberID, creds.AccessToken, body)
+	// The call must end in time to record its outcome.
+	gctx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		end := dl.Add(-recordReserve)
+		if end.Sub(s.d.Now()) < minGraphTime {
+			return s.retryNoAttempt(ctx, rec, c, "not enough time left in this invocation to send and record it", log)
+		}
+		var cancel context.CancelFunc
+		gctx, cancel = context.WithDeadline(ctx, end)
+		defer cancel()
+	}
+	// Recorded before the POST: if this invocation never records the
+	// outcome, the next one knows Meta may have the message.
+	if err := s.d.Store.SendAttempt(ctx, c); err != nil {
+		if errors.Is(err, store.ErrNotClaimable) {
+			return done
+		}
+		return s.retry(ctx, rec, c, "store: "+err.Error(), 0, log)
+	}
+	res, err := s.d.Graph.SendMessage(gctx, version, acct.PhoneNumberID, creds.AccessToken, body)
+	if err != nil && !answered(err) {
+		// The request may have reached Meta (a timeout, a broken
+		// connection): not sent again; reconciled by Meta's status.
+		log.WarnContext(ctx, "send outcome unknown", "error", err.Error())
+		return s.later(ctx, rec, s.unknownPoll(), log)
+	}
 	if err != nil {
 		d := outbound.Classify(err)
 		merr := store.MessageError{Code: d.Code, Title: d.Class.String(), Message: d.Message, Details: d.Details}
@@ -237,37 +434,110 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 				log.ErrorContext(ctx, "could not mark the WhatsApp connection unhealthy", "error", uerr.Error())
 			}
 			s.d.Secrets.Forget(m.OrgID, secrets.ProviderWhatsApp)
-			return s.fail(ctx, c, merr, log)
+			return s.fail(ctx, rec, c, merr, log)
 		case d.Class == outbound.FailMessage:
-			return s.fail(ctx, c, merr, log)
+			return s.fail(ctx, rec, c, merr, log)
 		case m.Attempts >= outbound.MaxAttempts:
 			merr.Message = "gave up after " + strconv.Itoa(m.Attempts) + " attempts: " + merr.Message
-			return s.fail(ctx, c, merr, log)
+			return s.fail(ctx, rec, c, merr, log)
 		default:
 			return s.retry(ctx, rec, c, err.Error(), retryAfter(err), log)
 		}
 	}
 	early, err := s.acceptWithRetries(ctx, c, res.WAMID)
-	if err != nil {
-		// Sent, but the wamid is not recorded: keep the claim (its lease
-		// expires) rather than send it again now. Statuses for this wamid
-		// are recorded as unknown and matched when the lease is retaken.
-		log.ErrorContext(ctx, "sent but not recorded", "wamid", res.WAMID, "error", err.Error())
+	if errors.Is(err, store.ErrNotClaimable) {
+		// Our lease ran out and another sender holds it: it finds the
+		// attempt recorded and waits for Meta's status.
+		log.ErrorContext(ctx, "sent, claim lost before recording", "wamid", res.WAMID)
 		return done
 	}
+	if err != nil {
+		// Sent, but the wamid is not recorded: keep the queue message.
+		// The attempt recorded before the POST stops a resend; Meta's
+		// status (carrying the message id) records the wamid, or the
+		// message ends failed with an unknown outcome after the bound.
+		log.ErrorContext(ctx, "sent but not recorded", "wamid", res.WAMID, "error", err.Error())
+		return s.later(ctx, rec, s.unknownPoll(), log)
+	}
 	log.InfoContext(ctx, "sent", "wamid", res.WAMID, "attempts", m.Attempts)
+	complete := true
 	for _, u := range early {
 		r, err := s.d.Store.ApplyStatus(ctx, u)
-		if err != nil || !r.Applied {
+		if err != nil {
+			complete = false
 			continue
 		}
-		if s.publishMessage(ctx, "message."+u.Status, u.WAMID, r.Message, u.Status, log) {
-			if err := s.d.Store.MarkStatusEventsSent(ctx, m.OrgID, m.ID, u.Status); err != nil {
-				log.WarnContext(ctx, "status event published, not marked", "status", u.Status, "error", err.Error())
+		if !r.Applied {
+			continue
+		}
+		if !s.statusEvent(ctx, r.Message, u.Status, log) {
+			complete = false
+		}
+	}
+	if !complete {
+		// The queue message comes back, finds the message accepted and
+		// publishes what is still pending.
+		return s.later(ctx, rec, 5*time.Second, log)
+	}
+	return done
+}
+
+// answered reports whether Meta answered the POST (its outcome is known:
+// an error Meta described, or a connection that was never made).
+func answered(err error) bool {
+	var ge *graph.Error
+	if errors.As(err, &ge) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// statusEvent publishes the event of an applied status and records it
+// published; false when it must be tried again.
+func (s *Sender) statusEvent(ctx context.Context, m store.Message, status string, log *slog.Logger) bool {
+	switch status {
+	case store.StatusSent, store.StatusDelivered, store.StatusRead, store.StatusFailed:
+		if !s.publishMessage(ctx, "message."+status, m.WAMID, m, status, log) {
+			return false
+		}
+	}
+	if err := s.d.Store.MarkStatusEventsSent(ctx, m.OrgID, m.ID, status); err != nil {
+		log.WarnContext(ctx, "status event published, not marked", "status", status, "error", err.Error())
+	}
+	return true
+}
+
+// publishPendingStatuses applies the statuses that reached the webhook
+// before the wamid was recorded (again: an earlier try may have failed)
+// and publishes the events of the message's statuses not confirmed
+// published; false when some must be tried again.
+func (s *Sender) publishPendingStatuses(ctx context.Context, m store.Message, log *slog.Logger) bool {
+	if m.WAMID != "" {
+		early, err := s.d.Store.EarlyStatuses(ctx, m.OrgID, m.WAMID)
+		if err != nil {
+			log.WarnContext(ctx, "early statuses not readable", "error", err.Error())
+			return false
+		}
+		for _, u := range early {
+			if _, err := s.d.Store.ApplyStatus(ctx, u); err != nil {
+				log.WarnContext(ctx, "early status not applied", "status", u.Status, "error", err.Error())
+				return false
 			}
 		}
 	}
-	return done
+	pending, err := s.d.Store.StatusesPendingEvents(ctx, m.OrgID, m.ID)
+	if err != nil {
+		log.WarnContext(ctx, "pending status events not readable", "error", err.Error())
+		return false
+	}
+	ok := true
+	for _, st := range pending {
+		if !s.statusEvent(ctx, m, st, log) {
+			ok = false
+		}
+	}
+	return ok
 }
 
 func (s *Sender) acceptWithRetries(ctx context.Context, c store.Claim, wamid string) ([]store.StatusUpdate, error) {
@@ -322,6 +592,17 @@ func (s *Sender) slot(ctx context.Context, phoneNumberID string) error {
 	return errors.New("no send slot for 50 seconds")
 }
 
+// retryNoAttempt releases a message that was not attempted (its attempt
+// count is given back by the next claim's backoff being the same) and
+// keeps the queue message for a second.
+func (s *Sender) retryNoAttempt(ctx context.Context, rec events.SQSMessage, c store.Claim, reason string, log *slog.Logger) outcome {
+	if err := s.d.Store.SendRetry(ctx, c, reason); err != nil {
+		log.WarnContext(ctx, "could not release the claim; its lease will", "error", err.Error())
+	}
+	log.WarnContext(ctx, "send postponed", "reason", reason)
+	return s.later(ctx, rec, time.Second, log)
+}
+
 func (s *Sender) retry(ctx context.Context, rec events.SQSMessage, c store.Claim, reason string, after time.Duration, log *slog.Logger) outcome {
 	if err := s.d.Store.SendRetry(ctx, c, reason); err != nil {
 		log.WarnContext(ctx, "could not release the claim; its lease will", "error", err.Error())
@@ -337,22 +618,39 @@ func (s *Sender) backoff(attempt int, after time.Duration) time.Duration {
 
 // later keeps the queue message, visible again after d.
 func (s *Sender) later(ctx context.Context, rec events.SQSMessage, d time.Duration, log *slog.Logger) outcome {
-	if s.d.Queue != nil && rec.ReceiptHandle != "" {
-		if err := s.d.Queue.Delay(ctx, rec.ReceiptHandle, d); err != nil {
+	var q Queue = s.d.Queue
+	if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
+		q = s.d.DeadLetter
+	}
+	if q != nil && rec.ReceiptHandle != "" {
+		if err := q.Delay(ctx, rec.ReceiptHandle, d); err != nil {
 			log.WarnContext(ctx, "could not set the retry delay; the queue's visibility timeout applies", "error", err.Error())
 		}
 	}
 	return retry
 }
 
-func (s *Sender) fail(ctx context.Context, c store.Claim, e store.MessageError, log *slog.Logger) outcome {
+// fail marks the message failed and emits message.failed. The queue
+// message is kept whenever either could not be done: it comes back and
+// finishes the job.
+func (s *Sender) fail(ctx context.Context, rec events.SQSMessage, c store.Claim, e store.MessageError, log *slog.Logger) outcome {
 	m, err := s.d.Store.SendFailed(ctx, c, e)
-	if err != nil {
-		log.WarnContext(ctx, "could not mark the message failed", "error", err.Error())
+	if errors.Is(err, store.ErrNotClaimable) {
+		log.WarnContext(ctx, "claim lost before marking the message failed", "error", err.Error())
 		return done
 	}
+	if err != nil {
+		log.WarnContext(ctx, "could not mark the message failed; retried", "error", err.Error())
+		// Released without the attempt marker when possible: Meta answered.
+		if rerr := s.d.Store.SendRetry(ctx, c, "failed, not recorded: "+e.Title); rerr != nil {
+			log.WarnContext(ctx, "could not release the claim; its lease will", "error", rerr.Error())
+		}
+		return s.later(ctx, rec, s.backoff(1, 0), log)
+	}
 	log.WarnContext(ctx, "send failed for good", "code", e.Code, "reason", e.Title, "error_message", e.Message)
-	s.publishMessage(ctx, event.MessageFailed, m.ID, m, store.StatusFailed, log)
+	if !s.publishMessage(ctx, event.MessageFailed, m.ID, m, store.StatusFailed, log) {
+		return s.later(ctx, rec, 5*time.Second, log)
+	}
 	return done
 }
 

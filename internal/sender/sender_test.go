@@ -78,13 +78,28 @@ type env struct {
 	sec   *secretstest.Store
 	s     *sender.Sender
 	now   time.Time
+	mu    sync.Mutex
+	skew  time.Duration // added to the wall clock of the store and the sender
+}
+
+// clock is the wall clock moved on by advance.
+func (e *env) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return time.Now().Add(e.skew)
+}
+
+func (e *env) advance(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.skew += d
 }
 
 func setup(t *testing.T) *env {
 	t.Helper()
 	tb := storetest.New(t)
 	e := &env{now: time.Now()}
-	e.st = store.New(tb.Client, tb.Name, time.Now)
+	e.st = store.New(tb.Client, tb.Name, e.clock)
 	ctx := context.Background()
 	org, _ := e.st.CreateOrganization(ctx, "A")
 	e.org = org.ID
@@ -102,7 +117,7 @@ func setup(t *testing.T) *env {
 func (e *env) deps(log *slog.Logger) sender.Deps {
 	return sender.Deps{
 		Store: e.st, Secrets: e.sec, Graph: e.graph, Queue: queue.New(e.queue, "q", "outbound"), Events: e.evs,
-		GraphVersion: "v26.0", RatePerSecond: 1000, Log: log,
+		GraphVersion: "v26.0", RatePerSecond: 1000, Log: log, Now: e.clock,
 		Sleep: func(context.Context, time.Duration) error { return nil }, Rand: func() float64 { return 0.5 },
 	}
 }
@@ -116,7 +131,8 @@ func (e *env) queueMsg(t *testing.T, to string) (store.Message, events.SQSMessag
 	})
 	require.NoError(t, err)
 	body, _ := json.Marshal(sender.Job{OrgID: e.org, MessageID: res.Message.ID})
-	return res.Message, events.SQSMessage{MessageId: "sqs-" + res.Message.ID, ReceiptHandle: "rh-" + res.Message.ID, Body: string(body)}
+	return res.Message, events.SQSMessage{MessageId: "sqs-" + res.Message.ID, ReceiptHandle: "rh-" + res.Message.ID, Body: string(body),
+		Attributes: map[string]string{"MessageGroupId": e.org + ":" + res.Message.ContactID}}
 }
 
 func (e *env) handle(t *testing.T, recs ...events.SQSMessage) []string {
@@ -197,8 +213,7 @@ func TestTerminalErrors(t *testing.T) {
 	require.NotNil(t, got.Error, "131047")
 	require.Equal(t, 131047, got.Error.Code, "131047")
 	require.Equal(t, "more than 24 hours", got.Error.Details, "131047")
-	require.Len(t, e.evs.All(), 1, "events %+v", e.evs.All())
-	require.Equal(t, event.MessageFailed, e.evs.All()[0].Event, "events %+v", e.evs.All())
+	require.Len(t, e.evs.Named(event.MessageFailed), 1)
 	// The account stays healthy after a message error.
 	a, _ := e.st.WhatsAppAccount(context.Background(), e.org)
 	require.True(t, a.Healthy, "131047 marked the account unhealthy")
@@ -235,23 +250,33 @@ func TestExpiredTokenFailsFastUntilSettingsChange(t *testing.T) {
 	require.Equal(t, "tok2", e.graph.tokens[len(e.graph.tokens)-1], "after new settings")
 }
 
-// FIFO: after a message must be retried, the rest of the batch is kept
-// untouched so no recipient's later message overtakes it.
-func TestBatchStopsAtFirstRetry(t *testing.T) {
+// FIFO: after a message must be retried, the later records of its message
+// group are kept untouched so none of the recipient's later messages
+// overtakes it; other recipients' groups are not held back (issue 13,
+// item 8: every later record of the batch was).
+func TestBatchHoldsBackOnlyTheRetriedGroup(t *testing.T) {
 	e := setup(t)
 	m1, r1 := e.queueMsg(t, "5511900000007")
-	_, r2 := e.queueMsg(t, "5511900000007")
-	_, r3 := e.queueMsg(t, "5511900000008")
+	m2, r2 := e.queueMsg(t, "5511900000007")
+	m3, r3 := e.queueMsg(t, "5511900000008")
+	m4, r4 := e.queueMsg(t, "5511900000007")
 	// The first goes; the next hits a throughput error.
 	resp := e.handle(t, r1)
 	require.Empty(t, resp, "first message")
 	require.Equal(t, store.StatusAccepted, e.msg(t, m1.ID).Status, "first message")
 	e.graph.errs = []error{&graph.Error{HTTPStatus: 400, Code: 130429}}
-	failed := e.handle(t, r2, r3)
-	require.Len(t, failed, 2, "failures %v", failed)
-	require.Equal(t, r2.MessageId, failed[0], "failures %v", failed)
-	require.Equal(t, r3.MessageId, failed[1], "failures %v", failed)
-	require.Len(t, e.graph.sent, 1, "the message after the retry was sent: %d sends", len(e.graph.sent))
+	failed := e.handle(t, r2, r3, r4)
+	require.Equal(t, []string{r2.MessageId, r4.MessageId}, failed)
+	require.Len(t, e.graph.sent, 2, "the other recipient's message is sent")
+	require.Equal(t, store.StatusQueued, e.msg(t, m2.ID).Status)
+	require.Equal(t, store.StatusAccepted, e.msg(t, m3.ID).Status)
+	require.Equal(t, store.StatusQueued, e.msg(t, m4.ID).Status, "the same recipient's later message waits")
+	// Without a group attribute every later record is held back.
+	r2.Attributes, r3.Attributes = nil, nil
+	e.graph.errs = []error{&graph.Error{HTTPStatus: 400, Code: 130429}}
+	_, r5 := e.queueMsg(t, "5511900000010")
+	r5.Attributes = nil
+	require.Equal(t, []string{r2.MessageId, r5.MessageId}, e.handle(t, r2, r5))
 }
 
 func TestGivesUpAfterMaxAttempts(t *testing.T) {

@@ -1,6 +1,8 @@
 package sender
 
 import (
+	"github.com/aws/aws-lambda-go/events"
+
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -54,21 +56,21 @@ func invalidParam(msg string) *graph.Error {
 }
 
 // sendTest is send for a test message.
-func (s *Sender) sendTest(ctx context.Context, c store.Claim, log *slog.Logger) outcome {
+func (s *Sender) sendTest(ctx context.Context, rec events.SQSMessage, c store.Claim, log *slog.Logger) outcome {
 	m := c.Message
 	log = log.With("test", true)
 	body, err := outbound.MetaBody(m.To, outbound.Request{Type: m.Type, Content: m.Content, ContextWAMID: m.ContextWAMID})
 	if err != nil {
-		return s.fail(ctx, c, store.MessageError{Code: 100, Title: "invalid_message", Message: err.Error()}, log)
+		return s.fail(ctx, rec, c, store.MessageError{Code: 100, Title: "invalid_message", Message: err.Error()}, log)
 	}
 	res, err := testGraph{}.send(body)
 	if err != nil {
 		var ge *graph.Error
 		if !errors.As(err, &ge) {
-			return s.fail(ctx, c, store.MessageError{Code: 100, Title: "invalid_message", Message: err.Error()}, log)
+			return s.fail(ctx, rec, c, store.MessageError{Code: 100, Title: "invalid_message", Message: err.Error()}, log)
 		}
 		d := outbound.Classify(err)
-		return s.fail(ctx, c, store.MessageError{Code: d.Code, Title: d.Class.String(), Message: d.Message, Details: d.Details}, log)
+		return s.fail(ctx, rec, c, store.MessageError{Code: d.Code, Title: d.Class.String(), Message: d.Message, Details: d.Details}, log)
 	}
 	if _, err := s.acceptWithRetries(ctx, c, res.WAMID); err != nil {
 		log.ErrorContext(ctx, "test message not recorded as accepted", "wamid", res.WAMID, "error", err.Error())

@@ -293,13 +293,24 @@ func (w *Webhook) contact(ctx context.Context, log *slog.Logger, st shopconfig.S
 			countedTotal = addPurchase(&c, o, opts.Attributes, w.Now())
 			changed = true
 		}
+		// This order created the contact before (its events were not
+		// published then): contact.created again, by its id.
+		var again []event.Event
+		if !create && ord.CreatedContactID != "" && ord.CreatedContactID == c.ID {
+			ev, err := event.New(event.StableID(org, event.ContactCreated, c.ID), event.ContactCreated, org, w.Now(),
+				map[string]any{"contact": event.ViewContact(c)})
+			if err != nil {
+				return store.Contact{}, nil, err
+			}
+			again = append(again, ev)
+		}
 		if !create && !changed {
 			if ord.ContactID != c.ID {
 				if err := w.Store.SetOrderContact(ctx, org, o.Platform, o.ID, c.ID); err != nil {
 					return store.Contact{}, nil, err
 				}
 			}
-			return c, nil, nil
+			return c, again, nil
 		}
 		saved, err := w.Store.SaveOrderContact(ctx, store.OrderContact{Contact: c, Create: create, Count: count,
 			Platform: o.Platform, OrderID: o.ID, CountedTotal: countedTotal})
@@ -329,7 +340,7 @@ func (w *Webhook) contact(ctx context.Context, log *slog.Logger, st shopconfig.S
 		if err != nil {
 			return store.Contact{}, nil, err
 		}
-		return saved, []event.Event{ev}, nil
+		return saved, append(again, ev), nil
 	}
 	return store.Contact{}, nil, apperr.New(apperr.Unavailable, "the contact keeps changing; retry")
 }

@@ -611,3 +611,22 @@ func testLog() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
+
+// Issue 13, item 6: a delivery whose events could not be published after
+// it created the customer's contact is retried by Shopify: the retry
+// emits contact.created too (it found the contact made and emitted only
+// order.created).
+func TestShopifyRetryEmitsContactCreated(t *testing.T) {
+	f := newFixture(t)
+	body := shopifyOrder(t, nil)
+	const id = "0f6b1c0e-7a59-4d83-9d0e-3d1f6a3b1c11"
+	f.pub.FailNext(1)
+	if r := f.shopify("orders/create", id, body); r.Status != 503 {
+		t.Fatalf("events down: %d %s", r.Status, r.Body)
+	}
+	if r := f.shopify("orders/create", id, body); r.Status != 200 {
+		t.Fatalf("retry: %d %s", r.Status, r.Body)
+	}
+	require.Len(t, f.pub.Distinct(event.OrderCreated), 1)
+	require.Len(t, f.pub.Distinct(event.ContactCreated), 1, "contact.created")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,12 +28,15 @@ const (
 
 // Delivery is one event for one webhook, with every attempt.
 type Delivery struct {
-	ID        string     `json:"id"`
-	OrgID     string     `json:"-"`
-	WebhookID string     `json:"webhook_id"`
-	EventID   string     `json:"event_id"`
-	Event     string     `json:"event"`
-	Body      string     `json:"-"` // the exact bytes sent (and signed)
+	ID        string `json:"id"`
+	OrgID     string `json:"-"`
+	WebhookID string `json:"webhook_id"`
+	EventID   string `json:"event_id"`
+	Event     string `json:"event"`
+	Body      string `json:"-"` // the exact bytes sent (and signed)
+	// JobQueued: its delivery job reached the deliveries queue (a fan-out
+	// that finds it false queues it again).
+	JobQueued bool       `json:"-"`
 	Status    string     `json:"status"`
 	Attempts  []Attempt  `json:"attempts"`
 	NextAt    *time.Time `json:"next_attempt_at,omitempty"`
@@ -64,11 +68,20 @@ type deliveryItem struct {
 	NextAt    string    `dynamodbav:"next_at,omitempty"`
 	CreatedAt string    `dynamodbav:"created_at"`
 	UpdatedAt string    `dynamodbav:"updated_at"`
+	JobQueued bool      `dynamodbav:"job_queued,omitempty"`
 	ExpiresAt int64     `dynamodbav:"expires_at"`
 }
 
+// deliveryEventItem claims (event, webhook) for one delivery.
+type deliveryEventItem struct {
+	key
+	Type       string `dynamodbav:"type"`
+	DeliveryID string `dynamodbav:"delivery_id"`
+	ExpiresAt  int64  `dynamodbav:"expires_at"`
+}
+
 func (it deliveryItem) model() Delivery {
-	d := Delivery{ID: it.ID, OrgID: it.OrgID, WebhookID: it.WebhookID, EventID: it.EventID, Event: it.Event, Body: it.Body,
+	d := Delivery{ID: it.ID, OrgID: it.OrgID, WebhookID: it.WebhookID, EventID: it.EventID, Event: it.Event, Body: it.Body, JobQueued: it.JobQueued,
 		Status: it.Status, Attempts: it.Attempts, NextAt: parseTime(it.NextAt), CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt)}
 	if d.Attempts == nil {
 		d.Attempts = []Attempt{}
@@ -76,38 +89,75 @@ func (it deliveryItem) model() Delivery {
 	return d
 }
 
-// DeliveryID is the delivery of an event to a webhook: derived from both,
-// so fanning the same event out twice finds the same delivery. It sorts
-// after earlier deliveries (its prefix is the time).
+// DeliveryID names a new delivery of an event to a webhook. It sorts after
+// earlier deliveries (its prefix is the time it is made); which event and
+// webhook it is for is decided by CreateDelivery, from their ids alone.
 func DeliveryID(at time.Time, eventID, webhookID string) string {
 	sum := sha256.Sum256([]byte(eventID + "\x00" + webhookID))
 	return "dlv_" + at.UTC().Format("20060102T150405.000") + "_" + hex.EncodeToString(sum[:10])
 }
 
-// CreateDelivery records a pending delivery once; created is false when
-// it exists already (a redelivered event), with the stored one returned.
+// CreateDelivery records a pending delivery once per (event id, webhook):
+// created is false when one exists already (a redelivered or republished
+// event, whatever its timestamp), with the stored one returned.
 func (s *Store) CreateDelivery(ctx context.Context, d Delivery) (Delivery, bool, error) {
 	now := s.now()
 	d.Status, d.CreatedAt, d.UpdatedAt = DeliveryPending, now, now
+	expires := now.Add(DeliveryTTL).Unix()
 	it := deliveryItem{
 		key: key{deliveriesPK(d.OrgID, d.WebhookID), deliverySK(d.ID)}, Type: typeDelivery, ID: d.ID, OrgID: d.OrgID,
 		WebhookID: d.WebhookID, EventID: d.EventID, Event: d.Event, Body: d.Body, Status: d.Status,
-		CreatedAt: timestamp(now), UpdatedAt: timestamp(now), ExpiresAt: now.Add(DeliveryTTL).Unix(),
+		CreatedAt: timestamp(now), UpdatedAt: timestamp(now), ExpiresAt: expires,
 	}
 	av, err := marshal(it)
 	if err != nil {
 		return Delivery{}, false, err
 	}
-	_, err = s.db.PutItem(ctx, putInput(s.table, av, "attribute_not_exists(pk)"))
-	if isConditionFailed(err) {
-		old, gerr := s.Delivery(ctx, d.OrgID, d.WebhookID, d.ID)
-		return old, false, gerr
-	}
+	claim, err := marshal(deliveryEventItem{
+		key: key{deliveriesPK(d.OrgID, d.WebhookID), deliveryEventSK(d.EventID)}, Type: typeDeliveryEvent,
+		DeliveryID: d.ID, ExpiresAt: expires,
+	})
 	if err != nil {
-		return Delivery{}, false, unavailable("create delivery", err)
+		return Delivery{}, false, err
+	}
+	exists := false
+	items := []types.TransactWriteItem{
+		s.put(claim, "attribute_not_exists(pk) OR expires_at < :now"),
+		s.put(av, "attribute_not_exists(pk)"),
+	}
+	items[0].Put.ExpressionAttributeValues = map[string]types.AttributeValue{":now": num(fmt.Sprint(now.Unix()))}
+	err = s.transact(ctx, "create delivery", items, func([]bool) error {
+		exists = true
+		return nil
+	})
+	if err != nil {
+		return Delivery{}, false, err
+	}
+	if exists {
+		var c deliveryEventItem
+		found, err := s.getItem(ctx, key{deliveriesPK(d.OrgID, d.WebhookID), deliveryEventSK(d.EventID)}, &c)
+		if err != nil {
+			return Delivery{}, false, err
+		}
+		if !found {
+			return Delivery{}, false, apperr.New(apperr.Unavailable, "delivery is being written, retry")
+		}
+		old, err := s.Delivery(ctx, d.OrgID, d.WebhookID, c.DeliveryID)
+		return old, false, err
 	}
 	d.Attempts = []Attempt{}
 	return d, true, nil
+}
+
+// MarkDeliveryQueued records that a delivery's job reached the queue.
+func (s *Store) MarkDeliveryQueued(ctx context.Context, org, webhookID, id string) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{deliveriesPK(org, webhookID), deliverySK(id)},
+		"SET job_queued = :t", "attribute_exists(pk)",
+		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}))
+	if err != nil && !isConditionFailed(err) {
+		return unavailable("mark delivery queued", err)
+	}
+	return nil
 }
 
 // Delivery reads one delivery of a webhook.
@@ -129,11 +179,13 @@ func (s *Store) RecordAttempt(ctx context.Context, d Delivery, a Attempt, status
 		next = timestamp(*a.NextAt)
 	}
 	in := updateInput(s.table, key{deliveriesPK(d.OrgID, d.WebhookID), deliverySK(d.ID)},
-		"SET attempts = list_append(if_not_exists(attempts, :empty), :a), #st = :s, next_at = :n, updated_at = :now, attempt_count = :c",
+		"SET attempts = list_append(if_not_exists(attempts, :empty), :a), #st = :s, next_at = :n, updated_at = :now, attempt_count = :c, "+
+			"attempt_lease = :free",
 		"attribute_exists(pk) AND (attribute_not_exists(attempt_count) OR attempt_count = :seen)",
 		map[string]types.AttributeValue{
 			":a": av, ":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}}, ":s": str(status), ":n": str(next),
 			":now": str(now), ":c": num(fmt.Sprint(len(d.Attempts) + 1)), ":seen": num(fmt.Sprint(len(d.Attempts))),
+			":free": str(""),
 		})
 	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
 	if _, err := s.db.UpdateItem(ctx, in); err != nil {
@@ -145,6 +197,32 @@ func (s *Store) RecordAttempt(ctx context.Context, d Delivery, a Attempt, status
 	d.Attempts = append(d.Attempts, a)
 	d.Status, d.NextAt = status, a.NextAt
 	return d, nil
+}
+
+// ErrAttemptTaken: another deliverer holds or made this attempt.
+var ErrAttemptTaken = errors.New("store: the delivery attempt is taken")
+
+// ClaimAttempt takes the delivery's next attempt until until, before its
+// POST: a second job for the same delivery (SQS delivers at least once)
+// finds it taken (ErrAttemptTaken) instead of POSTing it again. The claim
+// holds only while the delivery is pending with exactly the attempts the
+// caller saw; RecordAttempt releases it.
+func (s *Store) ClaimAttempt(ctx context.Context, d Delivery, until time.Time) error {
+	now := timestamp(s.now())
+	in := updateInput(s.table, key{deliveriesPK(d.OrgID, d.WebhookID), deliverySK(d.ID)},
+		"SET attempt_lease = :until",
+		"attribute_exists(pk) AND #st = :p AND (attribute_not_exists(attempt_count) OR attempt_count = :seen) AND "+
+			"(attribute_not_exists(attempt_lease) OR attempt_lease < :now)",
+		map[string]types.AttributeValue{":until": str(timestamp(until)), ":p": str(DeliveryPending),
+			":seen": num(fmt.Sprint(len(d.Attempts))), ":now": str(now)})
+	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	if _, err := s.db.UpdateItem(ctx, in); err != nil {
+		if isConditionFailed(err) {
+			return ErrAttemptTaken
+		}
+		return unavailable("claim delivery attempt", err)
+	}
+	return nil
 }
 
 // ResetDelivery makes a finished delivery pending again (a manual retry).

@@ -44,15 +44,6 @@ type InboundResult struct {
 	Message             Message
 }
 
-// EventLease is how long a first delivery owns publishing its events. A
-// duplicate that finds events still pending within the lease answers
-// Unavailable (Meta retries later) instead of publishing them a second time.
-const EventLease = 30 * time.Second
-
-// ErrEventsInFlight is returned for a duplicate whose first delivery is
-// still publishing its events.
-var ErrEventsInFlight = errors.New("store: events of this message are being published")
-
 // RecordInbound stores a customer's message exactly once per wamid, finding
 // or creating the contact and joining or opening the contact's conversation,
 // all in one transaction decided by conditions.
@@ -132,6 +123,7 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage) (InboundRe
 	wi, err := marshal(wamidItem{
 		key: key{wamidPK(org, in.WAMID), wamidSK()}, Type: typeWamid, MessageID: msg.ID,
 		ConversationID: conv.ID, ContactID: contact.ID, EventsPending: true, CreatedAt: nowS,
+		ContactCreated: res.ContactCreated, ConversationCreated: res.ConversationCreated,
 	})
 	if err != nil {
 		return res, false, err
@@ -180,15 +172,16 @@ func (s *Store) duplicateInbound(ctx context.Context, org, wamid string) (Inboun
 	if !found {
 		return InboundResult{}, apperr.New(apperr.Unavailable, "message state is settling, retry")
 	}
-	res := InboundResult{Duplicate: true, EventsPending: wi.EventsPending}
+	res := InboundResult{Duplicate: true, EventsPending: wi.EventsPending,
+		ContactCreated: wi.ContactCreated, ConversationCreated: wi.ConversationCreated}
 	if !wi.EventsPending {
 		return res, nil
 	}
-	if created := parseTime(wi.CreatedAt); created != nil && s.now().Sub(*created) < EventLease {
-		return res, apperr.New(apperr.Unavailable, "this message is being processed, retry").WithCause(ErrEventsInFlight)
-	}
-	// The first delivery stored the message but did not publish its events:
-	// give the caller what it needs to publish them now.
+	// The first delivery stored the message and has not confirmed its
+	// events published (it failed, crashed, or is publishing now): give the
+	// caller what it needs to publish them, by the same ids. Events are
+	// deduplicated by id downstream, so publishing them twice is harmless,
+	// and Meta's duplicate is answered 200 instead of waiting for the first.
 	if res.Message, err = s.Message(ctx, org, wi.MessageID); err != nil {
 		return res, err
 	}

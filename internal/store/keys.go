@@ -37,7 +37,8 @@ import (
 // | its hourly counter  | UNROUTED#<source>#<yyyy-mm-ddThh> | COUNT     |                 | n < UnroutedPerHour; TTL 14 d      |
 // | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active, secret_version; secrets in Secrets Manager |
 // | webhook count       | ORG#<org>              | WEBHOOKCOUNT       |                 | n, changed in the create/delete transaction (limit) |
-// | webhook delivery    | ORG#<org>#WEBHOOK#<wh> | DLV#<time>_<hash>  |                 | exact body, status, attempts; TTL 30 d |
+// | webhook delivery    | ORG#<org>#WEBHOOK#<wh> | DLV#<time>_<hash>  |                 | exact body, status, attempts, job_queued; TTL 30 d |
+// | its event's claim   | ORG#<org>#WEBHOOK#<wh> | DLVEVT#<event id>  |                 | delivery_id: an event fans out once per webhook, whatever its timestamp; TTL 30 d |
 // | recent event        | ORG#<org>#EVENTS#<name>| <time>#<event id>  |                 | exact body, for Zapier samples; TTL 7 d |
 // | chatbot            | ORG#<org>              | BOT#<id>           |                 | definition JSON, active, version   |
 // | active chatbot     | ORG#<org>              | ACTIVEBOT          |                 | → the one active bot's id          |
@@ -143,6 +144,7 @@ const (
 	typeWebhookCount  = "webhook_count"
 	typeLimit         = "rate_limit_bucket"
 	typeDelivery      = "webhook_delivery"
+	typeDeliveryEvent = "webhook_delivery_event"
 	typeEventSample   = "event_sample"
 	typeChatbot       = "chatbot"
 	typeActiveBot     = "active_chatbot"
@@ -217,6 +219,7 @@ func limitPK(bucket string) string              { return "LIMIT#" + bucket }
 func limitSK() string                           { return "LIMIT" }
 func deliveriesPK(org, webhookID string) string { return "ORG#" + org + "#WEBHOOK#" + webhookID }
 func deliverySK(id string) string               { return deliverySKPrefix + id }
+func deliveryEventSK(eventID string) string     { return "DLVEVT#" + eventID }
 func eventSamplesPK(org, name string) string    { return "ORG#" + org + "#EVENTS#" + name }
 func eventSampleSK(at time.Time, eventID string) string {
 	return timestamp(at) + "#" + eventID

@@ -103,6 +103,12 @@ type Message struct {
 	LastError  string     `json:"last_error,omitempty"`
 	// Test: sent with a pytake_test_ key; it never reached Meta.
 	Test bool `json:"test,omitempty"`
+	// CreatedContact, CreatedConversation: accepting this outbound message
+	// created its contact / opened its conversation; the sender publishes
+	// contact.created / conversation.created for it (the job on the
+	// outbound queue carries that duty durably).
+	CreatedContact      bool `json:"-"`
+	CreatedConversation bool `json:"-"`
 }
 
 type msgItem struct {
@@ -139,10 +145,16 @@ type msgItem struct {
 	SendState  string `dynamodbav:"send_state,omitempty"` // queued, sending, accepted, failed
 	Claim      string `dynamodbav:"claim,omitempty"`      // the current sender's claim token
 	LeaseUntil string `dynamodbav:"lease_until,omitempty"`
+	// AttemptAt: a POST to Meta started then and its outcome is not
+	// recorded (set before the POST, removed with the outcome).
+	AttemptAt  string `dynamodbav:"attempt_at,omitempty"`
 	Attempts   int    `dynamodbav:"attempts,omitempty"`
 	AcceptedAt string `dynamodbav:"accepted_at,omitempty"`
 	LastError  string `dynamodbav:"last_error,omitempty"` // the latest retryable failure
 	Test       bool   `dynamodbav:"test,omitempty"`       // a test key's message: never sent to Meta
+	// Accepting it created the contact / opened the conversation.
+	CreatedContact      bool `dynamodbav:"created_contact,omitempty"`
+	CreatedConversation bool `dynamodbav:"created_conversation,omitempty"`
 }
 
 func (it msgItem) model() Message {
@@ -153,7 +165,7 @@ func (it msgItem) model() Message {
 		DeliveredAt: parseTime(it.DeliveredAt), ReadAt: parseTime(it.ReadAt), FailedAt: parseTime(it.FailedAt),
 		PricingCategory: it.PricingCategory, Billable: it.Billable,
 		To: it.Recipient, Attempts: it.Attempts, AcceptedAt: parseTime(it.AcceptedAt), LastError: it.LastError,
-		Test: it.Test,
+		Test: it.Test, CreatedContact: it.CreatedContact, CreatedConversation: it.CreatedConversation,
 	}
 	if it.Content != "" {
 		m.Content = json.RawMessage(it.Content)
@@ -184,7 +196,11 @@ type wamidItem struct {
 	ConversationID string `dynamodbav:"conversation_id"`
 	ContactID      string `dynamodbav:"contact_id"`
 	EventsPending  bool   `dynamodbav:"events_pending,omitempty"`
-	CreatedAt      string `dynamodbav:"created_at"`
+	// What storing the inbound message created, so a redelivery that
+	// publishes its events again publishes all of them.
+	ContactCreated      bool   `dynamodbav:"contact_created,omitempty"`
+	ConversationCreated bool   `dynamodbav:"conversation_created,omitempty"`
+	CreatedAt           string `dynamodbav:"created_at"`
 }
 
 type mediaItem struct {

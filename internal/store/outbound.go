@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -193,6 +194,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 	}
 	it := newMsgItem(msg)
 	it.SendState = SendQueued
+	it.CreatedContact, it.CreatedConversation = res.ContactCreated, res.ConversationCreated
 	mi, err := marshal(it)
 	if err != nil {
 		return res, false, err
@@ -325,6 +327,10 @@ type Claim struct {
 	Message Message
 	Token   string
 	State   string // the state found when the claim failed
+	// UnknownSince: an earlier sender started a POST to Meta then and its
+	// outcome was never recorded (it crashed, timed out, or could not
+	// write it): Meta may have accepted the message.
+	UnknownSince *time.Time
 }
 
 // ErrNotClaimable means another sender holds the message or it is done.
@@ -362,7 +368,139 @@ func (s *Store) ClaimSend(ctx context.Context, org, msgID string, lease time.Dur
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return Claim{}, fmt.Errorf("store: decode message: %w", err)
 	}
-	return Claim{Message: it.model(), Token: token, State: SendSending}, nil
+	return Claim{Message: it.model(), Token: token, State: SendSending, UnknownSince: parseTime(it.AttemptAt)}, nil
+}
+
+// FailStranded marks failed a message whose queue message reached the
+// dead-letter queue: queued, or held by a sender whose lease expired. A
+// message in another state answers ErrNotClaimable with the state found
+// (and the message).
+func (s *Store) FailStranded(ctx context.Context, org, msgID string, e MessageError) (Claim, error) {
+	now := s.now()
+	in := updateInput(s.table, key{msgPK(org, msgID), msgSK()},
+		"SET send_state = :failed, #st = :failed, status_rank = :r, failed_at = :now, updated_at = :now, claim = :none, "+
+			"error_code = :ec, error_title = :et, error_message = :em, error_details = :ed, attempt_at = :none",
+		"attribute_exists(pk) AND (send_state = :queued OR (send_state = :sending AND lease_until < :now))",
+		map[string]types.AttributeValue{
+			":failed": str(SendFailed), ":r": num(strconv.Itoa(StatusRank(StatusFailed))), ":now": str(timestamp(now)), ":none": str(""),
+			":ec": num(strconv.Itoa(e.Code)), ":et": str(e.Title), ":em": str(e.Message), ":ed": str(e.Details),
+			":queued": str(SendQueued), ":sending": str(SendSending),
+		})
+	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	out, err := s.db.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			return Claim{}, apperr.New(apperr.NotFound, "message not found")
+		}
+		var it msgItem
+		_ = attributevalue.UnmarshalMap(ccf.Item, &it)
+		return Claim{Message: it.model(), State: it.SendState, UnknownSince: parseTime(it.AttemptAt)}, ErrNotClaimable
+	}
+	if err != nil {
+		return Claim{}, unavailable("fail stranded message", err)
+	}
+	var it msgItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return Claim{}, fmt.Errorf("store: decode message: %w", err)
+	}
+	return Claim{Message: it.model(), State: SendFailed}, nil
+}
+
+// SendAttempt records, before the POST to Meta, that an attempt of the
+// claimed message starts: until its outcome is recorded (SendAccepted,
+// SendRetry, SendFailed), a later claim knows Meta may have it.
+func (s *Store) SendAttempt(ctx context.Context, c Claim) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{msgPK(c.Message.OrgID, c.Message.ID), msgSK()},
+		"SET attempt_at = :now", "send_state = :sending AND claim = :c",
+		map[string]types.AttributeValue{":now": str(timestamp(s.now())), ":sending": str(SendSending), ":c": str(c.Token)}))
+	if isConditionFailed(err) {
+		return fmt.Errorf("store: attempt %s: %w", c.Message.ID, ErrNotClaimable)
+	}
+	if err != nil {
+		return unavailable("record send attempt", err)
+	}
+	return nil
+}
+
+// CallbackPrefix prefixes the message id the sender puts in
+// biz_opaque_callback_data, which Meta echoes in status webhooks.
+const CallbackPrefix = "pytake:"
+
+// adoptWAMID records the wamid a status names for a message whose last
+// attempt's outcome is unknown, when the status carries the message's id
+// in biz_opaque_callback_data: Meta accepted it.
+func (s *Store) adoptWAMID(ctx context.Context, org, callback, wamid string) (wamidItem, bool, error) {
+	msgID, ok := strings.CutPrefix(callback, CallbackPrefix)
+	if !ok || !id.Valid(id.Message, msgID) {
+		return wamidItem{}, false, nil
+	}
+	m, err := s.Message(ctx, org, msgID)
+	if apperr.Is(err, apperr.NotFound) {
+		return wamidItem{}, false, nil
+	}
+	if err != nil {
+		return wamidItem{}, false, err
+	}
+	now := timestamp(s.now())
+	wi := wamidItem{key: key{wamidPK(org, wamid), wamidSK()}, Type: typeWamid, MessageID: m.ID,
+		ConversationID: m.ConversationID, ContactID: m.ContactID, CreatedAt: now}
+	av, err := marshal(wi)
+	if err != nil {
+		return wamidItem{}, false, err
+	}
+	adopted := true
+	err = s.transact(ctx, "reconcile send", []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{msgPK(org, m.ID), msgSK()}.av(),
+			UpdateExpression: aws.String("SET send_state = :acc, #st = :accepted, status_rank = :r, wamid = :w, accepted_at = :now, " +
+				"updated_at = :now, claim = :none, attempt_at = :none"),
+			ConditionExpression: aws.String("attribute_exists(attempt_at) AND attempt_at <> :none AND (send_state = :sending OR send_state = :queued) AND " +
+				"attribute_not_exists(wamid) AND status_rank < :r"),
+			ExpressionAttributeNames: map[string]string{"#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":acc": str(SendAccepted), ":accepted": str(StatusAccepted), ":r": num(strconv.Itoa(StatusRank(StatusAccepted))),
+				":w": str(wamid), ":now": str(now), ":none": str(""), ":sending": str(SendSending), ":queued": str(SendQueued),
+			},
+		}},
+		s.put(av, "attribute_not_exists(pk)"),
+	}, func([]bool) error {
+		adopted = false
+		return nil
+	})
+	if err != nil || !adopted {
+		return wamidItem{}, false, err
+	}
+	return wi, true, nil
+}
+
+// StatusesPendingEvents lists the statuses of a message whose events were
+// not confirmed published.
+func (s *Store) StatusesPendingEvents(ctx context.Context, org, msgID string) ([]string, error) {
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :s)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(msgPK(org, msgID)), ":s": str(statusSKPrefix),
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, unavailable("pending status events", err)
+	}
+	var out []string
+	for _, item := range res.Items {
+		var st statusItem
+		if err := attributevalue.UnmarshalMap(item, &st); err != nil {
+			return nil, fmt.Errorf("store: decode status: %w", err)
+		}
+		if st.EventsPending {
+			out = append(out, st.Status)
+		}
+	}
+	return out, nil
 }
 
 // SendAccepted records Meta's wamid for a claimed message, with the wamid
@@ -382,7 +520,7 @@ func (s *Store) SendAccepted(ctx context.Context, c Claim, wamid string) ([]Stat
 		{Update: &types.Update{
 			TableName: aws.String(s.table), Key: key{msgPK(m.OrgID, m.ID), msgSK()}.av(),
 			UpdateExpression: aws.String("SET send_state = :acc, #st = :accepted, status_rank = :r, wamid = :w, accepted_at = :now, " +
-				"updated_at = :now, claim = :none"),
+				"updated_at = :now, claim = :none, attempt_at = :none"),
 			ConditionExpression:      aws.String("send_state = :sending AND claim = :c"),
 			ExpressionAttributeNames: map[string]string{"#st": "status"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -398,6 +536,13 @@ func (s *Store) SendAccepted(ctx context.Context, c Claim, wamid string) ([]Stat
 		return nil, err
 	}
 	return s.earlyStatuses(ctx, m.OrgID, wamid)
+}
+
+// EarlyStatuses lists the statuses recorded for a wamid before its message
+// had it (applying them again is harmless: each (wamid, status) applies
+// once).
+func (s *Store) EarlyStatuses(ctx context.Context, org, wamid string) ([]StatusUpdate, error) {
+	return s.earlyStatuses(ctx, org, wamid)
 }
 
 // earlyStatuses lists statuses recorded for a wamid before its message had
@@ -457,7 +602,7 @@ func (s *Store) earlyStatuses(ctx context.Context, org, wamid string) ([]StatusU
 // failure.
 func (s *Store) SendRetry(ctx context.Context, c Claim, reason string) error {
 	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{msgPK(c.Message.OrgID, c.Message.ID), msgSK()},
-		"SET send_state = :queued, claim = :none, last_error = :e, updated_at = :now", "send_state = :sending AND claim = :c",
+		"SET send_state = :queued, claim = :none, last_error = :e, updated_at = :now, attempt_at = :none", "send_state = :sending AND claim = :c",
 		map[string]types.AttributeValue{
 			":queued": str(SendQueued), ":none": str(""), ":e": str(reason), ":now": str(timestamp(s.now())),
 			":sending": str(SendSending), ":c": str(c.Token),
@@ -476,7 +621,7 @@ func (s *Store) SendFailed(ctx context.Context, c Claim, e MessageError) (Messag
 	now := timestamp(s.now())
 	in := updateInput(s.table, key{msgPK(c.Message.OrgID, c.Message.ID), msgSK()},
 		"SET send_state = :failed, #st = :failed, status_rank = :r, failed_at = :now, updated_at = :now, claim = :none, "+
-			"error_code = :ec, error_title = :et, error_message = :em, error_details = :ed",
+			"error_code = :ec, error_title = :et, error_message = :em, error_details = :ed, attempt_at = :none",
 		"send_state = :sending AND claim = :c",
 		map[string]types.AttributeValue{
 			":failed": str(SendFailed), ":r": num(strconv.Itoa(StatusRank(StatusFailed))), ":now": str(now), ":none": str(""),

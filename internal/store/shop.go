@@ -209,11 +209,14 @@ type Order struct {
 	// Counted: the order was added to its contact's purchase attributes
 	// (total_spent, last_purchase); CountedTotal is what was added, or the
 	// reason nothing was ("currency_mismatch", "invalid_total").
-	Counted       bool
-	CountedTotal  string
-	FirstSeenAt   time.Time
-	UpdatedAt     time.Time
-	Notifications []OrderNotification
+	Counted      bool
+	CountedTotal string
+	// CreatedContactID: this order's processing created that contact
+	// (its contact.created is emitted again by a retry that finds it).
+	CreatedContactID string
+	FirstSeenAt      time.Time
+	UpdatedAt        time.Time
+	Notifications    []OrderNotification
 }
 
 type orderItem struct {
@@ -234,15 +237,17 @@ type orderItem struct {
 	LastTopic    string `dynamodbav:"last_topic"`
 	Counted      bool   `dynamodbav:"counted,omitempty"`
 	CountedTotal string `dynamodbav:"counted_total,omitempty"`
-	FirstSeenAt  string `dynamodbav:"first_seen_at"`
-	UpdatedAt    string `dynamodbav:"updated_at"`
+	// CreatedContact: the contact this order's processing created.
+	CreatedContact string `dynamodbav:"created_contact,omitempty"`
+	FirstSeenAt    string `dynamodbav:"first_seen_at"`
+	UpdatedAt      string `dynamodbav:"updated_at"`
 }
 
 func (it orderItem) model() Order {
 	return Order{OrgID: it.OrgID, Platform: it.Platform, ID: it.OrderID, Number: it.Number, Name: it.Name, Status: it.Status,
 		Total: it.Total, Currency: it.Currency, Phone: it.Phone, PhoneSource: it.PhoneSource, ContactID: it.ContactID,
 		PlacedAt: it.PlacedAt, LastTopic: it.LastTopic, Counted: it.Counted, CountedTotal: it.CountedTotal,
-		FirstSeenAt: mustTime(it.FirstSeenAt), UpdatedAt: mustTime(it.UpdatedAt)}
+		CreatedContactID: it.CreatedContact, FirstSeenAt: mustTime(it.FirstSeenAt), UpdatedAt: mustTime(it.UpdatedAt)}
 }
 
 // Notification trigger states and results.
@@ -484,16 +489,30 @@ func (s *Store) SaveOrderContact(ctx context.Context, oc OrderContact) (Contact,
 		items = append(items, p)
 	}
 	orderIdx := -1
+	// A created contact is recorded on the order in the same transaction,
+	// so a retry of the order (its events not published) emits
+	// contact.created again.
+	created := ""
+	if oc.Create {
+		created = ", created_contact = :c"
+	}
 	if oc.Count {
 		orderIdx = len(items)
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.table), Key: key{orderPK(c.OrgID, oc.Platform, oc.OrderID), orderSK()}.av(),
-			UpdateExpression:    aws.String("SET counted = :t, counted_total = :amt, contact_id = :c"),
+			UpdateExpression:    aws.String("SET counted = :t, counted_total = :amt, contact_id = :c" + created),
 			ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(counted) OR counted = :f)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":t": &types.AttributeValueMemberBOOL{Value: true}, ":f": &types.AttributeValueMemberBOOL{Value: false},
 				":amt": str(oc.CountedTotal), ":c": str(c.ID),
 			},
+		}})
+	} else if oc.Create {
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orderPK(c.OrgID, oc.Platform, oc.OrderID), orderSK()}.av(),
+			UpdateExpression:          aws.String("SET contact_id = :c, created_contact = :c"),
+			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(c.ID)},
 		}})
 	}
 	err := s.transact(ctx, "save order contact", items, func(failed []bool) error {

@@ -30,6 +30,10 @@ type StatusUpdate struct {
 	// Test marks a status the sender made up for a test message (a
 	// pytake_test_ key's): no such status came from Meta.
 	Test bool
+	// CallbackData is Meta's echo of the biz_opaque_callback_data the
+	// sender sent ("pytake:<message id>"): it names the message of a wamid
+	// whose send's outcome was never recorded.
+	CallbackData string
 }
 
 // StatusResult says what applying a status did.
@@ -49,7 +53,8 @@ const unknownStatusTTL = 30 * 24 * time.Hour
 // failed recorded with Meta's error, never erased and erasing nothing).
 func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, error) {
 	var wi wamidItem
-	found, err := s.getItem(ctx, key{wamidPK(u.OrgID, u.WAMID), wamidSK()}, &wi)
+	wk := key{wamidPK(u.OrgID, u.WAMID), wamidSK()}
+	found, err := s.getItem(ctx, wk, &wi)
 	if err != nil {
 		return StatusResult{}, err
 	}
@@ -58,18 +63,44 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, 
 		Type: typeStatus, Status: u.Status, Timestamp: timestamp(u.Timestamp), ReceivedAt: timestamp(now),
 		Errors: string(u.Errors), Pricing: string(u.Pricing), Test: u.Test,
 	}
+	if !found && u.CallbackData != "" {
+		if wi, found, err = s.adoptWAMID(ctx, u.OrgID, u.CallbackData, u.WAMID); err != nil {
+			return StatusResult{}, err
+		}
+	}
 	if !found {
+		// Recorded as unknown only while the wamid lookup still does not
+		// exist: a sender that records the wamid between our read and this
+		// write has already read the early statuses, so this one is applied
+		// here instead.
 		st.key = key{wamidPK(u.OrgID, u.WAMID), statusSK(u.Status)}
 		st.Raw, st.ExpiresAt = string(u.Raw), now.Add(unknownStatusTTL).Unix()
 		av, err := marshal(st)
 		if err != nil {
 			return StatusResult{}, err
 		}
-		_, err = s.db.PutItem(ctx, putInput(s.table, av, "attribute_not_exists(pk)"))
-		if err != nil && !isConditionFailed(err) {
-			return StatusResult{}, unavailable("record unknown status", err)
+		appeared := false
+		err = s.transact(ctx, "record unknown status", []types.TransactWriteItem{
+			{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: wk.av(),
+				ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+			s.put(av, "attribute_not_exists(pk)"),
+		}, func(failed []bool) error {
+			appeared = failed[0]
+			return nil // failed[1] alone: this unknown status was recorded before
+		})
+		if err != nil {
+			return StatusResult{}, err
 		}
-		return StatusResult{Unknown: true}, nil
+		if !appeared {
+			return StatusResult{Unknown: true}, nil
+		}
+		if found, err = s.getItem(ctx, wk, &wi); err != nil {
+			return StatusResult{}, err
+		}
+		if !found {
+			return StatusResult{}, apperr.New(apperr.Unavailable, "message is being written, retry")
+		}
+		st.Raw, st.ExpiresAt = "", 0
 	}
 
 	mk := key{msgPK(u.OrgID, wi.MessageID), msgSK()}
@@ -162,17 +193,14 @@ func (s *Store) ApplyStatus(ctx context.Context, u StatusUpdate) (StatusResult, 
 }
 
 // duplicateStatus answers a (wamid, status) seen before. If its events were
-// never confirmed published (the first delivery failed after storing it),
-// the caller gets it again as applied, to publish now; within EventLease
-// the first delivery may still be publishing, so Meta is asked to retry.
+// never confirmed published (the first delivery failed after storing it, or
+// is publishing now), the caller gets it again as applied, to publish them
+// by the same ids (deduplicated downstream).
 func (s *Store) duplicateStatus(ctx context.Context, org, msgID, status string) (StatusResult, error) {
 	var st statusItem
 	found, err := s.getItem(ctx, key{msgPK(org, msgID), statusSK(status)}, &st)
 	if err != nil || !found || !st.EventsPending {
 		return StatusResult{}, err
-	}
-	if at := parseTime(st.ReceivedAt); at != nil && s.now().Sub(*at) < EventLease {
-		return StatusResult{}, apperr.New(apperr.Unavailable, "this status is being processed, retry").WithCause(ErrEventsInFlight)
 	}
 	m, err := s.Message(ctx, org, msgID)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 var dynamoActions = map[string][]string{
 	// Deletes: contacts, webhooks, chatbots, integrations, released claims; ConditionCheck: IssueKey.
 	"ApiFunction":                {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
-	"WhatsAppWebhookFunction":    {"BatchGetItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: identity swap
+	"WhatsAppWebhookFunction":    {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: identity swap; check: unknown wamid
 	"SenderFunction":             {"GetItem", "PutItem", "Query", "UpdateItem"},
 	"DispatcherFunction":         {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"ShopifyWebhookFunction":     {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
@@ -282,8 +282,8 @@ func TestAlarms(t *testing.T) {
 		}
 	}
 	for _, w := range []string{"ApproximateAgeOfOldestMessage OutboundQueue", "ApproximateAgeOfOldestMessage EventsQueue",
-		"ApproximateNumberOfMessagesVisible OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
-		"ApproximateNumberOfMessagesVisible DeliveriesDeadLetterQueue", "ApproximateNumberOfMessagesVisible HubSpotDeadLetterQueue",
+		"NumberOfMessagesReceived OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
+		"NumberOfMessagesReceived DeliveriesDeadLetterQueue", "ApproximateNumberOfMessagesVisible HubSpotDeadLetterQueue",
 		"ApproximateNumberOfMessagesVisible SalesforceDeadLetterQueue", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
 		if !watched[w] {
 			t.Errorf("no alarm on %s", w)

@@ -13,9 +13,10 @@ import (
 
 // Recorder records published events; the zero value is ready to use.
 type Recorder struct {
-	mu     sync.Mutex
-	events []event.Event
-	fail   int
+	mu        sync.Mutex
+	events    []event.Event
+	fail      int
+	failNamed map[string]int
 }
 
 // Publish records the events, or fails (as event.Publisher does when the
@@ -27,6 +28,12 @@ func (r *Recorder) Publish(_ context.Context, evs ...event.Event) error {
 		r.fail--
 		return apperr.New(apperr.Unavailable, "the event queue is unavailable, retry")
 	}
+	for _, e := range evs {
+		if r.failNamed[e.Event] > 0 {
+			r.failNamed[e.Event]--
+			return apperr.New(apperr.Unavailable, "the event queue is unavailable, retry")
+		}
+	}
 	r.events = append(r.events, evs...)
 	return nil
 }
@@ -36,6 +43,17 @@ func (r *Recorder) FailNext(n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fail = n
+}
+
+// FailNextNamed makes the next n calls of Publish that carry an event of
+// this name fail.
+func (r *Recorder) FailNextNamed(name string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failNamed == nil {
+		r.failNamed = map[string]int{}
+	}
+	r.failNamed[name] = n
 }
 
 // All are the published events in order.
