@@ -93,4 +93,3 @@ func TestOracleLibphonenumber(t *testing.T) {
 	}
 	t.Logf("%d numbers of %d regions agree with libphonenumber", checked, len(countries))
 }
-
