@@ -42,6 +42,17 @@ func (s *Server) sendMessage(ctx context.Context, r *httpapi.Request) (*httpapi.
 	if err != nil {
 		return nil, err
 	}
+	if req.NeedsCountry() {
+		// Written without '+': read with the organisation's default
+		// country, or refused (422 missing_country_code), never guessed.
+		def, err := s.defaultCountry(ctx, r.OrgID(), req.ToInput)
+		if err != nil {
+			return nil, err
+		}
+		if err := req.ResolveTo(def); err != nil {
+			return nil, err
+		}
+	}
 	idemKey := strings.TrimSpace(r.Header("idempotency-key"))
 	if len(idemKey) > maxIdempotencyKey {
 		return nil, apperr.New(apperr.Invalid, "Idempotency-Key is longer than 255 characters").

@@ -225,6 +225,20 @@ func lengths(c country) string {
 // checkE164 checks the final digits: 8 to 15, no leading 0, and for NANP
 // (calling code 1) ten digits whose area code and exchange start with 2-9.
 func checkE164(d string) error {
+	if err := checkE164Lenient(d); err != nil {
+		return err
+	}
+	if d[0] == '1' && d[4] < '2' {
+		return phoneErr("not a valid NANP number (area code and exchange start with 2-9)")
+	}
+	return nil
+}
+
+// checkE164Lenient is checkE164 without the NANP exchange rule: what an
+// integrator's international number must pass (Meta's own test numbers,
+// +1 555 0xx xxxx, have an exchange starting with 0), while the area code
+// rule still tells "11 95555-1234" from a North American number.
+func checkE164Lenient(d string) error {
 	switch {
 	case len(d) < minE164 || len(d) > maxE164:
 		return phoneErr("has %d digits; an international number has %d to %d", len(d), minE164, maxE164)
@@ -234,8 +248,8 @@ func checkE164(d string) error {
 		if len(d) != 11 {
 			return phoneErr("a +1 (NANP) number has 10 digits after the 1, not %d", len(d)-1)
 		}
-		if d[1] < '2' || d[4] < '2' {
-			return phoneErr("not a valid NANP number (area code and exchange start with 2-9)")
+		if d[1] < '2' {
+			return phoneErr("not a valid NANP number (the area code starts with 2-9)")
 		}
 	}
 	return nil

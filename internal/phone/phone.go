@@ -105,7 +105,7 @@ func ParseRecipient(raw, defaultCountry string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := checkE164(out); err != nil {
+	if err := checkE164Lenient(out); err != nil {
 		return "", err
 	}
 	return out, nil
@@ -129,11 +129,11 @@ func nationalLooking(s string) bool {
 
 // validInternational reports whether digits written without '+' make a
 // plausible international number: E.164 bounds (NANP's area code and
-// exchange rules included) and, where the calling code is in the table, a
+// area code rule included) and, where the calling code is in the table, a
 // national number of the right length (Mexico's and Argentina's mobile
 // prefixes counted).
 func validInternational(d string) bool {
-	if checkE164(d) != nil {
+	if checkE164Lenient(d) != nil {
 		return false
 	}
 	c, ok := byCallingCode(d)
