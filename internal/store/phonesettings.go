@@ -77,12 +77,10 @@ func (s *Store) PhoneSettings(ctx context.Context, org string) (PhoneSettings, e
 // SetDefaultCountry sets (or, with "", removes) the organisation's default
 // country override; the caller checks the code (phone.Country).
 func (s *Store) SetDefaultCountry(ctx context.Context, org, country string) error {
-	update := "SET default_country = :c"
+	// "" is stored as such (no override), which every DynamoDB
+	// implementation takes alike.
 	values := map[string]types.AttributeValue{":c": str(strings.ToUpper(country))}
-	if country == "" {
-		update, values = "REMOVE default_country", nil
-	}
-	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(org), orgSK()}, update, "attribute_exists(pk)", values))
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(org), orgSK()}, "SET default_country = :c", "attribute_exists(pk)", values))
 	if isConditionFailed(err) {
 		return apperr.New(apperr.NotFound, "organization not found")
 	}
