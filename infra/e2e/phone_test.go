@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,11 +22,12 @@ import (
 func phoneOrg(t *testing.T, name, phoneID string) (tenant.Result, graphsim.Account) {
 	t.Helper()
 	org := newOrg(t, name)
+	slug := strings.ToLower(strings.ReplaceAll(name, " ", "-"))
 	acct := graphsim.Account{PhoneNumberID: phoneID, WABAID: "2" + phoneID[1:], DisplayPhoneNumber: "+55 11 4000-" + phoneID[len(phoneID)-4:],
-		VerifiedName: name, AccessToken: name + "-token-0001", AppSecret: name + "-app-secret"}
+		VerifiedName: name, AccessToken: slug + "-token-0001", AppSecret: slug + "-app-secret"}
 	st.Sim.AddAccount(acct)
 	settings, _ := json.Marshal(map[string]string{"phone_number_id": acct.PhoneNumberID, "waba_id": acct.WABAID,
-		"access_token": acct.AccessToken, "app_secret": acct.AppSecret, "verify_token": name + "-verify-0001"})
+		"access_token": acct.AccessToken, "app_secret": acct.AppSecret, "verify_token": slug + "-verify-0001"})
 	r := do(t, "PUT", "/v1/settings/whatsapp", org.APIKey.Key, settings)
 	require.Equal(t, 200, r.Status, "settings: %d %s", r.Status, r.Body)
 	return org, acct
