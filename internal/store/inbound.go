@@ -90,6 +90,7 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage, merges *[]
 	if len(others) > 0 {
 		// Meta says who wrote: the contacts holding its identities are one
 		// person. Merge them, then store the message on the survivor.
+		merged := false
 		for _, o := range others {
 			m, err := s.MergeContacts(ctx, org, contact.ID, o, in.From.WaID)
 			if err != nil {
@@ -97,9 +98,13 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage, merges *[]
 			}
 			if !m.AlreadyMerged {
 				*merges = append(*merges, m)
+				merged = true
 			}
 		}
-		return res, true, errRace
+		if merged {
+			return res, true, errRace
+		}
+		// Only stale items of contacts merged into this one: go on.
 	}
 	var items []types.TransactWriteItem
 	nowS := timestamp(now)
@@ -279,11 +284,7 @@ func (s *Store) resolveContact(ctx context.Context, org string, who Identity) (c
 	if err != nil {
 		return c, nil, nil, false, err
 	}
-	if c.ID != contactID {
-		// The holder was merged into c: its identity items are being
-		// moved (MergeContacts); settle them in this write.
-		others = append(others, contactID)
-	}
+	// A holder merged into c (an identity item left pointing at it) is c.
 	others = slices.DeleteFunc(others, func(o string) bool { return o == c.ID })
 	return c, missing, others, true, nil
 }

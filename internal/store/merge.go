@@ -159,6 +159,12 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 			ConditionExpression:       aws.String("conversation_id = :c"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(lostPtr)},
 		}})
+		// The open conversation is re-pointed here, not left to
+		// moveConversations: it may be too recent for gsi1 to list it.
+		vals := map[string]types.AttributeValue{
+			":s": str(surv.ID), ":g": str(contactConvsPK(org, surv.ID)), ":open": str(ConversationOpen), ":now": str(timestamp(now)),
+		}
+		update := "SET contact_id = :s, gsi1pk = :g, updated_at = :now"
 		if survPtr == "" {
 			ptr, err := s.openPointer(org, surv.ID, lostPtr)
 			if err != nil {
@@ -166,16 +172,16 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 			}
 			items = append(items, ptr)
 		} else {
-			items = append(items, types.TransactWriteItem{Update: &types.Update{
-				TableName: aws.String(s.table), Key: key{orgPK(org), convSK(lostPtr)}.av(),
-				UpdateExpression:         aws.String("SET #st = :resolved, resolved_at = :now, updated_at = :now"),
-				ConditionExpression:      aws.String("#st = :open"),
-				ExpressionAttributeNames: map[string]string{"#st": "status"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":resolved": str(ConversationResolved), ":open": str(ConversationOpen), ":now": str(timestamp(now)),
-				},
-			}})
+			update += ", #st = :resolved, resolved_at = :now"
+			vals[":resolved"] = str(ConversationResolved)
 		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(lostPtr)}.av(),
+			UpdateExpression:          aws.String(update),
+			ConditionExpression:       aws.String("#st = :open"),
+			ExpressionAttributeNames:  map[string]string{"#st": "status"},
+			ExpressionAttributeValues: vals,
+		}})
 	}
 	err = s.transact(ctx, "merge contacts", items, func([]bool) error { return errRace })
 	if err != nil {
@@ -232,6 +238,7 @@ func openConvOf(item map[string]types.AttributeValue) string {
 // conversations to the merged contact (writes check it was not merged), so
 // the list only shrinks and a repeat finishes an interrupted move.
 func (s *Store) moveConversations(ctx context.Context, org, from, to string) error {
+	var start map[string]types.AttributeValue
 	for {
 		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:              aws.String(s.table),
@@ -240,13 +247,11 @@ func (s *Store) moveConversations(ctx context.Context, org, from, to string) err
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":p": str(contactConvsPK(org, from)), ":c": str(convSKPrefix),
 			},
-			Limit: aws.Int32(100),
+			Limit:             aws.Int32(100),
+			ExclusiveStartKey: start,
 		})
 		if err != nil {
 			return unavailable("list merged conversations", err)
-		}
-		if len(res.Items) == 0 {
-			return nil
 		}
 		for _, item := range res.Items {
 			var it convItem
@@ -259,6 +264,11 @@ func (s *Store) moveConversations(ctx context.Context, org, from, to string) err
 			if err != nil && !isConditionFailed(err) {
 				return unavailable("move conversation", err)
 			}
+		}
+		// One pass over the pages (gsi1 is eventually consistent: an item
+		// already moved may show again, and its condition fails).
+		if start = res.LastEvaluatedKey; len(start) == 0 {
+			return nil
 		}
 	}
 }

@@ -330,3 +330,31 @@ func TestInboundMergesLegacyDuplicates(t *testing.T) {
 	assert.Equal(t, older.ID, res.Contact.ID)
 	assert.Equal(t, "551187654321", res.Contact.WhatsAppID)
 }
+
+// An identity item still pointing at a merged contact (as items of
+// contacts from before a merge may) is the survivor's: a message from it
+// is stored on the survivor, with no merge loop.
+func TestStaleIdentityOfAMergedContact(t *testing.T) {
+	s, c, tbl := newStore(t)
+	ctx := context.Background()
+	org, _ := s.CreateOrganization(ctx, "A")
+	older, newer := legacyPair(t, s, c, tbl, org.ID)
+	_, err := s.MergeContacts(ctx, org.ID, older.ID, newer.ID, "")
+	require.NoError(t, err)
+	putIdent(t, tbl, org.ID, "551187654321", newer.ID) // left pointing at the merged contact
+
+	res, err := s.RecordInbound(ctx, text(org.ID, "wamid.s1", "551187654321", "Maria", c.Now()))
+	require.NoError(t, err)
+	assert.Empty(t, res.Merges)
+	assert.Equal(t, older.ID, res.Contact.ID)
+	out, err := s.AcceptOutbound(ctx, textOut(org.ID, "551187654321"))
+	require.NoError(t, err)
+	assert.Equal(t, older.ID, out.Contact.ID)
+	_, m, err := s.RecordWhatsAppID(ctx, org.ID, older.ID, "551187654321")
+	require.NoError(t, err)
+	assert.Nil(t, m)
+	page, err := s.Contacts(ctx, org.ID, "", "551187654321", "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	assert.Equal(t, older.ID, page.Items[0].ID)
+}
