@@ -65,6 +65,20 @@ type Request struct {
 	BizOpaque    string // biz_opaque_callback_data, echoed by Meta in status webhooks
 }
 
+// Fingerprint is what makes two requests with one Idempotency-Key the same
+// request: the recipient (a phone by its line, so every form of one number
+// is the same recipient: phone.Canonical), the type, the canonical content,
+// the message replied to and biz_opaque_callback_data. Formatting (spaces,
+// member order, "+55 (11) ..." or "5511...") makes no difference.
+func (r Request) Fingerprint() []byte {
+	to := r.To
+	if r.ToKind == ToPhone {
+		to = phone.Canonical(to)
+	}
+	b, _ := json.Marshal([]any{string(r.ToKind), to, r.Type, r.Content, r.ContextWAMID, r.BizOpaque})
+	return b
+}
+
 // IsTemplate reports whether r is an approved-template message.
 func (r Request) IsTemplate() bool { return r.Type == "template" }
 

@@ -59,7 +59,10 @@
 // oracle_test.go and the README for the figures behind that choice.
 package phone
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // ParseRecipient reads a number an integrator wrote, where defaultCountry
 // (ISO 3166-1 alpha-2, or "") is the organisation's default country, a weak
@@ -228,6 +231,12 @@ func alternate(d string) string {
 		}
 	}
 	return ""
+}
+
+// Canonical is one form that stands for every form of d's line (the
+// smallest of Variants): equal for two forms of one line.
+func Canonical(d string) string {
+	return slices.Min(Variants(d))
 }
 
 // Same reports whether a and b (E.164 digits) are forms of one line.

@@ -112,6 +112,9 @@ func TestVariants(t *testing.T) {
 			assert.True(t, Same(v, tt.d), "Same(%q, %q)", v, tt.d)
 		}
 	}
+	assert.Equal(t, Canonical("5511987654321"), Canonical("551187654321"))
+	assert.Equal(t, Canonical("5215512345678"), Canonical("525512345678"))
+	assert.NotEqual(t, Canonical("5511987654321"), Canonical("5511987654322"))
 	assert.False(t, Same("5511987654321", "5511987654322"))
 	assert.False(t, Same("", "5511987654321"))
 	assert.False(t, Same("14155552671", "4155552671"))
