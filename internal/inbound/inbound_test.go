@@ -432,6 +432,8 @@ func (g *gate) Publish(ctx context.Context, evs ...event.Event) error {
 		<-g.release
 	}
 	return g.next.Publish(ctx, evs...)
+}
+
 // Meta's webhook names a phone and a BSUID that two contacts hold: they are
 // one person, merged before the message is stored, and contact.merged names
 // the survivor.
