@@ -130,11 +130,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			version = "v26.0"
 		}
 		meta := graph.New(graphURL, &http.Client{Timeout: 20 * time.Second})
-		if err := tenant.ProveWhatsApp(ctx, meta, version, c); err != nil {
+		num, err := tenant.ProveWhatsApp(ctx, meta, version, c)
+		if err != nil {
 			return err
 		}
 		sec := secrets.New(secretsmanager.NewFromConfig(cfg), target.SecretsPrefix, 0, time.Now)
-		acct, err := tenant.ConfigureWhatsApp(ctx, st, sec, *org, c)
+		acct, err := tenant.ConfigureWhatsApp(ctx, st, sec, *org, c, num.DisplayPhoneNumber)
 		if err != nil {
 			return err
 		}

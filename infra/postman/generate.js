@@ -83,6 +83,8 @@ const FLOW = [
       },
       { id: 'getWhatsAppSettings' },
       { id: 'testWhatsAppSettings' },
+      { id: 'putPhoneSettings', body: { default_country: 'BR' } },
+      { id: 'getPhoneSettings' },
     ],
   },
   {

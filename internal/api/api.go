@@ -94,6 +94,7 @@ type Server struct {
 	limiter          *ratelimit.Limiter
 	plansMu          sync.Mutex
 	plans            map[string]cachedPlan
+	phoneSettings    PhoneSettingsStore
 }
 
 // Deps are the Server's collaborators.
@@ -136,6 +137,8 @@ func New(d Deps) *Server {
 	if l, ok := d.Contacts.(ContactLister); ok {
 		lister = l
 	}
+	// The data store keeps the phone settings (store.Store does).
+	phoneSettings, _ := d.Store.(PhoneSettingsStore)
 	var acc *accept.Accepter
 	if d.Outbox != nil {
 		acc = accept.New(d.Store, d.Outbox, d.Log)
@@ -143,7 +146,7 @@ func New(d Deps) *Server {
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, accept: acc, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
 		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister, bots: d.Chatbots,
-		integrations: d.Integrations, templates: d.Templates,
+		integrations: d.Integrations, templates: d.Templates, phoneSettings: phoneSettings,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now, limiter: d.Limiter, plans: map[string]cachedPlan{}}
 }
 
@@ -169,6 +172,8 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 	s.handle(rt, http.MethodGet, "/v1/settings/whatsapp", s.getWhatsApp)
 	s.handle(rt, http.MethodPut, "/v1/settings/whatsapp", s.putWhatsApp)
 	s.handle(rt, http.MethodPost, "/v1/settings/whatsapp/test", s.testWhatsApp)
+	s.handle(rt, http.MethodGet, "/v1/settings/phone", s.getPhoneSettings)
+	s.handle(rt, http.MethodPut, "/v1/settings/phone", s.putPhoneSettings)
 	s.handle(rt, http.MethodGet, "/v1/webhooks/events", s.webhookEvents)
 	s.handle(rt, http.MethodPost, "/v1/webhooks", s.createWebhook)
 	s.handle(rt, http.MethodGet, "/v1/webhooks", s.listWebhooks)

@@ -15,7 +15,6 @@ import (
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/jsoncheck"
-	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -136,8 +135,11 @@ func (s *Server) createContact(ctx context.Context, r *httpapi.Request) (*httpap
 		return nil, err
 	}
 	var details []apperr.Detail
-	kind, wa, err := outbound.NormalizeTo(in.WhatsAppID)
-	if err != nil || kind != outbound.ToPhone {
+	wa, err := s.readPhone(ctx, r.OrgID(), "whatsapp_id", in.WhatsAppID)
+	if e, ok := apperr.As(err); ok && e.Code == "missing_country_code" || apperr.KindOf(err) == apperr.Unavailable {
+		return nil, err
+	}
+	if err != nil {
 		details = append(details, apperr.Detail{Field: "whatsapp_id", Issue: "must be a phone number with country code, e.g. +5511999999999"})
 	}
 	name := strings.TrimSpace(in.Name)
@@ -288,9 +290,9 @@ func (s *Server) listContacts(ctx context.Context, r *httpapi.Request) (*httpapi
 	}
 	wa := ""
 	if q := r.Query.Get("whatsapp_id"); q != "" {
-		kind, n, err := outbound.NormalizeTo(q)
-		if err != nil || kind != outbound.ToPhone {
-			return nil, apperr.Field("whatsapp_id", "must be a phone number with country code")
+		n, err := s.readPhone(ctx, r.OrgID(), "whatsapp_id", q)
+		if err != nil {
+			return nil, err
 		}
 		wa = n
 	}

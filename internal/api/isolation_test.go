@@ -77,6 +77,7 @@ func TestTenantIsolation(t *testing.T) {
 	mustJSON("PUT", "/v1/integrations/hubspot", kb, `{"portal_id":"7777","access_token":"pat-na1-b-token","client_secret":"b-hubspot-secret"}`, 200)
 	mustJSON("PUT", "/v1/integrations/salesforce", kb, `{"login_url":"https://b.my.salesforce.com","client_id":"b-client","client_secret":"b-sf-secret"}`, 200)
 	mustJSON("PUT", "/v1/settings/whatsapp", kb, `{"phone_number_id":"200000000000001","waba_id":"300000000000001","access_token":"EAAG-b-token-0001","app_secret":"b-app-secret-0001","verify_token":"b-verify-token-0001"}`, 200)
+	mustJSON("PUT", "/v1/settings/phone", kb, `{"default_country":"PT"}`, 200)
 
 	// B's templates (after B's settings: a synced copy checks them).
 	_, err = st.SyncTemplates(ctx, b.ID, []store.Template{{ID: "900", Name: "b_secret_tpl", Language: "pt_BR", Category: "UTILITY",
@@ -112,6 +113,8 @@ func TestTenantIsolation(t *testing.T) {
 		"GET /v1/settings/whatsapp":                             hides("GET", "/v1/settings/whatsapp", "", 404),
 		"PUT /v1/settings/whatsapp":                             hides("PUT", "/v1/settings/whatsapp", `{"phone_number_id":"200000000000001","waba_id":"300000000000002","access_token":"EAAG-a-token-0001","app_secret":"a-app-secret-0001","verify_token":"a-verify-token-0001"}`, 409),
 		"POST /v1/settings/whatsapp/test":                       hides("POST", "/v1/settings/whatsapp/test", "", 404),
+		"GET /v1/settings/phone":                                hides("GET", "/v1/settings/phone", "", 200),
+		"PUT /v1/settings/phone":                                hides("PUT", "/v1/settings/phone", `{"default_country":"MX"}`, 200),
 		"GET /v1/webhooks/events":                               hides("GET", "/v1/webhooks/events", "", 200),
 		"POST /v1/webhooks":                                     hides("POST", "/v1/webhooks", `{"name":"A","url":"https://b.example.com/hooks","events":["*"]}`, 201),
 		"GET /v1/webhooks":                                      hides("GET", "/v1/webhooks", "", 200),
@@ -197,6 +200,7 @@ func TestTenantIsolation(t *testing.T) {
 		{"/v1/api-keys/" + kB.ID, `"last4"`},
 		{"/v1/messages/" + msgB, "wamid.B1"},
 		{"/v1/settings/whatsapp", "200000000000001"},
+		{"/v1/settings/phone", `"default_country":"PT"`},
 		{"/v1/hooks/samples/contact.created", "B-only"},
 		{"/v1/chatbots/" + botB, `"active":true`},
 		{"/v1/integrations/shopify", `"shop_domain":"b-shop.myshopify.com"`},

@@ -25,15 +25,16 @@ type Policy struct {
 
 // Why test keys are refused.
 const (
-	liveKeys         = "test keys cannot create or revoke API keys: use a live key"
-	liveSettings     = "test keys cannot change the WhatsApp settings: use a live key"
-	liveMetaCheck    = "test keys cannot call Meta (this checks the live WhatsApp connection): use a live key"
-	liveMetaMedia    = "test keys cannot call Meta (media is downloaded from Meta): use a live key"
-	liveIntegrations = "test keys cannot change integrations: use a live key"
-	liveChatbots     = "test keys cannot change chatbots (they answer real customers): use a live key"
-	liveTemplates    = "test keys cannot call Meta (templates are created, deleted and listed at Meta): use a live key"
-	liveMetaUpload   = "test keys cannot call Meta (the file is uploaded to Meta): use a live key"
-	liveMetaRead     = "test keys cannot call Meta (the read receipt goes to the customer's phone): use a live key"
+	liveKeys          = "test keys cannot create or revoke API keys: use a live key"
+	liveSettings      = "test keys cannot change the WhatsApp settings: use a live key"
+	liveMetaCheck     = "test keys cannot call Meta (this checks the live WhatsApp connection): use a live key"
+	liveMetaMedia     = "test keys cannot call Meta (media is downloaded from Meta): use a live key"
+	liveIntegrations  = "test keys cannot change integrations: use a live key"
+	liveChatbots      = "test keys cannot change chatbots (they answer real customers): use a live key"
+	liveTemplates     = "test keys cannot call Meta (templates are created, deleted and listed at Meta): use a live key"
+	liveMetaUpload    = "test keys cannot call Meta (the file is uploaded to Meta): use a live key"
+	liveMetaRead      = "test keys cannot call Meta (the read receipt goes to the customer's phone): use a live key"
+	livePhoneSettings = "test keys cannot change the organization's phone settings: use a live key"
 )
 
 // policies is every /v1 route's policy, keyed "METHOD pattern". A route
@@ -68,6 +69,8 @@ var policies = map[string]Policy{
 	"GET /v1/settings/whatsapp":       {Scope: apikey.ScopeAdmin},
 	"PUT /v1/settings/whatsapp":       {Scope: apikey.ScopeAdmin, LiveOnly: liveSettings},
 	"POST /v1/settings/whatsapp/test": {Scope: apikey.ScopeAdmin, LiveOnly: liveMetaCheck},
+	"GET /v1/settings/phone":          {Scope: apikey.ScopeAdmin},
+	"PUT /v1/settings/phone":          {Scope: apikey.ScopeAdmin, LiveOnly: livePhoneSettings},
 
 	"GET /v1/webhooks/events":                               {Scope: apikey.ScopeWebhooksRead},
 	"POST /v1/webhooks":                                     {Scope: apikey.ScopeWebhooksWrite},

@@ -42,12 +42,23 @@ func (s *Server) sendMessage(ctx context.Context, r *httpapi.Request) (*httpapi.
 	if err != nil {
 		return nil, err
 	}
+	if req.NeedsCountry() {
+		// Written without '+': read with the organisation's default
+		// country, or refused (422 missing_country_code), never guessed.
+		def, err := s.defaultCountry(ctx, r.OrgID(), req.ToInput)
+		if err != nil {
+			return nil, err
+		}
+		if err := req.ResolveTo(def); err != nil {
+			return nil, err
+		}
+	}
 	idemKey := strings.TrimSpace(r.Header("idempotency-key"))
 	if len(idemKey) > maxIdempotencyKey {
 		return nil, apperr.New(apperr.Invalid, "Idempotency-Key is longer than 255 characters").
 			WithDetails(apperr.Detail{Field: "Idempotency-Key", Issue: "at most 255 characters"})
 	}
-	res, err := s.accept.Accept(ctx, accept.Message{OrgID: r.OrgID(), Request: req, IdempotencyKey: idemKey, Fingerprint: r.Body,
+	res, err := s.accept.Accept(ctx, accept.Message{OrgID: r.OrgID(), Request: req, IdempotencyKey: idemKey, Fingerprint: req.Fingerprint(),
 		// A test key's message is a test message: the sender answers it as
 		// Meta would without calling Meta. The flag comes from the key
 		// alone and is stored with the message.

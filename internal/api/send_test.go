@@ -242,3 +242,22 @@ func TestSendIdempotency(t *testing.T) {
 	code, _, _ = f.call("POST", "/v1/messages", f.key, body)
 	require.Equal(t, 503, code, "queue down, no key: %d", code)
 }
+
+// The Idempotency-Key's request is the same whatever form the number is
+// written in (phone.Canonical): a retry through another system's copy of
+// it replays.
+func TestSendIdempotencyAcrossNumberForms(t *testing.T) {
+	f := newSendFixture(t)
+	// Another form of the same number, written otherwise, is the same request.
+	code, first, _ := f.call("POST", "/v1/messages", f.key, `{"to":"5511987654321","type":"template","template":{"name":"hello","language":{"code":"pt_BR"}}}`, "Idempotency-Key", "order-44")
+	require.Equal(t, 202, code, "first: %d %s", code, first)
+	code, again, h := f.call("POST", "/v1/messages", f.key, `{"type":"template", "to":"+55 (11) 8765-4321","template":{"name":"hello","language":{"code":"pt_BR"}}}`, "Idempotency-Key", "order-44")
+	require.Equal(t, 202, code, "another form: %d %s", code, again)
+	var a, b struct{ ID string }
+	_ = json.Unmarshal([]byte(first), &a)
+	_ = json.Unmarshal([]byte(again), &b)
+	require.Equal(t, a.ID, b.ID, "another form of the number replays")
+	require.Equal(t, "true", h["Idempotent-Replayed"])
+	code, other, _ := f.call("POST", "/v1/messages", f.key, `{"to":"+55 21 98765-4321","type":"template","template":{"name":"hello","language":{"code":"pt_BR"}}}`, "Idempotency-Key", "order-44")
+	require.Equal(t, 409, code, "another number: %d %s", code, other)
+}

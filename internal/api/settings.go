@@ -68,10 +68,11 @@ func (s *Server) putWhatsApp(ctx context.Context, r *httpapi.Request) (*httpapi.
 		return nil, apperr.New(apperr.Unavailable, "the Graph API is not configured; the number cannot be confirmed")
 	}
 	// Meta confirms the number is these credentials' before it is claimed.
-	if err := tenant.ProveWhatsApp(ctx, s.graph, s.graphVersion, c); err != nil {
+	num, err := tenant.ProveWhatsApp(ctx, s.graph, s.graphVersion, c)
+	if err != nil {
 		return nil, err
 	}
-	acct, err := tenant.ConfigureWhatsApp(ctx, s.store, s.secretWriter, r.OrgID(), c)
+	acct, err := tenant.ConfigureWhatsApp(ctx, s.store, s.secretWriter, r.OrgID(), c, num.DisplayPhoneNumber)
 	if err != nil {
 		return nil, err
 	}

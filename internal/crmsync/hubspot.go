@@ -10,7 +10,7 @@ import (
 	"github.com/pytake/pytake/internal/crmconfig"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/hubspot"
-	"github.com/pytake/pytake/internal/shop"
+	phonenum "github.com/pytake/pytake/internal/phone"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -100,11 +100,11 @@ func (s *Syncer) hubspotInbound(ctx context.Context, org string, e hubspot.Event
 	}
 	p := hc.Properties
 	raw := firstNonEmpty(p["phone"], p["mobilephone"])
-	phone, perr := shop.NormalizePhone(raw, "")
+	phone, perr := phonenum.Parse(raw, "")
 	if perr != nil {
 		reason := "skipped: no usable phone"
 		if raw != "" {
-			reason = "skipped: the phone is not an international number (" + strings.TrimPrefix(perr.Error(), shop.ErrInvalidPhone.Error()+": ") + ")"
+			reason = "skipped: the phone is not an international number (" + strings.TrimPrefix(perr.Error(), phonenum.ErrInvalid.Error()+": ") + ")"
 		}
 		s.publish(ctx, s.failed(org, subject, FailedData{CRM: crmconfig.HubSpot, Object: "contact", Code: "no_phone", Message: reason, CRMID: hubID})...)
 		return finish(store.TriggerDone, "skipped", reason)

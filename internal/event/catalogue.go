@@ -73,6 +73,8 @@ func Catalogue() []Kind {
 		{ContactCreated, "A contact was created (first message from a new number, or through the API).",
 			other(ContactCreated, map[string]any{"contact": ViewContact(contact)})},
 		{ContactUpdated, "A contact's name, tags or attributes changed.", other(ContactUpdated, map[string]any{"contact": ViewContact(contact)})},
+		{ContactMerged, "Two contacts were one person (Meta's wa_id in a send answer or a webhook showed it: a Brazilian number with and without its ninth digit, a BSUID and a phone): merged into the older one, contact (tags and attributes joined, conversations and messages kept). merged_contact_id now answers with the surviving contact.",
+			mergedSample(contact, at)},
 		{ConversationCreated, "A conversation was opened.",
 			other(ConversationCreated, map[string]any{"conversation": ViewConversation(conv), "contact": ViewContact(contact)})},
 		{ConversationResolved, "A conversation was resolved.",
@@ -137,4 +139,10 @@ func Matches(filters []string, name string) bool {
 		}
 	}
 	return false
+}
+
+func mergedSample(c store.Contact, at time.Time) Event {
+	c.Tags = []string{"customer", "vip"}
+	e, _ := MergedEvent(sampleOrg, at, store.Merge{Survivor: c, MergedID: "ct_01JBZ5K7Q3XW8Y2N4M6P9R1T41", At: at})
+	return e
 }

@@ -21,6 +21,7 @@ const (
 	MessageFailed        = "message.failed"
 	ContactCreated       = "contact.created"
 	ContactUpdated       = "contact.updated"
+	ContactMerged        = "contact.merged" // Meta showed two contacts are one person
 	ConversationCreated  = "conversation.created"
 	ConversationResolved = "conversation.resolved"
 	ConversationHandoff  = "conversation.handoff"

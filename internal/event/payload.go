@@ -109,3 +109,23 @@ func MessageEvent(name, org, subject string, at time.Time, m store.Message, c st
 		Message: ViewMessage(m), Contact: ViewContact(c), Conversation: ViewConversation(cv),
 	})
 }
+
+// MergedData is contact.merged's data: the surviving contact as it is after
+// the merge, and the id of the contact merged into it (which the API now
+// answers with the survivor).
+type MergedData struct {
+	Contact         ContactView `json:"contact"`
+	SurvivingID     string      `json:"surviving_contact_id"`
+	MergedContactID string      `json:"merged_contact_id"`
+	WhatsAppID      string      `json:"whatsapp_id,omitempty"` // the wa_id Meta reported, with '+'
+}
+
+// MergedEvent builds contact.merged; its id is derived from the merged
+// contact (merged once), so a republication has the same id.
+func MergedEvent(org string, at time.Time, m store.Merge) (Event, error) {
+	d := MergedData{Contact: ViewContact(m.Survivor), SurvivingID: m.Survivor.ID, MergedContactID: m.MergedID}
+	if m.Survivor.WhatsAppID != "" {
+		d.WhatsAppID = "+" + m.Survivor.WhatsAppID
+	}
+	return New(StableID(org, ContactMerged, m.MergedID), ContactMerged, org, at, d)
+}

@@ -433,3 +433,40 @@ func (g *gate) Publish(ctx context.Context, evs ...event.Event) error {
 	}
 	return g.next.Publish(ctx, evs...)
 }
+
+// Meta's webhook names a phone and a BSUID that two contacts hold: they are
+// one person, merged before the message is stored, and contact.merged names
+// the survivor.
+func TestWebhookMergesContactsMetaShowsAreOne(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	byUser, err := f.store.AcceptOutbound(ctx, store.OutboundMessage{OrgID: f.org, To: store.Identity{UserID: "US.13491208655302741918"},
+		Type: "template", Content: json.RawMessage(`{"name":"hello"}`)})
+	require.NoError(t, err)
+	byPhone, err := f.store.CreateContact(ctx, store.Contact{OrgID: f.org, WhatsAppID: "5511888888888", Tags: []string{"lead"}})
+	require.NoError(t, err)
+
+	resp := f.postSigned(read(t, "message_text.json"))
+	require.Equal(t, 200, resp.StatusCode, resp.Body)
+	merged := f.pub.Named(event.ContactMerged)
+	require.Len(t, merged, 1, "events: %d", len(f.pub.All()))
+	var d event.MergedData
+	require.NoError(t, json.Unmarshal(merged[0].Data, &d))
+	// The older survives; this fixture's clock stands still, so the id
+	// (time-ordered) decides.
+	surv, lost := byUser.Contact.ID, byPhone.ID
+	if lost < surv {
+		surv, lost = lost, surv
+	}
+	assert.Equal(t, surv, d.SurvivingID)
+	assert.Equal(t, lost, d.MergedContactID)
+	assert.Equal(t, []string{"lead"}, d.Contact.Tags)
+	msgs := f.messages()
+	require.Len(t, msgs, 1)
+	assert.Equal(t, surv, msgs[0].ContactID)
+
+	// Meta redelivers: nothing more is merged or announced.
+	resp = f.postSigned(read(t, "message_text.json"))
+	require.Equal(t, 200, resp.StatusCode, resp.Body)
+	assert.Len(t, f.pub.Named(event.ContactMerged), 1)
+}

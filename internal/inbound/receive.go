@@ -308,6 +308,22 @@ func (w *Webhook) message(ctx context.Context, org string, pm PlannedMessage) er
 		}
 	}
 	res, err := w.store.RecordInbound(ctx, in)
+	var evs []event.Event
+	for _, m := range res.Merges {
+		// Meta showed two contacts are one person: merged before the
+		// message was stored (even when storing it then failed).
+		e, merr := event.MergedEvent(org, w.now(), m)
+		if merr != nil {
+			return merr
+		}
+		evs = append(evs, e)
+	}
+	if err != nil && len(evs) > 0 {
+		if perr := w.events.Publish(ctx, evs...); perr != nil {
+			w.log.ErrorContext(ctx, "event not published", "event", event.ContactMerged, "error", perr.Error())
+		}
+		evs = nil
+	}
 	if err != nil {
 		if retryable(err) {
 			return err
@@ -316,9 +332,11 @@ func (w *Webhook) message(ctx context.Context, org string, pm PlannedMessage) er
 		return rerr
 	}
 	if res.Duplicate && !res.EventsPending {
+		if len(evs) > 0 {
+			return w.events.Publish(ctx, evs...)
+		}
 		return nil
 	}
-	var evs []event.Event
 	data := event.MessageData{
 		Message: event.ViewMessage(res.Message), Contact: event.ViewContact(res.Contact),
 		Conversation: event.ViewConversation(res.Conversation),

@@ -3,11 +3,13 @@ package outbound
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/jsoncheck"
+	"github.com/pytake/pytake/internal/phone"
 )
 
 // ToKind says what a recipient string is.
@@ -50,13 +52,31 @@ const (
 type Request struct {
 	To     string // normalised: digits for a phone, as given for a contact id or BSUID
 	ToKind ToKind
-	Type   string // one of text, image, document, audio, video, sticker, interactive, template, location, reaction
+	// ToInput is a phone as written, when it has no '+' or 00: its reading
+	// depends on the organisation's default country (ResolveTo). To is then
+	// the reading without one, or "" when it needs one.
+	ToInput string
+	Type    string // one of text, image, document, audio, video, sticker, interactive, template, location, reaction
 	// Content is the canonical JSON object for Type (the value of Meta's
 	// "<type>" member), rebuilt from validated fields: compact, members in a
 	// fixed order, template text parameters always strings.
 	Content      json.RawMessage
 	ContextWAMID string // the message replied to, when this is a reply
 	BizOpaque    string // biz_opaque_callback_data, echoed by Meta in status webhooks
+}
+
+// Fingerprint is what makes two requests with one Idempotency-Key the same
+// request: the recipient (a phone by its line, so every form of one number
+// is the same recipient: phone.Canonical), the type, the canonical content,
+// the message replied to and biz_opaque_callback_data. Formatting (spaces,
+// member order, "+55 (11) ..." or "5511...") makes no difference.
+func (r Request) Fingerprint() []byte {
+	to := r.To
+	if r.ToKind == ToPhone {
+		to = phone.Canonical(to)
+	}
+	b, _ := json.Marshal([]any{string(r.ToKind), to, r.Type, r.Content, r.ContextWAMID, r.BizOpaque})
+	return b
 }
 
 // IsTemplate reports whether r is an approved-template message.
@@ -67,19 +87,61 @@ func (r Request) IsTemplate() bool { return r.Type == "template" }
 func (r Request) FreeForm() bool { return !r.IsTemplate() }
 
 // NormalizeTo reads a recipient. A phone number may carry '+', spaces,
-// dashes, dots and parentheses; it comes back as its 8 to 15 digits. A
-// contact id (ct_...) and a BSUID (two capital letters, a dot, 5 to 128
-// letters or digits) come back unchanged. Anything else is a 422 on "to".
-func NormalizeTo(s string) (ToKind, string, error) {
+// dashes, dots and parentheses (phone.ParseRecipient); it comes back as its
+// E.164 digits, a national number completed with defaultCountry (ISO
+// 3166-1 alpha-2, or "": then it is a 422 missing_country_code). A contact
+// id (ct_...) and a BSUID (two capital letters, a dot, 5 to 128 letters or
+// digits) come back unchanged. Anything else is a 422 on field.
+func NormalizeTo(field, s, defaultCountry string) (ToKind, string, error) {
 	kind, to, issue := normalizeTo(s)
 	if issue != "" {
-		return "", "", apperr.Field("to", issue)
+		return "", "", apperr.Field(field, issue)
 	}
-	return kind, to, nil
+	if kind != ToPhone {
+		return kind, to, nil
+	}
+	d, err := resolvePhone(field, s, defaultCountry)
+	return kind, d, err
 }
 
-const toHelp = "must be a phone number with country code (e.g. +5511999999999), a contact id (ct_...) or a WhatsApp user id (e.g. US.13491208655302741918)"
+// NeedsCountry reports whether r's phone was written without '+' or 00, so
+// that its reading depends on the organisation's default country.
+func (r Request) NeedsCountry() bool { return r.ToKind == ToPhone && r.ToInput != "" }
 
+// ResolveTo reads r's phone with the organisation's default country
+// (ISO 3166-1 alpha-2, or "" when it has none): a national number is
+// completed with it, or is a 422 missing_country_code on "to".
+func (r *Request) ResolveTo(defaultCountry string) error {
+	if !r.NeedsCountry() {
+		return nil
+	}
+	d, err := resolvePhone("to", r.ToInput, defaultCountry)
+	if err != nil {
+		return err
+	}
+	r.To = d
+	return nil
+}
+
+func resolvePhone(field, s, defaultCountry string) (string, error) {
+	d, err := phone.ParseRecipient(s, defaultCountry)
+	switch {
+	case errors.Is(err, phone.ErrMissingCountry):
+		return "", apperr.New(apperr.Unprocessable, "the phone number has no country code and the organization has no default country").
+			WithCode("missing_country_code").
+			WithDetails(apperr.Detail{Field: field, Issue: "write it with '+' and the country code (e.g. +5511987654321), or set the organization's default country (PUT /v1/settings/phone)"})
+	case err != nil:
+		return "", apperr.Field(field, phoneIssue(err))
+	}
+	return d, nil
+}
+
+const toHelp = "must be a phone number (e.g. +5511999999999), a contact id (ct_...) or a WhatsApp user id (e.g. US.13491208655302741918)"
+
+// normalizeTo tells what kind of recipient s is. A phone written with '+'
+// or 00 comes back as its digits; one without, as "" (the caller resolves
+// it with the organisation's default country) unless it is not a phone
+// number at all.
 func normalizeTo(s string) (ToKind, string, string) {
 	s = strings.TrimSpace(s)
 	switch {
@@ -94,27 +156,40 @@ func normalizeTo(s string) (ToKind, string, string) {
 	case isBSUID(s):
 		return ToBSUID, s, ""
 	}
-	var digits strings.Builder
-	for i, r := range s {
+	for _, r := range s {
 		switch {
-		case r >= '0' && r <= '9':
-			digits.WriteRune(r)
-		case r == '+' && i == 0:
-		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		case r >= '0' && r <= '9', r == '+', r == ' ', r == '-', r == '.', r == '(', r == ')':
 		default:
 			return "", "", toHelp
 		}
 	}
-	d := digits.String()
+	d, err := phone.ParseRecipient(s, "")
 	switch {
-	case d == "":
-		return "", "", toHelp
-	case len(d) < minPhone || len(d) > maxPhone:
-		return "", "", fmt.Sprintf("has %d digits; a phone number with country code has %d to %d", len(d), minPhone, maxPhone)
-	case d[0] == '0':
-		return "", "", "must start with the country code (an international number does not start with 0)"
+	case errors.Is(err, phone.ErrMissingCountry):
+		return ToPhone, "", ""
+	case err != nil:
+		return "", "", phoneIssue(err)
 	}
 	return ToPhone, d, ""
+}
+
+// phoneIssue says why a phone was refused (phone's errors never repeat it).
+func phoneIssue(err error) string {
+	return "is not a valid phone number: " + strings.TrimPrefix(err.Error(), phone.ErrInvalid.Error()+": ")
+}
+
+// PhoneNeedsCountry reports whether s, if it is a phone, is written without
+// '+' or 00: its reading depends on the organisation's default country.
+func PhoneNeedsCountry(s string) bool {
+	s = strings.TrimSpace(s)
+	return s != "" && !strings.HasPrefix(s, "ct_") && !isBSUID(s) && !international(s)
+}
+
+// international reports whether a phone is written with '+' or 00: its
+// reading does not depend on a default country.
+func international(s string) bool {
+	s = strings.TrimLeft(strings.TrimSpace(s), " (")
+	return strings.HasPrefix(s, "+") || strings.HasPrefix(s, "00")
 }
 
 // isBSUID reports whether s looks like a business-scoped user id: an ISO
@@ -183,6 +258,11 @@ func Parse(body []byte) (Request, error) {
 		c.Fail("recipient_type", `must be "individual"`)
 	}
 	r.To, r.ToKind = recipient(o)
+	if r.ToKind == ToPhone {
+		if s, _ := o.Str("to", false); !international(s) {
+			r.ToInput = strings.TrimSpace(s)
+		}
+	}
 
 	if ctx := o.Child("context", false); ctx != nil {
 		if id, ok := ctx.Str("message_id", true); ok {

@@ -76,6 +76,10 @@ func (m *memStore) Conversation(context.Context, string, string) (store.Conversa
 	return store.Conversation{}, nil
 }
 
+func (m *memStore) RecordWhatsAppID(context.Context, string, string, string) (store.Contact, *store.Merge, error) {
+	return store.Contact{}, nil, nil
+}
+
 // BenchmarkSend: one op is one message through Handle, in batches of 10,
 // against a local Graph stub over real HTTP.
 //

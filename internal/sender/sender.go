@@ -64,6 +64,7 @@ type Store interface {
 	EarlyStatuses(ctx context.Context, org, wamid string) ([]store.StatusUpdate, error)
 	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
 	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
+	RecordWhatsAppID(ctx context.Context, org, contactID, waID string) (store.Contact, *store.Merge, error)
 }
 
 // Secrets reads credentials (cached) and forgets them when they change.
@@ -460,6 +461,9 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		return s.later(ctx, rec, s.unknownPoll(), log)
 	}
 	log.InfoContext(ctx, "sent", "wamid", res.WAMID, "attempts", m.Attempts)
+	if res.WaID != "" && res.WaID != m.To {
+		s.recordWaID(ctx, m, res.WaID, log)
+	}
 	complete := true
 	for _, u := range early {
 		r, err := s.d.Store.ApplyStatus(ctx, u)
@@ -538,6 +542,31 @@ func (s *Sender) publishPendingStatuses(ctx context.Context, m store.Message, lo
 		}
 	}
 	return ok
+}
+
+// recordWaID records the wa_id Meta resolved the recipient to (another form
+// of the number sent to, or the phone of a BSUID) as the contact's
+// WhatsApp identity; when another contact held it, the two were one person
+// and were merged: contact.merged is published. The message is sent
+// whatever happens here, so a failure is logged, not retried: the next
+// send or webhook from the number records it again.
+func (s *Sender) recordWaID(ctx context.Context, m store.Message, waID string, log *slog.Logger) {
+	_, merge, err := s.d.Store.RecordWhatsAppID(ctx, m.OrgID, m.ContactID, waID)
+	if err != nil {
+		log.WarnContext(ctx, "wa_id not recorded", "error", err.Error())
+		return
+	}
+	if merge == nil {
+		return
+	}
+	log.InfoContext(ctx, "contacts merged", "survivor", merge.Survivor.ID, "merged", merge.MergedID)
+	ev, err := event.MergedEvent(m.OrgID, s.d.Now(), *merge)
+	if err == nil {
+		err = s.d.Events.Publish(ctx, ev)
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "event not published", "event", event.ContactMerged, "error", err.Error())
+	}
 }
 
 func (s *Sender) acceptWithRetries(ctx context.Context, c store.Claim, wamid string) ([]store.StatusUpdate, error) {

@@ -40,6 +40,9 @@ type fakeGraph struct {
 	sent   []string // bodies
 	tokens []string
 	n      int
+	// waIDs: the wa_id Meta answers for a recipient ("to" or
+	// "recipient"), when it is not the digits sent.
+	waIDs map[string]string
 }
 
 func (g *fakeGraph) SendMessage(_ context.Context, version, phone, token string, body []byte) (graph.SendResult, error) {
@@ -53,7 +56,13 @@ func (g *fakeGraph) SendMessage(_ context.Context, version, phone, token string,
 	}
 	g.sent = append(g.sent, string(body))
 	g.n++
-	return graph.SendResult{WAMID: "wamid.sim" + string(rune('A'+g.n))}, nil
+	var to struct{ To, Recipient string }
+	_ = json.Unmarshal(body, &to)
+	wa := to.To
+	if w, ok := g.waIDs[to.To+to.Recipient]; ok {
+		wa = w
+	}
+	return graph.SendResult{WAMID: "wamid.sim" + string(rune('A'+g.n)), WaID: wa}, nil
 }
 
 type fakeQueue struct {
@@ -425,4 +434,43 @@ func TestLogLinesNameTheInvocation(t *testing.T) {
 	for _, want := range []string{"requestId", "req-sender-1", "sqs_message_id", rec.MessageId} {
 		assert.Contains(t, sent[0], want)
 	}
+}
+
+// Meta's answer names the wa_id the number resolved to: it becomes the
+// contact's; when another contact held it, the two are merged and
+// contact.merged names the survivor.
+func TestSendRecordsMetasWaID(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	e.graph.waIDs = map[string]string{"5511987654321": "551187654321", "BR.13491208655302741918": "552198765432"}
+
+	m, rec := e.queueMsg(t, "5511987654321")
+	require.Empty(t, e.handle(t, rec))
+	c, err := e.st.Contact(ctx, e.org, m.ContactID)
+	require.NoError(t, err)
+	assert.Equal(t, "551187654321", c.WhatsAppID)
+	assert.Empty(t, e.evs.Named(event.ContactMerged))
+
+	// A contact known by BSUID only, sent to; one known by phone: Meta
+	// answers the BSUID's phone, which the second holds.
+	res, err := e.st.AcceptOutbound(ctx, store.OutboundMessage{OrgID: e.org, To: store.Identity{UserID: "BR.13491208655302741918"},
+		Type: "template", Content: json.RawMessage(`{"name":"hello_world","language":{"code":"en_US"}}`)})
+	require.NoError(t, err)
+	byPhone, err := e.st.CreateContact(ctx, store.Contact{OrgID: e.org, WhatsAppID: "5521998765432", Tags: []string{"lead"}})
+	require.NoError(t, err)
+	body, _ := json.Marshal(sender.Job{OrgID: e.org, MessageID: res.Message.ID})
+	require.Empty(t, e.handle(t, events.SQSMessage{MessageId: "sqs-b", ReceiptHandle: "rh-b", Body: string(body)}))
+	merged := e.evs.Named(event.ContactMerged)
+	require.Len(t, merged, 1)
+	var d event.MergedData
+	require.NoError(t, json.Unmarshal(merged[0].Data, &d))
+	assert.Equal(t, res.Contact.ID, d.SurvivingID, "the older contact survives")
+	assert.Equal(t, res.Contact.ID, d.Contact.ID)
+	assert.Equal(t, byPhone.ID, d.MergedContactID)
+	assert.Equal(t, "+552198765432", d.WhatsAppID)
+	assert.Equal(t, []string{"lead"}, d.Contact.Tags)
+	got, err := e.st.Contact(ctx, e.org, byPhone.ID)
+	require.NoError(t, err)
+	assert.Equal(t, res.Contact.ID, got.ID, "the merged id answers the survivor")
+	assert.Equal(t, "BR.13491208655302741918", got.UserID)
 }

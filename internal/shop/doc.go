@@ -32,48 +32,15 @@
 // address's. Phones outside an address (customer.phone, phone) use that
 // fallback chain directly.
 //
-// # Phone normalisation
+// # Phones
 //
-// NormalizePhone returns E.164 digits without '+' (8 to 15 digits, with the
-// country calling code), the form the WhatsApp Cloud API takes:
-//
-//   - Separators are ignored: spaces, '-', '.', '/', parentheses and Unicode
-//     dashes. '+' may appear once, before the first digit.
-//   - A trailing extension ("ext. 12", "x12", "#12", "extension 12",
-//     "ramal 12") is stripped: the main number still reaches the customer.
-//     Any other letter rejects the number (vanity numbers such as
-//     "555-555-SHIP" cannot be dialled reliably).
-//   - "+" or "00" marks an international number; for NANP countries (calling
-//     code 1) "011" does too. A trunk "0" written after the calling code
-//     ("+44 (0)7911 123456", "+55 011 98765-4321") is dropped for countries
-//     that use trunk 0, when what remains has a valid national length.
-//   - Otherwise the number is local and needs a known country: a national
-//     trunk prefix is dropped where the country uses one (0 in most of
-//     Europe, Latin America, Asia and Africa; 06 in Hungary; 8 in Russia,
-//     Kazakhstan and Belarus; 8 or 0 in Lithuania; 1 in the NANP), then the
-//     calling code is prepended. GB "07911 123456" -> 447911123456,
-//     BR "(11) 98765-4321" -> 5511987654321. The trunk is only dropped when
-//     what remains has a valid national length (RU "800 123 4567" keeps its
-//     8: it is the number, not a trunk).
-//   - BR "011 98765-4321": the leading 0 is Brazil's trunk prefix and "11" the
-//     area code, so it becomes 5511987654321. A Brazilian carrier-selection
-//     code after the trunk 0 ("0 21 11 98765-4321") is dropped too.
-//   - Digits that already start with the country's calling code and whose
-//     remainder has a valid national length for that country are taken as
-//     international (BR "5511987654321" stays). When both readings are
-//     possible the international one wins.
-//   - Countries with no trunk prefix (PT, ES, IT, DK, ...) keep a leading 0
-//     as part of the number where the country uses it (Italian landlines).
-//   - NANP numbers must have an area code and exchange starting with 2-9, so
-//     placeholder numbers such as "123-123-1234" are rejected.
-//   - A local number with an unknown or empty country is rejected.
-//
+// A candidate is read with phone.Parse (internal/phone owns phone numbers):
+// its address's country completes a local number, digits that already start
+// with that country's calling code and fit its national length stay
+// international, and a local number with no known country is not used.
 // Mobile-only prefixes some countries add internationally (Argentina's 9,
-// Mexico's legacy 1) are not inserted. National number lengths come from a
-// table of about 145 countries and territories (the Americas including every
-// NANP member, the EU, the UK, and the larger markets of Asia, the Middle East,
-// Oceania and Africa); they are approximations meant to tell local from
-// international digits, not full numbering-plan validation.
+// Mexico's legacy 1) are not inserted: phone.Variants makes those forms one
+// contact.
 //
 // # Templates
 //

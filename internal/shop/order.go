@@ -1,6 +1,10 @@
 package shop
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/pytake/pytake/internal/phone"
+)
 
 // Order is the platform-neutral view of an order webhook.
 type Order struct {
@@ -56,7 +60,7 @@ func (o Order) Phone() (digits string, source string, ok bool) {
 
 func (o Order) pickPhone() (i int, digits, source string, ok bool) {
 	for i, c := range o.Phones {
-		if d, err := NormalizePhone(c.Raw, c.Country); err == nil {
+		if d, err := phone.Parse(c.Raw, c.Country); err == nil {
 			return i, d, c.Source, true
 		}
 	}

@@ -386,8 +386,8 @@ func fuzzParse(f *testing.F, parse func([]byte) (Order, error), platform string,
 		}
 		if d, src, ok := o.Phone(); ok {
 			require.True(t, sources[src], "Phone() = %q, %q", d, src)
-			require.GreaterOrEqual(t, len(d), minE164, "Phone()")
-			require.LessOrEqual(t, len(d), maxE164, "Phone()")
+			require.GreaterOrEqual(t, len(d), 8, "Phone()")
+			require.LessOrEqual(t, len(d), 15, "Phone()")
 			require.True(t, allDigits(d), "Phone()")
 		}
 		_, err = Render("{{order_name}} {{ total }} {{customer_name}}", o.Vars())

@@ -29,6 +29,9 @@ type Contact struct {
 	Attributes   map[string]any `json:"attributes"`
 	CreatedAt    time.Time      `json:"created_at"`
 	UpdatedAt    time.Time      `json:"updated_at"`
+	// MergedInto is set on a contact merged into another (MergeContacts):
+	// the item stays as a pointer to the survivor, which Contact answers.
+	MergedInto string `json:"-"`
 }
 
 // DisplayName is the name to show: the one set by the organisation, else
@@ -55,13 +58,15 @@ type contactItem struct {
 	Attributes   map[string]any `dynamodbav:"attributes,omitempty"`
 	CreatedAt    string         `dynamodbav:"created_at"`
 	UpdatedAt    string         `dynamodbav:"updated_at"`
+	MergedInto   string         `dynamodbav:"merged_into,omitempty"`
+	MergedAt     string         `dynamodbav:"merged_at,omitempty"`
 }
 
 func (it contactItem) model() Contact {
 	c := Contact{
 		ID: it.ID, OrgID: it.OrgID, WhatsAppID: it.WhatsAppID, UserID: it.UserID, ParentUserID: it.ParentUserID,
 		Name: it.Name, ProfileName: it.ProfileName, Email: it.Email, Tags: it.Tags, Attributes: it.Attributes,
-		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt),
+		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt), MergedInto: it.MergedInto,
 	}
 	if c.Tags == nil {
 		c.Tags = []string{}
@@ -84,12 +89,28 @@ func newContactItem(c Contact) contactItem {
 		key: key{orgPK(c.OrgID), contactSK(c.ID)}, Type: typeContact, ID: c.ID, OrgID: c.OrgID,
 		WhatsAppID: c.WhatsAppID, UserID: c.UserID, ParentUserID: c.ParentUserID, Name: c.Name,
 		ProfileName: c.ProfileName, Email: c.Email, Tags: c.Tags, Attributes: c.Attributes,
-		CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
+		CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt), MergedInto: c.MergedInto,
 	}
 }
 
-// Contact reads one contact of an organisation.
+// maxMergeHops bounds how many merged contacts Contact follows.
+const maxMergeHops = 8
+
+// Contact reads one contact of an organisation. A contact merged into
+// another answers the surviving contact (its id is the survivor's).
 func (s *Store) Contact(ctx context.Context, org, contactID string) (Contact, error) {
+	for hop := 0; hop < maxMergeHops; hop++ {
+		c, err := s.contactRecord(ctx, org, contactID)
+		if err != nil || c.MergedInto == "" {
+			return c, err
+		}
+		contactID = c.MergedInto
+	}
+	return Contact{}, apperr.New(apperr.Unavailable, "contact merges are settling, retry")
+}
+
+// contactRecord reads a contact item as stored, a merged one included.
+func (s *Store) contactRecord(ctx context.Context, org, contactID string) (Contact, error) {
 	return getModel[contactItem](ctx, s, key{orgPK(org), contactSK(contactID)}, apperr.New(apperr.NotFound, "contact not found"))
 }
 
@@ -109,16 +130,15 @@ func (s *Store) CreateContact(ctx context.Context, c Contact) (Contact, error) {
 	if err != nil {
 		return Contact{}, err
 	}
-	ident, err := marshal(identItem{key: key{identWAPK(c.OrgID, c.WhatsAppID), identSK()}, Type: typeIdentity, ContactID: c.ID})
+	items := []types.TransactWriteItem{s.put(ci, "attribute_not_exists(pk)")}
+	claims, err := s.claimPhone(c.OrgID, c.WhatsAppID, c.ID, "attribute_not_exists(pk)")
 	if err != nil {
 		return Contact{}, err
 	}
+	items = append(items, claims...)
 	dup := false
-	err = s.transact(ctx, "create contact", []types.TransactWriteItem{
-		s.put(ident, "attribute_not_exists(pk)"),
-		s.put(ci, "attribute_not_exists(pk)"),
-	}, func(failed []bool) error {
-		if failed[0] {
+	err = s.transact(ctx, "create contact", items, func(failed []bool) error {
+		if slices.Contains(failed[1:], true) {
 			dup = true
 			return nil
 		}
@@ -128,13 +148,17 @@ func (s *Store) CreateContact(ctx context.Context, c Contact) (Contact, error) {
 		return Contact{}, err
 	}
 	if dup {
-		var it identItem
-		if _, err := s.getItem(ctx, key{identWAPK(c.OrgID, c.WhatsAppID), identSK()}, &it); err != nil {
+		holders, err := s.phoneHolders(ctx, c.OrgID, c.WhatsAppID)
+		if err != nil {
 			return Contact{}, err
 		}
-		return Contact{}, conditionErr(apperr.Conflict, "a contact with this whatsapp_id exists: "+it.ContactID).
-			WithCode("contact_exists").With("existing_id", it.ContactID).
-			WithDetails(apperr.Detail{Field: "whatsapp_id", Issue: "belongs to contact " + it.ContactID})
+		if len(holders) == 0 {
+			return Contact{}, apperr.New(apperr.Unavailable, "the number's contact is being created or deleted, retry")
+		}
+		existing := holders[0]
+		return Contact{}, conditionErr(apperr.Conflict, "a contact with this whatsapp_id exists: "+existing).
+			WithCode("contact_exists").With("existing_id", existing).
+			WithDetails(apperr.Detail{Field: "whatsapp_id", Issue: "belongs to contact " + existing})
 	}
 	return c, nil
 }
@@ -155,7 +179,7 @@ func (s *Store) SaveContact(ctx context.Context, c Contact) (Contact, error) {
 	if err != nil {
 		return Contact{}, err
 	}
-	in := putInput(s.table, av, "attribute_exists(pk) AND updated_at = :prev")
+	in := putInput(s.table, av, "attribute_exists(pk) AND updated_at = :prev AND attribute_not_exists(merged_into)")
 	in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": str(prev)}
 	if _, err := s.db.PutItem(ctx, in); err != nil {
 		if isConditionFailed(err) {
@@ -168,29 +192,32 @@ func (s *Store) SaveContact(ctx context.Context, c Contact) (Contact, error) {
 
 // Contacts lists an organisation's contacts, oldest first, in bounded
 // pages; tag filters within each page (follow next_cursor), whatsapp_id is
-// an exact lookup through the identity item.
+// a lookup through the identity items of every form of the number
+// (phone.Variants), the contact holding the form given first. Merged
+// contacts are not listed (their survivor is).
 func (s *Store) Contacts(ctx context.Context, org, tag, waID, cursor string, limit int) (Page[Contact], error) {
 	out := Page[Contact]{Items: []Contact{}}
 	if waID != "" {
-		var it identItem
-		found, err := s.getItem(ctx, key{identWAPK(org, waID), identSK()}, &it)
-		if err != nil || !found {
-			return out, err
-		}
-		c, err := s.Contact(ctx, org, it.ContactID)
-		if apperr.Is(err, apperr.NotFound) {
-			return out, nil
-		}
+		holders, err := s.phoneHolders(ctx, org, waID)
 		if err != nil {
 			return out, err
 		}
-		if tagged(c.Tags, tag) {
-			out.Items = append(out.Items, c)
+		for _, h := range holders {
+			c, err := s.Contact(ctx, org, h)
+			if apperr.Is(err, apperr.NotFound) {
+				continue
+			}
+			if err != nil {
+				return out, err
+			}
+			if tagged(c.Tags, tag) && !slices.ContainsFunc(out.Items, func(o Contact) bool { return o.ID == c.ID }) {
+				out.Items = append(out.Items, c)
+			}
 		}
 		return out, nil
 	}
 	return queryModels(ctx, s, keyPrefix("", orgPK(org), contactSKPrefix, cursor, limit, true),
-		func(it contactItem) bool { return tagged(it.Tags, tag) })
+		func(it contactItem) bool { return it.MergedInto == "" && tagged(it.Tags, tag) })
 }
 
 // tagged says whether tags hold tag ("" matches any).
@@ -210,15 +237,18 @@ func (s *Store) DeleteContact(ctx context.Context, org, id string) error {
 		return types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: k.av()}}
 	}
 	items := []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: aws.String(s.table), Key: key{orgPK(org), contactSK(id)}.av(),
-			ConditionExpression: aws.String("attribute_exists(pk)")}},
-		del(key{contactConvsPK(org, id), openConvSK()}),
+		{Delete: &types.Delete{TableName: aws.String(s.table), Key: key{orgPK(org), contactSK(c.ID)}.av(),
+			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(merged_into)")}},
+		del(key{contactConvsPK(org, c.ID), openConvSK()}),
 	}
-	if c.WhatsAppID != "" {
-		items = append(items, del(key{identWAPK(org, c.WhatsAppID), identSK()}))
+	// Only the identity items that are this contact's: another form of
+	// the number may belong to a contact created before its forms were one.
+	owned, err := s.ownedIdentities(ctx, org, c)
+	if err != nil {
+		return err
 	}
-	if c.UserID != "" {
-		items = append(items, del(key{identBSUIDPK(org, c.UserID), identSK()}))
+	for _, k := range owned {
+		items = append(items, del(k))
 	}
 	return s.transact(ctx, "delete contact", items, func([]bool) error {
 		return apperr.New(apperr.NotFound, "contact not found")

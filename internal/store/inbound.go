@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +16,17 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/id"
 )
+
+// liveContact is a transaction's check that a contact it writes about
+// exists and was not merged meanwhile (MergeContacts): a write that lost
+// that race is retried and finds the survivor.
+func (s *Store) liveContact(org, contactID string) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:           aws.String(s.table),
+		Key:                 key{orgPK(org), contactSK(contactID)}.av(),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(merged_into)"),
+	}}
+}
 
 // InboundMessage is a customer's message to store.
 type InboundMessage struct {
@@ -42,6 +54,10 @@ type InboundResult struct {
 	Conversation        Conversation
 	ConversationCreated bool
 	Message             Message
+	// Merges are the contacts this message showed to be one person (its
+	// wa_id and BSUID, or two forms of its number, held by two contacts)
+	// and that were merged before it was stored: publish contact.merged.
+	Merges []Merge
 }
 
 // RecordInbound stores a customer's message exactly once per wamid, finding
@@ -54,23 +70,46 @@ func (s *Store) RecordInbound(ctx context.Context, in InboundMessage) (InboundRe
 	if in.From.WaID == "" && in.From.UserID == "" {
 		return InboundResult{}, apperr.Field("from", "message has neither a phone number nor a user id")
 	}
-	return retryRaces(func() (InboundResult, bool, error) { return s.recordInbound(ctx, in) })
+	var merges []Merge
+	res, err := retryRaces(func() (InboundResult, bool, error) { return s.recordInbound(ctx, in, &merges) })
+	res.Merges = merges
+	return res, err
 }
 
 var errRace = errors.New("store: lost a race, retry")
 
-func (s *Store) recordInbound(ctx context.Context, in InboundMessage) (InboundResult, bool, error) {
+func (s *Store) recordInbound(ctx context.Context, in InboundMessage, merges *[]Merge) (InboundResult, bool, error) {
 	now := s.now()
 	org := in.OrgID
 	res := InboundResult{}
 
-	contact, missing, found, err := s.resolveContact(ctx, org, in.From)
+	contact, missing, others, found, err := s.resolveContact(ctx, org, in.From)
 	if err != nil {
 		return res, false, err
+	}
+	if len(others) > 0 {
+		// Meta says who wrote: the contacts holding its identities are one
+		// person. Merge them, then store the message on the survivor.
+		merged := false
+		for _, o := range others {
+			m, err := s.MergeContacts(ctx, org, contact.ID, o, in.From.WaID)
+			if err != nil {
+				return res, false, err
+			}
+			if !m.AlreadyMerged {
+				*merges = append(*merges, m)
+				merged = true
+			}
+		}
+		if merged {
+			return res, true, errRace
+		}
+		// Only stale items of contacts merged into this one: go on.
 	}
 	var items []types.TransactWriteItem
 	nowS := timestamp(now)
 	msgID := id.New(id.Message, now)
+	contactWritten := false // the transaction checks the contact was not merged
 	if !found {
 		contact = Contact{
 			ID: id.New(id.Contact, now), OrgID: org, WhatsAppID: in.From.WaID, UserID: in.From.UserID,
@@ -84,12 +123,13 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage) (InboundRe
 		items = append(items, s.put(av, "attribute_not_exists(pk)"))
 		res.ContactCreated = true
 	} else if upd, changed := identityUpdate(&contact, in.From); changed {
+		contactWritten = true
 		contact.UpdatedAt = now
 		upd.values[":now"] = str(nowS)
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.table), Key: key{orgPK(org), contactSK(contact.ID)}.av(),
 			UpdateExpression:          aws.String(upd.expr + ", updated_at = :now"),
-			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(merged_into)"),
 			ExpressionAttributeValues: upd.values,
 		}})
 	}
@@ -106,6 +146,11 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage) (InboundRe
 		return res, false, err
 	}
 	res.ConversationCreated = !convFound
+	if found && !convFound && !contactWritten {
+		// A new conversation must not open on a contact merged meanwhile
+		// (its open conversation joined instead moves with it).
+		items = append(items, s.liveContact(org, contact.ID))
+	}
 	cm := convMessage{org: org, contactID: contact.ID, at: in.Timestamp, inbound: true, openedBy: msgID}
 	if convFound {
 		cm.open = &conv
@@ -206,42 +251,42 @@ func (s *Store) MarkEventsSent(ctx context.Context, org, wamid string) error {
 }
 
 // resolveContact finds the contact of an identity (BSUID first, then the
-// phone) and lists the identity items still to write.
-func (s *Store) resolveContact(ctx context.Context, org string, who Identity) (c Contact, missing []key, found bool, err error) {
+// phone in the form given, then its other forms: phone.Variants) and lists
+// the identity items still to write. others lists further contacts holding
+// one of those identities: contacts created before their identities were
+// known to be one person (the caller decides whether to merge them).
+func (s *Store) resolveContact(ctx context.Context, org string, who Identity) (c Contact, missing []key, others []string, found bool, err error) {
 	var keys []key
 	if who.UserID != "" {
 		keys = append(keys, key{identBSUIDPK(org, who.UserID), identSK()})
 	}
-	if who.WaID != "" {
-		keys = append(keys, key{identWAPK(org, who.WaID), identSK()})
-	}
-	got, err := s.batchGet(ctx, keys)
+	keys = append(keys, phoneKeys(org, who.WaID)...)
+	held, err := s.identityHolders(ctx, keys)
 	if err != nil {
-		return c, nil, false, err
+		return c, nil, nil, false, err
 	}
 	contactID := ""
 	for _, k := range keys {
-		item, ok := got[k]
-		if !ok {
+		h, ok := held[k]
+		switch {
+		case !ok:
 			missing = append(missing, k)
-			continue
-		}
-		var it identItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return c, nil, false, fmt.Errorf("store: decode identity: %w", err)
-		}
-		if contactID == "" {
-			contactID = it.ContactID
+		case contactID == "":
+			contactID = h
+		case h != contactID && !slices.Contains(others, h):
+			others = append(others, h)
 		}
 	}
 	if contactID == "" {
-		return c, missing, false, nil
+		return c, missing, nil, false, nil
 	}
 	c, err = s.Contact(ctx, org, contactID)
 	if err != nil {
-		return c, nil, false, err
+		return c, nil, nil, false, err
 	}
-	return c, missing, true, nil
+	// A holder merged into c (an identity item left pointing at it) is c.
+	others = slices.DeleteFunc(others, func(o string) bool { return o == c.ID })
+	return c, missing, others, true, nil
 }
 
 type update struct {

@@ -112,7 +112,10 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		found = true
 	} else {
-		contact, missing, found, err = s.resolveContact(ctx, org, m.To)
+		// Contacts holding other forms of the number (created before they
+		// were known to be one) are left to Meta's answer: the sender
+		// records the wa_id Meta resolves, which merges them.
+		contact, missing, _, found, err = s.resolveContact(ctx, org, m.To)
 		if err != nil {
 			return res, false, err
 		}
@@ -164,6 +167,9 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		items = append(items, s.put(av, "attribute_not_exists(pk)"))
 		res.ContactCreated = true
+	} else if !convFound {
+		// A new conversation must not open on a contact merged meanwhile.
+		items = append(items, s.liveContact(org, contact.ID))
 	}
 	for _, k := range missing {
 		av, err := marshal(identItem{key: k, Type: typeIdentity, ContactID: contact.ID})

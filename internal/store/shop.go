@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -463,9 +464,10 @@ func (s *Store) SaveOrderContact(ctx context.Context, oc OrderContact) (Contact,
 	c := oc.Contact
 	now := s.now()
 	var items []types.TransactWriteItem
+	nClaims := 0
 	if oc.Create {
 		c.ID, c.CreatedAt, c.UpdatedAt = id.New(id.Contact, now), now, now
-		ident, err := marshal(identItem{key: key{identWAPK(c.OrgID, c.WhatsAppID), identSK()}, Type: typeIdentity, ContactID: c.ID})
+		claims, err := s.claimPhone(c.OrgID, c.WhatsAppID, c.ID, "attribute_not_exists(pk)")
 		if err != nil {
 			return Contact{}, err
 		}
@@ -473,7 +475,9 @@ func (s *Store) SaveOrderContact(ctx context.Context, oc OrderContact) (Contact,
 		if err != nil {
 			return Contact{}, err
 		}
-		items = append(items, s.put(ident, "attribute_not_exists(pk)"), s.put(ci, "attribute_not_exists(pk)"))
+		items = append(items, claims...)
+		items = append(items, s.put(ci, "attribute_not_exists(pk)"))
+		nClaims = len(claims)
 	} else {
 		prev := timestamp(c.UpdatedAt)
 		c.UpdatedAt = now
@@ -484,7 +488,7 @@ func (s *Store) SaveOrderContact(ctx context.Context, oc OrderContact) (Contact,
 		if err != nil {
 			return Contact{}, err
 		}
-		p := s.put(ci, "attribute_exists(pk) AND updated_at = :prev")
+		p := s.put(ci, "attribute_exists(pk) AND updated_at = :prev AND attribute_not_exists(merged_into)")
 		p.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": str(prev)}
 		items = append(items, p)
 	}
@@ -517,7 +521,7 @@ func (s *Store) SaveOrderContact(ctx context.Context, oc OrderContact) (Contact,
 	}
 	err := s.transact(ctx, "save order contact", items, func(failed []bool) error {
 		switch {
-		case oc.Create && failed[0]:
+		case oc.Create && slices.Contains(failed[:nClaims], true):
 			return conditionErr(apperr.Conflict, "a contact with this whatsapp_id exists").WithCode("contact_exists")
 		case orderIdx >= 0 && failed[orderIdx]:
 			return conditionErr(apperr.Conflict, "the order was counted meanwhile").WithCause(ErrOrderCounted)

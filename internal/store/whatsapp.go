@@ -33,6 +33,10 @@ type WhatsAppAccount struct {
 	// Signals are what Meta's account webhooks last said of the number
 	// and the account (phone_number_quality_update, account_update).
 	Signals WhatsAppSignals `json:"signals"`
+	// DisplayPhoneNumber is the number as Meta showed it when the
+	// connection was proven ("+55 11 5555-0000"); it gives the
+	// organisation its default country (PhoneSettings).
+	DisplayPhoneNumber string `json:"display_phone_number,omitempty"`
 }
 
 // WhatsAppSignals are the number's quality and limits and the account's
@@ -68,6 +72,7 @@ type whatsappItem struct {
 	Throughput      string `dynamodbav:"throughput_level,omitempty"`
 	AccountEvent    string `dynamodbav:"account_event,omitempty"`
 	SignalsAt       string `dynamodbav:"signals_updated_at,omitempty"`
+	DisplayPhone    string `dynamodbav:"display_phone_number,omitempty"`
 }
 
 func (it whatsappItem) model() WhatsAppAccount {
@@ -77,6 +82,7 @@ func (it whatsappItem) model() WhatsAppAccount {
 		UnhealthySince: parseTime(it.UnhealthySince), VerifiedAt: parseTime(it.VerifiedAt),
 		Signals: WhatsAppSignals{QualityRating: it.Quality, QualityEvent: it.QualityEvent, MessagingLimitTier: it.LimitTier,
 			ThroughputLevel: it.Throughput, AccountEvent: it.AccountEvent, UpdatedAt: parseTime(it.SignalsAt)},
+		DisplayPhoneNumber: it.DisplayPhone,
 	}
 	if t := parseTime(it.UpdatedAt); t != nil {
 		a.UpdatedAt = *t
@@ -114,7 +120,7 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 	it := whatsappItem{
 		key: key{orgPK(a.OrgID), whatsappSK()}, GSI1PK: whatsappListPK(), GSI1SK: a.OrgID, Type: typeWhatsApp, OrgID: a.OrgID,
 		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
-		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now),
+		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now), DisplayPhone: a.DisplayPhoneNumber,
 	}
 	switch {
 	case a.VerifiedAt != nil:

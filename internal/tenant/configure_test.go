@@ -73,7 +73,7 @@ func TestConfigureWhatsAppLeavesNothingHalfDone(t *testing.T) {
 			}
 			w := &secretWriter{written: map[string]secrets.WhatsApp{}}
 			if tt.before != nil {
-				if _, err := tenant.ConfigureWhatsApp(ctx, st, w, org.ID, *tt.before); err != nil {
+				if _, err := tenant.ConfigureWhatsApp(ctx, st, w, org.ID, *tt.before, "+55 11 5555-0000"); err != nil {
 					t.Fatal(err)
 				}
 				// Meta has verified the callback with the token.
@@ -82,7 +82,7 @@ func TestConfigureWhatsAppLeavesNothingHalfDone(t *testing.T) {
 				}
 			}
 			w.fail = true
-			if _, err := tenant.ConfigureWhatsApp(ctx, st, w, org.ID, tt.attempt); !apperr.Is(err, apperr.Unavailable) {
+			if _, err := tenant.ConfigureWhatsApp(ctx, st, w, org.ID, tt.attempt, "+55 11 5555-0000"); !apperr.Is(err, apperr.Unavailable) {
 				t.Fatalf("err = %v, want the secret store's Unavailable", err)
 			}
 			if got := read(st, tt.attempt); got != (claims{}) {
@@ -106,7 +106,7 @@ func TestConfigureWhatsAppLeavesNothingHalfDone(t *testing.T) {
 			}
 			// And the same settings go through once the secret store is back.
 			w.fail = false
-			if _, err := tenant.ConfigureWhatsApp(ctx, st, w, org.ID, tt.attempt); err != nil {
+			if _, err := tenant.ConfigureWhatsApp(ctx, st, w, org.ID, tt.attempt, "+55 11 5555-0000"); err != nil {
 				t.Fatal(err)
 			}
 			if got := read(st, tt.attempt); got != (claims{org.ID, org.ID, org.ID}) {

@@ -23,8 +23,10 @@ type Meta interface {
 // named the number must be one of its numbers (GET /{waba_id}/phone_numbers).
 // Claims are first come, first served, so without this anyone could hold
 // another business's number. A refusal is 422 whatsapp_ownership_not_proven
-// naming the field and quoting Meta; Meta unreachable is 502.
-func ProveWhatsApp(ctx context.Context, meta Meta, defaultVersion string, c secrets.WhatsApp) error {
+// naming the field and quoting Meta; Meta unreachable is 502. It answers
+// what Meta says of the number (its display_phone_number gives the
+// organisation its default country).
+func ProveWhatsApp(ctx context.Context, meta Meta, defaultVersion string, c secrets.WhatsApp) (graph.PhoneNumber, error) {
 	version := c.GraphAPIVersion
 	if version == "" {
 		version = defaultVersion
@@ -33,26 +35,27 @@ func ProveWhatsApp(ctx context.Context, meta Meta, defaultVersion string, c secr
 		return apperr.New(apperr.Unprocessable, "Meta did not confirm that these credentials own this WhatsApp number").
 			WithCode("whatsapp_ownership_not_proven").WithDetails(apperr.Detail{Field: field, Issue: issue})
 	}
-	if _, err := meta.GetPhoneNumber(ctx, version, c.PhoneNumberID, c.AccessToken); err != nil {
+	num, err := meta.GetPhoneNumber(ctx, version, c.PhoneNumberID, c.AccessToken)
+	if err != nil {
 		if ge := graphError(err); ge != nil {
-			return notProven("phone_number_id", fmt.Sprintf("access_token cannot read this phone number id (Meta error %d: %s)", ge.Code, ge.Message))
+			return graph.PhoneNumber{}, notProven("phone_number_id", fmt.Sprintf("access_token cannot read this phone number id (Meta error %d: %s)", ge.Code, ge.Message))
 		}
-		return unreachable(err)
+		return graph.PhoneNumber{}, unreachable(err)
 	}
 	if c.WABAID == "" {
-		return nil
+		return num, nil
 	}
 	ids, err := meta.PhoneNumbersOfWABA(ctx, version, c.WABAID, c.AccessToken)
 	if err != nil {
 		if ge := graphError(err); ge != nil {
-			return notProven("waba_id", fmt.Sprintf("access_token cannot read this WhatsApp Business Account (Meta error %d: %s)", ge.Code, ge.Message))
+			return graph.PhoneNumber{}, notProven("waba_id", fmt.Sprintf("access_token cannot read this WhatsApp Business Account (Meta error %d: %s)", ge.Code, ge.Message))
 		}
-		return unreachable(err)
+		return graph.PhoneNumber{}, unreachable(err)
 	}
 	if !slices.Contains(ids, c.PhoneNumberID) {
-		return notProven("waba_id", "phone_number_id is not one of this WhatsApp Business Account's numbers, according to Meta")
+		return graph.PhoneNumber{}, notProven("waba_id", "phone_number_id is not one of this WhatsApp Business Account's numbers, according to Meta")
 	}
-	return nil
+	return num, nil
 }
 
 func graphError(err error) *graph.Error {

@@ -57,7 +57,7 @@ func TestProveWhatsApp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			meta.down = tt.down
-			err := tenant.ProveWhatsApp(context.Background(), meta, "v26.0", tt.c)
+			_, err := tenant.ProveWhatsApp(context.Background(), meta, "v26.0", tt.c)
 			if tt.kind == 0 {
 				if err != nil {
 					t.Fatalf("not proven: %v", err)
@@ -72,7 +72,7 @@ func TestProveWhatsApp(t *testing.T) {
 			}
 		})
 	}
-	_ = tenant.ProveWhatsApp(context.Background(), meta, "v26.0", secrets.WhatsApp{PhoneNumberID: "1065", AccessToken: "owner", GraphAPIVersion: "v25.0"})
+	_, _ = tenant.ProveWhatsApp(context.Background(), meta, "v26.0", secrets.WhatsApp{PhoneNumberID: "1065", AccessToken: "owner", GraphAPIVersion: "v25.0"})
 	if meta.version != "v25.0" {
 		t.Errorf("the settings' Graph API version is not used: %s", meta.version)
 	}

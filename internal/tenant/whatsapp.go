@@ -61,7 +61,9 @@ func ValidateWhatsApp(c secrets.WhatsApp) error {
 	return nil
 }
 
-// ConfigureWhatsApp connects an organisation's WhatsApp number.
+// ConfigureWhatsApp connects an organisation's WhatsApp number. display is
+// the number as Meta showed it (ProveWhatsApp), kept for the organisation's
+// default country.
 //
 // The claims (phone number id, WABA id, verify token: one transaction, so a
 // number another organisation holds costs nothing) are written before the
@@ -69,7 +71,7 @@ func ValidateWhatsApp(c secrets.WhatsApp) error {
 // they were (the previous account re-saved, or a first connection removed),
 // so a failure never leaves an account pointing at credentials that were not
 // stored.
-func ConfigureWhatsApp(ctx context.Context, st WhatsAppStore, sec SecretWriter, orgID string, c secrets.WhatsApp) (store.WhatsAppAccount, error) {
+func ConfigureWhatsApp(ctx context.Context, st WhatsAppStore, sec SecretWriter, orgID string, c secrets.WhatsApp, display string) (store.WhatsAppAccount, error) {
 	if err := ValidateWhatsApp(c); err != nil {
 		return store.WhatsAppAccount{}, err
 	}
@@ -80,7 +82,7 @@ func ConfigureWhatsApp(ctx context.Context, st WhatsAppStore, sec SecretWriter, 
 	}
 	acct, err := st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{
 		OrgID: orgID, PhoneNumberID: c.PhoneNumberID, WABAID: c.WABAID, GraphAPIVersion: c.GraphAPIVersion,
-		VerifyTokenHash: whatsapp.HashVerifyToken(c.VerifyToken),
+		VerifyTokenHash: whatsapp.HashVerifyToken(c.VerifyToken), DisplayPhoneNumber: display,
 	})
 	if err != nil {
 		return store.WhatsAppAccount{}, err

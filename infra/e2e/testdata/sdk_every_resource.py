@@ -93,6 +93,12 @@ s = client.settings.whatsapp.configure(
 assert s.healthy and os.environ["WHATSAPP_APP_SECRET"] not in json.dumps(s.to_dict())
 assert client.settings.whatsapp.retrieve().phone_number_id == os.environ["WHATSAPP_PHONE_NUMBER_ID"]
 assert client.settings.whatsapp.test().ok is True
+# The default country: the WhatsApp number's, overridden, then back to it.
+country = client.settings.phone.retrieve().whatsapp_number_country
+p = client.settings.phone.update(default_country="br")
+assert p.default_country == "BR" and p.default_country_source == "settings", p
+p = client.settings.phone.update(default_country=None)
+assert p.default_country_override is None and p.default_country == country, p
 
 # ---- contacts ----
 email = f"ana.{int(time.time())}@example.com"

@@ -86,6 +86,11 @@ type Sim struct {
 	// templates of every WABA; reads are the mark-as-read requests.
 	templates []Template
 	reads     []Read
+	// registered are the wa_ids of the WhatsApp accounts the simulator
+	// knows (every number that wrote in): a send to another form of one
+	// (phone.Variants: Brazil's ninth digit, Mexico's 521, Argentina's 549)
+	// is answered with it, as Meta answers the account's canonical wa_id.
+	registered map[string]bool
 }
 
 type counters struct {
@@ -121,15 +126,16 @@ func New(cfg Config) *Sim {
 		cfg.MaxInFlight = 8
 	}
 	s := &Sim{
-		inflight: make(chan struct{}, cfg.MaxInFlight),
-		cfg:      cfg,
-		delay:    delay,
-		accounts: make(map[string]Account, len(cfg.Accounts)),
-		tokens:   make(map[string]bool, len(cfg.Accounts)),
-		urlKey:   make([]byte, 32),
-		media:    make(map[string]mediaItem),
-		rates:    make(map[string]*rateWindow),
-		stats:    counters{rejected: make(map[int]int)},
+		inflight:   make(chan struct{}, cfg.MaxInFlight),
+		cfg:        cfg,
+		delay:      delay,
+		accounts:   make(map[string]Account, len(cfg.Accounts)),
+		tokens:     make(map[string]bool, len(cfg.Accounts)),
+		urlKey:     make([]byte, 32),
+		media:      make(map[string]mediaItem),
+		rates:      make(map[string]*rateWindow),
+		registered: map[string]bool{},
+		stats:      counters{rejected: make(map[int]int)},
 	}
 	_, _ = rand.Read(s.urlKey) // crypto/rand.Read never fails
 	for _, a := range cfg.Accounts {
@@ -229,7 +235,8 @@ func (s *Sim) goBackground(f func(ctx context.Context)) bool {
 	return true
 }
 
-// Reset forgets sends, faults, statistics and send rates (media stays).
+// Reset forgets sends, faults, statistics and send rates (media and the
+// registered WhatsApp accounts stay).
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -913,3 +913,26 @@ func TestGraphClientCompatibility(t *testing.T) {
 	require.Equal(t, 33, ge.ErrorSubcode, "%+v", err)
 	f.flush(t)
 }
+
+// A send to another form of a number that has a WhatsApp account is
+// answered with the account's wa_id, as Meta does (Brazil's ninth digit
+// here); a number with no account answers as sent.
+func TestSendAnswersTheRegisteredWaID(t *testing.T) {
+	f := newFixture(t, nil)
+	code, out, _ := f.do(t, http.MethodPost, "/_sim/inbound", "",
+		`{"phone_number_id":"`+acctA.PhoneNumberID+`","from":"551187654321","name":"Maria","text":"Oi"}`)
+	require.Equal(t, 200, code, "%v", out)
+	for _, to := range []string{"+55 11 98765-4321", "5511987654321", "551187654321"} {
+		code, out := f.send(t, acctA, textBody(to, "Olá"))
+		require.Equal(t, http.StatusOK, code, "%v", out)
+		c := out["contacts"].([]any)[0].(map[string]any)
+		assert.Equal(t, to, c["input"])
+		assert.Equal(t, "551187654321", c["wa_id"], "to %s", to)
+	}
+	code, out = f.send(t, acctA, textBody("+55 21 98765-4321", "Olá"))
+	require.Equal(t, http.StatusOK, code, "%v", out)
+	assert.Equal(t, "5521987654321", out["contacts"].([]any)[0].(map[string]any)["wa_id"])
+	f.sim.Reset() // accounts are Meta's users: a reset keeps them
+	_, out = f.send(t, acctA, textBody("5511987654321", "Olá"))
+	assert.Equal(t, "551187654321", out["contacts"].([]any)[0].(map[string]any)["wa_id"])
+}

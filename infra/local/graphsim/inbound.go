@@ -63,6 +63,11 @@ func (s *Sim) Inbound(ctx context.Context, in Inbound) (wamid string, status int
 	}
 	s.mu.Lock()
 	s.stats.inbound++
+	if in.From != "" {
+		// Whoever writes has a WhatsApp account under this wa_id: sends
+		// to another form of the number resolve to it, as on Meta.
+		s.registered[digits(in.From)] = true
+	}
 	s.mu.Unlock()
 	status, err = s.post(ctx, acct, body)
 	if err != nil {

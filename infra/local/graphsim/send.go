@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pytake/pytake/internal/phone"
 )
 
 // Sent is a send the simulator accepted.
@@ -97,7 +99,7 @@ func (s *Sim) handleSend(w http.ResponseWriter, r *http.Request) {
 	if isBSUID(snd.To) {
 		contact["user_id"] = snd.To
 	} else {
-		contact["wa_id"] = digits(snd.To)
+		contact["wa_id"] = s.waID(digits(snd.To))
 	}
 	msg := map[string]string{"id": wamid}
 	if snd.Type == "template" {
@@ -282,4 +284,17 @@ func (s *Sim) MaxPerSecond(phoneNumberID string) int {
 		return rw.max
 	}
 	return 0
+}
+
+// waID is the wa_id Meta answers for a number sent to: the registered
+// account among the number's forms, else the number as sent.
+func (s *Sim) waID(d string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range phone.Variants(d) {
+		if s.registered[v] {
+			return v
+		}
+	}
+	return d
 }

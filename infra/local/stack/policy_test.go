@@ -20,12 +20,13 @@ import (
 // Granting more (Scan, BatchWriteItem, table administration) fails here.
 var dynamoActions = map[string][]string{
 	// Deletes: contacts, webhooks, chatbots, integrations, released claims; ConditionCheck: IssueKey.
-	"ApiFunction":                {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
-	"WhatsAppWebhookFunction":    {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: identity swap; check: unknown wamid
-	"SenderFunction":             {"GetItem", "PutItem", "Query", "UpdateItem"},
-	"DispatcherFunction":         {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
-	"ShopifyWebhookFunction":     {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
-	"WooCommerceWebhookFunction": {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"ApiFunction": {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	// ConditionCheck everywhere a message is stored: not on a contact merged meanwhile.
+	"WhatsAppWebhookFunction":    {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: identity swap, merges; check: unknown wamid, merged contacts
+	"SenderFunction":             {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // Meta's wa_id, merges
+	"DispatcherFunction":         {"BatchGetItem", "ConditionCheckItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"ShopifyWebhookFunction":     {"BatchGetItem", "ConditionCheckItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"WooCommerceWebhookFunction": {"BatchGetItem", "ConditionCheckItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	// The dashboard runs the API's handlers in process: the API's actions.
 	"DashboardFunction":      {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"HubSpotWebhookFunction": {"GetItem"}, // routing by portal

@@ -28,6 +28,10 @@ const (
 	DemoAppSecret     = "test-app-secret"
 	DemoVerifyToken   = "verify-me-0123456789"
 	DemoAccessToken   = "local-demo-access-token"
+	// DemoDisplayPhoneNumber is the demo number as the simulator shows it
+	// (one of Meta's +1 555 test numbers): the demo organisation's default
+	// country is US until its settings say otherwise.
+	DemoDisplayPhoneNumber = "15550783881"
 )
 
 // Demo e-commerce integrations, configured with the defaults. The samples in
@@ -81,7 +85,7 @@ func (s *Stack) SeedDemo(ctx context.Context) (Demo, error) {
 		PhoneNumberID: DemoPhoneNumberID, WABAID: DemoWABAID, AccessToken: DemoAccessToken,
 		AppSecret: DemoAppSecret, VerifyToken: DemoVerifyToken,
 	}
-	if _, err := tenant.ConfigureWhatsApp(ctx, s.Store(), sec, res.Organization.ID, wa); err != nil {
+	if _, err := tenant.ConfigureWhatsApp(ctx, s.Store(), sec, res.Organization.ID, wa, DemoDisplayPhoneNumber); err != nil {
 		return Demo{}, fmt.Errorf("configure demo WhatsApp: %w", err)
 	}
 	for _, in := range []struct{ platform, field, source, secret string }{

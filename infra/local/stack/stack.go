@@ -240,7 +240,7 @@ func (s *Stack) startGraph(ctx context.Context) error {
 		AnyMedia:       true,
 		Log:            s.cfg.Log.With("component", "graphsim"),
 		Accounts: []graphsim.Account{{
-			PhoneNumberID: DemoPhoneNumberID, WABAID: DemoWABAID, DisplayPhoneNumber: "15550783881",
+			PhoneNumberID: DemoPhoneNumberID, WABAID: DemoWABAID, DisplayPhoneNumber: DemoDisplayPhoneNumber,
 			VerifiedName: "PyTake Demo", AccessToken: DemoAccessToken, AppSecret: DemoAppSecret,
 		}},
 	})

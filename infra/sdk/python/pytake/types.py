@@ -512,6 +512,28 @@ class WhatsAppTestResult(Model):
 
 
 @dataclass(kw_only=True)
+class PhoneSettings(Model):
+    """PhoneSettings (see the OpenAPI document)."""
+
+    default_country: Optional[str] = None
+    default_country_source: Optional[str] = None
+    default_country_override: Optional[str] = None
+    whatsapp_number_country: Optional[str] = None
+    whatsapp_display_phone_number: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PhoneSettings:
+        return cls(
+            default_country=d.get("default_country"),
+            default_country_source=d.get("default_country_source"),
+            default_country_override=d.get("default_country_override"),
+            whatsapp_number_country=d.get("whatsapp_number_country"),
+            whatsapp_display_phone_number=d.get("whatsapp_display_phone_number"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
 class Event(Model):
     """An event exactly as webhook receivers get it. `id` is stable: the same on every retry and re-publication."""
 
@@ -1264,6 +1286,12 @@ class WhatsAppSettingsInput(TypedDict, total=False):
     verify_token: Required[str]
     waba_id: Optional[str]
     graph_api_version: Optional[str]
+
+
+class PhoneSettingsInput(TypedDict, total=False):
+    """PhoneSettingsInput (see the OpenAPI document)."""
+
+    default_country: Optional[str]
 
 
 class WebhookSecret(TypedDict, total=False):

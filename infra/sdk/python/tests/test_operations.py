@@ -102,6 +102,8 @@ ARGS: Dict[str, Tuple[List[Any], Dict[str, Any]]] = {
     "getWhatsAppSettings": ([], {}),
     "putWhatsAppSettings": ([], {"phone_number_id": "1", "access_token": "a", "app_secret": "s", "verify_token": "v"}),
     "testWhatsAppSettings": ([], {}),
+    "getPhoneSettings": ([], {}),
+    "putPhoneSettings": ([], {"default_country": "BR"}),
     "listWebhookEvents": ([], {}),
     "createWebhook": ([], {"url": "https://example.com/h", "events": ["message.received"]}),
     "listWebhooks": ([], {}),

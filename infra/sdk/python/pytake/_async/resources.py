@@ -707,9 +707,30 @@ class AsyncWhatsAppSettings(_Resource):
         )
 
 
+class AsyncPhoneSettings(_Resource):
+    @operation("getPhoneSettings")
+    async def retrieve(self) -> t.PhoneSettings:
+        """How numbers written without a country code are read (the default country)."""
+        return await self._client._request(Op("getPhoneSettings", "GET", "/settings/phone", parse_model(t.PhoneSettings.from_dict)))
+
+    @operation("putPhoneSettings")
+    async def update(self, *, default_country: Optional[str]) -> t.PhoneSettings:
+        """Set the default country (ISO 3166-1 alpha-2), or None for the WhatsApp number's."""
+        return await self._client._request(
+            Op(
+                "putPhoneSettings",
+                "PUT",
+                "/settings/phone",
+                parse_model(t.PhoneSettings.from_dict),
+                json=body(default_country=default_country),
+            )
+        )
+
+
 class AsyncSettings:
     def __init__(self, client: AsyncPyTake) -> None:
         self.whatsapp = AsyncWhatsAppSettings(client)
+        self.phone = AsyncPhoneSettings(client)
 
 
 class AsyncShopify(_Resource):

@@ -705,9 +705,30 @@ class WhatsAppSettings(_Resource):
         )
 
 
+class PhoneSettings(_Resource):
+    @operation("getPhoneSettings")
+    def retrieve(self) -> t.PhoneSettings:
+        """How numbers written without a country code are read (the default country)."""
+        return self._client._request(Op("getPhoneSettings", "GET", "/settings/phone", parse_model(t.PhoneSettings.from_dict)))
+
+    @operation("putPhoneSettings")
+    def update(self, *, default_country: Optional[str]) -> t.PhoneSettings:
+        """Set the default country (ISO 3166-1 alpha-2), or None for the WhatsApp number's."""
+        return self._client._request(
+            Op(
+                "putPhoneSettings",
+                "PUT",
+                "/settings/phone",
+                parse_model(t.PhoneSettings.from_dict),
+                json=body(default_country=default_country),
+            )
+        )
+
+
 class Settings:
     def __init__(self, client: PyTake) -> None:
         self.whatsapp = WhatsAppSettings(client)
+        self.phone = PhoneSettings(client)
 
 
 class Shopify(_Resource):

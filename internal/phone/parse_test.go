@@ -1,4 +1,4 @@
-package shop
+package phone
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestNormalizePhone(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		raw, country string
 		want         string // "" means an error
@@ -127,24 +127,24 @@ func TestNormalizePhone(t *testing.T) {
 		{strings.Repeat("1", 65), "US", ""},
 	}
 	for _, tt := range tests {
-		got, err := NormalizePhone(tt.raw, tt.country)
+		got, err := Parse(tt.raw, tt.country)
 		if tt.want == "" {
 			if err == nil {
-				t.Errorf("NormalizePhone(%q, %q) = %q, want an error", tt.raw, tt.country, got)
-			} else if !errors.Is(err, ErrInvalidPhone) {
-				t.Errorf("NormalizePhone(%q, %q) error %v does not wrap ErrInvalidPhone", tt.raw, tt.country, err)
+				t.Errorf("Parse(%q, %q) = %q, want an error", tt.raw, tt.country, got)
+			} else if !errors.Is(err, ErrInvalid) {
+				t.Errorf("Parse(%q, %q) error %v does not wrap ErrInvalid", tt.raw, tt.country, err)
 			}
 			continue
 		}
-		assert.NoError(t, err, "NormalizePhone(%q, %q) = %q, %v; want %q", tt.raw, tt.country, got, err, tt.want)
-		assert.Equal(t, tt.want, got, "NormalizePhone(%q, %q) = %q, %v; want %q", tt.raw, tt.country, got, err, tt.want)
+		assert.NoError(t, err, "Parse(%q, %q) = %q, %v; want %q", tt.raw, tt.country, got, err, tt.want)
+		assert.Equal(t, tt.want, got, "Parse(%q, %q) = %q, %v; want %q", tt.raw, tt.country, got, err, tt.want)
 	}
 }
 
-func TestNormalizePhoneErrorsOmitTheNumber(t *testing.T) {
+func TestParseErrorsOmitTheNumber(t *testing.T) {
 	for _, raw := range []string{"555-555-SHIP", "98765-4321", "+1 415 155 2671", "0151 1234567890123"} {
-		_, err := NormalizePhone(raw, "BR")
-		require.Error(t, err, "NormalizePhone(%q) accepted", raw)
+		_, err := Parse(raw, "BR")
+		require.Error(t, err, "Parse(%q) accepted", raw)
 		if digits := strings.Map(keepDigit, raw); len(digits) > 3 && strings.Contains(err.Error(), digits[len(digits)-4:]) {
 			t.Errorf("error %q repeats the number", err)
 		}
@@ -162,7 +162,7 @@ func TestCountryTable(t *testing.T) {
 	seen := map[string]bool{}
 	attrs := map[string]country{}
 	for _, c := range countries {
-		assert.Equal(t, c.code, alpha2(c.code), "%q is not an upper-case alpha-2 code", c.code)
+		assert.Equal(t, c.code, strings.ToUpper(c.code), "%q is not an upper-case alpha-2 code", c.code)
 		if seen[c.code] {
 			t.Errorf("%s listed twice", c.code)
 		}
@@ -194,7 +194,7 @@ func TestCountryTable(t *testing.T) {
 	}
 }
 
-func FuzzNormalizePhone(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []struct{ raw, country string }{
 		{"+55 (11) 98765-4321", ""}, {"(11) 98765-4321", "BR"}, {"011 98765-4321", "BR"},
 		{"07911 123456", "GB"}, {"+44 (0)7911 123456", ""}, {"(555) 555-5555", "US"},
@@ -204,18 +204,18 @@ func FuzzNormalizePhone(f *testing.F) {
 		f.Add(s.raw, s.country)
 	}
 	f.Fuzz(func(t *testing.T, raw, country string) {
-		got, err := NormalizePhone(raw, country)
+		got, err := Parse(raw, country)
 		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPhone, "error %v does not wrap ErrInvalidPhone", err)
+			require.ErrorIs(t, err, ErrInvalid, "error %v does not wrap ErrInvalid", err)
 			return
 		}
-		require.GreaterOrEqual(t, len(got), minE164, "NormalizePhone(%q, %q) = %q: not E.164 digits", raw, country, got)
-		require.LessOrEqual(t, len(got), maxE164, "NormalizePhone(%q, %q) = %q: not E.164 digits", raw, country, got)
-		require.True(t, allDigits(got), "NormalizePhone(%q, %q) = %q: not E.164 digits", raw, country, got)
-		require.NotEqual(t, byte('0'), got[0], "NormalizePhone(%q, %q) = %q: not E.164 digits", raw, country, got)
+		require.GreaterOrEqual(t, len(got), minE164, "Parse(%q, %q) = %q: not E.164 digits", raw, country, got)
+		require.LessOrEqual(t, len(got), maxE164, "Parse(%q, %q) = %q: not E.164 digits", raw, country, got)
+		require.True(t, allDigits(got), "Parse(%q, %q) = %q: not E.164 digits", raw, country, got)
+		require.NotEqual(t, byte('0'), got[0], "Parse(%q, %q) = %q: not E.164 digits", raw, country, got)
 		// The result is a fixed point, whatever the country.
-		again, err := NormalizePhone("+"+got, "")
-		require.NoError(t, err, "NormalizePhone(+%s) = %q, %v; want it unchanged", got, again, err)
-		require.Equal(t, got, again, "NormalizePhone(+%s) = %q, %v; want it unchanged", got, again, err)
+		again, err := Parse("+"+got, "")
+		require.NoError(t, err, "Parse(+%s) = %q, %v; want it unchanged", got, again, err)
+		require.Equal(t, got, again, "Parse(+%s) = %q, %v; want it unchanged", got, again, err)
 	})
 }

@@ -1,4 +1,4 @@
-package shop
+package phone
 
 import (
 	"errors"
@@ -7,9 +7,14 @@ import (
 	"unicode"
 )
 
-// ErrInvalidPhone is wrapped by every error NormalizePhone returns. The
-// messages never repeat the number (it is personal data).
-var ErrInvalidPhone = errors.New("invalid phone number")
+// ErrInvalid is wrapped by every error Parse and ParseRecipient return.
+// The messages never repeat the number (it is personal data).
+var ErrInvalid = errors.New("invalid phone number")
+
+// ErrMissingCountry is wrapped (with ErrInvalid) by the error for a number
+// written without its country calling code when no country is known to
+// complete it: PyTake never guesses one.
+var ErrMissingCountry = errors.New("the country calling code is missing")
 
 // Bounds of an E.164 number (digits, calling code included) and of the raw
 // text looked at.
@@ -21,15 +26,22 @@ const (
 )
 
 func phoneErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalidPhone, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
-// NormalizePhone turns a free-text phone into E.164 digits without '+'
+// missingCountry is the error for a national number and no country.
+func missingCountry() error {
+	return fmt.Errorf("%w: %w: write it with '+' and the country code (e.g. +55 11 98765-4321) or set the organization's default country", ErrInvalid, ErrMissingCountry)
+}
+
+// Parse turns a free-text phone into E.164 digits without '+'
 // ("+55 (11) 98765-4321" -> "5511987654321"). country (ISO 3166-1 alpha-2)
-// completes local numbers; it is ignored for international ones ("+", "00",
-// and "011" for NANP countries). The rules (trunk prefixes, extensions,
-// already-international digits) are in the package documentation.
-func NormalizePhone(raw, country string) (string, error) {
+// is where the number comes from (an address's country): it completes
+// local numbers, read nationally first; it is ignored for international
+// ones ("+", "00", and "011" for NANP countries). The rules (trunk
+// prefixes, extensions, already-international digits) are in the package
+// documentation.
+func Parse(raw, country string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", phoneErr("empty")
@@ -143,13 +155,18 @@ func national(d, code string) (string, error) {
 	c, ok := lookupCountry(code)
 	if !ok {
 		if strings.TrimSpace(code) == "" {
-			return "", phoneErr("a number without '+' or 00 needs a country")
+			return "", missingCountry()
 		}
 		return "", phoneErr("a number without '+' or 00 needs a known country, not %q", shorten(code, 8))
 	}
 	if c.cc == "1" {
 		if rest, ok := strings.CutPrefix(d, "011"); ok {
 			return international(rest) // the NANP international prefix
+		}
+	}
+	if c.code == "AR" {
+		if m, ok := argentinaMobile(d); ok {
+			return m, nil
 		}
 	}
 	for _, t := range c.trunks {
@@ -177,6 +194,27 @@ func national(d, code string) (string, error) {
 	return c.cc + d, nil
 }
 
+// argentinaMobile reads Argentina's national mobile form, [0] + area code +
+// 15 + subscriber ("011 15-2345-6789"), ten digits without the 0 and the 15,
+// as the international mobile form 54 9 + area code + subscriber. Area
+// codes are 11 (Buenos Aires) or three or four digits starting 2 or 3.
+func argentinaMobile(d string) (string, bool) {
+	d = strings.TrimPrefix(d, "0")
+	if len(d) != 12 {
+		return "", false
+	}
+	for _, n := range [...]int{2, 3, 4} {
+		area := d[:n]
+		if n == 2 && area != "11" || n > 2 && area[0] != '2' && area[0] != '3' {
+			continue
+		}
+		if d[n:n+2] == "15" {
+			return "549" + area + d[n+2:], true
+		}
+	}
+	return "", false
+}
+
 func lengths(c country) string {
 	if c.min == c.max {
 		return fmt.Sprintf("%d", c.min)
@@ -187,6 +225,20 @@ func lengths(c country) string {
 // checkE164 checks the final digits: 8 to 15, no leading 0, and for NANP
 // (calling code 1) ten digits whose area code and exchange start with 2-9.
 func checkE164(d string) error {
+	if err := checkE164Lenient(d); err != nil {
+		return err
+	}
+	if d[0] == '1' && d[4] < '2' {
+		return phoneErr("not a valid NANP number (area code and exchange start with 2-9)")
+	}
+	return nil
+}
+
+// checkE164Lenient is checkE164 without the NANP exchange rule: what an
+// integrator's international number must pass (Meta's own test numbers,
+// +1 555 0xx xxxx, have an exchange starting with 0), while the area code
+// rule still tells "11 95555-1234" from a North American number.
+func checkE164Lenient(d string) error {
 	switch {
 	case len(d) < minE164 || len(d) > maxE164:
 		return phoneErr("has %d digits; an international number has %d to %d", len(d), minE164, maxE164)
@@ -196,8 +248,8 @@ func checkE164(d string) error {
 		if len(d) != 11 {
 			return phoneErr("a +1 (NANP) number has 10 digits after the 1, not %d", len(d)-1)
 		}
-		if d[1] < '2' || d[4] < '2' {
-			return phoneErr("not a valid NANP number (area code and exchange start with 2-9)")
+		if d[1] < '2' {
+			return phoneErr("not a valid NANP number (the area code starts with 2-9)")
 		}
 	}
 	return nil

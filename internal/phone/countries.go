@@ -1,4 +1,4 @@
-package shop
+package phone
 
 import "strings"
 
@@ -30,6 +30,7 @@ var (
 	trunk8   = []string{"8"}
 	trunk06  = []string{"06"}
 	trunk8o0 = []string{"8", "0"}
+	trunk80  = []string{"80", "8", "0"} // Belarus: 8, then the 0 of the area code
 )
 
 // nanp builds a North American Numbering Plan row: calling code 1, trunk 1,
@@ -109,12 +110,12 @@ var countries = [...]country{
 	{"LT", "370", trunk8o0, 8, 8},
 	{"CY", "357", noTrunk, 8, 8},
 	{"MT", "356", noTrunk, 8, 8},
-	{"MC", "377", noTrunk, 8, 9},
+	{"MC", "377", trunk0, 8, 9},
 	{"AD", "376", noTrunk, 6, 9},
 	{"SM", "378", noTrunk, 6, 10},
 	{"UA", "380", trunk0, 9, 9},
 	{"MD", "373", trunk0, 8, 8},
-	{"BY", "375", trunk8, 9, 9},
+	{"BY", "375", trunk80, 9, 9},
 	{"RU", "7", trunk8, 10, 10},
 	{"KZ", "7", trunk8, 10, 10},
 	{"RS", "381", trunk0, 7, 9},
@@ -129,7 +130,7 @@ var countries = [...]country{
 	// Asia, Middle East and Oceania.
 	{"IN", "91", trunk0, 10, 10},
 	{"PK", "92", trunk0, 9, 10},
-	{"BD", "880", trunk0, 10, 10},
+	{"BD", "880", trunk0, 8, 10},
 	{"LK", "94", trunk0, 9, 9},
 	{"NP", "977", trunk0, 8, 10},
 	{"CN", "86", trunk0, 10, 11},
@@ -141,7 +142,7 @@ var countries = [...]country{
 	{"SG", "65", noTrunk, 8, 8},
 	{"MY", "60", trunk0, 9, 10},
 	{"ID", "62", trunk0, 9, 12},
-	{"PH", "63", trunk0, 10, 10},
+	{"PH", "63", trunk0, 9, 10},
 	{"TH", "66", trunk0, 8, 9},
 	{"VN", "84", trunk0, 9, 10},
 	{"AU", "61", trunk0, 9, 9},
