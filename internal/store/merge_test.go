@@ -358,3 +358,29 @@ func TestStaleIdentityOfAMergedContact(t *testing.T) {
 	require.Len(t, page.Items, 1)
 	assert.Equal(t, older.ID, page.Items[0].ID)
 }
+
+// Deleting a survivor releases the identities it took over from the
+// contacts merged into it (here a number that is no form of its own): the
+// number writing again, or created from the API, is a new contact, not an
+// error naming the deleted one.
+func TestDeleteSurvivorReleasesMergedIdentities(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	org, _ := s.CreateOrganization(ctx, "A")
+	a, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550100"})
+	require.NoError(t, err)
+	c.Add(time.Second)
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	require.NoError(t, err)
+	m, err := s.MergeContacts(ctx, org.ID, a.ID, b.ID, "")
+	require.NoError(t, err)
+	require.Equal(t, a.ID, m.Survivor.ID)
+	require.NoError(t, s.DeleteContact(ctx, org.ID, a.ID))
+
+	in, err := s.RecordInbound(ctx, text(org.ID, "wamid.d1", "14155550199", "Bo", c.Now()))
+	require.NoError(t, err)
+	assert.True(t, in.ContactCreated)
+	require.NoError(t, s.DeleteContact(ctx, org.ID, in.Contact.ID))
+	_, err = s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	require.NoError(t, err)
+}
