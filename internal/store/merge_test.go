@@ -384,3 +384,26 @@ func TestDeleteSurvivorReleasesMergedIdentities(t *testing.T) {
 	_, err = s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
 	require.NoError(t, err)
 }
+
+// The same, created from the API: the number is free, not a conflict
+// naming the deleted contact.
+func TestCreateContactOverDeletedSurvivorsIdentity(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	org, _ := s.CreateOrganization(ctx, "A")
+	a, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550100"})
+	require.NoError(t, err)
+	c.Add(time.Second)
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	require.NoError(t, err)
+	_, err = s.MergeContacts(ctx, org.ID, a.ID, b.ID, "")
+	require.NoError(t, err)
+	require.NoError(t, s.DeleteContact(ctx, org.ID, a.ID))
+
+	got, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	require.NoError(t, err)
+	page, err := s.Contacts(ctx, org.ID, "", "14155550199", "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	assert.Equal(t, got.ID, page.Items[0].ID)
+}
