@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -406,4 +407,42 @@ func TestCreateContactOverDeletedSurvivorsIdentity(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, page.Items, 1)
 	assert.Equal(t, got.ID, page.Items[0].ID)
+}
+
+// failGSI1Query fails the first gsi1 query of one partition (a network
+// error in the middle of a merge's conversation move).
+type failGSI1Query struct {
+	store.DB
+	pk     string
+	failed bool
+}
+
+func (d *failGSI1Query) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if v, ok := in.ExpressionAttributeValues[":p"].(*types.AttributeValueMemberS); ok && !d.failed &&
+		aws.ToString(in.IndexName) == store.IndexGSI1 && v.Value == d.pk {
+		d.failed = true
+		return nil, errors.New("connection reset")
+	}
+	return d.DB.Query(ctx, in, opts...)
+}
+
+// A merge whose transaction committed but whose conversation move then
+// failed is still reported (contact.merged is published with the error):
+// the retry finds the contacts one already and reports nothing.
+func TestInboundReportsAMergeWhoseMoveFailed(t *testing.T) {
+	s0, c, tbl := newStore(t)
+	ctx := context.Background()
+	org, _ := s0.CreateOrganization(ctx, "A")
+	older, newer := legacyPair(t, s0, c, tbl, org.ID)
+	s := store.New(&failGSI1Query{DB: tbl.Client, pk: "ORG#" + org.ID + "#CONTACT#" + newer.ID}, tbl.Name, c.Now)
+
+	res, err := s.RecordInbound(ctx, text(org.ID, "wamid.mf", "551187654321", "Maria", c.Now()))
+	require.Error(t, err)
+	require.Len(t, res.Merges, 1, "the committed merge is reported")
+	assert.Equal(t, older.ID, res.Merges[0].Survivor.ID)
+	assert.Equal(t, newer.ID, res.Merges[0].MergedID)
+
+	again, err := s.RecordInbound(ctx, text(org.ID, "wamid.mf", "551187654321", "Maria", c.Now()))
+	require.NoError(t, err)
+	assert.Equal(t, older.ID, again.Contact.ID)
 }
