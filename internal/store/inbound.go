@@ -94,6 +94,11 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage, merges *[]
 		for _, o := range others {
 			m, err := s.MergeContacts(ctx, org, contact.ID, o, in.From.WaID)
 			if err != nil {
+				if m.MergedID != "" && !m.AlreadyMerged {
+					// Merged, then the conversation move failed: a
+					// retry finds the two one, so report it now.
+					*merges = append(*merges, m)
+				}
 				return res, false, err
 			}
 			if !m.AlreadyMerged {
