@@ -446,3 +446,19 @@ func TestInboundReportsAMergeWhoseMoveFailed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, older.ID, again.Contact.ID)
 }
+
+// The same for the wa_id a send answer names: the merge is returned with
+// the error, for the sender to publish contact.merged.
+func TestRecordWhatsAppIDReportsAMergeWhoseMoveFailed(t *testing.T) {
+	s0, c, tbl := newStore(t)
+	ctx := context.Background()
+	org, _ := s0.CreateOrganization(ctx, "A")
+	older, newer := legacyPair(t, s0, c, tbl, org.ID)
+	s := store.New(&failGSI1Query{DB: tbl.Client, pk: "ORG#" + org.ID + "#CONTACT#" + newer.ID}, tbl.Name, c.Now)
+
+	_, m, err := s.RecordWhatsAppID(ctx, org.ID, older.ID, "551187654321")
+	require.Error(t, err)
+	require.NotNil(t, m, "the committed merge is returned")
+	assert.Equal(t, older.ID, m.Survivor.ID)
+	assert.Equal(t, newer.ID, m.MergedID)
+}
