@@ -462,3 +462,34 @@ func TestRecordWhatsAppIDReportsAMergeWhoseMoveFailed(t *testing.T) {
 	assert.Equal(t, older.ID, m.Survivor.ID)
 	assert.Equal(t, newer.ID, m.MergedID)
 }
+
+// One organisation's identities and merges never reach another's: the
+// same person's forms in two organisations stay two contacts, and a merge
+// naming another organisation's contact is not found.
+func TestMergesStayInTheirOrganization(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	orgA, _ := s.CreateOrganization(ctx, "A")
+	orgB, _ := s.CreateOrganization(ctx, "B")
+	a, err := s.CreateContact(ctx, store.Contact{OrgID: orgA.ID, WhatsAppID: "5511987654321"})
+	require.NoError(t, err)
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: orgB.ID, WhatsAppID: "551187654321", Tags: []string{"b"}})
+	require.NoError(t, err)
+
+	got, m, err := s.RecordWhatsAppID(ctx, orgA.ID, a.ID, "551187654321")
+	require.NoError(t, err)
+	assert.Nil(t, m)
+	assert.Equal(t, a.ID, got.ID)
+	_, err = s.MergeContacts(ctx, orgA.ID, a.ID, b.ID, "")
+	require.True(t, apperr.Is(err, apperr.NotFound), "%v", err)
+
+	in, err := s.RecordInbound(ctx, text(orgB.ID, "wamid.o1", "5511987654321", "Maria", time.Now()))
+	require.NoError(t, err)
+	assert.Equal(t, b.ID, in.Contact.ID)
+	assert.Empty(t, in.Merges)
+	gotB, err := s.Contact(ctx, orgB.ID, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b"}, gotB.Tags)
+	_, err = s.Contact(ctx, orgA.ID, b.ID)
+	require.True(t, apperr.Is(err, apperr.NotFound), "%v", err)
+}
