@@ -554,7 +554,6 @@ func (s *Sender) recordWaID(ctx context.Context, m store.Message, waID string, l
 	_, merge, err := s.d.Store.RecordWhatsAppID(ctx, m.OrgID, m.ContactID, waID)
 	if err != nil {
 		log.WarnContext(ctx, "wa_id not recorded", "error", err.Error())
-		return
 	}
 	if merge == nil {
 		return

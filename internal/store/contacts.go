@@ -152,13 +152,60 @@ func (s *Store) CreateContact(ctx context.Context, c Contact) (Contact, error) {
 		if err != nil {
 			return Contact{}, err
 		}
-		if len(holders) == 0 {
+		// Items of a contact that is gone (a merge's survivor deleted)
+		// are claimed over.
+		var live []string
+		gone := map[string]bool{}
+		for _, h := range holders {
+			_, err := s.Contact(ctx, c.OrgID, h)
+			if apperr.Is(err, apperr.NotFound) {
+				gone[h] = true
+				continue
+			}
+			if err != nil {
+				return Contact{}, err
+			}
+			live = append(live, h)
+		}
+		if len(holders) > 0 && len(live) == 0 {
+			return s.createContactOver(ctx, c, ci, gone)
+		}
+		if len(live) == 0 {
 			return Contact{}, apperr.New(apperr.Unavailable, "the number's contact is being created or deleted, retry")
 		}
-		existing := holders[0]
+		existing := live[0]
 		return Contact{}, conditionErr(apperr.Conflict, "a contact with this whatsapp_id exists: "+existing).
 			WithCode("contact_exists").With("existing_id", existing).
 			WithDetails(apperr.Detail{Field: "whatsapp_id", Issue: "belongs to contact " + existing})
+	}
+	return c, nil
+}
+
+// createContactOver writes contact c (item ci), claiming the forms of its
+// number over the items the gone contacts left (a form held by anyone else
+// meanwhile is a retry).
+func (s *Store) createContactOver(ctx context.Context, c Contact, ci map[string]types.AttributeValue, gone map[string]bool) (Contact, error) {
+	keys := phoneKeys(c.OrgID, c.WhatsAppID)
+	held, err := s.identityHolders(ctx, keys)
+	if err != nil {
+		return Contact{}, err
+	}
+	items := []types.TransactWriteItem{s.put(ci, "attribute_not_exists(pk)")}
+	for _, k := range keys {
+		if h, ok := held[k]; ok && !gone[h] {
+			return Contact{}, apperr.New(apperr.Unavailable, "the number's contact is being created or deleted, retry")
+		}
+		w, err := s.claimIdent(identClaim{k: k, was: held[k]}, c.ID)
+		if err != nil {
+			return Contact{}, err
+		}
+		items = append(items, w)
+	}
+	err = s.transact(ctx, "create contact", items, func([]bool) error {
+		return conditionErr(apperr.Unavailable, "the number's contact is being created or deleted, retry")
+	})
+	if err != nil {
+		return Contact{}, err
 	}
 	return c, nil
 }

@@ -94,6 +94,11 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage, merges *[]
 		for _, o := range others {
 			m, err := s.MergeContacts(ctx, org, contact.ID, o, in.From.WaID)
 			if err != nil {
+				if m.MergedID != "" && !m.AlreadyMerged {
+					// Merged, then the conversation move failed: a
+					// retry finds the two one, so report it now.
+					*merges = append(*merges, m)
+				}
 				return res, false, err
 			}
 			if !m.AlreadyMerged {
@@ -134,11 +139,11 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage, merges *[]
 		}})
 	}
 	for _, k := range missing {
-		av, err := marshal(identItem{key: k, Type: typeIdentity, ContactID: contact.ID})
+		w, err := s.claimIdent(k, contact.ID)
 		if err != nil {
 			return res, false, err
 		}
-		items = append(items, s.put(av, "attribute_not_exists(pk)"))
+		items = append(items, w)
 	}
 
 	conv, convFound, err := s.openConversation(ctx, org, contact.ID, !found)
@@ -255,7 +260,7 @@ func (s *Store) MarkEventsSent(ctx context.Context, org, wamid string) error {
 // the identity items still to write. others lists further contacts holding
 // one of those identities: contacts created before their identities were
 // known to be one person (the caller decides whether to merge them).
-func (s *Store) resolveContact(ctx context.Context, org string, who Identity) (c Contact, missing []key, others []string, found bool, err error) {
+func (s *Store) resolveContact(ctx context.Context, org string, who Identity) (c Contact, missing []identClaim, others []string, found bool, err error) {
 	var keys []key
 	if who.UserID != "" {
 		keys = append(keys, key{identBSUIDPK(org, who.UserID), identSK()})
@@ -265,28 +270,65 @@ func (s *Store) resolveContact(ctx context.Context, org string, who Identity) (c
 	if err != nil {
 		return c, nil, nil, false, err
 	}
-	contactID := ""
+	// The holders in the order of the keys; one whose contact is gone (a
+	// merge's survivor deleted after it took the merged contact's
+	// identities) left a dangling item: the key is claimed over it.
+	var holders []string
 	for _, k := range keys {
-		h, ok := held[k]
-		switch {
-		case !ok:
-			missing = append(missing, k)
-		case contactID == "":
-			contactID = h
-		case h != contactID && !slices.Contains(others, h):
-			others = append(others, h)
+		if h, ok := held[k]; ok && !slices.Contains(holders, h) {
+			holders = append(holders, h)
 		}
 	}
-	if contactID == "" {
-		return c, missing, nil, false, nil
+	var live []string
+	gone := map[string]bool{}
+	for _, h := range holders {
+		hc, err := s.Contact(ctx, org, h)
+		if apperr.Is(err, apperr.NotFound) {
+			gone[h] = true
+			continue
+		}
+		if err != nil {
+			return c, nil, nil, false, err
+		}
+		if len(live) == 0 {
+			c = hc
+		}
+		live = append(live, h)
 	}
-	c, err = s.Contact(ctx, org, contactID)
-	if err != nil {
-		return c, nil, nil, false, err
+	for _, k := range keys {
+		if h, ok := held[k]; !ok || gone[h] {
+			missing = append(missing, identClaim{k: k, was: held[k]})
+		}
 	}
+	if len(live) == 0 {
+		return Contact{}, missing, nil, false, nil
+	}
+	others = live[1:]
 	// A holder merged into c (an identity item left pointing at it) is c.
 	others = slices.DeleteFunc(others, func(o string) bool { return o == c.ID })
 	return c, missing, others, true, nil
+}
+
+// identClaim is an identity item to write for a contact: free, or held
+// by was, a contact that is gone.
+type identClaim struct {
+	k   key
+	was string
+}
+
+// claimIdent is the transaction action writing c for contactID, on
+// condition the item is still free, or still the gone contact's.
+func (s *Store) claimIdent(c identClaim, contactID string) (types.TransactWriteItem, error) {
+	av, err := marshal(identItem{key: c.k, Type: typeIdentity, ContactID: contactID})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	if c.was == "" {
+		return s.put(av, "attribute_not_exists(pk)"), nil
+	}
+	w := s.put(av, "contact_id = :was")
+	w.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":was": str(c.was)}
+	return w, nil
 }
 
 type update struct {

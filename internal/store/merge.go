@@ -277,7 +277,9 @@ func (s *Store) moveConversations(ctx context.Context, org, from, to string) err
 // wa_id of its answer) as the contact's WhatsApp identity: every form of it
 // is claimed for the contact. When another contact holds it, the two are
 // one person and are merged (the Merge is returned; publish
-// contact.merged). A wa_id the contact already has changes nothing.
+// contact.merged; it is also returned with an error when the merge was
+// written but moving conversations after it failed). A wa_id the contact
+// already has changes nothing.
 func (s *Store) RecordWhatsAppID(ctx context.Context, org, contactID, waID string) (Contact, *Merge, error) {
 	if waID == "" {
 		return Contact{}, nil, apperr.Field("wa_id", "empty")
@@ -312,6 +314,11 @@ func (s *Store) RecordWhatsAppID(ctx context.Context, org, contactID, waID strin
 			if hc.ID != c.ID {
 				m, err := s.MergeContacts(ctx, org, c.ID, hc.ID, waID)
 				if err != nil {
+					if m.MergedID != "" && !m.AlreadyMerged {
+						// Merged, then the conversation move failed:
+						// the merge is answered with the error.
+						return m.Survivor, &m, err
+					}
 					return Contact{}, nil, err
 				}
 				return m.Survivor, &m, nil

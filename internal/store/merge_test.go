@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -357,4 +358,138 @@ func TestStaleIdentityOfAMergedContact(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, page.Items, 1)
 	assert.Equal(t, older.ID, page.Items[0].ID)
+}
+
+// Deleting a survivor releases the identities it took over from the
+// contacts merged into it (here a number that is no form of its own): the
+// number writing again, or created from the API, is a new contact, not an
+// error naming the deleted one.
+func TestDeleteSurvivorReleasesMergedIdentities(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	org, _ := s.CreateOrganization(ctx, "A")
+	a, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550100"})
+	require.NoError(t, err)
+	c.Add(time.Second)
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	require.NoError(t, err)
+	m, err := s.MergeContacts(ctx, org.ID, a.ID, b.ID, "")
+	require.NoError(t, err)
+	require.Equal(t, a.ID, m.Survivor.ID)
+	require.NoError(t, s.DeleteContact(ctx, org.ID, a.ID))
+
+	in, err := s.RecordInbound(ctx, text(org.ID, "wamid.d1", "14155550199", "Bo", c.Now()))
+	require.NoError(t, err)
+	assert.True(t, in.ContactCreated)
+	require.NoError(t, s.DeleteContact(ctx, org.ID, in.Contact.ID))
+	_, err = s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	require.NoError(t, err)
+}
+
+// The same, created from the API: the number is free, not a conflict
+// naming the deleted contact.
+func TestCreateContactOverDeletedSurvivorsIdentity(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	org, _ := s.CreateOrganization(ctx, "A")
+	a, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550100"})
+	require.NoError(t, err)
+	c.Add(time.Second)
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	require.NoError(t, err)
+	_, err = s.MergeContacts(ctx, org.ID, a.ID, b.ID, "")
+	require.NoError(t, err)
+	require.NoError(t, s.DeleteContact(ctx, org.ID, a.ID))
+
+	got, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	require.NoError(t, err)
+	page, err := s.Contacts(ctx, org.ID, "", "14155550199", "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	assert.Equal(t, got.ID, page.Items[0].ID)
+}
+
+// failGSI1Query fails the first gsi1 query of one partition (a network
+// error in the middle of a merge's conversation move).
+type failGSI1Query struct {
+	store.DB
+	pk     string
+	failed bool
+}
+
+func (d *failGSI1Query) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if v, ok := in.ExpressionAttributeValues[":p"].(*types.AttributeValueMemberS); ok && !d.failed &&
+		aws.ToString(in.IndexName) == store.IndexGSI1 && v.Value == d.pk {
+		d.failed = true
+		return nil, errors.New("connection reset")
+	}
+	return d.DB.Query(ctx, in, opts...)
+}
+
+// A merge whose transaction committed but whose conversation move then
+// failed is still reported (contact.merged is published with the error):
+// the retry finds the contacts one already and reports nothing.
+func TestInboundReportsAMergeWhoseMoveFailed(t *testing.T) {
+	s0, c, tbl := newStore(t)
+	ctx := context.Background()
+	org, _ := s0.CreateOrganization(ctx, "A")
+	older, newer := legacyPair(t, s0, c, tbl, org.ID)
+	s := store.New(&failGSI1Query{DB: tbl.Client, pk: "ORG#" + org.ID + "#CONTACT#" + newer.ID}, tbl.Name, c.Now)
+
+	res, err := s.RecordInbound(ctx, text(org.ID, "wamid.mf", "551187654321", "Maria", c.Now()))
+	require.Error(t, err)
+	require.Len(t, res.Merges, 1, "the committed merge is reported")
+	assert.Equal(t, older.ID, res.Merges[0].Survivor.ID)
+	assert.Equal(t, newer.ID, res.Merges[0].MergedID)
+
+	again, err := s.RecordInbound(ctx, text(org.ID, "wamid.mf", "551187654321", "Maria", c.Now()))
+	require.NoError(t, err)
+	assert.Equal(t, older.ID, again.Contact.ID)
+}
+
+// The same for the wa_id a send answer names: the merge is returned with
+// the error, for the sender to publish contact.merged.
+func TestRecordWhatsAppIDReportsAMergeWhoseMoveFailed(t *testing.T) {
+	s0, c, tbl := newStore(t)
+	ctx := context.Background()
+	org, _ := s0.CreateOrganization(ctx, "A")
+	older, newer := legacyPair(t, s0, c, tbl, org.ID)
+	s := store.New(&failGSI1Query{DB: tbl.Client, pk: "ORG#" + org.ID + "#CONTACT#" + newer.ID}, tbl.Name, c.Now)
+
+	_, m, err := s.RecordWhatsAppID(ctx, org.ID, older.ID, "551187654321")
+	require.Error(t, err)
+	require.NotNil(t, m, "the committed merge is returned")
+	assert.Equal(t, older.ID, m.Survivor.ID)
+	assert.Equal(t, newer.ID, m.MergedID)
+}
+
+// One organisation's identities and merges never reach another's: the
+// same person's forms in two organisations stay two contacts, and a merge
+// naming another organisation's contact is not found.
+func TestMergesStayInTheirOrganization(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	orgA, _ := s.CreateOrganization(ctx, "A")
+	orgB, _ := s.CreateOrganization(ctx, "B")
+	a, err := s.CreateContact(ctx, store.Contact{OrgID: orgA.ID, WhatsAppID: "5511987654321"})
+	require.NoError(t, err)
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: orgB.ID, WhatsAppID: "551187654321", Tags: []string{"b"}})
+	require.NoError(t, err)
+
+	got, m, err := s.RecordWhatsAppID(ctx, orgA.ID, a.ID, "551187654321")
+	require.NoError(t, err)
+	assert.Nil(t, m)
+	assert.Equal(t, a.ID, got.ID)
+	_, err = s.MergeContacts(ctx, orgA.ID, a.ID, b.ID, "")
+	require.True(t, apperr.Is(err, apperr.NotFound), "%v", err)
+
+	in, err := s.RecordInbound(ctx, text(orgB.ID, "wamid.o1", "5511987654321", "Maria", time.Now()))
+	require.NoError(t, err)
+	assert.Equal(t, b.ID, in.Contact.ID)
+	assert.Empty(t, in.Merges)
+	gotB, err := s.Contact(ctx, orgB.ID, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b"}, gotB.Tags)
+	_, err = s.Contact(ctx, orgA.ID, b.ID)
+	require.True(t, apperr.Is(err, apperr.NotFound), "%v", err)
 }

@@ -98,7 +98,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		items   []types.TransactWriteItem
 		contact Contact
 		found   bool
-		missing []key
+		missing []identClaim
 		err     error
 	)
 	if m.ContactID != "" {
@@ -172,11 +172,11 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		items = append(items, s.liveContact(org, contact.ID))
 	}
 	for _, k := range missing {
-		av, err := marshal(identItem{key: k, Type: typeIdentity, ContactID: contact.ID})
+		w, err := s.claimIdent(k, contact.ID)
 		if err != nil {
 			return res, false, err
 		}
-		items = append(items, s.put(av, "attribute_not_exists(pk)"))
+		items = append(items, w)
 	}
 	cm := convMessage{org: org, contactID: contact.ID, at: now}
 	switch {
