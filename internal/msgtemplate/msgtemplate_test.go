@@ -238,3 +238,32 @@ func FuzzParseCreate(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckOtherButtons: an authentication template's OTP copy-code
+// button takes the code as a url button's text parameter (Meta's send
+// form); the check does not refuse it as a button the template lacks.
+func TestCheckOtherButtons(t *testing.T) {
+	cases := []struct {
+		name   string
+		button string // the template's button, as Meta lists it
+		sent   string // the send's button component
+	}{
+		{"otp copy code", `{"type":"OTP","otp_type":"COPY_CODE","text":"Copy code"}`,
+			`{"type":"button","sub_type":"url","index":0,"parameters":[{"type":"text","text":"123456"}]}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Definition
+			def := `{"name":"code","language":"en_US","category":"AUTHENTICATION","status":"APPROVED","components":[` +
+				`{"type":"BODY","text":"*{{1}}* is your code."},{"type":"BUTTONS","buttons":[` + tc.button + `]}]}`
+			if err := json.Unmarshal([]byte(def), &d); err != nil {
+				t.Fatal(err)
+			}
+			s := sent(t, `{"to":"5511999999999","type":"template","template":{"name":"code","language":{"code":"en_US"},"components":[`+
+				`{"type":"body","parameters":[{"type":"text","text":"123456"}]},`+tc.sent+`]}}`)
+			if err := Check(d, s); err != nil {
+				t.Fatalf("refused: %v %+v", err, apperr.DetailsOf(err))
+			}
+		})
+	}
+}
