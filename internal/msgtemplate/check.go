@@ -217,6 +217,10 @@ func expectations(d Definition) map[string]expectation {
 				}
 			case "COPY_CODE":
 				out[key] = expectation{kind: "button", label: lbl, count: 1, max: 1, types: []string{"coupon_code"}, subType: "copy_code", required: true}
+			case "OTP":
+				// An authentication template's code goes in a url
+				// button's text parameter (copy code, one tap).
+				out[key] = expectation{kind: "button", label: lbl, count: 1, max: 1, types: []string{"text"}, subType: "url"}
 			case "QUICK_REPLY":
 				out[key] = expectation{kind: "button", label: lbl, count: 0, max: 1, types: []string{"payload", "text"}, subType: "quick_reply"}
 			}
