@@ -267,3 +267,34 @@ func TestCheckOtherButtons(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckSendableStatuses: a status webhook's REINSTATED (a paused
+// template sendable again) and FLAGGED (low quality, still sendable until
+// Meta pauses or disables it) are not refused as unapproved; the statuses
+// that stop sends are.
+func TestCheckSendableStatuses(t *testing.T) {
+	body2 := `{"type":"body","parameters":[{"type":"text","text":"1001"},{"type":"text","text":"R$ 150,00"}]}`
+	s := sent(t, `{"to":"5511999999999","type":"template","template":{"name":"order_confirmation","language":{"code":"pt_BR"},"components":[`+
+		`{"type":"header","parameters":[{"type":"text","text":"1001"}]},`+body2+
+		`,{"type":"button","sub_type":"url","index":0,"parameters":[{"type":"text","text":"1001"}]}]}}`)
+	cases := []struct {
+		status   string
+		sendable bool
+	}{
+		{"APPROVED", true}, {"REINSTATED", true}, {"FLAGGED", true},
+		{"PAUSED", false}, {"DISABLED", false}, {"PENDING", false}, {"REJECTED", false}, {"DELETED", false}, {"PENDING_DELETION", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.status, func(t *testing.T) {
+			d := definition(t)
+			d.Status = tc.status
+			err := Check(d, s)
+			if tc.sendable && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if e, ok := apperr.As(err); !tc.sendable && (!ok || e.Code != CodeNotApproved) {
+				t.Fatalf("want %s, got %v", CodeNotApproved, err)
+			}
+		})
+	}
+}
