@@ -72,7 +72,7 @@ const prefix = "template"
 // and type, named when the template's variables are named. The error is a
 // 422 naming the component, with the count it expects.
 func Check(d Definition, s Sent) error {
-	if d.Status != StatusApproved {
+	if !Sendable(d.Status) {
 		return apperr.New(apperr.Unprocessable, fmt.Sprintf("template %q (%s) is %s, not APPROVED: Meta only sends approved templates", d.Name, d.Language, d.Status)).
 			WithCode("template_not_approved").With("status", d.Status).
 			WithDetails(apperr.Detail{Field: prefix + ".name", Issue: "is " + d.Status})
