@@ -214,3 +214,26 @@ func TestCreatedTemplateAfterItsWebhook(t *testing.T) {
 		t.Fatalf("slow: %+v", tpl)
 	}
 }
+
+// A template deleted from the copy (DELETE /v1/templates) is not brought
+// back by Meta's DELETED status webhook arriving after: the update is
+// reported (its event is due) but nothing is written.
+func TestDeletedTemplateNotResurrected(t *testing.T) {
+	ctx := context.Background()
+	tb := storetest.New(t)
+	st := store.New(tb.Client, tb.Name, time.Now)
+	comps := json.RawMessage(`[{"type":"BODY","text":"Hi {{1}}!"}]`)
+	if _, err := st.SyncTemplates(ctx, "org_1", []store.Template{{ID: "9", Name: "gone", Language: "en", Category: "UTILITY", Status: "APPROVED", Components: comps}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteTemplates(ctx, "org_1", "gone", ""); err != nil {
+		t.Fatal(err)
+	}
+	tpl, _, changed, err := st.UpdateTemplate(ctx, "org_1", store.TemplateUpdate{ID: "9", Name: "gone", Language: "en", Status: "DELETED"})
+	if err != nil || !changed || tpl.Status != "DELETED" || tpl.Name != "gone" {
+		t.Fatalf("update: %+v %v %v", tpl, changed, err)
+	}
+	if got, err := st.Template(ctx, "org_1", "gone", "en"); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("deleted template back in the copy: %+v %v", got, err)
+	}
+}
