@@ -279,7 +279,8 @@ type TemplateUpdate struct {
 // found by name and language (or, for webhooks that carry only the id, by
 // id), its status, category, quality or rejection reason set. A template
 // the copy does not have is recorded from what the webhook says (without
-// components: sends of it are then checked only for its status). It
+// components: sends of it are then checked only for its status), except
+// a DELETED one, which is reported and not written. It
 // returns the template after the update and its status before; changed is
 // false when the webhook repeats what the copy already says (a redelivery).
 func (s *Store) UpdateTemplate(ctx context.Context, org string, u TemplateUpdate) (t Template, previousStatus string, changed bool, err error) {
@@ -298,6 +299,13 @@ func (s *Store) UpdateTemplate(ctx context.Context, org string, u TemplateUpdate
 	}
 	if !had {
 		it = s.templateItem(Template{OrgID: org, ID: u.ID, Name: u.Name, Language: u.Language, Status: ""})
+		if u.Status == "DELETED" {
+			// Deleted from the copy already (DELETE /v1/templates, a
+			// sync): the deletion is news, not a template to keep.
+			it.Status, it.Category = u.Status, u.Category
+			it.UpdatedAt = timestamp(s.now())
+			return it.model(), "", true, nil
+		}
 	}
 	before := it
 	if u.ID != "" {
