@@ -298,3 +298,26 @@ func TestCheckSendableStatuses(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckNamedRepeated: a named template's send that gives one variable
+// twice and another not at all is refused (the count alone matches).
+func TestCheckNamedRepeated(t *testing.T) {
+	d := Definition{Name: "welcome", Language: "en_US", Status: StatusApproved, ParameterFormat: "named",
+		Components: []Component{{Type: "BODY", Text: "Hi {{first_name}}, your code is {{code}}."}}}
+	send := func(params string) Sent {
+		return sent(t, `{"to":"5511999999999","type":"template","template":{"name":"welcome","language":{"code":"en_US"},"components":[{"type":"body","parameters":[`+params+`]}]}}`)
+	}
+	if err := Check(d, send(`{"type":"text","parameter_name":"first_name","text":"Ana"},{"type":"text","parameter_name":"code","text":"X1"}`)); err != nil {
+		t.Fatalf("named send refused: %v %+v", err, apperr.DetailsOf(err))
+	}
+	cases := map[string]string{
+		"repeated": `{"type":"text","parameter_name":"first_name","text":"Ana"},{"type":"text","parameter_name":"first_name","text":"Bia"}`,
+	}
+	for name, params := range cases {
+		t.Run(name, func(t *testing.T) {
+			if fields := apperr.Fields(Check(d, send(params))); len(fields) != 1 || fields[0] != "template.components[0].parameters[1].parameter_name" {
+				t.Fatalf("want parameters[1].parameter_name named, got %v", fields)
+			}
+		})
+	}
+}
