@@ -160,15 +160,20 @@ func (w expectation) check(p *problems, at string, c SentComponent, named bool) 
 		p.add(at+".parameters", "%s expects %s parameters, not %d", w.label, expected, n)
 		return
 	}
+	seen := map[string]bool{}
 	for j, prm := range c.Parameters {
 		pat := fmt.Sprintf("%s.parameters[%d]", at, j)
 		if !contains(w.types, prm.Type) {
 			p.add(pat+".type", "%s expects a %s parameter, not %s", w.label, strings.Join(w.types, " or "), prm.Type)
 		}
 		if named && len(w.names) > 0 && prm.Type == "text" {
-			if !contains(w.names, prm.ParameterName) {
+			switch {
+			case !contains(w.names, prm.ParameterName):
 				p.add(pat+".parameter_name", "%s's variables are %s", w.label, strings.Join(w.names, ", "))
+			case seen[prm.ParameterName]:
+				p.add(pat+".parameter_name", "%s gives {{%s}} twice; its variables are %s, each once", w.label, prm.ParameterName, strings.Join(w.names, ", "))
 			}
+			seen[prm.ParameterName] = true
 		}
 	}
 }
