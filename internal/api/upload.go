@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/httpapi"
@@ -159,14 +160,15 @@ func sniffMatches(mimeType string, data []byte) bool {
 	return got == mimeType
 }
 
-// safeFilename keeps a file name's printable characters (no path, quotes
-// or controls), at most 200; empty becomes the kind.
+// safeFilename keeps a file name's printable characters (no path, quotes,
+// controls, nor format characters such as bidi overrides that disguise an
+// extension), at most 200; empty becomes the kind.
 func safeFilename(name, kind string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' {
+		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r

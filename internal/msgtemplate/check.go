@@ -72,7 +72,7 @@ const prefix = "template"
 // and type, named when the template's variables are named. The error is a
 // 422 naming the component, with the count it expects.
 func Check(d Definition, s Sent) error {
-	if d.Status != StatusApproved {
+	if !Sendable(d.Status) {
 		return apperr.New(apperr.Unprocessable, fmt.Sprintf("template %q (%s) is %s, not APPROVED: Meta only sends approved templates", d.Name, d.Language, d.Status)).
 			WithCode("template_not_approved").With("status", d.Status).
 			WithDetails(apperr.Detail{Field: prefix + ".name", Issue: "is " + d.Status})
@@ -160,15 +160,20 @@ func (w expectation) check(p *problems, at string, c SentComponent, named bool) 
 		p.add(at+".parameters", "%s expects %s parameters, not %d", w.label, expected, n)
 		return
 	}
+	seen := map[string]bool{}
 	for j, prm := range c.Parameters {
 		pat := fmt.Sprintf("%s.parameters[%d]", at, j)
 		if !contains(w.types, prm.Type) {
 			p.add(pat+".type", "%s expects a %s parameter, not %s", w.label, strings.Join(w.types, " or "), prm.Type)
 		}
 		if named && len(w.names) > 0 && prm.Type == "text" {
-			if !contains(w.names, prm.ParameterName) {
+			switch {
+			case !contains(w.names, prm.ParameterName):
 				p.add(pat+".parameter_name", "%s's variables are %s", w.label, strings.Join(w.names, ", "))
+			case seen[prm.ParameterName]:
+				p.add(pat+".parameter_name", "%s gives {{%s}} twice; its variables are %s, each once", w.label, prm.ParameterName, strings.Join(w.names, ", "))
 			}
+			seen[prm.ParameterName] = true
 		}
 	}
 }
@@ -217,6 +222,10 @@ func expectations(d Definition) map[string]expectation {
 				}
 			case "COPY_CODE":
 				out[key] = expectation{kind: "button", label: lbl, count: 1, max: 1, types: []string{"coupon_code"}, subType: "copy_code", required: true}
+			case "OTP":
+				// An authentication template's code goes in a url
+				// button's text parameter (copy code, one tap).
+				out[key] = expectation{kind: "button", label: lbl, count: 1, max: 1, types: []string{"text"}, subType: "url"}
 			case "QUICK_REPLY":
 				out[key] = expectation{kind: "button", label: lbl, count: 0, max: 1, types: []string{"payload", "text"}, subType: "quick_reply"}
 			}

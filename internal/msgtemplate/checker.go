@@ -68,7 +68,7 @@ func CheckSend(ctx context.Context, c Copy, org string, content json.RawMessage)
 	}
 	if !known {
 		// Only the status is known: check that much.
-		if d.Status != StatusApproved {
+		if !Sendable(d.Status) {
 			return Check(d, s)
 		}
 		return nil

@@ -24,6 +24,19 @@ const (
 	StatusDeleted  = "DELETED"
 )
 
+// Sendable reports whether Meta sends a template of this status: an
+// APPROVED one, and the two status-webhook events that leave it sendable
+// (REINSTATED: a paused template back in use; FLAGGED: low quality, sent
+// until Meta pauses or disables it). Sync replaces them with Meta's
+// listed status.
+func Sendable(status string) bool {
+	switch status {
+	case StatusApproved, "REINSTATED", "FLAGGED":
+		return true
+	}
+	return false
+}
+
 // Categories of a template.
 var categories = []string{"AUTHENTICATION", "MARKETING", "UTILITY"}
 

@@ -238,3 +238,86 @@ func FuzzParseCreate(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckOtherButtons: an authentication template's OTP copy-code
+// button takes the code as a url button's text parameter (Meta's send
+// form); the check does not refuse it as a button the template lacks.
+func TestCheckOtherButtons(t *testing.T) {
+	cases := []struct {
+		name   string
+		button string // the template's button, as Meta lists it
+		sent   string // the send's button component
+	}{
+		{"otp copy code", `{"type":"OTP","otp_type":"COPY_CODE","text":"Copy code"}`,
+			`{"type":"button","sub_type":"url","index":0,"parameters":[{"type":"text","text":"123456"}]}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Definition
+			def := `{"name":"code","language":"en_US","category":"AUTHENTICATION","status":"APPROVED","components":[` +
+				`{"type":"BODY","text":"*{{1}}* is your code."},{"type":"BUTTONS","buttons":[` + tc.button + `]}]}`
+			if err := json.Unmarshal([]byte(def), &d); err != nil {
+				t.Fatal(err)
+			}
+			s := sent(t, `{"to":"5511999999999","type":"template","template":{"name":"code","language":{"code":"en_US"},"components":[`+
+				`{"type":"body","parameters":[{"type":"text","text":"123456"}]},`+tc.sent+`]}}`)
+			if err := Check(d, s); err != nil {
+				t.Fatalf("refused: %v %+v", err, apperr.DetailsOf(err))
+			}
+		})
+	}
+}
+
+// TestCheckSendableStatuses: a status webhook's REINSTATED (a paused
+// template sendable again) and FLAGGED (low quality, still sendable until
+// Meta pauses or disables it) are not refused as unapproved; the statuses
+// that stop sends are.
+func TestCheckSendableStatuses(t *testing.T) {
+	body2 := `{"type":"body","parameters":[{"type":"text","text":"1001"},{"type":"text","text":"R$ 150,00"}]}`
+	s := sent(t, `{"to":"5511999999999","type":"template","template":{"name":"order_confirmation","language":{"code":"pt_BR"},"components":[`+
+		`{"type":"header","parameters":[{"type":"text","text":"1001"}]},`+body2+
+		`,{"type":"button","sub_type":"url","index":0,"parameters":[{"type":"text","text":"1001"}]}]}}`)
+	cases := []struct {
+		status   string
+		sendable bool
+	}{
+		{"APPROVED", true}, {"REINSTATED", true}, {"FLAGGED", true},
+		{"PAUSED", false}, {"DISABLED", false}, {"PENDING", false}, {"REJECTED", false}, {"DELETED", false}, {"PENDING_DELETION", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.status, func(t *testing.T) {
+			d := definition(t)
+			d.Status = tc.status
+			err := Check(d, s)
+			if tc.sendable && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if e, ok := apperr.As(err); !tc.sendable && (!ok || e.Code != CodeNotApproved) {
+				t.Fatalf("want %s, got %v", CodeNotApproved, err)
+			}
+		})
+	}
+}
+
+// TestCheckNamedRepeated: a named template's send that gives one variable
+// twice and another not at all is refused (the count alone matches).
+func TestCheckNamedRepeated(t *testing.T) {
+	d := Definition{Name: "welcome", Language: "en_US", Status: StatusApproved, ParameterFormat: "named",
+		Components: []Component{{Type: "BODY", Text: "Hi {{first_name}}, your code is {{code}}."}}}
+	send := func(params string) Sent {
+		return sent(t, `{"to":"5511999999999","type":"template","template":{"name":"welcome","language":{"code":"en_US"},"components":[{"type":"body","parameters":[`+params+`]}]}}`)
+	}
+	if err := Check(d, send(`{"type":"text","parameter_name":"first_name","text":"Ana"},{"type":"text","parameter_name":"code","text":"X1"}`)); err != nil {
+		t.Fatalf("named send refused: %v %+v", err, apperr.DetailsOf(err))
+	}
+	cases := map[string]string{
+		"repeated": `{"type":"text","parameter_name":"first_name","text":"Ana"},{"type":"text","parameter_name":"first_name","text":"Bia"}`,
+	}
+	for name, params := range cases {
+		t.Run(name, func(t *testing.T) {
+			if fields := apperr.Fields(Check(d, send(params))); len(fields) != 1 || fields[0] != "template.components[0].parameters[1].parameter_name" {
+				t.Fatalf("want parameters[1].parameter_name named, got %v", fields)
+			}
+		})
+	}
+}

@@ -211,6 +211,7 @@ func (s *Store) SyncTemplates(ctx context.Context, org string, list []Template) 
 	var (
 		changes []TemplateChange
 		writes  []func(context.Context) error
+		stale   []bool // per change: the item changed since it was read (a webhook, a creation), left as it is
 	)
 	seen := map[string]bool{}
 	for _, t := range list {
@@ -229,27 +230,54 @@ func (s *Store) SyncTemplates(ctx context.Context, org string, list []Template) 
 		if had {
 			ch.PreviousStatus = prev.Status
 		}
+		i := len(changes)
 		changes = append(changes, ch)
-		writes = append(writes, func(ctx context.Context) error { return s.PutTemplate(ctx, t) })
+		writes = append(writes, func(ctx context.Context) error {
+			av, err := marshal(s.templateItem(t))
+			if err != nil {
+				return err
+			}
+			in := putInput(s.table, av, "attribute_not_exists(pk)")
+			switch {
+			case had && prev.UpdatedAt.IsZero():
+				in = putInput(s.table, av, "") // an item without its time: Meta's list wins
+			case had:
+				in = putInput(s.table, av, "updated_at = :seen")
+				in.ExpressionAttributeValues = map[string]types.AttributeValue{":seen": str(timestamp(prev.UpdatedAt))}
+			}
+			_, err = s.db.PutItem(ctx, in)
+			return s.syncWrote(&stale[i], "put template", err)
+		})
 	}
 	for k, t := range old {
 		if seen[k] {
 			continue
 		}
+		i := len(changes)
 		changes = append(changes, TemplateChange{Template: t, PreviousStatus: t.Status, Removed: true})
 		writes = append(writes, func(ctx context.Context) error {
-			_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key{templatesPK(org), k}.av()})
-			if err != nil {
-				return unavailable("delete template", err)
+			in := &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key{templatesPK(org), k}.av()}
+			if !t.UpdatedAt.IsZero() {
+				in.ConditionExpression = aws.String("updated_at = :seen")
+				in.ExpressionAttributeValues = map[string]types.AttributeValue{":seen": str(timestamp(t.UpdatedAt))}
 			}
-			return nil
+			_, err := s.db.DeleteItem(ctx, in)
+			return s.syncWrote(&stale[i], "delete template", err)
 		})
 	}
 	// A first sync of a large WABA writes thousands of items: a few at a
 	// time, so that it fits an API request's time.
+	stale = make([]bool, len(changes))
 	if err := parallel(ctx, syncWriters, writes); err != nil {
 		return nil, err
 	}
+	kept := changes[:0]
+	for i, c := range changes {
+		if !stale[i] {
+			kept = append(kept, c)
+		}
+	}
+	changes = kept
 	av, err := marshal(templateSyncItem{key: key{templatesPK(org), templateSyncSK()}, Type: typeTemplateSync,
 		SyncedAt: timestamp(now), Count: len(seen)})
 	if err != nil {
@@ -259,6 +287,21 @@ func (s *Store) SyncTemplates(ctx context.Context, org string, list []Template) 
 		return nil, unavailable("record template sync", err)
 	}
 	return changes, nil
+}
+
+// syncWrote reads a sync write's result: a failed condition means a
+// webhook or a creation changed the item after the sync read the copy,
+// which is newer than Meta's list (fetched before): the item stays and
+// the change is not reported (the next sync compares again).
+func (s *Store) syncWrote(stale *bool, op string, err error) error {
+	if isConditionFailed(err) {
+		*stale = true
+		return nil
+	}
+	if err != nil {
+		return unavailable(op, err)
+	}
+	return nil
 }
 
 func sameTemplate(a, b Template) bool {
@@ -279,7 +322,8 @@ type TemplateUpdate struct {
 // found by name and language (or, for webhooks that carry only the id, by
 // id), its status, category, quality or rejection reason set. A template
 // the copy does not have is recorded from what the webhook says (without
-// components: sends of it are then checked only for its status). It
+// components: sends of it are then checked only for its status), except
+// a DELETED one, which is reported and not written. It
 // returns the template after the update and its status before; changed is
 // false when the webhook repeats what the copy already says (a redelivery).
 func (s *Store) UpdateTemplate(ctx context.Context, org string, u TemplateUpdate) (t Template, previousStatus string, changed bool, err error) {
@@ -298,6 +342,13 @@ func (s *Store) UpdateTemplate(ctx context.Context, org string, u TemplateUpdate
 	}
 	if !had {
 		it = s.templateItem(Template{OrgID: org, ID: u.ID, Name: u.Name, Language: u.Language, Status: ""})
+		if u.Status == "DELETED" {
+			// Deleted from the copy already (DELETE /v1/templates, a
+			// sync): the deletion is news, not a template to keep.
+			it.Status, it.Category = u.Status, u.Category
+			it.UpdatedAt = timestamp(s.now())
+			return it.model(), "", true, nil
+		}
 	}
 	before := it
 	if u.ID != "" {

@@ -214,3 +214,74 @@ func TestCreatedTemplateAfterItsWebhook(t *testing.T) {
 		t.Fatalf("slow: %+v", tpl)
 	}
 }
+
+// A template deleted from the copy (DELETE /v1/templates) is not brought
+// back by Meta's DELETED status webhook arriving after: the update is
+// reported (its event is due) but nothing is written.
+func TestDeletedTemplateNotResurrected(t *testing.T) {
+	ctx := context.Background()
+	tb := storetest.New(t)
+	st := store.New(tb.Client, tb.Name, time.Now)
+	comps := json.RawMessage(`[{"type":"BODY","text":"Hi {{1}}!"}]`)
+	if _, err := st.SyncTemplates(ctx, "org_1", []store.Template{{ID: "9", Name: "gone", Language: "en", Category: "UTILITY", Status: "APPROVED", Components: comps}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteTemplates(ctx, "org_1", "gone", ""); err != nil {
+		t.Fatal(err)
+	}
+	tpl, _, changed, err := st.UpdateTemplate(ctx, "org_1", store.TemplateUpdate{ID: "9", Name: "gone", Language: "en", Status: "DELETED"})
+	if err != nil || !changed || tpl.Status != "DELETED" || tpl.Name != "gone" {
+		t.Fatalf("update: %+v %v %v", tpl, changed, err)
+	}
+	if got, err := st.Template(ctx, "org_1", "gone", "en"); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("deleted template back in the copy: %+v %v", got, err)
+	}
+}
+
+// A status webhook that lands while a sync is writing Meta's list (read
+// before the webhook) is not overwritten by the list's older status, and
+// the sync does not report the older status as a change.
+func TestSyncDoesNotOverwriteNewerWebhook(t *testing.T) {
+	ctx := context.Background()
+	tb := storetest.New(t)
+	var (
+		st    *store.Store
+		armed bool
+		ticks time.Duration
+	)
+	start := time.Now()
+	clock := func() time.Time {
+		ticks += time.Second // every write at its own time
+		if armed {
+			armed = false
+			// Meta's APPROVED webhook, after the sync read the copy.
+			if _, _, _, err := st.UpdateTemplate(ctx, "org_1", store.TemplateUpdate{ID: "5", Name: "race", Language: "en", Status: "APPROVED"}); err != nil {
+				t.Errorf("webhook: %v", err)
+			}
+		}
+		return start.Add(ticks)
+	}
+	st = store.New(tb.Client, tb.Name, clock)
+	created := store.Template{ID: "5", Name: "race", Language: "en", Category: "UTILITY", Status: "PENDING",
+		Components: json.RawMessage(`[{"type":"BODY","text":"Hi {{1}}!"}]`)}
+	if _, err := st.SyncTemplates(ctx, "org_1", []store.Template{created}); err != nil {
+		t.Fatal(err)
+	}
+	// Meta's list, fetched before the webhook: still PENDING, its
+	// components written as Meta lists them.
+	listed := created
+	listed.Components = json.RawMessage(`[{"type":"BODY","text":"Hi {{1}}!","example":{"body_text":[["Ana"]]}}]`)
+	armed = true
+	changes, err := st.SyncTemplates(ctx, "org_1", []store.Template{listed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range changes {
+		if c.Template.Status == "PENDING" {
+			t.Errorf("the sync reported the older status: %+v", c)
+		}
+	}
+	if tpl, err := st.Template(ctx, "org_1", "race", "en"); err != nil || tpl.Status != "APPROVED" {
+		t.Fatalf("the webhook's APPROVED was overwritten: %+v %v", tpl, err)
+	}
+}
