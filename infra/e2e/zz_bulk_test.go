@@ -34,7 +34,7 @@ func TestThousandMessagesInOrder(t *testing.T) {
 			defer wg.Done()
 			to := fmt.Sprintf("55219000%04d", r)
 			for i := 0; i < each; i++ {
-				body := fmt.Sprintf(`{"to":"%s","type":"template","template":{"name":"order_update","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"%d"}]}]}}`, to, i)
+				body := fmt.Sprintf(`{"to":"%s","type":"template","template":{"name":"order_update","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"%d"},{"type":"text","text":"enviado"}]}]}}`, to, i)
 				code, id := send(t, body, "Idempotency-Key", fmt.Sprintf("bulk-%d-%d", r, i))
 				if code != 202 {
 					errs <- fmt.Sprintf("recipient %d message %d: %d", r, i, code)
