@@ -485,26 +485,40 @@ func (s *Store) adoptWAMID(ctx context.Context, org, callback, wamid string) (wa
 // StatusesPendingEvents lists the statuses of a message whose events were
 // not confirmed published.
 func (s *Store) StatusesPendingEvents(ctx context.Context, org, msgID string) ([]string, error) {
+	items, err := s.statusItems(ctx, msgPK(org, msgID), "pending status events")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, st := range items {
+		if st.EventsPending {
+			out = append(out, st.Status)
+		}
+	}
+	return out, nil
+}
+
+// statusItems reads, strongly consistent, the status items of one
+// partition (a message's, or a wamid's before its message had it).
+func (s *Store) statusItems(ctx context.Context, pk, what string) ([]statusItem, error) {
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :s)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(msgPK(org, msgID)), ":s": str(statusSKPrefix),
+			":pk": str(pk), ":s": str(statusSKPrefix),
 		},
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, unavailable("pending status events", err)
+		return nil, unavailable(what, err)
 	}
-	var out []string
+	out := make([]statusItem, 0, len(res.Items))
 	for _, item := range res.Items {
 		var st statusItem
 		if err := attributevalue.UnmarshalMap(item, &st); err != nil {
 			return nil, fmt.Errorf("store: decode status: %w", err)
 		}
-		if st.EventsPending {
-			out = append(out, st.Status)
-		}
+		out = append(out, st)
 	}
 	return out, nil
 }
@@ -541,36 +555,19 @@ func (s *Store) SendAccepted(ctx context.Context, c Claim, wamid string) ([]Stat
 	if err != nil {
 		return nil, err
 	}
-	return s.earlyStatuses(ctx, m.OrgID, wamid)
+	return s.EarlyStatuses(ctx, m.OrgID, wamid)
 }
 
 // EarlyStatuses lists the statuses recorded for a wamid before its message
 // had it (applying them again is harmless: each (wamid, status) applies
 // once).
 func (s *Store) EarlyStatuses(ctx context.Context, org, wamid string) ([]StatusUpdate, error) {
-	return s.earlyStatuses(ctx, org, wamid)
-}
-
-// earlyStatuses lists statuses recorded for a wamid before its message had
-// it.
-func (s *Store) earlyStatuses(ctx context.Context, org, wamid string) ([]StatusUpdate, error) {
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :s)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(wamidPK(org, wamid)), ":s": str(statusSKPrefix),
-		},
-		ConsistentRead: aws.Bool(true),
-	})
+	items, err := s.statusItems(ctx, wamidPK(org, wamid), "early statuses")
 	if err != nil {
-		return nil, unavailable("early statuses", err)
+		return nil, err
 	}
 	var out []StatusUpdate
-	for _, item := range res.Items {
-		var st statusItem
-		if err := attributevalue.UnmarshalMap(item, &st); err != nil {
-			return nil, fmt.Errorf("store: decode status: %w", err)
-		}
+	for _, st := range items {
 		u := StatusUpdate{OrgID: org, WAMID: wamid, Status: st.Status, Raw: json.RawMessage(st.Raw)}
 		if t := parseTime(st.Timestamp); t != nil {
 			u.Timestamp = *t
