@@ -137,3 +137,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+// TestLayoutNamesEveryDirectory: the README's Layout block names every
+// function, internal package and infra directory, so a new one is
+// described where a newcomer looks first.
+func TestLayoutNamesEveryDirectory(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n## Layout\n")
+	if !ok {
+		t.Fatal("README has no ## Layout section")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	for _, dir := range []string{"functions", "internal", "infra"} {
+		ents, err := os.ReadDir(filepath.Join(root, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				continue
+			}
+			if !regexp.MustCompile(`(^|[^a-z0-9-])` + regexp.QuoteMeta(e.Name()) + `($|[^a-z0-9-])`).MatchString(sec) {
+				t.Errorf("README's Layout does not name %s/%s", dir, e.Name())
+			}
+		}
+	}
+}
