@@ -1,0 +1,376 @@
+// Package metrics writes CloudWatch metrics in Embedded Metric Format (EMF):
+// JSON lines on the function's standard output, which Lambda sends to its
+// log group and CloudWatch Logs turns into metrics. No API call, no
+// permission beyond the logs the function already writes.
+//
+// Values are aggregated per invocation: a Recorder (one per invocation,
+// carried by the context) sums counts and collects durations per dimension
+// set, and Flush writes one line per dimension set at the end of the
+// invocation. Code that records a metric takes the Recorder from its
+// context (From); without one (tests, the API function) recording does
+// nothing.
+//
+// Dimensions are bounded on purpose: every metric has Function; the
+// per-number metrics add PhoneNumberId (the business's WhatsApp phone
+// number id, never a customer's number); statuses add Status. Each
+// distinct combination is a custom metric CloudWatch bills monthly.
+//
+// A metric line must never break the function: a write that fails (or a
+// writer that panics) is reported by Flush as an error for the caller to
+// log, and the invocation's result is what the handler returned.
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Unit is a CloudWatch metric unit.
+type Unit string
+
+// The units used here.
+const (
+	Count        Unit = "Count"
+	Milliseconds Unit = "Milliseconds"
+)
+
+// Dimension names.
+const (
+	DimFunction      = "Function"
+	DimPhoneNumberID = "PhoneNumberId"
+	DimStatus        = "Status"
+)
+
+// Metric names. The dashboard in template.yaml graphs these.
+const (
+	// sender
+	MessagesAccepted = "MessagesAccepted" // Meta accepted the POST (a wamid), per number
+	MessagesFailed   = "MessagesFailed"   // failed for good (sender) or Meta's failed status (webhook), per number
+	MessagesRetried  = "MessagesRetried"  // a send put back on the queue for later
+	GraphLatency     = "GraphLatency"     // one Graph send call, ms
+	LimiterWaitMs    = "LimiterWaitMs"    // time waiting for the number's send slot, ms
+	// whatsapp-webhook
+	MessagesReceived = "MessagesReceived" // inbound messages stored, per number
+	MessagesSent     = "MessagesSent"     // Meta's sent status, per number
+	StatusesApplied  = "StatusesApplied"  // statuses applied, by Status
+	// dispatcher
+	EventsFannedOut      = "EventsFannedOut"      // events read from the events queue and fanned out
+	DeliveriesQueued     = "DeliveriesQueued"     // delivery jobs queued by the fan-out
+	Deliveries           = "Deliveries"           // webhook deliveries that succeeded
+	DeliveryAttemptsFail = "DeliveryAttemptsFail" // attempts that failed (retried or not)
+	DeliveriesFailed     = "DeliveriesFailed"     // deliveries failed for good
+	DeliveryLatency      = "DeliveryLatency"      // one delivery POST, ms
+	// every function that publishes
+	EventsPublished = "EventsPublished"
+)
+
+// EMF limits (the specification: at most 100 metrics per directive, and
+// at most 100 values in a metric's array; 30 dimensions per set).
+const (
+	maxMetricsPerLine = 100
+	maxValuesPerLine  = 100
+	maxDimValue       = 64
+)
+
+// Dim is one dimension: a name and its value.
+type Dim struct{ Name, Value string }
+
+// Number is the PhoneNumberId dimension.
+func Number(phoneNumberID string) Dim { return Dim{DimPhoneNumberID, phoneNumberID} }
+
+// Emitter writes the lines of one function. It is made once per
+// container; its Recorders are made once per invocation.
+type Emitter struct {
+	w         io.Writer
+	namespace string
+	function  string
+	now       func() time.Time
+
+	mu sync.Mutex // one line at a time on w
+}
+
+// NewEmitter returns an Emitter writing to w (the function's stdout) in
+// namespace, every metric with the Function dimension set to function.
+func NewEmitter(w io.Writer, namespace, function string, now func() time.Time) (*Emitter, error) {
+	if w == nil || now == nil {
+		return nil, errors.New("metrics: a writer and a clock are required")
+	}
+	if strings.TrimSpace(namespace) == "" || strings.HasPrefix(namespace, "AWS/") {
+		return nil, fmt.Errorf("metrics: namespace %q is empty or reserved", namespace)
+	}
+	if clean(function) != function {
+		return nil, fmt.Errorf("metrics: function name %q is not a valid dimension value", function)
+	}
+	return &Emitter{w: w, namespace: namespace, function: function, now: now}, nil
+}
+
+// FromEnv is the function's Emitter on stdout when METRICS_NAMESPACE is
+// set (template.yaml sets it), nil (no metrics) when it is not.
+func FromEnv(getenv func(string) string, w io.Writer, function string, now func() time.Time) (*Emitter, error) {
+	ns := getenv("METRICS_NAMESPACE")
+	if ns == "" {
+		return nil, nil
+	}
+	return NewEmitter(w, ns, function, now)
+}
+
+// Begin starts an invocation's Recorder. A nil Emitter gives a nil
+// Recorder, which records nothing.
+func (e *Emitter) Begin() *Recorder {
+	if e == nil {
+		return nil
+	}
+	return &Recorder{e: e, sets: map[string]*set{}}
+}
+
+// Recorder aggregates one invocation's metrics; it is safe for concurrent
+// use. The nil Recorder records nothing.
+type Recorder struct {
+	e *Emitter
+
+	mu    sync.Mutex
+	sets  map[string]*set
+	order []string
+}
+
+type set struct {
+	dims    []Dim // extra dimensions, beyond Function
+	metrics map[string]*metric
+	names   []string
+}
+
+type metric struct {
+	unit   Unit
+	sum    float64   // Count: summed into one value
+	values []float64 // other units: every value
+}
+
+// Count adds n to a counter.
+func (r *Recorder) Count(name string, n int, dims ...Dim) {
+	r.add(name, Count, float64(n), dims)
+}
+
+// Duration records a duration in milliseconds (fractions kept).
+func (r *Recorder) Duration(name string, d time.Duration, dims ...Dim) {
+	r.add(name, Milliseconds, float64(d)/float64(time.Millisecond), dims)
+}
+
+func (r *Recorder) add(name string, unit Unit, v float64, dims []Dim) {
+	if r == nil || math.IsNaN(v) || math.IsInf(v, 0) || reserved(name) {
+		return
+	}
+	dims = cleanDims(dims)
+	key := setKey(dims)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.sets[key]
+	if !ok {
+		s = &set{dims: dims, metrics: map[string]*metric{}}
+		r.sets[key] = s
+		r.order = append(r.order, key)
+	}
+	m, ok := s.metrics[name]
+	if !ok {
+		m = &metric{unit: unit}
+		s.metrics[name] = m
+		s.names = append(s.names, name)
+	}
+	if unit == Count {
+		m.sum += v
+	} else {
+		m.values = append(m.values, v)
+	}
+}
+
+// cleanDims drops Function (always the emitter's) and sorts the rest by
+// name, one value per name, each value made a valid dimension value.
+func cleanDims(dims []Dim) []Dim {
+	out := make([]Dim, 0, len(dims))
+	seen := map[string]bool{DimFunction: true}
+	for _, d := range dims {
+		if d.Name == "" || seen[d.Name] {
+			continue
+		}
+		seen[d.Name] = true
+		out = append(out, Dim{d.Name, clean(d.Value)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// clean makes a dimension value CloudWatch accepts and a reader can trust:
+// ASCII letters, digits and ._:- only, at most 64 characters; anything
+// else (empty, too long, other characters) is "invalid", so a value taken
+// from input can neither smuggle text into the line nor create unbounded
+// metrics of arbitrary names.
+func clean(v string) string {
+	if v == "" || len(v) > maxDimValue {
+		return "invalid"
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return "invalid"
+		}
+	}
+	return v
+}
+
+// reserved names cannot be metrics: they are the document's other members.
+func reserved(name string) bool {
+	return name == "" || name == "_aws" || name == DimFunction || name == DimPhoneNumberID || name == DimStatus
+}
+
+func setKey(dims []Dim) string {
+	var b strings.Builder
+	for _, d := range dims {
+		b.WriteString(d.Name)
+		b.WriteByte(0)
+		b.WriteString(d.Value)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// Flush writes the recorded metrics, one line per dimension set (more
+// when a set has over 100 metrics or a metric over 100 values), and
+// empties the Recorder. Every line is written whatever happens to the
+// others; the first error (a write that failed, a writer that panicked)
+// is returned.
+func (r *Recorder) Flush() error {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	sets, order := r.sets, r.order
+	r.sets, r.order = map[string]*set{}, nil
+	r.mu.Unlock()
+	if len(order) == 0 {
+		return nil
+	}
+	ts := r.e.now().UnixMilli()
+	var first error
+	for _, key := range order {
+		for _, line := range r.e.lines(sets[key], ts) {
+			if err := r.e.write(line); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// lines renders one dimension set as EMF documents.
+func (e *Emitter) lines(s *set, ts int64) [][]byte {
+	var out [][]byte
+	// Chunks of at most 100 metrics, and, for value lists, rounds of at
+	// most 100 values each: round i carries values [100i, 100i+100) of
+	// every metric that has that many (counts go in round 0).
+	for start := 0; start < len(s.names); start += maxMetricsPerLine {
+		names := s.names[start:min(start+maxMetricsPerLine, len(s.names))]
+		for round := 0; ; round++ {
+			doc := map[string]any{}
+			var defs []map[string]string
+			for _, n := range names {
+				m := s.metrics[n]
+				if m.unit == Count {
+					if round == 0 {
+						doc[n] = m.sum
+						defs = append(defs, map[string]string{"Name": n, "Unit": string(m.unit)})
+					}
+					continue
+				}
+				lo := round * maxValuesPerLine
+				if lo >= len(m.values) {
+					continue
+				}
+				doc[n] = m.values[lo:min(lo+maxValuesPerLine, len(m.values))]
+				defs = append(defs, map[string]string{"Name": n, "Unit": string(m.unit)})
+			}
+			if len(defs) == 0 {
+				break
+			}
+			dimSets := [][]string{{DimFunction}}
+			doc[DimFunction] = e.function
+			if len(s.dims) > 0 {
+				full := []string{DimFunction}
+				for _, d := range s.dims {
+					full = append(full, d.Name)
+					doc[d.Name] = d.Value
+				}
+				dimSets = append(dimSets, full)
+			}
+			doc["_aws"] = map[string]any{
+				"Timestamp": ts,
+				"CloudWatchMetrics": []map[string]any{{
+					"Namespace":  e.namespace,
+					"Dimensions": dimSets,
+					"Metrics":    defs,
+				}},
+			}
+			b, err := json.Marshal(doc)
+			if err != nil {
+				// Only numbers and cleaned strings go in: not reached.
+				continue
+			}
+			out = append(out, append(b, '\n'))
+		}
+	}
+	return out
+}
+
+// write writes one line in one Write call, so lines from concurrent
+// invocations' flushes never interleave; a panicking writer is an error.
+func (e *Emitter) write(line []byte) (err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("metrics: writer panicked: %v", p)
+		}
+	}()
+	if _, err := e.w.Write(line); err != nil {
+		return fmt.Errorf("metrics: write: %w", err)
+	}
+	return nil
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying r.
+func NewContext(ctx context.Context, r *Recorder) context.Context {
+	return context.WithValue(ctx, ctxKey{}, r)
+}
+
+// From is the Recorder ctx carries, or nil (which records nothing).
+func From(ctx context.Context) *Recorder {
+	r, _ := ctx.Value(ctxKey{}).(*Recorder)
+	return r
+}
+
+// Handler wraps a Lambda handler: each invocation gets a Recorder in its
+// context and its metrics are flushed when it returns (a panic too). A
+// flush error goes to report (a log line), never to the invocation's
+// result. A nil Emitter returns h unchanged.
+func Handler[In, Out any](e *Emitter, report func(ctx context.Context, err error), h func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
+	if e == nil {
+		return h
+	}
+	return func(ctx context.Context, in In) (Out, error) {
+		rec := e.Begin()
+		defer func() {
+			if err := rec.Flush(); err != nil && report != nil {
+				report(ctx, err)
+			}
+		}()
+		return h(NewContext(ctx, rec), in)
+	}
+}
