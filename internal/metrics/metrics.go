@@ -72,6 +72,15 @@ const (
 	EventsPublished = "EventsPublished"
 )
 
+// Names lists every metric the functions write (the dashboard graphs
+// each; a test checks both ways).
+func Names() []string {
+	return []string{MessagesAccepted, MessagesFailed, MessagesRetried, GraphLatency, LimiterWaitMs,
+		MessagesReceived, MessagesSent, StatusesApplied,
+		EventsFannedOut, DeliveriesQueued, Deliveries, DeliveryAttemptsFail, DeliveriesFailed, DeliveryLatency,
+		EventsPublished}
+}
+
 // EMF limits (the specification: at most 100 metrics per directive, and
 // at most 100 values in a metric's array; 30 dimensions per set).
 const (
