@@ -102,8 +102,23 @@ type Emitter struct {
 	namespace string
 	function  string
 	now       func() time.Time
+	drop      map[string]bool // dimension names left out (Without)
 
 	mu sync.Mutex // one line at a time on w
+}
+
+// Without returns a copy of e that leaves out the named dimensions (their
+// values are then added to the function-level metrics only): the
+// per-number dimension costs a custom metric per number.
+func (e *Emitter) Without(names ...string) *Emitter {
+	if e == nil {
+		return nil
+	}
+	out := &Emitter{w: e.w, namespace: e.namespace, function: e.function, now: e.now, drop: map[string]bool{}}
+	for _, n := range names {
+		out.drop[n] = true
+	}
+	return out
 }
 
 // NewEmitter returns an Emitter writing to w (the function's stdout) in
@@ -122,13 +137,26 @@ func NewEmitter(w io.Writer, namespace, function string, now func() time.Time) (
 }
 
 // FromEnv is the function's Emitter on stdout when METRICS_NAMESPACE is
-// set (template.yaml sets it), nil (no metrics) when it is not.
+// set (template.yaml sets it), nil (no metrics) when it is not;
+// METRICS_PER_NUMBER=no (template.yaml's PerNumberMetrics) leaves out the
+// PhoneNumberId dimension.
 func FromEnv(getenv func(string) string, w io.Writer, function string, now func() time.Time) (*Emitter, error) {
 	ns := getenv("METRICS_NAMESPACE")
 	if ns == "" {
 		return nil, nil
 	}
-	return NewEmitter(w, ns, function, now)
+	e, err := NewEmitter(w, ns, function, now)
+	if err != nil {
+		return nil, err
+	}
+	switch v := getenv("METRICS_PER_NUMBER"); v {
+	case "", "yes":
+		return e, nil
+	case "no":
+		return e.Without(DimPhoneNumberID), nil
+	default:
+		return nil, fmt.Errorf("metrics: METRICS_PER_NUMBER must be yes or no, got %q", v)
+	}
 }
 
 // Begin starts an invocation's Recorder. A nil Emitter gives a nil
@@ -176,7 +204,7 @@ func (r *Recorder) add(name string, unit Unit, v float64, dims []Dim) {
 	if r == nil || math.IsNaN(v) || math.IsInf(v, 0) || reserved(name) {
 		return
 	}
-	dims = cleanDims(dims)
+	dims = cleanDims(dims, r.e.drop)
 	key := setKey(dims)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -199,13 +227,14 @@ func (r *Recorder) add(name string, unit Unit, v float64, dims []Dim) {
 	}
 }
 
-// cleanDims drops Function (always the emitter's) and sorts the rest by
+// cleanDims drops Function (always the emitter's) and the dropped names,
+// and sorts the rest by
 // name, one value per name, each value made a valid dimension value.
-func cleanDims(dims []Dim) []Dim {
+func cleanDims(dims []Dim, drop map[string]bool) []Dim {
 	out := make([]Dim, 0, len(dims))
 	seen := map[string]bool{DimFunction: true}
 	for _, d := range dims {
-		if d.Name == "" || seen[d.Name] {
+		if d.Name == "" || seen[d.Name] || drop[d.Name] {
 			continue
 		}
 		seen[d.Name] = true

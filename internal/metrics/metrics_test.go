@@ -387,3 +387,48 @@ func FuzzDimensionValue(f *testing.F) {
 		}
 	})
 }
+
+// METRICS_PER_NUMBER=no leaves the per-number dimension out: the counts
+// go to the function-level metric only; other values are refused.
+func TestPerNumberDimensionCanBeLeftOut(t *testing.T) {
+	for _, tc := range []struct {
+		setting   string
+		perNumber bool
+		bad       bool
+	}{{"", true, false}, {"yes", true, false}, {"no", false, false}, {"0", false, true}} {
+		t.Run("METRICS_PER_NUMBER="+tc.setting, func(t *testing.T) {
+			var buf bytes.Buffer
+			env := map[string]string{"METRICS_NAMESPACE": "PyTake/test", "METRICS_PER_NUMBER": tc.setting}
+			e, err := metrics.FromEnv(func(k string) string { return env[k] }, &buf, "sender", fixed)
+			if tc.bad {
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := e.Begin()
+			r.Count(metrics.MessagesAccepted, 2, metrics.Number("1"))
+			r.Count(metrics.MessagesAccepted, 3, metrics.Number("2"))
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			docs := lines(t, buf.String())
+			if tc.perNumber {
+				if len(docs) != 2 || docs[0]["PhoneNumberId"] != "1" {
+					t.Fatalf("per number: %v", docs)
+				}
+				return
+			}
+			if len(docs) != 1 || docs[0][metrics.MessagesAccepted] != 5.0 || docs[0]["PhoneNumberId"] != nil {
+				t.Fatalf("without numbers: %v", docs)
+			}
+			dims := docs[0]["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Dimensions"]
+			if !reflect.DeepEqual(dims, []any{[]any{"Function"}}) {
+				t.Fatalf("dimensions %v", dims)
+			}
+		})
+	}
+}
