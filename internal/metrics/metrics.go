@@ -195,9 +195,10 @@ func (r *Recorder) Count(name string, n int, dims ...Dim) {
 	r.add(name, Count, float64(n), dims)
 }
 
-// Duration records a duration in milliseconds (fractions kept).
+// Duration records a duration in milliseconds (fractions kept); a
+// negative one (a clock stepped back between the two readings) counts as 0.
 func (r *Recorder) Duration(name string, d time.Duration, dims ...Dim) {
-	r.add(name, Milliseconds, float64(d)/float64(time.Millisecond), dims)
+	r.add(name, Milliseconds, float64(max(d, 0))/float64(time.Millisecond), dims)
 }
 
 func (r *Recorder) add(name string, unit Unit, v float64, dims []Dim) {

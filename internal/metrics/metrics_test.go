@@ -432,3 +432,18 @@ func TestPerNumberDimensionCanBeLeftOut(t *testing.T) {
 		})
 	}
 }
+
+// A clock stepped back gives a negative duration: recorded as 0, never as
+// a negative latency.
+func TestNegativeDurationIsZero(t *testing.T) {
+	var buf bytes.Buffer
+	r := emitter(t, &buf).Begin()
+	r.Duration(metrics.GraphLatency, -3*time.Second)
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	docs := lines(t, buf.String())
+	if len(docs) != 1 || !reflect.DeepEqual(docs[0][metrics.GraphLatency], []any{0.0}) {
+		t.Fatalf("%v", docs)
+	}
+}
