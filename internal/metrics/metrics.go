@@ -58,7 +58,7 @@ const (
 	GraphLatency     = "GraphLatency"     // one Graph send call, ms
 	LimiterWaitMs    = "LimiterWaitMs"    // time waiting for the number's send slot, ms
 	// whatsapp-webhook
-	MessagesReceived = "MessagesReceived" // inbound messages stored, per number
+	MessagesReceived = "MessagesReceived" // inbound messages handled, per number (one Meta delivers again counts again)
 	MessagesSent     = "MessagesSent"     // Meta's sent status, per number
 	StatusesApplied  = "StatusesApplied"  // statuses applied, by Status
 	// dispatcher
