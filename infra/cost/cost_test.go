@@ -91,8 +91,7 @@ func (a counts) sum(prefix string) float64 {
 }
 
 // units estimates DynamoDB on-demand request units from a request, with
-// items under 1 KB written and 4 KB read (the store's items are; the test
-// checks a message item): a write unit per item written (two in a
+// items assumed under 1 KB written and 4 KB read (not measured): a write unit per item written (two in a
 // transaction), half a read unit per eventually consistent item read
 // (one when consistent; two in a transaction), a Query counted as one
 // read of up to 4 KB.
