@@ -91,10 +91,10 @@ func (a counts) sum(prefix string) float64 {
 }
 
 // units estimates DynamoDB on-demand request units from a request, with
-// items assumed under 1 KB written and 4 KB read (not measured): a write unit per item written (two in a
-// transaction), half a read unit per eventually consistent item read
-// (one when consistent; two in a transaction), a Query counted as one
-// read of up to 4 KB.
+// items assumed under 1 KB written and 4 KB read (not measured): a write
+// unit per item written (two in a transaction), half a read unit per
+// eventually consistent item read (one when consistent; two in a
+// transaction), a Query counted as one read of up to 4 KB.
 func units(op string, params any) (rru, wru float64) {
 	switch in := params.(type) {
 	case *dynamodb.GetItemInput:
