@@ -86,7 +86,7 @@ func run(ctx context.Context) error {
 		Log:        log,
 		RetryScale: scale,
 	})
-	// One EMF line per dimension set per invocation, on stdout.
+	// The invocation's metrics, aggregated, in EMF lines on stdout.
 	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {
 		log.WarnContext(ctx, "metrics not written", "error", err.Error())
 	}, d.Handle), lambda.WithContext(ctx))

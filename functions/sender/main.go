@@ -69,7 +69,7 @@ func run(ctx context.Context) error {
 		RatePerSecond: rate,
 		Log:           log,
 	})
-	// One EMF line per dimension set per invocation, on stdout.
+	// The invocation's metrics, aggregated, in EMF lines on stdout.
 	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {
 		log.WarnContext(ctx, "metrics not written", "error", err.Error())
 	}, s.Handle), lambda.WithContext(ctx))

@@ -49,7 +49,7 @@ func run(ctx context.Context) error {
 	sec := secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
 	pub := event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event"))
 	hook := inbound.New(st, sec, pub, log, time.Now)
-	// One EMF line per dimension set per invocation, on stdout.
+	// The invocation's metrics, aggregated, in EMF lines on stdout.
 	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {
 		log.WarnContext(ctx, "metrics not written", "error", err.Error())
 	}, hook.Router().Serve), lambda.WithContext(ctx))

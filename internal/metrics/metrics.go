@@ -5,8 +5,9 @@
 //
 // Values are aggregated per invocation: a Recorder (one per invocation,
 // carried by the context) sums counts and collects durations per dimension
-// set, and Flush writes one line per dimension set at the end of the
-// invocation. Code that records a metric takes the Recorder from its
+// set, and Flush writes them at the end of the invocation, one directive
+// per dimension set, the sets packed into as few lines as the format
+// allows (usually one). Code that records a metric takes the Recorder from its
 // context (From); without one (tests, the API function) recording does
 // nothing.
 //
@@ -279,9 +280,10 @@ func setKey(dims []Dim) string {
 	return b.String()
 }
 
-// Flush writes the recorded metrics, one line per dimension set (more
-// when a set has over 100 metrics or a metric over 100 values), and
-// empties the Recorder. Every line is written whatever happens to the
+// Flush writes the recorded metrics, usually in one line (one directive
+// per dimension set; more lines when two sets' dimension values clash,
+// the same metric appears in two sets, or a set has over 100 metrics or a
+// metric over 100 values), and empties the Recorder. Every line is written whatever happens to the
 // others; the first error (a write that failed, a writer that panicked)
 // is returned.
 func (r *Recorder) Flush() error {
@@ -295,35 +297,43 @@ func (r *Recorder) Flush() error {
 	if len(order) == 0 {
 		return nil
 	}
-	ts := r.e.now().UnixMilli()
-	var first error
+	var ps []piece
 	for _, key := range order {
-		for _, line := range r.e.lines(sets[key], ts) {
-			if err := r.e.write(line); err != nil && first == nil {
-				first = err
-			}
+		ps = append(ps, pieces(sets[key])...)
+	}
+	var first error
+	for _, line := range r.e.documents(ps, r.e.now().UnixMilli()) {
+		if err := r.e.write(line); err != nil && first == nil {
+			first = err
 		}
 	}
 	return first
 }
 
-// lines renders one dimension set as EMF documents.
-func (e *Emitter) lines(s *set, ts int64) [][]byte {
-	var out [][]byte
-	// Chunks of at most 100 metrics, and, for value lists, rounds of at
-	// most 100 values each: round i carries values [100i, 100i+100) of
-	// every metric that has that many (counts go in round 0).
+// piece is one directive's worth of a dimension set: its dimensions,
+// its metric definitions and their values.
+type piece struct {
+	dims []Dim
+	defs []map[string]string
+	vals map[string]any
+}
+
+// pieces splits a dimension set at the specification's limits: chunks of
+// at most 100 metrics, and, for value lists, rounds of at most 100 values
+// each (round i carries values [100i, 100i+100) of every metric that has
+// that many; counts go in round 0).
+func pieces(s *set) []piece {
+	var out []piece
 	for start := 0; start < len(s.names); start += maxMetricsPerLine {
 		names := s.names[start:min(start+maxMetricsPerLine, len(s.names))]
 		for round := 0; ; round++ {
-			doc := map[string]any{}
-			var defs []map[string]string
+			p := piece{dims: s.dims, vals: map[string]any{}}
 			for _, n := range names {
 				m := s.metrics[n]
 				if m.unit == Count {
 					if round == 0 {
-						doc[n] = m.sum
-						defs = append(defs, map[string]string{"Name": n, "Unit": string(m.unit)})
+						p.vals[n] = m.sum
+						p.defs = append(p.defs, map[string]string{"Name": n, "Unit": string(m.unit)})
 					}
 					continue
 				}
@@ -331,37 +341,82 @@ func (e *Emitter) lines(s *set, ts int64) [][]byte {
 				if lo >= len(m.values) {
 					continue
 				}
-				doc[n] = m.values[lo:min(lo+maxValuesPerLine, len(m.values))]
-				defs = append(defs, map[string]string{"Name": n, "Unit": string(m.unit)})
+				p.vals[n] = m.values[lo:min(lo+maxValuesPerLine, len(m.values))]
+				p.defs = append(p.defs, map[string]string{"Name": n, "Unit": string(m.unit)})
 			}
-			if len(defs) == 0 {
+			if len(p.defs) == 0 {
 				break
 			}
-			dimSets := [][]string{{DimFunction}}
-			doc[DimFunction] = e.function
-			if len(s.dims) > 0 {
-				full := []string{DimFunction}
-				for _, d := range s.dims {
-					full = append(full, d.Name)
-					doc[d.Name] = d.Value
-				}
-				dimSets = append(dimSets, full)
-			}
-			doc["_aws"] = map[string]any{
-				"Timestamp": ts,
-				"CloudWatchMetrics": []map[string]any{{
-					"Namespace":  e.namespace,
-					"Dimensions": dimSets,
-					"Metrics":    defs,
-				}},
-			}
-			b, err := json.Marshal(doc)
-			if err != nil {
-				// Only numbers and cleaned strings go in: not reached.
-				continue
-			}
-			out = append(out, append(b, '\n'))
+			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// documents packs pieces into as few EMF documents (lines) as it can,
+// one directive per piece: a piece joins a document whose dimension
+// values agree with its own and which has none of its metric names, up to
+// 100 metrics a document. An invocation's sets (per number, per status,
+// the function's) then share one line, its _aws block and Function.
+func (e *Emitter) documents(ps []piece, ts int64) [][]byte {
+	type doc struct {
+		root map[string]any
+		dirs []map[string]any
+		n    int
+	}
+	fits := func(d *doc, p piece) bool {
+		if d.n+len(p.defs) > maxMetricsPerLine {
+			return false
+		}
+		for _, dm := range p.dims {
+			if v, ok := d.root[dm.Name]; ok && v != dm.Value {
+				return false
+			}
+		}
+		for k := range p.vals {
+			if _, ok := d.root[k]; ok {
+				return false
+			}
+		}
+		return true
+	}
+	var docs []*doc
+	for _, p := range ps {
+		var d *doc
+		for _, c := range docs {
+			if fits(c, p) {
+				d = c
+				break
+			}
+		}
+		if d == nil {
+			d = &doc{root: map[string]any{DimFunction: e.function}}
+			docs = append(docs, d)
+		}
+		dimSets := [][]string{{DimFunction}}
+		if len(p.dims) > 0 {
+			full := []string{DimFunction}
+			for _, dm := range p.dims {
+				full = append(full, dm.Name)
+				d.root[dm.Name] = dm.Value
+			}
+			dimSets = append(dimSets, full)
+		}
+		for k, v := range p.vals {
+			d.root[k] = v
+		}
+		d.n += len(p.defs)
+		d.dirs = append(d.dirs, map[string]any{"Namespace": e.namespace, "Dimensions": dimSets, "Metrics": p.defs})
+	}
+	var out [][]byte
+	for _, d := range docs {
+		d.root["_aws"] = map[string]any{"Timestamp": ts, "CloudWatchMetrics": d.dirs}
+		b, err := json.Marshal(d.root)
+		if err != nil {
+			// Only numbers and cleaned strings go in: not reached.
+			continue
+		}
+		out = append(out, append(b, '\n'))
 	}
 	return out
 }

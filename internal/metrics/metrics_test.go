@@ -58,10 +58,10 @@ func decode(t *testing.T, s string) map[string]any {
 	return d
 }
 
-// The exact document: the _aws block with the millisecond timestamp, one
-// directive with the namespace, the function-level and per-number
-// dimension sets, each metric with its unit; the values and dimension
-// values at the root.
+// The exact document: the _aws block with the millisecond timestamp, a
+// directive per dimension set with the namespace, the function-level and
+// per-number dimension sets, each metric with its unit; the values and
+// dimension values at the root.
 func TestFlushWritesTheExactEMFDocument(t *testing.T) {
 	var buf bytes.Buffer
 	r := emitter(t, &buf).Begin()
@@ -74,6 +74,8 @@ func TestFlushWritesTheExactEMFDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := lines(t, buf.String())
+	// One line: a directive per dimension set, sharing the _aws block and
+	// the Function member.
 	want := []map[string]any{
 		decode(t, `{
 			"_aws": {
@@ -85,23 +87,16 @@ func TestFlushWritesTheExactEMFDocument(t *testing.T) {
 						{"Name": "MessagesAccepted", "Unit": "Count"},
 						{"Name": "GraphLatency", "Unit": "Milliseconds"}
 					]
-				}]
-			},
-			"Function": "sender",
-			"PhoneNumberId": "106540352242922",
-			"MessagesAccepted": 3,
-			"GraphLatency": [212.5, 198]
-		}`),
-		decode(t, `{
-			"_aws": {
-				"Timestamp": 1796189400123,
-				"CloudWatchMetrics": [{
+				}, {
 					"Namespace": "PyTake/test",
 					"Dimensions": [["Function"]],
 					"Metrics": [{"Name": "MessagesRetried", "Unit": "Count"}]
 				}]
 			},
 			"Function": "sender",
+			"PhoneNumberId": "106540352242922",
+			"MessagesAccepted": 3,
+			"GraphLatency": [212.5, 198],
 			"MessagesRetried": 1
 		}`),
 	}
@@ -135,14 +130,18 @@ func TestFlushSplitsAtTheSpecificationsLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs := lines(t, buf.String())
-	if len(docs) != 5 { // 3 rounds of latencies, 2 chunks of 120 metrics
-		t.Fatalf("%d lines, want 5", len(docs))
+	// 3 rounds of latencies (each its own line: the same metric), 2 chunks
+	// of the 120 metrics: the chunk of 20 joins the first line.
+	if len(docs) != 4 {
+		t.Fatalf("%d lines, want 4", len(docs))
 	}
 	var values, deliveries float64
 	var seenMetrics int
 	for _, d := range docs {
-		dir := d["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
-		defs := dir["Metrics"].([]any)
+		var defs []any
+		for _, dir := range d["_aws"].(map[string]any)["CloudWatchMetrics"].([]any) {
+			defs = append(defs, dir.(map[string]any)["Metrics"].([]any)...)
+		}
 		if len(defs) > 100 {
 			t.Fatalf("%d metrics in one line", len(defs))
 		}
@@ -445,5 +444,41 @@ func TestNegativeDurationIsZero(t *testing.T) {
 	docs := lines(t, buf.String())
 	if len(docs) != 1 || !reflect.DeepEqual(docs[0][metrics.GraphLatency], []any{0.0}) {
 		t.Fatalf("%v", docs)
+	}
+}
+
+// Sets whose dimension values clash (two numbers, two statuses) cannot
+// share a line: each value must be its own root member.
+func TestClashingSetsGetTheirOwnLines(t *testing.T) {
+	var buf bytes.Buffer
+	r := emitter(t, &buf).Begin()
+	r.Count(metrics.MessagesAccepted, 1, metrics.Number("1"))
+	r.Count(metrics.MessagesAccepted, 2, metrics.Number("2"))
+	r.Count(metrics.StatusesApplied, 1, metrics.Dim{Name: metrics.DimStatus, Value: "sent"})
+	r.Count(metrics.EventsPublished, 4)
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	docs := lines(t, buf.String())
+	if len(docs) != 2 {
+		t.Fatalf("%d lines, want 2: %v", len(docs), docs)
+	}
+	// The first line: number 1, the status, the function's count.
+	first := docs[0]
+	if first["PhoneNumberId"] != "1" || first[metrics.MessagesAccepted] != 1.0 || first["Status"] != "sent" || first[metrics.EventsPublished] != 4.0 {
+		t.Fatalf("first line %v", first)
+	}
+	if docs[1]["PhoneNumberId"] != "2" || docs[1][metrics.MessagesAccepted] != 2.0 || docs[1]["Status"] != nil {
+		t.Fatalf("second line %v", docs[1])
+	}
+	// Each directive names only its own dimensions.
+	dirs := first["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)
+	var got []any
+	for _, d := range dirs {
+		got = append(got, d.(map[string]any)["Dimensions"].([]any)...)
+	}
+	want := []any{[]any{"Function"}, []any{"Function", "PhoneNumberId"}, []any{"Function"}, []any{"Function", "Status"}, []any{"Function"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("dimension sets %v, want %v", got, want)
 	}
 }
