@@ -213,9 +213,12 @@ e2e: tools docs chromium postman-deps zapier-deps
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
-## bench-cold: cold start of each function under the emulator against a hello-world function
+## bench-cold: cold start of every function under the emulator against a hello-world function,
+## interleaved (hello, function, hello, function, ...), COLD_PAIRS pairs each; reports the medians
+## and their ratio (x-hello)
+COLD_PAIRS ?= 12
 bench-cold: tools
-	$(GO) test -tags e2e -run '^$$' -bench ColdStart -count 6 -timeout 30m ./infra/e2e/
+	$(GO) test -tags e2e -run '^$$' -bench ColdStart -benchtime $(COLD_PAIRS)x -timeout 30m ./infra/e2e/
 
 clean:
 	rm -rf bin .aws-sam infra/docs/dist

@@ -24,6 +24,7 @@ import (
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/logctx"
+	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
@@ -50,6 +51,10 @@ func run(ctx context.Context) error {
 			return fmt.Errorf("WEBHOOK_RETRY_SCALE must be in (0, 1], got %q", v)
 		}
 		scale = f
+	}
+	em, err := metrics.FromEnv(os.Getenv, os.Stdout, "dispatcher", time.Now)
+	if err != nil {
+		return err
 	}
 	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {
@@ -81,6 +86,9 @@ func run(ctx context.Context) error {
 		Log:        log,
 		RetryScale: scale,
 	})
-	lambda.StartWithOptions(d.Handle, lambda.WithContext(ctx))
+	// The invocation's metrics, aggregated, in EMF lines on stdout.
+	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {
+		log.WarnContext(ctx, "metrics not written", "error", err.Error())
+	}, d.Handle), lambda.WithContext(ctx))
 	return nil
 }

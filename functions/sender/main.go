@@ -21,6 +21,7 @@ import (
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/logctx"
+	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
@@ -48,6 +49,10 @@ func run(ctx context.Context) error {
 		}
 		rate = n
 	}
+	em, err := metrics.FromEnv(os.Getenv, os.Stdout, "sender", time.Now)
+	if err != nil {
+		return err
+	}
 	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -64,6 +69,9 @@ func run(ctx context.Context) error {
 		RatePerSecond: rate,
 		Log:           log,
 	})
-	lambda.StartWithOptions(s.Handle, lambda.WithContext(ctx))
+	// The invocation's metrics, aggregated, in EMF lines on stdout.
+	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {
+		log.WarnContext(ctx, "metrics not written", "error", err.Error())
+	}, s.Handle), lambda.WithContext(ctx))
 	return nil
 }

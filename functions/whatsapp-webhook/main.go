@@ -18,6 +18,7 @@ import (
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/inbound"
 	"github.com/pytake/pytake/internal/logctx"
+	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
@@ -36,6 +37,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	em, err := metrics.FromEnv(os.Getenv, os.Stdout, "whatsapp-webhook", time.Now)
+	if err != nil {
+		return err
+	}
 	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -44,6 +49,9 @@ func run(ctx context.Context) error {
 	sec := secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
 	pub := event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event"))
 	hook := inbound.New(st, sec, pub, log, time.Now)
-	lambda.StartWithOptions(hook.Router().Serve, lambda.WithContext(ctx))
+	// The invocation's metrics, aggregated, in EMF lines on stdout.
+	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {
+		log.WarnContext(ctx, "metrics not written", "error", err.Error())
+	}, hook.Router().Serve), lambda.WithContext(ctx))
 	return nil
 }

@@ -10,12 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/jsoncheck"
+	"github.com/pytake/pytake/internal/lazyre"
 	"github.com/pytake/pytake/internal/salesforce"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
@@ -87,8 +87,8 @@ type Secret struct {
 }
 
 var (
-	portalID = regexp.MustCompile(`^[1-9][0-9]{0,19}$`)
-	clientID = regexp.MustCompile(`^[!-~]{1,256}$`)
+	portalID = lazyre.New(`^[1-9][0-9]{0,19}$`)
+	clientID = lazyre.New(`^[!-~]{1,256}$`)
 )
 
 // Parse reads a PUT body for platform; allowLoopback accepts an http
@@ -116,7 +116,7 @@ func Parse(platform string, body []byte, allowLoopback bool) (Settings, Secret, 
 	switch platform {
 	case HubSpot:
 		if v, ok := o.Str("portal_id", true); ok {
-			if !portalID.MatchString(v) {
+			if !portalID().MatchString(v) {
 				c.Fail("portal_id", "must be the HubSpot account id (digits)")
 			}
 			s.PortalID = v
@@ -142,7 +142,7 @@ func Parse(platform string, body []byte, allowLoopback bool) (Settings, Secret, 
 			s.LoginURL = v
 		}
 		if v, ok := o.Str("client_id", true); ok {
-			if !clientID.MatchString(v) {
+			if !clientID().MatchString(v) {
 				c.Fail("client_id", "must be the connected app's consumer key (1 to 256 printable characters)")
 			}
 			s.ClientID = v

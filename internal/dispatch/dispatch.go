@@ -33,6 +33,7 @@ import (
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/logctx"
+	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
@@ -213,6 +214,8 @@ func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
 	if err := p.Enqueue(ctx, jobs...); err != nil {
 		return err
 	}
+	metrics.From(ctx).Count(metrics.EventsFannedOut, 1)
+	metrics.From(ctx).Count(metrics.DeliveriesQueued, len(jobs))
 	for _, j := range jobs {
 		if err := p.d.Store.MarkDeliveryQueued(ctx, j.OrgID, j.WebhookID, j.DeliveryID); err != nil {
 			// Only a redelivery of this event queues it again.
@@ -290,12 +293,15 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		active = append(active, s.Secret)
 	}
 	status, respBody, hdr, latency, postErr := p.post(ctx, hook.URL, d, active, now)
+	mrec := metrics.From(ctx)
+	mrec.Duration(metrics.DeliveryLatency, latency)
 	a := store.Attempt{At: now.UTC(), StatusCode: status, LatencyMS: latency.Milliseconds(), Response: delivery.Excerpt(respBody)}
 	if postErr != nil {
 		a.Error = postErr.Error()
 	}
 	switch delivery.Classify(status, postErr) {
 	case delivery.Success:
+		mrec.Count(metrics.Deliveries, 1)
 		if _, err := p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryDelivered); err != nil && !apperr.Is(err, apperr.Conflict) {
 			log.WarnContext(ctx, "delivered, not recorded", "error", err.Error())
 		}
@@ -304,19 +310,24 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		}
 		return true
 	case delivery.Gone:
+		mrec.Count(metrics.DeliveryAttemptsFail, 1)
+		mrec.Count(metrics.DeliveriesFailed, 1)
 		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
 		_ = p.d.Store.DisableWebhook(ctx, job.OrgID, job.WebhookID, "the endpoint answered 410 Gone")
 		log.InfoContext(ctx, "endpoint gone; webhook disabled")
 		return true
 	}
+	mrec.Count(metrics.DeliveryAttemptsFail, 1)
 	since, err := p.d.Store.MarkWebhookFailing(ctx, job.OrgID, job.WebhookID)
 	if err == nil && !since.IsZero() && now.Sub(since) > DisableAfter {
+		mrec.Count(metrics.DeliveriesFailed, 1)
 		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
 		_ = p.d.Store.DisableWebhook(ctx, job.OrgID, job.WebhookID, "failing for more than 5 days")
 		return true
 	}
 	delay, more := delivery.NextDelay(len(d.Attempts)+1, delivery.RetryAfter(status, hdr, now), p.d.Rand)
 	if !more {
+		mrec.Count(metrics.DeliveriesFailed, 1)
 		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
 		log.InfoContext(ctx, "delivery failed after the last attempt", "attempts", len(d.Attempts)+1)
 		return true
@@ -356,6 +367,7 @@ func (p *Dispatcher) deadLettered(ctx context.Context, job Job) bool {
 		log.WarnContext(ctx, "dead-lettered delivery not recorded failed; retried", "error", err.Error())
 		return false
 	}
+	metrics.From(ctx).Count(metrics.DeliveriesFailed, 1)
 	log.ErrorContext(ctx, "delivery dead-lettered; failed")
 	return true
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/queue"
 )
 
@@ -73,5 +74,9 @@ func (p *Publisher) Publish(ctx context.Context, events ...Event) error {
 	for i, e := range events {
 		msgs[i] = queue.Message{Body: e, Attributes: map[string]string{"event": e.Event, "organization_id": e.OrganizationID}}
 	}
-	return p.queue.Send(ctx, msgs...)
+	if err := p.queue.Send(ctx, msgs...); err != nil {
+		return err
+	}
+	metrics.From(ctx).Count(metrics.EventsPublished, len(events))
+	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/metrics"
+	"github.com/pytake/pytake/internal/metrics/metricstest"
 	"github.com/pytake/pytake/internal/queue"
 )
 
@@ -63,6 +65,31 @@ func TestPublish(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			err := NewPublisher(queue.New(f, "q", "event")).Publish(context.Background(), evs[0])
 			require.True(t, apperr.Is(err, apperr.Unavailable), "err = %v", err)
+		})
+	}
+}
+
+// Published events are counted in the invocation's metrics; events that
+// were not published are not.
+func TestPublishCountsEvents(t *testing.T) {
+	ev, err := New("evt_1", MessageSent, "org_1", time.Now(), map[string]any{})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		sqs  *fakeSQS
+		want float64
+	}{
+		{"published", &fakeSQS{}, 3},
+		{"not published", &fakeSQS{fail: errors.New("down")}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := metricstest.New(t, "sender")
+			p := NewPublisher(queue.New(tc.sqs, "q", "event"))
+			h := metricstest.Wrap(t, c, func(ctx context.Context, _ int) (int, error) {
+				return 0, p.Publish(ctx, ev, ev, ev)
+			})
+			_, _ = h(context.Background(), 0)
+			require.Equal(t, tc.want, c.Sum(t, metrics.EventsPublished, map[string]string{"Function": "sender"}))
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/whatsapp"
 )
@@ -227,14 +228,22 @@ func (w *Webhook) change(ctx context.Context, org string, ch PlannedChange) erro
 	if ch.Bad != "" {
 		return w.otherField(ctx, org, "messages.unparsable", ch.Value)
 	}
+	// The business number the change is for (verified by now): the
+	// per-number metrics' dimension. Never a customer's number.
+	var number []metrics.Dim
+	if !strings.HasPrefix(ch.Route, wabaRoute) {
+		number = []metrics.Dim{metrics.Number(ch.Route)}
+	}
 	var errs []error
 	for _, m := range ch.Messages {
 		if err := w.message(ctx, org, m); err != nil {
 			errs = append(errs, err)
+		} else if m.Bad == "" {
+			metrics.From(ctx).Count(metrics.MessagesReceived, 1, number...)
 		}
 	}
 	for _, st := range ch.Statuses {
-		if err := w.status(ctx, org, st); err != nil {
+		if err := w.status(ctx, org, st, number); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -387,7 +396,7 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
-func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus) error {
+func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus, number []metrics.Dim) error {
 	if ps.Bad != "" {
 		_, err := w.store.RecordWebhookField(ctx, org, "statuses.unparsable", ps.Raw)
 		return err
@@ -404,6 +413,7 @@ func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus) erro
 	if !res.Applied {
 		return nil
 	}
+	statusMetric(ctx, u.Status, number)
 	name := "message." + u.Status
 	switch u.Status {
 	case "sent", "delivered", "read", "failed":
@@ -429,4 +439,23 @@ func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus) erro
 		return err
 	}
 	return w.store.MarkStatusEventsSent(ctx, org, res.Message.ID, u.Status)
+}
+
+// statusMetric counts an applied status: StatusesApplied by status (Meta's
+// statuses are a short list; anything else counts as "other"), and sent
+// and failed per business number.
+func statusMetric(ctx context.Context, status string, number []metrics.Dim) {
+	rec := metrics.From(ctx)
+	switch status {
+	case store.StatusSent, store.StatusDelivered, store.StatusRead, store.StatusFailed, "played":
+		rec.Count(metrics.StatusesApplied, 1, metrics.Dim{Name: metrics.DimStatus, Value: status})
+	default:
+		rec.Count(metrics.StatusesApplied, 1, metrics.Dim{Name: metrics.DimStatus, Value: "other"})
+	}
+	switch status {
+	case store.StatusSent:
+		rec.Count(metrics.MessagesSent, 1, number...)
+	case store.StatusFailed:
+		rec.Count(metrics.MessagesFailed, 1, number...)
+	}
 }

@@ -10,10 +10,11 @@ package msgtemplate
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pytake/pytake/internal/lazyre"
 )
 
 // Template statuses (Meta's status and status-webhook event values).
@@ -125,14 +126,14 @@ func (d Definition) component(typ string) (Component, bool) {
 }
 
 // placeholder matches {{1}} or {{name}}.
-var placeholder = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
+var placeholder = lazyre.New(`\{\{\s*([^{}]*?)\s*\}\}`)
 
 // Variables lists the distinct variables of a text, in order of first
 // appearance ("1", "2", or names).
 func Variables(text string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+	for _, m := range placeholder().FindAllStringSubmatch(text, -1) {
 		if !seen[m[1]] {
 			seen[m[1]] = true
 			out = append(out, m[1])

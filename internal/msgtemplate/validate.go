@@ -255,10 +255,10 @@ func checkBody(p *problems, at string, c Component, named bool) {
 		return
 	}
 	trimmed := strings.TrimSpace(text)
-	if loc := placeholder.FindStringIndex(trimmed); loc != nil && loc[0] == 0 {
+	if loc := placeholder().FindStringIndex(trimmed); loc != nil && loc[0] == 0 {
 		p.add(at+".text", "must not start with a variable (Meta refuses variables at the start or end of the body)")
 	}
-	if locs := placeholder.FindAllStringIndex(trimmed, -1); len(locs) > 0 && locs[len(locs)-1][1] == len(trimmed) {
+	if locs := placeholder().FindAllStringIndex(trimmed, -1); len(locs) > 0 && locs[len(locs)-1][1] == len(trimmed) {
 		p.add(at+".text", "must not end with a variable (Meta refuses variables at the start or end of the body)")
 	}
 	if named {

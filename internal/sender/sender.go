@@ -35,6 +35,7 @@ import (
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/logctx"
+	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
@@ -373,6 +374,7 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 	if err != nil {
 		return s.retry(ctx, rec, c, "store: "+err.Error(), 0, log)
 	}
+	ctx = context.WithValue(ctx, numberKey{}, acct.PhoneNumberID)
 	if !acct.Healthy {
 		return s.fail(ctx, rec, c, store.MessageError{Code: 190, Title: "whatsapp_connection_unhealthy",
 			Message: "the WhatsApp connection was refused by Meta (" + acct.UnhealthyReason + "); update the WhatsApp settings",
@@ -419,7 +421,9 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		}
 		return s.retry(ctx, rec, c, "store: "+err.Error(), 0, log)
 	}
+	started := s.d.Now()
 	res, err := s.d.Graph.SendMessage(gctx, version, acct.PhoneNumberID, creds.AccessToken, body)
+	metrics.From(ctx).Duration(metrics.GraphLatency, s.d.Now().Sub(started))
 	if err != nil && !answered(err) {
 		// The request may have reached Meta (a timeout, a broken
 		// connection): not sent again; reconciled by Meta's status.
@@ -461,6 +465,7 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		return s.later(ctx, rec, s.unknownPoll(), log)
 	}
 	log.InfoContext(ctx, "sent", "wamid", res.WAMID, "attempts", m.Attempts)
+	metrics.From(ctx).Count(metrics.MessagesAccepted, 1, metrics.Number(acct.PhoneNumberID))
 	if res.WaID != "" && res.WaID != m.To {
 		s.recordWaID(ctx, m, res.WaID, log)
 	}
@@ -600,6 +605,8 @@ func (s *Sender) credentials(ctx context.Context, acct store.WhatsAppAccount, v 
 // retried through the queue) rather than run into the invocation's
 // deadline.
 func (s *Sender) slot(ctx context.Context, phoneNumberID string) error {
+	start := s.d.Now()
+	defer func() { s.LimiterWaited(ctx, s.d.Now().Sub(start)) }()
 	for i := 0; i < 50; i++ {
 		if dl, ok := ctx.Deadline(); ok && dl.Sub(s.d.Now()) < 3*time.Second {
 			return errors.New("no send slot before the invocation's deadline")
@@ -620,6 +627,28 @@ func (s *Sender) slot(ctx context.Context, phoneNumberID string) error {
 	return errors.New("no send slot for 50 seconds")
 }
 
+// LimiterWaited records how long a send waited for its number's send slot
+// (the LimiterWaitMs metric, waits of zero included, so its average and
+// percentiles are over every send). Whatever limiter the sender uses calls
+// it once per send, after the wait.
+func (s *Sender) LimiterWaited(ctx context.Context, d time.Duration) {
+	metrics.From(ctx).Duration(metrics.LimiterWaitMs, d)
+}
+
+// numberKey carries, in a send's context, the business phone number id it
+// is sent from (for the per-number metrics; never the recipient's).
+type numberKey struct{}
+
+// failedMetric counts a message failed for good, per number when the
+// account was read.
+func failedMetric(ctx context.Context) {
+	if n, _ := ctx.Value(numberKey{}).(string); n != "" {
+		metrics.From(ctx).Count(metrics.MessagesFailed, 1, metrics.Number(n))
+		return
+	}
+	metrics.From(ctx).Count(metrics.MessagesFailed, 1)
+}
+
 // retryNoAttempt releases a message that was not attempted (its attempt
 // count is given back by the next claim's backoff being the same) and
 // keeps the queue message for a second.
@@ -637,6 +666,7 @@ func (s *Sender) retry(ctx context.Context, rec events.SQSMessage, c store.Claim
 	}
 	d := s.backoff(c.Message.Attempts, after)
 	log.WarnContext(ctx, "send will be retried", "attempt", c.Message.Attempts, "delay", d.String(), "reason", reason)
+	metrics.From(ctx).Count(metrics.MessagesRetried, 1)
 	return s.later(ctx, rec, d, log)
 }
 
@@ -676,6 +706,7 @@ func (s *Sender) fail(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		return s.later(ctx, rec, s.backoff(1, 0), log)
 	}
 	log.WarnContext(ctx, "send failed for good", "code", e.Code, "reason", e.Title, "error_message", e.Message)
+	failedMetric(ctx)
 	if !s.publishMessage(ctx, event.MessageFailed, m.ID, m, store.StatusFailed, log) {
 		return s.later(ctx, rec, 5*time.Second, log)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -12,13 +11,14 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/jsoncheck"
+	"github.com/pytake/pytake/internal/lazyre"
 	"github.com/pytake/pytake/internal/shop"
 )
 
 var (
-	templateName = regexp.MustCompile(`^[a-z0-9_]+$`)
-	languageCode = regexp.MustCompile(`^[a-z]{2,3}(_[A-Z]{2})?$`)
-	statusSlug   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,19}$`)
+	templateName = lazyre.New(`^[a-z0-9_]+$`)
+	languageCode = lazyre.New(`^[a-z]{2,3}(_[A-Z]{2})?$`)
+	statusSlug   = lazyre.New(`^[a-z0-9][a-z0-9_-]{0,19}$`)
 )
 
 // Parse reads and validates a PUT body for platform. It returns the
@@ -76,7 +76,7 @@ func Parse(platform string, body []byte) (Settings, string, error) {
 				}
 			} else {
 				key = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(raw)), "wc-")
-				if !statusSlug.MatchString(key) {
+				if !statusSlug().MatchString(key) {
 					c.Fail(field, "is not an order status (a WooCommerce status slug such as processing, completed, on-hold)")
 					continue
 				}
@@ -254,7 +254,7 @@ func parseTemplate(o *jsoncheck.Obj) *Template {
 		switch {
 		case t.Name == "":
 			c.Fail(o.At("name"), "is required: the approved template's name")
-		case len(t.Name) > maxTemplate || !templateName.MatchString(t.Name):
+		case len(t.Name) > maxTemplate || !templateName().MatchString(t.Name):
 			c.Fail(o.At("name"), "must be the template's name: lowercase letters, digits and underscores (at most %d)", maxTemplate)
 		}
 	}
@@ -269,7 +269,7 @@ func parseTemplate(o *jsoncheck.Obj) *Template {
 			switch {
 			case code == "":
 				c.Fail(codeField, "is required, e.g. pt_BR")
-			case !languageCode.MatchString(code):
+			case !languageCode().MatchString(code):
 				c.Fail(codeField, "must be a language code such as pt_BR, en_US or en")
 			}
 		}

@@ -3,12 +3,13 @@ package shopconfig
 import (
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/pytake/pytake/internal/lazyre"
 )
 
-var shopName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,99}$`)
+var shopName = lazyre.New(`^[a-z0-9][a-z0-9-]{0,99}$`)
 
 // ShopDomain normalises a Shopify shop domain ("My-Shop.myshopify.com",
 // "https://my-shop.myshopify.com/", "my-shop") to "my-shop.myshopify.com";
@@ -24,7 +25,7 @@ func ShopDomain(s string) (string, bool) {
 	if !ok && strings.Contains(s, ".") {
 		return "", false
 	}
-	if !shopName.MatchString(name) || strings.HasSuffix(name, "-") {
+	if !shopName().MatchString(name) || strings.HasSuffix(name, "-") {
 		return "", false
 	}
 	return name + ".myshopify.com", true

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/big"
 	"net/mail"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/pytake/pytake/internal/accept"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/lazyre"
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/shop"
 	"github.com/pytake/pytake/internal/shopconfig"
@@ -462,12 +462,12 @@ func purchaseDay(createdAt string, now time.Time) string {
 // digits allowed: not big.Rat's other syntaxes (fractions, 0x/0b/0o
 // prefixes, underscores), which are no shop's totals and could make the
 // sum inexact ("1/3") or huge ("1e999999").
-var decimalSyntax = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?$`)
+var decimalSyntax = lazyre.New(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?$`)
 
 // decimal reads an amount exactly ("398.00", "29.35", "1e2").
 func decimal(s string) (*big.Rat, bool) {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 40 || !decimalSyntax.MatchString(s) {
+	if s == "" || len(s) > 40 || !decimalSyntax().MatchString(s) {
 		return nil, false
 	}
 	r, ok := new(big.Rat).SetString(s)

@@ -3,9 +3,9 @@ package tenant
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/lazyre"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/whatsapp"
@@ -26,21 +26,21 @@ type SecretWriter interface {
 }
 
 var (
-	digits  = regexp.MustCompile(`^[0-9]{5,32}$`)
-	version = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]$`)
+	digits  = lazyre.New(`^[0-9]{5,32}$`)
+	version = lazyre.New(`^v[0-9]{1,3}\.[0-9]$`)
 	// token: Meta's access tokens are printable ASCII without spaces; a
 	// control character could never go in an Authorization header.
-	token = regexp.MustCompile(`^[!-~]+$`)
+	token = lazyre.New(`^[!-~]+$`)
 )
 
 // ValidateWhatsApp checks credentials, naming each bad field.
 func ValidateWhatsApp(c secrets.WhatsApp) error {
 	var details []apperr.Detail
 	bad := func(field, issue string) { details = append(details, apperr.Detail{Field: field, Issue: issue}) }
-	if !digits.MatchString(c.PhoneNumberID) {
+	if !digits().MatchString(c.PhoneNumberID) {
 		bad("phone_number_id", "must be Meta's numeric phone number id")
 	}
-	if !token.MatchString(c.AccessToken) || len(c.AccessToken) > 4096 {
+	if !token().MatchString(c.AccessToken) || len(c.AccessToken) > 4096 {
 		bad("access_token", "is required: 1 to 4096 printable ASCII characters, no spaces")
 	}
 	if len(c.AppSecret) < 8 || len(c.AppSecret) > 256 {
@@ -49,10 +49,10 @@ func ValidateWhatsApp(c secrets.WhatsApp) error {
 	if len(c.VerifyToken) < 8 || len(c.VerifyToken) > 256 {
 		bad("verify_token", "is required (8 to 256 characters)")
 	}
-	if c.WABAID != "" && !digits.MatchString(c.WABAID) {
+	if c.WABAID != "" && !digits().MatchString(c.WABAID) {
 		bad("waba_id", "must be numeric")
 	}
-	if c.GraphAPIVersion != "" && !version.MatchString(c.GraphAPIVersion) {
+	if c.GraphAPIVersion != "" && !version().MatchString(c.GraphAPIVersion) {
 		bad("graph_api_version", "must look like v26.0")
 	}
 	if len(details) > 0 {

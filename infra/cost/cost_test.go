@@ -1,0 +1,567 @@
+package cost
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pytake/pytake/internal/api"
+	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/botrun"
+	"github.com/pytake/pytake/internal/delivery"
+	"github.com/pytake/pytake/internal/dispatch"
+	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/inbound"
+	"github.com/pytake/pytake/internal/metrics"
+	"github.com/pytake/pytake/internal/queue"
+	"github.com/pytake/pytake/internal/ratelimit"
+	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/store/storetest"
+	"github.com/pytake/pytake/internal/whatsapp"
+)
+
+// counts are requests by "service:Operation", and DynamoDB's request
+// units estimated from them (see units).
+type counts map[string]float64
+
+type counter struct {
+	mu sync.Mutex
+	c  counts
+}
+
+func (c *counter) add(k string, n float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c[k] += n
+}
+
+func (c *counter) snapshot() counts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := counts{}
+	for k, v := range c.c {
+		out[k] = v
+	}
+	return out
+}
+
+func (a counts) minus(b counts) counts {
+	out := counts{}
+	for k, v := range a {
+		if d := v - b[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+func (a counts) sum(prefix string) float64 {
+	var t float64
+	for k, v := range a {
+		if strings.HasPrefix(k, prefix) {
+			t += v
+		}
+	}
+	return t
+}
+
+// units estimates DynamoDB on-demand request units from a request, with
+// items assumed under 1 KB written and 4 KB read (not measured): a write
+// unit per item written (two in a transaction), half a read unit per
+// eventually consistent item read (one when consistent; two in a
+// transaction), a Query counted as one read of up to 4 KB.
+func units(op string, params any) (rru, wru float64) {
+	switch in := params.(type) {
+	case *dynamodb.GetItemInput:
+		return half(in.ConsistentRead), 0
+	case *dynamodb.QueryInput:
+		return half(in.ConsistentRead), 0
+	case *dynamodb.BatchGetItemInput:
+		for _, ka := range in.RequestItems {
+			rru += float64(len(ka.Keys)) * half(ka.ConsistentRead)
+		}
+		return rru, 0
+	case *dynamodb.TransactGetItemsInput:
+		return 2 * float64(len(in.TransactItems)), 0
+	case *dynamodb.PutItemInput, *dynamodb.UpdateItemInput, *dynamodb.DeleteItemInput:
+		return 0, 1
+	case *dynamodb.BatchWriteItemInput:
+		for _, rs := range in.RequestItems {
+			wru += float64(len(rs))
+		}
+		return 0, wru
+	case *dynamodb.TransactWriteItemsInput:
+		return 0, 2 * float64(len(in.TransactItems))
+	}
+	return 0, 0
+}
+
+func half(consistent *bool) float64 {
+	if aws.ToBool(consistent) {
+		return 1
+	}
+	return 0.5
+}
+
+// countingDynamo is a client of the in-process table counting every
+// request and its units.
+func countingDynamo(tbl *storetest.Table, c *counter) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(tbl.URL),
+		Credentials:                     credentials.NewStaticCredentialsProvider("test", "test", ""),
+		DisableValidateResponseChecksum: true, RetryMaxAttempts: 1,
+		APIOptions: []func(*middleware.Stack) error{func(s *middleware.Stack) error {
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				op := awsmiddleware.GetOperationName(ctx)
+				c.add("dynamodb:"+op, 1)
+				r, w := units(op, in.Parameters)
+				c.add("units:read", r)
+				c.add("units:write", w)
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+		}},
+	})
+}
+
+// byteCounter counts what is written to it (a function's log lines) under
+// key.
+type byteCounter struct {
+	c   *counter
+	key string
+}
+
+func (b byteCounter) Write(p []byte) (int, error) {
+	b.c.add(b.key, float64(len(p)))
+	return len(p), nil
+}
+
+// fakeSQS keeps what is sent, per queue URL, and counts requests.
+type fakeSQS struct {
+	c    *counter
+	mu   sync.Mutex
+	msgs map[string][]events.SQSMessage
+	n    int
+}
+
+func (q *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	q.c.add("sqs:SendMessageBatch", 1)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := &sqs.SendMessageBatchOutput{}
+	for _, e := range in.Entries {
+		q.put(aws.ToString(in.QueueUrl), aws.ToString(e.MessageBody), aws.ToString(e.MessageGroupId))
+		out.Successful = append(out.Successful, sqstypes.SendMessageBatchResultEntry{Id: e.Id, MessageId: aws.String("m")})
+	}
+	return out, nil
+}
+
+func (q *fakeSQS) put(url, body, group string) {
+	q.n++
+	name := url[strings.LastIndex(url, "/")+1:]
+	m := events.SQSMessage{MessageId: "m" + strconv.Itoa(q.n), ReceiptHandle: "rh" + strconv.Itoa(q.n), Body: body,
+		EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:" + name, Attributes: map[string]string{}}
+	if group != "" {
+		m.Attributes["MessageGroupId"] = group
+	}
+	q.msgs[url] = append(q.msgs[url], m)
+}
+
+func (q *fakeSQS) ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+	q.c.add("sqs:ChangeMessageVisibility", 1)
+	return &sqs.ChangeMessageVisibilityOutput{}, nil
+}
+
+// take empties a queue.
+func (q *fakeSQS) take(url string) []events.SQSMessage {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m := q.msgs[url]
+	delete(q.msgs, url)
+	return m
+}
+
+// fakeSNS is the events topic: each message reaches the dispatcher's
+// events queue (its subscription takes every event).
+type fakeSNS struct {
+	c   *counter
+	sqs *fakeSQS
+}
+
+func (t *fakeSNS) PublishBatch(_ context.Context, in *sns.PublishBatchInput, _ ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+	t.c.add("sns:PublishBatch", 1)
+	t.c.add("sns:messages", float64(len(in.PublishBatchRequestEntries)))
+	t.sqs.mu.Lock()
+	defer t.sqs.mu.Unlock()
+	for _, e := range in.PublishBatchRequestEntries {
+		t.sqs.put(eventsURL, aws.ToString(e.Message), "")
+	}
+	return &sns.PublishBatchOutput{}, nil
+}
+
+// fakeSM answers GetSecretValue from a map, counting requests; nothing
+// here writes secrets.
+type fakeSM struct {
+	secrets.API
+	c      *counter
+	values map[string]string
+}
+
+func (s *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	s.c.add("secretsmanager:GetSecretValue", 1)
+	v, ok := s.values[aws.ToString(in.SecretId)]
+	if !ok {
+		return nil, fmt.Errorf("secret %s not found", aws.ToString(in.SecretId))
+	}
+	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(v)}, nil
+}
+
+const (
+	outboundURL   = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-outbound.fifo"
+	eventsURL     = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-EventsQueue"
+	deliveriesURL = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-DeliveriesQueue"
+	phoneID       = "106540352242922"
+	wabaID        = "102290129340398"
+	appSecret     = "cost-app-secret"
+)
+
+type rig struct {
+	t        *testing.T
+	c        *counter
+	sqs      *fakeSQS
+	st       *store.Store
+	apiSrv   func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	hook     func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+	send     func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	disp     func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	key      string
+	org      string
+	wamids   chan string
+	received *int64
+	recvMu   sync.Mutex
+	inv      counts // Lambda invocations by function
+	invMu    sync.Mutex
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	c := &counter{c: counts{}}
+	tbl := storetest.New(t)
+	st := store.New(countingDynamo(tbl, c), tbl.Name, time.Now)
+	ctx := context.Background()
+	org, err := st.CreateOrganization(ctx, "Cost")
+	require.NoError(t, err)
+	_, key, err := st.IssueKey(ctx, org.ID, "cost", apikey.Live)
+	require.NoError(t, err)
+	_, err = st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: phoneID, WABAID: wabaID, VerifyTokenHash: whatsapp.HashVerifyToken("verify-0123456789")})
+	require.NoError(t, err)
+
+	var received int64
+	r := &rig{t: t, c: c, st: st, key: key, org: org.ID, wamids: make(chan string, 10000), received: &received, inv: counts{}}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_, _ = io.Copy(io.Discard, req.Body)
+		r.recvMu.Lock()
+		received++
+		r.recvMu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(receiver.Close)
+	hookItem, err := st.CreateWebhook(ctx, store.Webhook{OrgID: org.ID, URL: receiver.URL + "/pytake", Events: []string{"*"}, Active: true})
+	require.NoError(t, err)
+
+	var n int64
+	var nmu sync.Mutex
+	meta := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var body struct{ To string }
+		_ = json.NewDecoder(req.Body).Decode(&body)
+		nmu.Lock()
+		n++
+		id := "wamid.cost" + strconv.FormatInt(n, 10)
+		nmu.Unlock()
+		r.wamids <- id
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":%q}]}`, body.To, body.To, id)
+	}))
+	t.Cleanup(meta.Close)
+
+	sm := &fakeSM{c: c, values: map[string]string{}}
+	names := secrets.New(sm, "pytake/dev/", time.Minute, time.Now)
+	put := func(provider string, v any) {
+		b, _ := json.Marshal(v)
+		sm.values[names.Name(org.ID, provider)] = string(b)
+	}
+	put(secrets.ProviderWhatsApp, inbound.Credentials{PhoneNumberID: phoneID, AppSecret: appSecret, VerifyToken: "verify-0123456789", AccessToken: "EAAG-cost"})
+	put(secrets.ProviderWebhook(hookItem.ID), secrets.WebhookSecrets{Version: hookItem.SecretVersion, Secrets: []secrets.SigningSecret{{Secret: "whsec_" + strings.Repeat("A", 43) + "=", CreatedAt: time.Now().Add(-time.Hour)}}})
+
+	r.sqs = &fakeSQS{c: c, msgs: map[string][]events.SQSMessage{}}
+	topic := queue.NewTopic(&fakeSNS{c: c, sqs: r.sqs}, "arn:aws:sns:us-east-1:123456789012:pytake-events", "event")
+	pub := event.NewPublisher(topic)
+	// The functions' log lines and metric lines are counted (CloudWatch
+	// Logs bills ingestion by the byte).
+	log := slog.New(slog.NewJSONHandler(byteCounter{c, "logs:bytes"}, nil))
+	emit := func(fn string) *metrics.Emitter {
+		e, err := metrics.NewEmitter(byteCounter{c, "logs:emf-bytes"}, "PyTake/cost", fn, time.Now)
+		require.NoError(t, err)
+		return e
+	}
+	// Each function has its own container, so its own secrets cache (5
+	// minutes in every function but the dispatcher's minute, as in main).
+	secretsFor := func(ttl time.Duration) *secrets.Store { return secrets.New(sm, "pytake/dev/", ttl, time.Now) }
+	outbox := sender.Enqueuer{Queue: queue.New(r.sqs, outboundURL, "outbound")}
+
+	apiSec := secretsFor(5 * time.Minute)
+	r.apiSrv = api.New(api.Deps{Store: st, Secrets: apiSec, SecretWriter: apiSec, Outbox: outbox, Webhooks: st, Deliveries: st,
+		Contacts: st, Conversations: st, Chatbots: st, Integrations: st, Templates: st, Events: pub,
+		DeliveryQueue: dispatch.Jobs{Queue: queue.New(r.sqs, deliveriesURL, "deliveries")},
+		Graph:         graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0", Log: log, Now: time.Now,
+		Limiter: ratelimit.New(st, time.Now)}).Router().Serve
+	r.hook = metrics.Handler(emit("whatsapp-webhook"), nil, inbound.New(st, secretsFor(5*time.Minute), pub, log, time.Now).Router().Serve)
+	r.send = sender.New(sender.Deps{Store: st, Secrets: secretsFor(5 * time.Minute), Graph: graph.New(meta.URL, meta.Client()),
+		Queue: queue.New(r.sqs, outboundURL, "outbound"), Events: pub, GraphVersion: "v26.0", RatePerSecond: 1000, Log: log}).Handle
+	r.send = metrics.Handler(emit("sender"), nil, r.send)
+	bots := botrun.New(st, outbox, pub, log, time.Now)
+	r.disp = dispatch.New(dispatch.Deps{Store: st, Secrets: secretsFor(time.Minute),
+		Events: queue.New(r.sqs, eventsURL, "event"), Deliveries: queue.New(r.sqs, deliveriesURL, "deliveries"),
+		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, Timeout: 5 * time.Second}), Log: log,
+		React: func(ctx context.Context, ev event.Event) error { _, err := bots.React(ctx, ev); return err }}).Handle
+	r.disp = metrics.Handler(emit("dispatcher"), nil, r.disp)
+	return r
+}
+
+func (r *rig) invoked(fn string, n int) {
+	r.invMu.Lock()
+	r.inv[fn] += float64(n)
+	r.invMu.Unlock()
+	r.c.add("lambda:"+fn, float64(n))
+}
+
+func apiRequest(method, path, authz, body string) events.APIGatewayV2HTTPRequest {
+	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, Body: body,
+		Headers: map[string]string{"authorization": authz, "content-type": "application/json"}}
+	ev.RequestContext.HTTP.Method = method
+	ev.RequestContext.RequestID = "cost"
+	return ev
+}
+
+// metaPost signs a webhook body as Meta does.
+func (r *rig) metaPost(body string) {
+	r.t.Helper()
+	ev := apiRequest("POST", "/webhooks/whatsapp", "", body)
+	ev.Headers["x-hub-signature-256"] = whatsapp.Sign([]byte(body), []byte(appSecret))
+	resp, err := r.hook(context.Background(), ev)
+	require.NoError(r.t, err)
+	require.Equal(r.t, 200, resp.StatusCode, resp.Body)
+	r.invoked("whatsapp-webhook", 1)
+}
+
+func change(value string) string {
+	return `{"object":"whatsapp_business_account","entry":[{"id":"` + wabaID + `","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"` + phoneID + `"},` + value + `}}]}]}`
+}
+
+// batches hands a queue's messages to a handler in batches of 10, as the
+// event source mapping does, until the queue stays empty.
+func (r *rig) drain(url, fn string, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)) {
+	r.t.Helper()
+	for {
+		msgs := r.sqs.take(url)
+		if len(msgs) == 0 {
+			return
+		}
+		for i := 0; i < len(msgs); i += 10 {
+			batch := msgs[i:min(i+10, len(msgs))]
+			resp, err := h(context.Background(), events.SQSEvent{Records: batch})
+			require.NoError(r.t, err)
+			require.Empty(r.t, resp.BatchItemFailures, "%s kept records", fn)
+			r.invoked(fn, 1)
+			r.c.add("sqs:ReceiveMessage", 1)     // the event source mapping's receive of this batch
+			r.c.add("sqs:DeleteMessageBatch", 1) // and its delete
+		}
+	}
+}
+
+// deliverEvents runs the dispatcher over the events, then the jobs.
+func (r *rig) deliverEvents() {
+	r.drain(eventsURL, "dispatcher", r.disp)
+	r.drain(deliveriesURL, "dispatcher", r.disp)
+}
+
+// Bounds per message: the measured counts (README, Cost model) with
+// headroom; a change that needs more requests per message fails here and
+// must update the model.
+var bounds = []struct {
+	phase, key string
+	max        float64
+}{
+	// Measured (N=20): 78.15 write units, 31.1 read units, 73.25 DynamoDB
+	// requests, 8.2 SQS requests, 4 SNS requests, 0.15 secret reads (cold
+	// caches), 2,791 log and metric bytes per message sent.
+	{"sent", "units:write", 86},
+	{"sent", "units:read", 35},
+	{"sent", "dynamodb:", 80},
+	{"sent", "sqs:", 9},
+	{"sent", "sns:PublishBatch", 4.5},
+	{"sent", "secretsmanager:", 0.5},
+	{"sent", "logs:", 3200},
+	// 37, 11, 28, 4.2, 1, 0, 816 per inbound message.
+	{"inbound", "units:write", 41},
+	{"inbound", "units:read", 13},
+	{"inbound", "dynamodb:", 31},
+	{"inbound", "sqs:", 5},
+	{"inbound", "sns:PublishBatch", 1.2},
+	{"inbound", "secretsmanager:", 0.2},
+	{"inbound", "logs:", 950},
+	// 2, 2, 4, 0.2, 0, 37 per delivery (the attempt; its fan-out is in
+	// the phases above: "sent: 4 dispatcher fan-out").
+	{"delivery", "units:write", 2.2},
+	{"delivery", "units:read", 2.2},
+	{"delivery", "dynamodb:", 4.4},
+	{"delivery", "sqs:", 0.3},
+	{"delivery", "secretsmanager:", 0.1},
+	{"delivery", "logs:", 60},
+}
+
+// TestRequestsPerMessage sends N messages through the API and the sender
+// (Meta answering each, then its sent, delivered and read statuses
+// through the webhook), receives N inbound messages, and delivers every
+// event they cause to one subscription; each phase's AWS requests per
+// message are reported and held to bounds.
+func TestRequestsPerMessage(t *testing.T) {
+	const n = 20
+	r := newRig(t)
+	ctx := context.Background()
+
+	// Sent: accepted by the API, sent, three statuses, and every event of
+	// it delivered to the subscription.
+	before := r.c.snapshot()
+	steps := map[string]counts{}
+	mark := r.c.snapshot()
+	step := func(name string) {
+		now := r.c.snapshot()
+		steps[name] = now.minus(mark)
+		mark = now
+	}
+	for i := 0; i < n; i++ {
+		resp, err := r.apiSrv(ctx, apiRequest("POST", "/v1/messages", "Bearer "+r.key,
+			fmt.Sprintf(`{"to":"+55119%08d","type":"template","template":{"name":"order_update","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"%d"},{"type":"text","text":"saiu para entrega"}]}]}}`, 10000000+i, 1000+i)))
+		require.NoError(t, err)
+		require.Equal(t, 202, resp.StatusCode, resp.Body)
+		r.invoked("api", 1)
+	}
+	step("1 api")
+	r.drain(outboundURL, "sender", r.send)
+	step("2 sender")
+	require.Len(t, r.wamids, n, "every message reached Meta once")
+	close(r.wamids)
+	ts := time.Now().Unix()
+	for id := range r.wamids {
+		for _, st := range []string{"sent", "delivered", "read"} {
+			r.metaPost(change(`"statuses":[{"id":"` + id + `","status":"` + st + `","timestamp":"` + strconv.FormatInt(ts, 10) + `","recipient_id":"5511900000000"}]`))
+		}
+	}
+	step("3 webhook (3 statuses)")
+	r.drain(eventsURL, "dispatcher", r.disp)
+	step("4 dispatcher fan-out")
+	r.drain(deliveriesURL, "dispatcher", r.disp)
+	step("5 dispatcher deliveries")
+	sent := r.c.snapshot().minus(before)
+	sentDeliveries := float64(*r.received)
+
+	// Inbound: N messages from N customers, and their events delivered.
+	before = r.c.snapshot()
+	for i := 0; i < n; i++ {
+		from := fmt.Sprintf("55219%08d", 20000000+i)
+		r.metaPost(change(`"contacts":[{"profile":{"name":"Cliente"},"wa_id":"` + from + `"}],"messages":[{"from":"` + from + `","id":"wamid.in` + strconv.Itoa(i) + `","timestamp":"` + strconv.FormatInt(ts, 10) + `","type":"text","text":{"body":"Oi"}}]`))
+	}
+	r.deliverEvents()
+	in := r.c.snapshot().minus(before)
+	inDeliveries := float64(*r.received) - sentDeliveries
+
+	// Delivery alone: the jobs of the events above, per delivery.
+	deliveries := sentDeliveries + inDeliveries
+	require.Positive(t, deliveries)
+
+	phases := map[string]struct {
+		c   counts
+		per float64
+	}{"sent": {sent, n}, "inbound": {in, n}}
+	// A delivery's own requests: the dispatcher's deliver step, measured
+	// once more on its own (the delivery jobs of N message.sent events).
+	jobsBefore := *r.received
+	for i := 0; i < n; i++ {
+		ev, err := event.New("evt_cost_"+strconv.Itoa(i), event.MessageSent, r.org, time.Now(), map[string]any{"i": i})
+		require.NoError(t, err)
+		b, _ := json.Marshal(ev)
+		r.sqs.mu.Lock()
+		r.sqs.put(eventsURL, string(b), "")
+		r.sqs.mu.Unlock()
+	}
+	r.drain(eventsURL, "dispatcher", r.disp)
+	fan := r.c.snapshot()
+	r.drain(deliveriesURL, "dispatcher", r.disp)
+	deliv := r.c.snapshot().minus(fan)
+	require.Equal(t, int64(n), *r.received-jobsBefore)
+	phases["delivery"] = struct {
+		c   counts
+		per float64
+	}{deliv, n}
+
+	var names []string
+	for k := range steps {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		phases["sent: "+name] = struct {
+			c   counts
+			per float64
+		}{steps[name], n}
+	}
+	for _, name := range append([]string{"sent", "inbound", "delivery"}, func() []string {
+		var o []string
+		for _, x := range names {
+			o = append(o, "sent: "+x)
+		}
+		return o
+	}()...) {
+		p := phases[name]
+		var keys []string
+		for k := range p.c {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "  %-36s %7.2f\n", k, p.c[k]/p.per)
+		}
+		t.Logf("per message %s (N=%d, webhook deliveries in this phase: sent %v, inbound %v):\n%s", name, n, sentDeliveries, inDeliveries, b.String())
+	}
+	for _, bd := range bounds {
+		p := phases[bd.phase]
+		got := p.c.sum(bd.key) / p.per
+		require.LessOrEqual(t, got, bd.max, "%s: %s per message is %.2f, over its bound %.2f (update the README's cost model)", bd.phase, bd.key, got, bd.max)
+	}
+}
