@@ -75,6 +75,8 @@ func Catalogue() []Kind {
 		{ContactUpdated, "A contact's name, tags or attributes changed.", other(ContactUpdated, map[string]any{"contact": ViewContact(contact)})},
 		{ContactMerged, "Two contacts were one person (Meta's wa_id in a send answer or a webhook showed it: a Brazilian number with and without its ninth digit, a BSUID and a phone): merged into the older one, contact (tags and attributes joined, conversations and messages kept). merged_contact_id now answers with the surviving contact.",
 			mergedSample(contact, at)},
+		{ContactOptedOut, "A contact opted out of marketing messages: it wrote one of the organisation's opt-out keywords (reason keyword, with the keyword and its message), or Meta refused a message with 131050, the user stopped marketing messages (reason meta_131050). Campaigns skip it and marketing templates to it are refused until POST /v1/contacts/{id}/opt-in records a new consent.",
+			optOutSample(contact, in.ID, at)},
 		{ConversationCreated, "A conversation was opened.",
 			other(ConversationCreated, map[string]any{"conversation": ViewConversation(conv), "contact": ViewContact(contact)})},
 		{ConversationResolved, "A conversation was resolved.",
@@ -139,6 +141,12 @@ func Matches(filters []string, name string) bool {
 		}
 	}
 	return false
+}
+
+func optOutSample(c store.Contact, msgID string, at time.Time) Event {
+	c.OptOut = &store.OptOut{At: at, Reason: store.OptOutKeyword, Detail: "PARAR", MessageID: msgID}
+	e, _ := OptedOutEvent(sampleOrg, at, c)
+	return e
 }
 
 func mergedSample(c store.Contact, at time.Time) Event {

@@ -47,6 +47,25 @@ type ContactView struct {
 	Tags       []string       `json:"tags"`
 	Attributes map[string]any `json:"attributes"`
 	CreatedAt  time.Time      `json:"created_at"`
+	// OptedOut: the contact opted out of marketing messages (OptOut says
+	// when and why); OptedInAt is its last recorded consent.
+	OptedOut  bool        `json:"opted_out"`
+	OptOut    *OptOutView `json:"opt_out,omitempty"`
+	OptedInAt *time.Time  `json:"opted_in_at,omitempty"`
+}
+
+// OptOutView is a contact's opt-out as the API and events show it.
+type OptOutView struct {
+	At time.Time `json:"at"`
+	// Reason is "keyword" (the customer wrote an opt-out keyword) or
+	// "meta_131050" (Meta refused a message: the user stopped marketing
+	// messages).
+	Reason string `json:"reason"`
+	// Keyword is the opt-out keyword matched (reason keyword).
+	Keyword string `json:"keyword,omitempty"`
+	// MessageID is the customer's message (keyword) or the refused
+	// message (meta_131050).
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // ConversationView is a conversation as events show it.
@@ -86,6 +105,17 @@ func ViewContact(c store.Contact) ContactView {
 	}
 	if c.WhatsAppID != "" {
 		v.WhatsAppID = "+" + c.WhatsAppID
+	}
+	if o := c.OptOut; o != nil {
+		v.OptedOut = true
+		v.OptOut = &OptOutView{At: o.At.UTC(), Reason: o.Reason, MessageID: o.MessageID}
+		if o.Reason == store.OptOutKeyword {
+			v.OptOut.Keyword = o.Detail
+		}
+	}
+	if c.OptedInAt != nil {
+		t := c.OptedInAt.UTC()
+		v.OptedInAt = &t
 	}
 	if v.Tags == nil {
 		v.Tags = []string{}
@@ -128,4 +158,16 @@ func MergedEvent(org string, at time.Time, m store.Merge) (Event, error) {
 		d.WhatsAppID = "+" + m.Survivor.WhatsAppID
 	}
 	return New(StableID(org, ContactMerged, m.MergedID), ContactMerged, org, at, d)
+}
+
+// OptedOutEvent is contact.opted_out for contact c (its OptOut set): the
+// contact, and its opt-out. The id is stable per contact and opt-out, so a
+// retry publishes the same event.
+func OptedOutEvent(org string, at time.Time, c store.Contact) (Event, error) {
+	v := ViewContact(c)
+	subject := c.ID
+	if c.OptOut != nil {
+		subject += "#" + c.OptOut.At.UTC().Format(time.RFC3339Nano)
+	}
+	return New(StableID(org, ContactOptedOut, subject), ContactOptedOut, org, at, map[string]any{"contact": v, "opt_out": v.OptOut})
 }
