@@ -212,3 +212,44 @@ func (r *Runner) Then(next func(ctx context.Context, ev event.Event) error) func
 		return next(ctx, ev)
 	}
 }
+
+// CodeMarketingStopped is Meta's error for a marketing message to a user
+// who stopped marketing messages from the business.
+const CodeMarketingStopped = 131050
+
+// Opter marks contacts opted out (store.Store).
+type Opter interface {
+	OptOutContact(ctx context.Context, org, contactID string, o store.OptOut) (store.Contact, bool, error)
+}
+
+// MetaRefused records what Meta's error e on outbound message m says: with
+// 131050 (the user stopped marketing messages) the message's contact is
+// opted out of marketing (reason meta_131050, the message's id) and
+// contact.opted_out published; any other error does nothing. Idempotent:
+// a repeat publishes the same event again (same id) only while the
+// contact's opt-out is this message's, so a failed publish is retried by
+// calling it again.
+func MetaRefused(ctx context.Context, st Opter, p Publisher, now time.Time, m store.Message, e *store.MessageError) error {
+	if e == nil || e.Code != CodeMarketingStopped || m.ContactID == "" || m.Test {
+		return nil
+	}
+	c, changed, err := st.OptOutContact(ctx, m.OrgID, m.ContactID,
+		store.OptOut{At: now, Reason: store.OptOutMeta, Detail: e.Title, MessageID: m.ID})
+	if apperr.Is(err, apperr.NotFound) {
+		return nil // the contact was deleted since
+	}
+	if err != nil {
+		return fmt.Errorf("optout: mark contact (131050): %w", err)
+	}
+	if !changed && (c.OptOut == nil || c.OptOut.MessageID != m.ID) {
+		return nil
+	}
+	ev, err := event.OptedOutEvent(m.OrgID, now, c)
+	if err != nil {
+		return fmt.Errorf("optout: event: %w", err)
+	}
+	if err := p.Publish(ctx, ev); err != nil {
+		return fmt.Errorf("optout: publish: %w", err)
+	}
+	return nil
+}
