@@ -85,6 +85,8 @@ const FLOW = [
       { id: 'testWhatsAppSettings' },
       { id: 'putPhoneSettings', body: { default_country: 'BR' } },
       { id: 'getPhoneSettings' },
+      { id: 'putOptOutSettings', body: { keywords: ['STOP', 'PARAR', 'SAIR', 'CANCELAR', 'DESCADASTRAR'], confirmation: null } },
+      { id: 'getOptOutSettings' },
     ],
   },
   {
@@ -96,6 +98,7 @@ const FLOW = [
       { id: 'updateContact', params: { id: '{{contactId}}' }, body: GUIDE_PURCHASE },
       { id: 'addContactTags', params: { id: '{{contactId}}' }, body: { tags: ['vip'] } },
       { id: 'removeContactTag', params: { id: '{{contactId}}', tag: 'vip' } },
+      { id: 'optInContact', params: { id: '{{contactId}}' } },
       { id: 'deleteContact', params: { id: '{{contactId}}' } },
     ],
   },

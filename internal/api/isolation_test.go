@@ -78,6 +78,9 @@ func TestTenantIsolation(t *testing.T) {
 	mustJSON("PUT", "/v1/integrations/salesforce", kb, `{"login_url":"https://b.my.salesforce.com","client_id":"b-client","client_secret":"b-sf-secret"}`, 200)
 	mustJSON("PUT", "/v1/settings/whatsapp", kb, `{"phone_number_id":"200000000000001","waba_id":"300000000000001","access_token":"EAAG-b-token-0001","app_secret":"b-app-secret-0001","verify_token":"b-verify-token-0001"}`, 200)
 	mustJSON("PUT", "/v1/settings/phone", kb, `{"default_country":"PT"}`, 200)
+	mustJSON("PUT", "/v1/settings/opt-out", kb, `{"keywords":["B-only-keyword"],"confirmation":"Oi da B: até logo"}`, 200)
+	_, _, err = st.OptOutContact(ctx, b.ID, in.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "B-only-keyword", MessageID: in.Message.ID})
+	require.NoError(t, err)
 
 	// B's templates (after B's settings: a synced copy checks them).
 	_, err = st.SyncTemplates(ctx, b.ID, []store.Template{{ID: "900", Name: "b_secret_tpl", Language: "pt_BR", Category: "UTILITY",
@@ -95,7 +98,7 @@ func TestTenantIsolation(t *testing.T) {
 		return func(t *testing.T) {
 			code, resp := f.call(method, path, ka, body)
 			require.Equal(t, want, code, "%s %s: %d %s, want %d", method, path, code, resp, want)
-			for _, s := range []string{b.ID, contactB, convB, msgB, hookB, deliveryB, zapB, kB.ID, botB, "Oi da B", "B-only", "200000000000001", "5511988887777", "b_secret_tpl"} {
+			for _, s := range []string{b.ID, contactB, convB, msgB, hookB, deliveryB, zapB, kB.ID, botB, "Oi da B", "B-only", "200000000000001", "5511988887777", "b_secret_tpl", "B-only-keyword"} {
 				require.NotContains(t, resp, s, "%s %s shows B's %q: %s", method, path, s, resp)
 			}
 		}
@@ -115,6 +118,9 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /v1/settings/whatsapp/test":                       hides("POST", "/v1/settings/whatsapp/test", "", 404),
 		"GET /v1/settings/phone":                                hides("GET", "/v1/settings/phone", "", 200),
 		"PUT /v1/settings/phone":                                hides("PUT", "/v1/settings/phone", `{"default_country":"MX"}`, 200),
+		"GET /v1/settings/opt-out":                              hides("GET", "/v1/settings/opt-out", "", 200),
+		"PUT /v1/settings/opt-out":                              hides("PUT", "/v1/settings/opt-out", `{"keywords":["STOP"]}`, 200),
+		"POST /v1/contacts/{id}/opt-in":                         notFound("POST", "/v1/contacts/"+contactB+"/opt-in", ""),
 		"GET /v1/webhooks/events":                               hides("GET", "/v1/webhooks/events", "", 200),
 		"POST /v1/webhooks":                                     hides("POST", "/v1/webhooks", `{"name":"A","url":"https://b.example.com/hooks","events":["*"]}`, 201),
 		"GET /v1/webhooks":                                      hides("GET", "/v1/webhooks", "", 200),
@@ -201,6 +207,8 @@ func TestTenantIsolation(t *testing.T) {
 		{"/v1/messages/" + msgB, "wamid.B1"},
 		{"/v1/settings/whatsapp", "200000000000001"},
 		{"/v1/settings/phone", `"default_country":"PT"`},
+		{"/v1/settings/opt-out", `"keywords":["B-only-keyword"]`},
+		{"/v1/contacts/" + contactB, `"opted_out":true`},
 		{"/v1/hooks/samples/contact.created", "B-only"},
 		{"/v1/chatbots/" + botB, `"active":true`},
 		{"/v1/integrations/shopify", `"shop_domain":"b-shop.myshopify.com"`},

@@ -317,6 +317,9 @@ class Contact(Model):
     tags: List[str]
     attributes: Dict[str, Any]
     created_at: str
+    opted_out: bool
+    opt_out: Optional[OptOut] = None
+    opted_in_at: Optional[str] = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Contact:
@@ -329,6 +332,9 @@ class Contact(Model):
             tags=list(d["tags"]),
             attributes=dict(d["attributes"]),
             created_at=d["created_at"],
+            opted_out=d["opted_out"],
+            opt_out=OptOut.from_dict(d["opt_out"]) if d.get("opt_out") is not None else None,
+            opted_in_at=d.get("opted_in_at"),
             _raw=dict(d),
         )
 
@@ -1277,6 +1283,46 @@ class ReadReceipt(Model):
         )
 
 
+@dataclass(kw_only=True)
+class OptOutSettings(Model):
+    """The organisation's opt-out keywords and confirmation reply."""
+
+    keywords: List[str]
+    confirmation: Optional[str] = None
+    default: bool
+    updated_at: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> OptOutSettings:
+        return cls(
+            keywords=list(d["keywords"]),
+            confirmation=d.get("confirmation"),
+            default=d["default"],
+            updated_at=d.get("updated_at"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class OptOut(Model):
+    """Why and when a contact opted out of marketing messages."""
+
+    at: str
+    reason: str
+    keyword: Optional[str] = None
+    message_id: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> OptOut:
+        return cls(
+            at=d["at"],
+            reason=d["reason"],
+            keyword=d.get("keyword"),
+            message_id=d.get("message_id"),
+            _raw=dict(d),
+        )
+
+
 class WhatsAppSettingsInput(TypedDict, total=False):
     """Meta credentials. Lengths of app_secret and verify_token are counted in bytes (8 to 256); access_token at most 4096 bytes."""
 
@@ -1668,3 +1714,10 @@ class ReadReceiptInput(TypedDict, total=False):
     """ReadReceiptInput (see the OpenAPI document)."""
 
     typing: bool
+
+
+class OptOutSettingsInput(TypedDict, total=False):
+    """OptOutSettingsInput (see the OpenAPI document)."""
+
+    keywords: Required[Sequence[str]]
+    confirmation: Optional[str]
