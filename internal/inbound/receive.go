@@ -10,9 +10,9 @@ import (
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
-	"github.com/pytake/pytake/internal/optout"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/metrics"
+	"github.com/pytake/pytake/internal/optout"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/whatsapp"
 )
