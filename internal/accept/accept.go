@@ -63,6 +63,12 @@ type Message struct {
 	// message, which the sender never sends to Meta; test and live keys
 	// have separate idempotency keys.
 	Test bool
+	// Bulk routes the message to the bulk lane (campaigns); transactional traffic is never queued behind it.
+	Bulk bool
+	// Marketing: refused to a contact that opted out of marketing messages
+	// whatever the template's category (campaigns), checked in the
+	// transaction that accepts it.
+	Marketing bool
 }
 
 // Accepter accepts messages and queues them.
@@ -105,13 +111,13 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 	if m.Test && m.IdempotencyKey != "" {
 		m.IdempotencyKey = "test:" + m.IdempotencyKey
 	}
-	marketing := false
+	marketing := m.Marketing
 	if req.IsTemplate() && a.templates != nil {
 		t, err := a.checkTemplate(ctx, m)
 		if err != nil {
 			return store.OutboundResult{}, err
 		}
-		marketing = strings.EqualFold(t.Category, "MARKETING")
+		marketing = marketing || strings.EqualFold(t.Category, "MARKETING")
 	}
 	om := store.OutboundMessage{
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
