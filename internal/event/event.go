@@ -24,6 +24,8 @@ const (
 	ContactUpdated       = "contact.updated"
 	ContactMerged        = "contact.merged" // Meta showed two contacts are one person
 	ContactOptedOut      = "contact.opted_out"
+	CampaignStarted      = "campaign.started"
+	CampaignCompleted    = "campaign.completed"
 	ConversationCreated  = "conversation.created"
 	ConversationResolved = "conversation.resolved"
 	ConversationHandoff  = "conversation.handoff"

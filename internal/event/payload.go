@@ -171,3 +171,58 @@ func OptedOutEvent(org string, at time.Time, c store.Contact) (Event, error) {
 	}
 	return New(StableID(org, ContactOptedOut, subject), ContactOptedOut, org, at, map[string]any{"contact": v, "opt_out": v.OptOut})
 }
+
+// CampaignAudience is who a campaign is for.
+type CampaignAudience struct {
+	Tags       []string `json:"tags"`
+	ContactIDs []string `json:"contact_ids"`
+}
+
+// CampaignView is a campaign as the API and events show it.
+type CampaignView struct {
+	ID          string               `json:"id"`
+	Name        string               `json:"name"`
+	Status      string               `json:"status"`
+	Template    json.RawMessage      `json:"template"`
+	Audience    CampaignAudience     `json:"audience"`
+	SendAt      time.Time            `json:"send_at"`
+	Counts      store.CampaignCounts `json:"counts"`
+	Test        bool                 `json:"test,omitempty"`
+	CreatedAt   time.Time            `json:"created_at"`
+	StartedAt   *time.Time           `json:"started_at,omitempty"`
+	CompletedAt *time.Time           `json:"completed_at,omitempty"`
+}
+
+// ViewCampaign shows a campaign with its counts.
+func ViewCampaign(c store.Campaign, n store.CampaignCounts) CampaignView {
+	v := CampaignView{ID: c.ID, Name: c.Name, Status: c.Status, Template: c.Template, SendAt: c.SendAt.UTC(), Counts: n,
+		Test: c.Test, CreatedAt: c.CreatedAt.UTC(), StartedAt: utcPtr(c.StartedAt), CompletedAt: utcPtr(c.CompletedAt),
+		Audience: CampaignAudience{Tags: c.Tags, ContactIDs: c.ContactIDs}}
+	if v.Audience.Tags == nil {
+		v.Audience.Tags = []string{}
+	}
+	if v.Audience.ContactIDs == nil {
+		v.Audience.ContactIDs = []string{}
+	}
+	if len(v.Template) == 0 {
+		v.Template = json.RawMessage(`{}`)
+	}
+	if v.Counts.Skipped == nil {
+		v.Counts.Skipped = map[string]int{}
+	}
+	return v
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// CampaignEvent is campaign.started or campaign.completed; its id is stable
+// per campaign and name, so a retry publishes the same event.
+func CampaignEvent(name string, at time.Time, c store.Campaign, n store.CampaignCounts) (Event, error) {
+	return New(StableID(c.OrgID, name, c.ID), name, c.OrgID, at, map[string]any{"campaign": ViewCampaign(c, n)})
+}
