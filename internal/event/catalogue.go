@@ -150,7 +150,7 @@ func Matches(filters []string, name string) bool {
 func campaignSample(name string, at time.Time) Event {
 	c := store.Campaign{ID: "cmp_01JBZ5K7Q3XW8Y2N4M6P9R1T42", OrgID: sampleOrg, Name: "Black Friday VIP", Status: store.CampaignRunning,
 		Template: json.RawMessage(`{"name":"promo_vip","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"{{contact.first_name}}","default":"cliente"}]}]}`),
-		Tags: []string{"vip"}, SendAt: at, Recipients: 3, CreatedAt: at, StartedAt: &at}
+		Tags:     []string{"vip"}, SendAt: at, Recipients: 3, CreatedAt: at, StartedAt: &at}
 	n := store.CampaignCounts{Recipients: 3, Skipped: map[string]int{}}
 	if name == CampaignCompleted {
 		c.Status, c.CompletedAt = store.CampaignCompleted, &at
