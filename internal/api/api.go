@@ -96,6 +96,7 @@ type Server struct {
 	plans            map[string]cachedPlan
 	phoneSettings    PhoneSettingsStore
 	optOuts          OptOutStore
+	campaigns        CampaignStore
 }
 
 // Deps are the Server's collaborators.
@@ -141,6 +142,7 @@ func New(d Deps) *Server {
 	// The data store keeps the phone settings (store.Store does).
 	phoneSettings, _ := d.Store.(PhoneSettingsStore)
 	optOuts, _ := d.Store.(OptOutStore)
+	campaigns, _ := d.Store.(CampaignStore)
 	var acc *accept.Accepter
 	if d.Outbox != nil {
 		acc = accept.New(d.Store, d.Outbox, d.Log)
@@ -148,7 +150,7 @@ func New(d Deps) *Server {
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, accept: acc, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
 		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister, bots: d.Chatbots,
-		integrations: d.Integrations, templates: d.Templates, phoneSettings: phoneSettings, optOuts: optOuts,
+		integrations: d.Integrations, templates: d.Templates, phoneSettings: phoneSettings, optOuts: optOuts, campaigns: campaigns,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now, limiter: d.Limiter, plans: map[string]cachedPlan{}}
 }
 
@@ -196,6 +198,13 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 	s.handle(rt, http.MethodPost, "/v1/contacts/{id}/tags", s.addTags)
 	s.handle(rt, http.MethodDelete, "/v1/contacts/{id}/tags/{tag}", s.removeTag)
 	s.handle(rt, http.MethodPost, "/v1/contacts/{id}/opt-in", s.optInContact)
+	s.handle(rt, http.MethodPost, "/v1/campaigns", s.createCampaign)
+	s.handle(rt, http.MethodGet, "/v1/campaigns", s.listCampaigns)
+	s.handle(rt, http.MethodGet, "/v1/campaigns/{id}", s.getCampaign)
+	s.handle(rt, http.MethodGet, "/v1/campaigns/{id}/recipients", s.listCampaignRecipients)
+	s.handle(rt, http.MethodPost, "/v1/campaigns/{id}/pause", s.campaignTransition([]string{store.CampaignScheduled, store.CampaignRunning}, store.CampaignPaused))
+	s.handle(rt, http.MethodPost, "/v1/campaigns/{id}/resume", s.resumeCampaign)
+	s.handle(rt, http.MethodPost, "/v1/campaigns/{id}/cancel", s.campaignTransition([]string{store.CampaignScheduled, store.CampaignRunning, store.CampaignPaused}, store.CampaignCancelled))
 	s.handle(rt, http.MethodPost, "/v1/hooks", s.createHook)
 	s.handle(rt, http.MethodDelete, "/v1/hooks/{id}", s.deleteWebhook)
 	s.handle(rt, http.MethodGet, "/v1/hooks/samples/{event}", s.hookSamples)

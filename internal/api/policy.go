@@ -99,6 +99,17 @@ var policies = map[string]Policy{
 	"DELETE /v1/contacts/{id}/tags/{tag}": {Scope: apikey.ScopeContactsWrite},
 	"POST /v1/contacts/{id}/opt-in":       {Scope: apikey.ScopeContactsWrite, LiveOnly: liveConsent},
 
+	// Campaigns send messages: messages:write to create and steer them,
+	// messages:read to read them. A test key's campaign is a test campaign
+	// (its messages never reach Meta).
+	"POST /v1/campaigns":                {Scope: apikey.ScopeMessagesWrite},
+	"GET /v1/campaigns":                 {Scope: apikey.ScopeMessagesRead},
+	"GET /v1/campaigns/{id}":            {Scope: apikey.ScopeMessagesRead},
+	"GET /v1/campaigns/{id}/recipients": {Scope: apikey.ScopeMessagesRead},
+	"POST /v1/campaigns/{id}/pause":     {Scope: apikey.ScopeMessagesWrite},
+	"POST /v1/campaigns/{id}/resume":    {Scope: apikey.ScopeMessagesWrite},
+	"POST /v1/campaigns/{id}/cancel":    {Scope: apikey.ScopeMessagesWrite},
+
 	"POST /v1/chatbots":        {Scope: apikey.ScopeChatbotsWrite, LiveOnly: liveChatbots},
 	"GET /v1/chatbots":         {Scope: apikey.ScopeChatbotsRead},
 	"GET /v1/chatbots/{id}":    {Scope: apikey.ScopeChatbotsRead},

@@ -252,3 +252,15 @@ func build(tpl map[string]any, c store.Contact, sample bool) (outbound.Request, 
 	}
 	return req, "", nil
 }
+
+// Sample is the campaign's template filled with sample values for every
+// placeholder: what the organisation's template copy is checked against
+// when the campaign is created.
+func Sample(template json.RawMessage) (outbound.Request, error) {
+	tpl, err := decodeTemplate(template)
+	if err != nil {
+		return outbound.Request{}, err
+	}
+	req, _, err := build(tpl, store.Contact{}, true)
+	return req, err
+}
