@@ -163,7 +163,6 @@ func (s *Server) listCampaignRecipients(ctx context.Context, r *httpapi.Request)
 	return httpapi.JSON(http.StatusOK, page)
 }
 
-
 // campaignTransition is pause, resume or cancel.
 func (s *Server) campaignTransition(from []string, to string) httpapi.Handler {
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
