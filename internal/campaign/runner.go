@@ -20,7 +20,7 @@ type Store interface {
 	Campaign(ctx context.Context, org, id string) (store.Campaign, error)
 	SetCampaignStatus(ctx context.Context, org, id string, from []string, to string) (store.Campaign, error)
 	AdvanceCampaign(ctx context.Context, org, id, prev, next string) (bool, error)
-	ClaimRecipient(ctx context.Context, org, campaignID, contactID string) (store.Recipient, bool, error)
+	ClaimRecipient(ctx context.Context, org, campaignID string, c store.Contact) (store.Recipient, bool, error)
 	RecordRecipient(ctx context.Context, r store.Recipient) error
 	CampaignCounts(ctx context.Context, c store.Campaign) (store.CampaignCounts, error)
 	ContactsTagged(ctx context.Context, org string, tags []string, cursor string, limit int) (store.Page[store.Contact], error)
@@ -186,7 +186,18 @@ func (r *Runner) page(ctx context.Context, c store.Campaign) (contacts []store.C
 
 // send claims contact ct as a recipient and accepts its message, once.
 func (r *Runner) send(ctx context.Context, c store.Campaign, ct store.Contact) error {
-	rc, _, err := r.store.ClaimRecipient(ctx, c.OrgID, c.ID, ct.ID)
+	// Read now: a contact merged since the page was read is its survivor
+	// (one recipient per person: the survivor may be on a later page), and
+	// an opt-out since then counts.
+	fresh, err := r.store.Contact(ctx, c.OrgID, ct.ID)
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		return r.skip(ctx, c, ct.ID, SkipContactDeleted, "deleted before its turn")
+	case err != nil:
+		return fmt.Errorf("campaign: contact: %w", err)
+	}
+	ct = fresh
+	rc, _, err := r.store.ClaimRecipient(ctx, c.OrgID, c.ID, ct)
 	if err != nil {
 		return fmt.Errorf("campaign: claim recipient: %w", err)
 	}
@@ -228,7 +239,7 @@ func (r *Runner) send(ctx context.Context, c store.Campaign, ct store.Contact) e
 }
 
 func (r *Runner) skip(ctx context.Context, c store.Campaign, contactID, reason, detail string) error {
-	rc, _, err := r.store.ClaimRecipient(ctx, c.OrgID, c.ID, contactID)
+	rc, _, err := r.store.ClaimRecipient(ctx, c.OrgID, c.ID, store.Contact{ID: contactID})
 	if err != nil {
 		return fmt.Errorf("campaign: claim recipient: %w", err)
 	}

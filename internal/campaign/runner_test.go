@@ -245,3 +245,59 @@ func (s *optOutOnRead) ContactsTagged(ctx context.Context, org string, tags []st
 	}
 	return p, err
 }
+
+// A crash after the message was accepted and before the recipient was
+// recorded: the next run replays the idempotency key, records the same
+// message, and sends nothing new.
+func TestCrashBeforeRecording(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	a := f.contact("5511900000401", "Ana", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &failRecord{Store: f.st, fail: 1}
+	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	var err error
+	for i := 0; i < 3 && err == nil; i++ {
+		_, err = run.Step(ctx, f.org, c.ID) // the contact_ids phase (none), then the tags'
+	}
+	require.Error(t, err, "the record failed")
+	require.Equal(t, 1, f.box.n(), "accepted and queued")
+	require.Equal(t, store.RecipientPending, f.recipients(c)[a.ID].Status)
+	f.drain()
+	rs := f.recipients(c)
+	require.Equal(t, store.RecipientQueued, rs[a.ID].Status)
+	require.Equal(t, f.box.ids[0], rs[a.ID].MessageID, "the same message")
+	require.Equal(t, 1, f.box.n())
+}
+
+type failRecord struct {
+	*store.Store
+	fail int
+}
+
+func (s *failRecord) RecordRecipient(ctx context.Context, r store.Recipient) error {
+	if s.fail > 0 {
+		s.fail--
+		return fmt.Errorf("injected: the table is unavailable")
+	}
+	return s.Store.RecordRecipient(ctx, r)
+}
+
+// A contact merged into another after the page was read is sent once, as
+// the survivor, however the pages fall.
+func TestMergedMidCampaignSentOnce(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	a := f.contact("5511900000501", "Ana", "vip")
+	b, err := f.st.CreateContact(ctx, store.Contact{OrgID: f.org, UserID: "BR.1234567890", Name: "Ana B", Tags: []string{"vip"}})
+	require.NoError(t, err)
+	c := f.campaign(nil, []string{b.ID, a.ID})
+	f.run.PageSize = 1
+	// b's page is read; the two are merged before the next page.
+	_, err = f.run.Step(ctx, f.org, c.ID)
+	require.NoError(t, err)
+	_, err = f.st.MergeContacts(ctx, f.org, a.ID, b.ID, "5511900000501")
+	require.NoError(t, err)
+	f.drain()
+	require.Equal(t, 1, f.box.n(), "one person, one message")
+}

@@ -27,6 +27,9 @@ const (
 	RecipientPending = "pending" // claimed; its message is being accepted
 	RecipientQueued  = "queued"  // its message was accepted (MessageID)
 	RecipientSkipped = "skipped" // not sent (SkipReason)
+	// RecipientDuplicate is the skip reason of a contact that is the same
+	// person as another recipient (merged mid-campaign).
+	RecipientDuplicate = "duplicate"
 )
 
 // Campaign is a template broadcast to a segment of contacts.
@@ -85,6 +88,8 @@ func (it campaignItem) model() Campaign {
 const (
 	typeCampaign  = "campaign"
 	typeRecipient = "campaign_recipient"
+	// typeRecipientIdent claims one identity of a recipient (RCPTID#...).
+	typeRecipientIdent = "campaign_recipient_ident"
 	// campaignsDuePK lists (gsi1) the campaigns a runner has work for:
 	// scheduled and running ones, by send_at; the others move to
 	// campaignsIdlePK.
@@ -230,27 +235,86 @@ func (it recipientItem) model() Recipient {
 		SkipReason: it.SkipReason, Detail: it.Detail, UpdatedAt: mustTime(it.UpdatedAt)}
 }
 
-// ClaimRecipient records contact as a recipient of the campaign, pending,
-// unless it already is one: the recipient as recorded comes back either
-// way (created says which). A recipient is claimed once per campaign,
-// whatever runners race or retry.
-func (s *Store) ClaimRecipient(ctx context.Context, org, campaignID, contactID string) (Recipient, bool, error) {
+// ClaimRecipient records contact c as a recipient of the campaign,
+// pending, unless it already is one: the recipient as recorded comes back
+// either way (created says which). With it, each of the contact's
+// identities (its WhatsApp number, its BSUID) is claimed for the campaign,
+// in the same transaction: a contact that shares one with a recipient
+// already claimed (two contacts merged into one person mid-campaign) is
+// recorded skipped ("duplicate"), so a person is sent once. Whatever
+// runners race or retry, a recipient is claimed once per campaign.
+func (s *Store) ClaimRecipient(ctx context.Context, org, campaignID string, c Contact) (Recipient, bool, error) {
 	now := timestamp(s.now())
-	it := recipientItem{key: key{recipientsPK(org, campaignID), recipientSK(contactID)}, Type: typeRecipient, CampaignID: campaignID,
-		OrgID: org, ContactID: contactID, Status: RecipientPending, UpdatedAt: now}
+	it := recipientItem{key: key{recipientsPK(org, campaignID), recipientSK(c.ID)}, Type: typeRecipient, CampaignID: campaignID,
+		OrgID: org, ContactID: c.ID, Status: RecipientPending, UpdatedAt: now}
 	av, err := marshal(it)
 	if err != nil {
 		return Recipient{}, false, err
 	}
-	_, err = s.db.PutItem(ctx, putInput(s.table, av, "attribute_not_exists(pk)"))
-	if err == nil {
+	items := []types.TransactWriteItem{s.put(av, "attribute_not_exists(pk)")}
+	for _, ident := range recipientIdents(c) {
+		mk, err := marshal(recipientItem{key: key{recipientsPK(org, campaignID), ident}, Type: typeRecipientIdent, CampaignID: campaignID,
+			OrgID: org, ContactID: c.ID, UpdatedAt: now})
+		if err != nil {
+			return Recipient{}, false, err
+		}
+		items = append(items, s.put(mk, "attribute_not_exists(pk) OR contact_id = :c"))
+		items[len(items)-1].Put.ExpressionAttributeValues = map[string]types.AttributeValue{":c": str(c.ID)}
+	}
+	claimed, dup := true, false
+	err = s.transact(ctx, "claim recipient", items, func(failed []bool) error {
+		claimed = false
+		dup = !failed[0] // only an identity was taken: another contact, the same person
+		return nil
+	})
+	if err != nil {
+		return Recipient{}, false, err
+	}
+	if claimed {
 		return it.model(), true, nil
 	}
-	if !isConditionFailed(err) {
-		return Recipient{}, false, unavailable("claim recipient", err)
+	if !dup {
+		r, found, err := s.recipient(ctx, org, campaignID, c.ID)
+		if err == nil && !found {
+			err = apperr.New(apperr.Unavailable, "the recipient is being claimed, retry")
+		}
+		return r, false, err
 	}
-	r, err := getModel[recipientItem](ctx, s, it.key, apperr.New(apperr.Unavailable, "the recipient is being claimed, retry"))
+	dupOf := "the same person as another recipient (one of its identities)"
+	// The same person as a recipient claimed before (a merge): recorded
+	// skipped without identities.
+	it.Status, it.SkipReason, it.Detail = RecipientSkipped, RecipientDuplicate, dupOf
+	av, err = marshal(it)
+	if err != nil {
+		return Recipient{}, false, err
+	}
+	if _, err := s.db.PutItem(ctx, putInput(s.table, av, "attribute_not_exists(pk)")); err != nil && !isConditionFailed(err) {
+		return Recipient{}, false, unavailable("record duplicate recipient", err)
+	}
+	r, _, err := s.recipient(ctx, org, campaignID, c.ID)
 	return r, false, err
+}
+
+func (s *Store) recipient(ctx context.Context, org, campaignID, contactID string) (Recipient, bool, error) {
+	var it recipientItem
+	found, err := s.getItem(ctx, key{recipientsPK(org, campaignID), recipientSK(contactID)}, &it)
+	if err != nil || !found {
+		return Recipient{}, found, err
+	}
+	return it.model(), true, nil
+}
+
+// recipientIdents are the sort keys claiming a contact's identities in a
+// campaign.
+func recipientIdents(c Contact) []string {
+	var out []string
+	if c.WhatsAppID != "" {
+		out = append(out, "RCPTID#WA#"+c.WhatsAppID)
+	}
+	if c.UserID != "" {
+		out = append(out, "RCPTID#BSUID#"+c.UserID)
+	}
+	return out
 }
 
 // RecordRecipient records what became of a pending recipient (queued with
