@@ -317,7 +317,7 @@ class Contact(Model):
     tags: List[str]
     attributes: Dict[str, Any]
     created_at: str
-    opted_out: bool
+    opted_out: Optional[bool] = None
     opt_out: Optional[OptOut] = None
     opted_in_at: Optional[str] = None
 
@@ -332,7 +332,7 @@ class Contact(Model):
             tags=list(d["tags"]),
             attributes=dict(d["attributes"]),
             created_at=d["created_at"],
-            opted_out=d["opted_out"],
+            opted_out=d.get("opted_out"),
             opt_out=OptOut.from_dict(d["opt_out"]) if d.get("opt_out") is not None else None,
             opted_in_at=d.get("opted_in_at"),
             _raw=dict(d),

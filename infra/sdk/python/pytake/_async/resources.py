@@ -479,7 +479,7 @@ class AsyncContacts(_Resource):
     async def opt_in(self, contact_id: str) -> t.Contact:
         """Record the contact's new consent to marketing messages (lifts its opt-out)."""
         return await self._client._request(
-            Op("optInContact", "POST", path("/contacts/{id}/opt-in", id=contact_id), parse_model(t.Contact.from_dict), json={})
+            Op("optInContact", "POST", path("/contacts/{id}/opt-in", id=contact_id), parse_model(t.Contact.from_dict))
         )
 
 
