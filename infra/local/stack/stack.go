@@ -134,10 +134,11 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s = &Stack{Region: cfg.Region, Template: t, Functions: fns, cfg: cfg, cancel: cancel}
+	started := s // a failed start returns nil: stop what it started
 	defer func() {
 		if err != nil {
 			ln.Close()
-			s.Close()
+			started.Close()
 			s = nil
 		}
 	}()
