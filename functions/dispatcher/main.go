@@ -25,6 +25,7 @@ import (
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/metrics"
+	"github.com/pytake/pytake/internal/optout"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/sender"
@@ -63,8 +64,10 @@ func run(ctx context.Context) error {
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
 	q := sqs.NewFromConfig(cfg)
 	events := queue.New(q, env["EVENTS_QUEUE_URL"], "event")
-	bots := botrun.New(st, sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
-		event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")), log, time.Now)
+	outq := sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")}
+	publisher := event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event"))
+	bots := botrun.New(st, outq, publisher, log, time.Now)
+	optouts := optout.New(st, outq, publisher, log, time.Now)
 	d := dispatch.New(dispatch.Deps{
 		Store:      st,
 		Secrets:    secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
@@ -72,14 +75,15 @@ func run(ctx context.Context) error {
 		Deliveries: queue.New(q, env["DELIVERIES_QUEUE_URL"], "deliveries"),
 		// Jobs that reached the dead-letter queue end their deliveries failed.
 		DeadDeliveries: queue.New(q, env["DELIVERIES_DLQ_URL"], "deliveries dead-letter"),
-		// The chatbot answers message.received once it is fanned out.
-		React: func(ctx context.Context, ev event.Event) error {
+		// Once message.received is fanned out, an opt-out keyword opts
+		// the contact out; any other message goes to the chatbot.
+		React: optouts.Then(func(ctx context.Context, ev event.Event) error {
 			out, err := bots.React(ctx, ev)
 			if err == nil && out.Reason != "" && ev.Event == event.MessageReceived {
 				log.InfoContext(ctx, "chatbot", "reason", out.Reason, "rule_id", out.RuleID, "reply_id", out.MessageID, "handoff", out.Handoff)
 			}
 			return err
-		},
+		}),
 		// 10 s per attempt, no redirects, the dialled address checked;
 		// loopback receivers only on the local stack.
 		HTTP:       delivery.NewClient(delivery.ClientOptions{Timeout: 10 * time.Second, AllowLoopback: os.Getenv("PYTAKE_LOCAL") == "1"}),

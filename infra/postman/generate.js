@@ -85,6 +85,8 @@ const FLOW = [
       { id: 'testWhatsAppSettings' },
       { id: 'putPhoneSettings', body: { default_country: 'BR' } },
       { id: 'getPhoneSettings' },
+      { id: 'putOptOutSettings', body: { keywords: ['STOP', 'PARAR', 'SAIR', 'CANCELAR', 'DESCADASTRAR'], confirmation: null } },
+      { id: 'getOptOutSettings' },
     ],
   },
   {
@@ -96,7 +98,7 @@ const FLOW = [
       { id: 'updateContact', params: { id: '{{contactId}}' }, body: GUIDE_PURCHASE },
       { id: 'addContactTags', params: { id: '{{contactId}}' }, body: { tags: ['vip'] } },
       { id: 'removeContactTag', params: { id: '{{contactId}}', tag: 'vip' } },
-      { id: 'deleteContact', params: { id: '{{contactId}}' } },
+      { id: 'optInContact', params: { id: '{{contactId}}' } },
     ],
   },
   {
@@ -113,6 +115,30 @@ const FLOW = [
       // The run's message is one PyTake sent: marking it read is a 422 (a
       // customer's message is 200).
       { id: 'markMessageRead', params: { id: '{{messageId}}' }, body: { typing: true }, expect: [200, 422] },
+    ],
+  },
+  {
+    folder: 'Campaigns',
+    description: 'A template broadcast to contacts with tags (all of them) and/or by id; {{contact.first_name}} and the like are filled per recipient. The run schedules one for tomorrow and cancels it.',
+    ops: [
+      {
+        id: 'createCampaign',
+        body: {
+          name: 'Postman',
+          template: { name: 'order_update', language: { code: 'pt_BR' }, components: [{ type: 'body', parameters: [{ type: 'text', text: '{{contact.first_name}}', default: 'cliente' }, { type: 'text', text: 'enviado' }] }] },
+          audience: { contact_ids: ['{{contactId}}'] },
+          send_at: '{{campaignSendAt}}',
+        },
+        save: { campaignId: 'j.id' },
+      },
+      { id: 'listCampaigns', query: { limit: '20' } },
+      { id: 'getCampaign', params: { id: '{{campaignId}}' } },
+      { id: 'listCampaignRecipients', params: { id: '{{campaignId}}' }, query: { limit: '20' } },
+      { id: 'pauseCampaign', params: { id: '{{campaignId}}' } },
+      { id: 'resumeCampaign', params: { id: '{{campaignId}}' } },
+      { id: 'cancelCampaign', params: { id: '{{campaignId}}' } },
+      // The Contacts folder's contact, the campaign's audience, goes last.
+      { id: 'deleteContact', params: { id: '{{contactId}}' } },
     ],
   },
   {
@@ -441,6 +467,7 @@ function collection(doc) {
             "    pm.collectionVariables.set('runId', Date.now().toString(36));",
             "    pm.collectionVariables.set('runNumber', Date.now().toString());",
             '}',
+            "pm.collectionVariables.set('campaignSendAt', new Date(Date.now() + 86400000).toISOString().replace(/\\.\\d+Z$/, 'Z'));",
           ],
         },
       },

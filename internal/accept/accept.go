@@ -24,6 +24,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
@@ -62,6 +63,12 @@ type Message struct {
 	// message, which the sender never sends to Meta; test and live keys
 	// have separate idempotency keys.
 	Test bool
+	// Bulk routes the message to the bulk lane (campaigns); transactional traffic is never queued behind it.
+	Bulk bool
+	// Marketing: refused to a contact that opted out of marketing messages
+	// whatever the template's category (campaigns), checked in the
+	// transaction that accepts it.
+	Marketing bool
 }
 
 // Accepter accepts messages and queues them.
@@ -104,14 +111,17 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 	if m.Test && m.IdempotencyKey != "" {
 		m.IdempotencyKey = "test:" + m.IdempotencyKey
 	}
+	marketing := m.Marketing
 	if req.IsTemplate() && a.templates != nil {
-		if err := a.checkTemplate(ctx, m); err != nil {
+		t, err := a.checkTemplate(ctx, m)
+		if err != nil {
 			return store.OutboundResult{}, err
 		}
+		marketing = marketing || strings.EqualFold(t.Category, "MARKETING")
 	}
 	om := store.OutboundMessage{
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
-		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test,
+		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test, Marketing: marketing,
 	}
 	if m.IdempotencyKey != "" {
 		sum := sha256.Sum256(m.Fingerprint)
@@ -151,23 +161,25 @@ type idempotencySeen interface {
 // used is let through: it is a retry of a message accepted before (its
 // template since paused, say), which the store answers as a replay (or a
 // conflict), never a new message.
-func (a *Accepter) checkTemplate(ctx context.Context, m Message) error {
-	err := msgtemplate.CheckSend(ctx, a.templates, m.OrgID, m.Request.Content)
+// The template checked is answered (its category says whether the message
+// is marketing, which a contact that opted out is refused).
+func (a *Accepter) checkTemplate(ctx context.Context, m Message) (store.Template, error) {
+	t, err := msgtemplate.CheckSendTemplate(ctx, a.templates, m.OrgID, m.Request.Content)
 	if err == nil || m.IdempotencyKey == "" || !Refused(err) {
-		return err
+		return t, err
 	}
 	seen, ok := a.store.(idempotencySeen)
 	if !ok {
-		return err
+		return t, err
 	}
 	used, lerr := seen.IdempotencyKeyUsed(ctx, m.OrgID, m.IdempotencyKey)
 	if lerr != nil {
-		return lerr
+		return t, lerr
 	}
 	if used {
-		return nil
+		return t, nil
 	}
-	return err
+	return t, err
 }
 
 // Enqueue queues an accepted message and records, for its idempotency key,

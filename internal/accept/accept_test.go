@@ -234,3 +234,56 @@ func TestTemplateRetryIsAReplay(t *testing.T) {
 	e, _ := apperr.As(err)
 	require.Equal(t, "template_not_approved", e.Code, "%v", err)
 }
+
+// A MARKETING template to a contact that opted out is refused 422
+// contact_opted_out; a UTILITY template and a service reply inside the
+// window still go; a new consent lets marketing through again.
+func TestMarketingToOptedOutContact(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	body := []byte(`[{"type":"BODY","text":"Oferta para {{1}}."}]`)
+	_, err := f.st.SyncTemplates(ctx, f.org, []store.Template{
+		{ID: "1", Name: "promo", Language: "pt_BR", Category: "MARKETING", Status: "APPROVED", Components: body},
+		{ID: "2", Name: "order_confirmation", Language: "pt_BR", Category: "UTILITY", Status: "APPROVED", Components: body}})
+	require.NoError(t, err)
+	in, err := f.st.RecordInbound(ctx, store.InboundMessage{OrgID: f.org, From: store.Identity{WaID: "5511999999999"}, WAMID: "wamid.in1",
+		Type: "text", Timestamp: time.Now(), Content: []byte(`{"text":"parar"}`), Raw: []byte(`{}`)})
+	require.NoError(t, err)
+	promo, err := outbound.BodyTemplate("+5511999999999", "promo", "pt_BR", []string{"Maria"})
+	require.NoError(t, err)
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: promo})
+	require.NoError(t, err, "not opted out yet")
+	_, changed, err := f.st.OptOutContact(ctx, f.org, in.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR", MessageID: in.Message.ID})
+	require.NoError(t, err)
+	require.True(t, changed)
+	queued := len(f.q.ids)
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: promo})
+	e, ok := apperr.As(err)
+	require.True(t, ok, "%v", err)
+	require.Equal(t, "contact_opted_out", e.Code, "%v", err)
+	require.Equal(t, apperr.Unprocessable, e.Kind)
+	// By contact id too.
+	byID, err := outbound.BodyTemplate(in.Contact.ID, "promo", "pt_BR", []string{"Maria"})
+	require.NoError(t, err)
+	byID.ToKind, byID.To = outbound.ToContact, in.Contact.ID
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: byID})
+	e, _ = apperr.As(err)
+	require.Equal(t, "contact_opted_out", e.Code, "by contact id: %v", err)
+	utility, err := outbound.BodyTemplate("+5511999999999", "order_confirmation", "pt_BR", []string{"1001"})
+	require.NoError(t, err)
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: utility})
+	require.NoError(t, err, "a utility template still goes")
+	text, err := outbound.Text("+5511999999999", "Tudo certo, não enviaremos mais ofertas.")
+	require.NoError(t, err)
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: text})
+	require.NoError(t, err, "a service reply inside the window still goes")
+	require.Len(t, f.q.ids, queued+2)
+	_, err = f.st.OptInContact(ctx, f.org, in.Contact.ID)
+	require.NoError(t, err)
+	c, err := f.st.Contact(ctx, f.org, in.Contact.ID)
+	require.NoError(t, err)
+	require.Nil(t, c.OptOut, "opted in: %+v", c)
+	require.NotNil(t, c.OptedInAt)
+	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: promo})
+	require.NoError(t, err, "after a new consent")
+}

@@ -95,6 +95,8 @@ type Server struct {
 	plansMu          sync.Mutex
 	plans            map[string]cachedPlan
 	phoneSettings    PhoneSettingsStore
+	optOuts          OptOutStore
+	campaigns        CampaignStore
 }
 
 // Deps are the Server's collaborators.
@@ -139,6 +141,8 @@ func New(d Deps) *Server {
 	}
 	// The data store keeps the phone settings (store.Store does).
 	phoneSettings, _ := d.Store.(PhoneSettingsStore)
+	optOuts, _ := d.Store.(OptOutStore)
+	campaigns, _ := d.Store.(CampaignStore)
 	var acc *accept.Accepter
 	if d.Outbox != nil {
 		acc = accept.New(d.Store, d.Outbox, d.Log)
@@ -146,7 +150,7 @@ func New(d Deps) *Server {
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, accept: acc, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
 		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister, bots: d.Chatbots,
-		integrations: d.Integrations, templates: d.Templates, phoneSettings: phoneSettings,
+		integrations: d.Integrations, templates: d.Templates, phoneSettings: phoneSettings, optOuts: optOuts, campaigns: campaigns,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now, limiter: d.Limiter, plans: map[string]cachedPlan{}}
 }
 
@@ -174,6 +178,8 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 	s.handle(rt, http.MethodPost, "/v1/settings/whatsapp/test", s.testWhatsApp)
 	s.handle(rt, http.MethodGet, "/v1/settings/phone", s.getPhoneSettings)
 	s.handle(rt, http.MethodPut, "/v1/settings/phone", s.putPhoneSettings)
+	s.handle(rt, http.MethodGet, "/v1/settings/opt-out", s.getOptOutSettings)
+	s.handle(rt, http.MethodPut, "/v1/settings/opt-out", s.putOptOutSettings)
 	s.handle(rt, http.MethodGet, "/v1/webhooks/events", s.webhookEvents)
 	s.handle(rt, http.MethodPost, "/v1/webhooks", s.createWebhook)
 	s.handle(rt, http.MethodGet, "/v1/webhooks", s.listWebhooks)
@@ -191,6 +197,14 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 	s.handle(rt, http.MethodDelete, "/v1/contacts/{id}", s.deleteContact)
 	s.handle(rt, http.MethodPost, "/v1/contacts/{id}/tags", s.addTags)
 	s.handle(rt, http.MethodDelete, "/v1/contacts/{id}/tags/{tag}", s.removeTag)
+	s.handle(rt, http.MethodPost, "/v1/contacts/{id}/opt-in", s.optInContact)
+	s.handle(rt, http.MethodPost, "/v1/campaigns", s.createCampaign)
+	s.handle(rt, http.MethodGet, "/v1/campaigns", s.listCampaigns)
+	s.handle(rt, http.MethodGet, "/v1/campaigns/{id}", s.getCampaign)
+	s.handle(rt, http.MethodGet, "/v1/campaigns/{id}/recipients", s.listCampaignRecipients)
+	s.handle(rt, http.MethodPost, "/v1/campaigns/{id}/pause", s.campaignTransition([]string{store.CampaignScheduled, store.CampaignRunning}, store.CampaignPaused))
+	s.handle(rt, http.MethodPost, "/v1/campaigns/{id}/resume", s.resumeCampaign)
+	s.handle(rt, http.MethodPost, "/v1/campaigns/{id}/cancel", s.campaignTransition([]string{store.CampaignScheduled, store.CampaignRunning, store.CampaignPaused}, store.CampaignCancelled))
 	s.handle(rt, http.MethodPost, "/v1/hooks", s.createHook)
 	s.handle(rt, http.MethodDelete, "/v1/hooks/{id}", s.deleteWebhook)
 	s.handle(rt, http.MethodGet, "/v1/hooks/samples/{event}", s.hookSamples)

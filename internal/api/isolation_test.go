@@ -78,6 +78,12 @@ func TestTenantIsolation(t *testing.T) {
 	mustJSON("PUT", "/v1/integrations/salesforce", kb, `{"login_url":"https://b.my.salesforce.com","client_id":"b-client","client_secret":"b-sf-secret"}`, 200)
 	mustJSON("PUT", "/v1/settings/whatsapp", kb, `{"phone_number_id":"200000000000001","waba_id":"300000000000001","access_token":"EAAG-b-token-0001","app_secret":"b-app-secret-0001","verify_token":"b-verify-token-0001"}`, 200)
 	mustJSON("PUT", "/v1/settings/phone", kb, `{"default_country":"PT"}`, 200)
+	mustJSON("PUT", "/v1/settings/opt-out", kb, `{"keywords":["B-only-keyword"],"confirmation":"Oi da B: até logo"}`, 200)
+	_, _, err = st.OptOutContact(ctx, b.ID, in.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "B-only-keyword", MessageID: in.Message.ID})
+	require.NoError(t, err)
+
+	camp := mustJSON("POST", "/v1/campaigns", kb, `{"name":"B campaign","template":{"name":"b_tpl","language":{"code":"pt_BR"}},"audience":{"contact_ids":["`+contactB+`"]}}`, 201)
+	campB := camp["id"].(string)
 
 	// B's templates (after B's settings: a synced copy checks them).
 	_, err = st.SyncTemplates(ctx, b.ID, []store.Template{{ID: "900", Name: "b_secret_tpl", Language: "pt_BR", Category: "UTILITY",
@@ -95,26 +101,37 @@ func TestTenantIsolation(t *testing.T) {
 		return func(t *testing.T) {
 			code, resp := f.call(method, path, ka, body)
 			require.Equal(t, want, code, "%s %s: %d %s, want %d", method, path, code, resp, want)
-			for _, s := range []string{b.ID, contactB, convB, msgB, hookB, deliveryB, zapB, kB.ID, botB, "Oi da B", "B-only", "200000000000001", "5511988887777", "b_secret_tpl"} {
+			for _, s := range []string{b.ID, contactB, convB, msgB, hookB, deliveryB, zapB, kB.ID, botB, "Oi da B", "B-only", "200000000000001", "5511988887777", "b_secret_tpl", "B-only-keyword", campB, "B campaign"} {
 				require.NotContains(t, resp, s, "%s %s shows B's %q: %s", method, path, s, resp)
 			}
 		}
 	}
 	cases := map[string]func(t *testing.T){
-		"GET /v1/health":                                        hides("GET", "/v1/health", "", 200),
-		"GET /v1/openapi.json":                                  hides("GET", "/v1/openapi.json", "", 200),
-		"GET /v1/organization":                                  hides("GET", "/v1/organization", "", 200),
-		"POST /v1/api-keys":                                     hides("POST", "/v1/api-keys", `{"name":"ci"}`, 201),
-		"GET /v1/api-keys":                                      hides("GET", "/v1/api-keys", "", 200),
-		"GET /v1/api-keys/{id}":                                 notFound("GET", "/v1/api-keys/"+kB.ID, ""),
-		"DELETE /v1/api-keys/{id}":                              notFound("DELETE", "/v1/api-keys/"+kB.ID, ""),
-		"POST /v1/messages":                                     notFound("POST", "/v1/messages", `{"to":"`+contactB+`","type":"text","text":{"body":"hi"}}`),
-		"GET /v1/messages/{id}":                                 notFound("GET", "/v1/messages/"+msgB, ""),
-		"GET /v1/settings/whatsapp":                             hides("GET", "/v1/settings/whatsapp", "", 404),
-		"PUT /v1/settings/whatsapp":                             hides("PUT", "/v1/settings/whatsapp", `{"phone_number_id":"200000000000001","waba_id":"300000000000002","access_token":"EAAG-a-token-0001","app_secret":"a-app-secret-0001","verify_token":"a-verify-token-0001"}`, 409),
-		"POST /v1/settings/whatsapp/test":                       hides("POST", "/v1/settings/whatsapp/test", "", 404),
-		"GET /v1/settings/phone":                                hides("GET", "/v1/settings/phone", "", 200),
-		"PUT /v1/settings/phone":                                hides("PUT", "/v1/settings/phone", `{"default_country":"MX"}`, 200),
+		"GET /v1/health":                  hides("GET", "/v1/health", "", 200),
+		"GET /v1/openapi.json":            hides("GET", "/v1/openapi.json", "", 200),
+		"GET /v1/organization":            hides("GET", "/v1/organization", "", 200),
+		"POST /v1/api-keys":               hides("POST", "/v1/api-keys", `{"name":"ci"}`, 201),
+		"GET /v1/api-keys":                hides("GET", "/v1/api-keys", "", 200),
+		"GET /v1/api-keys/{id}":           notFound("GET", "/v1/api-keys/"+kB.ID, ""),
+		"DELETE /v1/api-keys/{id}":        notFound("DELETE", "/v1/api-keys/"+kB.ID, ""),
+		"POST /v1/messages":               notFound("POST", "/v1/messages", `{"to":"`+contactB+`","type":"text","text":{"body":"hi"}}`),
+		"GET /v1/messages/{id}":           notFound("GET", "/v1/messages/"+msgB, ""),
+		"GET /v1/settings/whatsapp":       hides("GET", "/v1/settings/whatsapp", "", 404),
+		"PUT /v1/settings/whatsapp":       hides("PUT", "/v1/settings/whatsapp", `{"phone_number_id":"200000000000001","waba_id":"300000000000002","access_token":"EAAG-a-token-0001","app_secret":"a-app-secret-0001","verify_token":"a-verify-token-0001"}`, 409),
+		"POST /v1/settings/whatsapp/test": hides("POST", "/v1/settings/whatsapp/test", "", 404),
+		"GET /v1/settings/phone":          hides("GET", "/v1/settings/phone", "", 200),
+		"PUT /v1/settings/phone":          hides("PUT", "/v1/settings/phone", `{"default_country":"MX"}`, 200),
+		"GET /v1/settings/opt-out":        hides("GET", "/v1/settings/opt-out", "", 200),
+		"PUT /v1/settings/opt-out":        hides("PUT", "/v1/settings/opt-out", `{"keywords":["STOP"]}`, 200),
+		"POST /v1/contacts/{id}/opt-in":   notFound("POST", "/v1/contacts/"+contactB+"/opt-in", ""),
+		// Campaigns: B's are invisible; B's contacts are no audience of A's.
+		"POST /v1/campaigns":                                    hides("POST", "/v1/campaigns", `{"name":"A","template":{"name":"x","language":{"code":"pt_BR"}},"audience":{"contact_ids":["`+contactB+`"]}}`, 422),
+		"GET /v1/campaigns":                                     hides("GET", "/v1/campaigns?limit=100", "", 200),
+		"GET /v1/campaigns/{id}":                                notFound("GET", "/v1/campaigns/"+campB, ""),
+		"GET /v1/campaigns/{id}/recipients":                     notFound("GET", "/v1/campaigns/"+campB+"/recipients", ""),
+		"POST /v1/campaigns/{id}/pause":                         notFound("POST", "/v1/campaigns/"+campB+"/pause", ""),
+		"POST /v1/campaigns/{id}/resume":                        notFound("POST", "/v1/campaigns/"+campB+"/resume", ""),
+		"POST /v1/campaigns/{id}/cancel":                        notFound("POST", "/v1/campaigns/"+campB+"/cancel", ""),
 		"GET /v1/webhooks/events":                               hides("GET", "/v1/webhooks/events", "", 200),
 		"POST /v1/webhooks":                                     hides("POST", "/v1/webhooks", `{"name":"A","url":"https://b.example.com/hooks","events":["*"]}`, 201),
 		"GET /v1/webhooks":                                      hides("GET", "/v1/webhooks", "", 200),
@@ -201,6 +218,9 @@ func TestTenantIsolation(t *testing.T) {
 		{"/v1/messages/" + msgB, "wamid.B1"},
 		{"/v1/settings/whatsapp", "200000000000001"},
 		{"/v1/settings/phone", `"default_country":"PT"`},
+		{"/v1/settings/opt-out", `"keywords":["B-only-keyword"]`},
+		{"/v1/campaigns/" + campB, `"status":"running"`},
+		{"/v1/contacts/" + contactB, `"opted_out":true`},
 		{"/v1/hooks/samples/contact.created", "B-only"},
 		{"/v1/chatbots/" + botB, `"active":true`},
 		{"/v1/integrations/shopify", `"shop_domain":"b-shop.myshopify.com"`},

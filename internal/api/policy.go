@@ -35,6 +35,8 @@ const (
 	liveMetaUpload    = "test keys cannot call Meta (the file is uploaded to Meta): use a live key"
 	liveMetaRead      = "test keys cannot call Meta (the read receipt goes to the customer's phone): use a live key"
 	livePhoneSettings = "test keys cannot change the organization's phone settings: use a live key"
+	liveOptOut        = "test keys cannot change the opt-out settings (they decide what real customers' messages do): use a live key"
+	liveConsent       = "test keys cannot record a contact's consent (it lets real marketing messages through): use a live key"
 )
 
 // policies is every /v1 route's policy, keyed "METHOD pattern". A route
@@ -71,6 +73,8 @@ var policies = map[string]Policy{
 	"POST /v1/settings/whatsapp/test": {Scope: apikey.ScopeAdmin, LiveOnly: liveMetaCheck},
 	"GET /v1/settings/phone":          {Scope: apikey.ScopeAdmin},
 	"PUT /v1/settings/phone":          {Scope: apikey.ScopeAdmin, LiveOnly: livePhoneSettings},
+	"GET /v1/settings/opt-out":        {Scope: apikey.ScopeAdmin},
+	"PUT /v1/settings/opt-out":        {Scope: apikey.ScopeAdmin, LiveOnly: liveOptOut},
 
 	"GET /v1/webhooks/events":                               {Scope: apikey.ScopeWebhooksRead},
 	"POST /v1/webhooks":                                     {Scope: apikey.ScopeWebhooksWrite},
@@ -93,6 +97,18 @@ var policies = map[string]Policy{
 	"DELETE /v1/contacts/{id}":            {Scope: apikey.ScopeContactsWrite},
 	"POST /v1/contacts/{id}/tags":         {Scope: apikey.ScopeContactsWrite},
 	"DELETE /v1/contacts/{id}/tags/{tag}": {Scope: apikey.ScopeContactsWrite},
+	"POST /v1/contacts/{id}/opt-in":       {Scope: apikey.ScopeContactsWrite, LiveOnly: liveConsent},
+
+	// Campaigns send messages: messages:write to create and steer them,
+	// messages:read to read them. A test key's campaign is a test campaign
+	// (its messages never reach Meta).
+	"POST /v1/campaigns":                {Scope: apikey.ScopeMessagesWrite},
+	"GET /v1/campaigns":                 {Scope: apikey.ScopeMessagesRead},
+	"GET /v1/campaigns/{id}":            {Scope: apikey.ScopeMessagesRead},
+	"GET /v1/campaigns/{id}/recipients": {Scope: apikey.ScopeMessagesRead},
+	"POST /v1/campaigns/{id}/pause":     {Scope: apikey.ScopeMessagesWrite},
+	"POST /v1/campaigns/{id}/resume":    {Scope: apikey.ScopeMessagesWrite},
+	"POST /v1/campaigns/{id}/cancel":    {Scope: apikey.ScopeMessagesWrite},
 
 	"POST /v1/chatbots":        {Scope: apikey.ScopeChatbotsWrite, LiveOnly: liveChatbots},
 	"GET /v1/chatbots":         {Scope: apikey.ScopeChatbotsRead},

@@ -335,6 +335,14 @@ func match(o *jsoncheck.Obj) Match {
 }
 
 // keywords reads a keyword list.
+// ParseKeywords reads a list of keywords as a rule's match.keywords is read
+// (at most MaxKeywords, each at most MaxKeyword characters of plain text
+// with a letter or a digit), reporting problems to c under path. Opt-out
+// keywords are read with it.
+func ParseKeywords(c *jsoncheck.Checker, path string, items []json.RawMessage) []string {
+	return keywords(c, path, items)
+}
+
 func keywords(c *jsoncheck.Checker, path string, items []json.RawMessage) []string {
 	if len(items) == 0 {
 		c.Fail(path, "must have at least 1 keyword")

@@ -75,6 +75,8 @@ func Catalogue() []Kind {
 		{ContactUpdated, "A contact's name, tags or attributes changed.", other(ContactUpdated, map[string]any{"contact": ViewContact(contact)})},
 		{ContactMerged, "Two contacts were one person (Meta's wa_id in a send answer or a webhook showed it: a Brazilian number with and without its ninth digit, a BSUID and a phone): merged into the older one, contact (tags and attributes joined, conversations and messages kept). merged_contact_id now answers with the surviving contact.",
 			mergedSample(contact, at)},
+		{ContactOptedOut, "A contact opted out of marketing messages: it wrote one of the organisation's opt-out keywords (reason keyword, with the keyword and its message), or Meta refused a message with 131050, the user stopped marketing messages (reason meta_131050). Campaigns skip it and marketing templates to it are refused until POST /v1/contacts/{id}/opt-in records a new consent.",
+			optOutSample(contact, in.ID, at)},
 		{ConversationCreated, "A conversation was opened.",
 			other(ConversationCreated, map[string]any{"conversation": ViewConversation(conv), "contact": ViewContact(contact)})},
 		{ConversationResolved, "A conversation was resolved.",
@@ -105,6 +107,10 @@ func Catalogue() []Kind {
 		{WhatsAppAccountUpdated, "Meta changed something about the WhatsApp Business Account (account_update: ACCOUNT_VIOLATION, DISABLED_UPDATE, ...).",
 			other(WhatsAppAccountUpdated, WhatsAppSignalData(accountAcct, "ACCOUNT_VIOLATION",
 				json.RawMessage(`{"event":"ACCOUNT_VIOLATION","violation_info":{"violation_type":"SCAM"}}`)))},
+		{CampaignStarted, "A campaign started sending (at its send_at, or at once): its audience is expanded in pages and each recipient's template accepted once; counts so far.",
+			campaignSample(CampaignStarted, at)},
+		{CampaignCompleted, "A campaign's whole audience was handled: every recipient's message accepted (its delivery goes on: GET /v1/campaigns/{id} has the live counts) or skipped with a reason (opted_out, missing_value, contact_deleted, no_whatsapp_id, refused, invalid_parameter).",
+			campaignSample(CampaignCompleted, at)},
 		{WebhookTest, "Sent by POST /v1/webhooks/{id}/test.", other(WebhookTest, map[string]any{"message": "This is a test event from PyTake."})},
 		{AnyWhatsApp, "Other Meta webhook fields (template status and quality, account alerts, errors), as whatsapp.<field> with Meta's raw value.",
 			other(WhatsAppPrefix+"message_template_status_update", map[string]any{"field": "message_template_status_update",
@@ -139,6 +145,25 @@ func Matches(filters []string, name string) bool {
 		}
 	}
 	return false
+}
+
+func campaignSample(name string, at time.Time) Event {
+	c := store.Campaign{ID: "cmp_01JBZ5K7Q3XW8Y2N4M6P9R1T42", OrgID: sampleOrg, Name: "Black Friday VIP", Status: store.CampaignRunning,
+		Template: json.RawMessage(`{"name":"promo_vip","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"{{contact.first_name}}","default":"cliente"}]}]}`),
+		Tags:     []string{"vip"}, SendAt: at, Recipients: 3, CreatedAt: at, StartedAt: &at}
+	n := store.CampaignCounts{Recipients: 3, Skipped: map[string]int{}}
+	if name == CampaignCompleted {
+		c.Status, c.CompletedAt = store.CampaignCompleted, &at
+		n.Queued, n.Sent, n.Skipped["opted_out"] = 0, 2, 1
+	}
+	e, _ := CampaignEvent(name, at, c, n)
+	return e
+}
+
+func optOutSample(c store.Contact, msgID string, at time.Time) Event {
+	c.OptOut = &store.OptOut{At: at, Reason: store.OptOutKeyword, Detail: "PARAR", MessageID: msgID}
+	e, _ := OptedOutEvent(sampleOrg, at, c)
+	return e
 }
 
 func mergedSample(c store.Contact, at time.Time) Event {

@@ -23,6 +23,9 @@ const (
 	ContactCreated       = "contact.created"
 	ContactUpdated       = "contact.updated"
 	ContactMerged        = "contact.merged" // Meta showed two contacts are one person
+	ContactOptedOut      = "contact.opted_out"
+	CampaignStarted      = "campaign.started"
+	CampaignCompleted    = "campaign.completed"
 	ConversationCreated  = "conversation.created"
 	ConversationResolved = "conversation.resolved"
 	ConversationHandoff  = "conversation.handoff"

@@ -47,6 +47,25 @@ type ContactView struct {
 	Tags       []string       `json:"tags"`
 	Attributes map[string]any `json:"attributes"`
 	CreatedAt  time.Time      `json:"created_at"`
+	// OptedOut: the contact opted out of marketing messages (OptOut says
+	// when and why); OptedInAt is its last recorded consent.
+	OptedOut  bool        `json:"opted_out"`
+	OptOut    *OptOutView `json:"opt_out,omitempty"`
+	OptedInAt *time.Time  `json:"opted_in_at,omitempty"`
+}
+
+// OptOutView is a contact's opt-out as the API and events show it.
+type OptOutView struct {
+	At time.Time `json:"at"`
+	// Reason is "keyword" (the customer wrote an opt-out keyword) or
+	// "meta_131050" (Meta refused a message: the user stopped marketing
+	// messages).
+	Reason string `json:"reason"`
+	// Keyword is the opt-out keyword matched (reason keyword).
+	Keyword string `json:"keyword,omitempty"`
+	// MessageID is the customer's message (keyword) or the refused
+	// message (meta_131050).
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // ConversationView is a conversation as events show it.
@@ -86,6 +105,17 @@ func ViewContact(c store.Contact) ContactView {
 	}
 	if c.WhatsAppID != "" {
 		v.WhatsAppID = "+" + c.WhatsAppID
+	}
+	if o := c.OptOut; o != nil {
+		v.OptedOut = true
+		v.OptOut = &OptOutView{At: o.At.UTC(), Reason: o.Reason, MessageID: o.MessageID}
+		if o.Reason == store.OptOutKeyword {
+			v.OptOut.Keyword = o.Detail
+		}
+	}
+	if c.OptedInAt != nil {
+		t := c.OptedInAt.UTC()
+		v.OptedInAt = &t
 	}
 	if v.Tags == nil {
 		v.Tags = []string{}
@@ -128,4 +158,71 @@ func MergedEvent(org string, at time.Time, m store.Merge) (Event, error) {
 		d.WhatsAppID = "+" + m.Survivor.WhatsAppID
 	}
 	return New(StableID(org, ContactMerged, m.MergedID), ContactMerged, org, at, d)
+}
+
+// OptedOutEvent is contact.opted_out for contact c (its OptOut set): the
+// contact, and its opt-out. The id is stable per contact and opt-out, so a
+// retry publishes the same event.
+func OptedOutEvent(org string, at time.Time, c store.Contact) (Event, error) {
+	v := ViewContact(c)
+	subject := c.ID
+	if c.OptOut != nil {
+		subject += "#" + c.OptOut.At.UTC().Format(time.RFC3339Nano)
+	}
+	return New(StableID(org, ContactOptedOut, subject), ContactOptedOut, org, at, map[string]any{"contact": v, "opt_out": v.OptOut})
+}
+
+// CampaignAudience is who a campaign is for.
+type CampaignAudience struct {
+	Tags       []string `json:"tags"`
+	ContactIDs []string `json:"contact_ids"`
+}
+
+// CampaignView is a campaign as the API and events show it.
+type CampaignView struct {
+	ID          string               `json:"id"`
+	Name        string               `json:"name"`
+	Status      string               `json:"status"`
+	Template    json.RawMessage      `json:"template"`
+	Audience    CampaignAudience     `json:"audience"`
+	SendAt      time.Time            `json:"send_at"`
+	Counts      store.CampaignCounts `json:"counts"`
+	Test        bool                 `json:"test,omitempty"`
+	CreatedAt   time.Time            `json:"created_at"`
+	StartedAt   *time.Time           `json:"started_at,omitempty"`
+	CompletedAt *time.Time           `json:"completed_at,omitempty"`
+}
+
+// ViewCampaign shows a campaign with its counts.
+func ViewCampaign(c store.Campaign, n store.CampaignCounts) CampaignView {
+	v := CampaignView{ID: c.ID, Name: c.Name, Status: c.Status, Template: c.Template, SendAt: c.SendAt.UTC(), Counts: n,
+		Test: c.Test, CreatedAt: c.CreatedAt.UTC(), StartedAt: utcPtr(c.StartedAt), CompletedAt: utcPtr(c.CompletedAt),
+		Audience: CampaignAudience{Tags: c.Tags, ContactIDs: c.ContactIDs}}
+	if v.Audience.Tags == nil {
+		v.Audience.Tags = []string{}
+	}
+	if v.Audience.ContactIDs == nil {
+		v.Audience.ContactIDs = []string{}
+	}
+	if len(v.Template) == 0 {
+		v.Template = json.RawMessage(`{}`)
+	}
+	if v.Counts.Skipped == nil {
+		v.Counts.Skipped = map[string]int{}
+	}
+	return v
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// CampaignEvent is campaign.started or campaign.completed; its id is stable
+// per campaign and name, so a retry publishes the same event.
+func CampaignEvent(name string, at time.Time, c store.Campaign, n store.CampaignCounts) (Event, error) {
+	return New(StableID(c.OrgID, name, c.ID), name, c.OrgID, at, map[string]any{"campaign": ViewCampaign(c, n)})
 }

@@ -25,6 +25,7 @@ const (
 	Delivery     = "dlv"
 	Chatbot      = "bot"
 	Request      = "req"
+	Campaign     = "cmp"
 )
 
 // New returns prefix_<26 chars>, ordered by t at millisecond resolution.

@@ -23,6 +23,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"github.com/pytake/pytake/internal/optout"
 	"log/slog"
 	"net/http"
 	"time"
@@ -53,6 +54,7 @@ type Store interface {
 	Template(ctx context.Context, org, name, language string) (store.Template, error)
 	UpdateTemplate(ctx context.Context, org string, u store.TemplateUpdate) (store.Template, string, bool, error)
 	UpdateWhatsAppSignals(ctx context.Context, orgID string, sig store.WhatsAppSignals) (store.WhatsAppAccount, error)
+	optout.Opter
 }
 
 // Credentials are an organisation's WhatsApp secrets (Secrets Manager).

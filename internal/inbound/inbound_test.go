@@ -470,3 +470,24 @@ func TestWebhookMergesContactsMetaShowsAreOne(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode, resp.Body)
 	assert.Len(t, f.pub.Named(event.ContactMerged), 1)
 }
+
+// A failed status with Meta's 131050 (the user stopped marketing messages)
+// opts the message's contact out, once, also when Meta delivers the status
+// again.
+func TestFailedStatus131050OptsOut(t *testing.T) {
+	f := newFixture(t)
+	out := insertOutbound(t, f, "wamid.MKT")
+	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"` + wabaID + `","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1555","phone_number_id":"` + phoneID + `"},"statuses":[{"id":"wamid.MKT","status":"failed","timestamp":"1796040000","recipient_id":"5511777777777","errors":[{"code":131050,"title":"Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business","message":"Unable to deliver the message."}]}]}}]}]}`)
+	for i := 0; i < 2; i++ {
+		resp := f.postSigned(body)
+		require.Equal(t, 200, resp.StatusCode)
+	}
+	m, _ := f.store.Message(context.Background(), f.org, out.ID)
+	require.Equal(t, "failed", m.Status)
+	c, err := f.store.Contact(context.Background(), f.org, m.ContactID)
+	require.NoError(t, err)
+	require.NotNil(t, c.OptOut)
+	require.Equal(t, store.OptOutMeta, c.OptOut.Reason)
+	require.Len(t, f.pub.Distinct(event.ContactOptedOut), 1)
+	require.Len(t, f.pub.Named(event.MessageFailed), 1)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/metrics"
+	"github.com/pytake/pytake/internal/optout"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/whatsapp"
 )
@@ -409,6 +410,13 @@ func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus, numb
 	res, err := w.store.ApplyStatus(ctx, u)
 	if err != nil {
 		return err
+	}
+	if u.Status == "failed" && res.Message.ID != "" {
+		// 131050: the contact stopped marketing messages. Before the
+		// Applied check, so a redelivery finishes what failed.
+		if err := optout.MetaRefused(ctx, w.store, w.events, w.now(), res.Message, u.Error); err != nil {
+			return err
+		}
 	}
 	if !res.Applied {
 		return nil

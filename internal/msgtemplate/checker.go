@@ -39,39 +39,47 @@ func FromStore(t store.Template) (d Definition, known bool, err error) {
 // not APPROVED 422 template_not_approved, and parameters that do not fit
 // its components 422 template_parameter_mismatch.
 func CheckSend(ctx context.Context, c Copy, org string, content json.RawMessage) error {
+	_, err := CheckSendTemplate(ctx, c, org, content)
+	return err
+}
+
+// CheckSendTemplate is CheckSend that also answers the template checked
+// (its category: MARKETING, UTILITY, AUTHENTICATION), or a zero Template
+// when the copy has never been synced.
+func CheckSendTemplate(ctx context.Context, c Copy, org string, content json.RawMessage) (store.Template, error) {
 	synced, err := c.TemplatesSyncedAt(ctx, org)
 	if err != nil || synced == nil {
-		return err
+		return store.Template{}, err
 	}
 	s, err := ParseSent(content)
 	if err != nil {
-		return err
+		return store.Template{}, err
 	}
 	t, err := c.Template(ctx, org, s.Name, s.Language.Code)
 	if apperr.Is(err, apperr.NotFound) {
 		others, lerr := c.TemplatesNamed(ctx, org, s.Name)
 		if lerr != nil {
-			return lerr
+			return store.Template{}, lerr
 		}
 		langs := make([]string, 0, len(others))
 		for _, o := range others {
 			langs = append(langs, o.Language)
 		}
-		return NotFound(s.Name, s.Language.Code, langs)
+		return store.Template{}, NotFound(s.Name, s.Language.Code, langs)
 	}
 	if err != nil {
-		return err
+		return store.Template{}, err
 	}
 	d, known, err := FromStore(t)
 	if err != nil {
-		return err
+		return t, err
 	}
 	if !known {
 		// Only the status is known: check that much.
 		if !Sendable(d.Status) {
-			return Check(d, s)
+			return t, Check(d, s)
 		}
-		return nil
+		return t, nil
 	}
-	return Check(d, s)
+	return t, Check(d, s)
 }

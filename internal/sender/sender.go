@@ -36,6 +36,7 @@ import (
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/metrics"
+	"github.com/pytake/pytake/internal/optout"
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
@@ -66,6 +67,7 @@ type Store interface {
 	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
 	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
 	RecordWhatsAppID(ctx context.Context, org, contactID, waID string) (store.Contact, *store.Merge, error)
+	optout.Opter
 }
 
 // Secrets reads credentials (cached) and forgets them when they change.
@@ -441,6 +443,12 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 			s.d.Secrets.Forget(m.OrgID, secrets.ProviderWhatsApp)
 			return s.fail(ctx, rec, c, merr, log)
 		case d.Class == outbound.FailMessage:
+			// 131050: the user stopped marketing messages; the contact is
+			// opted out (best effort here: Meta's failed status, which
+			// carries the same error, records it too).
+			if oerr := optout.MetaRefused(ctx, s.d.Store, s.d.Events, s.d.Now(), m, &merr); oerr != nil {
+				log.ErrorContext(ctx, "could not record the contact's opt-out (131050)", "error", oerr.Error())
+			}
 			return s.fail(ctx, rec, c, merr, log)
 		case m.Attempts >= outbound.MaxAttempts:
 			merr.Message = "gave up after " + strconv.Itoa(m.Attempts) + " attempts: " + merr.Message

@@ -474,3 +474,22 @@ func TestSendRecordsMetasWaID(t *testing.T) {
 	assert.Equal(t, res.Contact.ID, got.ID, "the merged id answers the survivor")
 	assert.Equal(t, "BR.13491208655302741918", got.UserID)
 }
+
+// Meta's 131050 (the user stopped marketing messages) fails the message
+// and opts its contact out of marketing, with contact.opted_out.
+func TestMarketingStoppedOptsTheContactOut(t *testing.T) {
+	e := setup(t)
+	e.graph.errs = []error{&graph.Error{HTTPStatus: 400, Code: 131050, Message: "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business"}}
+	m, rec := e.queueMsg(t, "5511900000050")
+	require.Empty(t, e.handle(t, rec))
+	got := e.msg(t, m.ID)
+	require.Equal(t, store.StatusFailed, got.Status)
+	require.Equal(t, 131050, got.Error.Code)
+	c, err := e.st.Contact(context.Background(), e.org, m.ContactID)
+	require.NoError(t, err)
+	require.NotNil(t, c.OptOut, "opted out")
+	require.Equal(t, store.OptOutMeta, c.OptOut.Reason)
+	require.Equal(t, m.ID, c.OptOut.MessageID)
+	require.Len(t, e.evs.Distinct(event.ContactOptedOut), 1)
+	require.Len(t, e.evs.Named(event.MessageFailed), 1)
+}

@@ -32,6 +32,11 @@ type Contact struct {
 	// MergedInto is set on a contact merged into another (MergeContacts):
 	// the item stays as a pointer to the survivor, which Contact answers.
 	MergedInto string `json:"-"`
+	// OptOut is set while the contact has opted out of marketing messages
+	// (an opt-out keyword, Meta's error 131050); OptedInAt is the last
+	// consent recorded with POST /v1/contacts/{id}/opt-in.
+	OptOut    *OptOut    `json:"-"`
+	OptedInAt *time.Time `json:"-"`
 }
 
 // DisplayName is the name to show: the one set by the organisation, else
@@ -60,6 +65,11 @@ type contactItem struct {
 	UpdatedAt    string         `dynamodbav:"updated_at"`
 	MergedInto   string         `dynamodbav:"merged_into,omitempty"`
 	MergedAt     string         `dynamodbav:"merged_at,omitempty"`
+	OptedOutAt   string         `dynamodbav:"opted_out_at,omitempty"`
+	OptOutReason string         `dynamodbav:"opt_out_reason,omitempty"`
+	OptOutDetail string         `dynamodbav:"opt_out_detail,omitempty"`
+	OptOutMsgID  string         `dynamodbav:"opt_out_message_id,omitempty"`
+	OptedInAt    string         `dynamodbav:"opted_in_at,omitempty"`
 }
 
 func (it contactItem) model() Contact {
@@ -67,6 +77,10 @@ func (it contactItem) model() Contact {
 		ID: it.ID, OrgID: it.OrgID, WhatsAppID: it.WhatsAppID, UserID: it.UserID, ParentUserID: it.ParentUserID,
 		Name: it.Name, ProfileName: it.ProfileName, Email: it.Email, Tags: it.Tags, Attributes: it.Attributes,
 		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt), MergedInto: it.MergedInto,
+		OptedInAt: parseTime(it.OptedInAt),
+	}
+	if t := parseTime(it.OptedOutAt); t != nil {
+		c.OptOut = &OptOut{At: *t, Reason: it.OptOutReason, Detail: it.OptOutDetail, MessageID: it.OptOutMsgID}
 	}
 	if c.Tags == nil {
 		c.Tags = []string{}
@@ -85,12 +99,19 @@ func newContactItem(c Contact) contactItem {
 	if len(c.Attributes) == 0 {
 		c.Attributes = nil
 	}
-	return contactItem{
+	it := contactItem{
 		key: key{orgPK(c.OrgID), contactSK(c.ID)}, Type: typeContact, ID: c.ID, OrgID: c.OrgID,
 		WhatsAppID: c.WhatsAppID, UserID: c.UserID, ParentUserID: c.ParentUserID, Name: c.Name,
 		ProfileName: c.ProfileName, Email: c.Email, Tags: c.Tags, Attributes: c.Attributes,
 		CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt), MergedInto: c.MergedInto,
 	}
+	if c.OptOut != nil {
+		it.OptedOutAt, it.OptOutReason, it.OptOutDetail, it.OptOutMsgID = timestamp(c.OptOut.At), c.OptOut.Reason, c.OptOut.Detail, c.OptOut.MessageID
+	}
+	if c.OptedInAt != nil {
+		it.OptedInAt = timestamp(*c.OptedInAt)
+	}
+	return it
 }
 
 // maxMergeHops bounds how many merged contacts Contact follows.

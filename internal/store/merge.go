@@ -218,6 +218,12 @@ func joinContacts(surv, lost Contact, waID string) Contact {
 	if waID != "" {
 		out.WhatsAppID = waID
 	}
+	// One person: an opt-out of either stands, unless the survivor's
+	// consent is newer than it.
+	if out.OptOut == nil && lost.OptOut != nil && (out.OptedInAt == nil || out.OptedInAt.Before(lost.OptOut.At)) {
+		o := *lost.OptOut
+		out.OptOut = &o
+	}
 	return out
 }
 

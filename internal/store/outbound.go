@@ -49,6 +49,10 @@ type OutboundMessage struct {
 	// Test: accepted with a pytake_test_ key. Stored with the message; the
 	// sender never sends a test message to Meta.
 	Test bool
+	// Marketing: a MARKETING template (as the organisation's synced copy
+	// says). A contact that opted out is refused 422 contact_opted_out,
+	// checked in the transaction that accepts the message.
+	Marketing bool
 }
 
 // OutboundResult is what accepting an outbound message did.
@@ -120,6 +124,9 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 			return res, false, err
 		}
 	}
+	if m.Marketing && found && contact.OptOut != nil {
+		return res, false, optedOut(contact)
+	}
 	recipient := contact.WhatsAppID
 	if recipient == "" {
 		recipient = contact.UserID
@@ -167,9 +174,15 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		items = append(items, s.put(av, "attribute_not_exists(pk)"))
 		res.ContactCreated = true
-	} else if !convFound {
-		// A new conversation must not open on a contact merged meanwhile.
-		items = append(items, s.liveContact(org, contact.ID))
+	} else if !convFound || m.Marketing {
+		// A new conversation must not open on a contact merged meanwhile;
+		// a marketing message not go to one that opted out meanwhile.
+		check := s.liveContact(org, contact.ID)
+		if m.Marketing {
+			check.ConditionCheck.ConditionExpression = aws.String(*check.ConditionCheck.ConditionExpression + " AND " + notOptedOut)
+			check.ConditionCheck.ExpressionAttributeValues = map[string]types.AttributeValue{":e": str("")}
+		}
+		items = append(items, check)
 	}
 	for _, k := range missing {
 		w, err := s.claimIdent(k, contact.ID)
@@ -241,6 +254,18 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 	}
 	res.Message, res.Contact, res.Conversation = msg, contact, conv
 	return res, false, nil
+}
+
+// optedOut is the refusal of a marketing message to a contact that opted
+// out.
+func optedOut(c Contact) error {
+	msg := "the contact opted out of marketing messages"
+	if c.OptOut != nil {
+		msg += " at " + c.OptOut.At.UTC().Format(time.RFC3339) + " (" + c.OptOut.Reason + ")"
+	}
+	return apperr.New(apperr.Unprocessable, msg+"; service replies in the customer service window still work, and POST /v1/contacts/{id}/opt-in records a new consent").
+		WithCode("contact_opted_out").With("contact_id", c.ID).
+		WithDetails(apperr.Detail{Field: "to", Issue: "opted out of marketing messages"})
 }
 
 // replay answers a request whose idempotency key was seen.

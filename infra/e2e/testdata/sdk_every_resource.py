@@ -13,6 +13,7 @@ operationId of GET /v1/openapi.json must have been called; prints "ok".
 from __future__ import annotations
 
 import asyncio
+import datetime
 import http.server
 import json
 import os
@@ -120,6 +121,25 @@ ana = client.contacts.update(ana.id, tags=["customer", "purchased"], attributes=
 assert ana.attributes == {"last_purchase": "2025-10-03", "total_spent": 150.0}
 assert client.contacts.add_tags(ana.id, ["vip"]).tags == ["customer", "purchased", "vip"]
 assert client.contacts.remove_tag(ana.id, "vip").tags == ["customer", "purchased"]
+oo = client.settings.opt_out.retrieve()
+assert "PARAR" in oo.keywords, oo
+oo = client.settings.opt_out.update(keywords=oo.keywords, confirmation=None)
+assert oo.confirmation is None and not oo.default, oo
+assert client.contacts.opt_in(ana.id).opted_in_at
+camp = client.campaigns.create(
+    name="sdk e2e",
+    template={"name": "order_update", "language": {"code": "pt_BR"},
+              "components": [{"type": "body", "parameters": [{"type": "text", "text": "{{contact.first_name}}"}, {"type": "text", "text": "x"}]}]},
+    audience={"contact_ids": [ana.id]},
+    send_at=(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+)
+assert camp.status == "scheduled" and camp.counts.recipients == 1, camp
+assert camp.id in [c.id for c in client.campaigns.list(limit=1)]
+assert client.campaigns.retrieve(camp.id).name == "sdk e2e"
+assert list(client.campaigns.list_recipients(camp.id, status="queued")) == []
+assert client.campaigns.pause(camp.id).status == "paused"
+assert client.campaigns.resume(camp.id).status == "scheduled"
+assert client.campaigns.cancel(camp.id).status == "cancelled"
 client.contacts.delete(ana.id)
 try:
     client.contacts.retrieve(ana.id)

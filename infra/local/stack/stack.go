@@ -54,6 +54,10 @@ type Config struct {
 	// StatusDelay is the simulator's pause before each status webhook
 	// (0: its default; negative: none).
 	StatusDelay time.Duration
+	// FastSchedule is how often a schedule of one minute or less runs
+	// locally (default 2 s), so what it does (the campaign sweep) is seen
+	// at once; longer schedules (the template sync) run at their rate.
+	FastSchedule time.Duration
 	// Docs is the built API reference page (make docs), served at /docs;
 	// empty: no /docs.
 	Docs   string
@@ -130,10 +134,11 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s = &Stack{Region: cfg.Region, Template: t, Functions: fns, cfg: cfg, cancel: cancel}
+	started := s // a failed start returns nil: stop what it started
 	defer func() {
 		if err != nil {
 			ln.Close()
-			s.Close()
+			started.Close()
 			s = nil
 		}
 	}()
@@ -214,7 +219,38 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 			}
 		}
 	}
+	for _, f := range fns {
+		for _, every := range f.Schedules {
+			if every <= time.Minute {
+				every = cfg.FastSchedule
+				if every <= 0 {
+					every = 2 * time.Second
+				}
+			}
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); s.schedule(runCtx, f.LogicalID, every) }()
+		}
+	}
 	return s, nil
+}
+
+// schedule invokes a function with an EventBridge Scheduler event every
+// period, one run at a time (as its reserved concurrency of 1 does).
+func (s *Stack) schedule(ctx context.Context, function string, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			payload := fmt.Sprintf(`{"version":"0","id":"local-%d","detail-type":"Scheduled Event","source":"aws.scheduler","time":%q,"resources":["local:schedule/%s"],"detail":"{}"}`,
+				now.UnixNano(), now.UTC().Format(time.RFC3339), function)
+			if inv := s.pool.Invoke(ctx, function, []byte(payload)); inv.Err != nil && ctx.Err() == nil {
+				s.cfg.Log.Warn("scheduled run failed", "function", function, "error", inv.Err.Error())
+			}
+		}
+	}
 }
 
 // startGraph starts the WhatsApp Cloud API simulator on a free port, with

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -42,6 +43,8 @@ type Function struct {
 	Env        map[string]any
 	Routes     []Route
 	Queues     []QueueEvent
+	// Schedules are its ScheduleV2 events' periods (rate(...) only).
+	Schedules []time.Duration
 }
 
 // Route is one HttpApi event.
@@ -159,11 +162,39 @@ func (t *Template) Functions(makefile string) ([]Function, error) {
 					}
 				}
 				f.Queues = append(f.Queues, qe)
+			case "ScheduleV2":
+				expr, _ := p["ScheduleExpression"].(string)
+				if ref, ok := asMap(p["ScheduleExpression"])["Ref"].(string); ok {
+					expr = t.Parameters[ref]
+				}
+				d, err := ratePeriod(expr)
+				if err != nil {
+					return nil, fmt.Errorf("%s.%s: %w", r.LogicalID, n, err)
+				}
+				f.Schedules = append(f.Schedules, d)
 			}
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+var rateExpr = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)
+
+// ratePeriod reads an EventBridge rate(N unit) expression (the local stack
+// runs only those).
+func ratePeriod(expr string) (time.Duration, error) {
+	m := rateExpr.FindStringSubmatch(expr)
+	if m == nil {
+		return 0, fmt.Errorf("schedule %q: the local stack runs rate(N minutes|hours|days) only", expr)
+	}
+	n, _ := strconv.Atoi(m[1])
+	unit := map[string]time.Duration{"minute": time.Minute, "minutes": time.Minute, "hour": time.Hour, "hours": time.Hour,
+		"day": 24 * time.Hour, "days": 24 * time.Hour}[m[2]]
+	if n <= 0 {
+		return 0, fmt.Errorf("schedule %q: the rate must be positive", expr)
+	}
+	return time.Duration(n) * unit, nil
 }
 
 var buildLine = regexp.MustCompile(`^build-([A-Za-z0-9]+):`)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -178,4 +179,26 @@ Resources:
 	os.WriteFile(mk, []byte("build-G:\n\tgo build ./functions/g\n"), 0o644)
 	_, err = tpl.Functions(mk)
 	assert.Error(t, err, "a function without a build target must be an error")
+}
+
+// The schedules the local stack runs: the campaign sweep every minute, the
+// template sync at its parameter's default; rate(...) only.
+func TestTemplateSchedules(t *testing.T) {
+	_, fns := loadRepo(t)
+	got := map[string][]time.Duration{}
+	for _, f := range fns {
+		if len(f.Schedules) > 0 {
+			got[f.LogicalID] = f.Schedules
+		}
+	}
+	require.Equal(t, map[string][]time.Duration{"CampaignRunnerFunction": {time.Minute}, "TemplateSyncFunction": {6 * time.Hour}}, got)
+	for expr, want := range map[string]time.Duration{"rate(1 minute)": time.Minute, "rate(5 minutes)": 5 * time.Minute, "rate(2 days)": 48 * time.Hour} {
+		d, err := ratePeriod(expr)
+		require.NoError(t, err)
+		require.Equal(t, want, d)
+	}
+	for _, bad := range []string{"cron(0 12 * * ? *)", "rate(0 minutes)", "rate(1 week)", ""} {
+		_, err := ratePeriod(bad)
+		require.Error(t, err, bad)
+	}
 }

@@ -317,6 +317,9 @@ class Contact(Model):
     tags: List[str]
     attributes: Dict[str, Any]
     created_at: str
+    opted_out: Optional[bool] = None
+    opt_out: Optional[OptOut] = None
+    opted_in_at: Optional[str] = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Contact:
@@ -329,6 +332,9 @@ class Contact(Model):
             tags=list(d["tags"]),
             attributes=dict(d["attributes"]),
             created_at=d["created_at"],
+            opted_out=d.get("opted_out"),
+            opt_out=OptOut.from_dict(d["opt_out"]) if d.get("opt_out") is not None else None,
+            opted_in_at=d.get("opted_in_at"),
             _raw=dict(d),
         )
 
@@ -1277,6 +1283,182 @@ class ReadReceipt(Model):
         )
 
 
+@dataclass(kw_only=True)
+class OptOutSettings(Model):
+    """The organisation's opt-out keywords and confirmation reply."""
+
+    keywords: List[str]
+    confirmation: Optional[str] = None
+    default: bool
+    updated_at: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> OptOutSettings:
+        return cls(
+            keywords=list(d["keywords"]),
+            confirmation=d.get("confirmation"),
+            default=d["default"],
+            updated_at=d.get("updated_at"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class OptOut(Model):
+    """Why and when a contact opted out of marketing messages."""
+
+    at: str
+    reason: str
+    keyword: Optional[str] = None
+    message_id: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> OptOut:
+        return cls(
+            at=d["at"],
+            reason=d["reason"],
+            keyword=d.get("keyword"),
+            message_id=d.get("message_id"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class CampaignCounts(Model):
+    """CampaignCounts (see the OpenAPI document)."""
+
+    recipients: int
+    pending: int
+    queued: int
+    sent: int
+    delivered: int
+    read: int
+    replied: int
+    failed: int
+    skipped: Dict[str, int]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CampaignCounts:
+        return cls(
+            recipients=d["recipients"],
+            pending=d["pending"],
+            queued=d["queued"],
+            sent=d["sent"],
+            delivered=d["delivered"],
+            read=d["read"],
+            replied=d["replied"],
+            failed=d["failed"],
+            skipped=dict(d["skipped"]),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class CampaignAudience(Model):
+    """CampaignAudience (see the OpenAPI document)."""
+
+    tags: List[str]
+    contact_ids: List[str]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CampaignAudience:
+        return cls(
+            tags=list(d["tags"]),
+            contact_ids=list(d["contact_ids"]),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class Campaign(Model):
+    """Campaign (see the OpenAPI document)."""
+
+    id: str
+    name: str
+    status: str
+    template: Dict[str, Any]
+    audience: CampaignAudience
+    send_at: str
+    counts: CampaignCounts
+    test: Optional[bool] = None
+    created_at: str
+    started_at: Optional[str] = None
+    completed_at: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Campaign:
+        return cls(
+            id=d["id"],
+            name=d["name"],
+            status=d["status"],
+            template=dict(d["template"]),
+            audience=CampaignAudience.from_dict(d["audience"]),
+            send_at=d["send_at"],
+            counts=CampaignCounts.from_dict(d["counts"]),
+            test=d.get("test"),
+            created_at=d["created_at"],
+            started_at=d.get("started_at"),
+            completed_at=d.get("completed_at"),
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class CampaignPage(Model):
+    """CampaignPage (see the OpenAPI document)."""
+
+    data: List[Campaign]
+    next_cursor: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CampaignPage:
+        return cls(
+            data=[Campaign.from_dict(x) for x in d["data"]],
+            next_cursor=d["next_cursor"],
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class CampaignRecipient(Model):
+    """CampaignRecipient (see the OpenAPI document)."""
+
+    contact_id: str
+    status: str
+    message_id: Optional[str] = None
+    skip_reason: Optional[str] = None
+    detail: Optional[str] = None
+    updated_at: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CampaignRecipient:
+        return cls(
+            contact_id=d["contact_id"],
+            status=d["status"],
+            message_id=d.get("message_id"),
+            skip_reason=d.get("skip_reason"),
+            detail=d.get("detail"),
+            updated_at=d["updated_at"],
+            _raw=dict(d),
+        )
+
+
+@dataclass(kw_only=True)
+class CampaignRecipientPage(Model):
+    """CampaignRecipientPage (see the OpenAPI document)."""
+
+    data: List[CampaignRecipient]
+    next_cursor: str
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CampaignRecipientPage:
+        return cls(
+            data=[CampaignRecipient.from_dict(x) for x in d["data"]],
+            next_cursor=d["next_cursor"],
+            _raw=dict(d),
+        )
+
+
 class WhatsAppSettingsInput(TypedDict, total=False):
     """Meta credentials. Lengths of app_secret and verify_token are counted in bytes (8 to 256); access_token at most 4096 bytes."""
 
@@ -1668,3 +1850,26 @@ class ReadReceiptInput(TypedDict, total=False):
     """ReadReceiptInput (see the OpenAPI document)."""
 
     typing: bool
+
+
+class OptOutSettingsInput(TypedDict, total=False):
+    """OptOutSettingsInput (see the OpenAPI document)."""
+
+    keywords: Required[Sequence[str]]
+    confirmation: Optional[str]
+
+
+class CampaignInputAudience(TypedDict, total=False):
+    """CampaignInputAudience (see the OpenAPI document)."""
+
+    tags: Sequence[str]
+    contact_ids: Sequence[str]
+
+
+class CampaignInput(TypedDict, total=False):
+    """CampaignInput (see the OpenAPI document)."""
+
+    name: Required[str]
+    template: Required[Mapping[str, Any]]
+    audience: Required[CampaignInputAudience]
+    send_at: str

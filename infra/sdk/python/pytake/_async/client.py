@@ -15,6 +15,7 @@ from .resources import (
     AsyncChatbots,
     AsyncContacts,
     AsyncConversations,
+    AsyncCampaigns,
     AsyncHooks,
     AsyncIntegrations,
     AsyncMedia,
@@ -67,6 +68,7 @@ class AsyncPyTake:
         self.settings = AsyncSettings(self)
         self.integrations = AsyncIntegrations(self)
         self.hooks = AsyncHooks(self)
+        self.campaigns = AsyncCampaigns(self)
 
     @property
     def base_url(self) -> str:

@@ -16,6 +16,7 @@ from .resources import (
     Chatbots,
     Contacts,
     Conversations,
+    Campaigns,
     Hooks,
     Integrations,
     Media,
@@ -68,6 +69,7 @@ class PyTake:
         self.settings = Settings(self)
         self.integrations = Integrations(self)
         self.hooks = Hooks(self)
+        self.campaigns = Campaigns(self)
 
     @property
     def base_url(self) -> str:

@@ -473,6 +473,13 @@ class Contacts(_Resource):
             )
         )
 
+    @operation("optInContact")
+    def opt_in(self, contact_id: str) -> t.Contact:
+        """Record the contact's new consent to marketing messages (lifts its opt-out)."""
+        return self._client._request(
+            Op("optInContact", "POST", path("/contacts/{id}/opt-in", id=contact_id), parse_model(t.Contact.from_dict))
+        )
+
 
 class Chatbots(_Resource):
     @operation("createChatbot")
@@ -725,10 +732,110 @@ class PhoneSettings(_Resource):
         )
 
 
+class OptOutSettings(_Resource):
+    @operation("getOptOutSettings")
+    def retrieve(self) -> t.OptOutSettings:
+        """The opt-out keywords and the confirmation reply."""
+        return self._client._request(
+            Op("getOptOutSettings", "GET", "/settings/opt-out", parse_model(t.OptOutSettings.from_dict))
+        )
+
+    @operation("putOptOutSettings")
+    def update(
+        self, *, keywords: Sequence[str], confirmation: Union[str, None, NotGiven] = NOT_GIVEN
+    ) -> t.OptOutSettings:
+        """Replace the opt-out keywords (an empty list turns them off) and the confirmation reply (None: none)."""
+        return self._client._request(
+            Op(
+                "putOptOutSettings",
+                "PUT",
+                "/settings/opt-out",
+                parse_model(t.OptOutSettings.from_dict),
+                json=body(keywords=strings("keywords", keywords), confirmation=confirmation),
+            )
+        )
+
+
 class Settings:
     def __init__(self, client: PyTake) -> None:
         self.whatsapp = WhatsAppSettings(client)
         self.phone = PhoneSettings(client)
+        self.opt_out = OptOutSettings(client)
+
+
+class Campaigns(_Resource):
+    @operation("createCampaign")
+    def create(
+        self,
+        *,
+        name: str,
+        template: Mapping[str, Any],
+        audience: Mapping[str, Any],
+        send_at: Union[str, NotGiven] = NOT_GIVEN,
+    ) -> t.Campaign:
+        """A template broadcast: ``template`` as messages.send takes it, whose text
+        parameters may use {{contact.first_name}} and the like; ``audience`` is
+        {"tags": [...]} and/or {"contact_ids": [...]}; ``send_at`` RFC 3339."""
+        return self._client._request(
+            Op(
+                "createCampaign",
+                "POST",
+                "/campaigns",
+                parse_model(t.Campaign.from_dict),
+                json=body(name=name, template=dict(template), audience=dict(audience), send_at=send_at),
+            )
+        )
+
+    @operation("listCampaigns")
+    def list(self, *, limit: Union[int, NotGiven] = NOT_GIVEN) -> Pager[t.Campaign]:
+        return Pager(
+            self._client,
+            Op("listCampaigns", "GET", "/campaigns", page_parser(t.Campaign.from_dict), params=_query(limit=limit)),
+        )
+
+    @operation("getCampaign")
+    def retrieve(self, campaign_id: str) -> t.Campaign:
+        """The campaign with its live counts."""
+        return self._client._request(
+            Op("getCampaign", "GET", path("/campaigns/{id}", id=campaign_id), parse_model(t.Campaign.from_dict))
+        )
+
+    @operation("listCampaignRecipients")
+    def list_recipients(
+        self,
+        campaign_id: str,
+        *,
+        status: Union[str, NotGiven] = NOT_GIVEN,
+        limit: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> Pager[t.CampaignRecipient]:
+        return Pager(
+            self._client,
+            Op(
+                "listCampaignRecipients",
+                "GET",
+                path("/campaigns/{id}/recipients", id=campaign_id),
+                page_parser(t.CampaignRecipient.from_dict),
+                params=_query(status=status, limit=limit),
+            ),
+        )
+
+    @operation("pauseCampaign")
+    def pause(self, campaign_id: str) -> t.Campaign:
+        return self._client._request(
+            Op("pauseCampaign", "POST", path("/campaigns/{id}/pause", id=campaign_id), parse_model(t.Campaign.from_dict))
+        )
+
+    @operation("resumeCampaign")
+    def resume(self, campaign_id: str) -> t.Campaign:
+        return self._client._request(
+            Op("resumeCampaign", "POST", path("/campaigns/{id}/resume", id=campaign_id), parse_model(t.Campaign.from_dict))
+        )
+
+    @operation("cancelCampaign")
+    def cancel(self, campaign_id: str) -> t.Campaign:
+        return self._client._request(
+            Op("cancelCampaign", "POST", path("/campaigns/{id}/cancel", id=campaign_id), parse_model(t.Campaign.from_dict))
+        )
 
 
 class Shopify(_Resource):

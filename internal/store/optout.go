@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pytake/pytake/internal/apperr"
+)
+
+// Why a contact opted out.
+const (
+	OptOutKeyword = "keyword"     // an inbound message matched an opt-out keyword
+	OptOutMeta    = "meta_131050" // Meta answered 131050: the user stopped marketing messages
+)
+
+// OptOut is a contact's opt-out of marketing messages.
+type OptOut struct {
+	At     time.Time
+	Reason string // OptOutKeyword, OptOutMeta
+	// Detail is the keyword matched, or Meta's error title.
+	Detail string
+	// MessageID is the inbound message (a keyword) or the outbound one
+	// (Meta's error) that opted the contact out.
+	MessageID string
+}
+
+// DefaultOptOutKeywords are an organisation's opt-out keywords until it
+// sets its own.
+var DefaultOptOutKeywords = []string{"STOP", "PARAR", "SAIR", "CANCELAR", "DESCADASTRAR"}
+
+// OptOutSettings are an organisation's opt-out keywords and the optional
+// reply confirming an opt-out.
+type OptOutSettings struct {
+	Keywords     []string
+	Confirmation string // "" sends none
+	UpdatedAt    *time.Time
+}
+
+type optOutSettingsItem struct {
+	key
+	Type         string   `dynamodbav:"type"`
+	Keywords     []string `dynamodbav:"keywords"`
+	Confirmation string   `dynamodbav:"confirmation,omitempty"`
+	UpdatedAt    string   `dynamodbav:"updated_at"`
+}
+
+// notOptedOut is the condition that a contact item has no opt-out (an
+// opt-in empties opted_out_at); it uses the value :e = "".
+const notOptedOut = "(attribute_not_exists(opted_out_at) OR opted_out_at = :e)"
+
+func optOutSettingsSK() string { return "SETTINGS#OPTOUT" }
+
+const typeOptOutSettings = "OPTOUT_SETTINGS"
+
+// OptOutSettings reads the organisation's opt-out settings (the defaults
+// when it has set none).
+func (s *Store) OptOutSettings(ctx context.Context, org string) (OptOutSettings, error) {
+	var it optOutSettingsItem
+	found, err := s.getItem(ctx, key{orgPK(org), optOutSettingsSK()}, &it)
+	if err != nil {
+		return OptOutSettings{}, err
+	}
+	if !found {
+		return OptOutSettings{Keywords: append([]string{}, DefaultOptOutKeywords...)}, nil
+	}
+	kw := it.Keywords
+	if kw == nil {
+		kw = []string{}
+	}
+	return OptOutSettings{Keywords: kw, Confirmation: it.Confirmation, UpdatedAt: parseTime(it.UpdatedAt)}, nil
+}
+
+// SetOptOutSettings replaces the organisation's opt-out settings (the
+// caller has checked them).
+func (s *Store) SetOptOutSettings(ctx context.Context, org string, o OptOutSettings) (OptOutSettings, error) {
+	now := s.now()
+	if o.Keywords == nil {
+		o.Keywords = []string{}
+	}
+	av, err := marshal(optOutSettingsItem{key: key{orgPK(org), optOutSettingsSK()}, Type: typeOptOutSettings,
+		Keywords: o.Keywords, Confirmation: o.Confirmation, UpdatedAt: timestamp(now)})
+	if err != nil {
+		return OptOutSettings{}, err
+	}
+	if _, err := s.db.PutItem(ctx, putInput(s.table, av, "")); err != nil {
+		return OptOutSettings{}, unavailable("set opt-out settings", err)
+	}
+	o.UpdatedAt = &now
+	return o, nil
+}
+
+// OptOutContact marks a contact (a merged one's survivor) opted out of
+// marketing messages. changed is false when it already was (the first
+// opt-out is kept: its time and reason).
+func (s *Store) OptOutContact(ctx context.Context, org, contactID string, o OptOut) (c Contact, changed bool, err error) {
+	for attempt := 0; attempt < 4; attempt++ {
+		c, err = s.Contact(ctx, org, contactID)
+		if err != nil {
+			return c, false, err
+		}
+		if c.OptOut != nil {
+			return c, false, nil
+		}
+		now := s.now()
+		if o.At.IsZero() {
+			o.At = now
+		}
+		values := map[string]types.AttributeValue{
+			":at": str(timestamp(o.At)), ":r": str(o.Reason), ":d": str(o.Detail), ":m": str(o.MessageID), ":u": str(timestamp(now)), ":e": str(""),
+		}
+		_, err = s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(org), contactSK(c.ID)},
+			"SET opted_out_at = :at, opt_out_reason = :r, opt_out_detail = :d, opt_out_message_id = :m, updated_at = :u",
+			"attribute_exists(pk) AND attribute_not_exists(merged_into) AND "+notOptedOut, values))
+		if isConditionFailed(err) {
+			continue // merged, deleted or opted out meanwhile: read again
+		}
+		if err != nil {
+			return c, false, unavailable("opt out contact", err)
+		}
+		c.OptOut, c.UpdatedAt = &o, now
+		return c, true, nil
+	}
+	return c, false, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
+}
+
+// OptInContact records a contact's new consent to marketing messages: its
+// opt-out, if any, is removed and the time of the consent kept.
+func (s *Store) OptInContact(ctx context.Context, org, contactID string) (Contact, error) {
+	for attempt := 0; attempt < 4; attempt++ {
+		c, err := s.Contact(ctx, org, contactID)
+		if err != nil {
+			return c, err
+		}
+		now := s.now()
+		// Emptied rather than removed (read back as absent), which every
+		// DynamoDB implementation takes alike.
+		values := map[string]types.AttributeValue{":at": str(timestamp(now)), ":e": str("")}
+		_, err = s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(org), contactSK(c.ID)},
+			"SET opted_in_at = :at, updated_at = :at, opted_out_at = :e, opt_out_reason = :e, opt_out_detail = :e, opt_out_message_id = :e",
+			"attribute_exists(pk) AND attribute_not_exists(merged_into)", values))
+		if isConditionFailed(err) {
+			continue
+		}
+		if err != nil {
+			return c, unavailable("opt in contact", err)
+		}
+		c.OptOut, c.OptedInAt, c.UpdatedAt = nil, &now, now
+		return c, nil
+	}
+	return Contact{}, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
+}
