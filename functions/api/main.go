@@ -24,7 +24,6 @@ import (
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -52,7 +51,7 @@ func run(ctx context.Context) error {
 		Store:         st,
 		Secrets:       sec,
 		SecretWriter:  sec,
-		Outbox:        sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+		Sending:       true,
 		Webhooks:      st,
 		Deliveries:    st,
 		Contacts:      st,

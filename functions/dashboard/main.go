@@ -27,7 +27,6 @@ import (
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -62,7 +61,7 @@ func run(ctx context.Context) error {
 		Store:         st,
 		Secrets:       sec,
 		SecretWriter:  sec,
-		Outbox:        sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+		Sending:       true,
 		Webhooks:      st,
 		Deliveries:    st,
 		Contacts:      st,

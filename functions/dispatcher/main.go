@@ -27,7 +27,6 @@ import (
 	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -63,7 +62,7 @@ func run(ctx context.Context) error {
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
 	q := sqs.NewFromConfig(cfg)
 	events := queue.New(q, env["EVENTS_QUEUE_URL"], "event")
-	bots := botrun.New(st, sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+	bots := botrun.New(st,
 		event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")), log, time.Now)
 	d := dispatch.New(dispatch.Deps{
 		Store:      st,

@@ -47,8 +47,8 @@ type Runner struct {
 }
 
 // New returns a Runner.
-func New(s Store, o accept.Queue, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
-	return &Runner{store: s, accept: accept.New(s, o, log), events: p, log: log, now: now}
+func New(s Store, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
+	return &Runner{store: s, accept: accept.New(s), events: p, log: log, now: now}
 }
 
 // Outcome is what the runner did with one event (for logs and tests).

@@ -49,9 +49,6 @@ const (
 	appSecret   = "dashboard-app-secret"
 )
 
-type outbox struct{}
-
-func (outbox) Enqueue(context.Context, string, string, string) error { return nil }
 
 type jobs struct {
 	mu   sync.Mutex
@@ -109,7 +106,7 @@ func newFixture(t *testing.T) *fixture {
 	secs := secrets.New(sm, "pytake/test/", 0, c.now)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rec := &eventtest.Recorder{}
-	srv := api.New(api.Deps{Store: st, Secrets: secs, SecretWriter: secs, Outbox: outbox{}, Webhooks: st, Deliveries: st,
+	srv := api.New(api.Deps{Store: st, Secrets: secs, SecretWriter: secs, Sending: true, Webhooks: st, Deliveries: st,
 		DeliveryQueue: &jobs{}, Contacts: st, Conversations: st, Chatbots: st, Events: rec, Integrations: st,
 		InsecureWebhooks: true, Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0", Log: log, Now: c.now,
 		Limiter: ratelimit.New(st, c.now)})
