@@ -49,7 +49,6 @@ const (
 	appSecret   = "dashboard-app-secret"
 )
 
-
 type jobs struct {
 	mu   sync.Mutex
 	jobs []dispatch.Job
