@@ -39,7 +39,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "DELIVERIES_DLQ_URL")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "EVENTS_TOPIC_ARN", "DELIVERIES_DLQ_URL")
 	if err != nil {
 		return err
 	}
