@@ -133,13 +133,13 @@ func TestConversationFlow(t *testing.T) {
 	conv := page.Items[0]
 	require.Equal(t, true, conv.Handoff, "conversation: %+v", conv)
 	require.Equal(t, 11, conv.MessageCount, "conversation")
-	if _, changed, err := f.st.HandoffConversation(context.Background(), f.org, conv.ID, false); err != nil || !changed {
+	if _, changed, err := f.st.HandoffConversation(context.Background(), f.org, conv.ID, false, nil); err != nil || !changed {
 		t.Fatalf("hand back: %v %v", changed, err)
 	}
 	if out, text := f.react(f.inbound("5511999990001", "text", `{"text":"valor"}`)); out.Reason != chatbot.ReasonRule || !strings.Contains(text, "R$ 99") {
 		t.Fatalf("after hand back: %+v %s", out, text)
 	}
-	_, err := f.st.ResolveConversation(context.Background(), f.org, conv.ID, 5, nil)
+	_, err := f.st.ResolveConversation(context.Background(), f.org, conv.ID, 5, nil, nil)
 	require.NoError(t, err)
 	out, _ := f.react(f.inbound("5511999990001", "text", `{"text":"oi de novo"}`))
 	require.Equal(t, chatbot.ReasonWelcome, out.Reason, "after resolve: %+v", out)

@@ -725,7 +725,7 @@ func TestConversationsAndContacts(t *testing.T) {
 
 	// Contacts, with tags and attributes, filtered by tag.
 	_, err = f.st.CreateContact(context.Background(), store.Contact{OrgID: f.org.ID, WhatsAppID: "5511988887777", Name: "João",
-		Tags: []string{"vip"}, Attributes: map[string]any{"plan": "pro"}})
+		Tags: []string{"vip"}, Attributes: map[string]any{"plan": "pro"}}, nil)
 	require.NoError(t, err)
 	p = c.do(http.MethodGet, "/dashboard/contacts", nil)
 	assert.Contains(t, p.Body, "Maria")

@@ -126,6 +126,23 @@ func (s *Store) WriteOutbox(ctx context.Context, o Outbox) error {
 	})
 }
 
+// Emit builds, from the state a change leaves, the events it emits (each
+// an event.Event as JSON); they are written as an outbox item of the
+// change's transaction. A nil Emit emits nothing.
+type Emit[T any] func(T) ([]json.RawMessage, error)
+
+// emitted runs emit on v and appends the outbox item of what it built.
+func emitted[T any](s *Store, items []types.TransactWriteItem, emit Emit[T], org, contactID string, v T) ([]types.TransactWriteItem, error) {
+	if emit == nil {
+		return items, nil
+	}
+	evs, err := emit(v)
+	if err != nil {
+		return items, err
+	}
+	return s.withOutbox(items, Outbox{OrgID: org, ContactID: contactID, Events: evs})
+}
+
 // DecodeOutbox reads an outbox item from its attributes (a stream record's
 // NewImage). ok is false for an item of another type.
 func DecodeOutbox(av map[string]types.AttributeValue) (o Outbox, ok bool, err error) {
