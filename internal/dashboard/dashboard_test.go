@@ -91,7 +91,10 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 	tbl := storetest.New(t)
-	st := store.New(tbl.Client, tbl.Name, c.now)
+	rec := &eventtest.Recorder{}
+	stream := storetest.NewStream(tbl.Client)
+	stream.Relay = rec.Outbox
+	st := store.New(stream, tbl.Name, c.now)
 	ctx := context.Background()
 	org, err := st.CreateOrganization(ctx, "Loja Demo")
 	require.NoError(t, err)
@@ -104,7 +107,6 @@ func newFixture(t *testing.T) *fixture {
 	sm := secretstest.NewSecretsManager()
 	secs := secrets.New(sm, "pytake/test/", 0, c.now)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rec := &eventtest.Recorder{}
 	srv := api.New(api.Deps{Store: st, Secrets: secs, SecretWriter: secs, Sending: true, Webhooks: st, Deliveries: st,
 		DeliveryQueue: &jobs{}, Contacts: st, Conversations: st, Chatbots: st, Events: rec, Integrations: st,
 		InsecureWebhooks: true, Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0", Log: log, Now: c.now,

@@ -17,6 +17,10 @@ import (
 // own position.
 type Stream struct {
 	store.DB
+	// Relay, when set, is handed each outbox item as soon as it is
+	// committed: an outbox relay that never fails (eventtest.Recorder's
+	// Outbox records its events), for tests of what a change emits.
+	Relay   func(store.Outbox)
 	mu      sync.Mutex
 	records []map[string]types.AttributeValue
 }
@@ -52,8 +56,16 @@ func (s *Stream) record(item map[string]types.AttributeValue) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.records = append(s.records, item)
+	relay := s.Relay
+	s.mu.Unlock()
+	if relay != nil {
+		o, _, err := store.DecodeOutbox(item)
+		if err != nil {
+			panic(err) // the store wrote an item it cannot read: a bug
+		}
+		relay(o)
+	}
 }
 
 // Records returns the records from position from on.
