@@ -23,6 +23,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pytake/pytake/internal/accept"
+	"github.com/pytake/pytake/internal/api"
+	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/botrun"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
@@ -377,6 +379,8 @@ type harness struct {
 	disp   *dispatch.Dispatcher
 	acc    *accept.Accepter
 	shop   *httpapi.Router // Shopify's webhook
+	api    *httpapi.Router // the /v1 API
+	apiKey string
 	stream *storetest.Stream
 	relay  *outbox.Relay
 	relayN int // the stream position the relay's event source mapping has acknowledged
@@ -465,7 +469,35 @@ func newHarness(t testing.TB, f *faults, bot bool) *harness {
 		t.Fatal(err)
 	}
 	h.shop = shophook.New(shophook.Deps{Store: h.st, Secrets: sec, Events: pub, Log: log, Now: h.now}).ShopifyRouter()
+	if _, h.apiKey, err = h.st.IssueKey(ctx, org.ID, "fault suite", apikey.Live, apikey.ScopeAdmin); err != nil {
+		t.Fatal(err)
+	}
+	h.api = api.New(api.Deps{Store: h.st, Secrets: sec, Contacts: h.st, Conversations: h.st, Events: pub, Sending: true,
+		Log: log, Now: h.now}).Router()
 	return h
+}
+
+// rest calls the /v1 API as an integrator does: retried while the answer
+// is lost or a 5xx (a 4xx is an answer). It returns the last status and
+// body.
+func (h *harness) rest(method, path, body string) (int, string) {
+	code, out := 0, ""
+	for i := 0; i < 20; i++ {
+		crashed, err := h.invoke(func(ctx context.Context) error {
+			ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, Body: body,
+				Headers: map[string]string{"authorization": "Bearer " + h.apiKey, "content-type": "application/json"}}
+			ev.RequestContext.HTTP.Method = method
+			resp, err := h.api.Serve(ctx, ev)
+			code, out = resp.StatusCode, resp.Body
+			return err
+		})
+		if !crashed && err == nil && code < 500 {
+			return code, out
+		}
+		h.advance(time.Second)
+	}
+	h.t.Errorf("%s %s was answered 5xx 20 times: %d %s", method, path, code, out)
+	return code, out
 }
 
 const (
