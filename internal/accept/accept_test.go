@@ -81,6 +81,7 @@ func TestAcceptStoresAndQueuesOnce(t *testing.T) {
 	_, err = f.a.Accept(ctx, m)
 	require.True(t, accept.Refused(err), "key reused with another request: %v", err)
 	require.True(t, apperr.Is(err, apperr.Conflict), "key reused with another request")
+	require.Equal(t, []string{first.Message.ID}, f.queued(t), "a refused request wrote a job")
 }
 
 func TestAcceptRefusals(t *testing.T) {
