@@ -88,9 +88,10 @@ func (r *relayScript) Invoke(_ context.Context, _ string, payload []byte) stack.
 
 // moto's stream, through the project's own TransactWriteItems
 // (moto_serial.py), and the local stream poller: a committed transaction's
-// items are on the stream, a cancelled one's are not; the template's filter
-// lets only outbox inserts through (not other items, not updates or TTL
-// deletes); a record the function names as failed is handed over again,
+// items are on the stream, a cancelled one's are not; only outbox inserts
+// reach the function (other items' records are not kept by moto_serial.py,
+// updates and TTL deletes of outbox items are left out by the template's
+// filter); a record the function names as failed is handed over again,
 // with the records after it, in order.
 func TestStreamPollerOnMotoTransactions(t *testing.T) {
 	ctx := context.Background()

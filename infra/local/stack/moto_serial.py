@@ -17,7 +17,8 @@ order of checks does not matter), and only if all hold, apply the actions,
 keeping a copy of just the touched items to restore if applying fails.
 The replacement emits the table's stream records (the outbox relay's
 source) once all actions are applied, one per item, none for a
-transaction cancelled or rolled back.
+transaction cancelled or rolled back; only outbox items' records are kept
+(patch_streams).
 
 And moto answers a Query on the table's key by sorting every item of the
 table; the launcher narrows that to the queried partition.
@@ -178,6 +179,30 @@ def patch_transactions():
     models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def patch_streams():
+    """Keep on a table's stream only the records of outbox items.
+
+    moto builds every stream record eagerly (a JSON copy of the item, to
+    size it) and keeps them all: with the stream on the one table, every
+    write would pay for it and the server would grow without bound. The
+    template's only stream consumer (the outbox relay) filters on outbox
+    items, so the others are never handed over: they are dropped here, and
+    the poller still applies the filter (INSERT only) to what is left.
+    """
+    from moto.dynamodb.models.table import StreamShard
+
+    original_add = StreamShard.add
+
+    def add(self, old, new):
+        item = new if new is not None else old
+        kind = item.attrs.get("type") if item is not None else None
+        if kind is None or kind.type != "S" or kind.value != "outbox":
+            return
+        original_add(self, old, new)
+
+    StreamShard.add = add
+
+
 def serial(app):
     def wrapped(environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -195,6 +220,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     patch_transactions()
     patch_queries()
+    patch_streams()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     app = DomainDispatcherApplication(create_backend_app)
     kwargs = {"threaded": True}
