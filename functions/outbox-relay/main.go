@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -17,6 +18,7 @@ import (
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/logctx"
+	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/outbox"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/sender"
@@ -35,6 +37,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	em, err := metrics.FromEnv(os.Getenv, os.Stdout, "outbox-relay", time.Now)
+	if err != nil {
+		return err
+	}
 	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -43,6 +49,9 @@ func run(ctx context.Context) error {
 		event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		sender.Enqueuer{Queue: queue.New(sqs.NewFromConfig(cfg), env["OUTBOUND_QUEUE_URL"], "outbound")},
 		log)
-	lambda.StartWithOptions(r.Handle, lambda.WithContext(ctx))
+	// The invocation's metrics, aggregated, in EMF lines on stdout.
+	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {
+		log.WarnContext(ctx, "metrics not written", "error", err.Error())
+	}, r.Handle), lambda.WithContext(ctx))
 	return nil
 }
