@@ -7,7 +7,7 @@ GO ?= go
 GOPATH := $(shell $(GO) env GOPATH)
 
 # Functions: directory under functions/ -> logical id in template.yaml.
-FUNCTIONS := api whatsapp-webhook sender dispatcher shopify-webhook woocommerce-webhook dashboard hubspot-webhook crm-sync template-sync campaign-runner
+FUNCTIONS := api whatsapp-webhook sender dispatcher shopify-webhook woocommerce-webhook dashboard hubspot-webhook crm-sync template-sync campaign-runner outbox-relay
 
 # Pinned tools.
 MOTO_VERSION        := 5.2.5
@@ -78,6 +78,8 @@ build-TemplateSyncFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/template-sync
 build-CampaignRunnerFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/campaign-runner
+build-OutboxRelayFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/outbox-relay
 
 ## check: the tools `make run` and `make test` need, with a clear message for the first one missing
 GO_MIN     := 1.26

@@ -16,14 +16,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/campaign"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/logctx"
 	"github.com/pytake/pytake/internal/queue"
-	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -36,7 +34,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "OUTBOUND_QUEUE_URL", "EVENTS_TOPIC_ARN")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "EVENTS_TOPIC_ARN")
 	if err != nil {
 		return err
 	}
@@ -45,8 +43,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
-	r := campaign.NewRunner(st, sender.Enqueuer{Queue: queue.New(sqs.NewFromConfig(cfg), env["OUTBOUND_QUEUE_URL"], "outbound")},
-		event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")), log, time.Now)
+	r := campaign.NewRunner(st, event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")), log, time.Now)
 	handle := func(ctx context.Context, _ json.RawMessage) error {
 		return r.Tick(ctx)
 	}

@@ -27,7 +27,6 @@ import (
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -40,7 +39,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_TOPIC_ARN", "DELIVERIES_QUEUE_URL")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "EVENTS_TOPIC_ARN", "DELIVERIES_QUEUE_URL")
 	if err != nil {
 		return err
 	}
@@ -62,7 +61,7 @@ func run(ctx context.Context) error {
 		Store:         st,
 		Secrets:       sec,
 		SecretWriter:  sec,
-		Outbox:        sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+		Sending:       true,
 		Webhooks:      st,
 		Deliveries:    st,
 		Contacts:      st,

@@ -28,7 +28,6 @@ import (
 	"github.com/pytake/pytake/internal/optout"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -41,7 +40,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "DELIVERIES_DLQ_URL")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "EVENTS_TOPIC_ARN", "DELIVERIES_DLQ_URL")
 	if err != nil {
 		return err
 	}
@@ -64,10 +63,9 @@ func run(ctx context.Context) error {
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
 	q := sqs.NewFromConfig(cfg)
 	events := queue.New(q, env["EVENTS_QUEUE_URL"], "event")
-	outq := sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")}
 	publisher := event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event"))
-	bots := botrun.New(st, outq, publisher, log, time.Now)
-	optouts := optout.New(st, outq, publisher, log, time.Now)
+	bots := botrun.New(st, publisher, log, time.Now)
+	optouts := optout.New(st, publisher, log, time.Now)
 	d := dispatch.New(dispatch.Deps{
 		Store:      st,
 		Secrets:    secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),

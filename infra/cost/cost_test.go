@@ -36,6 +36,7 @@ import (
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/inbound"
 	"github.com/pytake/pytake/internal/metrics"
+	"github.com/pytake/pytake/internal/outbox"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/secrets"
@@ -258,6 +259,9 @@ type rig struct {
 	hook     func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 	send     func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
 	disp     func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	stream   *storetest.Stream // the table's stream of outbox items
+	relay    *outbox.Relay
+	relayed  int // the stream position the relay has reached
 	key      string
 	org      string
 	wamids   chan string
@@ -271,7 +275,8 @@ func newRig(t *testing.T) *rig {
 	t.Helper()
 	c := &counter{c: counts{}}
 	tbl := storetest.New(t)
-	st := store.New(countingDynamo(tbl, c), tbl.Name, time.Now)
+	stream := storetest.NewStream(countingDynamo(tbl, c))
+	st := store.New(stream, tbl.Name, time.Now)
 	ctx := context.Background()
 	org, err := st.CreateOrganization(ctx, "Cost")
 	require.NoError(t, err)
@@ -331,10 +336,11 @@ func newRig(t *testing.T) *rig {
 	// Each function has its own container, so its own secrets cache (5
 	// minutes in every function but the dispatcher's minute, as in main).
 	secretsFor := func(ttl time.Duration) *secrets.Store { return secrets.New(sm, "pytake/dev/", ttl, time.Now) }
-	outbox := sender.Enqueuer{Queue: queue.New(r.sqs, outboundURL, "outbound")}
+	r.stream = stream
+	r.relay = outbox.New(pub, sender.Enqueuer{Queue: queue.New(r.sqs, outboundURL, "outbound")}, log)
 
 	apiSec := secretsFor(5 * time.Minute)
-	r.apiSrv = api.New(api.Deps{Store: st, Secrets: apiSec, SecretWriter: apiSec, Outbox: outbox, Webhooks: st, Deliveries: st,
+	r.apiSrv = api.New(api.Deps{Store: st, Secrets: apiSec, SecretWriter: apiSec, Sending: true, Webhooks: st, Deliveries: st,
 		Contacts: st, Conversations: st, Chatbots: st, Integrations: st, Templates: st, Events: pub,
 		DeliveryQueue: dispatch.Jobs{Queue: queue.New(r.sqs, deliveriesURL, "deliveries")},
 		Graph:         graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0", Log: log, Now: time.Now,
@@ -343,7 +349,7 @@ func newRig(t *testing.T) *rig {
 	r.send = sender.New(sender.Deps{Store: st, Secrets: secretsFor(5 * time.Minute), Graph: graph.New(meta.URL, meta.Client()),
 		Queue: queue.New(r.sqs, outboundURL, "outbound"), Events: pub, GraphVersion: "v26.0", RatePerSecond: 1000, Log: log}).Handle
 	r.send = metrics.Handler(emit("sender"), nil, r.send)
-	bots := botrun.New(st, outbox, pub, log, time.Now)
+	bots := botrun.New(st, pub, log, time.Now)
 	r.disp = dispatch.New(dispatch.Deps{Store: st, Secrets: secretsFor(time.Minute),
 		Events: queue.New(r.sqs, eventsURL, "event"), Deliveries: queue.New(r.sqs, deliveriesURL, "deliveries"),
 		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, Timeout: 5 * time.Second}), Log: log,
@@ -400,6 +406,30 @@ func (r *rig) drain(url, fn string, h func(context.Context, events.SQSEvent) (ev
 			r.c.add("sqs:ReceiveMessage", 1)     // the event source mapping's receive of this batch
 			r.c.add("sqs:DeleteMessageBatch", 1) // and its delete
 		}
+	}
+}
+
+// relayOutbox runs the outbox relay over the stream's new records in
+// batches of 25 (the event source mapping's BatchSize), as Lambda does.
+// Lambda's reads of a DynamoDB stream for a function are not billed; the
+// invocations are.
+func (r *rig) relayOutbox() {
+	r.t.Helper()
+	for {
+		recs := r.stream.Records(r.relayed)
+		if len(recs) == 0 {
+			return
+		}
+		recs = recs[:min(len(recs), 25)]
+		var ev events.DynamoDBEvent
+		for i, rec := range recs {
+			ev.Records = append(ev.Records, outbox.Record(strconv.Itoa(r.relayed+i), rec))
+		}
+		resp, err := r.relay.Handle(context.Background(), ev)
+		require.NoError(r.t, err)
+		require.Empty(r.t, resp.BatchItemFailures, "the relay kept records")
+		r.relayed += len(recs)
+		r.invoked("outbox-relay", 1)
 	}
 }
 
@@ -472,6 +502,8 @@ func TestRequestsPerMessage(t *testing.T) {
 		r.invoked("api", 1)
 	}
 	step("1 api")
+	r.relayOutbox()
+	step("1b outbox relay")
 	r.drain(outboundURL, "sender", r.send)
 	step("2 sender")
 	require.Len(t, r.wamids, n, "every message reached Meta once")

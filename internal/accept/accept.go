@@ -12,20 +12,20 @@
 //     contact, an idempotency key reused with another request) comes back
 //     as the store's apperr error; the API answers it, the chatbot and the
 //     shops drop the message and say why;
-//   - anything else (the table or the queue unavailable) is transient: the
-//     caller fails and its input is retried. A message accepted but not
-//     queued comes back with the error: with an idempotency key it stays
-//     queued and the retry, replaying the key, queues it; without one
-//     nothing could, so it is marked failed (enqueue_failed).
+//   - anything else (the table unavailable) is transient: the caller fails
+//     and its input is retried.
+//
+// The outbound job is an outbox item of the accepting transaction (see
+// store/outbox.go): a message stored is a message queued, by the outbox
+// relay, whatever happens to the caller after the commit. Accepting never
+// calls the outbound queue, so it never fails after storing a message.
 package accept
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/msgtemplate"
@@ -36,17 +36,10 @@ import (
 // Store is what accepting needs from the store.
 type Store interface {
 	AcceptOutbound(ctx context.Context, m store.OutboundMessage) (store.OutboundResult, error)
-	MarkEnqueued(ctx context.Context, org, idemKey string) error
-	ClaimSend(ctx context.Context, org, msgID string, lease time.Duration) (store.Claim, error)
-	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
+	RequeueOutbound(ctx context.Context, org, contactID, msgID, idemKey string) error
 }
 
 var _ Store = (*store.Store)(nil)
-
-// Queue puts accepted messages on the outbound queue (sender.Enqueuer).
-type Queue interface {
-	Enqueue(ctx context.Context, org, contactID, messageID string) error
-}
 
 // Message is a request to accept for an organisation.
 type Message struct {
@@ -71,11 +64,9 @@ type Message struct {
 	Marketing bool
 }
 
-// Accepter accepts messages and queues them.
+// Accepter accepts messages.
 type Accepter struct {
 	store     Store
-	queue     Queue
-	log       *slog.Logger
 	templates msgtemplate.Copy // nil: template messages are not checked
 }
 
@@ -84,8 +75,8 @@ type Accepter struct {
 // checked against the organisation's copy before they are accepted (see
 // msgtemplate.CheckSend), for every caller alike: the API answers the 422,
 // the chatbot and the shops drop the message and say why.
-func New(s Store, q Queue, log *slog.Logger) *Accepter {
-	a := &Accepter{store: s, queue: q, log: log}
+func New(s Store) *Accepter {
+	a := &Accepter{store: s}
 	if c, ok := s.(msgtemplate.Copy); ok {
 		a.templates = c
 	}
@@ -102,10 +93,10 @@ func Refused(err error) bool {
 	return false
 }
 
-// Accept stores m as a queued message and queues it, once: a replayed
-// idempotency key whose message reached the queue is not queued again.
-// When queueing fails, the result holds the accepted message with the
-// error (see the package doc).
+// Accept stores m as a queued message, its outbound job in the same
+// transaction. A replayed idempotency key answers the message accepted
+// first (queued again only if it was accepted before outbox items existed
+// and never reached the queue).
 func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult, error) {
 	req := m.Request
 	if m.Test && m.IdempotencyKey != "" {
@@ -139,14 +130,10 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 	if err != nil {
 		return res, err
 	}
-	if res.Replayed && res.Enqueued {
-		return res, nil
-	}
-	if err := a.Enqueue(ctx, m.OrgID, res.Message, m.IdempotencyKey); err != nil {
-		if m.IdempotencyKey == "" {
-			a.abandon(ctx, res.Message)
+	if res.Replayed && !res.Enqueued {
+		if err := a.Requeue(ctx, m.OrgID, res.Message, m.IdempotencyKey); err != nil {
+			return res, err
 		}
-		return res, err
 	}
 	return res, nil
 }
@@ -182,28 +169,9 @@ func (a *Accepter) checkTemplate(ctx context.Context, m Message) (store.Template
 	return t, err
 }
 
-// Enqueue queues an accepted message and records, for its idempotency key,
-// that it reached the queue (a failure to record is logged: a replay would
-// enqueue again, and the queue drops the repeat).
-func (a *Accepter) Enqueue(ctx context.Context, org string, msg store.Message, idemKey string) error {
-	if err := a.queue.Enqueue(ctx, org, msg.ContactID, msg.ID); err != nil {
-		return err
-	}
-	if err := a.store.MarkEnqueued(ctx, org, idemKey); err != nil {
-		a.log.WarnContext(ctx, "could not record the enqueue; a replay would enqueue again (deduplicated)",
-			"message_id", msg.ID, "error", err.Error())
-	}
-	return nil
-}
-
-// abandon marks a message that never reached the queue failed, so it does
-// not sit queued forever (the caller got an error and will send again).
-func (a *Accepter) abandon(ctx context.Context, m store.Message) {
-	c, err := a.store.ClaimSend(ctx, m.OrgID, m.ID, time.Minute)
-	if err == nil {
-		_, err = a.store.SendFailed(ctx, c, store.MessageError{Title: "enqueue_failed", Message: "the outbound queue was unavailable; the request was answered 503"})
-	}
-	if err != nil {
-		a.log.ErrorContext(ctx, "message left queued after an enqueue failure", "message_id", m.ID, "error", err.Error())
-	}
+// Requeue queues again, through the outbox, a message accepted under
+// idemKey that is not marked queued (store.RequeueOutbound): once, since
+// the mark is written with the job.
+func (a *Accepter) Requeue(ctx context.Context, org string, msg store.Message, idemKey string) error {
+	return a.store.RequeueOutbound(ctx, org, msg.ContactID, msg.ID, idemKey)
 }

@@ -2,12 +2,15 @@ package accept_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
-	"io"
-	"log/slog"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/stretchr/testify/require"
 
@@ -18,39 +21,40 @@ import (
 	"github.com/pytake/pytake/internal/store/storetest"
 )
 
-// queue records enqueued message ids; fail makes the next calls fail.
-type queue struct {
-	mu   sync.Mutex
-	ids  []string
-	fail int
-}
-
-func (q *queue) Enqueue(_ context.Context, org, contactID, messageID string) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.fail > 0 {
-		q.fail--
-		return apperr.New(apperr.Unavailable, "the outbound queue is unavailable, retry")
-	}
-	q.ids = append(q.ids, messageID)
-	return nil
-}
-
 type fixture struct {
-	st  *store.Store
-	q   *queue
-	a   *accept.Accepter
-	org string
+	st     *store.Store
+	stream *storetest.Stream
+	tbl    *storetest.Table
+	a      *accept.Accepter
+	org    string
 }
 
 func newFixture(t *testing.T) *fixture {
 	tbl := storetest.New(t)
-	f := &fixture{st: store.New(tbl.Client, tbl.Name, time.Now), q: &queue{}}
+	stream := storetest.NewStream(tbl.Client)
+	f := &fixture{st: store.New(stream, tbl.Name, time.Now), stream: stream, tbl: tbl}
 	org, err := f.st.CreateOrganization(context.Background(), "A")
 	require.NoError(t, err)
 	f.org = org.ID
-	f.a = accept.New(f.st, f.q, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f.a = accept.New(f.st)
 	return f
+}
+
+// queued lists the message ids of the outbound jobs written to the outbox,
+// in order: what the relay puts on the outbound queue.
+func (f *fixture) queued(t *testing.T) []string {
+	t.Helper()
+	obs, err := f.stream.Outboxes(0)
+	require.NoError(t, err)
+	var ids []string
+	for _, o := range obs {
+		if o.Job != nil {
+			require.Equal(t, f.org, o.Job.OrgID)
+			require.NotEmpty(t, o.Job.ContactID)
+			ids = append(ids, o.Job.MessageID)
+		}
+	}
+	return ids
 }
 
 func template(t *testing.T, to string) outbound.Request {
@@ -72,12 +76,12 @@ func TestAcceptStoresAndQueuesOnce(t *testing.T) {
 	require.NoError(t, err, "replay %+v %v", again, err)
 	require.True(t, again.Replayed, "replay %+v %v", again, err)
 	require.Equal(t, first.Message.ID, again.Message.ID, "replay %+v %v", again, err)
-	require.Len(t, f.q.ids, 1, "queued %v", f.q.ids)
-	require.Equal(t, first.Message.ID, f.q.ids[0], "queued %v", f.q.ids)
+	require.Equal(t, []string{first.Message.ID}, f.queued(t), "queued once")
 	m.Fingerprint = []byte("b")
 	_, err = f.a.Accept(ctx, m)
 	require.True(t, accept.Refused(err), "key reused with another request: %v", err)
 	require.True(t, apperr.Is(err, apperr.Conflict), "key reused with another request")
+	require.Equal(t, []string{first.Message.ID}, f.queued(t), "a refused request wrote a job")
 }
 
 func TestAcceptRefusals(t *testing.T) {
@@ -100,38 +104,57 @@ func TestAcceptRefusals(t *testing.T) {
 			require.True(t, accept.Refused(err), "err")
 		})
 	}
-	require.Empty(t, f.q.ids, "queued %v", f.q.ids)
+	require.Empty(t, f.queued(t), "a refused message is not queued")
 	require.False(t, accept.Refused(apperr.New(apperr.Unavailable, "down")), "a transient error counts as refused")
 	require.False(t, accept.Refused(errors.New("x")), "a transient error counts as refused")
 }
 
-// Without an idempotency key a message the queue did not take is failed
-// (nothing could queue it later); with one it stays queued and the retry
-// queues it.
-func TestAcceptQueueDown(t *testing.T) {
+// The outbound job is written in the accepting transaction: a transaction
+// that fails writes neither the message nor its job, one that commits
+// writes both, whatever happens to the caller afterwards (its answer lost,
+// the invocation ended), and a retry with the key replays it without a
+// second job. Accepting never calls the queue, so it never fails after
+// storing a message.
+func TestAcceptJobIsPartOfTheTransaction(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-
-	f.q.fail = 1
-	res, err := f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: template(t, "5511999999991")})
-	require.True(t, apperr.Is(err, apperr.Unavailable), "%+v %v", res, err)
-	require.NotEmpty(t, res.Message.ID, "%+v %v", res, err)
-	if m, _ := f.st.Message(ctx, f.org, res.Message.ID); m.Status != store.StatusFailed || m.Error == nil || m.Error.Title != "enqueue_failed" {
-		t.Fatalf("without a key: %+v", m)
-	}
-
-	f.q.fail = 1
 	m := accept.Message{OrgID: f.org, Request: template(t, "5511999999992"), IdempotencyKey: "k2", Fingerprint: []byte("a")}
-	res, err = f.a.Accept(ctx, m)
-	require.True(t, apperr.Is(err, apperr.Unavailable), "%+v %v", res, err)
-	require.NotEmpty(t, res.Message.ID, "%+v %v", res, err)
-	got, _ := f.st.Message(ctx, f.org, res.Message.ID)
-	require.Equal(t, store.StatusQueued, got.Status, "with a key: %+v", got)
+
+	down := accept.New(store.New(failingTransact{f.stream}, f.tbl.Name, time.Now))
+	_, err := down.Accept(ctx, m)
+	require.True(t, apperr.Is(err, apperr.Unavailable), "%v", err)
+	require.Empty(t, f.queued(t), "a transaction that failed wrote a job")
+
+	lost := accept.New(store.New(lostAnswer{f.stream}, f.tbl.Name, time.Now))
+	_, err = lost.Accept(ctx, m)
+	require.Error(t, err, "the answer was lost")
+	require.Len(t, f.queued(t), 1, "the committed transaction's job")
+
 	retry, err := f.a.Accept(ctx, m)
-	require.NoError(t, err, "retry %+v %v, queued %v", retry, err, f.q.ids)
-	require.Equal(t, res.Message.ID, retry.Message.ID, "retry %+v %v, queued %v", retry, err, f.q.ids)
-	require.Len(t, f.q.ids, 1, "retry %+v %v, queued %v", retry, err, f.q.ids)
-	require.Equal(t, res.Message.ID, f.q.ids[0], "retry %+v %v, queued %v", retry, err, f.q.ids)
+	require.NoError(t, err)
+	require.True(t, retry.Replayed)
+	require.Equal(t, []string{retry.Message.ID}, f.queued(t), "a replay writes no second job")
+	got, err := f.st.Message(ctx, f.org, retry.Message.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusQueued, got.Status)
+}
+
+// A message accepted before outbox items existed, whose enqueue failed,
+// has an idempotency key not marked enqueued: its replay queues it through
+// the outbox, once however often it is replayed.
+func TestAcceptReplayRequeuesALegacyMessageOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	m := accept.Message{OrgID: f.org, Request: template(t, "5511999999993"), IdempotencyKey: "k3", Fingerprint: []byte("a")}
+	first, err := f.a.Accept(ctx, m)
+	require.NoError(t, err)
+	f.unmarkEnqueued(t, "k3")
+	for i := 0; i < 3; i++ {
+		res, err := f.a.Accept(ctx, m)
+		require.NoError(t, err)
+		require.True(t, res.Replayed)
+	}
+	require.Equal(t, []string{first.Message.ID, first.Message.ID}, f.queued(t), "the accepting job and one requeue")
 }
 
 // A live request never replays a test message nor a test request a live
@@ -165,7 +188,7 @@ func TestAcceptIdempotencyNeverCrossesModes(t *testing.T) {
 				return
 			}
 			require.True(t, apperr.Is(err, apperr.Conflict), "%v", err)
-			require.Len(t, f.q.ids, 1, "queued %v", f.q.ids)
+			require.Len(t, f.queued(t), 1, "queued")
 		})
 	}
 }
@@ -188,7 +211,7 @@ func TestAcceptChecksTemplatesOnceSynced(t *testing.T) {
 		{ID: "2", Name: "order_confirmation", Language: "en_US", Category: "UTILITY", Status: "PENDING",
 			Components: []byte(`[{"type":"BODY","text":"Order {{1}} of {{2}} confirmed."}]`)}})
 	require.NoError(t, err)
-	queued := len(f.q.ids)
+	queued := len(f.queued(t))
 	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: template(t, "+5511999999999")})
 	require.True(t, accept.Refused(err), "one parameter for two: %v", err)
 	e, _ := apperr.As(err)
@@ -207,7 +230,7 @@ func TestAcceptChecksTemplatesOnceSynced(t *testing.T) {
 	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: pending})
 	e, _ = apperr.As(err)
 	require.Equal(t, "template_not_approved", e.Code, "%v", err)
-	require.Len(t, f.q.ids, queued+1, "only the right one is queued")
+	require.Len(t, f.queued(t), queued+1, "only the right one is queued")
 }
 
 // A retry of an accepted template message (same Idempotency-Key) is a
@@ -256,7 +279,7 @@ func TestMarketingToOptedOutContact(t *testing.T) {
 	_, changed, err := f.st.OptOutContact(ctx, f.org, in.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR", MessageID: in.Message.ID})
 	require.NoError(t, err)
 	require.True(t, changed)
-	queued := len(f.q.ids)
+	queued := len(f.queued(t))
 	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: promo})
 	e, ok := apperr.As(err)
 	require.True(t, ok, "%v", err)
@@ -277,8 +300,8 @@ func TestMarketingToOptedOutContact(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: text})
 	require.NoError(t, err, "a service reply inside the window still goes")
-	require.Len(t, f.q.ids, queued+2)
-	_, err = f.st.OptInContact(ctx, f.org, in.Contact.ID)
+	require.Len(t, f.queued(t), queued+2)
+	_, err = f.st.OptInContact(ctx, f.org, in.Contact.ID, nil)
 	require.NoError(t, err)
 	c, err := f.st.Contact(ctx, f.org, in.Contact.ID)
 	require.NoError(t, err)
@@ -286,4 +309,37 @@ func TestMarketingToOptedOutContact(t *testing.T) {
 	require.NotNil(t, c.OptedInAt)
 	_, err = f.a.Accept(ctx, accept.Message{OrgID: f.org, Request: promo})
 	require.NoError(t, err, "after a new consent")
+}
+
+// failingTransact fails every transaction, without effect.
+type failingTransact struct{ store.DB }
+
+func (failingTransact) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return nil, errors.New("connection reset")
+}
+
+// lostAnswer commits every transaction and answers an error.
+type lostAnswer struct{ store.DB }
+
+func (l lostAnswer) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	if _, err := l.DB.TransactWriteItems(ctx, in, opts...); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("connection reset after the commit")
+}
+
+// unmarkEnqueued makes an idempotency key look as one written before
+// outbox items existed, whose enqueue failed.
+func (f *fixture) unmarkEnqueued(t *testing.T, idemKey string) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(idemKey))
+	_, err := f.tbl.Client.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(f.tbl.Name),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ORG#" + f.org + "#IDEM#" + hex.EncodeToString(sum[:])},
+			"sk": &types.AttributeValueMemberS{Value: "IDEM"}},
+		UpdateExpression:          aws.String("SET enqueued = :f"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":f": &types.AttributeValueMemberBOOL{Value: false}},
+	})
+	require.NoError(t, err)
 }

@@ -101,10 +101,12 @@ type Server struct {
 
 // Deps are the Server's collaborators.
 type Deps struct {
-	Store         Store
-	Secrets       Secrets
-	SecretWriter  SecretWriter // nil: settings are read-only
-	Outbox        accept.Queue // nil: sending is not configured
+	Store        Store
+	Secrets      Secrets
+	SecretWriter SecretWriter // nil: settings are read-only
+	// Sending: POST /v1/messages accepts messages (their outbound jobs are
+	// outbox items, relayed to the outbound queue); false: it answers 503.
+	Sending       bool
 	Webhooks      WebhookStore // nil: webhooks are not configured
 	Deliveries    DeliveryStore
 	Contacts      ContactStore
@@ -144,8 +146,8 @@ func New(d Deps) *Server {
 	optOuts, _ := d.Store.(OptOutStore)
 	campaigns, _ := d.Store.(CampaignStore)
 	var acc *accept.Accepter
-	if d.Outbox != nil {
-		acc = accept.New(d.Store, d.Outbox, d.Log)
+	if d.Sending {
+		acc = accept.New(d.Store)
 	}
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, accept: acc, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,

@@ -57,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 		tokens: map[string]bool{"EAAG-sample-token-0000": true},
 	})
 	t.Cleanup(meta.Close)
-	srv := api.New(api.Deps{Store: st, Log: log, Now: now, Secrets: sec, SecretWriter: sec, Outbox: &outbox{},
+	srv := api.New(api.Deps{Store: st, Log: log, Now: now, Secrets: sec, SecretWriter: sec, Sending: true,
 		Contacts: st, Conversations: st, Chatbots: st, Webhooks: st, Deliveries: st, Events: &eventtest.Recorder{},
 		Templates: st, Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0"})
 	return &fixture{t: t, store: st, router: srv.Router(), server: srv, org: org, key: plain, keyID: k.ID}
@@ -70,7 +70,7 @@ func newFullFixture(t *testing.T, st *store.Store, now func() time.Time) *fixtur
 	t.Helper()
 	sec := secretstest.New()
 	g := graphStub(t)
-	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: &outbox{}, Webhooks: st, Deliveries: st,
+	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Sending: true, Webhooks: st, Deliveries: st,
 		DeliveryQueue: &jobQueue{}, Contacts: st, Conversations: st, Chatbots: st, Events: &eventtest.Recorder{},
 		Graph: graph.New(g.URL, g.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
 		Integrations: st, Templates: st})

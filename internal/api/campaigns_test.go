@@ -21,7 +21,7 @@ func TestCampaignRoutes(t *testing.T) {
 	auth := "Bearer " + f.key
 	ctx := context.Background()
 	for _, c := range []struct{ wa, name string }{{"5511900000001", "Ana Souza"}, {"5511900000002", "Bia"}, {"5511900000003", "Caio"}} {
-		_, err := f.store.CreateContact(ctx, store.Contact{OrgID: f.org.ID, WhatsAppID: c.wa, Name: c.name, Tags: []string{"vip"}})
+		_, err := f.store.CreateContact(ctx, store.Contact{OrgID: f.org.ID, WhatsAppID: c.wa, Name: c.name, Tags: []string{"vip"}}, nil)
 		require.NoError(t, err)
 	}
 	_, err := f.store.SyncTemplates(ctx, f.org.ID, []store.Template{{ID: "1", Name: "promo", Language: "pt_BR", Category: "MARKETING",
@@ -53,7 +53,7 @@ func TestCampaignRoutes(t *testing.T) {
 	laterID := b["id"].(string)
 
 	// The runner sends it (the campaign-runner function's work).
-	run := campaign.NewRunner(f.store, &outbox{}, &eventtest.Recorder{}, slog.New(slog.NewTextHandler(io.Discard, nil)),
+	run := campaign.NewRunner(f.store, &eventtest.Recorder{}, slog.New(slog.NewTextHandler(io.Discard, nil)),
 		func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) })
 	run.PageSize = 2
 	for i := 0; i < 5; i++ {

@@ -30,9 +30,9 @@ const (
 
 // ContactStore is the part of the store contact routes use.
 type ContactStore interface {
-	CreateContact(ctx context.Context, c store.Contact) (store.Contact, error)
+	CreateContact(ctx context.Context, c store.Contact, emit store.Emit[store.Contact]) (store.Contact, error)
 	Contact(ctx context.Context, org, id string) (store.Contact, error)
-	SaveContact(ctx context.Context, c store.Contact) (store.Contact, error)
+	SaveContact(ctx context.Context, c store.Contact, emit store.Emit[store.Contact]) (store.Contact, error)
 }
 
 // Publisher publishes events.
@@ -161,11 +161,10 @@ func (s *Server) createContact(ctx context.Context, r *httpapi.Request) (*httpap
 		return nil, apperr.New(apperr.Unprocessable, "the contact is invalid").WithDetails(details...)
 	}
 	c, err := s.contacts.CreateContact(ctx, store.Contact{OrgID: r.OrgID(), WhatsAppID: wa, Name: name, Email: email,
-		Tags: tags, Attributes: in.Attributes})
+		Tags: tags, Attributes: in.Attributes}, s.contactEmit(event.ContactCreated))
 	if err != nil {
 		return nil, err
 	}
-	s.publishContact(ctx, r, event.ContactCreated, c)
 	resp, err := httpapi.JSON(http.StatusCreated, event.ViewContact(c))
 	if err == nil {
 		resp.Headers["Location"] = "/v1/contacts/" + c.ID
@@ -198,14 +197,13 @@ func (s *Server) editContact(ctx context.Context, r *httpapi.Request, f func(*st
 		if !f(&c) {
 			return httpapi.JSON(http.StatusOK, event.ViewContact(c))
 		}
-		saved, err := s.contacts.SaveContact(ctx, c)
+		saved, err := s.contacts.SaveContact(ctx, c, s.contactEmit(event.ContactUpdated))
 		if apperr.Is(err, apperr.Conflict) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		s.publishContact(ctx, r, event.ContactUpdated, saved)
 		return httpapi.JSON(http.StatusOK, event.ViewContact(saved))
 	}
 	return nil, apperr.New(apperr.Conflict, "the contact keeps changing; retry")
@@ -266,18 +264,11 @@ func (s *Server) removeTag(ctx context.Context, r *httpapi.Request) (*httpapi.Re
 	})
 }
 
-func (s *Server) publishContact(ctx context.Context, r *httpapi.Request, name string, c store.Contact) {
-	if s.events == nil {
-		return
-	}
-	ev, err := event.New(event.StableID(c.OrgID, name, c.ID, c.UpdatedAt.String()), name, c.OrgID, s.now(),
-		map[string]any{"contact": event.ViewContact(c)})
-	if err == nil {
-		err = s.events.Publish(ctx, ev)
-	}
-	if err != nil {
-		r.Logger().ErrorContext(ctx, "contact event not published", "event", name, "contact_id", c.ID, "error", err.Error())
-	}
+// contactEmit emits name (contact.created, contact.updated) in the
+// transaction that makes the change: the outbox relay publishes it once
+// committed, so a change answered 2xx always has its event.
+func (s *Server) contactEmit(name string) store.Emit[store.Contact] {
+	return event.ContactEmit(name, s.now)
 }
 
 func (s *Server) listContacts(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {

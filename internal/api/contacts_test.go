@@ -21,13 +21,15 @@ import (
 
 func newContactFixture(t *testing.T) (*fixture, *eventtest.Recorder, string, string) {
 	tbl := storetest.New(t)
-	st := store.New(tbl.Client, tbl.Name, time.Now)
+	evs := &eventtest.Recorder{}
+	stream := storetest.NewStream(tbl.Client)
+	stream.Relay = evs.Outbox
+	st := store.New(stream, tbl.Name, time.Now)
 	ctx := context.Background()
 	a, _ := st.CreateOrganization(ctx, "A")
 	b, _ := st.CreateOrganization(ctx, "B")
 	_, ka, _ := st.IssueKey(ctx, a.ID, "a", apikey.Live)
 	_, kb, _ := st.IssueKey(ctx, b.ID, "b", apikey.Live)
-	evs := &eventtest.Recorder{}
 	srv := api.New(api.Deps{Store: st, Contacts: st, Events: evs, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
 	return &fixture{t: t, router: srv.Router()}, evs, ka, kb
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -15,10 +16,10 @@ import (
 type ConversationStore interface {
 	Conversations(ctx context.Context, org, status, contactID, cursor string, limit int) (store.Page[store.Conversation], error)
 	Conversation(ctx context.Context, org, id string) (store.Conversation, error)
-	ResolveConversation(ctx context.Context, org, id string, satisfaction int, assignee *string) (store.Conversation, error)
+	ResolveConversation(ctx context.Context, org, id string, satisfaction int, assignee *string, emit store.Emit[store.Conversation]) (store.Conversation, error)
 	ReopenConversation(ctx context.Context, org, id string, assignee *string) (store.Conversation, error)
 	AssignConversation(ctx context.Context, org, id, assignee string) (store.Conversation, error)
-	HandoffConversation(ctx context.Context, org, id string, on bool) (store.Conversation, bool, error)
+	HandoffConversation(ctx context.Context, org, id string, on bool, emit store.Emit[store.Conversation]) (store.Conversation, bool, error)
 	Contact(ctx context.Context, org, id string) (store.Contact, error)
 }
 
@@ -102,10 +103,9 @@ func (s *Server) patchConversation(ctx context.Context, r *httpapi.Request) (*ht
 		if in.Satisfaction != nil {
 			sat = *in.Satisfaction
 		}
-		if c, err = s.convs.ResolveConversation(ctx, org, id, sat, in.Assignee); err != nil {
+		if c, err = s.convs.ResolveConversation(ctx, org, id, sat, in.Assignee, s.resolvedEmit(ctx)); err != nil {
 			return nil, err
 		}
-		s.publishResolved(ctx, r, c)
 	case in.Status != nil:
 		if c, err = s.convs.ReopenConversation(ctx, org, id, in.Assignee); err != nil {
 			return nil, err
@@ -116,57 +116,49 @@ func (s *Server) patchConversation(ctx context.Context, r *httpapi.Request) (*ht
 		}
 	}
 	if in.Handoff != nil {
-		changed := false
-		if c, changed, err = s.convs.HandoffConversation(ctx, org, id, *in.Handoff); err != nil {
+		if c, _, err = s.convs.HandoffConversation(ctx, org, id, *in.Handoff, s.handoffEmit(ctx)); err != nil {
 			return nil, err
-		}
-		if changed && c.Handoff {
-			s.publishHandoff(ctx, r, c)
 		}
 	}
 	return httpapi.JSON(http.StatusOK, c)
 }
 
-// publishHandoff emits conversation.handoff for a handoff made through the
-// API (an agent taking over); the chatbot's own handoffs are emitted by the
-// dispatcher.
-func (s *Server) publishHandoff(ctx context.Context, r *httpapi.Request, c store.Conversation) {
-	if s.events == nil || c.HandoffAt == nil {
-		return
-	}
-	ct, err := s.convs.Contact(ctx, c.OrgID, c.ContactID)
-	if err != nil {
-		r.Logger().ErrorContext(ctx, "conversation.handoff not published", "error", err.Error())
-		return
-	}
-	data := map[string]any{"conversation": event.ViewConversation(c), "contact": event.ViewContact(ct), "by": "api"}
-	ev, err := event.New(event.StableID(c.OrgID, event.ConversationHandoff, c.ID, c.HandoffAt.String()), event.ConversationHandoff, c.OrgID, s.now(), data)
-	if err == nil {
-		err = s.events.Publish(ctx, ev)
-	}
-	if err != nil {
-		r.Logger().ErrorContext(ctx, "conversation.handoff not published", "error", err.Error())
+// handoffEmit emits conversation.handoff for a handoff to agents made
+// through the API (an agent taking over), in the handoff's transaction;
+// the chatbot's own handoffs are emitted by the dispatcher.
+func (s *Server) handoffEmit(ctx context.Context) store.Emit[store.Conversation] {
+	return func(c store.Conversation) ([]json.RawMessage, error) {
+		if !c.Handoff || c.HandoffAt == nil {
+			return nil, nil
+		}
+		ct, err := s.convs.Contact(ctx, c.OrgID, c.ContactID)
+		if err != nil {
+			return nil, err
+		}
+		data := map[string]any{"conversation": event.ViewConversation(c), "contact": event.ViewContact(ct), "by": "api"}
+		ev, err := event.New(event.StableID(c.OrgID, event.ConversationHandoff, c.ID, c.HandoffAt.String()), event.ConversationHandoff, c.OrgID, s.now(), data)
+		if err != nil {
+			return nil, err
+		}
+		return event.Outbox(ev)
 	}
 }
 
-func (s *Server) publishResolved(ctx context.Context, r *httpapi.Request, c store.Conversation) {
-	if s.events == nil || c.ResolvedAt == nil {
-		return
-	}
-	ct, err := s.convs.Contact(ctx, c.OrgID, c.ContactID)
-	if err != nil {
-		r.Logger().ErrorContext(ctx, "conversation.resolved not published", "error", err.Error())
-		return
-	}
-	data := map[string]any{
-		"conversation": event.ViewConversation(c), "contact": event.ViewContact(ct),
-		"resolution_time": int64(c.ResolvedAt.Sub(c.CreatedAt).Seconds()), "satisfaction": c.Satisfaction,
-	}
-	ev, err := event.New(event.StableID(c.OrgID, event.ConversationResolved, c.ID, c.ResolvedAt.String()), event.ConversationResolved, c.OrgID, s.now(), data)
-	if err == nil {
-		err = s.events.Publish(ctx, ev)
-	}
-	if err != nil {
-		r.Logger().ErrorContext(ctx, "conversation.resolved not published", "conversation_id", c.ID, "error", err.Error())
+// resolvedEmit emits conversation.resolved in the resolving transaction.
+func (s *Server) resolvedEmit(ctx context.Context) store.Emit[store.Conversation] {
+	return func(c store.Conversation) ([]json.RawMessage, error) {
+		ct, err := s.convs.Contact(ctx, c.OrgID, c.ContactID)
+		if err != nil {
+			return nil, err
+		}
+		data := map[string]any{
+			"conversation": event.ViewConversation(c), "contact": event.ViewContact(ct),
+			"resolution_time": int64(c.ResolvedAt.Sub(c.CreatedAt).Seconds()), "satisfaction": c.Satisfaction,
+		}
+		ev, err := event.New(event.StableID(c.OrgID, event.ConversationResolved, c.ID, c.ResolvedAt.String()), event.ConversationResolved, c.OrgID, s.now(), data)
+		if err != nil {
+			return nil, err
+		}
+		return event.Outbox(ev)
 	}
 }

@@ -22,13 +22,15 @@ func TestConversations(t *testing.T) {
 	tbl := storetest.New(t)
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	st := store.New(tbl.Client, tbl.Name, clock)
+	evs := &eventtest.Recorder{}
+	stream := storetest.NewStream(tbl.Client)
+	stream.Relay = evs.Outbox
+	st := store.New(stream, tbl.Name, clock)
 	ctx := context.Background()
 	a, _ := st.CreateOrganization(ctx, "A")
 	b, _ := st.CreateOrganization(ctx, "B")
 	_, ka, _ := st.IssueKey(ctx, a.ID, "a", apikey.Live)
 	_, kb, _ := st.IssueKey(ctx, b.ID, "b", apikey.Live)
-	evs := &eventtest.Recorder{}
 	f := &fixture{t: t, router: api.New(api.Deps{Store: st, Contacts: st, Conversations: st, Events: evs,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock}).Router()}
 	in := func(wamid, from string) store.InboundResult {
@@ -114,11 +116,13 @@ func TestConversations(t *testing.T) {
 func TestConversationHandoff(t *testing.T) {
 	tbl := storetest.New(t)
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	st := store.New(tbl.Client, tbl.Name, func() time.Time { return now })
+	evs := &eventtest.Recorder{}
+	stream := storetest.NewStream(tbl.Client)
+	stream.Relay = evs.Outbox
+	st := store.New(stream, tbl.Name, func() time.Time { return now })
 	ctx := context.Background()
 	a, _ := st.CreateOrganization(ctx, "A")
 	_, ka, _ := st.IssueKey(ctx, a.ID, "a", apikey.Live)
-	evs := &eventtest.Recorder{}
 	f := &fixture{t: t, router: api.New(api.Deps{Store: st, Contacts: st, Conversations: st, Events: evs,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }}).Router()}
 	in, err := st.RecordInbound(ctx, store.InboundMessage{OrgID: a.ID, From: store.Identity{WaID: "5511900000201"}, WAMID: "wamid.h1", Type: "text",

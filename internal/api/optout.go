@@ -17,7 +17,7 @@ import (
 type OptOutStore interface {
 	OptOutSettings(ctx context.Context, org string) (store.OptOutSettings, error)
 	SetOptOutSettings(ctx context.Context, org string, o store.OptOutSettings) (store.OptOutSettings, error)
-	OptInContact(ctx context.Context, org, contactID string) (store.Contact, error)
+	OptInContact(ctx context.Context, org, contactID string, emit store.Emit[store.Contact]) (store.Contact, error)
 }
 
 // optOutSettingsView is GET/PUT /v1/settings/opt-out.
@@ -83,10 +83,9 @@ func (s *Server) optInContact(ctx context.Context, r *httpapi.Request) (*httpapi
 			return nil, err
 		}
 	}
-	c, err := s.optOuts.OptInContact(ctx, r.OrgID(), r.Params["id"])
+	c, err := s.optOuts.OptInContact(ctx, r.OrgID(), r.Params["id"], s.contactEmit(event.ContactUpdated))
 	if err != nil {
 		return nil, err
 	}
-	s.publishContact(ctx, r, event.ContactUpdated, c)
 	return httpapi.JSON(http.StatusOK, event.ViewContact(c))
 }

@@ -29,8 +29,8 @@ type sendResponse struct {
 
 // sendMessage accepts a message to send: validated against Meta's limits,
 // then accepted as every message is (package accept: refused outside the
-// customer-service window unless it is a template, stored as queued and
-// put on the outbound queue); the sender does the rest.
+// customer-service window unless it is a template, stored as queued with
+// its outbound job as an outbox item); the relay and the sender do the rest.
 func (s *Server) sendMessage(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	if s.accept == nil {
 		return nil, apperr.New(apperr.Unavailable, "sending is not configured")

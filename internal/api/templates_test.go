@@ -49,7 +49,8 @@ func newSimFixture(t *testing.T) *simFixture {
 	t.Helper()
 	tbl := storetest.New(t)
 	now := func() time.Time { return time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC) }
-	st := store.New(tbl.Client, tbl.Name, now)
+	stream := storetest.NewStream(tbl.Client)
+	st := store.New(stream, tbl.Name, now)
 	ctx := context.Background()
 	org, err := st.CreateOrganization(ctx, "Sim")
 	require.NoError(t, err)
@@ -64,8 +65,8 @@ func newSimFixture(t *testing.T) *simFixture {
 	sec.Set(org.ID, secrets.ProviderWhatsApp, secrets.WhatsApp{PhoneNumberID: simPhone, WABAID: simWABA, AccessToken: simToken,
 		AppSecret: "s", VerifyToken: "v"})
 	rec := &eventtest.Recorder{}
-	out := &outbox{}
-	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Outbox: out, Contacts: st, Conversations: st, Templates: st, Events: rec,
+	out := &outbox{stream: stream}
+	srv := api.New(api.Deps{Store: st, Secrets: sec, SecretWriter: sec, Sending: true, Contacts: st, Conversations: st, Templates: st, Events: rec,
 		Chatbots: st, Integrations: st,
 		Graph: graph.New(hs.URL, hs.Client()), GraphVersion: "v26.0", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now})
 	return &simFixture{fixture: &fixture{t: t, router: srv.Router()}, sim: sim, st: st, org: org.ID, key: key, events: rec, outbox: out}
@@ -130,7 +131,7 @@ func TestTemplateLifeCycleAgainstSimulator(t *testing.T) {
 	require.Equal(t, 422, code, body)
 	require.Contains(t, body, `"code":"template_parameter_mismatch"`)
 	require.Contains(t, body, "the body expects 2 parameters, not 1")
-	require.Empty(t, f.outbox.jobs, "nothing queued")
+	require.Empty(t, f.outbox.jobs(), "nothing queued")
 	code, body = send(`{"type":"text","text":"1001"},{"type":"text","text":"R$ 150,00"}`)
 	require.Equal(t, 202, code, body)
 	code, body = f.call("POST", "/v1/messages", f.key, `{"to":"+5511999999999","type":"template","template":{"name":"nope","language":{"code":"pt_BR"}}}`)

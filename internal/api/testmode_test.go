@@ -80,7 +80,7 @@ func TestTestKeysHaveNoLivePowers(t *testing.T) {
 		RatePerSecond: 1000, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return f.now },
 		Sleep: func(context.Context, time.Duration) error { return nil }})
 	var recs []events.SQSMessage
-	for _, j := range f.box.jobs {
+	for _, j := range f.box.jobs() {
 		parts := strings.Split(j, "/")
 		b, _ := json.Marshal(sender.Job{OrgID: parts[0], MessageID: parts[2]})
 		recs = append(recs, events.SQSMessage{MessageId: parts[2], Body: string(b)})

@@ -28,7 +28,7 @@ import (
 type Store interface {
 	ActiveChatbot(ctx context.Context, org string) (store.Chatbot, error)
 	Conversation(ctx context.Context, org, id string) (store.Conversation, error)
-	HandoffConversation(ctx context.Context, org, id string, on bool) (store.Conversation, bool, error)
+	HandoffConversation(ctx context.Context, org, id string, on bool, emit store.Emit[store.Conversation]) (store.Conversation, bool, error)
 	accept.Store
 }
 
@@ -47,8 +47,8 @@ type Runner struct {
 }
 
 // New returns a Runner.
-func New(s Store, o accept.Queue, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
-	return &Runner{store: s, accept: accept.New(s, o, log), events: p, log: log, now: now}
+func New(s Store, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
+	return &Runner{store: s, accept: accept.New(s), events: p, log: log, now: now}
 }
 
 // Outcome is what the runner did with one event (for logs and tests).
@@ -153,7 +153,7 @@ func (r *Runner) handoff(ctx context.Context, org, botID, ruleID, inboundID stri
 	if err := r.events.Publish(ctx, ev); err != nil {
 		return fmt.Errorf("botrun: publish handoff: %w", err)
 	}
-	if _, _, err := r.store.HandoffConversation(ctx, org, conv.ID, true); err != nil && !apperr.Is(err, apperr.Conflict) {
+	if _, _, err := r.store.HandoffConversation(ctx, org, conv.ID, true, nil); err != nil && !apperr.Is(err, apperr.Conflict) {
 		return fmt.Errorf("botrun: hand off: %w", err)
 	}
 	return nil

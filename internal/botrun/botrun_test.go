@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,16 +20,22 @@ import (
 	"github.com/pytake/pytake/internal/store/storetest"
 )
 
-type outbox struct {
-	mu  sync.Mutex
-	ids []string
-}
+// outbox reads the outbound jobs written to the table's outbox: what the
+// relay queues.
+type outbox struct{ stream *storetest.Stream }
 
-func (o *outbox) Enqueue(_ context.Context, org, contactID, messageID string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.ids = append(o.ids, messageID)
-	return nil
+func (o *outbox) ids() []string {
+	obs, err := o.stream.Outboxes(0)
+	if err != nil {
+		panic(err)
+	}
+	var ids []string
+	for _, ob := range obs {
+		if ob.Job != nil {
+			ids = append(ids, ob.Job.MessageID)
+		}
+	}
+	return ids
 }
 
 type fixture struct {
@@ -54,8 +59,10 @@ const botJSON = `{"name":"Atendimento","welcome_message":"Olá! Como posso ajuda
 
 func newFixture(t *testing.T, bot string) *fixture {
 	tbl := storetest.New(t)
-	f := &fixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{}, events: &eventtest.Recorder{}}
-	f.st = store.New(tbl.Client, tbl.Name, func() time.Time { return f.now })
+	f := &fixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), events: &eventtest.Recorder{}}
+	stream := storetest.NewStream(tbl.Client)
+	f.box = &outbox{stream: stream}
+	f.st = store.New(stream, tbl.Name, func() time.Time { return f.now })
 	org, err := f.st.CreateOrganization(context.Background(), "Bots")
 	require.NoError(t, err)
 	f.org = org.ID
@@ -66,7 +73,7 @@ func newFixture(t *testing.T, bot string) *fixture {
 		_, err = f.st.CreateChatbot(context.Background(), store.Chatbot{OrgID: f.org, Name: b.Name, Active: b.Active, Definition: def})
 		require.NoError(t, err)
 	}
-	f.run = botrun.New(f.st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	f.run = botrun.New(f.st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	return f
 }
 
@@ -117,7 +124,7 @@ func TestConversationFlow(t *testing.T) {
 		require.Contains(t, text, s.has, "%s: %+v %s", s.name, out, text)
 		require.Equal(t, s.handoff, out.Handoff, "%s: %+v %s", s.name, out, text)
 	}
-	require.Len(t, f.box.ids, 5, "%d replies queued, want 5", len(f.box.ids))
+	require.Len(t, f.box.ids(), 5, "%d replies queued, want 5", len(f.box.ids()))
 	require.Len(t, f.events.All(), 1, "events: %+v", f.events.All())
 	require.Equal(t, event.ConversationHandoff, f.events.All()[0].Event, "events")
 	// Back to the bot (PATCH handoff:false), then resolved: a new
@@ -126,13 +133,13 @@ func TestConversationFlow(t *testing.T) {
 	conv := page.Items[0]
 	require.Equal(t, true, conv.Handoff, "conversation: %+v", conv)
 	require.Equal(t, 11, conv.MessageCount, "conversation")
-	if _, changed, err := f.st.HandoffConversation(context.Background(), f.org, conv.ID, false); err != nil || !changed {
+	if _, changed, err := f.st.HandoffConversation(context.Background(), f.org, conv.ID, false, nil); err != nil || !changed {
 		t.Fatalf("hand back: %v %v", changed, err)
 	}
 	if out, text := f.react(f.inbound("5511999990001", "text", `{"text":"valor"}`)); out.Reason != chatbot.ReasonRule || !strings.Contains(text, "R$ 99") {
 		t.Fatalf("after hand back: %+v %s", out, text)
 	}
-	_, err := f.st.ResolveConversation(context.Background(), f.org, conv.ID, 5, nil)
+	_, err := f.st.ResolveConversation(context.Background(), f.org, conv.ID, 5, nil, nil)
 	require.NoError(t, err)
 	out, _ := f.react(f.inbound("5511999990001", "text", `{"text":"oi de novo"}`))
 	require.Equal(t, chatbot.ReasonWelcome, out.Reason, "after resolve: %+v", out)
@@ -143,9 +150,9 @@ func TestDuplicateEventRepliesOnce(t *testing.T) {
 	ev := f.inbound("5511999990002", "text", `{"text":"oi"}`)
 	first, _ := f.react(ev)
 	second, _ := f.react(ev)
-	require.NotEmpty(t, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.ids)
-	require.Equal(t, second.MessageID, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.ids)
-	require.Len(t, f.box.ids, 1, "first %+v second %+v, queued %v", first, second, f.box.ids)
+	require.NotEmpty(t, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.ids())
+	require.Equal(t, second.MessageID, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.ids())
+	require.Len(t, f.box.ids(), 1, "first %+v second %+v, queued %v", first, second, f.box.ids())
 	conv, _ := f.st.Conversation(context.Background(), f.org, mustConv(t, ev))
 	require.Equal(t, 2, conv.MessageCount, "message_count %d, want 2 (one inbound, one reply)", conv.MessageCount)
 }
@@ -164,7 +171,7 @@ func TestNoBotOrInactiveBot(t *testing.T) {
 	g := newFixture(t, strings.Replace(botJSON, `"active":true`, `"active":false`, 1))
 	out, _ := g.react(g.inbound("5511999990003", "text", `{"text":"oi"}`))
 	require.Equal(t, "skipped: no active chatbot", out.Reason, "inactive bot: %+v", out)
-	require.Empty(t, g.box.ids, "inactive bot")
+	require.Empty(t, g.box.ids(), "inactive bot")
 }
 
 func TestOtherEventsAreIgnored(t *testing.T) {
@@ -173,7 +180,7 @@ func TestOtherEventsAreIgnored(t *testing.T) {
 	ev.Event = event.MessageDelivered
 	out, _ := f.react(ev)
 	require.True(t, strings.HasPrefix(out.Reason, "skipped"), "%+v", out)
-	require.Empty(t, f.box.ids, "%+v", out)
+	require.Empty(t, f.box.ids(), "%+v", out)
 }
 
 func TestInbound(t *testing.T) {

@@ -49,8 +49,8 @@ type Runner struct {
 }
 
 // NewRunner returns a Runner.
-func NewRunner(s Store, q accept.Queue, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
-	return &Runner{store: s, accept: accept.New(s, q, log), events: p, log: log, now: now, PageSize: 100, Campaigns: 20, Pages: 5}
+func NewRunner(s Store, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
+	return &Runner{store: s, accept: accept.New(s), events: p, log: log, now: now, PageSize: 100, Campaigns: 20, Pages: 5}
 }
 
 // Tick runs every due campaign for up to Pages pages. Errors are logged

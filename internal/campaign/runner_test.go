@@ -19,25 +19,28 @@ import (
 	"github.com/pytake/pytake/internal/store/storetest"
 )
 
-type outbox struct {
-	mu  sync.Mutex
-	ids []string
+// outbox reads the outbound jobs the store wrote to the table's outbox
+// (what the relay puts on the outbound queue), by message id.
+type outbox struct{ stream *storetest.Stream }
+
+func (o *outbox) ids() []string {
+	obs, err := o.stream.Outboxes(0)
+	if err != nil {
+		panic(err)
+	}
+	var ids []string
+	for _, ob := range obs {
+		if ob.Job != nil {
+			ids = append(ids, ob.Job.MessageID)
+		}
+	}
+	return ids
 }
 
-func (o *outbox) Enqueue(_ context.Context, org, contactID, messageID string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.ids = append(o.ids, messageID)
-	return nil
-}
-
-// n counts distinct messages: a replay racing the first accept may
-// enqueue a message again, which the FIFO queue deduplicates by its id.
+// n counts distinct messages (the FIFO queue deduplicates by message id).
 func (o *outbox) n() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	seen := map[string]bool{}
-	for _, id := range o.ids {
+	for _, id := range o.ids() {
 		seen[id] = true
 	}
 	return len(seen)
@@ -57,19 +60,20 @@ const promo = `{"name":"promo","language":{"code":"pt_BR"},"components":[{"type"
 
 func newRunFixture(t *testing.T) *runFixture {
 	tbl := storetest.New(t)
-	f := &runFixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{}, events: &eventtest.Recorder{}}
-	f.st = store.New(tbl.Client, tbl.Name, func() time.Time { return f.now })
+	stream := storetest.NewStream(tbl.Client)
+	f := &runFixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{stream: stream}, events: &eventtest.Recorder{}}
+	f.st = store.New(stream, tbl.Name, func() time.Time { return f.now })
 	org, err := f.st.CreateOrganization(context.Background(), "Campaigns")
 	require.NoError(t, err)
 	f.org = org.ID
-	f.run = campaign.NewRunner(f.st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	f.run = campaign.NewRunner(f.st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	f.run.PageSize = 2
 	return f
 }
 
 func (f *runFixture) contact(wa, name string, tags ...string) store.Contact {
 	f.t.Helper()
-	c, err := f.st.CreateContact(context.Background(), store.Contact{OrgID: f.org, WhatsAppID: wa, Name: name, Tags: tags})
+	c, err := f.st.CreateContact(context.Background(), store.Contact{OrgID: f.org, WhatsAppID: wa, Name: name, Tags: tags}, nil)
 	require.NoError(f.t, err)
 	return c
 }
@@ -221,7 +225,7 @@ func TestOptOutMidCampaign(t *testing.T) {
 	a := f.contact("5511900000301", "Ana", "vip")
 	c := f.campaign([]string{"vip"}, nil)
 	st := &optOutOnRead{Store: f.st, org: f.org, contact: a.ID}
-	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	run := campaign.NewRunner(st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	for i := 0; i < 5; i++ {
 		_, err := run.Step(ctx, f.org, c.ID)
 		require.NoError(t, err)
@@ -255,7 +259,7 @@ func TestCrashBeforeRecording(t *testing.T) {
 	a := f.contact("5511900000401", "Ana", "vip")
 	c := f.campaign([]string{"vip"}, nil)
 	st := &failRecord{Store: f.st, fail: 1}
-	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	run := campaign.NewRunner(st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	var err error
 	for i := 0; i < 3 && err == nil; i++ {
 		_, err = run.Step(ctx, f.org, c.ID) // the contact_ids phase (none), then the tags'
@@ -266,7 +270,7 @@ func TestCrashBeforeRecording(t *testing.T) {
 	f.drain()
 	rs := f.recipients(c)
 	require.Equal(t, store.RecipientQueued, rs[a.ID].Status)
-	require.Equal(t, f.box.ids[0], rs[a.ID].MessageID, "the same message")
+	require.Equal(t, f.box.ids()[0], rs[a.ID].MessageID, "the same message")
 	require.Equal(t, 1, f.box.n())
 }
 
@@ -289,7 +293,7 @@ func TestMergedMidCampaignSentOnce(t *testing.T) {
 	f := newRunFixture(t)
 	ctx := context.Background()
 	a := f.contact("5511900000501", "Ana", "vip")
-	b, err := f.st.CreateContact(ctx, store.Contact{OrgID: f.org, UserID: "BR.1234567890", Name: "Ana B", Tags: []string{"vip"}})
+	b, err := f.st.CreateContact(ctx, store.Contact{OrgID: f.org, UserID: "BR.1234567890", Name: "Ana B", Tags: []string{"vip"}}, nil)
 	require.NoError(t, err)
 	c := f.campaign(nil, []string{b.ID, a.ID})
 	f.run.PageSize = 1

@@ -115,7 +115,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) contact(t *testing.T, phone, name string) store.Contact {
 	t.Helper()
-	c, err := f.st.CreateContact(context.Background(), store.Contact{OrgID: org, WhatsAppID: phone, ProfileName: name})
+	c, err := f.st.CreateContact(context.Background(), store.Contact{OrgID: org, WhatsAppID: phone, ProfileName: name}, nil)
 	require.NoError(t, err)
 	return c
 }

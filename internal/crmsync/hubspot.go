@@ -151,7 +151,7 @@ func (s *Syncer) upsertFromHubSpot(ctx context.Context, org, phone, name, email,
 			return c, false, err
 		}
 		c, err := s.Store.CreateContact(ctx, store.Contact{OrgID: org, WhatsAppID: phone, Name: name, Email: email,
-			Tags: []string{}, Attributes: map[string]any{AttrHubSpotID: hubID}})
+			Tags: []string{}, Attributes: map[string]any{AttrHubSpotID: hubID}}, nil)
 		if apperr.Is(err, apperr.Conflict) {
 			continue // created meanwhile: update it
 		}

@@ -55,8 +55,8 @@ type Store interface {
 	MarkIntegrationUnhealthy(ctx context.Context, org, platform string, configuredAt time.Time, reason string) error
 	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
 	Contacts(ctx context.Context, org, tag, waID, cursor string, limit int) (store.Page[store.Contact], error)
-	CreateContact(ctx context.Context, c store.Contact) (store.Contact, error)
-	SaveContact(ctx context.Context, c store.Contact) (store.Contact, error)
+	CreateContact(ctx context.Context, c store.Contact, emit store.Emit[store.Contact]) (store.Contact, error)
+	SaveContact(ctx context.Context, c store.Contact, emit store.Emit[store.Contact]) (store.Contact, error)
 	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
 	ConversationMessages(ctx context.Context, org, convID, cursor string, limit int) (store.Page[store.Message], error)
 	ClaimCRM(ctx context.Context, org, what, subject string, lease, ttl time.Duration) (store.CRMClaim, bool, error)
@@ -293,17 +293,14 @@ func (s *Syncer) updateContact(ctx context.Context, org, id string, change func(
 		if !change(&c) {
 			return c, nil
 		}
-		saved, err := s.Store.SaveContact(ctx, c)
+		// contact.updated is written with the change (the outbox relay
+		// publishes it).
+		saved, err := s.Store.SaveContact(ctx, c, event.ContactEmit(event.ContactUpdated, s.Now))
 		if errors.Is(err, store.ErrContactChanged) {
 			continue
 		}
 		if err != nil {
 			return store.Contact{}, err
-		}
-		ev, err := event.New(event.StableID(org, event.ContactUpdated, saved.ID, saved.UpdatedAt.String()), event.ContactUpdated, org, s.Now(),
-			map[string]any{"contact": event.ViewContact(saved)})
-		if err == nil {
-			s.publish(ctx, ev)
 		}
 		return saved, nil
 	}

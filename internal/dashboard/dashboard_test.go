@@ -49,10 +49,6 @@ const (
 	appSecret   = "dashboard-app-secret"
 )
 
-type outbox struct{}
-
-func (outbox) Enqueue(context.Context, string, string, string) error { return nil }
-
 type jobs struct {
 	mu   sync.Mutex
 	jobs []dispatch.Job
@@ -95,7 +91,10 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 	tbl := storetest.New(t)
-	st := store.New(tbl.Client, tbl.Name, c.now)
+	rec := &eventtest.Recorder{}
+	stream := storetest.NewStream(tbl.Client)
+	stream.Relay = rec.Outbox
+	st := store.New(stream, tbl.Name, c.now)
 	ctx := context.Background()
 	org, err := st.CreateOrganization(ctx, "Loja Demo")
 	require.NoError(t, err)
@@ -108,8 +107,7 @@ func newFixture(t *testing.T) *fixture {
 	sm := secretstest.NewSecretsManager()
 	secs := secrets.New(sm, "pytake/test/", 0, c.now)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rec := &eventtest.Recorder{}
-	srv := api.New(api.Deps{Store: st, Secrets: secs, SecretWriter: secs, Outbox: outbox{}, Webhooks: st, Deliveries: st,
+	srv := api.New(api.Deps{Store: st, Secrets: secs, SecretWriter: secs, Sending: true, Webhooks: st, Deliveries: st,
 		DeliveryQueue: &jobs{}, Contacts: st, Conversations: st, Chatbots: st, Events: rec, Integrations: st,
 		InsecureWebhooks: true, Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0", Log: log, Now: c.now,
 		Limiter: ratelimit.New(st, c.now)})
@@ -729,7 +727,7 @@ func TestConversationsAndContacts(t *testing.T) {
 
 	// Contacts, with tags and attributes, filtered by tag.
 	_, err = f.st.CreateContact(context.Background(), store.Contact{OrgID: f.org.ID, WhatsAppID: "5511988887777", Name: "João",
-		Tags: []string{"vip"}, Attributes: map[string]any{"plan": "pro"}})
+		Tags: []string{"vip"}, Attributes: map[string]any{"plan": "pro"}}, nil)
 	require.NoError(t, err)
 	p = c.do(http.MethodGet, "/dashboard/contacts", nil)
 	assert.Contains(t, p.Body, "Maria")

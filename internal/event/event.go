@@ -11,6 +11,7 @@ import (
 
 	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/queue"
+	"github.com/pytake/pytake/internal/store"
 )
 
 // Event names.
@@ -82,4 +83,31 @@ func (p *Publisher) Publish(ctx context.Context, events ...Event) error {
 	}
 	metrics.From(ctx).Count(metrics.EventsPublished, len(events))
 	return nil
+}
+
+// Outbox encodes events for an outbox item (what a store.Emit answers), so
+// they are published by the outbox relay once the change that emits them
+// is committed, in the same transaction.
+func Outbox(events ...Event) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(events))
+	for i, e := range events {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("event: encode %s for the outbox: %w", e.Event, err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// ContactEmit emits name (contact.created, contact.updated) for the
+// contact a change leaves, stamped at now().
+func ContactEmit(name string, now func() time.Time) store.Emit[store.Contact] {
+	return func(c store.Contact) ([]json.RawMessage, error) {
+		ev, err := New(StableID(c.OrgID, name, c.ID, c.UpdatedAt.String()), name, c.OrgID, now(), map[string]any{"contact": ViewContact(c)})
+		if err != nil {
+			return nil, err
+		}
+		return Outbox(ev)
+	}
 }

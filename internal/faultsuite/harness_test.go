@@ -23,6 +23,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pytake/pytake/internal/accept"
+	"github.com/pytake/pytake/internal/api"
+	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/botrun"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
@@ -31,6 +33,7 @@ import (
 	"github.com/pytake/pytake/internal/httpapi"
 	"github.com/pytake/pytake/internal/inbound"
 	"github.com/pytake/pytake/internal/outbound"
+	"github.com/pytake/pytake/internal/outbox"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/secrets/secretstest"
@@ -376,6 +379,11 @@ type harness struct {
 	disp   *dispatch.Dispatcher
 	acc    *accept.Accepter
 	shop   *httpapi.Router // Shopify's webhook
+	api    *httpapi.Router // the /v1 API
+	apiKey string
+	stream *storetest.Stream
+	relay  *outbox.Relay
+	relayN int // the stream position the relay's event source mapping has acknowledged
 	clock  time.Time
 	clkMu  sync.Mutex
 	stuckQ []string // queue messages left when the rounds ran out
@@ -396,7 +404,8 @@ func (h *harness) advance(d time.Duration) {
 func newHarness(t testing.TB, f *faults, bot bool) *harness {
 	tbl := storetest.New(t)
 	h := &harness{t: t, f: f, clock: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
-	h.st = store.New(faultyDB{db: tbl.Client, f: f}, tbl.Name, h.now)
+	h.stream = storetest.NewStream(tbl.Client)
+	h.st = store.New(faultyDB{db: h.stream, f: f}, tbl.Name, h.now)
 	h.raw = store.New(tbl.Client, tbl.Name, h.now)
 	h.sqs = &fakeSQS{f: f, queues: map[string][]*sqsMsg{}, dedup: map[string]bool{}}
 	h.meta = &meta{f: f, h: h, sent: map[string]int{}, refuse: map[string]int{}}
@@ -442,7 +451,7 @@ func newHarness(t testing.TB, f *faults, bot bool) *harness {
 		if _, err := h.st.CreateChatbot(ctx, store.Chatbot{OrgID: org.ID, Name: "Atendimento", Active: true, Definition: def}); err != nil {
 			t.Fatal(err)
 		}
-		bots := botrun.New(h.st, sender.Enqueuer{Queue: outQ}, pub, log, h.now)
+		bots := botrun.New(h.st, pub, log, h.now)
 		react = func(ctx context.Context, ev event.Event) error {
 			_, err := bots.React(ctx, ev)
 			return err
@@ -453,13 +462,42 @@ func newHarness(t testing.TB, f *faults, bot bool) *harness {
 		DeadDeliveries: queue.New(h.sqs, url(qDelDLQ), "deliveries dead-letter"),
 		HTTP:           &http.Client{Transport: faultyTransport{f: f, base: http.DefaultTransport}, Timeout: 5 * time.Second},
 		Log:            log, Now: h.now, Rand: func() float64 { return 0.5 }})
-	h.acc = accept.New(h.st, sender.Enqueuer{Queue: outQ}, log)
+	h.acc = accept.New(h.st)
+	h.relay = outbox.New(pub, sender.Enqueuer{Queue: outQ}, log)
 	if _, _, _, err := shopconfig.Configure(ctx, h.st, sec, org.ID, shopconfig.Shopify,
 		[]byte(`{"shop_domain":"`+shopDomain+`","webhook_secret":"`+shopSecret+`"}`), h.now()); err != nil {
 		t.Fatal(err)
 	}
-	h.shop = shophook.New(shophook.Deps{Store: h.st, Secrets: sec, Outbox: sender.Enqueuer{Queue: outQ}, Events: pub, Log: log, Now: h.now}).ShopifyRouter()
+	h.shop = shophook.New(shophook.Deps{Store: h.st, Secrets: sec, Events: pub, Log: log, Now: h.now}).ShopifyRouter()
+	if _, h.apiKey, err = h.st.IssueKey(ctx, org.ID, "fault suite", apikey.Live, apikey.ScopeAdmin); err != nil {
+		t.Fatal(err)
+	}
+	h.api = api.New(api.Deps{Store: h.st, Secrets: sec, Contacts: h.st, Conversations: h.st, Events: pub, Sending: true,
+		Log: log, Now: h.now}).Router()
 	return h
+}
+
+// rest calls the /v1 API as an integrator does: retried while the answer
+// is lost or a 5xx (a 4xx is an answer). It returns the last status and
+// body.
+func (h *harness) rest(method, path, body string) (int, string) {
+	code, out := 0, ""
+	for i := 0; i < 20; i++ {
+		crashed, err := h.invoke(func(ctx context.Context) error {
+			ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, Body: body,
+				Headers: map[string]string{"authorization": "Bearer " + h.apiKey, "content-type": "application/json"}}
+			ev.RequestContext.HTTP.Method = method
+			resp, err := h.api.Serve(ctx, ev)
+			code, out = resp.StatusCode, resp.Body
+			return err
+		})
+		if !crashed && err == nil && code < 500 {
+			return code, out
+		}
+		h.advance(time.Second)
+	}
+	h.t.Errorf("%s %s was answered 5xx 20 times: %d %s", method, path, code, out)
+	return code, out
 }
 
 const (
@@ -623,6 +661,46 @@ func (h *harness) poll(name string, handle func(context.Context, events.SQSEvent
 	return true
 }
 
+// pollStream runs one batch of the table's stream (outbox inserts) through
+// the relay, as Lambda's event source mapping does: reading the shard is a
+// fault point; a batch whose invocation fails or crashes is retried whole,
+// one that reports an item failure is retried from that item on (the
+// records before it are acknowledged).
+func (h *harness) pollStream() bool {
+	recs := h.stream.Records(h.relayN)
+	if len(recs) == 0 {
+		return false
+	}
+	recs = recs[:min(len(recs), 10)]
+	var resp events.DynamoDBEventResponse
+	crashed, err := h.invoke(func(ctx context.Context) error {
+		if err := h.f.call(ctx, "dynamodbstreams.GetRecords", func() error { return nil }); err != nil {
+			return err
+		}
+		ev := events.DynamoDBEvent{}
+		for i, r := range recs {
+			ev.Records = append(ev.Records, outbox.Record(strconv.Itoa(h.relayN+i), r))
+		}
+		var err error
+		resp, err = h.relay.Handle(ctx, ev)
+		return err
+	})
+	if crashed || err != nil {
+		return true
+	}
+	done := len(recs)
+	for _, f := range resp.BatchItemFailures {
+		n, err := strconv.Atoi(f.ItemIdentifier)
+		if err != nil || n < h.relayN || n >= h.relayN+len(recs) {
+			h.t.Errorf("the relay named %q, not in its batch", f.ItemIdentifier)
+			return true
+		}
+		done = min(done, n-h.relayN)
+	}
+	h.relayN += done
+	return true
+}
+
 // settle runs the platform until nothing is left to do (or rounds run
 // out): Meta's webhooks (redelivered until answered), then one batch of
 // each queue; time moves on a minute a round.
@@ -637,6 +715,9 @@ func (h *harness) settle() {
 			busy = true
 			h.postUntilAccepted(b)
 		}
+		for i := 0; i < 5 && h.pollStream(); i++ {
+			busy = true
+		}
 		for _, q := range []string{qOutbound, qOutDLQ, qEvents, qDeliveries, qDelDLQ} {
 			handle := h.disp.Handle
 			if q == qOutbound || q == qOutDLQ {
@@ -650,6 +731,9 @@ func (h *harness) settle() {
 		if !busy {
 			return
 		}
+	}
+	for range h.stream.Records(h.relayN) {
+		h.stuckQ = append(h.stuckQ, "stream")
 	}
 	h.sqs.mu.Lock()
 	defer h.sqs.mu.Unlock()

@@ -2,10 +2,12 @@ package faultsuite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,6 +131,72 @@ var paths = []path{
 		}},
 }
 
+// restPaths are the REST routes that emit events: each change is made
+// once (the integrator's retries after a lost answer find it made) and its
+// event is published once.
+var restPaths = []path{
+	{name: "REST contact created",
+		act: func(h *harness, _ string) {
+			if code, body := h.rest("POST", "/v1/contacts", `{"whatsapp_id":"+5511977770002","name":"Ana"}`); code != 201 && code != 409 {
+				h.t.Errorf("create contact: %d %s", code, body)
+			}
+			h.settle()
+		},
+		want: func([]string) []string { return []string{event.ContactCreated} }},
+	{name: "REST contact updated",
+		setup: func(h *harness) string {
+			code, body := h.rest("POST", "/v1/contacts", `{"whatsapp_id":"+5511977770003","name":"Bia"}`)
+			var c struct{ ID string }
+			if err := json.Unmarshal([]byte(body), &c); code != 201 || err != nil {
+				h.t.Fatalf("setup: %d %s", code, body)
+			}
+			h.settle()
+			return c.ID
+		},
+		act: func(h *harness, id string) {
+			if code, body := h.rest("POST", "/v1/contacts/"+id+"/tags", `{"tags":["vip"]}`); code != 200 {
+				h.t.Errorf("tag: %d %s", code, body)
+			}
+			h.settle()
+		},
+		want: func([]string) []string { return []string{event.ContactUpdated} }},
+	{name: "REST conversation resolved",
+		setup: func(h *harness) string {
+			h.postUntilAccepted(h.inboundBody())
+			h.settle()
+			return h.conversation()
+		},
+		act: func(h *harness, id string) {
+			if code, body := h.rest("PATCH", "/v1/conversations/"+id, `{"status":"resolved","satisfaction":5}`); code != 200 && code != 409 {
+				h.t.Errorf("resolve: %d %s", code, body)
+			}
+			h.settle()
+		},
+		want: func([]string) []string { return []string{event.ConversationResolved} }},
+	{name: "REST conversation handoff",
+		setup: func(h *harness) string {
+			h.postUntilAccepted(h.inboundBody())
+			h.settle()
+			return h.conversation()
+		},
+		act: func(h *harness, id string) {
+			if code, body := h.rest("PATCH", "/v1/conversations/"+id, `{"handoff":true}`); code != 200 {
+				h.t.Errorf("handoff: %d %s", code, body)
+			}
+			h.settle()
+		},
+		want: func([]string) []string { return []string{event.ConversationHandoff} }},
+}
+
+// conversation is the organisation's one conversation.
+func (h *harness) conversation() string {
+	convs, err := h.raw.Conversations(context.Background(), h.org, "", "", "", 10)
+	if err != nil || len(convs.Items) != 1 {
+		h.t.Fatalf("setup: %d conversations, %v", len(convs.Items), err)
+	}
+	return convs.Items[0].ID
+}
+
 // outcome of one run.
 type outcome struct {
 	lost, duplicated, stuck, doubleSends int
@@ -206,7 +274,7 @@ func run(t *testing.T, p path, at int, mode string) (outcome, int) {
 		}
 	}
 	for name, ids := range h.ep.got {
-		if !want[name] && strings.HasPrefix(name, "message.") {
+		if !want[name] && (strings.HasPrefix(name, "message.") || strings.HasPrefix(p.name, "REST ")) {
 			o.duplicated++
 			o.notes = append(o.notes, fmt.Sprintf("unexpected %s (%d)", name, len(ids)))
 		}
@@ -222,37 +290,50 @@ func run(t *testing.T, p path, at int, mode string) (outcome, int) {
 // or duplicated, message stuck or message sent twice, and prints the
 // figure.
 func TestFaultSuite(t *testing.T) {
-	var total outcome
-	tried, redeliveries := 0, 0
-	var lines []string
-	for _, p := range paths {
-		clean, points := run(t, p, -1, "")
-		if clean.lost+clean.duplicated+clean.stuck+clean.doubleSends > 0 {
-			t.Errorf("%s without faults: %v", p.name, clean.notes)
-		}
-		for at := 0; at < points; at++ {
-			for _, mode := range modes {
-				o, _ := run(t, p, at, mode)
-				tried++
-				total.lost += o.lost
-				total.duplicated += o.duplicated
-				total.stuck += o.stuck
-				total.doubleSends += o.doubleSends
-				redeliveries += o.redelivered
-				if len(o.notes) > 0 {
-					lines = append(lines, fmt.Sprintf("%s, fault %d (%s): %s", p.name, at, mode, strings.Join(o.notes, "; ")))
+	var (
+		mu           sync.Mutex
+		total        outcome
+		tried        int
+		redeliveries int
+		lines        []string
+	)
+	// The paths run in parallel (as many as -parallel, GOMAXPROCS by
+	// default), each run in its own table and harness.
+	t.Run("paths", func(t *testing.T) {
+		for _, p := range append(append([]path{}, paths...), restPaths...) {
+			t.Run(p.name, func(t *testing.T) {
+				t.Parallel()
+				clean, points := run(t, p, -1, "")
+				if clean.lost+clean.duplicated+clean.stuck+clean.doubleSends > 0 {
+					t.Errorf("%s without faults: %v", p.name, clean.notes)
 				}
-			}
+				for at := 0; at < points; at++ {
+					for _, mode := range modes {
+						o, _ := run(t, p, at, mode)
+						mu.Lock()
+						tried++
+						total.lost += o.lost
+						total.duplicated += o.duplicated
+						total.stuck += o.stuck
+						total.doubleSends += o.doubleSends
+						redeliveries += o.redelivered
+						if len(o.notes) > 0 {
+							lines = append(lines, fmt.Sprintf("%s, fault %d (%s): %s", p.name, at, mode, strings.Join(o.notes, "; ")))
+						}
+						mu.Unlock()
+					}
+				}
+				t.Logf("%s: %d fault points × %d modes", p.name, points, len(modes))
+			})
 		}
-		t.Logf("%s: %d fault points × %d modes", p.name, points, len(modes))
-	}
+	})
 	sort.Strings(lines)
 	for _, l := range lines {
 		t.Error(l)
 	}
 	fig := fmt.Sprintf("fault suite: %d paths, %d runs (fault points × 3 modes), events lost %d, events duplicated %d, messages stuck %d, "+
 		"double sends %d; same-id webhook redeliveries after a lost POST outcome %d",
-		len(paths), tried, total.lost, total.duplicated, total.stuck, total.doubleSends, redeliveries)
+		len(paths)+len(restPaths), tried, total.lost, total.duplicated, total.stuck, total.doubleSends, redeliveries)
 	t.Log(fig)
 	if out := os.Getenv("FAULTSUITE_FIGURE"); out != "" {
 		_ = os.WriteFile(out, []byte(fig+"\n"), 0o644)

@@ -443,7 +443,7 @@ func TestWebhookMergesContactsMetaShowsAreOne(t *testing.T) {
 	byUser, err := f.store.AcceptOutbound(ctx, store.OutboundMessage{OrgID: f.org, To: store.Identity{UserID: "US.13491208655302741918"},
 		Type: "template", Content: json.RawMessage(`{"name":"hello"}`)})
 	require.NoError(t, err)
-	byPhone, err := f.store.CreateContact(ctx, store.Contact{OrgID: f.org, WhatsAppID: "5511888888888", Tags: []string{"lead"}})
+	byPhone, err := f.store.CreateContact(ctx, store.Contact{OrgID: f.org, WhatsAppID: "5511888888888", Tags: []string{"lead"}}, nil)
 	require.NoError(t, err)
 
 	resp := f.postSigned(read(t, "message_text.json"))

@@ -59,8 +59,8 @@ type Runner struct {
 }
 
 // New returns a Runner.
-func New(s Store, q accept.Queue, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
-	return &Runner{store: s, accept: accept.New(s, q, log), events: p, log: log, now: now}
+func New(s Store, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
+	return &Runner{store: s, accept: accept.New(s), events: p, log: log, now: now}
 }
 
 // Outcome is what React did with one event.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,16 +20,22 @@ import (
 	"github.com/pytake/pytake/internal/store/storetest"
 )
 
-type outbox struct {
-	mu  sync.Mutex
-	ids []string
-}
+// outbox reads the outbound jobs the store wrote to the table's outbox
+// (what the relay puts on the outbound queue), by message id.
+type outbox struct{ stream *storetest.Stream }
 
-func (o *outbox) Enqueue(_ context.Context, org, contactID, messageID string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.ids = append(o.ids, messageID)
-	return nil
+func (o *outbox) ids() []string {
+	obs, err := o.stream.Outboxes(0)
+	if err != nil {
+		panic(err)
+	}
+	var ids []string
+	for _, ob := range obs {
+		if ob.Job != nil {
+			ids = append(ids, ob.Job.MessageID)
+		}
+	}
+	return ids
 }
 
 type fixture struct {
@@ -46,12 +51,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	tbl := storetest.New(t)
-	f := &fixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{}, events: &eventtest.Recorder{}}
-	f.st = store.New(tbl.Client, tbl.Name, func() time.Time { return f.now })
+	stream := storetest.NewStream(tbl.Client)
+	f := &fixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{stream: stream}, events: &eventtest.Recorder{}}
+	f.st = store.New(stream, tbl.Name, func() time.Time { return f.now })
 	org, err := f.st.CreateOrganization(context.Background(), "Optout")
 	require.NoError(t, err)
 	f.org = org.ID
-	f.run = optout.New(f.st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	f.run = optout.New(f.st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	return f
 }
 
@@ -125,7 +131,7 @@ func TestKeywordOptsOut(t *testing.T) {
 	require.Equal(t, store.OptOutKeyword, c.OptOut.Reason)
 	require.Equal(t, "PARAR", c.OptOut.Detail)
 	require.Equal(t, f.now, c.OptOut.At)
-	require.Len(t, f.box.ids, 1, "one confirmation")
+	require.Len(t, f.box.ids(), 1, "one confirmation")
 	got := f.events.Distinct(event.ContactOptedOut)
 	require.Len(t, got, 1)
 	var data struct {
@@ -164,7 +170,7 @@ func TestPublishFailureIsRetried(t *testing.T) {
 	require.True(t, out.OptedOut)
 	require.Empty(t, out.ReplyID, "no confirmation set")
 	require.Len(t, f.events.Distinct(event.ContactOptedOut), 1)
-	require.Empty(t, f.box.ids)
+	require.Empty(t, f.box.ids())
 }
 
 // With no keywords, nothing opts out; a contact deleted before the event

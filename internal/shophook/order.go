@@ -162,7 +162,9 @@ func (w *Webhook) notify(ctx context.Context, log *slog.Logger, org, platform, s
 	switch {
 	case n.Enqueued:
 	case n.MessageID != "":
-		if err := w.accept.Enqueue(ctx, org, store.Message{ID: n.MessageID, ContactID: c.ID}, idem); err != nil {
+		// Accepted with its job as an outbox item; one accepted before
+		// outbox items existed is queued now, once.
+		if err := w.accept.Requeue(ctx, org, store.Message{ID: n.MessageID, ContactID: c.ID}, idem); err != nil {
 			return err
 		}
 	default:

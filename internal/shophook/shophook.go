@@ -122,7 +122,6 @@ type Publisher interface {
 type Deps struct {
 	Store   Store
 	Secrets Secrets
-	Outbox  accept.Queue // the outbound queue
 	Events  Publisher
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -141,7 +140,7 @@ func New(d Deps) *Webhook {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Webhook{Deps: d, accept: accept.New(d.Store, d.Outbox, d.Log), refreshed: map[string]time.Time{}}
+	return &Webhook{Deps: d, accept: accept.New(d.Store), refreshed: map[string]time.Time{}}
 }
 
 // maxBody: orders with many line items run to hundreds of KB.

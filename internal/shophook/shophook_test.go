@@ -21,7 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/httpapi"
@@ -54,28 +53,22 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// outbox records enqueued messages; fail makes the next calls fail.
-type outbox struct {
-	mu   sync.Mutex
-	jobs []string
-	fail int
-}
-
-func (o *outbox) Enqueue(_ context.Context, org, contactID, messageID string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.fail > 0 {
-		o.fail--
-		return apperr.New(apperr.Unavailable, "the outbound queue is unavailable, retry")
-	}
-	o.jobs = append(o.jobs, messageID)
-	return nil
-}
+// outbox reads the outbound jobs written to the table's outbox: what the
+// relay queues.
+type outbox struct{ stream *storetest.Stream }
 
 func (o *outbox) sent() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]string(nil), o.jobs...)
+	obs, err := o.stream.Outboxes(0)
+	if err != nil {
+		panic(err)
+	}
+	var ids []string
+	for _, ob := range obs {
+		if ob.Job != nil {
+			ids = append(ids, ob.Job.MessageID)
+		}
+	}
+	return ids
 }
 
 type fixture struct {
@@ -96,13 +89,14 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	tbl := storetest.New(t)
 	c := &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
-	st := store.New(tbl.Client, tbl.Name, c.Now)
+	stream := storetest.NewStream(tbl.Client)
+	st := store.New(stream, tbl.Name, c.Now)
 	org, err := st.CreateOrganization(context.Background(), "Loja")
 	require.NoError(t, err)
-	f := &fixture{t: t, tbl: tbl, store: st, clock: c, sec: secretstest.New(), out: &outbox{}, pub: &eventtest.Recorder{}, org: org.ID}
+	f := &fixture{t: t, tbl: tbl, store: st, clock: c, sec: secretstest.New(), out: &outbox{stream: stream}, pub: &eventtest.Recorder{}, org: org.ID}
 	f.configure(shopconfig.Shopify, `{"shop_domain":"`+shopDomain+`","webhook_secret":"`+shopifySecret+`"}`)
 	f.configure(shopconfig.WooCommerce, `{"site_url":"`+wooSite+`","webhook_secret":"`+wooSecret+`"}`)
-	w := shophook.New(shophook.Deps{Store: st, Secrets: f.sec, Outbox: f.out, Events: f.pub,
+	w := shophook.New(shophook.Deps{Store: st, Secrets: f.sec, Events: f.pub,
 		Log: testLog(), Now: c.Now})
 	f.shopRT, f.wooRT = w.ShopifyRouter(), w.WooCommerceRouter()
 	return f
@@ -495,16 +489,16 @@ func TestShopifyUpdatedBeforeCreate(t *testing.T) {
 	require.Equal(t, "fulfilled", orderData(t, updated[0]).Order.Status, "events")
 }
 
-// A delivery that fails half-way (the queue, then the events queue, down)
-// is answered 503 and Shopify's retry completes it: one message, queued
-// once, one order.created with the same id.
+// A delivery that fails half-way (the events topic down, twice) is
+// answered 503 and Shopify's retry completes it: one message, queued once
+// (its job written with it), one order.created with the same id.
 func TestShopifyRetryAfterFailureCompletes(t *testing.T) {
 	f := newFixture(t)
 	body := shopifyOrder(t, nil)
 	const id = "b54557e4-bdd9-4b37-8a5f-bf7d70bc6a03"
-	f.out.fail = 1
+	f.pub.FailNext(1)
 	if r := f.shopify("orders/create", id, body); r.Status != 503 {
-		t.Fatalf("queue down: %d %s", r.Status, r.Body)
+		t.Fatalf("events down: %d %s", r.Status, r.Body)
 	}
 	o := f.order("shopify", shopifyOrderID)
 	require.Len(t, o.Notifications, 1, "after the failure: %+v", o.Notifications)

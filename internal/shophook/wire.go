@@ -8,28 +8,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
 
-// FromAWS wires a Webhook to the table, the secrets and the two queues, as
+// FromAWS wires a Webhook to the table, the secrets and the events topic, as
 // both shop webhook functions need it (each then serves its own router).
 func FromAWS(cfg aws.Config, getenv awsconf.Env, log *slog.Logger) (*Webhook, error) {
-	env, err := awsconf.Require(getenv, "TABLE_NAME", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "SECRETS_PREFIX")
+	env, err := awsconf.Require(getenv, "TABLE_NAME", "EVENTS_TOPIC_ARN", "SECRETS_PREFIX")
 	if err != nil {
 		return nil, err
 	}
-	q := sqs.NewFromConfig(cfg)
 	return New(Deps{
 		Store:   store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
 		Secrets: secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
-		Outbox:  sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
 		Events:  event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		Log:     log,
 		Now:     time.Now,

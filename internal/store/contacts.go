@@ -137,8 +137,9 @@ func (s *Store) contactRecord(ctx context.Context, org, contactID string) (Conta
 
 // CreateContact creates a contact from the API. Its WhatsApp number is
 // claimed (the same identity item inbound messages use), so a number that
-// already has a contact is a Conflict naming that contact.
-func (s *Store) CreateContact(ctx context.Context, c Contact) (Contact, error) {
+// already has a contact is a Conflict naming that contact. emit's events
+// (contact.created) are written in the same transaction.
+func (s *Store) CreateContact(ctx context.Context, c Contact, emit Emit[Contact]) (Contact, error) {
 	now := s.now()
 	c.ID, c.CreatedAt, c.UpdatedAt = id.New(id.Contact, now), now, now
 	if c.Tags == nil {
@@ -157,9 +158,12 @@ func (s *Store) CreateContact(ctx context.Context, c Contact) (Contact, error) {
 		return Contact{}, err
 	}
 	items = append(items, claims...)
+	if items, err = emitted(s, items, emit, c.OrgID, c.ID, c); err != nil {
+		return Contact{}, err
+	}
 	dup := false
 	err = s.transact(ctx, "create contact", items, func(failed []bool) error {
-		if slices.Contains(failed[1:], true) {
+		if slices.Contains(failed[1:1+len(claims)], true) {
 			dup = true
 			return nil
 		}
@@ -189,7 +193,7 @@ func (s *Store) CreateContact(ctx context.Context, c Contact) (Contact, error) {
 			live = append(live, h)
 		}
 		if len(holders) > 0 && len(live) == 0 {
-			return s.createContactOver(ctx, c, ci, gone)
+			return s.createContactOver(ctx, c, ci, gone, emit)
 		}
 		if len(live) == 0 {
 			return Contact{}, apperr.New(apperr.Unavailable, "the number's contact is being created or deleted, retry")
@@ -205,7 +209,7 @@ func (s *Store) CreateContact(ctx context.Context, c Contact) (Contact, error) {
 // createContactOver writes contact c (item ci), claiming the forms of its
 // number over the items the gone contacts left (a form held by anyone else
 // meanwhile is a retry).
-func (s *Store) createContactOver(ctx context.Context, c Contact, ci map[string]types.AttributeValue, gone map[string]bool) (Contact, error) {
+func (s *Store) createContactOver(ctx context.Context, c Contact, ci map[string]types.AttributeValue, gone map[string]bool, emit Emit[Contact]) (Contact, error) {
 	keys := phoneKeys(c.OrgID, c.WhatsAppID)
 	held, err := s.identityHolders(ctx, keys)
 	if err != nil {
@@ -222,6 +226,9 @@ func (s *Store) createContactOver(ctx context.Context, c Contact, ci map[string]
 		}
 		items = append(items, w)
 	}
+	if items, err = emitted(s, items, emit, c.OrgID, c.ID, c); err != nil {
+		return Contact{}, err
+	}
 	err = s.transact(ctx, "create contact", items, func([]bool) error {
 		return conditionErr(apperr.Unavailable, "the number's contact is being created or deleted, retry")
 	})
@@ -237,7 +244,8 @@ var ErrContactChanged = errors.New("store: contact changed concurrently")
 // SaveContact writes a contact read earlier (name, email, tags,
 // attributes) only if nobody changed it since (its updated_at), so
 // read-modify-write edits such as adding a tag never lose a concurrent one.
-func (s *Store) SaveContact(ctx context.Context, c Contact) (Contact, error) {
+// emit's events (contact.updated) are written in the same transaction.
+func (s *Store) SaveContact(ctx context.Context, c Contact, emit Emit[Contact]) (Contact, error) {
 	prev := timestamp(c.UpdatedAt)
 	c.UpdatedAt = s.now()
 	if timestamp(c.UpdatedAt) == prev {
@@ -249,6 +257,20 @@ func (s *Store) SaveContact(ctx context.Context, c Contact) (Contact, error) {
 	}
 	in := putInput(s.table, av, "attribute_exists(pk) AND updated_at = :prev AND attribute_not_exists(merged_into)")
 	in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": str(prev)}
+	if emit != nil {
+		items := []types.TransactWriteItem{{Put: &types.Put{TableName: in.TableName, Item: in.Item, ConditionExpression: in.ConditionExpression,
+			ExpressionAttributeValues: in.ExpressionAttributeValues}}}
+		if items, err = emitted(s, items, emit, c.OrgID, c.ID, c); err != nil {
+			return Contact{}, err
+		}
+		err = s.transact(ctx, "save contact", items, func([]bool) error {
+			return conditionErr(apperr.Conflict, "the contact changed meanwhile, retry").WithCause(ErrContactChanged)
+		})
+		if err != nil {
+			return Contact{}, err
+		}
+		return c, nil
+	}
 	if _, err := s.db.PutItem(ctx, in); err != nil {
 		if isConditionFailed(err) {
 			return Contact{}, conditionErr(apperr.Conflict, "the contact changed meanwhile, retry").WithCause(ErrContactChanged)

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
@@ -187,13 +189,22 @@ func (s *Store) addToConversation(items []types.TransactWriteItem, m convMessage
 
 // ResolveConversation closes an open conversation (the contact's next
 // message opens a new one): the conversation and the removal of the
-// contact's open-conversation pointer in one transaction.
-func (s *Store) ResolveConversation(ctx context.Context, org, id string, satisfaction int, assignee *string) (Conversation, error) {
+// contact's open-conversation pointer in one transaction, with emit's
+// events (conversation.resolved) built from the resolved conversation.
+func (s *Store) ResolveConversation(ctx context.Context, org, id string, satisfaction int, assignee *string, emit Emit[Conversation]) (Conversation, error) {
 	c, err := s.Conversation(ctx, org, id)
 	if err != nil {
 		return c, err
 	}
-	now := s.now()
+	now := mustTime(timestamp(s.now()))
+	post := c
+	post.Status, post.ResolvedAt, post.UpdatedAt = ConversationResolved, &now, now
+	if satisfaction > 0 {
+		post.Satisfaction = &satisfaction
+	}
+	if assignee != nil {
+		post.Assignee = *assignee
+	}
 	set := "SET #st = :resolved, resolved_at = :now, updated_at = :now"
 	values := map[string]types.AttributeValue{":resolved": str(ConversationResolved), ":open": str(ConversationOpen), ":now": str(timestamp(now))}
 	if satisfaction > 0 {
@@ -204,7 +215,7 @@ func (s *Store) ResolveConversation(ctx context.Context, org, id string, satisfa
 		set += ", assignee = :as"
 		values[":as"] = str(*assignee)
 	}
-	err = s.transact(ctx, "resolve conversation", []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(id)}.av(), UpdateExpression: aws.String(set),
 			ConditionExpression: aws.String("#st = :open"), ExpressionAttributeNames: map[string]string{"#st": "status"},
@@ -215,7 +226,11 @@ func (s *Store) ResolveConversation(ctx context.Context, org, id string, satisfa
 			ConditionExpression:       aws.String("attribute_not_exists(pk) OR conversation_id = :id"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(id)},
 		}},
-	}, func(failed []bool) error {
+	}
+	if items, err = emitted(s, items, emit, org, c.ContactID, post); err != nil {
+		return Conversation{}, err
+	}
+	err = s.transact(ctx, "resolve conversation", items, func(failed []bool) error {
 		return conditionErr(apperr.Conflict, "the conversation is not open").WithCode("conversation_not_open")
 	})
 	if err != nil {
@@ -278,9 +293,12 @@ func (s *Store) AssignConversation(ctx context.Context, org, id, assignee string
 
 // HandoffConversation hands an open conversation to agents (on) or back to
 // the chatbot (off). changed is false when it already was that way, so a
-// repeated handoff emits nothing.
-func (s *Store) HandoffConversation(ctx context.Context, org, id string, on bool) (c Conversation, changed bool, err error) {
-	now := timestamp(s.now())
+// repeated handoff emits nothing: emit's events (conversation.handoff),
+// built from the changed conversation, are written in the same
+// transaction, which only commits a change.
+func (s *Store) HandoffConversation(ctx context.Context, org, id string, on bool, emit Emit[Conversation]) (c Conversation, changed bool, err error) {
+	at := mustTime(timestamp(s.now()))
+	now := timestamp(at)
 	cond := "attribute_exists(pk) AND handoff = :yes"
 	values := map[string]types.AttributeValue{":on": &types.AttributeValueMemberBOOL{Value: on},
 		":yes": &types.AttributeValueMemberBOOL{Value: true}, ":at": str(""), ":now": str(now)}
@@ -292,9 +310,13 @@ func (s *Store) HandoffConversation(ctx context.Context, org, id string, on bool
 	if on {
 		in.ExpressionAttributeNames = map[string]string{"#st": "status"}
 	}
-	_, err = s.db.UpdateItem(ctx, in)
-	if err != nil && !isConditionFailed(err) {
-		return Conversation{}, false, unavailable("hand off conversation", err)
+	if emit != nil {
+		err = s.handoffEmitting(ctx, in, org, id, on, at, emit)
+	} else if _, err = s.db.UpdateItem(ctx, in); err != nil && !isConditionFailed(err) {
+		err = unavailable("hand off conversation", err)
+	}
+	if err != nil && !isConditionFailed(err) && !errors.Is(err, ErrConditionFailed) {
+		return Conversation{}, false, err
 	}
 	c, rerr := s.Conversation(ctx, org, id)
 	if rerr != nil {
@@ -307,4 +329,30 @@ func (s *Store) HandoffConversation(ctx context.Context, org, id string, on bool
 		return c, false, nil
 	}
 	return c, true, nil
+}
+
+// handoffEmitting applies a handoff's update in a transaction with the
+// outbox item of emit's events, built from the conversation as the update
+// leaves it. A condition that fails answers ErrConditionFailed (nothing
+// changed, nothing emitted).
+func (s *Store) handoffEmitting(ctx context.Context, in *dynamodb.UpdateItemInput, org, id string, on bool, at time.Time, emit Emit[Conversation]) error {
+	c, err := s.Conversation(ctx, org, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return ErrConditionFailed
+	}
+	if err != nil {
+		return err
+	}
+	post := c
+	post.Handoff, post.HandoffAt, post.UpdatedAt = on, nil, at
+	if on {
+		post.HandoffAt = &at
+	}
+	items := []types.TransactWriteItem{{Update: &types.Update{TableName: in.TableName, Key: in.Key, UpdateExpression: in.UpdateExpression,
+		ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames,
+		ExpressionAttributeValues: in.ExpressionAttributeValues}}}
+	if items, err = emitted(s, items, emit, org, c.ContactID, post); err != nil {
+		return err
+	}
+	return s.transact(ctx, "hand off conversation", items, func([]bool) error { return ErrConditionFailed })
 }

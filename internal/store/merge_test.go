@@ -43,7 +43,7 @@ func TestPhoneFormsAreOneContact(t *testing.T) {
 		require.Len(t, page.Items, 1, "Contacts(whatsapp_id=%s)", form)
 		assert.Equal(t, in.Contact.ID, page.Items[0].ID)
 	}
-	_, err = s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "5511987654321"})
+	_, err = s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "5511987654321"}, nil)
 	require.True(t, apperr.Is(err, apperr.Conflict), "%v", err)
 	ae, ok := apperr.As(err)
 	require.True(t, ok)
@@ -51,7 +51,7 @@ func TestPhoneFormsAreOneContact(t *testing.T) {
 	assert.Equal(t, in.Contact.ID, ae.Extra["existing_id"])
 
 	// Created first with the nine digits, then Meta's webhook without them.
-	ct, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "5521998765432", Name: "Ana"})
+	ct, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "5521998765432", Name: "Ana"}, nil)
 	require.NoError(t, err)
 	in2, err := s.RecordInbound(ctx, text(org.ID, "wamid.f2", "552198765432", "Ana", c.Now()))
 	require.NoError(t, err)
@@ -64,7 +64,7 @@ func TestPhoneFormsAreOneContact(t *testing.T) {
 
 	// Deleting releases every form.
 	require.NoError(t, s.DeleteContact(ctx, org.ID, ct.ID))
-	again, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "552198765432"})
+	again, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "552198765432"}, nil)
 	require.NoError(t, err)
 	assert.NotEqual(t, ct.ID, again.ID)
 }
@@ -75,13 +75,13 @@ func legacyPair(t *testing.T, s *store.Store, c *clock, tbl *storetest.Table, or
 	t.Helper()
 	ctx := context.Background()
 	older, err := s.CreateContact(ctx, store.Contact{OrgID: org, WhatsAppID: "5511987654321", Name: "Maria Silva",
-		Email: "maria@example.com", Tags: []string{"customer"}, Attributes: map[string]any{"plan": "gold", "city": "SP"}})
+		Email: "maria@example.com", Tags: []string{"customer"}, Attributes: map[string]any{"plan": "gold", "city": "SP"}}, nil)
 	require.NoError(t, err)
 	deleteIdent(t, tbl, org, "5511987654321")
 	deleteIdent(t, tbl, org, "551187654321")
 	c.Add(time.Second)
 	newer, err = s.CreateContact(ctx, store.Contact{OrgID: org, WhatsAppID: "551187654321",
-		Tags: []string{"vip", "customer"}, Attributes: map[string]any{"plan": "silver", "source": "shop"}})
+		Tags: []string{"vip", "customer"}, Attributes: map[string]any{"plan": "silver", "source": "shop"}}, nil)
 	require.NoError(t, err)
 	deleteIdent(t, tbl, org, "5511987654321")
 	putIdent(t, tbl, org, "5511987654321", older.ID)
@@ -194,7 +194,7 @@ func TestRecordWhatsAppIDMergesLegacyDuplicates(t *testing.T) {
 
 	// PATCH and DELETE through the old id act on the survivor.
 	got.Tags = append(got.Tags, "patched")
-	saved, err := s.SaveContact(ctx, got)
+	saved, err := s.SaveContact(ctx, got, nil)
 	require.NoError(t, err)
 	assert.Equal(t, older.ID, saved.ID)
 	require.NoError(t, s.DeleteContact(ctx, org.ID, newer.ID))
@@ -216,7 +216,7 @@ func TestInboundMergesBSUIDAndPhoneContacts(t *testing.T) {
 	a, err := s.AcceptOutbound(ctx, byUser)
 	require.NoError(t, err)
 	c.Add(time.Second)
-	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "5511987654321", Tags: []string{"lead"}})
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "5511987654321", Tags: []string{"lead"}}, nil)
 	require.NoError(t, err)
 
 	msg := text(org.ID, "wamid.u1", "551187654321", "Maria", c.Now())
@@ -299,7 +299,7 @@ func TestMergeKeepsAConcurrentEdit(t *testing.T) {
 				return
 			}
 			cur.Tags = append(cur.Tags, "edited")
-			if _, editErr = s.SaveContact(ctx, cur); editErr == nil || !apperr.Is(editErr, apperr.Conflict) {
+			if _, editErr = s.SaveContact(ctx, cur, nil); editErr == nil || !apperr.Is(editErr, apperr.Conflict) {
 				return
 			}
 		}
@@ -368,10 +368,10 @@ func TestDeleteSurvivorReleasesMergedIdentities(t *testing.T) {
 	s, c, _ := newStore(t)
 	ctx := context.Background()
 	org, _ := s.CreateOrganization(ctx, "A")
-	a, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550100"})
+	a, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550100"}, nil)
 	require.NoError(t, err)
 	c.Add(time.Second)
-	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"}, nil)
 	require.NoError(t, err)
 	m, err := s.MergeContacts(ctx, org.ID, a.ID, b.ID, "")
 	require.NoError(t, err)
@@ -382,7 +382,7 @@ func TestDeleteSurvivorReleasesMergedIdentities(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, in.ContactCreated)
 	require.NoError(t, s.DeleteContact(ctx, org.ID, in.Contact.ID))
-	_, err = s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	_, err = s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"}, nil)
 	require.NoError(t, err)
 }
 
@@ -392,16 +392,16 @@ func TestCreateContactOverDeletedSurvivorsIdentity(t *testing.T) {
 	s, c, _ := newStore(t)
 	ctx := context.Background()
 	org, _ := s.CreateOrganization(ctx, "A")
-	a, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550100"})
+	a, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550100"}, nil)
 	require.NoError(t, err)
 	c.Add(time.Second)
-	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"}, nil)
 	require.NoError(t, err)
 	_, err = s.MergeContacts(ctx, org.ID, a.ID, b.ID, "")
 	require.NoError(t, err)
 	require.NoError(t, s.DeleteContact(ctx, org.ID, a.ID))
 
-	got, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"})
+	got, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "14155550199"}, nil)
 	require.NoError(t, err)
 	page, err := s.Contacts(ctx, org.ID, "", "14155550199", "", 10)
 	require.NoError(t, err)
@@ -471,9 +471,9 @@ func TestMergesStayInTheirOrganization(t *testing.T) {
 	ctx := context.Background()
 	orgA, _ := s.CreateOrganization(ctx, "A")
 	orgB, _ := s.CreateOrganization(ctx, "B")
-	a, err := s.CreateContact(ctx, store.Contact{OrgID: orgA.ID, WhatsAppID: "5511987654321"})
+	a, err := s.CreateContact(ctx, store.Contact{OrgID: orgA.ID, WhatsAppID: "5511987654321"}, nil)
 	require.NoError(t, err)
-	b, err := s.CreateContact(ctx, store.Contact{OrgID: orgB.ID, WhatsAppID: "551187654321", Tags: []string{"b"}})
+	b, err := s.CreateContact(ctx, store.Contact{OrgID: orgB.ID, WhatsAppID: "551187654321", Tags: []string{"b"}}, nil)
 	require.NoError(t, err)
 
 	got, m, err := s.RecordWhatsAppID(ctx, orgA.ID, a.ID, "551187654321")

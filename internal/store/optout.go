@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -125,9 +126,15 @@ func (s *Store) OptOutContact(ctx context.Context, org, contactID string, o OptO
 	return c, false, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
 }
 
+// errOptInRace: the contact changed (or went) between the read and the
+// opt-in's write; the opt-in reads it again.
+var errOptInRace = errors.New("store: the contact changed during the opt-in")
+
 // OptInContact records a contact's new consent to marketing messages: its
-// opt-out, if any, is removed and the time of the consent kept.
-func (s *Store) OptInContact(ctx context.Context, org, contactID string) (Contact, error) {
+// opt-out, if any, is removed and the time of the consent kept, with what
+// emit builds (contact.updated) in the same transaction.
+
+func (s *Store) OptInContact(ctx context.Context, org, contactID string, emit Emit[Contact]) (Contact, error) {
 	for attempt := 0; attempt < 4; attempt++ {
 		c, err := s.Contact(ctx, org, contactID)
 		if err != nil {
@@ -137,17 +144,26 @@ func (s *Store) OptInContact(ctx context.Context, org, contactID string) (Contac
 		// Emptied rather than removed (read back as absent), which every
 		// DynamoDB implementation takes alike.
 		values := map[string]types.AttributeValue{":at": str(timestamp(now)), ":e": str("")}
-		_, err = s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(org), contactSK(c.ID)},
+		in := updateInput(s.table, key{orgPK(org), contactSK(c.ID)},
 			"SET opted_in_at = :at, updated_at = :at, opted_out_at = :e, opt_out_reason = :e, opt_out_detail = :e, opt_out_message_id = :e",
-			"attribute_exists(pk) AND attribute_not_exists(merged_into)", values))
-		if isConditionFailed(err) {
+			"attribute_exists(pk) AND attribute_not_exists(merged_into)", values)
+		after := c
+		after.OptOut, after.OptedInAt, after.UpdatedAt = nil, &now, now
+		// The update and its contact.updated in one transaction (outbox).
+		items := []types.TransactWriteItem{{Update: &types.Update{TableName: in.TableName, Key: in.Key,
+			UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
+			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}}}
+		if items, err = emitted(s, items, emit, org, c.ID, after); err != nil {
+			return c, err
+		}
+		err = s.transact(ctx, "opt in contact", items, func([]bool) error { return errOptInRace })
+		if errors.Is(err, errOptInRace) {
 			continue
 		}
 		if err != nil {
-			return c, unavailable("opt in contact", err)
+			return c, err
 		}
-		c.OptOut, c.OptedInAt, c.UpdatedAt = nil, &now, now
-		return c, nil
+		return after, nil
 	}
 	return Contact{}, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
 }

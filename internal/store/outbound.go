@@ -219,11 +219,18 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		return res, false, err
 	}
 	items = append(items, s.put(mi, "attribute_not_exists(pk)"))
+	// The outbound job is an outbox item of this transaction: a message
+	// accepted is always queued (by the relay), whatever happens to this
+	// invocation after the commit.
+	if items, err = s.withOutbox(items, Outbox{OrgID: org, ContactID: contact.ID,
+		Job: &OutboxJob{OrgID: org, ContactID: contact.ID, MessageID: msg.ID}}); err != nil {
+		return res, false, err
+	}
 	idemIdx := -1
 	if m.IdempotencyKey != "" {
 		ii, err := marshal(idemItem{
 			key: key{idemPK(org, m.IdempotencyKey), idemSK()}, Type: typeIdempotency, RequestHash: m.RequestHash,
-			MessageID: msg.ID, CreatedAt: nowS, ExpiresAt: now.Add(IdempotencyTTL).Unix(),
+			MessageID: msg.ID, Enqueued: true, CreatedAt: nowS, ExpiresAt: now.Add(IdempotencyTTL).Unix(),
 		})
 		if err != nil {
 			return res, false, err
@@ -294,6 +301,26 @@ func (s *Store) replay(ctx context.Context, m OutboundMessage) (OutboundResult, 
 	return OutboundResult{Message: msg, Replayed: true, Enqueued: it.Enqueued}, true, nil
 }
 
+// RequeueOutbound queues again, through the outbox, a message accepted
+// before its job was an outbox item of the accepting transaction (its
+// idempotency key not marked enqueued): the job is written with the mark,
+// in one transaction, once.
+func (s *Store) RequeueOutbound(ctx context.Context, org, contactID, msgID, idemKey string) error {
+	if idemKey == "" {
+		return nil
+	}
+	u := updateInput(s.table, key{idemPK(org, idemKey), idemSK()}, "SET enqueued = :t",
+		"attribute_exists(pk) AND message_id = :m AND (attribute_not_exists(enqueued) OR enqueued <> :t)",
+		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":m": str(msgID)})
+	items := []types.TransactWriteItem{{Update: &types.Update{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+		ConditionExpression: u.ConditionExpression, ExpressionAttributeValues: u.ExpressionAttributeValues}}}
+	items, err := s.withOutbox(items, Outbox{OrgID: org, ContactID: contactID, Job: &OutboxJob{OrgID: org, ContactID: contactID, MessageID: msgID}})
+	if err != nil {
+		return err
+	}
+	return s.transact(ctx, "requeue outbound message", items, func([]bool) error { return nil })
+}
+
 // IdempotencyKeyUsed reports whether an idempotency key (as accepted, with
 // the test: prefix of test keys) names an accepted message still within
 // its 24 hours: a repeat of that request is a replay, whatever has changed
@@ -305,21 +332,6 @@ func (s *Store) IdempotencyKeyUsed(ctx context.Context, org, idemKey string) (bo
 		return false, err
 	}
 	return it.ExpiresAt >= s.now().Unix(), nil
-}
-
-// MarkEnqueued records that an idempotent request's message reached the
-// queue, so a replay does not enqueue it again.
-func (s *Store) MarkEnqueued(ctx context.Context, org, idemKey string) error {
-	if idemKey == "" {
-		return nil
-	}
-	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{idemPK(org, idemKey), idemSK()},
-		"SET enqueued = :t", "attribute_exists(pk)",
-		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}))
-	if err != nil && !isConditionFailed(err) {
-		return unavailable("mark enqueued", err)
-	}
-	return nil
 }
 
 // lastInbound is the contact's latest customer message time, from its most

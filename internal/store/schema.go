@@ -21,6 +21,8 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{s(attrPK), s(attrSK), s(attrGSI1PK), s(attrGSI1SK)},
 		KeySchema:            []types.KeySchemaElement{k(attrPK, types.KeyTypeHash), k(attrSK, types.KeyTypeRange)},
+		// The outbox relay reads outbox item inserts from the stream.
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
 			IndexName:  aws.String(IndexGSI1),
 			KeySchema:  []types.KeySchemaElement{k(attrGSI1PK, types.KeyTypeHash), k(attrGSI1SK, types.KeyTypeRange)},

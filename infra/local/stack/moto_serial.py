@@ -15,6 +15,10 @@ serialised here, the transaction is replaced by an equivalent one: check
 every condition first (DynamoDB forbids two actions on one item, so the
 order of checks does not matter), and only if all hold, apply the actions,
 keeping a copy of just the touched items to restore if applying fails.
+The replacement emits the table's stream records (the outbox relay's
+source) once all actions are applied, one per item, none for a
+transaction cancelled or rolled back; only outbox items' records are kept
+(patch_streams).
 
 And moto answers a Query on the table's key by sorting every item of the
 table; the launcher narrows that to the queried partition.
@@ -126,6 +130,16 @@ def patch_transactions():
             plan.append((op_type, op, table_name, key, copy.deepcopy(current)))
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
+        # Stream records are emitted once the whole transaction is applied,
+        # one per item written (as DynamoDB does): a transaction rolled back
+        # below emits none, so no stream consumer ever sees a write that
+        # did not happen (an outbox item of a cancelled change).
+        shards = {}
+        for _, _, table_name, _, _ in plan:
+            table = self.get_table(table_name)
+            if table.stream_shard is not None:
+                shards[table_name] = table.stream_shard
+                table.stream_shard = None
         done = []
         try:
             for op_type, op, table_name, key, before in plan:
@@ -151,8 +165,42 @@ def patch_transactions():
                 except Exception:
                     pass
             raise
+        finally:
+            for table_name, shard in shards.items():
+                self.get_table(table_name).stream_shard = shard
+        for table_name, key, before in done:
+            shard = shards.get(table_name)
+            if shard is None:
+                continue
+            after = self.get_item(table_name, key)
+            if before is not None or after is not None:
+                shard.add(before, after)
 
     models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def patch_streams():
+    """Keep on a table's stream only the records of outbox items.
+
+    moto builds every stream record eagerly (a JSON copy of the item, to
+    size it) and keeps them all: with the stream on the one table, every
+    write would pay for it and the server would grow without bound. The
+    template's only stream consumer (the outbox relay) filters on outbox
+    items, so the others are never handed over: they are dropped here, and
+    the poller still applies the filter (INSERT only) to what is left.
+    """
+    from moto.dynamodb.models.table import StreamShard
+
+    original_add = StreamShard.add
+
+    def add(self, old, new):
+        item = new if new is not None else old
+        kind = item.attrs.get("type") if item is not None else None
+        if kind is None or kind.type != "S" or kind.value != "outbox":
+            return
+        original_add(self, old, new)
+
+    StreamShard.add = add
 
 
 def serial(app):
@@ -172,6 +220,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     patch_transactions()
     patch_queries()
+    patch_streams()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     app = DomainDispatcherApplication(create_backend_app)
     kwargs = {"threaded": True}

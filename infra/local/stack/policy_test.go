@@ -34,6 +34,13 @@ var dynamoActions = map[string][]string{
 	"TemplateSyncFunction":   {"DeleteItem", "GetItem", "PutItem", "Query"}, // delete: templates Meta no longer lists
 	// Accepting a recipient's message is AcceptOutbound's transaction; counts batch-read messages.
 	"CampaignRunnerFunction": {"BatchGetItem", "ConditionCheckItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	"OutboxRelayFunction":    nil, // reads the stream only (streamActions)
+}
+
+// streamActions: the functions reading the table's stream, and the only
+// actions they may use on it (and on nothing else).
+var streamActions = map[string][]string{
+	"OutboxRelayFunction": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
 }
 
 // secretAccess: which organisations' secrets each function may read, by
@@ -52,10 +59,12 @@ var secretAccess = map[string][]string{
 	"CrmSyncFunction":        {crmconfig.Provider(crmconfig.HubSpot), crmconfig.Provider(crmconfig.Salesforce)},
 	"TemplateSyncFunction":   {secrets.ProviderWhatsApp},
 	"CampaignRunnerFunction": {},
+	"OutboxRelayFunction":    nil,
 }
 
 var secretWrites = map[string][]string{
 	"CampaignRunnerFunction": {}, // no secrets at all
+	"OutboxRelayFunction":    {}, // no secrets
 	"ApiFunction":            {"CreateSecret", "DeleteSecret", "GetSecretValue", "PutSecretValue", "TagResource"},
 	"DashboardFunction":      {"CreateSecret", "DeleteSecret", "GetSecretValue", "PutSecretValue", "TagResource"},
 }
@@ -175,7 +184,7 @@ func TestLeastPrivilege(t *testing.T) {
 					t.Errorf("SAM policy template %s: write the statements it needs instead", name)
 				}
 			}
-			var dynamo, sm []string
+			var dynamo, stream, sm []string
 			var secretPatterns []string
 			for _, g := range gs {
 				for _, a := range g.actions {
@@ -183,6 +192,13 @@ func TestLeastPrivilege(t *testing.T) {
 					switch {
 					case strings.Contains(act, "*"):
 						t.Errorf("wildcard action %s", a)
+					case svc == "dynamodb" && slices.Contains(streamActions[fn.LogicalID], act):
+						stream = append(stream, act)
+						for _, r := range g.resources {
+							if ga, _ := asMap(r)["Fn::GetAtt"].([]any); len(ga) != 2 || ga[0] != "Table" || ga[1] != "StreamArn" {
+								t.Errorf("%s on %v: only the table's stream", a, r)
+							}
+						}
 					case svc == "dynamodb":
 						dynamo = append(dynamo, act)
 						for _, r := range g.resources {
@@ -205,6 +221,10 @@ func TestLeastPrivilege(t *testing.T) {
 			sort.Strings(dynamo)
 			if !slices.Equal(dynamo, want) {
 				t.Errorf("DynamoDB actions %v, want %v", dynamo, want)
+			}
+			sort.Strings(stream)
+			if !slices.Equal(stream, streamActions[fn.LogicalID]) {
+				t.Errorf("DynamoDB stream actions %v, want %v", stream, streamActions[fn.LogicalID])
 			}
 			sort.Strings(sm)
 			sm = slices.Compact(sm)
@@ -292,7 +312,8 @@ func TestAlarms(t *testing.T) {
 	for _, w := range []string{"ApproximateAgeOfOldestMessage OutboundQueue", "ApproximateAgeOfOldestMessage EventsQueue",
 		"NumberOfMessagesReceived OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
 		"NumberOfMessagesReceived DeliveriesDeadLetterQueue", "ApproximateNumberOfMessagesVisible HubSpotDeadLetterQueue",
-		"ApproximateNumberOfMessagesVisible SalesforceDeadLetterQueue", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
+		"ApproximateNumberOfMessagesVisible SalesforceDeadLetterQueue", "ApproximateNumberOfMessagesVisible OutboxRelayDeadLetterQueue",
+		"IteratorAge OutboxRelayFunction", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
 		if !watched[w] {
 			t.Errorf("no alarm on %s", w)
 		}

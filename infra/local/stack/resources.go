@@ -45,6 +45,9 @@ func TableInput(name string, props map[string]any) (*dynamodb.CreateTableInput, 
 	if len(in.KeySchema) == 0 || len(in.AttributeDefinitions) == 0 {
 		return nil, "", fmt.Errorf("table %s: KeySchema and AttributeDefinitions are required", name)
 	}
+	if ss := asMap(props["StreamSpecification"]); ss != nil {
+		in.StreamSpecification = &dtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: dtypes.StreamViewType(str(ss["StreamViewType"]))}
+	}
 	ttl := asMap(props["TimeToLiveSpecification"])
 	attr := ""
 	if b, _ := ttl["Enabled"].(bool); b {

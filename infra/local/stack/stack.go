@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -231,6 +232,25 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 			go func() { defer s.wg.Done(); s.schedule(runCtx, f.LogicalID, every) }()
 		}
 	}
+	streams := dynamodbstreams.NewFromConfig(s.AWS)
+	for _, f := range fns {
+		for _, se := range f.Streams {
+			p := &StreamPoller{Streams: streams, SQS: sq, Invoker: s.pool, Function: f.LogicalID, Event: se, Region: cfg.Region, Log: cfg.Log,
+				StreamARN: s.Names.Attrs[se.Table+".StreamArn"]}
+			if p.StreamARN == "" {
+				return nil, fmt.Errorf("%s: DynamoDB event on %s, which has no stream", f.LogicalID, se.Table)
+			}
+			if se.OnFailure != "" {
+				if p.OnFailureURL = s.Names.Refs[se.OnFailure]; p.OnFailureURL == "" {
+					return nil, fmt.Errorf("%s: on-failure destination %s is not a queue of the template", f.LogicalID, se.OnFailure)
+				}
+			}
+			// One invocation at a time per shard, as Lambda (moto's
+			// stream has one shard).
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); p.Run(runCtx) }()
+		}
+	}
 	return s, nil
 }
 
@@ -400,6 +420,7 @@ func (s *Stack) createResources(ctx context.Context) error {
 		}
 		s.Names.Refs[r.LogicalID] = name
 		s.Names.Attrs[r.LogicalID+".Arn"] = aws.ToString(out.TableDescription.TableArn)
+		s.Names.Attrs[r.LogicalID+".StreamArn"] = aws.ToString(out.TableDescription.LatestStreamArn)
 	}
 	if err := createQueues(ctx, sqs.NewFromConfig(s.AWS), s.Template, s.Names, prefix); err != nil {
 		return err

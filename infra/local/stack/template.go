@@ -45,6 +45,7 @@ type Function struct {
 	Queues     []QueueEvent
 	// Schedules are its ScheduleV2 events' periods (rate(...) only).
 	Schedules []time.Duration
+	Streams   []StreamEvent
 }
 
 // Route is one HttpApi event.
@@ -60,6 +61,16 @@ type QueueEvent struct {
 	BatchSize      int
 	ReportFailures bool // FunctionResponseTypes: [ReportBatchItemFailures]
 	MaxConcurrency int  // ScalingConfig.MaximumConcurrency (0: unset)
+}
+
+// StreamEvent is one DynamoDB stream event source of a function.
+type StreamEvent struct {
+	Table          string   // logical id of the table whose stream it reads
+	BatchSize      int      // default 100, as Lambda's
+	Filters        []string // FilterCriteria patterns (JSON); none: every record
+	ReportFailures bool     // FunctionResponseTypes: [ReportBatchItemFailures]
+	MaxRetries     int      // MaximumRetryAttempts (-1: until the record expires)
+	OnFailure      string   // logical id of the on-failure SQS destination ("" none)
 }
 
 // LoadTemplate reads a SAM template.
@@ -172,6 +183,30 @@ func (t *Template) Functions(makefile string) ([]Function, error) {
 					return nil, fmt.Errorf("%s.%s: %w", r.LogicalID, n, err)
 				}
 				f.Schedules = append(f.Schedules, d)
+			case "DynamoDB":
+				tbl, err := getAttTarget(p["Stream"])
+				if err != nil {
+					return nil, fmt.Errorf("%s.%s: %w", r.LogicalID, n, err)
+				}
+				se := StreamEvent{Table: tbl, BatchSize: intOr(p["BatchSize"], 100), MaxRetries: intOr(p["MaximumRetryAttempts"], -1)}
+				for _, fl := range asSlice(asMap(p["FilterCriteria"])["Filters"]) {
+					pat, _ := asMap(fl)["Pattern"].(string)
+					if pat == "" {
+						return nil, fmt.Errorf("%s.%s: a filter without a Pattern string", r.LogicalID, n)
+					}
+					se.Filters = append(se.Filters, pat)
+				}
+				for _, rt := range asSlice(p["FunctionResponseTypes"]) {
+					if rt == "ReportBatchItemFailures" {
+						se.ReportFailures = true
+					}
+				}
+				if d := asMap(asMap(p["DestinationConfig"])["OnFailure"]); d != nil {
+					if se.OnFailure, err = getAttTarget(d["Destination"]); err != nil {
+						return nil, fmt.Errorf("%s.%s on-failure destination: %w", r.LogicalID, n, err)
+					}
+				}
+				f.Streams = append(f.Streams, se)
 			}
 		}
 		out = append(out, f)

@@ -5,10 +5,12 @@ package eventtest
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/store"
 )
 
 // Recorder records published events; the zero value is ready to use.
@@ -89,4 +91,18 @@ func (r *Recorder) Distinct(name string) []event.Event {
 		}
 	}
 	return out
+}
+
+// Outbox records an outbox item's events as the outbox relay publishes
+// them (storetest.Stream's Relay).
+func (r *Recorder) Outbox(o store.Outbox) {
+	for _, raw := range o.Events {
+		var e event.Event
+		if err := json.Unmarshal(raw, &e); err != nil {
+			panic(err) // the store wrote an event it cannot read: a bug
+		}
+		r.mu.Lock()
+		r.events = append(r.events, e)
+		r.mu.Unlock()
+	}
 }
