@@ -34,6 +34,10 @@ const (
 	SkipNoNumber       = "no_whatsapp_id"    // the contact has no WhatsApp number or user id
 	SkipRefused        = "refused"           // the message was refused (its template's rules, the store)
 	SkipInvalidParams  = "invalid_parameter" // a filled parameter broke Meta's rules
+	// SkipUnconfirmed: claimed longer ago than the idempotency key lasts
+	// without its outcome recorded (its message may have been accepted):
+	// not accepted again, which could send it twice.
+	SkipUnconfirmed = "unconfirmed"
 )
 
 // Spec is a campaign as created.

@@ -122,6 +122,13 @@ func (r *Runner) Step(ctx context.Context, org, id string) (more bool, err error
 		return false, err
 	}
 	for _, ct := range contacts {
+		// Read before each recipient: a pause or cancel answered while
+		// this page is sent stops it (one read per recipient).
+		if live, err := r.store.Campaign(ctx, org, id); err != nil {
+			return false, fmt.Errorf("campaign: read: %w", err)
+		} else if live.Status != store.CampaignRunning || live.Cursor != c.Cursor {
+			return false, nil
+		}
 		if err := r.send(ctx, c, ct); err != nil {
 			return false, err
 		}
@@ -197,12 +204,20 @@ func (r *Runner) send(ctx context.Context, c store.Campaign, ct store.Contact) e
 		return fmt.Errorf("campaign: contact: %w", err)
 	}
 	ct = fresh
-	rc, _, err := r.store.ClaimRecipient(ctx, c.OrgID, c.ID, ct)
+	rc, created, err := r.store.ClaimRecipient(ctx, c.OrgID, c.ID, ct)
 	if err != nil {
 		return fmt.Errorf("campaign: claim recipient: %w", err)
 	}
 	if rc.Status != store.RecipientPending {
 		return nil // settled by an earlier run
+	}
+	if !created && r.now().Sub(rc.UpdatedAt) >= store.IdempotencyTTL-time.Hour {
+		// Claimed by a run that never recorded the outcome, so long ago
+		// that its idempotency key may have expired (the key is claimed
+		// after the recipient, and lasts IdempotencyTTL; an hour's margin
+		// for clocks): accepting it now could send a second message.
+		return r.record(ctx, rc, store.RecipientSkipped, "", SkipUnconfirmed,
+			"claimed at "+rc.UpdatedAt.UTC().Format(time.RFC3339)+" and its outcome never recorded; not sent again")
 	}
 	switch {
 	case ct.OptOut != nil:

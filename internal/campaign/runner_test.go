@@ -301,3 +301,64 @@ func TestMergedMidCampaignSentOnce(t *testing.T) {
 	f.drain()
 	require.Equal(t, 1, f.box.n(), "one person, one message")
 }
+
+// A recipient left pending (accepted, the record lost) past the
+// idempotency key's 24 hours (the campaign paused meanwhile, say) is not
+// accepted again: the expired key would make it a new message, sent twice.
+func TestPendingPastKeyTTLNotSentAgain(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	a := f.contact("5511900000501", "Ana", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &failRecord{Store: f.st, fail: 1}
+	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	var err error
+	for i := 0; i < 3 && err == nil; i++ {
+		_, err = run.Step(ctx, f.org, c.ID)
+	}
+	require.Error(t, err, "the record failed")
+	require.Equal(t, 1, f.box.n())
+	f.now = f.now.Add(store.IdempotencyTTL + time.Hour)
+	f.drain()
+	rs := f.recipients(c)
+	require.Equal(t, 1, f.box.n(), "not sent again after the key expired")
+	require.Equal(t, store.RecipientSkipped, rs[a.ID].Status)
+	require.Equal(t, campaign.SkipUnconfirmed, rs[a.ID].SkipReason)
+	cur, err := f.st.Campaign(ctx, f.org, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.CampaignCompleted, cur.Status)
+}
+
+// A campaign cancelled (or paused) while a page is being sent sends
+// nothing more once the cancel is answered: the rest of the page is left.
+func TestCancelMidPageStopsSending(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	f.contact("5511900000601", "Ana", "vip")
+	f.contact("5511900000602", "Bia", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &cancelOnRead{Store: f.st, org: f.org, campaign: c.ID}
+	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	for i := 0; i < 5; i++ {
+		_, err := run.Step(ctx, f.org, c.ID)
+		require.NoError(t, err)
+	}
+	require.Zero(t, f.box.n(), "cancelled before any message was accepted")
+	cur, err := f.st.Campaign(ctx, f.org, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.CampaignCancelled, cur.Status)
+}
+
+// cancelOnRead cancels the campaign right after an audience page is read.
+type cancelOnRead struct {
+	*store.Store
+	org, campaign string
+}
+
+func (s *cancelOnRead) ContactsTagged(ctx context.Context, org string, tags []string, cursor string, limit int) (store.Page[store.Contact], error) {
+	p, err := s.Store.ContactsTagged(ctx, org, tags, cursor, limit)
+	if err == nil {
+		_, err = s.Store.SetCampaignStatus(ctx, s.org, s.campaign, []string{store.CampaignRunning}, store.CampaignCancelled)
+	}
+	return p, err
+}
