@@ -229,8 +229,12 @@ func (r *Runner) send(ctx context.Context, c store.Campaign, ct store.Contact) e
 	if skip != "" {
 		return r.record(ctx, rc, store.RecipientSkipped, "", skip, detail)
 	}
-	res, err := r.accept.Accept(ctx, accept.Message{OrgID: c.OrgID, Request: req, IdempotencyKey: "campaign:" + c.ID + ":" + ct.ID,
-		Fingerprint: req.Body(), Test: c.Test, Bulk: true, Marketing: true})
+	// The fingerprint is the key itself: a retry after the contact
+	// changed (renamed, so another body) replays the message accepted
+	// before, rather than failing as another request with the same key.
+	key := "campaign:" + c.ID + ":" + ct.ID
+	res, err := r.accept.Accept(ctx, accept.Message{OrgID: c.OrgID, Request: req, IdempotencyKey: key,
+		Fingerprint: []byte(key), Test: c.Test, Bulk: true, Marketing: true})
 	switch {
 	case err == nil:
 		return r.record(ctx, rc, store.RecipientQueued, res.Message.ID, "", "")

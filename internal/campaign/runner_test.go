@@ -362,3 +362,28 @@ func (s *cancelOnRead) ContactsTagged(ctx context.Context, org string, tags []st
 	}
 	return p, err
 }
+
+// A crash after the message was accepted, then the contact renamed before
+// the retry: the retry replays the message accepted (the same recipient),
+// not a conflict recorded as refused while the message goes out.
+func TestCrashThenContactRenamed(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	a := f.contact("5511900000701", "Ana", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &failRecord{Store: f.st, fail: 1}
+	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	var err error
+	for i := 0; i < 3 && err == nil; i++ {
+		_, err = run.Step(ctx, f.org, c.ID)
+	}
+	require.Error(t, err, "the record failed")
+	a.Name = "Beatriz"
+	_, err = f.st.SaveContact(ctx, a)
+	require.NoError(t, err)
+	f.drain()
+	rs := f.recipients(c)
+	require.Equal(t, store.RecipientQueued, rs[a.ID].Status, "%+v", rs[a.ID])
+	require.Equal(t, f.box.ids[0], rs[a.ID].MessageID, "the message accepted")
+	require.Equal(t, 1, f.box.n())
+}
