@@ -284,10 +284,27 @@ func (r *Runner) complete(ctx context.Context, c store.Campaign) error {
 	done.Status = store.CampaignCompleted
 	now := r.now()
 	done.CompletedAt = &now
-	if err := r.publish(ctx, event.CampaignCompleted, done); err != nil {
-		return err
+	n, err := r.store.CampaignCounts(ctx, done)
+	if err != nil {
+		return fmt.Errorf("campaign: counts: %w", err)
 	}
-	_, err := r.store.SetCampaignStatus(ctx, c.OrgID, c.ID, []string{store.CampaignRunning}, store.CampaignCompleted)
+	// Read again after the counts (every recipient: seconds for a large
+	// campaign): one paused or cancelled meanwhile is not announced.
+	live, err := r.store.Campaign(ctx, c.OrgID, c.ID)
+	if err != nil {
+		return fmt.Errorf("campaign: read: %w", err)
+	}
+	if live.Status != store.CampaignRunning {
+		return nil
+	}
+	ev, err := event.CampaignEvent(event.CampaignCompleted, r.now(), done, n)
+	if err != nil {
+		return fmt.Errorf("campaign: event: %w", err)
+	}
+	if err := r.events.Publish(ctx, ev); err != nil {
+		return fmt.Errorf("campaign: publish %s: %w", event.CampaignCompleted, err)
+	}
+	_, err = r.store.SetCampaignStatus(ctx, c.OrgID, c.ID, []string{store.CampaignRunning}, store.CampaignCompleted)
 	if err != nil && !apperr.Is(err, apperr.Conflict) {
 		return fmt.Errorf("campaign: complete: %w", err)
 	}

@@ -387,3 +387,35 @@ func TestCrashThenContactRenamed(t *testing.T) {
 	require.Equal(t, f.box.ids[0], rs[a.ID].MessageID, "the message accepted")
 	require.Equal(t, 1, f.box.n())
 }
+
+// A campaign cancelled while its completion counts are read (every
+// recipient: seconds for a large one) is not announced campaign.completed.
+func TestCancelWhileCompletingNotAnnouncedCompleted(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	f.contact("5511900000801", "Ana", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &cancelOnCount{Store: f.st}
+	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	for i := 0; i < 5; i++ {
+		_, err := run.Step(ctx, f.org, c.ID)
+		require.NoError(t, err)
+	}
+	cur, err := f.st.Campaign(ctx, f.org, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.CampaignCancelled, cur.Status)
+	require.Empty(t, f.events.Named(event.CampaignCompleted), "cancelled, not completed")
+}
+
+// cancelOnCount cancels a campaign whose audience is done when its counts
+// are read.
+type cancelOnCount struct{ *store.Store }
+
+func (s *cancelOnCount) CampaignCounts(ctx context.Context, c store.Campaign) (store.CampaignCounts, error) {
+	if c.Cursor == "done" {
+		if _, err := s.Store.SetCampaignStatus(ctx, c.OrgID, c.ID, []string{store.CampaignRunning}, store.CampaignCancelled); err != nil {
+			return store.CampaignCounts{}, err
+		}
+	}
+	return s.Store.CampaignCounts(ctx, c)
+}
