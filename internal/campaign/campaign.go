@@ -34,6 +34,10 @@ const (
 	SkipNoNumber       = "no_whatsapp_id"    // the contact has no WhatsApp number or user id
 	SkipRefused        = "refused"           // the message was refused (its template's rules, the store)
 	SkipInvalidParams  = "invalid_parameter" // a filled parameter broke Meta's rules
+	// SkipUnconfirmed: claimed longer ago than the idempotency key lasts
+	// without its outcome recorded (its message may have been accepted):
+	// not accepted again, which could send it twice.
+	SkipUnconfirmed = "unconfirmed"
 )
 
 // Spec is a campaign as created.
@@ -206,7 +210,8 @@ func Build(template json.RawMessage, c store.Contact) (req outbound.Request, ski
 }
 
 // build fills tpl (a decoded copy: it is changed) for c; sample fills every
-// placeholder with a value (to check the shape at creation).
+// placeholder with its default or a sample value (to check the shape at
+// creation).
 func build(tpl map[string]any, c store.Contact, sample bool) (outbound.Request, string, error) {
 	missing := ""
 	_ = walkParams(tpl, func(_ string, p map[string]any) error {
@@ -224,8 +229,12 @@ func build(tpl map[string]any, c store.Contact, sample bool) (outbound.Request, 
 			return err
 		}
 		if sample {
-			x := "sample"
-			def = &x
+			// Its default when given (what a recipient without the
+			// value is sent, so checked too), else a sample value.
+			if def == nil {
+				x := "sample"
+				def = &x
+			}
 			c = store.Contact{}
 		}
 		out, miss := Render(segs, c, def)

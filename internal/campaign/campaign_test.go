@@ -125,6 +125,16 @@ func TestParseCreate(t *testing.T) {
 		require.NotEmpty(t, e.Details, body)
 		require.Equal(t, field, e.Details[0].Field, "%s: %v", body, err)
 	}
+	// A default is checked as what it is sent as: a recipient without
+	// the value gets it, so one Meta's rules refuse fails now, not per
+	// recipient (every one skipped invalid_parameter).
+	for _, def := range []string{strings.Repeat("x", 5000), ""} {
+		body := `{"name":"x","template":{"name":"promo","language":{"code":"pt_BR"},"components":[{"type":"body","parameters":[{"type":"text","text":"{{contact.first_name}}","default":"` + def + `"}]}]},"audience":{"tags":["vip"]}}`
+		_, err := campaign.ParseCreate([]byte(body), now)
+		e, ok := apperr.As(err)
+		require.True(t, ok, "default of %d characters: %v", len(def), err)
+		require.Equal(t, "template", e.Details[0].Field, "%v", err)
+	}
 	many := make([]string, campaign.MaxContactIDs+1)
 	for i := range many {
 		many[i] = "ct_x"

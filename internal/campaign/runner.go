@@ -122,6 +122,13 @@ func (r *Runner) Step(ctx context.Context, org, id string) (more bool, err error
 		return false, err
 	}
 	for _, ct := range contacts {
+		// Read before each recipient: a pause or cancel answered while
+		// this page is sent stops it (one read per recipient).
+		if live, err := r.store.Campaign(ctx, org, id); err != nil {
+			return false, fmt.Errorf("campaign: read: %w", err)
+		} else if live.Status != store.CampaignRunning || live.Cursor != c.Cursor {
+			return false, nil
+		}
 		if err := r.send(ctx, c, ct); err != nil {
 			return false, err
 		}
@@ -197,12 +204,20 @@ func (r *Runner) send(ctx context.Context, c store.Campaign, ct store.Contact) e
 		return fmt.Errorf("campaign: contact: %w", err)
 	}
 	ct = fresh
-	rc, _, err := r.store.ClaimRecipient(ctx, c.OrgID, c.ID, ct)
+	rc, created, err := r.store.ClaimRecipient(ctx, c.OrgID, c.ID, ct)
 	if err != nil {
 		return fmt.Errorf("campaign: claim recipient: %w", err)
 	}
 	if rc.Status != store.RecipientPending {
 		return nil // settled by an earlier run
+	}
+	if !created && r.now().Sub(rc.UpdatedAt) >= store.IdempotencyTTL-time.Hour {
+		// Claimed by a run that never recorded the outcome, so long ago
+		// that its idempotency key may have expired (the key is claimed
+		// after the recipient, and lasts IdempotencyTTL; an hour's margin
+		// for clocks): accepting it now could send a second message.
+		return r.record(ctx, rc, store.RecipientSkipped, "", SkipUnconfirmed,
+			"claimed at "+rc.UpdatedAt.UTC().Format(time.RFC3339)+" and its outcome never recorded; not sent again")
 	}
 	switch {
 	case ct.OptOut != nil:
@@ -214,8 +229,12 @@ func (r *Runner) send(ctx context.Context, c store.Campaign, ct store.Contact) e
 	if skip != "" {
 		return r.record(ctx, rc, store.RecipientSkipped, "", skip, detail)
 	}
-	res, err := r.accept.Accept(ctx, accept.Message{OrgID: c.OrgID, Request: req, IdempotencyKey: "campaign:" + c.ID + ":" + ct.ID,
-		Fingerprint: req.Body(), Test: c.Test, Bulk: true, Marketing: true})
+	// The fingerprint is the key itself: a retry after the contact
+	// changed (renamed, so another body) replays the message accepted
+	// before, rather than failing as another request with the same key.
+	key := "campaign:" + c.ID + ":" + ct.ID
+	res, err := r.accept.Accept(ctx, accept.Message{OrgID: c.OrgID, Request: req, IdempotencyKey: key,
+		Fingerprint: []byte(key), Test: c.Test, Bulk: true, Marketing: true})
 	switch {
 	case err == nil:
 		return r.record(ctx, rc, store.RecipientQueued, res.Message.ID, "", "")
@@ -265,10 +284,27 @@ func (r *Runner) complete(ctx context.Context, c store.Campaign) error {
 	done.Status = store.CampaignCompleted
 	now := r.now()
 	done.CompletedAt = &now
-	if err := r.publish(ctx, event.CampaignCompleted, done); err != nil {
-		return err
+	n, err := r.store.CampaignCounts(ctx, done)
+	if err != nil {
+		return fmt.Errorf("campaign: counts: %w", err)
 	}
-	_, err := r.store.SetCampaignStatus(ctx, c.OrgID, c.ID, []string{store.CampaignRunning}, store.CampaignCompleted)
+	// Read again after the counts (every recipient: seconds for a large
+	// campaign): one paused or cancelled meanwhile is not announced.
+	live, err := r.store.Campaign(ctx, c.OrgID, c.ID)
+	if err != nil {
+		return fmt.Errorf("campaign: read: %w", err)
+	}
+	if live.Status != store.CampaignRunning {
+		return nil
+	}
+	ev, err := event.CampaignEvent(event.CampaignCompleted, r.now(), done, n)
+	if err != nil {
+		return fmt.Errorf("campaign: event: %w", err)
+	}
+	if err := r.events.Publish(ctx, ev); err != nil {
+		return fmt.Errorf("campaign: publish %s: %w", event.CampaignCompleted, err)
+	}
+	_, err = r.store.SetCampaignStatus(ctx, c.OrgID, c.ID, []string{store.CampaignRunning}, store.CampaignCompleted)
 	if err != nil && !apperr.Is(err, apperr.Conflict) {
 		return fmt.Errorf("campaign: complete: %w", err)
 	}

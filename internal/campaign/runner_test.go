@@ -305,3 +305,121 @@ func TestMergedMidCampaignSentOnce(t *testing.T) {
 	f.drain()
 	require.Equal(t, 1, f.box.n(), "one person, one message")
 }
+
+// A recipient left pending (accepted, the record lost) past the
+// idempotency key's 24 hours (the campaign paused meanwhile, say) is not
+// accepted again: the expired key would make it a new message, sent twice.
+func TestPendingPastKeyTTLNotSentAgain(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	a := f.contact("5511900000501", "Ana", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &failRecord{Store: f.st, fail: 1}
+	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	var err error
+	for i := 0; i < 3 && err == nil; i++ {
+		_, err = run.Step(ctx, f.org, c.ID)
+	}
+	require.Error(t, err, "the record failed")
+	require.Equal(t, 1, f.box.n())
+	f.now = f.now.Add(store.IdempotencyTTL + time.Hour)
+	f.drain()
+	rs := f.recipients(c)
+	require.Equal(t, 1, f.box.n(), "not sent again after the key expired")
+	require.Equal(t, store.RecipientSkipped, rs[a.ID].Status)
+	require.Equal(t, campaign.SkipUnconfirmed, rs[a.ID].SkipReason)
+	cur, err := f.st.Campaign(ctx, f.org, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.CampaignCompleted, cur.Status)
+}
+
+// A campaign cancelled (or paused) while a page is being sent sends
+// nothing more once the cancel is answered: the rest of the page is left.
+func TestCancelMidPageStopsSending(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	f.contact("5511900000601", "Ana", "vip")
+	f.contact("5511900000602", "Bia", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &cancelOnRead{Store: f.st, org: f.org, campaign: c.ID}
+	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	for i := 0; i < 5; i++ {
+		_, err := run.Step(ctx, f.org, c.ID)
+		require.NoError(t, err)
+	}
+	require.Zero(t, f.box.n(), "cancelled before any message was accepted")
+	cur, err := f.st.Campaign(ctx, f.org, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.CampaignCancelled, cur.Status)
+}
+
+// cancelOnRead cancels the campaign right after an audience page is read.
+type cancelOnRead struct {
+	*store.Store
+	org, campaign string
+}
+
+func (s *cancelOnRead) ContactsTagged(ctx context.Context, org string, tags []string, cursor string, limit int) (store.Page[store.Contact], error) {
+	p, err := s.Store.ContactsTagged(ctx, org, tags, cursor, limit)
+	if err == nil {
+		_, err = s.Store.SetCampaignStatus(ctx, s.org, s.campaign, []string{store.CampaignRunning}, store.CampaignCancelled)
+	}
+	return p, err
+}
+
+// A crash after the message was accepted, then the contact renamed before
+// the retry: the retry replays the message accepted (the same recipient),
+// not a conflict recorded as refused while the message goes out.
+func TestCrashThenContactRenamed(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	a := f.contact("5511900000701", "Ana", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &failRecord{Store: f.st, fail: 1}
+	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	var err error
+	for i := 0; i < 3 && err == nil; i++ {
+		_, err = run.Step(ctx, f.org, c.ID)
+	}
+	require.Error(t, err, "the record failed")
+	a.Name = "Beatriz"
+	_, err = f.st.SaveContact(ctx, a)
+	require.NoError(t, err)
+	f.drain()
+	rs := f.recipients(c)
+	require.Equal(t, store.RecipientQueued, rs[a.ID].Status, "%+v", rs[a.ID])
+	require.Equal(t, f.box.ids[0], rs[a.ID].MessageID, "the message accepted")
+	require.Equal(t, 1, f.box.n())
+}
+
+// A campaign cancelled while its completion counts are read (every
+// recipient: seconds for a large one) is not announced campaign.completed.
+func TestCancelWhileCompletingNotAnnouncedCompleted(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	f.contact("5511900000801", "Ana", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &cancelOnCount{Store: f.st}
+	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	for i := 0; i < 5; i++ {
+		_, err := run.Step(ctx, f.org, c.ID)
+		require.NoError(t, err)
+	}
+	cur, err := f.st.Campaign(ctx, f.org, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.CampaignCancelled, cur.Status)
+	require.Empty(t, f.events.Named(event.CampaignCompleted), "cancelled, not completed")
+}
+
+// cancelOnCount cancels a campaign whose audience is done when its counts
+// are read.
+type cancelOnCount struct{ *store.Store }
+
+func (s *cancelOnCount) CampaignCounts(ctx context.Context, c store.Campaign) (store.CampaignCounts, error) {
+	if c.Cursor == "done" {
+		if _, err := s.Store.SetCampaignStatus(ctx, c.OrgID, c.ID, []string{store.CampaignRunning}, store.CampaignCancelled); err != nil {
+			return store.CampaignCounts{}, err
+		}
+	}
+	return s.Store.CampaignCounts(ctx, c)
+}

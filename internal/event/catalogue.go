@@ -109,7 +109,7 @@ func Catalogue() []Kind {
 				json.RawMessage(`{"event":"ACCOUNT_VIOLATION","violation_info":{"violation_type":"SCAM"}}`)))},
 		{CampaignStarted, "A campaign started sending (at its send_at, or at once): its audience is expanded in pages and each recipient's template accepted once; counts so far.",
 			campaignSample(CampaignStarted, at)},
-		{CampaignCompleted, "A campaign's whole audience was handled: every recipient's message accepted (its delivery goes on: GET /v1/campaigns/{id} has the live counts) or skipped with a reason (opted_out, missing_value, contact_deleted, no_whatsapp_id, refused, invalid_parameter).",
+		{CampaignCompleted, "A campaign's whole audience was handled: every recipient's message accepted (its delivery goes on: GET /v1/campaigns/{id} has the live counts) or skipped with a reason (opted_out, missing_value, contact_deleted, no_whatsapp_id, refused, invalid_parameter, unconfirmed).",
 			campaignSample(CampaignCompleted, at)},
 		{WebhookTest, "Sent by POST /v1/webhooks/{id}/test.", other(WebhookTest, map[string]any{"message": "This is a test event from PyTake."})},
 		{AnyWhatsApp, "Other Meta webhook fields (template status and quality, account alerts, errors), as whatsapp.<field> with Meta's raw value.",

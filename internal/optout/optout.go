@@ -75,9 +75,15 @@ type Outcome struct {
 
 // Match says which of keywords the customer's message is (ok false when
 // none): the whole message, folded (chatbot.Fold), equals the folded
-// keyword. A button or list row tapped matches by its title.
+// keyword. A template's quick-reply button tapped (type button) matches by
+// its title; the organisation's own interactive buttons and list rows do
+// not (a bot's "Cancelar" or "Sair" is an answer to the bot, not an
+// opt-out).
 func Match(in chatbot.Inbound, keywords []string) (string, bool) {
-	texts := []string{chatbot.Fold(in.Text), chatbot.Fold(in.ReplyTitle)}
+	texts := []string{chatbot.Fold(in.Text)}
+	if in.Type == "button" {
+		texts = append(texts, chatbot.Fold(in.ReplyTitle))
+	}
 	for _, kw := range keywords {
 		k := chatbot.Fold(kw)
 		if k == "" {

@@ -90,7 +90,11 @@ func TestMatch(t *testing.T) {
 		{chatbot.Inbound{Text: "PÁRAR"}, "PARAR"},
 		{chatbot.Inbound{Text: "stop"}, "STOP"},
 		{chatbot.Inbound{Text: "Descadastrar."}, "DESCADASTRAR"},
-		{chatbot.Inbound{ReplyTitle: "Sair"}, "SAIR"},
+		{chatbot.Inbound{Type: "button", ReplyTitle: "Sair"}, "SAIR"}, // a template's quick reply
+		// The organisation's own interactive buttons and list rows (a bot's
+		// "Cancelar" an appointment, "Sair" of a menu) are not opt-outs.
+		{chatbot.Inbound{Type: "interactive", ReplyTitle: "Cancelar"}, ""},
+		{chatbot.Inbound{Type: "interactive", ReplyTitle: "Sair"}, ""},
 		{chatbot.Inbound{Text: "quero cancelar meu pedido"}, ""},
 		{chatbot.Inbound{Text: "não vou parar de comprar"}, ""},
 		{chatbot.Inbound{Text: "stopped"}, ""},
