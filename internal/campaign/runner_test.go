@@ -315,7 +315,7 @@ func TestPendingPastKeyTTLNotSentAgain(t *testing.T) {
 	a := f.contact("5511900000501", "Ana", "vip")
 	c := f.campaign([]string{"vip"}, nil)
 	st := &failRecord{Store: f.st, fail: 1}
-	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	run := campaign.NewRunner(st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	var err error
 	for i := 0; i < 3 && err == nil; i++ {
 		_, err = run.Step(ctx, f.org, c.ID)
@@ -342,7 +342,7 @@ func TestCancelMidPageStopsSending(t *testing.T) {
 	f.contact("5511900000602", "Bia", "vip")
 	c := f.campaign([]string{"vip"}, nil)
 	st := &cancelOnRead{Store: f.st, org: f.org, campaign: c.ID}
-	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	run := campaign.NewRunner(st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	for i := 0; i < 5; i++ {
 		_, err := run.Step(ctx, f.org, c.ID)
 		require.NoError(t, err)
@@ -376,19 +376,19 @@ func TestCrashThenContactRenamed(t *testing.T) {
 	a := f.contact("5511900000701", "Ana", "vip")
 	c := f.campaign([]string{"vip"}, nil)
 	st := &failRecord{Store: f.st, fail: 1}
-	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	run := campaign.NewRunner(st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	var err error
 	for i := 0; i < 3 && err == nil; i++ {
 		_, err = run.Step(ctx, f.org, c.ID)
 	}
 	require.Error(t, err, "the record failed")
 	a.Name = "Beatriz"
-	_, err = f.st.SaveContact(ctx, a)
+	_, err = f.st.SaveContact(ctx, a, nil)
 	require.NoError(t, err)
 	f.drain()
 	rs := f.recipients(c)
 	require.Equal(t, store.RecipientQueued, rs[a.ID].Status, "%+v", rs[a.ID])
-	require.Equal(t, f.box.ids[0], rs[a.ID].MessageID, "the message accepted")
+	require.Equal(t, f.box.ids()[0], rs[a.ID].MessageID, "the message accepted")
 	require.Equal(t, 1, f.box.n())
 }
 
@@ -400,7 +400,7 @@ func TestCancelWhileCompletingNotAnnouncedCompleted(t *testing.T) {
 	f.contact("5511900000801", "Ana", "vip")
 	c := f.campaign([]string{"vip"}, nil)
 	st := &cancelOnCount{Store: f.st}
-	run := campaign.NewRunner(st, f.box, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	run := campaign.NewRunner(st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
 	for i := 0; i < 5; i++ {
 		_, err := run.Step(ctx, f.org, c.ID)
 		require.NoError(t, err)
