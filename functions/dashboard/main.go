@@ -40,7 +40,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_TOPIC_ARN", "DELIVERIES_QUEUE_URL")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "OUTBOUND_BULK_QUEUE_URL", "EVENTS_TOPIC_ARN", "DELIVERIES_QUEUE_URL")
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func run(ctx context.Context) error {
 		Store:         st,
 		Secrets:       sec,
 		SecretWriter:  sec,
-		Outbox:        sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+		Outbox:        sender.NewEnqueuer(q, env["OUTBOUND_QUEUE_URL"], env["OUTBOUND_BULK_QUEUE_URL"]),
 		Webhooks:      st,
 		Deliveries:    st,
 		Contacts:      st,

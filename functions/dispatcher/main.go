@@ -40,7 +40,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "DELIVERIES_DLQ_URL")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "DELIVERIES_QUEUE_URL", "EVENTS_QUEUE_URL", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "OUTBOUND_BULK_QUEUE_URL", "DELIVERIES_DLQ_URL")
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func run(ctx context.Context) error {
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
 	q := sqs.NewFromConfig(cfg)
 	events := queue.New(q, env["EVENTS_QUEUE_URL"], "event")
-	bots := botrun.New(st, sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+	bots := botrun.New(st, sender.NewEnqueuer(q, env["OUTBOUND_QUEUE_URL"], env["OUTBOUND_BULK_QUEUE_URL"]),
 		event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")), log, time.Now)
 	d := dispatch.New(dispatch.Deps{
 		Store:      st,

@@ -44,7 +44,7 @@ var _ Store = (*store.Store)(nil)
 
 // Queue puts accepted messages on the outbound queue (sender.Enqueuer).
 type Queue interface {
-	Enqueue(ctx context.Context, org, contactID, messageID string) error
+	Enqueue(ctx context.Context, org, contactID, messageID string, bulk bool) error
 }
 
 // Message is a request to accept for an organisation.
@@ -62,6 +62,9 @@ type Message struct {
 	// message, which the sender never sends to Meta; test and live keys
 	// have separate idempotency keys.
 	Test bool
+	// Bulk: a mass send (a campaign sets it): queued on the bulk outbound
+	// queue and paced behind transactional messages of the same number.
+	Bulk bool
 }
 
 // Accepter accepts messages and queues them.
@@ -111,7 +114,7 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 	}
 	om := store.OutboundMessage{
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
-		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test,
+		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test, Bulk: m.Bulk,
 	}
 	if m.IdempotencyKey != "" {
 		sum := sha256.Sum256(m.Fingerprint)
@@ -174,7 +177,7 @@ func (a *Accepter) checkTemplate(ctx context.Context, m Message) error {
 // that it reached the queue (a failure to record is logged: a replay would
 // enqueue again, and the queue drops the repeat).
 func (a *Accepter) Enqueue(ctx context.Context, org string, msg store.Message, idemKey string) error {
-	if err := a.queue.Enqueue(ctx, org, msg.ContactID, msg.ID); err != nil {
+	if err := a.queue.Enqueue(ctx, org, msg.ContactID, msg.ID, msg.Bulk); err != nil {
 		return err
 	}
 	if err := a.store.MarkEnqueued(ctx, org, idemKey); err != nil {

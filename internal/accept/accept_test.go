@@ -25,7 +25,7 @@ type queue struct {
 	fail int
 }
 
-func (q *queue) Enqueue(_ context.Context, org, contactID, messageID string) error {
+func (q *queue) Enqueue(_ context.Context, org, contactID, messageID string, _ bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.fail > 0 {

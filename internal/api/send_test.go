@@ -30,7 +30,7 @@ type outbox struct {
 	fail bool
 }
 
-func (o *outbox) Enqueue(_ context.Context, org, contactID, msgID string) error {
+func (o *outbox) Enqueue(_ context.Context, org, contactID, msgID string, _ bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.fail {

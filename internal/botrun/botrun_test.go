@@ -26,7 +26,7 @@ type outbox struct {
 	ids []string
 }
 
-func (o *outbox) Enqueue(_ context.Context, org, contactID, messageID string) error {
+func (o *outbox) Enqueue(_ context.Context, org, contactID, messageID string, _ bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ids = append(o.ids, messageID)

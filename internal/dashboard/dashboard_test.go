@@ -51,7 +51,7 @@ const (
 
 type outbox struct{}
 
-func (outbox) Enqueue(context.Context, string, string, string) error { return nil }
+func (outbox) Enqueue(context.Context, string, string, string, bool) error { return nil }
 
 type jobs struct {
 	mu   sync.Mutex

@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -39,6 +40,7 @@ import (
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sendlimit"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -56,7 +58,7 @@ type Store interface {
 	SendRetry(ctx context.Context, c store.Claim, reason string) error
 	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
 	FailStranded(ctx context.Context, org, msgID string, e store.MessageError) (store.Claim, error)
-	TakeSendSlot(ctx context.Context, phoneNumberID string, perSecond int) (bool, error)
+	LeaseSendTokens(ctx context.Context, phoneNumberID string, second int64, want, ceiling int) (int, error)
 	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
 	MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error
 	ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error)
@@ -101,8 +103,16 @@ type Deps struct {
 	DeadLetter    *queue.Queue
 	Events        Publisher
 	GraphVersion  string
-	RatePerSecond int           // per phone number (default 80)
-	Lease         time.Duration // how long a claim holds (default 60 s)
+	// RatePerSecond is a number's send limit when Meta reports no HIGH
+	// throughput level and no override is set (default 80).
+	RatePerSecond int
+	// Limiter hands out the numbers' send tokens (default: one on Store;
+	// an invocation's concurrent senders share it).
+	Limiter *sendlimit.Limiter
+	// Workers is how many of a batch's message groups are worked on at
+	// once (default 10, a batch's size: every group of a full batch).
+	Workers int
+	Lease   time.Duration // how long a claim holds (default 60 s)
 	// OutcomeBound is how long a send whose outcome is unknown (the POST
 	// started, nothing recorded) waits for a status from Meta naming it
 	// before it is failed (default 10 min).
@@ -126,6 +136,9 @@ func New(d Deps) *Sender {
 	if d.RatePerSecond <= 0 {
 		d.RatePerSecond = 80
 	}
+	if d.Workers <= 0 {
+		d.Workers = 10
+	}
 	if d.Lease <= 0 {
 		d.Lease = 60 * time.Second
 	}
@@ -140,6 +153,9 @@ func New(d Deps) *Sender {
 	}
 	if d.Rand == nil {
 		d.Rand = rand.Float64
+	}
+	if d.Limiter == nil {
+		d.Limiter = sendlimit.New(sendlimit.Config{Store: d.Store, Now: d.Now, Sleep: d.Sleep})
 	}
 	return &Sender{d: d, loaded: map[string]time.Time{}}
 }
@@ -165,28 +181,113 @@ const (
 
 // Handle processes a batch, reporting the messages to keep.
 //
-// FIFO: once a record must be retried, the later records of its message
-// group are kept untouched (a recipient's messages keep their order);
-// other groups go on. A record that names no group is held back behind
-// any retried one.
+// A batch's message groups (a recipient of an organisation each) are
+// worked on concurrently, up to Deps.Workers at once; within a group the
+// records go one after another. FIFO: once a record must be retried, the
+// later records of its group are kept untouched (a recipient's messages
+// keep their order); other groups go on. A batch with a record that names
+// no group is worked on in order, one record at a time, and such a record
+// is held back behind any retried one.
 func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	keep := make([]bool, len(ev.Records))
+	groups, ok := groupsOf(ev.Records)
+	if !ok {
+		s.sequential(ctx, ev.Records, keep)
+	} else {
+		sem := make(chan struct{}, s.d.Workers)
+		var wg sync.WaitGroup
+		for _, g := range groups {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				s.group(ctx, ev.Records, g, keep)
+			}()
+		}
+		wg.Wait()
+	}
 	var resp events.SQSEventResponse
+	for i, rec := range ev.Records {
+		if keep[i] {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// groupsOf gives the indexes of the records of each message group, in
+// order; false when some record names no group.
+func groupsOf(recs []events.SQSMessage) ([][]int, bool) {
+	at := map[string]int{}
+	var groups [][]int
+	for i, rec := range recs {
+		g, named := rec.Attributes["MessageGroupId"]
+		if !named {
+			return nil, false
+		}
+		// The dead-letter queue's groups are apart from the queue's.
+		g = rec.EventSourceARN + "\x00" + g
+		j, seen := at[g]
+		if !seen {
+			j = len(groups)
+			at[g] = j
+			groups = append(groups, nil)
+		}
+		groups[j] = append(groups[j], i)
+	}
+	return groups, true
+}
+
+// group works on one message group's records in order, setting keep for
+// those to keep. A panic keeps the record under way and the rest of the
+// group (they come back), instead of ending the invocation with the other
+// groups' work unreported.
+func (s *Sender) group(ctx context.Context, recs []events.SQSMessage, idx []int, keep []bool) {
+	k := 0
+	defer func() {
+		if p := recover(); p != nil {
+			s.d.Log.ErrorContext(ctx, "sender panicked; the group's remaining records are kept", "panic", fmt.Sprint(p))
+			for _, i := range idx[k:] {
+				keep[i] = true
+			}
+		}
+	}()
+	held := false
+	for ; k < len(idx); k++ {
+		i := idx[k]
+		rec := recs[i]
+		if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
+			keep[i] = s.deadLettered(ctx, rec) == retry
+			continue
+		}
+		if held {
+			keep[i] = true
+			continue
+		}
+		if s.process(ctx, rec) == retry {
+			keep[i] = true
+			held = true
+		}
+	}
+}
+
+// sequential is Handle for a batch with a record that names no group.
+func (s *Sender) sequential(ctx context.Context, recs []events.SQSMessage, keep []bool) {
 	held := map[string]bool{}
 	holdAll := false
-	for _, rec := range ev.Records {
+	for i, rec := range recs {
 		if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
-			if s.deadLettered(ctx, rec) == retry {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-			}
+			keep[i] = s.deadLettered(ctx, rec) == retry
 			continue
 		}
 		group, named := rec.Attributes["MessageGroupId"]
 		if holdAll || (named && held[group]) || (!named && len(held) > 0) {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			keep[i] = true
 			continue
 		}
 		if s.process(ctx, rec) == retry {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			keep[i] = true
 			if named {
 				held[group] = true
 			} else {
@@ -194,7 +295,6 @@ func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 			}
 		}
 	}
-	return resp, nil
 }
 
 func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
@@ -392,7 +492,11 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 	if err != nil {
 		return s.fail(ctx, rec, c, store.MessageError{Code: 100, Title: "invalid_message", Message: err.Error()}, log)
 	}
-	if err := s.slot(ctx, acct.PhoneNumberID); err != nil {
+	if err := s.slot(ctx, acct, m); err != nil {
+		if errors.Is(err, sendlimit.ErrNoToken) {
+			// Not attempted: the number's budget went to others.
+			return s.retryNoAttempt(ctx, rec, c, "throughput: "+err.Error(), log)
+		}
 		return s.retry(ctx, rec, c, "throughput: "+err.Error(), 0, log)
 	}
 	version := acct.GraphAPIVersion
@@ -601,30 +705,39 @@ func (s *Sender) credentials(ctx context.Context, acct store.WhatsAppAccount, v 
 	return s.d.Secrets.Get(ctx, acct.OrgID, secrets.ProviderWhatsApp, v)
 }
 
-// slot waits for a send slot of the number; it gives up (the message is
-// retried through the queue) rather than run into the invocation's
-// deadline.
-func (s *Sender) slot(ctx context.Context, phoneNumberID string) error {
+// HighThroughput is the send limit of a number Meta reports at the HIGH
+// throughput level (messages/s).
+const HighThroughput = 1000
+
+// RateOf is the number's send limit: the organisation's override when an
+// operator set one, 1,000/s when Meta reports the number's throughput level
+// HIGH, the default (80/s, Meta's standard level) otherwise.
+func (s *Sender) RateOf(acct store.WhatsAppAccount) int {
+	switch {
+	case acct.SendRateOverride > 0:
+		return acct.SendRateOverride
+	case acct.Signals.ThroughputLevel == "HIGH":
+		return HighThroughput
+	}
+	return s.d.RatePerSecond
+}
+
+// slot waits for a send token of the number in the message's lane; it
+// gives up (sendlimit.ErrNoToken) rather than leave too little of the
+// invocation to send and record the message.
+func (s *Sender) slot(ctx context.Context, acct store.WhatsAppAccount, m store.Message) error {
 	start := s.d.Now()
 	defer func() { s.LimiterWaited(ctx, s.d.Now().Sub(start)) }()
-	for i := 0; i < 50; i++ {
-		if dl, ok := ctx.Deadline(); ok && dl.Sub(s.d.Now()) < 3*time.Second {
-			return errors.New("no send slot before the invocation's deadline")
-		}
-		ok, err := s.d.Store.TakeSendSlot(ctx, phoneNumberID, s.d.RatePerSecond)
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		now := s.d.Now()
-		wait := now.Truncate(time.Second).Add(time.Second).Sub(now) + time.Duration(s.d.Rand()*float64(20*time.Millisecond))
-		if err := s.d.Sleep(ctx, wait); err != nil {
-			return err
-		}
+	lane := sendlimit.Transactional
+	if m.Bulk {
+		lane = sendlimit.Bulk
 	}
-	return errors.New("no send slot for 50 seconds")
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-recordReserve-minGraphTime))
+		defer cancel()
+	}
+	return s.d.Limiter.Take(ctx, acct.PhoneNumberID, s.RateOf(acct), lane)
 }
 
 // LimiterWaited records how long a send waited for its number's send slot

@@ -61,7 +61,7 @@ type outbox struct {
 	fail int
 }
 
-func (o *outbox) Enqueue(_ context.Context, org, contactID, messageID string) error {
+func (o *outbox) Enqueue(_ context.Context, org, contactID, messageID string, _ bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.fail > 0 {

@@ -21,7 +21,7 @@ import (
 // FromAWS wires a Webhook to the table, the secrets and the two queues, as
 // both shop webhook functions need it (each then serves its own router).
 func FromAWS(cfg aws.Config, getenv awsconf.Env, log *slog.Logger) (*Webhook, error) {
-	env, err := awsconf.Require(getenv, "TABLE_NAME", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "SECRETS_PREFIX")
+	env, err := awsconf.Require(getenv, "TABLE_NAME", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "OUTBOUND_BULK_QUEUE_URL", "SECRETS_PREFIX")
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func FromAWS(cfg aws.Config, getenv awsconf.Env, log *slog.Logger) (*Webhook, er
 	return New(Deps{
 		Store:   store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
 		Secrets: secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
-		Outbox:  sender.Enqueuer{Queue: queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound")},
+		Outbox:  sender.NewEnqueuer(q, env["OUTBOUND_QUEUE_URL"], env["OUTBOUND_BULK_QUEUE_URL"]),
 		Events:  event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		Log:     log,
 		Now:     time.Now,

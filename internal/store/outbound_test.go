@@ -178,22 +178,28 @@ func TestSenderTransitions(t *testing.T) {
 	require.Equal(t, 131047, failed.Error.Code, "failed")
 }
 
-func TestSendSlotsCap(t *testing.T) {
+func TestLeaseSendTokens(t *testing.T) {
 	s, c, _ := newStore(t)
 	ctx := context.Background()
-	taken := 0
-	for i := 0; i < 10; i++ {
-		ok, err := s.TakeSendSlot(ctx, "106540352242922", 4)
-		require.NoError(t, err)
-		if ok {
-			taken++
-		}
+	sec := c.Now().Unix()
+	const phone = "106540352242922"
+	for _, tc := range []struct {
+		name            string
+		want, ceiling   int
+		granted, second int64
+	}{
+		{"fits", 3, 10, 3, 0},
+		{"fits exactly", 7, 10, 7, 0},
+		{"full", 1, 10, 0, 0},
+		{"a higher ceiling (the transactional lane) has room", 5, 12, 2, 0},
+		{"next second", 4, 10, 4, 1},
+		{"part of a lease", 9, 10, 6, 1},
+	} {
+		got, err := s.LeaseSendTokens(ctx, phone, sec+tc.second, tc.want, tc.ceiling)
+		require.NoError(t, err, tc.name)
+		require.EqualValues(t, tc.granted, got, tc.name)
 	}
-	require.Equal(t, 4, taken, "took %d slots, cap 4", taken)
-	if ok, _ := s.TakeSendSlot(ctx, "other-number", 4); !ok {
-		t.Fatal("the cap is per number")
-	}
-	c.Add(time.Second)
-	ok, _ := s.TakeSendSlot(ctx, "106540352242922", 4)
-	require.True(t, ok, "the next second has slots")
+	got, err := s.LeaseSendTokens(ctx, "other-number", sec, 4, 4)
+	require.NoError(t, err)
+	require.Equal(t, 4, got, "the ceiling is per number")
 }
