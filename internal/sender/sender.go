@@ -100,9 +100,14 @@ type Deps struct {
 	Queue   Queue
 	// DeadLetter is the outbound dead-letter queue, when this function
 	// consumes it too: its records are failed, never sent.
-	DeadLetter    *queue.Queue
-	Events        Publisher
-	GraphVersion  string
+	DeadLetter *queue.Queue
+	// BulkQueue and BulkDeadLetter are the bulk lane's queues, when this
+	// function consumes them: a record is delayed on the queue it came
+	// from, and the bulk dead-letter queue's records are failed too.
+	BulkQueue      *queue.Queue
+	BulkDeadLetter *queue.Queue
+	Events         Publisher
+	GraphVersion   string
 	// RatePerSecond is a number's send limit when Meta reports no HIGH
 	// throughput level and no override is set (default 80).
 	RatePerSecond int
@@ -216,6 +221,16 @@ func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 	return resp, nil
 }
 
+// deadLetter: the record is from a dead-letter queue.
+func (s *Sender) deadLetter(rec events.SQSMessage) bool {
+	for _, q := range []*queue.Queue{s.d.DeadLetter, s.d.BulkDeadLetter} {
+		if q != nil && q.IsSource(rec.EventSourceARN) {
+			return true
+		}
+	}
+	return false
+}
+
 // groupsOf gives the indexes of the records of each message group, in
 // order; false when some record names no group.
 func groupsOf(recs []events.SQSMessage) ([][]int, bool) {
@@ -257,7 +272,7 @@ func (s *Sender) group(ctx context.Context, recs []events.SQSMessage, idx []int,
 	for ; k < len(idx); k++ {
 		i := idx[k]
 		rec := recs[i]
-		if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
+		if s.deadLetter(rec) {
 			keep[i] = s.deadLettered(ctx, rec) == retry
 			continue
 		}
@@ -277,7 +292,7 @@ func (s *Sender) sequential(ctx context.Context, recs []events.SQSMessage, keep 
 	held := map[string]bool{}
 	holdAll := false
 	for i, rec := range recs {
-		if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
+		if s.deadLetter(rec) {
 			keep[i] = s.deadLettered(ctx, rec) == retry
 			continue
 		}
@@ -790,8 +805,10 @@ func (s *Sender) backoff(attempt int, after time.Duration) time.Duration {
 // later keeps the queue message, visible again after d.
 func (s *Sender) later(ctx context.Context, rec events.SQSMessage, d time.Duration, log *slog.Logger) outcome {
 	var q Queue = s.d.Queue
-	if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
-		q = s.d.DeadLetter
+	for _, src := range []*queue.Queue{s.d.DeadLetter, s.d.BulkQueue, s.d.BulkDeadLetter} {
+		if src != nil && src.IsSource(rec.EventSourceARN) {
+			q = src
+		}
 	}
 	if q != nil && rec.ReceiptHandle != "" {
 		if err := q.Delay(ctx, rec.ReceiptHandle, d); err != nil {

@@ -283,7 +283,7 @@ func TestAlarms(t *testing.T) {
 		}
 	}
 	for _, w := range []string{"ApproximateAgeOfOldestMessage OutboundQueue", "ApproximateAgeOfOldestMessage EventsQueue",
-		"NumberOfMessagesReceived OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
+		"NumberOfMessagesReceived OutboundDeadLetterQueue", "NumberOfMessagesReceived OutboundBulkDeadLetterQueue", "ApproximateAgeOfOldestMessage OutboundBulkQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
 		"NumberOfMessagesReceived DeliveriesDeadLetterQueue", "ApproximateNumberOfMessagesVisible HubSpotDeadLetterQueue",
 		"ApproximateNumberOfMessagesVisible SalesforceDeadLetterQueue", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
 		if !watched[w] {
@@ -350,5 +350,56 @@ func TestEventConsumers(t *testing.T) {
 	}
 	if subscribed < 3 {
 		t.Errorf("%d queues subscribed to the events topic, want the dispatcher's and each CRM's", subscribed)
+	}
+}
+
+// TestOutboundLanes: whoever may queue a transactional message may queue
+// a bulk one (sender.Enqueuer routes by Message.Bulk), and the sender
+// consumes both lanes and both dead-letter queues, each with its own
+// event source.
+func TestOutboundLanes(t *testing.T) {
+	tpl, _ := loadRepo(t)
+	queues := func(fn Resource, policy string) map[string]bool {
+		out := map[string]bool{}
+		for _, p := range asSlice(fn.Properties["Policies"]) {
+			if v, ok := asMap(p)[policy]; ok {
+				if ga, ok := asMap(asMap(v)["QueueName"])["Fn::GetAtt"].([]any); ok {
+					out[ga[0].(string)] = true
+				}
+			}
+		}
+		return out
+	}
+	producers := 0
+	for _, fn := range tpl.ResourcesOfType("AWS::Serverless::Function") {
+		send := queues(fn, "SQSSendMessagePolicy")
+		if send["OutboundQueue"] {
+			producers++
+			if !send["OutboundBulkQueue"] {
+				t.Errorf("%s may queue transactional messages, not bulk ones", fn.LogicalID)
+			}
+		}
+	}
+	if producers < 4 {
+		t.Errorf("%d functions queue messages; the API, the dashboard, the dispatcher and the shop webhooks do", producers)
+	}
+	sender, ok := tpl.Resources["SenderFunction"]
+	if !ok {
+		t.Fatal("no SenderFunction")
+	}
+	poll := queues(sender, "SQSPollerPolicy")
+	sources := map[string]bool{}
+	for _, ev := range asMap(sender.Properties["Events"]) {
+		if ga, ok := asMap(asMap(asMap(ev)["Properties"])["Queue"])["Fn::GetAtt"].([]any); ok {
+			sources[ga[0].(string)] = true
+		}
+	}
+	for _, q := range []string{"OutboundQueue", "OutboundDeadLetterQueue", "OutboundBulkQueue", "OutboundBulkDeadLetterQueue"} {
+		if !poll[q] {
+			t.Errorf("the sender may not poll %s", q)
+		}
+		if !sources[q] {
+			t.Errorf("the sender has no event source on %s", q)
+		}
 	}
 }
