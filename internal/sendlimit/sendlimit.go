@@ -60,6 +60,9 @@ type Store interface {
 	LeaseSendTokens(ctx context.Context, phoneNumberID string, second int64, want, ceiling int) (int, error)
 }
 
+// leasePoll is how often a sender waiting for another's lease looks again.
+const leasePoll = 2 * time.Millisecond
+
 // ErrNoToken: no token before the context's deadline.
 var ErrNoToken = errors.New("sendlimit: no send token before the deadline")
 
@@ -90,7 +93,7 @@ type poolKey struct {
 
 // pool is an invocation's tokens of one number and lane.
 type pool struct {
-	lease   sync.Mutex // one lease write at a time
+	leasing bool // one lease write at a time
 	second  int64
 	tokens  int
 	full    bool // the counter reached this lane's ceiling this second
@@ -214,14 +217,24 @@ func (l *Limiter) wait(ctx context.Context, d time.Duration) error {
 // leaseFor leases tokens of second sec into p, one lease at a time per
 // pool (a sender that waited for another's lease finds its tokens).
 func (l *Limiter) leaseFor(ctx context.Context, p *pool, phone string, perSecond int, lane Lane, sec int64, into time.Duration) error {
-	p.lease.Lock()
-	defer p.lease.Unlock()
 	l.mu.Lock()
 	p.roll(sec)
 	if p.tokens > 0 || p.full {
 		l.mu.Unlock()
 		return nil
 	}
+	if p.leasing {
+		// Another sender's lease is being written: look again shortly
+		// (a sleep, not a lock, so a simulated clock sees every wait).
+		l.mu.Unlock()
+		return l.wait(ctx, leasePoll)
+	}
+	p.leasing = true
+	defer func() {
+		l.mu.Lock()
+		p.leasing = false
+		l.mu.Unlock()
+	}()
 	left := float64(time.Second-l.c.Guard-into) / float64(time.Second)
 	want := max(p.waiting, int(math.Ceil(float64(p.prev)*left)))
 	l.mu.Unlock()
