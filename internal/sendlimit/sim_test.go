@@ -268,16 +268,16 @@ func (s *sim) invocation(inv int, l *lane) {
 // send is the sender's path for one message.
 func (s *sim) send(ctx context.Context, lim *sendlimit.Limiter, m *msg) {
 	org := "ORG#" + m.org
-	s.tbl.op(ctx, nil, []string{"MSG#" + m.to})                       // ClaimSend
-	s.tbl.op(ctx, []string{org + "/WHATSAPP"}, nil)                    // WhatsAppAccount
+	s.tbl.op(ctx, nil, []string{"MSG#" + m.to})                         // ClaimSend
+	s.tbl.op(ctx, []string{org + "/WHATSAPP"}, nil)                     // WhatsAppAccount
 	if err := lim.Take(ctx, m.phone, m.perSecond, m.lane); err != nil { // the token
 		panic(err)
 	}
 	now := s.clock.Now()
 	m.sentAt, m.trueSecond = now, now.Unix()
-	s.tbl.op(ctx, nil, []string{"MSG#" + m.to})   // SendAttempt
+	s.tbl.op(ctx, nil, []string{"MSG#" + m.to})  // SendAttempt
 	_ = s.clock.Sleep(ctx, 200*time.Millisecond) // Graph
-	s.tbl.op(ctx, nil, []string{"MSG#" + m.to})   // SendAccepted
+	s.tbl.op(ctx, nil, []string{"MSG#" + m.to})  // SendAccepted
 	// Its three statuses (sent, delivered, read) later: each applied on
 	// the message's items and published with its contact and
 	// conversation read (ORG#<org> / CONTACT#, CONV#).

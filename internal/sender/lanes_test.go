@@ -1,0 +1,90 @@
+package sender_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// leaseDown is the store with the send-rate counters unavailable.
+type leaseDown struct {
+	*store.Store
+}
+
+func (l *leaseDown) LeaseSendTokens(context.Context, string, int64, int, int) (int, error) {
+	return 0, errors.New("store: lease send tokens: service unavailable")
+}
+
+// With the limiter's item unavailable nothing is sent on an unknown
+// budget: the message is kept for later, its group held, and Meta is not
+// called.
+func TestLimiterUnavailableSendsNothing(t *testing.T) {
+	e := setup(t)
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Store = &leaseDown{Store: e.st}
+	e.s = sender.New(d)
+	m1, r1 := e.queueMsg(t, "5511900000041")
+	_, r2 := e.queueMsg(t, "5511900000041")
+	require.Equal(t, []string{r1.MessageId, r2.MessageId}, e.handle(t, r1, r2))
+	require.Empty(t, e.graph.sent, "sent without a token")
+	require.Equal(t, store.StatusQueued, e.msg(t, m1.ID).Status)
+}
+
+// ceilings records the ceiling of each lease: the lane's.
+type ceilings struct {
+	*store.Store
+	seen []int
+}
+
+func (c *ceilings) LeaseSendTokens(ctx context.Context, phone string, second int64, want, ceiling int) (int, error) {
+	c.seen = append(c.seen, ceiling)
+	return c.Store.LeaseSendTokens(ctx, phone, second, want, ceiling)
+}
+
+// The limit follows the number: the default, Meta's HIGH throughput level
+// (1,000/s), an operator's override; a bulk message (persisted Bulk) takes
+// tokens in the bulk lane, under the headroom.
+func TestLimitFollowsTheNumberAndLane(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		level    string
+		override int
+		bulk     bool
+		ceiling  int
+	}{
+		{"standard", "", 0, false, 80},
+		{"standard, bulk", "STANDARD", 0, true, 77},
+		{"high", "HIGH", 0, false, 1000},
+		{"high, bulk", "HIGH", 0, true, 970},
+		{"override", "HIGH", 250, false, 250},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			rec := &ceilings{Store: e.st}
+			d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+			d.Store, d.RatePerSecond = rec, 80
+			e.s = sender.New(d)
+			if tc.level != "" {
+				_, err := e.st.UpdateWhatsAppSignals(ctx, e.org, store.WhatsAppSignals{ThroughputLevel: tc.level})
+				require.NoError(t, err)
+			}
+			require.NoError(t, e.st.SetSendRateOverride(ctx, e.org, tc.override))
+			res, err := e.st.AcceptOutbound(ctx, store.OutboundMessage{OrgID: e.org, To: store.Identity{WaID: "5511900000042"},
+				Type: "template", Content: []byte(`{"name":"hello_world","language":{"code":"en_US"}}`), Bulk: tc.bulk})
+			require.NoError(t, err)
+			require.Equal(t, tc.bulk, e.msg(t, res.Message.ID).Bulk, "Bulk persisted")
+			_, r := e.queueMsg(t, "5511900000043")
+			r.Body = `{"org_id":"` + e.org + `","message_id":"` + res.Message.ID + `"}`
+			require.Empty(t, e.handle(t, r))
+			require.Equal(t, []int{tc.ceiling}, rec.seen)
+		})
+	}
+}
