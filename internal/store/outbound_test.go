@@ -203,3 +203,37 @@ func TestLeaseSendTokens(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 4, got, "the ceiling is per number")
 }
+
+// Saving the settings again keeps the operator's send-rate override, and
+// the throughput level while the number stays the same.
+func TestSettingsSaveKeepsSendLimits(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	a := store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "1001", VerifyTokenHash: "h"}
+	_, err = s.PutWhatsAppAccount(ctx, a)
+	require.NoError(t, err)
+	require.NoError(t, s.SetSendRateOverride(ctx, org.ID, 250))
+	_, err = s.UpdateWhatsAppSignals(ctx, org.ID, store.WhatsAppSignals{ThroughputLevel: "HIGH"})
+	require.NoError(t, err)
+	got, err := s.PutWhatsAppAccount(ctx, a)
+	require.NoError(t, err)
+	require.Equal(t, 250, got.SendRateOverride)
+	got, err = s.WhatsAppAccount(ctx, org.ID)
+	require.NoError(t, err)
+	require.Equal(t, 250, got.SendRateOverride)
+	require.Equal(t, "HIGH", got.Signals.ThroughputLevel)
+	a.PhoneNumberID = "1002"
+	_, err = s.PutWhatsAppAccount(ctx, a)
+	require.NoError(t, err)
+	got, err = s.WhatsAppAccount(ctx, org.ID)
+	require.NoError(t, err)
+	require.Empty(t, got.Signals.ThroughputLevel, "another number: its level is Meta's to say")
+	require.NoError(t, s.SetSendRateOverride(ctx, org.ID, 0))
+	got, err = s.WhatsAppAccount(ctx, org.ID)
+	require.NoError(t, err)
+	require.Zero(t, got.SendRateOverride)
+	require.Error(t, s.SetSendRateOverride(ctx, org.ID, -1))
+	require.True(t, apperr.Is(s.SetSendRateOverride(ctx, "org_none", 10), apperr.NotFound))
+}

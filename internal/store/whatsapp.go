@@ -131,6 +131,14 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 	}
 	if had {
 		it.RateOverride = old.RateOverride
+		if old.PhoneNumberID == a.PhoneNumberID {
+			// The same number keeps the throughput level Meta gave it
+			// (the sender's limit follows it) until Meta says otherwise.
+			it.Throughput = old.Throughput
+		}
+	}
+	if a.Signals.ThroughputLevel != "" {
+		it.Throughput = a.Signals.ThroughputLevel
 	}
 	switch {
 	case a.VerifiedAt != nil:
@@ -261,12 +269,9 @@ func (s *Store) SetSendRateOverride(ctx context.Context, orgID string, perSecond
 	if perSecond < 0 || perSecond > 10000 {
 		return apperr.New(apperr.Invalid, "send rate override must be between 0 (none) and 10000 messages/s")
 	}
-	expr := "SET send_rate_override = :n"
-	vals := map[string]types.AttributeValue{":n": num(strconv.Itoa(perSecond))}
-	if perSecond == 0 {
-		expr, vals = "REMOVE send_rate_override", nil
-	}
-	in := updateInput(s.table, key{orgPK(orgID), whatsappSK()}, expr, "attribute_exists(pk)", vals)
+	// 0 is stored as such: no override.
+	in := updateInput(s.table, key{orgPK(orgID), whatsappSK()}, "SET send_rate_override = :n", "attribute_exists(pk)",
+		map[string]types.AttributeValue{":n": num(strconv.Itoa(perSecond))})
 	if _, err := s.db.UpdateItem(ctx, in); err != nil {
 		if isConditionFailed(err) {
 			return apperr.New(apperr.NotFound, "WhatsApp is not configured for this organization").WithCode("whatsapp_not_configured")

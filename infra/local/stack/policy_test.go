@@ -31,7 +31,7 @@ var dynamoActions = map[string][]string{
 	"DashboardFunction":      {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"HubSpotWebhookFunction": {"GetItem"}, // routing by portal
 	"CrmSyncFunction":        {"GetItem", "PutItem", "Query", "UpdateItem"},
-	"TemplateSyncFunction":   {"DeleteItem", "GetItem", "PutItem", "Query"}, // delete: templates Meta no longer lists
+	"TemplateSyncFunction":   {"DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: templates Meta no longer lists; update: the number's throughput level
 }
 
 // secretAccess: which organisations' secrets each function may read, by
