@@ -50,6 +50,9 @@ func (m *memStore) SendRetry(context.Context, store.Claim, string) error { retur
 func (m *memStore) SendFailed(_ context.Context, c store.Claim, _ store.MessageError) (store.Message, error) {
 	return c.Message, nil
 }
+func (m *memStore) TakeToken(context.Context, store.Bucket) (store.Take, error) {
+	return store.Take{Allowed: true}, nil
+}
 func (m *memStore) LeaseSendTokens(_ context.Context, _ string, _ int64, want, _ int) (int, error) {
 	return want, nil
 }

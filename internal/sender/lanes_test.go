@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/sender"
@@ -87,4 +88,30 @@ func TestLimitFollowsTheNumberAndLane(t *testing.T) {
 			require.Equal(t, []int{tc.ceiling}, rec.seen)
 		})
 	}
+}
+
+// A recipient's messages are paced under Meta's pair rate limit (one every
+// 6 s, bursts of 45): the 46th in a burst is not sent (no 131056 provoked)
+// but kept for the interval, then sent.
+func TestPairPacing(t *testing.T) {
+	e := setup(t)
+	var last events.SQSMessage
+	var lastMsg store.Message
+	for i := range sender.PairBurst + 1 {
+		lastMsg, last = e.queueMsg(t, "5511900000044")
+		f := e.handle(t, last)
+		if i < sender.PairBurst {
+			require.Empty(t, f, "message %d of the burst", i)
+		}
+	}
+	require.Len(t, e.graph.sent, sender.PairBurst, "the 46th was sent at once")
+	require.Equal(t, store.StatusQueued, e.msg(t, lastMsg.ID).Status)
+	// Kept until the bucket has room: at most the interval (the burst took
+	// real time, during which it refilled a little).
+	require.Contains(t, []int32{1, 2, 3, 4, 5, 6}, e.queue.visibility[last.ReceiptHandle], "kept for the pair interval")
+	_, other := e.queueMsg(t, "5511900000045")
+	require.Empty(t, e.handle(t, other), "another recipient is not paced by this one")
+	e.advance(sender.PairInterval)
+	require.Empty(t, e.handle(t, last))
+	require.Equal(t, store.StatusAccepted, e.msg(t, lastMsg.ID).Status)
 }

@@ -48,6 +48,10 @@ func (s *slowStore) WhatsAppAccount(ctx context.Context, org string) (store.What
 	s.wait()
 	return s.memStore.WhatsAppAccount(ctx, org)
 }
+func (s *slowStore) TakeToken(ctx context.Context, b store.Bucket) (store.Take, error) {
+	s.wait()
+	return s.memStore.TakeToken(ctx, b)
+}
 func (s *slowStore) LeaseSendTokens(ctx context.Context, phone string, second int64, want, ceiling int) (int, error) {
 	s.wait()
 	return s.memStore.LeaseSendTokens(ctx, phone, second, want, ceiling)

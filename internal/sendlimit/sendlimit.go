@@ -76,6 +76,10 @@ type Config struct {
 	// Guard is the margin kept at both ends of a second (default 10 ms):
 	// at least the clock skew between invocations.
 	Guard time.Duration
+	// MaxWait bounds the waits of one Take, whatever the clock says
+	// (default 20 s): ErrNoToken after it. A clock that does not move (or
+	// a sleep that does not sleep) ends in ErrNoToken, not a spin.
+	MaxWait time.Duration
 }
 
 // Limiter hands out send tokens; one per invocation, shared by its
@@ -109,6 +113,9 @@ func New(c Config) *Limiter {
 	}
 	if c.Guard <= 0 {
 		c.Guard = 10 * time.Millisecond
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = 20 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -165,18 +172,26 @@ func (l *Limiter) Take(ctx context.Context, phoneNumberID string, perSecond int,
 		p.waiting--
 		l.mu.Unlock()
 	}()
+	var waited time.Duration
+	wait := func(d time.Duration) error {
+		waited += d
+		if waited > l.c.MaxWait {
+			return ErrNoToken
+		}
+		return l.wait(ctx, d)
+	}
 	for {
 		now := l.c.Now()
 		sec := now.Unix()
 		into := now.Sub(time.Unix(sec, 0))
 		switch {
 		case into < l.c.Guard:
-			if err := l.wait(ctx, l.c.Guard-into); err != nil {
+			if err := wait(l.c.Guard - into); err != nil {
 				return err
 			}
 			continue
 		case into >= time.Second-l.c.Guard:
-			if err := l.wait(ctx, time.Second-into+l.c.Guard); err != nil {
+			if err := wait(time.Second - into + l.c.Guard); err != nil {
 				return err
 			}
 			continue
@@ -192,13 +207,19 @@ func (l *Limiter) Take(ctx context.Context, phoneNumberID string, perSecond int,
 		full := p.full
 		l.mu.Unlock()
 		if full {
-			if err := l.wait(ctx, time.Second-into+l.c.Guard); err != nil {
+			if err := wait(time.Second - into + l.c.Guard); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := l.leaseFor(ctx, p, phoneNumberID, perSecond, lane, sec, into); err != nil {
+		polled, err := l.leaseFor(ctx, p, phoneNumberID, perSecond, lane, sec, into)
+		if err != nil {
 			return err
+		}
+		if polled {
+			if err := wait(leasePoll); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -216,18 +237,18 @@ func (l *Limiter) wait(ctx context.Context, d time.Duration) error {
 
 // leaseFor leases tokens of second sec into p, one lease at a time per
 // pool (a sender that waited for another's lease finds its tokens).
-func (l *Limiter) leaseFor(ctx context.Context, p *pool, phone string, perSecond int, lane Lane, sec int64, into time.Duration) error {
+// polled: another sender's lease is being written; wait leasePoll and
+// look again (a sleep, not a lock, so a simulated clock sees every wait).
+func (l *Limiter) leaseFor(ctx context.Context, p *pool, phone string, perSecond int, lane Lane, sec int64, into time.Duration) (polled bool, err error) {
 	l.mu.Lock()
 	p.roll(sec)
 	if p.tokens > 0 || p.full {
 		l.mu.Unlock()
-		return nil
+		return false, nil
 	}
 	if p.leasing {
-		// Another sender's lease is being written: look again shortly
-		// (a sleep, not a lock, so a simulated clock sees every wait).
 		l.mu.Unlock()
-		return l.wait(ctx, leasePoll)
+		return true, nil
 	}
 	p.leasing = true
 	defer func() {
@@ -245,7 +266,7 @@ func (l *Limiter) leaseFor(ctx context.Context, p *pool, phone string, perSecond
 	}
 	got, err := l.c.Store.LeaseSendTokens(ctx, phone, sec, want, ceiling)
 	if err != nil {
-		return fmt.Errorf("sendlimit: lease for %s: %w", phone, err)
+		return false, fmt.Errorf("sendlimit: lease for %s: %w", phone, err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -253,13 +274,13 @@ func (l *Limiter) leaseFor(ctx context.Context, p *pool, phone string, perSecond
 		// Another sender moved on to the next second during the write:
 		// these tokens are lost (a later Take drops them too when the
 		// second is over).
-		return nil
+		return false, nil
 	}
 	p.tokens += got
 	if got < want {
 		p.full = true
 	}
-	return nil
+	return false, nil
 }
 
 // roll moves the pool to second sec, dropping what was left of an earlier

@@ -151,3 +151,20 @@ func TestBulkFloodLeavesHeadroom(t *testing.T) {
 		require.LessOrEqual(t, n, 100, k)
 	}
 }
+
+// A clock that does not move and a sleep that does not sleep (a test's, or
+// a broken one) end in ErrNoToken, not a spin.
+func TestFrozenClockDoesNotSpin(t *testing.T) {
+	frozen := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // on a second's edge: inside the guard
+	c := newSimClock()
+	lim := sendlimit.New(sendlimit.Config{Store: newTable(c), Now: func() time.Time { return frozen },
+		Sleep: func(context.Context, time.Duration) error { return nil }})
+	done := make(chan error, 1)
+	go func() { done <- lim.Take(context.Background(), "P1", 80, sendlimit.Transactional) }()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, sendlimit.ErrNoToken)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Take spins on a frozen clock")
+	}
+}

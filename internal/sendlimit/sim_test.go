@@ -236,6 +236,7 @@ func (s *sim) invocation(inv int, l *lane) {
 	}
 	lim := sendlimit.New(sendlimit.Config{Store: s.tbl, Sleep: s.clock.Sleep,
 		Now: func() time.Time { return s.clock.Now().Add(off) }})
+	state := &invState{lim: lim, read: map[string]time.Time{}}
 	var next func()
 	next = func() {
 		ctx := context.Background()
@@ -249,7 +250,7 @@ func (s *sim) invocation(inv int, l *lane) {
 			var mu sync.Mutex
 			for _, m := range batch {
 				s.clock.Go(func() {
-					s.send(ctx, lim, m)
+					s.send(ctx, state, m)
 					mu.Lock()
 					left--
 					last := left == 0
@@ -265,12 +266,30 @@ func (s *sim) invocation(inv int, l *lane) {
 	s.clock.Go(next)
 }
 
+// invState is what an invocation keeps between messages: its limiter and
+// when it last read each organisation's account (the sender keeps a
+// healthy account for a second).
+type invState struct {
+	lim  *sendlimit.Limiter
+	mu   sync.Mutex
+	read map[string]time.Time
+}
+
 // send is the sender's path for one message.
-func (s *sim) send(ctx context.Context, lim *sendlimit.Limiter, m *msg) {
+func (s *sim) send(ctx context.Context, inv *invState, m *msg) {
 	org := "ORG#" + m.org
-	s.tbl.op(ctx, nil, []string{"MSG#" + m.to})                         // ClaimSend
-	s.tbl.op(ctx, []string{org + "/WHATSAPP"}, nil)                     // WhatsAppAccount
-	if err := lim.Take(ctx, m.phone, m.perSecond, m.lane); err != nil { // the token
+	s.tbl.op(ctx, nil, []string{"MSG#" + m.to}) // ClaimSend
+	inv.mu.Lock()
+	stale := s.clock.Now().Sub(inv.read[m.org]) >= time.Second
+	if stale {
+		inv.read[m.org] = s.clock.Now()
+	}
+	inv.mu.Unlock()
+	if stale {
+		s.tbl.op(ctx, []string{org + "/WHATSAPP", org}, nil) // WhatsAppAccount
+	}
+	s.tbl.op(ctx, nil, []string{"LIMIT#pair#" + m.phone + "#" + m.to})      // the pair bucket
+	if err := inv.lim.Take(ctx, m.phone, m.perSecond, m.lane); err != nil { // the token
 		panic(err)
 	}
 	now := s.clock.Now()
@@ -287,7 +306,6 @@ func (s *sim) send(ctx context.Context, lim *sendlimit.Limiter, m *msg) {
 		s.tbl.count(s.tbl.reads, org+"/CONV", 1)
 		s.tbl.count(s.tbl.reads, org, 2)
 	}
-	s.tbl.count(s.tbl.reads, org, 1)  // the account
 	s.tbl.count(s.tbl.writes, org, 1) // accepting it: the conversation's update
 	s.tbl.mu.Unlock()
 	s.mu.Lock()

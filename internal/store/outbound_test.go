@@ -237,3 +237,28 @@ func TestSettingsSaveKeepsSendLimits(t *testing.T) {
 	require.Error(t, s.SetSendRateOverride(ctx, org.ID, -1))
 	require.True(t, apperr.Is(s.SetSendRateOverride(ctx, "org_none", 10), apperr.NotFound))
 }
+
+// A bucket slower than one token a second (Meta's pair limit: one message
+// every 6 s, bursts of 45), tried idle first: the burst, then one every
+// interval.
+func TestSlowIdleFirstBucket(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	b := store.Bucket{Key: "pair#1001#5511900000001", Every: 6 * time.Second, Burst: 3, IdleFirst: true}
+	for i := range 3 {
+		tk, err := s.TakeToken(ctx, b)
+		require.NoError(t, err)
+		require.True(t, tk.Allowed, "take %d of the burst", i)
+	}
+	tk, err := s.TakeToken(ctx, b)
+	require.NoError(t, err)
+	require.False(t, tk.Allowed, "over the burst")
+	require.InDelta(t, 6*time.Second, tk.RetryAfter, float64(time.Millisecond))
+	c.Add(6 * time.Second)
+	tk, err = s.TakeToken(ctx, b)
+	require.NoError(t, err)
+	require.True(t, tk.Allowed, "one interval later")
+	tk, err = s.TakeToken(ctx, store.Bucket{Key: "pair#1001#5511900000002", Every: 6 * time.Second, Burst: 3, IdleFirst: true})
+	require.NoError(t, err)
+	require.True(t, tk.Allowed, "another recipient")
+}
