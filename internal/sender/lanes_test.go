@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -114,4 +116,32 @@ func TestPairPacing(t *testing.T) {
 	e.advance(sender.PairInterval)
 	require.Empty(t, e.handle(t, last))
 	require.Equal(t, store.StatusAccepted, e.msg(t, lastMsg.ID).Status)
+}
+
+// panicGraph panics for one recipient.
+type panicGraph struct {
+	*fakeGraph
+	to string
+}
+
+func (g panicGraph) SendMessage(ctx context.Context, version, phone, token string, body []byte) (graph.SendResult, error) {
+	if strings.Contains(string(body), g.to) {
+		panic("boom")
+	}
+	return g.fakeGraph.SendMessage(ctx, version, phone, token, body)
+}
+
+// A panic while one group is sent (groups run concurrently, outside the
+// runtime's recovery) keeps that group's records and does not end the
+// invocation: the other groups' outcomes are reported.
+func TestPanicInOneGroupKeepsOnlyIt(t *testing.T) {
+	e := setup(t)
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Graph = panicGraph{fakeGraph: e.graph, to: "5511900000046"}
+	e.s = sender.New(d)
+	_, r1 := e.queueMsg(t, "5511900000046")
+	_, r2 := e.queueMsg(t, "5511900000046")
+	m3, r3 := e.queueMsg(t, "5511900000047")
+	require.ElementsMatch(t, []string{r1.MessageId, r2.MessageId}, e.handle(t, r1, r2, r3))
+	require.Equal(t, store.StatusAccepted, e.msg(t, m3.ID).Status)
 }
