@@ -60,6 +60,10 @@ type Store interface {
 	LeaseSendTokens(ctx context.Context, phoneNumberID string, second int64, want, ceiling int) (int, error)
 }
 
+// frozenWaits is how many waits in a row on a clock that does not move
+// end a Take.
+const frozenWaits = 1000
+
 // leasePoll is how often a sender waiting for another's lease looks again.
 const leasePoll = 2 * time.Millisecond
 
@@ -76,9 +80,9 @@ type Config struct {
 	// Guard is the margin kept at both ends of a second (default 10 ms):
 	// at least the clock skew between invocations.
 	Guard time.Duration
-	// MaxWait bounds the waits of one Take, whatever the clock says
-	// (default 20 s): ErrNoToken after it. A clock that does not move (or
-	// a sleep that does not sleep) ends in ErrNoToken, not a spin.
+	// MaxWait bounds how long one Take waits, by the clock (default
+	// 20 s): ErrNoToken after it. A clock that does not move across
+	// frozenWaits waits ends in ErrNoToken too, not a spin.
 	MaxWait time.Duration
 }
 
@@ -172,10 +176,16 @@ func (l *Limiter) Take(ctx context.Context, phoneNumberID string, perSecond int,
 		p.waiting--
 		l.mu.Unlock()
 	}()
-	var waited time.Duration
+	start := l.c.Now()
+	last, still := start, 0
 	wait := func(d time.Duration) error {
-		waited += d
-		if waited > l.c.MaxWait {
+		now := l.c.Now()
+		if now.Equal(last) {
+			still++
+		} else {
+			last, still = now, 0
+		}
+		if now.Sub(start) > l.c.MaxWait || still > frozenWaits {
 			return ErrNoToken
 		}
 		return l.wait(ctx, d)

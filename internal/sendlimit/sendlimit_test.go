@@ -3,6 +3,7 @@ package sendlimit_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,4 +168,25 @@ func TestFrozenClockDoesNotSpin(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Take spins on a frozen clock")
 	}
+}
+
+// A sleep that does not sleep beside a clock that moves (a test's wall
+// clock): a Take at a second's edge spins through the guard and gets its
+// token; it does not give up for waits it only asked for.
+func TestNoOpSleepAtTheEdge(t *testing.T) {
+	c := newSimClock()
+	var mu sync.Mutex
+	at := time.Date(2030, 1, 1, 0, 0, 0, 995_000_000, time.UTC)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		at = at.Add(time.Microsecond)
+		return at
+	}
+	tbl := newTable(c)
+	tbl.latency = 0
+	lim := sendlimit.New(sendlimit.Config{Store: tbl, Now: now, Sleep: func(context.Context, time.Duration) error { return nil }})
+	var err error
+	run(c, func() { err = lim.Take(context.Background(), "P1", 80, sendlimit.Transactional) })
+	require.NoError(t, err)
 }
