@@ -1,21 +1,23 @@
-// Package sender consumes the outbound FIFO queue and sends each message
-// through the Graph API, once.
+// Package sender consumes the outbound FIFO queues (transactional and
+// bulk) and sends each message through the Graph API, once.
 //
 // Per message: claim it (a conditional queued → sending transition with a
 // lease, so a redelivered queue message or a second sender finds it taken or
 // done), check the organisation's WhatsApp connection (an account Meta
 // refused with error 190 fails fast until its settings are saved again),
-// take a per-number send slot (the throughput cap, a DynamoDB counter per
-// phone number and second shared by every concurrent sender), POST it, and
+// pace it under Meta's pair rate limit for its recipient, take a send
+// token of its number in its lane (internal/sendlimit: the number's
+// throughput limit, shared by every concurrent sender), POST it, and
 // record the wamid (statuses that beat us to it are applied then). Meta's
 // errors are classified: retryable ones go back to the queue with a backoff
 // (the queue message's visibility), terminal ones mark the message failed
 // (and the account unhealthy for account errors) and emit message.failed.
 //
-// The queue is FIFO with one message group per organisation and recipient;
-// after the first message of a batch that must be retried, the rest of the
-// batch is reported failed without being touched, so a recipient's
-// messages keep their order.
+// The queues are FIFO with one message group per organisation and
+// recipient; a batch's groups are worked on concurrently, each group's
+// records in order, and after a record of a group that must be retried
+// the group's later records are reported failed without being touched, so
+// a recipient's messages keep their order.
 package sender
 
 import (
