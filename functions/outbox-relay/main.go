@@ -33,7 +33,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL")
+	env, err := awsconf.Require(os.Getenv, "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "OUTBOUND_BULK_QUEUE_URL")
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func run(ctx context.Context) error {
 	}
 	r := outbox.New(
 		event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
-		sender.Enqueuer{Queue: queue.New(sqs.NewFromConfig(cfg), env["OUTBOUND_QUEUE_URL"], "outbound")},
+		sender.NewEnqueuer(sqs.NewFromConfig(cfg), env["OUTBOUND_QUEUE_URL"], env["OUTBOUND_BULK_QUEUE_URL"]),
 		log)
 	// The invocation's metrics, aggregated, in EMF lines on stdout.
 	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {

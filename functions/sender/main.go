@@ -37,7 +37,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_TOPIC_ARN", "OUTBOUND_DLQ_URL")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "OUTBOUND_QUEUE_URL", "EVENTS_TOPIC_ARN", "OUTBOUND_DLQ_URL", "OUTBOUND_BULK_QUEUE_URL", "OUTBOUND_BULK_DLQ_URL")
 	if err != nil {
 		return err
 	}
@@ -59,15 +59,17 @@ func run(ctx context.Context) error {
 	}
 	q := sqs.NewFromConfig(cfg)
 	s := sender.New(sender.Deps{
-		Store:         store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
-		Secrets:       secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
-		Graph:         graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 15 * time.Second}),
-		Queue:         queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound"),
-		DeadLetter:    queue.New(q, env["OUTBOUND_DLQ_URL"], "outbound dead-letter"),
-		Events:        event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
-		GraphVersion:  env["GRAPH_API_VERSION"],
-		RatePerSecond: rate,
-		Log:           log,
+		Store:          store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
+		Secrets:        secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
+		Graph:          graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 15 * time.Second}),
+		Queue:          queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound"),
+		DeadLetter:     queue.New(q, env["OUTBOUND_DLQ_URL"], "outbound dead-letter"),
+		BulkQueue:      queue.New(q, env["OUTBOUND_BULK_QUEUE_URL"], "outbound bulk"),
+		BulkDeadLetter: queue.New(q, env["OUTBOUND_BULK_DLQ_URL"], "outbound bulk dead-letter"),
+		Events:         event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
+		GraphVersion:   env["GRAPH_API_VERSION"],
+		RatePerSecond:  rate,
+		Log:            log,
 	})
 	// The invocation's metrics, aggregated, in EMF lines on stdout.
 	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {

@@ -45,10 +45,13 @@ func run(ctx context.Context) error {
 		return err
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
+	gc := graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second})
 	fleet := msgtemplate.Fleet{
 		Accounts:    st,
 		Credentials: secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
-		Graph:       graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),
+		Graph:       gc,
+		Numbers:     gc,
+		Signals:     st,
 		Store:       st,
 		Events:      event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		Version:     env["GRAPH_API_VERSION"],

@@ -44,6 +44,9 @@ func main() {
 const usage = `usage:
   ops create-org --name NAME [--mode live|test] [--plan free|standard|scale] [--stack-name STACK]
   ops set-plan --org ORG_ID --plan free|standard|scale [--stack-name STACK]
+  ops set-send-rate --org ORG_ID --per-second N [--stack-name STACK]
+      N messages/s for the organisation's number instead of the limit that follows Meta's throughput
+      level (80/s STANDARD, 1,000/s HIGH); 0 removes the override
   ops set-whatsapp --org ORG_ID [--stack-name STACK] < whatsapp.json
       whatsapp.json: {"phone_number_id","access_token","app_secret","verify_token","waba_id","graph_api_version"}
       The access token must be able to read the number (and the WABA, when given) on the Graph API
@@ -60,6 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	name := fs.String("name", "", "organisation name")
 	mode := fs.String("mode", "live", "first API key's mode: live or test")
 	org := fs.String("org", "", "organisation id")
+	perSecond := fs.Int("per-second", -1, "send rate override, messages/s (0: none)")
 	plan := fs.String("plan", "", "rate-limit plan: "+strings.Join(ratelimit.PlanNames(), ", ")+" (default "+ratelimit.DefaultPlan+")")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w\n%s", err, usage)
@@ -101,6 +105,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("organization %s: %w", *org, err)
 		}
 		return enc.Encode(map[string]any{"organization_id": *org, "plan": *plan})
+	case "set-send-rate":
+		if *org == "" || *perSecond < 0 {
+			return errors.New("--org and --per-second (0 removes the override) are required")
+		}
+		if err := st.SetSendRateOverride(ctx, *org, *perSecond); err != nil {
+			return fmt.Errorf("organization %s: %w", *org, err)
+		}
+		return enc.Encode(map[string]any{"organization_id": *org, "send_rate_override": *perSecond})
 	case "set-whatsapp":
 		if *org == "" {
 			return errors.New("--org is required")

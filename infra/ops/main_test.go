@@ -58,6 +58,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"create-org", "--bogus"}, none, "flag provided but not defined"},
 		{[]string{"create-org", "--name", "x", "--mode", "prod"}, table, "--mode"},
 		{[]string{"set-whatsapp"}, table, "--org"},
+		{[]string{"set-send-rate", "--org", "org_1"}, table, "--per-second"},
 		{[]string{"set-whatsapp", "--org", "org_1"}, table, "SECRETS_PREFIX"},
 		{[]string{"explode"}, table, "unknown command"},
 	} {
@@ -66,4 +67,27 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
 		}
 	}
+}
+
+// set-send-rate overrides the organisation's send limit (the sender reads
+// it with the account).
+func TestSetSendRate(t *testing.T) {
+	tb := storetest.New(t)
+	t.Setenv("AWS_ENDPOINT_URL", tb.URL)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	env := func(k string) string { return map[string]string{"TABLE_NAME": tb.Name}[k] }
+	ctx := context.Background()
+	st := store.New(tb.Client, tb.Name, time.Now)
+	org, err := st.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	err = run(ctx, []string{"set-send-rate", "--org", org.ID, "--per-second", "300"}, env, nil, &bytes.Buffer{})
+	require.Error(t, err, "no WhatsApp connection yet")
+	_, err = st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "1001", VerifyTokenHash: "h"})
+	require.NoError(t, err)
+	require.NoError(t, run(ctx, []string{"set-send-rate", "--org", org.ID, "--per-second", "300"}, env, nil, &bytes.Buffer{}))
+	a, err := st.WhatsAppAccount(ctx, org.ID)
+	require.NoError(t, err)
+	require.Equal(t, 300, a.SendRateOverride)
 }

@@ -36,7 +36,7 @@ import (
 // Store is what accepting needs from the store.
 type Store interface {
 	AcceptOutbound(ctx context.Context, m store.OutboundMessage) (store.OutboundResult, error)
-	RequeueOutbound(ctx context.Context, org, contactID, msgID, idemKey string) error
+	RequeueOutbound(ctx context.Context, org, contactID, msgID, idemKey string, bulk bool) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -112,7 +112,7 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 	}
 	om := store.OutboundMessage{
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
-		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test, Marketing: marketing,
+		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test, Marketing: marketing, Bulk: m.Bulk,
 	}
 	if m.IdempotencyKey != "" {
 		sum := sha256.Sum256(m.Fingerprint)
@@ -173,5 +173,5 @@ func (a *Accepter) checkTemplate(ctx context.Context, m Message) (store.Template
 // idemKey that is not marked queued (store.RequeueOutbound): once, since
 // the mark is written with the job.
 func (a *Accepter) Requeue(ctx context.Context, org string, msg store.Message, idemKey string) error {
-	return a.store.RequeueOutbound(ctx, org, msg.ContactID, msg.ID, idemKey)
+	return a.store.RequeueOutbound(ctx, org, msg.ContactID, msg.ID, idemKey, msg.Bulk)
 }

@@ -403,7 +403,10 @@ func (h *harness) advance(d time.Duration) {
 
 func newHarness(t testing.TB, f *faults, bot bool) *harness {
 	tbl := storetest.New(t)
-	h := &harness{t: t, f: f, clock: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	// Half a second into a second: the sender's limiter hands out a
+	// second's send tokens only away from its edges (sendlimit.Guard),
+	// and this clock moves only when the suite says.
+	h := &harness{t: t, f: f, clock: time.Date(2026, 12, 1, 12, 0, 0, 500_000_000, time.UTC)}
 	h.stream = storetest.NewStream(tbl.Client)
 	h.st = store.New(faultyDB{db: h.stream, f: f}, tbl.Name, h.now)
 	h.raw = store.New(tbl.Client, tbl.Name, h.now)

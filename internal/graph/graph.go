@@ -199,12 +199,17 @@ type PhoneNumber struct {
 	DisplayPhoneNumber string `json:"display_phone_number"`
 	VerifiedName       string `json:"verified_name"`
 	QualityRating      string `json:"quality_rating"`
+	// Throughput is the number's throughput level: STANDARD (80
+	// messages/s), HIGH (up to 1,000), NOT_APPLICABLE.
+	Throughput struct {
+		Level string `json:"level"`
+	} `json:"throughput"`
 }
 
 // GetPhoneNumber asks for GET /{version}/{phone_number_id}.
 func (c *Client) GetPhoneNumber(ctx context.Context, version, phoneNumberID, token string) (PhoneNumber, error) {
 	var p PhoneNumber
-	u := c.base + "/" + version + "/" + url.PathEscape(phoneNumberID) + "?fields=display_phone_number,verified_name,quality_rating"
+	u := c.base + "/" + version + "/" + url.PathEscape(phoneNumberID) + "?fields=display_phone_number,verified_name,quality_rating,throughput"
 	err := c.do(ctx, http.MethodGet, u, token, nil, &p)
 	return p, err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -35,6 +36,21 @@ type Fleet struct {
 	Log         *slog.Logger
 	// Parallel bounds the organisations synced at once (default 4).
 	Parallel int
+	// Numbers and Signals, when set, refresh each number's throughput
+	// level from Meta on every run (the sender's limit follows it; Meta's
+	// THROUGHPUT_UPGRADE webhook records it too, when it comes).
+	Numbers Numbers
+	Signals Signals
+}
+
+// Numbers reads a phone number's fields from Meta (*graph.Client).
+type Numbers interface {
+	GetPhoneNumber(ctx context.Context, version, phoneNumberID, token string) (graph.PhoneNumber, error)
+}
+
+// Signals records what Meta says of a number (store.Store).
+type Signals interface {
+	UpdateWhatsAppSignals(ctx context.Context, orgID string, sig store.WhatsAppSignals) (store.WhatsAppAccount, error)
 }
 
 // FleetResult counts a scheduled sync.
@@ -112,10 +128,33 @@ func (f Fleet) syncOne(ctx context.Context, a store.WhatsAppAccount) error {
 	if version == "" {
 		version = f.Version
 	}
+	f.refreshThroughput(ctx, a, version, c.AccessToken)
 	waba := c.WABAID
 	if waba == "" {
 		waba = a.WABAID
 	}
 	_, err = Sync(ctx, f.Graph, f.Store, f.Events, Account{OrgID: a.OrgID, WABAID: waba, Version: version, Token: c.AccessToken}, f.Now())
 	return err
+}
+
+// refreshThroughput records the number's throughput level as Meta reports
+// it now, when it changed. A failure is logged: the templates are synced
+// anyway, and the level is read again on the next run.
+func (f Fleet) refreshThroughput(ctx context.Context, a store.WhatsAppAccount, version, token string) {
+	if f.Numbers == nil || f.Signals == nil {
+		return
+	}
+	p, err := f.Numbers.GetPhoneNumber(ctx, version, a.PhoneNumberID, token)
+	if err != nil {
+		f.Log.WarnContext(ctx, "throughput level not read", "org_id", a.OrgID, "error", err.Error())
+		return
+	}
+	if p.Throughput.Level == "" || p.Throughput.Level == a.Signals.ThroughputLevel {
+		return
+	}
+	if _, err := f.Signals.UpdateWhatsAppSignals(ctx, a.OrgID, store.WhatsAppSignals{ThroughputLevel: p.Throughput.Level}); err != nil {
+		f.Log.WarnContext(ctx, "throughput level not recorded", "org_id", a.OrgID, "error", err.Error())
+		return
+	}
+	f.Log.InfoContext(ctx, "throughput level changed", "org_id", a.OrgID, "from", a.Signals.ThroughputLevel, "to", p.Throughput.Level)
 }

@@ -28,7 +28,7 @@ func TestSyncAll(t *testing.T) {
 	st := store.New(tb.Client, tb.Name, time.Now)
 	sec := secretstest.New()
 	sim := graphsim.New(graphsim.Config{Accounts: []graphsim.Account{
-		{PhoneNumberID: "1001", WABAID: "2001", AccessToken: "tok-1", AppSecret: "a"},
+		{PhoneNumberID: "1001", WABAID: "2001", AccessToken: "tok-1", AppSecret: "a", ThroughputLevel: "HIGH"},
 		{PhoneNumberID: "1002", WABAID: "2002", AccessToken: "tok-2", AppSecret: "b"},
 	}})
 	t.Cleanup(sim.Close)
@@ -52,7 +52,8 @@ func TestSyncAll(t *testing.T) {
 	connect("1003", "", "tok-3")
 	rec := &eventtest.Recorder{}
 	res, err := msgtemplate.SyncAll(ctx, msgtemplate.Fleet{Accounts: st, Credentials: sec, Graph: graph.New(hs.URL, hs.Client()),
-		Store: st, Events: rec, Version: "v26.0", Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Store: st, Events: rec, Version: "v26.0", Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Numbers: graph.New(hs.URL, hs.Client()), Signals: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,5 +65,10 @@ func TestSyncAll(t *testing.T) {
 	}
 	if evs := rec.Named(event.TemplateStatusUpdated); len(evs) != 1 || evs[0].OrganizationID != good {
 		t.Fatalf("events: %+v", evs)
+	}
+	// The number's throughput level, as Meta reports it, is recorded: the
+	// sender's limit follows it.
+	if a, err := st.WhatsAppAccount(ctx, good); err != nil || a.Signals.ThroughputLevel != "HIGH" {
+		t.Fatalf("throughput level: %+v %v", a.Signals, err)
 	}
 }

@@ -41,7 +41,7 @@ type Publisher interface {
 
 // Enqueuer puts an accepted message on the outbound queue (sender.Enqueuer).
 type Enqueuer interface {
-	Enqueue(ctx context.Context, org, contactID, messageID string) error
+	Enqueue(ctx context.Context, org, contactID, messageID string, bulk bool) error
 }
 
 // Relay relays outbox items.
@@ -103,7 +103,7 @@ func (r *Relay) relay(ctx context.Context, rec events.DynamoDBEventRecord) error
 		if j.OrgID != o.OrgID {
 			return fmt.Errorf("outbox %s: job of another organisation", o.ID)
 		}
-		if err := r.jobs.Enqueue(ctx, j.OrgID, j.ContactID, j.MessageID); err != nil {
+		if err := r.jobs.Enqueue(ctx, j.OrgID, j.ContactID, j.MessageID, j.Bulk); err != nil {
 			return fmt.Errorf("outbox %s: queue message %s: %w", o.ID, j.MessageID, err)
 		}
 	}

@@ -29,7 +29,7 @@ type jobs struct {
 	fail int
 }
 
-func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string) error {
+func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string, _ bool) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.fail > 0 {

@@ -50,7 +50,12 @@ func (m *memStore) SendRetry(context.Context, store.Claim, string) error { retur
 func (m *memStore) SendFailed(_ context.Context, c store.Claim, _ store.MessageError) (store.Message, error) {
 	return c.Message, nil
 }
-func (m *memStore) TakeSendSlot(context.Context, string, int) (bool, error) { return true, nil }
+func (m *memStore) TakeToken(context.Context, store.Bucket) (store.Take, error) {
+	return store.Take{Allowed: true}, nil
+}
+func (m *memStore) LeaseSendTokens(_ context.Context, _ string, _ int64, want, _ int) (int, error) {
+	return want, nil
+}
 func (m *memStore) WhatsAppAccount(_ context.Context, org string) (store.WhatsAppAccount, error) {
 	return store.WhatsAppAccount{OrgID: org, PhoneNumberID: "106540352242922", Healthy: true}, nil
 }

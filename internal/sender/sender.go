@@ -1,27 +1,30 @@
-// Package sender consumes the outbound FIFO queue and sends each message
-// through the Graph API, once.
+// Package sender consumes the outbound FIFO queues (transactional and
+// bulk) and sends each message through the Graph API, once.
 //
 // Per message: claim it (a conditional queued → sending transition with a
 // lease, so a redelivered queue message or a second sender finds it taken or
 // done), check the organisation's WhatsApp connection (an account Meta
 // refused with error 190 fails fast until its settings are saved again),
-// take a per-number send slot (the throughput cap, a DynamoDB counter per
-// phone number and second shared by every concurrent sender), POST it, and
+// pace it under Meta's pair rate limit for its recipient, take a send
+// token of its number in its lane (internal/sendlimit: the number's
+// throughput limit, shared by every concurrent sender), POST it, and
 // record the wamid (statuses that beat us to it are applied then). Meta's
 // errors are classified: retryable ones go back to the queue with a backoff
 // (the queue message's visibility), terminal ones mark the message failed
 // (and the account unhealthy for account errors) and emit message.failed.
 //
-// The queue is FIFO with one message group per organisation and recipient;
-// after the first message of a batch that must be retried, the rest of the
-// batch is reported failed without being touched, so a recipient's
-// messages keep their order.
+// The queues are FIFO with one message group per organisation and
+// recipient; a batch's groups are worked on concurrently, each group's
+// records in order, and after a record of a group that must be retried
+// the group's later records are reported failed without being touched, so
+// a recipient's messages keep their order.
 package sender
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -40,6 +43,7 @@ import (
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sendlimit"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -57,7 +61,8 @@ type Store interface {
 	SendRetry(ctx context.Context, c store.Claim, reason string) error
 	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
 	FailStranded(ctx context.Context, org, msgID string, e store.MessageError) (store.Claim, error)
-	TakeSendSlot(ctx context.Context, phoneNumberID string, perSecond int) (bool, error)
+	LeaseSendTokens(ctx context.Context, phoneNumberID string, second int64, want, ceiling int) (int, error)
+	TakeToken(ctx context.Context, b store.Bucket) (store.Take, error)
 	WhatsAppAccount(ctx context.Context, orgID string) (store.WhatsAppAccount, error)
 	MarkWhatsAppUnhealthy(ctx context.Context, orgID, reason string) error
 	ApplyStatus(ctx context.Context, u store.StatusUpdate) (store.StatusResult, error)
@@ -100,11 +105,30 @@ type Deps struct {
 	Queue   Queue
 	// DeadLetter is the outbound dead-letter queue, when this function
 	// consumes it too: its records are failed, never sent.
-	DeadLetter    *queue.Queue
-	Events        Publisher
-	GraphVersion  string
-	RatePerSecond int           // per phone number (default 80)
-	Lease         time.Duration // how long a claim holds (default 60 s)
+	DeadLetter *queue.Queue
+	// BulkQueue and BulkDeadLetter are the bulk lane's queues, when this
+	// function consumes them: a record is delayed on the queue it came
+	// from, and the bulk dead-letter queue's records are failed too.
+	BulkQueue      *queue.Queue
+	BulkDeadLetter *queue.Queue
+	Events         Publisher
+	GraphVersion   string
+	// RatePerSecond is a number's send limit when Meta reports no HIGH
+	// throughput level and no override is set (default 80).
+	RatePerSecond int
+	// Limiter hands out the numbers' send tokens (default: one on Store;
+	// an invocation's concurrent senders share it).
+	Limiter *sendlimit.Limiter
+	// AccountTTL is how long an invocation uses a healthy account it read
+	// (default 1 s): at 1,000 sends/s an organisation's account item is
+	// read about once a second per invocation, not once per message. An
+	// unhealthy one is read again every time; settings saved elsewhere are
+	// seen within AccountTTL.
+	AccountTTL time.Duration
+	// Workers is how many of a batch's message groups are worked on at
+	// once (default 10, a batch's size: every group of a full batch).
+	Workers int
+	Lease   time.Duration // how long a claim holds (default 60 s)
 	// OutcomeBound is how long a send whose outcome is unknown (the POST
 	// started, nothing recorded) waits for a status from Meta naming it
 	// before it is failed (default 10 min).
@@ -119,14 +143,24 @@ type Deps struct {
 type Sender struct {
 	d Deps
 
-	mu     sync.Mutex
-	loaded map[string]time.Time // org → when its credentials were read
+	mu       sync.Mutex
+	loaded   map[string]time.Time // org → when its credentials were read
+	accounts map[string]cachedAccount
+}
+
+// cachedAccount is a healthy account as read at a time.
+type cachedAccount struct {
+	acct store.WhatsAppAccount
+	at   time.Time
 }
 
 // New returns a Sender with defaults filled in.
 func New(d Deps) *Sender {
 	if d.RatePerSecond <= 0 {
 		d.RatePerSecond = 80
+	}
+	if d.Workers <= 0 {
+		d.Workers = 10
 	}
 	if d.Lease <= 0 {
 		d.Lease = 60 * time.Second
@@ -143,7 +177,13 @@ func New(d Deps) *Sender {
 	if d.Rand == nil {
 		d.Rand = rand.Float64
 	}
-	return &Sender{d: d, loaded: map[string]time.Time{}}
+	if d.Limiter == nil {
+		d.Limiter = sendlimit.New(sendlimit.Config{Store: d.Store, Now: d.Now, Sleep: d.Sleep})
+	}
+	if d.AccountTTL <= 0 {
+		d.AccountTTL = time.Second
+	}
+	return &Sender{d: d, loaded: map[string]time.Time{}, accounts: map[string]cachedAccount{}}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -167,28 +207,123 @@ const (
 
 // Handle processes a batch, reporting the messages to keep.
 //
-// FIFO: once a record must be retried, the later records of its message
-// group are kept untouched (a recipient's messages keep their order);
-// other groups go on. A record that names no group is held back behind
-// any retried one.
+// A batch's message groups (a recipient of an organisation each) are
+// worked on concurrently, up to Deps.Workers at once; within a group the
+// records go one after another. FIFO: once a record must be retried, the
+// later records of its group are kept untouched (a recipient's messages
+// keep their order); other groups go on. A batch with a record that names
+// no group is worked on in order, one record at a time, and such a record
+// is held back behind any retried one.
 func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	keep := make([]bool, len(ev.Records))
+	groups, ok := groupsOf(ev.Records)
+	if !ok {
+		s.sequential(ctx, ev.Records, keep)
+	} else {
+		sem := make(chan struct{}, s.d.Workers)
+		var wg sync.WaitGroup
+		for _, g := range groups {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				s.group(ctx, ev.Records, g, keep)
+			}()
+		}
+		wg.Wait()
+	}
 	var resp events.SQSEventResponse
+	for i, rec := range ev.Records {
+		if keep[i] {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// deadLetter: the record is from a dead-letter queue.
+func (s *Sender) deadLetter(rec events.SQSMessage) bool {
+	for _, q := range []*queue.Queue{s.d.DeadLetter, s.d.BulkDeadLetter} {
+		if q != nil && q.IsSource(rec.EventSourceARN) {
+			return true
+		}
+	}
+	return false
+}
+
+// groupsOf gives the indexes of the records of each message group, in
+// order; false when some record names no group.
+func groupsOf(recs []events.SQSMessage) ([][]int, bool) {
+	at := map[string]int{}
+	var groups [][]int
+	for i, rec := range recs {
+		g, named := rec.Attributes["MessageGroupId"]
+		if !named {
+			return nil, false
+		}
+		// The dead-letter queue's groups are apart from the queue's.
+		g = rec.EventSourceARN + "\x00" + g
+		j, seen := at[g]
+		if !seen {
+			j = len(groups)
+			at[g] = j
+			groups = append(groups, nil)
+		}
+		groups[j] = append(groups[j], i)
+	}
+	return groups, true
+}
+
+// group works on one message group's records in order, setting keep for
+// those to keep. A panic keeps the record under way and the rest of the
+// group (they come back), instead of ending the invocation with the other
+// groups' work unreported.
+func (s *Sender) group(ctx context.Context, recs []events.SQSMessage, idx []int, keep []bool) {
+	k := 0
+	defer func() {
+		if p := recover(); p != nil {
+			s.d.Log.ErrorContext(ctx, "sender panicked; the group's remaining records are kept", "panic", fmt.Sprint(p))
+			for _, i := range idx[k:] {
+				keep[i] = true
+			}
+		}
+	}()
+	held := false
+	for ; k < len(idx); k++ {
+		i := idx[k]
+		rec := recs[i]
+		if s.deadLetter(rec) {
+			keep[i] = s.deadLettered(ctx, rec) == retry
+			continue
+		}
+		if held {
+			keep[i] = true
+			continue
+		}
+		if s.process(ctx, rec) == retry {
+			keep[i] = true
+			held = true
+		}
+	}
+}
+
+// sequential is Handle for a batch with a record that names no group.
+func (s *Sender) sequential(ctx context.Context, recs []events.SQSMessage, keep []bool) {
 	held := map[string]bool{}
 	holdAll := false
-	for _, rec := range ev.Records {
-		if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
-			if s.deadLettered(ctx, rec) == retry {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-			}
+	for i, rec := range recs {
+		if s.deadLetter(rec) {
+			keep[i] = s.deadLettered(ctx, rec) == retry
 			continue
 		}
 		group, named := rec.Attributes["MessageGroupId"]
 		if holdAll || (named && held[group]) || (!named && len(held) > 0) {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			keep[i] = true
 			continue
 		}
 		if s.process(ctx, rec) == retry {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			keep[i] = true
 			if named {
 				held[group] = true
 			} else {
@@ -196,7 +331,6 @@ func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 			}
 		}
 	}
-	return resp, nil
 }
 
 func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
@@ -368,7 +502,7 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		// Never Meta: see testmode.go.
 		return s.sendTest(ctx, rec, c, log)
 	}
-	acct, err := s.d.Store.WhatsAppAccount(ctx, m.OrgID)
+	acct, err := s.account(ctx, m.OrgID)
 	if apperr.Is(err, apperr.NotFound) {
 		return s.fail(ctx, rec, c, store.MessageError{Code: 0, Title: "whatsapp_not_configured",
 			Message: "WhatsApp is not configured for this organization"}, log)
@@ -394,7 +528,17 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 	if err != nil {
 		return s.fail(ctx, rec, c, store.MessageError{Code: 100, Title: "invalid_message", Message: err.Error()}, log)
 	}
-	if err := s.slot(ctx, acct.PhoneNumberID); err != nil {
+	if ok, wait, err := s.pair(ctx, acct, m); err != nil {
+		return s.retry(ctx, rec, c, "pair pacing: "+err.Error(), 0, log)
+	} else if !ok {
+		// Paced, not provoked: Meta's 131056 is not asked for.
+		return s.postpone(ctx, rec, c, "this recipient's pair rate (one message every 6 s, bursts of 45) is used up", wait, log)
+	}
+	if err := s.slot(ctx, acct, m); err != nil {
+		if errors.Is(err, sendlimit.ErrNoToken) {
+			// Not attempted: the number's budget went to others.
+			return s.retryNoAttempt(ctx, rec, c, "throughput: "+err.Error(), log)
+		}
 		return s.retry(ctx, rec, c, "throughput: "+err.Error(), 0, log)
 	}
 	version := acct.GraphAPIVersion
@@ -437,6 +581,7 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		merr := store.MessageError{Code: d.Code, Title: d.Class.String(), Message: d.Message, Details: d.Details}
 		switch {
 		case d.Class == outbound.FailAccount:
+			s.forgetAccount(m.OrgID)
 			if uerr := s.d.Store.MarkWhatsAppUnhealthy(ctx, m.OrgID, "Meta error "+strconv.Itoa(d.Code)+": "+d.Message); uerr != nil {
 				log.ErrorContext(ctx, "could not mark the WhatsApp connection unhealthy", "error", uerr.Error())
 			}
@@ -609,30 +754,88 @@ func (s *Sender) credentials(ctx context.Context, acct store.WhatsAppAccount, v 
 	return s.d.Secrets.Get(ctx, acct.OrgID, secrets.ProviderWhatsApp, v)
 }
 
-// slot waits for a send slot of the number; it gives up (the message is
-// retried through the queue) rather than run into the invocation's
-// deadline.
-func (s *Sender) slot(ctx context.Context, phoneNumberID string) error {
+// Meta's pair rate limit (error 131056): one message every 6 s from a
+// business number to one user, bursts of up to 45 borrowing ahead.
+const (
+	PairInterval = 6 * time.Second
+	PairBurst    = 45
+)
+
+// pair paces the number's messages to one recipient under Meta's pair
+// rate limit: a token bucket per (number, recipient), mostly idle (one
+// write). false: wait that long first.
+func (s *Sender) pair(ctx context.Context, acct store.WhatsAppAccount, m store.Message) (bool, time.Duration, error) {
+	t, err := s.d.Store.TakeToken(ctx, store.Bucket{Key: "pair#" + acct.PhoneNumberID + "#" + m.To,
+		Every: PairInterval, Burst: PairBurst, IdleFirst: true})
+	if err != nil {
+		return false, 0, err
+	}
+	return t.Allowed, t.RetryAfter, nil
+}
+
+// account reads the organisation's WhatsApp account, a healthy one from
+// this invocation's copy when read within AccountTTL.
+func (s *Sender) account(ctx context.Context, org string) (store.WhatsAppAccount, error) {
+	now := s.d.Now()
+	s.mu.Lock()
+	c, ok := s.accounts[org]
+	s.mu.Unlock()
+	if ok && now.Sub(c.at) < s.d.AccountTTL && now.Sub(c.at) >= 0 {
+		return c.acct, nil
+	}
+	a, err := s.d.Store.WhatsAppAccount(ctx, org)
+	if err != nil {
+		return a, err
+	}
+	s.mu.Lock()
+	if a.Healthy {
+		s.accounts[org] = cachedAccount{acct: a, at: now}
+	} else {
+		delete(s.accounts, org)
+	}
+	s.mu.Unlock()
+	return a, nil
+}
+
+func (s *Sender) forgetAccount(org string) {
+	s.mu.Lock()
+	delete(s.accounts, org)
+	s.mu.Unlock()
+}
+
+// HighThroughput is the send limit of a number Meta reports at the HIGH
+// throughput level (messages/s).
+const HighThroughput = 1000
+
+// RateOf is the number's send limit: the organisation's override when an
+// operator set one, 1,000/s when Meta reports the number's throughput level
+// HIGH, the default (80/s, Meta's standard level) otherwise.
+func (s *Sender) RateOf(acct store.WhatsAppAccount) int {
+	switch {
+	case acct.SendRateOverride > 0:
+		return acct.SendRateOverride
+	case acct.Signals.ThroughputLevel == "HIGH":
+		return HighThroughput
+	}
+	return s.d.RatePerSecond
+}
+
+// slot waits for a send token of the number in the message's lane; it
+// gives up (sendlimit.ErrNoToken) rather than leave too little of the
+// invocation to send and record the message.
+func (s *Sender) slot(ctx context.Context, acct store.WhatsAppAccount, m store.Message) error {
 	start := s.d.Now()
 	defer func() { s.LimiterWaited(ctx, s.d.Now().Sub(start)) }()
-	for i := 0; i < 50; i++ {
-		if dl, ok := ctx.Deadline(); ok && dl.Sub(s.d.Now()) < 3*time.Second {
-			return errors.New("no send slot before the invocation's deadline")
-		}
-		ok, err := s.d.Store.TakeSendSlot(ctx, phoneNumberID, s.d.RatePerSecond)
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		now := s.d.Now()
-		wait := now.Truncate(time.Second).Add(time.Second).Sub(now) + time.Duration(s.d.Rand()*float64(20*time.Millisecond))
-		if err := s.d.Sleep(ctx, wait); err != nil {
-			return err
-		}
+	lane := sendlimit.Transactional
+	if m.Bulk {
+		lane = sendlimit.Bulk
 	}
-	return errors.New("no send slot for 50 seconds")
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-recordReserve-minGraphTime))
+		defer cancel()
+	}
+	return s.d.Limiter.Take(ctx, acct.PhoneNumberID, s.RateOf(acct), lane)
 }
 
 // LimiterWaited records how long a send waited for its number's send slot
@@ -655,6 +858,16 @@ func failedMetric(ctx context.Context) {
 		return
 	}
 	metrics.From(ctx).Count(metrics.MessagesFailed, 1)
+}
+
+// postpone releases a message that was not attempted and keeps the queue
+// message for d (its group's later records wait behind it).
+func (s *Sender) postpone(ctx context.Context, rec events.SQSMessage, c store.Claim, reason string, d time.Duration, log *slog.Logger) outcome {
+	if err := s.d.Store.SendRetry(ctx, c, reason); err != nil {
+		log.WarnContext(ctx, "could not release the claim; its lease will", "error", err.Error())
+	}
+	log.InfoContext(ctx, "send postponed", "reason", reason, "delay", d.String())
+	return s.later(ctx, rec, max(d, time.Second), log)
 }
 
 // retryNoAttempt releases a message that was not attempted (its attempt
@@ -685,8 +898,10 @@ func (s *Sender) backoff(attempt int, after time.Duration) time.Duration {
 // later keeps the queue message, visible again after d.
 func (s *Sender) later(ctx context.Context, rec events.SQSMessage, d time.Duration, log *slog.Logger) outcome {
 	var q Queue = s.d.Queue
-	if s.d.DeadLetter != nil && s.d.DeadLetter.IsSource(rec.EventSourceARN) {
-		q = s.d.DeadLetter
+	for _, src := range []*queue.Queue{s.d.DeadLetter, s.d.BulkQueue, s.d.BulkDeadLetter} {
+		if src != nil && src.IsSource(rec.EventSourceARN) {
+			q = src
+		}
 	}
 	if q != nil && rec.ReceiptHandle != "" {
 		if err := q.Delay(ctx, rec.ReceiptHandle, d); err != nil {

@@ -43,7 +43,7 @@ import (
 // | chatbot            | ORG#<org>              | BOT#<id>           |                 | definition JSON, active, version   |
 // | active chatbot     | ORG#<org>              | ACTIVEBOT          |                 | → the one active bot's id          |
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
-// | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n < cap; TTL 2 min         |
+// | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n ≤ ceiling, raised by leases of several tokens (internal/sendlimit); TTL 2 min |
 // | /v1 rate bucket     | LIMIT#org#<org> / LIMIT#key#<key id> | LIMIT |                | tat (GCRA token bucket, unix µs); TTL |
 // | message template    | ORG#<org>#TPL          | TPL#<name>#<lang>  |                 | Meta's definition, status, category, quality |
 // | template sync       | ORG#<org>#TPL          | SYNC               |                 | last sync with Meta: template sends are checked once it exists |
@@ -73,7 +73,8 @@ import (
 //     ORG#<org>#MSG#<id> / MSG (send_state, claim token, lease).
 // 15. Statuses that beat the sender to the wamid: Query ORG#<org>#WAMID#<wamid>,
 //     sk begins_with STATUS#, after the wamid is stored.
-// 16. Per-number throughput: conditional ADD on RATE#<phone>#<second> / RATE.
+// 16. Per-number throughput: conditional ADD of a lease of tokens on
+//     RATE#<phone>#<second> / RATE (n <= ceiling - lease).
 // 16b. /v1 rate limits: conditional UpdateItem of LIMIT#org#<org> and
 //     LIMIT#key#<key> (SET tat = tat + T if now <= tat <= now + (burst-1)T;
 //     else SET tat = now + T if tat < now).

@@ -103,6 +103,10 @@ type Message struct {
 	LastError  string     `json:"last_error,omitempty"`
 	// Test: sent with a pytake_test_ key; it never reached Meta.
 	Test bool `json:"test,omitempty"`
+	// Bulk: sent in the bulk lane (a campaign): its own outbound queue,
+	// and it leaves headroom of the number's limit to the transactional
+	// lane (internal/sendlimit).
+	Bulk bool `json:"-"`
 	// CreatedContact, CreatedConversation: accepting this outbound message
 	// created its contact / opened its conversation; the sender publishes
 	// contact.created / conversation.created for it (the job on the
@@ -152,6 +156,7 @@ type msgItem struct {
 	AcceptedAt string `dynamodbav:"accepted_at,omitempty"`
 	LastError  string `dynamodbav:"last_error,omitempty"` // the latest retryable failure
 	Test       bool   `dynamodbav:"test,omitempty"`       // a test key's message: never sent to Meta
+	Bulk       bool   `dynamodbav:"bulk,omitempty"`       // the bulk lane's
 	// Accepting it created the contact / opened the conversation.
 	CreatedContact      bool `dynamodbav:"created_contact,omitempty"`
 	CreatedConversation bool `dynamodbav:"created_conversation,omitempty"`
@@ -165,7 +170,7 @@ func (it msgItem) model() Message {
 		DeliveredAt: parseTime(it.DeliveredAt), ReadAt: parseTime(it.ReadAt), FailedAt: parseTime(it.FailedAt),
 		PricingCategory: it.PricingCategory, Billable: it.Billable,
 		To: it.Recipient, Attempts: it.Attempts, AcceptedAt: parseTime(it.AcceptedAt), LastError: it.LastError,
-		Test: it.Test, CreatedContact: it.CreatedContact, CreatedConversation: it.CreatedConversation,
+		Test: it.Test, Bulk: it.Bulk, CreatedContact: it.CreatedContact, CreatedConversation: it.CreatedConversation,
 	}
 	if it.Content != "" {
 		m.Content = json.RawMessage(it.Content)
@@ -185,7 +190,7 @@ func newMsgItem(m Message) msgItem {
 		Type: typeMessage, ID: m.ID, OrgID: m.OrgID, ConversationID: m.ConversationID, ContactID: m.ContactID,
 		Direction: m.Direction, WAMID: m.WAMID, MsgType: m.Type, Content: string(m.Content), Raw: string(m.Raw),
 		Status: m.Status, StatusRank: StatusRank(m.Status), ContextWAMID: m.ContextWAMID,
-		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt), Recipient: m.To, Test: m.Test,
+		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt), Recipient: m.To, Test: m.Test, Bulk: m.Bulk,
 	}
 }
 

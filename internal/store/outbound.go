@@ -53,6 +53,9 @@ type OutboundMessage struct {
 	// says). A contact that opted out is refused 422 contact_opted_out,
 	// checked in the transaction that accepts the message.
 	Marketing bool
+	// Bulk: a mass send (a campaign); stored with the message, which is
+	// queued and paced in the bulk lane.
+	Bulk bool
 }
 
 // OutboundResult is what accepting an outbound message did.
@@ -209,7 +212,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 	msg := Message{
 		ID: id.New(id.Message, now), OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Outbound,
 		Type: m.Type, Content: m.Content, Status: StatusQueued, ContextWAMID: m.ContextWAMID, Timestamp: now,
-		CreatedAt: now, To: recipient, Test: m.Test,
+		CreatedAt: now, To: recipient, Test: m.Test, Bulk: m.Bulk,
 	}
 	it := newMsgItem(msg)
 	it.SendState = SendQueued
@@ -223,7 +226,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 	// accepted is always queued (by the relay), whatever happens to this
 	// invocation after the commit.
 	if items, err = s.withOutbox(items, Outbox{OrgID: org, ContactID: contact.ID,
-		Job: &OutboxJob{OrgID: org, ContactID: contact.ID, MessageID: msg.ID}}); err != nil {
+		Job: &OutboxJob{OrgID: org, ContactID: contact.ID, MessageID: msg.ID, Bulk: m.Bulk}}); err != nil {
 		return res, false, err
 	}
 	idemIdx := -1
@@ -305,7 +308,7 @@ func (s *Store) replay(ctx context.Context, m OutboundMessage) (OutboundResult, 
 // before its job was an outbox item of the accepting transaction (its
 // idempotency key not marked enqueued): the job is written with the mark,
 // in one transaction, once.
-func (s *Store) RequeueOutbound(ctx context.Context, org, contactID, msgID, idemKey string) error {
+func (s *Store) RequeueOutbound(ctx context.Context, org, contactID, msgID, idemKey string, bulk bool) error {
 	if idemKey == "" {
 		return nil
 	}
@@ -314,7 +317,7 @@ func (s *Store) RequeueOutbound(ctx context.Context, org, contactID, msgID, idem
 		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":m": str(msgID)})
 	items := []types.TransactWriteItem{{Update: &types.Update{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
 		ConditionExpression: u.ConditionExpression, ExpressionAttributeValues: u.ExpressionAttributeValues}}}
-	items, err := s.withOutbox(items, Outbox{OrgID: org, ContactID: contactID, Job: &OutboxJob{OrgID: org, ContactID: contactID, MessageID: msgID}})
+	items, err := s.withOutbox(items, Outbox{OrgID: org, ContactID: contactID, Job: &OutboxJob{OrgID: org, ContactID: contactID, MessageID: msgID, Bulk: bulk}})
 	if err != nil {
 		return err
 	}
@@ -684,25 +687,40 @@ func (s *Store) SendFailed(ctx context.Context, c Claim, e MessageError) (Messag
 	return it.model(), nil
 }
 
-// TakeSendSlot takes one of the per-second send slots of a phone number:
-// a counter item per (phone number, second) incremented only while under
-// the cap, so the cap holds across any number of concurrent senders. It
-// answers false when this second is full.
-func (s *Store) TakeSendSlot(ctx context.Context, phoneNumberID string, perSecond int) (bool, error) {
-	now := s.now()
-	sec := now.Unix()
-	in := updateInput(s.table, key{ratePK(phoneNumberID, sec), rateSK()},
-		"SET expires_at = :ttl, #t = :type ADD n :one", "attribute_not_exists(n) OR n < :cap",
-		map[string]types.AttributeValue{
-			":ttl": num(strconv.FormatInt(sec+120, 10)), ":one": num("1"), ":cap": num(strconv.Itoa(perSecond)), ":type": str(typeRate),
-		})
-	in.ExpressionAttributeNames = map[string]string{"#t": attrType}
-	_, err := s.db.UpdateItem(ctx, in)
-	if isConditionFailed(err) {
-		return false, nil
+// LeaseSendTokens leases up to want of the send tokens of a phone number's
+// second: the counter item of (number, second) is raised by what is
+// granted, never over ceiling, so the cap holds across any number of
+// concurrent senders (see internal/sendlimit). It answers how many it
+// granted, 0 when the counter is at ceiling. One write when want fits;
+// when it does not, the failed write returns the counter and one more
+// write takes what is left.
+func (s *Store) LeaseSendTokens(ctx context.Context, phoneNumberID string, second int64, want, ceiling int) (int, error) {
+	for attempt := 0; attempt < 3 && want > 0; attempt++ {
+		in := updateInput(s.table, key{ratePK(phoneNumberID, second), rateSK()},
+			"SET expires_at = :ttl, #t = :type ADD n :want", "attribute_not_exists(n) OR n <= :room",
+			map[string]types.AttributeValue{
+				":ttl": num(strconv.FormatInt(second+120, 10)), ":want": num(strconv.Itoa(want)),
+				":room": num(strconv.Itoa(ceiling - want)), ":type": str(typeRate),
+			})
+		in.ExpressionAttributeNames = map[string]string{"#t": attrType}
+		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		_, err := s.db.UpdateItem(ctx, in)
+		if err == nil {
+			return want, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return 0, unavailable("lease send tokens", err)
+		}
+		// Take what is left, as the failed write saw it (or half, when
+		// it did not say).
+		next := want / 2
+		if v, ok := ccf.Item["n"].(*types.AttributeValueMemberN); ok {
+			if n, perr := strconv.Atoi(v.Value); perr == nil {
+				next = min(want-1, ceiling-n)
+			}
+		}
+		want = next
 	}
-	if err != nil {
-		return false, unavailable("take send slot", err)
-	}
-	return true, nil
+	return 0, nil
 }

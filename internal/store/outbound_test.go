@@ -174,22 +174,87 @@ func TestSenderTransitions(t *testing.T) {
 	require.Equal(t, 131047, failed.Error.Code, "failed")
 }
 
-func TestSendSlotsCap(t *testing.T) {
+func TestLeaseSendTokens(t *testing.T) {
 	s, c, _ := newStore(t)
 	ctx := context.Background()
-	taken := 0
-	for i := 0; i < 10; i++ {
-		ok, err := s.TakeSendSlot(ctx, "106540352242922", 4)
+	sec := c.Now().Unix()
+	const phone = "106540352242922"
+	for _, tc := range []struct {
+		name            string
+		want, ceiling   int
+		granted, second int64
+	}{
+		{"fits", 3, 10, 3, 0},
+		{"fits exactly", 7, 10, 7, 0},
+		{"full", 1, 10, 0, 0},
+		{"a higher ceiling (the transactional lane) has room", 5, 12, 2, 0},
+		{"next second", 4, 10, 4, 1},
+		{"part of a lease", 9, 10, 6, 1},
+	} {
+		got, err := s.LeaseSendTokens(ctx, phone, sec+tc.second, tc.want, tc.ceiling)
+		require.NoError(t, err, tc.name)
+		require.EqualValues(t, tc.granted, got, tc.name)
+	}
+	got, err := s.LeaseSendTokens(ctx, "other-number", sec, 4, 4)
+	require.NoError(t, err)
+	require.Equal(t, 4, got, "the ceiling is per number")
+}
+
+// Saving the settings again keeps the operator's send-rate override, and
+// the throughput level while the number stays the same.
+func TestSettingsSaveKeepsSendLimits(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	a := store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "1001", VerifyTokenHash: "h"}
+	_, err = s.PutWhatsAppAccount(ctx, a)
+	require.NoError(t, err)
+	require.NoError(t, s.SetSendRateOverride(ctx, org.ID, 250))
+	_, err = s.UpdateWhatsAppSignals(ctx, org.ID, store.WhatsAppSignals{ThroughputLevel: "HIGH"})
+	require.NoError(t, err)
+	got, err := s.PutWhatsAppAccount(ctx, a)
+	require.NoError(t, err)
+	require.Equal(t, 250, got.SendRateOverride)
+	got, err = s.WhatsAppAccount(ctx, org.ID)
+	require.NoError(t, err)
+	require.Equal(t, 250, got.SendRateOverride)
+	require.Equal(t, "HIGH", got.Signals.ThroughputLevel)
+	a.PhoneNumberID = "1002"
+	_, err = s.PutWhatsAppAccount(ctx, a)
+	require.NoError(t, err)
+	got, err = s.WhatsAppAccount(ctx, org.ID)
+	require.NoError(t, err)
+	require.Empty(t, got.Signals.ThroughputLevel, "another number: its level is Meta's to say")
+	require.NoError(t, s.SetSendRateOverride(ctx, org.ID, 0))
+	got, err = s.WhatsAppAccount(ctx, org.ID)
+	require.NoError(t, err)
+	require.Zero(t, got.SendRateOverride)
+	require.Error(t, s.SetSendRateOverride(ctx, org.ID, -1))
+	require.True(t, apperr.Is(s.SetSendRateOverride(ctx, "org_none", 10), apperr.NotFound))
+}
+
+// A bucket slower than one token a second (Meta's pair limit: one message
+// every 6 s, bursts of 45), tried idle first: the burst, then one every
+// interval.
+func TestSlowIdleFirstBucket(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	b := store.Bucket{Key: "pair#1001#5511900000001", Every: 6 * time.Second, Burst: 3, IdleFirst: true}
+	for i := range 3 {
+		tk, err := s.TakeToken(ctx, b)
 		require.NoError(t, err)
-		if ok {
-			taken++
-		}
+		require.True(t, tk.Allowed, "take %d of the burst", i)
 	}
-	require.Equal(t, 4, taken, "took %d slots, cap 4", taken)
-	if ok, _ := s.TakeSendSlot(ctx, "other-number", 4); !ok {
-		t.Fatal("the cap is per number")
-	}
-	c.Add(time.Second)
-	ok, _ := s.TakeSendSlot(ctx, "106540352242922", 4)
-	require.True(t, ok, "the next second has slots")
+	tk, err := s.TakeToken(ctx, b)
+	require.NoError(t, err)
+	require.False(t, tk.Allowed, "over the burst")
+	require.InDelta(t, 6*time.Second, tk.RetryAfter, float64(time.Millisecond))
+	c.Add(6 * time.Second)
+	tk, err = s.TakeToken(ctx, b)
+	require.NoError(t, err)
+	require.True(t, tk.Allowed, "one interval later")
+	tk, err = s.TakeToken(ctx, store.Bucket{Key: "pair#1001#5511900000002", Every: 6 * time.Second, Burst: 3, IdleFirst: true})
+	require.NoError(t, err)
+	require.True(t, tk.Allowed, "another recipient")
 }

@@ -43,6 +43,9 @@ type OutboxJob struct {
 	OrgID     string `json:"org_id"`
 	ContactID string `json:"contact_id"`
 	MessageID string `json:"message_id"`
+	// Bulk: the message is in the bulk lane (a campaign's): the relay
+	// queues it on the bulk outbound queue.
+	Bulk bool `json:"bulk,omitempty"`
 }
 
 // Outbox is what one state change hands to the relay: events (each an

@@ -15,8 +15,15 @@ import (
 // container: Rate tokens a second, at most Burst at once.
 type Bucket struct {
 	Key   string // e.g. "org#<org>" or "key#<key id>"
-	Rate  int    // tokens per second, > 0
+	Rate  int    // tokens per second, > 0 (unless Every is set)
 	Burst int    // capacity, > 0
+	// Every, when set, is the time one token takes to come back, for a
+	// rate under one a second (Meta's pair limit: one message every 6 s).
+	Every time.Duration
+	// IdleFirst: the bucket is mostly idle (a recipient rarely messaged
+	// twice within its interval), so the write for an idle bucket is tried
+	// first: one write in the common case instead of two.
+	IdleFirst bool
 }
 
 // Take is the outcome of taking one token.
@@ -36,6 +43,9 @@ type Take struct {
 
 // interval is the time one token takes to come back, in microseconds.
 func (b Bucket) interval() int64 {
+	if b.Every > 0 {
+		return max(int64(b.Every/time.Microsecond), 1)
+	}
 	return (int64(time.Second/time.Microsecond) + int64(b.Rate) - 1) / int64(b.Rate)
 }
 
@@ -54,12 +64,12 @@ func (b Bucket) Decide(tat, now int64) Take {
 }
 
 // TakeToken takes one token from a bucket: one conditional UpdateItem in
-// the common case (the bucket in use), two when it was idle (tat in the
-// past) or another container moved it between the two. The conditions
-// make it exact across any number of concurrent containers: no
-// read-modify-write, no lost update.
+// the common case (the bucket in use; or idle, with IdleFirst), two when
+// it was in the other state or another container moved it between the
+// two. The conditions make it exact across any number of concurrent
+// containers: no read-modify-write, no lost update.
 func (s *Store) TakeToken(ctx context.Context, b Bucket) (Take, error) {
-	if b.Rate <= 0 || b.Burst <= 0 {
+	if (b.Rate <= 0 && b.Every <= 0) || b.Burst <= 0 {
 		return Take{}, fmt.Errorf("store: bucket %s: rate and burst must be positive", b.Key)
 	}
 	k := key{limitPK(b.Key), limitSK()}
@@ -67,56 +77,68 @@ func (s *Store) TakeToken(ctx context.Context, b Bucket) (Take, error) {
 	for attempt := 0; attempt < 4; attempt++ {
 		now := s.now().UnixMicro()
 		ttl := num(strconv.FormatInt(now/1e6+int64(b.Burst)*t/1e6+120, 10))
-		// In use: tat is in [now, now + (Burst-1)*T]; move it by T.
-		in := updateInput(s.table, k, "SET tat = tat + :t, expires_at = :ttl",
-			"tat >= :now AND tat <= :max", map[string]types.AttributeValue{
-				":t": num(strconv.FormatInt(t, 10)), ":now": num(strconv.FormatInt(now, 10)),
-				":max": num(strconv.FormatInt(now+int64(b.Burst-1)*t, 10)), ":ttl": ttl,
-			})
-		in.ReturnValues = types.ReturnValueUpdatedNew
-		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-		out, err := s.db.UpdateItem(ctx, in)
-		if err == nil {
-			tat, err := tatOf(out.Attributes)
-			if err != nil {
-				return Take{}, err
+		if !b.IdleFirst || attempt > 0 {
+			take, done, err := s.takeInUse(ctx, b, k, t, now, ttl)
+			if done || err != nil {
+				return take, err
 			}
-			d := b.Decide(tat-t, now)
-			d.TAT = tat
-			return d, nil
-		}
-		var ccf *types.ConditionalCheckFailedException
-		if !errors.As(err, &ccf) {
-			return Take{}, unavailable("take token", err)
-		}
-		old := int64(0)
-		if len(ccf.Item) > 0 {
-			if old, err = tatOf(ccf.Item); err != nil {
-				return Take{}, err
-			}
-		}
-		if old >= now {
-			// Full: refused, nothing written.
-			return b.Decide(old, now), nil
 		}
 		// Idle (or new): the bucket refilled; start from now.
-		in = updateInput(s.table, k, "SET tat = :next, expires_at = :ttl, #t = :type",
+		in := updateInput(s.table, k, "SET tat = :next, expires_at = :ttl, #t = :type",
 			"attribute_not_exists(tat) OR tat < :now", map[string]types.AttributeValue{
 				":next": num(strconv.FormatInt(now+t, 10)), ":now": num(strconv.FormatInt(now, 10)), ":ttl": ttl,
 				":type": str(typeLimit),
 			})
 		in.ExpressionAttributeNames = map[string]string{"#t": attrType}
-		_, err = s.db.UpdateItem(ctx, in)
+		_, err := s.db.UpdateItem(ctx, in)
 		if err == nil {
 			return b.Decide(now, now), nil
 		}
 		if !isConditionFailed(err) {
 			return Take{}, unavailable("take token", err)
 		}
-		// Another container took a token in between: the bucket is in
-		// use now, try the first form again.
+		// Another container took a token in between (or, IdleFirst, the
+		// bucket is in use): try the in-use form.
 	}
 	return Take{}, unavailable("take token", errors.New("the bucket kept changing"))
+}
+
+// takeInUse takes a token from a bucket in use: tat in [now, now +
+// (Burst-1)*T] moves by T. done: the answer is final (taken, or refused
+// with the bucket full); not done: the bucket is idle.
+func (s *Store) takeInUse(ctx context.Context, b Bucket, k key, t, now int64, ttl types.AttributeValue) (Take, bool, error) {
+	in := updateInput(s.table, k, "SET tat = tat + :t, expires_at = :ttl",
+		"tat >= :now AND tat <= :max", map[string]types.AttributeValue{
+			":t": num(strconv.FormatInt(t, 10)), ":now": num(strconv.FormatInt(now, 10)),
+			":max": num(strconv.FormatInt(now+int64(b.Burst-1)*t, 10)), ":ttl": ttl,
+		})
+	in.ReturnValues = types.ReturnValueUpdatedNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	out, err := s.db.UpdateItem(ctx, in)
+	if err == nil {
+		tat, err := tatOf(out.Attributes)
+		if err != nil {
+			return Take{}, true, err
+		}
+		d := b.Decide(tat-t, now)
+		d.TAT = tat
+		return d, true, nil
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return Take{}, true, unavailable("take token", err)
+	}
+	old := int64(0)
+	if len(ccf.Item) > 0 {
+		if old, err = tatOf(ccf.Item); err != nil {
+			return Take{}, true, err
+		}
+	}
+	if old >= now {
+		// Full: refused, nothing written.
+		return b.Decide(old, now), true, nil
+	}
+	return Take{}, false, nil
 }
 
 func tatOf(item map[string]types.AttributeValue) (int64, error) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,11 @@ type WhatsAppAccount struct {
 	// connection was proven ("+55 11 5555-0000"); it gives the
 	// organisation its default country (PhoneSettings).
 	DisplayPhoneNumber string `json:"display_phone_number,omitempty"`
+	// SendRateOverride, when positive, is the number's send limit
+	// (messages/s) set by an operator for the organisation, instead of
+	// the one that follows Meta's throughput level; kept when the
+	// settings are saved again.
+	SendRateOverride int `json:"send_rate_override,omitempty"`
 }
 
 // WhatsAppSignals are the number's quality and limits and the account's
@@ -73,6 +79,7 @@ type whatsappItem struct {
 	AccountEvent    string `dynamodbav:"account_event,omitempty"`
 	SignalsAt       string `dynamodbav:"signals_updated_at,omitempty"`
 	DisplayPhone    string `dynamodbav:"display_phone_number,omitempty"`
+	RateOverride    int    `dynamodbav:"send_rate_override,omitempty"`
 }
 
 func (it whatsappItem) model() WhatsAppAccount {
@@ -82,7 +89,7 @@ func (it whatsappItem) model() WhatsAppAccount {
 		UnhealthySince: parseTime(it.UnhealthySince), VerifiedAt: parseTime(it.VerifiedAt),
 		Signals: WhatsAppSignals{QualityRating: it.Quality, QualityEvent: it.QualityEvent, MessagingLimitTier: it.LimitTier,
 			ThroughputLevel: it.Throughput, AccountEvent: it.AccountEvent, UpdatedAt: parseTime(it.SignalsAt)},
-		DisplayPhoneNumber: it.DisplayPhone,
+		DisplayPhoneNumber: it.DisplayPhone, SendRateOverride: it.RateOverride,
 	}
 	if t := parseTime(it.UpdatedAt); t != nil {
 		a.UpdatedAt = *t
@@ -121,6 +128,17 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		key: key{orgPK(a.OrgID), whatsappSK()}, GSI1PK: whatsappListPK(), GSI1SK: a.OrgID, Type: typeWhatsApp, OrgID: a.OrgID,
 		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
 		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now), DisplayPhone: a.DisplayPhoneNumber,
+	}
+	if had {
+		it.RateOverride = old.RateOverride
+		if old.PhoneNumberID == a.PhoneNumberID {
+			// The same number keeps the throughput level Meta gave it
+			// (the sender's limit follows it) until Meta says otherwise.
+			it.Throughput = old.Throughput
+		}
+	}
+	if a.Signals.ThroughputLevel != "" {
+		it.Throughput = a.Signals.ThroughputLevel
 	}
 	switch {
 	case a.VerifiedAt != nil:
@@ -240,6 +258,25 @@ func (s *Store) MarkWhatsAppVerified(ctx context.Context, orgID, tokenHash strin
 	}
 	if err != nil {
 		return unavailable("mark whatsapp verified", err)
+	}
+	return nil
+}
+
+// SetSendRateOverride sets the organisation's send limit (messages/s per
+// its number) in place of the one Meta's throughput level gives; 0 removes
+// the override. NotFound when WhatsApp is not configured.
+func (s *Store) SetSendRateOverride(ctx context.Context, orgID string, perSecond int) error {
+	if perSecond < 0 || perSecond > 10000 {
+		return apperr.New(apperr.Invalid, "send rate override must be between 0 (none) and 10000 messages/s")
+	}
+	// 0 is stored as such: no override.
+	in := updateInput(s.table, key{orgPK(orgID), whatsappSK()}, "SET send_rate_override = :n", "attribute_exists(pk)",
+		map[string]types.AttributeValue{":n": num(strconv.Itoa(perSecond))})
+	if _, err := s.db.UpdateItem(ctx, in); err != nil {
+		if isConditionFailed(err) {
+			return apperr.New(apperr.NotFound, "WhatsApp is not configured for this organization").WithCode("whatsapp_not_configured")
+		}
+		return unavailable("set send rate override", err)
 	}
 	return nil
 }

@@ -28,6 +28,16 @@ type Account struct {
 	VerifiedName       string
 	AccessToken        string // the bearer token sends and look-ups must carry
 	AppSecret          string // signs the webhooks posted for this number
+	// ThroughputLevel is the number's throughput.level (STANDARD when
+	// empty; HIGH for a number at 1,000 messages/s).
+	ThroughputLevel string
+}
+
+func (a Account) throughput() map[string]string {
+	if a.ThroughputLevel == "" {
+		return map[string]string{"level": "STANDARD"}
+	}
+	return map[string]string{"level": a.ThroughputLevel}
 }
 
 // Config configures a Sim.

@@ -85,7 +85,7 @@ func (s *Sim) handleGetObject(w http.ResponseWriter, r *http.Request) {
 			"quality_rating":           "GREEN",
 			"code_verification_status": "VERIFIED",
 			"platform_type":            "CLOUD_API",
-			"throughput":               map[string]string{"level": "STANDARD"},
+			"throughput":               acct.throughput(),
 		})
 		return
 	}

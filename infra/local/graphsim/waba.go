@@ -60,7 +60,7 @@ func (s *Sim) handleWABAPhoneNumbers(w http.ResponseWriter, r *http.Request) {
 			"display_phone_number":     a.DisplayPhoneNumber,
 			"quality_rating":           "GREEN",
 			"platform_type":            "CLOUD_API",
-			"throughput":               map[string]string{"level": "STANDARD"},
+			"throughput":               a.throughput(),
 			"id":                       a.PhoneNumberID,
 		})
 	}

@@ -31,7 +31,7 @@ var dynamoActions = map[string][]string{
 	"DashboardFunction":      {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"HubSpotWebhookFunction": {"GetItem"}, // routing by portal
 	"CrmSyncFunction":        {"GetItem", "PutItem", "Query", "UpdateItem"},
-	"TemplateSyncFunction":   {"DeleteItem", "GetItem", "PutItem", "Query"}, // delete: templates Meta no longer lists
+	"TemplateSyncFunction":   {"DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: templates Meta no longer lists; update: the number's throughput level
 	// Accepting a recipient's message is AcceptOutbound's transaction; counts batch-read messages.
 	"CampaignRunnerFunction": {"BatchGetItem", "ConditionCheckItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"OutboxRelayFunction":    nil, // reads the stream only (streamActions)
@@ -310,7 +310,7 @@ func TestAlarms(t *testing.T) {
 		}
 	}
 	for _, w := range []string{"ApproximateAgeOfOldestMessage OutboundQueue", "ApproximateAgeOfOldestMessage EventsQueue",
-		"NumberOfMessagesReceived OutboundDeadLetterQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
+		"NumberOfMessagesReceived OutboundDeadLetterQueue", "NumberOfMessagesReceived OutboundBulkDeadLetterQueue", "ApproximateAgeOfOldestMessage OutboundBulkQueue", "ApproximateNumberOfMessagesVisible EventsDeadLetterQueue",
 		"NumberOfMessagesReceived DeliveriesDeadLetterQueue", "ApproximateNumberOfMessagesVisible HubSpotDeadLetterQueue",
 		"ApproximateNumberOfMessagesVisible SalesforceDeadLetterQueue", "ApproximateNumberOfMessagesVisible OutboxRelayDeadLetterQueue",
 		"IteratorAge OutboxRelayFunction", "ReadThrottleEvents Table", "WriteThrottleEvents Table", "5xx HttpApi"} {
@@ -378,5 +378,58 @@ func TestEventConsumers(t *testing.T) {
 	}
 	if subscribed < 3 {
 		t.Errorf("%d queues subscribed to the events topic, want the dispatcher's and each CRM's", subscribed)
+	}
+}
+
+// TestOutboundLanes: whoever may queue a transactional message may queue
+// a bulk one (sender.Enqueuer routes by Message.Bulk), and the sender
+// consumes both lanes and both dead-letter queues, each with its own
+// event source.
+func TestOutboundLanes(t *testing.T) {
+	tpl, _ := loadRepo(t)
+	queues := func(fn Resource, policy string) map[string]bool {
+		out := map[string]bool{}
+		for _, p := range asSlice(fn.Properties["Policies"]) {
+			if v, ok := asMap(p)[policy]; ok {
+				if ga, ok := asMap(asMap(v)["QueueName"])["Fn::GetAtt"].([]any); ok {
+					out[ga[0].(string)] = true
+				}
+			}
+		}
+		return out
+	}
+	// Every accepted message's job is an outbox item; the outbox relay
+	// alone queues them, on either lane.
+	var producers []string
+	for _, fn := range tpl.ResourcesOfType("AWS::Serverless::Function") {
+		send := queues(fn, "SQSSendMessagePolicy")
+		if send["OutboundQueue"] || send["OutboundBulkQueue"] {
+			producers = append(producers, fn.LogicalID)
+			if !send["OutboundQueue"] || !send["OutboundBulkQueue"] {
+				t.Errorf("%s may queue on one lane only: %v", fn.LogicalID, send)
+			}
+		}
+	}
+	if !slices.Equal(producers, []string{"OutboxRelayFunction"}) {
+		t.Errorf("functions queueing outbound messages: %v; the outbox relay alone does", producers)
+	}
+	sender, ok := tpl.Resources["SenderFunction"]
+	if !ok {
+		t.Fatal("no SenderFunction")
+	}
+	poll := queues(sender, "SQSPollerPolicy")
+	sources := map[string]bool{}
+	for _, ev := range asMap(sender.Properties["Events"]) {
+		if ga, ok := asMap(asMap(asMap(ev)["Properties"])["Queue"])["Fn::GetAtt"].([]any); ok {
+			sources[ga[0].(string)] = true
+		}
+	}
+	for _, q := range []string{"OutboundQueue", "OutboundDeadLetterQueue", "OutboundBulkQueue", "OutboundBulkDeadLetterQueue"} {
+		if !poll[q] {
+			t.Errorf("the sender may not poll %s", q)
+		}
+		if !sources[q] {
+			t.Errorf("the sender has no event source on %s", q)
+		}
 	}
 }

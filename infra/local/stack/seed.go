@@ -135,7 +135,7 @@ func (s *Stack) DemoEnv(d Demo) map[string]string {
 	env["HUBSPOT_PORTAL_ID"] = DemoHubSpotPortal
 	env["HUBSPOT_API_URL"] = s.HubSpotURL
 	env["SALESFORCE_LOGIN_URL"] = s.SalesforceURL
-	for _, id := range []string{"Table", "EventsQueue", "OutboundQueue", "EventsDeadLetterQueue", "OutboundDeadLetterQueue"} {
+	for _, id := range []string{"Table", "EventsQueue", "OutboundQueue", "OutboundBulkQueue", "EventsDeadLetterQueue", "OutboundDeadLetterQueue", "OutboundBulkDeadLetterQueue"} {
 		if v, ok := s.Names.Refs[id]; ok {
 			env[envName(id)] = v
 		}

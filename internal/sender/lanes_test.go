@@ -1,0 +1,147 @@
+package sender_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pytake/pytake/internal/graph"
+	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/store"
+)
+
+// leaseDown is the store with the send-rate counters unavailable.
+type leaseDown struct {
+	*store.Store
+}
+
+func (l *leaseDown) LeaseSendTokens(context.Context, string, int64, int, int) (int, error) {
+	return 0, errors.New("store: lease send tokens: service unavailable")
+}
+
+// With the limiter's item unavailable nothing is sent on an unknown
+// budget: the message is kept for later, its group held, and Meta is not
+// called.
+func TestLimiterUnavailableSendsNothing(t *testing.T) {
+	e := setup(t)
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Store = &leaseDown{Store: e.st}
+	e.s = sender.New(d)
+	m1, r1 := e.queueMsg(t, "5511900000041")
+	_, r2 := e.queueMsg(t, "5511900000041")
+	require.Equal(t, []string{r1.MessageId, r2.MessageId}, e.handle(t, r1, r2))
+	require.Empty(t, e.graph.sent, "sent without a token")
+	require.Equal(t, store.StatusQueued, e.msg(t, m1.ID).Status)
+}
+
+// ceilings records the ceiling of each lease: the lane's.
+type ceilings struct {
+	*store.Store
+	seen []int
+}
+
+func (c *ceilings) LeaseSendTokens(ctx context.Context, phone string, second int64, want, ceiling int) (int, error) {
+	c.seen = append(c.seen, ceiling)
+	return c.Store.LeaseSendTokens(ctx, phone, second, want, ceiling)
+}
+
+// The limit follows the number: the default, Meta's HIGH throughput level
+// (1,000/s), an operator's override; a bulk message (persisted Bulk) takes
+// tokens in the bulk lane, under the headroom.
+func TestLimitFollowsTheNumberAndLane(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		level    string
+		override int
+		bulk     bool
+		ceiling  int
+	}{
+		{"standard", "", 0, false, 80},
+		{"standard, bulk", "STANDARD", 0, true, 77},
+		{"high", "HIGH", 0, false, 1000},
+		{"high, bulk", "HIGH", 0, true, 970},
+		{"override", "HIGH", 250, false, 250},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			rec := &ceilings{Store: e.st}
+			d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+			d.Store, d.RatePerSecond = rec, 80
+			e.s = sender.New(d)
+			if tc.level != "" {
+				_, err := e.st.UpdateWhatsAppSignals(ctx, e.org, store.WhatsAppSignals{ThroughputLevel: tc.level})
+				require.NoError(t, err)
+			}
+			require.NoError(t, e.st.SetSendRateOverride(ctx, e.org, tc.override))
+			res, err := e.st.AcceptOutbound(ctx, store.OutboundMessage{OrgID: e.org, To: store.Identity{WaID: "5511900000042"},
+				Type: "template", Content: []byte(`{"name":"hello_world","language":{"code":"en_US"}}`), Bulk: tc.bulk})
+			require.NoError(t, err)
+			require.Equal(t, tc.bulk, e.msg(t, res.Message.ID).Bulk, "Bulk persisted")
+			_, r := e.queueMsg(t, "5511900000043")
+			r.Body = `{"org_id":"` + e.org + `","message_id":"` + res.Message.ID + `"}`
+			require.Empty(t, e.handle(t, r))
+			require.Equal(t, []int{tc.ceiling}, rec.seen)
+		})
+	}
+}
+
+// A recipient's messages are paced under Meta's pair rate limit (one every
+// 6 s, bursts of 45): the 46th in a burst is not sent (no 131056 provoked)
+// but kept for the interval, then sent.
+func TestPairPacing(t *testing.T) {
+	e := setup(t)
+	var last events.SQSMessage
+	var lastMsg store.Message
+	for i := range sender.PairBurst + 1 {
+		lastMsg, last = e.queueMsg(t, "5511900000044")
+		f := e.handle(t, last)
+		if i < sender.PairBurst {
+			require.Empty(t, f, "message %d of the burst", i)
+		}
+	}
+	require.Len(t, e.graph.sent, sender.PairBurst, "the 46th was sent at once")
+	require.Equal(t, store.StatusQueued, e.msg(t, lastMsg.ID).Status)
+	// Kept until the bucket has room: at most the interval (the burst took
+	// real time, during which it refilled a little).
+	require.Contains(t, []int32{1, 2, 3, 4, 5, 6}, e.queue.visibility[last.ReceiptHandle], "kept for the pair interval")
+	_, other := e.queueMsg(t, "5511900000045")
+	require.Empty(t, e.handle(t, other), "another recipient is not paced by this one")
+	e.advance(sender.PairInterval)
+	require.Empty(t, e.handle(t, last))
+	require.Equal(t, store.StatusAccepted, e.msg(t, lastMsg.ID).Status)
+}
+
+// panicGraph panics for one recipient.
+type panicGraph struct {
+	*fakeGraph
+	to string
+}
+
+func (g panicGraph) SendMessage(ctx context.Context, version, phone, token string, body []byte) (graph.SendResult, error) {
+	if strings.Contains(string(body), g.to) {
+		panic("boom")
+	}
+	return g.fakeGraph.SendMessage(ctx, version, phone, token, body)
+}
+
+// A panic while one group is sent (groups run concurrently, outside the
+// runtime's recovery) keeps that group's records and does not end the
+// invocation: the other groups' outcomes are reported.
+func TestPanicInOneGroupKeepsOnlyIt(t *testing.T) {
+	e := setup(t)
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Graph = panicGraph{fakeGraph: e.graph, to: "5511900000046"}
+	e.s = sender.New(d)
+	_, r1 := e.queueMsg(t, "5511900000046")
+	_, r2 := e.queueMsg(t, "5511900000046")
+	m3, r3 := e.queueMsg(t, "5511900000047")
+	require.ElementsMatch(t, []string{r1.MessageId, r2.MessageId}, e.handle(t, r1, r2, r3))
+	require.Equal(t, store.StatusAccepted, e.msg(t, m3.ID).Status)
+}
