@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -52,4 +54,44 @@ func TestOutboxRefusesAnEventTheTopicCannotCarry(t *testing.T) {
 	require.Len(t, obs, 1)
 	require.Less(t, len(obs[0].Events[0]), queue.MaxPublishBytes)
 	require.Contains(t, string(obs[0].Events[0]), small.ID)
+}
+
+// Issue 13 review: an opt-in racing an edit of the contact (between the
+// opt-in's read and its write) committed a contact.updated carrying the
+// contact as it was before the edit, stamped later than the edit's own
+// event: a subscriber keeping the latest (a CRM) put the old name back.
+// The opt-in now writes only over the version it read, and reads again.
+func TestOptInEventIsTheContactAsStored(t *testing.T) {
+	s, c, tbl := newStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	ct, err := s.CreateContact(ctx, store.Contact{OrgID: org.ID, WhatsAppID: "5511900000011", Name: "Old"}, nil)
+	require.NoError(t, err)
+	c.Add(time.Second)
+
+	h := &hookDB{DB: tbl.Client, match: "ORG#" + org.ID, after: func() {
+		edit, err := s.Contact(ctx, org.ID, ct.ID)
+		require.NoError(t, err)
+		edit.Name = "New"
+		_, err = s.SaveContact(ctx, edit, event.ContactEmit("contact.updated", c.Now))
+		require.NoError(t, err)
+		c.Add(time.Second)
+	}}
+	stream := storetest.NewStream(h)
+	racing := store.New(stream, tbl.Name, c.Now)
+	got, err := racing.OptInContact(ctx, org.ID, ct.ID, event.ContactEmit("contact.updated", c.Now))
+	require.NoError(t, err)
+	require.Equal(t, "New", got.Name, "the opt-in answers the contact as stored")
+	stored, err := s.Contact(ctx, org.ID, ct.ID)
+	require.NoError(t, err)
+	require.Equal(t, "New", stored.Name)
+	obs, err := stream.Outboxes(0)
+	require.NoError(t, err)
+	require.Len(t, obs, 1)
+	var ev event.Event
+	require.NoError(t, json.Unmarshal(obs[0].Events[0], &ev))
+	b, err := json.Marshal(ev.Data)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"name":"New"`, "the event is the contact as stored: %s", b)
 }
