@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/outbox"
@@ -198,4 +199,71 @@ func TestRecordRoundTripsThroughLambdaJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ids[0], f.pub.All()[0].ID)
 	require.Len(t, f.jobs.ids, 1)
+}
+
+// outage fails its first n calls as a passing outage does (Unavailable).
+type outage struct {
+	jobs
+	n int
+}
+
+func (o *outage) Enqueue(ctx context.Context, org, contactID, messageID string, bulk bool) error {
+	o.mu.Lock()
+	if o.n > 0 {
+		o.n--
+		o.mu.Unlock()
+		return apperr.New(apperr.Unavailable, "the outbound queue is unavailable, retry")
+	}
+	o.mu.Unlock()
+	return o.jobs.Enqueue(ctx, org, contactID, messageID, false)
+}
+
+// Issue 13 review: a failed record was handed back at once, so the event
+// source mapping's 50 retries went by in the minute or two of a passing
+// outage of the topic or the queue, and the records (accepted messages'
+// jobs, events) went to the on-failure destination, which nothing reads:
+// messages queued for ever, events lost. A passing failure is now retried
+// within the invocation, with backoff, while its time allows (so each of
+// the mapping's retries spans most of an invocation); a record that can
+// never be relayed is still reported at once.
+func TestRelayRidesOutAPassingOutage(t *testing.T) {
+	f := newFixture(t)
+	q := &outage{n: 3}
+	now := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	var waits []time.Duration
+	relay := outbox.New(f.pub, q, slog.New(slog.NewTextHandler(io.Discard, nil))).WithClock(
+		func() time.Time { return now },
+		func(_ context.Context, d time.Duration) error { waits = append(waits, d); now = now.Add(d); return nil })
+	f.write(t, "org_1", "ct_1", true, event.ContactCreated)
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(30*time.Second))
+	defer cancel()
+	resp, err := relay.Handle(ctx, f.batch(0))
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures, "relayed once the outage passed")
+	require.Len(t, q.ids, 1)
+	require.Len(t, waits, 3)
+	require.Len(t, f.pub.Distinct(event.ContactCreated), 1)
+
+	// An outage longer than the invocation: reported before its deadline.
+	q.n, waits = 1000, nil
+	f.write(t, "org_1", "ct_1", true)
+	resp, err = relay.Handle(ctx, f.batch(1))
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 1)
+	require.NotEmpty(t, waits)
+	d, _ := ctx.Deadline()
+	require.True(t, now.Before(d), "reported before the invocation's deadline")
+
+	// A record that can never be relayed: reported without waiting.
+	waits = nil
+	bad := f.batch(1).Records[0]
+	bad.Change.NewImage = map[string]events.DynamoDBAttributeValue{}
+	for k, v := range f.batch(1).Records[0].Change.NewImage {
+		bad.Change.NewImage[k] = v
+	}
+	bad.Change.NewImage["job"] = events.NewStringAttribute("x")
+	resp, err = relay.Handle(ctx, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{bad}})
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 1)
+	require.Empty(t, waits)
 }
