@@ -27,10 +27,11 @@ import (
 type jobs struct {
 	mu   sync.Mutex
 	ids  []string
+	bulk []string // the ids queued on the bulk lane
 	fail int
 }
 
-func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string, _ bool) error {
+func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string, bulk bool) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.fail > 0 {
@@ -38,6 +39,9 @@ func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string, _ bo
 		return errors.New("the outbound queue is unavailable")
 	}
 	j.ids = append(j.ids, org+"/"+contactID+"/"+messageID)
+	if bulk {
+		j.bulk = append(j.bulk, messageID)
+	}
 	return nil
 }
 
@@ -266,4 +270,24 @@ func TestRelayRidesOutAPassingOutage(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, resp.BatchItemFailures, 1)
 	require.Empty(t, waits)
+}
+
+// The bulk lane survives the outbox: a campaign's message accepted as bulk
+// is queued on the bulk queue by the relay, through Lambda's JSON.
+func TestRelayKeepsTheBulkLane(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	require.NoError(t, f.st.WriteOutbox(ctx, store.Outbox{OrgID: "org_1", ContactID: "ct_1",
+		Job: &store.OutboxJob{OrgID: "org_1", ContactID: "ct_1", MessageID: "msg_bulk", Bulk: true}}))
+	require.NoError(t, f.st.WriteOutbox(ctx, store.Outbox{OrgID: "org_1", ContactID: "ct_1",
+		Job: &store.OutboxJob{OrgID: "org_1", ContactID: "ct_1", MessageID: "msg_tx"}}))
+	b, err := json.Marshal(f.batch(0))
+	require.NoError(t, err)
+	var ev events.DynamoDBEvent
+	require.NoError(t, json.Unmarshal(b, &ev))
+	resp, err := f.relay.Handle(ctx, ev)
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.Equal(t, []string{"org_1/ct_1/msg_bulk", "org_1/ct_1/msg_tx"}, f.jobs.ids)
+	require.Equal(t, []string{"msg_bulk"}, f.jobs.bulk)
 }

@@ -95,3 +95,29 @@ func TestOptInEventIsTheContactAsStored(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"name":"New"`, "the event is the contact as stored: %s", b)
 }
+
+// The bulk lane is written with the accepted message's job (the relay
+// queues it on the bulk queue), and a transactional message's is not.
+func TestAcceptedJobKeepsTheBulkLane(t *testing.T) {
+	s, c, tbl := newStore(t)
+	stream := storetest.NewStream(tbl.Client)
+	s = store.New(stream, tbl.Name, c.Now)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	for _, bulk := range []bool{true, false} {
+		m := textOut(org.ID, "5511900000012")
+		m.FreeForm, m.Type, m.Bulk = false, "template", bulk
+		from := len(stream.Records(0))
+		res, err := s.AcceptOutbound(ctx, m)
+		require.NoError(t, err)
+		obs, err := stream.Outboxes(from)
+		require.NoError(t, err)
+		require.Len(t, obs, 1)
+		require.NotNil(t, obs[0].Job)
+		require.Equal(t, res.Message.ID, obs[0].Job.MessageID)
+		require.Equal(t, bulk, obs[0].Job.Bulk)
+		require.Equal(t, org.ID, obs[0].Job.OrgID)
+		require.Equal(t, res.Message.ContactID, obs[0].Job.ContactID)
+	}
+}
