@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -190,4 +191,25 @@ func TestContactListPatchDelete(t *testing.T) {
 	if code, body := f.call("POST", "/v1/contacts", ka, `{"whatsapp_id":"5511900000201"}`); code != 201 {
 		t.Fatalf("number after delete: %d %s", code, body)
 	}
+}
+
+// Issue 13 review: a contact within the documented limits whose event the
+// events topic cannot carry is answered 413 naming the problem, nothing
+// stored, no event (it was stored, and its event could never be
+// published: the relay's stream shard held up, then the event lost).
+func TestContactTooLargeForItsEvent(t *testing.T) {
+	f, evs, ka, _ := newContactFixture(t)
+	attrs := map[string]string{}
+	for i := 0; i < 50; i++ {
+		attrs[fmt.Sprintf("campo_%02d", i)] = strings.Repeat("<", 1024)
+	}
+	b, err := json.Marshal(map[string]any{"whatsapp_id": "5511988887777", "attributes": attrs})
+	require.NoError(t, err)
+	code, body := f.call("POST", "/v1/contacts", ka, string(b))
+	require.Equal(t, 413, code, "%s", body)
+	require.Contains(t, body, "event_too_large")
+	code, body = f.call("GET", "/v1/contacts?whatsapp_id=5511988887777", ka, "")
+	require.Equal(t, 200, code, "%s", body)
+	require.NotContains(t, body, "5511988887777", "nothing stored")
+	require.Empty(t, evs.All())
 }

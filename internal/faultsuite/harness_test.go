@@ -466,7 +466,11 @@ func newHarness(t testing.TB, f *faults, bot bool) *harness {
 		HTTP:           &http.Client{Transport: faultyTransport{f: f, base: http.DefaultTransport}, Timeout: 5 * time.Second},
 		Log:            log, Now: h.now, Rand: func() float64 { return 0.5 }})
 	h.acc = accept.New(h.st)
-	h.relay = outbox.New(pub, sender.Enqueuer{Queue: outQ}, log)
+	// The relay's own retries within an invocation are not waited for
+	// here: a crashed invocation's calls all fail, and the stream's
+	// retries (relayStream) are what this suite plays.
+	h.relay = outbox.New(pub, sender.Enqueuer{Queue: outQ}, log).WithClock(h.now,
+		func(context.Context, time.Duration) error { return errCrashed })
 	if _, _, _, err := shopconfig.Configure(ctx, h.st, sec, org.ID, shopconfig.Shopify,
 		[]byte(`{"shop_domain":"`+shopDomain+`","webhook_secret":"`+shopSecret+`"}`), h.now()); err != nil {
 		t.Fatal(err)

@@ -26,10 +26,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -49,18 +51,73 @@ type Relay struct {
 	events Publisher
 	jobs   Enqueuer
 	log    *slog.Logger
+	now    func() time.Time
+	wait   func(ctx context.Context, d time.Duration) error
 }
 
 // New returns a relay publishing to p and queueing jobs with q.
 func New(p Publisher, q Enqueuer, log *slog.Logger) *Relay {
-	return &Relay{events: p, jobs: q, log: log}
+	return &Relay{events: p, jobs: q, log: log, now: time.Now, wait: sleep}
+}
+
+// WithClock sets the relay's clock and how it waits between attempts.
+func (r *Relay) WithClock(now func() time.Time, wait func(ctx context.Context, d time.Duration) error) *Relay {
+	r.now, r.wait = now, wait
+	return r
+}
+
+// Retrying a passing failure (an apperr.Unavailable: the topic or the
+// queue down for a while) within the invocation: from firstBackoff,
+// doubling up to maxBackoff, while the invocation's deadline leaves
+// deadlineMargin after the wait. So each of the event source mapping's
+// bounded retries spans most of an invocation (50 of them about 20
+// minutes of outage at the 30 s timeout), instead of going by in the time
+// of a few failed calls and handing accepted messages' jobs and events to
+// the on-failure destination.
+const (
+	firstBackoff   = 500 * time.Millisecond
+	maxBackoff     = 8 * time.Second
+	deadlineMargin = 5 * time.Second
+)
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// relayRetrying relays one record, retrying a passing failure while the
+// invocation's time allows (never without a deadline).
+func (r *Relay) relayRetrying(ctx context.Context, rec events.DynamoDBEventRecord) error {
+	backoff := firstBackoff
+	for {
+		err := r.relay(ctx, rec)
+		if err == nil || !apperr.Is(err, apperr.Unavailable) {
+			return err
+		}
+		deadline, ok := ctx.Deadline()
+		if !ok || r.now().Add(backoff+deadlineMargin).After(deadline) {
+			return err
+		}
+		r.log.WarnContext(ctx, "outbox record not relayed; retrying", "sequence_number", rec.Change.SequenceNumber,
+			"backoff", backoff.String(), "error", err.Error())
+		if werr := r.wait(ctx, backoff); werr != nil {
+			return err
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
 }
 
 // Handle relays a batch of stream records (see the package doc).
 func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
 	for _, rec := range ev.Records {
-		if err := r.relay(ctx, rec); err != nil {
+		if err := r.relayRetrying(ctx, rec); err != nil {
 			r.log.ErrorContext(ctx, "outbox record not relayed; it and the records after it are retried",
 				"event_id", rec.EventID, "sequence_number", rec.Change.SequenceNumber, "error", err.Error())
 			resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: rec.Change.SequenceNumber}}

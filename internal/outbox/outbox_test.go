@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/outbox"
@@ -26,10 +27,11 @@ import (
 type jobs struct {
 	mu   sync.Mutex
 	ids  []string
+	bulk []string // the ids queued on the bulk lane
 	fail int
 }
 
-func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string, _ bool) error {
+func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string, bulk bool) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.fail > 0 {
@@ -37,6 +39,9 @@ func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string, _ bo
 		return errors.New("the outbound queue is unavailable")
 	}
 	j.ids = append(j.ids, org+"/"+contactID+"/"+messageID)
+	if bulk {
+		j.bulk = append(j.bulk, messageID)
+	}
 	return nil
 }
 
@@ -198,4 +203,91 @@ func TestRecordRoundTripsThroughLambdaJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ids[0], f.pub.All()[0].ID)
 	require.Len(t, f.jobs.ids, 1)
+}
+
+// outage fails its first n calls as a passing outage does (Unavailable).
+type outage struct {
+	jobs
+	n int
+}
+
+func (o *outage) Enqueue(ctx context.Context, org, contactID, messageID string, bulk bool) error {
+	o.mu.Lock()
+	if o.n > 0 {
+		o.n--
+		o.mu.Unlock()
+		return apperr.New(apperr.Unavailable, "the outbound queue is unavailable, retry")
+	}
+	o.mu.Unlock()
+	return o.jobs.Enqueue(ctx, org, contactID, messageID, false)
+}
+
+// Issue 13 review: a failed record was handed back at once, so the event
+// source mapping's 50 retries went by in the minute or two of a passing
+// outage of the topic or the queue, and the records (accepted messages'
+// jobs, events) went to the on-failure destination, which nothing reads:
+// messages queued for ever, events lost. A passing failure is now retried
+// within the invocation, with backoff, while its time allows (so each of
+// the mapping's retries spans most of an invocation); a record that can
+// never be relayed is still reported at once.
+func TestRelayRidesOutAPassingOutage(t *testing.T) {
+	f := newFixture(t)
+	q := &outage{n: 3}
+	now := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	var waits []time.Duration
+	relay := outbox.New(f.pub, q, slog.New(slog.NewTextHandler(io.Discard, nil))).WithClock(
+		func() time.Time { return now },
+		func(_ context.Context, d time.Duration) error { waits = append(waits, d); now = now.Add(d); return nil })
+	f.write(t, "org_1", "ct_1", true, event.ContactCreated)
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(30*time.Second))
+	defer cancel()
+	resp, err := relay.Handle(ctx, f.batch(0))
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures, "relayed once the outage passed")
+	require.Len(t, q.ids, 1)
+	require.Len(t, waits, 3)
+	require.Len(t, f.pub.Distinct(event.ContactCreated), 1)
+
+	// An outage longer than the invocation: reported before its deadline.
+	q.n, waits = 1000, nil
+	f.write(t, "org_1", "ct_1", true)
+	resp, err = relay.Handle(ctx, f.batch(1))
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 1)
+	require.NotEmpty(t, waits)
+	d, _ := ctx.Deadline()
+	require.True(t, now.Before(d), "reported before the invocation's deadline")
+
+	// A record that can never be relayed: reported without waiting.
+	waits = nil
+	bad := f.batch(1).Records[0]
+	bad.Change.NewImage = map[string]events.DynamoDBAttributeValue{}
+	for k, v := range f.batch(1).Records[0].Change.NewImage {
+		bad.Change.NewImage[k] = v
+	}
+	bad.Change.NewImage["job"] = events.NewStringAttribute("x")
+	resp, err = relay.Handle(ctx, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{bad}})
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 1)
+	require.Empty(t, waits)
+}
+
+// The bulk lane survives the outbox: a campaign's message accepted as bulk
+// is queued on the bulk queue by the relay, through Lambda's JSON.
+func TestRelayKeepsTheBulkLane(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	require.NoError(t, f.st.WriteOutbox(ctx, store.Outbox{OrgID: "org_1", ContactID: "ct_1",
+		Job: &store.OutboxJob{OrgID: "org_1", ContactID: "ct_1", MessageID: "msg_bulk", Bulk: true}}))
+	require.NoError(t, f.st.WriteOutbox(ctx, store.Outbox{OrgID: "org_1", ContactID: "ct_1",
+		Job: &store.OutboxJob{OrgID: "org_1", ContactID: "ct_1", MessageID: "msg_tx"}}))
+	b, err := json.Marshal(f.batch(0))
+	require.NoError(t, err)
+	var ev events.DynamoDBEvent
+	require.NoError(t, json.Unmarshal(b, &ev))
+	resp, err := f.relay.Handle(ctx, ev)
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.Equal(t, []string{"org_1/ct_1/msg_bulk", "org_1/ct_1/msg_tx"}, f.jobs.ids)
+	require.Equal(t, []string{"msg_bulk"}, f.jobs.bulk)
 }

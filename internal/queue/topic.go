@@ -39,41 +39,66 @@ func NewTopic(api TopicAPI, arn, what string) *Topic {
 // Name is the topic's name: the last part of its ARN.
 func (t *Topic) Name() string { return t.arn[strings.LastIndexByte(t.arn, ':')+1:] }
 
-// Send publishes the messages, MaxBatch per request, each body encoded as
+// MaxPublishBytes is the most SNS takes in one publish request: the
+// messages and their attributes together (256 KiB).
+const MaxPublishBytes = 256 << 10
+
+// Send publishes the messages, at most MaxBatch and MaxPublishBytes per
+// request, each body encoded as
 // JSON and its Attributes as string message attributes (what subscriptions
 // filter on). A standard topic has no message groups: Group and DedupID must
 // be empty. It fails (an apperr.Unavailable) if any message was not
 // published.
 func (t *Topic) Send(ctx context.Context, msgs ...Message) error {
-	for start := 0; start < len(msgs); start += MaxBatch {
-		batch := msgs[start:min(start+MaxBatch, len(msgs))]
-		entries := make([]snstypes.PublishBatchRequestEntry, 0, len(batch))
-		for i, m := range batch {
-			if m.Group != "" || m.DedupID != "" {
-				return fmt.Errorf("queue: the %s topic is a standard topic: no message group or deduplication id", t.what)
-			}
-			body, err := json.Marshal(m.Body)
-			if err != nil {
-				return fmt.Errorf("queue: encode %T: %w", m.Body, err)
-			}
-			e := snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: aws.String(string(body))}
-			if len(m.Attributes) > 0 {
-				e.MessageAttributes = make(map[string]snstypes.MessageAttributeValue, len(m.Attributes))
-				for k, v := range m.Attributes {
-					e.MessageAttributes[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
-				}
-			}
-			entries = append(entries, e)
+	var entries []snstypes.PublishBatchRequestEntry
+	size := 0
+	for _, m := range msgs {
+		if m.Group != "" || m.DedupID != "" {
+			return fmt.Errorf("queue: the %s topic is a standard topic: no message group or deduplication id", t.what)
 		}
-		out, err := t.api.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(t.arn), PublishBatchRequestEntries: entries})
+		body, err := json.Marshal(m.Body)
 		if err != nil {
-			return t.unavailable(fmt.Errorf("queue: publish to %s: %w", t.what, err))
+			return fmt.Errorf("queue: encode %T: %w", m.Body, err)
 		}
-		if len(out.Failed) > 0 {
-			f := out.Failed[0]
-			return t.unavailable(fmt.Errorf("queue: %d of %d not published to %s: %s %s", len(out.Failed), len(entries), t.what,
-				aws.ToString(f.Code), aws.ToString(f.Message)))
+		e := snstypes.PublishBatchRequestEntry{Message: aws.String(string(body))}
+		n := len(body)
+		if len(m.Attributes) > 0 {
+			e.MessageAttributes = make(map[string]snstypes.MessageAttributeValue, len(m.Attributes))
+			for k, v := range m.Attributes {
+				e.MessageAttributes[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+				n += len(k) + len("String") + len(v)
+			}
 		}
+		if n > MaxPublishBytes {
+			// SNS refuses it on every retry: not a passing outage.
+			return fmt.Errorf("queue: a %s message of %d bytes is more than the %d bytes a topic takes", t.what, n, MaxPublishBytes)
+		}
+		if len(entries) == MaxBatch || size+n > MaxPublishBytes {
+			if err := t.publish(ctx, entries); err != nil {
+				return err
+			}
+			entries, size = nil, 0
+		}
+		e.Id = aws.String(strconv.Itoa(len(entries)))
+		entries = append(entries, e)
+		size += n
+	}
+	if len(entries) > 0 {
+		return t.publish(ctx, entries)
+	}
+	return nil
+}
+
+// publish publishes one batch.
+func (t *Topic) publish(ctx context.Context, entries []snstypes.PublishBatchRequestEntry) error {
+	out, err := t.api.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(t.arn), PublishBatchRequestEntries: entries})
+	if err != nil {
+		return t.unavailable(fmt.Errorf("queue: publish to %s: %w", t.what, err))
+	}
+	if len(out.Failed) > 0 {
+		f := out.Failed[0]
+		return t.unavailable(fmt.Errorf("queue: %d of %d not published to %s: %s %s", len(out.Failed), len(entries), t.what,
+			aws.ToString(f.Code), aws.ToString(f.Message)))
 	}
 	return nil
 }

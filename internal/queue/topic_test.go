@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,4 +71,44 @@ func TestTopicFailures(t *testing.T) {
 	}
 	err := NewTopic(&fakeSNS{}, topicARN, "event").Send(context.Background(), Message{Body: 1, Group: "g"})
 	assert.ErrorContains(t, err, "standard topic")
+}
+
+// sizedSNS refuses a PublishBatch whose messages and attributes add up to
+// more than SNS takes in one request (256 KiB), as SNS does.
+type sizedSNS struct{ fakeSNS }
+
+func (f *sizedSNS) PublishBatch(ctx context.Context, in *sns.PublishBatchInput, o ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+	n := 0
+	for _, e := range in.PublishBatchRequestEntries {
+		n += len(aws.ToString(e.Message))
+		for k, v := range e.MessageAttributes {
+			n += len(k) + len(aws.ToString(v.DataType)) + len(aws.ToString(v.StringValue))
+		}
+	}
+	if n > MaxPublishBytes {
+		return nil, errors.New("BatchRequestTooLong: the batch request is too long")
+	}
+	return f.fakeSNS.PublishBatch(ctx, in, o...)
+}
+
+// Issue 13 review: an outbox item's events that fit one by one but not
+// together in one PublishBatch were refused on every retry (the relay's
+// record a poison pill, its events lost to the on-failure destination).
+func TestTopicSplitsBatchesBySize(t *testing.T) {
+	f := &sizedSNS{}
+	var msgs []Message
+	for i := 0; i < 4; i++ {
+		msgs = append(msgs, Message{Body: map[string]string{"pad": strings.Repeat("x", 100<<10)}, Attributes: map[string]string{"event": "contact.updated"}})
+	}
+	require.NoError(t, NewTopic(f, topicARN, "event").Send(context.Background(), msgs...))
+	n := 0
+	for _, b := range f.batches {
+		n += len(b)
+	}
+	require.Equal(t, 4, n, "every message published once")
+	require.Len(t, f.batches, 2, "two per request")
+	// One message SNS can never take is refused as such, not as unavailable.
+	err := NewTopic(f, topicARN, "event").Send(context.Background(), Message{Body: strings.Repeat("x", MaxPublishBytes)})
+	require.Error(t, err)
+	assert.False(t, apperr.Is(err, apperr.Unavailable), "%v", err)
 }

@@ -143,10 +143,13 @@ func (s *Store) OptInContact(ctx context.Context, org, contactID string, emit Em
 		now := s.now()
 		// Emptied rather than removed (read back as absent), which every
 		// DynamoDB implementation takes alike.
-		values := map[string]types.AttributeValue{":at": str(timestamp(now)), ":e": str("")}
+		// Over the version read only: the contact.updated below is the
+		// contact as read, so an edit in between is read again (else the
+		// event would announce the edit undone, stamped after it).
+		values := map[string]types.AttributeValue{":at": str(timestamp(now)), ":e": str(""), ":prev": str(timestamp(c.UpdatedAt))}
 		in := updateInput(s.table, key{orgPK(org), contactSK(c.ID)},
 			"SET opted_in_at = :at, updated_at = :at, opted_out_at = :e, opt_out_reason = :e, opt_out_detail = :e, opt_out_message_id = :e",
-			"attribute_exists(pk) AND attribute_not_exists(merged_into)", values)
+			"attribute_exists(pk) AND attribute_not_exists(merged_into) AND updated_at = :prev", values)
 		after := c
 		after.OptOut, after.OptedInAt, after.UpdatedAt = nil, &now, now
 		// The update and its contact.updated in one transaction (outbox).

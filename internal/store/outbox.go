@@ -33,6 +33,17 @@ import (
 // OutboxTTL is how long an outbox item is kept after it is written.
 const OutboxTTL = 48 * time.Hour
 
+// MaxEventBytes is the largest event an outbox item carries: the events
+// topic takes 256 KiB per message, its attributes included, and an event
+// it refuses would be refused on every retry of the relay (its stream
+// shard held up, then the event lost to the on-failure destination). A
+// change whose event is larger is refused (413), nothing written.
+const MaxEventBytes = 240 << 10
+
+// maxOutboxBytes bounds an outbox item's events and job together, under
+// DynamoDB's 400 KB per item.
+const maxOutboxBytes = 360 << 10
+
 // OutboxType is the `type` of outbox items, which the stream's event source
 // mapping filters on.
 const OutboxType = "outbox"
@@ -85,6 +96,13 @@ func (s *Store) outboxPut(o Outbox) (*types.TransactWriteItem, error) {
 	it := outboxItem{key: key{outboxPK(o.OrgID, o.ContactID), outboxSK(o.ID)}, Type: OutboxType, ID: o.ID, OrgID: o.OrgID,
 		CreatedAt: timestamp(now), ExpiresAt: now.Add(OutboxTTL).Unix()}
 	if len(o.Events) > 0 {
+		for _, e := range o.Events {
+			if len(e) > MaxEventBytes {
+				return nil, apperr.New(apperr.TooLarge, fmt.Sprintf(
+					"this change's event would be %d bytes, more than the %d an event carries: make it smaller (fewer or shorter attributes, tags, names)",
+					len(e), MaxEventBytes)).WithCode("event_too_large")
+			}
+		}
 		b, err := json.Marshal(o.Events)
 		if err != nil {
 			return nil, fmt.Errorf("store: encode outbox events: %w", err)
@@ -97,6 +115,11 @@ func (s *Store) outboxPut(o Outbox) (*types.TransactWriteItem, error) {
 			return nil, fmt.Errorf("store: encode outbox job: %w", err)
 		}
 		it.Job = string(b)
+	}
+	if n := len(it.Events) + len(it.Job); n > maxOutboxBytes {
+		return nil, apperr.New(apperr.TooLarge, fmt.Sprintf(
+			"this change's events would be %d bytes together, more than the %d a change's events carry: make it smaller", n, maxOutboxBytes)).
+			WithCode("event_too_large")
 	}
 	av, err := marshal(it)
 	if err != nil {
