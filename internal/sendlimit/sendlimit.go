@@ -208,6 +208,15 @@ func (l *Limiter) Take(ctx context.Context, phoneNumberID string, perSecond int,
 		}
 		l.mu.Lock()
 		p.roll(sec)
+		if p.second > sec {
+			// The wall clock stepped back: the pool's tokens are of a
+			// later second, never spent in this one; wait for it.
+			l.mu.Unlock()
+			if err := wait(time.Second - into + l.c.Guard); err != nil {
+				return err
+			}
+			continue
+		}
 		if p.tokens > 0 {
 			p.tokens--
 			p.used++
