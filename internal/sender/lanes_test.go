@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
@@ -144,4 +146,51 @@ func TestPanicInOneGroupKeepsOnlyIt(t *testing.T) {
 	m3, r3 := e.queueMsg(t, "5511900000047")
 	require.ElementsMatch(t, []string{r1.MessageId, r2.MessageId}, e.handle(t, r1, r2, r3))
 	require.Equal(t, store.StatusAccepted, e.msg(t, m3.ID).Status)
+}
+
+// slowAttempt is the store with the attempt's write outlasting a second
+// (throttled, retried by the SDK), counting the tokens leased per second.
+type slowAttempt struct {
+	*slotRecorder
+	e *env
+}
+
+func (s *slowAttempt) SendAttempt(ctx context.Context, c store.Claim) error {
+	s.e.advance(time.Second)
+	return s.slotRecorder.SendAttempt(ctx, c)
+}
+
+// postClock notes the second of each POST by the env's clock.
+type postClock struct {
+	*fakeGraph
+	e  *env
+	mu sync.Mutex
+	at map[int64]int
+}
+
+func (g *postClock) SendMessage(ctx context.Context, version, phone, token string, body []byte) (graph.SendResult, error) {
+	g.mu.Lock()
+	g.at[g.e.clock().Unix()]++
+	g.mu.Unlock()
+	return g.fakeGraph.SendMessage(ctx, version, phone, token, body)
+}
+
+// A token is spent in its second: when the write recording the attempt
+// outlasts the second the token was taken in, the POST does not go out on
+// it in the next second (over that second's budget) but on a token of the
+// second it is sent in.
+func TestTokenOutlivedByAttemptWriteIsNotSpent(t *testing.T) {
+	e := setup(t)
+	rec := &slowAttempt{slotRecorder: &slotRecorder{Store: e.st, at: map[int64]int{}}, e: e}
+	g := &postClock{fakeGraph: e.graph, e: e, at: map[int64]int{}}
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Store, d.Graph = rec, g
+	e.s = sender.New(d)
+	m, r := e.queueMsg(t, "5511900000048")
+	require.Empty(t, e.handle(t, r))
+	require.Equal(t, store.StatusAccepted, e.msg(t, m.ID).Status)
+	require.Len(t, g.at, 1)
+	for sec, n := range g.at {
+		require.LessOrEqual(t, n, rec.at[sec], "second %d: %d sent on %d tokens of that second (leased: %v)", sec, n, rec.at[sec], rec.at)
+	}
 }

@@ -534,12 +534,9 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		// Paced, not provoked: Meta's 131056 is not asked for.
 		return s.postpone(ctx, rec, c, "this recipient's pair rate (one message every 6 s, bursts of 45) is used up", wait, log)
 	}
-	if err := s.slot(ctx, acct, m); err != nil {
-		if errors.Is(err, sendlimit.ErrNoToken) {
-			// Not attempted: the number's budget went to others.
-			return s.retryNoAttempt(ctx, rec, c, "throughput: "+err.Error(), log)
-		}
-		return s.retry(ctx, rec, c, "throughput: "+err.Error(), 0, log)
+	until, err := s.slot(ctx, acct, m)
+	if err != nil {
+		return s.noSlot(ctx, rec, c, err, log)
 	}
 	version := acct.GraphAPIVersion
 	if version == "" {
@@ -566,6 +563,15 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 			return done
 		}
 		return s.retry(ctx, rec, c, "store: "+err.Error(), 0, log)
+	}
+	if !s.d.Limiter.Usable(until) {
+		// The attempt's write outlasted the token's second: spent now it
+		// would be over this second's budget. Another, of this second
+		// (nothing is written between it and the POST); without one, the
+		// release clears the attempt.
+		if _, err := s.slot(ctx, acct, m); err != nil {
+			return s.noSlot(ctx, rec, c, err, log)
+		}
 	}
 	started := s.d.Now()
 	res, err := s.d.Graph.SendMessage(gctx, version, acct.PhoneNumberID, creds.AccessToken, body)
@@ -823,7 +829,7 @@ func (s *Sender) RateOf(acct store.WhatsAppAccount) int {
 // slot waits for a send token of the number in the message's lane; it
 // gives up (sendlimit.ErrNoToken) rather than leave too little of the
 // invocation to send and record the message.
-func (s *Sender) slot(ctx context.Context, acct store.WhatsAppAccount, m store.Message) error {
+func (s *Sender) slot(ctx context.Context, acct store.WhatsAppAccount, m store.Message) (time.Time, error) {
 	start := s.d.Now()
 	defer func() { s.LimiterWaited(ctx, s.d.Now().Sub(start)) }()
 	lane := sendlimit.Transactional
@@ -835,7 +841,16 @@ func (s *Sender) slot(ctx context.Context, acct store.WhatsAppAccount, m store.M
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-recordReserve-minGraphTime))
 		defer cancel()
 	}
-	return s.d.Limiter.Take(ctx, acct.PhoneNumberID, s.RateOf(acct), lane)
+	return s.d.Limiter.TakeUntil(ctx, acct.PhoneNumberID, s.RateOf(acct), lane)
+}
+
+// noSlot releases a message that found no send token (not attempted).
+func (s *Sender) noSlot(ctx context.Context, rec events.SQSMessage, c store.Claim, err error, log *slog.Logger) outcome {
+	if errors.Is(err, sendlimit.ErrNoToken) {
+		// Not attempted: the number's budget went to others.
+		return s.retryNoAttempt(ctx, rec, c, "throughput: "+err.Error(), log)
+	}
+	return s.retry(ctx, rec, c, "throughput: "+err.Error(), 0, log)
 }
 
 // LimiterWaited records how long a send waited for its number's send slot
