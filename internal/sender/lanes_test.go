@@ -194,3 +194,23 @@ func TestTokenOutlivedByAttemptWriteIsNotSpent(t *testing.T) {
 		require.LessOrEqual(t, n, rec.at[sec], "second %d: %d sent on %d tokens of that second (leased: %v)", sec, n, rec.at[sec], rec.at)
 	}
 }
+
+// A number's limit is never over Meta's highest throughput level, whatever
+// override an older release stored (it allowed up to 10,000/s).
+func TestRateOfNeverOverMetasHighest(t *testing.T) {
+	s := sender.New(sender.Deps{RatePerSecond: 80})
+	for _, tc := range []struct {
+		level    string
+		override int
+		want     int
+	}{
+		{"", 0, 80},
+		{"HIGH", 0, 1000},
+		{"STANDARD", 20, 20},
+		{"HIGH", 5000, 1000},
+		{"", 10000, 1000},
+	} {
+		got := s.RateOf(store.WhatsAppAccount{SendRateOverride: tc.override, Signals: store.WhatsAppSignals{ThroughputLevel: tc.level}})
+		require.Equal(t, tc.want, got, "level %q override %d", tc.level, tc.override)
+	}
+}

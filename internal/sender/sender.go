@@ -811,15 +811,16 @@ func (s *Sender) forgetAccount(org string) {
 
 // HighThroughput is the send limit of a number Meta reports at the HIGH
 // throughput level (messages/s).
-const HighThroughput = 1000
+const HighThroughput = store.MaxSendRate
 
 // RateOf is the number's send limit: the organisation's override when an
-// operator set one, 1,000/s when Meta reports the number's throughput level
-// HIGH, the default (80/s, Meta's standard level) otherwise.
+// operator set one (never over 1,000/s, Meta's highest level), 1,000/s
+// when Meta reports the number's throughput level HIGH, the default
+// (80/s, Meta's standard level) otherwise.
 func (s *Sender) RateOf(acct store.WhatsAppAccount) int {
 	switch {
 	case acct.SendRateOverride > 0:
-		return acct.SendRateOverride
+		return min(acct.SendRateOverride, HighThroughput)
 	case acct.Signals.ThroughputLevel == "HIGH":
 		return HighThroughput
 	}

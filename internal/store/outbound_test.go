@@ -258,3 +258,31 @@ func TestSlowIdleFirstBucket(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, tk.Allowed, "another recipient")
 }
+
+// An operator's send-rate override is for the number it was set on: saving
+// another number drops it (the new number's limit follows Meta's level, not
+// a rate raised for the old one), as its throughput level is dropped. An
+// account put back as it was read (a failed save undone) gets it back. The
+// override is never over Meta's highest level.
+func TestSendRateOverrideFollowsTheNumber(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	a := store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "2001", VerifyTokenHash: "h"}
+	_, err = s.PutWhatsAppAccount(ctx, a)
+	require.NoError(t, err)
+	require.NoError(t, s.SetSendRateOverride(ctx, org.ID, 1000))
+	prev, err := s.WhatsAppAccount(ctx, org.ID)
+	require.NoError(t, err)
+	b := a
+	b.PhoneNumberID = "2002"
+	got, err := s.PutWhatsAppAccount(ctx, b)
+	require.NoError(t, err)
+	require.Zero(t, got.SendRateOverride, "another number does not inherit the old one's rate")
+	got, err = s.PutWhatsAppAccount(ctx, prev)
+	require.NoError(t, err)
+	require.Equal(t, 1000, got.SendRateOverride, "put back as it was read")
+	err = s.SetSendRateOverride(ctx, org.ID, 1001)
+	require.True(t, apperr.Is(err, apperr.Invalid), "over Meta's highest level (1,000/s): %v", err)
+}
