@@ -305,6 +305,7 @@ func (l *Limiter) leaseFor(ctx context.Context, p *pool, phone string, perSecond
 	if ceiling < 1 {
 		ceiling = perSecond
 	}
+	want = min(want, ceiling)
 	got, err := l.c.Store.LeaseSendTokens(ctx, phone, sec, want, ceiling)
 	if err != nil {
 		return false, fmt.Errorf("sendlimit: lease for %s: %w", phone, err)

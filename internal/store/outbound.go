@@ -695,6 +695,9 @@ func (s *Store) SendFailed(ctx context.Context, c Claim, e MessageError) (Messag
 // when it does not, the failed write returns the counter and one more
 // write takes what is left.
 func (s *Store) LeaseSendTokens(ctx context.Context, phoneNumberID string, second int64, want, ceiling int) (int, error) {
+	// Never more than the whole second: the condition lets the second's
+	// first write through whatever it adds.
+	want = min(want, ceiling)
 	for attempt := 0; attempt < 3 && want > 0; attempt++ {
 		in := updateInput(s.table, key{ratePK(phoneNumberID, second), rateSK()},
 			"SET expires_at = :ttl, #t = :type ADD n :want", "attribute_not_exists(n) OR n <= :room",

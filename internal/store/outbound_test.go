@@ -190,6 +190,11 @@ func TestLeaseSendTokens(t *testing.T) {
 		{"a higher ceiling (the transactional lane) has room", 5, 12, 2, 0},
 		{"next second", 4, 10, 4, 1},
 		{"part of a lease", 9, 10, 6, 1},
+		// A lease asked for more than the whole second (ten waiting
+		// senders, a limit of 5/s): never over the ceiling, even as the
+		// second's first write.
+		{"more than the ceiling, first of its second", 10, 5, 5, 2},
+		{"more than the ceiling, full", 10, 5, 0, 2},
 	} {
 		got, err := s.LeaseSendTokens(ctx, phone, sec+tc.second, tc.want, tc.ceiling)
 		require.NoError(t, err, tc.name)
