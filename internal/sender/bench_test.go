@@ -47,6 +47,7 @@ func (m *memStore) SendAccepted(_ context.Context, c store.Claim, wamid string) 
 	return nil, nil
 }
 func (m *memStore) SendRetry(context.Context, store.Claim, string) error { return nil }
+func (m *memStore) SendRelease(context.Context, store.Claim, string) error { return nil }
 func (m *memStore) SendFailed(_ context.Context, c store.Claim, _ store.MessageError) (store.Message, error) {
 	return c.Message, nil
 }

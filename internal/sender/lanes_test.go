@@ -214,3 +214,29 @@ func TestRateOfNeverOverMetasHighest(t *testing.T) {
 		require.Equal(t, tc.want, got, "level %q override %d", tc.level, tc.override)
 	}
 }
+
+// A send postponed without being attempted (its recipient's pair rate used
+// up) does not count as an attempt: after postponements past MaxAttempts,
+// Meta's first retryable error is retried, not "gave up".
+func TestPostponementsAreNotAttempts(t *testing.T) {
+	e := setup(t)
+	var last events.SQSMessage
+	var lastMsg store.Message
+	for range sender.PairBurst + 1 {
+		lastMsg, last = e.queueMsg(t, "5511900000049")
+		e.handle(t, last)
+	}
+	require.Equal(t, store.StatusQueued, e.msg(t, lastMsg.ID).Status, "paced")
+	for i := range 10 {
+		require.Equal(t, []string{last.MessageId}, e.handle(t, last), "postponement %d", i)
+	}
+	e.advance(sender.PairInterval)
+	e.graph.errs = []error{&graph.Error{HTTPStatus: 500, Code: 131000, Message: "Something went wrong"}}
+	require.Equal(t, []string{last.MessageId}, e.handle(t, last))
+	got := e.msg(t, lastMsg.ID)
+	require.Equal(t, store.StatusQueued, got.Status, "retried, not failed: %+v", got.Error)
+	require.Equal(t, 1, got.Attempts, "one attempt made")
+	e.advance(sender.PairInterval)
+	require.Empty(t, e.handle(t, last))
+	require.Equal(t, store.StatusAccepted, e.msg(t, lastMsg.ID).Status)
+}

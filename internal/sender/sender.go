@@ -59,6 +59,7 @@ type Store interface {
 	SendAttempt(ctx context.Context, c store.Claim) error
 	SendAccepted(ctx context.Context, c store.Claim, wamid string) ([]store.StatusUpdate, error)
 	SendRetry(ctx context.Context, c store.Claim, reason string) error
+	SendRelease(ctx context.Context, c store.Claim, reason string) error
 	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
 	FailStranded(ctx context.Context, org, msgID string, e store.MessageError) (store.Claim, error)
 	LeaseSendTokens(ctx context.Context, phoneNumberID string, second int64, want, ceiling int) (int, error)
@@ -879,7 +880,7 @@ func failedMetric(ctx context.Context) {
 // postpone releases a message that was not attempted and keeps the queue
 // message for d (its group's later records wait behind it).
 func (s *Sender) postpone(ctx context.Context, rec events.SQSMessage, c store.Claim, reason string, d time.Duration, log *slog.Logger) outcome {
-	if err := s.d.Store.SendRetry(ctx, c, reason); err != nil {
+	if err := s.d.Store.SendRelease(ctx, c, reason); err != nil {
 		log.WarnContext(ctx, "could not release the claim; its lease will", "error", err.Error())
 	}
 	log.InfoContext(ctx, "send postponed", "reason", reason, "delay", d.String())
@@ -887,10 +888,9 @@ func (s *Sender) postpone(ctx context.Context, rec events.SQSMessage, c store.Cl
 }
 
 // retryNoAttempt releases a message that was not attempted (its attempt
-// count is given back by the next claim's backoff being the same) and
-// keeps the queue message for a second.
+// count given back: SendRelease) and keeps the queue message for a second.
 func (s *Sender) retryNoAttempt(ctx context.Context, rec events.SQSMessage, c store.Claim, reason string, log *slog.Logger) outcome {
-	if err := s.d.Store.SendRetry(ctx, c, reason); err != nil {
+	if err := s.d.Store.SendRelease(ctx, c, reason); err != nil {
 		log.WarnContext(ctx, "could not release the claim; its lease will", "error", err.Error())
 	}
 	log.WarnContext(ctx, "send postponed", "reason", reason)
