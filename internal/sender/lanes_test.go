@@ -240,3 +240,21 @@ func TestPostponementsAreNotAttempts(t *testing.T) {
 	require.Empty(t, e.handle(t, last))
 	require.Equal(t, store.StatusAccepted, e.msg(t, lastMsg.ID).Status)
 }
+
+// A record held back behind its group's postponed record is not left in
+// flight for the queue's visibility timeout (180 s): FIFO returns none of
+// a group while one is in flight, so the recipient would wait minutes, not
+// the pair interval. It is made visible again at once; its group's order
+// keeps it behind the postponed one.
+func TestHeldRecordsDoNotBlockTheirGroup(t *testing.T) {
+	e := setup(t)
+	for range sender.PairBurst {
+		_, r := e.queueMsg(t, "5511900000050")
+		require.Empty(t, e.handle(t, r))
+	}
+	_, head := e.queueMsg(t, "5511900000050")
+	_, held := e.queueMsg(t, "5511900000050")
+	require.Equal(t, []string{head.MessageId, held.MessageId}, e.handle(t, head, held))
+	require.Contains(t, []int32{1, 2, 3, 4, 5, 6}, e.queue.visibility[head.ReceiptHandle], "paced for the interval")
+	require.Equal(t, int32(1), e.queue.visibility[held.ReceiptHandle], "held: visible again at once, behind its group's head")
+}

@@ -299,7 +299,7 @@ func (s *Sender) group(ctx context.Context, recs []events.SQSMessage, idx []int,
 			continue
 		}
 		if held {
-			keep[i] = true
+			keep[i] = s.holdBack(ctx, rec) == retry
 			continue
 		}
 		if s.process(ctx, rec) == retry {
@@ -307,6 +307,16 @@ func (s *Sender) group(ctx context.Context, recs []events.SQSMessage, idx []int,
 			held = true
 		}
 	}
+}
+
+// holdBack keeps a record of a FIFO group behind its group's retried
+// record, visible again at once: FIFO returns nothing of a group while one
+// of its records is in flight, so left for the queue's visibility timeout
+// (180 s) it would hold the recipient's messages that long, not the
+// retried record's delay; visible, it is still returned only after the
+// retried record (the group's order).
+func (s *Sender) holdBack(ctx context.Context, rec events.SQSMessage) outcome {
+	return s.later(ctx, rec, time.Second, s.d.Log.With("sqs_message_id", rec.MessageId))
 }
 
 // sequential is Handle for a batch with a record that names no group.
@@ -319,7 +329,11 @@ func (s *Sender) sequential(ctx context.Context, recs []events.SQSMessage, keep 
 			continue
 		}
 		group, named := rec.Attributes["MessageGroupId"]
-		if holdAll || (named && held[group]) || (!named && len(held) > 0) {
+		if named && held[group] {
+			keep[i] = s.holdBack(ctx, rec) == retry
+			continue
+		}
+		if holdAll || (!named && len(held) > 0) {
 			keep[i] = true
 			continue
 		}
