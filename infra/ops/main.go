@@ -46,7 +46,8 @@ const usage = `usage:
   ops set-plan --org ORG_ID --plan free|standard|scale [--stack-name STACK]
   ops set-send-rate --org ORG_ID --per-second N [--stack-name STACK]
       N messages/s for the organisation's number instead of the limit that follows Meta's throughput
-      level (80/s STANDARD, 1,000/s HIGH); 0 removes the override
+      level (80/s STANDARD, 1,000/s HIGH); 0 removes the override; at most 1,000; dropped when
+      another number is saved
   ops set-whatsapp --org ORG_ID [--stack-name STACK] < whatsapp.json
       whatsapp.json: {"phone_number_id","access_token","app_secret","verify_token","waba_id","graph_api_version"}
       The access token must be able to read the number (and the WABA, when given) on the Graph API

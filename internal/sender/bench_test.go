@@ -46,7 +46,8 @@ func (m *memStore) SendAccepted(_ context.Context, c store.Claim, wamid string) 
 	m.msgs[c.Message.ID] = msg
 	return nil, nil
 }
-func (m *memStore) SendRetry(context.Context, store.Claim, string) error { return nil }
+func (m *memStore) SendRetry(context.Context, store.Claim, string) error   { return nil }
+func (m *memStore) SendRelease(context.Context, store.Claim, string) error { return nil }
 func (m *memStore) SendFailed(_ context.Context, c store.Claim, _ store.MessageError) (store.Message, error) {
 	return c.Message, nil
 }

@@ -59,6 +59,7 @@ type Store interface {
 	SendAttempt(ctx context.Context, c store.Claim) error
 	SendAccepted(ctx context.Context, c store.Claim, wamid string) ([]store.StatusUpdate, error)
 	SendRetry(ctx context.Context, c store.Claim, reason string) error
+	SendRelease(ctx context.Context, c store.Claim, reason string) error
 	SendFailed(ctx context.Context, c store.Claim, e store.MessageError) (store.Message, error)
 	FailStranded(ctx context.Context, org, msgID string, e store.MessageError) (store.Claim, error)
 	LeaseSendTokens(ctx context.Context, phoneNumberID string, second int64, want, ceiling int) (int, error)
@@ -298,7 +299,7 @@ func (s *Sender) group(ctx context.Context, recs []events.SQSMessage, idx []int,
 			continue
 		}
 		if held {
-			keep[i] = true
+			keep[i] = s.holdBack(ctx, rec) == retry
 			continue
 		}
 		if s.process(ctx, rec) == retry {
@@ -306,6 +307,16 @@ func (s *Sender) group(ctx context.Context, recs []events.SQSMessage, idx []int,
 			held = true
 		}
 	}
+}
+
+// holdBack keeps a record of a FIFO group behind its group's retried
+// record, visible again at once: FIFO returns nothing of a group while one
+// of its records is in flight, so left for the queue's visibility timeout
+// (180 s) it would hold the recipient's messages that long, not the
+// retried record's delay; visible, it is still returned only after the
+// retried record (the group's order).
+func (s *Sender) holdBack(ctx context.Context, rec events.SQSMessage) outcome {
+	return s.later(ctx, rec, time.Second, s.d.Log.With("sqs_message_id", rec.MessageId))
 }
 
 // sequential is Handle for a batch with a record that names no group.
@@ -318,7 +329,11 @@ func (s *Sender) sequential(ctx context.Context, recs []events.SQSMessage, keep 
 			continue
 		}
 		group, named := rec.Attributes["MessageGroupId"]
-		if holdAll || (named && held[group]) || (!named && len(held) > 0) {
+		if named && held[group] {
+			keep[i] = s.holdBack(ctx, rec) == retry
+			continue
+		}
+		if holdAll || (!named && len(held) > 0) {
 			keep[i] = true
 			continue
 		}
@@ -534,12 +549,9 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		// Paced, not provoked: Meta's 131056 is not asked for.
 		return s.postpone(ctx, rec, c, "this recipient's pair rate (one message every 6 s, bursts of 45) is used up", wait, log)
 	}
-	if err := s.slot(ctx, acct, m); err != nil {
-		if errors.Is(err, sendlimit.ErrNoToken) {
-			// Not attempted: the number's budget went to others.
-			return s.retryNoAttempt(ctx, rec, c, "throughput: "+err.Error(), log)
-		}
-		return s.retry(ctx, rec, c, "throughput: "+err.Error(), 0, log)
+	until, err := s.slot(ctx, acct, m)
+	if err != nil {
+		return s.noSlot(ctx, rec, c, err, log)
 	}
 	version := acct.GraphAPIVersion
 	if version == "" {
@@ -566,6 +578,15 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 			return done
 		}
 		return s.retry(ctx, rec, c, "store: "+err.Error(), 0, log)
+	}
+	if !s.d.Limiter.Usable(until) {
+		// The attempt's write outlasted the token's second: spent now it
+		// would be over this second's budget. Another, of this second
+		// (nothing is written between it and the POST); without one, the
+		// release clears the attempt.
+		if _, err := s.slot(ctx, acct, m); err != nil {
+			return s.noSlot(ctx, rec, c, err, log)
+		}
 	}
 	started := s.d.Now()
 	res, err := s.d.Graph.SendMessage(gctx, version, acct.PhoneNumberID, creds.AccessToken, body)
@@ -805,15 +826,16 @@ func (s *Sender) forgetAccount(org string) {
 
 // HighThroughput is the send limit of a number Meta reports at the HIGH
 // throughput level (messages/s).
-const HighThroughput = 1000
+const HighThroughput = store.MaxSendRate
 
 // RateOf is the number's send limit: the organisation's override when an
-// operator set one, 1,000/s when Meta reports the number's throughput level
-// HIGH, the default (80/s, Meta's standard level) otherwise.
+// operator set one (never over 1,000/s, Meta's highest level), 1,000/s
+// when Meta reports the number's throughput level HIGH, the default
+// (80/s, Meta's standard level) otherwise.
 func (s *Sender) RateOf(acct store.WhatsAppAccount) int {
 	switch {
 	case acct.SendRateOverride > 0:
-		return acct.SendRateOverride
+		return min(acct.SendRateOverride, HighThroughput)
 	case acct.Signals.ThroughputLevel == "HIGH":
 		return HighThroughput
 	}
@@ -823,7 +845,7 @@ func (s *Sender) RateOf(acct store.WhatsAppAccount) int {
 // slot waits for a send token of the number in the message's lane; it
 // gives up (sendlimit.ErrNoToken) rather than leave too little of the
 // invocation to send and record the message.
-func (s *Sender) slot(ctx context.Context, acct store.WhatsAppAccount, m store.Message) error {
+func (s *Sender) slot(ctx context.Context, acct store.WhatsAppAccount, m store.Message) (time.Time, error) {
 	start := s.d.Now()
 	defer func() { s.LimiterWaited(ctx, s.d.Now().Sub(start)) }()
 	lane := sendlimit.Transactional
@@ -835,7 +857,16 @@ func (s *Sender) slot(ctx context.Context, acct store.WhatsAppAccount, m store.M
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-recordReserve-minGraphTime))
 		defer cancel()
 	}
-	return s.d.Limiter.Take(ctx, acct.PhoneNumberID, s.RateOf(acct), lane)
+	return s.d.Limiter.TakeUntil(ctx, acct.PhoneNumberID, s.RateOf(acct), lane)
+}
+
+// noSlot releases a message that found no send token (not attempted).
+func (s *Sender) noSlot(ctx context.Context, rec events.SQSMessage, c store.Claim, err error, log *slog.Logger) outcome {
+	if errors.Is(err, sendlimit.ErrNoToken) {
+		// Not attempted: the number's budget went to others.
+		return s.retryNoAttempt(ctx, rec, c, "throughput: "+err.Error(), log)
+	}
+	return s.retry(ctx, rec, c, "throughput: "+err.Error(), 0, log)
 }
 
 // LimiterWaited records how long a send waited for its number's send slot
@@ -863,7 +894,7 @@ func failedMetric(ctx context.Context) {
 // postpone releases a message that was not attempted and keeps the queue
 // message for d (its group's later records wait behind it).
 func (s *Sender) postpone(ctx context.Context, rec events.SQSMessage, c store.Claim, reason string, d time.Duration, log *slog.Logger) outcome {
-	if err := s.d.Store.SendRetry(ctx, c, reason); err != nil {
+	if err := s.d.Store.SendRelease(ctx, c, reason); err != nil {
 		log.WarnContext(ctx, "could not release the claim; its lease will", "error", err.Error())
 	}
 	log.InfoContext(ctx, "send postponed", "reason", reason, "delay", d.String())
@@ -871,10 +902,9 @@ func (s *Sender) postpone(ctx context.Context, rec events.SQSMessage, c store.Cl
 }
 
 // retryNoAttempt releases a message that was not attempted (its attempt
-// count is given back by the next claim's backoff being the same) and
-// keeps the queue message for a second.
+// count given back: SendRelease) and keeps the queue message for a second.
 func (s *Sender) retryNoAttempt(ctx context.Context, rec events.SQSMessage, c store.Claim, reason string, log *slog.Logger) outcome {
-	if err := s.d.Store.SendRetry(ctx, c, reason); err != nil {
+	if err := s.d.Store.SendRelease(ctx, c, reason); err != nil {
 		log.WarnContext(ctx, "could not release the claim; its lease will", "error", err.Error())
 	}
 	log.WarnContext(ctx, "send postponed", "reason", reason)

@@ -164,9 +164,30 @@ func Ceiling(perSecond int, lane Lane) int {
 // store's error when a lease cannot be written (no token: the caller
 // retries later; the limit is never assumed).
 func (l *Limiter) Take(ctx context.Context, phoneNumberID string, perSecond int, lane Lane) error {
+	_, err := l.TakeUntil(ctx, phoneNumberID, perSecond, lane)
+	return err
+}
+
+// TakeUntil is Take, answering also until when the token may be spent (by
+// the limiter's clock): the end of its second less Guard. A caller with
+// work between the take and the send (a store write) checks it and takes
+// another when it has passed: a token spent in a later second is over
+// that second's budget.
+func (l *Limiter) TakeUntil(ctx context.Context, phoneNumberID string, perSecond int, lane Lane) (time.Time, error) {
 	if perSecond < 1 {
-		return fmt.Errorf("sendlimit: limit %d for %s is not positive", perSecond, phoneNumberID)
+		return time.Time{}, fmt.Errorf("sendlimit: limit %d for %s is not positive", perSecond, phoneNumberID)
 	}
+	var until time.Time
+	err := l.take(ctx, phoneNumberID, perSecond, lane, &until)
+	return until, err
+}
+
+// Usable reports whether a token usable until until may still be spent.
+func (l *Limiter) Usable(until time.Time) bool {
+	return l.c.Now().Before(until)
+}
+
+func (l *Limiter) take(ctx context.Context, phoneNumberID string, perSecond int, lane Lane, until *time.Time) error {
 	p := l.pool(phoneNumberID, lane)
 	l.mu.Lock()
 	p.waiting++
@@ -208,10 +229,20 @@ func (l *Limiter) Take(ctx context.Context, phoneNumberID string, perSecond int,
 		}
 		l.mu.Lock()
 		p.roll(sec)
+		if p.second > sec {
+			// The wall clock stepped back: the pool's tokens are of a
+			// later second, never spent in this one; wait for it.
+			l.mu.Unlock()
+			if err := wait(time.Second - into + l.c.Guard); err != nil {
+				return err
+			}
+			continue
+		}
 		if p.tokens > 0 {
 			p.tokens--
 			p.used++
 			l.mu.Unlock()
+			*until = time.Unix(sec, 0).Add(time.Second - l.c.Guard)
 			return nil
 		}
 		full := p.full
@@ -274,6 +305,7 @@ func (l *Limiter) leaseFor(ctx context.Context, p *pool, phone string, perSecond
 	if ceiling < 1 {
 		ceiling = perSecond
 	}
+	want = min(want, ceiling)
 	got, err := l.c.Store.LeaseSendTokens(ctx, phone, sec, want, ceiling)
 	if err != nil {
 		return false, fmt.Errorf("sendlimit: lease for %s: %w", phone, err)

@@ -190,3 +190,47 @@ func TestNoOpSleepAtTheEdge(t *testing.T) {
 	run(c, func() { err = lim.Take(context.Background(), "P1", 80, sendlimit.Transactional) })
 	require.NoError(t, err)
 }
+
+// counters is a store of per-second counters with no latency.
+type counters struct {
+	mu sync.Mutex
+	n  map[int64]int
+}
+
+func (c *counters) LeaseSendTokens(_ context.Context, _ string, second int64, want, ceiling int) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	got := min(want, ceiling-c.n[second])
+	c.n[second] += got
+	return got, nil
+}
+
+// The wall clock stepped back (an NTP correction) while the pool holds
+// tokens leased for the later second: they are not spent in the earlier
+// one, whose counter was already full.
+func TestClockSteppedBackSpendsNoLaterTokens(t *testing.T) {
+	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := base.Add(100 * time.Millisecond)
+	clock := func() time.Time { return now }
+	sleep := func(_ context.Context, d time.Duration) error { now = now.Add(d); return nil }
+	st := &counters{n: map[int64]int{}}
+	lim := sendlimit.New(sendlimit.Config{Store: st, Now: clock, Sleep: sleep})
+	ctx := context.Background()
+	used := map[int64]int{}
+	take := func() {
+		require.NoError(t, lim.Take(ctx, "P1", 10, sendlimit.Transactional))
+		used[now.Unix()]++
+	}
+	for range 10 { // second T filled
+		take()
+	}
+	now = base.Add(1500 * time.Millisecond)
+	take() // second T+1: a lease of several, one used
+	require.Greater(t, st.n[base.Unix()+1], 1, "the lease took several tokens")
+	now = base.Add(600 * time.Millisecond) // stepped back into T
+	take()
+	require.Equal(t, 10, used[base.Unix()], "second T stays at its limit")
+	for sec, n := range used {
+		require.LessOrEqual(t, n, 10, "second %d", sec)
+	}
+}

@@ -659,6 +659,28 @@ func (s *Store) SendRetry(ctx context.Context, c Claim, reason string) error {
 	return nil
 }
 
+// SendRelease returns a claimed message to the queue without its claim
+// counting as an attempt: nothing was sent (paced for its recipient, no
+// send token of its number, too little time left). Its attempts are the
+// POSTs and failures that reached Meta or the store, not postponements,
+// so pacing never makes Meta's first retryable error the last attempt.
+func (s *Store) SendRelease(ctx context.Context, c Claim, reason string) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{msgPK(c.Message.OrgID, c.Message.ID), msgSK()},
+		"SET send_state = :queued, claim = :none, last_error = :e, updated_at = :now, attempt_at = :none ADD attempts :minus",
+		"send_state = :sending AND claim = :c AND attempts > :zero",
+		map[string]types.AttributeValue{
+			":queued": str(SendQueued), ":none": str(""), ":e": str(reason), ":now": str(timestamp(s.now())),
+			":sending": str(SendSending), ":c": str(c.Token), ":minus": num("-1"), ":zero": num("0"),
+		}))
+	if isConditionFailed(err) {
+		return fmt.Errorf("store: release %s: %w", c.Message.ID, ErrNotClaimable)
+	}
+	if err != nil {
+		return unavailable("release send", err)
+	}
+	return nil
+}
+
 // SendFailed marks a claimed message failed for good with the error.
 func (s *Store) SendFailed(ctx context.Context, c Claim, e MessageError) (Message, error) {
 	now := timestamp(s.now())
@@ -695,6 +717,9 @@ func (s *Store) SendFailed(ctx context.Context, c Claim, e MessageError) (Messag
 // when it does not, the failed write returns the counter and one more
 // write takes what is left.
 func (s *Store) LeaseSendTokens(ctx context.Context, phoneNumberID string, second int64, want, ceiling int) (int, error) {
+	// Never more than the whole second: the condition lets the second's
+	// first write through whatever it adds.
+	want = min(want, ceiling)
 	for attempt := 0; attempt < 3 && want > 0; attempt++ {
 		in := updateInput(s.table, key{ratePK(phoneNumberID, second), rateSK()},
 			"SET expires_at = :ttl, #t = :type ADD n :want", "attribute_not_exists(n) OR n <= :room",

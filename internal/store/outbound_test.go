@@ -190,6 +190,11 @@ func TestLeaseSendTokens(t *testing.T) {
 		{"a higher ceiling (the transactional lane) has room", 5, 12, 2, 0},
 		{"next second", 4, 10, 4, 1},
 		{"part of a lease", 9, 10, 6, 1},
+		// A lease asked for more than the whole second (ten waiting
+		// senders, a limit of 5/s): never over the ceiling, even as the
+		// second's first write.
+		{"more than the ceiling, first of its second", 10, 5, 5, 2},
+		{"more than the ceiling, full", 10, 5, 0, 2},
 	} {
 		got, err := s.LeaseSendTokens(ctx, phone, sec+tc.second, tc.want, tc.ceiling)
 		require.NoError(t, err, tc.name)
@@ -257,4 +262,32 @@ func TestSlowIdleFirstBucket(t *testing.T) {
 	tk, err = s.TakeToken(ctx, store.Bucket{Key: "pair#1001#5511900000002", Every: 6 * time.Second, Burst: 3, IdleFirst: true})
 	require.NoError(t, err)
 	require.True(t, tk.Allowed, "another recipient")
+}
+
+// An operator's send-rate override is for the number it was set on: saving
+// another number drops it (the new number's limit follows Meta's level, not
+// a rate raised for the old one), as its throughput level is dropped. An
+// account put back as it was read (a failed save undone) gets it back. The
+// override is never over Meta's highest level.
+func TestSendRateOverrideFollowsTheNumber(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	a := store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: "2001", VerifyTokenHash: "h"}
+	_, err = s.PutWhatsAppAccount(ctx, a)
+	require.NoError(t, err)
+	require.NoError(t, s.SetSendRateOverride(ctx, org.ID, 1000))
+	prev, err := s.WhatsAppAccount(ctx, org.ID)
+	require.NoError(t, err)
+	b := a
+	b.PhoneNumberID = "2002"
+	got, err := s.PutWhatsAppAccount(ctx, b)
+	require.NoError(t, err)
+	require.Zero(t, got.SendRateOverride, "another number does not inherit the old one's rate")
+	got, err = s.PutWhatsAppAccount(ctx, prev)
+	require.NoError(t, err)
+	require.Equal(t, 1000, got.SendRateOverride, "put back as it was read")
+	err = s.SetSendRateOverride(ctx, org.ID, 1001)
+	require.True(t, apperr.Is(err, apperr.Invalid), "over Meta's highest level (1,000/s): %v", err)
 }

@@ -129,16 +129,20 @@ func (s *Store) PutWhatsAppAccount(ctx context.Context, a WhatsAppAccount) (What
 		PhoneNumberID: a.PhoneNumberID, WABAID: a.WABAID, GraphAPIVersion: a.GraphAPIVersion,
 		VerifyTokenHash: a.VerifyTokenHash, UpdatedAt: timestamp(now), DisplayPhone: a.DisplayPhoneNumber,
 	}
-	if had {
+	if had && old.PhoneNumberID == a.PhoneNumberID {
+		// The same number keeps the throughput level Meta gave it (the
+		// sender's limit follows it) until Meta says otherwise, and an
+		// operator's override; another number has neither (a rate raised
+		// for the old number would be over the new one's limit).
+		it.Throughput = old.Throughput
 		it.RateOverride = old.RateOverride
-		if old.PhoneNumberID == a.PhoneNumberID {
-			// The same number keeps the throughput level Meta gave it
-			// (the sender's limit follows it) until Meta says otherwise.
-			it.Throughput = old.Throughput
-		}
 	}
 	if a.Signals.ThroughputLevel != "" {
 		it.Throughput = a.Signals.ThroughputLevel
+	}
+	if a.SendRateOverride > 0 {
+		// An account put back as it was read (a failed save undone).
+		it.RateOverride = min(a.SendRateOverride, MaxSendRate)
 	}
 	switch {
 	case a.VerifiedAt != nil:
@@ -262,12 +266,16 @@ func (s *Store) MarkWhatsAppVerified(ctx context.Context, orgID, tokenHash strin
 	return nil
 }
 
+// MaxSendRate is the highest send limit of a number (messages/s): Meta's
+// HIGH throughput level. No override goes over it.
+const MaxSendRate = 1000
+
 // SetSendRateOverride sets the organisation's send limit (messages/s per
 // its number) in place of the one Meta's throughput level gives; 0 removes
 // the override. NotFound when WhatsApp is not configured.
 func (s *Store) SetSendRateOverride(ctx context.Context, orgID string, perSecond int) error {
-	if perSecond < 0 || perSecond > 10000 {
-		return apperr.New(apperr.Invalid, "send rate override must be between 0 (none) and 10000 messages/s")
+	if perSecond < 0 || perSecond > MaxSendRate {
+		return apperr.New(apperr.Invalid, fmt.Sprintf("send rate override must be between 0 (none) and %d messages/s (Meta's highest throughput level)", MaxSendRate))
 	}
 	// 0 is stored as such: no override.
 	in := updateInput(s.table, key{orgPK(orgID), whatsappSK()}, "SET send_rate_override = :n", "attribute_exists(pk)",
