@@ -28,19 +28,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/api"
-	"github.com/pytake/pytake/internal/apikey"
-	"github.com/pytake/pytake/internal/botrun"
-	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
-	"github.com/pytake/pytake/internal/inbound"
 	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/outbox"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/ratelimit"
+	"github.com/pytake/pytake/internal/rigtest"
 	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 	"github.com/pytake/pytake/internal/whatsapp"
@@ -241,13 +237,16 @@ func (s *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretV
 	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(v)}, nil
 }
 
+var (
+	outboundURL   = rigtest.QueueURL(rigtest.OutboundQueue)
+	eventsURL     = rigtest.QueueURL(rigtest.EventsQueue)
+	deliveriesURL = rigtest.QueueURL(rigtest.DeliveriesQueue)
+)
+
 const (
-	outboundURL   = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-outbound.fifo"
-	eventsURL     = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-EventsQueue"
-	deliveriesURL = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-DeliveriesQueue"
-	phoneID       = "106540352242922"
-	wabaID        = "102290129340398"
-	appSecret     = "cost-app-secret"
+	phoneID   = rigtest.PhoneID
+	wabaID    = rigtest.WABAID
+	appSecret = "cost-app-secret"
 )
 
 type rig struct {
@@ -274,19 +273,8 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	c := &counter{c: counts{}}
-	tbl := storetest.New(t)
-	stream := storetest.NewStream(countingDynamo(tbl, c))
-	st := store.New(stream, tbl.Name, time.Now)
-	ctx := context.Background()
-	org, err := st.CreateOrganization(ctx, "Cost")
-	require.NoError(t, err)
-	_, key, err := st.IssueKey(ctx, org.ID, "cost", apikey.Live)
-	require.NoError(t, err)
-	_, err = st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: phoneID, WABAID: wabaID, VerifyTokenHash: whatsapp.HashVerifyToken("verify-0123456789")})
-	require.NoError(t, err)
-
 	var received int64
-	r := &rig{t: t, c: c, st: st, key: key, org: org.ID, wamids: make(chan string, 10000), received: &received, inv: counts{}}
+	r := &rig{t: t, c: c, wamids: make(chan string, 10000), received: &received, inv: counts{}}
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		_, _ = io.Copy(io.Discard, req.Body)
 		r.recvMu.Lock()
@@ -295,8 +283,6 @@ func newRig(t *testing.T) *rig {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(receiver.Close)
-	hookItem, err := st.CreateWebhook(ctx, store.Webhook{OrgID: org.ID, URL: receiver.URL + "/pytake", Events: []string{"*"}, Active: true})
-	require.NoError(t, err)
 
 	var n int64
 	var nmu sync.Mutex
@@ -315,16 +301,7 @@ func newRig(t *testing.T) *rig {
 
 	sm := &fakeSM{c: c, values: map[string]string{}}
 	names := secrets.New(sm, "pytake/dev/", time.Minute, time.Now)
-	put := func(provider string, v any) {
-		b, _ := json.Marshal(v)
-		sm.values[names.Name(org.ID, provider)] = string(b)
-	}
-	put(secrets.ProviderWhatsApp, inbound.Credentials{PhoneNumberID: phoneID, AppSecret: appSecret, VerifyToken: "verify-0123456789", AccessToken: "EAAG-cost"})
-	put(secrets.ProviderWebhook(hookItem.ID), secrets.WebhookSecrets{Version: hookItem.SecretVersion, Secrets: []secrets.SigningSecret{{Secret: "whsec_" + strings.Repeat("A", 43) + "=", CreatedAt: time.Now().Add(-time.Hour)}}})
-
 	r.sqs = &fakeSQS{c: c, msgs: map[string][]events.SQSMessage{}}
-	topic := queue.NewTopic(&fakeSNS{c: c, sqs: r.sqs}, "arn:aws:sns:us-east-1:123456789012:pytake-events", "event")
-	pub := event.NewPublisher(topic)
 	// The functions' log lines and metric lines are counted (CloudWatch
 	// Logs bills ingestion by the byte).
 	log := slog.New(slog.NewJSONHandler(byteCounter{c, "logs:bytes"}, nil))
@@ -333,28 +310,39 @@ func newRig(t *testing.T) *rig {
 		require.NoError(t, err)
 		return e
 	}
-	// Each function has its own container, so its own secrets cache (5
-	// minutes in every function but the dispatcher's minute, as in main).
-	secretsFor := func(ttl time.Duration) *secrets.Store { return secrets.New(sm, "pytake/dev/", ttl, time.Now) }
-	r.stream = stream
-	r.relay = outbox.New(pub, sender.Enqueuer{Queue: queue.New(r.sqs, outboundURL, "outbound")}, log)
-
-	apiSec := secretsFor(5 * time.Minute)
-	r.apiSrv = api.New(api.Deps{Store: st, Secrets: apiSec, SecretWriter: apiSec, Sending: true, Webhooks: st, Deliveries: st,
-		Contacts: st, Conversations: st, Chatbots: st, Integrations: st, Templates: st, Events: pub,
-		DeliveryQueue: dispatch.Jobs{Queue: queue.New(r.sqs, deliveriesURL, "deliveries")},
-		Graph:         graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0", Log: log, Now: time.Now,
-		Limiter: ratelimit.New(st, time.Now)}).Router().Serve
-	r.hook = metrics.Handler(emit("whatsapp-webhook"), nil, inbound.New(st, secretsFor(5*time.Minute), pub, log, time.Now).Router().Serve)
-	r.send = sender.New(sender.Deps{Store: st, Secrets: secretsFor(5 * time.Minute), Graph: graph.New(meta.URL, meta.Client()),
-		Queue: queue.New(r.sqs, outboundURL, "outbound"), Events: pub, GraphVersion: "v26.0", RatePerSecond: 1000, Log: log}).Handle
-	r.send = metrics.Handler(emit("sender"), nil, r.send)
-	bots := botrun.New(st, pub, log, time.Now)
-	r.disp = dispatch.New(dispatch.Deps{Store: st, Secrets: secretsFor(time.Minute),
-		Events: queue.New(r.sqs, eventsURL, "event"), Deliveries: queue.New(r.sqs, deliveriesURL, "deliveries"),
-		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, Timeout: 5 * time.Second}), Log: log,
-		React: func(ctx context.Context, ev event.Event) error { _, err := bots.React(ctx, ev); return err }}).Handle
-	r.disp = metrics.Handler(emit("dispatcher"), nil, r.disp)
+	p := rigtest.New(t, rigtest.Options{Name: "Cost", Log: log, AppSecret: appSecret, Chatbot: true,
+		Client: func(tbl *storetest.Table) store.DB { return countingDynamo(tbl, c) },
+		SetSecret: func(org, provider string, v any) {
+			b, _ := json.Marshal(v)
+			sm.values[names.Name(org, provider)] = string(b)
+		},
+		// Each function has its own container, so its own secrets cache (5
+		// minutes in every function but the dispatcher's minute, as in main).
+		Secrets: func(fn string) rigtest.Secrets {
+			ttl := 5 * time.Minute
+			if fn == "dispatcher" {
+				ttl = time.Minute
+			}
+			return secrets.New(sm, "pytake/dev/", ttl, time.Now)
+		},
+		SQS:      r.sqs,
+		Events:   queue.NewTopic(&fakeSNS{c: c, sqs: r.sqs}, "arn:aws:sns:us-east-1:123456789012:pytake-events", "event"),
+		Graph:    graph.New(meta.URL, meta.Client()),
+		Endpoint: receiver.URL + "/pytake",
+		// The API as main wires it.
+		API: func(p *rigtest.Rig, d *api.Deps) {
+			d.SecretWriter = d.Secrets.(*secrets.Store)
+			d.Webhooks, d.Deliveries, d.Chatbots, d.Integrations, d.Templates = p.Store, p.Store, p.Store, p.Store, p.Store
+			d.DeliveryQueue = dispatch.Jobs{Queue: queue.New(r.sqs, deliveriesURL, "deliveries")}
+			d.Graph, d.GraphVersion = graph.New(meta.URL, meta.Client()), rigtest.GraphVersion
+			d.Limiter = ratelimit.New(p.Store, time.Now)
+		},
+	})
+	r.st, r.key, r.org, r.stream, r.relay = p.Store, p.Key, p.Org, p.Stream, p.Relay
+	r.apiSrv = p.API.Router().Serve
+	r.hook = metrics.Handler(emit("whatsapp-webhook"), nil, p.WhatsApp.Router().Serve)
+	r.send = metrics.Handler(emit("sender"), nil, p.Sender.Handle)
+	r.disp = metrics.Handler(emit("dispatcher"), nil, p.Dispatcher.Handle)
 	return r
 }
 

@@ -32,23 +32,15 @@ type Store interface {
 	accept.Store
 }
 
-// Publisher publishes events (conversation.handoff).
-type Publisher interface {
-	Publish(ctx context.Context, evs ...event.Event) error
-}
-
 // Runner answers inbound messages with the active chatbot.
 type Runner struct {
-	store  Store
-	accept *accept.Accepter
-	events Publisher
-	log    *slog.Logger
-	now    func() time.Time
+	accept.Replier // events published: conversation.handoff
+	store          Store
 }
 
 // New returns a Runner.
-func New(s Store, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
-	return &Runner{store: s, accept: accept.New(s), events: p, log: log, now: now}
+func New(s Store, p accept.Publisher, log *slog.Logger, now func() time.Time) *Runner {
+	return &Runner{Replier: accept.NewReplier(s, p, log, now), store: s}
 }
 
 // Outcome is what the runner did with one event (for logs and tests).
@@ -83,7 +75,7 @@ func (r *Runner) React(ctx context.Context, ev event.Event) (Outcome, error) {
 	}
 	var def chatbot.Bot
 	if err := json.Unmarshal(bot.Definition, &def); err != nil {
-		r.log.ErrorContext(ctx, "stored chatbot does not decode; skipped", "chatbot_id", bot.ID, "error", err.Error())
+		r.Log.ErrorContext(ctx, "stored chatbot does not decode; skipped", "chatbot_id", bot.ID, "error", err.Error())
 		return Outcome{Reason: "skipped: chatbot does not decode"}, nil
 	}
 	def.Active = bot.Active
@@ -123,17 +115,17 @@ func (r *Runner) React(ctx context.Context, ev event.Event) (Outcome, error) {
 func (r *Runner) reply(ctx context.Context, org, contactID, inboundID string, rep chatbot.Reply) (string, error) {
 	req, err := rep.Request(contactID)
 	if err != nil {
-		r.log.ErrorContext(ctx, "chatbot reply refused by the sending rules; skipped", "error", err.Error())
+		r.Log.ErrorContext(ctx, "chatbot reply refused by the sending rules; skipped", "error", err.Error())
 		return "", nil
 	}
 	// The fingerprint is the reply's body, so a bot edited between two
 	// attempts is another request (a Conflict: dropped).
-	res, err := r.accept.Accept(ctx, accept.Message{OrgID: org, Request: req, IdempotencyKey: "chatbot:" + inboundID, Fingerprint: req.Body()})
+	res, err := r.Accepter.Accept(ctx, accept.Message{OrgID: org, Request: req, IdempotencyKey: "chatbot:" + inboundID, Fingerprint: req.Body()})
 	switch {
 	case err == nil:
 		return res.Message.ID, nil
 	case accept.Refused(err):
-		r.log.WarnContext(ctx, "chatbot reply not accepted; skipped", "inbound_message_id", inboundID, "error", err.Error())
+		r.Log.WarnContext(ctx, "chatbot reply not accepted; skipped", "inbound_message_id", inboundID, "error", err.Error())
 		return "", nil
 	}
 	return "", fmt.Errorf("botrun: reply: %w", err)
@@ -144,13 +136,13 @@ func (r *Runner) reply(ctx context.Context, org, contactID, inboundID string, re
 // in between is retried whole.
 func (r *Runner) handoff(ctx context.Context, org, botID, ruleID, inboundID string, conv store.Conversation, contact event.ContactView) error {
 	conv.Handoff = true
-	ev, err := event.New(event.StableID(org, event.ConversationHandoff, conv.ID, inboundID), event.ConversationHandoff, org, r.now(),
+	ev, err := event.New(event.StableID(org, event.ConversationHandoff, conv.ID, inboundID), event.ConversationHandoff, org, r.Now(),
 		map[string]any{"conversation": event.ViewConversation(conv), "contact": contact, "by": "chatbot",
 			"chatbot_id": botID, "rule_id": ruleID, "message_id": inboundID})
 	if err != nil {
 		return fmt.Errorf("botrun: handoff event: %w", err)
 	}
-	if err := r.events.Publish(ctx, ev); err != nil {
+	if err := r.Events.Publish(ctx, ev); err != nil {
 		return fmt.Errorf("botrun: publish handoff: %w", err)
 	}
 	if _, _, err := r.store.HandoffConversation(ctx, org, conv.ID, true, nil); err != nil && !apperr.Is(err, apperr.Conflict) {

@@ -20,29 +20,11 @@ import (
 	"github.com/pytake/pytake/internal/store/storetest"
 )
 
-// outbox reads the outbound jobs written to the table's outbox: what the
-// relay queues.
-type outbox struct{ stream *storetest.Stream }
-
-func (o *outbox) ids() []string {
-	obs, err := o.stream.Outboxes(0)
-	if err != nil {
-		panic(err)
-	}
-	var ids []string
-	for _, ob := range obs {
-		if ob.Job != nil {
-			ids = append(ids, ob.Job.MessageID)
-		}
-	}
-	return ids
-}
-
 type fixture struct {
 	t      *testing.T
 	st     *store.Store
 	org    string
-	box    *outbox
+	box    *storetest.Stream
 	events *eventtest.Recorder
 	run    *botrun.Runner
 	now    time.Time
@@ -61,7 +43,7 @@ func newFixture(t *testing.T, bot string) *fixture {
 	tbl := storetest.New(t)
 	f := &fixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), events: &eventtest.Recorder{}}
 	stream := storetest.NewStream(tbl.Client)
-	f.box = &outbox{stream: stream}
+	f.box = stream
 	f.st = store.New(stream, tbl.Name, func() time.Time { return f.now })
 	org, err := f.st.CreateOrganization(context.Background(), "Bots")
 	require.NoError(t, err)
@@ -124,7 +106,7 @@ func TestConversationFlow(t *testing.T) {
 		require.Contains(t, text, s.has, "%s: %+v %s", s.name, out, text)
 		require.Equal(t, s.handoff, out.Handoff, "%s: %+v %s", s.name, out, text)
 	}
-	require.Len(t, f.box.ids(), 5, "%d replies queued, want 5", len(f.box.ids()))
+	require.Len(t, f.box.QueuedIDs(), 5, "%d replies queued, want 5", len(f.box.QueuedIDs()))
 	require.Len(t, f.events.All(), 1, "events: %+v", f.events.All())
 	require.Equal(t, event.ConversationHandoff, f.events.All()[0].Event, "events")
 	// Back to the bot (PATCH handoff:false), then resolved: a new
@@ -150,9 +132,9 @@ func TestDuplicateEventRepliesOnce(t *testing.T) {
 	ev := f.inbound("5511999990002", "text", `{"text":"oi"}`)
 	first, _ := f.react(ev)
 	second, _ := f.react(ev)
-	require.NotEmpty(t, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.ids())
-	require.Equal(t, second.MessageID, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.ids())
-	require.Len(t, f.box.ids(), 1, "first %+v second %+v, queued %v", first, second, f.box.ids())
+	require.NotEmpty(t, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.QueuedIDs())
+	require.Equal(t, second.MessageID, first.MessageID, "first %+v second %+v, queued %v", first, second, f.box.QueuedIDs())
+	require.Len(t, f.box.QueuedIDs(), 1, "first %+v second %+v, queued %v", first, second, f.box.QueuedIDs())
 	conv, _ := f.st.Conversation(context.Background(), f.org, mustConv(t, ev))
 	require.Equal(t, 2, conv.MessageCount, "message_count %d, want 2 (one inbound, one reply)", conv.MessageCount)
 }
@@ -171,7 +153,7 @@ func TestNoBotOrInactiveBot(t *testing.T) {
 	g := newFixture(t, strings.Replace(botJSON, `"active":true`, `"active":false`, 1))
 	out, _ := g.react(g.inbound("5511999990003", "text", `{"text":"oi"}`))
 	require.Equal(t, "skipped: no active chatbot", out.Reason, "inactive bot: %+v", out)
-	require.Empty(t, g.box.ids(), "inactive bot")
+	require.Empty(t, g.box.QueuedIDs(), "inactive bot")
 }
 
 func TestOtherEventsAreIgnored(t *testing.T) {
@@ -180,7 +162,7 @@ func TestOtherEventsAreIgnored(t *testing.T) {
 	ev.Event = event.MessageDelivered
 	out, _ := f.react(ev)
 	require.True(t, strings.HasPrefix(out.Reason, "skipped"), "%+v", out)
-	require.Empty(t, f.box.ids(), "%+v", out)
+	require.Empty(t, f.box.QueuedIDs(), "%+v", out)
 }
 
 func TestInbound(t *testing.T) {

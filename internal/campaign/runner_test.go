@@ -20,27 +20,13 @@ import (
 )
 
 // outbox reads the outbound jobs the store wrote to the table's outbox
-// (what the relay puts on the outbound queue), by message id.
-type outbox struct{ stream *storetest.Stream }
-
-func (o *outbox) ids() []string {
-	obs, err := o.stream.Outboxes(0)
-	if err != nil {
-		panic(err)
-	}
-	var ids []string
-	for _, ob := range obs {
-		if ob.Job != nil {
-			ids = append(ids, ob.Job.MessageID)
-		}
-	}
-	return ids
-}
+// (what the relay puts on the outbound queue).
+type outbox struct{ *storetest.Stream }
 
 // n counts distinct messages (the FIFO queue deduplicates by message id).
 func (o *outbox) n() int {
 	seen := map[string]bool{}
-	for _, id := range o.ids() {
+	for _, id := range o.QueuedIDs() {
 		seen[id] = true
 	}
 	return len(seen)
@@ -61,7 +47,7 @@ const promo = `{"name":"promo","language":{"code":"pt_BR"},"components":[{"type"
 func newRunFixture(t *testing.T) *runFixture {
 	tbl := storetest.New(t)
 	stream := storetest.NewStream(tbl.Client)
-	f := &runFixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{stream: stream}, events: &eventtest.Recorder{}}
+	f := &runFixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{stream}, events: &eventtest.Recorder{}}
 	f.st = store.New(stream, tbl.Name, func() time.Time { return f.now })
 	org, err := f.st.CreateOrganization(context.Background(), "Campaigns")
 	require.NoError(t, err)
@@ -270,7 +256,7 @@ func TestCrashBeforeRecording(t *testing.T) {
 	f.drain()
 	rs := f.recipients(c)
 	require.Equal(t, store.RecipientQueued, rs[a.ID].Status)
-	require.Equal(t, f.box.ids()[0], rs[a.ID].MessageID, "the same message")
+	require.Equal(t, f.box.QueuedIDs()[0], rs[a.ID].MessageID, "the same message")
 	require.Equal(t, 1, f.box.n())
 }
 
@@ -388,7 +374,7 @@ func TestCrashThenContactRenamed(t *testing.T) {
 	f.drain()
 	rs := f.recipients(c)
 	require.Equal(t, store.RecipientQueued, rs[a.ID].Status, "%+v", rs[a.ID])
-	require.Equal(t, f.box.ids()[0], rs[a.ID].MessageID, "the message accepted")
+	require.Equal(t, f.box.QueuedIDs()[0], rs[a.ID].MessageID, "the message accepted")
 	require.Equal(t, 1, f.box.n())
 }
 

@@ -23,19 +23,13 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pytake/pytake/internal/accept"
-	"github.com/pytake/pytake/internal/api"
-	"github.com/pytake/pytake/internal/apikey"
-	"github.com/pytake/pytake/internal/botrun"
-	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
-	"github.com/pytake/pytake/internal/inbound"
 	"github.com/pytake/pytake/internal/outbound"
 	"github.com/pytake/pytake/internal/outbox"
-	"github.com/pytake/pytake/internal/queue"
-	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/rigtest"
 	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/shop"
@@ -341,26 +335,21 @@ func (t faultyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // ---------------------------------------------------------------- the harness
 
 const (
-	phoneID     = "106540352242922"
-	wabaID      = "102290129340398"
+	phoneID     = rigtest.PhoneID
+	wabaID      = rigtest.WABAID
 	appSecret   = "fault-suite-app-secret"
-	region      = "us-east-1"
-	account     = "123456789012"
 	maxReceives = 40 // the outbound queue's; the others have 20
 )
 
-func url(name string) string {
-	return "https://sqs." + region + ".amazonaws.com/" + account + "/" + name
-}
-func arn(name string) string { return "arn:aws:sqs:" + region + ":" + account + ":" + name }
-
 var (
-	qEvents     = "events"
-	qDeliveries = "deliveries"
-	qOutbound   = "outbound.fifo"
-	qOutDLQ     = "outbound-dlq.fifo"
-	qDelDLQ     = "deliveries-dlq"
-	qEventsDLQ  = "events-dlq"
+	url         = rigtest.QueueURL
+	arn         = rigtest.QueueARN
+	qEvents     = rigtest.EventsQueue
+	qDeliveries = rigtest.DeliveriesQueue
+	qOutbound   = rigtest.OutboundQueue
+	qOutDLQ     = rigtest.OutboundDLQ
+	qDelDLQ     = rigtest.DeliveriesDLQ
+	qEventsDLQ  = rigtest.EventsDLQ
 	dlqOf       = map[string]string{qEvents: qEventsDLQ, qDeliveries: qDelDLQ, qOutbound: qOutDLQ}
 	maxRecv     = map[string]int{qEvents: 20, qDeliveries: 20, qOutbound: maxReceives}
 )
@@ -402,14 +391,10 @@ func (h *harness) advance(d time.Duration) {
 }
 
 func newHarness(t testing.TB, f *faults, bot bool) *harness {
-	tbl := storetest.New(t)
 	// Half a second into a second: the sender's limiter hands out a
 	// second's send tokens only away from its edges (sendlimit.Guard),
 	// and this clock moves only when the suite says.
 	h := &harness{t: t, f: f, clock: time.Date(2026, 12, 1, 12, 0, 0, 500_000_000, time.UTC)}
-	h.stream = storetest.NewStream(tbl.Client)
-	h.st = store.New(faultyDB{db: h.stream, f: f}, tbl.Name, h.now)
-	h.raw = store.New(tbl.Client, tbl.Name, h.now)
 	h.sqs = &fakeSQS{f: f, queues: map[string][]*sqsMsg{}, dedup: map[string]bool{}}
 	h.meta = &meta{f: f, h: h, sent: map[string]int{}, refuse: map[string]int{}}
 	h.ep = &endpoint{got: map[string][]string{}}
@@ -421,66 +406,39 @@ func newHarness(t testing.TB, f *faults, bot bool) *harness {
 	save := f.at
 	f.at = -1
 	defer func() { f.at, f.n, f.points = save, 0, nil }()
-	ctx := context.Background()
-	org, err := h.st.CreateOrganization(ctx, "Fault suite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.org = org.ID
-	if _, err := h.st.PutWhatsAppAccount(ctx, store.WhatsAppAccount{OrgID: org.ID, PhoneNumberID: phoneID, WABAID: wabaID, VerifyTokenHash: "x"}); err != nil {
-		t.Fatal(err)
-	}
 	sec := secretstest.New()
-	sec.Set(org.ID, secrets.ProviderWhatsApp, secrets.WhatsApp{PhoneNumberID: phoneID, AccessToken: "EAAG", AppSecret: appSecret})
-	sec.Set(org.ID, inbound.Provider, inbound.Credentials{PhoneNumberID: phoneID, AppSecret: appSecret, VerifyToken: "verify-token-0123456789", AccessToken: "EAAG"})
-	wh, err := h.st.CreateWebhook(ctx, store.Webhook{OrgID: org.ID, URL: h.ep.srv.URL, Events: []string{"*"}, Active: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	whsec, _ := delivery.NewSecret()
-	sec.Set(org.ID, secrets.ProviderWebhook(wh.ID), secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: whsec, CreatedAt: h.now()}}})
-
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	events := queue.New(h.sqs, url(qEvents), "event")
-	pub := event.NewPublisher(events)
-	h.hook = inbound.New(h.st, sec, pub, log, h.now).Router()
-	outQ := queue.New(h.sqs, url(qOutbound), "outbound")
-	h.snd = sender.New(sender.Deps{Store: h.st, Secrets: sec, Graph: h.meta, Queue: outQ, Events: pub,
-		DeadLetter: queue.New(h.sqs, url(qOutDLQ), "outbound dead-letter"), GraphVersion: "v23.0", RatePerSecond: 1000,
-		Log: log, Now: h.now, Sleep: func(context.Context, time.Duration) error { return nil }, Rand: func() float64 { return 0.5 }})
-	var react func(context.Context, event.Event) error
-	if bot {
-		def, _ := json.Marshal(map[string]any{"name": "Atendimento", "welcome_message": "Olá! Como posso ajudar?", "active": true, "rules": []any{}})
-		if _, err := h.st.CreateChatbot(ctx, store.Chatbot{OrgID: org.ID, Name: "Atendimento", Active: true, Definition: def}); err != nil {
-			t.Fatal(err)
-		}
-		bots := botrun.New(h.st, pub, log, h.now)
-		react = func(ctx context.Context, ev event.Event) error {
-			_, err := bots.React(ctx, ev)
-			return err
-		}
-	}
-	h.disp = dispatch.New(dispatch.Deps{Store: h.st, Secrets: sec, Events: events, Deliveries: queue.New(h.sqs, url(qDeliveries), "deliveries"),
-		React:          react,
-		DeadDeliveries: queue.New(h.sqs, url(qDelDLQ), "deliveries dead-letter"),
-		HTTP:           &http.Client{Transport: faultyTransport{f: f, base: http.DefaultTransport}, Timeout: 5 * time.Second},
-		Log:            log, Now: h.now, Rand: func() float64 { return 0.5 }})
+	rig := rigtest.New(t, rigtest.Options{Name: "Fault suite", Now: h.now, AppSecret: appSecret, Chatbot: bot,
+		Wrap:      func(db store.DB) store.DB { return faultyDB{db: db, f: f} },
+		SetSecret: sec.Set, Secrets: func(string) rigtest.Secrets { return sec },
+		SQS: h.sqs, Graph: h.meta, Endpoint: h.ep.srv.URL,
+		Sender: func(d *sender.Deps) {
+			d.Sleep, d.Rand = func(context.Context, time.Duration) error { return nil }, func() float64 { return 0.5 }
+		},
+		Dispatch: func(d *dispatch.Deps) {
+			d.HTTP = &http.Client{Transport: faultyTransport{f: f, base: http.DefaultTransport}, Timeout: 5 * time.Second}
+			d.Rand = func() float64 { return 0.5 }
+		},
+	})
+	h.st, h.raw, h.stream, h.org, h.apiKey = rig.Store, rig.Raw, rig.Stream, rig.Org, rig.Key
+	h.hook, h.snd, h.disp, h.api = rig.WhatsApp.Router(), rig.Sender, rig.Dispatcher, rig.API.Router()
 	h.acc = accept.New(h.st)
 	// The relay's own retries within an invocation are not waited for
 	// here: a crashed invocation's calls all fail, and the stream's
 	// retries (relayStream) are what this suite plays.
-	h.relay = outbox.New(pub, sender.Enqueuer{Queue: outQ}, log).WithClock(h.now,
-		func(context.Context, time.Duration) error { return errCrashed })
-	if _, _, _, err := shopconfig.Configure(ctx, h.st, sec, org.ID, shopconfig.Shopify,
+	h.relay = rig.Relay.WithClock(h.now, func(context.Context, time.Duration) error { return errCrashed })
+
+	ctx := context.Background()
+	if bot {
+		def, _ := json.Marshal(map[string]any{"name": "Atendimento", "welcome_message": "Olá! Como posso ajudar?", "active": true, "rules": []any{}})
+		if _, err := h.st.CreateChatbot(ctx, store.Chatbot{OrgID: h.org, Name: "Atendimento", Active: true, Definition: def}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, _, err := shopconfig.Configure(ctx, h.st, sec, h.org, shopconfig.Shopify,
 		[]byte(`{"shop_domain":"`+shopDomain+`","webhook_secret":"`+shopSecret+`"}`), h.now()); err != nil {
 		t.Fatal(err)
 	}
-	h.shop = shophook.New(shophook.Deps{Store: h.st, Secrets: sec, Events: pub, Log: log, Now: h.now}).ShopifyRouter()
-	if _, h.apiKey, err = h.st.IssueKey(ctx, org.ID, "fault suite", apikey.Live, apikey.ScopeAdmin); err != nil {
-		t.Fatal(err)
-	}
-	h.api = api.New(api.Deps{Store: h.st, Secrets: sec, Contacts: h.st, Conversations: h.st, Events: pub, Sending: true,
-		Log: log, Now: h.now}).Router()
+	h.shop = shophook.New(shophook.Deps{Store: h.st, Secrets: sec, Events: rig.Events, Log: slog.New(slog.DiscardHandler), Now: h.now}).ShopifyRouter()
 	return h
 }
 

@@ -44,23 +44,15 @@ type Store interface {
 	accept.Store
 }
 
-// Publisher publishes events (contact.opted_out).
-type Publisher interface {
-	Publish(ctx context.Context, evs ...event.Event) error
-}
-
 // Runner honours opt-out keywords in inbound messages.
 type Runner struct {
-	store  Store
-	accept *accept.Accepter
-	events Publisher
-	log    *slog.Logger
-	now    func() time.Time
+	accept.Replier // events published: contact.opted_out
+	store          Store
 }
 
 // New returns a Runner.
-func New(s Store, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
-	return &Runner{store: s, accept: accept.New(s), events: p, log: log, now: now}
+func New(s Store, p accept.Publisher, log *slog.Logger, now func() time.Time) *Runner {
+	return &Runner{Replier: accept.NewReplier(s, p, log, now), store: s}
 }
 
 // Outcome is what React did with one event.
@@ -124,7 +116,7 @@ func (r *Runner) React(ctx context.Context, ev event.Event) (Outcome, error) {
 	c, changed, err := r.store.OptOutContact(ctx, org, data.Contact.ID,
 		store.OptOut{At: msg.Timestamp, Reason: store.OptOutKeyword, Detail: kw, MessageID: msg.ID})
 	if apperr.Is(err, apperr.NotFound) {
-		r.log.WarnContext(ctx, "opt-out keyword from a contact deleted since; nothing to mark", "message_id", msg.ID)
+		r.Log.WarnContext(ctx, "opt-out keyword from a contact deleted since; nothing to mark", "message_id", msg.ID)
 		return out, nil
 	}
 	if err != nil {
@@ -134,11 +126,11 @@ func (r *Runner) React(ctx context.Context, ev event.Event) (Outcome, error) {
 	// is published; a repeat of the keyword by a contact already opted out
 	// changes nothing and publishes nothing.
 	if changed || (c.OptOut != nil && c.OptOut.MessageID == msg.ID) {
-		ev, err := event.OptedOutEvent(org, r.now(), c)
+		ev, err := event.OptedOutEvent(org, r.Now(), c)
 		if err != nil {
 			return out, fmt.Errorf("optout: event: %w", err)
 		}
-		if err := r.events.Publish(ctx, ev); err != nil {
+		if err := r.Events.Publish(ctx, ev); err != nil {
 			return out, fmt.Errorf("optout: publish: %w", err)
 		}
 	}
@@ -147,15 +139,15 @@ func (r *Runner) React(ctx context.Context, ev event.Event) (Outcome, error) {
 	}
 	req, err := outbound.Text(c.ID, settings.Confirmation)
 	if err != nil {
-		r.log.ErrorContext(ctx, "opt-out confirmation refused by the sending rules; skipped", "error", err.Error())
+		r.Log.ErrorContext(ctx, "opt-out confirmation refused by the sending rules; skipped", "error", err.Error())
 		return out, nil
 	}
-	res, err := r.accept.Accept(ctx, accept.Message{OrgID: org, Request: req, IdempotencyKey: "optout:" + msg.ID, Fingerprint: req.Body()})
+	res, err := r.Accepter.Accept(ctx, accept.Message{OrgID: org, Request: req, IdempotencyKey: "optout:" + msg.ID, Fingerprint: req.Body()})
 	switch {
 	case err == nil:
 		out.ReplyID = res.Message.ID
 	case accept.Refused(err):
-		r.log.WarnContext(ctx, "opt-out confirmation not accepted; skipped", "message_id", msg.ID, "error", err.Error())
+		r.Log.WarnContext(ctx, "opt-out confirmation not accepted; skipped", "message_id", msg.ID, "error", err.Error())
 	default:
 		return out, fmt.Errorf("optout: confirmation: %w", err)
 	}
@@ -212,7 +204,7 @@ func (r *Runner) Then(next func(ctx context.Context, ev event.Event) error) func
 			return err
 		}
 		if out.OptedOut {
-			r.log.InfoContext(ctx, "opt-out keyword", "keyword", out.Keyword, "reply_id", out.ReplyID)
+			r.Log.InfoContext(ctx, "opt-out keyword", "keyword", out.Keyword, "reply_id", out.ReplyID)
 			return nil
 		}
 		return next(ctx, ev)
@@ -235,7 +227,7 @@ type Opter interface {
 // a repeat publishes the same event again (same id) only while the
 // contact's opt-out is this message's, so a failed publish is retried by
 // calling it again.
-func MetaRefused(ctx context.Context, st Opter, p Publisher, now time.Time, m store.Message, e *store.MessageError) error {
+func MetaRefused(ctx context.Context, st Opter, p accept.Publisher, now time.Time, m store.Message, e *store.MessageError) error {
 	if e == nil || e.Code != CodeMarketingStopped || m.ContactID == "" || m.Test {
 		return nil
 	}

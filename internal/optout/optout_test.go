@@ -20,29 +20,11 @@ import (
 	"github.com/pytake/pytake/internal/store/storetest"
 )
 
-// outbox reads the outbound jobs the store wrote to the table's outbox
-// (what the relay puts on the outbound queue), by message id.
-type outbox struct{ stream *storetest.Stream }
-
-func (o *outbox) ids() []string {
-	obs, err := o.stream.Outboxes(0)
-	if err != nil {
-		panic(err)
-	}
-	var ids []string
-	for _, ob := range obs {
-		if ob.Job != nil {
-			ids = append(ids, ob.Job.MessageID)
-		}
-	}
-	return ids
-}
-
 type fixture struct {
 	t      *testing.T
 	st     *store.Store
 	org    string
-	box    *outbox
+	box    *storetest.Stream
 	events *eventtest.Recorder
 	run    *optout.Runner
 	now    time.Time
@@ -52,7 +34,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	tbl := storetest.New(t)
 	stream := storetest.NewStream(tbl.Client)
-	f := &fixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: &outbox{stream: stream}, events: &eventtest.Recorder{}}
+	f := &fixture{t: t, now: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), box: stream, events: &eventtest.Recorder{}}
 	f.st = store.New(stream, tbl.Name, func() time.Time { return f.now })
 	org, err := f.st.CreateOrganization(context.Background(), "Optout")
 	require.NoError(t, err)
@@ -135,7 +117,7 @@ func TestKeywordOptsOut(t *testing.T) {
 	require.Equal(t, store.OptOutKeyword, c.OptOut.Reason)
 	require.Equal(t, "PARAR", c.OptOut.Detail)
 	require.Equal(t, f.now, c.OptOut.At)
-	require.Len(t, f.box.ids(), 1, "one confirmation")
+	require.Len(t, f.box.QueuedIDs(), 1, "one confirmation")
 	got := f.events.Distinct(event.ContactOptedOut)
 	require.Len(t, got, 1)
 	var data struct {
@@ -174,7 +156,7 @@ func TestPublishFailureIsRetried(t *testing.T) {
 	require.True(t, out.OptedOut)
 	require.Empty(t, out.ReplyID, "no confirmation set")
 	require.Len(t, f.events.Distinct(event.ContactOptedOut), 1)
-	require.Empty(t, f.box.ids())
+	require.Empty(t, f.box.QueuedIDs())
 }
 
 // With no keywords, nothing opts out; a contact deleted before the event

@@ -53,31 +53,13 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// outbox reads the outbound jobs written to the table's outbox: what the
-// relay queues.
-type outbox struct{ stream *storetest.Stream }
-
-func (o *outbox) sent() []string {
-	obs, err := o.stream.Outboxes(0)
-	if err != nil {
-		panic(err)
-	}
-	var ids []string
-	for _, ob := range obs {
-		if ob.Job != nil {
-			ids = append(ids, ob.Job.MessageID)
-		}
-	}
-	return ids
-}
-
 type fixture struct {
 	t      *testing.T
 	tbl    *storetest.Table
 	store  *store.Store
 	clock  *clock
 	sec    *secretstest.Store
-	out    *outbox
+	out    *storetest.Stream
 	pub    *eventtest.Recorder
 	org    string
 	shopRT *httpapi.Router
@@ -93,7 +75,7 @@ func newFixture(t *testing.T) *fixture {
 	st := store.New(stream, tbl.Name, c.Now)
 	org, err := st.CreateOrganization(context.Background(), "Loja")
 	require.NoError(t, err)
-	f := &fixture{t: t, tbl: tbl, store: st, clock: c, sec: secretstest.New(), out: &outbox{stream: stream}, pub: &eventtest.Recorder{}, org: org.ID}
+	f := &fixture{t: t, tbl: tbl, store: st, clock: c, sec: secretstest.New(), out: stream, pub: &eventtest.Recorder{}, org: org.ID}
 	f.configure(shopconfig.Shopify, `{"shop_domain":"`+shopDomain+`","webhook_secret":"`+shopifySecret+`"}`)
 	f.configure(shopconfig.WooCommerce, `{"site_url":"`+wooSite+`","webhook_secret":"`+wooSecret+`"}`)
 	w := shophook.New(shophook.Deps{Store: st, Secrets: f.sec, Events: f.pub,
@@ -257,7 +239,7 @@ func TestShopifyOrderCreateSendsTheTemplate(t *testing.T) {
 	require.Len(t, o.Notifications, 1, "trigger: %+v", o.Notifications)
 	require.Equal(t, store.TriggerDone, o.Notifications[0].State, "trigger")
 	require.Equal(t, "queued", o.Notifications[0].Result, "trigger")
-	jobs := f.out.sent()
+	jobs := f.out.QueuedIDs()
 	require.Len(t, jobs, 1, "jobs %v", jobs)
 	require.Equal(t, o.Notifications[0].MessageID, jobs[0], "jobs %v", jobs)
 	m := f.message(jobs[0])
@@ -314,7 +296,7 @@ func TestShopifySignature(t *testing.T) {
 	if n := f.count("ORG#" + f.org + "#CHOOK#shopify#b54557e4-bdd9-4b37-8a5f-bf7d70bc0001"); n != 0 {
 		t.Fatal("an unverified webhook claimed its id")
 	}
-	require.Empty(t, f.out.sent(), "an unverified webhook had effects")
+	require.Empty(t, f.out.QueuedIDs(), "an unverified webhook had effects")
 	require.Empty(t, f.pub.All(), "an unverified webhook had effects")
 	// Base64 bodies (API Gateway's binary handling) verify on the decoded bytes.
 	ev := f.shopifyEvent("orders/create", "", body)
@@ -347,7 +329,7 @@ func TestShopifyMissingPhone(t *testing.T) {
 	require.Empty(t, o.ContactID, "order")
 	require.Equal(t, "cancelled", o.Status, "order")
 	require.False(t, o.Counted, "order")
-	require.Empty(t, f.out.sent(), "sent without a phone")
+	require.Empty(t, f.out.QueuedIDs(), "sent without a phone")
 	evs := f.pub.Distinct(event.OrderCreated)
 	require.Len(t, evs, 1, "order.created: %d", len(evs))
 	d := orderData(t, evs[0])
@@ -407,7 +389,7 @@ func TestShopifyDuplicateWebhookID(t *testing.T) {
 	// The same topic for the same order under another webhook id: the trigger is done.
 	r := f.shopify("orders/create", "", body)
 	require.Equal(t, 200, r.Status, "other id: %d %s", r.Status, r.Body)
-	jobs := f.out.sent()
+	jobs := f.out.QueuedIDs()
 	require.Len(t, jobs, 1, "enqueued %d", len(jobs))
 	evs, total := f.pub.Distinct(event.OrderCreated), len(f.pub.Named(event.OrderCreated))
 	require.Len(t, evs, 1, "order.created %d/%d", len(evs), total)
@@ -447,12 +429,12 @@ func TestShopifyConcurrentDuplicates(t *testing.T) {
 	r := f.serve(f.shopRT, ev)
 	require.Equal(t, 200, r.Status, "retry: %d %s", r.Status, r.Body)
 	require.Contains(t, r.Body, "duplicate", "retry")
-	jobs := f.out.sent()
+	jobs := f.out.QueuedIDs()
 	require.Len(t, jobs, 1, "enqueued %d: %v", len(jobs), jobs)
 	evs, total := f.pub.Distinct(event.OrderCreated), len(f.pub.Named(event.OrderCreated))
 	require.Len(t, evs, 1, "order.created %d/%d", len(evs), total)
 	require.Equal(t, 1, total, "order.created %d/%d", len(evs), total)
-	page, _ := f.store.ConversationMessages(context.Background(), f.org, f.message(f.out.sent()[0]).ConversationID, "", 50)
+	page, _ := f.store.ConversationMessages(context.Background(), f.org, f.message(f.out.QueuedIDs()[0]).ConversationID, "", 50)
 	require.Len(t, page.Items, 1, "messages accepted: %d", len(page.Items))
 }
 
@@ -465,7 +447,7 @@ func TestShopifyUpdatedBeforeCreate(t *testing.T) {
 	if o := f.order("shopify", shopifyOrderID); o.LastTopic != "orders/updated" || o.Counted || len(o.Notifications) != 0 {
 		t.Fatalf("after updated: %+v", o)
 	}
-	require.Empty(t, f.out.sent(), "orders/updated had effects")
+	require.Empty(t, f.out.QueuedIDs(), "orders/updated had effects")
 	require.Empty(t, f.pub.All(), "orders/updated had effects")
 	r = f.shopify("orders/create", "", body)
 	require.Equal(t, 200, r.Status, "create: %d %s", r.Status, r.Body)
@@ -475,7 +457,7 @@ func TestShopifyUpdatedBeforeCreate(t *testing.T) {
 	// And a late orders/updated changes nothing sent.
 	r = f.shopify("orders/updated", "", body)
 	require.Equal(t, 200, r.Status, "late updated: %d %s", r.Status, r.Body)
-	jobs := f.out.sent()
+	jobs := f.out.QueuedIDs()
 	require.Len(t, jobs, 2, "jobs: %v", jobs)
 	require.Contains(t, string(f.message(jobs[1]).Content), `"name":"order_shipped"`, "jobs")
 	require.Contains(t, string(f.message(jobs[1]).Content), `"text":"#9999"`, "jobs")
@@ -514,7 +496,7 @@ func TestShopifyRetryAfterFailureCompletes(t *testing.T) {
 	}
 	r := f.shopify("orders/create", id, body)
 	require.Contains(t, r.Body, "duplicate", "after success: %d %s", r.Status, r.Body)
-	jobs := f.out.sent()
+	jobs := f.out.QueuedIDs()
 	for _, j := range jobs {
 		require.Equal(t, accepted, j, "a second message was accepted: %v (first %s)", jobs, accepted)
 	}

@@ -27,7 +27,7 @@ func TestShopifyTopicMustAgreeWithTheBody(t *testing.T) {
 	created := shopifyOrder(t, nil)
 	r := f.shopify("orders/create", "", created)
 	require.Equal(t, 200, r.Status, "create: %s", r.Body)
-	require.Len(t, f.out.sent(), 1)
+	require.Len(t, f.out.QueuedIDs(), 1)
 	tests := []struct{ topic, field string }{
 		{"orders/cancelled", "cancelled_at"},
 		{"orders/fulfilled", "fulfillment_status"},
@@ -38,7 +38,7 @@ func TestShopifyTopicMustAgreeWithTheBody(t *testing.T) {
 		assert.Contains(t, r.Body, `"refused"`, "%s replayed from orders/create", tt.topic)
 		assert.Contains(t, r.Body, tt.field, "the reason names %s", tt.field)
 	}
-	require.Len(t, f.out.sent(), 1, "the replays sent something")
+	require.Len(t, f.out.QueuedIDs(), 1, "the replays sent something")
 	require.Empty(t, f.pub.Named(event.OrderUpdated), "order.updated emitted for a replay")
 	require.Equal(t, 2, f.count("ORG#"+f.org+"#CREC#shopify"), "records of refused deliveries")
 	// The real thing goes through.
@@ -49,7 +49,7 @@ func TestShopifyTopicMustAgreeWithTheBody(t *testing.T) {
 	r = f.shopify("orders/cancelled", "", cancelled)
 	require.Equal(t, 200, r.Status, "a real cancellation: %s", r.Body)
 	require.Contains(t, r.Body, `"ok"`)
-	require.Len(t, f.out.sent(), 2)
+	require.Len(t, f.out.QueuedIDs(), 2)
 }
 
 // Shopify retries a failed delivery for 4 hours with the original payload;
@@ -89,7 +89,7 @@ func TestShopifyStaleDeliveriesAreRefused(t *testing.T) {
 			r := f.serve(f.shopRT, ev)
 			require.Equal(t, 200, r.Status, r.Body)
 			require.Equal(t, tt.refused, strings.Contains(r.Body, `"refused"`), r.Body)
-			require.Equal(t, tt.refused, len(f.out.sent()) == 0, "%d messages accepted", len(f.out.sent()))
+			require.Equal(t, tt.refused, len(f.out.QueuedIDs()) == 0, "%d messages accepted", len(f.out.QueuedIDs()))
 		})
 	}
 }

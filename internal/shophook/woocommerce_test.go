@@ -76,13 +76,13 @@ func TestWooCommerceStatusTransitions(t *testing.T) {
 		{"order.updated", "completed", false}, // back to completed: done already
 	}
 	for i, s := range steps {
-		before := len(f.out.sent())
+		before := len(f.out.QueuedIDs())
 		r := f.woo(s.topic, wooOrder(t, s.status))
 		require.Equal(t, 200, r.Status, "step %d: %d %s", i, r.Status, r.Body)
-		got := len(f.out.sent()) - before
+		got := len(f.out.QueuedIDs()) - before
 		require.Equal(t, map[bool]int{true: 1}[s.sends], got, "step %d (%s): %d messages", i, s.status, got)
 	}
-	jobs := f.out.sent()
+	jobs := f.out.QueuedIDs()
 	m := f.message(jobs[0])
 	require.Equal(t, "text", m.Type, "message: %s %s", m.Type, m.Content)
 	require.Equal(t, `{"body":"Seu pedido #727 foi concluído!"}`, string(m.Content), "message")
@@ -123,7 +123,7 @@ func TestWooCommerceTextOutsideWindow(t *testing.T) {
 	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	require.Empty(t, f.out.sent(), "a text went out of the window")
+	require.Empty(t, f.out.QueuedIDs(), "a text went out of the window")
 	o := f.order("woocommerce", "727")
 	require.Len(t, o.Notifications, 1, "trigger: %+v", o.Notifications)
 	require.Equal(t, "refused", o.Notifications[0].Result, "trigger")
@@ -135,7 +135,7 @@ func TestWooCommerceTextOutsideWindow(t *testing.T) {
 	f.configure("woocommerce", `{"site_url":"`+wooSite+`","statuses":{"cancelled":{"message":{"type":"template","template":{"name":"order_cancelled","language":{"code":"pt_BR"},"parameters":["{{number}}","{{first_name}}"]}}}}}`)
 	r := f.woo("order.updated", wooOrder(t, "cancelled"))
 	require.Equal(t, 200, r.Status, "%d %s", r.Status, r.Body)
-	jobs := f.out.sent()
+	jobs := f.out.QueuedIDs()
 	require.Len(t, jobs, 1, "template: %v", jobs)
 	require.Contains(t, string(f.message(jobs[0]).Content), `"parameters":[{"type":"text","text":"727"},{"type":"text","text":"John"}]`, "template")
 }
@@ -182,7 +182,7 @@ func TestEventSamples(t *testing.T) {
 				if name == "shopify-webhook/orders-create.json" {
 					o := f.order("shopify", "5839403716911820501")
 					require.Equal(t, "customer.phone", o.PhoneSource, "order: %+v", o)
-					require.Len(t, f.out.sent(), 1, "order")
+					require.Len(t, f.out.QueuedIDs(), 1, "order")
 				}
 				if name == "woocommerce-webhook/order-updated.json" {
 					o := f.order("woocommerce", "1042")
@@ -209,16 +209,16 @@ func TestWooCommerceResumesAfterALostAttempt(t *testing.T) {
 	}
 	_, err := f.store.UpsertOrder(context.Background(), store.Order{OrgID: f.org, Platform: "woocommerce", ID: "727", Status: "completed", Number: "727"})
 	require.NoError(t, err)
-	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 || len(f.out.sent()) != 0 {
-		t.Fatalf("within the lease: %d %s, %d sent", r.Status, r.Body, len(f.out.sent()))
+	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 || len(f.out.QueuedIDs()) != 0 {
+		t.Fatalf("within the lease: %d %s, %d sent", r.Status, r.Body, len(f.out.QueuedIDs()))
 	}
 	f.clock.Add(shophook.Lease + time.Second)
-	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 || len(f.out.sent()) != 1 {
-		t.Fatalf("after the lease: %d %s, %d sent", r.Status, r.Body, len(f.out.sent()))
+	if r := f.woo("order.updated", wooOrder(t, "completed")); r.Status != 200 || len(f.out.QueuedIDs()) != 1 {
+		t.Fatalf("after the lease: %d %s, %d sent", r.Status, r.Body, len(f.out.QueuedIDs()))
 	}
 	r := f.woo("order.updated", wooOrder(t, "completed"))
-	require.Equal(t, 200, r.Status, "again: %d sent", len(f.out.sent()))
-	require.Len(t, f.out.sent(), 1, "again")
+	require.Equal(t, 200, r.Status, "again: %d sent", len(f.out.QueuedIDs()))
+	require.Len(t, f.out.QueuedIDs(), 1, "again")
 	updated := f.pub.Distinct(event.OrderUpdated)
 	require.Len(t, updated, 1, "order.updated: %d", len(updated))
 	require.Equal(t, "completed", orderData(t, updated[0]).Order.Status, "order.updated")

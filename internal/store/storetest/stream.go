@@ -90,3 +90,20 @@ func (s *Stream) Outboxes(from int) ([]store.Outbox, error) {
 	}
 	return out, nil
 }
+
+// QueuedIDs returns the message ids of the outbound jobs in every record, in
+// commit order: what the relay puts on the outbound queue. It panics if a
+// record does not decode (the store wrote an item it cannot read: a bug).
+func (s *Stream) QueuedIDs() []string {
+	obs, err := s.Outboxes(0)
+	if err != nil {
+		panic(err)
+	}
+	var ids []string
+	for _, ob := range obs {
+		if ob.Job != nil {
+			ids = append(ids, ob.Job.MessageID)
+		}
+	}
+	return ids
+}
