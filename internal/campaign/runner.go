@@ -234,7 +234,7 @@ func (r *Runner) send(ctx context.Context, c store.Campaign, ct store.Contact) e
 	// before, rather than failing as another request with the same key.
 	key := "campaign:" + c.ID + ":" + ct.ID
 	res, err := r.accept.Accept(ctx, accept.Message{OrgID: c.OrgID, Request: req, IdempotencyKey: key,
-		Fingerprint: []byte(key), Test: c.Test, Bulk: true, Marketing: true})
+		Fingerprint: []byte(key), Test: c.Test, Bulk: true, Marketing: true, Campaign: c.ID})
 	switch {
 	case err == nil:
 		return r.record(ctx, rc, store.RecipientQueued, res.Message.ID, "", "")

@@ -30,6 +30,10 @@ const (
 	// RecipientDuplicate is the skip reason of a contact that is the same
 	// person as another recipient (merged mid-campaign).
 	RecipientDuplicate = "duplicate"
+	// RecipientOptedOut is the skip reason of a contact that opted out of
+	// marketing messages (before its turn, or after its message was
+	// queued: the sender's check).
+	RecipientOptedOut = "opted_out"
 )
 
 // Campaign is a template broadcast to a segment of contacts.
@@ -478,4 +482,20 @@ func (s *Store) ContactsTagged(ctx context.Context, org string, tags []string, c
 			}
 			return true
 		})
+}
+
+// SkipQueuedRecipient records a campaign's recipient whose message was
+// queued, and then not sent (its contact opted out before the send),
+// skipped with a reason. Only forward: a recipient in another state is
+// left as it is, so a redelivered queue message changes nothing.
+func (s *Store) SkipQueuedRecipient(ctx context.Context, org, campaignID, contactID, reason, detail string) error {
+	values := map[string]types.AttributeValue{":st": str(RecipientSkipped), ":r": str(reason), ":d": str(detail),
+		":now": str(timestamp(s.now())), ":queued": str(RecipientQueued)}
+	in := updateInput(s.table, key{recipientsPK(org, campaignID), recipientSK(contactID)},
+		"SET #st = :st, skip_reason = :r, detail = :d, updated_at = :now", "#st = :queued", values)
+	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	if _, err := s.db.UpdateItem(ctx, in); err != nil && !isConditionFailed(err) {
+		return unavailable("skip queued recipient", err)
+	}
+	return nil
 }
