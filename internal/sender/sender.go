@@ -868,13 +868,7 @@ const HighThroughput = store.MaxSendRate
 // when Meta reports the number's throughput level HIGH, the default
 // (80/s, Meta's standard level) otherwise.
 func (s *Sender) RateOf(acct store.WhatsAppAccount) int {
-	switch {
-	case acct.SendRateOverride > 0:
-		return min(acct.SendRateOverride, HighThroughput)
-	case acct.Signals.ThroughputLevel == "HIGH":
-		return HighThroughput
-	}
-	return s.d.RatePerSecond
+	return acct.SendRate(s.d.RatePerSecond)
 }
 
 // slot waits for a send token of the number in the message's lane; it
