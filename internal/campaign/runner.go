@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -58,8 +57,10 @@ type Runner struct {
 	// fewer for a slower number: one per 16/s of its pace).
 	PageSize, Campaigns, Concurrent, Workers int
 	// Lead is how far ahead of its number's pace a campaign is queued
-	// (default 3 s): the pipeline's slack, the outbox relay and the queue
-	// included. RunFor bounds a run (default 55 s: the schedule runs it
+	// (default 2 s): the pipeline's slack (the outbox relay and the queue
+	// take a fraction of a second). Longer costs the bulk lane: a batch
+	// holding a message of a number whose work is queued L seconds ahead
+	// waits up to L for its token (the campaign simulation measures it). RunFor bounds a run (default 55 s: the schedule runs it
 	// every minute, one at a time); it ends sooner when nothing is due, and
 	// Reserve before the invocation's deadline (default 10 s).
 	Lead, RunFor, Reserve time.Duration
@@ -78,7 +79,7 @@ type Runner struct {
 // NewRunner returns a Runner.
 func NewRunner(s Store, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
 	return &Runner{store: s, accept: accept.New(s), events: p, log: log, now: now, PageSize: 100, Campaigns: 100,
-		Concurrent: 10, Workers: 64, Lead: 3 * time.Second, RunFor: 55 * time.Second, Reserve: 10 * time.Second,
+		Concurrent: 10, Workers: 64, Lead: 2 * time.Second, RunFor: 55 * time.Second, Reserve: 10 * time.Second,
 		Poll: 100 * time.Millisecond, DefaultRate: 80, Sleep: sleep, Parallel: parallel}
 }
 
@@ -106,18 +107,20 @@ func parallel(n int, f func(i int)) {
 }
 
 // Pace is the number's pace of a campaign: how many recipients it may
-// queue now (at most max), and otherwise how long to wait. pacedUntil is
+// queue now (at most most), and otherwise how long to wait. pacedUntil is
 // when the number is expected to have sent what was queued before.
-func Pace(now, pacedUntil time.Time, perSecond float64, lead time.Duration, max int) (n int, wait time.Duration) {
+func Pace(now, pacedUntil time.Time, perSecond float64, lead time.Duration, most int) (n int, wait time.Duration) {
 	from := pacedUntil
 	if from.Before(now) {
 		from = now
 	}
 	room := now.Add(lead).Sub(from).Seconds() * perSecond
 	if room >= 1 {
-		return min(max, int(room)), 0
+		return min(most, int(room)), 0
 	}
-	return 0, from.Add(time.Duration(float64(time.Second) / perSecond)).Add(-lead).Sub(now)
+	// Until there is room for one (at least a millisecond: no spin on a
+	// rounding).
+	return 0, max(time.Duration((1-room)/perSecond*float64(time.Second)), time.Millisecond)
 }
 
 // PacedUntil moves pacedUntil by queued messages at perSecond.
@@ -135,84 +138,181 @@ type stepped struct {
 }
 
 // Tick runs the due campaigns, each at its number's pace, until nothing
-// is due or RunFor has passed. A campaign whose step fails is logged and
-// left to the next run (its work is idempotent); the first error is
-// returned.
+// is due or RunFor has passed. Concurrent workers each take the campaign
+// whose pace lets it go soonest, so a slow number's campaign never holds
+// a fast one back; the due list is read again every Refresh (new
+// campaigns join, and a number's pace is shared anew). A campaign whose
+// step fails is logged and left to the next run (its work is idempotent);
+// the first error is returned.
 func (r *Runner) Tick(ctx context.Context) error {
 	end := r.now().Add(r.RunFor)
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-r.Reserve).Before(end) {
 		end = dl.Add(-r.Reserve)
 	}
-	wake := map[string]time.Time{} // campaign → not before (its pace)
-	done := map[string]bool{}      // nothing more for this run
-	rates := map[string]float64{}  // organisation → its number's bulk pace
-	var first error
-	for {
-		due, err := r.store.DueCampaigns(ctx, r.Campaigns)
+	t := &tick{r: r, end: end, entries: map[string]*entry{}, rates: map[string]float64{}}
+	if err := t.refresh(ctx); err != nil {
+		return err
+	}
+	r.Parallel(max(r.Concurrent, 1), func(int) { t.work(ctx) })
+	return t.err
+}
+
+// tick is one run's schedule of campaigns.
+type tick struct {
+	r          *Runner
+	end        time.Time
+	mu         sync.Mutex
+	entries    map[string]*entry
+	rates      map[string]float64 // organisation → its number's bulk pace
+	share      map[string]int     // organisation → its campaigns with work
+	refreshed  time.Time
+	refreshing bool
+	err        error
+}
+
+type entry struct {
+	c    store.Campaign
+	wake time.Time // not before (its pace)
+	busy bool      // a worker is stepping it
+	done bool      // nothing more for this run
+}
+
+// refresh reads the due campaigns: new ones join, ones no longer due
+// (completed, paused, cancelled) leave, and each organisation's number is
+// shared by its campaigns with work.
+func (t *tick) refresh(ctx context.Context) error {
+	due, err := t.r.store.DueCampaigns(ctx, t.r.Campaigns)
+	if err != nil {
+		return fmt.Errorf("campaign: due campaigns: %w", err)
+	}
+	var orgs []string
+	t.mu.Lock()
+	for _, c := range due {
+		if _, ok := t.rates[c.OrgID]; !ok {
+			orgs = append(orgs, c.OrgID)
+		}
+	}
+	t.mu.Unlock()
+	rates := map[string]float64{}
+	for _, org := range orgs {
+		rate, err := t.r.rate(ctx, org)
 		if err != nil {
-			return errors.Join(first, fmt.Errorf("campaign: due campaigns: %w", err))
+			t.r.log.ErrorContext(ctx, "organisation's number not read; its campaigns wait for the next run", "org_id", org, "error", err.Error())
+			t.fail(err)
+			continue
 		}
+		rates[org] = rate
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for org, rate := range rates {
+		t.rates[org] = rate
+	}
+	listed := map[string]bool{}
+	for _, c := range due {
+		listed[c.ID] = true
+		if _, ok := t.entries[c.ID]; !ok {
+			_, known := t.rates[c.OrgID]
+			t.entries[c.ID] = &entry{c: c, done: !known}
+		}
+	}
+	t.share = map[string]int{}
+	for id, e := range t.entries {
+		if !listed[id] && !e.busy {
+			e.done = true
+		}
+		if !e.done {
+			t.share[e.c.OrgID]++
+		}
+	}
+	t.refreshed = t.r.now()
+	return nil
+}
+
+func (t *tick) fail(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+// Refresh is how often a run reads the due campaigns again.
+const Refresh = time.Second
+
+// work steps campaigns, the one that may go soonest first, until the run
+// ends or no campaign has work left.
+func (t *tick) work(ctx context.Context) {
+	r := t.r
+	for {
 		now := r.now()
-		// A number's pace is shared by its organisation's running campaigns.
-		share := map[string]int{}
-		soonest := end
-		var todo []store.Campaign
-		for _, c := range due {
-			if done[c.ID] {
-				continue
-			}
-			share[c.OrgID]++
-			if w := wake[c.ID]; w.After(now) {
-				soonest = minTime(soonest, w)
-				continue
-			}
-			if _, ok := rates[c.OrgID]; !ok {
-				rate, err := r.rate(ctx, c.OrgID)
-				if err != nil {
-					r.log.ErrorContext(ctx, "campaign's number not read; retried next run", "campaign_id", c.ID, "error", err.Error())
-					first = errors.Join(first, err)
-					done[c.ID] = true
-					continue
+		if !now.Before(t.end) || ctx.Err() != nil {
+			return
+		}
+		t.mu.Lock()
+		if now.Sub(t.refreshed) >= Refresh && !t.refreshing {
+			t.refreshing = true
+			t.mu.Unlock()
+			err := t.refresh(ctx)
+			t.mu.Lock()
+			t.refreshing = false
+			if err != nil {
+				r.log.ErrorContext(ctx, "due campaigns not read", "error", err.Error())
+				if t.err == nil {
+					t.err = err
 				}
-				rates[c.OrgID] = rate
-			}
-			todo = append(todo, c)
-		}
-		results := make([]stepped, len(todo))
-		errs := make([]error, len(todo))
-		next := make(chan int, len(todo))
-		for i := range todo {
-			next <- i
-		}
-		close(next)
-		r.Parallel(min(len(todo), max(r.Concurrent, 1)), func(int) {
-			for i := range next {
-				c := todo[i]
-				results[i], errs[i] = r.step(ctx, c.OrgID, c.ID, r.PageSize, rates[c.OrgID]/float64(share[c.OrgID]))
-			}
-		})
-		for i, c := range todo {
-			switch {
-			case errs[i] != nil:
-				r.log.ErrorContext(ctx, "campaign step failed; retried next run", "campaign_id", c.ID, "error", errs[i].Error())
-				first = errors.Join(first, errs[i])
-				done[c.ID] = true
-			case !results[i].more:
-				done[c.ID] = true
-			default:
-				wake[c.ID] = results[i].wake
-				soonest = minTime(soonest, results[i].wake)
+				t.mu.Unlock()
+				return
 			}
 		}
-		now = r.now()
-		if !soonest.Before(end) || !now.Before(end) {
-			return first
-		}
-		if d := soonest.Sub(now); d > 0 {
-			if err := r.Sleep(ctx, max(d, r.Poll)); err != nil {
-				return first
+		var next *entry
+		busy := false
+		for _, e := range t.entries {
+			busy = busy || e.busy
+			if e.busy || e.done {
+				continue
+			}
+			if next == nil || e.wake.Before(next.wake) {
+				next = e
 			}
 		}
+		if next == nil {
+			t.mu.Unlock()
+			if !busy {
+				return // nothing left, nothing under way
+			}
+			if err := r.Sleep(ctx, r.Poll); err != nil {
+				return
+			}
+			continue
+		}
+		if next.wake.After(now) {
+			wait := minTime(next.wake, t.refreshed.Add(Refresh)).Sub(now)
+			t.mu.Unlock()
+			if err := r.Sleep(ctx, max(wait, time.Millisecond)); err != nil {
+				return
+			}
+			continue
+		}
+		next.busy = true
+		c, pace := next.c, t.rates[next.c.OrgID]/float64(max(t.share[next.c.OrgID], 1))
+		t.mu.Unlock()
+		res, err := r.step(ctx, c.OrgID, c.ID, r.PageSize, pace)
+		t.mu.Lock()
+		next.busy = false
+		switch {
+		case err != nil:
+			r.log.ErrorContext(ctx, "campaign step failed; retried next run", "campaign_id", c.ID, "error", err.Error())
+			if t.err == nil {
+				t.err = err
+			}
+			next.done = true
+		case !res.more:
+			next.done = true
+		default:
+			next.wake = res.wake
+		}
+		t.mu.Unlock()
 	}
 }
 

@@ -65,6 +65,7 @@ func (f *runFixture) runner(st campaign.Store) *campaign.Runner {
 		f.now = f.now.Add(d)
 		return nil
 	}
+	r.Concurrent = 1 // one worker moves the clock
 	return r
 }
 
