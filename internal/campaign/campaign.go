@@ -1,8 +1,8 @@
 // Package campaign is PyTake's template broadcasts: what a campaign is
 // (ParseCreate checks POST /v1/campaigns), how each recipient's template is
 // filled from its contact (placeholders: ParseText, Render, Build), and the
-// runner that expands the audience in bounded pages and accepts one message
-// per recipient, once (runner.go).
+// runner that expands the audience in bounded pages, at each number's
+// pace, and accepts one message per recipient, once (runner.go).
 package campaign
 
 import (

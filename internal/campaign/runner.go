@@ -51,20 +51,22 @@ type Runner struct {
 	log    *slog.Logger
 	now    func() time.Time
 	// PageSize is the most recipients one step takes (default 100);
-	// Campaigns how many due campaigns a round takes (default 100) and
-	// Concurrent how many of them are stepped at once (default 10);
-	// Workers the most recipients of a page accepted at once (default 64;
-	// fewer for a slower number: one per 16/s of its pace).
+	// Campaigns how many due campaigns a run reads at a time (default
+	// 100); Concurrent how many workers step campaigns at once (default
+	// 10); Workers the most recipients of a page accepted at once (default
+	// 64; fewer for a slower number: one per 16/s of its pace).
 	PageSize, Campaigns, Concurrent, Workers int
 	// Lead is how far ahead of its number's pace a campaign is queued
 	// (default 2 s): the pipeline's slack (the outbox relay and the queue
 	// take a fraction of a second). Longer costs the bulk lane: a batch
 	// holding a message of a number whose work is queued L seconds ahead
-	// waits up to L for its token (the campaign simulation measures it). RunFor bounds a run (default 55 s: the schedule runs it
-	// every minute, one at a time); it ends sooner when nothing is due, and
-	// Reserve before the invocation's deadline (default 10 s).
+	// waits up to L for its token (the campaign simulation measures it).
+	// RunFor bounds a run (default 55 s: the schedule runs it every
+	// minute, one at a time); it ends sooner when nothing is due, and
+	// Reserve before the invocation's deadline at the latest (default
+	// 10 s).
 	Lead, RunFor, Reserve time.Duration
-	// Poll is the shortest wait between rounds that did nothing (default
+	// Poll is how long an idle worker waits while others step (default
 	// 100 ms).
 	Poll time.Duration
 	// DefaultRate is a number's limit when Meta reports no HIGH level and
