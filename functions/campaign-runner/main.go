@@ -1,9 +1,9 @@
 // Command campaign-runner is the scheduled campaign sweep (an EventBridge
-// schedule, every minute): each run takes the due campaigns and sends a
-// bounded number of pages of each (campaign.Runner.Tick), so a campaign's
-// messages enter the outbound queue paced, never all at once. Every step is
-// idempotent: runs that overlap or repeat send nothing twice. It only
-// wires dependencies.
+// schedule, every minute): each run feeds the due campaigns for up to
+// 55 s, each at its number's pace (campaign.Runner.Tick), so the bulk
+// queue holds a few seconds of each number's work, never a whole
+// campaign. Every step is idempotent: runs that overlap or repeat send
+// nothing twice. It only wires dependencies.
 package main
 
 import (
@@ -38,12 +38,17 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rate, err := awsconf.PositiveInt(os.Getenv, "SEND_RATE_PER_SECOND", 80)
+	if err != nil {
+		return err
+	}
 	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
 	r := campaign.NewRunner(st, event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")), log, time.Now)
+	r.DefaultRate = rate
 	handle := func(ctx context.Context, _ json.RawMessage) error {
 		return r.Tick(ctx)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -41,13 +40,9 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rate := 80
-	if v := os.Getenv("SEND_RATE_PER_SECOND"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return fmt.Errorf("SEND_RATE_PER_SECOND must be a positive integer, got %q", v)
-		}
-		rate = n
+	rate, err := awsconf.PositiveInt(os.Getenv, "SEND_RATE_PER_SECOND", 80)
+	if err != nil {
+		return err
 	}
 	em, err := metrics.FromEnv(os.Getenv, os.Stdout, "sender", time.Now)
 	if err != nil {

@@ -62,6 +62,10 @@ type Message struct {
 	// whatever the template's category (campaigns), checked in the
 	// transaction that accepts it.
 	Marketing bool
+	// Campaign: the campaign this message is a recipient's of (stored with
+	// it: the sender counts the recipient skipped when the contact opts out
+	// after it was queued).
+	Campaign string
 }
 
 // Accepter accepts messages.
@@ -113,6 +117,7 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 	om := store.OutboundMessage{
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
 		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test, Marketing: marketing, Bulk: m.Bulk,
+		CampaignID: m.Campaign,
 	}
 	if m.IdempotencyKey != "" {
 		sum := sha256.Sum256(m.Fingerprint)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,20 @@ func Require(getenv Env, keys ...string) (map[string]string, error) {
 		return nil, fmt.Errorf("not set: %s", strings.Join(missing, ", "))
 	}
 	return env, nil
+}
+
+// PositiveInt reads an optional positive integer variable, def when it is
+// not set.
+func PositiveInt(getenv Env, key string, def int) (int, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s must be a positive integer, got %q", key, v)
+	}
+	return n, nil
 }
 
 // FromEnv returns a config for the function's region and execution-role

@@ -47,3 +47,24 @@ func TestRequire(t *testing.T) {
 	require.Error(t, err, "err = %v", err)
 	require.Equal(t, "not set: EMPTY, MISSING", err.Error(), "err")
 }
+
+func TestPositiveInt(t *testing.T) {
+	env := map[string]string{"N": "250", "ZERO": "0", "WORD": "ten"}
+	get := func(k string) string { return env[k] }
+	for _, tc := range []struct {
+		key  string
+		want int
+		err  string
+	}{
+		{"N", 250, ""}, {"UNSET", 80, ""},
+		{"ZERO", 0, `ZERO must be a positive integer, got "0"`}, {"WORD", 0, `WORD must be a positive integer, got "ten"`},
+	} {
+		got, err := PositiveInt(get, tc.key, 80)
+		if tc.err != "" {
+			require.EqualError(t, err, tc.err)
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got, tc.key)
+	}
+}

@@ -1,8 +1,8 @@
 // Package campaign is PyTake's template broadcasts: what a campaign is
 // (ParseCreate checks POST /v1/campaigns), how each recipient's template is
 // filled from its contact (placeholders: ParseText, Render, Build), and the
-// runner that expands the audience in bounded pages and accepts one message
-// per recipient, once (runner.go).
+// runner that expands the audience in bounded pages, at each number's
+// pace, and accepts one message per recipient, once (runner.go).
 package campaign
 
 import (
@@ -28,12 +28,12 @@ const (
 
 // Skip reasons of a recipient that is not sent.
 const (
-	SkipOptedOut       = "opted_out"         // the contact opted out of marketing messages
-	SkipMissingValue   = "missing_value"     // a placeholder had no value and no default
-	SkipContactDeleted = "contact_deleted"   // the contact was deleted before its turn
-	SkipNoNumber       = "no_whatsapp_id"    // the contact has no WhatsApp number or user id
-	SkipRefused        = "refused"           // the message was refused (its template's rules, the store)
-	SkipInvalidParams  = "invalid_parameter" // a filled parameter broke Meta's rules
+	SkipOptedOut       = store.RecipientOptedOut // the contact opted out of marketing messages
+	SkipMissingValue   = "missing_value"         // a placeholder had no value and no default
+	SkipContactDeleted = "contact_deleted"       // the contact was deleted before its turn
+	SkipNoNumber       = "no_whatsapp_id"        // the contact has no WhatsApp number or user id
+	SkipRefused        = "refused"               // the message was refused (its template's rules, the store)
+	SkipInvalidParams  = "invalid_parameter"     // a filled parameter broke Meta's rules
 	// SkipUnconfirmed: claimed longer ago than the idempotency key lasts
 	// without its outcome recorded (its message may have been accepted):
 	// not accepted again, which could send it twice.

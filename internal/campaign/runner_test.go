@@ -52,9 +52,21 @@ func newRunFixture(t *testing.T) *runFixture {
 	org, err := f.st.CreateOrganization(context.Background(), "Campaigns")
 	require.NoError(t, err)
 	f.org = org.ID
-	f.run = campaign.NewRunner(f.st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	f.run = f.runner(f.st)
 	f.run.PageSize = 2
 	return f
+}
+
+// runner is a Runner on st (the fixture's store, maybe wrapped) whose
+// waits move the fixture's clock.
+func (f *runFixture) runner(st campaign.Store) *campaign.Runner {
+	r := campaign.NewRunner(st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	r.Sleep = func(_ context.Context, d time.Duration) error {
+		f.now = f.now.Add(d)
+		return nil
+	}
+	r.Concurrent = 1 // one worker moves the clock
+	return r
 }
 
 func (f *runFixture) contact(wa, name string, tags ...string) store.Contact {
@@ -159,7 +171,7 @@ func TestConcurrentRunnersSendOnce(t *testing.T) {
 	f.drain()
 	require.Equal(t, 7, f.box.n(), "seven recipients, seven messages")
 	// A crash after accepting, before the cursor moved: the page is redone.
-	_, err := f.st.AdvanceCampaign(context.Background(), f.org, c.ID, "done", "ids:0")
+	_, err := f.st.AdvanceCampaign(context.Background(), f.org, c.ID, "done", "ids:0", time.Time{})
 	require.NoError(t, err)
 	f.drain()
 	require.Equal(t, 7, f.box.n())

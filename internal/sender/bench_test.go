@@ -85,6 +85,9 @@ func (m *memStore) Conversation(context.Context, string, string) (store.Conversa
 func (m *memStore) RecordWhatsAppID(context.Context, string, string, string) (store.Contact, *store.Merge, error) {
 	return store.Contact{}, nil, nil
 }
+func (m *memStore) SkipQueuedRecipient(context.Context, string, string, string, string, string) error {
+	return nil
+}
 func (m *memStore) OptOutContact(context.Context, string, string, store.OptOut) (store.Contact, bool, error) {
 	return store.Contact{}, false, nil
 }

@@ -73,6 +73,7 @@ type Store interface {
 	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
 	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
 	RecordWhatsAppID(ctx context.Context, org, contactID, waID string) (store.Contact, *store.Merge, error)
+	SkipQueuedRecipient(ctx context.Context, org, campaignID, contactID, reason, detail string) error
 	optout.Opter
 }
 
@@ -513,6 +514,11 @@ const (
 
 func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim, log *slog.Logger) outcome {
 	m := c.Message
+	if m.Bulk || m.Marketing {
+		if o, ok := s.optedOut(ctx, rec, c, log); !ok {
+			return o
+		}
+	}
 	if m.Test {
 		// Never Meta: see testmode.go.
 		return s.sendTest(ctx, rec, c, log)
@@ -663,6 +669,35 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 		return s.later(ctx, rec, 5*time.Second, log)
 	}
 	return done
+}
+
+// optedOut checks, right before a bulk or marketing message is sent, that
+// its contact has not opted out since the message was queued (one read of
+// the contact: the accepting transaction checked it then). An opted-out
+// contact's message is failed, never sent, and its campaign's recipient
+// counted skipped (opted_out). ok: go on sending; otherwise o is the
+// record's outcome.
+func (s *Sender) optedOut(ctx context.Context, rec events.SQSMessage, c store.Claim, log *slog.Logger) (o outcome, ok bool) {
+	m := c.Message
+	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		return done, true // deleted: the opt-out is not this check's to judge
+	case err != nil:
+		return s.retryNoAttempt(ctx, rec, c, "opt-out check: "+err.Error(), log), false
+	case ct.OptOut == nil:
+		return done, true
+	}
+	at := ct.OptOut.At.UTC().Format(time.RFC3339)
+	if m.CampaignID != "" {
+		if err := s.d.Store.SkipQueuedRecipient(ctx, m.OrgID, m.CampaignID, m.ContactID, store.RecipientOptedOut,
+			"opted out at "+at+", after its message was queued; not sent"); err != nil {
+			return s.retryNoAttempt(ctx, rec, c, "campaign recipient: "+err.Error(), log), false
+		}
+	}
+	return s.fail(ctx, rec, c, store.MessageError{Title: "contact_opted_out",
+		Message: "the contact opted out of marketing messages at " + at + " (" + ct.OptOut.Reason +
+			"), after this message was queued; it was not sent"}, log), false
 }
 
 // answered reports whether Meta answered the POST (its outcome is known:
@@ -833,13 +868,7 @@ const HighThroughput = store.MaxSendRate
 // when Meta reports the number's throughput level HIGH, the default
 // (80/s, Meta's standard level) otherwise.
 func (s *Sender) RateOf(acct store.WhatsAppAccount) int {
-	switch {
-	case acct.SendRateOverride > 0:
-		return min(acct.SendRateOverride, HighThroughput)
-	case acct.Signals.ThroughputLevel == "HIGH":
-		return HighThroughput
-	}
-	return s.d.RatePerSecond
+	return acct.SendRate(s.d.RatePerSecond)
 }
 
 // slot waits for a send token of the number in the message's lane; it

@@ -30,6 +30,10 @@ const (
 	// RecipientDuplicate is the skip reason of a contact that is the same
 	// person as another recipient (merged mid-campaign).
 	RecipientDuplicate = "duplicate"
+	// RecipientOptedOut is the skip reason of a contact that opted out of
+	// marketing messages (before its turn, or after its message was
+	// queued: the sender's check).
+	RecipientOptedOut = "opted_out"
 )
 
 // Campaign is a template broadcast to a segment of contacts.
@@ -48,6 +52,11 @@ type Campaign struct {
 	// "ids:<n>" (the next contact_ids index), "tags:<list cursor>", or
 	// "done".
 	Cursor string
+	// PacedUntil is when the number is expected to have sent every
+	// message the runner has queued for the campaign so far (the runner
+	// queues more only while it is at most a few seconds ahead): moved
+	// with the cursor, so concurrent runners share it.
+	PacedUntil time.Time
 	// Test: created with a pytake_test_ key (its messages never reach Meta).
 	Test        bool
 	CreatedAt   time.Time
@@ -71,6 +80,7 @@ type campaignItem struct {
 	Status      string   `dynamodbav:"status"`
 	Recipients  int      `dynamodbav:"recipients"`
 	Cursor      string   `dynamodbav:"cursor"`
+	PacedUntil  string   `dynamodbav:"paced_until,omitempty"`
 	Test        bool     `dynamodbav:"test,omitempty"`
 	CreatedAt   string   `dynamodbav:"created_at"`
 	UpdatedAt   string   `dynamodbav:"updated_at"`
@@ -81,7 +91,7 @@ type campaignItem struct {
 func (it campaignItem) model() Campaign {
 	return Campaign{ID: it.ID, OrgID: it.OrgID, Name: it.Name, Template: json.RawMessage(it.Template), Tags: it.Tags,
 		ContactIDs: it.ContactIDs, SendAt: mustTime(it.SendAt), Status: it.Status, Recipients: it.Recipients, Cursor: it.Cursor,
-		Test: it.Test, CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt), StartedAt: parseTime(it.StartedAt),
+		PacedUntil: mustTime(it.PacedUntil), Test: it.Test, CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt), StartedAt: parseTime(it.StartedAt),
 		CompletedAt: parseTime(it.CompletedAt)}
 }
 
@@ -186,14 +196,20 @@ func (s *Store) SetCampaignStatus(ctx context.Context, org, campaignID string, f
 	return c, nil
 }
 
-// AdvanceCampaign moves a running campaign's cursor from prev to next. ok
-// is false when the campaign is no longer running or another runner moved
-// the cursor first: the caller stops (its page's recipients were claimed,
-// so nothing is sent twice).
-func (s *Store) AdvanceCampaign(ctx context.Context, org, campaignID, prev, next string) (ok bool, err error) {
+// AdvanceCampaign moves a running campaign's cursor from prev to next,
+// and its PacedUntil to pacedUntil when that is not zero. ok is false when
+// the campaign is no longer running or another runner moved the cursor
+// first: the caller stops (its page's recipients were claimed, so nothing
+// is sent twice).
+func (s *Store) AdvanceCampaign(ctx context.Context, org, campaignID, prev, next string, pacedUntil time.Time) (ok bool, err error) {
 	values := map[string]types.AttributeValue{":prev": str(prev), ":next": str(next), ":run": str(CampaignRunning),
 		":now": str(timestamp(s.now()))}
-	in := updateInput(s.table, key{orgPK(org), campaignSK(campaignID)}, "SET #cur = :next, updated_at = :now",
+	set := "SET #cur = :next, updated_at = :now"
+	if !pacedUntil.IsZero() {
+		set += ", paced_until = :paced"
+		values[":paced"] = str(timestamp(pacedUntil))
+	}
+	in := updateInput(s.table, key{orgPK(org), campaignSK(campaignID)}, set,
 		"#cur = :prev AND #st = :run", values)
 	in.ExpressionAttributeNames = map[string]string{"#cur": "cursor", "#st": "status"}
 	if _, err := s.db.UpdateItem(ctx, in); err != nil {
@@ -478,4 +494,20 @@ func (s *Store) ContactsTagged(ctx context.Context, org string, tags []string, c
 			}
 			return true
 		})
+}
+
+// SkipQueuedRecipient records a campaign's recipient whose message was
+// queued, and then not sent (its contact opted out before the send),
+// skipped with a reason. Only forward: a recipient in another state is
+// left as it is, so a redelivered queue message changes nothing.
+func (s *Store) SkipQueuedRecipient(ctx context.Context, org, campaignID, contactID, reason, detail string) error {
+	values := map[string]types.AttributeValue{":st": str(RecipientSkipped), ":r": str(reason), ":d": str(detail),
+		":now": str(timestamp(s.now())), ":queued": str(RecipientQueued)}
+	in := updateInput(s.table, key{recipientsPK(org, campaignID), recipientSK(contactID)},
+		"SET #st = :st, skip_reason = :r, detail = :d, updated_at = :now", "#st = :queued", values)
+	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
+	if _, err := s.db.UpdateItem(ctx, in); err != nil && !isConditionFailed(err) {
+		return unavailable("skip queued recipient", err)
+	}
+	return nil
 }

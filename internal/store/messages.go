@@ -107,6 +107,11 @@ type Message struct {
 	// and it leaves headroom of the number's limit to the transactional
 	// lane (internal/sendlimit).
 	Bulk bool `json:"-"`
+	// Marketing: accepted as a marketing message (a MARKETING template, a
+	// campaign's): the sender checks the contact's opt-out again right
+	// before sending it. CampaignID: the campaign it was sent for.
+	Marketing  bool   `json:"-"`
+	CampaignID string `json:"-"`
 	// CreatedContact, CreatedConversation: accepting this outbound message
 	// created its contact / opened its conversation; the sender publishes
 	// contact.created / conversation.created for it (the job on the
@@ -157,6 +162,8 @@ type msgItem struct {
 	LastError  string `dynamodbav:"last_error,omitempty"` // the latest retryable failure
 	Test       bool   `dynamodbav:"test,omitempty"`       // a test key's message: never sent to Meta
 	Bulk       bool   `dynamodbav:"bulk,omitempty"`       // the bulk lane's
+	Marketing  bool   `dynamodbav:"marketing,omitempty"`
+	CampaignID string `dynamodbav:"campaign_id,omitempty"`
 	// Accepting it created the contact / opened the conversation.
 	CreatedContact      bool `dynamodbav:"created_contact,omitempty"`
 	CreatedConversation bool `dynamodbav:"created_conversation,omitempty"`
@@ -171,6 +178,7 @@ func (it msgItem) model() Message {
 		PricingCategory: it.PricingCategory, Billable: it.Billable,
 		To: it.Recipient, Attempts: it.Attempts, AcceptedAt: parseTime(it.AcceptedAt), LastError: it.LastError,
 		Test: it.Test, Bulk: it.Bulk, CreatedContact: it.CreatedContact, CreatedConversation: it.CreatedConversation,
+		Marketing: it.Marketing, CampaignID: it.CampaignID,
 	}
 	if it.Content != "" {
 		m.Content = json.RawMessage(it.Content)
@@ -191,6 +199,7 @@ func newMsgItem(m Message) msgItem {
 		Direction: m.Direction, WAMID: m.WAMID, MsgType: m.Type, Content: string(m.Content), Raw: string(m.Raw),
 		Status: m.Status, StatusRank: StatusRank(m.Status), ContextWAMID: m.ContextWAMID,
 		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt), Recipient: m.To, Test: m.Test, Bulk: m.Bulk,
+		Marketing: m.Marketing, CampaignID: m.CampaignID,
 	}
 }
 

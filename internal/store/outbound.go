@@ -56,6 +56,10 @@ type OutboundMessage struct {
 	// Bulk: a mass send (a campaign); stored with the message, which is
 	// queued and paced in the bulk lane.
 	Bulk bool
+	// CampaignID: the campaign whose recipient this message is; stored
+	// with it, so the sender can count the recipient skipped when the
+	// contact opted out after the message was queued.
+	CampaignID string
 }
 
 // OutboundResult is what accepting an outbound message did.
@@ -212,7 +216,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 	msg := Message{
 		ID: id.New(id.Message, now), OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Outbound,
 		Type: m.Type, Content: m.Content, Status: StatusQueued, ContextWAMID: m.ContextWAMID, Timestamp: now,
-		CreatedAt: now, To: recipient, Test: m.Test, Bulk: m.Bulk,
+		CreatedAt: now, To: recipient, Test: m.Test, Bulk: m.Bulk, Marketing: m.Marketing, CampaignID: m.CampaignID,
 	}
 	it := newMsgItem(msg)
 	it.SendState = SendQueued

@@ -45,6 +45,21 @@ type WhatsAppAccount struct {
 	SendRateOverride int `json:"send_rate_override,omitempty"`
 }
 
+// SendRate is the number's send limit (messages/s): the operator's
+// override when set (never over MaxSendRate, Meta's highest level),
+// MaxSendRate when Meta reports the number's throughput level HIGH, def
+// (the deployment's default, Meta's standard 80/s) otherwise. The sender
+// paces sends by it and the campaign runner paces a campaign's queueing.
+func (a WhatsAppAccount) SendRate(def int) int {
+	switch {
+	case a.SendRateOverride > 0:
+		return min(a.SendRateOverride, MaxSendRate)
+	case a.Signals.ThroughputLevel == "HIGH":
+		return MaxSendRate
+	}
+	return def
+}
+
 // WhatsAppSignals are the number's quality and limits and the account's
 // last event, from Meta's webhooks; empty until one arrives.
 type WhatsAppSignals struct {
