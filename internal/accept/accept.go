@@ -26,6 +26,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/msgtemplate"
@@ -62,6 +63,10 @@ type Message struct {
 	// whatever the template's category (campaigns), checked in the
 	// transaction that accepts it.
 	Marketing bool
+	// SendAt, when set, schedules the message (bounded by CheckSendAt):
+	// stored scheduled, released by the sweep when its time comes
+	// (Release), cancellable until then (store.CancelScheduled).
+	SendAt time.Time
 }
 
 // Accepter accepts messages.
@@ -113,6 +118,7 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 	om := store.OutboundMessage{
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
 		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test, Marketing: marketing, Bulk: m.Bulk,
+		SendAt: m.SendAt,
 	}
 	if m.IdempotencyKey != "" {
 		sum := sha256.Sum256(m.Fingerprint)
