@@ -33,6 +33,36 @@ func CheckSendAt(sendAt, now time.Time, minLead time.Duration) error {
 	return nil
 }
 
+// CheckSchedule checks m's send_at, when it has one, against now
+// (CheckSendAt). A send_at refused whose idempotency key was already used
+// is let through: it is a retry of a message scheduled before (its time
+// since come closer), which the store answers as a replay, or a conflict.
+func (a *Accepter) CheckSchedule(ctx context.Context, m Message, now time.Time, minLead time.Duration) error {
+	if m.SendAt.IsZero() {
+		return nil
+	}
+	err := CheckSendAt(m.SendAt, now, minLead)
+	if err == nil || m.IdempotencyKey == "" {
+		return err
+	}
+	seen, ok := a.store.(idempotencySeen)
+	if !ok {
+		return err
+	}
+	key := m.IdempotencyKey
+	if m.Test {
+		key = "test:" + key
+	}
+	used, lerr := seen.IdempotencyKeyUsed(ctx, m.OrgID, key)
+	if lerr != nil {
+		return lerr
+	}
+	if used {
+		return nil
+	}
+	return err
+}
+
 // ReleaseStore is what releasing a scheduled message needs of the store
 // (store.Store).
 type ReleaseStore interface {

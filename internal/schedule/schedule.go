@@ -16,12 +16,14 @@ package schedule
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/pytake/pytake/internal/accept"
+	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -31,6 +33,40 @@ type Store interface {
 	DueScheduled(ctx context.Context, minute time.Time, shard int, now time.Time, limit int) ([]store.Scheduled, bool, error)
 	SweepCursor(ctx context.Context) (time.Time, bool, error)
 	MoveSweepCursor(ctx context.Context, prev, next time.Time) (bool, error)
+	Reader
+}
+
+// Reader reads what message.failed carries besides the message.
+type Reader interface {
+	Contact(ctx context.Context, org, id string) (store.Contact, error)
+	Conversation(ctx context.Context, org, id string) (store.Conversation, error)
+}
+
+// FailedEvents builds message.failed (with the message's contact and
+// conversation, as the sender's) for a scheduled message that could not be
+// sent at its time; it is written with the failure, one transaction.
+func FailedEvents(r Reader, now func() time.Time) accept.FailedEmit {
+	return func(ctx context.Context, m store.Message) store.Emit[store.Message] {
+		ct, err := r.Contact(ctx, m.OrgID, m.ContactID)
+		if err != nil {
+			return func(store.Message) ([]json.RawMessage, error) {
+				return nil, fmt.Errorf("schedule: message.failed contact: %w", err)
+			}
+		}
+		cv, err := r.Conversation(ctx, m.OrgID, m.ConversationID)
+		if err != nil {
+			return func(store.Message) ([]json.RawMessage, error) {
+				return nil, fmt.Errorf("schedule: message.failed conversation: %w", err)
+			}
+		}
+		return func(m store.Message) ([]json.RawMessage, error) {
+			ev, err := event.MessageEvent(event.MessageFailed, m.OrgID, m.ID, now(), m, ct, cv)
+			if err != nil {
+				return nil, err
+			}
+			return event.Outbox(ev)
+		}
+	}
 }
 
 var _ Store = (*store.Store)(nil)

@@ -65,16 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	f.org = org.ID
 	f.acc = accept.New(f.st)
-	emit := func(_ context.Context, m store.Message) store.Emit[store.Message] {
-		return func(m store.Message) ([]json.RawMessage, error) {
-			ev, err := event.MessageEvent(event.MessageFailed, m.OrgID, m.ID, f.clock(), m, store.Contact{ID: m.ContactID}, store.Conversation{ID: m.ConversationID})
-			if err != nil {
-				return nil, err
-			}
-			return event.Outbox(ev)
-		}
-	}
-	f.sweep = schedule.New(f.st, f.acc, emit, slog.New(slog.NewTextHandler(io.Discard, nil)), f.clock)
+	f.sweep = schedule.New(f.st, f.acc, schedule.FailedEvents(f.st, f.clock), slog.New(slog.NewTextHandler(io.Discard, nil)), f.clock)
 	return f
 }
 
