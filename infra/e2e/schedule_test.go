@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -13,8 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/pytake/pytake/infra/local/graphsim"
 )
 
 // TestScheduledMessages: a message scheduled with send_at is scheduled,
@@ -22,22 +18,11 @@ import (
 // local stack runs the campaign runner's schedule every 2 s); another,
 // cancelled while scheduled, is never sent.
 func TestScheduledMessages(t *testing.T) {
-	ctx := context.Background()
-	org := newOrg(t, "Scheduled Co")
+	org, acct, _ := connectedOrg(t, "Scheduled Co", 5)
 	key := org.APIKey.Key
-	acct := graphsim.Account{PhoneNumberID: "109999000000018", WABAID: "209999000000018", DisplayPhoneNumber: "+55 11 4000-0018",
-		VerifiedName: "Scheduled Co", AccessToken: "scheduled-co-token-0001", AppSecret: "scheduled-co-app-secret"}
-	st.Sim.AddAccount(acct)
-	settings, _ := json.Marshal(map[string]string{"phone_number_id": acct.PhoneNumberID, "waba_id": acct.WABAID,
-		"access_token": acct.AccessToken, "app_secret": acct.AppSecret, "verify_token": "scheduled-co-verify-0001"})
-	r := do(t, "PUT", "/v1/settings/whatsapp", key, settings)
-	require.Equal(t, 200, r.Status, "settings: %s", r.Body)
-
 	// The customer writes: free-form messages may go (judged again at send_at).
 	const wa = "5511955550018"
-	_, status, err := st.Sim.Inbound(ctx, graphsim.Inbound{PhoneNumberID: acct.PhoneNumberID, From: wa, Name: "Dora", Text: "Oi!"})
-	require.NoError(t, err)
-	require.Equal(t, 200, status)
+	customerWrites(t, acct, wa)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		r := do(c, "GET", "/v1/contacts?whatsapp_id="+url.QueryEscape("+"+wa), key, nil)
 		assert.Contains(c, string(r.Body), `"whatsapp_id"`)
@@ -65,7 +50,7 @@ func TestScheduledMessages(t *testing.T) {
 	sent, at := schedule("Lembrete agendado", 5*time.Second)
 	cancelled, _ := schedule("Este foi cancelado", 5*time.Second)
 
-	r = do(t, "GET", "/v1/messages/"+sent, key, nil)
+	r := do(t, "GET", "/v1/messages/"+sent, key, nil)
 	require.Equal(t, 200, r.Status, "get: %s", r.Body)
 	require.Contains(t, string(r.Body), `"status":"scheduled"`)
 	require.Contains(t, string(r.Body), `"send_at":"`+at.Format(time.RFC3339)+`"`)
