@@ -67,6 +67,7 @@ func (a *Accepter) CheckSchedule(ctx context.Context, m Message, now time.Time, 
 // (store.Store).
 type ReleaseStore interface {
 	Message(ctx context.Context, org, id string) (store.Message, error)
+	Contact(ctx context.Context, org, id string) (store.Contact, error)
 	LastInbound(ctx context.Context, org, contactID string) (*time.Time, error)
 	ReleaseScheduled(ctx context.Context, m store.Message, marketing bool) (store.Message, error)
 	FailScheduled(ctx context.Context, m store.Message, e store.MessageError, emit store.Emit[store.Message]) (store.Message, error)
@@ -80,10 +81,10 @@ var _ ReleaseStore = (*store.Store)(nil)
 type FailedEmit func(ctx context.Context, m store.Message) store.Emit[store.Message]
 
 // Release sends a scheduled message whose time came: the checks that
-// depend on the time are made now, as for a message accepted now (the
-// customer-service window for a free-form message, the template still
-// approved in the organisation's copy, a marketing message's contact not
-// opted out); a message that passes is queued with its outbound job
+// depend on the time are made now, as for a message accepted now (its
+// contact not deleted meanwhile, the customer-service window for a
+// free-form message, the template still approved in the organisation's
+// copy, a marketing message's contact not opted out); a message that passes is queued with its outbound job
 // (store.ReleaseScheduled), one that does not ends failed with the
 // refusal's code as its error title and message.failed. A message no
 // longer scheduled (released by another sweep, cancelled) has its
@@ -99,7 +100,7 @@ func (a *Accepter) Release(ctx context.Context, rs ReleaseStore, d store.Schedul
 	if m.Status != store.StatusScheduled || m.SendAt == nil {
 		return m, rs.DropSchedule(ctx, d)
 	}
-	marketing, refusal, err := a.sendable(ctx, rs, m, now)
+	marketing, refusal, err := a.sendable(ctx, rs, &m, now)
 	if err != nil {
 		return m, err
 	}
@@ -130,8 +131,19 @@ func (a *Accepter) Release(ctx context.Context, rs ReleaseStore, d store.Schedul
 
 // sendable makes the checks that depend on the time for m, released now:
 // refusal is the error a message accepted now would get.
-func (a *Accepter) sendable(ctx context.Context, rs ReleaseStore, m store.Message, now time.Time) (marketing bool, refusal, err error) {
+func (a *Accepter) sendable(ctx context.Context, rs ReleaseStore, m *store.Message, now time.Time) (marketing bool, refusal, err error) {
 	marketing = m.Marketing
+	c, err := rs.Contact(ctx, m.OrgID, m.ContactID)
+	if apperr.Is(err, apperr.NotFound) {
+		return marketing, apperr.New(apperr.NotFound, "the contact "+m.ContactID+" was deleted before the message's send_at").
+			WithCode("contact_not_found"), nil
+	}
+	if err != nil {
+		return marketing, nil, err
+	}
+	// A contact merged meanwhile: its survivor (whose opt-out and window
+	// count) and its message group.
+	m.ContactID = c.ID
 	if m.Type == "template" {
 		if a.templates != nil {
 			t, err := msgtemplate.CheckSendTemplate(ctx, a.templates, m.OrgID, m.Content)

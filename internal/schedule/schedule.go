@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/pytake/pytake/internal/accept"
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -47,13 +48,21 @@ type Reader interface {
 // sent at its time; it is written with the failure, one transaction.
 func FailedEvents(r Reader, now func() time.Time) accept.FailedEmit {
 	return func(ctx context.Context, m store.Message) store.Emit[store.Message] {
+		// A contact deleted (or a conversation gone) since: the event
+		// names it by id; failing here would hold the message for ever.
 		ct, err := r.Contact(ctx, m.OrgID, m.ContactID)
+		if apperr.Is(err, apperr.NotFound) {
+			ct, err = store.Contact{ID: m.ContactID, OrgID: m.OrgID}, nil
+		}
 		if err != nil {
 			return func(store.Message) ([]json.RawMessage, error) {
 				return nil, fmt.Errorf("schedule: message.failed contact: %w", err)
 			}
 		}
 		cv, err := r.Conversation(ctx, m.OrgID, m.ConversationID)
+		if apperr.Is(err, apperr.NotFound) {
+			cv, err = store.Conversation{ID: m.ConversationID, OrgID: m.OrgID, ContactID: m.ContactID}, nil
+		}
 		if err != nil {
 			return func(store.Message) ([]json.RawMessage, error) {
 				return nil, fmt.Errorf("schedule: message.failed conversation: %w", err)
@@ -78,7 +87,8 @@ const (
 	// scheduled at least a minute ahead.
 	FirstLookback = 10 * time.Minute
 	// MaxMinutes bounds the minutes one run reads (after an outage, the
-	// backlog is worked off over the next runs, oldest first).
+	// backlog is worked off over the next runs, oldest first, while the
+	// latest minutes are read every run: see minutes).
 	MaxMinutes = 120
 	pageSize   = 100
 	// maxPages bounds the pages of one shard's minute a run reads (what is
@@ -90,17 +100,19 @@ const (
 
 // Sweeper releases due scheduled messages.
 type Sweeper struct {
-	store  Store
-	accept *accept.Accepter
-	emit   accept.FailedEmit
-	log    *slog.Logger
-	now    func() time.Time
+	// Minutes bounds the minutes a run reads (default MaxMinutes).
+	Minutes int
+	store   Store
+	accept  *accept.Accepter
+	emit    accept.FailedEmit
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // New returns a Sweeper; emit builds message.failed for a message that
 // could not be sent at its time.
 func New(s Store, a *accept.Accepter, emit accept.FailedEmit, log *slog.Logger, now func() time.Time) *Sweeper {
-	return &Sweeper{store: s, accept: a, emit: emit, log: log, now: now}
+	return &Sweeper{Minutes: MaxMinutes, store: s, accept: a, emit: emit, log: log, now: now}
 }
 
 // Result is what a run did.
@@ -130,7 +142,7 @@ func (w *Sweeper) Tick(ctx context.Context) (Result, error) {
 	res := Result{Cursor: cur}
 	var first error
 	clean := true // every minute so far read to its end, every release done
-	for m := cur; !m.After(end) && res.Minutes < MaxMinutes; m = m.Add(time.Minute) {
+	for _, m := range minutes(cur, end, w.Minutes) {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < reserve {
 			break
 		}
@@ -141,8 +153,10 @@ func (w *Sweeper) Tick(ctx context.Context) (Result, error) {
 		if err != nil && first == nil {
 			first = err
 		}
-		if clean && done && errs == 0 && m.Before(end) {
-			res.Cursor = m.Add(time.Minute) // the current minute is never done: more of it falls due
+		// The cursor passes the minutes read whole and clean, in a row
+		// from it; never the current minute (more of it falls due).
+		if clean && done && errs == 0 && m.Before(end) && m.Equal(res.Cursor) {
+			res.Cursor = m.Add(time.Minute)
 		} else {
 			clean = false
 		}
@@ -153,6 +167,24 @@ func (w *Sweeper) Tick(ctx context.Context) (Result, error) {
 		}
 	}
 	return res, first
+}
+
+// minutes are the minutes a run reads, oldest first: from the cursor on,
+// and, when that is more than most, the first most/2 of them (a backlog is
+// worked off oldest first) and the last most/2 up to now, so a minute that
+// keeps failing (its failures logged, the run marked failed) never holds
+// back the messages due now.
+func minutes(cur, end time.Time, most int) []time.Time {
+	most = max(most, 2)
+	var out []time.Time
+	n := int(end.Sub(cur)/time.Minute) + 1
+	for i := 0; i < n; i++ {
+		if n > most && i == most/2 {
+			i = n - most/2
+		}
+		out = append(out, cur.Add(time.Duration(i)*time.Minute))
+	}
+	return out
 }
 
 // minute releases the due messages of one minute, its shards in parallel.

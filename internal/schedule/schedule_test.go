@@ -6,12 +6,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/accept"
@@ -23,15 +25,27 @@ import (
 	"github.com/pytake/pytake/internal/store/storetest"
 )
 
-// flaky fails the next n TransactWriteItems calls (a throttled table).
+// flaky fails the next n TransactWriteItems calls (a throttled table),
+// and every one that updates the message poison.
 type flaky struct {
 	store.DB
-	fail atomic.Int32
+	fail   atomic.Int32
+	poison atomic.Value // a message id
 }
 
 func (f *flaky) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	if f.fail.Add(-1) >= 0 {
 		return nil, errors.New("ProvisionedThroughputExceededException")
+	}
+	if p, _ := f.poison.Load().(string); p != "" {
+		for _, it := range in.TransactItems {
+			if it.Update == nil {
+				continue
+			}
+			if pk, ok := it.Update.Key["pk"].(*types.AttributeValueMemberS); ok && strings.HasSuffix(pk.Value, "#MSG#"+p) {
+				return nil, errors.New("InternalServerError")
+			}
+		}
 	}
 	return f.DB.TransactWriteItems(ctx, in, o...)
 }
@@ -322,4 +336,60 @@ func TestFailedReleaseIsRetriedNextRun(t *testing.T) {
 	require.Equal(t, 1, r.Released)
 	require.Len(t, f.jobs(), 1)
 	require.Equal(t, f.clock().Truncate(time.Minute), r.Cursor)
+}
+
+// A message that keeps failing holds the cursor at its minute, and is
+// retried every run, but never holds back the messages due later, however
+// much later (more minutes than a run reads).
+func TestAStuckMinuteDoesNotHoldBackLaterMessages(t *testing.T) {
+	f := newFixture(t)
+	f.sweep.Minutes = 6
+	for i := 0; i < 4; i++ { // the first runs catch up with the first lookback
+		f.tick()
+	}
+	require.Equal(t, f.clock().Truncate(time.Minute), f.tick().Cursor)
+	stuck := f.schedule(tpl, time.Minute, "").Message
+	f.db.poison.Store(stuck.ID)
+	f.add(2 * time.Minute)
+	_, err := f.sweep.Tick(context.Background())
+	require.Error(t, err)
+	stuckMinute := stuck.SendAt.Truncate(time.Minute)
+
+	f.add(30 * time.Minute)
+	later := f.schedule(tpl, time.Minute, "").Message
+	f.add(time.Minute)
+	r, err := f.sweep.Tick(context.Background())
+	require.Error(t, err, "the stuck message still fails")
+	require.Equal(t, stuckMinute, r.Cursor, "the cursor waits at the stuck minute")
+	require.Equal(t, store.StatusQueued, f.message(later.ID).Status, "a message due now is not held back")
+	require.Equal(t, store.StatusScheduled, f.message(stuck.ID).Status)
+
+	// Once it can be released, it is, and the cursor moves on.
+	f.db.poison.Store("")
+	for i := 0; i < 10 && f.message(stuck.ID).Status == store.StatusScheduled; i++ {
+		f.tick()
+	}
+	require.Equal(t, store.StatusQueued, f.message(stuck.ID).Status)
+	require.Len(t, f.jobs(), 2)
+	for i := 0; i < 12; i++ {
+		f.tick()
+	}
+	r = f.tick()
+	require.Equal(t, f.clock().Truncate(time.Minute), r.Cursor)
+}
+
+// A contact deleted before send_at: failed contact_not_found, with
+// message.failed naming it, never sent; a free-form message to it too.
+func TestDeletedContactFailsAtSendTime(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	m := f.schedule(tpl, time.Hour, "").Message
+	require.NoError(t, f.st.DeleteContact(ctx, f.org, m.ContactID))
+	f.add(time.Hour)
+	f.tick()
+	got := f.message(m.ID)
+	require.Equal(t, store.StatusFailed, got.Status)
+	require.Equal(t, "contact_not_found", got.Error.Title)
+	require.Empty(t, f.jobs())
+	require.Equal(t, 1, f.events(event.MessageFailed))
 }

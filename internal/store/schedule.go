@@ -181,8 +181,10 @@ func (s *Store) schedDelete(m Message) types.TransactWriteItem {
 // outbound job an outbox item and its schedule item deleted, in one
 // transaction conditioned on the message still being scheduled
 // (ErrNotScheduled otherwise) and, for a marketing message, on its contact
-// not having opted out (the 422 contact_opted_out otherwise). m is the
-// message as read (Message).
+// not having opted out (the 422 contact_opted_out otherwise; a contact
+// merged or deleted meanwhile is Unavailable: the next sweep reads it
+// again). m is the message as read (Message), its ContactID the live
+// contact's (a merged one's survivor).
 func (s *Store) ReleaseScheduled(ctx context.Context, m Message, marketing bool) (Message, error) {
 	if m.SendAt == nil {
 		return m, fmt.Errorf("store: release %s: %w", m.ID, ErrNotScheduled)
@@ -195,7 +197,7 @@ func (s *Store) ReleaseScheduled(ctx context.Context, m Message, marketing bool)
 	}
 	if marketing {
 		check := s.liveContact(m.OrgID, m.ContactID)
-		check.ConditionCheck.ConditionExpression = aws.String("attribute_exists(pk) AND " + notOptedOut)
+		check.ConditionCheck.ConditionExpression = aws.String(*check.ConditionCheck.ConditionExpression + " AND " + notOptedOut)
 		check.ConditionCheck.ExpressionAttributeValues = map[string]types.AttributeValue{":e": str("")}
 		items = append(items, check)
 	}
@@ -210,12 +212,13 @@ func (s *Store) ReleaseScheduled(ctx context.Context, m Message, marketing bool)
 		}
 		if marketing && failed[2] {
 			c, err := s.Contact(ctx, m.OrgID, m.ContactID)
-			if err != nil {
-				c = Contact{ID: m.ContactID}
+			if err == nil && c.ID == m.ContactID && c.OptOut != nil {
+				return optedOut(c)
 			}
-			return optedOut(c)
 		}
-		return conditionErr(apperr.Conflict, "scheduled message changed meanwhile")
+		// The contact was merged or deleted between the read and the
+		// write: transient, the next sweep reads it again.
+		return apperr.New(apperr.Unavailable, "the scheduled message's contact changed meanwhile, retried")
 	})
 	if err != nil {
 		return m, err
