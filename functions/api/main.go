@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -47,6 +48,14 @@ func run(ctx context.Context) error {
 	sec := secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
 	q := sqs.NewFromConfig(cfg)
+	var minLead time.Duration
+	if v := os.Getenv("SEND_AT_MIN_LEAD_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("SEND_AT_MIN_LEAD_SECONDS must be a positive integer, got %q", v)
+		}
+		minLead = time.Duration(n) * time.Second
+	}
 	srv := api.New(api.Deps{
 		Store:         st,
 		Secrets:       sec,
@@ -68,6 +77,7 @@ func run(ctx context.Context) error {
 		Log:              log,
 		Now:              time.Now,
 		Limiter:          ratelimit.New(st, time.Now),
+		SendAtMinLead:    minLead,
 	})
 	lambda.StartWithOptions(srv.Router().Serve, lambda.WithContext(ctx))
 	return nil

@@ -67,6 +67,9 @@ func run(m *testing.M) int {
 		Docs:     filepath.Join(abs, "infra", "docs", "dist", "reference.html"),
 		Log:      slog.New(slog.NewTextHandler(logs, nil)),
 		Output:   logs,
+		// Scheduled messages may be 2 s ahead (a minute on AWS and in
+		// make run), so TestScheduledMessages waits seconds.
+		ExtraEnv: map[string]string{"SEND_AT_MIN_LEAD_SECONDS": "2"},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start local stack:", err)

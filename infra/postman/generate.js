@@ -115,6 +115,9 @@ const FLOW = [
       // The run's message is one PyTake sent: marking it read is a 422 (a
       // customer's message is 200).
       { id: 'markMessageRead', params: { id: '{{messageId}}' }, body: { typing: true }, expect: [200, 422] },
+      // Sent at once, not scheduled (send_at): cancelling it is a 409
+      // message_not_scheduled (a scheduled message's cancel is 200).
+      { id: 'cancelMessage', params: { id: '{{messageId}}' }, expect: [200, 409] },
     ],
   },
   {

@@ -26,6 +26,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/msgtemplate"
@@ -66,6 +67,10 @@ type Message struct {
 	// it: the sender counts the recipient skipped when the contact opts out
 	// after it was queued).
 	Campaign string
+	// SendAt, when set, schedules the message (bounded by CheckSendAt):
+	// stored scheduled, released by the sweep when its time comes
+	// (Release), cancellable until then (store.CancelScheduled).
+	SendAt time.Time
 }
 
 // Accepter accepts messages.
@@ -118,6 +123,7 @@ func (a *Accepter) Accept(ctx context.Context, m Message) (store.OutboundResult,
 		OrgID: m.OrgID, Type: req.Type, Content: req.Content, ContextWAMID: req.ContextWAMID,
 		FreeForm: req.FreeForm(), IdempotencyKey: m.IdempotencyKey, Test: m.Test, Marketing: marketing, Bulk: m.Bulk,
 		CampaignID: m.Campaign,
+		SendAt:     m.SendAt,
 	}
 	if m.IdempotencyKey != "" {
 		sum := sha256.Sum256(m.Fingerprint)

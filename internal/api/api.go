@@ -97,6 +97,8 @@ type Server struct {
 	phoneSettings    PhoneSettingsStore
 	optOuts          OptOutStore
 	campaigns        CampaignStore
+	schedules        ScheduleStore
+	sendAtMinLead    time.Duration
 }
 
 // Deps are the Server's collaborators.
@@ -133,6 +135,10 @@ type Deps struct {
 	// Templates keeps the organisation's copy of its message templates
 	// (nil: the template routes answer 503).
 	Templates TemplateStore
+
+	// SendAtMinLead is how far ahead a scheduled message's send_at must be
+	// at least (0: accept.MinLead, a minute; SEND_AT_MIN_LEAD_SECONDS).
+	SendAtMinLead time.Duration
 }
 
 // New returns a Server.
@@ -145,6 +151,11 @@ func New(d Deps) *Server {
 	phoneSettings, _ := d.Store.(PhoneSettingsStore)
 	optOuts, _ := d.Store.(OptOutStore)
 	campaigns, _ := d.Store.(CampaignStore)
+	schedules, _ := d.Store.(ScheduleStore)
+	minLead := d.SendAtMinLead
+	if minLead <= 0 {
+		minLead = accept.MinLead
+	}
 	var acc *accept.Accepter
 	if d.Sending {
 		acc = accept.New(d.Store)
@@ -153,6 +164,7 @@ func New(d Deps) *Server {
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,
 		contacts: d.Contacts, events: d.Events, convs: d.Conversations, contactList: lister, bots: d.Chatbots,
 		integrations: d.Integrations, templates: d.Templates, phoneSettings: phoneSettings, optOuts: optOuts, campaigns: campaigns,
+		schedules: schedules, sendAtMinLead: minLead,
 		graphVersion: d.GraphVersion, log: d.Log, now: d.Now, limiter: d.Limiter, plans: map[string]cachedPlan{}}
 }
 
@@ -175,6 +187,7 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 	s.handle(rt, http.MethodDelete, "/v1/api-keys/{id}", s.revokeAPIKey)
 	s.handle(rt, http.MethodPost, "/v1/messages", s.sendMessage)
 	s.handle(rt, http.MethodGet, "/v1/messages/{id}", s.getMessage)
+	s.handle(rt, http.MethodDelete, "/v1/messages/{id}", s.cancelMessage)
 	s.handle(rt, http.MethodGet, "/v1/settings/whatsapp", s.getWhatsApp)
 	s.handle(rt, http.MethodPut, "/v1/settings/whatsapp", s.putWhatsApp)
 	s.handle(rt, http.MethodPost, "/v1/settings/whatsapp/test", s.testWhatsApp)

@@ -116,6 +116,7 @@ func TestTenantIsolation(t *testing.T) {
 		"DELETE /v1/api-keys/{id}":        notFound("DELETE", "/v1/api-keys/"+kB.ID, ""),
 		"POST /v1/messages":               notFound("POST", "/v1/messages", `{"to":"`+contactB+`","type":"text","text":{"body":"hi"}}`),
 		"GET /v1/messages/{id}":           notFound("GET", "/v1/messages/"+msgB, ""),
+		"DELETE /v1/messages/{id}":        notFound("DELETE", "/v1/messages/"+msgB, ""),
 		"GET /v1/settings/whatsapp":       hides("GET", "/v1/settings/whatsapp", "", 404),
 		"PUT /v1/settings/whatsapp":       hides("PUT", "/v1/settings/whatsapp", `{"phone_number_id":"200000000000001","waba_id":"300000000000002","access_token":"EAAG-a-token-0001","app_secret":"a-app-secret-0001","verify_token":"a-verify-token-0001"}`, 409),
 		"POST /v1/settings/whatsapp/test": hides("POST", "/v1/settings/whatsapp/test", "", 404),

@@ -54,6 +54,7 @@ var policies = map[string]Policy{
 
 	"POST /v1/messages":                   {Scope: apikey.ScopeMessagesWrite},
 	"GET /v1/messages/{id}":               {Scope: apikey.ScopeMessagesRead},
+	"DELETE /v1/messages/{id}":            {Scope: apikey.ScopeMessagesWrite},
 	"GET /v1/conversations":               {Scope: apikey.ScopeMessagesRead},
 	"GET /v1/conversations/{id}":          {Scope: apikey.ScopeMessagesRead},
 	"PATCH /v1/conversations/{id}":        {Scope: apikey.ScopeMessagesWrite},

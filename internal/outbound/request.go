@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/jsoncheck"
@@ -63,6 +64,10 @@ type Request struct {
 	Content      json.RawMessage
 	ContextWAMID string // the message replied to, when this is a reply
 	BizOpaque    string // biz_opaque_callback_data, echoed by Meta in status webhooks
+	// SendAt: send_at, when the message is scheduled (an RFC 3339 time;
+	// its bounds depend on the time now: accept.CheckSendAt). PyTake's,
+	// never sent to Meta.
+	SendAt time.Time
 }
 
 // Fingerprint is what makes two requests with one Idempotency-Key the same
@@ -75,7 +80,13 @@ func (r Request) Fingerprint() []byte {
 	if r.ToKind == ToPhone {
 		to = phone.Canonical(to)
 	}
-	b, _ := json.Marshal([]any{string(r.ToKind), to, r.Type, r.Content, r.ContextWAMID, r.BizOpaque})
+	fp := []any{string(r.ToKind), to, r.Type, r.Content, r.ContextWAMID, r.BizOpaque}
+	if !r.SendAt.IsZero() {
+		// A schedule is part of the request (another time is another
+		// request); without one, the fingerprint is what it always was.
+		fp = append(fp, r.SendAt.UTC().Format(time.RFC3339Nano))
+	}
+	b, _ := json.Marshal(fp)
 	return b
 }
 
@@ -274,6 +285,13 @@ func Parse(body []byte) (Request, error) {
 		ctx.Done()
 	}
 	r.BizOpaque = o.Text("biz_opaque_callback_data", false, maxBizOpaque)
+	if v, ok := o.Str("send_at", false); ok {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			c.Fail("send_at", "must be an RFC 3339 time with its offset, such as 2026-12-01T12:00:00Z or 2026-12-01T09:00:00-03:00")
+		}
+		r.SendAt = t
+	}
 
 	r.Type, r.Content = message(o)
 	o.Done()

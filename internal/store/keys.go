@@ -43,6 +43,8 @@ import (
 // | chatbot            | ORG#<org>              | BOT#<id>           |                 | definition JSON, active, version   |
 // | active chatbot     | ORG#<org>              | ACTIVEBOT          |                 | → the one active bot's id          |
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
+// | scheduled message   | SCHED#<yyyy-mm-ddThh:mm>#<shard 0-15> | <send_at>#<org>#<msg id> |  | the sweep's index of a message stored scheduled (schedule.go); deleted in the transaction that queues, fails or cancels it |
+// | sweep cursor        | SCHEDSWEEP             | CURSOR             |                 | minute: the first that may still hold due schedule items |
 // | send-rate slot      | RATE#<phone_number_id>#<unix second> | RATE |                 | counter n ≤ ceiling, raised by leases of several tokens (internal/sendlimit); TTL 2 min |
 // | /v1 rate bucket     | LIMIT#org#<org> / LIMIT#key#<key id> | LIMIT |                | tat (GCRA token bucket, unix µs); TTL |
 // | message template    | ORG#<org>#TPL          | TPL#<name>#<lang>  |                 | Meta's definition, status, category, quality |
@@ -103,6 +105,14 @@ import (
 // 28. Every connection (the scheduled template sync): Query gsi1 gsi1pk =
 //     WHATSAPPS (connections saved before it join when saved again or when
 //     an account webhook updates their signals).
+// 29. Due scheduled messages (the sweep): GetItem SCHEDSWEEP / CURSOR, then for
+//     each minute from it to now and each of its 16 shards, Query
+//     pk = SCHED#<minute>#<shard>, sk < <now + 1 ms> (never a Scan; a minute's
+//     messages spread over 16 partitions by a hash of the message id). Release,
+//     fail or cancel: one transaction of the message's conditional UpdateItem
+//     (send_state = scheduled) and the schedule item's Delete (with the outbox
+//     Put of its job or events); the cursor moves by a conditional UpdateItem
+//     (minute = the one read).
 //
 // Uniqueness and dedupe are decided by conditional writes, never by
 // read-then-write; writes that touch several items use one transaction.

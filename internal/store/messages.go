@@ -23,7 +23,8 @@ const (
 // Message statuses, in the order they move. Failed is terminal and set
 // apart: a late delivered never erases it, and it erases nothing.
 const (
-	StatusReceived  = "received" // inbound messages
+	StatusReceived  = "received"  // inbound messages
+	StatusScheduled = "scheduled" // outbound, waiting for its send_at (schedule.go)
 	StatusQueued    = "queued"
 	StatusAccepted  = "accepted"
 	StatusSent      = "sent"
@@ -31,6 +32,9 @@ const (
 	StatusRead      = "read"
 	StatusPlayed    = "played"
 	StatusFailed    = "failed"
+	// StatusCancelled: a scheduled message cancelled before its time;
+	// terminal like failed.
+	StatusCancelled = "cancelled"
 )
 
 // StatusRank orders statuses; a status only replaces a lower-ranked one.
@@ -48,7 +52,7 @@ func StatusRank(s string) int {
 		return 5
 	case StatusPlayed:
 		return 6
-	case StatusFailed:
+	case StatusFailed, StatusCancelled:
 		return 100
 	}
 	return 0
@@ -101,6 +105,10 @@ type Message struct {
 	Attempts   int        `json:"attempts,omitempty"`
 	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
 	LastError  string     `json:"last_error,omitempty"`
+	// SendAt: a scheduled message's time (POST /v1/messages send_at);
+	// CancelledAt: when it was cancelled before it.
+	SendAt      *time.Time `json:"send_at,omitempty"`
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
 	// Test: sent with a pytake_test_ key; it never reached Meta.
 	Test bool `json:"test,omitempty"`
 	// Bulk: sent in the bulk lane (a campaign): its own outbound queue,
@@ -109,7 +117,7 @@ type Message struct {
 	Bulk bool `json:"-"`
 	// Marketing: accepted as a marketing message (a MARKETING template, a
 	// campaign's): the sender checks the contact's opt-out again right
-	// before sending it. CampaignID: the campaign it was sent for.
+	// before sending it, and a scheduled message's release. CampaignID: the campaign it was sent for.
 	Marketing  bool   `json:"-"`
 	CampaignID string `json:"-"`
 	// CreatedContact, CreatedConversation: accepting this outbound message
@@ -162,8 +170,13 @@ type msgItem struct {
 	LastError  string `dynamodbav:"last_error,omitempty"` // the latest retryable failure
 	Test       bool   `dynamodbav:"test,omitempty"`       // a test key's message: never sent to Meta
 	Bulk       bool   `dynamodbav:"bulk,omitempty"`       // the bulk lane's
-	Marketing  bool   `dynamodbav:"marketing,omitempty"`
-	CampaignID string `dynamodbav:"campaign_id,omitempty"`
+	// Marketing: checked again before it is sent (opt-out) and when a
+	// scheduled message is released; CampaignID: the campaign whose
+	// recipient it is. A scheduled message: its time, when it was cancelled.
+	Marketing   bool   `dynamodbav:"marketing,omitempty"`
+	CampaignID  string `dynamodbav:"campaign_id,omitempty"`
+	SendAt      string `dynamodbav:"send_at,omitempty"`
+	CancelledAt string `dynamodbav:"cancelled_at,omitempty"`
 	// Accepting it created the contact / opened the conversation.
 	CreatedContact      bool `dynamodbav:"created_contact,omitempty"`
 	CreatedConversation bool `dynamodbav:"created_conversation,omitempty"`
@@ -179,6 +192,7 @@ func (it msgItem) model() Message {
 		To: it.Recipient, Attempts: it.Attempts, AcceptedAt: parseTime(it.AcceptedAt), LastError: it.LastError,
 		Test: it.Test, Bulk: it.Bulk, CreatedContact: it.CreatedContact, CreatedConversation: it.CreatedConversation,
 		Marketing: it.Marketing, CampaignID: it.CampaignID,
+		SendAt: parseTime(it.SendAt), CancelledAt: parseTime(it.CancelledAt),
 	}
 	if it.Content != "" {
 		m.Content = json.RawMessage(it.Content)
@@ -193,7 +207,7 @@ func (it msgItem) model() Message {
 }
 
 func newMsgItem(m Message) msgItem {
-	return msgItem{
+	it := msgItem{
 		key: key{msgPK(m.OrgID, m.ID), msgSK()}, GSI1PK: convMsgsPK(m.OrgID, m.ConversationID), GSI1SK: msgGSISK(m.ID),
 		Type: typeMessage, ID: m.ID, OrgID: m.OrgID, ConversationID: m.ConversationID, ContactID: m.ContactID,
 		Direction: m.Direction, WAMID: m.WAMID, MsgType: m.Type, Content: string(m.Content), Raw: string(m.Raw),
@@ -201,6 +215,10 @@ func newMsgItem(m Message) msgItem {
 		Timestamp: timestamp(m.Timestamp), CreatedAt: timestamp(m.CreatedAt), Recipient: m.To, Test: m.Test, Bulk: m.Bulk,
 		Marketing: m.Marketing, CampaignID: m.CampaignID,
 	}
+	if m.SendAt != nil {
+		it.SendAt = timestamp(*m.SendAt)
+	}
+	return it
 }
 
 type wamidItem struct {

@@ -27,10 +27,12 @@ const IdempotencyTTL = 24 * time.Hour
 
 // Sender states of an outbound message.
 const (
-	SendQueued   = "queued"
-	SendSending  = "sending"
-	SendAccepted = "accepted"
-	SendFailed   = "failed"
+	SendScheduled = "scheduled" // waiting for send_at; the sender never claims it
+	SendCancelled = "cancelled"
+	SendQueued    = "queued"
+	SendSending   = "sending"
+	SendAccepted  = "accepted"
+	SendFailed    = "failed"
 )
 
 // OutboundMessage is a message an integrator asked to send.
@@ -60,6 +62,11 @@ type OutboundMessage struct {
 	// with it, so the sender can count the recipient skipped when the
 	// contact opted out after the message was queued.
 	CampaignID string
+	// SendAt, when set, schedules the message: it is stored scheduled,
+	// with a schedule item instead of its outbound job, and released
+	// (queued) by the sweep when its time comes (schedule.go). The
+	// customer-service window is judged then, not now.
+	SendAt time.Time
 }
 
 // OutboundResult is what accepting an outbound message did.
@@ -156,7 +163,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 	if err != nil {
 		return res, false, err
 	}
-	if m.FreeForm {
+	if m.FreeForm && m.SendAt.IsZero() {
 		last := conv.LastInboundAt
 		if !convFound && found {
 			if last, err = s.lastInbound(ctx, org, contact.ID); err != nil {
@@ -218,19 +225,34 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		Type: m.Type, Content: m.Content, Status: StatusQueued, ContextWAMID: m.ContextWAMID, Timestamp: now,
 		CreatedAt: now, To: recipient, Test: m.Test, Bulk: m.Bulk, Marketing: m.Marketing, CampaignID: m.CampaignID,
 	}
+	if !m.SendAt.IsZero() {
+		sendAt := m.SendAt.UTC().Truncate(time.Millisecond)
+		msg.Status, msg.SendAt, msg.Marketing = StatusScheduled, &sendAt, m.Marketing
+	}
 	it := newMsgItem(msg)
 	it.SendState = SendQueued
 	it.CreatedContact, it.CreatedConversation = res.ContactCreated, res.ConversationCreated
+	if msg.SendAt != nil {
+		it.SendState = SendScheduled
+	}
 	mi, err := marshal(it)
 	if err != nil {
 		return res, false, err
 	}
 	items = append(items, s.put(mi, "attribute_not_exists(pk)"))
-	// The outbound job is an outbox item of this transaction: a message
-	// accepted is always queued (by the relay), whatever happens to this
-	// invocation after the commit.
-	if items, err = s.withOutbox(items, Outbox{OrgID: org, ContactID: contact.ID,
+	if msg.SendAt != nil {
+		// Scheduled: the sweep finds it by its schedule item and releases
+		// it (queued, with its outbound job) when its time comes.
+		si, err := marshal(newSchedItem(msg))
+		if err != nil {
+			return res, false, err
+		}
+		items = append(items, s.put(si, "attribute_not_exists(pk)"))
+	} else if items, err = s.withOutbox(items, Outbox{OrgID: org, ContactID: contact.ID,
 		Job: &OutboxJob{OrgID: org, ContactID: contact.ID, MessageID: msg.ID, Bulk: m.Bulk}}); err != nil {
+		// The outbound job is an outbox item of this transaction: a
+		// message accepted is always queued (by the relay), whatever
+		// happens to this invocation after the commit.
 		return res, false, err
 	}
 	idemIdx := -1

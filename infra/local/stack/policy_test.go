@@ -32,8 +32,9 @@ var dynamoActions = map[string][]string{
 	"HubSpotWebhookFunction": {"GetItem"}, // routing by portal
 	"CrmSyncFunction":        {"GetItem", "PutItem", "Query", "UpdateItem"},
 	"TemplateSyncFunction":   {"DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: templates Meta no longer lists; update: the number's throughput level
-	// Accepting a recipient's message is AcceptOutbound's transaction; counts batch-read messages.
-	"CampaignRunnerFunction": {"BatchGetItem", "ConditionCheckItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+	// Accepting a recipient's message is AcceptOutbound's transaction; counts batch-read messages;
+	// delete: a released scheduled message's schedule item.
+	"CampaignRunnerFunction": {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
 	"OutboxRelayFunction":    nil, // reads the stream only (streamActions)
 }
 

@@ -3,6 +3,7 @@ one API call, the retry policy and pagination."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import random
 import uuid
@@ -90,6 +91,16 @@ def strings(name: str, value: Any) -> Any:
     if value is None or isinstance(value, NotGiven):
         return value
     return list(value)
+
+
+def rfc3339(name: str, value: Any) -> Any:
+    """A time argument as RFC 3339: a str as given, a datetime with its
+    offset (a naive datetime is refused: the server needs the offset)."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} must carry its time zone: {name}=datetime(..., tzinfo=timezone.utc)")
+        return value.isoformat()
+    return value
 
 
 def new_idempotency_key() -> str:

@@ -230,6 +230,8 @@ class Message(Model):
     accepted_at: Optional[str] = None
     last_error: Optional[str] = None
     test: Optional[bool] = None
+    send_at: Optional[str] = None
+    cancelled_at: Optional[str] = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Message:
@@ -259,6 +261,8 @@ class Message(Model):
             accepted_at=d.get("accepted_at"),
             last_error=d.get("last_error"),
             test=d.get("test"),
+            send_at=d.get("send_at"),
+            cancelled_at=d.get("cancelled_at"),
             _raw=dict(d),
         )
 
@@ -290,6 +294,7 @@ class SendResult(Model):
     contact_id: str
     conversation_id: str
     created_at: str
+    send_at: Optional[str] = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SendResult:
@@ -301,6 +306,7 @@ class SendResult(Model):
             contact_id=d["contact_id"],
             conversation_id=d["conversation_id"],
             created_at=d["created_at"],
+            send_at=d.get("send_at"),
             _raw=dict(d),
         )
 
@@ -1772,6 +1778,7 @@ class SendMessageRequest(TypedDict, total=False):
     type: Optional[Literal["text", "image", "document", "audio", "video", "sticker", "interactive", "template", "location", "reaction"]]
     context: Optional[SendMessageRequestContext]
     biz_opaque_callback_data: Optional[str]
+    send_at: Optional[str]
     text: Optional[Union[str, OutboundText]]
     image: Optional[OutboundImageOrVideo]
     video: Optional[OutboundImageOrVideo]

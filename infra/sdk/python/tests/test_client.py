@@ -4,6 +4,7 @@ timeouts and pagination, over a mocked transport."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 from typing import Any, Callable, List
 
@@ -135,6 +136,40 @@ def test_send_retries_with_the_same_idempotency_key(client: pytake.PyTake, rec: 
     rec.queue.append(httpx.Response(202, json=SEND_RESULT))
     client.messages.send(to="+5511999999999", text="Olá!")
     assert rec.requests[-1].headers["idempotency-key"] not in keys | {"order-1001"}
+
+
+def test_scheduled_send_and_cancel(client: pytake.PyTake, rec: Recorder) -> None:
+    scheduled = dict(SEND_RESULT, status="scheduled", send_at="2026-12-24T12:00:00Z")
+    rec.queue.append(httpx.Response(202, json=scheduled))
+    res = client.messages.send(to="+5511999999999", text="Olá!", send_at="2026-12-24T09:00:00-03:00")
+    assert res.status == "scheduled"
+    assert rec.json()["send_at"] == "2026-12-24T09:00:00-03:00"
+    # A datetime with its zone is sent as RFC 3339; a naive one is refused
+    # before any request (the server needs the offset).
+    rec.queue.append(httpx.Response(202, json=scheduled))
+    client.messages.send(to="+5511999999999", text="Olá!", send_at=datetime.datetime(2026, 12, 24, 12, 0, tzinfo=datetime.timezone.utc))
+    assert rec.json()["send_at"] == "2026-12-24T12:00:00+00:00"
+    n = len(rec.requests)
+    with pytest.raises(ValueError, match="time zone"):
+        client.messages.send(to="+5511999999999", text="Olá!", send_at=datetime.datetime(2026, 12, 24, 12, 0))
+    assert len(rec.requests) == n
+    # Without send_at the body has none.
+    rec.queue.append(httpx.Response(202, json=SEND_RESULT))
+    client.messages.send(to="+5511999999999", text="Olá!")
+    assert "send_at" not in rec.json()
+
+    message = {"id": "msg_1", "conversation_id": "cv_1", "contact_id": "ct_1", "direction": "outbound", "type": "text",
+               "content": {"body": "Olá!"}, "status": "cancelled", "timestamp": "2026-12-02T12:00:00Z",
+               "created_at": "2026-12-02T12:00:00Z", "send_at": "2026-12-24T12:00:00Z", "cancelled_at": "2026-12-02T12:01:00Z"}
+    rec.queue.append(httpx.Response(200, json=message))
+    got = client.messages.cancel("msg_1")
+    assert rec.requests[-1].method == "DELETE"
+    assert rec.requests[-1].url.path == "/v1/messages/msg_1"
+    assert got.status == "cancelled"
+    rec.queue.append(error(409, "message_not_scheduled"))
+    with pytest.raises(pytake.ConflictError) as e:
+        client.messages.cancel("msg_1")
+    assert e.value.code == "message_not_scheduled"
 
 
 def test_non_idempotent_calls_are_not_retried_once_sent(client: pytake.PyTake, rec: Recorder) -> None:

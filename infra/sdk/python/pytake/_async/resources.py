@@ -6,6 +6,7 @@ by scripts/unasync.py: edit this one."""
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, TypeVar, Union
 
 from .. import types as t
@@ -23,6 +24,7 @@ from .._core import (
     parse_model,
     parse_none,
     path,
+    rfc3339,
     strings,
 )
 
@@ -143,10 +145,15 @@ class AsyncMessages(_Resource):
         biz_opaque_callback_data: Union[str, None, NotGiven] = NOT_GIVEN,
         messaging_product: Union[Literal["whatsapp"], None, NotGiven] = NOT_GIVEN,
         recipient_type: Union[Literal["individual"], None, NotGiven] = NOT_GIVEN,
+        send_at: Union[str, datetime.datetime, None, NotGiven] = NOT_GIVEN,
         idempotency_key: Optional[str] = None,
     ) -> t.SendResult:
         """Send a message: ``send(to="+5511999999999", text="Olá!")``, or any of
         Meta's message objects (``template={...}``, ``image={...}``, ...).
+
+        ``send_at`` (an RFC 3339 string, or a datetime with its time zone)
+        schedules it, a minute to 30 days ahead: it is ``scheduled`` until
+        then and ``cancel(message_id)`` cancels it.
 
         Every call carries an Idempotency-Key (``idempotency_key``, or one made
         here), so a retry after a timeout or a 5xx never sends twice; pass your
@@ -160,6 +167,7 @@ class AsyncMessages(_Resource):
             type=type,
             context=context,
             biz_opaque_callback_data=biz_opaque_callback_data,
+            send_at=rfc3339("send_at", send_at),
             text=text,
             image=image,
             video=video,
@@ -188,6 +196,15 @@ class AsyncMessages(_Resource):
         """Status, timeline, wamid and error of a message."""
         return await self._client._request(
             Op("getMessage", "GET", path("/messages/{id}", id=message_id), parse_model(t.Message.from_dict))
+        )
+
+    @operation("cancelMessage")
+    async def cancel(self, message_id: str) -> t.Message:
+        """Cancels a scheduled message before its send_at (status
+        ``cancelled``); one already released is a ConflictError
+        (``message_not_scheduled``)."""
+        return await self._client._request(
+            Op("cancelMessage", "DELETE", path("/messages/{id}", id=message_id), parse_model(t.Message.from_dict))
         )
 
     @operation("markMessageRead")
