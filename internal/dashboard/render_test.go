@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +145,93 @@ func firstDiff(want, got string) string {
 	}
 	from := max(0, i-120)
 	return "want: …" + want[from:min(len(want), i+120)] + "\n got: …" + got[from:min(len(got), i+120)]
+}
+
+func TestEscapers(t *testing.T) {
+	for _, c := range []struct{ in, esc, query, url string }{
+		{"plain-text_1.~", "plain-text_1.~", "plain-text_1.~", "plain-text_1.~"},
+		{`<script>alert("x")</script>`, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;", "%3cscript%3ealert%28%22x%22%29%3c%2fscript%3e", "%3cscript%3ealert%28%22x%22%29%3c/script%3e"},
+		{`a' onmouseover='x`, "a&#39; onmouseover=&#39;x", "a%27%20onmouseover%3d%27x", "a%27%20onmouseover=%27x"},
+		{"a&b+c", "a&amp;b&#43;c", "a%26b%2bc", "a&amp;b&#43;c"},
+		{"nul\x00", "nul\uFFFD", "nul%00", "nul%00"},
+		{"ção", "ção", "%c3%a7%c3%a3o", "%c3%a7%c3%a3o"},
+		{"/p?q=1#f%2F%zz", "/p?q=1#f%2F%zz", "%2fp%3fq%3d1%23f%252F%25zz", "/p?q=1#f%2F%25zz"},
+		{"javascript:alert(1)", "javascript:alert(1)", "javascript%3aalert%281%29", "#ZgotmplZ"},
+		{"JavaScript:alert(1)", "JavaScript:alert(1)", "JavaScript%3aalert%281%29", "#ZgotmplZ"},
+		{" javascript:alert(1)", " javascript:alert(1)", "%20javascript%3aalert%281%29", "#ZgotmplZ"},
+		{"data:text/html,<script>", "data:text/html,&lt;script&gt;", "data%3atext%2fhtml%2c%3cscript%3e", "#ZgotmplZ"},
+		{"vbscript:x", "vbscript:x", "vbscript%3ax", "#ZgotmplZ"},
+		{"https://example.com/a b", "https://example.com/a b", "https%3a%2f%2fexample.com%2fa%20b", "https://example.com/a%20b"},
+		{"mailto:a@b.c", "mailto:a@b.c", "mailto%3aa%40b.c", "mailto:a@b.c"},
+		{"/dashboard/webhooks/javascript:x", "/dashboard/webhooks/javascript:x", "%2fdashboard%2fwebhooks%2fjavascript%3ax", "/dashboard/webhooks/javascript:x"},
+	} {
+		var e, u html
+		e.esc(c.in)
+		u.url(c.in)
+		if e.b.String() != c.esc || queryEscape(c.in) != c.query || u.b.String() != c.url {
+			t.Errorf("%q: esc %q (want %q), queryEscape %q (want %q), url %q (want %q)",
+				c.in, e.b.String(), c.esc, queryEscape(c.in), c.query, u.b.String(), c.url)
+		}
+	}
+}
+
+var (
+	startTag   = regexp.MustCompile(`<[a-zA-Z][^>]*>`)
+	wellFormed = regexp.MustCompile(`^<[a-z][a-z0-9]*(\s+[a-z][a-z-]*(="[^"<>]*")?)*\s*>$`)
+	attr       = regexp.MustCompile(`\s([a-z][a-z-]*)(?:="([^"]*)")?`)
+)
+
+// TestHostileValues: on every page, a stored or typed value is text or
+// an attribute's value, never markup, an attribute or a URL's scheme; no
+// page has inline script or style, or an event handler (the CSP would
+// block them: a page that needed one would be broken).
+func TestHostileValues(t *testing.T) {
+	s, err := New(Deps{SessionKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range pageCases() {
+		resp, err := s.render(http.StatusOK, c.name, c.v, c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := string(resp.Body)
+		for _, bad := range []string{"<script>alert", "'&+ javascript", `"><script`, "\x00", `="javascript`, `"#ZgotmplZ`} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s contains %q", name, bad)
+			}
+		}
+		if n := strings.Count(body, "<script"); n != 1 || !strings.Contains(body, `<script src="/dashboard/static/app.js" defer></script>`) {
+			t.Errorf("%s has %d script elements, want only app.js", name, n)
+		}
+		// Every start tag: a name, then attributes, each quoted, none an
+		// event handler or a style; every URL starts with / or #.
+		for _, tag := range startTag.FindAllString(body, -1) {
+			if !wellFormed.MatchString(tag) {
+				t.Errorf("%s: tag %s", name, tag)
+			}
+			for _, a := range attr.FindAllStringSubmatch(tag, -1) {
+				if strings.HasPrefix(a[1], "on") || a[1] == "style" ||
+					(a[1] == "href" || a[1] == "action" || a[1] == "src") && !strings.HasPrefix(a[2], "/") && !strings.HasPrefix(a[2], "#") {
+					t.Errorf("%s: attribute %s in %s", name, a[0], tag)
+				}
+			}
+		}
+		if strings.Contains(body, "<style") {
+			t.Errorf("%s has a style element", name)
+		}
+	}
+	// A value in a URL's path or query cannot end the attribute or start
+	// a scheme.
+	resp, err := s.render(http.StatusOK, "conversations", view{Lang: langEN, Title: "conv.title"},
+		conversationsData{Items: []store.Conversation{{ID: `x" onclick="alert(1)`}}, Next: `javascript:alert(1)"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`href="/dashboard/conversations/x%22%20onclick=%22alert%281%29"`,
+		`href="/dashboard/conversations?status=&amp;cursor=javascript%3aalert%281%29%22"`} {
+		if !strings.Contains(string(resp.Body), want) {
+			t.Errorf("want %s in\n%s", want, resp.Body)
+		}
+	}
 }
