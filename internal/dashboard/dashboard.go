@@ -16,6 +16,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -75,14 +76,18 @@ type Limiter interface {
 
 // Deps are the dashboard's collaborators.
 type Deps struct {
-	API        API
-	Keys       Keys
-	Accounts   Accounts
-	Secrets    Secrets
-	Limiter    Limiter // nil: sign-in is not limited (tests of other things)
-	SessionKey []byte  // at least 32 bytes (LoadSessionKey)
-	Log        *slog.Logger
-	Now        func() time.Time
+	API      API
+	Keys     Keys
+	Accounts Accounts
+	Secrets  Secrets
+	Limiter  Limiter // nil: sign-in is not limited (tests of other things)
+	// The key that signs sessions, at least 32 bytes: SessionKey, or
+	// else read by SessionKeyLoader (SessionKeyFrom) on the first
+	// request that needs it.
+	SessionKey       []byte
+	SessionKeyLoader func(ctx context.Context) ([]byte, error)
+	Log              *slog.Logger
+	Now              func() time.Time
 }
 
 // Server serves the dashboard.
@@ -92,7 +97,7 @@ type Server struct {
 	accounts Accounts
 	secrets  Secrets
 	limiter  Limiter
-	sign     signer
+	key      *lazyKey
 	log      *slog.Logger
 	now      func() time.Time
 	rt       *httpapi.Router
@@ -101,12 +106,20 @@ type Server struct {
 //go:embed static
 var staticFS embed.FS
 
-// New returns a Server; it fails when the session key is short.
+// New returns a Server; it fails when it is given a short session key, or
+// neither a key nor a loader.
 func New(d Deps) (*Server, error) {
-	if len(d.SessionKey) < 32 {
-		return nil, fmt.Errorf("dashboard: the session key must be at least 32 bytes, got %d", len(d.SessionKey))
+	key := &lazyKey{load: d.SessionKeyLoader}
+	switch {
+	case d.SessionKey != nil:
+		if err := checkSessionKey(d.SessionKey); err != nil {
+			return nil, fmt.Errorf("dashboard: %w", err)
+		}
+		key.sign = &signer{key: d.SessionKey}
+	case d.SessionKeyLoader == nil:
+		return nil, errors.New("dashboard: no session key and no loader for it")
 	}
-	s := &Server{api: d.API, keys: d.Keys, accounts: d.Accounts, secrets: d.Secrets, limiter: d.Limiter, sign: signer{key: d.SessionKey},
+	s := &Server{api: d.API, keys: d.Keys, accounts: d.Accounts, secrets: d.Secrets, limiter: d.Limiter, key: key,
 		log: d.Log, now: d.Now}
 	s.rt = s.Router()
 	return s, nil
@@ -205,6 +218,7 @@ type ctxPage struct {
 	r    *httpapi.Request
 	key  store.APIKey
 	sess session
+	sign signer
 	org  store.Organization
 	lang string
 	form url.Values // POST bodies, parsed
@@ -222,7 +236,11 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 		if raw == "" {
 			return redirect("/dashboard/login"), nil
 		}
-		sess, err := s.sign.open(raw, s.now())
+		sign, err := s.key.signer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sess, err := sign.open(raw, s.now())
 		if err != nil {
 			resp := redirect("/dashboard/login?m=expired")
 			resp.Cookies = []string{cookie(sessionCookie, "", 0)}
@@ -246,7 +264,7 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 			resp.Cookies = []string{cookie(sessionCookie, "", 0)}
 			return resp, nil
 		}
-		p := &ctxPage{r: r, key: k, sess: sess, lang: lang}
+		p := &ctxPage{r: r, key: k, sess: sess, sign: sign, lang: lang}
 		r.SetOrgID(k.OrgID)
 		if r.Method == http.MethodPost {
 			form, err := parseForm(r)
@@ -254,7 +272,7 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 				return nil, err
 			}
 			p.form = form
-			if crossSite(r) || !s.sign.checkCSRF(sess.ID, form.Get("csrf")) {
+			if crossSite(r) || !sign.checkCSRF(sess.ID, form.Get("csrf")) {
 				return s.render(http.StatusForbidden, "message", s.base(p, "", "csrf.title"), map[string]string{"Body": "csrf.body"})
 			}
 		}
@@ -348,7 +366,7 @@ func (v view) FieldError(name string) string { return v.Fields[name] }
 func (s *Server) base(p *ctxPage, nav, title string) view {
 	v := view{Lang: p.lang, Nav: nav, Title: title, Path: pagePath(p.r.Path)}
 	if p.sess.ID != "" {
-		v.CSRF = s.sign.csrf(p.sess.ID)
+		v.CSRF = p.sign.csrf(p.sess.ID)
 		v.OrgName = p.org.Name
 		v.KeyLabel = p.key.Prefix + "…" + p.key.Last4
 	}
