@@ -1,33 +1,22 @@
 // Command dashboard is the dashboard Lambda function (/dashboard). It only
-// wires dependencies: the API's server (run in process, never over HTTP),
-// the store, secrets and the session key from Secrets Manager; everything
-// else lives in internal/dashboard.
+// wires dependencies: the API's server as the api function runs it
+// (api.FromAWS; run in process, never over HTTP), its store, secrets and
+// limiter, and the session key, read from Secrets Manager on the first
+// request that needs it; everything else lives in internal/dashboard.
 package main
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/dashboard"
-	"github.com/pytake/pytake/internal/dispatch"
-	"github.com/pytake/pytake/internal/event"
-	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/logctx"
-	"github.com/pytake/pytake/internal/queue"
-	"github.com/pytake/pytake/internal/ratelimit"
-	"github.com/pytake/pytake/internal/secrets"
-	"github.com/pytake/pytake/internal/store"
 )
 
 func main() {
@@ -39,48 +28,17 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "SECRETS_PREFIX", "WHATSAPP_GRAPH_URL", "GRAPH_API_VERSION", "EVENTS_TOPIC_ARN", "DELIVERIES_QUEUE_URL")
-	if err != nil {
-		return err
-	}
 	cfg, err := awsconf.FromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
-	sm := secretsmanager.NewFromConfig(cfg)
-	sessionKey, err := dashboard.LoadSessionKey(ctx, sm, dashboard.SessionKeyName(env["SECRETS_PREFIX"]))
+	w, err := api.FromAWS(cfg, os.Getenv, log)
 	if err != nil {
 		return err
 	}
-	sec := secrets.New(sm, env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
-	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
-	q := sqs.NewFromConfig(cfg)
-	limiter := ratelimit.New(st, time.Now)
-	// The same server the api function runs, with the same dependencies.
-	srv := api.New(api.Deps{
-		Store:         st,
-		Secrets:       sec,
-		SecretWriter:  sec,
-		Sending:       true,
-		Webhooks:      st,
-		Deliveries:    st,
-		Contacts:      st,
-		Conversations: st,
-		Chatbots:      st,
-		Integrations:  st,
-		Templates:     st,
-		Events:        event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
-		DeliveryQueue: dispatch.Jobs{Queue: queue.New(q, env["DELIVERIES_QUEUE_URL"], "deliveries")},
-		// Only the local stack may subscribe http:// and loopback URLs.
-		InsecureWebhooks: os.Getenv("PYTAKE_LOCAL") == "1",
-		Graph:            graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),
-		GraphVersion:     env["GRAPH_API_VERSION"],
-		Log:              log,
-		Now:              time.Now,
-		Limiter:          limiter,
-	})
-	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Accounts: st, Secrets: sec, Limiter: limiter,
-		SessionKey: sessionKey, Log: log, Now: time.Now})
+	d, err := dashboard.New(dashboard.Deps{API: w.Server.InProcess(), Keys: w.Store, Accounts: w.Store, Secrets: w.Secrets,
+		Limiter: w.Limiter, SessionKeyLoader: dashboard.SessionKeyFrom(w.SecretsManager, dashboard.SessionKeyName(w.SecretsPrefix)),
+		Log: log, Now: time.Now})
 	if err != nil {
 		return err
 	}

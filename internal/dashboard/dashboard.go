@@ -4,27 +4,26 @@
 //
 // Sign-in exchanges an API key holding the admin scope for a signed,
 // expiring session cookie (HttpOnly, Secure, SameSite=Strict); every form
-// carries a CSRF token derived from the session; pages are html/template
-// with a Content-Security-Policy that allows no inline script. Every
+// carries a CSRF token derived from the session; pages are written by Go
+// code with html/template's contextual escaping (render.go), under a
+// Content-Security-Policy that allows no inline script. Every
 // operation runs through the API's own routes in process (api.InProcess):
 // the same validation, scopes, rate limits, tenant scoping and field
 // errors as /v1, with no HTTP round trip and no second copy of the rules.
 package dashboard
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -77,14 +76,18 @@ type Limiter interface {
 
 // Deps are the dashboard's collaborators.
 type Deps struct {
-	API        API
-	Keys       Keys
-	Accounts   Accounts
-	Secrets    Secrets
-	Limiter    Limiter // nil: sign-in is not limited (tests of other things)
-	SessionKey []byte  // at least 32 bytes (LoadSessionKey)
-	Log        *slog.Logger
-	Now        func() time.Time
+	API      API
+	Keys     Keys
+	Accounts Accounts
+	Secrets  Secrets
+	Limiter  Limiter // nil: sign-in is not limited (tests of other things)
+	// The key that signs sessions, at least 32 bytes: SessionKey, or
+	// else read by SessionKeyLoader (SessionKeyFrom) on the first
+	// request that needs it.
+	SessionKey       []byte
+	SessionKeyLoader func(ctx context.Context) ([]byte, error)
+	Log              *slog.Logger
+	Now              func() time.Time
 }
 
 // Server serves the dashboard.
@@ -94,96 +97,30 @@ type Server struct {
 	accounts Accounts
 	secrets  Secrets
 	limiter  Limiter
-	sign     signer
+	key      *lazyKey
 	log      *slog.Logger
 	now      func() time.Time
-	layout   *template.Template
-	tmplMu   sync.Mutex
-	tmpl     map[string]*template.Template
 	rt       *httpapi.Router
 }
-
-//go:embed templates/*.html
-var templateFS embed.FS
 
 //go:embed static
 var staticFS embed.FS
 
-// New returns a Server; it fails when the templates do not parse or the
-// session key is short.
+// New returns a Server; it fails when it is given a short session key, or
+// neither a key nor a loader.
 func New(d Deps) (*Server, error) {
-	if len(d.SessionKey) < 32 {
-		return nil, fmt.Errorf("dashboard: the session key must be at least 32 bytes, got %d", len(d.SessionKey))
+	key := &lazyKey{load: d.SessionKeyLoader}
+	switch {
+	case d.SessionKey != nil:
+		if err := checkSessionKey(d.SessionKey); err != nil {
+			return nil, fmt.Errorf("dashboard: %w", err)
+		}
+		key.sign = &signer{key: d.SessionKey}
+	case d.SessionKeyLoader == nil:
+		return nil, errors.New("dashboard: no session key and no loader for it")
 	}
-	var err error
-	s := &Server{api: d.API, keys: d.Keys, accounts: d.Accounts, secrets: d.Secrets, limiter: d.Limiter, sign: signer{key: d.SessionKey},
-		log: d.Log, now: d.Now, tmpl: map[string]*template.Template{}}
-	funcs := template.FuncMap{
-		"when": func(t any) string {
-			switch v := t.(type) {
-			case time.Time:
-				if v.IsZero() {
-					return "—"
-				}
-				return v.UTC().Format("2006-01-02 15:04:05 UTC")
-			case *time.Time:
-				if v == nil || v.IsZero() {
-					return "—"
-				}
-				return v.UTC().Format("2006-01-02 15:04:05 UTC")
-			}
-			return "—"
-		},
-		"excerpt": func(s string, n int) string {
-			if len([]rune(s)) <= n {
-				return s
-			}
-			return string([]rune(s)[:n]) + "…"
-		},
-		"dict": func(kv ...any) (map[string]any, error) {
-			if len(kv)%2 != 0 {
-				return nil, fmt.Errorf("dict: odd number of arguments")
-			}
-			m := make(map[string]any, len(kv)/2)
-			for i := 0; i < len(kv); i += 2 {
-				k, ok := kv[i].(string)
-				if !ok {
-					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
-				}
-				m[k] = kv[i+1]
-			}
-			return m, nil
-		},
-		"list": func(v ...string) []string { return v },
-		// savedHint says a secret is saved (masked as the API shows it)
-		// and that leaving it empty keeps it.
-		"savedHint": func(saved bool, masked, savedAs, keep string) string {
-			if !saved {
-				return ""
-			}
-			return savedAs + " " + masked + " — " + keep
-		},
-		"lastAttempt": func(a []store.Attempt) *store.Attempt {
-			if len(a) == 0 {
-				return nil
-			}
-			return &a[len(a)-1]
-		},
-		"has": func(list []string, v string) bool {
-			for _, x := range list {
-				if x == v {
-					return true
-				}
-			}
-			return false
-		},
-	}
-	// The layout is parsed now; each page on its first use (a cold start
-	// parses the one page it shows: BenchmarkNew).
-	s.layout, err = template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
-	if err != nil {
-		return nil, fmt.Errorf("dashboard template layout: %w", err)
-	}
+	s := &Server{api: d.API, keys: d.Keys, accounts: d.Accounts, secrets: d.Secrets, limiter: d.Limiter, key: key,
+		log: d.Log, now: d.Now}
 	s.rt = s.Router()
 	return s, nil
 }
@@ -281,6 +218,7 @@ type ctxPage struct {
 	r    *httpapi.Request
 	key  store.APIKey
 	sess session
+	sign signer
 	org  store.Organization
 	lang string
 	form url.Values // POST bodies, parsed
@@ -298,7 +236,11 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 		if raw == "" {
 			return redirect("/dashboard/login"), nil
 		}
-		sess, err := s.sign.open(raw, s.now())
+		sign, err := s.key.signer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sess, err := sign.open(raw, s.now())
 		if err != nil {
 			resp := redirect("/dashboard/login?m=expired")
 			resp.Cookies = []string{cookie(sessionCookie, "", 0)}
@@ -322,7 +264,7 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 			resp.Cookies = []string{cookie(sessionCookie, "", 0)}
 			return resp, nil
 		}
-		p := &ctxPage{r: r, key: k, sess: sess, lang: lang}
+		p := &ctxPage{r: r, key: k, sess: sess, sign: sign, lang: lang}
 		r.SetOrgID(k.OrgID)
 		if r.Method == http.MethodPost {
 			form, err := parseForm(r)
@@ -330,7 +272,7 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 				return nil, err
 			}
 			p.form = form
-			if crossSite(r) || !s.sign.checkCSRF(sess.ID, form.Get("csrf")) {
+			if crossSite(r) || !sign.checkCSRF(sess.ID, form.Get("csrf")) {
 				return s.render(http.StatusForbidden, "message", s.base(p, "", "csrf.title"), map[string]string{"Body": "csrf.body"})
 			}
 		}
@@ -400,7 +342,7 @@ func redirect(to string) *httpapi.Response {
 	return &httpapi.Response{Status: http.StatusSeeOther, Headers: map[string]string{"Location": to, "Cache-Control": "no-store"}}
 }
 
-// view is what every page template gets.
+// view is what every page gets (its own data aside).
 type view struct {
 	Lang     string
 	Title    string
@@ -413,7 +355,6 @@ type view struct {
 	Error    string
 	Fields   map[string]string // field name → its error
 	Secret   string            // a value shown once (new key, new secret)
-	Data     any
 }
 
 // T translates a message key into the page's language.
@@ -425,7 +366,7 @@ func (v view) FieldError(name string) string { return v.Fields[name] }
 func (s *Server) base(p *ctxPage, nav, title string) view {
 	v := view{Lang: p.lang, Nav: nav, Title: title, Path: pagePath(p.r.Path)}
 	if p.sess.ID != "" {
-		v.CSRF = s.sign.csrf(p.sess.ID)
+		v.CSRF = p.sign.csrf(p.sess.ID)
 		v.OrgName = p.org.Name
 		v.KeyLabel = p.key.Prefix + "…" + p.key.Last4
 	}
@@ -471,43 +412,6 @@ func withError(v view, e *apperr.Error) view {
 		v.Fields[f] += d.Field + " " + d.Issue
 	}
 	return v
-}
-
-// page is a page's template (the layout and the page's "content"),
-// parsed on first use.
-func (s *Server) page(name string) (*template.Template, error) {
-	s.tmplMu.Lock()
-	defer s.tmplMu.Unlock()
-	if t, ok := s.tmpl[name]; ok {
-		return t, nil
-	}
-	clone, err := s.layout.Clone()
-	if err != nil {
-		return nil, fmt.Errorf("dashboard template %s: %w", name, err)
-	}
-	t, err := clone.ParseFS(templateFS, "templates/"+name+".html")
-	if err != nil {
-		return nil, fmt.Errorf("dashboard template %s: %w", name, err)
-	}
-	s.tmpl[name] = t
-	return t, nil
-}
-
-func (s *Server) render(status int, name string, v view, data any) (*httpapi.Response, error) {
-	t, err := s.page(name)
-	if err != nil {
-		return nil, err
-	}
-	if data != nil {
-		v.Data = data
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
-		return nil, fmt.Errorf("dashboard: render %s: %w", name, err)
-	}
-	return &httpapi.Response{Status: status, Body: buf.Bytes(), Headers: map[string]string{
-		"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
-	}}, nil
 }
 
 // failed renders an API error that is not about fields: 404 (another

@@ -111,10 +111,8 @@ func newFixture(t *testing.T) *fixture {
 		DeliveryQueue: &jobs{}, Contacts: st, Conversations: st, Chatbots: st, Events: rec, Integrations: st,
 		InsecureWebhooks: true, Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0", Log: log, Now: c.now,
 		Limiter: ratelimit.New(st, c.now)})
-	key, err := dashboard.LoadSessionKey(ctx, sm, dashboard.SessionKeyName("pytake/test/"))
-	require.NoError(t, err)
 	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Accounts: st, Secrets: secs, Limiter: ratelimit.New(st, c.now),
-		SessionKey: key, Log: log, Now: c.now})
+		SessionKeyLoader: dashboard.SessionKeyFrom(sm, dashboard.SessionKeyName("pytake/test/")), Log: log, Now: c.now})
 	require.NoError(t, err)
 	return &fixture{t: t, st: st, sec: sm, secs: secs, dash: d, clock: c, events: rec, org: org, key: plain, keyID: k.ID,
 		api: srv.InProcess()}
@@ -1109,4 +1107,105 @@ func TestStoredValuesAreEscaped(t *testing.T) {
 			assert.Contains(t, body, prefix+esc, "%s shows %q... as text", path, prefix)
 		}
 	}
+}
+
+// keyLoader counts the session key's reads; it fails while fail is set,
+// and each read takes a moment (concurrent first requests overlap).
+type keyLoader struct {
+	mu    sync.Mutex
+	reads int
+	fail  error
+	key   []byte
+}
+
+func (l *keyLoader) load(ctx context.Context) ([]byte, error) {
+	time.Sleep(20 * time.Millisecond)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reads++
+	if l.fail != nil {
+		return nil, l.fail
+	}
+	return l.key, nil
+}
+
+func (l *keyLoader) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reads
+}
+
+// TestSessionKeyReadOnFirstNeed: the session key is not read at the start,
+// nor for a request that needs none; concurrent first requests that need
+// it wait for one read, kept for the container's life.
+func TestSessionKeyReadOnFirstNeed(t *testing.T) {
+	f := newFixture(t)
+	l := &keyLoader{key: bytes32}
+	var err error
+	f.dash, err = dashboard.New(dashboard.Deps{API: f.api, Keys: f.st, Accounts: f.st, Secrets: f.secs, SessionKeyLoader: l.load,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+	require.NoError(t, err)
+	assert.Equal(t, 0, l.count(), "read at the start")
+	for _, path := range []string{"/dashboard", "/dashboard/static/app.css", "/dashboard/lang?to=en", "/dashboard/keys"} {
+		p := f.client().do(http.MethodGet, path, nil) // no session cookie: sent to sign in
+		require.Less(t, p.Status, 400, path)
+	}
+	assert.Equal(t, 0, l.count(), "read for a request that needs no key")
+
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := f.dash.Serve(context.Background(), events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/dashboard/login",
+				RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: http.MethodGet}}})
+			assert.NoError(t, err)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 1, l.count(), "concurrent first requests read the key once")
+	f.client().signedIn()
+	assert.Equal(t, 1, l.count(), "the key is kept")
+}
+
+// TestSessionKeyUnavailable: when the key cannot be read (Secrets Manager
+// failing, a value too short), a request that needs it is answered 500 with
+// the error page, saying nothing of the cause; the next request reads again.
+func TestSessionKeyUnavailable(t *testing.T) {
+	f := newFixture(t)
+	l := &keyLoader{key: bytes32, fail: errors.New("session key pytake/prod/dashboard/session-key: AccessDeniedException: arn:aws:iam::123456789012:role/x")}
+	var err error
+	f.dash, err = dashboard.New(dashboard.Deps{API: f.api, Keys: f.st, Accounts: f.st, Secrets: f.secs, SessionKeyLoader: l.load,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
+	require.NoError(t, err)
+	c := f.client()
+	for _, short := range []bool{false, true} {
+		if short {
+			l.mu.Lock()
+			l.fail, l.key = nil, bytes32[:31]
+			l.mu.Unlock()
+		}
+		p := c.do(http.MethodGet, "/dashboard/login", nil)
+		assert.Equal(t, http.StatusInternalServerError, p.Status)
+		assert.Equal(t, "text/html; charset=utf-8", p.Headers["Content-Type"])
+		assert.NotEmpty(t, p.Headers["Content-Security-Policy"])
+		assert.Contains(t, p.Body, "Código da requisição")
+		for _, leak := range []string{"session-key", "session key", "AccessDenied", "arn:", "32 bytes"} {
+			assert.NotContains(t, p.Body, leak)
+		}
+	}
+	assert.Equal(t, 2, l.count(), "a failed read is not kept")
+	l.mu.Lock()
+	l.key = bytes32
+	l.mu.Unlock()
+	c.signedIn()
+	assert.Equal(t, 3, l.count())
+}
+
+func TestNewNeedsASessionKey(t *testing.T) {
+	_, err := dashboard.New(dashboard.Deps{})
+	assert.Error(t, err)
+	_, err = dashboard.New(dashboard.Deps{SessionKey: bytes32[:31]})
+	assert.Error(t, err)
 }

@@ -32,14 +32,18 @@ var loginMessages = map[string]string{
 	"notadmin": "login.notadmin", "out": "login.out", "invalid": "login.invalid",
 }
 
-func (s *Server) loginPage(r *httpapi.Request, status int, notice, fieldErr string) (*httpapi.Response, error) {
+func (s *Server) loginPage(ctx context.Context, r *httpapi.Request, status int, notice, fieldErr string) (*httpapi.Response, error) {
+	sign, err := s.key.signer(ctx)
+	if err != nil {
+		return nil, err
+	}
 	nonce, err := randomID()
 	if err != nil {
 		return nil, err
 	}
 	p := &ctxPage{r: r, lang: language(readCookie(r.Event.Cookies, langCookie))}
 	v := s.base(p, "", "login.title")
-	v.CSRF = s.sign.loginToken(nonce)
+	v.CSRF = sign.loginToken(nonce)
 	if notice != "" {
 		v.Notice = v.T(notice)
 	}
@@ -56,11 +60,15 @@ func (s *Server) loginPage(r *httpapi.Request, status int, notice, fieldErr stri
 
 func (s *Server) loginForm(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
 	if raw := readCookie(r.Event.Cookies, sessionCookie); raw != "" {
-		if _, err := s.sign.open(raw, s.now()); err == nil {
+		sign, err := s.key.signer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := sign.open(raw, s.now()); err == nil {
 			return redirect("/dashboard/settings/whatsapp"), nil
 		}
 	}
-	return s.loginPage(r, http.StatusOK, loginMessages[r.Query.Get("m")], "")
+	return s.loginPage(ctx, r, http.StatusOK, loginMessages[r.Query.Get("m")], "")
 }
 
 // login exchanges an admin API key for a session. Attempts are limited per
@@ -70,8 +78,12 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	if err != nil {
 		return nil, err
 	}
+	sign, err := s.key.signer(ctx)
+	if err != nil {
+		return nil, err
+	}
 	lang := language(readCookie(r.Event.Cookies, langCookie))
-	if crossSite(r) || !s.sign.checkLogin(readCookie(r.Event.Cookies, loginCookie), form.Get("csrf")) {
+	if crossSite(r) || !sign.checkLogin(readCookie(r.Event.Cookies, loginCookie), form.Get("csrf")) {
 		p := &ctxPage{r: r, lang: lang}
 		return s.render(http.StatusForbidden, "message", s.base(p, "", "csrf.title"), map[string]string{"Body": "csrf.body"})
 	}
@@ -80,7 +92,7 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 		if err != nil {
 			r.Logger().WarnContext(ctx, "sign-in rate limit not checked; attempt let through", "error", err.Error())
 		} else if !t.Allowed {
-			resp, err := s.loginPage(r, http.StatusTooManyRequests, "", "login.limited")
+			resp, err := s.loginPage(ctx, r, http.StatusTooManyRequests, "", "login.limited")
 			if err == nil {
 				resp.Headers["Retry-After"] = strconv.Itoa(max(1, int((t.RetryAfter+time.Second-1)/time.Second)))
 			}
@@ -89,11 +101,11 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	}
 	hash, _, err := apikey.Parse(strings.TrimSpace(form.Get("key")))
 	if err != nil {
-		return s.loginPage(r, http.StatusUnauthorized, "", "login.invalid")
+		return s.loginPage(ctx, r, http.StatusUnauthorized, "", "login.invalid")
 	}
 	k, err := s.keys.KeyByHash(ctx, hash)
 	if apperr.Is(err, apperr.NotFound) {
-		return s.loginPage(r, http.StatusUnauthorized, "", "login.invalid")
+		return s.loginPage(ctx, r, http.StatusUnauthorized, "", "login.invalid")
 	}
 	if err != nil {
 		return nil, err
@@ -103,13 +115,13 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 		return nil, err
 	}
 	if why != "" {
-		return s.loginPage(r, http.StatusForbidden, "", loginMessages[why])
+		return s.loginPage(ctx, r, http.StatusForbidden, "", loginMessages[why])
 	}
 	sid, err := randomID()
 	if err != nil {
 		return nil, err
 	}
-	value := s.sign.seal(session{OrgID: k.OrgID, KeyID: k.ID, ID: sid, Expires: s.now().Add(SessionTTL).Unix()})
+	value := sign.seal(session{OrgID: k.OrgID, KeyID: k.ID, ID: sid, Expires: s.now().Add(SessionTTL).Unix()})
 	resp := redirect("/dashboard/settings/whatsapp")
 	resp.Cookies = []string{cookie(sessionCookie, value, SessionTTL), cookie(loginCookie, "", 0)}
 	r.SetOrgID(k.OrgID)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -144,15 +145,57 @@ type SecretsAPI interface {
 	CreateSecret(ctx context.Context, in *secretsmanager.CreateSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
 }
 
+// lazyKey is the session key, read on the first request that needs it
+// (not at the cold start: a request that needs none, and the start itself,
+// do not wait for Secrets Manager) and kept for the container's life.
+// Concurrent first requests wait for one read; a failed read is not kept,
+// so the next request tries again.
+type lazyKey struct {
+	load func(ctx context.Context) ([]byte, error)
+	mu   sync.Mutex
+	sign *signer
+}
+
+func (k *lazyKey) signer(ctx context.Context) (signer, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.sign != nil {
+		return *k.sign, nil
+	}
+	key, err := k.load(ctx)
+	if err == nil {
+		err = checkSessionKey(key)
+	}
+	if err != nil {
+		return signer{}, fmt.Errorf("dashboard: %w", err)
+	}
+	k.sign = &signer{key: key}
+	return *k.sign, nil
+}
+
+func checkSessionKey(key []byte) error {
+	if len(key) < 32 {
+		return fmt.Errorf("the session key must be at least 32 bytes, got %d", len(key))
+	}
+	return nil
+}
+
+// SessionKeyFrom is a Deps.SessionKeyLoader reading the key named name
+// (SessionKeyName) with LoadSessionKey.
+func SessionKeyFrom(sm SecretsAPI, name string) func(ctx context.Context) ([]byte, error) {
+	return func(ctx context.Context) ([]byte, error) { return LoadSessionKey(ctx, sm, name) }
+}
+
 // SessionKeyName is the Secrets Manager name of the key that signs
 // sessions, under the stage's prefix.
 func SessionKeyName(prefix string) string { return prefix + "dashboard/session-key" }
 
 // LoadSessionKey reads the session signing key from Secrets Manager,
-// creating it (32 random bytes) the first time; when two cold starts race
+// creating it (32 random bytes) the first time; when two containers race
 // to create it, the loser reads the winner's. Rotating it (a new value of
 // the secret) signs everyone out once the running containers, which read it
-// at their cold start, are replaced (a deploy or a configuration update).
+// on their first request that needs it, are replaced (a deploy or a
+// configuration update).
 func LoadSessionKey(ctx context.Context, sm SecretsAPI, name string) ([]byte, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
