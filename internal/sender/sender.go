@@ -70,8 +70,8 @@ type Store interface {
 	MarkStatusEventsSent(ctx context.Context, org, msgID, status string) error
 	StatusesPendingEvents(ctx context.Context, org, msgID string) ([]string, error)
 	EarlyStatuses(ctx context.Context, org, wamid string) ([]store.StatusUpdate, error)
-	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
-	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
+	EventContext(ctx context.Context, m store.Message) (store.Contact, store.Conversation, error)
+	RefreshEventContext(ctx context.Context, org, msgID, contactID, convID string) error
 	RecordWhatsAppID(ctx context.Context, org, contactID, waID string) (store.Contact, *store.Merge, error)
 	optout.Opter
 }
@@ -401,14 +401,9 @@ func (s *Sender) createdEvents(ctx context.Context, m store.Message, log *slog.L
 		// (its statuses); see testmode.go.
 		return true
 	}
-	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
+	ct, cv, err := s.d.Store.EventContext(ctx, m)
 	if err != nil {
-		log.WarnContext(ctx, "created events not published: contact", "error", err.Error())
-		return false
-	}
-	cv, err := s.d.Store.Conversation(ctx, m.OrgID, m.ConversationID)
-	if err != nil {
-		log.WarnContext(ctx, "created events not published: conversation", "error", err.Error())
+		log.WarnContext(ctx, "created events not published: contact or conversation", "error", err.Error())
 		return false
 	}
 	var evs []event.Event
@@ -738,6 +733,11 @@ func (s *Sender) recordWaID(ctx context.Context, m store.Message, waID string, l
 		return
 	}
 	log.InfoContext(ctx, "contacts merged", "survivor", merge.Survivor.ID, "merged", merge.MergedID)
+	// The message's statuses show the survivor, as they did when their
+	// events read the contact.
+	if err := s.d.Store.RefreshEventContext(ctx, m.OrgID, m.ID, merge.Survivor.ID, m.ConversationID); err != nil {
+		log.WarnContext(ctx, "message's event context not refreshed after the merge", "error", err.Error())
+	}
 	ev, err := event.MergedEvent(m.OrgID, s.d.Now(), *merge)
 	if err == nil {
 		err = s.d.Events.Publish(ctx, ev)
@@ -967,14 +967,9 @@ func (s *Sender) fail(ctx context.Context, rec events.SQSMessage, c store.Claim,
 }
 
 func (s *Sender) publishMessage(ctx context.Context, name, subject string, m store.Message, status string, log *slog.Logger) bool {
-	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
+	ct, cv, err := s.d.Store.EventContext(ctx, m)
 	if err != nil {
-		log.ErrorContext(ctx, "event not published: contact", "event", name, "error", err.Error())
-		return false
-	}
-	cv, err := s.d.Store.Conversation(ctx, m.OrgID, m.ConversationID)
-	if err != nil {
-		log.ErrorContext(ctx, "event not published: conversation", "event", name, "error", err.Error())
+		log.ErrorContext(ctx, "event not published: contact or conversation", "event", name, "error", err.Error())
 		return false
 	}
 	m.Status = status

@@ -213,6 +213,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		ID: id.New(id.Message, now), OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Outbound,
 		Type: m.Type, Content: m.Content, Status: StatusQueued, ContextWAMID: m.ContextWAMID, Timestamp: now,
 		CreatedAt: now, To: recipient, Test: m.Test, Bulk: m.Bulk,
+		Context: &MessageContext{Contact: contact, Conversation: conv},
 	}
 	it := newMsgItem(msg)
 	it.SendState = SendQueued
