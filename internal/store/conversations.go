@@ -96,6 +96,24 @@ type openConvItem struct {
 	// merge).
 	SentCount  int    `dynamodbav:"sent_count,omitempty"`
 	LastSentAt string `dynamodbav:"last_sent_at,omitempty"`
+	// OptedOutAt mirrors the contact's opt-out (set and emptied in the
+	// opt-out's and opt-in's transactions), so a marketing message into
+	// the open conversation is refused by this pointer's condition.
+	OptedOutAt string `dynamodbav:"opted_out_at,omitempty"`
+}
+
+// markPointer is the transaction item that sets a contact's open pointer's
+// opted_out_at (at; "" clears it) on condition that it is still the one
+// read, or checks that there is still none.
+func (s *Store) markPointer(org, contactID string, p openConvItem, found bool, at string) types.TransactWriteItem {
+	k := key{contactConvsPK(org, contactID), openConvSK()}.av()
+	if !found {
+		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: k,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}}
+	}
+	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: k,
+		UpdateExpression: aws.String("SET opted_out_at = :oo"), ConditionExpression: aws.String("conversation_id = :pc"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":oo": str(at), ":pc": str(p.ConversationID)}}}
 }
 
 // fold is c with what its open pointer counted (a pointer of another
@@ -245,6 +263,7 @@ type convMessage struct {
 	open           *Conversation // the contact's open conversation; nil opens a new one
 	at             time.Time     // the message's time
 	inbound        bool          // a customer's message: it moves last_inbound_at
+	marketing      bool          // a marketing message: refused if the contact opted out
 	// For a new conversation: the message that opens it, and (for a
 	// business message) the customer's last message time it shows.
 	openedBy    string
@@ -264,13 +283,17 @@ func (s *Store) addToConversation(items []types.TransactWriteItem, m convMessage
 		conv := *m.open
 		conv.MessageCount++
 		conv.LastMessageAt, conv.UpdatedAt = &at, now
+		cond := "conversation_id = :c"
+		vals := map[string]types.AttributeValue{":at": str(timestamp(at)), ":one": num("1"), ":c": str(conv.ID)}
+		if m.marketing {
+			cond += " AND (attribute_not_exists(opted_out_at) OR opted_out_at = :e)"
+			vals[":e"] = str("")
+		}
 		return conv, append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.table), Key: key{contactConvsPK(m.org, m.contactID), openConvSK()}.av(),
-			UpdateExpression:    aws.String("SET last_sent_at = :at ADD sent_count :one"),
-			ConditionExpression: aws.String("conversation_id = :c"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":at": str(timestamp(at)), ":one": num("1"), ":c": str(conv.ID),
-			},
+			UpdateExpression:          aws.String("SET last_sent_at = :at ADD sent_count :one"),
+			ConditionExpression:       aws.String(cond),
+			ExpressionAttributeValues: vals,
 		}}), nil
 	}
 	if m.open != nil {

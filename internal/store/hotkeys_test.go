@@ -250,3 +250,51 @@ func TestHotKeysMergeKeepsCounts(t *testing.T) {
 		require.Equal(t, 4, conv.MessageCount, "a message to the survivor after the merge")
 	}
 }
+
+// A marketing message to a contact with an open conversation writes
+// nothing to ORG#<org> either: that the contact has not opted out
+// meanwhile is checked on its open pointer, which an opt-out marks (and
+// an opt-in clears) in the same transaction as the contact.
+func TestHotKeysMarketingToOpenConversation(t *testing.T) {
+	tbl, c := newTable(t)
+	log := &keyLog{DB: tbl.Client}
+	s := store.New(log, tbl.Name, c.Now)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	first, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000020"))
+	require.NoError(t, err)
+	mkt := store.OutboundMessage{OrgID: org.ID, ContactID: first.Contact.ID, Type: "template", Marketing: true,
+		Content: json.RawMessage(`{"name":"promo","language":{"code":"pt_BR"}}`)}
+	log.reset()
+	_, err = s.AcceptOutbound(ctx, mkt)
+	require.NoError(t, err)
+	writes, _ := log.reset()
+	require.Zero(t, count(writes, "ORG#"+org.ID), "a marketing message to an open conversation: %v", writes)
+
+	pointer := func() map[string]types.AttributeValue {
+		out, err := tbl.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tbl.Name), Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "ORG#" + org.ID + "#CONTACT#" + first.Contact.ID},
+			"sk": &types.AttributeValueMemberS{Value: "OPENCONV"}}})
+		require.NoError(t, err)
+		return out.Item
+	}
+	_, changed, err := s.OptOutContact(ctx, org.ID, first.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR"})
+	require.NoError(t, err)
+	require.True(t, changed)
+	v, ok := pointer()["opted_out_at"].(*types.AttributeValueMemberS)
+	require.True(t, ok, "the opt-out marks the open pointer")
+	require.NotEmpty(t, v.Value)
+	_, err = s.AcceptOutbound(ctx, mkt)
+	require.Error(t, err, "opted out")
+	conv, err := s.Conversation(ctx, org.ID, first.Conversation.ID)
+	require.NoError(t, err)
+	require.Equal(t, 2, conv.MessageCount, "the pointer's counts survive its marking")
+
+	_, err = s.OptInContact(ctx, org.ID, first.Contact.ID, nil)
+	require.NoError(t, err)
+	v, _ = pointer()["opted_out_at"].(*types.AttributeValueMemberS)
+	require.True(t, v == nil || v.Value == "", "the opt-in clears the mark")
+	_, err = s.AcceptOutbound(ctx, mkt)
+	require.NoError(t, err, "opted in again")
+}

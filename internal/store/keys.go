@@ -73,6 +73,11 @@ import (
 //     conversation's item in the transaction that deletes the pointer,
 //     conditional on neither having changed. Pointers written before the
 //     counts were kept count nothing: their conversations' items hold it all.
+//     The pointer also carries opted_out_at, set and emptied with the
+//     contact's in the opt-out's and opt-in's transactions: a marketing
+//     message into the open conversation is refused by the pointer's
+//     condition (a merge deletes the pointer, so a merged contact fails it
+//     too) rather than by a condition check of the contact in ORG#<org>.
 //  9. Messages of a conversation: Query gsi1 gsi1pk = ORG#<org>#CONV#<conv>.
 // 10. A message by id: GetItem ORG#<org>#MSG#<id> / MSG; its timeline: Query pk, sk begins_with STATUS#.
 // 10b. A status's event (message.sent/delivered/read/failed): the message's

@@ -177,9 +177,11 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		items = append(items, s.put(av, "attribute_not_exists(pk)"))
 		res.ContactCreated = true
-	} else if !convFound || m.Marketing {
+	} else if !convFound {
 		// A new conversation must not open on a contact merged meanwhile;
 		// a marketing message not go to one that opted out meanwhile.
+		// (Into an open conversation, both are checked on its pointer,
+		// outside ORG#<org>: a merge deletes it, an opt-out marks it.)
 		check := s.liveContact(org, contact.ID)
 		if m.Marketing {
 			check.ConditionCheck.ConditionExpression = aws.String(*check.ConditionCheck.ConditionExpression + " AND " + notOptedOut)
@@ -194,7 +196,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		items = append(items, w)
 	}
-	cm := convMessage{org: org, contactID: contact.ID, at: now}
+	cm := convMessage{org: org, contactID: contact.ID, at: now, marketing: m.Marketing}
 	switch {
 	case convFound:
 		cm.open = &conv
