@@ -298,3 +298,30 @@ func TestHotKeysMarketingToOpenConversation(t *testing.T) {
 	_, err = s.AcceptOutbound(ctx, mkt)
 	require.NoError(t, err, "opted in again")
 }
+
+// RefreshEventContext (the sender calls it after a merge) copies the
+// contact and conversation as they are now onto the message.
+func TestHotKeysRefreshEventContext(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000030"))
+	require.NoError(t, err)
+	edited := r.Contact
+	edited.Name = "Ana"
+	_, err = s.SaveContact(ctx, edited, nil)
+	require.NoError(t, err)
+	m, err := s.Message(ctx, org.ID, r.Message.ID)
+	require.NoError(t, err)
+	ct, _, err := s.EventContext(ctx, m)
+	require.NoError(t, err)
+	require.Empty(t, ct.Name, "the copy is the contact as accepted")
+	require.NoError(t, s.RefreshEventContext(ctx, org.ID, r.Message.ID, r.Contact.ID, r.Conversation.ID))
+	m, err = s.Message(ctx, org.ID, r.Message.ID)
+	require.NoError(t, err)
+	ct, cv, err := s.EventContext(ctx, m)
+	require.NoError(t, err)
+	require.Equal(t, "Ana", ct.Name)
+	require.Equal(t, r.Conversation.ID, cv.ID)
+}
