@@ -429,11 +429,9 @@ func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus, numb
 		// "played" and future statuses: recorded on the timeline only.
 		return w.store.MarkStatusEventsSent(ctx, org, res.Message.ID, u.Status)
 	}
-	ct, err := w.store.Contact(ctx, org, res.Message.ContactID)
-	if err != nil {
-		return err
-	}
-	cv, err := w.store.Conversation(ctx, org, res.Message.ConversationID)
+	// The message's copy of its contact and conversation: nothing is
+	// read from the organisation's partition per status.
+	ct, cv, err := w.store.EventContext(ctx, res.Message)
 	if err != nil {
 		return err
 	}

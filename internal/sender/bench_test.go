@@ -75,11 +75,14 @@ func (m *memStore) SendAttempt(context.Context, store.Claim) error { return nil 
 func (m *memStore) StatusesPendingEvents(context.Context, string, string) ([]string, error) {
 	return nil, nil
 }
-func (m *memStore) Contact(context.Context, string, string) (store.Contact, error) {
-	return store.Contact{}, nil
+func (m *memStore) EventContext(context.Context, store.Message) (store.Contact, store.Conversation, error) {
+	return store.Contact{}, store.Conversation{}, nil
 }
-func (m *memStore) Conversation(context.Context, string, string) (store.Conversation, error) {
-	return store.Conversation{}, nil
+func (m *memStore) RefreshEventContext(context.Context, string, string, string, string) error {
+	return nil
+}
+func (m *memStore) ContactOptOut(context.Context, string, string, string) (*store.OptOut, error) {
+	return nil, nil
 }
 
 func (m *memStore) RecordWhatsAppID(context.Context, string, string, string) (store.Contact, *store.Merge, error) {

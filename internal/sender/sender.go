@@ -70,10 +70,11 @@ type Store interface {
 	MarkStatusEventsSent(ctx context.Context, org, msgID, status string) error
 	StatusesPendingEvents(ctx context.Context, org, msgID string) ([]string, error)
 	EarlyStatuses(ctx context.Context, org, wamid string) ([]store.StatusUpdate, error)
-	Contact(ctx context.Context, org, contactID string) (store.Contact, error)
-	Conversation(ctx context.Context, org, convID string) (store.Conversation, error)
+	EventContext(ctx context.Context, m store.Message) (store.Contact, store.Conversation, error)
+	RefreshEventContext(ctx context.Context, org, msgID, contactID, convID string) error
 	RecordWhatsAppID(ctx context.Context, org, contactID, waID string) (store.Contact, *store.Merge, error)
 	SkipQueuedRecipient(ctx context.Context, org, campaignID, contactID, reason, detail string) error
+	ContactOptOut(ctx context.Context, org, contactID, convID string) (*store.OptOut, error)
 	optout.Opter
 }
 
@@ -402,14 +403,9 @@ func (s *Sender) createdEvents(ctx context.Context, m store.Message, log *slog.L
 		// (its statuses); see testmode.go.
 		return true
 	}
-	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
+	ct, cv, err := s.d.Store.EventContext(ctx, m)
 	if err != nil {
-		log.WarnContext(ctx, "created events not published: contact", "error", err.Error())
-		return false
-	}
-	cv, err := s.d.Store.Conversation(ctx, m.OrgID, m.ConversationID)
-	if err != nil {
-		log.WarnContext(ctx, "created events not published: conversation", "error", err.Error())
+		log.WarnContext(ctx, "created events not published: contact or conversation", "error", err.Error())
 		return false
 	}
 	var evs []event.Event
@@ -673,22 +669,23 @@ func (s *Sender) send(ctx context.Context, rec events.SQSMessage, c store.Claim,
 
 // optedOut checks, right before a bulk or marketing message is sent, that
 // its contact has not opted out since the message was queued (one read of
-// the contact: the accepting transaction checked it then). An opted-out
+// the contact's open pointer, store.ContactOptOut: the accepting
+// transaction checked it then). An opted-out
 // contact's message is failed, never sent, and its campaign's recipient
 // counted skipped (opted_out). ok: go on sending; otherwise o is the
 // record's outcome.
 func (s *Sender) optedOut(ctx context.Context, rec events.SQSMessage, c store.Claim, log *slog.Logger) (o outcome, ok bool) {
 	m := c.Message
-	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
+	oo, err := s.d.Store.ContactOptOut(ctx, m.OrgID, m.ContactID, m.ConversationID)
 	switch {
 	case apperr.Is(err, apperr.NotFound):
 		return done, true // deleted: the opt-out is not this check's to judge
 	case err != nil:
 		return s.retryNoAttempt(ctx, rec, c, "opt-out check: "+err.Error(), log), false
-	case ct.OptOut == nil:
+	case oo == nil:
 		return done, true
 	}
-	at := ct.OptOut.At.UTC().Format(time.RFC3339)
+	at := oo.At.UTC().Format(time.RFC3339)
 	if m.CampaignID != "" {
 		if err := s.d.Store.SkipQueuedRecipient(ctx, m.OrgID, m.CampaignID, m.ContactID, store.RecipientOptedOut,
 			"opted out at "+at+", after its message was queued; not sent"); err != nil {
@@ -696,7 +693,7 @@ func (s *Sender) optedOut(ctx context.Context, rec events.SQSMessage, c store.Cl
 		}
 	}
 	return s.fail(ctx, rec, c, store.MessageError{Title: "contact_opted_out",
-		Message: "the contact opted out of marketing messages at " + at + " (" + ct.OptOut.Reason +
+		Message: "the contact opted out of marketing messages at " + at + " (" + oo.Reason +
 			"), after this message was queued; it was not sent"}, log), false
 }
 
@@ -773,6 +770,11 @@ func (s *Sender) recordWaID(ctx context.Context, m store.Message, waID string, l
 		return
 	}
 	log.InfoContext(ctx, "contacts merged", "survivor", merge.Survivor.ID, "merged", merge.MergedID)
+	// The message's statuses show the survivor, as they did when their
+	// events read the contact.
+	if err := s.d.Store.RefreshEventContext(ctx, m.OrgID, m.ID, merge.Survivor.ID, m.ConversationID); err != nil {
+		log.WarnContext(ctx, "message's event context not refreshed after the merge", "error", err.Error())
+	}
 	ev, err := event.MergedEvent(m.OrgID, s.d.Now(), *merge)
 	if err == nil {
 		err = s.d.Events.Publish(ctx, ev)
@@ -996,14 +998,9 @@ func (s *Sender) fail(ctx context.Context, rec events.SQSMessage, c store.Claim,
 }
 
 func (s *Sender) publishMessage(ctx context.Context, name, subject string, m store.Message, status string, log *slog.Logger) bool {
-	ct, err := s.d.Store.Contact(ctx, m.OrgID, m.ContactID)
+	ct, cv, err := s.d.Store.EventContext(ctx, m)
 	if err != nil {
-		log.ErrorContext(ctx, "event not published: contact", "event", name, "error", err.Error())
-		return false
-	}
-	cv, err := s.d.Store.Conversation(ctx, m.OrgID, m.ConversationID)
-	if err != nil {
-		log.ErrorContext(ctx, "event not published: conversation", "event", name, "error", err.Error())
+		log.ErrorContext(ctx, "event not published: contact or conversation", "event", name, "error", err.Error())
 		return false
 	}
 	m.Status = status

@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -84,6 +86,79 @@ type openConvItem struct {
 	key
 	Type           string `dynamodbav:"type"`
 	ConversationID string `dynamodbav:"conversation_id"`
+	// Outbound messages added to the open conversation since the pointer
+	// was put, and the latest one's time: counted here, in the contact's
+	// partition, rather than on the conversation in ORG#<org> (every
+	// conversation of an organisation shares that key; a message a second
+	// per recipient at 1,000 messages a second would put it over a
+	// partition's ~1,000 writes a second). Folded into the conversation
+	// when it is read, and into its item when the pointer goes (resolve,
+	// merge).
+	SentCount  int    `dynamodbav:"sent_count,omitempty"`
+	LastSentAt string `dynamodbav:"last_sent_at,omitempty"`
+	// OptedOutAt mirrors the contact's opt-out (set and emptied in the
+	// opt-out's and opt-in's transactions), so a marketing message into
+	// the open conversation is refused by this pointer's condition.
+	OptedOutAt string `dynamodbav:"opted_out_at,omitempty"`
+}
+
+// markPointer is the transaction item that sets a contact's open pointer's
+// opted_out_at (at; "" clears it) on condition that it is still the one
+// read, or checks that there is still none.
+func (s *Store) markPointer(org, contactID string, p openConvItem, found bool, at string) types.TransactWriteItem {
+	k := key{contactConvsPK(org, contactID), openConvSK()}.av()
+	if !found {
+		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: k,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}}
+	}
+	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: k,
+		UpdateExpression: aws.String("SET opted_out_at = :oo"), ConditionExpression: aws.String("conversation_id = :pc"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":oo": str(at), ":pc": str(p.ConversationID)}}}
+}
+
+// fold is c with what its open pointer counted (a pointer of another
+// conversation, or a conversation not open, counts nothing).
+func (p openConvItem) fold(c Conversation) Conversation {
+	if p.ConversationID != c.ID || c.Status != ConversationOpen {
+		return c
+	}
+	c.MessageCount += p.SentCount
+	if t := parseTime(p.LastSentAt); t != nil {
+		if c.LastMessageAt == nil || t.After(*c.LastMessageAt) {
+			c.LastMessageAt = t
+		}
+		if t.After(c.UpdatedAt) {
+			c.UpdatedAt = *t
+		}
+	}
+	return c
+}
+
+// pointerUnchanged is the condition that an open pointer is still as read
+// (p), its counts included; a pointer read as absent is still absent.
+func pointerUnchanged(p openConvItem, found bool) (string, map[string]types.AttributeValue) {
+	if !found {
+		return "attribute_not_exists(pk)", map[string]types.AttributeValue{}
+	}
+	vals := map[string]types.AttributeValue{":pc": str(p.ConversationID)}
+	if p.SentCount == 0 {
+		return "conversation_id = :pc AND attribute_not_exists(sent_count)", vals
+	}
+	vals[":pn"] = num(strconv.Itoa(p.SentCount))
+	return "conversation_id = :pc AND sent_count = :pn", vals
+}
+
+// foldedCounts are the SET clauses and values that write a pointer's
+// counts (p) into its conversation's item (c: the item as read).
+func foldedCounts(c Conversation, p openConvItem) (string, map[string]types.AttributeValue) {
+	f := p.fold(c)
+	vals := map[string]types.AttributeValue{":mc": num(strconv.Itoa(f.MessageCount)), ":mb": num(strconv.Itoa(c.MessageCount))}
+	set := ", message_count = :mc"
+	if f.LastMessageAt != nil {
+		set += ", last_message_at = :lm"
+		vals[":lm"] = str(timestamp(*f.LastMessageAt))
+	}
+	return set, vals
 }
 
 func newConvItem(c Conversation) convItem {
@@ -104,7 +179,55 @@ func newConvItem(c Conversation) convItem {
 
 // Conversation reads one conversation of an organisation.
 func (s *Store) Conversation(ctx context.Context, org, convID string) (Conversation, error) {
+	c, err := s.conversationItem(ctx, org, convID)
+	if err != nil || c.Status != ConversationOpen {
+		return c, err
+	}
+	p, _, err := s.openPointerOf(ctx, org, c.ContactID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	return p.fold(c), nil
+}
+
+// conversationItem reads a conversation's item as stored (without what its
+// open pointer counted).
+func (s *Store) conversationItem(ctx context.Context, org, convID string) (Conversation, error) {
 	return getModel[convItem](ctx, s, key{orgPK(org), convSK(convID)}, apperr.New(apperr.NotFound, "conversation not found"))
+}
+
+// openPointerOf reads a contact's open-conversation pointer.
+func (s *Store) openPointerOf(ctx context.Context, org, contactID string) (openConvItem, bool, error) {
+	var p openConvItem
+	found, err := s.getItem(ctx, key{contactConvsPK(org, contactID), openConvSK()}, &p)
+	return p, found, err
+}
+
+// foldPage folds into a page's open conversations what their pointers
+// counted (one batch read of the pointers).
+func (s *Store) foldPage(ctx context.Context, org string, page Page[Conversation]) (Page[Conversation], error) {
+	var keys []key
+	for _, c := range page.Items {
+		if c.Status == ConversationOpen {
+			keys = append(keys, key{contactConvsPK(org, c.ContactID), openConvSK()})
+		}
+	}
+	ptrs, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return page, err
+	}
+	for i, c := range page.Items {
+		item, ok := ptrs[key{contactConvsPK(org, c.ContactID), openConvSK()}]
+		if !ok {
+			continue
+		}
+		var p openConvItem
+		if err := attributevalue.UnmarshalMap(item, &p); err != nil {
+			return page, fmt.Errorf("store: decode open conversation: %w", err)
+		}
+		page.Items[i] = p.fold(c)
+	}
+	return page, nil
 }
 
 // Conversations lists an organisation's conversations, newest first, in
@@ -116,7 +239,11 @@ func (s *Store) Conversations(ctx context.Context, org, status, contactID, curso
 	if contactID != "" {
 		q = keyPrefix(IndexGSI1, contactConvsPK(org, contactID), convSKPrefix, cursor, limit, false)
 	}
-	return queryModels(ctx, s, q, func(it convItem) bool { return status == "" || it.Status == status })
+	page, err := queryModels(ctx, s, q, func(it convItem) bool { return status == "" || it.Status == status })
+	if err != nil {
+		return page, err
+	}
+	return s.foldPage(ctx, org, page)
 }
 
 // openPointer claims the contact's open-conversation pointer for convID.
@@ -136,6 +263,7 @@ type convMessage struct {
 	open           *Conversation // the contact's open conversation; nil opens a new one
 	at             time.Time     // the message's time
 	inbound        bool          // a customer's message: it moves last_inbound_at
+	marketing      bool          // a marketing message: refused if the contact opted out
 	// For a new conversation: the message that opens it, and (for a
 	// business message) the customer's last message time it shows.
 	openedBy    string
@@ -149,6 +277,25 @@ type convMessage struct {
 // and its open pointer are put.
 func (s *Store) addToConversation(items []types.TransactWriteItem, m convMessage, now time.Time) (Conversation, []types.TransactWriteItem, error) {
 	at := m.at
+	if m.open != nil && !m.inbound {
+		// Counted on the contact's open pointer (its condition: the
+		// conversation is still the open one), nothing written to ORG#<org>.
+		conv := *m.open
+		conv.MessageCount++
+		conv.LastMessageAt, conv.UpdatedAt = &at, now
+		cond := "conversation_id = :c"
+		vals := map[string]types.AttributeValue{":at": str(timestamp(at)), ":one": num("1"), ":c": str(conv.ID)}
+		if m.marketing {
+			cond += " AND (attribute_not_exists(opted_out_at) OR opted_out_at = :e)"
+			vals[":e"] = str("")
+		}
+		return conv, append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{contactConvsPK(m.org, m.contactID), openConvSK()}.av(),
+			UpdateExpression:          aws.String("SET last_sent_at = :at ADD sent_count :one"),
+			ConditionExpression:       aws.String(cond),
+			ExpressionAttributeValues: vals,
+		}}), nil
+	}
 	if m.open != nil {
 		conv := *m.open
 		conv.MessageCount++
@@ -192,51 +339,71 @@ func (s *Store) addToConversation(items []types.TransactWriteItem, m convMessage
 // contact's open-conversation pointer in one transaction, with emit's
 // events (conversation.resolved) built from the resolved conversation.
 func (s *Store) ResolveConversation(ctx context.Context, org, id string, satisfaction int, assignee *string, emit Emit[Conversation]) (Conversation, error) {
-	c, err := s.Conversation(ctx, org, id)
-	if err != nil {
-		return c, err
+	for attempt := 0; attempt < 4; attempt++ {
+		c, err := s.conversationItem(ctx, org, id)
+		if err != nil {
+			return c, err
+		}
+		if c.Status != ConversationOpen {
+			return Conversation{}, apperr.New(apperr.Conflict, "the conversation is not open").WithCode("conversation_not_open")
+		}
+		ptr, ptrFound, err := s.openPointerOf(ctx, org, c.ContactID)
+		if err != nil {
+			return Conversation{}, err
+		}
+		now := mustTime(timestamp(s.now()))
+		post := ptr.fold(c)
+		post.Status, post.ResolvedAt, post.UpdatedAt = ConversationResolved, &now, now
+		if satisfaction > 0 {
+			post.Satisfaction = &satisfaction
+		}
+		if assignee != nil {
+			post.Assignee = *assignee
+		}
+		// The pointer's counts move into the conversation's item, on
+		// condition that neither changed since they were read.
+		counts, values := foldedCounts(c, ptr)
+		set := "SET #st = :resolved, resolved_at = :now, updated_at = :now" + counts
+		values[":resolved"], values[":open"], values[":now"] = str(ConversationResolved), str(ConversationOpen), str(timestamp(now))
+		if satisfaction > 0 {
+			set += ", satisfaction = :sat"
+			values[":sat"] = num(strconv.Itoa(satisfaction))
+		}
+		if assignee != nil {
+			set += ", assignee = :as"
+			values[":as"] = str(*assignee)
+		}
+		del := types.Delete{TableName: aws.String(s.table), Key: key{contactConvsPK(org, c.ContactID), openConvSK()}.av()}
+		if !ptrFound || ptr.ConversationID == id {
+			cond, vals := pointerUnchanged(ptr, ptrFound)
+			del.ConditionExpression, del.ExpressionAttributeValues = aws.String(cond), vals
+		} else {
+			// Another conversation's pointer (an older inconsistency):
+			// left alone, as before.
+			del.ConditionExpression = aws.String("attribute_not_exists(pk) OR conversation_id = :id")
+			del.ExpressionAttributeValues = map[string]types.AttributeValue{":id": str(id)}
+		}
+		items := []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName: aws.String(s.table), Key: key{orgPK(org), convSK(id)}.av(), UpdateExpression: aws.String(set),
+				ConditionExpression: aws.String("#st = :open AND message_count = :mb"), ExpressionAttributeNames: map[string]string{"#st": "status"},
+				ExpressionAttributeValues: values,
+			}},
+			{Delete: &del},
+		}
+		if items, err = emitted(s, items, emit, org, c.ContactID, post); err != nil {
+			return Conversation{}, err
+		}
+		err = s.transact(ctx, "resolve conversation", items, func(failed []bool) error { return errRace })
+		if errors.Is(err, errRace) {
+			continue // a message or a resolve meanwhile: read again
+		}
+		if err != nil {
+			return Conversation{}, err
+		}
+		return s.Conversation(ctx, org, id)
 	}
-	now := mustTime(timestamp(s.now()))
-	post := c
-	post.Status, post.ResolvedAt, post.UpdatedAt = ConversationResolved, &now, now
-	if satisfaction > 0 {
-		post.Satisfaction = &satisfaction
-	}
-	if assignee != nil {
-		post.Assignee = *assignee
-	}
-	set := "SET #st = :resolved, resolved_at = :now, updated_at = :now"
-	values := map[string]types.AttributeValue{":resolved": str(ConversationResolved), ":open": str(ConversationOpen), ":now": str(timestamp(now))}
-	if satisfaction > 0 {
-		set += ", satisfaction = :sat"
-		values[":sat"] = num(strconv.Itoa(satisfaction))
-	}
-	if assignee != nil {
-		set += ", assignee = :as"
-		values[":as"] = str(*assignee)
-	}
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(id)}.av(), UpdateExpression: aws.String(set),
-			ConditionExpression: aws.String("#st = :open"), ExpressionAttributeNames: map[string]string{"#st": "status"},
-			ExpressionAttributeValues: values,
-		}},
-		{Delete: &types.Delete{
-			TableName: aws.String(s.table), Key: key{contactConvsPK(org, c.ContactID), openConvSK()}.av(),
-			ConditionExpression:       aws.String("attribute_not_exists(pk) OR conversation_id = :id"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(id)},
-		}},
-	}
-	if items, err = emitted(s, items, emit, org, c.ContactID, post); err != nil {
-		return Conversation{}, err
-	}
-	err = s.transact(ctx, "resolve conversation", items, func(failed []bool) error {
-		return conditionErr(apperr.Conflict, "the conversation is not open").WithCode("conversation_not_open")
-	})
-	if err != nil {
-		return Conversation{}, err
-	}
-	return s.Conversation(ctx, org, id)
+	return Conversation{}, apperr.New(apperr.Unavailable, "concurrent updates to this conversation, retry")
 }
 
 // ReopenConversation opens a resolved conversation again, unless the

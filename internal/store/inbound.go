@@ -364,16 +364,15 @@ func (s *Store) openConversation(ctx context.Context, org, contactID string, new
 	if newContact {
 		return Conversation{}, false, nil
 	}
-	var ptr openConvItem
-	found, err := s.getItem(ctx, key{contactConvsPK(org, contactID), openConvSK()}, &ptr)
+	ptr, found, err := s.openPointerOf(ctx, org, contactID)
 	if err != nil || !found {
 		return Conversation{}, false, err
 	}
-	c, err := s.Conversation(ctx, org, ptr.ConversationID)
+	c, err := s.conversationItem(ctx, org, ptr.ConversationID)
 	if err != nil {
 		return Conversation{}, false, err
 	}
-	return c, c.Status == ConversationOpen, nil
+	return ptr.fold(c), c.Status == ConversationOpen, nil
 }
 
 func (s *Store) batchGet(ctx context.Context, keys []key) (map[key]map[string]types.AttributeValue, error) {

@@ -26,8 +26,8 @@ import (
 // | contact             | ORG#<org>              | CONTACT#<id>       |                 | wa_id, BSUID, name, tags, attributes |
 // | contact identity    | ORG#<org>#IDENT#WA#<wa_id> / ORG#<org>#IDENT#BSUID#<user_id> | IDENT | | → contact id; one per identity |
 // | conversation        | ORG#<org>              | CONV#<id>          | ORG#<org>#CONTACT#<c> / CONV#<id> | status, last_inbound_at, handoff, opened_by |
-// | open conversation   | ORG#<org>#CONTACT#<c>  | OPENCONV           |                 | → the contact's open conversation  |
-// | message             | ORG#<org>#MSG#<id>     | MSG                | ORG#<org>#CONV#<conv> / MSG#<id> | raw JSON, status, timestamps |
+// | open conversation   | ORG#<org>#CONTACT#<c>  | OPENCONV           |                 | → the contact's open conversation; sent_count, last_sent_at of its outbound messages (see 8) |
+// | message             | ORG#<org>#MSG#<id>     | MSG                | ORG#<org>#CONV#<conv> / MSG#<id> | raw JSON, status, timestamps; event_contact, event_conversation: the copy its events show (see 10b) |
 // | message status      | ORG#<org>#MSG#<id>     | STATUS#<status>    |                 | one per (wamid, status): the timeline |
 // | wamid → message     | ORG#<org>#WAMID#<wamid>| WAMID              |                 | dedupe of Meta redeliveries; events_pending |
 // | status, unknown wamid | ORG#<org>#WAMID#<wamid> | STATUS#<status> |                 | kept for inspection, TTL           |
@@ -65,8 +65,28 @@ import (
 //  6. An organisation with a verify token: Query VERIFY#<sha256(token)>, limit 1.
 //  7. Contact of an inbound identity: BatchGetItem of the IDENT items (BSUID first, then wa_id).
 //  8. The contact's open conversation: GetItem ORG#<org>#CONTACT#<c> / OPENCONV.
+//     An outbound message joins it by a conditional update of this pointer
+//     (conversation_id = the conversation; ADD sent_count, SET last_sent_at),
+//     not of the conversation item: nothing per message sent is written to
+//     ORG#<org>, which every conversation and contact of the organisation
+//     shares. Reading an open conversation (one, a page of the list) folds
+//     the pointer's counts in (one GetItem, or one BatchGetItem a page);
+//     resolving it and merging its contact away write them into the
+//     conversation's item in the transaction that deletes the pointer,
+//     conditional on neither having changed. Pointers written before the
+//     counts were kept count nothing: their conversations' items hold it all.
+//     The pointer also carries opted_out_at, set and emptied with the
+//     contact's in the opt-out's and opt-in's transactions: a marketing
+//     message into the open conversation is refused by the pointer's
+//     condition (a merge deletes the pointer, so a merged contact fails it
+//     too) rather than by a condition check of the contact in ORG#<org>.
 //  9. Messages of a conversation: Query gsi1 gsi1pk = ORG#<org>#CONV#<conv>.
 // 10. A message by id: GetItem ORG#<org>#MSG#<id> / MSG; its timeline: Query pk, sk begins_with STATUS#.
+// 10b. A status's event (message.sent/delivered/read/failed): the message's
+//     contact and conversation come from its event_contact/event_conversation
+//     copy, written when it was accepted (refreshed after a merge), so no
+//     status reads ORG#<org>; a message stored before the copy was kept reads
+//     the contact and conversation items (Store.EventContext).
 // 11. A status by wamid: GetItem ORG#<org>#WAMID#<wamid> / WAMID, then the message.
 // 12. Conversations of a contact: Query gsi1 gsi1pk = ORG#<org>#CONTACT#<c>
 //     (newest first for the customer-service window).

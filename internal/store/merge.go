@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -154,17 +155,27 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 			TableName: aws.String(s.table), Key: lostPtrKey.av(), ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}})
 	default:
+		// The pointer's counts (outbound messages) move into the
+		// conversation's item, on condition that neither changed.
+		var lp openConvItem
+		if err := attributevalue.UnmarshalMap(ptrs[lostPtrKey], &lp); err != nil {
+			return Merge{}, false, fmt.Errorf("store: decode open conversation: %w", err)
+		}
+		lc, err := s.conversationItem(ctx, org, lostPtr)
+		if err != nil {
+			return Merge{}, false, err
+		}
+		cond, pv := pointerUnchanged(lp, true)
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
 			TableName: aws.String(s.table), Key: lostPtrKey.av(),
-			ConditionExpression:       aws.String("conversation_id = :c"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(lostPtr)},
+			ConditionExpression:       aws.String(cond),
+			ExpressionAttributeValues: pv,
 		}})
 		// The open conversation is re-pointed here, not left to
 		// moveConversations: it may be too recent for gsi1 to list it.
-		vals := map[string]types.AttributeValue{
-			":s": str(surv.ID), ":g": str(contactConvsPK(org, surv.ID)), ":open": str(ConversationOpen), ":now": str(timestamp(now)),
-		}
-		update := "SET contact_id = :s, gsi1pk = :g, updated_at = :now"
+		counts, vals := foldedCounts(lc, lp)
+		vals[":s"], vals[":g"], vals[":open"], vals[":now"] = str(surv.ID), str(contactConvsPK(org, surv.ID)), str(ConversationOpen), str(timestamp(now))
+		update := "SET contact_id = :s, gsi1pk = :g, updated_at = :now" + counts
 		if survPtr == "" {
 			ptr, err := s.openPointer(org, surv.ID, lostPtr)
 			if err != nil {
@@ -178,7 +189,7 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(lostPtr)}.av(),
 			UpdateExpression:          aws.String(update),
-			ConditionExpression:       aws.String("#st = :open"),
+			ConditionExpression:       aws.String("#st = :open AND message_count = :mb"),
 			ExpressionAttributeNames:  map[string]string{"#st": "status"},
 			ExpressionAttributeValues: vals,
 		}})

@@ -111,14 +111,25 @@ func (s *Store) OptOutContact(ctx context.Context, org, contactID string, o OptO
 		values := map[string]types.AttributeValue{
 			":at": str(timestamp(o.At)), ":r": str(o.Reason), ":d": str(o.Detail), ":m": str(o.MessageID), ":u": str(timestamp(now)), ":e": str(""),
 		}
-		_, err = s.db.UpdateItem(ctx, updateInput(s.table, key{orgPK(org), contactSK(c.ID)},
+		ptr, ptrFound, err := s.openPointerOf(ctx, org, c.ID)
+		if err != nil {
+			return c, false, err
+		}
+		in := updateInput(s.table, key{orgPK(org), contactSK(c.ID)},
 			"SET opted_out_at = :at, opt_out_reason = :r, opt_out_detail = :d, opt_out_message_id = :m, updated_at = :u",
-			"attribute_exists(pk) AND attribute_not_exists(merged_into) AND "+notOptedOut, values))
-		if isConditionFailed(err) {
-			continue // merged, deleted or opted out meanwhile: read again
+			"attribute_exists(pk) AND attribute_not_exists(merged_into) AND "+notOptedOut, values)
+		// The contact and its open pointer's mark in one transaction (a
+		// marketing message into the open conversation checks the mark).
+		err = s.transact(ctx, "opt out contact", []types.TransactWriteItem{
+			{Update: &types.Update{TableName: in.TableName, Key: in.Key, UpdateExpression: in.UpdateExpression,
+				ConditionExpression: in.ConditionExpression, ExpressionAttributeValues: in.ExpressionAttributeValues}},
+			s.markPointer(org, c.ID, ptr, ptrFound, timestamp(o.At)),
+		}, func([]bool) error { return errOptInRace })
+		if errors.Is(err, errOptInRace) {
+			continue // merged, deleted, opted out or its conversation changed meanwhile: read again
 		}
 		if err != nil {
-			return c, false, unavailable("opt out contact", err)
+			return c, false, err
 		}
 		c.OptOut, c.UpdatedAt = &o, now
 		return c, true, nil
@@ -126,8 +137,8 @@ func (s *Store) OptOutContact(ctx context.Context, org, contactID string, o OptO
 	return c, false, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
 }
 
-// errOptInRace: the contact changed (or went) between the read and the
-// opt-in's write; the opt-in reads it again.
+// errOptInRace: the contact (or its open pointer) changed or went between
+// the read and the opt-in's or opt-out's write; they read it again.
 var errOptInRace = errors.New("store: the contact changed during the opt-in")
 
 // OptInContact records a contact's new consent to marketing messages: its
@@ -153,9 +164,14 @@ func (s *Store) OptInContact(ctx context.Context, org, contactID string, emit Em
 		after := c
 		after.OptOut, after.OptedInAt, after.UpdatedAt = nil, &now, now
 		// The update and its contact.updated in one transaction (outbox).
+		ptr, ptrFound, err := s.openPointerOf(ctx, org, c.ID)
+		if err != nil {
+			return c, err
+		}
 		items := []types.TransactWriteItem{{Update: &types.Update{TableName: in.TableName, Key: in.Key,
 			UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
-			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}}}
+			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}},
+			s.markPointer(org, c.ID, ptr, ptrFound, "")}
 		if items, err = emitted(s, items, emit, org, c.ID, after); err != nil {
 			return c, err
 		}
@@ -169,4 +185,26 @@ func (s *Store) OptInContact(ctx context.Context, org, contactID string, emit Em
 		return after, nil
 	}
 	return Contact{}, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
+}
+
+// ContactOptOut is a contact's opt-out as a message already queued into
+// conversation convID must see it before it is sent (nil: not opted out).
+// The contact's open pointer, outside ORG#<org>, answers when it is that
+// conversation's (the opt-out's and opt-in's transactions mark it), so a
+// campaign sending at its number's 1,000 a second adds no reads to the
+// organisation's partition; otherwise, or when the pointer is marked (for
+// the opt-out's reason), the contact is read. A deleted contact is NotFound.
+func (s *Store) ContactOptOut(ctx context.Context, org, contactID, convID string) (*OptOut, error) {
+	p, found, err := s.openPointerOf(ctx, org, contactID)
+	if err != nil {
+		return nil, err
+	}
+	if found && p.ConversationID == convID && p.OptedOutAt == "" {
+		return nil, nil
+	}
+	c, err := s.Contact(ctx, org, contactID)
+	if err != nil {
+		return nil, err
+	}
+	return c.OptOut, nil
 }

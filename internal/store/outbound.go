@@ -188,9 +188,11 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		items = append(items, s.put(av, "attribute_not_exists(pk)"))
 		res.ContactCreated = true
-	} else if !convFound || m.Marketing {
+	} else if !convFound {
 		// A new conversation must not open on a contact merged meanwhile;
 		// a marketing message not go to one that opted out meanwhile.
+		// (Into an open conversation, both are checked on its pointer,
+		// outside ORG#<org>: a merge deletes it, an opt-out marks it.)
 		check := s.liveContact(org, contact.ID)
 		if m.Marketing {
 			check.ConditionCheck.ConditionExpression = aws.String(*check.ConditionCheck.ConditionExpression + " AND " + notOptedOut)
@@ -205,7 +207,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		items = append(items, w)
 	}
-	cm := convMessage{org: org, contactID: contact.ID, at: now}
+	cm := convMessage{org: org, contactID: contact.ID, at: now, marketing: m.Marketing}
 	switch {
 	case convFound:
 		cm.open = &conv
@@ -224,6 +226,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		ID: id.New(id.Message, now), OrgID: org, ConversationID: conv.ID, ContactID: contact.ID, Direction: Outbound,
 		Type: m.Type, Content: m.Content, Status: StatusQueued, ContextWAMID: m.ContextWAMID, Timestamp: now,
 		CreatedAt: now, To: recipient, Test: m.Test, Bulk: m.Bulk, Marketing: m.Marketing, CampaignID: m.CampaignID,
+		Context: &MessageContext{Contact: contact, Conversation: conv},
 	}
 	if !m.SendAt.IsZero() {
 		sendAt := m.SendAt.UTC().Truncate(time.Millisecond)
