@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pytake/pytake/internal/event/eventtest"
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/secrets/secretstest"
@@ -77,6 +78,9 @@ func (m *memStore) StatusesPendingEvents(context.Context, string, string) ([]str
 }
 func (m *memStore) Contact(context.Context, string, string) (store.Contact, error) {
 	return store.Contact{}, nil
+}
+func (m *memStore) Message(context.Context, string, string) (store.Message, error) {
+	return store.Message{}, apperr.New(apperr.NotFound, "message not found")
 }
 func (m *memStore) Conversation(context.Context, string, string) (store.Conversation, error) {
 	return store.Conversation{}, nil
