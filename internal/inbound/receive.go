@@ -429,13 +429,24 @@ func (w *Webhook) status(ctx context.Context, org string, ps PlannedStatus, numb
 		// "played" and future statuses: recorded on the timeline only.
 		return w.store.MarkStatusEventsSent(ctx, org, res.Message.ID, u.Status)
 	}
+	// The contact and the conversation are read at once: two reads of
+	// 5 ms one after the other were a sixth of a status's time.
+	var (
+		cv    store.Conversation
+		cvErr error
+		read  = make(chan struct{})
+	)
+	go func() {
+		defer close(read)
+		cv, cvErr = w.store.Conversation(ctx, org, res.Message.ConversationID)
+	}()
 	ct, err := w.store.Contact(ctx, org, res.Message.ContactID)
+	<-read
 	if err != nil {
 		return err
 	}
-	cv, err := w.store.Conversation(ctx, org, res.Message.ConversationID)
-	if err != nil {
-		return err
+	if cvErr != nil {
+		return cvErr
 	}
 	m := res.Message
 	m.Status = u.Status

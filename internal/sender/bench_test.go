@@ -14,8 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/secrets/secretstest"
