@@ -34,7 +34,7 @@ var dynamoActions = map[string][]string{
 	"TemplateSyncFunction":   {"DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"}, // delete: templates Meta no longer lists; update: the number's throughput level
 	// Accepting a recipient's message is AcceptOutbound's transaction; counts batch-read messages.
 	"CampaignRunnerFunction": {"BatchGetItem", "ConditionCheckItem", "GetItem", "PutItem", "Query", "UpdateItem"},
-	"OutboxRelayFunction":    nil, // reads the stream only (streamActions)
+	"OutboxRelayFunction":    {"GetItem", "UpdateItem"}, // the stream (streamActions); admission buckets and contacts' lanes
 }
 
 // streamActions: the functions reading the table's stream, and the only
