@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -22,6 +23,8 @@ import (
 	"github.com/pytake/pytake/internal/outbox"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/sendlimit"
+	"github.com/pytake/pytake/internal/store"
 )
 
 func main() {
@@ -33,7 +36,7 @@ func main() {
 
 func run(ctx context.Context) error {
 	log := logctx.Lambda()
-	env, err := awsconf.Require(os.Getenv, "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "OUTBOUND_BULK_QUEUE_URL")
+	env, err := awsconf.Require(os.Getenv, "TABLE_NAME", "EVENTS_TOPIC_ARN", "OUTBOUND_QUEUE_URL", "OUTBOUND_BULK_QUEUE_URL")
 	if err != nil {
 		return err
 	}
@@ -45,9 +48,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Each organisation's share of the transactional lane (admission
+	// control); a contact's lane recorded, so its messages keep their order.
+	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
+	jobs := sender.NewEnqueuer(sqs.NewFromConfig(cfg), env["OUTBOUND_QUEUE_URL"], env["OUTBOUND_BULK_QUEUE_URL"])
+	jobs.Admission, jobs.Routes, jobs.Log = sendlimit.NewAdmission(st, 0, 0, time.Now), st, log
 	r := outbox.New(
 		event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
-		sender.NewEnqueuer(sqs.NewFromConfig(cfg), env["OUTBOUND_QUEUE_URL"], env["OUTBOUND_BULK_QUEUE_URL"]),
+		jobs,
 		log)
 	// The invocation's metrics, aggregated, in EMF lines on stdout.
 	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {

@@ -37,6 +37,8 @@ import (
 	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/rigtest"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/sendlimit"
 	"github.com/pytake/pytake/internal/store"
 	"github.com/pytake/pytake/internal/store/storetest"
 	"github.com/pytake/pytake/internal/whatsapp"
@@ -325,6 +327,11 @@ func newRig(t *testing.T) *rig {
 		return e
 	}
 	p := rigtest.New(t, rigtest.Options{Name: "Cost", Log: log, AppSecret: appSecret, Chatbot: true,
+		// The relay as main wires it: each organisation's admission bucket
+		// and each contact's lane in the table.
+		Relay: func(r *rigtest.Rig, e *sender.Enqueuer) {
+			e.Admission, e.Routes = sendlimit.NewAdmission(r.Store, 0, 0, time.Now), r.Store
+		},
 		Client: func(tbl *storetest.Table) store.DB { return countingDynamo(tbl, c) },
 		SetSecret: func(org, provider string, v any) {
 			b, _ := json.Marshal(v)

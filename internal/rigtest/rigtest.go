@@ -105,6 +105,9 @@ type Options struct {
 	Sender   func(*sender.Deps)
 	Dispatch func(*dispatch.Deps)
 	API      func(*Rig, *api.Deps)
+	// Relay, when set, changes the outbox relay's Enqueuer (main gives it
+	// the organisations' admission and the contacts' lanes on the table).
+	Relay func(*Rig, *sender.Enqueuer)
 }
 
 // Rig is PyTake in one process.
@@ -209,7 +212,11 @@ func New(t testing.TB, o Options) *Rig {
 	}
 	r.Dispatcher = dispatch.New(dd)
 
-	r.Relay = outbox.New(r.Events, sender.Enqueuer{Queue: outQ}, log)
+	enq := sender.Enqueuer{Queue: outQ}
+	if o.Relay != nil {
+		o.Relay(r, &enq)
+	}
+	r.Relay = outbox.New(r.Events, enq, log)
 
 	ad := api.Deps{Store: r.Store, Secrets: o.Secrets("api"), Contacts: r.Store, Conversations: r.Store, Events: r.Events,
 		Sending: true, Log: log, Now: o.Now}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/secrets"
@@ -83,6 +84,9 @@ func (m *memStore) RefreshEventContext(context.Context, string, string, string, 
 }
 func (m *memStore) ContactOptOut(context.Context, string, string, string) (*store.OptOut, error) {
 	return nil, nil
+}
+func (m *memStore) Message(context.Context, string, string) (store.Message, error) {
+	return store.Message{}, apperr.New(apperr.NotFound, "message not found")
 }
 
 func (m *memStore) RecordWhatsAppID(context.Context, string, string, string) (store.Contact, *store.Merge, error) {

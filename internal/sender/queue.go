@@ -3,8 +3,12 @@ package sender
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 
 	"github.com/pytake/pytake/internal/queue"
+	"github.com/pytake/pytake/internal/sendlimit"
+	"github.com/pytake/pytake/internal/store"
 )
 
 // Enqueuer puts accepted messages on the outbound FIFO queues: the
@@ -13,9 +17,27 @@ import (
 // stand in front of an order confirmation, whatever the queue's order, and
 // the sender's event source mappings give each lane its own concurrency.
 // It is the one place that routes a message to its lane.
+//
+// With Admission set, a non-bulk message goes to the transactional queue
+// only within its organisation's share of it (sendlimit.Admission); over
+// it, the message overflows to the bulk queue, marked in its job so the
+// sender paces it as bulk. Routes records each non-bulk message's lane per
+// contact: when a contact's message goes to the other lane than its
+// previous one, the job names the previous one (Job.After) and the sender
+// holds it until that one is sent, so a recipient's messages keep their
+// order across the lanes.
 type Enqueuer struct {
-	Queue *queue.Queue
-	Bulk  *queue.Queue
+	Queue     *queue.Queue
+	Bulk      *queue.Queue
+	Admission *sendlimit.Admission
+	Routes    Router
+	Log       *slog.Logger
+}
+
+// Router records the lane of a contact's non-bulk message
+// (store.Store.RouteOutbound).
+type Router interface {
+	RouteOutbound(ctx context.Context, org, contactID, msgID string, bulk bool) (store.Route, error)
 }
 
 // NewEnqueuer returns the Enqueuer of the two queues at these URLs
@@ -28,19 +50,35 @@ func NewEnqueuer(api queue.API, transactionalURL, bulkURL string) Enqueuer {
 // recipient (a recipient's messages go out in the order accepted; other
 // recipients are not held up), and the deduplication id is the message id
 // (a repeated enqueue within SQS's five minutes is dropped; later ones find
-// the message already claimed or sent). A recipient's bulk and
+// the message already claimed or sent). A recipient's bulk (campaign) and
 // transactional messages are in different queues, so one does not wait
-// for the other.
+// for the other; a non-bulk message that overflowed to the bulk queue does
+// (see Enqueuer).
 func (e Enqueuer) Enqueue(ctx context.Context, org, contactID, messageID string, bulk bool) error {
+	job := Job{OrgID: org, MessageID: messageID}
+	if !bulk && e.Admission != nil {
+		ok, err := e.Admission.Admit(ctx, org)
+		if err != nil && e.Log != nil {
+			e.Log.WarnContext(ctx, "admission bucket not read; queued as transactional", "org_id", org, "error", err.Error())
+		}
+		job.Bulk = !ok
+	}
+	if !bulk && e.Routes != nil {
+		r, err := e.Routes.RouteOutbound(ctx, org, contactID, messageID, job.Bulk)
+		if err != nil {
+			return fmt.Errorf("sender: route message %s: %w", messageID, err)
+		}
+		job.Bulk, job.After = r.Bulk, r.After
+	}
 	q := e.Queue
-	if bulk {
+	if bulk || job.Bulk {
 		if e.Bulk == nil {
 			return errors.New("sender: no bulk outbound queue to enqueue a bulk message on")
 		}
 		q = e.Bulk
 	}
 	return q.Send(ctx, queue.Message{
-		Body:    Job{OrgID: org, MessageID: messageID},
+		Body:    job,
 		Group:   org + ":" + contactID,
 		DedupID: messageID,
 	})

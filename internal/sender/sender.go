@@ -51,6 +51,12 @@ import (
 type Job struct {
 	OrgID     string `json:"org_id"`
 	MessageID string `json:"message_id"`
+	// Bulk: a non-bulk message that overflowed its organisation's share
+	// of the transactional lane to the bulk queue; paced as bulk.
+	Bulk bool `json:"bulk,omitempty"`
+	// After: the recipient's previous message, queued in the other lane;
+	// this one is held until that one is no longer queued.
+	After string `json:"after,omitempty"`
 }
 
 // Store is what the sender needs from the store.
@@ -72,6 +78,7 @@ type Store interface {
 	EarlyStatuses(ctx context.Context, org, wamid string) ([]store.StatusUpdate, error)
 	EventContext(ctx context.Context, m store.Message) (store.Contact, store.Conversation, error)
 	RefreshEventContext(ctx context.Context, org, msgID, contactID, convID string) error
+	Message(ctx context.Context, org, msgID string) (store.Message, error)
 	RecordWhatsAppID(ctx context.Context, org, contactID, waID string) (store.Contact, *store.Merge, error)
 	SkipQueuedRecipient(ctx context.Context, org, campaignID, contactID, reason, detail string) error
 	ContactOptOut(ctx context.Context, org, contactID, convID string) (*store.OptOut, error)
@@ -388,11 +395,41 @@ func (s *Sender) process(ctx context.Context, rec events.SQSMessage) outcome {
 	if claim.UnknownSince != nil {
 		return s.unknown(ctx, rec, claim, log)
 	}
+	if job.After != "" {
+		if o, held := s.heldBehind(ctx, rec, claim, job.After, log); held {
+			return o
+		}
+	}
+	// An overflowed message is paced as bulk (its lane's headroom).
+	claim.Message.Bulk = claim.Message.Bulk || job.Bulk
 	if !s.createdEvents(ctx, claim.Message, log) {
 		return s.retryNoAttempt(ctx, rec, claim, "events not published", log)
 	}
 	return s.send(ctx, rec, claim, log)
 }
+
+// heldBehind holds a message whose recipient's previous message is in
+// the other lane (Job.After) while that one is still queued: postponed
+// (not an attempt), for longer each time it comes back (1 s doubling to
+// 30 s: 40 receives, the transactional queue's redrive count, span about
+// 18 minutes). A previous message not found, sent or failed lets it go.
+func (s *Sender) heldBehind(ctx context.Context, rec events.SQSMessage, c store.Claim, after string, log *slog.Logger) (outcome, bool) {
+	prev, err := s.d.Store.Message(ctx, c.Message.OrgID, after)
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		return done, false
+	case err != nil:
+		return s.retryNoAttempt(ctx, rec, c, "previous message not read: "+err.Error(), log), true
+	case prev.Status != store.StatusQueued:
+		return done, false
+	}
+	n, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
+	d := min(time.Second<<min(max(n-1, 0), 5), afterMaxWait)
+	return s.postpone(ctx, rec, c, "its recipient's previous message "+after+" is still queued in the other lane", d, log), true
+}
+
+// afterMaxWait is the longest a held message waits between looks.
+const afterMaxWait = 30 * time.Second
 
 // createdEvents publishes contact.created and conversation.created for a
 // message whose acceptance created them, before it is sent (by stable

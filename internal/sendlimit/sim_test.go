@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/sendlimit"
+	"github.com/pytake/pytake/internal/store"
 )
 
 // The simulation runs many sender invocations sharing one modelled
@@ -678,4 +679,85 @@ func TestSimulationClockSkew(t *testing.T) {
 		require.LessOrEqual(t, counts[sec], 1000, "true second %d", sec)
 	}
 	require.Greater(t, len(s.sent), 5000, "the skewed senders still send")
+}
+
+// buckets is the modelled table's token buckets (store.TakeToken's GCRA),
+// each take a write on its key.
+type buckets struct {
+	tbl *table
+	mu  sync.Mutex
+	tat map[string]int64
+}
+
+func (b *buckets) TakeToken(ctx context.Context, bk store.Bucket) (store.Take, error) {
+	_ = b.tbl.clock.Sleep(ctx, b.tbl.latency)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tbl.mu.Lock()
+	b.tbl.count(b.tbl.writes, "LIMIT#"+bk.Key, 1)
+	b.tbl.mu.Unlock()
+	t := bk.Decide(b.tat[bk.Key], b.tbl.clock.Now().UnixMicro())
+	if t.Allowed {
+		b.tat[bk.Key] = t.TAT
+	}
+	return t, nil
+}
+
+// One organisation queues 10,000 ordinary (non-bulk) messages through the
+// API at once; the relay's admission control keeps a burst of them in the
+// transactional queue and overflows the rest to the bulk queue (paced as
+// bulk). Meanwhile another organisation's single message is sent within
+// 2 s of being queued, and the flooding organisation's own later message
+// (an order confirmation to a new customer) within 2 s too; no second over
+// a number's limit; the admission bucket's item far under its limit.
+func TestSimulationAdmission(t *testing.T) {
+	for _, tier := range []int{1000, 80} {
+		t.Run(fmt.Sprint(tier), func(t *testing.T) {
+			c := newSimClock()
+			s := &sim{clock: c, tbl: newTable(c)}
+			bulk, tx := &lane{}, &lane{}
+			adm := sendlimit.NewAdmission(&buckets{tbl: s.tbl, tat: map[string]int64{}}, 0, 0, c.Now)
+			// enqueue is the relay: sender.Enqueuer with its Admission.
+			enqueue := func(m *msg) {
+				m.queuedAt = c.Now()
+				if ok, err := adm.Admit(context.Background(), m.org); err != nil || !ok {
+					m.lane = sendlimit.Bulk
+					bulk.put(m)
+					return
+				}
+				tx.put(m)
+			}
+			other := &msg{org: "org_b", phone: "PB", to: "b1", perSecond: 80, mark: "other organisation"}
+			own := &msg{org: "org_a", phone: "PA", to: "a-new", perSecond: tier, mark: "same organisation"}
+			s.run(t, map[*lane]int{bulk: 30, tx: 30}, 12*time.Second, func() {
+				for i := range 10000 {
+					enqueue(&msg{org: "org_a", phone: "PA", to: unique("c", i), perSecond: tier})
+				}
+				_ = c.Sleep(context.Background(), 5*time.Second+300*time.Millisecond)
+				enqueue(other)
+				enqueue(own)
+			})
+			overflow := 0
+			for _, m := range s.sent {
+				if m.org == "org_a" && m.lane == sendlimit.Bulk {
+					overflow++
+				}
+			}
+			_, writes := peak(s.tbl.writes, "LIMIT#admit#")
+			for _, m := range []*msg{other, own} {
+				require.False(t, m.sentAt.IsZero(), "%s: never sent", m.mark)
+				wait := m.sentAt.Sub(m.queuedAt)
+				t.Logf("tier %d/s: %s's message sent %v after it was queued (%s lane), org_a's 10,000 ordinary messages queued 5.3 s before (%d sent through the bulk lane by then); admission bucket peak %d writes/s",
+					tier, m.mark, wait, m.lane, overflow, writes)
+				require.LessOrEqual(t, wait, 2*time.Second, m.mark)
+				require.Equal(t, sendlimit.Transactional, m.lane, m.mark)
+			}
+			for _, phone := range []string{"PA", "PB"} {
+				for sec, n := range perSecond(s.sent, phone) {
+					require.LessOrEqual(t, n, map[string]int{"PA": tier, "PB": 80}[phone], "%s second %d", phone, sec)
+				}
+			}
+			require.Less(t, writes, 200, "the admission bucket's item (~1,000 writes/s per item)")
+		})
+	}
 }

@@ -174,6 +174,7 @@ const (
 	typeWebhook       = "webhook"
 	typeWebhookCount  = "webhook_count"
 	typeLimit         = "rate_limit_bucket"
+	typeRoute         = "outbound_route"
 	typeDelivery      = "webhook_delivery"
 	typeDeliveryEvent = "webhook_delivery_event"
 	typeEventSample   = "event_sample"
@@ -234,6 +235,11 @@ func idemPK(org, idemKey string) string {
 func ratePK(phoneNumberID string, unixSecond int64) string {
 	return "RATE#" + phoneNumberID + "#" + strconv.FormatInt(unixSecond, 10)
 }
+
+// routePK is the lane of a contact's last non-bulk outbound message
+// (lanes.go): its own partition key, one item per contact.
+func routePK(org, contactID string) string { return "ORG#" + org + "#ROUTE#" + contactID }
+func routeSK() string                      { return "ROUTE" }
 
 // Webhook subscriptions, their deliveries and event samples (webhooks.go,
 // deliveries.go).

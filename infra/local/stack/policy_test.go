@@ -35,7 +35,7 @@ var dynamoActions = map[string][]string{
 	// Accepting a recipient's message is AcceptOutbound's transaction; counts batch-read messages;
 	// delete: a released scheduled message's schedule item.
 	"CampaignRunnerFunction": {"BatchGetItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
-	"OutboxRelayFunction":    nil, // reads the stream only (streamActions)
+	"OutboxRelayFunction":    {"GetItem", "UpdateItem"}, // the stream (streamActions); admission buckets and contacts' lanes
 }
 
 // streamActions: the functions reading the table's stream, and the only
