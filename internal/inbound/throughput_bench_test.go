@@ -34,19 +34,10 @@ func (s *latencyStore) ApplyStatus(_ context.Context, u store.StatusUpdate) (sto
 	time.Sleep(storeLatency)
 	s.calls.Add(1)
 	return store.StatusResult{Applied: true, Message: store.Message{ID: "msg_1", OrgID: u.OrgID, ContactID: "ct_1",
-		ConversationID: "cv_1", Direction: store.Outbound, WAMID: u.WAMID, Status: u.Status}}, nil
-}
-
-func (s *latencyStore) Contact(_ context.Context, _, id string) (store.Contact, error) {
-	time.Sleep(storeLatency)
-	s.calls.Add(1)
-	return store.Contact{ID: id}, nil
-}
-
-func (s *latencyStore) Conversation(_ context.Context, _, id string) (store.Conversation, error) {
-	time.Sleep(storeLatency)
-	s.calls.Add(1)
-	return store.Conversation{ID: id}, nil
+		ConversationID: "cv_1", Direction: store.Outbound, WAMID: u.WAMID, Status: u.Status,
+		// The copy of its contact and conversation a message keeps since
+		// it was accepted: the event reads nothing more.
+		Context: &store.MessageContext{Contact: store.Contact{ID: "ct_1"}, Conversation: store.Conversation{ID: "cv_1"}}}}, nil
 }
 
 func (s *latencyStore) MarkStatusEventsSent(context.Context, string, string, string) error {
