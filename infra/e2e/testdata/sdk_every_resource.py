@@ -160,6 +160,16 @@ try:
     raise AssertionError("a text outside the window was accepted")
 except pytake.ValidationError as e:
     assert e.code == "outside_customer_service_window", e.code
+# A scheduled message, cancelled before its time; cancelling it again is a conflict.
+later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=10)
+scheduled = client.messages.send(to=customer, text="Lembrete: sua consulta é amanhã.", send_at=later)
+assert scheduled.status == "scheduled", scheduled.status
+assert client.messages.cancel(scheduled.id).status == "cancelled"
+try:
+    client.messages.cancel(scheduled.id)
+    raise AssertionError("a cancelled message was cancelled again")
+except pytake.ConflictError as e:
+    assert e.code == "message_not_scheduled", e.code
 convs = client.conversations.list(status="open", contact_id=sent.contact_id)
 assert [c.id for c in convs] == [sent.conversation_id]
 assert client.conversations.retrieve(sent.conversation_id).status == "open"
