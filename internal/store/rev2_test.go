@@ -1,0 +1,45 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pytake/pytake/internal/store"
+)
+
+// A merge gives the survivor the merged contact's opt-out: a marketing
+// message queued into the survivor's open conversation before the merge
+// must see it before it is sent (ContactOptOut), and a new one be refused
+// on the pointer's condition — whichever open pointer the survivor keeps.
+func TestRev2MergeMarksSurvivorPointer(t *testing.T) {
+	for _, survivorOpen := range []bool{true, false} {
+		s, c, _ := newStore(t)
+		ctx := context.Background()
+		org, err := s.CreateOrganization(ctx, "A")
+		require.NoError(t, err)
+		older, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000040"))
+		require.NoError(t, err)
+		if !survivorOpen {
+			_, err = s.ResolveConversation(ctx, org.ID, older.Conversation.ID, 0, nil, nil)
+			require.NoError(t, err)
+		}
+		c.Add(time.Minute)
+		newer, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000041"))
+		require.NoError(t, err)
+		_, _, err = s.OptOutContact(ctx, org.ID, newer.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR"})
+		require.NoError(t, err)
+		m, err := s.MergeContacts(ctx, org.ID, older.Contact.ID, newer.Contact.ID, "")
+		require.NoError(t, err)
+		require.NotNil(t, m.Survivor.OptOut, "the survivor takes the opt-out")
+		open := older.Conversation.ID
+		if !survivorOpen {
+			open = newer.Conversation.ID
+		}
+		oo, err := s.ContactOptOut(ctx, org.ID, older.Contact.ID, open)
+		require.NoError(t, err)
+		require.NotNil(t, oo, "survivor had an open conversation: %v", survivorOpen)
+	}
+}
