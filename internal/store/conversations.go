@@ -425,14 +425,37 @@ func (s *Store) ReopenConversation(ctx context.Context, org, id string, assignee
 	if err != nil {
 		return Conversation{}, err
 	}
-	err = s.transact(ctx, "reopen conversation", []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(id)}.av(), UpdateExpression: aws.String(set),
 			ConditionExpression: aws.String("#st = :resolved"), ExpressionAttributeNames: map[string]string{"#st": "status"},
 			ExpressionAttributeValues: values,
 		}},
 		ptr,
-	}, func(failed []bool) error {
+	}
+	// The new pointer carries the contact's opt-out (a marketing message
+	// into the conversation checks its mark), on condition that it is
+	// still the one read.
+	ct, err := s.Contact(ctx, org, c.ContactID)
+	switch {
+	case apperr.Is(err, apperr.NotFound): // deleted: no opt-out to carry
+	case err != nil:
+		return Conversation{}, err
+	default:
+		check := types.ConditionCheck{TableName: aws.String(s.table), Key: key{orgPK(org), contactSK(ct.ID)}.av(),
+			ConditionExpression: aws.String(notOptedOut), ExpressionAttributeValues: map[string]types.AttributeValue{":e": str("")}}
+		if ct.OptOut != nil {
+			at := str(timestamp(ct.OptOut.At))
+			ptr.Put.Item["opted_out_at"] = at
+			check.ConditionExpression = aws.String("opted_out_at = :oo")
+			check.ExpressionAttributeValues = map[string]types.AttributeValue{":oo": at}
+		}
+		items = append(items, types.TransactWriteItem{ConditionCheck: &check})
+	}
+	err = s.transact(ctx, "reopen conversation", items, func(failed []bool) error {
+		if len(failed) > 2 && failed[2] {
+			return apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
+		}
 		if failed[0] {
 			return conditionErr(apperr.Conflict, "the conversation is not resolved").WithCode("conversation_not_resolved")
 		}

@@ -43,3 +43,25 @@ func TestRev2MergeMarksSurvivorPointer(t *testing.T) {
 		require.NotNil(t, oo, "survivor had an open conversation: %v", survivorOpen)
 	}
 }
+
+// Reopening a conversation puts its pointer again: for a contact that
+// opted out meanwhile it must carry the mark, or a marketing message
+// queued into that conversation (a scheduled one) passes the sender's
+// opt-out check.
+func TestRev2ReopenMarksPointer(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000042"))
+	require.NoError(t, err)
+	_, err = s.ResolveConversation(ctx, org.ID, r.Conversation.ID, 0, nil, nil)
+	require.NoError(t, err)
+	_, _, err = s.OptOutContact(ctx, org.ID, r.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR"})
+	require.NoError(t, err)
+	_, err = s.ReopenConversation(ctx, org.ID, r.Conversation.ID, nil)
+	require.NoError(t, err)
+	oo, err := s.ContactOptOut(ctx, org.ID, r.Contact.ID, r.Conversation.ID)
+	require.NoError(t, err)
+	require.NotNil(t, oo, "opted out before the reopen")
+}
