@@ -264,6 +264,7 @@ type convMessage struct {
 	at             time.Time     // the message's time
 	inbound        bool          // a customer's message: it moves last_inbound_at
 	marketing      bool          // a marketing message: refused if the contact opted out
+	optOut         *OptOut       // the contact's opt-out as read: a new pointer carries it
 	// For a new conversation: the message that opens it, and (for a
 	// business message) the customer's last message time it shows.
 	openedBy    string
@@ -330,6 +331,9 @@ func (s *Store) addToConversation(items []types.TransactWriteItem, m convMessage
 	ptr, err := s.openPointer(conv.OrgID, conv.ContactID, conv.ID)
 	if err != nil {
 		return conv, items, err
+	}
+	if m.optOut != nil {
+		ptr.Put.Item["opted_out_at"] = str(timestamp(m.optOut.At))
 	}
 	return conv, append(items, s.put(cv, "attribute_not_exists(pk)"), ptr), nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
@@ -135,6 +136,20 @@ func (s *Store) OptOutContact(ctx context.Context, org, contactID string, o OptO
 		return c, true, nil
 	}
 	return c, false, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
+}
+
+// optOutAsRead adds to a contact item's condition (cond, vals) that its
+// opt-out is still o (none, or o's time): a new open pointer carries it.
+func optOutAsRead(cond string, vals map[string]types.AttributeValue, o *OptOut) (*string, map[string]types.AttributeValue) {
+	if vals == nil {
+		vals = map[string]types.AttributeValue{}
+	}
+	if o == nil {
+		vals[":e"] = str("")
+		return aws.String(cond + " AND " + notOptedOut), vals
+	}
+	vals[":ooread"] = str(timestamp(o.At))
+	return aws.String(cond + " AND opted_out_at = :ooread"), vals
 }
 
 // errOptInRace: the contact (or its open pointer) changed or went between

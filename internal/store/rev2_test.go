@@ -65,3 +65,34 @@ func TestRev2ReopenMarksPointer(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, oo, "opted out before the reopen")
 }
+
+// A conversation opened after the contact opted out (the customer writes
+// again) gets a pointer that carries the opt-out: a bulk or marketing
+// message into it must not pass the sender's opt-out check.
+func TestRev2NewConversationPointerCarriesOptOut(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	first, err := s.RecordInbound(ctx, text(org.ID, "wamid.r1", "5511900000043", "Ana", c.Now()))
+	require.NoError(t, err)
+	_, _, err = s.OptOutContact(ctx, org.ID, first.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR"})
+	require.NoError(t, err)
+	_, err = s.ResolveConversation(ctx, org.ID, first.Conversation.ID, 0, nil, nil)
+	require.NoError(t, err)
+	c.Add(time.Minute)
+	again, err := s.RecordInbound(ctx, text(org.ID, "wamid.r2", "5511900000043", "Ana", c.Now()))
+	require.NoError(t, err)
+	require.True(t, again.ConversationCreated)
+	oo, err := s.ContactOptOut(ctx, org.ID, first.Contact.ID, again.Conversation.ID)
+	require.NoError(t, err)
+	require.NotNil(t, oo, "opened by an inbound message after the opt-out")
+
+	_, err = s.ResolveConversation(ctx, org.ID, again.Conversation.ID, 0, nil, nil)
+	require.NoError(t, err)
+	out, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000043"))
+	require.NoError(t, err)
+	oo, err = s.ContactOptOut(ctx, org.ID, first.Contact.ID, out.Conversation.ID)
+	require.NoError(t, err)
+	require.NotNil(t, oo, "opened by a (non-marketing) outbound message after the opt-out")
+}
