@@ -98,8 +98,10 @@ type openConvItem struct {
 	LastSentAt string `dynamodbav:"last_sent_at,omitempty"`
 	// OptedOutAt mirrors the contact's opt-out (set and emptied in the
 	// opt-out's and opt-in's transactions), so a marketing message into
-	// the open conversation is refused by this pointer's condition.
-	OptedOutAt string `dynamodbav:"opted_out_at,omitempty"`
+	// the open conversation is refused by this pointer's condition. Every
+	// pointer is written with it ("": not opted out); nil is a pointer from
+	// before it was kept, which says nothing of the opt-out.
+	OptedOutAt *string `dynamodbav:"opted_out_at,omitempty"`
 }
 
 // markPointer is the transaction item that sets a contact's open pointer's
@@ -254,6 +256,7 @@ func (s *Store) openPointer(org, contactID, convID string) (types.TransactWriteI
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
+	ptr["opted_out_at"] = str("") // not opted out, unless its caller marks it
 	return s.put(ptr, "attribute_not_exists(pk)"), nil
 }
 

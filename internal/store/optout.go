@@ -207,14 +207,15 @@ func (s *Store) OptInContact(ctx context.Context, org, contactID string, emit Em
 // The contact's open pointer, outside ORG#<org>, answers when it is that
 // conversation's (the opt-out's and opt-in's transactions mark it), so a
 // campaign sending at its number's 1,000 a second adds no reads to the
-// organisation's partition; otherwise, or when the pointer is marked (for
-// the opt-out's reason), the contact is read. A deleted contact is NotFound.
+// organisation's partition; otherwise, when the pointer is marked (for
+// the opt-out's reason) or is from before the mark was kept, the contact
+// is read. A deleted contact is NotFound.
 func (s *Store) ContactOptOut(ctx context.Context, org, contactID, convID string) (*OptOut, error) {
 	p, found, err := s.openPointerOf(ctx, org, contactID)
 	if err != nil {
 		return nil, err
 	}
-	if found && p.ConversationID == convID && p.OptedOutAt == "" {
+	if found && p.ConversationID == convID && p.OptedOutAt != nil && *p.OptedOutAt == "" {
 		return nil, nil
 	}
 	c, err := s.Contact(ctx, org, contactID)

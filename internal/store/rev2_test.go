@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/store"
@@ -95,4 +98,29 @@ func TestRev2NewConversationPointerCarriesOptOut(t *testing.T) {
 	oo, err = s.ContactOptOut(ctx, org.ID, first.Contact.ID, out.Conversation.ID)
 	require.NoError(t, err)
 	require.NotNil(t, oo, "opened by a (non-marketing) outbound message after the opt-out")
+}
+
+// A pointer written before pointers were marked (no opted_out_at at all)
+// says nothing of the opt-out: a contact that opted out then, with that
+// pointer still open, must not pass the sender's opt-out check.
+func TestRev2PointerFromBeforeTheMark(t *testing.T) {
+	tbl, c := newTable(t)
+	s := store.New(tbl.Client, tbl.Name, c.Now)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000044"))
+	require.NoError(t, err)
+	_, _, err = s.OptOutContact(ctx, org.ID, r.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR"})
+	require.NoError(t, err)
+	// As it was written before this change (and left by the opt-out then).
+	_, err = tbl.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl.Name), Item: map[string]types.AttributeValue{
+		"pk":              &types.AttributeValueMemberS{Value: "ORG#" + org.ID + "#CONTACT#" + r.Contact.ID},
+		"sk":              &types.AttributeValueMemberS{Value: "OPENCONV"},
+		"type":            &types.AttributeValueMemberS{Value: "open_conversation"},
+		"conversation_id": &types.AttributeValueMemberS{Value: r.Conversation.ID}}})
+	require.NoError(t, err)
+	oo, err := s.ContactOptOut(ctx, org.ID, r.Contact.ID, r.Conversation.ID)
+	require.NoError(t, err)
+	require.NotNil(t, oo, "a pointer from before the mark")
 }
