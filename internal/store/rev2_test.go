@@ -124,3 +124,23 @@ func TestRev2PointerFromBeforeTheMark(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, oo, "a pointer from before the mark")
 }
+
+// Deleting a contact deletes its open pointer: the outbound messages it
+// counted move into the conversation, which stays for history.
+func TestRev2DeleteContactKeepsCounts(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000045"))
+	require.NoError(t, err)
+	for range 2 {
+		_, err = s.AcceptOutbound(ctx, template(org.ID, "5511900000045"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.DeleteContact(ctx, org.ID, r.Contact.ID))
+	conv, err := s.Conversation(ctx, org.ID, r.Conversation.ID)
+	require.NoError(t, err)
+	require.Equal(t, 3, conv.MessageCount)
+	require.NotNil(t, conv.LastMessageAt)
+}
