@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -210,8 +211,10 @@ func (s *Store) openPointerOf(ctx context.Context, org, contactID string) (openC
 func (s *Store) foldPage(ctx context.Context, org string, page Page[Conversation]) (Page[Conversation], error) {
 	var keys []key
 	for _, c := range page.Items {
-		if c.Status == ConversationOpen {
-			keys = append(keys, key{contactConvsPK(org, c.ContactID), openConvSK()})
+		// Once each: BatchGetItem refuses a key named twice (two open
+		// conversations of one contact, an older inconsistency).
+		if k := (key{contactConvsPK(org, c.ContactID), openConvSK()}); c.Status == ConversationOpen && !slices.Contains(keys, k) {
+			keys = append(keys, k)
 		}
 	}
 	ptrs, err := s.batchGet(ctx, keys)

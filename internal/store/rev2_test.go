@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -143,4 +144,48 @@ func TestRev2DeleteContactKeepsCounts(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, conv.MessageCount)
 	require.NotNil(t, conv.LastMessageAt)
+}
+
+// Two open conversations of one contact (an older inconsistency the store
+// tolerates elsewhere) on one page: the list reads their pointer once
+// (BatchGetItem refuses a request that names a key twice).
+func TestRev2ListTwoOpenOfOneContact(t *testing.T) {
+	tbl, c := newTable(t)
+	s := store.New(noDuplicateKeys{tbl.Client}, tbl.Name, c.Now)
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000046"))
+	require.NoError(t, err)
+	out, err := tbl.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tbl.Name), Key: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "ORG#" + org.ID},
+		"sk": &types.AttributeValueMemberS{Value: "CONV#" + r.Conversation.ID}}})
+	require.NoError(t, err)
+	other := out.Item
+	other["sk"] = &types.AttributeValueMemberS{Value: "CONV#" + r.Conversation.ID + "x"}
+	other["id"] = &types.AttributeValueMemberS{Value: r.Conversation.ID + "x"}
+	_, err = tbl.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl.Name), Item: other})
+	require.NoError(t, err)
+	page, err := s.Conversations(ctx, org.ID, "", "", "", 50)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 2)
+}
+
+// noDuplicateKeys refuses a BatchGetItem naming a key twice, as DynamoDB
+// does ("Provided list of item keys contains duplicates"); the local
+// table does not.
+type noDuplicateKeys struct{ store.DB }
+
+func (d noDuplicateKeys) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	for _, ka := range in.RequestItems {
+		seen := map[string]bool{}
+		for _, k := range ka.Keys {
+			id := pkOf(k) + "|" + k["sk"].(*types.AttributeValueMemberS).Value
+			if seen[id] {
+				return nil, errors.New("ValidationException: Provided list of item keys contains duplicates")
+			}
+			seen[id] = true
+		}
+	}
+	return d.DB.BatchGetItem(ctx, in, o...)
 }
