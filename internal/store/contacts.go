@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -319,6 +320,14 @@ func tagged(tags []string, tag string) bool {
 // conversation pointer (its messages and conversations stay, for history);
 // the same number writing again becomes a new contact.
 func (s *Store) DeleteContact(ctx context.Context, org, id string) error {
+	_, err := retryRaces(func() (struct{}, bool, error) {
+		err := s.deleteContact(ctx, org, id)
+		return struct{}{}, errors.Is(err, errRace), err
+	})
+	return err
+}
+
+func (s *Store) deleteContact(ctx context.Context, org, id string) error {
 	c, err := s.Contact(ctx, org, id)
 	if err != nil {
 		return err
@@ -331,6 +340,27 @@ func (s *Store) DeleteContact(ctx context.Context, org, id string) error {
 			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(merged_into)")}},
 		del(key{contactConvsPK(org, c.ID), openConvSK()}),
 	}
+	// The open pointer's counts (outbound messages) move into its
+	// conversation, which stays, on condition that neither changed.
+	ptr, ptrFound, err := s.openPointerOf(ctx, org, c.ID)
+	if err != nil {
+		return err
+	}
+	if ptrFound && ptr.SentCount > 0 {
+		cv, err := s.conversationItem(ctx, org, ptr.ConversationID)
+		if err != nil {
+			return err
+		}
+		cond, pv := pointerUnchanged(ptr, true)
+		items[1].Delete.ConditionExpression, items[1].Delete.ExpressionAttributeValues = aws.String(cond), pv
+		counts, vals := foldedCounts(cv, ptr)
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(cv.ID)}.av(),
+			UpdateExpression:          aws.String("SET" + strings.TrimPrefix(counts, ",")),
+			ConditionExpression:       aws.String("message_count = :mb"),
+			ExpressionAttributeValues: vals,
+		}})
+	}
 	// Only the identity items that are this contact's: another form of
 	// the number may belong to a contact created before its forms were one.
 	owned, err := s.ownedIdentities(ctx, org, c)
@@ -340,7 +370,10 @@ func (s *Store) DeleteContact(ctx context.Context, org, id string) error {
 	for _, k := range owned {
 		items = append(items, del(k))
 	}
-	return s.transact(ctx, "delete contact", items, func([]bool) error {
-		return apperr.New(apperr.NotFound, "contact not found")
+	return s.transact(ctx, "delete contact", items, func(failed []bool) error {
+		if failed[0] {
+			return apperr.New(apperr.NotFound, "contact not found")
+		}
+		return errRace // its open conversation changed meanwhile: read again
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -98,8 +99,10 @@ type openConvItem struct {
 	LastSentAt string `dynamodbav:"last_sent_at,omitempty"`
 	// OptedOutAt mirrors the contact's opt-out (set and emptied in the
 	// opt-out's and opt-in's transactions), so a marketing message into
-	// the open conversation is refused by this pointer's condition.
-	OptedOutAt string `dynamodbav:"opted_out_at,omitempty"`
+	// the open conversation is refused by this pointer's condition. Every
+	// pointer is written with it ("": not opted out); nil is a pointer from
+	// before it was kept, which says nothing of the opt-out.
+	OptedOutAt *string `dynamodbav:"opted_out_at,omitempty"`
 }
 
 // markPointer is the transaction item that sets a contact's open pointer's
@@ -208,8 +211,10 @@ func (s *Store) openPointerOf(ctx context.Context, org, contactID string) (openC
 func (s *Store) foldPage(ctx context.Context, org string, page Page[Conversation]) (Page[Conversation], error) {
 	var keys []key
 	for _, c := range page.Items {
-		if c.Status == ConversationOpen {
-			keys = append(keys, key{contactConvsPK(org, c.ContactID), openConvSK()})
+		// Once each: BatchGetItem refuses a key named twice (two open
+		// conversations of one contact, an older inconsistency).
+		if k := (key{contactConvsPK(org, c.ContactID), openConvSK()}); c.Status == ConversationOpen && !slices.Contains(keys, k) {
+			keys = append(keys, k)
 		}
 	}
 	ptrs, err := s.batchGet(ctx, keys)
@@ -254,6 +259,7 @@ func (s *Store) openPointer(org, contactID, convID string) (types.TransactWriteI
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
+	ptr["opted_out_at"] = str("") // not opted out, unless its caller marks it
 	return s.put(ptr, "attribute_not_exists(pk)"), nil
 }
 
@@ -264,6 +270,7 @@ type convMessage struct {
 	at             time.Time     // the message's time
 	inbound        bool          // a customer's message: it moves last_inbound_at
 	marketing      bool          // a marketing message: refused if the contact opted out
+	optOut         *OptOut       // the contact's opt-out as read: a new pointer carries it
 	// For a new conversation: the message that opens it, and (for a
 	// business message) the customer's last message time it shows.
 	openedBy    string
@@ -330,6 +337,9 @@ func (s *Store) addToConversation(items []types.TransactWriteItem, m convMessage
 	ptr, err := s.openPointer(conv.OrgID, conv.ContactID, conv.ID)
 	if err != nil {
 		return conv, items, err
+	}
+	if m.optOut != nil {
+		ptr.Put.Item["opted_out_at"] = str(timestamp(m.optOut.At))
 	}
 	return conv, append(items, s.put(cv, "attribute_not_exists(pk)"), ptr), nil
 }
@@ -425,14 +435,37 @@ func (s *Store) ReopenConversation(ctx context.Context, org, id string, assignee
 	if err != nil {
 		return Conversation{}, err
 	}
-	err = s.transact(ctx, "reopen conversation", []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(id)}.av(), UpdateExpression: aws.String(set),
 			ConditionExpression: aws.String("#st = :resolved"), ExpressionAttributeNames: map[string]string{"#st": "status"},
 			ExpressionAttributeValues: values,
 		}},
 		ptr,
-	}, func(failed []bool) error {
+	}
+	// The new pointer carries the contact's opt-out (a marketing message
+	// into the conversation checks its mark), on condition that it is
+	// still the one read.
+	ct, err := s.Contact(ctx, org, c.ContactID)
+	switch {
+	case apperr.Is(err, apperr.NotFound): // deleted: no opt-out to carry
+	case err != nil:
+		return Conversation{}, err
+	default:
+		check := types.ConditionCheck{TableName: aws.String(s.table), Key: key{orgPK(org), contactSK(ct.ID)}.av(),
+			ConditionExpression: aws.String(notOptedOut), ExpressionAttributeValues: map[string]types.AttributeValue{":e": str("")}}
+		if ct.OptOut != nil {
+			at := str(timestamp(ct.OptOut.At))
+			ptr.Put.Item["opted_out_at"] = at
+			check.ConditionExpression = aws.String("opted_out_at = :oo")
+			check.ExpressionAttributeValues = map[string]types.AttributeValue{":oo": at}
+		}
+		items = append(items, types.TransactWriteItem{ConditionCheck: &check})
+	}
+	err = s.transact(ctx, "reopen conversation", items, func(failed []bool) error {
+		if len(failed) > 2 && failed[2] {
+			return apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
+		}
 		if failed[0] {
 			return conditionErr(apperr.Conflict, "the conversation is not resolved").WithCode("conversation_not_resolved")
 		}

@@ -154,9 +154,12 @@ func (s *Store) recordInbound(ctx context.Context, in InboundMessage, merges *[]
 	if found && !convFound && !contactWritten {
 		// A new conversation must not open on a contact merged meanwhile
 		// (its open conversation joined instead moves with it).
-		items = append(items, s.liveContact(org, contact.ID))
+		// Its pointer carries the opt-out as read: on condition that it still is.
+		check := s.liveContact(org, contact.ID)
+		check.ConditionCheck.ConditionExpression, check.ConditionCheck.ExpressionAttributeValues = optOutAsRead(*check.ConditionCheck.ConditionExpression, nil, contact.OptOut)
+		items = append(items, check)
 	}
-	cm := convMessage{org: org, contactID: contact.ID, at: in.Timestamp, inbound: true, openedBy: msgID}
+	cm := convMessage{org: org, contactID: contact.ID, at: in.Timestamp, inbound: true, openedBy: msgID, optOut: contact.OptOut}
 	if convFound {
 		cm.open = &conv
 	}

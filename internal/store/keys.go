@@ -75,8 +75,10 @@ import (
 //     conversation's item in the transaction that deletes the pointer,
 //     conditional on neither having changed. Pointers written before the
 //     counts were kept count nothing: their conversations' items hold it all.
-//     The pointer also carries opted_out_at, set and emptied with the
-//     contact's in the opt-out's and opt-in's transactions: a marketing
+//     The pointer also carries opted_out_at, written with every new pointer
+//     as the contact's (on condition it is still as read), set and emptied
+//     with the contact's in the opt-out's and opt-in's transactions (a
+//     pointer without it, from before it was kept, says nothing): a marketing
 //     message into the open conversation is refused by the pointer's
 //     condition (a merge deletes the pointer, so a merged contact fails it
 //     too) rather than by a condition check of the contact in ORG#<org>.

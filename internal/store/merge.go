@@ -181,6 +181,10 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 			if err != nil {
 				return Merge{}, false, err
 			}
+			if merged.OptOut != nil {
+				// The survivor's opt-out (its own or the merged one's) marks its new pointer.
+				ptr.Put.Item["opted_out_at"] = str(timestamp(merged.OptOut.At))
+			}
 			items = append(items, ptr)
 		} else {
 			update += ", #st = :resolved, resolved_at = :now"
@@ -193,6 +197,11 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 			ExpressionAttributeNames:  map[string]string{"#st": "status"},
 			ExpressionAttributeValues: vals,
 		}})
+	}
+	if survPtr != "" && merged.OptOut != nil {
+		// The survivor's open pointer carries the opt-out it takes (a
+		// marketing message into that conversation checks the mark).
+		items = append(items, s.markPointer(org, surv.ID, openConvItem{ConversationID: survPtr}, true, timestamp(merged.OptOut.At)))
 	}
 	err = s.transact(ctx, "merge contacts", items, func([]bool) error { return errRace })
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
@@ -137,6 +138,20 @@ func (s *Store) OptOutContact(ctx context.Context, org, contactID string, o OptO
 	return c, false, apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
 }
 
+// optOutAsRead adds to a contact item's condition (cond, vals) that its
+// opt-out is still o (none, or o's time): a new open pointer carries it.
+func optOutAsRead(cond string, vals map[string]types.AttributeValue, o *OptOut) (*string, map[string]types.AttributeValue) {
+	if vals == nil {
+		vals = map[string]types.AttributeValue{}
+	}
+	if o == nil {
+		vals[":e"] = str("")
+		return aws.String(cond + " AND " + notOptedOut), vals
+	}
+	vals[":ooread"] = str(timestamp(o.At))
+	return aws.String(cond + " AND opted_out_at = :ooread"), vals
+}
+
 // errOptInRace: the contact (or its open pointer) changed or went between
 // the read and the opt-in's or opt-out's write; they read it again.
 var errOptInRace = errors.New("store: the contact changed during the opt-in")
@@ -192,14 +207,15 @@ func (s *Store) OptInContact(ctx context.Context, org, contactID string, emit Em
 // The contact's open pointer, outside ORG#<org>, answers when it is that
 // conversation's (the opt-out's and opt-in's transactions mark it), so a
 // campaign sending at its number's 1,000 a second adds no reads to the
-// organisation's partition; otherwise, or when the pointer is marked (for
-// the opt-out's reason), the contact is read. A deleted contact is NotFound.
+// organisation's partition; otherwise, when the pointer is marked (for
+// the opt-out's reason) or is from before the mark was kept, the contact
+// is read. A deleted contact is NotFound.
 func (s *Store) ContactOptOut(ctx context.Context, org, contactID, convID string) (*OptOut, error) {
 	p, found, err := s.openPointerOf(ctx, org, contactID)
 	if err != nil {
 		return nil, err
 	}
-	if found && p.ConversationID == convID && p.OptedOutAt == "" {
+	if found && p.ConversationID == convID && p.OptedOutAt != nil && *p.OptedOutAt == "" {
 		return nil, nil
 	}
 	c, err := s.Contact(ctx, org, contactID)

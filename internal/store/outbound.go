@@ -193,11 +193,10 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		// a marketing message not go to one that opted out meanwhile.
 		// (Into an open conversation, both are checked on its pointer,
 		// outside ORG#<org>: a merge deletes it, an opt-out marks it.)
+		// Its pointer carries the opt-out as read: on condition that it
+		// still is (a marketing message's is none, checked above).
 		check := s.liveContact(org, contact.ID)
-		if m.Marketing {
-			check.ConditionCheck.ConditionExpression = aws.String(*check.ConditionCheck.ConditionExpression + " AND " + notOptedOut)
-			check.ConditionCheck.ExpressionAttributeValues = map[string]types.AttributeValue{":e": str("")}
-		}
+		check.ConditionCheck.ConditionExpression, check.ConditionCheck.ExpressionAttributeValues = optOutAsRead(*check.ConditionCheck.ConditionExpression, nil, contact.OptOut)
 		items = append(items, check)
 	}
 	for _, k := range missing {
@@ -207,7 +206,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		items = append(items, w)
 	}
-	cm := convMessage{org: org, contactID: contact.ID, at: now, marketing: m.Marketing}
+	cm := convMessage{org: org, contactID: contact.ID, at: now, marketing: m.Marketing, optOut: contact.OptOut}
 	switch {
 	case convFound:
 		cm.open = &conv
