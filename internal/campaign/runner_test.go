@@ -421,3 +421,28 @@ func (s *cancelOnCount) CampaignCounts(ctx context.Context, c store.Campaign) (s
 	}
 	return s.Store.CampaignCounts(ctx, c)
 }
+
+// The recipient's outcome not recorded (the table throttled) while the
+// sender already found its contact opted out (store.SkipQueuedRecipient,
+// before the runner's next run records it queued): it ends skipped
+// (opted_out), not queued over a message that was never sent.
+func TestOptedOutBeforeRecordingCountsSkipped(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	a := f.contact("5511900000501", "Ana", "vip")
+	c := f.campaign([]string{"vip"}, nil)
+	st := &failRecord{Store: f.st, fail: 1}
+	run := campaign.NewRunner(st, f.events, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	var err error
+	for i := 0; i < 3 && err == nil; i++ {
+		_, err = run.Step(ctx, f.org, c.ID)
+	}
+	require.Error(t, err, "the record failed")
+	require.Equal(t, store.RecipientPending, f.recipients(c)[a.ID].Status)
+	// The sender, meanwhile: the contact opted out after its message was queued.
+	require.NoError(t, f.st.SkipQueuedRecipient(ctx, f.org, c.ID, a.ID, store.RecipientOptedOut, "opted out after its message was queued"))
+	f.drain()
+	rs := f.recipients(c)
+	require.Equal(t, store.RecipientSkipped, rs[a.ID].Status)
+	require.Equal(t, store.RecipientOptedOut, rs[a.ID].SkipReason)
+}

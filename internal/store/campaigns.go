@@ -498,13 +498,16 @@ func (s *Store) ContactsTagged(ctx context.Context, org string, tags []string, c
 
 // SkipQueuedRecipient records a campaign's recipient whose message was
 // queued, and then not sent (its contact opted out before the send),
-// skipped with a reason. Only forward: a recipient in another state is
-// left as it is, so a redelivered queue message changes nothing.
+// skipped with a reason. A recipient still pending (its message accepted,
+// the outcome not yet recorded: the runner's record, conditioned on
+// pending, then leaves it skipped) is skipped too. Only forward: a
+// recipient in another state is left as it is, so a redelivered queue
+// message changes nothing.
 func (s *Store) SkipQueuedRecipient(ctx context.Context, org, campaignID, contactID, reason, detail string) error {
 	values := map[string]types.AttributeValue{":st": str(RecipientSkipped), ":r": str(reason), ":d": str(detail),
-		":now": str(timestamp(s.now())), ":queued": str(RecipientQueued)}
+		":now": str(timestamp(s.now())), ":queued": str(RecipientQueued), ":pending": str(RecipientPending)}
 	in := updateInput(s.table, key{recipientsPK(org, campaignID), recipientSK(contactID)},
-		"SET #st = :st, skip_reason = :r, detail = :d, updated_at = :now", "#st = :queued", values)
+		"SET #st = :st, skip_reason = :r, detail = :d, updated_at = :now", "#st IN (:queued, :pending)", values)
 	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
 	if _, err := s.db.UpdateItem(ctx, in); err != nil && !isConditionFailed(err) {
 		return unavailable("skip queued recipient", err)
