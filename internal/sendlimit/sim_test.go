@@ -194,9 +194,14 @@ func keysPerMessage(t *testing.T) keyProfile {
 // send-rate counters (RATE#) are the simulation's own (the real Limiter
 // against this table), and the /v1 admission buckets and API key lookup
 // (LIMIT#org#, LIMIT#key#, KEY#) take the API's requests, which the plan
-// caps at 500 a second per organisation whatever its numbers' tiers.
+// caps at 500 a second per organisation whatever its numbers' tiers. The
+// transactional lane's admission buckets (LIMIT#admit#) take a write per
+// admitted message and per refusal remembered, not per message: the
+// profile's messages, one at a time, each took one; the admission
+// simulation (TestSimulationAdmission) counts them with the real
+// Admission against this table.
 func modelled(shape string) bool {
-	for _, p := range []string{"RATE#", "LIMIT#org#", "LIMIT#key#", "KEY#"} {
+	for _, p := range []string{"RATE#", "LIMIT#org#", "LIMIT#key#", "LIMIT#admit#", "KEY#"} {
 		if strings.HasPrefix(shape, p) {
 			return false
 		}
