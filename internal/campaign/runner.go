@@ -11,6 +11,7 @@ import (
 
 	"github.com/pytake/pytake/internal/accept"
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/ctxsleep"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/sendlimit"
 	"github.com/pytake/pytake/internal/store"
@@ -82,18 +83,7 @@ type Runner struct {
 func NewRunner(s Store, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
 	return &Runner{store: s, accept: accept.New(s), events: p, log: log, now: now, PageSize: 100, Campaigns: 100,
 		Concurrent: 10, Workers: 64, Lead: 2 * time.Second, RunFor: 55 * time.Second, Reserve: 10 * time.Second,
-		Poll: 100 * time.Millisecond, DefaultRate: 80, Sleep: sleep, Parallel: parallel}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+		Poll: 100 * time.Millisecond, DefaultRate: 80, Sleep: ctxsleep.Sleep, Parallel: parallel}
 }
 
 func parallel(n int, f func(i int)) {

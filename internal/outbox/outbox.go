@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/ctxsleep"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -57,7 +58,7 @@ type Relay struct {
 
 // New returns a relay publishing to p and queueing jobs with q.
 func New(p Publisher, q Enqueuer, log *slog.Logger) *Relay {
-	return &Relay{events: p, jobs: q, log: log, now: time.Now, wait: sleep}
+	return &Relay{events: p, jobs: q, log: log, now: time.Now, wait: ctxsleep.Sleep}
 }
 
 // WithClock sets the relay's clock and how it waits between attempts.
@@ -79,17 +80,6 @@ const (
 	maxBackoff     = 8 * time.Second
 	deadlineMargin = 5 * time.Second
 )
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // relayRetrying relays one record, retrying a passing failure while the
 // invocation's time allows (never without a deadline).

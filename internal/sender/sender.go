@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/ctxsleep"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/logctx"
@@ -182,7 +183,7 @@ func New(d Deps) *Sender {
 		d.Now = time.Now
 	}
 	if d.Sleep == nil {
-		d.Sleep = sleep
+		d.Sleep = ctxsleep.Sleep
 	}
 	if d.Rand == nil {
 		d.Rand = rand.Float64
@@ -194,17 +195,6 @@ func New(d Deps) *Sender {
 		d.AccountTTL = time.Second
 	}
 	return &Sender{d: d, loaded: map[string]time.Time{}, accounts: map[string]cachedAccount{}}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // outcome of one message.

@@ -32,6 +32,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/pytake/pytake/internal/ctxsleep"
 )
 
 // Lane is a class of traffic.
@@ -125,20 +127,9 @@ func New(c Config) *Limiter {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = ctxsleep.Sleep
 	}
 	return &Limiter{c: c, pools: map[poolKey]*pool{}}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Headroom is how many tokens of each second of a number limited to
