@@ -147,12 +147,8 @@ func whatsappContent(w *html, v view, data any) error {
 		}
 		w.raw("\n</p>\n")
 	}
-	w.raw(`
-<form method="post" action="/dashboard/settings/whatsapp" class="card" novalidate aria-labelledby="wa-form">
-  <h2 id="wa-form">`)
-	w.t(v, "nav.whatsapp")
-	w.raw("</h2>\n  ")
-	csrfInput(w, v)
+	w.raw("\n")
+	cardForm(w, v, "/dashboard/settings/whatsapp", "card", "wa-form", v.T("nav.whatsapp"), true)
 	w.raw("\n  ")
 	secret := func(name, label string, masked string) formField {
 		return formField{Name: name, Label: v.T(label), Type: "password", Required: !d.Saved, Req: v.T("required"),
@@ -171,16 +167,9 @@ func whatsappContent(w *html, v view, data any) error {
 		}
 		f.write(w)
 	}
-	w.raw("\n  <button type=\"submit\">")
-	w.t(v, "save")
-	w.raw(`</button>
-</form>
-
-<form method="post" action="/dashboard/settings/whatsapp/test" class="card" aria-labelledby="wa-test">
-  <h2 id="wa-test">`)
-	w.t(v, "wa.test")
-	w.raw("</h2>\n  ")
-	csrfInput(w, v)
+	formEnd(w, "", v.T("save"))
+	w.raw("\n")
+	cardForm(w, v, "/dashboard/settings/whatsapp/test", "card", "wa-test", v.T("wa.test"), false)
 	w.raw("\n  <button type=\"submit\" id=\"test-connection\">")
 	w.t(v, "wa.test")
 	w.raw("</button>\n  ")
@@ -230,13 +219,9 @@ func whatsappContent(w *html, v view, data any) error {
 		}
 		w.raw("\n  </div>\n  ")
 	}
-	w.raw(`
-</form>
-
-<section class="card" aria-labelledby="wa-meta">
-  <h2 id="wa-meta">`)
-	w.t(v, "wa.meta")
-	w.raw("</h2>\n  <p>")
+	w.raw("\n</form>\n\n")
+	cardSection(w, "wa-meta", "  ", v.T("wa.meta"))
+	w.raw("  <p>")
 	w.t(v, "wa.callback")
 	w.raw(": <code id=\"callback-url\">")
 	w.esc(d.CallbackURL)
@@ -291,15 +276,11 @@ func webhooksContent(w *html, v view, data any) error {
 	if err != nil {
 		return err
 	}
-	w.raw("\n<section class=\"card\" aria-labelledby=\"wh-list\">\n<h2 id=\"wh-list\">")
-	w.t(v, "wh.list")
-	w.raw("</h2>\n")
+	w.raw("\n")
+	cardSection(w, "wh-list", "", v.T("wh.list"))
 	if len(d.Hooks) > 0 {
-		w.raw("\n<table>\n  <thead><tr>")
-		headCells(w, v, "wh.name", "wh.url", "wh.events", "wh.active")
-		w.raw("<th scope=\"col\"><span class=\"sr\">")
-		w.t(v, "wh.open")
-		w.raw("</span></th></tr></thead>\n  <tbody>\n  ")
+		w.raw("\n")
+		tableHead(w, "", v.T("wh.open"), func() { headCells(w, v, "wh.name", "wh.url", "wh.events", "wh.active") })
 		for _, h := range d.Hooks {
 			w.raw("\n  <tr>\n    <td>")
 			w.esc(h.Name)
@@ -319,18 +300,12 @@ func webhooksContent(w *html, v view, data any) error {
 			w.esc(h.URL)
 			w.raw("</span></a></td>\n  </tr>\n  ")
 		}
-		w.raw("\n  </tbody>\n</table>\n")
+		tableEnd(w)
 	} else {
 		none(w, v)
 	}
-	w.raw(`
-</section>
-
-<form method="post" action="/dashboard/webhooks" class="card" novalidate aria-labelledby="wh-create">
-  <h2 id="wh-create">`)
-	w.t(v, "wh.create")
-	w.raw("</h2>\n  ")
-	csrfInput(w, v)
+	w.raw("\n</section>\n\n")
+	cardForm(w, v, "/dashboard/webhooks", "card", "wh-create", v.T("wh.create"), true)
 	w.raw("\n  <div class=\"field\">\n    <label for=\"name\">")
 	w.t(v, "wh.name")
 	w.raw(" <span class=\"opt\">(")
@@ -391,9 +366,8 @@ func webhooksContent(w *html, v view, data any) error {
 	w.t(v, "wh.secret.hint")
 	w.raw("</p>\n    ")
 	fieldError(w, v, "secret")
-	w.raw("\n  </div>\n  <button type=\"submit\">")
-	w.t(v, "wh.create")
-	w.raw("</button>\n</form>\n")
+	w.raw("\n  </div>")
+	formEnd(w, "", v.T("wh.create"))
 	return nil
 }
 
@@ -408,6 +382,71 @@ func headCells(w *html, v view, keys ...string) {
 		w.t(v, k)
 		w.raw("</th>")
 	}
+}
+
+// tableHead opens a table (id, or none for "") and writes its head row: the
+// cells that cells writes (headCells), then, when last is not "", a column
+// named only for screen readers (each row's action). The body is left open
+// for the rows; tableEnd closes it.
+func tableHead(w *html, id, last string, cells func()) {
+	w.raw("<table")
+	if id != "" {
+		w.raw(" id=\"" + id + "\"")
+	}
+	w.raw(">\n  <thead><tr>")
+	cells()
+	if last != "" {
+		w.raw("<th scope=\"col\"><span class=\"sr\">")
+		w.esc(last)
+		w.raw("</span></th>")
+	}
+	w.raw("</tr></thead>\n  <tbody>\n  ")
+}
+
+// tableEnd closes what tableHead opened.
+func tableEnd(w *html) { w.raw("\n  </tbody>\n</table>\n") }
+
+// cardSection opens a card: a section labelled by its heading (id, and the
+// heading's text), the heading indented by indent.
+func cardSection(w *html, id, indent, heading string) {
+	w.raw("<section class=\"card\" aria-labelledby=\"" + id + "\">\n" + indent + "<h2 id=\"" + id + "\">")
+	w.esc(heading)
+	w.raw("</h2>\n")
+}
+
+// cardForm opens a card that is a form posting to action: labelled by its
+// heading (id, and the heading's text), then the CSRF field. class is
+// "card" or "card danger"; a form with fields is novalidate (the server
+// says what is wrong, in the page's language).
+func cardForm(w *html, v view, action, class, id, heading string, fields bool) {
+	w.raw("<form method=\"post\" action=\"")
+	w.url(action)
+	w.raw("\" class=\"" + class + "\"")
+	if fields {
+		w.raw(" novalidate")
+	}
+	w.raw(" aria-labelledby=\"" + id + "\">\n  <h2 id=\"" + id + "\">")
+	w.esc(heading)
+	w.raw("</h2>\n  ")
+	csrfInput(w, v)
+}
+
+// formEnd closes a card form with its submit button (id, or none for "").
+func formEnd(w *html, id, label string) {
+	w.raw("\n  <button type=\"submit\"")
+	if id != "" {
+		w.raw(" id=\"" + id + "\"")
+	}
+	w.raw(">")
+	w.esc(label)
+	w.raw("</button>\n</form>\n")
+}
+
+// confirmForm is a card form (a dangerous action's) of one button, which
+// says what the heading says.
+func confirmForm(w *html, v view, action, id, label string) {
+	cardForm(w, v, action, "card danger", id, label, false)
+	formEnd(w, "", label)
 }
 
 // postForm is a form of one button posting to action.
@@ -427,13 +466,13 @@ func webhookContent(w *html, v view, data any) error {
 		return err
 	}
 	h := d.Hook
-	w.raw("\n<section class=\"card\" aria-labelledby=\"wh-one\">\n  <h2 id=\"wh-one\">")
-	if h.Name != "" {
-		w.esc(h.Name)
-	} else {
-		w.esc(h.ID)
+	heading := h.Name
+	if heading == "" {
+		heading = h.ID
 	}
-	w.raw("</h2>\n  <dl>\n    <dt>")
+	w.raw("\n")
+	cardSection(w, "wh-one", "  ", heading)
+	w.raw("  <dl>\n    <dt>")
 	w.t(v, "wh.url")
 	w.raw("</dt><dd><code>")
 	w.esc(h.URL)
@@ -455,15 +494,13 @@ func webhookContent(w *html, v view, data any) error {
 	w.url("/dashboard/webhooks/" + h.ID)
 	w.raw("\">")
 	w.t(v, "wh.refresh")
-	w.raw("</a>\n  </div>\n</section>\n\n<section class=\"card\" aria-labelledby=\"wh-deliveries\">\n<h2 id=\"wh-deliveries\">")
-	w.t(v, "wh.deliveries")
-	w.raw("</h2>\n")
+	w.raw("</a>\n  </div>\n</section>\n\n")
+	cardSection(w, "wh-deliveries", "", v.T("wh.deliveries"))
 	if len(d.Deliveries) > 0 {
-		w.raw("\n<table id=\"deliveries\">\n  <thead><tr>")
-		headCells(w, v, "wh.delivery.at", "wh.delivery.event", "wh.delivery.status", "", "wh.delivery.http", "wh.delivery.latency", "wh.delivery.attempt", "", "wh.delivery.resp", "wh.delivery.next")
-		w.raw("<th scope=\"col\"><span class=\"sr\">")
-		w.t(v, "wh.resend")
-		w.raw("</span></th></tr></thead>\n  <tbody>\n  ")
+		w.raw("\n")
+		tableHead(w, "deliveries", v.T("wh.resend"), func() {
+			headCells(w, v, "wh.delivery.at", "wh.delivery.event", "wh.delivery.status", "", "wh.delivery.http", "wh.delivery.latency", "wh.delivery.attempt", "", "wh.delivery.resp", "wh.delivery.next")
+		})
 		for _, dl := range d.Deliveries {
 			last := lastAttempt(dl.Attempts)
 			w.raw("\n  <tr>\n    <td>")
@@ -512,18 +549,14 @@ func webhookContent(w *html, v view, data any) error {
 			})
 			w.raw("</td>\n  </tr>\n  ")
 		}
-		w.raw("\n  </tbody>\n</table>\n")
+		tableEnd(w)
 		next(w, v, "/dashboard/webhooks/"+h.ID+"?", d.Next)
 		w.raw("\n")
 	} else {
 		none(w, v)
 	}
-	w.raw("\n</section>\n\n<form method=\"post\" action=\"")
-	w.url("/dashboard/webhooks/" + h.ID + "/rotate")
-	w.raw("\" class=\"card\" novalidate aria-labelledby=\"wh-rotate\">\n  <h2 id=\"wh-rotate\">")
-	w.t(v, "wh.rotate")
-	w.raw("</h2>\n  ")
-	csrfInput(w, v)
+	w.raw("\n</section>\n\n")
+	cardForm(w, v, "/dashboard/webhooks/"+h.ID+"/rotate", "card", "wh-rotate", v.T("wh.rotate"), true)
 	w.raw("\n  <p>")
 	w.t(v, "wh.rotate.hint")
 	w.raw("</p>\n  <div class=\"field\">\n    <label for=\"secret\">")
@@ -534,17 +567,10 @@ func webhookContent(w *html, v view, data any) error {
 	invalid(w, v, "secret")
 	w.raw(">\n    ")
 	fieldError(w, v, "secret")
-	w.raw("\n  </div>\n  <button type=\"submit\">")
-	w.t(v, "wh.rotate")
-	w.raw("</button>\n</form>\n\n<form method=\"post\" action=\"")
-	w.url("/dashboard/webhooks/" + h.ID + "/delete")
-	w.raw("\" class=\"card danger\" aria-labelledby=\"wh-delete\">\n  <h2 id=\"wh-delete\">")
-	w.t(v, "wh.delete")
-	w.raw("</h2>\n  ")
-	csrfInput(w, v)
-	w.raw("\n  <button type=\"submit\">")
-	w.t(v, "wh.delete")
-	w.raw("</button>\n</form>\n")
+	w.raw("\n  </div>")
+	formEnd(w, "", v.T("wh.rotate"))
+	w.raw("\n")
+	confirmForm(w, v, "/dashboard/webhooks/"+h.ID+"/delete", "wh-delete", v.T("wh.delete"))
 	return nil
 }
 
@@ -555,13 +581,11 @@ func keysContent(w *html, v view, data any) error {
 	if err != nil {
 		return err
 	}
-	w.raw("\n<section class=\"card\" aria-labelledby=\"keys-list\">\n<h2 id=\"keys-list\">")
-	w.t(v, "keys.title")
-	w.raw("</h2>\n<table id=\"keys\">\n  <thead><tr>")
-	headCells(w, v, "keys.name", "keys.prefix", "keys.mode", "keys.scopes", "", "keys.createdat", "keys.lastused", "keys.state")
-	w.raw("<th scope=\"col\"><span class=\"sr\">")
-	w.t(v, "keys.revoke")
-	w.raw("</span></th></tr></thead>\n  <tbody>\n  ")
+	w.raw("\n")
+	cardSection(w, "keys-list", "", v.T("keys.title"))
+	tableHead(w, "keys", v.T("keys.revoke"), func() {
+		headCells(w, v, "keys.name", "keys.prefix", "keys.mode", "keys.scopes", "", "keys.createdat", "keys.lastused", "keys.state")
+	})
 	for _, k := range d.Keys {
 		w.raw("\n  <tr data-key-id=\"")
 		w.esc(k.ID)
@@ -608,16 +632,9 @@ func keysContent(w *html, v view, data any) error {
 		}
 		w.raw("</td>\n  </tr>\n  ")
 	}
-	w.raw(`
-  </tbody>
-</table>
-</section>
-
-<form method="post" action="/dashboard/keys" class="card" novalidate aria-labelledby="keys-create">
-  <h2 id="keys-create">`)
-	w.t(v, "keys.create")
-	w.raw("</h2>\n  ")
-	csrfInput(w, v)
+	tableEnd(w)
+	w.raw("</section>\n\n")
+	cardForm(w, v, "/dashboard/keys", "card", "keys-create", v.T("keys.create"), true)
 	w.raw("\n  <div class=\"field\">\n    <label for=\"name\">")
 	w.t(v, "keys.name")
 	w.raw(" <span class=\"req\">(")
@@ -662,9 +679,8 @@ func keysContent(w *html, v view, data any) error {
 	}
 	w.raw("\n    </div>\n    ")
 	fieldError(w, v, "scopes")
-	w.raw("\n  </fieldset>\n  <button type=\"submit\">")
-	w.t(v, "keys.create")
-	w.raw("</button>\n</form>\n")
+	w.raw("\n  </fieldset>")
+	formEnd(w, "", v.T("keys.create"))
 	return nil
 }
 
@@ -689,9 +705,11 @@ func conversationsContent(w *html, v view, data any) error {
 	}
 	w.raw("\n</nav>\n<section class=\"card\">\n")
 	if len(d.Items) > 0 {
-		w.raw("\n<table id=\"conversations\">\n  <thead><tr><th scope=\"col\">ID</th>")
-		headCells(w, v, "conv.contact", "conv.status", "conv.messages", "conv.last")
-		w.raw("</tr></thead>\n  <tbody>\n  ")
+		w.raw("\n")
+		tableHead(w, "conversations", "", func() {
+			w.raw("<th scope=\"col\">ID</th>")
+			headCells(w, v, "conv.contact", "conv.status", "conv.messages", "conv.last")
+		})
 		for _, c := range d.Items {
 			w.raw("\n  <tr><td><a href=\"")
 			w.url("/dashboard/conversations/" + c.ID)
@@ -707,7 +725,7 @@ func conversationsContent(w *html, v view, data any) error {
 			w.esc(whenPtr(c.LastMessageAt))
 			w.raw("</td></tr>\n  ")
 		}
-		w.raw("\n  </tbody>\n</table>\n")
+		tableEnd(w)
 		next(w, v, "/dashboard/conversations?status="+queryEscape(d.Status)+"&", d.Next)
 		w.raw("\n")
 	} else {
@@ -723,9 +741,9 @@ func conversationContent(w *html, v view, data any) error {
 		return err
 	}
 	c := d.Conv
-	w.raw("\n<section class=\"card\" aria-labelledby=\"conv-one\">\n  <h2 id=\"conv-one\">")
-	w.esc(c.ID)
-	w.raw("</h2>\n  <dl>\n    <dt>")
+	w.raw("\n")
+	cardSection(w, "conv-one", "  ", c.ID)
+	w.raw("  <dl>\n    <dt>")
 	w.t(v, "conv.contact")
 	w.raw("</dt><dd>")
 	if n := d.Contact.DisplayName(); n != "" {
@@ -751,12 +769,8 @@ func conversationContent(w *html, v view, data any) error {
 	w.int(int64(c.MessageCount))
 	w.raw("</dd>\n  </dl>\n</section>\n")
 	if c.Status == "open" {
-		w.raw("\n<form method=\"post\" action=\"")
-		w.url("/dashboard/conversations/" + c.ID + "/resolve")
-		w.raw("\" class=\"card\" novalidate aria-labelledby=\"conv-resolve\">\n  <h2 id=\"conv-resolve\">")
-		w.t(v, "conv.resolve")
-		w.raw("</h2>\n  ")
-		csrfInput(w, v)
+		w.raw("\n")
+		cardForm(w, v, "/dashboard/conversations/"+c.ID+"/resolve", "card", "conv-resolve", v.T("conv.resolve"), true)
 		w.raw("\n  <div class=\"field\">\n    <label for=\"satisfaction\">")
 		w.t(v, "conv.satisfaction")
 		w.raw(" <span class=\"opt\">(")
@@ -772,17 +786,14 @@ func conversationContent(w *html, v view, data any) error {
 		}
 		w.raw("\n    </select>\n    ")
 		fieldError(w, v, "satisfaction")
-		w.raw("\n  </div>\n  <button type=\"submit\" id=\"resolve\">")
-		w.t(v, "conv.resolve")
-		w.raw("</button>\n</form>\n")
+		w.raw("\n  </div>")
+		formEnd(w, "resolve", v.T("conv.resolve"))
 	}
-	w.raw("\n<section class=\"card\" aria-labelledby=\"conv-msgs\">\n<h2 id=\"conv-msgs\">")
-	w.t(v, "conv.messages")
-	w.raw("</h2>\n")
+	w.raw("\n")
+	cardSection(w, "conv-msgs", "", v.T("conv.messages"))
 	if len(d.Messages) > 0 {
-		w.raw("\n<table id=\"messages\">\n  <thead><tr>")
-		headCells(w, v, "conv.msg.at", "conv.msg.dir", "conv.msg.content", "conv.msg.status")
-		w.raw("</tr></thead>\n  <tbody>\n  ")
+		w.raw("\n")
+		tableHead(w, "messages", "", func() { headCells(w, v, "conv.msg.at", "conv.msg.dir", "conv.msg.content", "conv.msg.status") })
 		for _, m := range d.Messages {
 			w.raw("\n  <tr><td>")
 			w.esc(when(m.Timestamp))
@@ -800,7 +811,7 @@ func conversationContent(w *html, v view, data any) error {
 			w.esc(m.Status)
 			w.raw("</td></tr>\n  ")
 		}
-		w.raw("\n  </tbody>\n</table>\n")
+		tableEnd(w)
 		next(w, v, "/dashboard/conversations/"+c.ID+"?", d.Next)
 		w.raw("\n")
 	} else {
@@ -829,9 +840,10 @@ func contactsContent(w *html, v view, data any) error {
 	w.t(v, "contacts.filter")
 	w.raw("</button>\n</form>\n<section class=\"card\">\n")
 	if len(d.Items) > 0 {
-		w.raw("\n<table id=\"contacts\">\n  <thead><tr>")
-		headCells(w, v, "contacts.name", "contacts.number", "contacts.tags", "contacts.attributes")
-		w.raw("</tr></thead>\n  <tbody>\n  ")
+		w.raw("\n")
+		tableHead(w, "contacts", "", func() {
+			headCells(w, v, "contacts.name", "contacts.number", "contacts.tags", "contacts.attributes")
+		})
 		for _, c := range d.Items {
 			w.raw("\n  <tr><td>")
 			w.esc(c.DisplayName())
@@ -854,7 +866,7 @@ func contactsContent(w *html, v view, data any) error {
 			}
 			w.raw("</td></tr>\n  ")
 		}
-		w.raw("\n  </tbody>\n</table>\n")
+		tableEnd(w)
 		next(w, v, "/dashboard/contacts?tag="+queryEscape(d.Tag)+"&", d.Next)
 		w.raw("\n")
 	} else {
