@@ -70,31 +70,44 @@ func (m *memStore) DisableWebhook(context.Context, string, string, string) error
 func (m *memStore) MarkDeliveryQueued(context.Context, string, string, string) error { return nil }
 func (m *memStore) ClaimAttempt(context.Context, store.Delivery, time.Time) error    { return nil }
 
+// benchSetup starts a receiver answering 204 after delay, points ms's
+// webhook at it, stores a batch of 10 deliveries of event (body) in ms, and
+// returns a dispatcher reading st (ms, or a store wrapping it) and the
+// batch's jobs.
+func benchSetup(b *testing.B, st dispatch.Store, ms *memStore, delay time.Duration, event, body string) (*dispatch.Dispatcher, []events.SQSMessage) {
+	b.Helper()
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		time.Sleep(delay)
+		w.WriteHeader(204)
+	}))
+	b.Cleanup(rcv.Close)
+	secret, _ := delivery.NewSecret()
+	sec := secretstest.New()
+	ms.hook = store.Webhook{ID: "wh_1", OrgID: "org_1", URL: rcv.URL, Events: []string{"*"}, Active: true}
+	ms.dlv = map[string]store.Delivery{}
+	sec.Set("org_1", secrets.ProviderWebhook("wh_1"), secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: secret}}})
+	batch := make([]events.SQSMessage, 10)
+	for i := range batch {
+		id := "dlv_" + string(rune('a'+i))
+		ms.dlv[id] = store.Delivery{ID: id, OrgID: "org_1", WebhookID: "wh_1", EventID: "evt_1", Event: event, Body: body}
+		j, _ := json.Marshal(dispatch.Job{OrgID: "org_1", WebhookID: "wh_1", DeliveryID: id})
+		batch[i] = events.SQSMessage{MessageId: id, Body: string(j), EventSourceARN: deliveriesARN}
+	}
+	p := dispatch.New(dispatch.Deps{Store: st, Secrets: sec, Deliveries: queue.New(&fakeQueue{visibility: map[string]int32{}}, deliveriesURL, "deliveries"),
+		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, MaxIdleConnsPerHost: 16}),
+		Log:  slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))})
+	return p, batch
+}
+
 // BenchmarkDeliver: one op is one delivery (batches of 10, concurrently, as
 // the function runs them) to a local receiver over real HTTP.
 //
 //	go test -run '^$' -bench Deliver -benchmem ./internal/dispatch/
 func BenchmarkDeliver(b *testing.B) {
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.WriteHeader(204)
-	}))
-	defer rcv.Close()
-	secret, _ := delivery.NewSecret()
-	sec := secretstest.New()
-	ms := &memStore{hook: store.Webhook{ID: "wh_1", OrgID: "org_1", URL: rcv.URL, Events: []string{"*"}, Active: true}, dlv: map[string]store.Delivery{}}
-	sec.Set("org_1", secrets.ProviderWebhook("wh_1"), secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: secret}}})
+	ms := &memStore{}
 	body := `{"id":"evt_1","event":"message.received","timestamp":"2026-11-30T12:00:00Z","organization_id":"org_1","data":{"message":{"id":"msg_1","type":"text","content":{"text":"Olá, preciso de ajuda"}}}}`
-	batch := make([]events.SQSMessage, 10)
-	for i := range batch {
-		id := "dlv_" + string(rune('a'+i))
-		ms.dlv[id] = store.Delivery{ID: id, OrgID: "org_1", WebhookID: "wh_1", EventID: "evt_1", Event: "message.received", Body: body}
-		j, _ := json.Marshal(dispatch.Job{OrgID: "org_1", WebhookID: "wh_1", DeliveryID: id})
-		batch[i] = events.SQSMessage{MessageId: id, Body: string(j), EventSourceARN: deliveriesARN}
-	}
-	p := dispatch.New(dispatch.Deps{Store: ms, Secrets: sec, Deliveries: queue.New(&fakeQueue{visibility: map[string]int32{}}, deliveriesURL, "deliveries"),
-		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, MaxIdleConnsPerHost: 16}),
-		Log:  slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))})
+	p, batch := benchSetup(b, ms, ms, 0, "message.received", body)
 	ctx := context.Background()
 	b.ReportAllocs()
 	start := time.Now()
@@ -147,27 +160,9 @@ func (s *slowStore) ClaimAttempt(context.Context, store.Delivery, time.Time) err
 //
 //	go test -run '^$' -bench DeliverThroughput -benchtime 100x ./internal/dispatch/
 func BenchmarkDeliverThroughput(b *testing.B) {
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		time.Sleep(200 * time.Millisecond)
-		w.WriteHeader(204)
-	}))
-	defer rcv.Close()
-	secret, _ := delivery.NewSecret()
-	sec := secretstest.New()
-	ms := &slowStore{memStore: &memStore{hook: store.Webhook{ID: "wh_1", OrgID: "org_1", URL: rcv.URL, Events: []string{"*"}, Active: true}, dlv: map[string]store.Delivery{}}}
-	sec.Set("org_1", secrets.ProviderWebhook("wh_1"), secrets.WebhookSecrets{Secrets: []secrets.SigningSecret{{Secret: secret}}})
+	ms := &slowStore{memStore: &memStore{}}
 	body := `{"id":"evt_1","event":"message.delivered","timestamp":"2026-11-30T12:00:00Z","organization_id":"org_1","data":{"message":{"id":"msg_1","type":"text"}}}`
-	batch := make([]events.SQSMessage, 10)
-	for i := range batch {
-		id := "dlv_" + string(rune('a'+i))
-		ms.dlv[id] = store.Delivery{ID: id, OrgID: "org_1", WebhookID: "wh_1", EventID: "evt_1", Event: "message.delivered", Body: body}
-		j, _ := json.Marshal(dispatch.Job{OrgID: "org_1", WebhookID: "wh_1", DeliveryID: id})
-		batch[i] = events.SQSMessage{MessageId: id, Body: string(j), EventSourceARN: deliveriesARN}
-	}
-	p := dispatch.New(dispatch.Deps{Store: ms, Secrets: sec, Deliveries: queue.New(&fakeQueue{visibility: map[string]int32{}}, deliveriesURL, "deliveries"),
-		HTTP: delivery.NewClient(delivery.ClientOptions{AllowLoopback: true, MaxIdleConnsPerHost: 16}),
-		Log:  slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))})
+	p, batch := benchSetup(b, ms, ms.memStore, 200*time.Millisecond, "message.delivered", body)
 	ctx := context.Background()
 	n := 0
 	start := time.Now()

@@ -106,6 +106,18 @@ func template(org, to string) store.OutboundMessage {
 		Content: json.RawMessage(`{"name":"hello","language":{"code":"pt_BR"}}`)}
 }
 
+// openConversation creates an organisation and, with a template message
+// to waID, its contact and that contact's open conversation.
+func openConversation(t *testing.T, s *store.Store, waID string) (store.Organization, store.OutboundResult) {
+	t.Helper()
+	ctx := context.Background()
+	org, err := s.CreateOrganization(ctx, "A")
+	require.NoError(t, err)
+	r, err := s.AcceptOutbound(ctx, template(org.ID, waID))
+	require.NoError(t, err)
+	return org, r
+}
+
 // A message to a contact with an open conversation writes nothing to the
 // organisation's partition (ORG#<org>, shared by all its contacts and
 // conversations): the conversation's count and last message time move on
@@ -117,13 +129,10 @@ func TestHotKeysOutboundToOpenConversation(t *testing.T) {
 	log := &keyLog{DB: tbl.Client}
 	s := store.New(log, tbl.Name, c.Now)
 	ctx := context.Background()
-	org, err := s.CreateOrganization(ctx, "A")
-	require.NoError(t, err)
-	first, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000001"))
-	require.NoError(t, err)
+	org, first := openConversation(t, s, "5511900000001")
 	tagged := first.Contact
 	tagged.Tags = []string{"vip"}
-	_, err = s.SaveContact(ctx, tagged, nil)
+	_, err := s.SaveContact(ctx, tagged, nil)
 	require.NoError(t, err)
 
 	log.reset()
@@ -184,10 +193,7 @@ func TestHotKeysOutboundToOpenConversation(t *testing.T) {
 func TestHotKeysEventContextOfOlderMessages(t *testing.T) {
 	s, _, tbl := newStore(t)
 	ctx := context.Background()
-	org, err := s.CreateOrganization(ctx, "A")
-	require.NoError(t, err)
-	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000002"))
-	require.NoError(t, err)
+	org, r := openConversation(t, s, "5511900000002")
 	// The item as it was stored before: without the copy.
 	k := map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: "ORG#" + org.ID + "#MSG#" + r.Message.ID},
@@ -216,12 +222,9 @@ func TestHotKeysMergeKeepsCounts(t *testing.T) {
 	for _, survivorOpen := range []bool{false, true} {
 		s, c, _ := newStore(t)
 		ctx := context.Background()
-		org, err := s.CreateOrganization(ctx, "A")
-		require.NoError(t, err)
-		older, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000010"))
-		require.NoError(t, err)
+		org, older := openConversation(t, s, "5511900000010")
 		if !survivorOpen {
-			_, err = s.ResolveConversation(ctx, org.ID, older.Conversation.ID, 0, nil, nil)
+			_, err := s.ResolveConversation(ctx, org.ID, older.Conversation.ID, 0, nil, nil)
 			require.NoError(t, err)
 		}
 		c.Add(time.Minute)
@@ -260,14 +263,11 @@ func TestHotKeysMarketingToOpenConversation(t *testing.T) {
 	log := &keyLog{DB: tbl.Client}
 	s := store.New(log, tbl.Name, c.Now)
 	ctx := context.Background()
-	org, err := s.CreateOrganization(ctx, "A")
-	require.NoError(t, err)
-	first, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000020"))
-	require.NoError(t, err)
+	org, first := openConversation(t, s, "5511900000020")
 	mkt := store.OutboundMessage{OrgID: org.ID, ContactID: first.Contact.ID, Type: "template", Marketing: true,
 		Content: json.RawMessage(`{"name":"promo","language":{"code":"pt_BR"}}`)}
 	log.reset()
-	_, err = s.AcceptOutbound(ctx, mkt)
+	_, err := s.AcceptOutbound(ctx, mkt)
 	require.NoError(t, err)
 	writes, _ := log.reset()
 	require.Zero(t, count(writes, "ORG#"+org.ID), "a marketing message to an open conversation: %v", writes)
@@ -304,13 +304,10 @@ func TestHotKeysMarketingToOpenConversation(t *testing.T) {
 func TestHotKeysRefreshEventContext(t *testing.T) {
 	s, _, _ := newStore(t)
 	ctx := context.Background()
-	org, err := s.CreateOrganization(ctx, "A")
-	require.NoError(t, err)
-	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000030"))
-	require.NoError(t, err)
+	org, r := openConversation(t, s, "5511900000030")
 	edited := r.Contact
 	edited.Name = "Ana"
-	_, err = s.SaveContact(ctx, edited, nil)
+	_, err := s.SaveContact(ctx, edited, nil)
 	require.NoError(t, err)
 	m, err := s.Message(ctx, org.ID, r.Message.ID)
 	require.NoError(t, err)

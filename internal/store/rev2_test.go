@@ -22,12 +22,9 @@ func TestRev2MergeMarksSurvivorPointer(t *testing.T) {
 	for _, survivorOpen := range []bool{true, false} {
 		s, c, _ := newStore(t)
 		ctx := context.Background()
-		org, err := s.CreateOrganization(ctx, "A")
-		require.NoError(t, err)
-		older, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000040"))
-		require.NoError(t, err)
+		org, older := openConversation(t, s, "5511900000040")
 		if !survivorOpen {
-			_, err = s.ResolveConversation(ctx, org.ID, older.Conversation.ID, 0, nil, nil)
+			_, err := s.ResolveConversation(ctx, org.ID, older.Conversation.ID, 0, nil, nil)
 			require.NoError(t, err)
 		}
 		c.Add(time.Minute)
@@ -55,11 +52,8 @@ func TestRev2MergeMarksSurvivorPointer(t *testing.T) {
 func TestRev2ReopenMarksPointer(t *testing.T) {
 	s, _, _ := newStore(t)
 	ctx := context.Background()
-	org, err := s.CreateOrganization(ctx, "A")
-	require.NoError(t, err)
-	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000042"))
-	require.NoError(t, err)
-	_, err = s.ResolveConversation(ctx, org.ID, r.Conversation.ID, 0, nil, nil)
+	org, r := openConversation(t, s, "5511900000042")
+	_, err := s.ResolveConversation(ctx, org.ID, r.Conversation.ID, 0, nil, nil)
 	require.NoError(t, err)
 	_, _, err = s.OptOutContact(ctx, org.ID, r.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR"})
 	require.NoError(t, err)
@@ -108,11 +102,8 @@ func TestRev2PointerFromBeforeTheMark(t *testing.T) {
 	tbl, c := newTable(t)
 	s := store.New(tbl.Client, tbl.Name, c.Now)
 	ctx := context.Background()
-	org, err := s.CreateOrganization(ctx, "A")
-	require.NoError(t, err)
-	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000044"))
-	require.NoError(t, err)
-	_, _, err = s.OptOutContact(ctx, org.ID, r.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR"})
+	org, r := openConversation(t, s, "5511900000044")
+	_, _, err := s.OptOutContact(ctx, org.ID, r.Contact.ID, store.OptOut{Reason: store.OptOutKeyword, Detail: "PARAR"})
 	require.NoError(t, err)
 	// As it was written before this change (and left by the opt-out then).
 	_, err = tbl.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl.Name), Item: map[string]types.AttributeValue{
@@ -131,12 +122,9 @@ func TestRev2PointerFromBeforeTheMark(t *testing.T) {
 func TestRev2DeleteContactKeepsCounts(t *testing.T) {
 	s, _, _ := newStore(t)
 	ctx := context.Background()
-	org, err := s.CreateOrganization(ctx, "A")
-	require.NoError(t, err)
-	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000045"))
-	require.NoError(t, err)
+	org, r := openConversation(t, s, "5511900000045")
 	for range 2 {
-		_, err = s.AcceptOutbound(ctx, template(org.ID, "5511900000045"))
+		_, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000045"))
 		require.NoError(t, err)
 	}
 	require.NoError(t, s.DeleteContact(ctx, org.ID, r.Contact.ID))
@@ -153,10 +141,7 @@ func TestRev2ListTwoOpenOfOneContact(t *testing.T) {
 	tbl, c := newTable(t)
 	s := store.New(noDuplicateKeys{tbl.Client}, tbl.Name, c.Now)
 	ctx := context.Background()
-	org, err := s.CreateOrganization(ctx, "A")
-	require.NoError(t, err)
-	r, err := s.AcceptOutbound(ctx, template(org.ID, "5511900000046"))
-	require.NoError(t, err)
+	org, r := openConversation(t, s, "5511900000046")
 	out, err := tbl.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tbl.Name), Key: map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: "ORG#" + org.ID},
 		"sk": &types.AttributeValueMemberS{Value: "CONV#" + r.Conversation.ID}}})
