@@ -105,10 +105,20 @@ type openConvItem struct {
 	OptedOutAt *string `dynamodbav:"opted_out_at,omitempty"`
 }
 
+// optOutMark is an open pointer's opted_out_at for a contact's opt-out:
+// its time, or "" for none (not opted out, or opted in again).
+func optOutMark(o *OptOut) string {
+	if o == nil {
+		return ""
+	}
+	return timestamp(o.At)
+}
+
 // markPointer is the transaction item that sets a contact's open pointer's
-// opted_out_at (at; "" clears it) on condition that it is still the one
-// read, or checks that there is still none.
-func (s *Store) markPointer(org, contactID string, p openConvItem, found bool, at string) types.TransactWriteItem {
+// opted_out_at to the contact's opt-out (optOutMark; nil clears it) on
+// condition that it is still the one read, or checks that there is still
+// none.
+func (s *Store) markPointer(org, contactID string, p openConvItem, found bool, optOut *OptOut) types.TransactWriteItem {
 	k := key{contactConvsPK(org, contactID), openConvSK()}.av()
 	if !found {
 		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: k,
@@ -116,7 +126,7 @@ func (s *Store) markPointer(org, contactID string, p openConvItem, found bool, a
 	}
 	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: k,
 		UpdateExpression: aws.String("SET opted_out_at = :oo"), ConditionExpression: aws.String("conversation_id = :pc"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":oo": str(at), ":pc": str(p.ConversationID)}}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":oo": str(optOutMark(optOut)), ":pc": str(p.ConversationID)}}}
 }
 
 // fold is c with what its open pointer counted (a pointer of another
@@ -253,13 +263,16 @@ func (s *Store) Conversations(ctx context.Context, org, status, contactID, curso
 
 // openPointer claims the contact's open-conversation pointer for convID.
 // Resolving a conversation removes the pointer, so its condition decides
-// who opens (or reopens) the next one.
-func (s *Store) openPointer(org, contactID, convID string) (types.TransactWriteItem, error) {
+// who opens (or reopens) the next one. Every new pointer is put here, and
+// carries the contact's opt-out as its caller read it (nil: not opted
+// out), so a marketing message into the conversation checks its mark; the
+// caller makes its transaction conditional on the contact still being so.
+func (s *Store) openPointer(org, contactID, convID string, optOut *OptOut) (types.TransactWriteItem, error) {
 	ptr, err := marshal(openConvItem{key: key{contactConvsPK(org, contactID), openConvSK()}, Type: typeOpenConv, ConversationID: convID})
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
-	ptr["opted_out_at"] = str("") // not opted out, unless its caller marks it
+	ptr["opted_out_at"] = str(optOutMark(optOut))
 	return s.put(ptr, "attribute_not_exists(pk)"), nil
 }
 
@@ -334,12 +347,9 @@ func (s *Store) addToConversation(items []types.TransactWriteItem, m convMessage
 	if err != nil {
 		return conv, items, err
 	}
-	ptr, err := s.openPointer(conv.OrgID, conv.ContactID, conv.ID)
+	ptr, err := s.openPointer(conv.OrgID, conv.ContactID, conv.ID, m.optOut)
 	if err != nil {
 		return conv, items, err
-	}
-	if m.optOut != nil {
-		ptr.Put.Item["opted_out_at"] = str(timestamp(m.optOut.At))
 	}
 	return conv, append(items, s.put(cv, "attribute_not_exists(pk)"), ptr), nil
 }
@@ -431,7 +441,26 @@ func (s *Store) ReopenConversation(ctx context.Context, org, id string, assignee
 		set += ", assignee = :as"
 		values[":as"] = str(*assignee)
 	}
-	ptr, err := s.openPointer(org, c.ContactID, id)
+	// The new pointer carries the contact's opt-out (a marketing message
+	// into the conversation checks its mark), on condition that it is
+	// still the one read.
+	var optOut *OptOut
+	var check *types.ConditionCheck
+	ct, err := s.Contact(ctx, org, c.ContactID)
+	switch {
+	case apperr.Is(err, apperr.NotFound): // deleted: no opt-out to carry
+	case err != nil:
+		return Conversation{}, err
+	default:
+		optOut = ct.OptOut
+		check = &types.ConditionCheck{TableName: aws.String(s.table), Key: key{orgPK(org), contactSK(ct.ID)}.av(),
+			ConditionExpression: aws.String(notOptedOut), ExpressionAttributeValues: map[string]types.AttributeValue{":e": str("")}}
+		if optOut != nil {
+			check.ConditionExpression = aws.String("opted_out_at = :oo")
+			check.ExpressionAttributeValues = map[string]types.AttributeValue{":oo": str(optOutMark(optOut))}
+		}
+	}
+	ptr, err := s.openPointer(org, c.ContactID, id, optOut)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -443,24 +472,8 @@ func (s *Store) ReopenConversation(ctx context.Context, org, id string, assignee
 		}},
 		ptr,
 	}
-	// The new pointer carries the contact's opt-out (a marketing message
-	// into the conversation checks its mark), on condition that it is
-	// still the one read.
-	ct, err := s.Contact(ctx, org, c.ContactID)
-	switch {
-	case apperr.Is(err, apperr.NotFound): // deleted: no opt-out to carry
-	case err != nil:
-		return Conversation{}, err
-	default:
-		check := types.ConditionCheck{TableName: aws.String(s.table), Key: key{orgPK(org), contactSK(ct.ID)}.av(),
-			ConditionExpression: aws.String(notOptedOut), ExpressionAttributeValues: map[string]types.AttributeValue{":e": str("")}}
-		if ct.OptOut != nil {
-			at := str(timestamp(ct.OptOut.At))
-			ptr.Put.Item["opted_out_at"] = at
-			check.ConditionExpression = aws.String("opted_out_at = :oo")
-			check.ExpressionAttributeValues = map[string]types.AttributeValue{":oo": at}
-		}
-		items = append(items, types.TransactWriteItem{ConditionCheck: &check})
+	if check != nil {
+		items = append(items, types.TransactWriteItem{ConditionCheck: check})
 	}
 	err = s.transact(ctx, "reopen conversation", items, func(failed []bool) error {
 		if len(failed) > 2 && failed[2] {

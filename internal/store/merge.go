@@ -177,13 +177,10 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 		vals[":s"], vals[":g"], vals[":open"], vals[":now"] = str(surv.ID), str(contactConvsPK(org, surv.ID)), str(ConversationOpen), str(timestamp(now))
 		update := "SET contact_id = :s, gsi1pk = :g, updated_at = :now" + counts
 		if survPtr == "" {
-			ptr, err := s.openPointer(org, surv.ID, lostPtr)
+			// The survivor's opt-out (its own or the merged one's) marks its new pointer.
+			ptr, err := s.openPointer(org, surv.ID, lostPtr, merged.OptOut)
 			if err != nil {
 				return Merge{}, false, err
-			}
-			if merged.OptOut != nil {
-				// The survivor's opt-out (its own or the merged one's) marks its new pointer.
-				ptr.Put.Item["opted_out_at"] = str(timestamp(merged.OptOut.At))
 			}
 			items = append(items, ptr)
 		} else {
@@ -201,7 +198,7 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 	if survPtr != "" && merged.OptOut != nil {
 		// The survivor's open pointer carries the opt-out it takes (a
 		// marketing message into that conversation checks the mark).
-		items = append(items, s.markPointer(org, surv.ID, openConvItem{ConversationID: survPtr}, true, timestamp(merged.OptOut.At)))
+		items = append(items, s.markPointer(org, surv.ID, openConvItem{ConversationID: survPtr}, true, merged.OptOut))
 	}
 	err = s.transact(ctx, "merge contacts", items, func([]bool) error { return errRace })
 	if err != nil {

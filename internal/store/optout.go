@@ -124,7 +124,7 @@ func (s *Store) OptOutContact(ctx context.Context, org, contactID string, o OptO
 		err = s.transact(ctx, "opt out contact", []types.TransactWriteItem{
 			{Update: &types.Update{TableName: in.TableName, Key: in.Key, UpdateExpression: in.UpdateExpression,
 				ConditionExpression: in.ConditionExpression, ExpressionAttributeValues: in.ExpressionAttributeValues}},
-			s.markPointer(org, c.ID, ptr, ptrFound, timestamp(o.At)),
+			s.markPointer(org, c.ID, ptr, ptrFound, &o),
 		}, func([]bool) error { return errOptInRace })
 		if errors.Is(err, errOptInRace) {
 			continue // merged, deleted, opted out or its conversation changed meanwhile: read again
@@ -186,7 +186,7 @@ func (s *Store) OptInContact(ctx context.Context, org, contactID string, emit Em
 		items := []types.TransactWriteItem{{Update: &types.Update{TableName: in.TableName, Key: in.Key,
 			UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
 			ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues}},
-			s.markPointer(org, c.ID, ptr, ptrFound, "")}
+			s.markPointer(org, c.ID, ptr, ptrFound, nil)}
 		if items, err = emitted(s, items, emit, org, c.ID, after); err != nil {
 			return c, err
 		}
