@@ -356,8 +356,9 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 }
 
 // failingSince is when the subscription's failure streak started: its
-// (cached) copy's, else marked now, once per container and streak rather
-// than once per failed attempt.
+// (cached) copy's, else marked now: about once per container and streak
+// (the records of a batch that fail together each mark it) rather than
+// once per failed attempt.
 func (p *Dispatcher) failingSince(ctx context.Context, job Job, hook store.Webhook) (time.Time, error) {
 	if hook.FailingSince != nil {
 		return *hook.FailingSince, nil
