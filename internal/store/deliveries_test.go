@@ -32,7 +32,7 @@ func deliveryPartitions(t *testing.T, db *dynamodb.Client, table, org, wh string
 		require.NoError(t, err)
 		for _, it := range res.Items {
 			pk := it["pk"].(*types.AttributeValueMemberS).Value
-			if strings.HasPrefix(pk, "ORG#"+org+"#WEBHOOK#"+wh) {
+			if strings.HasPrefix(pk, "ORG#"+org+"#WEBHOOK#"+wh) || wh == "" && strings.HasPrefix(pk, "ORG#"+org+"#") {
 				out[pk]++
 			}
 		}
@@ -281,4 +281,35 @@ func TestCreateDeliveryConcurrent(t *testing.T) {
 	p, err := s.Deliveries(ctx, "org_a", "wh_1", "", 10)
 	require.NoError(t, err)
 	require.Len(t, p.Items, 1)
+}
+
+// Event samples are spread over their shards (and the legacy partition is
+// still read): the latest are returned newest first, at most limit.
+func TestEventSamplesAcrossShards(t *testing.T) {
+	s, c, tbl := newStore(t)
+	ctx := context.Background()
+	_, err := tbl.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl.Name), Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "ORG#org_a#EVENTS#message.sent"}, "sk": &types.AttributeValueMemberS{Value: "2026-11-28T11:00:00.000Z#evt_legacy"},
+		"type": &types.AttributeValueMemberS{Value: "event_sample"}, "body": &types.AttributeValueMemberS{Value: "legacy"},
+		"expires_at": &types.AttributeValueMemberN{Value: fmt.Sprint(c.Now().Add(time.Hour).Unix())},
+	}})
+	require.NoError(t, err)
+	for i := range 40 {
+		c.Add(time.Millisecond)
+		require.NoError(t, s.RecordEventSample(ctx, "org_a", "message.sent", fmt.Sprintf("evt_%02d", i), c.Now(), []byte(fmt.Sprint(i))))
+	}
+	parts := 0
+	for pk := range deliveryPartitions(t, tbl.Client, tbl.Name, "org_a", "") {
+		if strings.HasPrefix(pk, "ORG#org_a#EVENTS#message.sent#") {
+			parts++
+		}
+	}
+	require.Greater(t, parts, 8)
+	got, err := s.EventSamples(ctx, "org_a", "message.sent", 5)
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{[]byte("39"), []byte("38"), []byte("37"), []byte("36"), []byte("35")}, got)
+	all, err := s.EventSamples(ctx, "org_a", "message.sent", 100)
+	require.NoError(t, err)
+	require.Len(t, all, 41)
+	require.Equal(t, "legacy", string(all[40]))
 }

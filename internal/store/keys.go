@@ -39,7 +39,7 @@ import (
 // | webhook count       | ORG#<org>              | WEBHOOKCOUNT       |                 | n, changed in the create/delete transaction (limit) |
 // | webhook delivery    | ORG#<org>#WEBHOOK#<wh>#<shard> | DLV#<time>_<hash> |          | exact body, status, attempts; shard (000-255) from <hash>; TTL 30 d |
 // | its event's claim   | ORG#<org>#WEBHOOK#<wh>#<shard> | DLVEVT#<event id> |          | delivery_id, job_queued: an event fans out once per webhook, whatever its timestamp; same shard as its delivery; TTL 30 d |
-// | recent event        | ORG#<org>#EVENTS#<name>| <time>#<event id>  |                 | exact body, for Zapier samples; TTL 7 d |
+// | recent event        | ORG#<org>#EVENTS#<name>#<shard> | <time>#<event id> |       | exact body, for Zapier samples; shard 00-15 from the event id; TTL 7 d |
 // | chatbot            | ORG#<org>              | BOT#<id>           |                 | definition JSON, active, version   |
 // | active chatbot     | ORG#<org>              | ACTIVEBOT          |                 | → the one active bot's id          |
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
@@ -110,7 +110,9 @@ import (
 //     partitions ORG#<org>#WEBHOOK#<wh>#<shard>, sk begins_with DLV# (or
 //     below the cursor's), descending, merged (deliveries.go); one delivery:
 //     GetItem (its id holds its time and the hash its shard comes from).
-// 19. Latest events of a name (samples): Query ORG#<org>#EVENTS#<name>, descending.
+// 19. Latest events of a name (samples): Query each of its EventSampleShards
+//     ORG#<org>#EVENTS#<name>#<shard> (and the unsharded legacy one),
+//     descending, merged.
 // 20. An organisation's chatbots: Query pk = ORG#<org>, sk begins_with BOT#.
 // 21. The bot answering an inbound message: GetItem ORG#<org> / ACTIVEBOT, then
 //     GetItem ORG#<org> / BOT#<id>; one active bot per organisation is kept
