@@ -241,3 +241,34 @@ func TestFailureStreakMarkedOncePerContainer(t *testing.T) {
 	_, err = e.st.Webhook(context.Background(), e.org, "wh_missing")
 	require.True(t, apperr.Is(err, apperr.NotFound))
 }
+
+// The same event twice in one batch (SQS delivers at least once): its two
+// fan-outs race on the claim; one delivery is made and POSTed once,
+// whichever writes it (and however many jobs they queue).
+func TestSameEventTwiceInABatchDeliversOnce(t *testing.T) {
+	e := setup(t)
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	w := e.hook(t, srv.URL, []string{"*"}, true)
+	rec := e.event(t, "message.received", "twice")
+	again := rec
+	again.MessageId = "ev-twice-again"
+	resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec, again}})
+	for len(resp.BatchItemFailures) > 0 { // a fan-out that found the delivery being written comes back
+		resp, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}})
+	}
+	require.NotEmpty(t, e.q.jobs)
+	require.LessOrEqual(t, len(e.q.jobs), 2)
+	for range 3 {
+		if len(e.q.jobs) == 0 {
+			break
+		}
+		e.runJobs(t)
+	}
+	require.Len(t, rcv.bodies, 1, "POSTed once")
+	page, err := e.st.Deliveries(context.Background(), e.org, w.ID, "", 10)
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	require.Equal(t, store.DeliveryDelivered, page.Items[0].Status)
+}
