@@ -131,7 +131,8 @@ func queryPartition(cond string, names map[string]string, values map[string]type
 // fold into the shapes of one: what the throughput simulation
 // (internal/sendlimit) multiplies by the send rate. The rig's organisation,
 // phone number and webhook are named as such (shared by every message of
-// the organisation).
+// the organisation); a webhook delivery's or event sample's shard is
+// {shard} (shared by the items that hash to it).
 func keyShape(part, org, webhook string) string {
 	part = strings.ReplaceAll(part, org, "{org}")
 	part = strings.ReplaceAll(part, phoneID, "{phone}")
@@ -144,7 +145,9 @@ func keyShape(part, org, webhook string) string {
 			continue
 		}
 		name := strings.ToLower(strings.TrimPrefix(segs[i-1], "gsi1:"))
-		if strings.HasPrefix(name, "{") {
+		if name == "{webhook}" || i >= 2 && segs[i-2] == "EVENTS" {
+			name = "shard" // a delivery's or an event sample's shard (store.DeliveryShards, EventSampleShards)
+		} else if strings.HasPrefix(name, "{") {
 			name = "value" // a second value in a row (a recipient after {phone}, a second)
 		}
 		segs[i] = "{" + name + "}"

@@ -56,9 +56,8 @@ type Job struct {
 // Store is what dispatching needs from the store.
 type Store interface {
 	Webhooks(ctx context.Context, org string) ([]store.Webhook, error)
-	Webhook(ctx context.Context, org, id string) (store.Webhook, error)
 	CreateDelivery(ctx context.Context, d store.Delivery) (store.Delivery, bool, error)
-	MarkDeliveryQueued(ctx context.Context, org, webhookID, id string) error
+	MarkDeliveryQueued(ctx context.Context, org, webhookID, eventID string) error
 	Delivery(ctx context.Context, org, webhookID, id string) (store.Delivery, error)
 	RecordAttempt(ctx context.Context, d store.Delivery, a store.Attempt, status string) (store.Delivery, error)
 	ClaimAttempt(ctx context.Context, d store.Delivery, until time.Time) error
@@ -98,10 +97,17 @@ type Deps struct {
 	// RetryScale multiplies retry delays (0: 1). Only the local stack sets
 	// it, so end-to-end tests see the whole schedule in seconds.
 	RetryScale float64
+	// HookCacheTTL is how long the subscriptions read are kept (0:
+	// HookCacheTTL).
+	HookCacheTTL time.Duration
 }
 
-// Dispatcher is the dispatcher function's handler.
-type Dispatcher struct{ d Deps }
+// Dispatcher is the dispatcher function's handler. It keeps organisations'
+// subscriptions for HookCacheTTL (one container's, in memory).
+type Dispatcher struct {
+	d     Deps
+	hooks *hookCache
+}
 
 // New returns a Dispatcher.
 func New(d Deps) *Dispatcher {
@@ -111,7 +117,10 @@ func New(d Deps) *Dispatcher {
 	if d.Rand == nil {
 		d.Rand = rand.Float64
 	}
-	return &Dispatcher{d: d}
+	if d.HookCacheTTL <= 0 {
+		d.HookCacheTTL = HookCacheTTL
+	}
+	return &Dispatcher{d: d, hooks: newHookCache(d.Store, d.Now, d.HookCacheTTL)}
 }
 
 // Handle processes a batch from either queue, concurrently, and reports
@@ -187,7 +196,7 @@ func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
 	if err := p.d.Store.RecordEventSample(ctx, ev.OrganizationID, ev.Event, ev.ID, ev.Timestamp, body); err != nil {
 		p.d.Log.WarnContext(ctx, "event sample not recorded", "error", err.Error())
 	}
-	hooks, err := p.d.Store.Webhooks(ctx, ev.OrganizationID)
+	hooks, err := p.hooks.webhooks(ctx, ev.OrganizationID)
 	if err != nil {
 		return err
 	}
@@ -217,7 +226,7 @@ func (p *Dispatcher) fanOut(ctx context.Context, raw []byte) error {
 	metrics.From(ctx).Count(metrics.EventsFannedOut, 1)
 	metrics.From(ctx).Count(metrics.DeliveriesQueued, len(jobs))
 	for _, j := range jobs {
-		if err := p.d.Store.MarkDeliveryQueued(ctx, j.OrgID, j.WebhookID, j.DeliveryID); err != nil {
+		if err := p.d.Store.MarkDeliveryQueued(ctx, j.OrgID, j.WebhookID, ev.ID); err != nil {
 			// Only a redelivery of this event queues it again.
 			p.d.Log.WarnContext(ctx, "delivery job queued, not marked", "delivery_id", j.DeliveryID, "error", err.Error())
 		}
@@ -261,7 +270,7 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 	if d.Status != store.DeliveryPending {
 		return true // done already (a redelivered job)
 	}
-	hook, err := p.d.Store.Webhook(ctx, job.OrgID, job.WebhookID)
+	hook, err := p.hooks.webhook(ctx, job.OrgID, job.WebhookID)
 	if apperr.Is(err, apperr.NotFound) {
 		_, _ = p.d.Store.RecordAttempt(ctx, d, store.Attempt{At: p.d.Now().UTC(), Error: "the webhook was deleted"}, store.DeliveryFailed)
 		return true
@@ -305,24 +314,24 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		if _, err := p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryDelivered); err != nil && !apperr.Is(err, apperr.Conflict) {
 			log.WarnContext(ctx, "delivered, not recorded", "error", err.Error())
 		}
-		if hook.FailingSince != nil {
-			_ = p.d.Store.MarkWebhookHealthy(ctx, job.OrgID, job.WebhookID)
+		if hook.FailingSince != nil && p.d.Store.MarkWebhookHealthy(ctx, job.OrgID, job.WebhookID) == nil {
+			p.hooks.update(job.OrgID, job.WebhookID, func(h *store.Webhook) { h.FailingSince = nil })
 		}
 		return true
 	case delivery.Gone:
 		mrec.Count(metrics.DeliveryAttemptsFail, 1)
 		mrec.Count(metrics.DeliveriesFailed, 1)
 		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
-		_ = p.d.Store.DisableWebhook(ctx, job.OrgID, job.WebhookID, "the endpoint answered 410 Gone")
+		p.disable(ctx, job, "the endpoint answered 410 Gone")
 		log.InfoContext(ctx, "endpoint gone; webhook disabled")
 		return true
 	}
 	mrec.Count(metrics.DeliveryAttemptsFail, 1)
-	since, err := p.d.Store.MarkWebhookFailing(ctx, job.OrgID, job.WebhookID)
+	since, err := p.failingSince(ctx, job, hook)
 	if err == nil && !since.IsZero() && now.Sub(since) > DisableAfter {
 		mrec.Count(metrics.DeliveriesFailed, 1)
 		_, _ = p.d.Store.RecordAttempt(ctx, d, a, store.DeliveryFailed)
-		_ = p.d.Store.DisableWebhook(ctx, job.OrgID, job.WebhookID, "failing for more than 5 days")
+		p.disable(ctx, job, "failing for more than 5 days")
 		return true
 	}
 	delay, more := delivery.NextDelay(len(d.Attempts)+1, delivery.RetryAfter(status, hdr, now), p.d.Rand)
@@ -344,6 +353,30 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 		log.WarnContext(ctx, "attempt not recorded", "error", err.Error())
 	}
 	return p.later(ctx, rec, delay)
+}
+
+// failingSince is when the subscription's failure streak started: its
+// (cached) copy's, else marked now: about once per container and streak
+// (the records of a batch that fail together each mark it) rather than
+// once per failed attempt.
+func (p *Dispatcher) failingSince(ctx context.Context, job Job, hook store.Webhook) (time.Time, error) {
+	if hook.FailingSince != nil {
+		return *hook.FailingSince, nil
+	}
+	since, err := p.d.Store.MarkWebhookFailing(ctx, job.OrgID, job.WebhookID)
+	if err == nil {
+		p.hooks.update(job.OrgID, job.WebhookID, func(h *store.Webhook) { h.FailingSince = &since })
+	}
+	return since, err
+}
+
+// disable stops deliveries to the subscription, this container's copy too.
+func (p *Dispatcher) disable(ctx context.Context, job Job, reason string) {
+	if err := p.d.Store.DisableWebhook(ctx, job.OrgID, job.WebhookID, reason); err != nil {
+		p.d.Log.WarnContext(ctx, "webhook not disabled", "webhook_id", job.WebhookID, "error", err.Error())
+		return
+	}
+	p.hooks.update(job.OrgID, job.WebhookID, func(h *store.Webhook) { h.Active, h.DisabledReason = false, reason })
 }
 
 // deadLettered ends a delivery whose job reached the dead-letter queue:

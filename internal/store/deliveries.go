@@ -3,9 +3,13 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,13 +39,14 @@ type Delivery struct {
 	Event     string `json:"event"`
 	Body      string `json:"-"` // the exact bytes sent (and signed)
 	// JobQueued: its delivery job reached the deliveries queue (a fan-out
-	// that finds it false queues it again).
+	// that finds it false queues it again); kept on its event's claim.
 	JobQueued bool       `json:"-"`
 	Status    string     `json:"status"`
 	Attempts  []Attempt  `json:"attempts"`
 	NextAt    *time.Time `json:"next_attempt_at,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	pk        string     // the partition it was read from
 }
 
 // Attempt is one POST to the endpoint.
@@ -72,86 +77,192 @@ type deliveryItem struct {
 	ExpiresAt int64     `dynamodbav:"expires_at"`
 }
 
-// deliveryEventItem claims (event, webhook) for one delivery.
+// deliveryEventItem claims (event, webhook) for one delivery, in the
+// delivery's shard; JobQueued: its delivery job reached the deliveries queue
+// (a fan-out that finds it false queues it again). The claim, small, holds
+// the mark rather than the delivery (whose body makes every write of it
+// bigger).
 type deliveryEventItem struct {
 	key
 	Type       string `dynamodbav:"type"`
 	DeliveryID string `dynamodbav:"delivery_id"`
+	JobQueued  bool   `dynamodbav:"job_queued,omitempty"`
 	ExpiresAt  int64  `dynamodbav:"expires_at"`
 }
 
 func (it deliveryItem) model() Delivery {
 	d := Delivery{ID: it.ID, OrgID: it.OrgID, WebhookID: it.WebhookID, EventID: it.EventID, Event: it.Event, Body: it.Body, JobQueued: it.JobQueued,
-		Status: it.Status, Attempts: it.Attempts, NextAt: parseTime(it.NextAt), CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt)}
+		Status: it.Status, Attempts: it.Attempts, NextAt: parseTime(it.NextAt), CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt),
+		pk: it.PK}
 	if d.Attempts == nil {
 		d.Attempts = []Attempt{}
 	}
 	return d
 }
 
+// DeliveryShards is how many partitions a webhook's deliveries (and their
+// events' claims) are spread over: ORG#<org>#WEBHOOK#<wh>#000 to #255, the
+// shard taken from the hash of (event id, webhook id) that ends the
+// delivery's id, so a claim and its delivery share a partition and a
+// delivery's id names its partition. One subscription receiving every
+// event at 10,000 sends/s (30,000 status events/s) takes 5 write units per
+// event (claim, delivery, queued mark, attempt claim, attempt): 150,000/s,
+// about 590 a shard, under a partition's ~1,000 (README, Capacity). A
+// listing queries every shard (Deliveries).
+const DeliveryShards = 256
+
+// deliveryHash is the hash a delivery's id ends with and its shard comes from.
+func deliveryHash(eventID, webhookID string) []byte {
+	sum := sha256.Sum256([]byte(eventID + "\x00" + webhookID))
+	return sum[:10]
+}
+
+func shardOf(hash []byte) int { return int(binary.BigEndian.Uint16(hash[:2])) % DeliveryShards }
+
+func deliveryShardPK(org, webhookID string, shard int) string {
+	return fmt.Sprintf("ORG#%s#WEBHOOK#%s#%03d", org, webhookID, shard)
+}
+
+// legacyDeliveriesPK is the one partition deliveries had before they were
+// sharded: read (one delivery, listings) until its items expire (TTL 30 d).
+func legacyDeliveriesPK(org, webhookID string) string { return "ORG#" + org + "#WEBHOOK#" + webhookID }
+
+// deliveryEventPK is the shard of an event's delivery to a webhook.
+func deliveryEventPK(org, webhookID, eventID string) string {
+	return deliveryShardPK(org, webhookID, shardOf(deliveryHash(eventID, webhookID)))
+}
+
+// deliveryIDPK is the shard of a delivery, from the hash its id ends with;
+// false for a string that is no delivery id.
+func deliveryIDPK(org, webhookID, id string) (string, bool) {
+	i := strings.LastIndexByte(id, '_')
+	if !strings.HasPrefix(id, "dlv_") || i < 0 || len(id)-i-1 != 20 {
+		return "", false
+	}
+	h, err := hex.DecodeString(id[i+1:])
+	if err != nil {
+		return "", false
+	}
+	return deliveryShardPK(org, webhookID, shardOf(h)), true
+}
+
+// key of a delivery read from the store (its partition as read: a shard,
+// or the legacy partition), else of its id's shard.
+func (d Delivery) key() key {
+	pk := d.pk
+	if pk == "" {
+		pk, _ = deliveryIDPK(d.OrgID, d.WebhookID, d.ID)
+	}
+	return key{pk, deliverySK(d.ID)}
+}
+
 // DeliveryID names a new delivery of an event to a webhook. It sorts after
 // earlier deliveries (its prefix is the time it is made); which event and
-// webhook it is for is decided by CreateDelivery, from their ids alone.
+// webhook it is for is decided by CreateDelivery, from their ids alone, and
+// its shard by the hash it ends with.
 func DeliveryID(at time.Time, eventID, webhookID string) string {
-	sum := sha256.Sum256([]byte(eventID + "\x00" + webhookID))
-	return "dlv_" + at.UTC().Format("20060102T150405.000") + "_" + hex.EncodeToString(sum[:10])
+	return "dlv_" + at.UTC().Format("20060102T150405.000") + "_" + hex.EncodeToString(deliveryHash(eventID, webhookID))
 }
 
 // CreateDelivery records a pending delivery once per (event id, webhook):
 // created is false when one exists already (a redelivered or republished
 // event, whatever its timestamp), with the stored one returned.
+//
+// Two single-item writes, not a transaction (half its write units): the
+// claim of (event, webhook), then the delivery under the id the claim
+// names. A fan-out stopped between them (a crash, a throttled write) leaves
+// a claim without its delivery; the event comes back (its fan-out failed)
+// and this writes the delivery the claim names, so it is neither lost nor
+// made twice. Two fan-outs of the same event at once may both report it
+// to queue (the attempt claim keeps its POST single).
 func (s *Store) CreateDelivery(ctx context.Context, d Delivery) (Delivery, bool, error) {
 	now := s.now()
-	d.Status, d.CreatedAt, d.UpdatedAt = DeliveryPending, now, now
+	pk := deliveryEventPK(d.OrgID, d.WebhookID, d.EventID)
+	if idPK, ok := deliveryIDPK(d.OrgID, d.WebhookID, d.ID); !ok || idPK != pk {
+		return Delivery{}, false, fmt.Errorf("store: delivery id %q is not one of event %s to webhook %s (use DeliveryID)", d.ID, d.EventID, d.WebhookID)
+	}
 	expires := now.Add(DeliveryTTL).Unix()
-	it := deliveryItem{
-		key: key{deliveriesPK(d.OrgID, d.WebhookID), deliverySK(d.ID)}, Type: typeDelivery, ID: d.ID, OrgID: d.OrgID,
-		WebhookID: d.WebhookID, EventID: d.EventID, Event: d.Event, Body: d.Body, Status: d.Status,
-		CreatedAt: timestamp(now), UpdatedAt: timestamp(now), ExpiresAt: expires,
-	}
-	av, err := marshal(it)
-	if err != nil {
-		return Delivery{}, false, err
-	}
 	claim, err := marshal(deliveryEventItem{
-		key: key{deliveriesPK(d.OrgID, d.WebhookID), deliveryEventSK(d.EventID)}, Type: typeDeliveryEvent,
-		DeliveryID: d.ID, ExpiresAt: expires,
+		key: key{pk, deliveryEventSK(d.EventID)}, Type: typeDeliveryEvent, DeliveryID: d.ID, ExpiresAt: expires,
 	})
 	if err != nil {
 		return Delivery{}, false, err
 	}
-	exists := false
-	items := []types.TransactWriteItem{
-		s.put(claim, "attribute_not_exists(pk) OR expires_at < :now"),
-		s.put(av, "attribute_not_exists(pk)"),
-	}
-	items[0].Put.ExpressionAttributeValues = map[string]types.AttributeValue{":now": num(fmt.Sprint(now.Unix()))}
-	err = s.transact(ctx, "create delivery", items, func([]bool) error {
-		exists = true
-		return nil
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: claim,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR expires_at < :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(fmt.Sprint(now.Unix()))},
 	})
-	if err != nil {
-		return Delivery{}, false, err
+	switch {
+	case isConditionFailed(err):
+		return s.claimedDelivery(ctx, d, now)
+	case err != nil:
+		return Delivery{}, false, unavailable("claim delivery", err)
 	}
-	if exists {
-		var c deliveryEventItem
-		found, err := s.getItem(ctx, key{deliveriesPK(d.OrgID, d.WebhookID), deliveryEventSK(d.EventID)}, &c)
-		if err != nil {
-			return Delivery{}, false, err
+	d.Status, d.CreatedAt, d.UpdatedAt, d.JobQueued, d.pk = DeliveryPending, now, now, false, pk
+	if err := s.putDelivery(ctx, d); err != nil {
+		if isConditionFailed(err) { // another fan-out of the event wrote it from this claim
+			old, err := s.Delivery(ctx, d.OrgID, d.WebhookID, d.ID)
+			return old, false, err
 		}
-		if !found {
-			return Delivery{}, false, apperr.New(apperr.Unavailable, "delivery is being written, retry")
-		}
-		old, err := s.Delivery(ctx, d.OrgID, d.WebhookID, c.DeliveryID)
-		return old, false, err
+		return Delivery{}, false, unavailable("create delivery", err)
 	}
 	d.Attempts = []Attempt{}
 	return d, true, nil
 }
 
-// MarkDeliveryQueued records that a delivery's job reached the queue.
-func (s *Store) MarkDeliveryQueued(ctx context.Context, org, webhookID, id string) error {
-	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{deliveriesPK(org, webhookID), deliverySK(id)},
+// claimedDelivery is the delivery an existing claim names, written now if
+// the fan-out that claimed it stopped before writing it.
+func (s *Store) claimedDelivery(ctx context.Context, d Delivery, now time.Time) (Delivery, bool, error) {
+	var c deliveryEventItem
+	found, err := s.getItem(ctx, key{deliveryEventPK(d.OrgID, d.WebhookID, d.EventID), deliveryEventSK(d.EventID)}, &c)
+	if err != nil {
+		return Delivery{}, false, err
+	}
+	if !found { // expired and removed since the put: the event comes back
+		return Delivery{}, false, apperr.New(apperr.Unavailable, "delivery claim changed, retry")
+	}
+	old, err := s.Delivery(ctx, d.OrgID, d.WebhookID, c.DeliveryID)
+	if err == nil {
+		old.JobQueued = old.JobQueued || c.JobQueued
+		return old, false, nil
+	}
+	if !apperr.Is(err, apperr.NotFound) {
+		return Delivery{}, false, err
+	}
+	d.ID = c.DeliveryID
+	d.Status, d.CreatedAt, d.UpdatedAt, d.JobQueued = DeliveryPending, now, now, false
+	d.pk, _ = deliveryIDPK(d.OrgID, d.WebhookID, d.ID)
+	if err := s.putDelivery(ctx, d); err != nil {
+		if isConditionFailed(err) {
+			old, err := s.Delivery(ctx, d.OrgID, d.WebhookID, d.ID)
+			return old, false, err
+		}
+		return Delivery{}, false, unavailable("create claimed delivery", err)
+	}
+	d.Attempts = []Attempt{}
+	return d, false, nil
+}
+
+// putDelivery writes a new pending delivery (none with its id before).
+func (s *Store) putDelivery(ctx context.Context, d Delivery) error {
+	av, err := marshal(deliveryItem{
+		key: d.key(), Type: typeDelivery, ID: d.ID, OrgID: d.OrgID,
+		WebhookID: d.WebhookID, EventID: d.EventID, Event: d.Event, Body: d.Body, Status: d.Status,
+		CreatedAt: timestamp(d.CreatedAt), UpdatedAt: timestamp(d.UpdatedAt), ExpiresAt: d.CreatedAt.Add(DeliveryTTL).Unix(),
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av,
+		ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	return err
+}
+
+// MarkDeliveryQueued records, on its event's claim, that the delivery of
+// an event to a webhook had its job queued.
+func (s *Store) MarkDeliveryQueued(ctx context.Context, org, webhookID, eventID string) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.table, key{deliveryEventPK(org, webhookID, eventID), deliveryEventSK(eventID)},
 		"SET job_queued = :t", "attribute_exists(pk)",
 		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}))
 	if err != nil && !isConditionFailed(err) {
@@ -160,9 +271,19 @@ func (s *Store) MarkDeliveryQueued(ctx context.Context, org, webhookID, id strin
 	return nil
 }
 
-// Delivery reads one delivery of a webhook.
+// Delivery reads one delivery of a webhook: in its shard, else (made
+// before deliveries were sharded) in the webhook's one legacy partition.
 func (s *Store) Delivery(ctx context.Context, org, webhookID, id string) (Delivery, error) {
-	return getModel[deliveryItem](ctx, s, key{deliveriesPK(org, webhookID), deliverySK(id)}, apperr.New(apperr.NotFound, "delivery not found"))
+	notFound := apperr.New(apperr.NotFound, "delivery not found")
+	pk, ok := deliveryIDPK(org, webhookID, id)
+	if !ok {
+		return Delivery{}, notFound
+	}
+	d, err := getModel[deliveryItem](ctx, s, key{pk, deliverySK(id)}, notFound)
+	if apperr.Is(err, apperr.NotFound) {
+		return getModel[deliveryItem](ctx, s, key{legacyDeliveriesPK(org, webhookID), deliverySK(id)}, notFound)
+	}
+	return d, err
 }
 
 // RecordAttempt appends an attempt and sets the delivery's state, only while
@@ -178,7 +299,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d Delivery, a Attempt, status
 	if a.NextAt != nil {
 		next = timestamp(*a.NextAt)
 	}
-	in := updateInput(s.table, key{deliveriesPK(d.OrgID, d.WebhookID), deliverySK(d.ID)},
+	in := updateInput(s.table, d.key(),
 		"SET attempts = list_append(if_not_exists(attempts, :empty), :a), #st = :s, next_at = :n, updated_at = :now, attempt_count = :c, "+
 			"attempt_lease = :free",
 		"attribute_exists(pk) AND (attribute_not_exists(attempt_count) OR attempt_count = :seen)",
@@ -209,7 +330,7 @@ var ErrAttemptTaken = errors.New("store: the delivery attempt is taken")
 // caller saw; RecordAttempt releases it.
 func (s *Store) ClaimAttempt(ctx context.Context, d Delivery, until time.Time) error {
 	now := timestamp(s.now())
-	in := updateInput(s.table, key{deliveriesPK(d.OrgID, d.WebhookID), deliverySK(d.ID)},
+	in := updateInput(s.table, d.key(),
 		"SET attempt_lease = :until",
 		"attribute_exists(pk) AND #st = :p AND (attribute_not_exists(attempt_count) OR attempt_count = :seen) AND "+
 			"(attribute_not_exists(attempt_lease) OR attempt_lease < :now)",
@@ -227,7 +348,11 @@ func (s *Store) ClaimAttempt(ctx context.Context, d Delivery, until time.Time) e
 
 // ResetDelivery makes a finished delivery pending again (a manual retry).
 func (s *Store) ResetDelivery(ctx context.Context, org, webhookID, id string) (Delivery, error) {
-	in := updateInput(s.table, key{deliveriesPK(org, webhookID), deliverySK(id)},
+	d, err := s.Delivery(ctx, org, webhookID, id)
+	if err != nil {
+		return Delivery{}, err
+	}
+	in := updateInput(s.table, d.key(),
 		"SET #st = :p, updated_at = :now", "attribute_exists(pk)",
 		map[string]types.AttributeValue{":p": str(DeliveryPending), ":now": str(timestamp(s.now()))})
 	in.ExpressionAttributeNames = map[string]string{"#st": "status"}
@@ -238,13 +363,6 @@ func (s *Store) ResetDelivery(ctx context.Context, org, webhookID, id string) (D
 		return Delivery{}, unavailable("reset delivery", err)
 	}
 	return s.Delivery(ctx, org, webhookID, id)
-}
-
-// Deliveries lists a webhook's deliveries, newest first, in bounded pages.
-func (s *Store) Deliveries(ctx context.Context, org, webhookID, cursor string, limit int) (Page[Delivery], error) {
-	now := s.now().Unix()
-	return queryModels(ctx, s, keyPrefix("", deliveriesPK(org, webhookID), deliverySKPrefix, cursor, limit, false),
-		func(it deliveryItem) bool { return it.ExpiresAt == 0 || it.ExpiresAt >= now }) // TTL deletes late
 }
 
 // ---------------------------------------------------------------- samples
@@ -259,11 +377,23 @@ type sampleItem struct {
 	ExpiresAt int64  `dynamodbav:"expires_at"`
 }
 
+// EventSampleShards is how many partitions an organisation's samples of
+// one event name are spread over (ORG#<org>#EVENTS#<name>#00 to #15, from
+// a hash of the event id): every event is kept, one write each, so at
+// 10,000 sends/s of one organisation (10,000 message.sent a second) a
+// shard takes ~625 write units a second, under a partition's ~1,000.
+const EventSampleShards = 16
+
+func eventSampleShardPK(org, name, eventID string) string {
+	sum := sha256.Sum256([]byte(eventID))
+	return fmt.Sprintf("%s#%02d", eventSamplesPK(org, name), int(sum[0])%EventSampleShards)
+}
+
 // RecordEventSample keeps an emitted event (its exact bytes) so samples can
 // show real, recent items.
 func (s *Store) RecordEventSample(ctx context.Context, org, name, eventID string, at time.Time, body []byte) error {
 	av, err := marshal(sampleItem{
-		key:  key{eventSamplesPK(org, name), eventSampleSK(at, eventID)},
+		key:  key{eventSampleShardPK(org, name, eventID), eventSampleSK(at, eventID)},
 		Type: typeEventSample, Body: string(body), ExpiresAt: s.now().Add(EventSampleTTL).Unix(),
 	})
 	if err != nil {
@@ -276,25 +406,60 @@ func (s *Store) RecordEventSample(ctx context.Context, org, name, eventID string
 }
 
 // EventSamples returns the organisation's latest events of a name, newest
-// first, as the exact bytes sent.
+// first, as the exact bytes sent: the newest limit of each shard (and of
+// the one partition samples had before they were sharded, until it
+// expires), merged.
 func (s *Store) EventSamples(ctx context.Context, org, name string, limit int) ([][]byte, error) {
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(eventSamplesPK(org, name))},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit)),
-	})
-	if err != nil {
-		return nil, unavailable("event samples", err)
+	pks := []string{eventSamplesPK(org, name)}
+	for i := range EventSampleShards {
+		pks = append(pks, fmt.Sprintf("%s#%02d", eventSamplesPK(org, name), i))
 	}
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		items []sampleItem
+		first error
+	)
+	for _, pk := range pks {
+		wg.Add(1)
+		go func(pk string) {
+			defer wg.Done()
+			res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 aws.String(s.table),
+				KeyConditionExpression:    aws.String("pk = :pk"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+				ScanIndexForward:          aws.Bool(false),
+				Limit:                     aws.Int32(int32(limit)),
+			})
+			var got []sampleItem
+			if err == nil {
+				err = attributevalue.UnmarshalListOfMaps(res.Items, &got)
+				if err != nil {
+					err = fmt.Errorf("store: decode sample: %w", err)
+				}
+			} else {
+				err = unavailable("event samples", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && first == nil {
+				first = err
+			}
+			items = append(items, got...)
+		}(pk)
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].SK > items[j].SK })
 	var out [][]byte
-	for _, item := range res.Items {
-		var it sampleItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, fmt.Errorf("store: decode sample: %w", err)
+	now := s.now().Unix()
+	for _, it := range items {
+		if len(out) == limit {
+			break
 		}
-		if it.ExpiresAt >= s.now().Unix() {
+		if it.ExpiresAt >= now {
 			out = append(out, []byte(it.Body))
 		}
 	}

@@ -37,9 +37,9 @@ import (
 // | its hourly counter  | UNROUTED#<source>#<yyyy-mm-ddThh> | COUNT     |                 | n < UnroutedPerHour; TTL 14 d      |
 // | webhook subscription| ORG#<org>              | WEBHOOK#<id>       |                 | url, events, active, secret_version; secrets in Secrets Manager |
 // | webhook count       | ORG#<org>              | WEBHOOKCOUNT       |                 | n, changed in the create/delete transaction (limit) |
-// | webhook delivery    | ORG#<org>#WEBHOOK#<wh> | DLV#<time>_<hash>  |                 | exact body, status, attempts, job_queued; TTL 30 d |
-// | its event's claim   | ORG#<org>#WEBHOOK#<wh> | DLVEVT#<event id>  |                 | delivery_id: an event fans out once per webhook, whatever its timestamp; TTL 30 d |
-// | recent event        | ORG#<org>#EVENTS#<name>| <time>#<event id>  |                 | exact body, for Zapier samples; TTL 7 d |
+// | webhook delivery    | ORG#<org>#WEBHOOK#<wh>#<shard> | DLV#<time>_<hash> |          | exact body, status, attempts; shard (000-255) from <hash>; TTL 30 d |
+// | its event's claim   | ORG#<org>#WEBHOOK#<wh>#<shard> | DLVEVT#<event id> |          | delivery_id, job_queued: an event fans out once per webhook, whatever its timestamp; same shard as its delivery; TTL 30 d |
+// | recent event        | ORG#<org>#EVENTS#<name>#<shard> | <time>#<event id> |       | exact body, for Zapier samples; shard 00-15 from the event id; TTL 7 d |
 // | chatbot            | ORG#<org>              | BOT#<id>           |                 | definition JSON, active, version   |
 // | active chatbot     | ORG#<org>              | ACTIVEBOT          |                 | → the one active bot's id          |
 // | idempotency key     | ORG#<org>#IDEM#<sha256(key)> | IDEM         |                 | request hash, message id, enqueued; TTL 24 h |
@@ -106,9 +106,13 @@ import (
 //     sk begins_with WEBHOOK# (at most MaxWebhooks, kept by the WEBHOOKCOUNT
 //     counter: incremented with the condition n < MaxWebhooks in the create's
 //     transaction, decremented in the delete's).
-// 18. A webhook's deliveries, newest first: Query ORG#<org>#WEBHOOK#<wh>, sk
-//     begins_with DLV#, descending; one delivery: GetItem (its id holds both).
-// 19. Latest events of a name (samples): Query ORG#<org>#EVENTS#<name>, descending.
+// 18. A webhook's deliveries, newest first: Query each of its DeliveryShards
+//     partitions ORG#<org>#WEBHOOK#<wh>#<shard>, sk begins_with DLV# (or
+//     below the cursor's), descending, merged (deliveries.go); one delivery:
+//     GetItem (its id holds its time and the hash its shard comes from).
+// 19. Latest events of a name (samples): Query each of its EventSampleShards
+//     ORG#<org>#EVENTS#<name>#<shard> (and the unsharded legacy one),
+//     descending, merged.
 // 20. An organisation's chatbots: Query pk = ORG#<org>, sk begins_with BOT#.
 // 21. The bot answering an inbound message: GetItem ORG#<org> / ACTIVEBOT, then
 //     GetItem ORG#<org> / BOT#<id>; one active bot per organisation is kept
@@ -254,12 +258,11 @@ func webhookSK(id string) string { return webhookSKPrefix + id }
 func webhookCountSK() string     { return "WEBHOOKCOUNT" }
 
 // limitPK is a /v1 rate-limit bucket: "org#<org>" or "key#<key id>".
-func limitPK(bucket string) string              { return "LIMIT#" + bucket }
-func limitSK() string                           { return "LIMIT" }
-func deliveriesPK(org, webhookID string) string { return "ORG#" + org + "#WEBHOOK#" + webhookID }
-func deliverySK(id string) string               { return deliverySKPrefix + id }
-func deliveryEventSK(eventID string) string     { return "DLVEVT#" + eventID }
-func eventSamplesPK(org, name string) string    { return "ORG#" + org + "#EVENTS#" + name }
+func limitPK(bucket string) string           { return "LIMIT#" + bucket }
+func limitSK() string                        { return "LIMIT" }
+func deliverySK(id string) string            { return deliverySKPrefix + id }
+func deliveryEventSK(eventID string) string  { return "DLVEVT#" + eventID }
+func eventSamplesPK(org, name string) string { return "ORG#" + org + "#EVENTS#" + name }
 func eventSampleSK(at time.Time, eventID string) string {
 	return timestamp(at) + "#" + eventID
 }
