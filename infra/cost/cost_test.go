@@ -504,8 +504,8 @@ var bounds = []struct {
 	// requests, 8.2 SQS requests, 4 SNS requests, 0.15 secret reads (cold
 	// caches), 2,987 log and metric bytes per message sent.
 	{"sent", "units:write", 79},
-	{"sent", "units:read", 15},
-	{"sent", "dynamodb:", 68},
+	{"sent", "units:read", 19},
+	{"sent", "dynamodb:", 72},
 	{"sent", "sqs:", 9},
 	{"sent", "sns:PublishBatch", 4.5},
 	{"sent", "secretsmanager:", 0.5},

@@ -52,6 +52,10 @@ type ContactView struct {
 	OptedOut  bool        `json:"opted_out"`
 	OptOut    *OptOutView `json:"opt_out,omitempty"`
 	OptedInAt *time.Time  `json:"opted_in_at,omitempty"`
+	// Partial: a message.* status event's contact whose tags and
+	// attributes took more than 16 KB: they are left out (empty here);
+	// GET /v1/contacts/{id} has them.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // OptOutView is a contact's opt-out as the API and events show it.
@@ -101,7 +105,7 @@ func ViewMessage(m store.Message) MessageView {
 func ViewContact(c store.Contact) ContactView {
 	v := ContactView{
 		ID: c.ID, Name: c.DisplayName(), UserID: c.UserID, Email: c.Email, Tags: c.Tags,
-		Attributes: c.Attributes, CreatedAt: c.CreatedAt.UTC(),
+		Attributes: c.Attributes, CreatedAt: c.CreatedAt.UTC(), Partial: c.Partial,
 	}
 	if c.WhatsAppID != "" {
 		v.WhatsAppID = "+" + c.WhatsAppID

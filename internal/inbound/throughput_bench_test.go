@@ -36,8 +36,17 @@ func (s *latencyStore) ApplyStatus(_ context.Context, u store.StatusUpdate) (sto
 	return store.StatusResult{Applied: true, Message: store.Message{ID: "msg_1", OrgID: u.OrgID, ContactID: "ct_1",
 		ConversationID: "cv_1", Direction: store.Outbound, WAMID: u.WAMID, Status: u.Status,
 		// The copy of its contact and conversation a message keeps since
-		// it was accepted: the event reads nothing more.
+		// it was accepted: the event reads only what rare operations
+		// changed since (EventContext, below).
 		Context: &store.MessageContext{Contact: store.Contact{ID: "ct_1"}, Conversation: store.Conversation{ID: "cv_1"}}}}, nil
+}
+
+// EventContext is the copy with its conversation's event view and its
+// contact's merge redirect: one BatchGetItem.
+func (s *latencyStore) EventContext(_ context.Context, m store.Message) (store.Contact, store.Conversation, error) {
+	time.Sleep(storeLatency)
+	s.calls.Add(1)
+	return m.Context.Contact, m.Context.Conversation, nil
 }
 
 func (s *latencyStore) MarkStatusEventsSent(context.Context, string, string, string) error {

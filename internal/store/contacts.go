@@ -38,6 +38,10 @@ type Contact struct {
 	// consent recorded with POST /v1/contacts/{id}/opt-in.
 	OptOut    *OptOut    `json:"-"`
 	OptedInAt *time.Time `json:"-"`
+	// Partial: a message's copy of the contact for its events (see
+	// Store.EventContext) that left its tags and attributes out, to keep
+	// the message item within DynamoDB's item size.
+	Partial bool `json:"-"`
 }
 
 // DisplayName is the name to show: the one set by the organisation, else
@@ -71,6 +75,8 @@ type contactItem struct {
 	OptOutDetail string         `dynamodbav:"opt_out_detail,omitempty"`
 	OptOutMsgID  string         `dynamodbav:"opt_out_message_id,omitempty"`
 	OptedInAt    string         `dynamodbav:"opted_in_at,omitempty"`
+	// Partial: only on a message's event copy (eventCopies).
+	Partial bool `dynamodbav:"partial,omitempty"`
 }
 
 func (it contactItem) model() Contact {
@@ -78,7 +84,7 @@ func (it contactItem) model() Contact {
 		ID: it.ID, OrgID: it.OrgID, WhatsAppID: it.WhatsAppID, UserID: it.UserID, ParentUserID: it.ParentUserID,
 		Name: it.Name, ProfileName: it.ProfileName, Email: it.Email, Tags: it.Tags, Attributes: it.Attributes,
 		CreatedAt: mustTime(it.CreatedAt), UpdatedAt: mustTime(it.UpdatedAt), MergedInto: it.MergedInto,
-		OptedInAt: parseTime(it.OptedInAt),
+		OptedInAt: parseTime(it.OptedInAt), Partial: it.Partial,
 	}
 	if t := parseTime(it.OptedOutAt); t != nil {
 		c.OptOut = &OptOut{At: *t, Reason: it.OptOutReason, Detail: it.OptOutDetail, MessageID: it.OptOutMsgID}

@@ -410,6 +410,8 @@ func (s *Store) ResolveConversation(ctx context.Context, org, id string, satisfa
 				ExpressionAttributeValues: values,
 			}},
 			{Delete: &del},
+			// Its messages' events show it resolved (eventcopy.go).
+			s.convEventView(org, id, ConversationResolved, nil, "", now),
 		}
 		if items, err = emitted(s, items, emit, org, c.ContactID, post); err != nil {
 			return Conversation{}, err
@@ -475,6 +477,9 @@ func (s *Store) ReopenConversation(ctx context.Context, org, id string, assignee
 	if check != nil {
 		items = append(items, types.TransactWriteItem{ConditionCheck: check})
 	}
+	// Its messages' events show it open again (eventcopy.go); last, so
+	// the failures above keep their indexes.
+	items = append(items, s.convEventView(org, id, ConversationOpen, nil, "", mustTime(now)))
 	err = s.transact(ctx, "reopen conversation", items, func(failed []bool) error {
 		if len(failed) > 2 && failed[2] {
 			return apperr.New(apperr.Unavailable, "concurrent updates to this contact, retry")
@@ -523,11 +528,9 @@ func (s *Store) HandoffConversation(ctx context.Context, org, id string, on bool
 	if on {
 		in.ExpressionAttributeNames = map[string]string{"#st": "status"}
 	}
-	if emit != nil {
-		err = s.handoffEmitting(ctx, in, org, id, on, at, emit)
-	} else if _, err = s.db.UpdateItem(ctx, in); err != nil && !isConditionFailed(err) {
-		err = unavailable("hand off conversation", err)
-	}
+	// One transaction with the conversation's event view (its messages'
+	// events show the handoff: eventcopy.go) and emit's events.
+	err = s.handoffEmitting(ctx, in, org, id, on, at, emit)
 	if err != nil && !isConditionFailed(err) && !errors.Is(err, ErrConditionFailed) {
 		return Conversation{}, false, err
 	}
@@ -549,23 +552,25 @@ func (s *Store) HandoffConversation(ctx context.Context, org, id string, on bool
 // leaves it. A condition that fails answers ErrConditionFailed (nothing
 // changed, nothing emitted).
 func (s *Store) handoffEmitting(ctx context.Context, in *dynamodb.UpdateItemInput, org, id string, on bool, at time.Time, emit Emit[Conversation]) error {
-	c, err := s.Conversation(ctx, org, id)
-	if apperr.Is(err, apperr.NotFound) {
-		return ErrConditionFailed
-	}
-	if err != nil {
-		return err
-	}
-	post := c
-	post.Handoff, post.HandoffAt, post.UpdatedAt = on, nil, at
-	if on {
-		post.HandoffAt = &at
-	}
 	items := []types.TransactWriteItem{{Update: &types.Update{TableName: in.TableName, Key: in.Key, UpdateExpression: in.UpdateExpression,
 		ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames,
-		ExpressionAttributeValues: in.ExpressionAttributeValues}}}
-	if items, err = emitted(s, items, emit, org, c.ContactID, post); err != nil {
-		return err
+		ExpressionAttributeValues: in.ExpressionAttributeValues}}, s.convEventView(org, id, "", &on, "", at)}
+	if emit != nil {
+		c, err := s.Conversation(ctx, org, id)
+		if apperr.Is(err, apperr.NotFound) {
+			return ErrConditionFailed
+		}
+		if err != nil {
+			return err
+		}
+		post := c
+		post.Handoff, post.HandoffAt, post.UpdatedAt = on, nil, at
+		if on {
+			post.HandoffAt = &at
+		}
+		if items, err = emitted(s, items, emit, org, c.ContactID, post); err != nil {
+			return err
+		}
 	}
 	return s.transact(ctx, "hand off conversation", items, func([]bool) error { return ErrConditionFailed })
 }

@@ -379,6 +379,11 @@ func (s *Store) openConversation(ctx context.Context, org, contactID string, new
 }
 
 func (s *Store) batchGet(ctx context.Context, keys []key) (map[key]map[string]types.AttributeValue, error) {
+	return s.batchGetRead(ctx, keys, true)
+}
+
+// batchGetRead is batchGet, strongly consistent or not.
+func (s *Store) batchGetRead(ctx context.Context, keys []key, consistent bool) (map[key]map[string]types.AttributeValue, error) {
 	out := map[key]map[string]types.AttributeValue{}
 	if len(keys) == 0 {
 		return out, nil
@@ -387,7 +392,7 @@ func (s *Store) batchGet(ctx context.Context, keys []key) (map[key]map[string]ty
 	for i, k := range keys {
 		req[i] = k.av()
 	}
-	pending := map[string]types.KeysAndAttributes{s.table: {Keys: req, ConsistentRead: aws.Bool(true)}}
+	pending := map[string]types.KeysAndAttributes{s.table: {Keys: req, ConsistentRead: aws.Bool(consistent)}}
 	for attempt := 0; len(pending) > 0 && attempt < 5; attempt++ {
 		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 		if err != nil {

@@ -28,6 +28,8 @@ import (
 // | conversation        | ORG#<org>              | CONV#<id>          | ORG#<org>#CONTACT#<c> / CONV#<id> | status, last_inbound_at, handoff, opened_by |
 // | open conversation   | ORG#<org>#CONTACT#<c>  | OPENCONV           |                 | → the contact's open conversation; sent_count, last_sent_at of its outbound messages (see 8) |
 // | message             | ORG#<org>#MSG#<id>     | MSG                | ORG#<org>#CONV#<conv> / MSG#<id> | raw JSON, status, timestamps; event_contact, event_conversation: the copy its events show (see 10b) |
+// | conversation's event view | ORG#<org>#CONV#<conv> | EVENTVIEW |           | status, handoff, contact_id as resolve/reopen/handoff/merge left them: overlaid on its messages' copies (10b) |
+// | merge redirect      | ORG#<org>#CONTACT#<merged> | MERGED     |                 | survivor_id, the survivor's event copy at the merge (10b) |
 // | message status      | ORG#<org>#MSG#<id>     | STATUS#<status>    |                 | one per (wamid, status): the timeline |
 // | wamid → message     | ORG#<org>#WAMID#<wamid>| WAMID              |                 | dedupe of Meta redeliveries; events_pending |
 // | status, unknown wamid | ORG#<org>#WAMID#<wamid> | STATUS#<status> |                 | kept for inspection, TTL           |
@@ -86,9 +88,16 @@ import (
 // 10. A message by id: GetItem ORG#<org>#MSG#<id> / MSG; its timeline: Query pk, sk begins_with STATUS#.
 // 10b. A status's event (message.sent/delivered/read/failed): the message's
 //     contact and conversation come from its event_contact/event_conversation
-//     copy, written when it was accepted (refreshed after a merge), so no
-//     status reads ORG#<org>; a message stored before the copy was kept reads
-//     the contact and conversation items (Store.EventContext).
+//     copy, written when it was accepted (the contact's without its tags and
+//     attributes when they take more than 16 KB), so no status reads
+//     ORG#<org>; then one BatchGetItem (eventually consistent) of two keys
+//     outside it: ORG#<org>#CONV#<conv> / EVENTVIEW, which resolve, reopen,
+//     handoff and a merge write in their transactions (status, handoff,
+//     contact_id: overlaid on the copy), and ORG#<org>#CONTACT#<c> / MERGED,
+//     which a merge writes for the merged contact (the survivor's id and
+//     copy: shown instead, a chain followed by a GetItem a hop). A message
+//     stored before the copy was kept reads the contact and conversation
+//     items (Store.EventContext).
 // 11. A status by wamid: GetItem ORG#<org>#WAMID#<wamid> / WAMID, then the message.
 // 12. Conversations of a contact: Query gsi1 gsi1pk = ORG#<org>#CONTACT#<c>
 //     (newest first for the customer-service window).
@@ -185,6 +194,8 @@ const (
 	typeDeliveryEvent = "webhook_delivery_event"
 	typeEventSample   = "event_sample"
 	typeChatbot       = "chatbot"
+	typeConvEventView = "conversation_event_view"
+	typeMergeRedirect = "contact_merge_redirect"
 	typeActiveBot     = "active_chatbot"
 )
 
@@ -211,6 +222,8 @@ func openConvSK() string                        { return "OPENCONV" }
 func msgPK(org, id string) string               { return "ORG#" + org + "#MSG#" + id }
 func msgSK() string                             { return "MSG" }
 func convMsgsPK(org, conv string) string        { return "ORG#" + org + "#CONV#" + conv }
+func convEventViewSK() string                   { return "EVENTVIEW" } // pk convMsgsPK: base table, one item
+func mergedSK() string                          { return "MERGED" }    // pk contactConvsPK of the merged contact
 func msgGSISK(id string) string                 { return "MSG#" + id }
 func statusSK(status string) string             { return statusSKPrefix + status }
 func wamidPK(org, wamid string) string          { return "ORG#" + org + "#WAMID#" + wamid }

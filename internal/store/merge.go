@@ -176,6 +176,7 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 		counts, vals := foldedCounts(lc, lp)
 		vals[":s"], vals[":g"], vals[":open"], vals[":now"] = str(surv.ID), str(contactConvsPK(org, surv.ID)), str(ConversationOpen), str(timestamp(now))
 		update := "SET contact_id = :s, gsi1pk = :g, updated_at = :now" + counts
+		viewStatus := "" // its messages' events show it moved (and resolved): eventcopy.go
 		if survPtr == "" {
 			// The survivor's opt-out (its own or the merged one's) marks its new pointer.
 			ptr, err := s.openPointer(org, surv.ID, lostPtr, merged.OptOut)
@@ -186,7 +187,9 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 		} else {
 			update += ", #st = :resolved, resolved_at = :now"
 			vals[":resolved"] = str(ConversationResolved)
+			viewStatus = ConversationResolved
 		}
+		items = append(items, s.convEventView(org, lostPtr, viewStatus, nil, surv.ID, now))
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.table), Key: key{orgPK(org), convSK(lostPtr)}.av(),
 			UpdateExpression:          aws.String(update),
@@ -200,6 +203,12 @@ func (s *Store) mergeContacts(ctx context.Context, org, a, b, waID string) (Merg
 		// marketing message into that conversation checks the mark).
 		items = append(items, s.markPointer(org, surv.ID, openConvItem{ConversationID: survPtr}, true, merged.OptOut))
 	}
+	// The merged contact's messages' events show the survivor (eventcopy.go).
+	redirect, err := s.mergeRedirect(org, lost.ID, merged, now)
+	if err != nil {
+		return Merge{}, false, err
+	}
+	items = append(items, redirect)
 	err = s.transact(ctx, "merge contacts", items, func([]bool) error { return errRace })
 	if err != nil {
 		return Merge{}, errors.Is(err, errRace), err

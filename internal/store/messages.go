@@ -241,65 +241,6 @@ func newMsgItem(m Message) msgItem {
 	return it
 }
 
-// eventCopies are the items of a message's copy of its contact and
-// conversation, without their keys (they are attributes of the message).
-func eventCopies(c MessageContext) (*contactItem, *convItem) {
-	ct, cv := newContactItem(c.Contact), newConvItem(c.Conversation)
-	ct.key, cv.key, cv.GSI1PK, cv.GSI1SK = key{}, key{}, "", ""
-	return &ct, &cv
-}
-
-// EventContext is the contact and conversation m's events show: the copy
-// kept on the message when it was accepted, so that publishing each of its
-// statuses reads nothing from the organisation's partition (ORG#<org>, the
-// hottest key at a number's 1,000 messages a second); for a message
-// accepted before the copy was kept, the contact and conversation as they
-// are now.
-func (s *Store) EventContext(ctx context.Context, m Message) (Contact, Conversation, error) {
-	if m.Context != nil {
-		return m.Context.Contact, m.Context.Conversation, nil
-	}
-	ct, err := s.Contact(ctx, m.OrgID, m.ContactID)
-	if err != nil {
-		return Contact{}, Conversation{}, err
-	}
-	cv, err := s.Conversation(ctx, m.OrgID, m.ConversationID)
-	if err != nil {
-		return Contact{}, Conversation{}, err
-	}
-	return ct, cv, nil
-}
-
-// RefreshEventContext copies a message's contact and conversation as they
-// are now onto it (after a merge moved them: the events then show the
-// survivor).
-func (s *Store) RefreshEventContext(ctx context.Context, org, msgID, contactID, convID string) error {
-	ct, err := s.Contact(ctx, org, contactID)
-	if err != nil {
-		return err
-	}
-	cv, err := s.Conversation(ctx, org, convID)
-	if err != nil {
-		return err
-	}
-	ci, vi := eventCopies(MessageContext{Contact: ct, Conversation: cv})
-	a, err := attributevalue.Marshal(ci)
-	if err != nil {
-		return fmt.Errorf("store: marshal event contact: %w", err)
-	}
-	b, err := attributevalue.Marshal(vi)
-	if err != nil {
-		return fmt.Errorf("store: marshal event conversation: %w", err)
-	}
-	_, err = s.db.UpdateItem(ctx, updateInput(s.table, key{msgPK(org, msgID), msgSK()},
-		"SET event_contact = :c, event_conversation = :v", "attribute_exists(pk)",
-		map[string]types.AttributeValue{":c": a, ":v": b}))
-	if err != nil && !isConditionFailed(err) {
-		return unavailable("refresh event context", err)
-	}
-	return nil
-}
-
 type wamidItem struct {
 	key
 	Type           string `dynamodbav:"type"`
