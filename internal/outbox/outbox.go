@@ -46,6 +46,13 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, org, contactID, messageID string, bulk bool) error
 }
 
+// Expecter is told, before a batch is relayed, how many non-bulk jobs of
+// each organisation it holds (sender.Enqueuer: its admission leases that
+// many tokens at once).
+type Expecter interface {
+	Expect(org string, n int)
+}
+
 // Relay relays outbox items.
 type Relay struct {
 	events Publisher
@@ -116,6 +123,11 @@ func (r *Relay) relayRetrying(ctx context.Context, rec events.DynamoDBEventRecor
 // Handle relays a batch of stream records (see the package doc).
 func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
+	if x, ok := r.jobs.(Expecter); ok {
+		for org, n := range expected(ev.Records) {
+			x.Expect(org, n)
+		}
+	}
 	for _, rec := range ev.Records {
 		if err := r.relayRetrying(ctx, rec); err != nil {
 			r.log.ErrorContext(ctx, "outbox record not relayed; it and the records after it are retried",
@@ -125,6 +137,25 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 		}
 	}
 	return resp, nil
+}
+
+// expected counts the non-bulk jobs of each organisation in a batch
+// (records that cannot be decoded are counted by relay, not here).
+func expected(recs []events.DynamoDBEventRecord) map[string]int {
+	n := map[string]int{}
+	for _, rec := range recs {
+		if rec.EventName != "INSERT" {
+			continue
+		}
+		av, err := Attributes(rec.Change.NewImage)
+		if err != nil {
+			continue
+		}
+		if o, ok, err := store.DecodeOutbox(av); err == nil && ok && o.Job != nil && !o.Job.Bulk {
+			n[o.Job.OrgID]++
+		}
+	}
+	return n
 }
 
 // relay relays one record. Records other than outbox inserts (the event

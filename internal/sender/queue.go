@@ -46,6 +46,15 @@ func NewEnqueuer(api queue.API, transactionalURL, bulkURL string) Enqueuer {
 	return Enqueuer{Queue: queue.New(api, transactionalURL, "outbound"), Bulk: queue.New(api, bulkURL, "outbound bulk")}
 }
 
+// Expect tells the admission control how many non-bulk messages of org
+// the batch being relayed holds (outbox.Expecter): it leases that many
+// tokens in one write.
+func (e Enqueuer) Expect(org string, n int) {
+	if e.Admission != nil {
+		e.Admission.Expect(org, n)
+	}
+}
+
 // Enqueue queues one message. The message group is the organisation and
 // recipient (a recipient's messages go out in the order accepted; other
 // recipients are not held up), and the deduplication id is the message id
