@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/id"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/sendlimit"
@@ -58,7 +59,21 @@ func TestEnqueuerAdmission(t *testing.T) {
 	enq := sender.NewEnqueuer(api, txURL, bulkURL)
 	enq.Admission = sendlimit.NewAdmission(e.st, 1, 20, e.clock)
 	enq.Routes = e.st
+	// The messages as accepted: their ids and outbox items (the route
+	// finds a contact's latest transactional message there).
+	ids := map[int]string{}
+	msgID := func(i int) string {
+		if _, ok := ids[i]; !ok {
+			ids[i] = id.New("msg", e.clock().Add(time.Duration(i)*time.Millisecond))
+		}
+		return ids[i]
+	}
+	accept := func(org, contact string, i int, bulk bool) {
+		require.NoError(t, e.st.WriteOutbox(ctx, store.Outbox{OrgID: org, ContactID: contact,
+			Job: &store.OutboxJob{OrgID: org, ContactID: contact, MessageID: msgID(i), Bulk: bulk}}))
+	}
 	for i := range 100 {
+		accept("org_a", "ct_"+string(rune('A'+i%50)), i, false)
 		require.NoError(t, enq.Enqueue(ctx, "org_a", "ct_"+string(rune('A'+i%50)), msgID(i), false))
 	}
 	lanes := map[string]int{}
@@ -89,8 +104,6 @@ func TestEnqueuerAdmission(t *testing.T) {
 	require.Equal(t, []string{txURL}, api.urls)
 	require.Equal(t, msgID(50), api.jobs[0].After)
 }
-
-func msgID(i int) string { return "msg_" + time.Unix(int64(i), 0).UTC().Format("150405") }
 
 // refusingBucket answers every take refused, counting the calls.
 type refusingBucket struct{ calls int }

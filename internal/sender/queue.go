@@ -21,11 +21,12 @@ import (
 // With Admission set, a non-bulk message goes to the transactional queue
 // only within its organisation's share of it (sendlimit.Admission); over
 // it, the message overflows to the bulk queue, marked in its job so the
-// sender paces it as bulk. Routes records each non-bulk message's lane per
-// contact: when a contact's message goes to the other lane than its
-// previous one, the job names the previous one (Job.After) and the sender
-// holds it until that one is sent, so a recipient's messages keep their
-// order across the lanes.
+// sender paces it as bulk. Routes keeps each contact's lane (written only
+// when it changes, or for an overflow; store.Store.RouteOutbound): when a
+// contact's message goes to the other lane than its previous one, the job
+// names the previous one (Job.After) and the sender holds it until that
+// one is sent, so a recipient's messages keep their order across the
+// lanes.
 type Enqueuer struct {
 	Queue     *queue.Queue
 	Bulk      *queue.Queue
