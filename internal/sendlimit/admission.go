@@ -61,6 +61,7 @@ type admitPool struct {
 	expect    int       // admissions the current batch still expects
 	refused   time.Time // no token before this (a refusal remembered)
 	pressured time.Time // the last refusal: the organisation was over its share
+	tat       int64     // the bucket's state as the last lease left it (unix µs)
 }
 
 // TokenStore is the store's token bucket (store.Store.TakeTokens).
@@ -154,9 +155,13 @@ func (a *Admission) Admit(ctx context.Context, org string) (bool, error) {
 		return false, nil
 	}
 	want := min(p.expect+1, MaxAdmitLease)
+	idle := now.UnixMicro() > p.tat
 	a.mu.Unlock()
 
 	b := a.bucket(org)
+	// A bucket last seen drained by now is most likely idle: its write
+	// first (one write instead of two).
+	b.IdleFirst = idle
 	t, err := a.store.TakeTokens(ctx, b, min(want, b.Burst))
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -169,6 +174,7 @@ func (a *Admission) Admit(ctx context.Context, org string) (bool, error) {
 		}
 		return true, err
 	}
+	p.tat = t.TAT
 	if t.Tokens <= 0 {
 		p.refused = now.Add(min(max(t.RetryAfter, 0), refusalMemory))
 		p.pressured = now

@@ -170,7 +170,8 @@ func tatOf(item map[string]types.AttributeValue) (int64, error) {
 }
 
 // TakeTokens takes up to n tokens (a lease, 1 ≤ n ≤ Burst) from a bucket
-// in one conditional UpdateItem when that many are there: as many as the
+// in one conditional UpdateItem when that many are there (the in-use form
+// first; the idle one first with IdleFirst): as many as the
 // bucket holds, up to n, all counted as taken now. When fewer than n are
 // there, the refused write answers the bucket's state and a second write
 // takes what it holds; refused (Tokens 0) when none. Exact across
@@ -187,6 +188,13 @@ func (s *Store) TakeTokens(ctx context.Context, b Bucket, n int) (Take, error) {
 		now := s.now().UnixMicro()
 		limit := now + int64(b.Burst)*t
 		ttl := num(strconv.FormatInt(limit/1e6+120, 10))
+		if b.IdleFirst && attempt == 0 {
+			take, done, err := s.leaseIdle(ctx, b, k, want, now, ttl)
+			if done || err != nil {
+				return take, err
+			}
+			continue
+		}
 		in := updateInput(s.table, k, "SET tat = tat + :d, expires_at = :ttl",
 			"tat >= :now AND tat <= :max", map[string]types.AttributeValue{
 				":d": num(strconv.FormatInt(int64(want)*t, 10)), ":now": num(strconv.FormatInt(now, 10)),
@@ -233,20 +241,32 @@ func (s *Store) TakeTokens(ctx context.Context, b Bucket, n int) (Take, error) {
 			continue
 		}
 		// Idle (or new): the bucket is full; start from now.
-		next := now + int64(want)*t
-		in = updateInput(s.table, k, "SET tat = :next, expires_at = :ttl, #t = :type",
-			"attribute_not_exists(tat) OR tat < :now", map[string]types.AttributeValue{
-				":next": num(strconv.FormatInt(next, 10)), ":now": num(strconv.FormatInt(now, 10)), ":ttl": ttl,
-				":type": str(typeLimit),
-			})
-		in.ExpressionAttributeNames = map[string]string{"#t": attrType}
-		if _, err := s.db.UpdateItem(ctx, in); err == nil {
-			return Take{Allowed: true, Tokens: want, TAT: next, Remaining: b.Burst - want,
-				Full: time.Duration(next-now) * time.Microsecond}, nil
-		} else if !isConditionFailed(err) {
-			return Take{}, unavailable("take tokens", err)
+		take, done, err := s.leaseIdle(ctx, b, k, want, now, ttl)
+		if done || err != nil {
+			return take, err
 		}
 		// Another container took tokens in between: look again.
 	}
 	return Take{}, unavailable("take tokens", errors.New("the bucket kept changing"))
+}
+
+// leaseIdle leases want tokens of an idle (or new) bucket: full, so
+// counted from now. Not done: the bucket is in use.
+func (s *Store) leaseIdle(ctx context.Context, b Bucket, k key, want int, now int64, ttl types.AttributeValue) (Take, bool, error) {
+	next := now + int64(want)*b.interval()
+	in := updateInput(s.table, k, "SET tat = :next, expires_at = :ttl, #t = :type",
+		"attribute_not_exists(tat) OR tat < :now", map[string]types.AttributeValue{
+			":next": num(strconv.FormatInt(next, 10)), ":now": num(strconv.FormatInt(now, 10)), ":ttl": ttl,
+			":type": str(typeLimit),
+		})
+	in.ExpressionAttributeNames = map[string]string{"#t": attrType}
+	_, err := s.db.UpdateItem(ctx, in)
+	switch {
+	case err == nil:
+		return Take{Allowed: true, Tokens: want, TAT: next, Remaining: b.Burst - want,
+			Full: time.Duration(next-now) * time.Microsecond}, true, nil
+	case !isConditionFailed(err):
+		return Take{}, true, unavailable("take tokens", err)
+	}
+	return Take{}, false, nil
 }
