@@ -53,6 +53,12 @@ type Expecter interface {
 	Expect(org string, n int)
 }
 
+// JobEnqueuer queues an outbox job whole (sender.Enqueuer): preferred
+// to Enqueuer.Enqueue when the queue offers it.
+type JobEnqueuer interface {
+	EnqueueJob(ctx context.Context, j store.OutboxJob) error
+}
+
 // Relay relays outbox items.
 type Relay struct {
 	events Publisher
@@ -139,7 +145,7 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 	return resp, nil
 }
 
-// expected counts the non-bulk jobs of each organisation in a batch
+// expected counts the non-bulk jobs of each admission share in a batch
 // (records that cannot be decoded are counted by relay, not here).
 func expected(recs []events.DynamoDBEventRecord) map[string]int {
 	n := map[string]int{}
@@ -152,7 +158,7 @@ func expected(recs []events.DynamoDBEventRecord) map[string]int {
 			continue
 		}
 		if o, ok, err := store.DecodeOutbox(av); err == nil && ok && o.Job != nil && !o.Job.Bulk {
-			n[o.Job.OrgID]++
+			n[o.Job.AdmitKey()]++
 		}
 	}
 	return n
@@ -191,7 +197,11 @@ func (r *Relay) relay(ctx context.Context, rec events.DynamoDBEventRecord) error
 		if j.OrgID != o.OrgID {
 			return fmt.Errorf("outbox %s: job of another organisation", o.ID)
 		}
-		if err := r.jobs.Enqueue(ctx, j.OrgID, j.ContactID, j.MessageID, j.Bulk); err != nil {
+		enqueue := func() error { return r.jobs.Enqueue(ctx, j.OrgID, j.ContactID, j.MessageID, j.Bulk) }
+		if je, ok := r.jobs.(JobEnqueuer); ok {
+			enqueue = func() error { return je.EnqueueJob(ctx, *j) }
+		}
+		if err := enqueue(); err != nil {
 			return fmt.Errorf("outbox %s: queue message %s: %w", o.ID, j.MessageID, err)
 		}
 	}

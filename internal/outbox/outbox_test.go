@@ -304,7 +304,8 @@ func TestRelayKeepsTheBulkLane(t *testing.T) {
 
 // Before relaying a batch, the relay tells the queue how many non-bulk
 // jobs of each organisation it holds, so admission leases them in one
-// write: campaign jobs and records without a job are not counted.
+// write: campaign jobs and records without a job are not counted; a test
+// key's jobs count in the organisation's test share.
 func TestRelayExpectsTheBatchsJobs(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -314,9 +315,11 @@ func TestRelayExpectsTheBatchsJobs(t *testing.T) {
 	f.write(t, "org_2", "ct_3", true)
 	require.NoError(t, f.st.WriteOutbox(ctx, store.Outbox{OrgID: "org_2", ContactID: "ct_3",
 		Job: &store.OutboxJob{OrgID: "org_2", ContactID: "ct_3", MessageID: "msg_bulk", Bulk: true}}))
+	require.NoError(t, f.st.WriteOutbox(ctx, store.Outbox{OrgID: "org_2", ContactID: "ct_3",
+		Job: &store.OutboxJob{OrgID: "org_2", ContactID: "ct_3", MessageID: "msg_test", Test: true}}))
 	resp, err := f.relay.Handle(ctx, f.batch(0))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	sort.Strings(f.jobs.expected)
-	require.Equal(t, []string{"org_1=2", "org_2=1"}, f.jobs.expected)
+	require.Equal(t, []string{"org_1=2", "org_2#test=1", "org_2=1"}, f.jobs.expected, "a test key's job in its organisation's test share")
 }

@@ -157,3 +157,26 @@ func TestHeldBehindPreviousInOtherLane(t *testing.T) {
 	require.Equal(t, store.StatusAccepted, e.msg(t, second.ID).Status)
 	require.Equal(t, []int{1000, 970}, rec.seen, "the overflowed message in the bulk lane")
 }
+
+// A test key's messages (never sent to Meta) are admitted under their
+// organisation's test share: a load test with a test key does not use up
+// the share its live messages are admitted with. Before, they took the
+// same bucket, and the organisation's next order confirmation overflowed
+// to the bulk lane behind its campaigns.
+func TestTestKeyTrafficKeepsTheLiveShare(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	api := &jobsTo{}
+	enq := sender.NewEnqueuer(api, txURL, bulkURL)
+	enq.Admission = sendlimit.NewAdmission(e.st, 1, 20, e.clock)
+	for i := range 100 {
+		require.NoError(t, enq.EnqueueJob(ctx, store.OutboxJob{OrgID: "org_a", ContactID: "ct_test", MessageID: id.New("msg", e.clock()), Test: true}))
+		if i == 0 {
+			require.Equal(t, []string{txURL}, api.urls, "a test message is admitted within its share")
+		}
+	}
+	require.Equal(t, bulkURL, api.urls[len(api.urls)-1], "the test share overflows on its own")
+	api.urls = nil
+	require.NoError(t, enq.EnqueueJob(ctx, store.OutboxJob{OrgID: "org_a", ContactID: "ct_live", MessageID: id.New("msg", e.clock())}))
+	require.Equal(t, []string{txURL}, api.urls, "the live message is admitted: its share untouched by the test traffic")
+}

@@ -47,12 +47,12 @@ func NewEnqueuer(api queue.API, transactionalURL, bulkURL string) Enqueuer {
 	return Enqueuer{Queue: queue.New(api, transactionalURL, "outbound"), Bulk: queue.New(api, bulkURL, "outbound bulk")}
 }
 
-// Expect tells the admission control how many non-bulk messages of org
-// the batch being relayed holds (outbox.Expecter): it leases that many
-// tokens in one write.
-func (e Enqueuer) Expect(org string, n int) {
+// Expect tells the admission control how many non-bulk messages of an
+// admission share (store.OutboxJob.AdmitKey) the batch being relayed
+// holds (outbox.Expecter): it leases that many tokens in one write.
+func (e Enqueuer) Expect(share string, n int) {
 	if e.Admission != nil {
-		e.Admission.Expect(org, n)
+		e.Admission.Expect(share, n)
 	}
 }
 
@@ -65,9 +65,16 @@ func (e Enqueuer) Expect(org string, n int) {
 // for the other; a non-bulk message that overflowed to the bulk queue does
 // (see Enqueuer).
 func (e Enqueuer) Enqueue(ctx context.Context, org, contactID, messageID string, bulk bool) error {
+	return e.EnqueueJob(ctx, store.OutboxJob{OrgID: org, ContactID: contactID, MessageID: messageID, Bulk: bulk})
+}
+
+// EnqueueJob is Enqueue of an outbox job (outbox.JobEnqueuer): a test
+// key's message is admitted under its organisation's test share.
+func (e Enqueuer) EnqueueJob(ctx context.Context, j store.OutboxJob) error {
+	org, contactID, messageID, bulk := j.OrgID, j.ContactID, j.MessageID, j.Bulk
 	job := Job{OrgID: org, MessageID: messageID}
 	if !bulk && e.Admission != nil {
-		ok, err := e.Admission.Admit(ctx, org)
+		ok, err := e.Admission.Admit(ctx, j.AdmitKey())
 		if err != nil && e.Log != nil {
 			e.Log.WarnContext(ctx, "admission bucket not read; queued as transactional", "org_id", org, "error", err.Error())
 		}

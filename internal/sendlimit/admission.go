@@ -133,8 +133,9 @@ func (a *Admission) Expect(org string, n int) {
 	a.pool(org).expect = max(n, 0)
 }
 
-// Admit says whether the organisation's next non-bulk message goes to the
-// transactional lane. An error writing the bucket is returned with the
+// Admit says whether the next non-bulk message of an organisation's share
+// (its id; its test share for a test key's message,
+// store.OutboxJob.AdmitKey) goes to the transactional lane. An error writing the bucket is returned with the
 // answer (the caller logs it): yes, unless the organisation was refused
 // within pressureMemory (then no, until the bucket answers again).
 func (a *Admission) Admit(ctx context.Context, org string) (bool, error) {
