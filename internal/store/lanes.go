@@ -138,9 +138,10 @@ func (s *Store) previousJob(ctx context.Context, org, contactID, msgID string) (
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": str(outboxPK(org, contactID)), ":lo": str(outboxSK("")), ":hi": str(upper),
 		},
-		ProjectionExpression: aws.String("job"),
-		ScanIndexForward:     aws.Bool(false),
-		Limit:                aws.Int32(25),
+		ProjectionExpression:     aws.String("#j"),
+		ExpressionAttributeNames: map[string]string{"#j": "job"},
+		ScanIndexForward:         aws.Bool(false),
+		Limit:                    aws.Int32(25),
 	}
 	for {
 		out, err := s.db.Query(ctx, in)
