@@ -47,6 +47,19 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, org, contactID, messageID string, bulk bool) error
 }
 
+// Expecter is told, before a batch is relayed, how many non-bulk jobs of
+// each organisation it holds (sender.Enqueuer: its admission leases that
+// many tokens at once).
+type Expecter interface {
+	Expect(org string, n int)
+}
+
+// JobEnqueuer queues an outbox job whole (sender.Enqueuer): preferred
+// to Enqueuer.Enqueue when the queue offers it.
+type JobEnqueuer interface {
+	EnqueueJob(ctx context.Context, j store.OutboxJob) error
+}
+
 // Relay relays outbox items.
 type Relay struct {
 	events Publisher
@@ -106,6 +119,11 @@ func (r *Relay) relayRetrying(ctx context.Context, rec events.DynamoDBEventRecor
 // Handle relays a batch of stream records (see the package doc).
 func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
+	if x, ok := r.jobs.(Expecter); ok {
+		for org, n := range expected(ev.Records) {
+			x.Expect(org, n)
+		}
+	}
 	for _, rec := range ev.Records {
 		if err := r.relayRetrying(ctx, rec); err != nil {
 			r.log.ErrorContext(ctx, "outbox record not relayed; it and the records after it are retried",
@@ -115,6 +133,25 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 		}
 	}
 	return resp, nil
+}
+
+// expected counts the non-bulk jobs of each admission share in a batch
+// (records that cannot be decoded are counted by relay, not here).
+func expected(recs []events.DynamoDBEventRecord) map[string]int {
+	n := map[string]int{}
+	for _, rec := range recs {
+		if rec.EventName != "INSERT" {
+			continue
+		}
+		av, err := Attributes(rec.Change.NewImage)
+		if err != nil {
+			continue
+		}
+		if o, ok, err := store.DecodeOutbox(av); err == nil && ok && o.Job != nil && !o.Job.Bulk {
+			n[o.Job.AdmitKey()]++
+		}
+	}
+	return n
 }
 
 // relay relays one record. Records other than outbox inserts (the event
@@ -150,7 +187,11 @@ func (r *Relay) relay(ctx context.Context, rec events.DynamoDBEventRecord) error
 		if j.OrgID != o.OrgID {
 			return fmt.Errorf("outbox %s: job of another organisation", o.ID)
 		}
-		if err := r.jobs.Enqueue(ctx, j.OrgID, j.ContactID, j.MessageID, j.Bulk); err != nil {
+		enqueue := func() error { return r.jobs.Enqueue(ctx, j.OrgID, j.ContactID, j.MessageID, j.Bulk) }
+		if je, ok := r.jobs.(JobEnqueuer); ok {
+			enqueue = func() error { return je.EnqueueJob(ctx, *j) }
+		}
+		if err := enqueue(); err != nil {
 			return fmt.Errorf("outbox %s: queue message %s: %w", o.ID, j.MessageID, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sort"
 	"strconv"
 	"sync"
 	"testing"
@@ -29,6 +30,8 @@ type jobs struct {
 	ids  []string
 	bulk []string // the ids queued on the bulk lane
 	fail int
+	// expected: what each batch announced (Expect), "org=n".
+	expected []string
 }
 
 func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string, bulk bool) error {
@@ -43,6 +46,13 @@ func (j *jobs) Enqueue(_ context.Context, org, contactID, messageID string, bulk
 		j.bulk = append(j.bulk, messageID)
 	}
 	return nil
+}
+
+// Expect records what the relay expects of each batch (outbox.Expecter).
+func (j *jobs) Expect(org string, n int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.expected = append(j.expected, org+"="+strconv.Itoa(n))
 }
 
 type fixture struct {
@@ -290,4 +300,26 @@ func TestRelayKeepsTheBulkLane(t *testing.T) {
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, []string{"org_1/ct_1/msg_bulk", "org_1/ct_1/msg_tx"}, f.jobs.ids)
 	require.Equal(t, []string{"msg_bulk"}, f.jobs.bulk)
+}
+
+// Before relaying a batch, the relay tells the queue how many non-bulk
+// jobs of each organisation it holds, so admission leases them in one
+// write: campaign jobs and records without a job are not counted; a test
+// key's jobs count in the organisation's test share.
+func TestRelayExpectsTheBatchsJobs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.write(t, "org_1", "ct_1", true)
+	f.write(t, "org_1", "ct_2", true, event.ContactUpdated)
+	f.write(t, "org_1", "ct_2", false, event.ContactUpdated)
+	f.write(t, "org_2", "ct_3", true)
+	require.NoError(t, f.st.WriteOutbox(ctx, store.Outbox{OrgID: "org_2", ContactID: "ct_3",
+		Job: &store.OutboxJob{OrgID: "org_2", ContactID: "ct_3", MessageID: "msg_bulk", Bulk: true}}))
+	require.NoError(t, f.st.WriteOutbox(ctx, store.Outbox{OrgID: "org_2", ContactID: "ct_3",
+		Job: &store.OutboxJob{OrgID: "org_2", ContactID: "ct_3", MessageID: "msg_test", Test: true}}))
+	resp, err := f.relay.Handle(ctx, f.batch(0))
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	sort.Strings(f.jobs.expected)
+	require.Equal(t, []string{"org_1=2", "org_2#test=1", "org_2=1"}, f.jobs.expected, "a test key's job in its organisation's test share")
 }

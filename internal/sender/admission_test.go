@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/id"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/sender"
 	"github.com/pytake/pytake/internal/sendlimit"
@@ -58,7 +59,21 @@ func TestEnqueuerAdmission(t *testing.T) {
 	enq := sender.NewEnqueuer(api, txURL, bulkURL)
 	enq.Admission = sendlimit.NewAdmission(e.st, 1, 20, e.clock)
 	enq.Routes = e.st
+	// The messages as accepted: their ids and outbox items (the route
+	// finds a contact's latest transactional message there).
+	ids := map[int]string{}
+	msgID := func(i int) string {
+		if _, ok := ids[i]; !ok {
+			ids[i] = id.New("msg", e.clock().Add(time.Duration(i)*time.Millisecond))
+		}
+		return ids[i]
+	}
+	accept := func(org, contact string, i int, bulk bool) {
+		require.NoError(t, e.st.WriteOutbox(ctx, store.Outbox{OrgID: org, ContactID: contact,
+			Job: &store.OutboxJob{OrgID: org, ContactID: contact, MessageID: msgID(i), Bulk: bulk}}))
+	}
 	for i := range 100 {
+		accept("org_a", "ct_"+string(rune('A'+i%50)), i, false)
 		require.NoError(t, enq.Enqueue(ctx, "org_a", "ct_"+string(rune('A'+i%50)), msgID(i), false))
 	}
 	lanes := map[string]int{}
@@ -66,7 +81,9 @@ func TestEnqueuerAdmission(t *testing.T) {
 		lanes[u]++
 		require.Equal(t, u == bulkURL, api.jobs[i].Bulk, "job %d marked as its lane", i)
 	}
-	require.Equal(t, map[string]int{txURL: 20, bulkURL: 80}, lanes, "the burst admitted, the rest overflowed")
+	// The store's bucket holds the burst less what the rate refills while a
+	// leased token may wait (1 of 20 at 1/s).
+	require.Equal(t, map[string]int{txURL: 19, bulkURL: 81}, lanes, "the burst admitted, the rest overflowed")
 	// ct_A's first message (0) was admitted, its second (50) overflowed:
 	// the second waits for the first.
 	require.Equal(t, txURL, api.urls[0])
@@ -88,12 +105,10 @@ func TestEnqueuerAdmission(t *testing.T) {
 	require.Equal(t, msgID(50), api.jobs[0].After)
 }
 
-func msgID(i int) string { return "msg_" + time.Unix(int64(i), 0).UTC().Format("150405") }
-
 // refusingBucket answers every take refused, counting the calls.
 type refusingBucket struct{ calls int }
 
-func (r *refusingBucket) TakeToken(context.Context, store.Bucket) (store.Take, error) {
+func (r *refusingBucket) TakeTokens(context.Context, store.Bucket, int) (store.Take, error) {
 	r.calls++
 	return store.Take{RetryAfter: 100 * time.Millisecond}, nil
 }
@@ -141,4 +156,27 @@ func TestHeldBehindPreviousInOtherLane(t *testing.T) {
 	require.Len(t, e.graph.sent, 2)
 	require.Equal(t, store.StatusAccepted, e.msg(t, second.ID).Status)
 	require.Equal(t, []int{1000, 970}, rec.seen, "the overflowed message in the bulk lane")
+}
+
+// A test key's messages (never sent to Meta) are admitted under their
+// organisation's test share: a load test with a test key does not use up
+// the share its live messages are admitted with. Before, they took the
+// same bucket, and the organisation's next order confirmation overflowed
+// to the bulk lane behind its campaigns.
+func TestTestKeyTrafficKeepsTheLiveShare(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	api := &jobsTo{}
+	enq := sender.NewEnqueuer(api, txURL, bulkURL)
+	enq.Admission = sendlimit.NewAdmission(e.st, 1, 20, e.clock)
+	for i := range 100 {
+		require.NoError(t, enq.EnqueueJob(ctx, store.OutboxJob{OrgID: "org_a", ContactID: "ct_test", MessageID: id.New("msg", e.clock()), Test: true}))
+		if i == 0 {
+			require.Equal(t, []string{txURL}, api.urls, "a test message is admitted within its share")
+		}
+	}
+	require.Equal(t, bulkURL, api.urls[len(api.urls)-1], "the test share overflows on its own")
+	api.urls = nil
+	require.NoError(t, enq.EnqueueJob(ctx, store.OutboxJob{OrgID: "org_a", ContactID: "ct_live", MessageID: id.New("msg", e.clock())}))
+	require.Equal(t, []string{txURL}, api.urls, "the live message is admitted: its share untouched by the test traffic")
 }

@@ -21,11 +21,12 @@ import (
 // With Admission set, a non-bulk message goes to the transactional queue
 // only within its organisation's share of it (sendlimit.Admission); over
 // it, the message overflows to the bulk queue, marked in its job so the
-// sender paces it as bulk. Routes records each non-bulk message's lane per
-// contact: when a contact's message goes to the other lane than its
-// previous one, the job names the previous one (Job.After) and the sender
-// holds it until that one is sent, so a recipient's messages keep their
-// order across the lanes.
+// sender paces it as bulk. Routes keeps each contact's lane (written only
+// when it changes, or for an overflow; store.Store.RouteOutbound): when a
+// contact's message goes to the other lane than its previous one, the job
+// names the previous one (Job.After) and the sender holds it until that
+// one is sent, so a recipient's messages keep their order across the
+// lanes.
 type Enqueuer struct {
 	Queue     *queue.Queue
 	Bulk      *queue.Queue
@@ -46,6 +47,15 @@ func NewEnqueuer(api queue.API, transactionalURL, bulkURL string) Enqueuer {
 	return Enqueuer{Queue: queue.New(api, transactionalURL, "outbound"), Bulk: queue.New(api, bulkURL, "outbound bulk")}
 }
 
+// Expect tells the admission control how many non-bulk messages of an
+// admission share (store.OutboxJob.AdmitKey) the batch being relayed
+// holds (outbox.Expecter): it leases that many tokens in one write.
+func (e Enqueuer) Expect(share string, n int) {
+	if e.Admission != nil {
+		e.Admission.Expect(share, n)
+	}
+}
+
 // Enqueue queues one message. The message group is the organisation and
 // recipient (a recipient's messages go out in the order accepted; other
 // recipients are not held up), and the deduplication id is the message id
@@ -55,9 +65,16 @@ func NewEnqueuer(api queue.API, transactionalURL, bulkURL string) Enqueuer {
 // for the other; a non-bulk message that overflowed to the bulk queue does
 // (see Enqueuer).
 func (e Enqueuer) Enqueue(ctx context.Context, org, contactID, messageID string, bulk bool) error {
+	return e.EnqueueJob(ctx, store.OutboxJob{OrgID: org, ContactID: contactID, MessageID: messageID, Bulk: bulk})
+}
+
+// EnqueueJob is Enqueue of an outbox job (outbox.JobEnqueuer): a test
+// key's message is admitted under its organisation's test share.
+func (e Enqueuer) EnqueueJob(ctx context.Context, j store.OutboxJob) error {
+	org, contactID, messageID, bulk := j.OrgID, j.ContactID, j.MessageID, j.Bulk
 	job := Job{OrgID: org, MessageID: messageID}
 	if !bulk && e.Admission != nil {
-		ok, err := e.Admission.Admit(ctx, org)
+		ok, err := e.Admission.Admit(ctx, j.AdmitKey())
 		if err != nil && e.Log != nil {
 			e.Log.WarnContext(ctx, "admission bucket not read; queued as transactional", "org_id", org, "error", err.Error())
 		}

@@ -197,10 +197,9 @@ func keysPerMessage(t *testing.T) keyProfile {
 // (LIMIT#org#, LIMIT#key#, KEY#) take the API's requests, which the plan
 // caps at 500 a second per organisation whatever its numbers' tiers. The
 // transactional lane's admission buckets (LIMIT#admit#) take a write per
-// admitted message and per refusal remembered, not per message: the
-// profile's messages, one at a time, each took one; the admission
-// simulation (TestSimulationAdmission) counts them with the real
-// Admission against this table.
+// lease (a relay batch's tokens) and per refusal remembered, not per
+// message: the admission simulation (TestSimulationAdmission) counts them
+// with the real Admission against this table.
 func modelled(shape string) bool {
 	for _, p := range []string{"RATE#", "LIMIT#org#", "LIMIT#key#", "LIMIT#admit#", "KEY#"} {
 		if strings.HasPrefix(shape, p) {
@@ -751,22 +750,23 @@ func TestSimulationClockSkew(t *testing.T) {
 	require.Greater(t, len(s.sent), 5000, "the skewed senders still send")
 }
 
-// buckets is the modelled table's token buckets (store.TakeToken's GCRA),
-// each take a write on its key.
+// buckets is the modelled table's token buckets (store.TakeTokens' GCRA),
+// each lease a write on its key.
 type buckets struct {
 	tbl *table
 	mu  sync.Mutex
 	tat map[string]int64
 }
 
-func (b *buckets) TakeToken(ctx context.Context, bk store.Bucket) (store.Take, error) {
+// TakeTokens is store.TakeTokens: one write per lease.
+func (b *buckets) TakeTokens(ctx context.Context, bk store.Bucket, n int) (store.Take, error) {
 	_ = b.tbl.clock.Sleep(ctx, b.tbl.latency)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.tbl.mu.Lock()
 	b.tbl.count(b.tbl.writes, "LIMIT#"+bk.Key, 1)
 	b.tbl.mu.Unlock()
-	t := bk.Decide(b.tat[bk.Key], b.tbl.clock.Now().UnixMicro())
+	t := bk.Lease(b.tat[bk.Key], b.tbl.clock.Now().UnixMicro(), n)
 	if t.Allowed {
 		b.tat[bk.Key] = t.TAT
 	}
@@ -800,7 +800,12 @@ func TestSimulationAdmission(t *testing.T) {
 			other := &msg{org: "org_b", phone: "PB", to: "b1", perSecond: 80, mark: "other organisation"}
 			own := &msg{org: "org_a", phone: "PA", to: "a-new", perSecond: tier, mark: "same organisation"}
 			s.run(t, map[*lane]int{bulk: 30, tx: 30}, 12*time.Second, func() {
+				// The relay's batches: 25 records, their organisations'
+				// admissions expected (one lease each).
 				for i := range 10000 {
+					if i%25 == 0 {
+						adm.Expect("org_a", min(25, 10000-i))
+					}
 					enqueue(&msg{org: "org_a", phone: "PA", to: unique("c", i), perSecond: tier})
 				}
 				_ = c.Sleep(context.Background(), 5*time.Second+300*time.Millisecond)

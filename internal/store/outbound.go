@@ -251,7 +251,7 @@ func (s *Store) acceptOutbound(ctx context.Context, m OutboundMessage) (Outbound
 		}
 		items = append(items, s.put(si, "attribute_not_exists(pk)"))
 	} else if items, err = s.withOutbox(items, Outbox{OrgID: org, ContactID: contact.ID,
-		Job: &OutboxJob{OrgID: org, ContactID: contact.ID, MessageID: msg.ID, Bulk: m.Bulk}}); err != nil {
+		Job: &OutboxJob{OrgID: org, ContactID: contact.ID, MessageID: msg.ID, Bulk: m.Bulk, Test: m.Test}}); err != nil {
 		// The outbound job is an outbox item of this transaction: a
 		// message accepted is always queued (by the relay), whatever
 		// happens to this invocation after the commit.

@@ -57,6 +57,21 @@ type OutboxJob struct {
 	// Bulk: the message is in the bulk lane (a campaign's): the relay
 	// queues it on the bulk outbound queue.
 	Bulk bool `json:"bulk,omitempty"`
+	// Test: accepted with a test key (never sent to Meta): admitted to the
+	// transactional lane under the organisation's test share, not its live
+	// one (AdmitKey).
+	Test bool `json:"test,omitempty"`
+}
+
+// AdmitKey is the admission share a non-bulk job takes
+// (sendlimit.Admission): its organisation's, or for a test key's message
+// the organisation's test share, so test traffic never uses up what the
+// organisation's live messages are admitted with.
+func (j OutboxJob) AdmitKey() string {
+	if j.Test {
+		return j.OrgID + "#test"
+	}
+	return j.OrgID
 }
 
 // Outbox is what one state change hands to the relay: events (each an

@@ -39,6 +39,8 @@ type Take struct {
 	// this call left or found it: a lower bound of its value from now on,
 	// which a caller may use to refuse without asking again.
 	TAT int64
+	// Tokens is how many tokens TakeTokens took (0 when refused).
+	Tokens int
 }
 
 // interval is the time one token takes to come back, in microseconds.
@@ -61,6 +63,22 @@ func (b Bucket) Decide(tat, now int64) Take {
 		return Take{TAT: tat, Full: time.Duration(tat-now) * time.Microsecond, RetryAfter: time.Duration(next-limit) * time.Microsecond}
 	}
 	return Take{Allowed: true, TAT: next, Remaining: int((limit - next) / t), Full: time.Duration(next-now) * time.Microsecond}
+}
+
+// Lease says what TakeTokens answers at now (unix µs) for n tokens when
+// the bucket's theoretical arrival time is tat, without changing anything:
+// as many as the bucket holds, up to n (at most Burst), tat moved by that
+// many intervals.
+func (b Bucket) Lease(tat, now int64, n int) Take {
+	t := b.interval()
+	limit := now + int64(b.Burst)*t
+	base := max(tat, now)
+	have := min(int((limit-base)/t), n, b.Burst)
+	if have <= 0 {
+		return Take{TAT: tat, Full: time.Duration(tat-now) * time.Microsecond, RetryAfter: time.Duration(base+t-limit) * time.Microsecond}
+	}
+	next := base + int64(have)*t
+	return Take{Allowed: true, Tokens: have, TAT: next, Remaining: int((limit - next) / t), Full: time.Duration(next-now) * time.Microsecond}
 }
 
 // TakeToken takes one token from a bucket: one conditional UpdateItem in
@@ -149,4 +167,106 @@ func tatOf(item map[string]types.AttributeValue) (int64, error) {
 		return 0, fmt.Errorf("store: decode bucket: %w", err)
 	}
 	return v.TAT, nil
+}
+
+// TakeTokens takes up to n tokens (a lease, 1 ≤ n ≤ Burst) from a bucket
+// in one conditional UpdateItem when that many are there (the in-use form
+// first; the idle one first with IdleFirst): as many as the
+// bucket holds, up to n, all counted as taken now. When fewer than n are
+// there, the refused write answers the bucket's state and a second write
+// takes what it holds; refused (Tokens 0) when none. Exact across
+// concurrent containers like TakeToken: every write is conditioned on
+// the state it assumes.
+func (s *Store) TakeTokens(ctx context.Context, b Bucket, n int) (Take, error) {
+	if (b.Rate <= 0 && b.Every <= 0) || b.Burst <= 0 || n <= 0 {
+		return Take{}, fmt.Errorf("store: bucket %s: rate, burst and tokens must be positive", b.Key)
+	}
+	want := min(n, b.Burst)
+	k := key{limitPK(b.Key), limitSK()}
+	t := b.interval()
+	for attempt := 0; attempt < 4; attempt++ {
+		now := s.now().UnixMicro()
+		limit := now + int64(b.Burst)*t
+		ttl := num(strconv.FormatInt(limit/1e6+120, 10))
+		if b.IdleFirst && attempt == 0 {
+			take, done, err := s.leaseIdle(ctx, b, k, want, now, ttl)
+			if done || err != nil {
+				return take, err
+			}
+			continue
+		}
+		in := updateInput(s.table, k, "SET tat = tat + :d, expires_at = :ttl",
+			"tat >= :now AND tat <= :max", map[string]types.AttributeValue{
+				":d": num(strconv.FormatInt(int64(want)*t, 10)), ":now": num(strconv.FormatInt(now, 10)),
+				":max": num(strconv.FormatInt(limit-int64(want)*t, 10)), ":ttl": ttl,
+			})
+		in.ReturnValues = types.ReturnValueUpdatedNew
+		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		out, err := s.db.UpdateItem(ctx, in)
+		if err == nil {
+			tat, err := tatOf(out.Attributes)
+			if err != nil {
+				return Take{}, err
+			}
+			return Take{Allowed: true, Tokens: want, TAT: tat, Remaining: int((limit - tat) / t),
+				Full: time.Duration(tat-now) * time.Microsecond}, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return Take{}, unavailable("take tokens", err)
+		}
+		item := ccf.Item
+		if len(item) == 0 {
+			// Some emulators leave the old item out: read it.
+			got, gerr := s.db.GetItem(ctx, getInput(s.table, k))
+			if gerr != nil {
+				return Take{}, unavailable("read bucket", gerr)
+			}
+			item = got.Item
+		}
+		old := int64(0)
+		if len(item) > 0 {
+			if old, err = tatOf(item); err != nil {
+				return Take{}, err
+			}
+		}
+		if old >= now {
+			// In use: fewer than want there. Take what is, or refuse.
+			have := int((limit - old) / t)
+			if have <= 0 {
+				return Take{TAT: old, Full: time.Duration(old-now) * time.Microsecond,
+					RetryAfter: time.Duration(old+t-limit) * time.Microsecond}, nil
+			}
+			want = min(want, have)
+			continue
+		}
+		// Idle (or new): the bucket is full; start from now.
+		take, done, err := s.leaseIdle(ctx, b, k, want, now, ttl)
+		if done || err != nil {
+			return take, err
+		}
+		// Another container took tokens in between: look again.
+	}
+	return Take{}, unavailable("take tokens", errors.New("the bucket kept changing"))
+}
+
+// leaseIdle leases want tokens of an idle (or new) bucket: full, so
+// counted from now. Not done: the bucket is in use.
+func (s *Store) leaseIdle(ctx context.Context, b Bucket, k key, want int, now int64, ttl types.AttributeValue) (Take, bool, error) {
+	next := now + int64(want)*b.interval()
+	in := updateInput(s.table, k, "SET tat = :next, expires_at = :ttl, #t = :type",
+		"attribute_not_exists(tat) OR tat < :now", map[string]types.AttributeValue{
+			":next": num(strconv.FormatInt(next, 10)), ":now": num(strconv.FormatInt(now, 10)), ":ttl": ttl,
+			":type": str(typeLimit),
+		})
+	in.ExpressionAttributeNames = map[string]string{"#t": attrType}
+	_, err := s.db.UpdateItem(ctx, in)
+	switch {
+	case err == nil:
+		return Take{Allowed: true, Tokens: want, TAT: next, Remaining: b.Burst - want,
+			Full: time.Duration(next-now) * time.Microsecond}, true, nil
+	case !isConditionFailed(err):
+		return Take{}, true, unavailable("take tokens", err)
+	}
+	return Take{}, false, nil
 }

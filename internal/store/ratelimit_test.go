@@ -144,3 +144,47 @@ func TestWritesPerRateLimitedRequest(t *testing.T) {
 		}
 	})
 }
+
+// TestTakeTokensAcrossContainers: concurrent leases of up to 7 tokens from
+// several containers take the burst exactly, the last ones partially, and
+// the bucket refills at its rate.
+func TestTakeTokensAcrossContainers(t *testing.T) {
+	s, c, _ := newStore(t)
+	ctx := context.Background()
+	b := store.Bucket{Key: "admit#A", Rate: 10, Burst: 30}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		taken int
+	)
+	for i := 0; i < 12; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tk, err := s.TakeTokens(ctx, b, 7)
+			if err != nil {
+				t.Errorf("lease: %v", err)
+				return
+			}
+			if tk.Tokens < 0 || tk.Tokens > 7 || tk.Allowed != (tk.Tokens > 0) {
+				t.Errorf("lease answered %+v", tk)
+			}
+			mu.Lock()
+			taken += tk.Tokens
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if taken != b.Burst {
+		t.Fatalf("%d tokens leased by 12 concurrent leases of 7, want the burst, %d", taken, b.Burst)
+	}
+	tk, err := s.TakeTokens(ctx, b, 5)
+	if err != nil || tk.Tokens != 0 || tk.RetryAfter <= 0 || tk.RetryAfter > 100*time.Millisecond {
+		t.Fatalf("empty bucket answered %+v, %v; want refused, retry within 100ms", tk, err)
+	}
+	c.Add(time.Second) // 10 tokens back
+	tk, err = s.TakeTokens(ctx, b, 25)
+	if err != nil || tk.Tokens != 10 {
+		t.Fatalf("a second later: %+v, %v; want 10 tokens", tk, err)
+	}
+}

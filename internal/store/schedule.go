@@ -202,7 +202,7 @@ func (s *Store) ReleaseScheduled(ctx context.Context, m Message, marketing bool)
 		items = append(items, check)
 	}
 	items, err := s.withOutbox(items, Outbox{OrgID: m.OrgID, ContactID: m.ContactID,
-		Job: &OutboxJob{OrgID: m.OrgID, ContactID: m.ContactID, MessageID: m.ID, Bulk: m.Bulk}})
+		Job: &OutboxJob{OrgID: m.OrgID, ContactID: m.ContactID, MessageID: m.ID, Bulk: m.Bulk, Test: m.Test}})
 	if err != nil {
 		return m, err
 	}
