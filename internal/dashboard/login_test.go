@@ -104,6 +104,9 @@ func TestSignInPageNeedsNoKey(t *testing.T) {
 		assert.True(t, ck.HttpOnly)
 		assert.Equal(t, http.SameSiteStrictMode, ck.SameSite)
 		assert.Equal(t, 3600, ck.MaxAge)
+		// A shared cache keeping the page would hand one token to many
+		// browsers (with its Set-Cookie): it is never stored.
+		assert.Equal(t, "no-store", p.Headers["Cache-Control"])
 	}
 	assert.NotEqual(t, c.do(http.MethodGet, "/dashboard/login", nil).csrf(t), c.do(http.MethodGet, "/dashboard/login", nil).csrf(t),
 		"every page a new token")
