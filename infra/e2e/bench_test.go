@@ -61,12 +61,10 @@ func coldCases(tb testing.TB) []coldCase {
 		{"api", bin("api"), env("ApiFunction"), health, true},
 		// A verification request Meta would not send: refused before any lookup.
 		{"whatsapp-webhook", bin("whatsapp-webhook"), env("WhatsAppWebhookFunction"), httpRequest("GET", "/webhooks/whatsapp", "GET /webhooks/whatsapp", ""), true},
-		// The sign-in page: no table read, but its form's token needs the
-		// session key, read from Secrets Manager (moto here) on this first
-		// request.
+		// The sign-in page: no table read, and no session key (its form's
+		// token is a random double-submit one), so no Secrets Manager call.
 		{"dashboard", bin("dashboard"), env("DashboardFunction"), httpRequest("GET", "/dashboard/login", "ANY /dashboard/{proxy+}", ""), true},
-		// A request that needs no key (/dashboard, sent on to a page):
-		// the start and the wiring alone.
+		// /dashboard, sent on to a page: the start and the wiring alone.
 		{"dashboard-nokey", bin("dashboard"), env("DashboardFunction"), httpRequest("GET", "/dashboard", "ANY /dashboard/{proxy+}", ""), true},
 		// A HubSpot batch that is not JSON: refused (400) before any lookup.
 		{"hubspot-webhook", bin("hubspot-webhook"), env("HubSpotWebhookFunction"), httpRequest("POST", "/webhooks/hubspot", "POST /webhooks/hubspot", "{}"), true},

@@ -90,18 +90,32 @@ func TestDashboard(t *testing.T) {
 	// Secure on http://127.0.0.1 (a secure context, like localhost).
 	require.NoError(t, p.WaitFor(`!!document.querySelector("#key")`, 30*time.Second), "the sign-in page")
 	shot("login")
+	cookies := func() map[string]*network.Cookie {
+		t.Helper()
+		jar, err := chromedp.Run(p.Ctx, chromedp.Action[network.GetCookiesResult](func(ctx context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
+			return cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{st.URL + "/dashboard"}})
+		}))
+		require.NoError(t, err)
+		m := map[string]*network.Cookie{}
+		for _, c := range jar.Cookies {
+			m[c.Name] = c
+		}
+		return m
+	}
+	// The sign-in form's token: a __Host- cookie, which Chromium keeps on
+	// http://127.0.0.1 too (a secure context), and the same value in the form.
+	login := cookies()["__Host-pytake_login"]
+	require.NotNil(t, login, "Chromium kept no sign-in token cookie")
+	assert.Equal(t, "/", login.Path)
+	assert.True(t, login.Secure && login.HTTPOnly, "Secure, HttpOnly")
+	formToken, err := browser.Eval[string](p, `document.querySelector('form[action="/dashboard/login"] input[name=csrf]').value`)
+	require.NoError(t, err)
+	assert.Equal(t, login.Value, formToken, "the form carries the cookie's token")
 	run("type the key", chromedp.SendKeys(chromedp.CSS("#key"), demo.APIKey.Key))
 	submit(`form[action="/dashboard/login"] button[type=submit]`, "Configurações → WhatsApp Business")
-	jar, err := chromedp.Run(p.Ctx, chromedp.Action[network.GetCookiesResult](func(ctx context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
-		return cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{st.URL + "/dashboard"}})
-	}))
-	require.NoError(t, err)
-	var session *network.Cookie
-	for _, c := range jar.Cookies {
-		if c.Name == "pytake_session" {
-			session = c
-		}
-	}
+	jar := cookies()
+	session := jar["pytake_session"]
+	assert.Nil(t, jar["__Host-pytake_login"], "signing in deletes the sign-in token")
 	require.NotNil(t, session, "Chromium kept no session cookie")
 	assert.True(t, session.Secure, "Secure")
 	assert.True(t, session.HTTPOnly, "HttpOnly")

@@ -2,6 +2,9 @@ package api_test
 
 import (
 	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -266,13 +269,57 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	assert.Empty(t, extra, "openapi.json describes routes the router does not have:\n  %s", strings.Join(extra, "\n  "))
 }
 
+// TestOpenAPIServed: GET /v1/openapi.json serves internal/api/openapi.json
+// (the binary embeds it gzipped: go generate ./internal/api/ after editing
+// it), compressed to a client accepting gzip, as it is to the others.
 func TestOpenAPIServed(t *testing.T) {
 	f := newFixture(t)
-	resp, _ := f.do(event("GET", "/v1/openapi.json", "", ""))
-	require.Equal(t, 200, resp.StatusCode, "status %d", resp.StatusCode)
 	want, err := os.ReadFile("openapi.json")
 	require.NoError(t, err)
-	require.Equal(t, string(want), resp.Body, "GET /v1/openapi.json does not serve internal/api/openapi.json")
+	for _, tc := range []struct {
+		acceptEncoding string
+		gzipped        bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"gzip, deflate, br, zstd", true},
+		{"br;q=1.0, GZIP;q=0.5", true},
+		{"x-gzip", true},
+		{"*", true},
+		{"identity", false},
+		{"br", false},
+		{"gzip;q=0", false},
+		{"gzip; q=0.000", false},
+	} {
+		t.Run(tc.acceptEncoding, func(t *testing.T) {
+			ev := event("GET", "/v1/openapi.json", "", "")
+			if tc.acceptEncoding != "" {
+				ev.Headers["accept-encoding"] = tc.acceptEncoding
+			}
+			resp, err := f.router.Serve(context.Background(), ev)
+			require.NoError(t, err)
+			require.Equal(t, 200, resp.StatusCode, "status %d", resp.StatusCode)
+			assert.Equal(t, "application/json", resp.Headers["Content-Type"])
+			assert.Equal(t, "Accept-Encoding", resp.Headers["Vary"])
+			body := []byte(resp.Body)
+			if tc.gzipped {
+				assert.Equal(t, "gzip", resp.Headers["Content-Encoding"])
+				require.True(t, resp.IsBase64Encoded, "a binary body")
+				b, err := base64.StdEncoding.DecodeString(resp.Body)
+				require.NoError(t, err)
+				zr, err := gzip.NewReader(bytes.NewReader(b))
+				require.NoError(t, err)
+				body, err = io.ReadAll(zr)
+				require.NoError(t, err)
+				assert.Less(t, len(b), len(want)/5, "compressed")
+			} else {
+				assert.Empty(t, resp.Headers["Content-Encoding"])
+				assert.False(t, resp.IsBase64Encoded)
+			}
+			require.Equal(t, string(want), string(body),
+				"GET /v1/openapi.json does not serve internal/api/openapi.json: run go generate ./internal/api/")
+		})
+	}
 	var doc struct {
 		OpenAPI string `json:"openapi"`
 	}

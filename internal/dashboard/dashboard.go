@@ -4,7 +4,8 @@
 //
 // Sign-in exchanges an API key holding the admin scope for a signed,
 // expiring session cookie (HttpOnly, Secure, SameSite=Strict); every form
-// carries a CSRF token derived from the session; pages are written by Go
+// of a session carries a CSRF token derived from it, the sign-in form a
+// double-submit one that needs no key (login.go); pages are written by Go
 // code with html/template's contextual escaping (render.go), under a
 // Content-Security-Policy that allows no inline script. Every
 // operation runs through the API's own routes in process (api.InProcess):

@@ -1136,8 +1136,9 @@ func (l *keyLoader) count() int {
 }
 
 // TestSessionKeyReadOnFirstNeed: the session key is not read at the start,
-// nor for a request that needs none; concurrent first requests that need
-// it wait for one read, kept for the container's life.
+// nor for a request that needs none (the sign-in page included: its token
+// needs no key); concurrent first requests that need it (sign-ins) wait for
+// one read, kept for the container's life.
 func TestSessionKeyReadOnFirstNeed(t *testing.T) {
 	f := newFixture(t)
 	l := &keyLoader{key: bytes32}
@@ -1146,21 +1147,32 @@ func TestSessionKeyReadOnFirstNeed(t *testing.T) {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
 	require.NoError(t, err)
 	assert.Equal(t, 0, l.count(), "read at the start")
-	for _, path := range []string{"/dashboard", "/dashboard/static/app.css", "/dashboard/lang?to=en", "/dashboard/keys"} {
+	for _, path := range []string{"/dashboard", "/dashboard/static/app.css", "/dashboard/lang?to=en", "/dashboard/keys", "/dashboard/login"} {
 		p := f.client().do(http.MethodGet, path, nil) // no session cookie: sent to sign in
 		require.Less(t, p.Status, 400, path)
 	}
 	assert.Equal(t, 0, l.count(), "read for a request that needs no key")
 
+	// Eight browsers with the sign-in form, posting it at once.
+	evs := make([]events.APIGatewayV2HTTPRequest, 8)
+	for i := range evs {
+		c := f.client()
+		tok := c.do(http.MethodGet, "/dashboard/login", nil).csrf(t)
+		ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/dashboard/login",
+			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"},
+			Cookies: []string{"__Host-pytake_login=" + tok}, Body: url.Values{"csrf": {tok}, "key": {f.key}}.Encode()}
+		ev.RequestContext.HTTP.Method = http.MethodPost
+		evs[i] = ev
+	}
+	assert.Equal(t, 0, l.count(), "read for a sign-in page")
 	var wg sync.WaitGroup
-	for range 8 {
+	for _, ev := range evs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := f.dash.Serve(context.Background(), events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/dashboard/login",
-				RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: http.MethodGet}}})
+			resp, err := f.dash.Serve(context.Background(), ev)
 			assert.NoError(t, err)
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, http.StatusSeeOther, resp.StatusCode, resp.Body)
 		}()
 	}
 	wg.Wait()
@@ -1186,7 +1198,7 @@ func TestSessionKeyUnavailable(t *testing.T) {
 			l.fail, l.key = nil, bytes32[:31]
 			l.mu.Unlock()
 		}
-		p := c.do(http.MethodGet, "/dashboard/login", nil)
+		p := c.signIn(f.key)
 		assert.Equal(t, http.StatusInternalServerError, p.Status)
 		assert.Equal(t, "text/html; charset=utf-8", p.Headers["Content-Type"])
 		assert.NotEmpty(t, p.Headers["Content-Security-Policy"])

@@ -2,7 +2,7 @@ package dashboard
 
 import (
 	"context"
-	"crypto/hmac"
+	"crypto/subtle"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -17,13 +17,29 @@ import (
 // loginTTL bounds how long a sign-in form may be submitted.
 const loginTTL = time.Hour
 
-// loginToken is the sign-in form's CSRF token: the sign-in cookie's nonce,
-// signed (a form from another site cannot sign anyone in to its key).
-func (g signer) loginToken(nonce string) string { return b64.EncodeToString(g.mac("login", nonce)) }
+// The sign-in form's CSRF token is a double-submit one, which needs no key
+// (the sign-in page does not wait for Secrets Manager at a cold start): a
+// random token in the __Host- cookie loginCookie and the same value in the
+// form's csrf field, compared in constant time on POST. Another site can
+// read neither (the cookie is HttpOnly, the page same-origin), and it cannot
+// plant its own token in the cookie: a __Host- cookie is only accepted from
+// this host itself over a secure connection, with Path=/ and no Domain, so
+// a sibling subdomain cannot set it (which defeats the plain double-submit
+// scheme). Each sign-in page sets a new token, and signing in deletes it.
 
-func (g signer) checkLogin(nonce, token string) bool {
-	got, err := b64.DecodeString(token)
-	return err == nil && nonce != "" && token != "" && hmac.Equal(got, g.mac("login", nonce))
+// loginTokenLen is the length of a token randomID makes.
+const loginTokenLen = 24
+
+// checkLoginToken says whether the form's token matches the cookie's: both
+// present, well formed and equal, compared in constant time.
+func checkLoginToken(cookieToken, formToken string) bool {
+	if len(cookieToken) != loginTokenLen || len(formToken) != loginTokenLen {
+		return false
+	}
+	if _, err := b64.DecodeString(cookieToken); err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(cookieToken), []byte(formToken)) == 1
 }
 
 // loginMessages are the notices ?m= may ask the sign-in page to show.
@@ -32,18 +48,15 @@ var loginMessages = map[string]string{
 	"notadmin": "login.notadmin", "out": "login.out", "invalid": "login.invalid",
 }
 
-func (s *Server) loginPage(ctx context.Context, r *httpapi.Request, status int, notice, fieldErr string) (*httpapi.Response, error) {
-	sign, err := s.key.signer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	nonce, err := randomID()
+// loginPage renders the sign-in form with a new token (it reads no key).
+func (s *Server) loginPage(r *httpapi.Request, status int, notice, fieldErr string) (*httpapi.Response, error) {
+	token, err := randomID()
 	if err != nil {
 		return nil, err
 	}
 	p := &ctxPage{r: r, lang: language(readCookie(r.Event.Cookies, langCookie))}
 	v := s.base(p, "", "login.title")
-	v.CSRF = sign.loginToken(nonce)
+	v.CSRF = token
 	if notice != "" {
 		v.Notice = v.T(notice)
 	}
@@ -53,7 +66,7 @@ func (s *Server) loginPage(ctx context.Context, r *httpapi.Request, status int, 
 	}
 	resp, err := s.render(status, "login", v, nil)
 	if err == nil {
-		resp.Cookies = []string{cookie(loginCookie, nonce, loginTTL)}
+		resp.Cookies = []string{hostCookie(loginCookie, token, loginTTL)}
 	}
 	return resp, err
 }
@@ -68,7 +81,7 @@ func (s *Server) loginForm(ctx context.Context, r *httpapi.Request) (*httpapi.Re
 			return redirect("/dashboard/settings/whatsapp"), nil
 		}
 	}
-	return s.loginPage(ctx, r, http.StatusOK, loginMessages[r.Query.Get("m")], "")
+	return s.loginPage(r, http.StatusOK, loginMessages[r.Query.Get("m")], "")
 }
 
 // login exchanges an admin API key for a session. Attempts are limited per
@@ -78,12 +91,8 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	if err != nil {
 		return nil, err
 	}
-	sign, err := s.key.signer(ctx)
-	if err != nil {
-		return nil, err
-	}
 	lang := language(readCookie(r.Event.Cookies, langCookie))
-	if crossSite(r) || !sign.checkLogin(readCookie(r.Event.Cookies, loginCookie), form.Get("csrf")) {
+	if crossSite(r) || !checkLoginToken(readCookie(r.Event.Cookies, loginCookie), form.Get("csrf")) {
 		p := &ctxPage{r: r, lang: lang}
 		return s.render(http.StatusForbidden, "message", s.base(p, "", "csrf.title"), map[string]string{"Body": "csrf.body"})
 	}
@@ -92,7 +101,7 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 		if err != nil {
 			r.Logger().WarnContext(ctx, "sign-in rate limit not checked; attempt let through", "error", err.Error())
 		} else if !t.Allowed {
-			resp, err := s.loginPage(ctx, r, http.StatusTooManyRequests, "", "login.limited")
+			resp, err := s.loginPage(r, http.StatusTooManyRequests, "", "login.limited")
 			if err == nil {
 				resp.Headers["Retry-After"] = strconv.Itoa(max(1, int((t.RetryAfter+time.Second-1)/time.Second)))
 			}
@@ -101,11 +110,11 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	}
 	hash, _, err := apikey.Parse(strings.TrimSpace(form.Get("key")))
 	if err != nil {
-		return s.loginPage(ctx, r, http.StatusUnauthorized, "", "login.invalid")
+		return s.loginPage(r, http.StatusUnauthorized, "", "login.invalid")
 	}
 	k, err := s.keys.KeyByHash(ctx, hash)
 	if apperr.Is(err, apperr.NotFound) {
-		return s.loginPage(ctx, r, http.StatusUnauthorized, "", "login.invalid")
+		return s.loginPage(r, http.StatusUnauthorized, "", "login.invalid")
 	}
 	if err != nil {
 		return nil, err
@@ -115,7 +124,11 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 		return nil, err
 	}
 	if why != "" {
-		return s.loginPage(ctx, r, http.StatusForbidden, "", loginMessages[why])
+		return s.loginPage(r, http.StatusForbidden, "", loginMessages[why])
+	}
+	sign, err := s.key.signer(ctx)
+	if err != nil {
+		return nil, err
 	}
 	sid, err := randomID()
 	if err != nil {
@@ -123,7 +136,7 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	}
 	value := sign.seal(session{OrgID: k.OrgID, KeyID: k.ID, ID: sid, Expires: s.now().Add(SessionTTL).Unix()})
 	resp := redirect("/dashboard/settings/whatsapp")
-	resp.Cookies = []string{cookie(sessionCookie, value, SessionTTL), cookie(loginCookie, "", 0)}
+	resp.Cookies = []string{cookie(sessionCookie, value, SessionTTL), hostCookie(loginCookie, "", 0)}
 	r.SetOrgID(k.OrgID)
 	r.Logger().InfoContext(ctx, "dashboard sign-in", "org_id", k.OrgID, "key_id", k.ID)
 	return resp, nil

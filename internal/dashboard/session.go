@@ -19,11 +19,14 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
-// Cookie names. The session and the sign-in nonce are HttpOnly, Secure and
-// SameSite=Strict, scoped to /dashboard.
+// Cookie names. The session and the sign-in token are HttpOnly, Secure and
+// SameSite=Strict (always Secure: browsers keep Secure cookies from
+// http://localhost and 127.0.0.1 too, secure contexts, so the local stack
+// works over http); the session is scoped to /dashboard, the sign-in token
+// is a __Host- cookie (Path=/, no Domain: see login.go).
 const (
 	sessionCookie = "pytake_session"
-	loginCookie   = "pytake_login"
+	loginCookie   = "__Host-pytake_login"
 	langCookie    = "pytake_lang"
 	cookiePath    = "/dashboard"
 )
@@ -117,7 +120,17 @@ func randomID() (string, error) {
 // cookie renders a Set-Cookie value: HttpOnly, Secure, SameSite=Strict,
 // path /dashboard; maxAge 0 deletes it.
 func cookie(name, value string, maxAge time.Duration) string {
-	c := http.Cookie{Name: name, Value: value, Path: cookiePath, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode}
+	return cookieAt(cookiePath, name, value, maxAge)
+}
+
+// hostCookie is cookie for a __Host- name: path / (the prefix demands it,
+// with Secure and no Domain).
+func hostCookie(name, value string, maxAge time.Duration) string {
+	return cookieAt("/", name, value, maxAge)
+}
+
+func cookieAt(path, name, value string, maxAge time.Duration) string {
+	c := http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode}
 	if maxAge > 0 {
 		c.MaxAge = int(maxAge / time.Second)
 	} else {
