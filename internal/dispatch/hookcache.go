@@ -32,6 +32,9 @@ type hookCache struct {
 type cachedHooks struct {
 	at    time.Time
 	hooks []store.Webhook
+	// gone: webhooks missing from a list read for them (webhook), so
+	// deleted: not read for again while the list is kept.
+	gone map[string]bool
 }
 
 func newHookCache(st Store, now func() time.Time, ttl time.Duration) *hookCache {
@@ -47,12 +50,24 @@ func (c *hookCache) webhooks(ctx context.Context, org string) ([]store.Webhook, 
 	if ok && now.Sub(e.at) < c.ttl && !now.Before(e.at) {
 		return e.hooks, nil
 	}
+	return c.read(ctx, org)
+}
+
+// read reads the organisation's subscriptions and keeps them.
+func (c *hookCache) read(ctx context.Context, org string) ([]store.Webhook, error) {
+	now := c.now()
 	hooks, err := c.st.Webhooks(ctx, org)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	c.orgs[org] = cachedHooks{at: now, hooks: hooks}
+	// The webhooks found gone stay so (ids are never reused) until the
+	// entry is older than the ttl.
+	var gone map[string]bool
+	if e, ok := c.orgs[org]; ok && now.Sub(e.at) < c.ttl {
+		gone = e.gone
+	}
+	c.orgs[org] = cachedHooks{at: now, hooks: hooks, gone: gone}
 	if len(c.orgs) > 10000 { // bounded: an old entry is only a read saved
 		for k := range c.orgs {
 			if k != org {
@@ -76,16 +91,36 @@ func (c *hookCache) webhook(ctx context.Context, org, id string) (store.Webhook,
 	if h, ok := findHook(hooks, id); ok {
 		return h, nil
 	}
+	notFound := apperr.New(apperr.NotFound, "webhook not found")
 	c.mu.Lock()
-	delete(c.orgs, org)
+	gone := c.orgs[org].gone
 	c.mu.Unlock()
-	if hooks, err = c.webhooks(ctx, org); err != nil {
+	if gone[id] {
+		// Looked for within the ttl already: the jobs of a deleted
+		// webhook (its queued retries) do not each read the
+		// organisation's subscriptions again, throwing away the list
+		// its fan-outs use.
+		return store.Webhook{}, notFound
+	}
+	if hooks, err = c.read(ctx, org); err != nil {
 		return store.Webhook{}, err
 	}
 	if h, ok := findHook(hooks, id); ok {
 		return h, nil
 	}
-	return store.Webhook{}, apperr.New(apperr.NotFound, "webhook not found")
+	c.mu.Lock()
+	if e, ok := c.orgs[org]; ok {
+		// Webhook ids are never reused: the ones found gone before stay gone.
+		was := e.gone
+		e.gone = make(map[string]bool, len(was)+1)
+		for k := range was {
+			e.gone[k] = true
+		}
+		e.gone[id] = true
+		c.orgs[org] = e
+	}
+	c.mu.Unlock()
+	return store.Webhook{}, notFound
 }
 
 func findHook(hooks []store.Webhook, id string) (store.Webhook, bool) {
@@ -114,5 +149,5 @@ func (c *hookCache) update(org, id string, change func(*store.Webhook)) {
 			change(&hooks[i])
 		}
 	}
-	c.orgs[org] = cachedHooks{at: e.at, hooks: hooks}
+	c.orgs[org] = cachedHooks{at: e.at, hooks: hooks, gone: e.gone}
 }

@@ -272,3 +272,43 @@ func TestSameEventTwiceInABatchDeliversOnce(t *testing.T) {
 	require.Len(t, page.Items, 1)
 	require.Equal(t, store.DeliveryDelivered, page.Items[0].Status)
 }
+
+// The jobs of a deleted webhook (a failing endpoint's queued retries, say)
+// each missed the cached list and threw it away to read ORG#<org> again:
+// n jobs, n reads of the organisation's subscriptions, and every fan-out
+// of the organisation between them read it again too (the cache defeated
+// on the hottest partition). A webhook found missing from a fresh list is
+// remembered missing for the cache's life.
+func TestDeletedWebhookJobsDoNotDefeatTheCache(t *testing.T) {
+	e := setup(t)
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	p, cs, _ := e.cached()
+	e.hook(t, srv.URL+"/keep", []string{"message.received"}, true)
+	gone := e.hook(t, srv.URL+"/gone", []string{"webhook.test"}, true)
+	ctx := context.Background()
+	var jobs []dispatch.Job
+	for i := range 20 {
+		ev := "evt_gone_" + string(rune('a'+i))
+		d, _, err := e.st.CreateDelivery(ctx, store.Delivery{ID: store.DeliveryID(time.Now(), ev, gone.ID), OrgID: e.org,
+			WebhookID: gone.ID, EventID: ev, Event: "webhook.test", Body: `{"id":"` + ev + `"}`})
+		require.NoError(t, err)
+		jobs = append(jobs, dispatch.Job{OrgID: e.org, WebhookID: gone.ID, DeliveryID: d.ID})
+	}
+	require.NoError(t, e.st.DeleteWebhook(ctx, e.org, gone.ID))
+	e.fanOut(t, p, e.event(t, "message.received", "first"))
+	require.EqualValues(t, 1, cs.webhooks.Load())
+	for i, j := range jobs {
+		require.NoError(t, p.Enqueue(ctx, j))
+		require.Empty(t, e.runJobs(t))
+		e.fanOut(t, p, e.event(t, "message.received", "between "+string(rune('a'+i))))
+	}
+	require.LessOrEqual(t, cs.webhooks.Load(), int32(2),
+		"20 jobs of a deleted webhook and 20 fan-outs within a second: one read, and one more for the missing webhook")
+	for _, j := range jobs {
+		d, err := e.st.Delivery(ctx, e.org, gone.ID, j.DeliveryID)
+		require.NoError(t, err)
+		require.Equal(t, store.DeliveryFailed, d.Status)
+	}
+}
