@@ -358,9 +358,11 @@ func (p *Dispatcher) deliver(ctx context.Context, rec events.SQSMessage, job Job
 // failingSince is when the subscription's failure streak started: its
 // (cached) copy's, else marked now: about once per container and streak
 // (the records of a batch that fail together each mark it) rather than
-// once per failed attempt.
+// once per failed attempt. A cached start old enough to disable the
+// subscription is asked of the store (another container's success may
+// have ended that streak since the copy was read).
 func (p *Dispatcher) failingSince(ctx context.Context, job Job, hook store.Webhook) (time.Time, error) {
-	if hook.FailingSince != nil {
+	if hook.FailingSince != nil && p.d.Now().Sub(*hook.FailingSince) <= DisableAfter {
 		return *hook.FailingSince, nil
 	}
 	since, err := p.d.Store.MarkWebhookFailing(ctx, job.OrgID, job.WebhookID)

@@ -18,7 +18,9 @@ import (
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/secrets"
+	"github.com/pytake/pytake/internal/secrets/secretstest"
 	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/store/storetest"
 )
 
 // countingStore counts the subscription reads and failure-streak writes.
@@ -311,4 +313,39 @@ func TestDeletedWebhookJobsDoNotDefeatTheCache(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, store.DeliveryFailed, d.Status)
 	}
+}
+
+// A container's cached failure streak is only its view of a second ago:
+// the endpoint failing for five days recovers, another container's
+// delivery succeeds and ends the streak in the store, and this container's
+// next failed attempt (a passing error) must not take its cached streak
+// start for the current one and disable a healthy webhook: the decision to
+// disable is checked against the store.
+func TestRecoveredWebhookNotDisabledFromACachedStreak(t *testing.T) {
+	clk := &testClock{t: time.Now()}
+	tb := storetest.New(t)
+	e := &env{sec: secretstest.New(), q: &fakeQueue{visibility: map[string]int32{}}}
+	e.st = store.New(tb.Client, tb.Name, clk.Now)
+	org, err := e.st.CreateOrganization(context.Background(), "A")
+	require.NoError(t, err)
+	e.org = org.ID
+	e.secret, _ = delivery.NewSecret()
+	rcv := &receiver{statuses: []int{500}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	w := e.hook(t, srv.URL, []string{"*"}, true)
+	ctx := context.Background()
+	_, err = e.st.MarkWebhookFailing(ctx, e.org, w.ID)
+	require.NoError(t, err)
+	clk.Add(dispatch.DisableAfter + 24*time.Hour)
+	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d.Now = clk.Now
+	p := dispatch.New(d)
+	e.p = p
+	e.fanOut(t, p, e.event(t, "message.received", "a"))           // caches the streak of six days
+	require.NoError(t, e.st.MarkWebhookHealthy(ctx, e.org, w.ID)) // another container's success
+	e.runJobs(t)
+	got, err := e.st.Webhook(ctx, e.org, w.ID)
+	require.NoError(t, err)
+	require.True(t, got.Active, "a webhook that recovered was disabled from a cached failure streak: %s", got.DisabledReason)
 }
