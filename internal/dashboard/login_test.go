@@ -142,6 +142,14 @@ func TestSignInToken(t *testing.T) {
 		{"unprefixed cookie planted", map[string]string{"pytake_login": other}, url.Values{"csrf": {other}}},
 		{"lower-case prefix planted", map[string]string{"__host-pytake_login": other}, url.Values{"csrf": {other}}},
 		{"__Secure- prefix planted", map[string]string{"__Secure-pytake_login": other}, url.Values{"csrf": {other}}},
+		// Nor a name that only becomes it once Unicode white space is
+		// trimmed: a browser takes "\u2000__Host-pytake_login" for an
+		// ordinary cookie (the prefix is not at its start), which any
+		// sibling subdomain may set ("cookie chaos" prefix bypass).
+		{"prefix after U+2000 planted", map[string]string{"\u2000" + loginCookie: other}, url.Values{"csrf": {other}}},
+		{"prefix after a no-break space planted", map[string]string{"\u00a0" + loginCookie: other}, url.Values{"csrf": {other}}},
+		{"prefix after U+0085 planted", map[string]string{"\u0085" + loginCookie: other}, url.Values{"csrf": {other}}},
+		{"prefix before U+3000 planted", map[string]string{loginCookie + "\u3000": other}, url.Values{"csrf": {other}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g.allow("a refused sign-in ("+tc.name+")", false)

@@ -143,7 +143,11 @@ func cookieAt(path, name, value string, maxAge time.Duration) string {
 func readCookie(cookies []string, name string) string {
 	for _, c := range cookies {
 		for _, part := range strings.Split(c, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			// Only the header's own white space (SP, HTAB) is trimmed:
+			// strings.TrimSpace would also trim Unicode spaces, turning a
+			// cookie any sibling subdomain may set, such as
+			// "\u2000__Host-pytake_login", into the __Host- one.
+			k, v, ok := strings.Cut(strings.Trim(part, " \t"), "=")
 			if ok && k == name {
 				return v
 			}
