@@ -114,7 +114,7 @@ func TestDashboard(t *testing.T) {
 	run("type the key", chromedp.SendKeys(chromedp.CSS("#key"), demo.APIKey.Key))
 	submit(`form[action="/dashboard/login"] button[type=submit]`, "Configurações → WhatsApp Business")
 	jar := cookies()
-	session := jar["pytake_session"]
+	session := jar["__Host-pytake_session"]
 	assert.Nil(t, jar["__Host-pytake_login"], "signing in deletes the sign-in token")
 	require.NotNil(t, session, "Chromium kept no session cookie")
 	assert.True(t, session.Secure, "Secure")

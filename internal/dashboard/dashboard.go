@@ -244,13 +244,13 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 		sess, err := sign.open(raw, s.now())
 		if err != nil {
 			resp := redirect("/dashboard/login?m=expired")
-			resp.Cookies = []string{cookie(sessionCookie, "", 0)}
+			resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
 			return resp, nil
 		}
 		k, err := s.keys.APIKey(ctx, sess.OrgID, sess.KeyID)
 		if apperr.Is(err, apperr.NotFound) {
 			resp := redirect("/dashboard/login?m=expired")
-			resp.Cookies = []string{cookie(sessionCookie, "", 0)}
+			resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
 			return resp, nil
 		}
 		if err != nil {
@@ -262,7 +262,7 @@ func (s *Server) authed(h pageHandler) httpapi.Handler {
 		}
 		if msg != "" {
 			resp := redirect("/dashboard/login?m=" + msg)
-			resp.Cookies = []string{cookie(sessionCookie, "", 0)}
+			resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
 			return resp, nil
 		}
 		p := &ctxPage{r: r, key: k, sess: sess, sign: sign, lang: lang}

@@ -248,7 +248,7 @@ func TestSignIn(t *testing.T) {
 			assert.Equal(t, tc.status, p.Status)
 			assert.Contains(t, fieldError(p.Body, "key"), tc.says, "the key field's error")
 			assert.Contains(t, p.Body, `aria-invalid="true" aria-describedby="key-error"`)
-			assert.Empty(t, c.cookies["pytake_session"], "no session for a refused key")
+			assert.Empty(t, c.cookies[sessionCookie], "no session for a refused key")
 		})
 	}
 
@@ -259,12 +259,12 @@ func TestSignIn(t *testing.T) {
 		assert.Equal(t, "/dashboard/settings/whatsapp", p.Headers["Location"])
 		var session string
 		for _, sc := range p.Cookies {
-			if strings.HasPrefix(sc, "pytake_session=") {
+			if strings.HasPrefix(sc, sessionCookie+"=") {
 				session = sc
 			}
 		}
 		require.NotEmpty(t, session)
-		for _, attr := range []string{"HttpOnly", "Secure", "SameSite=Strict", "Path=/dashboard", "Max-Age=28800"} {
+		for _, attr := range []string{"HttpOnly", "Secure", "SameSite=Strict", "Path=/;", "Max-Age=28800"} {
 			assert.Contains(t, session, attr)
 		}
 		assert.NotContains(t, session, f.key[len("pytake_live_"):], "the key is not in the cookie")
@@ -284,11 +284,31 @@ func TestSignIn(t *testing.T) {
 
 	t.Run("forged session", func(t *testing.T) {
 		c := f.client().signedIn()
-		v := c.cookies["pytake_session"]
-		c.cookies["pytake_session"] = v[:len(v)-2] + "AA"
+		v := c.cookies[sessionCookie]
+		c.cookies[sessionCookie] = v[:len(v)-2] + "AA"
 		p := c.do(http.MethodGet, "/dashboard/keys", nil)
 		assert.Equal(t, http.StatusSeeOther, p.Status)
 		assert.Equal(t, "/dashboard/login?m=expired", p.Headers["Location"])
+	})
+
+	// A sibling subdomain may set an unprefixed cookie for the whole
+	// domain (Domain=<parent>), with a longer path so the browser sends it
+	// first: had the session cookie no __Host- prefix, the attacker's own
+	// valid session, planted so, would put the victim in the attacker's
+	// organisation (entering its WhatsApp credentials there).
+	t.Run("session planted by a sibling subdomain", func(t *testing.T) {
+		attacker := f.client().signedIn()
+		var planted string
+		for k, v := range attacker.cookies {
+			if strings.HasSuffix(k, "pytake_session") {
+				planted = v
+			}
+		}
+		require.NotEmpty(t, planted)
+		victim := f.client()
+		victim.cookies["pytake_session"] = planted
+		p := victim.do(http.MethodGet, "/dashboard/keys", nil)
+		assert.Equal(t, http.StatusSeeOther, p.Status, "a planted session was honoured")
 	})
 
 	t.Run("sign-in form without its token", func(t *testing.T) {
@@ -296,7 +316,7 @@ func TestSignIn(t *testing.T) {
 		c.do(http.MethodGet, "/dashboard/login", nil)
 		p := c.do(http.MethodPost, "/dashboard/login", url.Values{"key": {f.key}})
 		assert.Equal(t, http.StatusForbidden, p.Status)
-		assert.Empty(t, c.cookies["pytake_session"])
+		assert.Empty(t, c.cookies[sessionCookie])
 		// A token from another browser's form does not do either.
 		other := f.client().do(http.MethodGet, "/dashboard/login", nil)
 		p = c.do(http.MethodPost, "/dashboard/login", url.Values{"key": {f.key}, "csrf": {other.csrf(t)}})
@@ -360,7 +380,7 @@ func TestSessionExpiry(t *testing.T) {
 	p := c.do(http.MethodGet, "/dashboard/keys", nil)
 	assert.Equal(t, http.StatusSeeOther, p.Status)
 	assert.Equal(t, "/dashboard/login?m=expired", p.Headers["Location"])
-	assert.Empty(t, c.cookies["pytake_session"], "the expired cookie is deleted")
+	assert.Empty(t, c.cookies[sessionCookie], "the expired cookie is deleted")
 	login := c.do(http.MethodGet, "/dashboard/login?m=expired", nil)
 	assert.Contains(t, login.Body, "Sua sessão terminou")
 	// A form of the expired session does nothing either.
@@ -441,7 +461,7 @@ func TestCrossSitePosts(t *testing.T) {
 			l.headers = h
 			p = l.do(http.MethodPost, "/dashboard/login", url.Values{"csrf": {login.csrf(t)}, "key": {f.key}})
 			assert.Equal(t, http.StatusForbidden, p.Status)
-			assert.Empty(t, l.cookies["pytake_session"])
+			assert.Empty(t, l.cookies[sessionCookie])
 		})
 	}
 	keys, err := f.st.Keys(context.Background(), f.org.ID, "", 100)

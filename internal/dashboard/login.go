@@ -136,7 +136,7 @@ func (s *Server) login(ctx context.Context, r *httpapi.Request) (*httpapi.Respon
 	}
 	value := sign.seal(session{OrgID: k.OrgID, KeyID: k.ID, ID: sid, Expires: s.now().Add(SessionTTL).Unix()})
 	resp := redirect("/dashboard/settings/whatsapp")
-	resp.Cookies = []string{cookie(sessionCookie, value, SessionTTL), hostCookie(loginCookie, "", 0)}
+	resp.Cookies = []string{hostCookie(sessionCookie, value, SessionTTL), hostCookie(loginCookie, "", 0)}
 	r.SetOrgID(k.OrgID)
 	r.Logger().InfoContext(ctx, "dashboard sign-in", "org_id", k.OrgID, "key_id", k.ID)
 	return resp, nil
@@ -160,6 +160,6 @@ func clientBucket(sourceIP string) string {
 
 func (s *Server) logout(ctx context.Context, p *ctxPage) (*httpapi.Response, error) {
 	resp := redirect("/dashboard/login?m=out")
-	resp.Cookies = []string{cookie(sessionCookie, "", 0)}
+	resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
 	return resp, nil
 }

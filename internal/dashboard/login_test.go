@@ -17,7 +17,10 @@ import (
 	"github.com/pytake/pytake/internal/dashboard"
 )
 
-const loginCookie = "__Host-pytake_login"
+const (
+	loginCookie   = "__Host-pytake_login"
+	sessionCookie = "__Host-pytake_session"
+)
 
 // guardedSecrets is Secrets Manager for the session key that fails the test
 // when it is called while closed, and passes calls to next once opened.
@@ -161,7 +164,7 @@ func TestSignInToken(t *testing.T) {
 			p := c.do(http.MethodPost, "/dashboard/login", tc.form)
 			assert.Equal(t, http.StatusForbidden, p.Status)
 			assert.Contains(t, p.Body, "Este formulário não pôde ser verificado")
-			assert.Nil(t, setCookie(t, p, "pytake_session"))
+			assert.Nil(t, setCookie(t, p, sessionCookie))
 		})
 	}
 
@@ -190,7 +193,7 @@ func TestSignInToken(t *testing.T) {
 		p := mine.do(http.MethodPost, "/dashboard/login", url.Values{"csrf": {tok}, "key": {f.key}})
 		require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 		assert.Equal(t, "/dashboard/settings/whatsapp", p.Headers["Location"])
-		assert.NotEmpty(t, mine.cookies["pytake_session"])
+		assert.NotEmpty(t, mine.cookies[sessionCookie])
 		gone := setCookie(t, p, loginCookie)
 		require.NotNil(t, gone, "the sign-in token is deleted")
 		assert.Less(t, gone.MaxAge, 0)
@@ -217,5 +220,5 @@ func TestSignInTokenFixation(t *testing.T) {
 	assert.NotEqual(t, tok, victim.cookies[loginCookie])
 	p = victim.do(http.MethodPost, "/dashboard/login", url.Values{"csrf": {tok}, "key": {f.key}})
 	assert.Equal(t, http.StatusForbidden, p.Status)
-	assert.Empty(t, victim.cookies["pytake_session"])
+	assert.Empty(t, victim.cookies[sessionCookie])
 }

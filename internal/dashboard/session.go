@@ -22,10 +22,13 @@ import (
 // Cookie names. The session and the sign-in token are HttpOnly, Secure and
 // SameSite=Strict (always Secure: browsers keep Secure cookies from
 // http://localhost and 127.0.0.1 too, secure contexts, so the local stack
-// works over http); the session is scoped to /dashboard, the sign-in token
-// is a __Host- cookie (Path=/, no Domain: see login.go).
+// works over http). Both are __Host- cookies (Path=/, no Domain: see
+// login.go), so a sibling subdomain cannot plant one: an unprefixed session
+// cookie could be set by one for the whole domain, with a longer path so it
+// is sent first, and put the victim in the attacker's organisation with
+// the attacker's own valid session. The language is scoped to /dashboard.
 const (
-	sessionCookie = "pytake_session"
+	sessionCookie = "__Host-pytake_session"
 	loginCookie   = "__Host-pytake_login"
 	langCookie    = "pytake_lang"
 	cookiePath    = "/dashboard"
