@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/infra/local/graphsim"
+	"github.com/pytake/pytake/internal/dispatch"
 )
 
 // The template life cycle through the stack: a template created through
@@ -35,6 +36,7 @@ func TestTemplateLifeCycle(t *testing.T) {
 	sub.mu.Lock()
 	sub.secret = w.Secret
 	sub.mu.Unlock()
+	time.Sleep(dispatch.HookCacheTTL + 200*time.Millisecond) // see subscribe
 
 	// The first sync: the WABA has no templates yet; from now on template
 	// sends are checked against PyTake's copy.

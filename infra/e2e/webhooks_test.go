@@ -17,6 +17,7 @@ import (
 
 	"github.com/pytake/pytake/infra/local/graphsim"
 	"github.com/pytake/pytake/internal/delivery"
+	"github.com/pytake/pytake/internal/dispatch"
 )
 
 // subscriber is an integrator's endpoint on 127.0.0.1.
@@ -88,6 +89,11 @@ func subscribe(t *testing.T, s *subscriber, events ...string) string {
 	s.secret = w.Secret
 	s.mu.Unlock()
 	t.Cleanup(func() { do(t, "DELETE", "/v1/webhooks/"+w.ID, demo.APIKey.Key, nil) })
+	// A dispatcher container keeps an organisation's subscriptions for
+	// dispatch.HookCacheTTL: an event fanned out within that time of the
+	// create may not see the new webhook yet (README, Webhooks). Wait it out,
+	// as an integrator's first event would.
+	time.Sleep(dispatch.HookCacheTTL + 200*time.Millisecond)
 	return w.ID
 }
 

@@ -87,6 +87,9 @@ const main = async () => {
       subs[key] = sub;
     }
     summary.subscribed = Object.keys(subs);
+    // A dispatcher container keeps an organisation's subscriptions for one
+    // second: an event fanned out sooner may not see the new hooks yet.
+    await new Promise((r) => setTimeout(r, 1200));
 
     // Search: nothing yet, so find-or-create creates.
     const customer = env('ZAPIER_CUSTOMER');
