@@ -89,7 +89,13 @@ func TestLimitFollowsTheNumberAndLane(t *testing.T) {
 			_, r := e.queueMsg(t, "5511900000043")
 			r.Body = `{"org_id":"` + e.org + `","message_id":"` + res.Message.ID + `"}`
 			require.Empty(t, e.handle(t, r))
-			require.Equal(t, []int{tc.ceiling}, rec.seen)
+			// One lease, or two when the send crossed a second's edge (a
+			// token is used only away from its second's edges): each at
+			// the number's ceiling.
+			require.NotEmpty(t, rec.seen)
+			for _, c := range rec.seen {
+				require.Equal(t, tc.ceiling, c, "ceilings seen %v", rec.seen)
+			}
 		})
 	}
 }
