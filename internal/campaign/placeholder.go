@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -21,7 +20,20 @@ const (
 // maxAttrKey bounds an attribute key in a placeholder.
 const maxAttrKey = 64
 
-var attrKey = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,64}$`)
+// validAttrKey reports whether k is 1 to maxAttrKey ASCII letters, digits,
+// _ or - (a loop, not a regular expression compiled at every cold start).
+func validAttrKey(k string) bool {
+	if k == "" || len(k) > maxAttrKey {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Segment is a run of literal text or one placeholder.
 type Segment struct {
@@ -66,7 +78,7 @@ func knownPath(p string) error {
 		return nil
 	}
 	if k, ok := strings.CutPrefix(p, PhAttrPrefix); ok {
-		if !attrKey.MatchString(k) {
+		if !validAttrKey(k) {
 			return fmt.Errorf("has the placeholder {{%s}}, whose attribute key must be 1 to %d letters, digits, _ or -", clip(p), maxAttrKey)
 		}
 		return nil
