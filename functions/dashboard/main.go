@@ -1,6 +1,7 @@
 // Command dashboard is the dashboard Lambda function (/dashboard). It only
 // wires dependencies: the API's server as the api function runs it
-// (api.FromAWS; run in process, never over HTTP), its store, secrets and
+// (api.FromAWS; run in process, never over HTTP, with only the route
+// groups the dashboard calls: dashboard.APIRoutes), its store, secrets and
 // limiter, and the session key, read from Secrets Manager on the first
 // request that needs it; everything else lives in internal/dashboard.
 package main
@@ -36,7 +37,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := dashboard.New(dashboard.Deps{API: w.Server.InProcess(), Keys: w.Store, Accounts: w.Store, Secrets: w.Secrets,
+	d, err := dashboard.New(dashboard.Deps{API: w.Server.InProcess(dashboard.APIRoutes...), Keys: w.Store, Accounts: w.Store, Secrets: w.Secrets,
 		Limiter: w.Limiter, SessionKeyLoader: dashboard.SessionKeyFrom(w.SecretsManager, dashboard.SessionKeyName(w.SecretsPrefix)),
 		Log: log, Now: time.Now})
 	if err != nil {

@@ -176,30 +176,96 @@ func New(d Deps) *Server {
 // Router builds the /v1 router: every route behind its policy, the caller
 // authenticated by its Authorization header.
 func (s *Server) Router() *httpapi.Router {
-	return s.routes(s.authenticate)
+	return s.routes(s.authenticate, AllRoutes()...)
 }
 
-// routes builds the /v1 router with authn as the authentication of every
-// route that is not public.
-func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
+// A RouteGroup is one resource's /v1 routes. A router built from some
+// groups (InProcess) has only their routes, and a binary that names only
+// some links only their handlers: the dashboard's (dashboard.APIRoutes).
+type RouteGroup struct {
+	name string
+	add  func(s *Server, rt *router)
+}
+
+// The route groups, in the order Router registers them.
+var (
+	CoreRoutes            = RouteGroup{"core", (*Server).coreRoutes}
+	KeyRoutes             = RouteGroup{"api-keys", (*Server).keyRoutes}
+	MessageRoutes         = RouteGroup{"messages", (*Server).messageRoutes}
+	WhatsAppSettingRoutes = RouteGroup{"settings/whatsapp", (*Server).whatsAppSettingRoutes}
+	PhoneSettingRoutes    = RouteGroup{"settings/phone", (*Server).phoneSettingRoutes}
+	OptOutSettingRoutes   = RouteGroup{"settings/opt-out", (*Server).optOutSettingRoutes}
+	WebhookRoutes         = RouteGroup{"webhooks", (*Server).webhookRoutes}
+	ContactRoutes         = RouteGroup{"contacts", (*Server).contactRoutes}
+	CampaignRoutes        = RouteGroup{"campaigns", (*Server).campaignRoutes}
+	HookRoutes            = RouteGroup{"hooks", (*Server).hookRoutes}
+	ConversationRoutes    = RouteGroup{"conversations", (*Server).conversationRoutes}
+	MediaRoutes           = RouteGroup{"media", (*Server).mediaRoutes}
+	TemplateRoutes        = RouteGroup{"templates", (*Server).templateRoutes}
+	ChatbotRoutes         = RouteGroup{"chatbots", (*Server).chatbotRoutes}
+	IntegrationRoutes     = RouteGroup{"integrations", (*Server).integrationRoutes}
+)
+
+// AllRoutes is every group: the whole of /v1, as Router serves it.
+func AllRoutes() []RouteGroup {
+	return []RouteGroup{CoreRoutes, KeyRoutes, MessageRoutes, WhatsAppSettingRoutes, PhoneSettingRoutes, OptOutSettingRoutes,
+		WebhookRoutes, ContactRoutes, CampaignRoutes, HookRoutes, ConversationRoutes, MediaRoutes, TemplateRoutes,
+		ChatbotRoutes, IntegrationRoutes}
+}
+
+// String names the group.
+func (g RouteGroup) String() string { return g.name }
+
+// routes builds a /v1 router of groups' routes, with authn as the
+// authentication of every route that is not public.
+func (s *Server) routes(authn httpapi.Middleware, groups ...RouteGroup) *httpapi.Router {
 	rt := &router{Router: httpapi.NewRouter(s.log, s.now), authn: authn}
+	for _, g := range groups {
+		g.add(s, rt)
+	}
+	return rt.Router
+}
+
+func (s *Server) coreRoutes(rt *router) {
 	s.handle(rt, http.MethodGet, "/v1/health", s.health)
 	s.handle(rt, http.MethodGet, "/v1/openapi.json", s.openAPI)
 	s.handle(rt, http.MethodGet, "/v1/organization", s.organization)
+}
+
+func (s *Server) keyRoutes(rt *router) {
 	s.handle(rt, http.MethodPost, "/v1/api-keys", s.createAPIKey)
 	s.handle(rt, http.MethodGet, "/v1/api-keys", s.listAPIKeys)
 	s.handle(rt, http.MethodGet, "/v1/api-keys/{id}", s.getAPIKey)
 	s.handle(rt, http.MethodDelete, "/v1/api-keys/{id}", s.revokeAPIKey)
+}
+
+// messageRoutes are sending, reading and cancelling messages, and read
+// receipts (no other pattern matches /v1/messages/{id}/read, so where it
+// is registered changes no precedence).
+func (s *Server) messageRoutes(rt *router) {
 	s.handle(rt, http.MethodPost, "/v1/messages", s.sendMessage)
 	s.handle(rt, http.MethodGet, "/v1/messages/{id}", s.getMessage)
 	s.handle(rt, http.MethodDelete, "/v1/messages/{id}", s.cancelMessage)
+	s.handle(rt, http.MethodPost, "/v1/messages/{id}/read", s.markRead)
+}
+
+func (s *Server) whatsAppSettingRoutes(rt *router) {
 	s.handle(rt, http.MethodGet, "/v1/settings/whatsapp", s.getWhatsApp)
 	s.handle(rt, http.MethodPut, "/v1/settings/whatsapp", s.putWhatsApp)
 	s.handle(rt, http.MethodPost, "/v1/settings/whatsapp/test", s.testWhatsApp)
+}
+
+func (s *Server) phoneSettingRoutes(rt *router) {
 	s.handle(rt, http.MethodGet, "/v1/settings/phone", s.getPhoneSettings)
 	s.handle(rt, http.MethodPut, "/v1/settings/phone", s.putPhoneSettings)
+}
+
+func (s *Server) optOutSettingRoutes(rt *router) {
 	s.handle(rt, http.MethodGet, "/v1/settings/opt-out", s.getOptOutSettings)
 	s.handle(rt, http.MethodPut, "/v1/settings/opt-out", s.putOptOutSettings)
+}
+
+func (s *Server) webhookRoutes(rt *router) {
 	s.handle(rt, http.MethodGet, "/v1/webhooks/events", s.webhookEvents)
 	s.handle(rt, http.MethodPost, "/v1/webhooks", s.createWebhook)
 	s.handle(rt, http.MethodGet, "/v1/webhooks", s.listWebhooks)
@@ -210,6 +276,9 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 	s.handle(rt, http.MethodPost, "/v1/webhooks/{id}/test", s.testWebhook)
 	s.handle(rt, http.MethodGet, "/v1/webhooks/{id}/deliveries", s.listDeliveries)
 	s.handle(rt, http.MethodPost, "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", s.retryDelivery)
+}
+
+func (s *Server) contactRoutes(rt *router) {
 	s.handle(rt, http.MethodPost, "/v1/contacts", s.createContact)
 	s.handle(rt, http.MethodGet, "/v1/contacts", s.listContacts)
 	s.handle(rt, http.MethodGet, "/v1/contacts/{id}", s.getContact)
@@ -218,6 +287,9 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 	s.handle(rt, http.MethodPost, "/v1/contacts/{id}/tags", s.addTags)
 	s.handle(rt, http.MethodDelete, "/v1/contacts/{id}/tags/{tag}", s.removeTag)
 	s.handle(rt, http.MethodPost, "/v1/contacts/{id}/opt-in", s.optInContact)
+}
+
+func (s *Server) campaignRoutes(rt *router) {
 	s.handle(rt, http.MethodPost, "/v1/campaigns", s.createCampaign)
 	s.handle(rt, http.MethodGet, "/v1/campaigns", s.listCampaigns)
 	s.handle(rt, http.MethodGet, "/v1/campaigns/{id}", s.getCampaign)
@@ -225,27 +297,44 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 	s.handle(rt, http.MethodPost, "/v1/campaigns/{id}/pause", s.campaignTransition([]string{store.CampaignScheduled, store.CampaignRunning}, store.CampaignPaused))
 	s.handle(rt, http.MethodPost, "/v1/campaigns/{id}/resume", s.resumeCampaign)
 	s.handle(rt, http.MethodPost, "/v1/campaigns/{id}/cancel", s.campaignTransition([]string{store.CampaignScheduled, store.CampaignRunning, store.CampaignPaused}, store.CampaignCancelled))
+}
+
+func (s *Server) hookRoutes(rt *router) {
 	s.handle(rt, http.MethodPost, "/v1/hooks", s.createHook)
 	s.handle(rt, http.MethodDelete, "/v1/hooks/{id}", s.deleteWebhook)
 	s.handle(rt, http.MethodGet, "/v1/hooks/samples/{event}", s.hookSamples)
+}
+
+func (s *Server) conversationRoutes(rt *router) {
 	s.handle(rt, http.MethodGet, "/v1/conversations", s.listConversations)
 	s.handle(rt, http.MethodGet, "/v1/conversations/{id}", s.getConversation)
 	s.handle(rt, http.MethodPatch, "/v1/conversations/{id}", s.patchConversation)
 	s.handle(rt, http.MethodGet, "/v1/conversations/{id}/messages", s.conversationMessages)
+}
+
+func (s *Server) mediaRoutes(rt *router) {
 	s.handle(rt, http.MethodGet, "/v1/media/{media_id}", s.media)
 	s.handle(rt, http.MethodPost, "/v1/media", s.uploadMedia)
 	rt.SetRouteMaxBody(http.MethodPost, "/v1/media", maxUploadBytes+64<<10) // the file and a form's parts
-	s.handle(rt, http.MethodPost, "/v1/messages/{id}/read", s.markRead)
+}
+
+func (s *Server) templateRoutes(rt *router) {
 	s.handle(rt, http.MethodGet, "/v1/templates", s.listTemplates)
 	s.handle(rt, http.MethodPost, "/v1/templates", s.createTemplate)
 	s.handle(rt, http.MethodPost, "/v1/templates/sync", s.syncTemplates)
 	s.handle(rt, http.MethodGet, "/v1/templates/{name}", s.getTemplate)
 	s.handle(rt, http.MethodDelete, "/v1/templates/{name}", s.deleteTemplate)
+}
+
+func (s *Server) chatbotRoutes(rt *router) {
 	s.handle(rt, http.MethodPost, "/v1/chatbots", s.createChatbot)
 	s.handle(rt, http.MethodGet, "/v1/chatbots", s.listChatbots)
 	s.handle(rt, http.MethodGet, "/v1/chatbots/{id}", s.getChatbot)
 	s.handle(rt, http.MethodPatch, "/v1/chatbots/{id}", s.patchChatbot)
 	s.handle(rt, http.MethodDelete, "/v1/chatbots/{id}", s.deleteChatbot)
+}
+
+func (s *Server) integrationRoutes(rt *router) {
 	for _, p := range []string{shopconfig.Shopify, shopconfig.WooCommerce} {
 		s.handle(rt, http.MethodPut, "/v1/integrations/"+p, s.putIntegration(p))
 		s.handle(rt, http.MethodGet, "/v1/integrations/"+p, s.getIntegration(p))
@@ -256,7 +345,6 @@ func (s *Server) routes(authn httpapi.Middleware) *httpapi.Router {
 		s.handle(rt, http.MethodGet, "/v1/integrations/"+p, s.getCRM(p))
 		s.handle(rt, http.MethodDelete, "/v1/integrations/"+p, s.deleteCRM(p))
 	}
-	return rt.Router
 }
 
 // principalKey holds the authenticated key on the request.

@@ -20,12 +20,16 @@ import (
 // handlers as Router, with no HTTP round trip. It is not a Lambda handler:
 // nothing outside the process reaches it.
 type InProcess struct {
-	rt *httpapi.Router
+	rt     *httpapi.Router
+	groups []RouteGroup
 }
 
-// InProcess returns the in-process entry to the API.
-func (s *Server) InProcess() *InProcess {
-	return &InProcess{rt: s.routes(s.asInvoker)}
+// InProcess returns the in-process entry to the API's routes of groups
+// (AllRoutes for every one): a binary links the handlers of the groups it
+// names, and no others. A call to a route of another group is an error,
+// not a 404 answer.
+func (s *Server) InProcess(groups ...RouteGroup) *InProcess {
+	return &InProcess{rt: s.routes(s.asInvoker, groups...), groups: groups}
 }
 
 // invokerKey carries the key an in-process call runs as.
@@ -120,5 +124,14 @@ func (p *InProcess) Do(ctx context.Context, k store.APIKey, method, path string,
 	if err != nil {
 		return Result{}, fmt.Errorf("in-process %s %s: %w", method, path, err)
 	}
-	return Result{Status: resp.StatusCode, Body: []byte(resp.Body)}, nil
+	res := Result{Status: resp.StatusCode, Body: []byte(resp.Body)}
+	if e := res.Err(); e != nil && (e.Code == "route_not_found" || res.Status == http.StatusMethodNotAllowed) {
+		// The router matched nothing: the route's group was not given
+		// to InProcess (or the path is not /v1's).
+		return Result{}, fmt.Errorf("in-process %s %s: no such route among the groups %v: %s", method, path, p.groups, e.Message)
+	}
+	return res, nil
 }
+
+// Routes lists "METHOD pattern" for every route p serves, sorted.
+func (p *InProcess) Routes() []string { return p.rt.Routes() }

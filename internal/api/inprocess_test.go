@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/store"
@@ -19,7 +20,7 @@ import (
 func TestInProcess(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	ip := f.server.InProcess()
+	ip := f.server.InProcess(api.AllRoutes()...)
 	admin, err := f.store.APIKey(ctx, f.org.ID, f.keyID)
 	require.NoError(t, err)
 
@@ -84,10 +85,45 @@ func TestInProcessRecordsUse(t *testing.T) {
 	k, err = f.store.APIKey(ctx, f.org.ID, k.ID)
 	require.NoError(t, err)
 	require.Nil(t, k.LastUsedAt)
-	res, err := f.server.InProcess().Do(ctx, k, http.MethodGet, "/v1/organization", nil, nil)
+	res, err := f.server.InProcess(api.AllRoutes()...).Do(ctx, k, http.MethodGet, "/v1/organization", nil, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
 	k, err = f.store.APIKey(ctx, f.org.ID, k.ID)
 	require.NoError(t, err)
 	assert.NotNil(t, k.LastUsedAt, "the use is recorded")
+}
+
+// TestInProcessGroups: an in-process entry built from some route groups
+// serves their routes, under the same policies, and refuses the others'
+// loudly (an error, not a 404 answer a page might show as "not found");
+// every group together is the whole of Router.
+func TestInProcessGroups(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin, err := f.store.APIKey(ctx, f.org.ID, f.keyID)
+	require.NoError(t, err)
+	ip := f.server.InProcess(api.KeyRoutes)
+
+	res, err := ip.Do(ctx, admin, http.MethodGet, "/v1/api-keys", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, res.Status, string(res.Body))
+	res, err = ip.Do(ctx, admin, http.MethodGet, "/v1/api-keys/key_nope", nil, nil)
+	require.NoError(t, err, "a 404 from the handler is an answer")
+	assert.Equal(t, http.StatusNotFound, res.Status)
+
+	for _, c := range []struct{ method, path string }{
+		{http.MethodGet, "/v1/organization"},
+		{http.MethodGet, "/v1/campaigns"},
+		{http.MethodPatch, "/v1/api-keys/key_1"}, // a registered path, not that method
+	} {
+		_, err := ip.Do(ctx, admin, c.method, c.path, nil, nil)
+		require.Error(t, err, "%s %s", c.method, c.path)
+		assert.Contains(t, err.Error(), "no such route among the groups [api-keys]")
+	}
+
+	var all []string
+	for _, g := range api.AllRoutes() {
+		all = append(all, f.server.InProcess(g).Routes()...)
+	}
+	assert.ElementsMatch(t, f.router.Routes(), all, "the groups are Router's routes, each once")
 }

@@ -45,6 +45,13 @@ const (
 	signInRate  = 1
 )
 
+// APIRoutes are the /v1 route groups the dashboard calls (s.call): its
+// api.InProcess is built from these alone, so that the dashboard function
+// links no other handler. TestAPIRoutesCoverCalls fails when a call's
+// route is in none of them.
+var APIRoutes = []api.RouteGroup{api.WhatsAppSettingRoutes, api.WebhookRoutes, api.KeyRoutes, api.ConversationRoutes,
+	api.ContactRoutes}
+
 // API runs /v1 operations as a key (api.InProcess).
 type API interface {
 	Do(ctx context.Context, k store.APIKey, method, path string, query url.Values, body any) (api.Result, error)

@@ -111,11 +111,11 @@ func newFixture(t *testing.T) *fixture {
 		DeliveryQueue: &jobs{}, Contacts: st, Conversations: st, Chatbots: st, Events: rec, Integrations: st,
 		InsecureWebhooks: true, Graph: graph.New(meta.URL, meta.Client()), GraphVersion: "v26.0", Log: log, Now: c.now,
 		Limiter: ratelimit.New(st, c.now)})
-	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(), Keys: st, Accounts: st, Secrets: secs, Limiter: ratelimit.New(st, c.now),
+	d, err := dashboard.New(dashboard.Deps{API: srv.InProcess(dashboard.APIRoutes...), Keys: st, Accounts: st, Secrets: secs, Limiter: ratelimit.New(st, c.now),
 		SessionKeyLoader: dashboard.SessionKeyFrom(sm, dashboard.SessionKeyName("pytake/test/")), Log: log, Now: c.now})
 	require.NoError(t, err)
 	return &fixture{t: t, st: st, sec: sm, secs: secs, dash: d, clock: c, events: rec, org: org, key: plain, keyID: k.ID,
-		api: srv.InProcess()}
+		api: srv.InProcess(dashboard.APIRoutes...)}
 }
 
 // client is a browser: it keeps cookies and reads forms' CSRF tokens.
@@ -914,7 +914,7 @@ func apiFor(t *testing.T, f *fixture) dashboard.API {
 	t.Helper()
 	srv := api.New(api.Deps{Store: f.st, Secrets: f.secs, SecretWriter: f.secs, Webhooks: f.st, Deliveries: f.st,
 		DeliveryQueue: &jobs{}, Contacts: f.st, Conversations: f.st, InsecureWebhooks: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: f.clock.now})
-	return srv.InProcess()
+	return srv.InProcess(dashboard.APIRoutes...)
 }
 
 // readsFail is the API when DynamoDB starts failing between a write and the
