@@ -238,57 +238,64 @@ type pageHandler func(ctx context.Context, p *ctxPage) (*httpapi.Response, error
 // admin) and, on POST, the CSRF token; otherwise it sends the browser to
 // sign in (or answers 403 for a bad token).
 func (s *Server) authed(h pageHandler) httpapi.Handler {
+	// One serveAuthed for every page: a closure with authed's body would
+	// be compiled again at each of the Router's auth calls (2 KB each).
 	return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
-		lang := language(readCookie(r.Event.Cookies, langCookie))
-		raw := readCookie(r.Event.Cookies, sessionCookie)
-		if raw == "" {
-			return redirect("/dashboard/login"), nil
-		}
-		sign, err := s.key.signer(ctx)
-		if err != nil {
-			return nil, err
-		}
-		sess, err := sign.open(raw, s.now())
-		if err != nil {
-			resp := redirect("/dashboard/login?m=expired")
-			resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
-			return resp, nil
-		}
-		k, err := s.keys.APIKey(ctx, sess.OrgID, sess.KeyID)
-		if apperr.Is(err, apperr.NotFound) {
-			resp := redirect("/dashboard/login?m=expired")
-			resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
-			return resp, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		msg, err := s.admits(ctx, &k)
-		if err != nil {
-			return nil, err
-		}
-		if msg != "" {
-			resp := redirect("/dashboard/login?m=" + msg)
-			resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
-			return resp, nil
-		}
-		p := &ctxPage{r: r, key: k, sess: sess, sign: sign, lang: lang}
-		r.SetOrgID(k.OrgID)
-		if r.Method == http.MethodPost {
-			form, err := parseForm(r)
-			if err != nil {
-				return nil, err
-			}
-			p.form = form
-			if crossSite(r) || !sign.checkCSRF(sess.ID, form.Get("csrf")) {
-				return s.render(http.StatusForbidden, "message", s.base(p, "", "csrf.title"), map[string]string{"Body": "csrf.body"})
-			}
-		}
-		if p.org, err = s.keys.Organization(ctx, k.OrgID); err != nil {
-			return nil, err
-		}
-		return h(ctx, p)
+		return s.serveAuthed(ctx, r, h)
 	}
+}
+
+// serveAuthed is authed's check of one request for page h.
+func (s *Server) serveAuthed(ctx context.Context, r *httpapi.Request, h pageHandler) (*httpapi.Response, error) {
+	lang := language(readCookie(r.Event.Cookies, langCookie))
+	raw := readCookie(r.Event.Cookies, sessionCookie)
+	if raw == "" {
+		return redirect("/dashboard/login"), nil
+	}
+	sign, err := s.key.signer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := sign.open(raw, s.now())
+	if err != nil {
+		resp := redirect("/dashboard/login?m=expired")
+		resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
+		return resp, nil
+	}
+	k, err := s.keys.APIKey(ctx, sess.OrgID, sess.KeyID)
+	if apperr.Is(err, apperr.NotFound) {
+		resp := redirect("/dashboard/login?m=expired")
+		resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
+		return resp, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	msg, err := s.admits(ctx, &k)
+	if err != nil {
+		return nil, err
+	}
+	if msg != "" {
+		resp := redirect("/dashboard/login?m=" + msg)
+		resp.Cookies = []string{hostCookie(sessionCookie, "", 0)}
+		return resp, nil
+	}
+	p := &ctxPage{r: r, key: k, sess: sess, sign: sign, lang: lang}
+	r.SetOrgID(k.OrgID)
+	if r.Method == http.MethodPost {
+		form, err := parseForm(r)
+		if err != nil {
+			return nil, err
+		}
+		p.form = form
+		if crossSite(r) || !sign.checkCSRF(sess.ID, form.Get("csrf")) {
+			return s.render(http.StatusForbidden, "message", s.base(p, "", "csrf.title"), map[string]string{"Body": "csrf.body"})
+		}
+	}
+	if p.org, err = s.keys.Organization(ctx, k.OrgID); err != nil {
+		return nil, err
+	}
+	return h(ctx, p)
 }
 
 // admits says why a key may not hold a session ("" when it may): revoked,
