@@ -50,7 +50,7 @@ const (
 // links no other handler. TestAPIRoutesCoverCalls fails when a call's
 // route is in none of them.
 var APIRoutes = []api.RouteGroup{api.WhatsAppSettingRoutes, api.WebhookRoutes, api.KeyRoutes, api.ConversationRoutes,
-	api.ContactRoutes}
+	api.ContactReadRoutes}
 
 // API runs /v1 operations as a key (api.InProcess).
 type API interface {
