@@ -92,12 +92,19 @@ type env struct {
 	now   time.Time
 	mu    sync.Mutex
 	skew  time.Duration // added to the wall clock of the store and the sender
+	// frozen, when set, is the clock's time (plus skew) instead of the wall
+	// clock's: for tests whose counts must not depend on how long the
+	// machine takes.
+	frozen time.Time
 }
 
 // clock is the wall clock moved on by advance.
 func (e *env) clock() time.Time {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !e.frozen.IsZero() {
+		return e.frozen.Add(e.skew)
+	}
 	return time.Now().Add(e.skew)
 }
 
