@@ -21,6 +21,12 @@ import (
 type counting struct {
 	store.DB
 	items, requests atomic.Int64
+	reads           atomic.Int64 // GetItem requests
+}
+
+func (c *counting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.reads.Add(1)
+	return c.DB.GetItem(ctx, in, o...)
 }
 
 func (c *counting) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {

@@ -39,7 +39,7 @@ type Take struct {
 	// this call left or found it: a lower bound of its value from now on,
 	// which a caller may use to refuse without asking again.
 	TAT int64
-	// Tokens is how many tokens TakeTokens took (0 when refused).
+	// Tokens is how many tokens were taken (0 when refused).
 	Tokens int
 }
 
@@ -53,16 +53,10 @@ func (b Bucket) interval() int64 {
 
 // Decide says what the bucket answers at now (unix µs) when its
 // theoretical arrival time is tat, without changing anything: the GCRA form
-// of a token bucket. A request is allowed when max(tat, now) + T stays
-// within now + Burst*T; it then moves tat there.
+// of a token bucket, a lease of one token. A request is allowed when
+// max(tat, now) + T stays within now + Burst*T; it then moves tat there.
 func (b Bucket) Decide(tat, now int64) Take {
-	t := b.interval()
-	limit := now + int64(b.Burst)*t
-	next := max(tat, now) + t
-	if next > limit {
-		return Take{TAT: tat, Full: time.Duration(tat-now) * time.Microsecond, RetryAfter: time.Duration(next-limit) * time.Microsecond}
-	}
-	return Take{Allowed: true, TAT: next, Remaining: int((limit - next) / t), Full: time.Duration(next-now) * time.Microsecond}
+	return b.Lease(tat, now, 1)
 }
 
 // Lease says what TakeTokens answers at now (unix µs) for n tokens when
@@ -81,82 +75,13 @@ func (b Bucket) Lease(tat, now int64, n int) Take {
 	return Take{Allowed: true, Tokens: have, TAT: next, Remaining: int((limit - next) / t), Full: time.Duration(next-now) * time.Microsecond}
 }
 
-// TakeToken takes one token from a bucket: one conditional UpdateItem in
-// the common case (the bucket in use; or idle, with IdleFirst), two when
-// it was in the other state or another container moved it between the
-// two. The conditions make it exact across any number of concurrent
-// containers: no read-modify-write, no lost update.
+// TakeToken takes one token from a bucket: TakeTokens(ctx, b, 1). One
+// conditional UpdateItem in the common case (the bucket in use; or idle,
+// with IdleFirst), two when it was in the other state or another container
+// moved it between the two. The conditions make it exact across any number
+// of concurrent containers: no read-modify-write, no lost update.
 func (s *Store) TakeToken(ctx context.Context, b Bucket) (Take, error) {
-	if (b.Rate <= 0 && b.Every <= 0) || b.Burst <= 0 {
-		return Take{}, fmt.Errorf("store: bucket %s: rate and burst must be positive", b.Key)
-	}
-	k := key{limitPK(b.Key), limitSK()}
-	t := b.interval()
-	for attempt := 0; attempt < 4; attempt++ {
-		now := s.now().UnixMicro()
-		ttl := num(strconv.FormatInt(now/1e6+int64(b.Burst)*t/1e6+120, 10))
-		if !b.IdleFirst || attempt > 0 {
-			take, done, err := s.takeInUse(ctx, b, k, t, now, ttl)
-			if done || err != nil {
-				return take, err
-			}
-		}
-		// Idle (or new): the bucket refilled; start from now.
-		in := updateInput(s.table, k, "SET tat = :next, expires_at = :ttl, #t = :type",
-			"attribute_not_exists(tat) OR tat < :now", map[string]types.AttributeValue{
-				":next": num(strconv.FormatInt(now+t, 10)), ":now": num(strconv.FormatInt(now, 10)), ":ttl": ttl,
-				":type": str(typeLimit),
-			})
-		in.ExpressionAttributeNames = map[string]string{"#t": attrType}
-		_, err := s.db.UpdateItem(ctx, in)
-		if err == nil {
-			return b.Decide(now, now), nil
-		}
-		if !isConditionFailed(err) {
-			return Take{}, unavailable("take token", err)
-		}
-		// Another container took a token in between (or, IdleFirst, the
-		// bucket is in use): try the in-use form.
-	}
-	return Take{}, unavailable("take token", errors.New("the bucket kept changing"))
-}
-
-// takeInUse takes a token from a bucket in use: tat in [now, now +
-// (Burst-1)*T] moves by T. done: the answer is final (taken, or refused
-// with the bucket full); not done: the bucket is idle.
-func (s *Store) takeInUse(ctx context.Context, b Bucket, k key, t, now int64, ttl types.AttributeValue) (Take, bool, error) {
-	in := updateInput(s.table, k, "SET tat = tat + :t, expires_at = :ttl",
-		"tat >= :now AND tat <= :max", map[string]types.AttributeValue{
-			":t": num(strconv.FormatInt(t, 10)), ":now": num(strconv.FormatInt(now, 10)),
-			":max": num(strconv.FormatInt(now+int64(b.Burst-1)*t, 10)), ":ttl": ttl,
-		})
-	in.ReturnValues = types.ReturnValueUpdatedNew
-	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	out, err := s.db.UpdateItem(ctx, in)
-	if err == nil {
-		tat, err := tatOf(out.Attributes)
-		if err != nil {
-			return Take{}, true, err
-		}
-		d := b.Decide(tat-t, now)
-		d.TAT = tat
-		return d, true, nil
-	}
-	var ccf *types.ConditionalCheckFailedException
-	if !errors.As(err, &ccf) {
-		return Take{}, true, unavailable("take token", err)
-	}
-	old := int64(0)
-	if len(ccf.Item) > 0 {
-		if old, err = tatOf(ccf.Item); err != nil {
-			return Take{}, true, err
-		}
-	}
-	if old >= now {
-		// Full: refused, nothing written.
-		return b.Decide(old, now), true, nil
-	}
-	return Take{}, false, nil
+	return s.TakeTokens(ctx, b, 1)
 }
 
 func tatOf(item map[string]types.AttributeValue) (int64, error) {
@@ -175,8 +100,8 @@ func tatOf(item map[string]types.AttributeValue) (int64, error) {
 // bucket holds, up to n, all counted as taken now. When fewer than n are
 // there, the refused write answers the bucket's state and a second write
 // takes what it holds; refused (Tokens 0) when none. Exact across
-// concurrent containers like TakeToken: every write is conditioned on
-// the state it assumes.
+// concurrent containers: every write is conditioned on the state it
+// assumes.
 func (s *Store) TakeTokens(ctx context.Context, b Bucket, n int) (Take, error) {
 	if (b.Rate <= 0 && b.Every <= 0) || b.Burst <= 0 || n <= 0 {
 		return Take{}, fmt.Errorf("store: bucket %s: rate, burst and tokens must be positive", b.Key)
@@ -217,7 +142,14 @@ func (s *Store) TakeTokens(ctx context.Context, b Bucket, n int) (Take, error) {
 		}
 		item := ccf.Item
 		if len(item) == 0 {
-			// Some emulators leave the old item out: read it.
+			// No item: a new bucket (or one expired idle), full. Only when
+			// its idle write is refused too is the item there after all
+			// (another container's, or an emulator that leaves the old item
+			// out): read it.
+			take, done, err := s.leaseIdle(ctx, b, k, want, now, ttl)
+			if done || err != nil {
+				return take, err
+			}
 			got, gerr := s.db.GetItem(ctx, getInput(s.table, k))
 			if gerr != nil {
 				return Take{}, unavailable("read bucket", gerr)

@@ -188,3 +188,66 @@ func TestTakeTokensAcrossContainers(t *testing.T) {
 		t.Fatalf("a second later: %+v, %v; want 10 tokens", tk, err)
 	}
 }
+
+// TestTakeOneTokenRequests pins what taking one token asks DynamoDB in each
+// state of a bucket (write requests, failed ones included, and reads), and
+// its answer: TakeToken and TakeTokens(1) alike.
+func TestTakeOneTokenRequests(t *testing.T) {
+	type step struct {
+		name          string
+		after         time.Duration // clock moved first
+		writes, reads int64
+		allowed       bool
+		remaining     int
+	}
+	inUse := []step{
+		{"new", 0, 2, 0, true, 2},
+		{"in use", 0, 1, 0, true, 1},
+		{"last token", 0, 1, 0, true, 0},
+		{"empty", 0, 1, 0, false, 0},
+		{"a token back", 100 * time.Millisecond, 1, 0, true, 0},
+		{"idle (refilled)", time.Hour, 2, 0, true, 2},
+	}
+	idleFirst := []step{
+		{"new", 0, 1, 0, true, 2},
+		{"in use", 0, 2, 0, true, 1},
+		{"last token", 0, 2, 0, true, 0},
+		{"empty", 0, 2, 0, false, 0},
+		{"idle (refilled)", time.Hour, 1, 0, true, 2},
+	}
+	takes := map[string]func(context.Context, *store.Store, store.Bucket) (store.Take, error){
+		"TakeToken": func(ctx context.Context, s *store.Store, b store.Bucket) (store.Take, error) {
+			return s.TakeToken(ctx, b)
+		},
+		"TakeTokens(1)": func(ctx context.Context, s *store.Store, b store.Bucket) (store.Take, error) {
+			return s.TakeTokens(ctx, b, 1)
+		},
+	}
+	for name, take := range takes {
+		for _, idle := range []bool{false, true} {
+			steps := inUse
+			if idle {
+				steps = idleFirst
+			}
+			tbl, c := newTable(t)
+			cnt := &counting{DB: tbl.Client}
+			s := store.New(cnt, tbl.Name, c.Now)
+			b := store.Bucket{Key: "org#A", Rate: 10, Burst: 3, IdleFirst: idle}
+			for _, st := range steps {
+				c.Add(st.after)
+				cnt.requests.Store(0)
+				cnt.reads.Store(0)
+				tk, err := take(context.Background(), s, b)
+				if err != nil {
+					t.Fatalf("%s idle first %v, %s: %v", name, idle, st.name, err)
+				}
+				if w, r := cnt.requests.Load(), cnt.reads.Load(); w != st.writes || r != st.reads {
+					t.Errorf("%s idle first %v, %s: %d writes, %d reads; want %d, %d", name, idle, st.name, w, r, st.writes, st.reads)
+				}
+				if tk.Allowed != st.allowed || tk.Remaining != st.remaining || tk.Allowed != (tk.Tokens == 1) {
+					t.Errorf("%s idle first %v, %s: %+v", name, idle, st.name, tk)
+				}
+			}
+		}
+	}
+}
