@@ -37,7 +37,7 @@ import (
 // Store is what accepting needs from the store.
 type Store interface {
 	AcceptOutbound(ctx context.Context, m store.OutboundMessage) (store.OutboundResult, error)
-	RequeueOutbound(ctx context.Context, org, contactID, msgID, idemKey string, bulk bool) error
+	RequeueOutbound(ctx context.Context, org string, msg store.Message, idemKey string) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -184,5 +184,5 @@ func (a *Accepter) checkTemplate(ctx context.Context, m Message) (store.Template
 // idemKey that is not marked queued (store.RequeueOutbound): once, since
 // the mark is written with the job.
 func (a *Accepter) Requeue(ctx context.Context, org string, msg store.Message, idemKey string) error {
-	return a.store.RequeueOutbound(ctx, org, msg.ContactID, msg.ID, idemKey, msg.Bulk)
+	return a.store.RequeueOutbound(ctx, org, msg, idemKey)
 }

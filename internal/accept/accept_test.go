@@ -157,6 +157,30 @@ func TestAcceptReplayRequeuesALegacyMessageOnce(t *testing.T) {
 	require.Equal(t, []string{first.Message.ID, first.Message.ID}, f.queued(t), "the accepting job and one requeue")
 }
 
+// A test key's message requeued on replay keeps its mode: its job is
+// admitted under the organisation's test share (LIMIT#admit#<org>#test),
+// like the job written when it was accepted, never the live one.
+func TestAcceptReplayRequeuesATestMessageUnderItsTestShare(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	m := accept.Message{OrgID: f.org, Request: template(t, "5511999999994"), IdempotencyKey: "k4", Fingerprint: []byte("a"), Test: true}
+	_, err := f.a.Accept(ctx, m)
+	require.NoError(t, err)
+	f.unmarkEnqueued(t, "test:k4")
+	res, err := f.a.Accept(ctx, m)
+	require.NoError(t, err)
+	require.True(t, res.Replayed)
+	obs, err := f.stream.Outboxes(0)
+	require.NoError(t, err)
+	var shares []string
+	for _, o := range obs {
+		if o.Job != nil {
+			shares = append(shares, o.Job.AdmitKey())
+		}
+	}
+	require.Equal(t, []string{f.org + "#test", f.org + "#test"}, shares, "the accepting job and the requeue")
+}
+
 // A live request never replays a test message nor a test request a live
 // one, whatever Idempotency-Key the caller picks: test keys' keys are
 // prefixed "test:", so a live key sending "test:k" with the same body as a

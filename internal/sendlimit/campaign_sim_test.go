@@ -223,7 +223,7 @@ func (s *campaignStore) AcceptOutbound(ctx context.Context, m store.OutboundMess
 	return store.OutboundResult{Message: store.Message{ID: id, ContactID: m.ContactID}}, nil
 }
 
-func (s *campaignStore) RequeueOutbound(context.Context, string, string, string, string, bool) error {
+func (s *campaignStore) RequeueOutbound(context.Context, string, store.Message, string) error {
 	return nil
 }
 

@@ -335,17 +335,19 @@ func (s *Store) replay(ctx context.Context, m OutboundMessage) (OutboundResult, 
 // RequeueOutbound queues again, through the outbox, a message accepted
 // before its job was an outbox item of the accepting transaction (its
 // idempotency key not marked enqueued): the job is written with the mark,
-// in one transaction, once.
-func (s *Store) RequeueOutbound(ctx context.Context, org, contactID, msgID, idemKey string, bulk bool) error {
+// in one transaction, once. The job is msg's, its lane and mode with it
+// (a test key's message is admitted under the test share).
+func (s *Store) RequeueOutbound(ctx context.Context, org string, msg Message, idemKey string) error {
 	if idemKey == "" {
 		return nil
 	}
 	u := updateInput(s.table, key{idemPK(org, idemKey), idemSK()}, "SET enqueued = :t",
 		"attribute_exists(pk) AND message_id = :m AND (attribute_not_exists(enqueued) OR enqueued <> :t)",
-		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":m": str(msgID)})
+		map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":m": str(msg.ID)})
 	items := []types.TransactWriteItem{{Update: &types.Update{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
 		ConditionExpression: u.ConditionExpression, ExpressionAttributeValues: u.ExpressionAttributeValues}}}
-	items, err := s.withOutbox(items, Outbox{OrgID: org, ContactID: contactID, Job: &OutboxJob{OrgID: org, ContactID: contactID, MessageID: msgID, Bulk: bulk}})
+	items, err := s.withOutbox(items, Outbox{OrgID: org, ContactID: msg.ContactID,
+		Job: &OutboxJob{OrgID: org, ContactID: msg.ContactID, MessageID: msg.ID, Bulk: msg.Bulk, Test: msg.Test}})
 	if err != nil {
 		return err
 	}
