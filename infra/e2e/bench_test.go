@@ -43,7 +43,8 @@ func coldCases(tb testing.TB) []coldCase {
 	tb.Helper()
 	dir := tb.TempDir()
 	hello := filepath.Join(dir, "hello")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", hello, "../bench/hello")
+	args := append(append([]string{"build"}, stack.LambdaBuildFlags()...), "-o", hello, "../bench/hello")
+	build := exec.Command("go", args...)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("%v\n%s", err, out)

@@ -17,13 +17,20 @@ import (
 	"time"
 )
 
+// LambdaBuildFlags are the go build flags of every Lambda artifact: the
+// Makefile's LAMBDA_FLAGS, which TestLambdaBuildFlagsAreTheMakefiles keeps
+// them equal to.
+func LambdaBuildFlags() []string {
+	return []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w"}
+}
+
 // BuildFunctions compiles every function for this machine with the flags
 // the deployed artifacts use, into dir/<functions dir>.
 func BuildFunctions(ctx context.Context, root, dir string, fns []Function) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("build dir: %w", err)
 	}
-	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", dir + string(os.PathSeparator)}
+	args := append(append([]string{"build"}, LambdaBuildFlags()...), "-o", dir+string(os.PathSeparator))
 	for _, f := range fns {
 		args = append(args, "./functions/"+f.Dir)
 	}
