@@ -7,9 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -414,16 +414,10 @@ func (s *Store) EventSamples(ctx context.Context, org, name string, limit int) (
 	for i := range EventSampleShards {
 		pks = append(pks, fmt.Sprintf("%s#%02d", eventSamplesPK(org, name), i))
 	}
-	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		items []sampleItem
-		first error
-	)
-	for _, pk := range pks {
-		wg.Add(1)
-		go func(pk string) {
-			defer wg.Done()
+	shards := make([][]sampleItem, len(pks))
+	reads := make([]func(context.Context) error, len(pks))
+	for i, pk := range pks {
+		reads[i] = func(ctx context.Context) error {
 			res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 				TableName:                 aws.String(s.table),
 				KeyConditionExpression:    aws.String("pk = :pk"),
@@ -431,27 +425,19 @@ func (s *Store) EventSamples(ctx context.Context, org, name string, limit int) (
 				ScanIndexForward:          aws.Bool(false),
 				Limit:                     aws.Int32(int32(limit)),
 			})
-			var got []sampleItem
-			if err == nil {
-				err = attributevalue.UnmarshalListOfMaps(res.Items, &got)
-				if err != nil {
-					err = fmt.Errorf("store: decode sample: %w", err)
-				}
-			} else {
-				err = unavailable("event samples", err)
+			if err != nil {
+				return unavailable("event samples", err)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && first == nil {
-				first = err
+			if err := attributevalue.UnmarshalListOfMaps(res.Items, &shards[i]); err != nil {
+				return fmt.Errorf("store: decode sample: %w", err)
 			}
-			items = append(items, got...)
-		}(pk)
+			return nil
+		}
 	}
-	wg.Wait()
-	if first != nil {
-		return nil, first
+	if err := parallel(ctx, listConcurrency, reads); err != nil {
+		return nil, err
 	}
+	items := slices.Concat(shards...)
 	sort.Slice(items, func(i, j int) bool { return items[i].SK > items[j].SK })
 	var out [][]byte
 	now := s.now().Unix()

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -18,7 +17,8 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 )
 
-// listConcurrency bounds the shard queries of a deliveries listing in flight.
+// listConcurrency bounds the shard queries of a listing in flight (a
+// webhook's deliveries, an event's samples).
 const listConcurrency = 32
 
 // deliveriesCursor is a deliveries listing's cursor: the list it belongs
@@ -117,28 +117,11 @@ func (s *Store) Deliveries(ctx context.Context, org, webhookID, cursor string, l
 // set, unexpired) of the shards, concurrently; a shard whose read ends its
 // partition is done.
 func (s *Store) readShards(ctx context.Context, shards []*shardList, before string, n int, now int64) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		sem   = make(chan struct{}, listConcurrency)
-	)
-	for _, sh := range shards {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(sh *shardList) {
-			defer func() { <-sem; wg.Done() }()
-			if err := s.readShard(ctx, sh, before, n, now); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-			}
-		}(sh)
+	reads := make([]func(context.Context) error, len(shards))
+	for i, sh := range shards {
+		reads[i] = func(ctx context.Context) error { return s.readShard(ctx, sh, before, n, now) }
 	}
-	wg.Wait()
-	return first
+	return parallel(ctx, listConcurrency, reads)
 }
 
 func (s *Store) readShard(ctx context.Context, sh *shardList, before string, n int, now int64) error {

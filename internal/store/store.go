@@ -110,6 +110,42 @@ func unavailable(op string, err error) error {
 	return apperr.New(apperr.Unavailable, "the data store is unavailable, retry").WithCause(fmt.Errorf("store: %s: %w", op, err))
 }
 
+// parallel runs fs (a sync's writes, a listing's shard reads), at most n
+// at a time; the first error stops the functions not yet started and is
+// returned.
+func parallel(ctx context.Context, n int, fs []func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	slots := make(chan struct{}, n)
+	for _, f := range fs {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := f(ctx); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	// Only the caller's context ends it without an error of ours.
+	return ctx.Err()
+}
+
 // isConditionFailed reports whether err is a failed single-item condition.
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException

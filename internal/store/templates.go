@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -407,38 +406,3 @@ func (s *Store) templateByID(ctx context.Context, org, id string) (Template, err
 
 // syncWriters bounds a sync's concurrent writes.
 const syncWriters = 8
-
-// parallel runs fs, at most n at a time; the first error stops the
-// functions not yet started and is returned.
-func parallel(ctx context.Context, n int, fs []func(context.Context) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	slots := make(chan struct{}, n)
-	for _, f := range fs {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			if err := f(ctx); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}()
-	}
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	// Only the caller's context ends it without an error of ours.
-	return ctx.Err()
-}
