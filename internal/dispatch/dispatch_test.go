@@ -128,6 +128,14 @@ type receiver struct {
 	delay    time.Duration
 }
 
+// serve starts a server of rcv for the test and answers its URL.
+func serve(t *testing.T, rcv *receiver) string {
+	t.Helper()
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	b, _ := io.ReadAll(req.Body)
 	time.Sleep(r.delay)
@@ -146,12 +154,11 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func TestFanOutSignsAndDeliversOnce(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
-	e.hook(t, srv.URL+"/all", []string{"*"}, true)
-	e.hook(t, srv.URL+"/msgs", []string{"message.received"}, true)
-	e.hook(t, srv.URL+"/contacts", []string{"contact.created"}, true)
-	e.hook(t, srv.URL+"/off", []string{"*"}, false)
+	url := serve(t, rcv)
+	e.hook(t, url+"/all", []string{"*"}, true)
+	e.hook(t, url+"/msgs", []string{"message.received"}, true)
+	e.hook(t, url+"/contacts", []string{"contact.created"}, true)
+	e.hook(t, url+"/off", []string{"*"}, false)
 
 	rec := e.event(t, "message.received", "Olá <b>&")
 	for i := 0; i < 2; i++ { // SQS redelivers the event: fanned out once
@@ -182,9 +189,8 @@ func TestFanOutSignsAndDeliversOnce(t *testing.T) {
 func TestRetriesThenSucceeds(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{statuses: []int{500, 503}}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
-	w := e.hook(t, srv.URL, []string{"*"}, true)
+	url := serve(t, rcv)
+	w := e.hook(t, url, []string{"*"}, true)
 	rec := e.event(t, "contact.created", "x")
 	_, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}})
 	job := e.q.jobs[0]
@@ -213,9 +219,8 @@ func TestRetriesThenSucceeds(t *testing.T) {
 func TestGoneDisables(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{statuses: []int{410}}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
-	w := e.hook(t, srv.URL, []string{"*"}, true)
+	url := serve(t, rcv)
+	w := e.hook(t, url, []string{"*"}, true)
 	_, _ = e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "y")}})
 	kept := e.runJobs(t)
 	require.Empty(t, kept, "kept %v", kept)
@@ -257,11 +262,10 @@ func TestSlowEndpointIsolated(t *testing.T) {
 func TestPrivateAddressRefusedOutsideLocal(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
+	url := serve(t, rcv)
 	p := dispatch.New(dispatch.Deps{Store: e.st, Secrets: e.sec, Events: queue.New(e.q, eventsURL, "event"), Deliveries: queue.New(e.q, deliveriesURL, "deliveries"),
 		HTTP: delivery.NewClient(delivery.ClientOptions{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Rand: func() float64 { return 0.5 }})
-	w := e.hook(t, srv.URL, []string{"*"}, true)
+	w := e.hook(t, url, []string{"*"}, true)
 	_, _ = p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "v")}})
 	job := e.q.jobs[0]
 	resp, _ := p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "j", ReceiptHandle: "rh", Body: job, EventSourceARN: deliveriesARN}}})
@@ -295,9 +299,8 @@ func TestEventSamples(t *testing.T) {
 func TestRecordsAreRoutedByTheirQueue(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
-	e.hook(t, srv.URL, []string{"*"}, true)
+	url := serve(t, rcv)
+	e.hook(t, url, []string{"*"}, true)
 	ev := e.event(t, "contact.created", "routed")
 
 	tests := []struct {
@@ -342,9 +345,8 @@ func TestLogLinesNameTheInvocation(t *testing.T) {
 	}
 	e.p = dispatch.New(deps)
 	rcv := &receiver{statuses: []int{410}}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
-	e.hook(t, srv.URL, []string{"*"}, true)
+	url := serve(t, rcv)
+	e.hook(t, url, []string{"*"}, true)
 	ctx := logctxtest.Invocation(context.Background(), "req-dispatch-1")
 
 	rec := e.event(t, "message.received", "oi")
@@ -471,9 +473,8 @@ func TestDeadLetteredDeliveryIsFailed(t *testing.T) {
 func TestDuplicateJobsPostOnce(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{delay: 100 * time.Millisecond}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
-	e.hook(t, srv.URL, []string{"*"}, true)
+	url := serve(t, rcv)
+	e.hook(t, url, []string{"*"}, true)
 	resp, _ := e.p.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{e.event(t, "contact.created", "dup")}})
 	require.Empty(t, resp.BatchItemFailures)
 	require.Len(t, e.q.jobs, 1)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,10 +71,9 @@ func (e *env) fanOut(t *testing.T, p *dispatch.Dispatcher, recs ...events.SQSMes
 func TestSubscriptionsReadOncePerSecond(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
+	url := serve(t, rcv)
 	p, cs, clk := e.cached()
-	e.hook(t, srv.URL, []string{"*"}, true)
+	e.hook(t, url, []string{"*"}, true)
 	for _, text := range []string{"a", "b", "c", "d", "e"} {
 		e.fanOut(t, p, e.event(t, "message.received", text))
 	}
@@ -94,11 +92,10 @@ func TestSubscriptionsReadOncePerSecond(t *testing.T) {
 func TestDisabledAndDeletedWebhooksAfterTheCache(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
+	url := serve(t, rcv)
 	p, _, clk := e.cached()
-	off := e.hook(t, srv.URL+"/off", []string{"*"}, true)
-	gone := e.hook(t, srv.URL+"/gone", []string{"*"}, true)
+	off := e.hook(t, url+"/off", []string{"*"}, true)
+	gone := e.hook(t, url+"/gone", []string{"*"}, true)
 	e.fanOut(t, p, e.event(t, "message.received", "before"))
 	require.Len(t, e.q.jobs, 2)
 	ctx := context.Background()
@@ -132,13 +129,12 @@ func TestDisabledAndDeletedWebhooksAfterTheCache(t *testing.T) {
 func TestNewWebhookFoundPastTheCache(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
+	url := serve(t, rcv)
 	p, cs, clk := e.cached()
-	e.hook(t, srv.URL+"/old", []string{"message.received"}, true)
+	e.hook(t, url+"/old", []string{"message.received"}, true)
 	e.fanOut(t, p, e.event(t, "message.received", "x"))
 	require.Empty(t, e.runJobs(t))
-	fresh := e.hook(t, srv.URL+"/new", []string{"*"}, true)
+	fresh := e.hook(t, url+"/new", []string{"*"}, true)
 	ctx := context.Background()
 	d, _, err := e.st.CreateDelivery(ctx, store.Delivery{ID: store.DeliveryID(clk.Now(), "evt_test", fresh.ID), OrgID: e.org,
 		WebhookID: fresh.ID, EventID: "evt_test", Event: "webhook.test", Body: `{"id":"evt_test"}`})
@@ -185,8 +181,7 @@ func (c *cachingSecrets) Forget(org, provider string) {
 func TestRotatedSecretAfterTheCache(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
+	url := serve(t, rcv)
 	cs := &countingStore{Store: e.st}
 	clk := &testClock{t: time.Now()}
 	d := e.deps(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -194,7 +189,7 @@ func TestRotatedSecretAfterTheCache(t *testing.T) {
 	d.Secrets = &cachingSecrets{Secrets: e.sec, kept: map[string][]byte{}}
 	p := dispatch.New(d)
 	e.p = p
-	w := e.hook(t, srv.URL, []string{"*"}, true)
+	w := e.hook(t, url, []string{"*"}, true)
 	e.fanOut(t, p, e.event(t, "message.received", "one"))
 	require.Empty(t, e.runJobs(t))
 
@@ -221,10 +216,9 @@ func TestRotatedSecretAfterTheCache(t *testing.T) {
 func TestFailureStreakMarkedOncePerContainer(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{statuses: []int{500, 500, 500, 500}}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
+	url := serve(t, rcv)
 	p, cs, _ := e.cached()
-	w := e.hook(t, srv.URL, []string{"*"}, true)
+	w := e.hook(t, url, []string{"*"}, true)
 	for _, text := range []string{"a", "b", "c", "d"} {
 		e.fanOut(t, p, e.event(t, "message.received", text))
 	}
@@ -250,9 +244,8 @@ func TestFailureStreakMarkedOncePerContainer(t *testing.T) {
 func TestSameEventTwiceInABatchDeliversOnce(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
-	w := e.hook(t, srv.URL, []string{"*"}, true)
+	url := serve(t, rcv)
+	w := e.hook(t, url, []string{"*"}, true)
 	rec := e.event(t, "message.received", "twice")
 	again := rec
 	again.MessageId = "ev-twice-again"
@@ -284,11 +277,10 @@ func TestSameEventTwiceInABatchDeliversOnce(t *testing.T) {
 func TestDeletedWebhookJobsDoNotDefeatTheCache(t *testing.T) {
 	e := setup(t)
 	rcv := &receiver{}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
+	url := serve(t, rcv)
 	p, cs, _ := e.cached()
-	e.hook(t, srv.URL+"/keep", []string{"message.received"}, true)
-	gone := e.hook(t, srv.URL+"/gone", []string{"webhook.test"}, true)
+	e.hook(t, url+"/keep", []string{"message.received"}, true)
+	gone := e.hook(t, url+"/gone", []string{"webhook.test"}, true)
 	ctx := context.Background()
 	var jobs []dispatch.Job
 	for i := range 20 {
@@ -331,9 +323,8 @@ func TestRecoveredWebhookNotDisabledFromACachedStreak(t *testing.T) {
 	e.org = org.ID
 	e.secret, _ = delivery.NewSecret()
 	rcv := &receiver{statuses: []int{500}}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
-	w := e.hook(t, srv.URL, []string{"*"}, true)
+	url := serve(t, rcv)
+	w := e.hook(t, url, []string{"*"}, true)
 	ctx := context.Background()
 	_, err = e.st.MarkWebhookFailing(ctx, e.org, w.ID)
 	require.NoError(t, err)
