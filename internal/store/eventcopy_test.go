@@ -20,9 +20,7 @@ import (
 // an organisation.
 func loggedStore(t *testing.T) (*store.Store, *keyLog, *clock, store.Organization) {
 	t.Helper()
-	tbl, c := newTable(t)
-	log := &keyLog{DB: tbl.Client}
-	s := store.New(log, tbl.Name, c.Now)
+	s, log, c, _ := loggedTable(t)
 	org, err := s.CreateOrganization(context.Background(), "A")
 	require.NoError(t, err)
 	return s, log, c, org

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/store"
+	"github.com/pytake/pytake/internal/store/storetest"
 )
 
 // keyLog is a DB recording the partition key of every item written and
@@ -101,6 +102,14 @@ func count(keys []string, pk string) int {
 	return n
 }
 
+// loggedTable is a store whose reads and writes are logged by key.
+func loggedTable(t *testing.T) (*store.Store, *keyLog, *clock, *storetest.Table) {
+	t.Helper()
+	tbl, c := newTable(t)
+	log := &keyLog{DB: tbl.Client}
+	return store.New(log, tbl.Name, c.Now), log, c, tbl
+}
+
 func template(org, to string) store.OutboundMessage {
 	return store.OutboundMessage{OrgID: org, To: store.Identity{WaID: to}, Type: "template",
 		Content: json.RawMessage(`{"name":"hello","language":{"code":"pt_BR"}}`)}
@@ -125,9 +134,7 @@ func openConversation(t *testing.T, s *store.Store, waID string) (store.Organiza
 // contact and conversation from the message's copy. The conversation
 // still counts every message, through resolve and reopen.
 func TestHotKeysOutboundToOpenConversation(t *testing.T) {
-	tbl, c := newTable(t)
-	log := &keyLog{DB: tbl.Client}
-	s := store.New(log, tbl.Name, c.Now)
+	s, log, _, _ := loggedTable(t)
 	ctx := context.Background()
 	org, first := openConversation(t, s, "5511900000001")
 	tagged := first.Contact
@@ -260,9 +267,7 @@ func TestHotKeysMergeKeepsCounts(t *testing.T) {
 // meanwhile is checked on its open pointer, which an opt-out marks (and
 // an opt-in clears) in the same transaction as the contact.
 func TestHotKeysMarketingToOpenConversation(t *testing.T) {
-	tbl, c := newTable(t)
-	log := &keyLog{DB: tbl.Client}
-	s := store.New(log, tbl.Name, c.Now)
+	s, log, _, tbl := loggedTable(t)
 	ctx := context.Background()
 	org, first := openConversation(t, s, "5511900000020")
 	mkt := store.OutboundMessage{OrgID: org.ID, ContactID: first.Contact.ID, Type: "template", Marketing: true,
