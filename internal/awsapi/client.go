@@ -1,0 +1,215 @@
+// Package awsapi is a small hand-written client for the few SQS, SNS and
+// Secrets Manager operations PyTake's functions call. The SDK's service
+// packages for these three (their schemas, types, and SNS's XML protocol)
+// cost every artifact hundreds of kilobytes and init work for a handful of
+// requests; this package signs the same requests with the SDK's SigV4
+// signer (already linked for DynamoDB), retries like the SDK's standard
+// mode and reads bounded responses. Request bodies (secret values among
+// them) and signed headers never appear in its errors.
+package awsapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/pytake/pytake/internal/ctxsleep"
+)
+
+// MaxResponseBytes caps a response body; a longer one is an error.
+const MaxResponseBytes = 1 << 20
+
+// maxAttempts is the SDK's standard retry mode's default.
+const maxAttempts = 3
+
+// maxBackoff caps one retry's wait, as the SDK's standard mode does.
+const maxBackoff = 20 * time.Second
+
+// Error is an error response from a service, or a response that could not
+// be read. Code is the service's error code (ResourceNotFoundException,
+// InvalidParameterValue, ...), empty when there was none.
+type Error struct {
+	Service   string
+	Op        string
+	Status    int
+	Code      string
+	Message   string
+	RequestID string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "awsapi: %s %s: status %d", e.Service, e.Op, e.Status)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	return b.String()
+}
+
+// HasCode reports whether err is (or wraps) an *Error with this code.
+func HasCode(err error, code string) bool {
+	var e *Error
+	return code != "" && errors.As(err, &e) && e.Code == code
+}
+
+// throttles are the error codes the SDK's standard mode retries.
+var throttles = map[string]bool{
+	"Throttling": true, "ThrottlingException": true, "ThrottledException": true,
+	"RequestThrottledException": true, "TooManyRequestsException": true,
+	"ProvisionedThroughputExceededException": true, "TransactionInProgressException": true,
+	"RequestLimitExceeded": true, "BandwidthLimitExceeded": true, "LimitExceededException": true,
+	"RequestThrottled": true, "SlowDown": true, "PriorRequestNotComplete": true,
+	"EC2ThrottledException": true, "ServiceUnavailable": true, "RequestTimeout": true,
+	"RequestTimeoutException": true, "InternalError": true, "InternalFailure": true,
+}
+
+func (e *Error) retryable() bool {
+	return e.Status >= 500 || e.Status == http.StatusTooManyRequests || throttles[e.Code]
+}
+
+// caller sends one service's signed requests.
+type caller struct {
+	service  string
+	region   string
+	endpoint string
+	creds    aws.CredentialsProvider
+	http     aws.HTTPClient
+	signer   *v4.Signer
+	sleep    func(context.Context, time.Duration) error
+	now      func() time.Time
+	// parseError reads an error response's code, message and request id.
+	parseError func(h http.Header, body []byte) (code, msg, reqID string)
+}
+
+func newCaller(cfg aws.Config, service string, parseError func(http.Header, []byte) (string, string, string)) *caller {
+	hc := cfg.HTTPClient
+	if c, ok := hc.(*http.Client); ok {
+		// A signed request is never followed elsewhere: a redirect is an
+		// answer (an error), not a place to resend the body to.
+		nc := *c
+		nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		hc = &nc
+	} else if hc == nil {
+		hc = &http.Client{Timeout: 15 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	return &caller{
+		service:    service,
+		region:     cfg.Region,
+		endpoint:   Endpoint(cfg, service),
+		creds:      cfg.Credentials,
+		http:       hc,
+		signer:     v4.NewSigner(),
+		sleep:      ctxsleep.Sleep,
+		now:        time.Now,
+		parseError: parseError,
+	}
+}
+
+// Endpoint is where requests to service go: cfg.BaseEndpoint when set (the
+// local stack), else the service's regional endpoint.
+func Endpoint(cfg aws.Config, service string) string {
+	if cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" {
+		return strings.TrimRight(*cfg.BaseEndpoint, "/") + "/"
+	}
+	suffix := ".amazonaws.com"
+	if strings.HasPrefix(cfg.Region, "cn-") {
+		suffix = ".amazonaws.com.cn"
+	}
+	return "https://" + service + "." + cfg.Region + suffix + "/"
+}
+
+// call POSTs body (with these headers) and returns a 2xx response's body,
+// retrying network errors, 5xx, 429 and throttling errors up to
+// maxAttempts times with jittered exponential backoff.
+func (c *caller) call(ctx context.Context, op string, header http.Header, body []byte) ([]byte, error) {
+	hash := sha256Hex(body)
+	var last error
+	for attempt := 1; ; attempt++ {
+		out, err, retry := c.once(ctx, op, header, body, hash)
+		if err == nil {
+			return out, nil
+		}
+		last = err
+		if !retry || attempt >= maxAttempts || ctx.Err() != nil {
+			return nil, last
+		}
+		d := time.Duration(rand.Float64() * float64(min(maxBackoff, time.Duration(1<<attempt)*time.Second/2)))
+		if err := c.sleep(ctx, d); err != nil {
+			return nil, fmt.Errorf("%w (then %w)", last, err)
+		}
+	}
+}
+
+func (c *caller) once(ctx context.Context, op string, header http.Header, body []byte, hash string) ([]byte, error, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("awsapi: %s %s: %w", c.service, op, err), false
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if c.creds == nil {
+		return nil, fmt.Errorf("awsapi: %s %s: no credentials", c.service, op), false
+	}
+	creds, err := c.creds.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("awsapi: %s %s: credentials: %w", c.service, op, err), false
+	}
+	if err := c.signer.SignHTTP(ctx, creds, req, hash, c.service, c.region, c.now()); err != nil {
+		return nil, fmt.Errorf("awsapi: %s %s: sign: %w", c.service, op, err), false
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// The error names the endpoint, never the body or the headers.
+		return nil, fmt.Errorf("awsapi: %s %s: %w", c.service, op, err), ctx.Err() == nil
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("awsapi: %s %s: read response: %w", c.service, op, err), ctx.Err() == nil
+	}
+	if len(b) > MaxResponseBytes {
+		return nil, &Error{Service: c.service, Op: op, Status: resp.StatusCode,
+			Message: fmt.Sprintf("response larger than %d bytes", MaxResponseBytes)}, false
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return b, nil, false
+	}
+	code, msg, reqID := c.parseError(resp.Header, b)
+	if reqID == "" {
+		reqID = resp.Header.Get("X-Amzn-Requestid")
+	}
+	e := &Error{Service: c.service, Op: op, Status: resp.StatusCode, Code: clip(code, 100), Message: clip(msg, 300), RequestID: clip(reqID, 100)}
+	return nil, e, e.retryable()
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// clip keeps the first n bytes of s (a service's text in an error).
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
