@@ -17,9 +17,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/pytake/pytake/internal/accept"
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/campaign"
 	"github.com/pytake/pytake/internal/event"
@@ -51,7 +51,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
-	r := campaign.NewRunner(st, event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")), log, time.Now)
+	r := campaign.NewRunner(st, event.NewPublisher(queue.NewTopic(awsapi.NewSNS(cfg), env["EVENTS_TOPIC_ARN"], "event")), log, time.Now)
 	r.DefaultRate = rate
 	sw := schedule.New(st, accept.New(st), schedule.FailedEvents(st, time.Now), log, time.Now)
 	handle := func(ctx context.Context, _ json.RawMessage) error {

@@ -12,10 +12,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/crmsync"
 	"github.com/pytake/pytake/internal/event"
@@ -43,15 +41,15 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	q := sqs.NewFromConfig(cfg)
+	q := awsapi.NewSQS(cfg)
 	// 10 s per CRM call, no redirects followed.
 	hc := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	s := crmsync.New(crmsync.Deps{
 		Store:           store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
-		Secrets:         secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
+		Secrets:         secrets.New(awsapi.NewSecretsManager(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
 		HubSpot:         hubspot.NewClient(env["HUBSPOT_API_URL"], hc),
 		Salesforce:      salesforce.NewClient(hc, os.Getenv("PYTAKE_LOCAL") == "1"),
-		Events:          event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
+		Events:          event.NewPublisher(queue.NewTopic(awsapi.NewSNS(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		HubSpotQueue:    queue.New(q, env["HUBSPOT_QUEUE_URL"], "hubspot"),
 		SalesforceQueue: queue.New(q, env["SALESFORCE_QUEUE_URL"], "salesforce"),
 		Log:             logctx.Lambda(),

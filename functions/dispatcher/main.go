@@ -14,10 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/botrun"
 	"github.com/pytake/pytake/internal/delivery"
@@ -61,14 +59,14 @@ func run(ctx context.Context) error {
 		return err
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
-	q := sqs.NewFromConfig(cfg)
+	q := awsapi.NewSQS(cfg)
 	events := queue.New(q, env["EVENTS_QUEUE_URL"], "event")
-	publisher := event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event"))
+	publisher := event.NewPublisher(queue.NewTopic(awsapi.NewSNS(cfg), env["EVENTS_TOPIC_ARN"], "event"))
 	bots := botrun.New(st, publisher, log, time.Now)
 	optouts := optout.New(st, publisher, log, time.Now)
 	d := dispatch.New(dispatch.Deps{
 		Store:      st,
-		Secrets:    secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
+		Secrets:    secrets.New(awsapi.NewSecretsManager(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
 		Events:     events,
 		Deliveries: queue.New(q, env["DELIVERIES_QUEUE_URL"], "deliveries"),
 		// Jobs that reached the dead-letter queue end their deliveries failed.

@@ -11,9 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/crmsync"
 	"github.com/pytake/pytake/internal/logctx"
@@ -41,8 +40,8 @@ func run(ctx context.Context) error {
 	hook := &crmsync.Hook{
 		Store: store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
 		// A short cache: a client secret saved moments ago verifies within a minute.
-		Secrets: secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
-		Queue:   queue.New(sqs.NewFromConfig(cfg), env["HUBSPOT_QUEUE_URL"], "hubspot"),
+		Secrets: secrets.New(awsapi.NewSecretsManager(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
+		Queue:   queue.New(awsapi.NewSQS(cfg), env["HUBSPOT_QUEUE_URL"], "hubspot"),
 		Log:     logctx.Lambda(),
 		Now:     time.Now,
 	}

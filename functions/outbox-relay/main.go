@@ -13,9 +13,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/logctx"
@@ -51,10 +50,10 @@ func run(ctx context.Context) error {
 	// Each organisation's share of the transactional lane (admission
 	// control); a contact's lane recorded, so its messages keep their order.
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
-	jobs := sender.NewEnqueuer(sqs.NewFromConfig(cfg), env["OUTBOUND_QUEUE_URL"], env["OUTBOUND_BULK_QUEUE_URL"])
+	jobs := sender.NewEnqueuer(awsapi.NewSQS(cfg), env["OUTBOUND_QUEUE_URL"], env["OUTBOUND_BULK_QUEUE_URL"])
 	jobs.Admission, jobs.Routes, jobs.Log = sendlimit.NewAdmission(st, 0, 0, time.Now), st, log
 	r := outbox.New(
-		event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
+		event.NewPublisher(queue.NewTopic(awsapi.NewSNS(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		jobs,
 		log)
 	// The invocation's metrics, aggregated, in EMF lines on stdout.

@@ -12,10 +12,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
@@ -52,16 +50,16 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	q := sqs.NewFromConfig(cfg)
+	q := awsapi.NewSQS(cfg)
 	s := sender.New(sender.Deps{
 		Store:          store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
-		Secrets:        secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
+		Secrets:        secrets.New(awsapi.NewSecretsManager(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
 		Graph:          graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 15 * time.Second}),
 		Queue:          queue.New(q, env["OUTBOUND_QUEUE_URL"], "outbound"),
 		DeadLetter:     queue.New(q, env["OUTBOUND_DLQ_URL"], "outbound dead-letter"),
 		BulkQueue:      queue.New(q, env["OUTBOUND_BULK_QUEUE_URL"], "outbound bulk"),
 		BulkDeadLetter: queue.New(q, env["OUTBOUND_BULK_DLQ_URL"], "outbound bulk dead-letter"),
-		Events:         event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
+		Events:         event.NewPublisher(queue.NewTopic(awsapi.NewSNS(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		GraphVersion:   env["GRAPH_API_VERSION"],
 		RatePerSecond:  rate,
 		Log:            log,

@@ -14,9 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
@@ -48,12 +47,12 @@ func run(ctx context.Context) error {
 	gc := graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second})
 	fleet := msgtemplate.Fleet{
 		Accounts:    st,
-		Credentials: secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
+		Credentials: secrets.New(awsapi.NewSecretsManager(cfg), env["SECRETS_PREFIX"], time.Minute, time.Now),
 		Graph:       gc,
 		Numbers:     gc,
 		Signals:     st,
 		Store:       st,
-		Events:      event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
+		Events:      event.NewPublisher(queue.NewTopic(awsapi.NewSNS(cfg), env["EVENTS_TOPIC_ARN"], "event")),
 		Version:     env["GRAPH_API_VERSION"],
 		Now:         time.Now,
 		Log:         log,

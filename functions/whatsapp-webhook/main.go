@@ -11,9 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/inbound"
@@ -46,8 +45,8 @@ func run(ctx context.Context) error {
 		return err
 	}
 	st := store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now)
-	sec := secrets.New(secretsmanager.NewFromConfig(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
-	pub := event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event"))
+	sec := secrets.New(awsapi.NewSecretsManager(cfg), env["SECRETS_PREFIX"], 5*time.Minute, time.Now)
+	pub := event.NewPublisher(queue.NewTopic(awsapi.NewSNS(cfg), env["EVENTS_TOPIC_ARN"], "event"))
 	hook := inbound.New(st, sec, pub, log, time.Now)
 	// The invocation's metrics, aggregated, in EMF lines on stdout.
 	lambda.StartWithOptions(metrics.Handler(em, func(ctx context.Context, err error) {

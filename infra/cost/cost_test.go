@@ -20,14 +20,11 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/api"
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
@@ -181,14 +178,14 @@ type fakeSQS struct {
 	n    int
 }
 
-func (q *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+func (q *fakeSQS) SendMessageBatch(_ context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
 	q.c.add("sqs:SendMessageBatch", 1)
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	out := &sqs.SendMessageBatchOutput{}
+	out := &awsapi.BatchOutput{}
 	for _, e := range in.Entries {
-		q.put(aws.ToString(in.QueueUrl), aws.ToString(e.MessageBody), aws.ToString(e.MessageGroupId))
-		out.Successful = append(out.Successful, sqstypes.SendMessageBatchResultEntry{Id: e.Id, MessageId: aws.String("m")})
+		q.put(in.QueueURL, e.Body, e.GroupID)
+		out.Successful = append(out.Successful, awsapi.BatchSuccess{ID: e.ID, MessageID: "m"})
 	}
 	return out, nil
 }
@@ -204,9 +201,9 @@ func (q *fakeSQS) put(url, body, group string) {
 	q.msgs[url] = append(q.msgs[url], m)
 }
 
-func (q *fakeSQS) ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+func (q *fakeSQS) ChangeMessageVisibility(context.Context, *awsapi.ChangeMessageVisibilityInput) error {
 	q.c.add("sqs:ChangeMessageVisibility", 1)
-	return &sqs.ChangeMessageVisibilityOutput{}, nil
+	return nil
 }
 
 // take empties a queue.
@@ -225,15 +222,15 @@ type fakeSNS struct {
 	sqs *fakeSQS
 }
 
-func (t *fakeSNS) PublishBatch(_ context.Context, in *sns.PublishBatchInput, _ ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+func (t *fakeSNS) PublishBatch(_ context.Context, in *awsapi.PublishBatchInput) (*awsapi.BatchOutput, error) {
 	t.c.add("sns:PublishBatch", 1)
-	t.c.add("sns:messages", float64(len(in.PublishBatchRequestEntries)))
+	t.c.add("sns:messages", float64(len(in.Entries)))
 	t.sqs.mu.Lock()
 	defer t.sqs.mu.Unlock()
-	for _, e := range in.PublishBatchRequestEntries {
-		t.sqs.put(eventsURL, aws.ToString(e.Message), "")
+	for _, e := range in.Entries {
+		t.sqs.put(eventsURL, e.Message, "")
 	}
-	return &sns.PublishBatchOutput{}, nil
+	return &awsapi.BatchOutput{}, nil
 }
 
 // fakeSM answers GetSecretValue from a map, counting requests; nothing
@@ -244,13 +241,13 @@ type fakeSM struct {
 	values map[string]string
 }
 
-func (s *fakeSM) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (s *fakeSM) GetSecretValue(_ context.Context, in *awsapi.GetSecretValueInput) (*awsapi.GetSecretValueOutput, error) {
 	s.c.add("secretsmanager:GetSecretValue", 1)
-	v, ok := s.values[aws.ToString(in.SecretId)]
+	v, ok := s.values[in.SecretID]
 	if !ok {
-		return nil, fmt.Errorf("secret %s not found", aws.ToString(in.SecretId))
+		return nil, fmt.Errorf("secret %s not found", in.SecretID)
 	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(v)}, nil
+	return &awsapi.GetSecretValueOutput{SecretString: v}, nil
 }
 
 var (

@@ -25,8 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/secrets"
@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if err != nil {
 			return err
 		}
-		sec := secrets.New(secretsmanager.NewFromConfig(cfg), target.SecretsPrefix, 0, time.Now)
+		sec := secrets.New(awsapi.NewSecretsManager(cfg), target.SecretsPrefix, 0, time.Now)
 		acct, err := tenant.ConfigureWhatsApp(ctx, st, sec, *org, c, num.DisplayPhoneNumber)
 		if err != nil {
 			return err

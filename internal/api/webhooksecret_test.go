@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/queue"
@@ -65,12 +65,12 @@ const (
 // so the dispatcher sends and delays nothing.
 type noSQS struct{}
 
-func (noSQS) SendMessageBatch(context.Context, *sqs.SendMessageBatchInput, ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+func (noSQS) SendMessageBatch(context.Context, *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
 	return nil, errors.New("no SQS in this test")
 }
 
-func (noSQS) ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
-	return nil, errors.New("no SQS in this test")
+func (noSQS) ChangeMessageVisibility(context.Context, *awsapi.ChangeMessageVisibilityInput) error {
+	return errors.New("no SQS in this test")
 }
 
 // deliveryRig is the API and the dispatcher as two Lambda containers: each

@@ -7,11 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pytake/pytake/internal/accept"
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/awsconf"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
@@ -29,7 +27,7 @@ type Wired struct {
 	Store          *store.Store
 	Secrets        *secrets.Store
 	Limiter        *ratelimit.Limiter
-	SecretsManager *secretsmanager.Client
+	SecretsManager *awsapi.SecretsManager
 	SecretsPrefix  string
 }
 
@@ -45,7 +43,7 @@ func FromAWS(cfg aws.Config, getenv awsconf.Env, log *slog.Logger) (*Wired, erro
 	if err != nil {
 		return nil, err
 	}
-	sm := secretsmanager.NewFromConfig(cfg)
+	sm := awsapi.NewSecretsManager(cfg)
 	w := &Wired{
 		Store:          store.New(dynamodb.NewFromConfig(cfg), env["TABLE_NAME"], time.Now),
 		Secrets:        secrets.New(sm, env["SECRETS_PREFIX"], 5*time.Minute, time.Now),
@@ -66,8 +64,8 @@ func FromAWS(cfg aws.Config, getenv awsconf.Env, log *slog.Logger) (*Wired, erro
 		Chatbots:      st,
 		Integrations:  st,
 		Templates:     st,
-		Events:        event.NewPublisher(queue.NewTopic(sns.NewFromConfig(cfg), env["EVENTS_TOPIC_ARN"], "event")),
-		DeliveryQueue: dispatch.Jobs{Queue: queue.New(sqs.NewFromConfig(cfg), env["DELIVERIES_QUEUE_URL"], "deliveries")},
+		Events:        event.NewPublisher(queue.NewTopic(awsapi.NewSNS(cfg), env["EVENTS_TOPIC_ARN"], "event")),
+		DeliveryQueue: dispatch.Jobs{Queue: queue.New(awsapi.NewSQS(cfg), env["DELIVERIES_QUEUE_URL"], "deliveries")},
 		// Only the local stack may subscribe http:// and loopback URLs.
 		InsecureWebhooks: getenv("PYTAKE_LOCAL") == "1",
 		Graph:            graph.New(env["WHATSAPP_GRAPH_URL"], &http.Client{Timeout: 20 * time.Second}),

@@ -19,9 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -29,6 +26,7 @@ import (
 	"github.com/pytake/pytake/internal/api"
 	"github.com/pytake/pytake/internal/apikey"
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/dashboard"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event/eventtest"
@@ -988,27 +986,28 @@ type racingSecrets struct {
 	creates int
 }
 
-func (s *racingSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (s *racingSecrets) GetSecretValue(_ context.Context, in *awsapi.GetSecretValueInput) (*awsapi.GetSecretValueOutput, error) {
 	s.mu.Lock()
 	v := s.value
 	s.mu.Unlock()
 	if v == nil {
 		s.misses.Done()
 		s.misses.Wait()
-		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret.")}
+		return nil, &awsapi.Error{Service: "secretsmanager", Op: "GetSecretValue", Status: 400, Code: awsapi.ResourceNotFound, Message: "Secrets Manager can't find the specified secret."}
 	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: v}, nil
+	return &awsapi.GetSecretValueOutput{SecretString: *v}, nil
 }
 
-func (s *racingSecrets) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
+func (s *racingSecrets) CreateSecret(_ context.Context, in *awsapi.CreateSecretInput) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.creates++
 	if s.value != nil {
-		return nil, &smtypes.ResourceExistsException{Message: aws.String("the secret already exists")}
+		return &awsapi.Error{Service: "secretsmanager", Op: "CreateSecret", Status: 400, Code: awsapi.ResourceExists, Message: "the secret already exists"}
 	}
-	s.value = in.SecretString
-	return &secretsmanager.CreateSecretOutput{Name: in.Name}, nil
+	v := in.SecretString
+	s.value = &v
+	return nil
 }
 
 // TestSessionKeyBootstrapRace: two cold starts that both find no session key

@@ -10,10 +10,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/dashboard"
 )
 
@@ -48,18 +48,18 @@ func (g *guardedSecrets) check() error {
 	return nil
 }
 
-func (g *guardedSecrets) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (g *guardedSecrets) GetSecretValue(ctx context.Context, in *awsapi.GetSecretValueInput) (*awsapi.GetSecretValueOutput, error) {
 	if err := g.check(); err != nil {
 		return nil, err
 	}
-	return g.next.GetSecretValue(ctx, in, opts...)
+	return g.next.GetSecretValue(ctx, in)
 }
 
-func (g *guardedSecrets) CreateSecret(ctx context.Context, in *secretsmanager.CreateSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
+func (g *guardedSecrets) CreateSecret(ctx context.Context, in *awsapi.CreateSecretInput) error {
 	if err := g.check(); err != nil {
-		return nil, err
+		return err
 	}
-	return g.next.CreateSecret(ctx, in, opts...)
+	return g.next.CreateSecret(ctx, in)
 }
 
 // guarded is a fixture whose dashboard reads its session key through a

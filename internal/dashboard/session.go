@@ -14,9 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/pytake/pytake/internal/awsapi"
 )
 
 // Cookie names. The session and the sign-in token are HttpOnly, Secure and
@@ -161,8 +159,8 @@ func readCookie(cookies []string, name string) string {
 
 // SecretsAPI is the part of Secrets Manager the session key needs.
 type SecretsAPI interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-	CreateSecret(ctx context.Context, in *secretsmanager.CreateSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+	GetSecretValue(ctx context.Context, in *awsapi.GetSecretValueInput) (*awsapi.GetSecretValueOutput, error)
+	CreateSecret(ctx context.Context, in *awsapi.CreateSecretInput) error
 }
 
 // lazyKey is the session key, read on the first request that needs it
@@ -218,30 +216,28 @@ func SessionKeyName(prefix string) string { return prefix + "dashboard/session-k
 // configuration update).
 func LoadSessionKey(ctx context.Context, sm SecretsAPI, name string) ([]byte, error) {
 	for attempt := 0; attempt < 2; attempt++ {
-		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+		out, err := sm.GetSecretValue(ctx, &awsapi.GetSecretValueInput{SecretID: name})
 		if err == nil {
-			key, derr := b64.DecodeString(aws.ToString(out.SecretString))
+			key, derr := b64.DecodeString(out.SecretString)
 			if derr != nil || len(key) < 32 {
 				return nil, fmt.Errorf("session key %s: not 32 or more base64url bytes", name)
 			}
 			return key, nil
 		}
-		var nf *smtypes.ResourceNotFoundException
-		if !errors.As(err, &nf) {
+		if !awsapi.HasCode(err, awsapi.ResourceNotFound) {
 			return nil, fmt.Errorf("session key %s: %w", name, err)
 		}
 		key := make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("session key: %w", err)
 		}
-		_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name),
-			Description:  aws.String("Signs the PyTake dashboard's session cookies and CSRF tokens"),
-			SecretString: aws.String(b64.EncodeToString(key))})
+		err = sm.CreateSecret(ctx, &awsapi.CreateSecretInput{Name: name,
+			Description:  "Signs the PyTake dashboard's session cookies and CSRF tokens",
+			SecretString: b64.EncodeToString(key)})
 		if err == nil {
 			return key, nil
 		}
-		var exists *smtypes.ResourceExistsException
-		if !errors.As(err, &exists) {
+		if !awsapi.HasCode(err, awsapi.ResourceExists) {
 			return nil, fmt.Errorf("session key %s: create: %w", name, err)
 		}
 	}

@@ -14,12 +14,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/delivery"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
@@ -46,20 +44,20 @@ type fakeQueue struct {
 	visibility map[string]int32
 }
 
-func (q *fakeQueue) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+func (q *fakeQueue) SendMessageBatch(_ context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, e := range in.Entries {
-		q.jobs = append(q.jobs, aws.ToString(e.MessageBody))
+		q.jobs = append(q.jobs, e.Body)
 	}
-	return &sqs.SendMessageBatchOutput{Successful: []sqstypes.SendMessageBatchResultEntry{}}, nil
+	return &awsapi.BatchOutput{Successful: []awsapi.BatchSuccess{}}, nil
 }
 
-func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *awsapi.ChangeMessageVisibilityInput) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.visibility[aws.ToString(in.ReceiptHandle)] = in.VisibilityTimeout
-	return &sqs.ChangeMessageVisibilityOutput{}, nil
+	q.visibility[in.ReceiptHandle] = in.VisibilityTimeout
+	return nil
 }
 
 type env struct {
@@ -387,7 +385,7 @@ type failingQueue struct {
 	fail int
 }
 
-func (q *failingQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+func (q *failingQueue) SendMessageBatch(ctx context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
 	q.mu.Lock()
 	if q.fail > 0 {
 		q.fail--
@@ -395,7 +393,7 @@ func (q *failingQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessage
 		return nil, io.ErrUnexpectedEOF
 	}
 	q.mu.Unlock()
-	return q.fakeQueue.SendMessageBatch(ctx, in, o...)
+	return q.fakeQueue.SendMessageBatch(ctx, in)
 }
 
 // Issue 13, item 9: the same event published again (a new timestamp, the

@@ -8,12 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/metrics"
 	"github.com/pytake/pytake/internal/metrics/metricstest"
 	"github.com/pytake/pytake/internal/queue"
@@ -26,20 +24,20 @@ type fakeSQS struct {
 	failN     int
 }
 
-func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+func (f *fakeSQS) SendMessageBatch(_ context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
 	if f.fail != nil {
 		return nil, f.fail
 	}
 	if len(in.Entries) > 10 {
 		return nil, fmt.Errorf("batch of %d", len(in.Entries))
 	}
-	out := &sqs.SendMessageBatchOutput{}
+	out := &awsapi.BatchOutput{}
 	for i, e := range in.Entries {
 		if i < f.failN {
-			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError")})
+			out.Failed = append(out.Failed, awsapi.BatchFailure{ID: e.ID, Code: "InternalError"})
 			continue
 		}
-		f.bodies = append(f.bodies, aws.ToString(e.MessageBody))
+		f.bodies = append(f.bodies, e.Body)
 	}
 	return out, nil
 }

@@ -17,12 +17,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pytake/pytake/internal/accept"
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/dispatch"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/graph"
@@ -174,14 +172,14 @@ type fakeSQS struct {
 	seq    int
 }
 
-func (q *fakeSQS) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
-	var out sqs.SendMessageBatchOutput
+func (q *fakeSQS) SendMessageBatch(ctx context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
+	var out awsapi.BatchOutput
 	err := q.f.call(ctx, "sqs.SendMessageBatch", func() error {
 		q.mu.Lock()
 		defer q.mu.Unlock()
-		url := aws.ToString(in.QueueUrl)
+		url := in.QueueURL
 		for _, e := range in.Entries {
-			d := aws.ToString(e.MessageDeduplicationId)
+			d := e.DedupID
 			if d != "" && q.dedup[url+"|"+d] {
 				continue // FIFO deduplication
 			}
@@ -189,12 +187,12 @@ func (q *fakeSQS) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatch
 				q.dedup[url+"|"+d] = true
 			}
 			q.seq++
-			m := &sqsMsg{id: "m" + strconv.Itoa(q.seq), body: aws.ToString(e.MessageBody), group: aws.ToString(e.MessageGroupId), dedup: d, attrs: map[string]string{}}
-			for k, v := range e.MessageAttributes {
-				m.attrs[k] = aws.ToString(v.StringValue)
+			m := &sqsMsg{id: "m" + strconv.Itoa(q.seq), body: e.Body, group: e.GroupID, dedup: d, attrs: map[string]string{}}
+			for k, v := range e.Attributes {
+				m.attrs[k] = v
 			}
 			q.queues[url] = append(q.queues[url], m)
-			out.Successful = append(out.Successful, sqstypes.SendMessageBatchResultEntry{Id: e.Id, MessageId: aws.String(m.id)})
+			out.Successful = append(out.Successful, awsapi.BatchSuccess{ID: e.ID, MessageID: m.id})
 		}
 		return nil
 	})
@@ -204,14 +202,10 @@ func (q *fakeSQS) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatch
 	return &out, nil
 }
 
-func (q *fakeSQS) ChangeMessageVisibility(ctx context.Context, _ *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+func (q *fakeSQS) ChangeMessageVisibility(ctx context.Context, _ *awsapi.ChangeMessageVisibilityInput) error {
 	// The harness redelivers every round: the delay itself is not
 	// emulated, the call's failure is.
-	err := q.f.call(ctx, "sqs.ChangeMessageVisibility", func() error { return nil })
-	if err != nil {
-		return nil, err
-	}
-	return &sqs.ChangeMessageVisibilityOutput{}, nil
+	return q.f.call(ctx, "sqs.ChangeMessageVisibility", func() error { return nil })
 }
 
 // ---------------------------------------------------------------- Meta

@@ -14,20 +14,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/awsapi"
 )
 
 // API is the part of the SQS client queues use.
 type API interface {
-	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
-	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+	SendMessageBatch(ctx context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *awsapi.ChangeMessageVisibilityInput) error
 }
 
-var _ API = (*sqs.Client)(nil)
+var _ API = (*awsapi.SQS)(nil)
 
 // MaxBatch is how many messages SQS takes in one request.
 const MaxBatch = 10
@@ -75,7 +72,7 @@ type Message struct {
 func (q *Queue) Send(ctx context.Context, msgs ...Message) error {
 	for start := 0; start < len(msgs); start += MaxBatch {
 		batch := msgs[start:min(start+MaxBatch, len(msgs))]
-		entries := make([]sqstypes.SendMessageBatchRequestEntry, 0, len(batch))
+		entries := make([]awsapi.SendMessageEntry, 0, len(batch))
 		for i, m := range batch {
 			e, err := entry(strconv.Itoa(i), m)
 			if err != nil {
@@ -83,46 +80,33 @@ func (q *Queue) Send(ctx context.Context, msgs ...Message) error {
 			}
 			entries = append(entries, e)
 		}
-		out, err := q.api.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
+		out, err := q.api.SendMessageBatch(ctx, &awsapi.SendMessageBatchInput{QueueURL: q.url, Entries: entries})
 		if err != nil {
 			return q.unavailable(fmt.Errorf("queue: send to %s: %w", q.what, err))
 		}
 		if len(out.Failed) > 0 {
 			f := out.Failed[0]
 			return q.unavailable(fmt.Errorf("queue: %d of %d not sent to %s: %s %s", len(out.Failed), len(entries), q.what,
-				aws.ToString(f.Code), aws.ToString(f.Message)))
+				f.Code, f.Message))
 		}
 	}
 	return nil
 }
 
-func entry(id string, m Message) (sqstypes.SendMessageBatchRequestEntry, error) {
+func entry(id string, m Message) (awsapi.SendMessageEntry, error) {
 	body, err := json.Marshal(m.Body)
 	if err != nil {
-		return sqstypes.SendMessageBatchRequestEntry{}, fmt.Errorf("queue: encode %T: %w", m.Body, err)
+		return awsapi.SendMessageEntry{}, fmt.Errorf("queue: encode %T: %w", m.Body, err)
 	}
-	e := sqstypes.SendMessageBatchRequestEntry{Id: aws.String(id), MessageBody: aws.String(string(body))}
-	if m.Group != "" {
-		e.MessageGroupId = aws.String(m.Group)
-	}
-	if m.DedupID != "" {
-		e.MessageDeduplicationId = aws.String(m.DedupID)
-	}
-	if len(m.Attributes) > 0 {
-		e.MessageAttributes = make(map[string]sqstypes.MessageAttributeValue, len(m.Attributes))
-		for k, v := range m.Attributes {
-			e.MessageAttributes[k] = sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
-		}
-	}
-	return e, nil
+	return awsapi.SendMessageEntry{ID: id, Body: string(body), GroupID: m.Group, DedupID: m.DedupID, Attributes: m.Attributes}, nil
 }
 
 // Delay makes a received message (its receipt handle) visible again after
 // d, at least a second and at most MaxDelay: a retry that nothing waits for.
 func (q *Queue) Delay(ctx context.Context, receiptHandle string, d time.Duration) error {
 	secs := int32(min(max(d, time.Second), MaxDelay) / time.Second)
-	_, err := q.api.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-		QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: secs,
+	err := q.api.ChangeMessageVisibility(ctx, &awsapi.ChangeMessageVisibilityInput{
+		QueueURL: q.url, ReceiptHandle: receiptHandle, VisibilityTimeout: secs,
 	})
 	if err != nil {
 		return fmt.Errorf("queue: delay a message of %s: %w", q.what, err)

@@ -7,25 +7,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/awsapi"
 )
 
 // fakeSQS records what it is asked, as SQS would take it.
 type fakeSQS struct {
-	batches    [][]sqstypes.SendMessageBatchRequestEntry
+	batches    [][]awsapi.SendMessageEntry
 	urls       []string
 	fail       error
 	failN      int // entries of each batch answered failed
 	visibility map[string]int32
 }
 
-func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+func (f *fakeSQS) SendMessageBatch(_ context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
 	if f.fail != nil {
 		return nil, f.fail
 	}
@@ -33,22 +31,22 @@ func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchIn
 		return nil, fmt.Errorf("batch of %d", len(in.Entries))
 	}
 	f.batches = append(f.batches, in.Entries)
-	f.urls = append(f.urls, aws.ToString(in.QueueUrl))
-	out := &sqs.SendMessageBatchOutput{}
+	f.urls = append(f.urls, in.QueueURL)
+	out := &awsapi.BatchOutput{}
 	for i, e := range in.Entries {
 		if i < f.failN {
-			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError")})
+			out.Failed = append(out.Failed, awsapi.BatchFailure{ID: e.ID, Code: "InternalError"})
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeSQS) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+func (f *fakeSQS) ChangeMessageVisibility(_ context.Context, in *awsapi.ChangeMessageVisibilityInput) error {
 	if f.fail != nil {
-		return nil, f.fail
+		return f.fail
 	}
-	f.visibility[aws.ToString(in.ReceiptHandle)] = in.VisibilityTimeout
-	return &sqs.ChangeMessageVisibilityOutput{}, nil
+	f.visibility[in.ReceiptHandle] = in.VisibilityTimeout
+	return nil
 }
 
 const url = "https://sqs.us-east-1.amazonaws.com/123456789012/pytake-dev-EventsQueue"
@@ -63,10 +61,10 @@ func TestSendBatchesInOrder(t *testing.T) {
 	require.Len(t, f.batches, 3, "batches: %d", len(f.batches))
 	require.Len(t, f.batches[0], 10, "batches")
 	require.Len(t, f.batches[2], 3, "batches")
-	got := aws.ToString(f.batches[2][2].MessageBody)
+	got := f.batches[2][2].Body
 	require.Equal(t, `{"n":22}`, got, "last body %s to %s", got, f.urls[2])
 	require.Equal(t, url, f.urls[2], "last body %s to %s", got, f.urls[2])
-	id := aws.ToString(f.batches[1][0].Id)
+	id := f.batches[1][0].ID
 	require.Equal(t, "0", id, "entry ids restart per batch: %s", id)
 }
 
@@ -74,17 +72,16 @@ func TestSendEntry(t *testing.T) {
 	tests := []struct {
 		name  string
 		msg   Message
-		check func(e sqstypes.SendMessageBatchRequestEntry) bool
+		check func(e awsapi.SendMessageEntry) bool
 	}{
-		{"standard", Message{Body: "x"}, func(e sqstypes.SendMessageBatchRequestEntry) bool {
-			return e.MessageGroupId == nil && e.MessageDeduplicationId == nil && e.MessageAttributes == nil
+		{"standard", Message{Body: "x"}, func(e awsapi.SendMessageEntry) bool {
+			return e.GroupID == "" && e.DedupID == "" && e.Attributes == nil
 		}},
-		{"fifo", Message{Body: "x", Group: "org_1:ct_1", DedupID: "msg_1"}, func(e sqstypes.SendMessageBatchRequestEntry) bool {
-			return aws.ToString(e.MessageGroupId) == "org_1:ct_1" && aws.ToString(e.MessageDeduplicationId) == "msg_1"
+		{"fifo", Message{Body: "x", Group: "org_1:ct_1", DedupID: "msg_1"}, func(e awsapi.SendMessageEntry) bool {
+			return e.GroupID == "org_1:ct_1" && e.DedupID == "msg_1"
 		}},
-		{"attributes", Message{Body: "x", Attributes: map[string]string{"event": "message.received"}}, func(e sqstypes.SendMessageBatchRequestEntry) bool {
-			a := e.MessageAttributes["event"]
-			return aws.ToString(a.DataType) == "String" && aws.ToString(a.StringValue) == "message.received"
+		{"attributes", Message{Body: "x", Attributes: map[string]string{"event": "message.received"}}, func(e awsapi.SendMessageEntry) bool {
+			return e.Attributes["event"] == "message.received"
 		}},
 	}
 	for _, tt := range tests {
@@ -93,7 +90,7 @@ func TestSendEntry(t *testing.T) {
 			require.NoError(t, New(f, url, "event").Send(context.Background(), tt.msg))
 			e := f.batches[0][0]
 			require.True(t, tt.check(e), "entry %+v", e)
-			require.Equal(t, `"x"`, aws.ToString(e.MessageBody), "entry %+v", e)
+			require.Equal(t, `"x"`, e.Body, "entry %+v", e)
 		})
 	}
 }

@@ -7,19 +7,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
-
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/awsapi"
 )
 
 // TopicAPI is the part of the SNS client topics use.
 type TopicAPI interface {
-	PublishBatch(ctx context.Context, in *sns.PublishBatchInput, opts ...func(*sns.Options)) (*sns.PublishBatchOutput, error)
+	PublishBatch(ctx context.Context, in *awsapi.PublishBatchInput) (*awsapi.BatchOutput, error)
 }
 
-var _ TopicAPI = (*sns.Client)(nil)
+var _ TopicAPI = (*awsapi.SNS)(nil)
 
 // Topic is one SNS topic in front of several consumers' queues: a message
 // sent to it reaches every subscribed queue whose filter policy (on the
@@ -50,7 +47,7 @@ const MaxPublishBytes = 256 << 10
 // be empty. It fails (an apperr.Unavailable) if any message was not
 // published.
 func (t *Topic) Send(ctx context.Context, msgs ...Message) error {
-	var entries []snstypes.PublishBatchRequestEntry
+	var entries []awsapi.PublishEntry
 	size := 0
 	for _, m := range msgs {
 		if m.Group != "" || m.DedupID != "" {
@@ -60,14 +57,10 @@ func (t *Topic) Send(ctx context.Context, msgs ...Message) error {
 		if err != nil {
 			return fmt.Errorf("queue: encode %T: %w", m.Body, err)
 		}
-		e := snstypes.PublishBatchRequestEntry{Message: aws.String(string(body))}
+		e := awsapi.PublishEntry{Message: string(body), Attributes: m.Attributes}
 		n := len(body)
-		if len(m.Attributes) > 0 {
-			e.MessageAttributes = make(map[string]snstypes.MessageAttributeValue, len(m.Attributes))
-			for k, v := range m.Attributes {
-				e.MessageAttributes[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
-				n += len(k) + len("String") + len(v)
-			}
+		for k, v := range m.Attributes {
+			n += len(k) + len("String") + len(v)
 		}
 		if n > MaxPublishBytes {
 			// SNS refuses it on every retry: not a passing outage.
@@ -79,7 +72,7 @@ func (t *Topic) Send(ctx context.Context, msgs ...Message) error {
 			}
 			entries, size = nil, 0
 		}
-		e.Id = aws.String(strconv.Itoa(len(entries)))
+		e.ID = strconv.Itoa(len(entries))
 		entries = append(entries, e)
 		size += n
 	}
@@ -90,15 +83,15 @@ func (t *Topic) Send(ctx context.Context, msgs ...Message) error {
 }
 
 // publish publishes one batch.
-func (t *Topic) publish(ctx context.Context, entries []snstypes.PublishBatchRequestEntry) error {
-	out, err := t.api.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(t.arn), PublishBatchRequestEntries: entries})
+func (t *Topic) publish(ctx context.Context, entries []awsapi.PublishEntry) error {
+	out, err := t.api.PublishBatch(ctx, &awsapi.PublishBatchInput{TopicARN: t.arn, Entries: entries})
 	if err != nil {
 		return t.unavailable(fmt.Errorf("queue: publish to %s: %w", t.what, err))
 	}
 	if len(out.Failed) > 0 {
 		f := out.Failed[0]
 		return t.unavailable(fmt.Errorf("queue: %d of %d not published to %s: %s %s", len(out.Failed), len(entries), t.what,
-			aws.ToString(f.Code), aws.ToString(f.Message)))
+			f.Code, f.Message))
 	}
 	return nil
 }

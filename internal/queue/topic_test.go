@@ -6,33 +6,31 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/awsapi"
 )
 
 type fakeSNS struct {
-	batches [][]snstypes.PublishBatchRequestEntry
+	batches [][]awsapi.PublishEntry
 	fail    error
 	failN   int
 }
 
-func (f *fakeSNS) PublishBatch(_ context.Context, in *sns.PublishBatchInput, _ ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+func (f *fakeSNS) PublishBatch(_ context.Context, in *awsapi.PublishBatchInput) (*awsapi.BatchOutput, error) {
 	if f.fail != nil {
 		return nil, f.fail
 	}
-	if len(in.PublishBatchRequestEntries) > MaxBatch {
+	if len(in.Entries) > MaxBatch {
 		return nil, errors.New("too many entries")
 	}
-	f.batches = append(f.batches, in.PublishBatchRequestEntries)
-	out := &sns.PublishBatchOutput{}
-	for i, e := range in.PublishBatchRequestEntries {
+	f.batches = append(f.batches, in.Entries)
+	out := &awsapi.BatchOutput{}
+	for i, e := range in.Entries {
 		if i < f.failN {
-			out.Failed = append(out.Failed, snstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError")})
+			out.Failed = append(out.Failed, awsapi.BatchFailure{ID: e.ID, Code: "InternalError"})
 		}
 	}
 	return out, nil
@@ -50,8 +48,8 @@ func TestTopicPublishesInBatchesWithAttributes(t *testing.T) {
 	require.Len(t, f.batches, 2)
 	assert.Len(t, f.batches[0], 10)
 	assert.Len(t, f.batches[1], 2)
-	assert.Equal(t, `{"n":11}`, aws.ToString(f.batches[1][1].Message))
-	assert.Equal(t, "message.received", aws.ToString(f.batches[0][0].MessageAttributes["event"].StringValue))
+	assert.Equal(t, `{"n":11}`, f.batches[1][1].Message)
+	assert.Equal(t, "message.received", f.batches[0][0].Attributes["event"])
 	assert.Equal(t, "pytake-dev-EventsTopic", NewTopic(f, topicARN, "event").Name())
 }
 
@@ -77,18 +75,18 @@ func TestTopicFailures(t *testing.T) {
 // more than SNS takes in one request (256 KiB), as SNS does.
 type sizedSNS struct{ fakeSNS }
 
-func (f *sizedSNS) PublishBatch(ctx context.Context, in *sns.PublishBatchInput, o ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+func (f *sizedSNS) PublishBatch(ctx context.Context, in *awsapi.PublishBatchInput) (*awsapi.BatchOutput, error) {
 	n := 0
-	for _, e := range in.PublishBatchRequestEntries {
-		n += len(aws.ToString(e.Message))
-		for k, v := range e.MessageAttributes {
-			n += len(k) + len(aws.ToString(v.DataType)) + len(aws.ToString(v.StringValue))
+	for _, e := range in.Entries {
+		n += len(e.Message)
+		for k, v := range e.Attributes {
+			n += len(k) + len("String") + len(v)
 		}
 	}
 	if n > MaxPublishBytes {
 		return nil, errors.New("BatchRequestTooLong: the batch request is too long")
 	}
-	return f.fakeSNS.PublishBatch(ctx, in, o...)
+	return f.fakeSNS.PublishBatch(ctx, in)
 }
 
 // Issue 13 review: an outbox item's events that fit one by one but not

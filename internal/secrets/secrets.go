@@ -7,26 +7,22 @@ package secrets
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-
 	"github.com/pytake/pytake/internal/apperr"
+	"github.com/pytake/pytake/internal/awsapi"
 )
 
 // API is the part of the Secrets Manager client used here.
 type API interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-	CreateSecret(ctx context.Context, in *secretsmanager.CreateSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
-	PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, in *awsapi.GetSecretValueInput) (*awsapi.GetSecretValueOutput, error)
+	CreateSecret(ctx context.Context, in *awsapi.CreateSecretInput) error
+	PutSecretValue(ctx context.Context, in *awsapi.PutSecretValueInput) error
 }
 
-var _ API = (*secretsmanager.Client)(nil)
+var _ API = (*awsapi.SecretsManager)(nil)
 
 // Store reads and writes JSON secrets with a read cache.
 type Store struct {
@@ -61,16 +57,15 @@ func (s *Store) Get(ctx context.Context, orgID, provider string, v any) error {
 	e, ok := s.cache[name]
 	s.mu.Unlock()
 	if !ok || s.now().After(e.expires) {
-		out, err := s.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
-		var nf *smtypes.ResourceNotFoundException
-		if errors.As(err, &nf) {
+		out, err := s.api.GetSecretValue(ctx, &awsapi.GetSecretValueInput{SecretID: name})
+		if awsapi.HasCode(err, awsapi.ResourceNotFound) {
 			// PyTake's one NotFound: apperr's kind (a 404 for the API).
 			return apperr.New(apperr.NotFound, "the credentials are not set").WithCause(fmt.Errorf("secrets: get %s: %w", name, err))
 		}
 		if err != nil {
 			return apperr.New(apperr.Unavailable, "the secret store is unavailable, retry").WithCause(fmt.Errorf("secrets: get %s: %w", name, err))
 		}
-		e = entry{value: []byte(aws.ToString(out.SecretString)), expires: s.now().Add(s.ttl)}
+		e = entry{value: []byte(out.SecretString), expires: s.now().Add(s.ttl)}
 		s.mu.Lock()
 		s.cache[name] = e
 		s.mu.Unlock()
@@ -88,13 +83,12 @@ func (s *Store) Put(ctx context.Context, orgID, provider string, v any) error {
 	if err != nil {
 		return fmt.Errorf("secrets: encode %s: %w", name, err)
 	}
-	_, err = s.api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(string(b))})
-	var nf *smtypes.ResourceNotFoundException
-	if errors.As(err, &nf) {
-		_, err = s.api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-			Name:         aws.String(name),
-			SecretString: aws.String(string(b)),
-			Tags:         []smtypes.Tag{{Key: aws.String("pytake:org"), Value: aws.String(orgID)}},
+	err = s.api.PutSecretValue(ctx, &awsapi.PutSecretValueInput{SecretID: name, SecretString: string(b)})
+	if awsapi.HasCode(err, awsapi.ResourceNotFound) {
+		err = s.api.CreateSecret(ctx, &awsapi.CreateSecretInput{
+			Name:         name,
+			SecretString: string(b),
+			Tags:         []awsapi.Tag{{Key: "pytake:org", Value: orgID}},
 		})
 	}
 	if err != nil {
@@ -111,14 +105,13 @@ func (s *Store) Put(ctx context.Context, orgID, provider string, v any) error {
 func (s *Store) Delete(ctx context.Context, orgID, provider string) error {
 	name := s.Name(orgID, provider)
 	d, ok := s.api.(interface {
-		DeleteSecret(ctx context.Context, in *secretsmanager.DeleteSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
+		DeleteSecret(ctx context.Context, in *awsapi.DeleteSecretInput) error
 	})
 	if !ok {
 		return fmt.Errorf("secrets: delete %s: client cannot delete", name)
 	}
-	_, err := d.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)})
-	var nf *smtypes.ResourceNotFoundException
-	if err != nil && !errors.As(err, &nf) {
+	err := d.DeleteSecret(ctx, &awsapi.DeleteSecretInput{SecretID: name, ForceDeleteWithoutRecovery: true})
+	if err != nil && !awsapi.HasCode(err, awsapi.ResourceNotFound) {
 		return apperr.New(apperr.Unavailable, "the secret store is unavailable, retry").WithCause(fmt.Errorf("secrets: delete %s: %w", name, err))
 	}
 	s.Forget(orgID, provider)

@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/id"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/sender"
@@ -28,18 +27,18 @@ type jobsTo struct {
 	jobs []sender.Job
 }
 
-func (s *jobsTo) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+func (s *jobsTo) SendMessageBatch(_ context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range in.Entries {
 		var j sender.Job
-		if err := json.Unmarshal([]byte(aws.ToString(e.MessageBody)), &j); err != nil {
+		if err := json.Unmarshal([]byte(e.Body), &j); err != nil {
 			return nil, err
 		}
-		s.urls = append(s.urls, aws.ToString(in.QueueUrl))
+		s.urls = append(s.urls, in.QueueURL)
 		s.jobs = append(s.jobs, j)
 	}
-	return &sqs.SendMessageBatchOutput{}, nil
+	return &awsapi.BatchOutput{}, nil
 }
 
 const (

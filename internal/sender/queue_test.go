@@ -5,10 +5,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/sender"
 )
@@ -19,11 +18,11 @@ type sentTo struct {
 	urls []string
 }
 
-func (s *sentTo) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+func (s *sentTo) SendMessageBatch(_ context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.urls = append(s.urls, aws.ToString(in.QueueUrl))
-	return &sqs.SendMessageBatchOutput{}, nil
+	s.urls = append(s.urls, in.QueueURL)
+	return &awsapi.BatchOutput{}, nil
 }
 
 // The Enqueuer routes a bulk message to the bulk queue, every other to the

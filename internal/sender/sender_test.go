@@ -16,11 +16,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/event"
 	"github.com/pytake/pytake/internal/event/eventtest"
 	"github.com/pytake/pytake/internal/graph"
@@ -74,11 +73,11 @@ type fakeQueue struct {
 	visibility map[string]int32
 }
 
-func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *awsapi.ChangeMessageVisibilityInput) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.visibility[aws.ToString(in.ReceiptHandle)] = in.VisibilityTimeout
-	return &sqs.ChangeMessageVisibilityOutput{}, nil
+	q.visibility[in.ReceiptHandle] = in.VisibilityTimeout
+	return nil
 }
 
 type env struct {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/crmconfig"
 	"github.com/pytake/pytake/internal/secrets"
 	"github.com/pytake/pytake/internal/shopconfig"
@@ -62,7 +62,7 @@ func (s *Stack) Secrets() (*secrets.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return secrets.New(secretsmanager.NewFromConfig(s.AWS), prefix, 0, time.Now), nil
+	return secrets.New(awsapi.NewSecretsManager(s.AWS), prefix, 0, time.Now), nil
 }
 
 // SeedDemo creates the demo organisation with a live key and connects the

@@ -4,9 +4,9 @@ import (
 	"context"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"net/http"
+
+	"github.com/pytake/pytake/internal/awsapi"
 )
 
 // SecretsManager is Secrets Manager in memory, the API secrets.New takes:
@@ -25,36 +25,36 @@ func NewSecretsManager() *SecretsManager {
 }
 
 // GetSecretValue returns a secret's string, or ResourceNotFoundException.
-func (f *SecretsManager) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (f *SecretsManager) GetSecretValue(_ context.Context, in *awsapi.GetSecretValueInput) (*awsapi.GetSecretValueOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
-	v, ok := f.values[aws.ToString(in.SecretId)]
+	v, ok := f.values[in.SecretID]
 	if !ok {
-		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no secret")}
+		return nil, notFound()
 	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(v)}, nil
+	return &awsapi.GetSecretValueOutput{SecretString: v}, nil
 }
 
 // CreateSecret stores a new secret.
-func (f *SecretsManager) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
+func (f *SecretsManager) CreateSecret(_ context.Context, in *awsapi.CreateSecretInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.values[aws.ToString(in.Name)] = aws.ToString(in.SecretString)
-	return &secretsmanager.CreateSecretOutput{}, nil
+	f.values[in.Name] = in.SecretString
+	return nil
 }
 
 // PutSecretValue replaces an existing secret's value, or answers
 // ResourceNotFoundException.
-func (f *SecretsManager) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
+func (f *SecretsManager) PutSecretValue(_ context.Context, in *awsapi.PutSecretValueInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	name := aws.ToString(in.SecretId)
+	name := in.SecretID
 	if _, ok := f.values[name]; !ok {
-		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no secret")}
+		return notFound()
 	}
-	f.values[name] = aws.ToString(in.SecretString)
-	return &secretsmanager.PutSecretValueOutput{}, nil
+	f.values[name] = in.SecretString
+	return nil
 }
 
 // Reads is how many times GetSecretValue was called.
@@ -81,4 +81,9 @@ func (f *SecretsManager) Has(name string) bool {
 	defer f.mu.Unlock()
 	_, ok := f.values[name]
 	return ok
+}
+
+// notFound is the error Secrets Manager answers for a missing secret.
+func notFound() error {
+	return &awsapi.Error{Service: "secretsmanager", Status: http.StatusBadRequest, Code: awsapi.ResourceNotFound, Message: "no secret"}
 }
