@@ -427,6 +427,22 @@ func TestGarbageJSON(t *testing.T) {
 	}
 }
 
+func TestSQSEmptyResultIsNotSuccess(t *testing.T) {
+	for _, body := range []string{`{}`, `null`, `{"Successful":[{"Id":"other"}]}`} {
+		s := newServer(t, reply(200, body))
+		out, err := NewSQS(s.config()).SendMessageBatch(context.Background(), &SendMessageBatchInput{QueueURL: "u", Entries: []SendMessageEntry{{ID: "0", Body: "b"}, {ID: "1", Body: "c"}}})
+		require.NoError(t, err)
+		assert.Len(t, out.Failed, 2, "body %s", body)
+	}
+}
+
+func TestUnreadableSecretNotQuoted(t *testing.T) {
+	s := newServer(t, reply(200, `{"SecretString":"hunter2-secret-value"`))
+	_, err := NewSecretsManager(s.config()).GetSecretValue(context.Background(), &GetSecretValueInput{SecretID: "n"})
+	require.ErrorContains(t, err, "unreadable response")
+	assert.NotContains(t, err.Error(), "hunter2")
+}
+
 func TestRedirectNotFollowed(t *testing.T) {
 	elsewhere := newServer(t, reply(200, `{}`))
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {

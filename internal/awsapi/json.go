@@ -33,7 +33,8 @@ func (c jsonCaller) do(ctx context.Context, op string, in, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return &Error{Service: c.service, Op: op, Status: http.StatusOK, Message: "unreadable response: " + clip(err.Error(), 200)}
+		// Not err's text: a decoding error may quote the body (a secret).
+		return &Error{Service: c.service, Op: op, Status: http.StatusOK, Message: fmt.Sprintf("unreadable response (%d bytes)", len(b))}
 	}
 	return nil
 }
