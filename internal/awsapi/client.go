@@ -143,7 +143,7 @@ func (c *caller) call(ctx context.Context, op string, header http.Header, body [
 	hash := sha256Hex(body)
 	var last error
 	for attempt := 1; ; attempt++ {
-		out, err, retry := c.once(ctx, op, header, body, hash)
+		out, retry, err := c.once(ctx, op, header, body, hash)
 		if err == nil {
 			return out, nil
 		}
@@ -158,47 +158,48 @@ func (c *caller) call(ctx context.Context, op string, header http.Header, body [
 	}
 }
 
-func (c *caller) once(ctx context.Context, op string, header http.Header, body []byte, hash string) ([]byte, error, bool) {
+// once makes one attempt; retry says whether a failed one may be repeated.
+func (c *caller) once(ctx context.Context, op string, header http.Header, body []byte, hash string) (out []byte, retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("awsapi: %s %s: %w", c.service, op, err), false
+		return nil, false, fmt.Errorf("awsapi: %s %s: %w", c.service, op, err)
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
 	if c.creds == nil {
-		return nil, fmt.Errorf("awsapi: %s %s: no credentials", c.service, op), false
+		return nil, false, fmt.Errorf("awsapi: %s %s: no credentials", c.service, op)
 	}
 	creds, err := c.creds.Retrieve(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("awsapi: %s %s: credentials: %w", c.service, op, err), false
+		return nil, false, fmt.Errorf("awsapi: %s %s: credentials: %w", c.service, op, err)
 	}
 	if err := c.signer.SignHTTP(ctx, creds, req, hash, c.service, c.region, c.now()); err != nil {
-		return nil, fmt.Errorf("awsapi: %s %s: sign: %w", c.service, op, err), false
+		return nil, false, fmt.Errorf("awsapi: %s %s: sign: %w", c.service, op, err)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// The error names the endpoint, never the body or the headers.
-		return nil, fmt.Errorf("awsapi: %s %s: %w", c.service, op, err), ctx.Err() == nil
+		return nil, ctx.Err() == nil, fmt.Errorf("awsapi: %s %s: %w", c.service, op, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("awsapi: %s %s: read response: %w", c.service, op, err), ctx.Err() == nil
+		return nil, ctx.Err() == nil, fmt.Errorf("awsapi: %s %s: read response: %w", c.service, op, err)
 	}
 	if len(b) > MaxResponseBytes {
-		return nil, &Error{Service: c.service, Op: op, Status: resp.StatusCode,
-			Message: fmt.Sprintf("response larger than %d bytes", MaxResponseBytes)}, false
+		return nil, false, &Error{Service: c.service, Op: op, Status: resp.StatusCode,
+			Message: fmt.Sprintf("response larger than %d bytes", MaxResponseBytes)}
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return b, nil, false
+		return b, false, nil
 	}
 	code, msg, reqID := c.parseError(resp.Header, b)
 	if reqID == "" {
 		reqID = resp.Header.Get("X-Amzn-Requestid")
 	}
 	e := &Error{Service: c.service, Op: op, Status: resp.StatusCode, Code: clip(code, 100), Message: clip(msg, 300), RequestID: clip(reqID, 100)}
-	return nil, e, e.retryable()
+	return nil, e.retryable(), e
 }
 
 func sha256Hex(b []byte) string {
