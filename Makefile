@@ -218,9 +218,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
 ## bench-cold: cold start of every function under the emulator against a hello-world function,
-## interleaved (hello, function, hello, function, ...), COLD_PAIRS pairs each; reports the medians
-## and their ratio (x-hello)
-COLD_PAIRS ?= 12
+## interleaved (hello, function, hello, function, ...), COLD_PAIRS pairs each; reports the medians,
+## their ratio (x-hello) and the median of the pairs' own ratios (x-pair)
+COLD_PAIRS ?= 25
 bench-cold: tools
 	$(GO) test -tags e2e -run '^$$' -bench ColdStart -benchtime $(COLD_PAIRS)x -timeout 30m ./infra/e2e/
 
