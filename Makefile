@@ -204,11 +204,16 @@ lint-template: venv
 	$(PY)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	$(PY)/sam validate --lint --region us-east-1
 
+## The deployable artifact's budget (10 MB, MB = 10^6 bytes); sam-build fails a function over it.
+ARTIFACT_MAX_BYTES ?= 10000000
+
 sam-build: venv
 	$(PY)/sam build --region us-east-1 --build-dir .aws-sam/build
 	@for f in $(FUNCTIONS); do \
 		id=$$(echo $$f | sed -E 's/(^|-)([a-z])/\U\2/g; s/^Whatsapp/WhatsApp/; s/^Woocommerce/WooCommerce/; s/^Hubspot/HubSpot/')Function; \
 		test -x .aws-sam/build/$$id/bootstrap || { echo "sam build made no bootstrap for $$id"; exit 1; }; \
+		n=$$(stat -c %s .aws-sam/build/$$id/bootstrap); \
+		test $$n -le $(ARTIFACT_MAX_BYTES) || { echo "$$id's artifact is $$n bytes, over the budget of $(ARTIFACT_MAX_BYTES) (DESIGN.md: 10 MB)"; exit 1; }; \
 	done
 
 e2e: tools docs chromium postman-deps zapier-deps
