@@ -94,6 +94,7 @@ type caller struct {
 	signer   *v4.Signer
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
+	jitter   func() float64 // in [0, 1): the share of a backoff's cap waited
 	// parseError reads an error response's code, message and request id.
 	parseError func(h http.Header, body []byte) (code, msg, reqID string)
 }
@@ -119,6 +120,7 @@ func newCaller(cfg aws.Config, service string, parseError func(http.Header, []by
 		signer:     v4.NewSigner(),
 		sleep:      ctxsleep.Sleep,
 		now:        time.Now,
+		jitter:     rand.Float64,
 		parseError: parseError,
 	}
 }
@@ -138,7 +140,8 @@ func Endpoint(cfg aws.Config, service string) string {
 
 // call POSTs body (with these headers) and returns a 2xx response's body,
 // retrying network errors, 5xx, 429 and throttling errors up to
-// maxAttempts times with jittered exponential backoff.
+// maxAttempts times with jittered exponential backoff, never waiting past
+// ctx's deadline.
 func (c *caller) call(ctx context.Context, op string, header http.Header, body []byte) ([]byte, error) {
 	hash := sha256Hex(body)
 	var last error
@@ -151,7 +154,12 @@ func (c *caller) call(ctx context.Context, op string, header http.Header, body [
 		if !retry || attempt >= maxAttempts || ctx.Err() != nil {
 			return nil, last
 		}
-		d := time.Duration(rand.Float64() * float64(min(maxBackoff, time.Duration(1<<attempt)*time.Second/2)))
+		d := time.Duration(c.jitter() * float64(min(maxBackoff, time.Duration(1<<attempt)*time.Second/2)))
+		if deadline, ok := ctx.Deadline(); ok && deadline.Sub(c.now()) <= d {
+			// The wait would outlast the caller: give it the failure now,
+			// with the time it has left, rather than the deadline's error.
+			return nil, last
+		}
 		if err := c.sleep(ctx, d); err != nil {
 			return nil, fmt.Errorf("%w (then %w)", last, err)
 		}

@@ -495,3 +495,23 @@ func TestNoCredentials(t *testing.T) {
 	require.ErrorContains(t, err, "expired")
 	assert.Empty(t, s.requests())
 }
+
+// A retry whose backoff would end after the context's deadline is not
+// waited for: the call returns the service's error at once, leaving the
+// caller (a Lambda handler) the rest of its time to report the failure.
+func TestBackoffPastDeadlineNotWaited(t *testing.T) {
+	s := newServer(t, reply(503, `{"__type":"ServiceUnavailable"}`))
+	c := NewSQS(s.config())
+	sl := fast(c.c.caller)
+	c.c.jitter = func() float64 { return 0.9 } // a 900 ms backoff
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := c.ChangeMessageVisibility(ctx, &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 503, e.Status)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.Empty(t, sl.d, "no wait that outlasts the deadline")
+	assert.Len(t, s.requests(), 1)
+	assert.NoError(t, ctx.Err(), "returned before the deadline")
+}
