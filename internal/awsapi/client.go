@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -80,8 +81,27 @@ var throttles = map[string]bool{
 	"RequestTimeoutException": true, "InternalError": true, "InternalFailure": true,
 }
 
+// retryable: the SDK's standard mode's statuses (500, 502, 503, 504, and
+// 429) and codes. Other 5xx (501 Not Implemented, 505) answer the same on
+// every attempt.
 func (e *Error) retryable() bool {
-	return e.Status >= 500 || e.Status == http.StatusTooManyRequests || throttles[e.Code]
+	switch e.Status {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
+		http.StatusGatewayTimeout, http.StatusTooManyRequests:
+		return true
+	}
+	return throttles[e.Code]
+}
+
+// sendRetryable says whether a request that could not be sent, or whose
+// response could not be read, may be repeated: not once ctx is done, nor
+// for a host name that does not exist (as the SDK's standard mode).
+func sendRetryable(ctx context.Context, err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false
+	}
+	return ctx.Err() == nil
 }
 
 // caller sends one service's signed requests.
@@ -139,7 +159,7 @@ func Endpoint(cfg aws.Config, service string) string {
 }
 
 // call POSTs body (with these headers) and returns a 2xx response's body,
-// retrying network errors, 5xx, 429 and throttling errors up to
+// retrying network errors, 500, 502, 503, 504, 429 and throttling errors up to
 // maxAttempts times with jittered exponential backoff, never waiting past
 // ctx's deadline.
 func (c *caller) call(ctx context.Context, op string, header http.Header, body []byte) ([]byte, error) {
@@ -188,12 +208,12 @@ func (c *caller) once(ctx context.Context, op string, header http.Header, body [
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// The error names the endpoint, never the body or the headers.
-		return nil, ctx.Err() == nil, fmt.Errorf("awsapi: %s %s: %w", c.service, op, err)
+		return nil, sendRetryable(ctx, err), fmt.Errorf("awsapi: %s %s: %w", c.service, op, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return nil, ctx.Err() == nil, fmt.Errorf("awsapi: %s %s: read response: %w", c.service, op, err)
+		return nil, sendRetryable(ctx, err), fmt.Errorf("awsapi: %s %s: read response: %w", c.service, op, err)
 	}
 	if len(b) > MaxResponseBytes {
 		return nil, false, &Error{Service: c.service, Op: op, Status: resp.StatusCode,

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -515,3 +517,35 @@ func TestBackoffPastDeadlineNotWaited(t *testing.T) {
 	assert.Len(t, s.requests(), 1)
 	assert.NoError(t, ctx.Err(), "returned before the deadline")
 }
+
+// Failures that repeat on every attempt are not retried, as in the SDK's
+// standard mode: a 5xx other than 500, 502, 503 and 504 (501 Not
+// Implemented, 505), and a host name that does not exist.
+func TestPermanentFailuresNotRetried(t *testing.T) {
+	for _, status := range []int{501, 505} {
+		s := newServer(t, reply(status, ``))
+		c := NewSQS(s.config())
+		sl := fast(c.c.caller)
+		err := c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+		require.ErrorContains(t, err, "status "+strconv.Itoa(status))
+		assert.Len(t, s.requests(), 1, "status %d", status)
+		assert.Empty(t, sl.d)
+	}
+
+	attempts := 0
+	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),
+		HTTPClient: &http.Client{Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+			attempts++
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "sqs.eu-west-1.amazonaws.com", IsNotFound: true}}
+		})}}
+	c := NewSQS(cfg)
+	sl := fast(c.c.caller)
+	err := c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+	require.ErrorContains(t, err, "no such host")
+	assert.Equal(t, 1, attempts)
+	assert.Empty(t, sl.d)
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
