@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -549,3 +550,15 @@ func TestPermanentFailuresNotRetried(t *testing.T) {
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A long service message is clipped on a character boundary: the error's
+// text (logged as JSON) stays valid UTF-8.
+func TestClippedMessageIsUTF8(t *testing.T) {
+	s := newServer(t, reply(400, `{"__type":"InvalidParameterValue","message":"a`+strings.Repeat("é", 400)+`"}`))
+	c := NewSQS(s.config())
+	fast(c.c.caller)
+	err := c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+	require.Error(t, err)
+	assert.True(t, utf8.ValidString(err.Error()), "%q", err.Error())
+	assert.Contains(t, err.Error(), "...")
+}
