@@ -206,35 +206,43 @@ func TestMoto(t *testing.T) {
 // request's SigV4 signature (it recomputes it with botocore, another
 // implementation than the SDK signer that signs here): bodies with spaces,
 // '+', '~', '&', '=', '%', newlines and non-ASCII text, in SNS's form
-// encoding and in JSON, arrive with a valid signature; a wrong secret key
-// is refused.
+// encoding and in JSON, arrive with a valid signature under a role
+// session's credentials (a session token, as in Lambda); a wrong secret
+// key or a missing token is refused.
 func TestMotoSignatures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moto in -short")
 	}
-	// The first three actions (an IAM user with a key and a policy) are
-	// not checked; every later one is.
-	cfg := moto(t, "INITIAL_NO_AUTH_ACTION_COUNT=3")
+	// The first five actions (an IAM user with a key and a policy, a role
+	// it may assume) are not checked; every later one is. The services are
+	// called with the role's session, as in Lambda: with a session token.
+	cfg := moto(t, "INITIAL_NO_AUTH_ACTION_COUNT=5")
 	ctx := context.Background()
-	iam := newCaller(cfg, "iam", parseXMLError)
-	iamCall := func(op string, form url.Values) *xnode {
+	query := func(cfg aws.Config, service, version, op string, form url.Values) *xnode {
 		form.Set("Action", op)
-		form.Set("Version", "2010-05-08")
+		form.Set("Version", version)
 		h := http.Header{}
 		h.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-		b, err := iam.call(ctx, op, h, []byte(form.Encode()))
+		b, err := newCaller(cfg, service, parseXMLError).call(ctx, op, h, []byte(form.Encode()))
 		require.NoError(t, err, op)
 		root, err := parseXML(b)
 		require.NoError(t, err, op)
 		return root
 	}
-	iamCall("CreateUser", url.Values{"UserName": {"awsapi"}})
-	key := iamCall("CreateAccessKey", url.Values{"UserName": {"awsapi"}})
-	iamCall("PutUserPolicy", url.Values{"UserName": {"awsapi"}, "PolicyName": {"all"},
-		"PolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`}})
-	id, secret := strings.TrimSpace(key.find("AccessKeyId").text), strings.TrimSpace(key.find("SecretAccessKey").text)
-	require.NotEmpty(t, id)
-	cfg.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "")
+	text := func(n *xnode, name string) string { return strings.TrimSpace(n.find(name).text) }
+	const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	user := query(cfg, "iam", "2010-05-08", "CreateUser", url.Values{"UserName": {"awsapi"}})
+	key := query(cfg, "iam", "2010-05-08", "CreateAccessKey", url.Values{"UserName": {"awsapi"}})
+	query(cfg, "iam", "2010-05-08", "PutUserPolicy", url.Values{"UserName": {"awsapi"}, "PolicyName": {"all"}, "PolicyDocument": {allowAll}})
+	role := query(cfg, "iam", "2010-05-08", "CreateRole", url.Values{"RoleName": {"fn"}, "AssumeRolePolicyDocument": {
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + text(user, "Arn") + `"},"Action":"sts:AssumeRole"}]}`}})
+	query(cfg, "iam", "2010-05-08", "PutRolePolicy", url.Values{"RoleName": {"fn"}, "PolicyName": {"all"}, "PolicyDocument": {allowAll}})
+	userCfg := cfg.Copy()
+	userCfg.Credentials = credentials.NewStaticCredentialsProvider(text(key, "AccessKeyId"), text(key, "SecretAccessKey"), "")
+	session := query(userCfg, "sts", "2011-06-15", "AssumeRole", url.Values{"RoleArn": {text(role, "Arn")}, "RoleSessionName": {"s"}})
+	id, secret, token := text(session, "AccessKeyId"), text(session, "SecretAccessKey"), text(session, "SessionToken")
+	require.NotEmpty(t, token)
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(id, secret, token)
 
 	const tricky = "a+b c~d&e=f%20g\nh\u00e9 \U0001F600 *'()!?/;:@$,[]{}|^`<>"
 	sdk := sqs.NewFromConfig(cfg)
@@ -261,11 +269,15 @@ func TestMotoSignatures(t *testing.T) {
 
 	// The check is on: the same request under a wrong secret key fails.
 	bad := cfg.Copy()
-	bad.Credentials = credentials.NewStaticCredentialsProvider(id, secret+"x", "")
+	bad.Credentials = credentials.NewStaticCredentialsProvider(id, secret+"x", token)
 	_, err = NewSecretsManager(bad).GetSecretValue(ctx, &GetSecretValueInput{SecretID: "signed/secret"})
 	require.Error(t, err)
 	_, err = NewSNS(bad).PublishBatch(ctx, &PublishBatchInput{TopicARN: *topic.TopicArn, Entries: []PublishEntry{{ID: "0", Message: tricky}}})
 	require.ErrorContains(t, err, "SignatureDoesNotMatch")
 	_, err = NewSQS(bad).SendMessageBatch(ctx, &SendMessageBatchInput{QueueURL: *q.QueueUrl, Entries: []SendMessageEntry{{ID: "0", Body: tricky}}})
+	require.Error(t, err)
+	// And a session without its token.
+	bad.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "")
+	_, err = NewSecretsManager(bad).GetSecretValue(ctx, &GetSecretValueInput{SecretID: "signed/secret"})
 	require.Error(t, err)
 }
