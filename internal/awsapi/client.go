@@ -17,9 +17,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -80,8 +82,27 @@ var throttles = map[string]bool{
 	"RequestTimeoutException": true, "InternalError": true, "InternalFailure": true,
 }
 
+// retryable: the SDK's standard mode's statuses (500, 502, 503, 504, and
+// 429) and codes. Other 5xx (501 Not Implemented, 505) answer the same on
+// every attempt.
 func (e *Error) retryable() bool {
-	return e.Status >= 500 || e.Status == http.StatusTooManyRequests || throttles[e.Code]
+	switch e.Status {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
+		http.StatusGatewayTimeout, http.StatusTooManyRequests:
+		return true
+	}
+	return throttles[e.Code]
+}
+
+// sendRetryable says whether a request that could not be sent, or whose
+// response could not be read, may be repeated: not once ctx is done, nor
+// for a host name that does not exist (as the SDK's standard mode).
+func sendRetryable(ctx context.Context, err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false
+	}
+	return ctx.Err() == nil
 }
 
 // caller sends one service's signed requests.
@@ -94,6 +115,7 @@ type caller struct {
 	signer   *v4.Signer
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
+	jitter   func() float64 // in [0, 1): the share of a backoff's cap waited
 	// parseError reads an error response's code, message and request id.
 	parseError func(h http.Header, body []byte) (code, msg, reqID string)
 }
@@ -119,6 +141,7 @@ func newCaller(cfg aws.Config, service string, parseError func(http.Header, []by
 		signer:     v4.NewSigner(),
 		sleep:      ctxsleep.Sleep,
 		now:        time.Now,
+		jitter:     rand.Float64,
 		parseError: parseError,
 	}
 }
@@ -137,8 +160,9 @@ func Endpoint(cfg aws.Config, service string) string {
 }
 
 // call POSTs body (with these headers) and returns a 2xx response's body,
-// retrying network errors, 5xx, 429 and throttling errors up to
-// maxAttempts times with jittered exponential backoff.
+// retrying network errors, 500, 502, 503, 504, 429 and throttling errors up to
+// maxAttempts times with jittered exponential backoff, never waiting past
+// ctx's deadline.
 func (c *caller) call(ctx context.Context, op string, header http.Header, body []byte) ([]byte, error) {
 	hash := sha256Hex(body)
 	var last error
@@ -151,7 +175,12 @@ func (c *caller) call(ctx context.Context, op string, header http.Header, body [
 		if !retry || attempt >= maxAttempts || ctx.Err() != nil {
 			return nil, last
 		}
-		d := time.Duration(rand.Float64() * float64(min(maxBackoff, time.Duration(1<<attempt)*time.Second/2)))
+		d := time.Duration(c.jitter() * float64(min(maxBackoff, time.Duration(1<<attempt)*time.Second/2)))
+		if deadline, ok := ctx.Deadline(); ok && deadline.Sub(c.now()) <= d {
+			// The wait would outlast the caller: give it the failure now,
+			// with the time it has left, rather than the deadline's error.
+			return nil, last
+		}
 		if err := c.sleep(ctx, d); err != nil {
 			return nil, fmt.Errorf("%w (then %w)", last, err)
 		}
@@ -180,12 +209,12 @@ func (c *caller) once(ctx context.Context, op string, header http.Header, body [
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// The error names the endpoint, never the body or the headers.
-		return nil, ctx.Err() == nil, fmt.Errorf("awsapi: %s %s: %w", c.service, op, err)
+		return nil, sendRetryable(ctx, err), fmt.Errorf("awsapi: %s %s: %w", c.service, op, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return nil, ctx.Err() == nil, fmt.Errorf("awsapi: %s %s: read response: %w", c.service, op, err)
+		return nil, sendRetryable(ctx, err), fmt.Errorf("awsapi: %s %s: read response: %w", c.service, op, err)
 	}
 	if len(b) > MaxResponseBytes {
 		return nil, false, &Error{Service: c.service, Op: op, Status: resp.StatusCode,
@@ -207,10 +236,14 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// clip keeps the first n bytes of s (a service's text in an error).
+// clip keeps at most the first n bytes of s (a service's text in an
+// error), cut on a character boundary.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }

@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -494,4 +497,68 @@ func TestNoCredentials(t *testing.T) {
 	err := NewSQS(cfg).ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{})
 	require.ErrorContains(t, err, "expired")
 	assert.Empty(t, s.requests())
+}
+
+// A retry whose backoff would end after the context's deadline is not
+// waited for: the call returns the service's error at once, leaving the
+// caller (a Lambda handler) the rest of its time to report the failure.
+func TestBackoffPastDeadlineNotWaited(t *testing.T) {
+	s := newServer(t, reply(503, `{"__type":"ServiceUnavailable"}`))
+	c := NewSQS(s.config())
+	sl := fast(c.c.caller)
+	c.c.jitter = func() float64 { return 0.9 } // a 900 ms backoff
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := c.ChangeMessageVisibility(ctx, &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 503, e.Status)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.Empty(t, sl.d, "no wait that outlasts the deadline")
+	assert.Len(t, s.requests(), 1)
+	assert.NoError(t, ctx.Err(), "returned before the deadline")
+}
+
+// Failures that repeat on every attempt are not retried, as in the SDK's
+// standard mode: a 5xx other than 500, 502, 503 and 504 (501 Not
+// Implemented, 505), and a host name that does not exist.
+func TestPermanentFailuresNotRetried(t *testing.T) {
+	for _, status := range []int{501, 505} {
+		s := newServer(t, reply(status, ``))
+		c := NewSQS(s.config())
+		sl := fast(c.c.caller)
+		err := c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+		require.ErrorContains(t, err, "status "+strconv.Itoa(status))
+		assert.Len(t, s.requests(), 1, "status %d", status)
+		assert.Empty(t, sl.d)
+	}
+
+	attempts := 0
+	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),
+		HTTPClient: &http.Client{Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+			attempts++
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "sqs.eu-west-1.amazonaws.com", IsNotFound: true}}
+		})}}
+	c := NewSQS(cfg)
+	sl := fast(c.c.caller)
+	err := c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+	require.ErrorContains(t, err, "no such host")
+	assert.Equal(t, 1, attempts)
+	assert.Empty(t, sl.d)
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A long service message is clipped on a character boundary: the error's
+// text (logged as JSON) stays valid UTF-8.
+func TestClippedMessageIsUTF8(t *testing.T) {
+	s := newServer(t, reply(400, `{"__type":"InvalidParameterValue","message":"a`+strings.Repeat("é", 400)+`"}`))
+	c := NewSQS(s.config())
+	fast(c.c.caller)
+	err := c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+	require.Error(t, err)
+	assert.True(t, utf8.ValidString(err.Error()), "%q", err.Error())
+	assert.Contains(t, err.Error(), "...")
 }
