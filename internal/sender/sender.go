@@ -430,6 +430,10 @@ func (s *Sender) createdEvents(ctx context.Context, m store.Message, log *slog.L
 		// (its statuses); see testmode.go.
 		return true
 	}
+	// Not m.Context alone: a resolve, handoff or merge between the accept
+	// and now is only in the event view and the merge redirect, which the
+	// sender reads nowhere else (TestCreatedEventsShowChangesSinceAccept).
+	// Only messages that created their contact or conversation pay it.
 	ct, cv, err := s.d.Store.EventContext(ctx, m)
 	if err != nil {
 		log.WarnContext(ctx, "created events not published: contact or conversation", "error", err.Error())

@@ -558,3 +558,26 @@ func TestSendMergeStatusesShowTheSurvivor(t *testing.T) {
 		})
 	}
 }
+
+// The sender's contact.created and conversation.created show the
+// conversation as it is when they are published, not the copy its message
+// took at accept: a handoff between the accept and the send shows (so the
+// sender cannot build them from the message's copy without reading the
+// conversation's event view, Store.EventContext).
+func TestCreatedEventsShowChangesSinceAccept(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	m, rec := e.queueMsg(t, "5511900000090")
+	_, changed, err := e.st.HandoffConversation(ctx, e.org, m.ConversationID, true, nil)
+	require.NoError(t, err)
+	require.True(t, changed)
+	require.Empty(t, e.handle(t, rec))
+	created := e.evs.Named(event.ConversationCreated)
+	require.Len(t, created, 1)
+	var d struct {
+		Conversation event.ConversationView `json:"conversation"`
+	}
+	require.NoError(t, json.Unmarshal(created[0].Data, &d))
+	assert.Equal(t, m.ConversationID, d.Conversation.ID)
+	assert.True(t, d.Conversation.Handoff, "the handoff made after the accept")
+}
