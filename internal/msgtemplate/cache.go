@@ -31,7 +31,10 @@ const CacheTTL = time.Second
 
 // cacheMax bounds the entries one container keeps (templates and
 // organisations' sync times each); over it, expired entries go, then any.
-const cacheMax = 10000
+// An API container serves one request at a time (≈ 30 accepts a second),
+// a campaign runner at most its campaigns' templates: far fewer within a
+// TTL; a template's components are a few KB, so at most a few MB.
+const cacheMax = 1000
 
 // Cache is a Copy kept CacheTTL per container, for the send path
 // (accept.Accepter.WithTemplates). Keys are the organisation with the name and
