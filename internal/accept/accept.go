@@ -92,6 +92,16 @@ func New(s Store) *Accepter {
 	return a
 }
 
+// WithTemplates checks template messages against c instead of the store
+// (a cache of it: the API's); nothing when template messages are not
+// checked (the store keeps no copy).
+func (a *Accepter) WithTemplates(c msgtemplate.Copy) *Accepter {
+	if a.templates != nil && c != nil {
+		a.templates = c
+	}
+	return a
+}
+
 // Refused reports whether err says the request cannot be accepted as it
 // is (see the package doc); other errors are transient.
 func Refused(err error) bool {

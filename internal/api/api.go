@@ -23,6 +23,7 @@ import (
 	"github.com/pytake/pytake/internal/crmconfig"
 	"github.com/pytake/pytake/internal/graph"
 	"github.com/pytake/pytake/internal/httpapi"
+	"github.com/pytake/pytake/internal/msgtemplate"
 	"github.com/pytake/pytake/internal/ratelimit"
 	"github.com/pytake/pytake/internal/shopconfig"
 	"github.com/pytake/pytake/internal/store"
@@ -141,6 +142,11 @@ type Deps struct {
 	// (nil: the template routes answer 503).
 	Templates TemplateStore
 
+	// TemplateCacheTTL is how long a template send's read of the
+	// organisation's templates is kept (0: msgtemplate.CacheTTL; negative:
+	// not kept).
+	TemplateCacheTTL time.Duration
+
 	// SendAtMinLead is how far ahead a scheduled message's send_at must be
 	// at least (0: accept.MinLead, a minute; SEND_AT_MIN_LEAD_SECONDS).
 	SendAtMinLead time.Duration
@@ -164,6 +170,16 @@ func New(d Deps) *Server {
 	var acc *accept.Accepter
 	if d.Sending {
 		acc = accept.New(d.Store)
+		if c, ok := d.Store.(msgtemplate.Copy); ok && d.TemplateCacheTTL >= 0 {
+			ttl, now := d.TemplateCacheTTL, d.Now
+			if ttl == 0 {
+				ttl = msgtemplate.CacheTTL
+			}
+			if now == nil {
+				now = time.Now
+			}
+			acc.WithTemplates(msgtemplate.NewCache(c, now, ttl))
+		}
 	}
 	return &Server{store: d.Store, secrets: d.Secrets, secretWriter: d.SecretWriter, accept: acc, graph: d.Graph,
 		hooks: d.Webhooks, insecureWebhooks: d.InsecureWebhooks, deliveries: d.Deliveries, deliveryQueue: d.DeliveryQueue,

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/pytake/pytake/internal/apikey"
@@ -21,7 +22,27 @@ type Policy struct {
 	// LiveOnly, when set, refuses test keys (403 test_mode_forbidden) and
 	// is the message saying why.
 	LiveOnly string
+	// Limit, when set, is a limit of the route's own per organisation,
+	// taken after the plan's (an expensive route's).
+	Limit *RouteLimit
 }
+
+// RouteLimit is a route's own token bucket per organisation (Name keys
+// it): Rate tokens a second, bursts of Burst.
+type RouteLimit struct {
+	Name        string
+	Rate, Burst int
+}
+
+// Listing a webhook's deliveries reads every one of its shards per page
+// (a Query of each of store.DeliveryShards, about 128 read units): 2 pages
+// a second per organisation, bursts of 10 (openapi.json says so).
+const (
+	DeliveriesListRate  = 2
+	DeliveriesListBurst = 10
+)
+
+var deliveriesListLimit = &RouteLimit{Name: "deliveries", Rate: DeliveriesListRate, Burst: DeliveriesListBurst}
 
 // Why test keys are refused.
 const (
@@ -85,7 +106,7 @@ var policies = map[string]Policy{
 	"DELETE /v1/webhooks/{id}":                              {Scope: apikey.ScopeWebhooksWrite},
 	"POST /v1/webhooks/{id}/rotate-secret":                  {Scope: apikey.ScopeWebhooksWrite},
 	"POST /v1/webhooks/{id}/test":                           {Scope: apikey.ScopeWebhooksWrite},
-	"GET /v1/webhooks/{id}/deliveries":                      {Scope: apikey.ScopeWebhooksRead},
+	"GET /v1/webhooks/{id}/deliveries":                      {Scope: apikey.ScopeWebhooksRead, Limit: deliveriesListLimit},
 	"POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry": {Scope: apikey.ScopeWebhooksWrite},
 	"POST /v1/hooks":                                        {Scope: apikey.ScopeWebhooksWrite},
 	"DELETE /v1/hooks/{id}":                                 {Scope: apikey.ScopeWebhooksWrite},
@@ -158,7 +179,7 @@ func (s *Server) handle(rt *router, method, pattern string, h httpapi.Handler) {
 	case p.Public:
 		rt.Handle(method, pattern, h)
 	default:
-		rt.Handle(method, pattern, h, rt.authn, s.rateLimit, s.authorize(p))
+		rt.Handle(method, pattern, h, rt.authn, s.rateLimit, s.routeLimit(p.Limit), s.authorize(p))
 	}
 }
 
@@ -226,6 +247,35 @@ func (s *Server) rateLimit(next httpapi.Handler) httpapi.Handler {
 			}
 		}
 		return resp, err
+	}
+}
+
+// routeLimit takes a token from the route's own bucket for the caller's
+// organisation, when the route has one (after the plan's: a request
+// refused here counted there too): 429 rate_limited with Retry-After
+// (policy "route") when it is empty. Without a limiter nothing is limited;
+// when the store fails, the request goes through (logged).
+func (s *Server) routeLimit(l *RouteLimit) httpapi.Middleware {
+	return func(next httpapi.Handler) httpapi.Handler {
+		if l == nil {
+			return next
+		}
+		return func(ctx context.Context, r *httpapi.Request) (*httpapi.Response, error) {
+			if s.limiter == nil {
+				return next(ctx, r)
+			}
+			t, err := s.limiter.TakeOne(ctx, "route#"+l.Name+"#"+caller(r).OrgID, l.Rate, l.Burst)
+			if err != nil {
+				r.Logger().Warn("route rate limit not checked; request let through", "error", err.Error())
+				return next(ctx, r)
+			}
+			if !t.Allowed {
+				retry := strconv.Itoa(max(1, int((t.RetryAfter+time.Second-1)/time.Second)))
+				return nil, apperr.Newf(apperr.RateLimited, "%s %s has a limit of its own (%d requests a second, bursts of %d, per organization); retry after %s seconds",
+					r.Method, r.Route, l.Rate, l.Burst, retry).With("policy", "route").WithHeader("Retry-After", retry)
+			}
+			return next(ctx, r)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/ctxsleep"
 	"github.com/pytake/pytake/internal/event"
+	"github.com/pytake/pytake/internal/msgtemplate"
 	"github.com/pytake/pytake/internal/sendlimit"
 	"github.com/pytake/pytake/internal/store"
 )
@@ -81,7 +82,14 @@ type Runner struct {
 
 // NewRunner returns a Runner.
 func NewRunner(s Store, p Publisher, log *slog.Logger, now func() time.Time) *Runner {
-	return &Runner{store: s, accept: accept.New(s), events: p, log: log, now: now, PageSize: 100, Campaigns: 100,
+	// A campaign's recipients all use one template: its organisation's
+	// copy is read once a second, not once per recipient (see
+	// msgtemplate.CacheTTL for what that leaves stale).
+	acc := accept.New(s)
+	if c, ok := s.(msgtemplate.Copy); ok {
+		acc.WithTemplates(msgtemplate.NewCache(c, now, msgtemplate.CacheTTL))
+	}
+	return &Runner{store: s, accept: acc, events: p, log: log, now: now, PageSize: 100, Campaigns: 100,
 		Concurrent: 10, Workers: 64, Lead: 2 * time.Second, RunFor: 55 * time.Second, Reserve: 10 * time.Second,
 		Poll: 100 * time.Millisecond, DefaultRate: 80, Sleep: ctxsleep.Sleep, Parallel: parallel}
 }

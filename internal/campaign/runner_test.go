@@ -446,3 +446,52 @@ func TestOptedOutBeforeRecordingCountsSkipped(t *testing.T) {
 	require.Equal(t, store.RecipientSkipped, rs[a.ID].Status)
 	require.Equal(t, store.RecipientOptedOut, rs[a.ID].SkipReason)
 }
+
+// tplReads is the store, counting its reads of the template copy.
+type tplReads struct {
+	*store.Store
+	n int
+}
+
+func (s *tplReads) TemplatesSyncedAt(ctx context.Context, org string) (*time.Time, error) {
+	s.n++
+	return s.Store.TemplatesSyncedAt(ctx, org)
+}
+
+func (s *tplReads) Template(ctx context.Context, org, name, language string) (store.Template, error) {
+	s.n++
+	return s.Store.Template(ctx, org, name, language)
+}
+
+// A campaign reads its organisation's template copy (ORG#<org>#TPL) once
+// a msgtemplate.CacheTTL, not once per recipient (two reads each: its
+// sync time and the template).
+func TestCampaignReadsTemplateCopyOnceASecond(t *testing.T) {
+	f := newRunFixture(t)
+	ctx := context.Background()
+	_, err := f.st.SyncTemplates(ctx, f.org, []store.Template{{ID: "1", Name: "promo", Language: "pt_BR", Category: "MARKETING",
+		Status: "APPROVED", Components: json.RawMessage(`[{"type":"BODY","text":"Oi {{1}}, oferta!"}]`)}})
+	require.NoError(t, err)
+	for i := range 10 {
+		f.contact(fmt.Sprintf("55119000001%02d", i), fmt.Sprintf("C%d", i), "vip")
+	}
+	st := &tplReads{Store: f.st}
+	f.run = f.runner(st)
+	f.run.PageSize = 10
+	// One recipient after another: concurrent ones may each miss the
+	// cache once before the first read fills it.
+	f.run.Parallel = func(n int, fn func(i int)) {
+		for i := range n {
+			fn(i)
+		}
+	}
+	start := f.now
+	c := f.campaign([]string{"vip"}, nil)
+	f.drain()
+	require.Len(t, f.recipients(c), 10)
+	require.Equal(t, 10, f.box.n())
+	elapsed := f.now.Sub(start)
+	seconds := int((elapsed + time.Second - 1) / time.Second)
+	require.LessOrEqual(t, st.n, 2*(seconds+1), "template copy reads for 10 recipients over %s", elapsed)
+	require.Less(t, st.n, 20)
+}

@@ -430,6 +430,10 @@ func (s *Sender) createdEvents(ctx context.Context, m store.Message, log *slog.L
 		// (its statuses); see testmode.go.
 		return true
 	}
+	// Not m.Context alone: a resolve, handoff or merge between the accept
+	// and now is only in the event view and the merge redirect, which the
+	// sender reads nowhere else (TestCreatedEventsShowChangesSinceAccept).
+	// Only messages that created their contact or conversation pay it.
 	ct, cv, err := s.d.Store.EventContext(ctx, m)
 	if err != nil {
 		log.WarnContext(ctx, "created events not published: contact or conversation", "error", err.Error())
@@ -798,9 +802,16 @@ func (s *Sender) recordWaID(ctx context.Context, m store.Message, waID string, l
 	}
 	log.InfoContext(ctx, "contacts merged", "survivor", merge.Survivor.ID, "merged", merge.MergedID)
 	// The message's statuses show the survivor, as they did when their
-	// events read the contact.
-	if err := s.d.Store.RefreshEventContext(ctx, m.OrgID, m.ID, merge.Survivor.ID, m.ConversationID); err != nil {
-		log.WarnContext(ctx, "message's event context not refreshed after the merge", "error", err.Error())
+	// events read the contact. When the message's own contact was merged
+	// away, its copy needs no rewrite: the merge's redirect
+	// (ORG#<org>#CONTACT#<merged> / MERGED) carries the survivor as merged
+	// and its event view names the conversation's new contact
+	// (Store.EventContext). When it survived (or was merged before),
+	// nothing redirects its copy: it is refreshed with the merged contact.
+	if merge.MergedID != m.ContactID || m.Context == nil {
+		if err := s.d.Store.RefreshEventContext(ctx, m.OrgID, m.ID, merge.Survivor.ID, m.ConversationID); err != nil {
+			log.WarnContext(ctx, "message's event context not refreshed after the merge", "error", err.Error())
+		}
 	}
 	ev, err := event.MergedEvent(m.OrgID, s.d.Now(), *merge)
 	if err == nil {

@@ -497,3 +497,87 @@ func TestMarketingStoppedOptsTheContactOut(t *testing.T) {
 	require.Len(t, e.evs.Distinct(event.ContactOptedOut), 1)
 	require.Len(t, e.evs.Named(event.MessageFailed), 1)
 }
+
+// After Meta's wa_id merges the message's contact with another, the
+// message's status events show the survivor as merged, whichever of the
+// two survives; the message's own copy is rewritten only when its contact
+// is the survivor (a merged-away contact's MERGED redirect already carries
+// the survivor's copy: rewriting the message would be a write for nothing).
+func TestSendMergeStatusesShowTheSurvivor(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		olderHolder bool // the wa_id's holder is older than the message's contact: the message's contact is merged away
+	}{
+		{"message's contact merged away", true},
+		{"message's contact survives", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			ctx := context.Background()
+			e.graph.waIDs = map[string]string{"BR.13491208655302741918": "552198765432"}
+			holder := func() store.Contact {
+				c, err := e.st.CreateContact(ctx, store.Contact{OrgID: e.org, WhatsAppID: "5521998765432", Tags: []string{"lead"}}, nil)
+				require.NoError(t, err)
+				return c
+			}
+			var byPhone store.Contact
+			if tc.olderHolder {
+				byPhone = holder()
+				e.advance(time.Second)
+			}
+			res, err := e.st.AcceptOutbound(ctx, store.OutboundMessage{OrgID: e.org, To: store.Identity{UserID: "BR.13491208655302741918"},
+				Type: "template", Content: json.RawMessage(`{"name":"hello_world","language":{"code":"en_US"}}`)})
+			require.NoError(t, err)
+			if !tc.olderHolder {
+				e.advance(time.Second)
+				byPhone = holder()
+			}
+			body, _ := json.Marshal(sender.Job{OrgID: e.org, MessageID: res.Message.ID})
+			require.Empty(t, e.handle(t, events.SQSMessage{MessageId: "sqs-b", ReceiptHandle: "rh-b", Body: string(body)}))
+			require.Len(t, e.evs.Named(event.ContactMerged), 1)
+
+			survivor, merged := res.Contact.ID, byPhone.ID
+			if tc.olderHolder {
+				survivor, merged = byPhone.ID, res.Contact.ID
+			}
+			m := e.msg(t, res.Message.ID)
+			ct, cv, err := e.st.EventContext(ctx, m)
+			require.NoError(t, err)
+			assert.Equal(t, survivor, ct.ID, "a status's event names the survivor")
+			assert.NotEqual(t, merged, ct.ID)
+			assert.Equal(t, []string{"lead"}, ct.Tags, "the survivor as merged")
+			assert.Equal(t, "552198765432", ct.WhatsAppID)
+			assert.Equal(t, survivor, cv.ContactID, "its conversation is the survivor's")
+			assert.Equal(t, res.Conversation.ID, cv.ID)
+			require.NotNil(t, m.Context)
+			if tc.olderHolder {
+				assert.Equal(t, res.Contact.ID, m.Context.Contact.ID, "the message's copy is not rewritten: the redirect names the survivor")
+			} else {
+				assert.Equal(t, []string{"lead"}, m.Context.Contact.Tags, "the survivor's own message's copy is refreshed")
+			}
+		})
+	}
+}
+
+// The sender's contact.created and conversation.created show the
+// conversation as it is when they are published, not the copy its message
+// took at accept: a handoff between the accept and the send shows (so the
+// sender cannot build them from the message's copy without reading the
+// conversation's event view, Store.EventContext).
+func TestCreatedEventsShowChangesSinceAccept(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	m, rec := e.queueMsg(t, "5511900000090")
+	_, changed, err := e.st.HandoffConversation(ctx, e.org, m.ConversationID, true, nil)
+	require.NoError(t, err)
+	require.True(t, changed)
+	require.Empty(t, e.handle(t, rec))
+	created := e.evs.Named(event.ConversationCreated)
+	require.Len(t, created, 1)
+	var d struct {
+		Conversation event.ConversationView `json:"conversation"`
+	}
+	require.NoError(t, json.Unmarshal(created[0].Data, &d))
+	assert.Equal(t, m.ConversationID, d.Conversation.ID)
+	assert.True(t, d.Conversation.Handoff, "the handoff made after the accept")
+}
