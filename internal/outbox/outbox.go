@@ -4,15 +4,35 @@
 // events topic, its outbound job to the outbound FIFO queue through
 // sender.Enqueuer (which chooses the message group and deduplication id).
 //
-// Records are relayed in order. At the first record that cannot be relayed
-// the batch stops and that record is reported as the batch's failure
-// (ReportBatchItemFailures): Lambda retries from it, so the records of a
-// shard after it wait (a contact's outbox items share a partition, hence a
-// shard, and keep their order). A record relayed again (a retry after a
-// later record failed, a crash before the batch was acknowledged) publishes
-// the same event ids and the same message id again: the dispatcher claims
-// one delivery per event id and webhook, the FIFO queue drops a repeated
-// deduplication id and the sender's claim sends a message once.
+// A contact's outbox items share a partition key, so they are in one
+// shard, in the order written. The relay keeps that order per key and no
+// other: it relays a batch in waves, each taking the next record of every
+// partition key that is not stopped, their events in PublishBatch requests
+// and their jobs in SendMessageBatch requests of up to 10 (a record's
+// events before its job; up to 10 requests at once). A key's next record
+// goes only after its previous one was relayed, so one flooding contact
+// holds up only itself, and a flood of many contacts goes 10 to 25 records
+// a round trip instead of one. (The event source mapping's
+// ParallelizationFactor also splits a shard by partition key into batches
+// relayed at once, each in order.)
+//
+// At a record that cannot be relayed its key stops: no later record of it
+// is relayed; the other keys go on. A passing failure (apperr.Unavailable:
+// the topic or the queue down, or an entry of a batch refused) is retried
+// within the invocation after a backoff, while the others go on. The
+// failed record of lowest sequence number is reported as the batch's
+// failure (ReportBatchItemFailures): Lambda retries from it, so the
+// records after it are relayed again, those of other keys included,
+// always in their key's order. A record relayed again (after a failure
+// before it, a crash mid-wave or before the batch was acknowledged, a
+// publish that timed out after SNS took it) publishes the same event ids
+// and the same message id: the dispatcher claims one delivery per event id
+// and webhook, the FIFO queue drops a repeated deduplication id within
+// 5 minutes, the sender's claim sends a message once, and the contact's
+// lane is answered as recorded the first time. A record's job goes only
+// after its events, and a key's record only after the one before it, so
+// what was queued is always a prefix of each key's records, never a later
+// record without an earlier one.
 //
 // A record that cannot be decoded can never be relayed: it fails like the
 // others, the event source mapping bisects the batch down to it, retries it

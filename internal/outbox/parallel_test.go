@@ -33,6 +33,18 @@ type batcher struct {
 	failEvent map[string]error // by event id, once
 	failJob   map[string]error // by message id, once
 	expected  []string
+	// flaky: each entry fails with this probability, half of those after
+	// being taken (a request that timed out after SNS or SQS took it).
+	flaky float64
+	rnd   *rand.Rand
+}
+
+// flake answers whether an entry is taken and whether it is answered failed.
+func (b *batcher) flake() (taken bool, err error) {
+	if b.flaky == 0 || b.rnd.Float64() >= b.flaky {
+		return true, nil
+	}
+	return b.rnd.IntN(2) == 0, errors.New("timed out")
 }
 
 func (b *batcher) sleep() {
@@ -57,7 +69,11 @@ func (b *batcher) PublishEach(_ context.Context, evs ...event.Event) []error {
 			errs[i] = err
 			continue
 		}
-		b.events = append(b.events, e)
+		taken, err := b.flake()
+		if taken {
+			b.events = append(b.events, e)
+		}
+		errs[i] = err
 	}
 	return errs
 }
@@ -78,7 +94,11 @@ func (b *batcher) EnqueueJobs(_ context.Context, jobs ...store.OutboxJob) []erro
 			errs[i] = err
 			continue
 		}
-		b.jobs = append(b.jobs, j)
+		taken, err := b.flake()
+		if taken {
+			b.jobs = append(b.jobs, j)
+		}
+		errs[i] = err
 	}
 	return errs
 }
@@ -252,4 +272,57 @@ func TestRelayRetriesOneKeyWhileTheOthersGoOn(t *testing.T) {
 	require.Equal(t, map[string][]string{"ct_a": {a1, a2}, "ct_b": others}, b.byContact())
 	require.Equal(t, []time.Duration{500 * time.Millisecond}, waits)
 	require.Equal(t, []int{2, 1, 1, 1, 1}, b.jobCalls, "ct_b's records went on while ct_a waited")
+}
+
+// Under a failing network (a fifth of the entries fail, half of them
+// after SNS or SQS took them) and Lambda's retries from the reported
+// record, every contact's messages are first queued in the order
+// accepted, each event is published, and the retries end.
+func TestRelayUnderAFailingNetworkKeepsEachContactsOrder(t *testing.T) {
+	for seed := range uint64(20) {
+		b := &batcher{flaky: 0.2, rnd: rand.New(rand.NewPCG(seed, 7))}
+		f := batchFixture(t, b)
+		want := map[string][]string{}
+		var evs []string
+		for i := 0; i < 60; i++ {
+			ct := "ct_" + strconv.Itoa(i*7%6)
+			n := len(f.stream.Records(0))
+			evs = append(evs, f.write(t, "org_"+strconv.Itoa(i%2), ct, true, event.MessageSent)...)
+			want[ct] = append(want[ct], "msg_"+strconv.Itoa(n))
+		}
+		from := 0
+		for round := 0; from < 60; round++ {
+			require.Less(t, round, 500, "seed %d: retries did not end", seed)
+			ev := f.batch(from)
+			ev.Records = ev.Records[:min(25, len(ev.Records))]
+			resp, err := f.relay.Handle(context.Background(), ev)
+			require.NoError(t, err)
+			if len(resp.BatchItemFailures) == 0 {
+				from += len(ev.Records)
+				continue
+			}
+			n, err := strconv.Atoi(resp.BatchItemFailures[0].ItemIdentifier)
+			require.NoError(t, err)
+			require.GreaterOrEqual(t, n, from)
+			from = n
+		}
+		first := map[string][]string{}
+		seen := map[string]bool{}
+		for ct, ids := range b.byContact() {
+			for _, id := range ids {
+				if !seen[id] {
+					seen[id] = true
+					first[ct] = append(first[ct], id)
+				}
+			}
+		}
+		require.Equal(t, want, first, "seed %d", seed)
+		published := map[string]bool{}
+		for _, e := range b.events {
+			published[e.ID] = true
+		}
+		for _, id := range evs {
+			require.True(t, published[id], "seed %d: %s never published", seed, id)
+		}
+	}
 }
