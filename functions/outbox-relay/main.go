@@ -26,6 +26,14 @@ import (
 	"github.com/pytake/pytake/internal/store"
 )
 
+// The relay batches its publishes and sends through these (see
+// internal/outbox): they must answer per event and per job.
+var (
+	_ outbox.BatchPublisher = (*event.Publisher)(nil)
+	_ outbox.BatchEnqueuer  = sender.Enqueuer{}
+	_ outbox.Expecter       = sender.Enqueuer{}
+)
+
 func main() {
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "outbox-relay:", err)

@@ -70,19 +70,54 @@ type Publisher struct{ queue Sink }
 // NewPublisher returns a publisher handing events to s.
 func NewPublisher(s Sink) *Publisher { return &Publisher{queue: s} }
 
+// EachSink is a Sink that answers each message's error (queue.Topic,
+// queue.Queue: SendEach).
+type EachSink interface {
+	SendEach(ctx context.Context, msgs ...queue.Message) []error
+}
+
 // Publish sends every event (with its name and organisation as message
 // attributes, which the consumers' subscriptions filter on). It fails if any event could not be sent, so the caller can
 // answer 5xx and have its input retried.
 func (p *Publisher) Publish(ctx context.Context, events ...Event) error {
-	msgs := make([]queue.Message, len(events))
-	for i, e := range events {
-		msgs[i] = queue.Message{Body: e, Attributes: map[string]string{"event": e.Event, "organization_id": e.OrganizationID}}
-	}
-	if err := p.queue.Send(ctx, msgs...); err != nil {
+	if err := p.queue.Send(ctx, messages(events)...); err != nil {
 		return err
 	}
 	metrics.From(ctx).Count(metrics.EventsPublished, len(events))
 	return nil
+}
+
+// PublishEach sends every event as Publish does and answers each one's
+// error, nil for the sent (outbox.BatchPublisher): with a Sink that is
+// not an EachSink, every event has the one error of the whole send.
+func (p *Publisher) PublishEach(ctx context.Context, events ...Event) []error {
+	var errs []error
+	if s, ok := p.queue.(EachSink); ok {
+		errs = s.SendEach(ctx, messages(events)...)
+	} else {
+		err := p.queue.Send(ctx, messages(events)...)
+		errs = make([]error, len(events))
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	sent := 0
+	for _, err := range errs {
+		if err == nil {
+			sent++
+		}
+	}
+	metrics.From(ctx).Count(metrics.EventsPublished, sent)
+	return errs
+}
+
+// messages are the events as messages to the topic.
+func messages(events []Event) []queue.Message {
+	msgs := make([]queue.Message, len(events))
+	for i, e := range events {
+		msgs[i] = queue.Message{Body: e, Attributes: map[string]string{"event": e.Event, "organization_id": e.OrganizationID}}
+	}
+	return msgs
 }
 
 // Outbox encodes events for an outbox item (what a store.Emit answers), so

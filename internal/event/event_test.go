@@ -91,3 +91,37 @@ func TestPublishCountsEvents(t *testing.T) {
 		})
 	}
 }
+
+// sinkFunc is a Sink that does not answer per message.
+type sinkFunc func(msgs ...queue.Message) error
+
+func (f sinkFunc) Send(_ context.Context, msgs ...queue.Message) error { return f(msgs...) }
+
+// PublishEach answers each event's error (the entries the queue answered
+// failed), counts only the published ones, and with a Sink that answers
+// for the whole send gives every event that one error.
+func TestPublishEach(t *testing.T) {
+	var evs []Event
+	for i := 0; i < 12; i++ {
+		e, err := New(fmt.Sprintf("evt_%d", i), MessageSent, "org_1", time.Now(), map[string]any{})
+		require.NoError(t, err)
+		evs = append(evs, e)
+	}
+	c := metricstest.New(t, "outbox-relay")
+	f := &fakeSQS{failN: 1}
+	var errs []error
+	h := metricstest.Wrap(t, c, func(ctx context.Context, _ int) (int, error) {
+		errs = NewPublisher(queue.New(f, "q", "event")).PublishEach(ctx, evs...)
+		return 0, nil
+	})
+	_, _ = h(context.Background(), 0)
+	for i, err := range errs {
+		require.Equal(t, i == 0 || i == 10, apperr.Is(err, apperr.Unavailable), "%d: %v", i, err)
+	}
+	require.Len(t, f.bodies, 10)
+	require.Equal(t, 10.0, c.Sum(t, metrics.EventsPublished, map[string]string{"Function": "outbox-relay"}))
+
+	down := errors.New("down")
+	errs = NewPublisher(sinkFunc(func(...queue.Message) error { return down })).PublishEach(context.Background(), evs[:2]...)
+	require.Equal(t, []error{down, down}, errs)
+}

@@ -183,3 +183,52 @@ func TestTestKeyTrafficKeepsTheLiveShare(t *testing.T) {
 	require.NoError(t, enq.EnqueueJob(ctx, store.OutboxJob{OrgID: "org_a", ContactID: "ct_live", MessageID: id.New("msg", e.clock())}))
 	require.Equal(t, []string{txURL}, api.urls, "the live message is admitted: its share untouched by the test traffic")
 }
+
+// countedBucket is the store's bucket, recording how many tokens each
+// take asked for.
+type countedBucket struct {
+	sendlimit.TokenStore
+	mu    sync.Mutex
+	takes map[string][]int
+}
+
+func (c *countedBucket) TakeTokens(ctx context.Context, b store.Bucket, n int) (store.Take, error) {
+	c.mu.Lock()
+	c.takes[b.Key] = append(c.takes[b.Key], n)
+	c.mu.Unlock()
+	return c.TokenStore.TakeTokens(ctx, b, n)
+}
+
+// EnqueueJobs (the outbox relay's waves) still admits each non-bulk job
+// per organisation, from the lease the batch expected (one take per
+// organisation, none for a campaign's jobs), and queues each lane's jobs
+// in requests of up to 10.
+func TestEnqueueJobsAdmitsPerOrganisation(t *testing.T) {
+	e := setup(t)
+	e.frozen = e.clock()
+	ctx := context.Background()
+	api := &jobsTo{}
+	enq := sender.NewEnqueuer(api, txURL, bulkURL)
+	g := &countedBucket{TokenStore: e.st, takes: map[string][]int{}}
+	enq.Admission = sendlimit.NewAdmission(g, 0, 0, e.clock)
+	var jobs []store.OutboxJob
+	for i := range 12 {
+		jobs = append(jobs, store.OutboxJob{OrgID: "org_a", ContactID: "ct_" + string(rune('A'+i)), MessageID: "msg_a" + string(rune('A'+i))})
+	}
+	jobs = append(jobs, store.OutboxJob{OrgID: "org_b", ContactID: "ct_B", MessageID: "msg_b"},
+		store.OutboxJob{OrgID: "org_a", ContactID: "ct_Z", MessageID: "msg_bulk", Bulk: true})
+	enq.Expect("org_a", 12)
+	enq.Expect("org_b", 1)
+	for i, err := range enq.EnqueueJobs(ctx, jobs...) {
+		require.NoError(t, err, i)
+	}
+	require.Len(t, g.takes, 2, "no take for the campaign's job: %v", g.takes)
+	for key, takes := range g.takes {
+		require.Len(t, takes, 1, "%s leased once", key)
+	}
+	lanes := map[string]int{}
+	for _, u := range api.urls {
+		lanes[u]++
+	}
+	require.Equal(t, map[string]int{txURL: 13, bulkURL: 1}, lanes)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/sendlimit"
@@ -71,32 +72,125 @@ func (e Enqueuer) Enqueue(ctx context.Context, org, contactID, messageID string,
 // EnqueueJob is Enqueue of an outbox job (outbox.JobEnqueuer): a test
 // key's message is admitted under its organisation's test share.
 func (e Enqueuer) EnqueueJob(ctx context.Context, j store.OutboxJob) error {
-	org, contactID, messageID, bulk := j.OrgID, j.ContactID, j.MessageID, j.Bulk
-	job := Job{OrgID: org, MessageID: messageID}
-	if !bulk && e.Admission != nil {
-		ok, err := e.Admission.Admit(ctx, j.AdmitKey())
-		if err != nil && e.Log != nil {
-			e.Log.WarnContext(ctx, "admission bucket not read; queued as transactional", "org_id", org, "error", err.Error())
-		}
-		job.Bulk = !ok
+	q, m, err := e.lane(ctx, j, e.admit(ctx, j))
+	if err != nil {
+		return err
 	}
+	return q.Send(ctx, m)
+}
+
+// EnqueueJobs queues jobs as EnqueueJob does, together
+// (outbox.BatchEnqueuer): admitted in order (after the batch's lease, from
+// memory), their routes read at once (each contact's is a call of its
+// own), then each queue's messages in requests of up to 10, the two queues
+// at once. It answers each job's error, nil for the queued: a request or
+// an entry that failed fails only its jobs. Jobs of one contact (one
+// message group) in one call are queued one after the other instead, each
+// only if the one before it was, so a contact's messages keep their order.
+func (e Enqueuer) EnqueueJobs(ctx context.Context, jobs ...store.OutboxJob) []error {
+	errs := make([]error, len(jobs))
+	if !distinctContacts(jobs) {
+		for i, j := range jobs {
+			if errs[i] = e.EnqueueJob(ctx, j); errs[i] != nil {
+				for k := i + 1; k < len(jobs); k++ {
+					errs[k] = fmt.Errorf("sender: message %s not queued: an earlier one of the call was not: %w", jobs[k].MessageID, errs[i])
+				}
+				break
+			}
+		}
+		return errs
+	}
+	overflow := make([]bool, len(jobs))
+	for i, j := range jobs {
+		overflow[i] = e.admit(ctx, j)
+	}
+	queues := make([]*queue.Queue, len(jobs))
+	msgs := make([]queue.Message, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			queues[i], msgs[i], errs[i] = e.lane(ctx, j, overflow[i])
+		}()
+	}
+	wg.Wait()
+	// Each queue's jobs, gathered before either queue's answers come in.
+	lanes := []*queue.Queue{e.Queue, e.Bulk}
+	idx := make([][]int, len(lanes))
+	for i := range jobs {
+		for l, q := range lanes {
+			if errs[i] == nil && queues[i] == q {
+				idx[l] = append(idx[l], i)
+				break
+			}
+		}
+	}
+	for l, q := range lanes {
+		if len(idx[l]) == 0 {
+			continue
+		}
+		batch := make([]queue.Message, len(idx[l]))
+		for n, i := range idx[l] {
+			batch[n] = msgs[i]
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n, err := range q.SendEach(ctx, batch...) {
+				errs[idx[l][n]] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+func distinctContacts(jobs []store.OutboxJob) bool {
+	seen := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		g := j.OrgID + ":" + j.ContactID
+		if seen[g] {
+			return false
+		}
+		seen[g] = true
+	}
+	return true
+}
+
+// admit says whether a non-bulk job overflows its organisation's share of
+// the transactional lane (Admission); a bulk job, or without Admission,
+// never.
+func (e Enqueuer) admit(ctx context.Context, j store.OutboxJob) (overflow bool) {
+	if j.Bulk || e.Admission == nil {
+		return false
+	}
+	ok, err := e.Admission.Admit(ctx, j.AdmitKey())
+	if err != nil && e.Log != nil {
+		e.Log.WarnContext(ctx, "admission bucket not read; queued as transactional", "org_id", j.OrgID, "error", err.Error())
+	}
+	return !ok
+}
+
+// lane chooses an admitted job's queue (the contact's route) and builds
+// its message: the message group is the organisation and recipient, the
+// deduplication id the message id.
+func (e Enqueuer) lane(ctx context.Context, j store.OutboxJob, overflow bool) (*queue.Queue, queue.Message, error) {
+	org, contactID, messageID, bulk := j.OrgID, j.ContactID, j.MessageID, j.Bulk
+	job := Job{OrgID: org, MessageID: messageID, Bulk: overflow}
 	if !bulk && e.Routes != nil {
 		r, err := e.Routes.RouteOutbound(ctx, org, contactID, messageID, job.Bulk)
 		if err != nil {
-			return fmt.Errorf("sender: route message %s: %w", messageID, err)
+			return nil, queue.Message{}, fmt.Errorf("sender: route message %s: %w", messageID, err)
 		}
 		job.Bulk, job.After = r.Bulk, r.After
 	}
 	q := e.Queue
 	if bulk || job.Bulk {
 		if e.Bulk == nil {
-			return errors.New("sender: no bulk outbound queue to enqueue a bulk message on")
+			return nil, queue.Message{}, errors.New("sender: no bulk outbound queue to enqueue a bulk message on")
 		}
 		q = e.Bulk
 	}
-	return q.Send(ctx, queue.Message{
-		Body:    job,
-		Group:   org + ":" + contactID,
-		DedupID: messageID,
-	})
+	return q, queue.Message{Body: job, Group: org + ":" + contactID, DedupID: messageID}, nil
 }

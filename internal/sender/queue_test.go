@@ -7,9 +7,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pytake/pytake/internal/apperr"
 	"github.com/pytake/pytake/internal/awsapi"
 	"github.com/pytake/pytake/internal/queue"
 	"github.com/pytake/pytake/internal/sender"
+	"github.com/pytake/pytake/internal/store"
 )
 
 type sentTo struct {
@@ -44,4 +46,52 @@ func TestEnqueuerLanes(t *testing.T) {
 	err := sender.Enqueuer{Queue: queue.New(api, "https://sqs/outbound.fifo", "outbound")}.Enqueue(ctx, "org_1", "ct_1", "msg_1", true)
 	require.Error(t, err)
 	require.Empty(t, api.urls)
+}
+
+// refusing is an SQS that answers failed the entries of the message ids
+// it is told to refuse, recording the ids sent.
+type refusing struct {
+	queue.API
+	mu     sync.Mutex
+	refuse map[string]bool
+	sent   []string
+}
+
+func (r *refusing) SendMessageBatch(_ context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := &awsapi.BatchOutput{}
+	for _, e := range in.Entries {
+		if r.refuse[e.DedupID] {
+			out.Failed = append(out.Failed, awsapi.BatchFailure{ID: e.ID, Code: "InternalError"})
+			continue
+		}
+		r.sent = append(r.sent, e.DedupID)
+		out.Successful = append(out.Successful, awsapi.BatchSuccess{ID: e.ID})
+	}
+	return out, nil
+}
+
+// EnqueueJobs fails exactly the jobs whose entries SQS refused; two jobs
+// of one contact go one after the other, the second only if the first
+// was queued.
+func TestEnqueueJobsFailsOnlyTheRefused(t *testing.T) {
+	ctx := context.Background()
+	api := &refusing{refuse: map[string]bool{"m2": true}}
+	e := sender.NewEnqueuer(api, "https://sqs/outbound.fifo", "https://sqs/outbound-bulk.fifo")
+	job := func(contact, msg string, bulk bool) store.OutboxJob {
+		return store.OutboxJob{OrgID: "org_1", ContactID: contact, MessageID: msg, Bulk: bulk}
+	}
+	errs := e.EnqueueJobs(ctx, job("c1", "m1", false), job("c2", "m2", false), job("c3", "m3", true))
+	require.NoError(t, errs[0])
+	require.True(t, apperr.Is(errs[1], apperr.Unavailable), "%v", errs[1])
+	require.NoError(t, errs[2])
+	require.ElementsMatch(t, []string{"m1", "m3"}, api.sent)
+
+	api.sent = nil
+	errs = e.EnqueueJobs(ctx, job("c1", "m2", false), job("c1", "m4", false), job("c2", "m5", false))
+	require.Error(t, errs[0])
+	require.Error(t, errs[1], "queued after its contact's earlier message failed")
+	require.Error(t, errs[2])
+	require.Empty(t, api.sent)
 }
