@@ -49,8 +49,10 @@ func (s *slowAWS) Enqueue(ctx context.Context, org, contactID, messageID string,
 	return errors.Join(s.EnqueueJobs(ctx, store.OutboxJob{OrgID: org, ContactID: contactID, MessageID: messageID, Bulk: bulk})...)
 }
 
+// EnqueueJobs takes one SQS round trip: sender.Enqueuer sends a call's
+// requests (10 jobs each) at once.
 func (s *slowAWS) EnqueueJobs(_ context.Context, jobs ...store.OutboxJob) []error {
-	time.Sleep(sqsLatency * time.Duration((len(jobs)+9)/10))
+	time.Sleep(sqsLatency)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.queued != nil {

@@ -135,8 +135,8 @@ const (
 // maxCalls bounds the publish and queue calls a wave makes at once.
 const maxCalls = 10
 
-// callBatch is how many events or jobs one call of a wave carries (SNS
-// and SQS take 10 entries a request).
+// callBatch is how many events one publish of a wave carries (SNS takes
+// 10 entries a request).
 const callBatch = 10
 
 // key is one partition key's records in a batch, in stream order, and
@@ -330,9 +330,9 @@ func decode(rec events.DynamoDBEventRecord) (item, error) {
 }
 
 // relayWave relays records of distinct partition keys together: their
-// events first, in publishes of up to callBatch events, then the jobs of
-// the records whose events were all published, in sends of up to
-// callBatch jobs; up to maxCalls calls at once. errs[i] is records[i]'s:
+// events first, in publishes of up to callBatch events (up to maxCalls
+// at once), then the jobs of the records whose events were all published,
+// in one call of the enqueuer (which sends them 10 to a request). errs[i] is records[i]'s:
 // a record fails if any of its events or its job was not taken.
 func (r *Relay) relayWave(ctx context.Context, recs []events.DynamoDBEventRecord) []error {
 	errs := make([]error, len(recs))
@@ -411,13 +411,14 @@ func (r *Relay) publish(ctx context.Context, evs []event.Event, owner []int) []e
 }
 
 // enqueue queues jobs and answers each one's error: through BatchEnqueuer
-// in chunks of callBatch jobs, otherwise one call per job.
+// in one call (it batches its requests itself, and admits the jobs one
+// after the other against the batch's one lease: calls at once would each
+// lease from the organisation's bucket, and all but the last lease would
+// be lost), otherwise one call per job.
 func (r *Relay) enqueue(ctx context.Context, jobs []store.OutboxJob) []error {
 	errs := make([]error, len(jobs))
 	if be, ok := r.jobs.(BatchEnqueuer); ok {
-		chunks(len(jobs), callBatch, func(from, to int) {
-			copy(errs[from:to], be.EnqueueJobs(ctx, jobs[from:to]...))
-		})
+		copy(errs, be.EnqueueJobs(ctx, jobs...))
 		return errs
 	}
 	parallel(len(jobs), func(n int) {

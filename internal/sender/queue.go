@@ -82,7 +82,7 @@ func (e Enqueuer) EnqueueJob(ctx context.Context, j store.OutboxJob) error {
 // EnqueueJobs queues jobs as EnqueueJob does, together
 // (outbox.BatchEnqueuer): admitted in order (after the batch's lease, from
 // memory), their routes read at once (each contact's is a call of its
-// own), then each queue's messages in requests of up to 10, the two queues
+// own), then each queue's messages in requests of up to 10, every request
 // at once. It answers each job's error, nil for the queued: a request or
 // an entry that failed fails only its jobs. Jobs of one contact (one
 // message group) in one call are queued one after the other instead, each
@@ -130,17 +130,22 @@ func (e Enqueuer) EnqueueJobs(ctx context.Context, jobs ...store.OutboxJob) []er
 		if len(idx[l]) == 0 {
 			continue
 		}
-		batch := make([]queue.Message, len(idx[l]))
-		for n, i := range idx[l] {
-			batch[n] = msgs[i]
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n, err := range q.SendEach(ctx, batch...) {
-				errs[idx[l][n]] = err
+		// Each request of the lane at once: the jobs are of distinct
+		// contacts (message groups), so no order holds between requests.
+		for from := 0; from < len(idx[l]); from += queue.MaxBatch {
+			part := idx[l][from:min(from+queue.MaxBatch, len(idx[l]))]
+			batch := make([]queue.Message, len(part))
+			for n, i := range part {
+				batch[n] = msgs[i]
 			}
-		}()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n, err := range q.SendEach(ctx, batch...) {
+					errs[part[n]] = err
+				}
+			}()
+		}
 	}
 	wg.Wait()
 	return errs

@@ -2,8 +2,10 @@ package sender_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -94,4 +96,53 @@ func TestEnqueueJobsFailsOnlyTheRefused(t *testing.T) {
 	require.Error(t, errs[1], "queued after its contact's earlier message failed")
 	require.Error(t, errs[2])
 	require.Empty(t, api.sent)
+}
+
+// gated is an SQS whose requests wait until n of them are in flight
+// together (or a second passes), counting the most seen at once.
+type gated struct {
+	refusing
+	n, in, most int
+	all         chan struct{}
+}
+
+func (g *gated) SendMessageBatch(ctx context.Context, in *awsapi.SendMessageBatchInput) (*awsapi.BatchOutput, error) {
+	g.mu.Lock()
+	g.in++
+	g.most = max(g.most, g.in)
+	if g.in == g.n {
+		close(g.all) // once: in never reaches n again after its first n
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.all:
+	case <-time.After(time.Second):
+	}
+	g.mu.Lock()
+	g.in--
+	g.mu.Unlock()
+	return g.refusing.SendMessageBatch(ctx, in)
+}
+
+// 25 jobs of distinct contacts in one lane are three requests sent at
+// once (one SQS round trip, not three), and a refused entry fails only
+// its own job, whichever request it was in.
+func TestEnqueueJobsSendsALanesRequestsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	api := &gated{refusing: refusing{refuse: map[string]bool{"m12": true, "m24": true}}, n: 3, all: make(chan struct{})}
+	e := sender.NewEnqueuer(api, "https://sqs/outbound.fifo", "https://sqs/outbound-bulk.fifo")
+	var jobs []store.OutboxJob
+	for i := range 25 {
+		jobs = append(jobs, store.OutboxJob{OrgID: "org_1", ContactID: "c" + strconv.Itoa(i), MessageID: "m" + strconv.Itoa(i), Bulk: true})
+	}
+	errs := e.EnqueueJobs(ctx, jobs...)
+	for i, err := range errs {
+		if i == 12 || i == 24 {
+			require.True(t, apperr.Is(err, apperr.Unavailable), "%d: %v", i, err)
+		} else {
+			require.NoError(t, err, i)
+		}
+	}
+	require.Len(t, api.sent, 23)
+	require.Equal(t, 3, api.most, "the lane's three requests in flight together")
 }
