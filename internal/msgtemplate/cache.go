@@ -46,27 +46,23 @@ type Cache struct {
 	ttl  time.Duration
 
 	mu     sync.Mutex
-	synced map[string]cachedSync
-	tpls   map[templateKey]cachedTemplate
+	synced map[string]entry[*time.Time]
+	tpls   map[templateKey]entry[store.Template]
 }
 
 type templateKey struct{ org, name, language string }
 
-type cachedSync struct {
-	at     time.Time
-	synced *time.Time
-}
-
-type cachedTemplate struct {
+// entry is a value read at at.
+type entry[V any] struct {
 	at time.Time
-	t  store.Template
+	v  V
 }
 
 var _ Copy = (*Cache)(nil)
 
 // NewCache keeps what c answers for ttl, by the clock now.
 func NewCache(c Copy, now func() time.Time, ttl time.Duration) *Cache {
-	return &Cache{copy: c, now: now, ttl: ttl, synced: map[string]cachedSync{}, tpls: map[templateKey]cachedTemplate{}}
+	return &Cache{copy: c, now: now, ttl: ttl, synced: map[string]entry[*time.Time]{}, tpls: map[templateKey]entry[store.Template]{}}
 }
 
 // fresh says whether an entry taken at at is still within the TTL (a clock
@@ -75,24 +71,38 @@ func (c *Cache) fresh(at, now time.Time) bool {
 	return !now.Before(at) && now.Sub(at) < c.ttl
 }
 
+// cached is m's value for k while it is fresh at now.
+func cached[K comparable, V any](c *Cache, m map[K]entry[V], k K, now time.Time) (V, bool) {
+	c.mu.Lock()
+	e, ok := m[k]
+	c.mu.Unlock()
+	if ok && c.fresh(e.at, now) {
+		return e.v, true
+	}
+	var zero V
+	return zero, false
+}
+
+// keep puts v, read at now, in m under k, within cacheMax entries.
+func keep[K comparable, V any](c *Cache, m map[K]entry[V], k K, v V, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m[k] = entry[V]{at: now, v: v}
+	bound(m, k, func(e entry[V]) bool { return c.fresh(e.at, now) })
+}
+
 // TemplatesSyncedAt is the organisation's last sync, read at most once a
 // TTL.
 func (c *Cache) TemplatesSyncedAt(ctx context.Context, org string) (*time.Time, error) {
 	now := c.now()
-	c.mu.Lock()
-	e, ok := c.synced[org]
-	c.mu.Unlock()
-	if ok && c.fresh(e.at, now) {
-		return e.synced, nil
+	if synced, ok := cached(c, c.synced, org, now); ok {
+		return synced, nil
 	}
 	synced, err := c.copy.TemplatesSyncedAt(ctx, org)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	c.synced[org] = cachedSync{at: now, synced: synced}
-	bound(c.synced, org, func(e cachedSync) bool { return c.fresh(e.at, now) })
-	c.mu.Unlock()
+	keep(c, c.synced, org, synced, now)
 	return synced, nil
 }
 
@@ -101,24 +111,20 @@ func (c *Cache) TemplatesSyncedAt(ctx context.Context, org string) (*time.Time, 
 func (c *Cache) Template(ctx context.Context, org, name, language string) (store.Template, error) {
 	k := templateKey{org, name, language}
 	now := c.now()
-	c.mu.Lock()
-	e, ok := c.tpls[k]
-	c.mu.Unlock()
-	if ok && c.fresh(e.at, now) {
-		return e.t, nil
+	if t, ok := cached(c, c.tpls, k, now); ok {
+		return t, nil
 	}
 	t, err := c.copy.Template(ctx, org, name, language)
 	if err != nil {
 		return t, err
 	}
-	c.mu.Lock()
 	if Sendable(t.Status) && t.OrgID == org {
-		c.tpls[k] = cachedTemplate{at: now, t: t}
-		bound(c.tpls, k, func(e cachedTemplate) bool { return c.fresh(e.at, now) })
+		keep(c, c.tpls, k, t, now)
 	} else {
+		c.mu.Lock()
 		delete(c.tpls, k)
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 	return t, nil
 }
 
