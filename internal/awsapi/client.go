@@ -21,12 +21,12 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/pytake/pytake/internal/ctxsleep"
+	"github.com/pytake/pytake/internal/textcut"
 )
 
 // MaxResponseBytes caps a response body; a longer one is an error.
@@ -242,8 +242,5 @@ func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
+	return textcut.Bytes(s, n) + "..."
 }

@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pytake/pytake/internal/id"
+	"github.com/pytake/pytake/internal/textcut"
 )
 
 const (
@@ -120,7 +120,7 @@ func (s *Store) RecordUnroutable(ctx context.Context, source, reason string, bod
 	}
 	sum := sha256.Sum256(body)
 	it := unroutedItem{
-		key: key{pk, id.New("unr", now)}, Type: typeUnrouted, Source: source, Reason: truncate(reason, 512),
+		key: key{pk, id.New("unr", now)}, Type: typeUnrouted, Source: source, Reason: textcut.Bytes(reason, 512),
 		Size: len(body), SHA256: hex.EncodeToString(sum[:]), Prefix: body[:min(len(body), UnroutedPrefix)],
 		CreatedAt: timestamp(now), ExpiresAt: now.Add(unroutedTTL).Unix(),
 	}
@@ -135,15 +135,4 @@ func (s *Store) RecordUnroutable(ctx context.Context, source, reason string, bod
 		return "", false, unavailable("record unrouted input", err)
 	}
 	return it.SK, true, nil
-}
-
-// truncate cuts s to at most n bytes on a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

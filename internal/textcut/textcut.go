@@ -1,0 +1,15 @@
+// Package textcut cuts text to a size without breaking a UTF-8 character.
+package textcut
+
+import "unicode/utf8"
+
+// Bytes is s cut to at most n bytes, on a character boundary.
+func Bytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
