@@ -460,6 +460,9 @@ func TestSendRecordsMetasWaID(t *testing.T) {
 	res, err := e.st.AcceptOutbound(ctx, store.OutboundMessage{OrgID: e.org, To: store.Identity{UserID: "BR.13491208655302741918"},
 		Type: "template", Content: json.RawMessage(`{"name":"hello_world","language":{"code":"en_US"}}`)})
 	require.NoError(t, err)
+	// The phone's contact is made a second later, so which is older does
+	// not rest on two ids minted in the same millisecond.
+	e.advance(time.Second)
 	byPhone, err := e.st.CreateContact(ctx, store.Contact{OrgID: e.org, WhatsAppID: "5521998765432", Tags: []string{"lead"}}, nil)
 	require.NoError(t, err)
 	body, _ := json.Marshal(sender.Job{OrgID: e.org, MessageID: res.Message.ID})
