@@ -95,6 +95,17 @@ func dumpLogs() {
 		return
 	}
 	b, _ := os.ReadFile(logs.Name())
+	// Errors first: a failure early in a long run is far above the tail.
+	var errs []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "level=ERROR") || strings.Contains(l, `"level":"ERROR"`) || strings.Contains(l, "Task timed out") {
+			errs = append(errs, l)
+		}
+	}
+	if len(errs) > 200 {
+		errs = errs[len(errs)-200:]
+	}
+	fmt.Fprintf(os.Stderr, "---- local stack log (errors, last %d) ----\n%s\n", len(errs), strings.Join(errs, "\n"))
 	if len(b) > 20000 {
 		b = b[len(b)-20000:]
 	}

@@ -23,7 +23,10 @@
 // failed record of lowest sequence number is reported as the batch's
 // failure (ReportBatchItemFailures): Lambda retries from it, so the
 // records after it are relayed again, those of other keys included,
-// always in their key's order. A record relayed again (after a failure
+// always in their key's order. No wave starts within deadlineMargin of the
+// invocation's deadline: the records not reached are reported the same
+// way, instead of a timed-out invocation's whole batch being retried and
+// bisected. A record relayed again (after a failure
 // before it, a crash mid-wave or before the batch was acknowledged, a
 // publish that timed out after SNS took it) publishes the same event ids
 // and the same message id: the dispatcher claims one delivery per event id
@@ -132,6 +135,10 @@ const (
 	deadlineMargin = 5 * time.Second
 )
 
+// errNearDeadline stops a batch whose invocation has less than
+// deadlineMargin left.
+var errNearDeadline = errors.New("outbox: the invocation's deadline is near; the rest is left to Lambda's retry")
+
 // maxCalls bounds the publish and queue calls a wave makes at once.
 const maxCalls = 10
 
@@ -175,6 +182,17 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 	lastErr := map[*key]error{}
 	for {
 		now := r.now()
+		if deadline, ok := ctx.Deadline(); ok && now.Add(deadlineMargin).After(deadline) {
+			// Too near the end to start a wave: Lambda's retry goes on
+			// from the lowest record not relayed, rather than the whole
+			// batch timing out and being bisected.
+			for _, k := range keys {
+				if !k.stopped && k.next < len(k.recs) {
+					fail(k, errors.Join(lastErr[k], errNearDeadline))
+				}
+			}
+			break
+		}
 		var wave []*key
 		var waiting time.Time
 		for _, k := range keys {

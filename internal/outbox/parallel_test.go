@@ -37,6 +37,9 @@ type batcher struct {
 	// being taken (a request that timed out after SNS or SQS took it).
 	flaky float64
 	rnd   *rand.Rand
+	// onCall, when set, runs at the start of every call (a test's clock
+	// moving on by what the call takes).
+	onCall func()
 }
 
 // flake answers whether an entry is taken and whether it is answered failed.
@@ -48,6 +51,9 @@ func (b *batcher) flake() (taken bool, err error) {
 }
 
 func (b *batcher) sleep() {
+	if b.onCall != nil {
+		b.onCall()
+	}
 	if b.jitter > 0 {
 		time.Sleep(rand.N(b.jitter))
 	}
@@ -327,4 +333,32 @@ func TestRelayUnderAFailingNetworkKeepsEachContactsOrder(t *testing.T) {
 			require.True(t, published[id], "seed %d: %s never published", seed, id)
 		}
 	}
+}
+
+// A wave is not started when the invocation's deadline is nearer than the
+// margin: calls that take long (SNS and SQS answering in 2 s) would
+// otherwise run the invocation out of time, and Lambda would retry and
+// bisect the whole batch. The records not reached are reported from the
+// lowest, and Lambda's retry starts there.
+func TestRelayStartsNoWaveNearTheDeadline(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 3, 5, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	b := &batcher{onCall: func() { mu.Lock(); defer mu.Unlock(); now = now.Add(2 * time.Second) }}
+	f := batchFixture(t, b)
+	f.relay.WithClock(clock, func(context.Context, time.Duration) error { t.Fatal("no record failed: nothing waits"); return nil })
+	var a, c []string
+	for i := 0; i < 10; i++ {
+		a = append(a, f.writeMsg(t, "org_1", "ct_a"))
+		c = append(c, f.writeMsg(t, "org_1", "ct_c"))
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(30*time.Second))
+	defer cancel()
+	resp, err := f.relay.Handle(ctx, f.batch(0))
+	require.NoError(t, err)
+	// Waves start at 0, 4, ... 24 s (each a publish and a send of 2 s);
+	// at 28 s only 2 s are left, under the 5 s margin.
+	require.Equal(t, map[string][]string{"ct_a": a[:7], "ct_c": c[:7]}, b.byContact())
+	require.Equal(t, []events.DynamoDBBatchItemFailure{{ItemIdentifier: f.batch(0).Records[14].Change.SequenceNumber}}, resp.BatchItemFailures,
+		"Lambda retries from ct_a's eighth record, the lowest not relayed")
 }
