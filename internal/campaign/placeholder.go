@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pytake/pytake/internal/textcut"
+
 	"github.com/pytake/pytake/internal/store"
 )
 
@@ -79,18 +81,11 @@ func knownPath(p string) error {
 	}
 	if k, ok := strings.CutPrefix(p, PhAttrPrefix); ok {
 		if !validAttrKey(k) {
-			return fmt.Errorf("has the placeholder {{%s}}, whose attribute key must be 1 to %d letters, digits, _ or -", clip(p), maxAttrKey)
+			return fmt.Errorf("has the placeholder {{%s}}, whose attribute key must be 1 to %d letters, digits, _ or -", textcut.Clip(p, 80), maxAttrKey)
 		}
 		return nil
 	}
-	return fmt.Errorf("has the unknown placeholder {{%s}} (known: contact.name, contact.first_name, contact.whatsapp_id, attributes.<key>)", clip(p))
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
+	return fmt.Errorf("has the unknown placeholder {{%s}} (known: contact.name, contact.first_name, contact.whatsapp_id, attributes.<key>)", textcut.Clip(p, 80))
 }
 
 // Value is the contact's value for a placeholder path; ok is false when the

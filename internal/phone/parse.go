@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/pytake/pytake/internal/textcut"
 )
 
 // ErrInvalid is wrapped by every error Parse and ParseRecipient return.
@@ -157,7 +159,7 @@ func national(d, code string) (string, error) {
 		if strings.TrimSpace(code) == "" {
 			return "", missingCountry()
 		}
-		return "", phoneErr("a number without '+' or 00 needs a known country, not %q", shorten(code, 8))
+		return "", phoneErr("a number without '+' or 00 needs a known country, not %q", textcut.Clip(code, 8))
 	}
 	if c.cc == "1" {
 		if rest, ok := strings.CutPrefix(d, "011"); ok {

@@ -62,6 +62,8 @@ package phone
 import (
 	"slices"
 	"strings"
+
+	"github.com/pytake/pytake/internal/textcut"
 )
 
 // ParseRecipient reads a number an integrator wrote, where defaultCountry
@@ -82,7 +84,7 @@ func ParseRecipient(raw, defaultCountry string) (string, error) {
 	}
 	def, hasDef := lookupCountry(defaultCountry)
 	if strings.TrimSpace(defaultCountry) != "" && !hasDef {
-		return "", phoneErr("the default country %q is not a known ISO 3166-1 alpha-2 code", shorten(defaultCountry, 8))
+		return "", phoneErr("the default country %q is not a known ISO 3166-1 alpha-2 code", textcut.Clip(defaultCountry, 8))
 	}
 	var out string
 	switch {
@@ -277,12 +279,4 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// shorten cuts s to n bytes for an error message.
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

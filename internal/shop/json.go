@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/pytake/pytake/internal/textcut"
 )
 
 // ErrInvalidPayload is wrapped by every error ParseShopifyOrder and
@@ -106,7 +108,7 @@ func (id *orderID) UnmarshalJSON(b []byte) error {
 	}
 	n, ok := parseID(s)
 	if !ok {
-		return &json.UnmarshalTypeError{Value: "value " + strconv.Quote(shorten(s, 32)) + " (not a positive integer)", Type: reflect.TypeFor[uint64]()}
+		return &json.UnmarshalTypeError{Value: "value " + strconv.Quote(textcut.Clip(s, 32)) + " (not a positive integer)", Type: reflect.TypeFor[uint64]()}
 	}
 	*id = orderID(strconv.FormatUint(n, 10))
 	return nil
@@ -157,13 +159,6 @@ func jsonKind(b []byte) string {
 	default:
 		return "number"
 	}
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
 
 // alpha2 returns s as an upper-case ISO 3166-1 alpha-2 code, or "" when s is

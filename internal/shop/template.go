@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/pytake/pytake/internal/textcut"
 )
 
 // ErrTemplate is matched (errors.Is) by every error Render and
@@ -65,7 +67,7 @@ func parseTemplate(tmpl string) ([]segment, error) {
 		} else {
 			segs = append(segs, segment{text: whole})
 			if first == nil {
-				first = fmt.Errorf("%w: malformed placeholder %q (a name is letters, digits and _)", ErrTemplate, shorten(whole, 40))
+				first = fmt.Errorf("%w: malformed placeholder %q (a name is letters, digits and _)", ErrTemplate, textcut.Clip(whole, 40))
 			}
 		}
 		tmpl = tmpl[open+len(whole):]

@@ -13,3 +13,12 @@ func Bytes(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Clip is s cut like Bytes and marked "…" when it was cut: a user's text
+// quoted in an error message.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return Bytes(s, n) + "…"
+}

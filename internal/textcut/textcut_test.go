@@ -25,6 +25,23 @@ func TestBytes(t *testing.T) {
 	}
 }
 
+func TestClip(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc…"},
+		{"aéb", 2, "a…"},
+		{"São Paulo", 2, "S…"},
+	} {
+		if got := Clip(tc.s, tc.n); got != tc.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}
+
 func FuzzBytes(f *testing.F) {
 	f.Add("aé😀", 3)
 	f.Fuzz(func(t *testing.T, s string, n int) {
