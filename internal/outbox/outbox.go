@@ -24,9 +24,9 @@
 // failure (ReportBatchItemFailures): Lambda retries from it, so the
 // records after it are relayed again, those of other keys included,
 // always in their key's order. No wave starts within deadlineMargin of the
-// invocation's deadline: the records not reached are reported the same
-// way, instead of a timed-out invocation's whole batch being retried and
-// bisected. A record relayed again (after a failure
+// invocation's deadline, and a wave's calls are cut a second before it:
+// the records not reached are reported the same way, instead of a
+// timed-out invocation's whole batch being retried and bisected. A record relayed again (after a failure
 // before it, a crash mid-wave or before the batch was acknowledged, a
 // publish that timed out after SNS took it) publishes the same event ids
 // and the same message id: the dispatcher claims one delivery per event id
@@ -133,6 +133,9 @@ const (
 	firstBackoff   = 500 * time.Millisecond
 	maxBackoff     = 8 * time.Second
 	deadlineMargin = 5 * time.Second
+	// answerMargin is kept between the end of a wave's calls and the
+	// invocation's deadline, for the relay to answer.
+	answerMargin = time.Second
 )
 
 // errNearDeadline stops a batch whose invocation has less than
@@ -180,6 +183,14 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 		}
 	}
 	lastErr := map[*key]error{}
+	// The waves' calls end answerMargin before the invocation: a call that
+	// hangs still leaves the relay time to report what it did not relay.
+	calls := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		calls, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
+		defer cancel()
+	}
 	for {
 		now := r.now()
 		if deadline, ok := ctx.Deadline(); ok && now.Add(deadlineMargin).After(deadline) {
@@ -224,7 +235,7 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 		for i, k := range wave {
 			recs[i] = ev.Records[k.recs[k.next]]
 		}
-		errs := r.relayWave(ctx, recs)
+		errs := r.relayWave(calls, recs)
 		now = r.now()
 		for i, k := range wave {
 			err := errs[i]

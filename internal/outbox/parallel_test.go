@@ -40,6 +40,8 @@ type batcher struct {
 	// onCall, when set, runs at the start of every call (a test's clock
 	// moving on by what the call takes).
 	onCall func()
+	// hang, when set, makes every publish wait for its context's end.
+	hang bool
 }
 
 // flake answers whether an entry is taken and whether it is answered failed.
@@ -63,8 +65,16 @@ func (b *batcher) Publish(ctx context.Context, evs ...event.Event) error {
 	return errors.Join(b.PublishEach(ctx, evs...)...)
 }
 
-func (b *batcher) PublishEach(_ context.Context, evs ...event.Event) []error {
+func (b *batcher) PublishEach(ctx context.Context, evs ...event.Event) []error {
 	b.sleep()
+	if b.hang {
+		<-ctx.Done()
+		errs := make([]error, len(evs))
+		for i := range errs {
+			errs[i] = ctx.Err()
+		}
+		return errs
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.pubCalls = append(b.pubCalls, len(evs))
@@ -361,4 +371,26 @@ func TestRelayStartsNoWaveNearTheDeadline(t *testing.T) {
 	require.Equal(t, map[string][]string{"ct_a": a[:7], "ct_c": c[:7]}, b.byContact())
 	require.Equal(t, []events.DynamoDBBatchItemFailure{{ItemIdentifier: f.batch(0).Records[14].Change.SequenceNumber}}, resp.BatchItemFailures,
 		"Lambda retries from ct_a's eighth record, the lowest not relayed")
+}
+
+// A wave's calls end before the invocation does: SNS not answering at all
+// is cut short of the deadline, so the relay still reports what was not
+// relayed, instead of Lambda timing the invocation out and retrying and
+// bisecting the whole batch.
+func TestRelayAnswersBeforeTheDeadlineWhenACallHangs(t *testing.T) {
+	b := &batcher{hang: true}
+	f := batchFixture(t, b)
+	f.writeMsg(t, "org_1", "ct_a")
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	d, _ := ctx.Deadline()
+	// The relay's clock says the invocation has just begun (its 30 s),
+	// so the wave starts; the calls are bound by the context's real one.
+	start := d.Add(-30 * time.Second)
+	f.relay.WithClock(func() time.Time { return start }, func(context.Context, time.Duration) error { return nil })
+	resp, err := f.relay.Handle(ctx, f.batch(0))
+	require.NoError(t, err)
+	require.NoError(t, ctx.Err(), "answered before the invocation's deadline")
+	require.Len(t, resp.BatchItemFailures, 1)
+	require.Empty(t, b.jobs)
 }
