@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,6 +38,42 @@ const maxAttempts = 3
 
 // maxBackoff caps one retry's wait, as the SDK's standard mode does.
 const maxBackoff = 20 * time.Second
+
+// The retry bucket of the SDK's standard mode, one per client: a retry
+// takes retryCost tokens (retryTimeoutCost after a timeout), a success
+// gives back what its retry took, or noRetryIncrement when it needed none.
+// With the bucket empty a failure is not retried, so a service that is
+// down is not sent three times the calls.
+const (
+	quotaMax         = 500
+	retryCost        = 5
+	retryTimeoutCost = 10
+	noRetryIncrement = 1
+)
+
+// retryQuota is a client's retry bucket.
+type retryQuota struct {
+	mu     sync.Mutex
+	tokens int
+}
+
+// take takes a retry's cost, or answers false when the bucket has less.
+func (q *retryQuota) take(cost int) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.tokens < cost {
+		return false
+	}
+	q.tokens -= cost
+	return true
+}
+
+// give puts n tokens back, up to quotaMax.
+func (q *retryQuota) give(n int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.tokens = min(quotaMax, q.tokens+n)
+}
 
 // Error is an error response from a service, or a response that could not
 // be read. Code is the service's error code (ResourceNotFoundException,
@@ -116,6 +153,7 @@ type caller struct {
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 	jitter   func() float64 // in [0, 1): the share of a backoff's cap waited
+	quota    *retryQuota
 	// parseError reads an error response's code, message and request id.
 	parseError func(h http.Header, body []byte) (code, msg, reqID string)
 }
@@ -142,6 +180,7 @@ func newCaller(cfg aws.Config, service string, parseError func(http.Header, []by
 		sleep:      ctxsleep.Sleep,
 		now:        time.Now,
 		jitter:     rand.Float64,
+		quota:      &retryQuota{tokens: quotaMax},
 		parseError: parseError,
 	}
 }
@@ -162,18 +201,27 @@ func Endpoint(cfg aws.Config, service string) string {
 // call POSTs body (with these headers) and returns a 2xx response's body,
 // retrying network errors, 500, 502, 503, 504, 429 and throttling errors up to
 // maxAttempts times with jittered exponential backoff, never waiting past
-// ctx's deadline.
+// ctx's deadline, while the client's retry bucket has the tokens.
 func (c *caller) call(ctx context.Context, op string, header http.Header, body []byte) ([]byte, error) {
 	hash := sha256Hex(body)
 	var last error
+	paid := 0 // the tokens the last retry took
 	for attempt := 1; ; attempt++ {
 		out, retry, err := c.once(ctx, op, header, body, hash)
 		if err == nil {
+			if paid == 0 {
+				paid = noRetryIncrement
+			}
+			c.quota.give(paid)
 			return out, nil
 		}
 		last = err
 		if !retry || attempt >= maxAttempts || ctx.Err() != nil {
 			return nil, last
+		}
+		paid = retryCost
+		if isTimeout(err) {
+			paid = retryTimeoutCost
 		}
 		d := time.Duration(c.jitter() * float64(min(maxBackoff, time.Duration(1<<attempt)*time.Second/2)))
 		if deadline, ok := ctx.Deadline(); ok && deadline.Sub(c.now()) <= d {
@@ -181,10 +229,20 @@ func (c *caller) call(ctx context.Context, op string, header http.Header, body [
 			// with the time it has left, rather than the deadline's error.
 			return nil, last
 		}
+		if !c.quota.take(paid) {
+			return nil, last
+		}
 		if err := c.sleep(ctx, d); err != nil {
 			return nil, fmt.Errorf("%w (then %w)", last, err)
 		}
 	}
+}
+
+// isTimeout reports whether an attempt failed by timing out (a retry of
+// it costs more of the bucket).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // once makes one attempt; retry says whether a failed one may be repeated.

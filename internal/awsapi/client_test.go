@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -561,4 +562,64 @@ func TestClippedMessageIsUTF8(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, utf8.ValidString(err.Error()), "%q", err.Error())
 	assert.Contains(t, err.Error(), "...")
+}
+
+// Retries draw on a bucket, as in the SDK's standard mode: 500 tokens, 5 a
+// retry. Through an outage a client stops retrying once the bucket is
+// empty (a call is then one attempt, not three), and successes fill it
+// again: 1 token each, or the retry's 5 when a retry succeeded.
+func TestRetryQuota(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			reply(503, ``)(w, r)
+			return
+		}
+		reply(200, `{}`)(w, r)
+	})
+	c := NewSQS(s.config())
+	fast(c.c.caller)
+	call := func() error {
+		return c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+	}
+	attempts := func(f func()) int {
+		before := len(s.requests())
+		f()
+		return len(s.requests()) - before
+	}
+	// 50 calls of 2 retries each spend the 500 tokens.
+	for i := 0; i < 50; i++ {
+		require.Equal(t, 3, attempts(func() { require.Error(t, call()) }), "call %d", i)
+	}
+	require.Equal(t, 1, attempts(func() { require.Error(t, call()) }), "the bucket is empty: no retry")
+	down.Store(false)
+	for i := 0; i < 4; i++ {
+		require.Equal(t, 1, attempts(func() { require.NoError(t, call()) }))
+	}
+	down.Store(true)
+	require.Equal(t, 1, attempts(func() { require.Error(t, call()) }), "4 successes gave back 4 tokens, not a retry's 5")
+	down.Store(false)
+	require.Equal(t, 1, attempts(func() { require.NoError(t, call()) }))
+	down.Store(true)
+	require.Equal(t, 2, attempts(func() { require.Error(t, call()) }), "5 tokens: one retry")
+}
+
+// A retry after a timeout costs 10 tokens, not 5.
+func TestRetryAfterTimeoutCostsMore(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(2 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	cfg := s.config()
+	cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
+	c := NewSQS(cfg)
+	fast(c.c.caller)
+	err := c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
+	require.Error(t, err)
+	require.True(t, isTimeout(err), "%v", err)
+	assert.Len(t, s.requests(), 3)
+	assert.Equal(t, quotaMax-2*retryTimeoutCost, c.c.quota.tokens)
 }
