@@ -172,15 +172,18 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 	}
 	keys := partitions(ev.Records)
 	failed := -1 // the failed record of lowest sequence number
-	fail := func(k *key, err error) {
+	stop := func(k *key) {
 		i := k.recs[k.next]
-		rec := ev.Records[i]
 		k.stopped = true
-		r.log.ErrorContext(ctx, "outbox record not relayed; it and the records after it are retried",
-			"event_id", rec.EventID, "sequence_number", rec.Change.SequenceNumber, "error", err.Error())
-		if failed < 0 || lowerSequence(rec.Change.SequenceNumber, ev.Records[failed].Change.SequenceNumber) {
+		if failed < 0 || lowerSequence(ev.Records[i].Change.SequenceNumber, ev.Records[failed].Change.SequenceNumber) {
 			failed = i
 		}
+	}
+	fail := func(k *key, err error) {
+		rec := ev.Records[k.recs[k.next]]
+		r.log.ErrorContext(ctx, "outbox record not relayed; it and the records after it are retried",
+			"event_id", rec.EventID, "sequence_number", rec.Change.SequenceNumber, "error", err.Error())
+		stop(k)
 	}
 	lastErr := map[*key]error{}
 	// The waves' calls end answerMargin before the invocation: a call that
@@ -197,10 +200,22 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 			// Too near the end to start a wave: Lambda's retry goes on
 			// from the lowest record not relayed, rather than the whole
 			// batch timing out and being bisected.
+			// A key that failed before (waiting out a backoff) is logged
+			// as failed; the others were only not reached, in one line.
+			left := 0
 			for _, k := range keys {
-				if !k.stopped && k.next < len(k.recs) {
+				switch {
+				case k.stopped || k.next == len(k.recs):
+				case lastErr[k] != nil:
 					fail(k, errors.Join(lastErr[k], errNearDeadline))
+				default:
+					left += len(k.recs) - k.next
+					stop(k)
 				}
+			}
+			if left > 0 {
+				r.log.WarnContext(ctx, "outbox relay stopped near the invocation's deadline; the rest is retried",
+					"records_left", left, "margin", deadlineMargin.String())
 			}
 			break
 		}

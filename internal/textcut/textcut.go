@@ -8,7 +8,9 @@ func Bytes(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
+	// A character is at most utf8.UTFMax bytes: further back than that
+	// is not UTF-8, and is cut where it is.
+	for back := 0; back < utf8.UTFMax-1 && n > 0 && !utf8.RuneStart(s[n]); back++ {
 		n--
 	}
 	return s[:n]

@@ -18,6 +18,7 @@ func TestBytes(t *testing.T) {
 		{"aé", 3, "aé"},
 		{"😀x", 3, ""},
 		{"abc", 0, ""},
+		{"\x80\x80\x80\x80\x80\x80", 5, "\x80\x80"}, // not UTF-8: not cut back to nothing
 	} {
 		if got := Bytes(tc.s, tc.n); got != tc.want {
 			t.Errorf("Bytes(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
