@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,19 +37,28 @@ const MaxResponseBytes = 1 << 20
 // maxAttempts is the SDK's standard retry mode's default.
 const maxAttempts = 3
 
-// maxBackoff caps one retry's wait, as the SDK's standard mode does.
-const maxBackoff = 20 * time.Second
+// The standard retry mode of the SDK this module pins (aws-sdk-go-v2
+// v1.48, its retry behaviour of 2026): a retry waits a jittered
+// min(base x 2^i, maxBackoff) for the i-th retry, base 50 ms, or 1 s after
+// a throttling error; an X-Amz-Retry-After header (milliseconds) moves
+// the wait within [that, that + 5 s].
+const (
+	maxBackoff      = 20 * time.Second
+	baseBackoff     = 50 * time.Millisecond
+	throttleBackoff = time.Second
+	maxRetryAfter   = 5 * time.Second
+)
 
-// The retry bucket of the SDK's standard mode, one per client: a retry
-// takes retryCost tokens (retryTimeoutCost after a timeout), a success
+// The retry bucket of the same mode, one per client: a retry takes
+// retryCost tokens (throttleRetryCost after a throttling error), a success
 // gives back what its retry took, or noRetryIncrement when it needed none.
 // With the bucket empty a failure is not retried, so a service that is
 // down is not sent three times the calls.
 const (
-	quotaMax         = 500
-	retryCost        = 5
-	retryTimeoutCost = 10
-	noRetryIncrement = 1
+	quotaMax          = 500
+	retryCost         = 14
+	throttleRetryCost = 5
+	noRetryIncrement  = 1
 )
 
 // retryQuota is a client's retry bucket.
@@ -85,6 +95,8 @@ type Error struct {
 	Code      string
 	Message   string
 	RequestID string
+	// retryAfter is the response's X-Amz-Retry-After, 0 without one.
+	retryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -108,15 +120,30 @@ func HasCode(err error, code string) bool {
 	return code != "" && errors.As(err, &e) && e.Code == code
 }
 
-// throttles are the error codes the SDK's standard mode retries.
+// throttles are the SDK's throttling error codes: retried, at the
+// throttling cost and wait.
 var throttles = map[string]bool{
 	"Throttling": true, "ThrottlingException": true, "ThrottledException": true,
 	"RequestThrottledException": true, "TooManyRequestsException": true,
 	"ProvisionedThroughputExceededException": true, "TransactionInProgressException": true,
 	"RequestLimitExceeded": true, "BandwidthLimitExceeded": true, "LimitExceededException": true,
 	"RequestThrottled": true, "SlowDown": true, "PriorRequestNotComplete": true,
-	"EC2ThrottledException": true, "ServiceUnavailable": true, "RequestTimeout": true,
-	"RequestTimeoutException": true, "InternalError": true, "InternalFailure": true,
+	"EC2ThrottledException": true,
+}
+
+// transients are other error codes retried: the SDK's (RequestTimeout,
+// RequestTimeoutException) and the service-side failures SQS and SNS name
+// (they come with a 5xx, retried anyway, but also with a 400 from SNS's
+// query protocol).
+var transients = map[string]bool{
+	"RequestTimeout": true, "RequestTimeoutException": true,
+	"ServiceUnavailable": true, "InternalError": true, "InternalFailure": true,
+}
+
+// throttled: a throttling code, or a 429 whose body names none of the
+// service's errors (the SDK's unmodelled 429).
+func (e *Error) throttled() bool {
+	return throttles[e.Code] || e.Status == http.StatusTooManyRequests
 }
 
 // retryable: the SDK's standard mode's statuses (500, 502, 503, 504, and
@@ -128,7 +155,7 @@ func (e *Error) retryable() bool {
 		http.StatusGatewayTimeout, http.StatusTooManyRequests:
 		return true
 	}
-	return throttles[e.Code]
+	return throttles[e.Code] || transients[e.Code]
 }
 
 // sendRetryable says whether a request that could not be sent, or whose
@@ -220,10 +247,15 @@ func (c *caller) call(ctx context.Context, op string, header http.Header, body [
 			return nil, last
 		}
 		paid = retryCost
-		if isTimeout(err) {
-			paid = retryTimeoutCost
+		base := baseBackoff
+		var e *Error
+		if errors.As(err, &e) && e.throttled() {
+			paid, base = throttleRetryCost, throttleBackoff
 		}
-		d := time.Duration(c.jitter() * float64(min(maxBackoff, time.Duration(1<<attempt)*time.Second/2)))
+		d := time.Duration(c.jitter() * float64(min(maxBackoff, base<<(attempt-1))))
+		if e != nil {
+			d = min(max(d, e.retryAfter), d+maxRetryAfter)
+		}
 		if deadline, ok := ctx.Deadline(); ok && deadline.Sub(c.now()) <= d {
 			// The wait would outlast the caller: give it the failure now,
 			// with the time it has left, rather than the deadline's error.
@@ -236,13 +268,6 @@ func (c *caller) call(ctx context.Context, op string, header http.Header, body [
 			return nil, fmt.Errorf("%w (then %w)", last, err)
 		}
 	}
-}
-
-// isTimeout reports whether an attempt failed by timing out (a retry of
-// it costs more of the bucket).
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // once makes one attempt; retry says whether a failed one may be repeated.
@@ -285,8 +310,19 @@ func (c *caller) once(ctx context.Context, op string, header http.Header, body [
 	if reqID == "" {
 		reqID = resp.Header.Get("X-Amzn-Requestid")
 	}
-	e := &Error{Service: c.service, Op: op, Status: resp.StatusCode, Code: clip(code, 100), Message: clip(msg, 300), RequestID: clip(reqID, 100)}
+	e := &Error{Service: c.service, Op: op, Status: resp.StatusCode, Code: clip(code, 100), Message: clip(msg, 300), RequestID: clip(reqID, 100),
+		retryAfter: retryAfter(resp.Header)}
 	return nil, e.retryable(), e
+}
+
+// retryAfter reads X-Amz-Retry-After (milliseconds): 0 when absent or
+// not a number of them.
+func retryAfter(h http.Header) time.Duration {
+	ms, err := strconv.ParseInt(h.Get("X-Amz-Retry-After"), 10, 64)
+	if err != nil || ms < 0 || ms > int64(time.Hour/time.Millisecond) {
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 func sha256Hex(b []byte) string {

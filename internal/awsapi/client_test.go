@@ -332,16 +332,18 @@ func TestRetries(t *testing.T) {
 		replies  []func(http.ResponseWriter, *http.Request)
 		wantErr  string
 		attempts int
+		throttle bool // waits from 1 s, not 50 ms
 	}{
-		{"500 then ok", []func(http.ResponseWriter, *http.Request){reply(500, `{"__type":"InternalError"}`), ok}, "", 2},
-		{"503 always", []func(http.ResponseWriter, *http.Request){reply(503, ``)}, "status 503", 3},
-		{"429 then ok", []func(http.ResponseWriter, *http.Request){reply(429, ``), ok}, "", 2},
-		{"throttling 400", []func(http.ResponseWriter, *http.Request){reply(400, `{"__type":"ThrottlingException"}`), ok}, "", 2},
-		{"request throttled", []func(http.ResponseWriter, *http.Request){reply(400, `{"__type":"com.amazonaws.sqs#RequestThrottled"}`), ok}, "", 2},
-		{"validation 400", []func(http.ResponseWriter, *http.Request){reply(400, `{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad"}`)}, "InvalidParameterValue: bad", 1},
-		{"403", []func(http.ResponseWriter, *http.Request){reply(403, `{"__type":"AccessDeniedException"}`)}, "AccessDeniedException", 1},
-		{"connection dropped then ok", []func(http.ResponseWriter, *http.Request){hangUp, ok}, "", 2},
-		{"truncated body then ok", []func(http.ResponseWriter, *http.Request){truncated, ok}, "", 2},
+		{"500 then ok", []func(http.ResponseWriter, *http.Request){reply(500, `{"__type":"InternalError"}`), ok}, "", 2, false},
+		{"503 always", []func(http.ResponseWriter, *http.Request){reply(503, ``)}, "status 503", 3, false},
+		{"429 then ok", []func(http.ResponseWriter, *http.Request){reply(429, ``), ok}, "", 2, true},
+		{"throttling 400", []func(http.ResponseWriter, *http.Request){reply(400, `{"__type":"ThrottlingException"}`), ok}, "", 2, true},
+		{"request throttled", []func(http.ResponseWriter, *http.Request){reply(400, `{"__type":"com.amazonaws.sqs#RequestThrottled"}`), ok}, "", 2, true},
+		{"SNS internal error 400", []func(http.ResponseWriter, *http.Request){reply(400, `{"__type":"InternalFailure"}`), ok}, "", 2, false},
+		{"validation 400", []func(http.ResponseWriter, *http.Request){reply(400, `{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad"}`)}, "InvalidParameterValue: bad", 1, false},
+		{"403", []func(http.ResponseWriter, *http.Request){reply(403, `{"__type":"AccessDeniedException"}`)}, "AccessDeniedException", 1, false},
+		{"connection dropped then ok", []func(http.ResponseWriter, *http.Request){hangUp, ok}, "", 2, false},
+		{"truncated body then ok", []func(http.ResponseWriter, *http.Request){truncated, ok}, "", 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,8 +358,12 @@ func TestRetries(t *testing.T) {
 			}
 			assert.Len(t, s.requests(), tt.attempts)
 			require.Len(t, sl.d, tt.attempts-1)
+			base := 50 * time.Millisecond
+			if tt.throttle {
+				base = time.Second
+			}
 			for i, d := range sl.d {
-				assert.True(t, d >= 0 && d <= time.Duration(1<<(i+1))*time.Second/2, "backoff %d: %s", i, d)
+				assert.True(t, d >= 0 && d < base<<i, "backoff %d: %s, want under %s", i, d, base<<i)
 			}
 		})
 	}
@@ -504,16 +510,16 @@ func TestNoCredentials(t *testing.T) {
 // waited for: the call returns the service's error at once, leaving the
 // caller (a Lambda handler) the rest of its time to report the failure.
 func TestBackoffPastDeadlineNotWaited(t *testing.T) {
-	s := newServer(t, reply(503, `{"__type":"ServiceUnavailable"}`))
+	s := newServer(t, reply(429, `{"__type":"ThrottlingException"}`))
 	c := NewSQS(s.config())
 	sl := fast(c.c.caller)
-	c.c.jitter = func() float64 { return 0.9 } // a 900 ms backoff
+	c.c.jitter = func() float64 { return 0.9 } // a 900 ms backoff (throttled: from 1 s)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	err := c.ChangeMessageVisibility(ctx, &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
 	var e *Error
 	require.ErrorAs(t, err, &e)
-	assert.Equal(t, 503, e.Status)
+	assert.Equal(t, 429, e.Status)
 	assert.NotErrorIs(t, err, context.DeadlineExceeded)
 	assert.Empty(t, sl.d, "no wait that outlasts the deadline")
 	assert.Len(t, s.requests(), 1)
@@ -564,16 +570,17 @@ func TestClippedMessageIsUTF8(t *testing.T) {
 	assert.Contains(t, err.Error(), "...")
 }
 
-// Retries draw on a bucket, as in the SDK's standard mode: 500 tokens, 5 a
-// retry. Through an outage a client stops retrying once the bucket is
-// empty (a call is then one attempt, not three), and successes fill it
-// again: 1 token each, or the retry's 5 when a retry succeeded.
+// Retries draw on a bucket, as in the standard mode of the SDK this module
+// pins (v1.48): 500 tokens, 14 a retry, 5 after a throttling error.
+// Through an outage a client stops retrying once the bucket is empty (a
+// call is then one attempt, not three), and successes fill it again: 1
+// token each, or what their retry took.
 func TestRetryQuota(t *testing.T) {
-	var down atomic.Bool
-	down.Store(true)
+	var status atomic.Int64
+	status.Store(503)
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if down.Load() {
-			reply(503, ``)(w, r)
+		if n := int(status.Load()); n != 200 {
+			reply(n, ``)(w, r)
 			return
 		}
 		reply(200, `{}`)(w, r)
@@ -583,43 +590,88 @@ func TestRetryQuota(t *testing.T) {
 	call := func() error {
 		return c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
 	}
-	attempts := func(f func()) int {
+	attempts := func(wantErr bool) int {
 		before := len(s.requests())
-		f()
+		if err := call(); wantErr {
+			require.Error(t, err)
+		} else {
+			require.NoError(t, err)
+		}
 		return len(s.requests()) - before
 	}
-	// 50 calls of 2 retries each spend the 500 tokens.
-	for i := 0; i < 50; i++ {
-		require.Equal(t, 3, attempts(func() { require.Error(t, call()) }), "call %d", i)
+	// 17 calls of 2 retries at 14 leave 24 tokens: one retry more.
+	for i := 0; i < 17; i++ {
+		require.Equal(t, 3, attempts(true), "call %d", i)
 	}
-	require.Equal(t, 1, attempts(func() { require.Error(t, call()) }), "the bucket is empty: no retry")
-	down.Store(false)
-	for i := 0; i < 4; i++ {
-		require.Equal(t, 1, attempts(func() { require.NoError(t, call()) }))
+	require.Equal(t, 2, attempts(true), "24 tokens: one retry")
+	require.Equal(t, 1, attempts(true), "10 tokens: no retry")
+	status.Store(200)
+	for i := 0; i < 3; i++ {
+		require.Equal(t, 1, attempts(false))
 	}
-	down.Store(true)
-	require.Equal(t, 1, attempts(func() { require.Error(t, call()) }), "4 successes gave back 4 tokens, not a retry's 5")
-	down.Store(false)
-	require.Equal(t, 1, attempts(func() { require.NoError(t, call()) }))
-	down.Store(true)
-	require.Equal(t, 2, attempts(func() { require.Error(t, call()) }), "5 tokens: one retry")
+	status.Store(503)
+	require.Equal(t, 1, attempts(true), "13 tokens: 3 successes gave back 1 each")
+	status.Store(200)
+	require.Equal(t, 1, attempts(false))
+	status.Store(503)
+	require.Equal(t, 2, attempts(true), "14 tokens: one retry")
+	require.Equal(t, 0, c.c.quota.tokens)
+
+	// A throttled call's retry costs 5.
+	status.Store(200)
+	for i := 0; i < 5; i++ {
+		require.Equal(t, 1, attempts(false))
+	}
+	status.Store(429)
+	require.Equal(t, 2, attempts(true), "5 tokens: one throttled retry")
+	require.Equal(t, 0, c.c.quota.tokens)
 }
 
-// A retry after a timeout costs 10 tokens, not 5.
-func TestRetryAfterTimeoutCostsMore(t *testing.T) {
-	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(2 * time.Second):
-		case <-r.Context().Done():
-		}
-	})
-	cfg := s.config()
-	cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
-	c := NewSQS(cfg)
-	fast(c.c.caller)
-	err := c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"})
-	require.Error(t, err)
-	require.True(t, isTimeout(err), "%v", err)
-	assert.Len(t, s.requests(), 3)
-	assert.Equal(t, quotaMax-2*retryTimeoutCost, c.c.quota.tokens)
+// A success after a retry gives back what the retry took, not 1.
+func TestRetryThenSuccessGivesItsCostBack(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		first func(http.ResponseWriter, *http.Request)
+	}{
+		{"503", reply(503, ``)},
+		{"throttled", reply(400, `{"__type":"ThrottlingException"}`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(t, tc.first, reply(200, `{}`))
+			c := NewSQS(s.config())
+			fast(c.c.caller)
+			c.c.quota.tokens = 100
+			require.NoError(t, c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"}))
+			assert.Len(t, s.requests(), 2)
+			assert.Equal(t, 100, c.c.quota.tokens)
+		})
+	}
+}
+
+// X-Amz-Retry-After (milliseconds) moves a retry's wait within [the
+// backoff, the backoff + 5 s], as the SDK does.
+func TestRetryAfterHeader(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", 25 * time.Millisecond},        // half of the 50 ms base
+		{"10", 25 * time.Millisecond},      // not under the backoff
+		{"1500", 1500 * time.Millisecond},  // within the window
+		{"60000", 5025 * time.Millisecond}, // at most 5 s more
+		{"soon", 25 * time.Millisecond},    // not a number: ignored
+	} {
+		t.Run(tc.header, func(t *testing.T) {
+			h := []string{}
+			if tc.header != "" {
+				h = []string{"X-Amz-Retry-After", tc.header}
+			}
+			s := newServer(t, reply(503, ``, h...), reply(200, `{}`))
+			c := NewSQS(s.config())
+			sl := fast(c.c.caller)
+			c.c.jitter = func() float64 { return 0.5 }
+			require.NoError(t, c.ChangeMessageVisibility(context.Background(), &ChangeMessageVisibilityInput{QueueURL: "u", ReceiptHandle: "rh"}))
+			assert.Equal(t, []time.Duration{tc.want}, sl.d)
+		})
+	}
 }
