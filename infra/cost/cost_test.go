@@ -131,7 +131,7 @@ func countingDynamo(tbl *storetest.Table, c *counter) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(tbl.URL),
 		Credentials:                     credentials.NewStaticCredentialsProvider("test", "test", ""),
-		DisableValidateResponseChecksum: true, RetryMaxAttempts: 1,
+		DisableValidateResponseChecksum: true, Retryer: storetest.ConnectionRetryer(),
 		APIOptions: []func(*middleware.Stack) error{func(s *middleware.Stack) error {
 			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("count", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 				op := awsmiddleware.GetOperationName(ctx)
