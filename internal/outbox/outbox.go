@@ -26,8 +26,8 @@
 // always in their key's order. No wave starts within deadlineMargin of the
 // invocation's deadline, and a wave's calls are cut a second before it:
 // the records not reached are reported the same way, instead of a
-// timed-out invocation's whole batch being retried and bisected. A record relayed again (after a failure
-// before it, a crash mid-wave or before the batch was acknowledged, a
+// timed-out invocation's whole batch being retried and bisected. A record
+// relayed again (after a failure before it, a crash mid-wave or before the batch was acknowledged, a
 // publish that timed out after SNS took it) publishes the same event ids
 // and the same message id: the dispatcher claims one delivery per event id
 // and webhook, the FIFO queue drops a repeated deduplication id within
@@ -189,14 +189,15 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 	// The waves' calls end answerMargin before the invocation: a call that
 	// hangs still leaves the relay time to report what it did not relay.
 	calls := ctx
-	if deadline, ok := ctx.Deadline(); ok {
+	deadline, hasDeadline := ctx.Deadline()
+	if hasDeadline {
 		var cancel context.CancelFunc
 		calls, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
 		defer cancel()
 	}
 	for {
 		now := r.now()
-		if deadline, ok := ctx.Deadline(); ok && now.Add(deadlineMargin).After(deadline) {
+		if hasDeadline && now.Add(deadlineMargin).After(deadline) {
 			// Too near the end to start a wave: Lambda's retry goes on
 			// from the lowest record not relayed, rather than the whole
 			// batch timing out and being bisected.
@@ -262,8 +263,7 @@ func (r *Relay) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dyn
 			if k.backoff == 0 {
 				k.backoff = firstBackoff
 			}
-			deadline, ok := ctx.Deadline()
-			if !apperr.Is(err, apperr.Unavailable) || !ok || now.Add(k.backoff+deadlineMargin).After(deadline) {
+			if !apperr.Is(err, apperr.Unavailable) || !hasDeadline || now.Add(k.backoff+deadlineMargin).After(deadline) {
 				fail(k, err)
 				continue
 			}
